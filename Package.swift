@@ -1,0 +1,115 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "jiaxing-benefits-mesh",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mesh", targets: ["MeshCommand"]),
+        .executable(name: "catalog", targets: ["CatalogMain"]),
+        .executable(name: "eligibility", targets: ["EligibilityMain"]),
+        .executable(name: "disbursement", targets: ["DisbursementMain"]),
+        .executable(name: "notification", targets: ["NotificationMain"]),
+        .executable(name: "gateway", targets: ["GatewayMain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Layer 1: the messages, defined once in Shared/Protos. No NIO.
+        .target(
+            name: "MeshMessages",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/MeshMessages"
+        ),
+        // Layer 2: framing and state machines. NIOCore only.
+        .target(
+            name: "MeshProtocol",
+            dependencies: ["MeshMessages", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Shared/MeshProtocol"
+        ),
+        // Layer 3: TLS connections carrying the protocol.
+        .target(
+            name: "MeshTransport",
+            dependencies: [
+                "MeshProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/MeshTransport"
+        ),
+        // Layer 4: typed calls, servers and clients for the services.
+        .target(
+            name: "MeshRPC",
+            dependencies: [
+                "MeshTransport", "MeshMessages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/MeshRPC"
+        ),
+        // The development certificate authority and certificates for services and counties.
+        .target(
+            name: "MeshPKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Shared/MeshPKI"
+        ),
+        // What every service executable shares: flags, TLS files, the service group.
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "MeshRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/ServiceKit"
+        ),
+        .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit"], path: "Services/Catalog/Main"),
+        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit"], path: "Services/Eligibility/Main"),
+        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit"], path: "Services/Disbursement/Main"),
+        .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit"], path: "Services/Notification/Main"),
+        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit"], path: "Services/Gateway/Main"),
+        .executableTarget(
+            name: "MeshCommand",
+            dependencies: [
+                "MeshPKI", "MeshRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/Mesh"
+        ),
+        .testTarget(
+            name: "MeshProtocolTests",
+            dependencies: [
+                "MeshProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            path: "Tests/MeshProtocolTests"
+        ),
+        .testTarget(
+            name: "MeshRPCTests",
+            dependencies: ["MeshRPC", "MeshPKI", "MeshMessages"],
+            path: "Tests/MeshRPCTests"
+        ),
+    ]
+)

@@ -1,0 +1,31 @@
+import MeshMessages
+import NIOConcurrencyHelpers
+
+/// Answers `mesh.rpc.v1.Health/Check` for every server: serving or not, per service and overall.
+final class HealthState: Sendable {
+    static let method = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check")
+
+    let serverName: String
+    let services: Set<String>
+    private let serving = NIOLockedValueBox(true)
+
+    init(serverName: String, services: Set<String>) {
+        self.serverName = serverName
+        self.services = services
+    }
+
+    func setServing(_ serving: Bool) { self.serving.withLockedValue { $0 = serving } }
+
+    func register(into router: inout RPCRouter) {
+        router.unary(Self.method) { (request: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
+            var response = Mesh_Rpc_V1_HealthCheckResponse()
+            response.server = self.serverName
+            if !request.service.isEmpty, request.service != "mesh.rpc.v1.Health", !self.services.contains(request.service) {
+                response.status = .serviceUnknown
+            } else {
+                response.status = self.serving.withLockedValue { $0 } ? .serving : .notServing
+            }
+            return response
+        }
+    }
+}

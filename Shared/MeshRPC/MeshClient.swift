@@ -1,0 +1,309 @@
+import Logging
+import MeshMessages
+import MeshTransport
+import NIOConcurrencyHelpers
+import NIOCore
+import SwiftProtobuf
+
+/// A client of one mesh server (one address). Shares one connection among all calls, connects lazily and
+/// reconnects when the connection closes or drains.
+public final class MeshClient: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var tls: MeshTLSConfiguration
+        public var transport: MeshTransportConfiguration
+
+        public init(host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, transport: MeshTransportConfiguration = .init()) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.transport = transport
+        }
+    }
+
+    private enum State {
+        case idle
+        case connecting(Task<ClientConnection, any Error>)
+        case connected(ClientConnection)
+        case closed
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private let state = NIOLockedValueBox(State.idle)
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "mesh.client")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Closes the connection; calls in flight fail.
+    public func close() async {
+        let previous = self.state.withLockedValue { state -> State in
+            defer { state = .closed }
+            return state
+        }
+        switch previous {
+        case .connected(let connection): await connection.close()
+        case .connecting(let task): try? await task.value.close()
+        case .idle, .closed: break
+        }
+    }
+
+    private func connection(replacing stale: ClientConnection? = nil) async throws -> ClientConnection {
+        let task: Task<ClientConnection, any Error> = try self.state.withLockedValue { state in
+            switch state {
+            case .connected(let connection) where connection.isActive && connection.channelID != stale?.channelID:
+                return Task { connection }
+            case .connecting(let task):
+                return task
+            case .closed:
+                throw RPCError(.unavailable, "client is closed")
+            case .idle, .connected:
+                let configuration = self.configuration
+                let logger = self.logger
+                let task = Task {
+                    try await ClientConnection.connect(
+                        host: configuration.host, port: configuration.port, tls: configuration.tls,
+                        configuration: configuration.transport, logger: logger
+                    )
+                }
+                state = .connecting(task)
+                return task
+            }
+        }
+        do {
+            let connection = try await task.value
+            self.state.withLockedValue { state in
+                if case .connecting = state { state = .connected(connection) }
+            }
+            return connection
+        } catch {
+            self.state.withLockedValue { state in
+                if case .connecting = state { state = .idle }
+            }
+            throw RPCError(.unavailable, "cannot connect to \(self.configuration.host):\(self.configuration.port): \(error)", cause: error)
+        }
+    }
+
+    /// Opens a stream, retrying once on a fresh connection if the current one refused it unprocessed.
+    private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart]) async throws -> MeshStream {
+        let connection = try await self.connection()
+        do {
+            return try await connection.openStream(head: head, parts: parts)
+        } catch let error as TransportError where error.kind == .streamRefused || error.kind == .connectionClosed {
+            let fresh = try await self.connection(replacing: connection)
+            do {
+                return try await fresh.openStream(head: head, parts: parts)
+            } catch {
+                throw RPCError.from(error)
+            }
+        } catch {
+            throw RPCError.from(error)
+        }
+    }
+
+    /// Runs `body` on a new stream within the call's deadline; cancelling the task cancels the call.
+    func withCall<Result: Sendable>(
+        _ method: MethodDescriptor,
+        options: CallOptions,
+        initialParts: [OutboundPart],
+        _ body: @escaping @Sendable (MeshStream) async throws -> Result
+    ) async throws -> Result {
+        let now = ContinuousClock.now
+        let deadline = options.deadline(now: now)
+        var head = Mesh_Rpc_V1_RequestHead()
+        head.method = method.fullName
+        head.metadata = options.metadata.wire
+        if let deadline {
+            guard deadline > now else {
+                throw RPCError(.deadlineExceeded, "deadline expired before the call to \(method) started")
+            }
+            head.timeoutMicros = UInt64(max(1, Self.microseconds(deadline - now)))
+        }
+        let stream = try await self.openStream(head: head, parts: initialParts)
+        do {
+            return try await self.run(stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
+        } catch {
+            throw RPCError.from(error)
+        }
+    }
+
+    private func run<Result: Sendable>(
+        _ stream: MeshStream,
+        method: MethodDescriptor,
+        deadline: ContinuousClock.Instant?,
+        timeoutMicros: UInt64,
+        _ body: @escaping @Sendable (MeshStream) async throws -> Result
+    ) async throws -> Result {
+        try await withTaskCancellationHandler {
+            defer { stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "client finished with the call") }
+            guard let deadline else { return try await body(stream) }
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await body(stream) }
+                group.addTask {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    return nil
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                if let first { return first }
+                stream.cancel(code: RPCStatusCode.deadlineExceeded.rawValue, reason: "deadline exceeded")
+                throw RPCError(.deadlineExceeded, "deadline of \(timeoutMicros / 1000) ms expired waiting for \(method)")
+            }
+        } onCancel: {
+            stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "cancelled by the caller")
+        }
+    }
+
+    static func microseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}
+
+// MARK: - Typed calls
+
+extension MeshClient {
+    public func unary<Request: Message, Response: Message>(
+        _ method: MethodDescriptor, _ request: Request, options: CallOptions = .init()
+    ) async throws -> Response {
+        try await self.unaryWithMetadata(method, request, options: options).response
+    }
+
+    /// A unary call that also returns the server's initial and trailing metadata.
+    public func unaryWithMetadata<Request: Message, Response: Message>(
+        _ method: MethodDescriptor, _ request: Request, options: CallOptions = .init()
+    ) async throws -> (response: Response, initial: Metadata, trailing: Metadata) {
+        try await self.withCall(method, options: options, initialParts: [.message(try request.byteBuffer()), .end]) { stream in
+            var responses = ResponseStream<Response>(stream: stream)
+            var response: Response?
+            for try await message in responses {
+                guard response == nil else { throw RPCError(.internal, "unary method \(method) answered with more than one message") }
+                response = message
+            }
+            guard let response else { throw RPCError(.internal, "unary method \(method) answered with no message") }
+            responses = responses
+            return (response, responses.initialMetadata, responses.trailingMetadata)
+        }
+    }
+
+    public func serverStreaming<Request: Message, Response: Message, Result: Sendable>(
+        _ method: MethodDescriptor, _ request: Request, options: CallOptions = .init(),
+        _ body: @escaping @Sendable (ResponseStream<Response>) async throws -> Result
+    ) async throws -> Result {
+        try await self.withCall(method, options: options, initialParts: [.message(try request.byteBuffer()), .end]) { stream in
+            try await body(ResponseStream(stream: stream))
+        }
+    }
+
+    public func clientStreaming<Request: Message, Response: Message>(
+        _ method: MethodDescriptor, options: CallOptions = .init(),
+        _ requests: @escaping @Sendable (RequestWriter<Request>) async throws -> Void
+    ) async throws -> Response {
+        try await self.withCall(method, options: options, initialParts: []) { stream in
+            try await requests(RequestWriter(stream: stream))
+            try await stream.write(.end)
+            var response: Response?
+            for try await message in ResponseStream<Response>(stream: stream) {
+                guard response == nil else { throw RPCError(.internal, "method \(method) answered with more than one message") }
+                response = message
+            }
+            guard let response else { throw RPCError(.internal, "method \(method) answered with no message") }
+            return response
+        }
+    }
+
+    public func bidirectional<Request: Message, Response: Message, Result: Sendable>(
+        _ method: MethodDescriptor, options: CallOptions = .init(),
+        requests: @escaping @Sendable (RequestWriter<Request>) async throws -> Void,
+        responses: @escaping @Sendable (ResponseStream<Response>) async throws -> Result
+    ) async throws -> Result {
+        try await self.withCall(method, options: options, initialParts: []) { stream in
+            try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await requests(RequestWriter(stream: stream))
+                    try await stream.write(.end)
+                    return nil
+                }
+                group.addTask { try await responses(ResponseStream(stream: stream)) }
+                var result: Result?
+                while let next = try await group.next() {
+                    if let next { result = next }
+                }
+                return result!
+            }
+        }
+    }
+}
+
+/// Writes the requests of a client- or bidirectional-streaming call. Waits when the server reads slowly.
+public struct RequestWriter<Request: Message>: Sendable {
+    let stream: MeshStream
+
+    public func write(_ request: Request) async throws {
+        do {
+            try await self.stream.write(.message(try request.byteBuffer()))
+        } catch {
+            throw RPCError.from(error)
+        }
+    }
+}
+
+/// The responses of a call, decoded; ends when the server's trailers say ok, throws their status otherwise.
+public struct ResponseStream<Response: Message>: AsyncSequence, Sendable {
+    public typealias Element = Response
+    let stream: MeshStream
+    private let metadata = MetadataBox()
+
+    init(stream: MeshStream) { self.stream = stream }
+
+    /// The server's initial metadata (after the first response arrived).
+    public var initialMetadata: Metadata { self.metadata.state.withLockedValue { $0.initial } }
+    /// The server's trailing metadata (after the stream ended).
+    public var trailingMetadata: Metadata { self.metadata.state.withLockedValue { $0.trailing } }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: self.stream.inbound.makeAsyncIterator(), metadata: self.metadata)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: MeshStream.Inbound.AsyncIterator
+        let metadata: MetadataBox
+        var finished = false
+
+        public mutating func next() async throws -> Response? {
+            guard !self.finished else { return nil }
+            do {
+                while let part = try await self.base.next() {
+                    switch part {
+                    case .responseHead(let head):
+                        self.metadata.state.withLockedValue { $0.initial = Metadata(wire: head.metadata) }
+                    case .message(let buffer):
+                        return try Response.decode(buffer, code: .internal)
+                    case .trailers(let trailers):
+                        self.finished = true
+                        let trailing = Metadata(wire: trailers.metadata)
+                        self.metadata.state.withLockedValue { $0.trailing = trailing }
+                        let code = RPCStatusCode.parse(trailers.code)
+                        guard code == .ok else { throw RPCError(code, trailers.message, metadata: trailing) }
+                        return nil
+                    }
+                }
+            } catch let error as RPCError {
+                throw error
+            } catch {
+                self.finished = true
+                throw RPCError.from(error)
+            }
+            self.finished = true
+            if Task.isCancelled { throw RPCError(.cancelled, "the call was cancelled") }
+            throw RPCError(.unavailable, "stream ended without trailers")
+        }
+    }
+}
+
+final class MetadataBox: Sendable {
+    let state = NIOLockedValueBox((initial: Metadata(), trailing: Metadata()))
+}

@@ -1,0 +1,205 @@
+import Logging
+import MeshMessages
+import MeshTransport
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A mesh RPC server: listens over mutual TLS, routes calls to handlers, enforces deadlines, and drains
+/// gracefully when its service group shuts down.
+public final class MeshServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port; `boundPort()` tells which.
+        public var port: Int
+        public var tls: MeshTLSConfiguration
+        public var transport: MeshTransportConfiguration
+        /// How long calls in flight may run after a graceful shutdown begins before connections are closed.
+        public var drainGracePeriod: Duration
+        /// Name and version reported by the health service, e.g. "catalog 0.1.0".
+        public var serverName: String
+
+        public init(
+            host: String = "127.0.0.1",
+            port: Int,
+            tls: MeshTLSConfiguration,
+            transport: MeshTransportConfiguration = .init(),
+            drainGracePeriod: Duration = .seconds(10),
+            serverName: String = "mesh"
+        ) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.transport = transport
+            self.drainGracePeriod = drainGracePeriod
+            self.serverName = serverName
+        }
+    }
+
+    public let configuration: Configuration
+    let router: RPCRouter
+    let interceptors: [any ServerInterceptor]
+    let logger: Logger
+    private let bound: EventLoopPromise<Int>
+    private let connections = NIOLockedValueBox([ObjectIdentifier: ServerConnection]())
+    private let health: HealthState
+
+    public init(configuration: Configuration, router: RPCRouter, interceptors: [any ServerInterceptor] = [], logger: Logger) {
+        self.configuration = configuration
+        var router = router
+        let health = HealthState(serverName: configuration.serverName, services: Set(router.methods.compactMap { MethodDescriptor(fullName: $0.name)?.service }))
+        health.register(into: &router)
+        self.health = health
+        self.router = router
+        self.interceptors = interceptors
+        self.logger = logger
+        self.bound = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
+    }
+
+    /// The port the server listens on, once it does.
+    public func boundPort() async throws -> Int {
+        try await self.bound.futureResult.get()
+    }
+
+    /// Marks the server not serving in its health answers (for example while it reloads).
+    public func setServing(_ serving: Bool) { self.health.setServing(serving) }
+
+    public func run() async throws {
+        let listener: NIOAsyncChannel<ServerConnection, Never>
+        do {
+            listener = try await MeshServerTransport.bind(
+                host: self.configuration.host, port: self.configuration.port, tls: self.configuration.tls,
+                configuration: self.configuration.transport, logger: self.logger
+            )
+        } catch {
+            self.bound.fail(error)
+            throw error
+        }
+        let port = listener.channel.localAddress?.port ?? self.configuration.port
+        self.bound.succeed(port)
+        self.logger.info("listening", metadata: ["host": "\(self.configuration.host)", "port": "\(port)"])
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await listener.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.logger.info("draining", metadata: ["grace": "\(self.configuration.drainGracePeriod)"])
+            listener.channel.close(promise: nil)
+            let open = self.connections.withLockedValue { Array($0.values) }
+            for connection in open { connection.drain(reason: "server is shutting down") }
+            let grace = self.configuration.drainGracePeriod
+            Task {
+                try? await Task.sleep(for: grace)
+                for connection in self.connections.withLockedValue({ Array($0.values) }) { connection.close() }
+            }
+        }
+        self.logger.info("stopped")
+    }
+
+    private func serve(_ connection: ServerConnection) async {
+        let key = connection.id
+        self.connections.withLockedValue { $0[key] = connection }
+        defer { _ = self.connections.withLockedValue { $0.removeValue(forKey: key) } }
+        await withDiscardingTaskGroup { group in
+            for await call in connection.calls {
+                group.addTask { await self.serve(call) }
+            }
+        }
+    }
+
+    private enum Outcome: Sendable {
+        case finished(Mesh_Rpc_V1_Trailers)
+        case deadlineExpired
+        case cancelledByPeer
+    }
+
+    func serve(_ call: InboundCall) async {
+        guard let method = MethodDescriptor(fullName: call.head.method), let route = self.router.route(call.head.method) else {
+            var trailers = Mesh_Rpc_V1_Trailers()
+            trailers.code = RPCStatusCode.unimplemented.rawValue
+            trailers.message = "method '\(call.head.method)' is not implemented by \(self.configuration.serverName)"
+            try? await call.stream.write(.trailers(trailers))
+            return
+        }
+        let deadline: ContinuousClock.Instant? = call.head.timeoutMicros == 0 ? nil : {
+            let elapsed = NIODeadline.now() - call.receivedAt
+            return ContinuousClock.now + .microseconds(Int64(clamping: call.head.timeoutMicros)) - .nanoseconds(elapsed.nanoseconds)
+        }()
+        let context = ServerContext(method: method, metadata: Metadata(wire: call.head.metadata), peer: call.peer, deadline: deadline)
+        let (cancellations, cancelled) = AsyncStream<Void>.makeStream()
+        call.stream.onCancel { _ in cancelled.yield() }
+
+        await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                await ServerContext.$current.withValue(context) {
+                    await self.run(route: route, stream: call.stream, context: context)
+                }
+            }
+            if let deadline {
+                group.addTask {
+                    do {
+                        try await Task.sleep(until: deadline, clock: .continuous)
+                        return .deadlineExpired
+                    } catch {
+                        return nil
+                    }
+                }
+            }
+            group.addTask {
+                for await _ in cancellations { return .cancelledByPeer }
+                return nil
+            }
+            while let outcome = await group.next() {
+                guard let outcome else { continue }
+                switch outcome {
+                case .finished(let trailers):
+                    try? await call.stream.write(.trailers(trailers))
+                case .deadlineExpired:
+                    var trailers = Mesh_Rpc_V1_Trailers()
+                    trailers.code = RPCStatusCode.deadlineExceeded.rawValue
+                    trailers.message = "deadline of \(call.head.timeoutMicros / 1000) ms expired before \(method.method) finished"
+                    try? await call.stream.write(.trailers(trailers))
+                case .cancelledByPeer:
+                    self.logger.debug("call cancelled by the client", metadata: ["method": "\(method)"])
+                }
+                cancelled.finish()
+                group.cancelAll()
+                break
+            }
+        }
+    }
+
+    private func run(route: RPCRouter.Route, stream: MeshStream, context: ServerContext) async -> Outcome? {
+        let handler = route.handler
+        var chain: @Sendable (ServerContext) async throws -> Void = { context in try await handler(stream, context) }
+        for interceptor in self.interceptors.reversed() {
+            let next = chain
+            chain = { context in try await interceptor.intercept(context: context, next: next) }
+        }
+        var trailers = Mesh_Rpc_V1_Trailers()
+        do {
+            try await chain(context)
+            trailers.code = RPCStatusCode.ok.rawValue
+        } catch {
+            if Task.isCancelled { return nil }
+            let status = RPCError.from(error)
+            if status.code == .unknown || status.code == .internal {
+                self.logger.error("handler failed", metadata: ["method": "\(context.method)", "error": "\(error)"])
+            }
+            trailers.code = status.code.rawValue
+            trailers.message = status.message
+            var metadata = status.metadata
+            metadata.merge(context.response.trailing)
+            trailers.metadata = metadata.wire
+            return .finished(trailers)
+        }
+        trailers.metadata = context.response.trailing.wire
+        return .finished(trailers)
+    }
+}

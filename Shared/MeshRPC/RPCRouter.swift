@@ -1,0 +1,128 @@
+import MeshMessages
+import MeshTransport
+import NIOCore
+import SwiftProtobuf
+
+/// The methods a server answers, by full name, each bound to a typed handler.
+public struct RPCRouter: Sendable {
+    /// Runs one call on its stream; returns when the handler is done (trailers are written by the server).
+    typealias RawHandler = @Sendable (MeshStream, ServerContext) async throws -> Void
+
+    struct Route: Sendable {
+        let kind: MethodKind
+        let handler: RawHandler
+    }
+
+    private(set) var routes: [String: Route] = [:]
+
+    public init() {}
+
+    /// The methods registered, sorted, for listings.
+    public var methods: [(name: String, kind: MethodKind)] {
+        self.routes.map { ($0.key, $0.value.kind) }.sorted { $0.name < $1.name }
+    }
+
+    func route(_ fullName: String) -> Route? { self.routes[fullName] }
+
+    public mutating func unary<Request: Message, Response: Message>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
+    ) {
+        self.routes[method.fullName] = Route(kind: .unary) { stream, context in
+            let request: Request = try await Self.single(stream)
+            let response = try await handler(request, context)
+            try await ResponseWriter<Response>(stream: stream, context: context).write(response)
+        }
+    }
+
+    public mutating func serverStreaming<Request: Message, Response: Message>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (Request, ResponseWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        self.routes[method.fullName] = Route(kind: .serverStreaming) { stream, context in
+            let request: Request = try await Self.single(stream)
+            try await handler(request, ResponseWriter(stream: stream, context: context), context)
+        }
+    }
+
+    public mutating func clientStreaming<Request: Message, Response: Message>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (RequestStream<Request>, ServerContext) async throws -> Response
+    ) {
+        self.routes[method.fullName] = Route(kind: .clientStreaming) { stream, context in
+            let response = try await handler(RequestStream(stream: stream), context)
+            try await ResponseWriter<Response>(stream: stream, context: context).write(response)
+        }
+    }
+
+    public mutating func bidirectional<Request: Message, Response: Message>(
+        _ method: MethodDescriptor,
+        _ handler: @escaping @Sendable (RequestStream<Request>, ResponseWriter<Response>, ServerContext) async throws -> Void
+    ) {
+        self.routes[method.fullName] = Route(kind: .bidirectional) { stream, context in
+            try await handler(RequestStream(stream: stream), ResponseWriter(stream: stream, context: context), context)
+        }
+    }
+
+    /// Exactly one request message, as unary and server-streaming methods expect.
+    private static func single<Request: Message>(_ stream: MeshStream) async throws -> Request {
+        var request: Request?
+        for try await part in stream.inbound {
+            guard case .message(let buffer) = part else { continue }
+            guard request == nil else {
+                throw RPCError(.invalidArgument, "method takes one request message, the client sent more")
+            }
+            request = try Request.decode(buffer, code: .invalidArgument)
+        }
+        guard let request else {
+            throw RPCError(.invalidArgument, "method takes one request message, the client sent none")
+        }
+        return request
+    }
+}
+
+/// The requests of a client- or bidirectional-streaming call, decoded as they arrive.
+public struct RequestStream<Request: Message>: AsyncSequence, Sendable {
+    public typealias Element = Request
+    let stream: MeshStream
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: self.stream.inbound.makeAsyncIterator()) }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: MeshStream.Inbound.AsyncIterator
+
+        public mutating func next() async throws -> Request? {
+            while let part = try await self.base.next() {
+                if case .message(let buffer) = part { return try Request.decode(buffer, code: .invalidArgument) }
+            }
+            return nil
+        }
+    }
+}
+
+/// Writes a call's responses. The first write sends the handler's initial metadata, if it set any.
+public struct ResponseWriter<Response: Message>: Sendable {
+    let stream: MeshStream
+    let context: ServerContext
+
+    public func write(_ response: Response) async throws {
+        var parts: [OutboundPart] = []
+        if self.context.response.markHeadSent(), !self.context.response.initial.isEmpty {
+            var head = MeshMessages.Mesh_Rpc_V1_ResponseHead()
+            head.metadata = self.context.response.initial.wire
+            parts.append(.responseHead(head))
+        }
+        parts.append(.message(try response.byteBuffer()))
+        try await self.stream.write(parts)
+    }
+}
+
+extension ResponseMetadata {
+    /// True the first time: the caller sends the response head.
+    func markHeadSent() -> Bool {
+        self.headSent.withLockedValue { sent in
+            defer { sent = true }
+            return !sent
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import MeshMessages
+import NIOCore
+
+/// A sendable reference to a connection's handler: every operation hops to the connection's event loop.
+struct ConnectionHandle: Sendable {
+    let eventLoop: any EventLoop
+    let handler: NIOLoopBound<MeshConnectionHandler>
+
+    init(handler: MeshConnectionHandler, eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+        self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+    }
+
+    func write(streamID: UInt32, parts: [OutboundPart]) async throws {
+        let handler = self.handler
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        if self.eventLoop.inEventLoop {
+            handler.value.write(streamID: streamID, parts: parts, promise: promise)
+        } else {
+            self.eventLoop.execute { handler.value.write(streamID: streamID, parts: parts, promise: promise) }
+        }
+        try await promise.futureResult.get()
+    }
+
+    func cancel(streamID: UInt32, code: UInt32, reason: String) {
+        let handler = self.handler
+        self.eventLoop.execute { handler.value.cancel(streamID: streamID, code: code, reason: reason) }
+    }
+
+    func consumed(streamID: UInt32, size: Int) {
+        let handler = self.handler
+        self.eventLoop.execute { handler.value.consumed(streamID: streamID, size: size) }
+    }
+
+    func onCancel(streamID: UInt32, _ callback: @escaping @Sendable (TransportError) -> Void) {
+        let handler = self.handler
+        self.eventLoop.execute { handler.value.setCancellationHandler(streamID: streamID, callback) }
+    }
+
+    func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart]) async throws -> MeshStream {
+        let handler = self.handler
+        let handle = self
+        let (stream, written) = try await self.eventLoop.submit {
+            try handler.value.openStream(head: head, parts: parts, handle: handle)
+        }.get()
+        try await written.get()
+        return stream
+    }
+
+    func drain(reason: String) {
+        let handler = self.handler
+        self.eventLoop.execute { handler.value.drain(reason: reason) }
+    }
+}

@@ -1,0 +1,75 @@
+import MeshMessages
+import NIOCore
+
+/// What arrives on a stream. A server sees messages only (the request ends when the sequence ends); a
+/// client sees an optional response head, messages, then trailers.
+public enum InboundPart: Sendable {
+    case responseHead(Mesh_Rpc_V1_ResponseHead)
+    case message(ByteBuffer)
+    case trailers(Mesh_Rpc_V1_Trailers)
+}
+
+/// What a side writes on a stream.
+public enum OutboundPart: Sendable {
+    /// Server: metadata before the first message.
+    case responseHead(Mesh_Rpc_V1_ResponseHead)
+    case message(ByteBuffer)
+    /// Client: no more messages.
+    case end
+    /// Server: the call is over.
+    case trailers(Mesh_Rpc_V1_Trailers)
+}
+
+/// One call's stream on a connection, usable from any task.
+public struct MeshStream: Sendable {
+    public let id: UInt32
+    let connection: ConnectionHandle
+    let base: AsyncThrowingStream<InboundPart, any Error>
+
+    /// The parts the peer sends, in order. Reading a message grants the peer more window.
+    public var inbound: Inbound { Inbound(stream: self) }
+
+    /// Writes the parts in order; returns when they are handed to the connection. Waits while the peer's
+    /// window is exhausted, so a slow reader holds the writer back instead of growing memory.
+    public func write(_ parts: [OutboundPart]) async throws {
+        try await self.connection.write(streamID: self.id, parts: parts)
+    }
+
+    public func write(_ part: OutboundPart) async throws {
+        try await self.write([part])
+    }
+
+    /// Client: abandon the call. The server's handler is cancelled.
+    public func cancel(code: UInt32, reason: String) {
+        self.connection.cancel(streamID: self.id, code: code, reason: reason)
+    }
+
+    /// Server: `handler` runs (on the connection's event loop) when the client cancels the call or the
+    /// connection is lost before the call ends.
+    public func onCancel(_ handler: @escaping @Sendable (TransportError) -> Void) {
+        self.connection.onCancel(streamID: self.id, handler)
+    }
+
+    public struct Inbound: AsyncSequence, Sendable {
+        public typealias Element = InboundPart
+        let stream: MeshStream
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(base: self.stream.base.makeAsyncIterator(), connection: self.stream.connection, streamID: self.stream.id)
+        }
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var base: AsyncThrowingStream<InboundPart, any Error>.AsyncIterator
+            let connection: ConnectionHandle
+            let streamID: UInt32
+
+            public mutating func next() async throws -> InboundPart? {
+                let part = try await self.base.next()
+                if case .message(let buffer) = part {
+                    self.connection.consumed(streamID: self.streamID, size: buffer.readableBytes)
+                }
+                return part
+            }
+        }
+    }
+}

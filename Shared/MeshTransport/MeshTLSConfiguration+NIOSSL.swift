@@ -1,0 +1,30 @@
+import NIOSSL
+
+/// The one place where the mesh's TLS policy becomes NIOSSL configuration.
+extension MeshTLSConfiguration {
+    func makeServerContext() throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try Self.certificates(self.certificateChainPEM).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(self.privateKeyPEM.utf8), format: .pem))
+        )
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.trustRoots = .certificates(try Self.certificates(self.trustRootsPEM))
+        // Clients are identified by their certificate, not by a host name.
+        configuration.certificateVerification = .noHostnameVerification
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    func makeClientContext() throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.certificateChain = try Self.certificates(self.certificateChainPEM).map { .certificate($0) }
+        configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(self.privateKeyPEM.utf8), format: .pem))
+        configuration.trustRoots = .certificates(try Self.certificates(self.trustRootsPEM))
+        configuration.certificateVerification = self.serverHostname == nil ? .noHostnameVerification : .fullVerification
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    private static func certificates(_ pem: String) throws -> [NIOSSLCertificate] {
+        try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
+    }
+}

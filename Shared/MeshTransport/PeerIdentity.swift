@@ -1,0 +1,53 @@
+import NIOSSL
+import X509
+
+/// Who is at the other end of a mutual-TLS connection, read from the certificate it presented.
+///
+/// The mesh CA names every party in the subject: the common name is the party (`catalog`, `nanhu`,
+/// `finance-bureau`, `operator`) and the organizational unit its role (`service`, `county`, `department`,
+/// `operator`, `client`).
+public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
+    public var commonName: String
+    public var role: String?
+    public var subject: String
+    public var dnsNames: [String]
+
+    public init(commonName: String, role: String?, subject: String, dnsNames: [String] = []) {
+        self.commonName = commonName
+        self.role = role
+        self.subject = subject
+        self.dnsNames = dnsNames
+    }
+
+    public init(certificate: Certificate) {
+        var commonName = ""
+        var role: String?
+        for relativeName in certificate.subject {
+            for attribute in relativeName {
+                switch attribute.type {
+                case .RDNAttributeType.commonName: commonName = Self.text(attribute.value)
+                case .RDNAttributeType.organizationalUnitName: role = Self.text(attribute.value)
+                default: break
+                }
+            }
+        }
+        var dnsNames: [String] = []
+        if let alternativeNames = try? certificate.extensions.subjectAlternativeNames {
+            for name in alternativeNames {
+                if case .dnsName(let dnsName) = name { dnsNames.append(dnsName) }
+            }
+        }
+        self.init(commonName: commonName, role: role, subject: certificate.subject.description, dnsNames: dnsNames)
+    }
+
+    public init(certificate: NIOSSLCertificate) throws {
+        try self.init(certificate: Certificate(derEncoded: certificate.toDERBytes()))
+    }
+
+    /// `role/commonName`, e.g. `county/nanhu`.
+    public var description: String { "\(self.role ?? "unknown")/\(self.commonName)" }
+
+    private static func text(_ value: RelativeDistinguishedName.Attribute.Value) -> String {
+        String(describing: value)
+    }
+}
