@@ -78,22 +78,26 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "MeshRPC",
+                "MeshRPC", "MeshTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Services/ServiceKit"
         ),
-        .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit"], path: "Services/Catalog/Main"),
-        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit"], path: "Services/Eligibility/Main"),
-        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit"], path: "Services/Disbursement/Main"),
-        .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit"], path: "Services/Notification/Main"),
-        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit"], path: "Services/Gateway/Main"),
+        .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
+        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
+        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
+        .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
+        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Gateway/Main"),
         .executableTarget(
             name: "MeshCommand",
             dependencies: [
-                "MeshPKI", "MeshRPC",
+                "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Services/Mesh"
         ),

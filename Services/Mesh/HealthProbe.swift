@@ -1,0 +1,41 @@
+import Logging
+import MeshMessages
+import MeshRPC
+import MeshTransport
+import ServiceKit
+
+/// Asks a mesh server whether it serves, over mutual TLS with the `mesh-cli` certificate.
+enum HealthProbe {
+    static let method = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check")
+
+    static func tls(certificates: String, service: String) throws -> MeshTLSConfiguration {
+        try TLSFiles.load(directory: certificates, name: "mesh-cli", serverHostname: service)
+    }
+
+    static func check(host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, timeout: Duration = .seconds(2)) async -> Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError> {
+        var logger = Logger(label: "mesh.health")
+        logger.logLevel = .critical
+        let client = MeshClient(configuration: .init(host: host, port: port, tls: tls), logger: logger)
+        defer { Task { await client.close() } }
+        do {
+            let response: Mesh_Rpc_V1_HealthCheckResponse = try await client.unary(
+                self.method, Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: timeout)
+            )
+            return .success(response)
+        } catch {
+            return .failure(RPCError.from(error))
+        }
+    }
+
+    /// Polls until the server answers SERVING or `within` runs out.
+    static func waitUntilServing(port: Int, tls: MeshTLSConfiguration, within: Duration) async -> Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError> {
+        let deadline = ContinuousClock.now + within
+        var last: Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError> = .failure(RPCError(.unavailable, "not checked"))
+        while ContinuousClock.now < deadline {
+            last = await self.check(port: port, tls: tls)
+            if case .success(let response) = last, response.status == .serving { return last }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return last
+    }
+}

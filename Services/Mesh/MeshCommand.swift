@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The operator's tool: certificates, starting and stopping the mesh on one machine, calling it.
+@main
+struct MeshCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mesh",
+        abstract: "Run and operate the Jiaxing enterprise-benefits mesh.",
+        subcommands: [UpCommand.self, DownCommand.self, StatusCommand.self, CertificatesCommand.self, HealthCommand.self]
+    )
+}

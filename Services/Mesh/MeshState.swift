@@ -1,0 +1,52 @@
+import Foundation
+
+/// What `mesh up` started, so `mesh status` and `mesh down` can find it.
+struct MeshState: Codable {
+    struct Instance: Codable {
+        var service: String
+        var replica: Int
+        var port: Int
+        var pid: Int32
+        var log: String
+    }
+
+    var certificates: String
+    var instances: [Instance]
+
+    static func path(_ directory: String) -> String { "\(directory)/mesh-state.json" }
+
+    static func load(directory: String) -> MeshState? {
+        guard let data = FileManager.default.contents(atPath: self.path(directory)) else { return nil }
+        return try? JSONDecoder().decode(MeshState.self, from: data)
+    }
+
+    func save(directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.path(directory)))
+    }
+
+    static func remove(directory: String) {
+        try? FileManager.default.removeItem(atPath: self.path(directory))
+    }
+}
+
+enum ProcessControl {
+    static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+
+    /// SIGTERM, then wait up to `grace` for the process to exit, then SIGKILL. Returns true if it exited by itself.
+    static func stop(_ pid: Int32, grace: Duration) async -> Bool {
+        guard self.isAlive(pid) else { return true }
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid || !self.isAlive(pid) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return false
+    }
+}

@@ -1,0 +1,35 @@
+import Logging
+import MeshRPC
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs one service executable: its mesh server plus any background services, as a service group that
+/// drains gracefully on SIGTERM or SIGINT.
+public enum ServiceRunner {
+    public static func run(
+        name: String,
+        version: String = "0.1.0",
+        options: ServiceOptions,
+        router: RPCRouter,
+        interceptors: [any ServerInterceptor] = [],
+        services: [any Service] = []
+    ) async throws {
+        let logger = options.logger(label: "jiaxing.\(name)")
+        let tls = try TLSFiles.load(directory: options.certificates, name: options.identity ?? name)
+        let server = MeshServer(
+            configuration: .init(
+                host: options.host, port: options.port, tls: tls,
+                drainGracePeriod: .seconds(options.drainSeconds), serverName: "\(name) \(version)"
+            ),
+            router: router, interceptors: interceptors, logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server)] + services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}
