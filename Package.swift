@@ -112,7 +112,15 @@ let package = Package(
         ),
         .testTarget(
             name: "MeshRPCTests",
-            dependencies: ["MeshRPC", "MeshPKI", "MeshMessages"],
+            dependencies: [
+                "MeshRPC", "MeshPKI", "MeshMessages", "MeshProtocol", "MeshTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/MeshRPCTests"
         ),
     ]

@@ -166,7 +166,9 @@ extension ConnectionStateMachine {
     }
 
     private mutating func receiveGoAway(_ goAway: GoAwayPayload) -> InboundAction {
-        let refused = self.streams.keys.filter { $0 > goAway.lastStreamID }.sorted()
+        // Only the server processes streams, so only its last stream id refuses anything. A client's GOAWAY
+        // says it opens no more streams; the ones open finish.
+        let refused = self.role == .client ? self.streams.keys.filter { $0 > goAway.lastStreamID }.sorted() : []
         for id in refused { self.streams.removeValue(forKey: id) }
         self.phase = .draining(lastStreamID: goAway.lastStreamID, reason: "peer sent GOAWAY (\(goAway.code)): \(goAway.message)")
         let closeNow = self.streams.isEmpty || goAway.code != .noError
@@ -201,8 +203,9 @@ extension ConnectionStateMachine {
                 return .refuseStream(frame.streamID, .init(code: 14, message: "server is draining and accepts no new calls; retry on another connection"))
             }
             guard self.streams.count < self.localSettings.maxConcurrentStreams else {
+                // unavailable: the call was not processed and may be retried, as HTTP/2's REFUSED_STREAM.
                 return .refuseStream(frame.streamID, .init(
-                    code: 8, message: "connection already has \(self.streams.count) open streams, the maximum of concurrent streams is \(self.localSettings.maxConcurrentStreams)"
+                    code: 14, message: "connection already has \(self.streams.count) open streams, the maximum of concurrent streams is \(self.localSettings.maxConcurrentStreams)"
                 ))
             }
             self.streams[frame.streamID] = StreamState(
@@ -267,6 +270,9 @@ extension ConnectionStateMachine {
             throw ConnectionError(.protocolError, "a client sent TRAILERS on stream \(frame.streamID); clients end with END or CANCEL")
         }
         try self.checkClientStream(frame)
+        guard frame.payload.readableBytes <= self.localSettings.maxHeaderSize else {
+            throw ConnectionError(.protocolError, "TRAILERS of \(frame.payload.readableBytes) bytes on stream \(frame.streamID) exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes")
+        }
         guard self.streams.removeValue(forKey: frame.streamID) != nil else { return .none }
         let trailers: Mesh_Rpc_V1_Trailers
         do {

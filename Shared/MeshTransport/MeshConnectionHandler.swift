@@ -183,6 +183,7 @@ final class MeshConnectionHandler: ChannelInboundHandler {
             self.closeIfDrained(context: context)
         case .cancelStream(let id, let payload):
             self.failStream(id, TransportError(.cancelled, "client cancelled the call (code \(payload.code)): \(payload.reason)"))
+            self.closeIfDrained(context: context)
         case .resumeWrites(let id):
             self.drainPending(streamID: id, context: context)
         case .resumeAllWrites:
@@ -266,6 +267,12 @@ final class MeshConnectionHandler: ChannelInboundHandler {
             promise?.fail(self.closeReason ?? TransportError(.streamClosed, "stream \(streamID) has ended"))
             return
         }
+        if case .trailers(let trailers) = parts.last, trailers.code != 0, !self.bridges[streamID]!.pending.isEmpty {
+            // An error status jumps the queue: a deadline or failure must reach a client that stopped reading.
+            self.writeTrailers(trailers, streamID: streamID, completing: promise, context: context)
+            context.flush()
+            return
+        }
         self.bridges[streamID]!.pending.append((parts[...], promise))
         self.drainPending(streamID: streamID, context: context)
     }
@@ -275,7 +282,8 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         var wrote = false
         defer { if wrote { context.flush() } }
         while var entry = self.bridges[streamID]?.pending.first {
-            while let part = entry.parts.first {
+            var failure: TransportError?
+            while failure == nil, let part = entry.parts.first {
                 switch part {
                 case .message(let buffer):
                     switch self.stateMachine.sendMessage(streamID: streamID, size: buffer.readableBytes) {
@@ -286,15 +294,9 @@ final class MeshConnectionHandler: ChannelInboundHandler {
                         self.bridges[streamID]!.pending[0] = entry
                         return
                     case .streamClosed:
-                        self.bridges[streamID]!.pending.removeFirst()
-                        entry.promise?.fail(TransportError(.streamClosed, "stream \(streamID) has ended"))
-                        entry.parts = []
-                        continue
+                        failure = TransportError(.streamClosed, "stream \(streamID) has ended")
                     case .tooLarge(let limit):
-                        self.bridges[streamID]!.pending.removeFirst()
-                        entry.promise?.fail(TransportError(.messageTooLarge, "message of \(buffer.readableBytes) bytes exceeds the peer's maximum frame size of \(limit) bytes"))
-                        entry.parts = []
-                        continue
+                        failure = TransportError(.messageTooLarge, "message of \(buffer.readableBytes) bytes exceeds the peer's maximum frame size of \(limit) bytes")
                     }
                 case .end:
                     if self.stateMachine.sendEnd(streamID: streamID) {
@@ -305,26 +307,38 @@ final class MeshConnectionHandler: ChannelInboundHandler {
                     self.writeFrame(.headers, streamID: streamID, message: head, context: context)
                     wrote = true
                 case .trailers(let trailers):
-                    let action = self.stateMachine.closeStream(streamID: streamID, now: .now())
-                    if action != .none {
-                        self.writeFrame(.trailers, streamID: streamID, message: trailers, context: context)
-                        wrote = true
-                    }
-                    if let bridge = self.bridges.removeValue(forKey: streamID) {
-                        bridge.continuation.finish()
-                        entry.promise?.succeed()
-                        for other in bridge.pending.dropFirst() { other.promise?.fail(TransportError(.streamClosed, "stream \(streamID) has ended")) }
-                    }
-                    if action == .sendAndClose {
-                        context.flush()
-                        context.close(promise: nil)
-                    }
+                    self.bridges[streamID]?.pending.removeFirst()
+                    self.writeTrailers(trailers, streamID: streamID, completing: entry.promise, context: context)
+                    wrote = true
                     return
                 }
                 entry.parts = entry.parts.dropFirst()
             }
-            if self.bridges[streamID]?.pending.isEmpty == false { self.bridges[streamID]!.pending.removeFirst() }
-            entry.promise?.succeed()
+            self.bridges[streamID]?.pending.removeFirst()
+            if let failure {
+                entry.promise?.fail(failure)
+            } else {
+                entry.promise?.succeed()
+            }
+        }
+    }
+
+    /// Ends the stream on this side (server): TRAILERS, then the bridge is gone.
+    private func writeTrailers(_ trailers: Mesh_Rpc_V1_Trailers, streamID: UInt32, completing promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        let action = self.stateMachine.closeStream(streamID: streamID, now: .now())
+        if action != .none {
+            self.writeFrame(.trailers, streamID: streamID, message: trailers, context: context)
+        }
+        if let bridge = self.bridges.removeValue(forKey: streamID) {
+            bridge.continuation.finish()
+            for other in bridge.pending {
+                other.promise?.fail(TransportError(.streamClosed, "stream \(streamID) has ended"))
+            }
+        }
+        promise?.succeed()
+        if action == .sendAndClose {
+            context.flush()
+            context.close(promise: nil)
         }
     }
 

@@ -1,0 +1,289 @@
+import MeshMessages
+import MeshProtocol
+import MeshRPC
+import MeshTransport
+import NIOConcurrencyHelpers
+import Testing
+
+/// Behaviour over real mutual TLS on loopback beyond the interop cases.
+@Suite("End to end over mutual TLS")
+struct EndToEndTests {
+    typealias Service = InteropService
+    static let sleep = MethodDescriptor(service: "test.Hops", method: "Sleep")
+    static let forward = MethodDescriptor(service: "test.Hops", method: "Forward")
+
+    /// Records what handlers observed, for assertions from the test.
+    final class Observations: Sendable {
+        let values = NIOLockedValueBox([String]())
+        func record(_ value: String) { self.values.withLockedValue { $0.append(value) } }
+        var all: [String] { self.values.withLockedValue { $0 } }
+
+        func waitFor(_ value: String, within: Duration = .seconds(5)) async -> Bool {
+            let deadline = ContinuousClock.now + within
+            while ContinuousClock.now < deadline {
+                if self.all.contains(value) { return true }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return false
+        }
+    }
+
+    static func sleepingRouter(_ observations: Observations) -> RPCRouter {
+        var router = InteropService.router()
+        router.unary(sleep) { (request: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
+            observations.record("started")
+            if let deadline = context.deadline {
+                observations.record("deadline-in-\(Int((deadline - .now) / .milliseconds(1)) / 100)")
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(Int(request.sleepMillis)))
+            } catch {
+                observations.record("cancelled")
+                throw error
+            }
+            observations.record("finished")
+            return Mesh_Testing_V1_SimpleResponse()
+        }
+        return router
+    }
+
+    @Test("cancellation reaches the server handlers task")
+    func cancellationReachesHandler() async throws {
+        let observations = Observations()
+        try await TestMesh.withServer(router: Self.sleepingRouter(observations)) { _, port in
+            let client = TestMesh.client(port: port)
+            defer { Task { await client.close() } }
+            var request = Mesh_Testing_V1_SimpleRequest()
+            request.sleepMillis = 10_000
+            let call = Task { let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request) }
+            try await Task.sleep(for: .milliseconds(100))
+            call.cancel()
+            #expect(await observations.waitFor("cancelled"))
+            #expect(!observations.all.contains("finished"))
+        }
+    }
+
+    @Test("a deadline propagates to the downstream call and cancels it there")
+    func deadlinePropagates() async throws {
+        let observations = Observations()
+        try await TestMesh.withServer(router: Self.sleepingRouter(observations)) { _, downstreamPort in
+            let downstream = TestMesh.client(port: downstreamPort)
+            defer { Task { await downstream.close() } }
+            var router = RPCRouter()
+            router.unary(Self.forward) { (request: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in
+                // No timeout given here: the downstream call inherits the caller's deadline.
+                try await downstream.unary(Self.sleep, request)
+            }
+            try await TestMesh.withServer(router: router) { _, port in
+                let client = TestMesh.client(port: port)
+                defer { Task { await client.close() } }
+                var request = Mesh_Testing_V1_SimpleRequest()
+                request.sleepMillis = 10_000
+                let error = await #expect(throws: RPCError.self) {
+                    let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, request, options: CallOptions(timeout: .milliseconds(500)))
+                }
+                #expect(error?.code == .deadlineExceeded)
+                // The downstream handler saw a deadline under 500 ms away, and was cancelled when it passed.
+                #expect(await observations.waitFor("cancelled"))
+                #expect(observations.all.contains { $0 == "deadline-in-4" || $0 == "deadline-in-3" })
+            }
+        }
+    }
+
+    @Test("an expired deadline is deadlineExceeded never unknown")
+    func expiredDeadlineStatus() async throws {
+        try await TestMesh.withServer { _, port in
+            let client = TestMesh.client(port: port)
+            defer { Task { await client.close() } }
+            var request = Mesh_Testing_V1_SimpleRequest()
+            request.sleepMillis = 2_000
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Service.unaryCall, request, options: CallOptions(timeout: .milliseconds(100)))
+            }
+            #expect(error?.code == .deadlineExceeded)
+            #expect(error?.message.contains("100 ms") == true)
+        }
+    }
+
+    @Test("a message over the peers frame limit is refused naming the limit and the size - the connection goes on")
+    func oversizeMessageRefused() async throws {
+        var transport = MeshTransportConfiguration()
+        transport.settings.maxFrameSize = 64 * 1024
+        try await TestMesh.withServer(transport: transport) { _, port in
+            let client = TestMesh.client(port: port)
+            defer { Task { await client.close() } }
+            var request = Mesh_Testing_V1_SimpleRequest()
+            request.payload = Service.payload(size: 100_000)
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Service.unaryCall, request)
+            }
+            #expect(error?.code == .resourceExhausted)
+            #expect(error?.message.contains("65536") == true)
+            #expect(error?.message.contains("100") == true)
+            // The same connection still serves.
+            request.payload = Service.payload(size: 1_000)
+            request.responseSize = 10
+            let response: Mesh_Testing_V1_SimpleResponse = try await client.unary(Service.unaryCall, request)
+            #expect(response.payload.body.count == 10)
+        }
+    }
+
+    @Test("a response over the clients frame limit ends the call with a clear status")
+    func oversizeResponse() async throws {
+        try await TestMesh.withServer { _, port in
+            var transport = MeshTransportConfiguration()
+            transport.settings.maxFrameSize = 16 * 1024
+            let client = TestMesh.client(port: port, transport: transport)
+            defer { Task { await client.close() } }
+            var request = Mesh_Testing_V1_SimpleRequest()
+            request.responseSize = 50_000
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Service.unaryCall, request)
+            }
+            #expect(error?.code == .resourceExhausted)
+            #expect(error?.message.contains("16384") == true)
+        }
+    }
+
+    @Test("a handlers own error becomes a status - the server keeps serving")
+    func handlerErrorBecomesStatus() async throws {
+        struct Broken: Error {}
+        var router = RPCRouter()
+        router.unary(Self.sleep) { (_: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in throw Broken() }
+        router.unary(Service.emptyCall) { (_: Mesh_Testing_V1_Empty, _) in Mesh_Testing_V1_Empty() }
+        try await TestMesh.withServer(router: router) { _, port in
+            let client = TestMesh.client(port: port)
+            defer { Task { await client.close() } }
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest())
+            }
+            #expect(error?.code == .unknown)
+            let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
+        }
+    }
+
+    @Test("1000 concurrent calls share one connection")
+    func thousandConcurrentCalls() async throws {
+        try await TestMesh.withServer { _, port in
+            let client = TestMesh.client(port: port)
+            defer { Task { await client.close() } }
+            let total = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<1_000 {
+                    group.addTask {
+                        var request = Mesh_Testing_V1_SimpleRequest()
+                        request.responseSize = Int32(index % 100)
+                        let response: Mesh_Testing_V1_SimpleResponse = try await client.unary(Service.unaryCall, request)
+                        return response.payload.body.count
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(total == (0..<1_000).reduce(0) { $0 + $1 % 100 })
+        }
+    }
+
+    @Test("drain: the call in flight finishes then the server stops taking calls")
+    func drainFinishesInFlightCalls() async throws {
+        let observations = Observations()
+        let request = {
+            var request = Mesh_Testing_V1_SimpleRequest()
+            request.sleepMillis = 300
+            return request
+        }()
+        let (client, inFlight) = try await TestMesh.withServer(router: Self.sleepingRouter(observations)) { server, port in
+            let client = TestMesh.client(port: port)
+            let inFlight = Task { @Sendable in let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request) }
+            #expect(await observations.waitFor("started"))
+            // withServer triggers the graceful shutdown when this closure returns; the call must still succeed.
+            return (client, inFlight)
+        }
+        try await inFlight.value
+        #expect(observations.all.contains("finished"))
+        let error = await #expect(throws: RPCError.self) {
+            let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request)
+        }
+        #expect(error?.code == .unavailable)
+        await client.close()
+    }
+
+    @Test("a client without a certificate is refused")
+    func refusedWithoutCertificate() async throws {
+        try await TestMesh.withServer { _, port in
+            let client = TestMesh.client(port: port, tls: TestMesh.credentials.anonymousClient)
+            defer { Task { await client.close() } }
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
+            }
+            #expect(error?.code == .unavailable)
+            // The server still serves others.
+            let good = TestMesh.client(port: port)
+            defer { Task { await good.close() } }
+            let _: Mesh_Testing_V1_Empty = try await good.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
+        }
+    }
+
+    @Test("a client certificate from another CA is refused")
+    func refusedWithForeignCertificate() async throws {
+        try await TestMesh.withServer { _, port in
+            let client = TestMesh.client(port: port, tls: TestMesh.credentials.strangerClient)
+            defer { Task { await client.close() } }
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty(), options: CallOptions(timeout: .seconds(5)))
+            }
+            #expect(error?.code == .unavailable)
+        }
+    }
+
+    @Test("an interceptor sees the callers identity and can refuse the call")
+    func interceptorRefuses() async throws {
+        struct CountiesMayNotSleep: ServerInterceptor {
+            func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+                if context.method == EndToEndTests.sleep, context.peer?.role == "county" {
+                    throw RPCError(.permissionDenied, "\(context.peer!) may not call \(context.method)")
+                }
+                try await next(context)
+            }
+        }
+        try await TestMesh.withServer(router: Self.sleepingRouter(Observations()), interceptors: [CountiesMayNotSleep()]) { _, port in
+            let client = TestMesh.client(port: port)
+            defer { Task { await client.close() } }
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest())
+            }
+            #expect(error?.code == .permissionDenied)
+            #expect(error?.message == "county/nanhu may not call test.Hops/Sleep")
+            let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
+        }
+    }
+
+    @Test("keepalive pings on a healthy connection never close it - an idle connection closes and the client reconnects")
+    func keepaliveAndIdle() async throws {
+        var serverTransport = MeshTransportConfiguration()
+        serverTransport.timeouts.idleTimeout = .milliseconds(300)
+        try await TestMesh.withServer(transport: serverTransport) { _, port in
+            var clientTransport = MeshTransportConfiguration()
+            clientTransport.timeouts.keepaliveInterval = .milliseconds(20)
+            clientTransport.timeouts.keepaliveTimeout = .milliseconds(200)
+            clientTransport.timeouts.idleTimeout = nil
+            let client = TestMesh.client(port: port, transport: clientTransport)
+            defer { Task { await client.close() } }
+            // A streaming call kept open for 500 ms with pings flowing: the connection must survive.
+            var request = Mesh_Testing_V1_StreamingOutputCallRequest()
+            request.responseParameters = (0..<5).map { _ in
+                var parameters = Mesh_Testing_V1_ResponseParameters()
+                parameters.size = 10
+                parameters.intervalMillis = 100
+                return parameters
+            }
+            let count = try await client.serverStreaming(Service.streamingOutputCall, request) { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+                var count = 0
+                for try await _ in responses { count += 1 }
+                return count
+            }
+            #expect(count == 5)
+            // Idle past the server's idle timeout: the server closes, the next call reconnects by itself.
+            try await Task.sleep(for: .milliseconds(700))
+            let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
+        }
+    }
+}
