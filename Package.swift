@@ -74,6 +74,17 @@ let package = Package(
             ],
             path: "Shared/MeshPKI"
         ),
+        // Domain types every service shares: dates, money, credit codes. No NIO.
+        .target(name: "BenefitsDomain", path: "Shared/BenefitsDomain"),
+        // The catalog as data: model, loading, validation, conversion to the shared messages.
+        .target(
+            name: "CatalogModel",
+            dependencies: [
+                "BenefitsDomain", "MeshMessages",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Services/Catalog/Model"
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -104,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "MeshProtocolTests",
             dependencies: [
-                "MeshProtocol",
+                "MeshProtocol", "MeshMessages",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],

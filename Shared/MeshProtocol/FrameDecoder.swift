@@ -71,7 +71,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     private static func describe(_ bytes: [UInt8]) -> String {
-        if let text = String(validating: bytes, as: UTF8.self), text.allSatisfy({ $0.isASCII && !$0.isNewline }) {
+        if let text = String(validating: bytes, as: UTF8.self), text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) {
             return "\"\(text)\""
         }
         return bytes.map { String($0, radix: 16) }.joined(separator: " ")

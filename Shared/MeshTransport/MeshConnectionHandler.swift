@@ -361,6 +361,9 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     func setCancellationHandler(streamID: UInt32, _ callback: @escaping @Sendable (TransportError) -> Void) {
         if self.bridges[streamID] != nil {
             self.bridges[streamID]!.onCancel = callback
+        } else {
+            // The stream ended (cancelled, or the connection failed) before the handler registered.
+            callback(self.closeReason ?? TransportError(.cancelled, "stream \(streamID) ended before its handler started"))
         }
     }
 
