@@ -85,6 +85,18 @@ let package = Package(
             ],
             path: "Services/Catalog/Model"
         ),
+        // Method descriptors of every service, shared by servers and their clients.
+        .target(name: "BenefitsAPI", dependencies: ["MeshRPC"], path: "Shared/BenefitsAPI"),
+        .target(
+            name: "CatalogService",
+            dependencies: [
+                "CatalogModel", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Catalog/Service"
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -97,7 +109,7 @@ let package = Package(
             ],
             path: "Services/ServiceKit"
         ),
-        .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
+        .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", "CatalogModel", "CatalogService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
         .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
         .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
         .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),

@@ -1,15 +1,69 @@
 import ArgumentParser
+import CatalogModel
+import CatalogService
+import Foundation
 import MeshRPC
 import ServiceKit
 
-/// The catalog service. Its methods arrive with the issue that builds it; until then it answers health checks.
+/// The catalog service: every benefit clause of the policy documents, versioned, with its verbatim text.
 @main
 struct CatalogCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "catalog", abstract: "The catalog service of the Jiaxing benefits mesh.")
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
+        abstract: "The catalog service of the Jiaxing benefits mesh.",
+        subcommands: [Serve.self, Validate.self],
+        defaultSubcommand: Serve.self
+    )
 
-    @OptionGroup var options: ServiceOptions
+    struct DataOptions: ParsableArguments {
+        @Option(help: "Directory of the catalog files (one JSON file per document, and vocabulary.json).")
+        var data = "Services/Catalog/Data"
 
-    func run() async throws {
-        try await ServiceRunner.run(name: "catalog", options: self.options, router: RPCRouter())
+        @Option(help: "Directory of the seed documents, to check every verbatim text (skipped if absent).")
+        var seeds = "../shared/seeds"
+
+        var seedsDirectory: String? {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: self.seeds, isDirectory: &isDirectory) && isDirectory.boolValue ? self.seeds : nil
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serve the catalog over the mesh; reload when the files change.")
+
+        @OptionGroup var options: ServiceOptions
+        @OptionGroup var data: DataOptions
+
+        @Option(help: "Seconds between checks of the catalog files for changes.")
+        var reloadSeconds = 2
+
+        func run() async throws {
+            let logger = self.options.logger(label: "jiaxing.catalog")
+            let store = try CatalogStore(directory: self.data.data, seedsDirectory: self.data.seedsDirectory, logger: logger)
+            var router = RPCRouter()
+            CatalogHandlers(store: store).register(into: &router)
+            try await ServiceRunner.run(
+                name: "catalog", options: self.options, router: router,
+                services: [CatalogFileWatcher(store: store, interval: .seconds(self.reloadSeconds))]
+            )
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the catalog files and report every problem by file, clause and field.")
+
+        @OptionGroup var data: DataOptions
+
+        func run() throws {
+            do {
+                let catalog = try CatalogLoader.load(directory: self.data.data, seedsDirectory: self.data.seedsDirectory)
+                let cash = catalog.documents.flatMap(\.clauses).filter(\.cash).count
+                print("catalog \(catalog.revision): \(catalog.documents.count) documents, \(catalog.clauseCount) clauses (\(cash) cash), all valid")
+                if self.data.seedsDirectory == nil { print("note: \(self.data.seeds) not found; verbatim texts were not checked against the seeds") }
+            } catch let error as CatalogValidationError {
+                print(error)
+                throw ExitCode.failure
+            }
+        }
     }
 }

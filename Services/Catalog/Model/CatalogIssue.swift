@@ -21,6 +21,10 @@ public struct CatalogIssue: Sendable, Hashable, CustomStringConvertible {
 public struct CatalogValidationError: Error, Sendable, CustomStringConvertible {
     public var issues: [CatalogIssue]
 
+    public init(issues: [CatalogIssue]) {
+        self.issues = issues
+    }
+
     public var description: String {
         "catalog has \(self.issues.count) problem\(self.issues.count == 1 ? "" : "s"):\n" + self.issues.map { "  \($0)" }.joined(separator: "\n")
     }
