@@ -133,10 +133,24 @@ let package = Package(
             ],
             path: "Tests/MeshProtocolTests"
         ),
+        .target(
+            name: "MeshTestSupport",
+            dependencies: [
+                "MeshRPC", "MeshPKI", "MeshTransport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/MeshTestSupport"
+        ),
+        .testTarget(
+            name: "CatalogTests",
+            dependencies: ["CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages", "MeshTestSupport"],
+            path: "Tests/CatalogTests"
+        ),
         .testTarget(
             name: "MeshRPCTests",
             dependencies: [
-                "MeshRPC", "MeshPKI", "MeshMessages", "MeshProtocol", "MeshTransport",
+                "MeshTestSupport", "MeshRPC", "MeshPKI", "MeshMessages", "MeshProtocol", "MeshTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -3,6 +3,7 @@ import MeshProtocol
 import MeshRPC
 import MeshTransport
 import NIOConcurrencyHelpers
+import MeshTestSupport
 import Testing
 
 /// Behaviour over real mutual TLS on loopback beyond the interop cases.
@@ -92,7 +93,7 @@ struct EndToEndTests {
 
     @Test("an expired deadline is deadlineExceeded never unknown")
     func expiredDeadlineStatus() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_SimpleRequest()
@@ -109,7 +110,7 @@ struct EndToEndTests {
     func oversizeMessageRefused() async throws {
         var transport = MeshTransportConfiguration()
         transport.settings.maxFrameSize = 64 * 1024
-        try await TestMesh.withServer(transport: transport) { _, port in
+        try await TestMesh.withServer(router: InteropService.router(), transport: transport) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_SimpleRequest()
@@ -130,7 +131,7 @@ struct EndToEndTests {
 
     @Test("a response over the clients frame limit ends the call with a clear status")
     func oversizeResponse() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             var transport = MeshTransportConfiguration()
             transport.settings.maxFrameSize = 16 * 1024
             let client = TestMesh.client(port: port, transport: transport)
@@ -164,7 +165,7 @@ struct EndToEndTests {
 
     @Test("1000 concurrent calls share one connection")
     func thousandConcurrentCalls() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let total = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -208,7 +209,7 @@ struct EndToEndTests {
 
     @Test("a client without a certificate is refused")
     func refusedWithoutCertificate() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port, tls: TestMesh.credentials.anonymousClient)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
@@ -224,7 +225,7 @@ struct EndToEndTests {
 
     @Test("a client certificate from another CA is refused")
     func refusedWithForeignCertificate() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port, tls: TestMesh.credentials.strangerClient)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
@@ -260,7 +261,7 @@ struct EndToEndTests {
     func keepaliveAndIdle() async throws {
         var serverTransport = MeshTransportConfiguration()
         serverTransport.timeouts.idleTimeout = .milliseconds(300)
-        try await TestMesh.withServer(transport: serverTransport) { _, port in
+        try await TestMesh.withServer(router: InteropService.router(), transport: serverTransport) { _, port in
             var clientTransport = MeshTransportConfiguration()
             clientTransport.timeouts.keepaliveInterval = .milliseconds(20)
             clientTransport.timeouts.keepaliveTimeout = .milliseconds(200)

@@ -1,5 +1,6 @@
 import MeshMessages
 import MeshRPC
+import MeshTestSupport
 import Testing
 
 /// The gRPC interoperability cases, one for one, over real mutual TLS on loopback.
@@ -9,7 +10,7 @@ struct InteropTests {
 
     @Test("empty_unary")
     func emptyUnary() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let response: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
@@ -19,7 +20,7 @@ struct InteropTests {
 
     @Test("large_unary")
     func largeUnary() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_SimpleRequest()
@@ -33,7 +34,7 @@ struct InteropTests {
 
     @Test("client_streaming")
     func clientStreaming() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let response: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(Service.streamingInputCall) { writer in
@@ -49,7 +50,7 @@ struct InteropTests {
 
     @Test("server_streaming")
     func serverStreaming() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_StreamingOutputCallRequest()
@@ -69,7 +70,7 @@ struct InteropTests {
 
     @Test("ping_pong")
     func pingPong() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let requestSizes = [27_182, 8, 1_828, 45_904]
@@ -103,7 +104,7 @@ struct InteropTests {
 
     @Test("empty_stream")
     func emptyStream() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let count = try await client.bidirectional(Service.fullDuplexCall, requests: { (_: RequestWriter<Mesh_Testing_V1_StreamingOutputCallRequest>) in }, responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
@@ -117,7 +118,7 @@ struct InteropTests {
 
     @Test("custom_metadata")
     func customMetadata() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var metadata = Metadata()
@@ -136,7 +137,7 @@ struct InteropTests {
 
     @Test("status_code_and_message")
     func statusCodeAndMessage() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_SimpleRequest()
@@ -167,7 +168,7 @@ struct InteropTests {
 
     @Test("special_status_message")
     func specialStatusMessage() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let message = "\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n"
@@ -184,7 +185,7 @@ struct InteropTests {
 
     @Test("unimplemented_method")
     func unimplementedMethod() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
@@ -197,7 +198,7 @@ struct InteropTests {
 
     @Test("cancel_after_begin")
     func cancelAfterBegin() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let call = Task {
@@ -214,7 +215,7 @@ struct InteropTests {
 
     @Test("cancel_after_first_response")
     func cancelAfterFirstResponse() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let (firstResponse, signal) = AsyncStream<Void>.makeStream()
@@ -241,7 +242,7 @@ struct InteropTests {
 
     @Test("timeout_on_sleeping_server")
     func timeoutOnSleepingServer() async throws {
-        try await TestMesh.withServer { _, port in
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MeshPKI
 import MeshRPC
@@ -5,17 +6,17 @@ import MeshTransport
 import ServiceLifecycle
 
 /// Certificates made in-process, and helpers to run a server and a client over real mutual TLS on loopback.
-enum TestMesh {
-    struct Credentials: Sendable {
-        let server: MeshTLSConfiguration
-        let client: MeshTLSConfiguration
+public enum TestMesh {
+    public struct Credentials: Sendable {
+        public let server: MeshTLSConfiguration
+        public let client: MeshTLSConfiguration
         /// A client certificate from a different CA.
-        let strangerClient: MeshTLSConfiguration
+        public let strangerClient: MeshTLSConfiguration
         /// A client with no certificate at all.
-        let anonymousClient: MeshTLSConfiguration
+        public let anonymousClient: MeshTLSConfiguration
     }
 
-    static let credentials: Credentials = {
+    public static let credentials: Credentials = {
         let authority = try! CertificateAuthority.create()
         let server = try! authority.issue(commonName: "catalog", role: .service, dnsNames: ["catalog", "localhost"])
         let client = try! authority.issue(commonName: "nanhu", role: .county, dnsNames: [])
@@ -29,15 +30,15 @@ enum TestMesh {
         )
     }()
 
-    static let logger: Logger = {
+    public static let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return logger
     }()
 
     /// Runs a server for the duration of `body`, then shuts it down gracefully.
-    static func withServer<Result>(
-        router: RPCRouter = InteropService.router(),
+    public static func withServer<Result>(
+        router: RPCRouter,
         interceptors: [any ServerInterceptor] = [],
         transport: MeshTransportConfiguration = .init(),
         _ body: (MeshServer, Int) async throws -> Result
@@ -62,7 +63,19 @@ enum TestMesh {
         }
     }
 
-    static func client(port: Int, tls: MeshTLSConfiguration = credentials.client, transport: MeshTransportConfiguration = .init()) -> MeshClient {
+    public static func client(port: Int, tls: MeshTLSConfiguration = credentials.client, transport: MeshTransportConfiguration = .init()) -> MeshClient {
         MeshClient(configuration: .init(port: port, tls: tls, transport: transport), logger: logger)
     }
+}
+
+extension TestMesh {
+    /// The repository's root folder (where Package.swift is).
+    public static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The seed policy documents, beside the repository as CI lays them out.
+    public static var seedsDirectory: String { "\(repositoryRoot)/../shared/seeds" }
 }

@@ -1,0 +1,135 @@
+import BenefitsDomain
+import CatalogModel
+import Foundation
+import MeshTestSupport
+import Testing
+
+/// The catalog in the repository is valid, and each kind of mistake in a catalog file is caught and named
+/// by file, clause and field.
+@Suite("Catalog validation")
+struct CatalogValidationTests {
+    static let dataDirectory = "\(TestMesh.repositoryRoot)/Services/Catalog/Data"
+
+    @Test("the repository catalog is valid against the seeds")
+    func repositoryCatalogIsValid() throws {
+        let catalog = try CatalogLoader.load(directory: Self.dataDirectory, seedsDirectory: TestMesh.seedsDirectory)
+        #expect(catalog.documents.count >= 5)
+        #expect(catalog.clauseCount >= 100)
+        // Every cash clause that is paid without an application has an amount the formula fixes.
+        for document in catalog.documents {
+            for clause in document.clauses where clause.delivery == .proactive {
+                if case .manual = clause.formula { Issue.record("\(clause.id) is proactive with a manual formula") }
+                if case .capOnly = clause.formula { Issue.record("\(clause.id) is proactive with a capOnly formula") }
+            }
+        }
+    }
+
+    @Test("the green factory tiers read 150, 50 and 20 万元 from the clause text")
+    func greenFactoryTiers() throws {
+        let catalog = try CatalogLoader.load(directory: Self.dataDirectory)
+        let greenFactories = catalog.search(.init(keyword: "绿色工厂")).filter {
+            if case .tiers = $0.clause.formula { return true } else { return false }
+        }
+        let amounts = greenFactories.compactMap { result -> [Fen]? in
+            guard case .tiers(_, let tiers) = result.clause.formula else { return nil }
+            return tiers.map(\.amountFen)
+        }
+        #expect(amounts.contains([150_000_000, 50_000_000, 20_000_000]))
+    }
+
+    /// Copies the repository catalog to a temporary folder, lets `edit` break one file, and loads it.
+    func loadBroken(_ file: String, _ edit: (inout [String: Any]) -> Void) throws -> [CatalogIssue] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory) where name.hasSuffix(".json") {
+            try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
+        }
+        let path = "\(directory)/\(file)"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        edit(&json)
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try CatalogLoader.load(directory: directory, seedsDirectory: TestMesh.seedsDirectory)
+            return []
+        } catch let error as CatalogValidationError {
+            return error.issues
+        }
+    }
+
+    static func editFirstClause(_ json: inout [String: Any], _ edit: (inout [String: Any]) -> Void) {
+        var clauses = json["clauses"] as! [[String: Any]]
+        edit(&clauses[0])
+        json["clauses"] = clauses
+    }
+
+    @Test("an amount that is not in the clause text is refused")
+    func amountNotInText() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in
+            Self.editFirstClause(&json) { $0["formula"] = ["kind": "fixed", "amountFen": 310_000_000] }
+        }
+        let issue = try #require(issues.first)
+        #expect(issue.file == "jzbf-2023-32.json")
+        #expect(issue.clause == "jzbf-2023-32/4.1a")
+        #expect(issue.field == "formula.amountFen")
+        #expect(issue.message.contains("310万元"))
+    }
+
+    @Test("a text that is not verbatim in the seed is refused")
+    func textNotVerbatim() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in
+            Self.editFirstClause(&json) { $0["text"] = "对新认定的单项冠军企业给予300万元奖励,另加100万元。" }
+        }
+        #expect(issues.contains { $0.clause == "jzbf-2023-32/4.1a" && $0.field == "text" && $0.message.contains("not found verbatim") })
+    }
+
+    @Test("dates out of order are refused")
+    func datesOutOfOrder() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in json["effectiveUntil"] = "2023-01-01" }
+        #expect(issues.contains { $0.file == "jzbf-2023-32.json" && $0.field == "effectiveUntil" && $0.message.contains("before effectiveFrom") })
+    }
+
+    @Test("an impossible date names the field")
+    func impossibleDate() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in json["issueDate"] = "2023-02-30" }
+        #expect(issues.contains { $0.field == "issueDate" && $0.message.contains("2023-02-30") })
+    }
+
+    @Test("a duplicate clause id is refused")
+    func duplicateClauseID() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in
+            var clauses = json["clauses"] as! [[String: Any]]
+            clauses[1]["id"] = clauses[0]["id"]
+            json["clauses"] = clauses
+        }
+        #expect(issues.contains { $0.field == "id" && $0.message.contains("used twice") })
+    }
+
+    @Test("a fact missing from the vocabulary is refused")
+    func undeclaredFact() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in
+            Self.editFirstClause(&json) { $0["conditions"] = [["kind": "flag", "fact": "hasUnicorn"]] }
+        }
+        #expect(issues.contains { $0.field == "conditions[0]" && $0.message.contains("hasUnicorn") })
+    }
+
+    @Test("a wrong type names the file and the field path")
+    func wrongType() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in
+            Self.editFirstClause(&json) { $0["cash"] = "yes" }
+        }
+        let issue = try #require(issues.first)
+        #expect(issue.file == "jzbf-2023-32.json")
+        #expect(issue.field == "clauses[0].cash")
+    }
+
+    @Test("amounts are written the way the documents write them")
+    func moneyFormatting() {
+        #expect(Money.chinese(150_000_000) == "150万元")
+        #expect(Money.chinese(2_500_000) == "2.5万元")
+        #expect(Money.chinese(20_000_000_000) == "2亿元")
+        #expect(Money.chinese(12_345) == "123.45元")
+        #expect(Money.percent(basisPoints: 2_000) == "20%")
+        #expect(Money.percent(basisPoints: 150) == "1.5%")
+    }
+}
