@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Tests only: the declarative eligibility cases are YAML.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Layer 1: the messages, defined once in Shared/Protos. No NIO.
@@ -97,6 +99,21 @@ let package = Package(
             ],
             path: "Services/Catalog/Service"
         ),
+        .target(
+            name: "EligibilityEngine",
+            dependencies: ["CatalogModel", "BenefitsDomain", "MeshMessages"],
+            path: "Services/Eligibility/Engine"
+        ),
+        .target(
+            name: "EligibilityService",
+            dependencies: [
+                "EligibilityEngine", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Eligibility/Service"
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -110,7 +127,7 @@ let package = Package(
             path: "Services/ServiceKit"
         ),
         .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", "CatalogModel", "CatalogService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
-        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
+        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
         .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
         .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
         .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Gateway/Main"),
@@ -146,6 +163,17 @@ let package = Package(
             name: "CatalogTests",
             dependencies: ["CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages", "MeshTestSupport"],
             path: "Tests/CatalogTests"
+        ),
+        .testTarget(
+            name: "EligibilityTests",
+            dependencies: [
+                "EligibilityEngine", "EligibilityService", "CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain",
+                "MeshRPC", "MeshMessages", "MeshTestSupport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/EligibilityTests",
+            exclude: ["Cases"]
         ),
         .testTarget(
             name: "MeshRPCTests",

@@ -7,6 +7,8 @@ struct Topology: Decodable {
         var name: String
         var port: Int
         var replicas: Int
+        /// Services this one calls: it is started with `--NAME-port PORT` for each.
+        var dependsOn: [String]?
     }
 
     var certificates: String

@@ -39,11 +39,14 @@ struct UpCommand: AsyncParsableCommand {
             for replica in 0..<service.replicas {
                 let port = service.port + replica
                 let log = "\(logDirectory)/\(service.name)-\(replica).log"
-                let pid = try Self.spawn(
-                    executable: "\(binDirectory)/\(service.name)",
-                    arguments: ["--port", "\(port)", "--certificates", topology.certificates, "--identity", service.name],
-                    log: log
-                )
+                var arguments = ["--port", "\(port)", "--certificates", topology.certificates, "--identity", service.name]
+                for dependency in service.dependsOn ?? [] {
+                    guard let target = topology.services.first(where: { $0.name == dependency }) else {
+                        throw ValidationError("\(service.name) depends on '\(dependency)', which the topology does not list")
+                    }
+                    arguments += ["--\(dependency)-port", "\(target.port)"]
+                }
+                let pid = try Self.spawn(executable: "\(binDirectory)/\(service.name)", arguments: arguments, log: log)
                 state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log))
             }
         }

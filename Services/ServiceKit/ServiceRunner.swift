@@ -12,7 +12,9 @@ public enum ServiceRunner {
         options: ServiceOptions,
         router: RPCRouter,
         interceptors: [any ServerInterceptor] = [],
-        services: [any Service] = []
+        services: [any Service] = [],
+        startsServing: Bool = true,
+        configure: (MeshServer) -> Void = { _ in }
     ) async throws {
         let logger = options.logger(label: "jiaxing.\(name)")
         let tls = try TLSFiles.load(directory: options.certificates, name: options.identity ?? name)
@@ -23,6 +25,8 @@ public enum ServiceRunner {
             ),
             router: router, interceptors: interceptors, logger: logger
         )
+        server.setServing(startsServing)
+        configure(server)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server)] + services.map { .init(service: $0) },

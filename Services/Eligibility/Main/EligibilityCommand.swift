@@ -1,15 +1,47 @@
 import ArgumentParser
+import Foundation
+import EligibilityService
 import MeshRPC
 import ServiceKit
 
-/// The eligibility service. Its methods arrive with the issue that builds it; until then it answers health checks.
+/// The eligibility service: screens enterprise profiles against the catalog it follows.
 @main
 struct EligibilityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "eligibility", abstract: "The eligibility service of the Jiaxing benefits mesh.")
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(help: "Address of the catalog service.")
+    var catalogHost = "127.0.0.1"
+
+    @Option(help: "Port of the catalog service.")
+    var catalogPort = 7410
+
     func run() async throws {
-        try await ServiceRunner.run(name: "eligibility", options: self.options, router: RPCRouter())
+        let logger = self.options.logger(label: "jiaxing.eligibility")
+        let tls = try TLSFiles.load(directory: self.options.certificates, name: self.options.identity ?? "eligibility", serverHostname: "catalog")
+        let catalog = MeshClient(configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
+        let holder = EngineHolder()
+        var router = RPCRouter()
+        EligibilityHandlers(holder: holder).register(into: &router)
+        let readiness = ServerBox()
+        // Health answers NOT_SERVING until the first catalog revision has loaded.
+        try await ServiceRunner.run(
+            name: "eligibility", options: self.options, router: router,
+            services: [CatalogSubscription(client: catalog, holder: holder, logger: logger) { _ in readiness.server?.setServing(true) }],
+            startsServing: false,
+            configure: { readiness.server = $0 }
+        )
+    }
+}
+
+/// Hands the server to the catalog subscription, which starts before the server exists.
+final class ServerBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: MeshServer?
+
+    var server: MeshServer? {
+        get { self.lock.withLock { self.stored } }
+        set { self.lock.withLock { self.stored = newValue } }
     }
 }

@@ -1,0 +1,44 @@
+import BenefitsDomain
+import CatalogModel
+
+/// What the engine decided for one clause, with everything needed to explain it.
+public struct Decision: Sendable {
+    public enum Status: String, Sendable, Hashable {
+        case eligible, superseded, nearMiss, needsApplication, manualAssessment, ineligible
+    }
+
+    public struct Check: Sendable, Hashable {
+        public var met: Bool
+        /// The clause's words for the condition.
+        public var conditionText: String
+        /// What the profile holds, in words.
+        public var factUsed: String
+        public var explanation: String
+        /// Set when the condition fails narrowly: what is missing, in numbers.
+        public var nearMiss: String?
+    }
+
+    public var status: Status
+    public var clause: Clause
+    public var document: PolicyDocument
+    public var amountFen: Fen
+    public var calculation: String
+    public var checks: [Check]
+    public var missing: [String]
+    public var stacking: Stacking
+    public var supersededBy: String?
+    public var reason: String
+}
+
+/// The decisions for one enterprise on one day.
+public struct Screening: Sendable {
+    public var creditCode: CreditCode
+    public var asOf: CalendarDate
+    public var catalogRevision: String
+    public var decisions: [Decision]
+
+    /// Cash to propose: eligible decisions after stacking.
+    public var totalEligibleFen: Fen {
+        self.decisions.filter { $0.status == .eligible && $0.clause.cash }.reduce(0) { $0 + $1.amountFen }
+    }
+}

@@ -1,0 +1,130 @@
+import BenefitsDomain
+import CatalogModel
+
+extension EligibilityEngine {
+    /// A value counts as nearly meeting a threshold from this share of it (basis points).
+    static let nearMissShare: Int64 = 5_000
+
+    /// One profile on one day, against one document's period.
+    struct Context {
+        let profile: EnterpriseProfile
+        let vocabulary: Vocabulary
+        let asOf: CalendarDate
+        /// The document's effective period up to `asOf`: 新认定 / 验收 within it count as new.
+        let period: ClosedRange<CalendarDate>
+
+        func factName(_ id: String) -> String { self.vocabulary.fact(id)?.name ?? id }
+        func recognitionName(_ id: String) -> String { self.vocabulary.recognition(id)?.name ?? id }
+        func unit(_ fact: String) -> Vocabulary.Fact.Unit { self.vocabulary.fact(fact)?.unit ?? .count }
+
+        func amount(of fact: String) -> (value: Int64, year: Int)? {
+            guard let (value, year) = self.profile.fact(fact, asOfYear: self.asOf.year), case .amount(let amount) = value else { return nil }
+            return (amount, year)
+        }
+
+        func describe(_ fact: String, _ value: Int64, year: Int) -> String {
+            "\(self.factName(fact))\(year == 0 ? "" : "(\(year)年)")\(FactDescription.value(value, unit: self.unit(fact)))"
+        }
+
+        static func isNear(_ value: Int64, to threshold: Int64) -> Bool {
+            threshold > 0 && value.multipliedReportingOverflow(by: 10_000).partialValue >= threshold.multipliedReportingOverflow(by: EligibilityEngine.nearMissShare).partialValue
+        }
+
+        /// The recognitions of `id` that count: held by `asOf`, at one of `levels`, and new in the period if asked.
+        func recognitions(_ id: String, levels: [String]?, newInPeriod: Bool) -> [EnterpriseProfile.RecognitionRecord] {
+            (self.profile.recognitions[id] ?? []).filter { record in
+                record.recognizedOn <= self.asOf
+                    && (levels.map { record.level.map($0.contains) ?? false } ?? true)
+                    && (!newInPeriod || self.period.contains(record.recognizedOn))
+            }
+        }
+
+        func check(_ condition: Condition, clauseText: String) -> Decision.Check {
+            let text = condition.text ?? clauseText
+            switch condition.kind {
+            case .recognition(let id, let levels, let newInPeriod):
+                let name = self.recognitionName(id)
+                let held = (self.profile.recognitions[id] ?? []).filter { $0.recognizedOn <= self.asOf }
+                let counting = self.recognitions(id, levels: levels, newInPeriod: newInPeriod)
+                let describe = { (record: EnterpriseProfile.RecognitionRecord) in "\(name) \(FactDescription.level(record.level)) \(record.recognizedOn)认定" }
+                if let record = counting.max(by: { $0.recognizedOn < $1.recognizedOn }) {
+                    return .init(met: true, conditionText: text, factUsed: describe(record), explanation: "已认定: \(describe(record))")
+                }
+                guard let record = held.max(by: { $0.recognizedOn < $1.recognizedOn }) else {
+                    return .init(met: false, conditionText: text, factUsed: "无", explanation: "未取得\(name)认定")
+                }
+                if let levels, !(record.level.map(levels.contains) ?? false) {
+                    let wanted = levels.map { FactDescription.level($0) }.joined(separator: "或")
+                    return .init(
+                        met: false, conditionText: text, factUsed: describe(record),
+                        explanation: "\(name)认定级别为\(FactDescription.level(record.level)), 条款要求\(wanted)",
+                        nearMiss: "需取得\(wanted)\(name)认定, 现为\(FactDescription.level(record.level))"
+                    )
+                }
+                return .init(
+                    met: false, conditionText: text, factUsed: describe(record),
+                    explanation: "\(name)认定于\(record.recognizedOn), 不在政策期内新认定(\(FactDescription.period(self.period)))"
+                )
+            case .atLeast(let fact, let threshold), .below(let fact, let threshold):
+                let isAtLeast: Bool = { if case .atLeast = condition.kind { return true } else { return false } }()
+                let thresholdText = FactDescription.value(threshold, unit: self.unit(fact))
+                guard let (value, year) = self.amount(of: fact) else {
+                    return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
+                }
+                let used = self.describe(fact, value, year: year)
+                if isAtLeast {
+                    if value >= threshold {
+                        return .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 不低于\(thresholdText)")
+                    }
+                    return .init(
+                        met: false, conditionText: text, factUsed: used,
+                        explanation: "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))",
+                        nearMiss: Self.isNear(value, to: threshold) ? "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact))), 差\(FactDescription.value(threshold - value, unit: self.unit(fact)))" : nil
+                    )
+                }
+                return value < threshold
+                    ? .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 低于\(thresholdText)")
+                    : .init(met: false, conditionText: text, factUsed: used, explanation: "\(self.factName(fact))需低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))")
+            case .flag(let fact):
+                guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag(let flag) = value else {
+                    return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
+                }
+                return .init(met: flag, conditionText: text, factUsed: "\(self.factName(fact)): \(flag ? "是" : "否")", explanation: flag ? "\(self.factName(fact)): 是" : "不符合: \(self.factName(fact))")
+            case .project(let kind, let minimum, let completedInPeriod):
+                let name = self.vocabulary.projectKinds.first { $0.id == kind }?.name ?? kind
+                let projects = (self.profile.projects[kind] ?? []).filter { project in
+                    guard completedInPeriod else { return true }
+                    return project.completedOn.map(self.period.contains) ?? false
+                }
+                guard let best = projects.max(by: { $0.investmentFen < $1.investmentFen }) else {
+                    let any = !(self.profile.projects[kind] ?? []).isEmpty
+                    return .init(met: false, conditionText: text, factUsed: any ? "有\(name)项目, 未在政策期内验收" : "无",
+                                 explanation: any ? "\(name)项目未在\(FactDescription.period(self.period))内完成验收" : "无\(name)项目")
+                }
+                let used = "\(name)\(best.name.isEmpty ? "" : "「\(best.name)」")投资\(Money.chinese(best.investmentFen))" + (best.completedOn.map { ", \($0)验收" } ?? "")
+                if let minimum, best.investmentFen < minimum {
+                    return .init(
+                        met: false, conditionText: text, factUsed: used,
+                        explanation: "项目投资需不低于\(Money.chinese(minimum)), 现为\(Money.chinese(best.investmentFen))",
+                        nearMiss: Self.isNear(best.investmentFen, to: minimum) ? "项目投资需不低于\(Money.chinese(minimum)), 现为\(Money.chinese(best.investmentFen)), 差\(Money.chinese(minimum - best.investmentFen))" : nil
+                    )
+                }
+                return .init(met: true, conditionText: text, factUsed: used, explanation: used)
+            case .industry(let industries):
+                let names = industries.map { id in self.vocabulary.industries.first { $0.id == id }?.name ?? id }
+                guard let industry = self.profile.industry else {
+                    return .init(met: false, conditionText: text, factUsed: "未登记行业", explanation: "条款限于\(names.joined(separator: "、"))")
+                }
+                let name = self.vocabulary.industries.first { $0.id == industry }?.name ?? industry
+                return industries.contains(industry)
+                    ? .init(met: true, conditionText: text, factUsed: name, explanation: "行业: \(name)")
+                    : .init(met: false, conditionText: text, factUsed: name, explanation: "行业为\(name), 条款限于\(names.joined(separator: "、"))")
+            case .county(let counties):
+                let name = self.profile.county.chineseName
+                return counties.contains(name)
+                    ? .init(met: true, conditionText: text, factUsed: name, explanation: "属地: \(name)")
+                    : .init(met: false, conditionText: text, factUsed: name, explanation: "属地为\(name), 条款限于\(counties.joined(separator: "、"))")
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import BenefitsDomain
+import CatalogModel
+
+/// Evaluates enterprise profiles against the catalog: which clauses they meet on a day, for how much, why,
+/// and which they nearly meet. Stateless and cheap to copy; one per catalog revision.
+///
+/// Rounding: every amount is computed in integer fen and rounded down (floor) at each multiplication by a
+/// rate or ratio; caps apply after rounding.
+public struct EligibilityEngine: Sendable {
+    public let catalog: Catalog
+
+    public init(catalog: Catalog) {
+        self.catalog = catalog
+    }
+
+    /// Screens one enterprise on `asOf` against every clause of the documents in force that day.
+    public func screen(_ profile: EnterpriseProfile, asOf: CalendarDate, includeIneligible: Bool = false) -> Screening {
+        var decisions: [Decision] = []
+        for document in self.catalog.documents where document.isInForce(on: asOf) {
+            let period = document.effectiveFrom...min(asOf, document.effectiveUntil ?? asOf)
+            for clause in document.clauses where clause.beneficiary == .enterprise || clause.beneficiary == .project {
+                let decision = self.decide(clause, in: document, profile: profile, asOf: asOf, period: period)
+                if decision.status != .ineligible || includeIneligible { decisions.append(decision) }
+            }
+        }
+        Self.applyStacking(&decisions)
+        return Screening(creditCode: profile.creditCode, asOf: asOf, catalogRevision: self.catalog.revision, decisions: decisions)
+    }
+
+    func decide(_ clause: Clause, in document: PolicyDocument, profile: EnterpriseProfile, asOf: CalendarDate, period: ClosedRange<CalendarDate>) -> Decision {
+        let context = Context(profile: profile, vocabulary: self.catalog.vocabulary, asOf: asOf, period: period)
+        var checks = clause.conditions.map { context.check($0, clauseText: clause.text) }
+        let amount = context.amount(clause.formula, clause: clause)
+        if let threshold = amount.threshold { checks.append(threshold) }
+        let stacking = Catalog.stacking(of: clause, in: document)
+        var decision = Decision(
+            status: .ineligible, clause: clause, document: document, amountFen: 0, calculation: amount.calculation,
+            checks: checks, missing: [], stacking: stacking, supersededBy: nil, reason: ""
+        )
+        let failing = checks.filter { !$0.met }
+        if !failing.isEmpty {
+            // Nearly met: at most two conditions short (one shortfall often fails two checks, such as a
+            // project's investment and the formula's minimum base), each by a measurable amount.
+            let shortfalls = failing.compactMap(\.nearMiss)
+            if failing.count <= 2, shortfalls.count == failing.count {
+                decision.status = .nearMiss
+                decision.missing = shortfalls
+                decision.reason = "尚差: " + shortfalls.joined(separator: "; ")
+            } else {
+                decision.reason = failing.map(\.explanation).joined(separator: "; ")
+            }
+            return decision
+        }
+        switch amount.result {
+        case .fixed(let fen):
+            var fen = fen
+            var calculation = amount.calculation
+            if let cap = clause.perYearCapFen, fen > cap {
+                fen = cap
+                calculation += ", 每年最高\(Money.chinese(cap))"
+            }
+            if let cap = clause.cumulativeCapFen, fen > cap {
+                fen = cap
+                calculation += ", 累计最高\(Money.chinese(cap))"
+            }
+            decision.amountFen = fen
+            decision.calculation = calculation
+            if fen <= 0 {
+                decision.reason = "按公式计算金额为0"
+            } else if clause.delivery == .proactive {
+                decision.status = .eligible
+                decision.reason = "符合\(Self.cite(clause, document)), \(clause.cash ? "可获\(Money.chinese(fen))" : "享受\(Money.chinese(fen))非现金优惠")"
+            } else {
+                decision.status = .needsApplication
+                decision.reason = "条件已满足, 按\(Self.cite(clause, document))需申请认定后兑付, 预计\(Money.chinese(fen))"
+            }
+        case .upTo(let cap):
+            decision.status = .needsApplication
+            decision.amountFen = cap ?? 0
+            decision.reason = "条件已满足, 金额由\(clause.responsibleDepartments.first ?? "责任单位")审核确定" + (cap.map { ", 最高\(Money.chinese($0))" } ?? "")
+        case .open(let why):
+            decision.status = .manualAssessment
+            decision.reason = "条件已满足, 金额需人工核定: \(why)"
+        }
+        return decision
+    }
+
+    static func cite(_ clause: Clause, _ document: PolicyDocument) -> String {
+        "《\(document.title.replacingOccurrences(of: "嘉兴市人民政府办公室关于印发", with: "").replacingOccurrences(of: "嘉兴市人民政府关于印发", with: "").replacingOccurrences(of: "的通知", with: ""))》\(clause.article)"
+    }
+
+    /// 就高不重复: where any eligible clause of an overlap group belongs to a document that says so, the group
+    /// pays only its highest amount; the others are superseded, naming the clause paid instead. A clause that
+    /// says it stacks (额外叠加) is kept beside the highest.
+    static func applyStacking(_ decisions: inout [Decision]) {
+        var groups: [String: [Int]] = [:]
+        for (index, decision) in decisions.enumerated() where decision.status == .eligible && decision.clause.cash {
+            guard let group = decision.clause.overlapGroup, decision.stacking.rule != .stacks else { continue }
+            groups[group, default: []].append(index)
+        }
+        for (_, members) in groups where members.count > 1 && members.contains(where: { decisions[$0].stacking.rule == .highestOnly }) {
+            let winner = members.max { lhs, rhs in
+                let (a, b) = (decisions[lhs], decisions[rhs])
+                return a.amountFen != b.amountFen ? a.amountFen < b.amountFen : a.clause.id > b.clause.id
+            }!
+            for index in members where index != winner {
+                let paid = decisions[winner]
+                decisions[index].status = .superseded
+                decisions[index].supersededBy = paid.clause.id
+                decisions[index].reason = "就高不重复: 同一事项按\(Self.cite(paid.clause, paid.document))给予\(Money.chinese(paid.amountFen)), 不低于本条的\(Money.chinese(decisions[index].amountFen))"
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import BenefitsAPI
+import EligibilityEngine
+import MeshMessages
+import MeshRPC
+
+/// The eligibility service's methods over the mesh.
+public struct EligibilityHandlers: Sendable {
+    let holder: EngineHolder
+
+    public init(holder: EngineHolder) {
+        self.holder = holder
+    }
+
+    func engine() throws -> EligibilityEngine {
+        guard let engine = self.holder.engine else {
+            throw RPCError(.unavailable, "the catalog has not loaded yet; retry shortly")
+        }
+        return engine
+    }
+
+    public func register(into router: inout RPCRouter) {
+        router.unary(EligibilityMethods.screen) { (request: Jiaxing_Benefits_V1_ScreenRequest, _) in
+            let result = try self.engine().screen(request)
+            if result.hasError { throw RPCError(.invalidArgument, result.error.message) }
+            return result
+        }
+        // Results go back in the order the profiles came, one per profile, as they are computed. The stream's
+        // flow control bounds memory: a caller that stops reading stops the reading of its profiles.
+        router.bidirectional(EligibilityMethods.screenBatch) { (requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>, writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, _) in
+            let engine = try self.engine()
+            for try await request in requests {
+                try await writer.write(engine.screen(request))
+            }
+        }
+    }
+}

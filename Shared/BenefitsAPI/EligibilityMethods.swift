@@ -1,0 +1,8 @@
+import MeshRPC
+
+/// The methods of `jiaxing.benefits.v1.EligibilityService` (see eligibility.proto).
+public enum EligibilityMethods {
+    public static let service = "jiaxing.benefits.v1.EligibilityService"
+    public static let screen = MethodDescriptor(service: service, method: "Screen")
+    public static let screenBatch = MethodDescriptor(service: service, method: "ScreenBatch")
+}

@@ -1,0 +1,109 @@
+import BenefitsAPI
+import BenefitsDomain
+import CatalogModel
+import CatalogService
+import EligibilityService
+import MeshMessages
+import MeshRPC
+import MeshTestSupport
+import ServiceLifecycle
+import Testing
+
+/// The eligibility service over the mesh: it loads the catalog from a real catalog service and screens
+/// one profile or a stream of them.
+@Suite("Eligibility service")
+struct EligibilityServiceTests {
+    /// Runs a catalog server, an eligibility server following it, and hands `body` a client of the latter.
+    static func withMesh<Result>(_ body: (MeshClient, EngineHolder) async throws -> Result) async throws -> Result {
+        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", seedsDirectory: nil, logger: TestMesh.logger)
+        var catalogRouter = RPCRouter()
+        CatalogHandlers(store: store).register(into: &catalogRouter)
+        return try await TestMesh.withServer(router: catalogRouter) { _, catalogPort in
+            let holder = EngineHolder()
+            var router = RPCRouter()
+            EligibilityHandlers(holder: holder).register(into: &router)
+            return try await TestMesh.withServer(router: router) { _, port in
+                let catalogClient = TestMesh.client(port: catalogPort)
+                let client = TestMesh.client(port: port)
+                defer { Task { await client.close(); await catalogClient.close() } }
+                // Before the catalog loads the service says so.
+                let early = await #expect(throws: RPCError.self) {
+                    let _: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
+                }
+                #expect(early?.code == .unavailable)
+                let subscription = CatalogSubscription(client: catalogClient, holder: holder, logger: TestMesh.logger)
+                return try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await subscription.run() }
+                    while holder.engine == nil { try await Task.sleep(for: .milliseconds(10)) }
+                    let result = try await body(client, holder)
+                    group.cancelAll()
+                    return result
+                }
+            }
+        }
+    }
+
+    static func request(recognition: String, level: String = "national", creditCodeBody: String = "91330402MA2B00001", id: String = "") -> Jiaxing_Benefits_V1_ScreenRequest {
+        var request = Jiaxing_Benefits_V1_ScreenRequest()
+        request.requestID = id
+        request.asOf = CalendarDate("2023-09-01")!.message
+        request.profile.creditCode = CreditCode.completing(creditCodeBody)?.value ?? creditCodeBody
+        request.profile.county = .haining
+        var record = Jiaxing_Benefits_V1_RecognitionRecord()
+        record.recognition = recognition
+        record.level = level
+        record.recognizedOn = CalendarDate("2023-03-01")!.message
+        request.profile.recognitions = [record]
+        return request
+    }
+
+    @Test("screen one enterprise over the mesh")
+    func screenOne() async throws {
+        try await Self.withMesh { client, holder in
+            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory", level: "provincial"))
+            #expect(result.catalogRevision == holder.engine?.catalog.revision)
+            let decision = try #require(result.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.19b" })
+            #expect(decision.status == .eligible)
+            #expect(decision.amountFen == 50_000_000)
+            #expect(decision.citation.clauseText.contains("50万元"))
+        }
+    }
+
+    @Test("a bad profile is invalidArgument naming the field")
+    func badProfile() async throws {
+        try await Self.withMesh { client, _ in
+            let error = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory", creditCodeBody: "123"))
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.hasPrefix("profile.credit_code:") == true)
+        }
+    }
+
+    @Test("a batch streams one result per profile in order; a bad profile is reported and the rest go on")
+    func batch() async throws {
+        try await Self.withMesh { client, _ in
+            let count = 2_000
+            let results = try await client.bidirectional(EligibilityMethods.screenBatch, requests: { writer in
+                for index in 0..<count {
+                    let body = index == 700 ? "bad" : "9133040" + String(format: "%010d", index)
+                    try await writer.write(Self.request(recognition: index % 2 == 0 ? "greenFactory" : "littleGiant", creditCodeBody: body, id: "\(index)"))
+                }
+            }, responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
+                var ids: [String] = []
+                var errors: [String] = []
+                var total: Int64 = 0
+                for try await result in responses {
+                    ids.append(result.requestID)
+                    if result.hasError { errors.append(result.error.message) }
+                    total += result.totalEligibleFen
+                }
+                return (ids, errors, total)
+            })
+            #expect(results.0 == (0..<count).map(String.init))
+            #expect(results.1.count == 1)
+            #expect(results.1.first?.hasPrefix("profile.credit_code:") == true)
+            #expect(results.2 > 0)
+        }
+    }
+}
