@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mesh", targets: ["MeshCommand"]),
+        // For Fuzz/ only: the protocol layer as a library product it can depend on.
+        .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol"]),
         .executable(name: "catalog", targets: ["CatalogMain"]),
         .executable(name: "eligibility", targets: ["EligibilityMain"]),
         .executable(name: "disbursement", targets: ["DisbursementMain"]),
@@ -134,7 +136,8 @@ let package = Package(
         .executableTarget(
             name: "MeshCommand",
             dependencies: [
-                "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit",
+                "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

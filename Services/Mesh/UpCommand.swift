@@ -21,6 +21,9 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Return once the mesh is healthy and leave it running (stop it with `mesh down`).")
     var detach = false
 
+    @Flag(help: "Once healthy, run `mesh demo`: screen the sample enterprises and print what they are entitled to.")
+    var demo = false
+
     func run() async throws {
         var topology = try Topology.load(path: self.topology)
         try topology.override(replicas: self.replicas)
@@ -69,6 +72,16 @@ struct UpCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         print("mesh is up: \(state.instances.count) processes, certificates in \(topology.certificates), logs in \(logDirectory)")
+        if self.demo {
+            do {
+                try await DemoCommand.run(state: state, enterprisesPath: "Compose/demo/enterprises.json")
+            } catch {
+                print("demo failed: \(error)")
+                await Self.stopAll(state, topology: topology)
+                throw ExitCode.failure
+            }
+            print("")
+        }
         if self.detach {
             print("stop it with `mesh down`")
             return

@@ -193,10 +193,10 @@ struct BadInputTests {
     @Test("a peer that sends nothing after the handshake is dropped at the handshake timeout")
     func slowloris() async throws {
         var transport = MeshTransportConfiguration()
-        transport.handshakeTimeout = .milliseconds(300)
+        transport.handshakeTimeout = .seconds(1)
         try await TestMesh.withServer(router: InteropService.router(), transport: transport) { _, port in
             let raw = try await RawWireClient.connect(port: port)
-            let collected = await raw.collectUntilClosed(timeout: .seconds(2.5))
+            let collected = await raw.collectUntilClosed(timeout: .seconds(5))
             await raw.close()
             #expect(collected.serverClosed, "\(collected)")
             // The handshake completed: the server's preface and SETTINGS arrived before it gave up.
@@ -205,10 +205,10 @@ struct BadInputTests {
             // Dropped by the timer: no GOAWAY, and not before the timeout was due.
             #expect(collected.output.goAway == nil, "\(collected)")
             if let closedAfter = collected.closedAfter {
-                #expect(closedAfter >= .milliseconds(150), "closed after \(closedAfter)")
-                #expect(closedAfter < .milliseconds(2500), "closed after \(closedAfter)")
+                #expect(closedAfter >= .milliseconds(500), "closed after \(closedAfter)")
+                #expect(closedAfter < .seconds(5), "closed after \(closedAfter)")
             } else {
-                Issue.record("the connection was not closed within 2.5 s: \(collected)")
+                Issue.record("the connection was not closed within 5 s: \(collected)")
             }
             try await Self.expectNormalCallSucceeds(port: port)
         }

@@ -264,7 +264,7 @@ struct EndToEndTests {
         try await TestMesh.withServer(router: InteropService.router(), transport: serverTransport) { _, port in
             var clientTransport = MeshTransportConfiguration()
             clientTransport.timeouts.keepaliveInterval = .milliseconds(20)
-            clientTransport.timeouts.keepaliveTimeout = .milliseconds(200)
+            clientTransport.timeouts.keepaliveTimeout = .seconds(2)
             clientTransport.timeouts.idleTimeout = nil
             let client = TestMesh.client(port: port, transport: clientTransport)
             defer { Task { await client.close() } }

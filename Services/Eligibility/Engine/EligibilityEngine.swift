@@ -51,6 +51,11 @@ public struct EligibilityEngine: Sendable {
             }
             return decision
         }
+        if clause.delivery == .manual {
+            decision.status = .manualAssessment
+            decision.reason = "条件已满足, 按\(Self.cite(clause, document))金额需由\(clause.responsibleDepartments.first ?? "责任单位")核定" + (amount.calculation.isEmpty ? "" : " (参考: \(amount.calculation))")
+            return decision
+        }
         switch amount.result {
         case .fixed(let fen):
             var fen = fen
