@@ -18,8 +18,7 @@ let package = Package(
             dependencies: [
                 .product(name: "MeshProtocolForFuzzing", package: product),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            ]
         ),
     ]
 )

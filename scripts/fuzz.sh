@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
 seconds="${1:-600}"
-swift build -c release --product FrameDecoderFuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+swift build -c release --product FrameDecoderFuzzer --sanitize=fuzzer --sanitize=address
 work=$(mktemp -d)
 cp Corpus/frame-decoder/* "$work/"
 .build/release/FrameDecoderFuzzer "$work" -max_total_time="$seconds" -max_len=70000 -print_final_stats=1 2>&1 | tail -25
