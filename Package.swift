@@ -116,6 +116,21 @@ let package = Package(
             ],
             path: "Services/Eligibility/Service"
         ),
+        // SQLite from the system (Debian: libsqlite3-dev), and the SQL layer the ledger runs on.
+        .systemLibrary(name: "CSQLite", path: "Shared/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "SQLStore",
+            dependencies: ["CSQLite", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Shared/SQLStore"
+        ),
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Services/Disbursement/Ledger"
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -177,6 +192,14 @@ let package = Package(
             ],
             path: "Tests/EligibilityTests",
             exclude: ["Cases"]
+        ),
+        .testTarget(
+            name: "DisbursementTests",
+            dependencies: [
+                "Ledger", "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages", "MeshTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/DisbursementTests"
         ),
         .testTarget(
             name: "MeshRPCTests",

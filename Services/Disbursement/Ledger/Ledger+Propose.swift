@@ -1,0 +1,180 @@
+import BenefitsDomain
+import CatalogModel
+import MeshMessages
+import NIOConcurrencyHelpers
+import SQLStore
+
+extension Ledger {
+    public typealias ProposeRequest = Jiaxing_Benefits_V1_ProposePayoutRequest
+
+    /// Reserves money for an entitlement. The idempotency key is derived from what the order pays; the same
+    /// request again returns the first order (`replayed`), the same key with another amount is refused.
+    /// Caps per year and in all, 就高不重复 and the fund's balance are enforced here, in the transaction.
+    public func propose(_ request: ProposeRequest) async throws -> Order {
+        let (clause, document) = try self.validate(request)
+        let outcome = NIOLockedValueBox<Result<Order, LedgerError>?>(nil)
+        try await self.committer.run { tx in
+            do {
+                try await tx.execute("SAVEPOINT propose", [])
+                let order = try await self.propose(request, clause: clause, document: document, tx: tx)
+                try await tx.execute("RELEASE propose", [])
+                outcome.withLockedValue { $0 = .success(order) }
+            } catch let error as LedgerError {
+                try? await tx.execute("ROLLBACK TO propose", [])
+                try? await tx.execute("RELEASE propose", [])
+                outcome.withLockedValue { $0 = .failure(error) }
+            } catch {
+                try? await tx.execute("ROLLBACK TO propose", [])
+                try? await tx.execute("RELEASE propose", [])
+                outcome.withLockedValue { $0 = .failure(LedgerError(.unavailable, "ledger storage failed: \(error)")) }
+            }
+        }
+        switch outcome.withLockedValue({ $0 }) {
+        case .success(let order): return order
+        case .failure(let error): throw error
+        case nil: throw LedgerError(.unavailable, "the proposal was not processed")
+        }
+    }
+
+    /// The idempotency key: what the order pays, in words.
+    public static func idempotencyKey(_ request: ProposeRequest) -> String {
+        "\(request.creditCode.uppercased())|\(request.clauseID)|\(request.subject)|\(request.period)"
+    }
+
+    /// Checks that need no storage: the field is named in every refusal.
+    func validate(_ request: ProposeRequest) throws(LedgerError) -> (Clause, PolicyDocument) {
+        if case .failure(let problem) = CreditCode.validate(request.creditCode) {
+            throw LedgerError(.invalidArgument, "credit_code: '\(request.creditCode)' \(problem)")
+        }
+        guard request.amountFen > 0 else { throw LedgerError(.invalidArgument, "amount_fen: must be positive, got \(request.amountFen)") }
+        guard (1900...2200).contains(request.period) else { throw LedgerError(.invalidArgument, "period: a year in 1900-2200 is required, got \(request.period)") }
+        guard !request.subject.isEmpty, request.subject.count <= 200 else {
+            throw LedgerError(.invalidArgument, "subject: 1 to 200 characters naming what the order pays for (e.g. greenFactory/national/2023-03-15)")
+        }
+        guard request.county != .unspecified, request.county.rawValue <= 9 else { throw LedgerError(.invalidArgument, "county: one of the counties and districts of Jiaxing is required") }
+        guard let catalog = self.catalog() else { throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly") }
+        guard let (clause, document) = catalog.clause(id: request.clauseID) else {
+            throw LedgerError(.notFound, "clause_id: no clause '\(request.clauseID)' in catalog \(catalog.revision)")
+        }
+        guard clause.cash else { throw LedgerError(.failedPrecondition, "clause_id: \(clause.id) is not a cash benefit; nothing to pay") }
+        guard clause.delivery != .manual else { throw LedgerError(.failedPrecondition, "clause_id: \(clause.id) leaves the amount open; it is never paid automatically") }
+        if let maximum = Self.maximum(of: clause), request.amountFen > maximum {
+            throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) exceeds the most \(clause.id) pays, \(Money.chinese(maximum))")
+        }
+        return (clause, document)
+    }
+
+    /// The most a clause can pay for one thing, where its formula says.
+    static func maximum(of clause: Clause) -> Fen? {
+        var maximum: Fen?
+        switch clause.formula {
+        case .fixed(let amount): maximum = amount
+        case .tiers(_, let tiers): maximum = tiers.map(\.amountFen).max()
+        case .bands(let bands): maximum = bands.map(\.amountFen).max()
+        case .percentage(_, _, _, let cap), .ratioMatch(_, _, _, let cap), .interestSubsidy(_, _, let cap, _),
+             .insurancePremium(_, _, let cap), .perUnit(_, _, let cap):
+            maximum = cap
+        case .capOnly(let cap): maximum = cap
+        case .manual: maximum = nil
+        }
+        for cap in [clause.perYearCapFen, clause.cumulativeCapFen].compactMap({ $0 }) {
+            maximum = min(maximum ?? cap, cap)
+        }
+        return maximum
+    }
+
+    private func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
+        let key = Self.idempotencyKey(request)
+        if let existing = try await tx.queryOne("SELECT \(Self.orderColumns) FROM orders WHERE idempotency_key = ?", [.text(key)]) {
+            var order = Self.order(existing)
+            guard order.requestedFen == request.amountFen else {
+                throw LedgerError(.alreadyExists, "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))")
+            }
+            order.replayed = true
+            return order
+        }
+        let at = self.now()
+        var amount = request.amountFen
+        var reasons: [String] = []
+        let live = "\(Self.Status.pending.rawValue), \(Self.Status.posted.rawValue)"
+        // Per-year and cumulative caps of the clause, for this enterprise.
+        if let cap = clause.perYearCapFen {
+            let used = try await tx.queryOne("SELECT COALESCE(SUM(amount_fen), 0) FROM orders WHERE credit_code = ? AND clause_id = ? AND period = ? AND status IN (\(live))", [.text(request.creditCode.uppercased()), .text(clause.id), .integer(Int64(request.period))])?.integer(0) ?? 0
+            if used + amount > cap {
+                amount = cap - used
+                reasons.append("每年最高\(Money.chinese(cap)), 本年已有\(Money.chinese(used))")
+            }
+        }
+        if let cap = clause.cumulativeCapFen {
+            let used = try await tx.queryOne("SELECT COALESCE(SUM(amount_fen), 0) FROM orders WHERE credit_code = ? AND clause_id = ? AND status IN (\(live))", [.text(request.creditCode.uppercased()), .text(clause.id)])?.integer(0) ?? 0
+            if used + amount > cap {
+                amount = min(amount, cap - used)
+                reasons.append("累计最高\(Money.chinese(cap)), 已有\(Money.chinese(used))")
+            }
+        }
+        // 就高不重复: the same thing paid under another clause of the group counts against this one.
+        let stacking = Catalog.stacking(of: clause, in: document)
+        if let group = clause.overlapGroup, stacking.rule != .stacks {
+            let rows = try await tx.query(
+                "SELECT clause_id, amount_fen FROM orders WHERE credit_code = ? AND overlap_group = ? AND subject = ? AND clause_id <> ? AND status IN (\(live))",
+                [.text(request.creditCode.uppercased()), .text(group), .text(request.subject), .text(clause.id)]
+            )
+            let already = rows.reduce(0) { $0 + $1.integer(1) }
+            if already > 0 {
+                amount = min(amount, request.amountFen - already)
+                reasons.append("就高不重复: 同一事项已按\(rows.map { $0.text(0) }.joined(separator: "、"))安排\(Money.chinese(already))")
+            }
+        }
+        guard amount > 0 else {
+            throw LedgerError(.failedPrecondition, "nothing left to pay: " + reasons.joined(separator: "; "))
+        }
+        let fund = Self.fundAccount(documentID: document.id, year: Int(request.period))
+        guard let fundRow = try await tx.queryOne("SELECT balance_fen, reserved_fen FROM accounts WHERE id = ? AND kind = 'fund'", [.text(fund)]) else {
+            throw LedgerError(.failedPrecondition, "no fund \(fund): the operator opens it with a budget (OpenFund) before orders can be paid from it")
+        }
+        let available = fundRow.integer(0) - fundRow.integer(1)
+        guard available >= amount else {
+            throw LedgerError(.failedPrecondition, "fund \(fund) has \(Money.chinese(available)) available; the order needs \(Money.chinese(amount))")
+        }
+        var order = Order()
+        order.id = UUIDv7.make(millis: at)
+        order.idempotencyKey = key
+        order.creditCode = request.creditCode.uppercased()
+        order.enterpriseName = request.enterpriseName
+        order.county = request.county
+        order.clauseID = clause.id
+        order.documentID = document.id
+        order.subject = request.subject
+        order.period = request.period
+        order.requestedFen = request.amountFen
+        order.amountFen = amount
+        order.fundAccount = fund
+        order.status = .pending
+        order.createdAtMillis = at
+        order.expiresAtMillis = at + self.orderLifetimeMillis
+        order.reason = reasons.joined(separator: "; ")
+        order.responsibleDepartments = clause.responsibleDepartments
+        order.overlapGroup = clause.overlapGroup ?? ""
+        try await tx.execute(
+            "INSERT INTO orders (\(Self.orderColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            Self.values(order)
+        )
+        try await tx.execute("UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?", [.integer(amount), .text(fund)])
+        try await Self.emit(tx, type: "proposed", order: order, at: at)
+        return order
+    }
+}
+
+/// Time-ordered unique ids (UUID version 7), so orders sort by creation.
+enum UUIDv7 {
+    static func make(millis: Int64) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<6 { bytes[index] = UInt8((millis >> (8 * (5 - index))) & 0xFF) }
+        for index in 6..<16 { bytes[index] = UInt8.random(in: 0...255) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x70
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+}

@@ -1,0 +1,71 @@
+/// The ledger's tables. Transfers are immutable; a correction is a new transfer. Balances in `accounts` are a
+/// cache of the transfers, updated in the same transaction and checked by `Ledger.reconcile()`.
+enum LedgerSchema {
+    static let sqlite = """
+    CREATE TABLE IF NOT EXISTS accounts (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        document_id TEXT,
+        year INTEGER,
+        budget_fen INTEGER NOT NULL DEFAULT 0,
+        balance_fen INTEGER NOT NULL DEFAULT 0,
+        reserved_fen INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS transfers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_id TEXT,
+        debit_account TEXT NOT NULL REFERENCES accounts(id),
+        credit_account TEXT NOT NULL REFERENCES accounts(id),
+        amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+        kind TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS orders (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        credit_code TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        county INTEGER NOT NULL,
+        clause_id TEXT NOT NULL,
+        document_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        period INTEGER NOT NULL,
+        requested_fen INTEGER NOT NULL,
+        amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+        fund_account TEXT NOT NULL REFERENCES accounts(id),
+        status INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        departments TEXT NOT NULL,
+        overlap_group TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX IF NOT EXISTS orders_by_clause ON orders (credit_code, clause_id, period);
+    CREATE INDEX IF NOT EXISTS orders_by_group ON orders (credit_code, overlap_group, subject);
+    CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
+    CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT NOT NULL,
+        entity_key TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS events_by_key ON events (entity_key, seq);
+    CREATE TABLE IF NOT EXISTS event_acks (
+        grp TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (grp, seq)
+    );
+    CREATE TABLE IF NOT EXISTS event_leases (
+        grp TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        consumer TEXT NOT NULL,
+        until INTEGER NOT NULL,
+        PRIMARY KEY (grp, seq)
+    );
+    INSERT OR IGNORE INTO accounts (id, kind) VALUES ('treasury', 'treasury');
+    """
+}

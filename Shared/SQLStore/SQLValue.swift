@@ -1,0 +1,68 @@
+/// A value bound to or read from a SQL statement. The ledger uses integers, text and bytes only.
+public enum SQLValue: Sendable, Hashable {
+    case integer(Int64)
+    case text(String)
+    case blob([UInt8])
+    case null
+
+    public var integer: Int64? { if case .integer(let value) = self { return value } else { return nil } }
+    public var text: String? { if case .text(let value) = self { return value } else { return nil } }
+    public var blob: [UInt8]? { if case .blob(let value) = self { return value } else { return nil } }
+}
+
+extension SQLValue: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(_ value: Int) { self = .integer(Int64(value)) }
+    public init(_ value: Int32) { self = .integer(Int64(value)) }
+    public init(_ value: Int64) { self = .integer(value) }
+    public init(_ value: String) { self = .text(value) }
+    public init(_ value: Bool) { self = .integer(value ? 1 : 0) }
+}
+
+/// One result row, by column position.
+public struct SQLRow: Sendable {
+    public let values: [SQLValue]
+
+    public init(values: [SQLValue]) { self.values = values }
+
+    public subscript(_ index: Int) -> SQLValue { self.values[index] }
+    public func integer(_ index: Int) -> Int64 { self.values[index].integer ?? 0 }
+    public func text(_ index: Int) -> String { self.values[index].text ?? "" }
+    public func blob(_ index: Int) -> [UInt8] { self.values[index].blob ?? [] }
+}
+
+/// A SQL failure, with the statement and the database's own message.
+public struct SQLError: Error, Sendable, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+    public var sql: String
+
+    public init(code: Int32, message: String, sql: String) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    public var description: String { "SQL error \(self.code): \(self.message) in `\(self.sql.prefix(120))`" }
+}
+
+/// What ledger code runs statements through inside a transaction. Statements use `?` placeholders.
+public protocol SQLTransaction {
+    func execute(_ sql: String, _ parameters: [SQLValue]) async throws
+    func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow]
+}
+
+extension SQLTransaction {
+    public func queryOne(_ sql: String, _ parameters: [SQLValue]) async throws -> SQLRow? {
+        try await self.query(sql, parameters).first
+    }
+}
+
+/// A database that runs transactions: SQLite embedded, PostgreSQL for several replicas.
+public protocol SQLDatabase: Sendable {
+    /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
+    func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result
+    /// Runs `body` without a write transaction, for reads.
+    func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result
+}

@@ -1,0 +1,151 @@
+import CSQLite
+import NIOConcurrencyHelpers
+
+/// SQLite in WAL mode with full fsync on commit: the embedded default. One connection, transactions run one
+/// at a time; prepared statements are cached by their text.
+public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
+    // @unchecked: `connection` and `statements` are only touched while `mutex` is held.
+    private let connection: OpaquePointer
+    private var statements: [String: OpaquePointer] = [:]
+    private let mutex = AsyncMutex()
+    public let path: String
+
+    public init(path: String) throws {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let handle { sqlite3_close(handle) }
+            throw SQLError(code: SQLITE_CANTOPEN, message: message, sql: "open \(path)")
+        }
+        self.connection = handle
+        self.path = path
+        sqlite3_busy_timeout(handle, 5_000)
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] {
+            try self.run(pragma, [])
+        }
+    }
+
+    deinit {
+        for statement in self.statements.values { sqlite3_finalize(statement) }
+        sqlite3_close(self.connection)
+    }
+
+    public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
+        await self.mutex.lock()
+        defer { self.mutex.unlock() }
+        try self.run("BEGIN IMMEDIATE", [])
+        do {
+            let result = try await body(Transaction(database: self))
+            try self.run("COMMIT", [])
+            return result
+        } catch {
+            try? self.run("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
+        await self.mutex.lock()
+        defer { self.mutex.unlock() }
+        return try await body(Transaction(database: self))
+    }
+
+    /// Runs a script of statements separated by semicolons (schema creation).
+    public func executeScript(_ sql: String) async throws {
+        await self.mutex.lock()
+        defer { self.mutex.unlock() }
+        var error: UnsafeMutablePointer<CChar>?
+        guard sqlite3_exec(self.connection, sql, nil, nil, &error) == SQLITE_OK else {
+            let message = error.map { String(cString: $0) } ?? "unknown"
+            sqlite3_free(error)
+            throw SQLError(code: sqlite3_errcode(self.connection), message: message, sql: sql)
+        }
+    }
+
+    struct Transaction: SQLTransaction {
+        let database: SQLiteDatabase
+
+        func execute(_ sql: String, _ parameters: [SQLValue]) async throws {
+            try self.database.run(sql, parameters)
+        }
+
+        func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow] {
+            try self.database.rows(sql, parameters)
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = self.statements[sql] {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            return statement
+        }
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(self.connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw SQLError(code: sqlite3_errcode(self.connection), message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
+        }
+        self.statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ statement: OpaquePointer, _ parameters: [SQLValue], sql: String) throws {
+        for (index, value) in parameters.enumerated() {
+            let position = Int32(index + 1)
+            let result: Int32
+            switch value {
+            case .integer(let integer): result = sqlite3_bind_int64(statement, position, integer)
+            case .text(let text): result = sqlite3_bind_text(statement, position, text, -1, csqlite_transient())
+            case .blob(let bytes): result = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+            case .null: result = sqlite3_bind_null(statement, position)
+            }
+            guard result == SQLITE_OK else {
+                throw SQLError(code: result, message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
+            }
+        }
+    }
+
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws {
+        let statement = try self.prepared(sql)
+        try self.bind(statement, parameters, sql: sql)
+        defer { sqlite3_reset(statement) }
+        var result = sqlite3_step(statement)
+        while result == SQLITE_ROW { result = sqlite3_step(statement) }
+        guard result == SQLITE_DONE else {
+            throw SQLError(code: result, message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
+        }
+    }
+
+    private func rows(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        let statement = try self.prepared(sql)
+        try self.bind(statement, parameters, sql: sql)
+        defer { sqlite3_reset(statement) }
+        var rows: [SQLRow] = []
+        while true {
+            let result = sqlite3_step(statement)
+            if result == SQLITE_DONE { return rows }
+            guard result == SQLITE_ROW else {
+                throw SQLError(code: result, message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
+            }
+            let count = sqlite3_column_count(statement)
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
+            for column in 0..<count {
+                switch sqlite3_column_type(statement, column) {
+                case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(statement, column)))
+                case SQLITE_TEXT: values.append(.text(String(cString: sqlite3_column_text(statement, column))))
+                case SQLITE_BLOB:
+                    let length = Int(sqlite3_column_bytes(statement, column))
+                    if let pointer = sqlite3_column_blob(statement, column) {
+                        values.append(.blob(Array(UnsafeRawBufferPointer(start: pointer, count: length))))
+                    } else {
+                        values.append(.blob([]))
+                    }
+                case SQLITE_NULL: values.append(.null)
+                default: values.append(.integer(sqlite3_column_int64(statement, column)))
+                }
+            }
+            rows.append(SQLRow(values: values))
+        }
+    }
+}

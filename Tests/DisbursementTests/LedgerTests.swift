@@ -1,0 +1,289 @@
+import BenefitsDomain
+import CatalogModel
+import Foundation
+import Ledger
+import MeshMessages
+import MeshTestSupport
+import NIOConcurrencyHelpers
+import SQLStore
+import Testing
+
+/// The ledger on SQLite: idempotency, limits, approvals, expiry, clawback, events and the books balancing.
+@Suite("Ledger")
+struct LedgerTests {
+    static let catalog = try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data")
+
+    /// A clock the test moves by hand.
+    final class Clock: Sendable {
+        let millis = NIOLockedValueBox<Int64>(1_693_526_400_000) // 2023-09-01
+        func advance(hours: Int64) { self.millis.withLockedValue { $0 += hours * 3_600_000 } }
+        var now: Int64 { self.millis.withLockedValue { $0 } }
+    }
+
+    static func withLedger<Result>(_ body: (Ledger, Clock) async throws -> Result) async throws -> Result {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let clock = Clock()
+        let ledger = Ledger(database: try SQLiteDatabase(path: path), catalog: { Self.catalog }, orderLifetime: .seconds(48 * 3600), now: { clock.now })
+        try await ledger.migrate()
+        let result = try await body(ledger, clock)
+        #expect(try await ledger.reconcile() == [])
+        return result
+    }
+
+    static let creditCode = CreditCode.completing("91330402MA2B00001")!.value
+
+    static func request(clause: String, amount: Fen, subject: String = "greenFactory/national/2023-03-01", period: Int32 = 2023, creditCode: String = creditCode) -> Ledger.ProposeRequest {
+        var request = Ledger.ProposeRequest()
+        request.creditCode = creditCode
+        request.enterpriseName = "嘉兴示例制造有限公司"
+        request.county = .nanhu
+        request.clauseID = clause
+        request.subject = subject
+        request.period = period
+        request.amountFen = amount
+        return request
+    }
+
+    static func refusal(_ body: () async throws -> Void) async -> LedgerError? {
+        do {
+            try await body()
+            return nil
+        } catch let error as LedgerError {
+            return error
+        } catch {
+            Issue.record("unexpected \(error)")
+            return nil
+        }
+    }
+
+    @Test("a proposal reserves money; the same request again returns the first order; another amount under the same key is refused")
+    func idempotency() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let first = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            #expect(first.status == .pending)
+            #expect(!first.replayed)
+            let again = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            #expect(again.id == first.id)
+            #expect(again.replayed)
+            let conflict = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000)) }
+            #expect(conflict?.kind == .alreadyExists)
+            #expect(conflict?.message.contains("150万元") == true)
+            let fund = try await ledger.funds().funds.first { $0.documentID == "jzf-2023-3" }!
+            #expect(fund.reservedFen == 150_000_000)
+            #expect(fund.availableFen == 850_000_000)
+        }
+    }
+
+    @Test("the responsible department approves and the money moves; others may not; a decided order stays decided")
+    func approval() async throws {
+        try await Self.withLedger { ledger, clock in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            let wrong = await Self.refusal { _ = try await ledger.approve(orderID: order.id, by: .department(.keji)) }
+            #expect(wrong?.kind == .permissionDenied)
+            #expect(wrong?.message.contains("市经信局") == true)
+            clock.advance(hours: 1)
+            let posted = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
+            #expect(posted.status == .posted)
+            #expect(posted.decidedBy == "department/jingxin")
+            #expect(posted.decidedAtMillis == clock.now)
+            let twice = await Self.refusal { _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin)) }
+            #expect(twice?.kind == .failedPrecondition)
+            let fund = try await ledger.funds().funds.first { $0.documentID == "jzf-2023-3" }!
+            #expect(fund.postedFen == 150_000_000)
+            #expect(fund.reservedFen == 0)
+            #expect(fund.availableFen == 850_000_000)
+            let unknown = await Self.refusal { _ = try await ledger.approve(orderID: "no-such-order", by: .department(.jingxin)) }
+            #expect(unknown?.kind == .notFound)
+        }
+    }
+
+    @Test("a rejection needs a reason and releases the reservation")
+    func rejection() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 500_000_000)
+            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            let noReason = await Self.refusal { _ = try await ledger.reject(orderID: order.id, by: .department(.jingxin), reason: " ") }
+            #expect(noReason?.kind == .invalidArgument)
+            let rejected = try await ledger.reject(orderID: order.id, by: .department(.jingxin), reason: "认定文件不符")
+            #expect(rejected.status == .rejected)
+            #expect(try await ledger.funds().funds.first!.availableFen == 500_000_000)
+        }
+    }
+
+    @Test("a fund never goes below zero: an order bigger than what is left is refused with both amounts")
+    func fundNeverNegative() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000)
+            _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            let refused = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: CreditCode.completing("91330402MA2B00002")!.value))
+            }
+            #expect(refused?.kind == .failedPrecondition)
+            #expect(refused?.message.contains("50万元 available") == true)
+            #expect(refused?.message.contains("150万元") == true)
+            let noFund = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzbf-2023-32/4.1a", amount: 300_000_000)) }
+            #expect(noFund?.message.contains("no fund") == true)
+        }
+    }
+
+    @Test("就高不重复 in the ledger: a second order for the same thing in the same group pays only the difference, or nothing")
+    func highestOnlyInTheLedger() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 1_000_000_000)
+            let subject = "singleChampion/national/2023-07-01"
+            let first = try await ledger.propose(Self.request(clause: "jzbf-2023-32/4.1a", amount: 300_000_000, subject: subject))
+            #expect(first.amountFen == 300_000_000)
+            let second = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.21a", amount: 300_000_000, subject: subject)) }
+            #expect(second?.kind == .failedPrecondition)
+            #expect(second?.message.contains("就高不重复") == true)
+            // A smaller first award leaves the difference to pay.
+            let littleGiant = "littleGiant/national/2023-06-20"
+            let lower = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.21b", amount: 100_000_000, subject: littleGiant))
+            let higher = try await ledger.propose(Self.request(clause: "jzbf-2023-32/4.1b", amount: 150_000_000, subject: littleGiant))
+            #expect(lower.amountFen == 100_000_000)
+            #expect(higher.amountFen == 50_000_000)
+            #expect(higher.reason.contains("就高不重复"))
+        }
+    }
+
+    @Test("per-year caps: 每年最高100万元 across many orders of one enterprise")
+    func perYearCap() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000)
+            for index in 0..<10 {
+                let order = try await ledger.propose(Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-\(index)", period: 2024))
+                #expect(order.amountFen == 10_000_000)
+            }
+            let over = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-10", period: 2024)) }
+            #expect(over?.kind == .failedPrecondition)
+            #expect(over?.message.contains("每年最高100万元") == true)
+            // A clause that names no department is approved by the finance bureau.
+            let orders = try await ledger.orders(.init(creditCode: Self.creditCode))
+            #expect(try await ledger.approve(orderID: orders[0].id, by: .department(.caizheng)).status == .posted)
+        }
+    }
+
+    @Test("bad input is refused naming the field; nothing changes")
+    func badInput() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let negative = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: -1)) }
+            #expect(negative?.message.hasPrefix("amount_fen:") == true)
+            let overCap = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_001)) }
+            #expect(overCap?.kind == .invalidArgument)
+            #expect(overCap?.message.contains("150万元") == true)
+            let unknown = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2099-1/1", amount: 100)) }
+            #expect(unknown?.kind == .notFound)
+            let badCode = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 100, creditCode: "12345")) }
+            #expect(badCode?.message.hasPrefix("credit_code:") == true)
+            let manual = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzbf-2023-38/2.4.15a", amount: 100)) }
+            #expect(manual?.kind == .failedPrecondition)
+            #expect(try await ledger.orders(.init()).isEmpty)
+            #expect(try await ledger.funds().funds.first!.availableFen == 1_000_000_000)
+        }
+    }
+
+    @Test("pending orders expire; an approval after the expiry is refused and changes nothing")
+    func expiry() async throws {
+        try await Self.withLedger { ledger, clock in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            clock.advance(hours: 49)
+            let late = await Self.refusal { _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin)) }
+            #expect(late?.kind == .failedPrecondition)
+            #expect(late?.message.contains("expired") == true)
+            #expect(try await ledger.expireDue() == 1)
+            #expect(try await ledger.order(id: order.id).status == .expired)
+            #expect(try await ledger.funds().funds.first!.reservedFen == 0)
+        }
+    }
+
+    @Test("a clawback restores the fund and records what the enterprise owes")
+    func clawback() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            let pending = await Self.refusal { _ = try await ledger.clawback(orderID: order.id, by: .operator("operator"), trigger: "withdrawal", reason: "一年内撤资") }
+            #expect(pending?.kind == .failedPrecondition)
+            _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
+            let back = try await ledger.clawback(orderID: order.id, by: .operator("operator"), trigger: "withdrawal", reason: "一年内撤资")
+            #expect(back.status == .clawedBack)
+            #expect(try await ledger.funds().funds.first!.availableFen == 1_000_000_000)
+        }
+    }
+
+    @Test("group commit: concurrent proposals with duplicates make exactly one order per key")
+    func concurrentProposals() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000_000)
+            let codes = (0..<400).map { CreditCode.completing("9133040" + String(format: "%010d", $0))!.value }
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for attempt in 0..<3 {
+                    for code in codes {
+                        group.addTask {
+                            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: code))
+                            return attempt == 0 ? order.id : order.id
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(ids.count == 1_200)
+            #expect(Set(ids).count == 400)
+            #expect(try await ledger.orders(.init(limit: 1000)).count == 400)
+            #expect(try await ledger.funds().funds.first!.reservedFen == 400 * 150_000_000)
+        }
+    }
+
+    @Test("events are leased in order per enterprise, redelivered when the lease ends, and gone once acknowledged")
+    func events() async throws {
+        try await Self.withLedger { ledger, clock in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
+            let other = CreditCode.completing("91330402MA2B00002")!.value
+            _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: other))
+            // The first enterprise's "approved" waits until its "proposed" is acknowledged.
+            let first = try await ledger.lease(group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
+            #expect(first.map(\.type) == ["proposed", "proposed"])
+            #expect(Set(first.map(\.order.creditCode)).count == 2)
+            // Another consumer of the group gets nothing while the leases run.
+            #expect(try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000).isEmpty)
+            // A different group sees everything on its own.
+            #expect(try await ledger.lease(group: "audit", consumer: "x", maximumInFlight: 10, leaseMillis: 30_000).count == 2)
+            _ = try await ledger.acknowledge(group: "notification", sequences: [first[0].sequence])
+            let next = try await ledger.lease(group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
+            #expect(next.map(\.type) == ["approved"])
+            // Consumer a goes away: after the lease, b gets what a never acknowledged.
+            clock.advance(hours: 1)
+            let redelivered = try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
+            #expect(Set(redelivered.map(\.sequence)) == Set([first[1].sequence, next[0].sequence]))
+            _ = try await ledger.acknowledge(group: "notification", sequences: redelivered.map(\.sequence))
+            clock.advance(hours: 1)
+            #expect(try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000).isEmpty)
+        }
+    }
+
+    @Test("兑付率: the share of promised money paid by each target date")
+    func payoutRates() async throws {
+        try await Self.withLedger { ledger, clock in
+            _ = try await ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
+            clock.millis.withLockedValue { $0 = 1_688_140_800_000 } // 2023-07-01
+            var ids: [String] = []
+            for index in 0..<4 {
+                ids.append(try await ledger.propose(Self.request(clause: "jzbf-2023-38/2.1.4b", amount: 50_000_000, subject: "award-\(index)")).id)
+            }
+            for id in ids.prefix(3) { _ = try await ledger.approve(orderID: id, by: .department(.jingxin)) }
+            let rates = try await ledger.payoutRates(documentID: "jzbf-2023-38")
+            let september = try #require(rates.first { $0.by.month == 9 })
+            #expect(september.targetBasisPoints == 10_000)
+            #expect(september.promisedFen == 200_000_000)
+            #expect(september.paidFen == 150_000_000)
+            #expect(september.achievedBasisPoints == 7_500)
+        }
+    }
+}
