@@ -79,7 +79,7 @@ let package = Package(
             path: "Shared/MeshPKI"
         ),
         // Domain types every service shares: dates, money, credit codes. No NIO.
-        .target(name: "BenefitsDomain", path: "Shared/BenefitsDomain"),
+        .target(name: "BenefitsDomain", dependencies: ["MeshMessages"], path: "Shared/BenefitsDomain"),
         // The catalog as data: model, loading, validation, conversion to the shared messages.
         .target(
             name: "CatalogModel",
@@ -100,6 +100,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Catalog/Service"
+        ),
+        // Follows the catalog service: loads each new revision a Watch announces.
+        .target(
+            name: "CatalogClient",
+            dependencies: [
+                "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Catalog/Client"
         ),
         .target(
             name: "EligibilityEngine",
@@ -131,6 +141,15 @@ let package = Package(
             ],
             path: "Services/Disbursement/Ledger"
         ),
+        .target(
+            name: "DisbursementService",
+            dependencies: [
+                "Ledger", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Disbursement/Service"
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -140,12 +159,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Services/ServiceKit"
         ),
         .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", "CatalogModel", "CatalogService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
-        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
-        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
+        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
+        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
         .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
         .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Gateway/Main"),
         .executableTarget(
@@ -185,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "EligibilityTests",
             dependencies: [
-                "EligibilityEngine", "EligibilityService", "CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain",
+                "EligibilityEngine", "EligibilityService", "CatalogClient", "CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain",
                 "MeshRPC", "MeshMessages", "MeshTestSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -50,7 +50,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("")
         print("Step 1 — 免申即享: screen \(profiles.count) sample enterprises as of \(asOf) across \(clients.count) eligibility replica(s) (ports \(replicas.map { String($0.port) }.joined(separator: ", ")))")
         var total: Fen = 0
-        var proposed = 0
+        var entitlements: [(profile: Jiaxing_Benefits_V1_EnterpriseProfile, decision: Jiaxing_Benefits_V1_Decision)] = []
         for (index, profile) in profiles.enumerated() {
             var request = Jiaxing_Benefits_V1_ScreenRequest()
             request.profile = profile
@@ -58,13 +58,14 @@ struct DemoCommand: AsyncParsableCommand {
             let client = clients[index % clients.count]
             let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, request, options: CallOptions(timeout: .seconds(5)))
             print("")
-            print("  \(profile.name)  (\(County(protoValue: profile.county)?.chineseName ?? "?"), \(profile.creditCode))  via replica \(replicas[index % replicas.count].replica)")
+            print("  \(profile.name)  (\(County(message: profile.county)?.chineseName ?? "?"), \(profile.creditCode))  via replica \(replicas[index % replicas.count].replica)")
             for decision in result.decisions {
                 let citation = "\(Self.shortTitle(decision.citation.documentTitle))\(decision.citation.article)"
                 switch decision.status {
                 case .eligible:
                     print("    ✔ \(decision.amountText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(citation)  \(decision.calculation)")
                     print("        “\(Self.excerpt(decision.citation.clauseText))”")
+                    if decision.cash { entitlements.append((profile, decision)) }
                 case .superseded:
                     print("    ↷ superseded \(citation): \(decision.reason)")
                 case .nearMiss:
@@ -75,13 +76,66 @@ struct DemoCommand: AsyncParsableCommand {
                     break
                 }
             }
-            if result.totalEligibleFen > 0 { proposed += 1 }
             total += result.totalEligibleFen
             print("    = \(Money.chinese(result.totalEligibleFen)) to propose without an application")
         }
         print("")
-        print("In all: \(Money.chinese(total)) for \(proposed) of \(profiles.count) enterprises, each amount citing its clause.")
-        print("Next in the flow (payout orders, department approval, ledger, notices) arrives with the disbursement, notification and gateway services.")
+        print("In all: \(Money.chinese(total)) for \(Set(entitlements.map(\.profile.creditCode)).count) of \(profiles.count) enterprises, each amount citing its clause.")
+
+        guard let disbursement = state.instances.first(where: { $0.service == "disbursement" }) else { return }
+        func ledgerClient(_ identity: String) throws -> MeshClient {
+            MeshClient(configuration: .init(port: disbursement.port, tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "disbursement")), logger: logger)
+        }
+        print("")
+        print("Step 2 — each county proposes the payouts of its enterprises (idempotent: proposing twice pays once)")
+        var orders: [Jiaxing_Benefits_V1_PayoutOrder] = []
+        for (profile, decision) in entitlements {
+            guard let county = County(message: profile.county) else { continue }
+            let client = try ledgerClient(county.partyName)
+            defer { Task { await client.close() } }
+            var request = Jiaxing_Benefits_V1_ProposePayoutRequest()
+            request.creditCode = profile.creditCode
+            request.enterpriseName = profile.name
+            request.county = profile.county
+            request.clauseID = decision.citation.clauseID
+            request.subject = decision.overlapGroup.isEmpty ? decision.citation.clauseID : decision.overlapGroup
+            request.period = Int32(asOf.year)
+            request.amountFen = decision.amountFen
+            do {
+                let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+                let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+                orders.append(order)
+                print("  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(already proposed earlier)" : "pending")\(again.id == order.id ? ", retry returned the same order" : "")")
+            } catch let error as RPCError {
+                print("  \(county.chineseName) → \(profile.name) \(decision.citation.clauseID): refused, \(error.code): \(error.message)")
+            }
+        }
+
+        print("")
+        print("Step 3 — the responsible departments approve; the money moves from the fund to the enterprise")
+        for order in orders where order.status == .pending {
+            guard let department = Department.allCases.first(where: { $0.isResponsible(among: order.responsibleDepartments) }) else {
+                print("  order \(order.id.prefix(8))…: no department of the mesh is responsible for \(order.clauseID)")
+                continue
+            }
+            let client = try ledgerClient(department.partyName)
+            defer { Task { await client.close() } }
+            var request = Jiaxing_Benefits_V1_DecideRequest()
+            request.orderID = order.id
+            let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
+            print("  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)")
+        }
+
+        let operatorClient = try ledgerClient("operator")
+        defer { Task { await operatorClient.close() } }
+        let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(DisbursementMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), options: CallOptions(timeout: .seconds(5)))
+        print("")
+        print("Step 4 — the ledger: budget, paid, reserved and left per fund; debits \(Money.chinese(funds.totalDebitsFen)) = credits \(Money.chinese(funds.totalCreditsFen))")
+        for fund in funds.funds {
+            print("  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))")
+        }
+        print("")
+        print("Next in the flow (notices to enterprises, counties and departments; the gateway for county systems) arrives with the notification and gateway services.")
     }
 
     static func shortTitle(_ title: String) -> String {
@@ -94,16 +148,5 @@ struct DemoCommand: AsyncParsableCommand {
     static func excerpt(_ text: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.count > 70 ? String(trimmed.prefix(70)) + "…" : trimmed
-    }
-}
-
-extension County {
-    init?(protoValue: Jiaxing_Benefits_V1_County) {
-        let all: [(Jiaxing_Benefits_V1_County, County)] = [
-            (.nanhu, .nanhu), (.xiuzhou, .xiuzhou), (.jiashan, .jiashan), (.pinghu, .pinghu), (.haiyan, .haiyan),
-            (.haining, .haining), (.tongxiang, .tongxiang), (.economicDevelopmentZone, .economicDevelopmentZone), (.portDistrict, .portDistrict),
-        ]
-        guard let match = all.first(where: { $0.0 == protoValue }) else { return nil }
-        self = match.1
     }
 }

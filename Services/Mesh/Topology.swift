@@ -9,6 +9,8 @@ struct Topology: Decodable {
         var replicas: Int
         /// Services this one calls: it is started with `--NAME-port PORT` for each.
         var dependsOn: [String]?
+        /// More arguments; `{state}` stands for the state folder.
+        var arguments: [String]?
     }
 
     var certificates: String

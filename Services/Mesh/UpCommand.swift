@@ -49,6 +49,7 @@ struct UpCommand: AsyncParsableCommand {
                     }
                     arguments += ["--\(dependency)-port", "\(target.port)"]
                 }
+                arguments += (service.arguments ?? []).map { $0.replacingOccurrences(of: "{state}", with: topology.state) }
                 let pid = try Self.spawn(executable: "\(binDirectory)/\(service.name)", arguments: arguments, log: log)
                 state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log))
             }

@@ -26,3 +26,8 @@ public enum Department: String, Sendable, Hashable, CaseIterable {
         return departments.contains { $0 == self.chineseName }
     }
 }
+
+extension Department {
+    /// The name of the department's certificate.
+    public var partyName: String { self.rawValue }
+}

@@ -1,6 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
 import CatalogModel
+import CatalogClient
 import CatalogService
 import EligibilityService
 import MeshMessages
@@ -31,7 +32,7 @@ struct EligibilityServiceTests {
                     let _: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
                 }
                 #expect(early?.code == .unavailable)
-                let subscription = CatalogSubscription(client: catalogClient, holder: holder, logger: TestMesh.logger)
+                let subscription = CatalogSubscription(client: catalogClient, current: { holder.engine?.catalog.revision }, logger: TestMesh.logger) { holder.replace(with: $0) }
                 return try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await subscription.run() }
                     while holder.engine == nil { try await Task.sleep(for: .milliseconds(10)) }

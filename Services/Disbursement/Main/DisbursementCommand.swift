@@ -1,15 +1,87 @@
 import ArgumentParser
+import CatalogClient
+import CatalogModel
+import DisbursementService
+import Foundation
+import Ledger
+import MeshMessages
 import MeshRPC
+import NIOConcurrencyHelpers
 import ServiceKit
+import SQLStore
 
-/// The disbursement service. Its methods arrive with the issue that builds it; until then it answers health checks.
+/// The disbursement service: the ledger of payout orders, over the mesh.
 @main
 struct DisbursementCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disbursement", abstract: "The disbursement service of the Jiaxing benefits mesh.")
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(help: "SQLite database file of the ledger (created on first use).")
+    var database = ".mesh/state/disbursement.sqlite"
+
+    @Option(help: "Address of the catalog service.")
+    var catalogHost = "127.0.0.1"
+
+    @Option(help: "Port of the catalog service.")
+    var catalogPort = 7410
+
+    @Option(help: "Hours a pending order waits for its department before it expires.")
+    var orderLifetimeHours = 168
+
+    @Option(help: "A JSON file of funds to open at start: [{\"documentId\": …, \"year\": …, \"budgetFen\": …}].")
+    var budgets: String?
+
     func run() async throws {
-        try await ServiceRunner.run(name: "disbursement", options: self.options, router: RPCRouter())
+        let logger = self.options.logger(label: "jiaxing.disbursement")
+        let catalog = NIOLockedValueBox<Catalog?>(nil)
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: self.database).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let ledger = Ledger(
+            database: try SQLiteDatabase(path: self.database), catalog: { catalog.withLockedValue { $0 } },
+            orderLifetime: .seconds(self.orderLifetimeHours * 3600)
+        )
+        try await ledger.migrate()
+        let tls = try TLSFiles.load(directory: self.options.certificates, name: self.options.identity ?? "disbursement", serverHostname: "catalog")
+        let catalogClient = MeshClient(configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
+        var router = RPCRouter()
+        DisbursementHandlers(ledger: ledger).register(into: &router)
+        let budgets = try self.budgets.map(Self.readBudgets) ?? []
+        let readiness = ServerHolder()
+        try await ServiceRunner.run(
+            name: "disbursement", options: self.options, router: router,
+            services: [
+                CatalogSubscription(client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger) { loaded in
+                    let first = catalog.withLockedValue { current in
+                        defer { current = loaded }
+                        return current == nil
+                    }
+                    guard first else { return }
+                    Task {
+                        for budget in budgets {
+                            do {
+                                _ = try await ledger.openFund(documentID: budget.documentId, year: budget.year, budgetFen: budget.budgetFen)
+                            } catch {
+                                logger.error("cannot open fund", metadata: ["document": "\(budget.documentId)", "error": "\(error)"])
+                            }
+                        }
+                        readiness.server?.setServing(true)
+                    }
+                },
+                ExpirySweeper(ledger: ledger, logger: logger),
+            ],
+            startsServing: false,
+            configure: { readiness.server = $0 }
+        )
+    }
+
+    struct Budget: Decodable {
+        var documentId: String
+        var year: Int
+        var budgetFen: Int64
+    }
+
+    static func readBudgets(_ path: String) throws -> [Budget] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--budgets: cannot read \(path)") }
+        return try JSONDecoder().decode([Budget].self, from: data)
     }
 }

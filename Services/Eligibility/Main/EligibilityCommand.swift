@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CatalogClient
 import EligibilityService
 import MeshRPC
 import ServiceKit
@@ -24,24 +25,16 @@ struct EligibilityCommand: AsyncParsableCommand {
         let holder = EngineHolder()
         var router = RPCRouter()
         EligibilityHandlers(holder: holder).register(into: &router)
-        let readiness = ServerBox()
+        let readiness = ServerHolder()
         // Health answers NOT_SERVING until the first catalog revision has loaded.
         try await ServiceRunner.run(
             name: "eligibility", options: self.options, router: router,
-            services: [CatalogSubscription(client: catalog, holder: holder, logger: logger) { _ in readiness.server?.setServing(true) }],
+            services: [CatalogSubscription(client: catalog, current: { holder.engine?.catalog.revision }, logger: logger) { loaded in
+                holder.replace(with: loaded)
+                readiness.server?.setServing(true)
+            }],
             startsServing: false,
             configure: { readiness.server = $0 }
         )
-    }
-}
-
-/// Hands the server to the catalog subscription, which starts before the server exists.
-final class ServerBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: MeshServer?
-
-    var server: MeshServer? {
-        get { self.lock.withLock { self.stored } }
-        set { self.lock.withLock { self.stored = newValue } }
     }
 }

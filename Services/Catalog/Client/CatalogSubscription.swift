@@ -10,13 +10,16 @@ import ServiceLifecycle
 /// answers `unavailable`.
 public struct CatalogSubscription: Service {
     let client: MeshClient
-    let holder: EngineHolder
+    let current: @Sendable () -> String?
     let logger: Logger
     let onLoad: @Sendable (Catalog) -> Void
 
-    public init(client: MeshClient, holder: EngineHolder, logger: Logger, onLoad: @escaping @Sendable (Catalog) -> Void = { _ in }) {
+    /// - Parameters:
+    ///   - current: the revision the caller holds, if any.
+    ///   - onLoad: called with each new revision, in order.
+    public init(client: MeshClient, current: @escaping @Sendable () -> String?, logger: Logger, onLoad: @escaping @Sendable (Catalog) -> Void) {
         self.client = client
-        self.holder = holder
+        self.current = current
         self.logger = logger
         self.onLoad = onLoad
     }
@@ -39,16 +42,15 @@ public struct CatalogSubscription: Service {
     /// One watch: load what is announced, until the stream ends.
     private func follow() async throws {
         var watch = Jiaxing_Benefits_V1_WatchCatalogRequest()
-        watch.knownRevision = self.holder.engine?.catalog.revision ?? ""
+        watch.knownRevision = self.current() ?? ""
         let request = watch
         try await cancelWhenGracefulShutdown {
             try await self.client.serverStreaming(CatalogMethods.watch, request) { (revisions: ResponseStream<Jiaxing_Benefits_V1_CatalogRevision>) in
-                for try await revision in revisions where revision.revision != self.holder.engine?.catalog.revision {
+                for try await revision in revisions where revision.revision != self.current() {
                     let snapshot: Jiaxing_Benefits_V1_CatalogSnapshot = try await self.client.unary(
                         CatalogMethods.getCatalog, Jiaxing_Benefits_V1_GetCatalogRequest(), options: CallOptions(timeout: .seconds(10))
                     )
                     let catalog = try Catalog(snapshot: snapshot)
-                    self.holder.replace(with: catalog)
                     self.logger.info("catalog loaded", metadata: ["revision": "\(catalog.revision)", "clauses": "\(catalog.clauseCount)"])
                     self.onLoad(catalog)
                 }

@@ -1,0 +1,116 @@
+import BenefitsAPI
+import BenefitsDomain
+import Ledger
+import MeshMessages
+import MeshRPC
+import MeshTransport
+
+/// The disbursement service's methods over the mesh. Who may do what is read from the caller's certificate:
+/// departments decide orders of their clauses, the operator opens funds and claws back, services and the
+/// operator propose, a county proposes and reads for its own enterprises only.
+public struct DisbursementHandlers: Sendable {
+    let ledger: Ledger
+
+    public init(ledger: Ledger) {
+        self.ledger = ledger
+    }
+
+    static func decider(_ context: ServerContext) -> Ledger.Decider {
+        guard let peer = context.peer else { return .other("unknown") }
+        switch peer.role {
+        case "department": return Department(rawValue: peer.commonName).map { .department($0) } ?? .other(peer.description)
+        case "operator": return .operator(peer.commonName)
+        default: return .other(peer.description)
+        }
+    }
+
+    /// A county caller acts only on its own enterprises.
+    static func county(of context: ServerContext) -> Jiaxing_Benefits_V1_County? {
+        guard context.peer?.role == "county", let county = County(partyName: context.peer?.commonName ?? "") else { return nil }
+        return county.message
+    }
+
+    static func require(_ context: ServerContext, roles: Set<String>, to action: String) throws {
+        guard let role = context.peer?.role, roles.contains(role) else {
+            throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not \(action)")
+        }
+    }
+
+    public func register(into router: inout RPCRouter) {
+        router.unary(DisbursementMethods.proposePayout) { (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
+            try Self.require(context, roles: ["service", "operator", "county"], to: "propose payouts")
+            if let county = Self.county(of: context), request.county != county {
+                throw RPCError(.permissionDenied, "\(context.peer!) proposes payouts only for enterprises registered in its own county")
+            }
+            return try await self.ledger.propose(request)
+        }
+        router.unary(DisbursementMethods.approve) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in
+            try await self.ledger.approve(orderID: request.orderID, by: Self.decider(context))
+        }
+        router.unary(DisbursementMethods.reject) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in
+            try await self.ledger.reject(orderID: request.orderID, by: Self.decider(context), reason: request.reason)
+        }
+        router.unary(DisbursementMethods.clawback) { (request: Jiaxing_Benefits_V1_ClawbackRequest, context) in
+            try await self.ledger.clawback(orderID: request.orderID, by: Self.decider(context), trigger: request.trigger, reason: request.reason)
+        }
+        router.unary(DisbursementMethods.getOrder) { (request: Jiaxing_Benefits_V1_GetOrderRequest, context) in
+            let order = try await self.ledger.order(id: request.orderID)
+            if let county = Self.county(of: context), order.county != county {
+                throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
+            }
+            return order
+        }
+        router.unary(DisbursementMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
+            var filter = Ledger.OrderFilter(limit: request.limit == 0 ? 100 : Int(request.limit))
+            guard request.limit >= 0, request.limit <= 1000 else { throw RPCError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)") }
+            if !request.creditCode.isEmpty { filter.creditCode = request.creditCode }
+            if request.status != .unspecified { filter.status = request.status }
+            if !request.department.isEmpty {
+                guard let department = Department(rawValue: request.department) else {
+                    throw RPCError(.invalidArgument, "department: unknown department '\(request.department)'")
+                }
+                filter.department = department
+            }
+            if request.county != .unspecified { filter.county = request.county }
+            if let county = Self.county(of: context) {
+                guard request.county == .unspecified || request.county == county else {
+                    throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
+                }
+                filter.county = county
+            }
+            var response = Jiaxing_Benefits_V1_ListOrdersResponse()
+            response.orders = try await self.ledger.orders(filter)
+            return response
+        }
+        router.unary(DisbursementMethods.openFund) { (request: Jiaxing_Benefits_V1_OpenFundRequest, context) in
+            try Self.require(context, roles: ["operator"], to: "open funds")
+            return try await self.ledger.openFund(documentID: request.documentID, year: Int(request.year), budgetFen: request.budgetFen)
+        }
+        router.unary(DisbursementMethods.listFunds) { (_: Jiaxing_Benefits_V1_ListFundsRequest, _) in
+            try await self.ledger.funds()
+        }
+        router.unary(DisbursementMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, _) in
+            var response = Jiaxing_Benefits_V1_PayoutRateResponse()
+            response.rates = try await self.ledger.payoutRates(documentID: request.documentID.isEmpty ? nil : request.documentID)
+            return response
+        }
+        router.serverStreaming(DisbursementMethods.subscribe) { (request: Jiaxing_Benefits_V1_SubscribeRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_DisbursementEvent>, context) in
+            try Self.require(context, roles: ["service", "operator"], to: "subscribe to ledger events")
+            let inFlight = request.maxInFlight == 0 ? 64 : Int(request.maxInFlight)
+            let lease = Int64(request.leaseSeconds == 0 ? 30 : request.leaseSeconds) * 1000
+            guard (1...10_000).contains(inFlight) else { throw RPCError(.invalidArgument, "max_in_flight: 1 to 10000, got \(inFlight)") }
+            guard (1...3600_000).contains(lease) else { throw RPCError(.invalidArgument, "lease_seconds: 1 to 3600") }
+            while !Task.isCancelled {
+                let events = try await self.ledger.lease(group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
+                for event in events { try await writer.write(event) }
+                if events.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            }
+        }
+        router.unary(DisbursementMethods.acknowledge) { (request: Jiaxing_Benefits_V1_AcknowledgeRequest, context) in
+            try Self.require(context, roles: ["service", "operator"], to: "acknowledge ledger events")
+            var response = Jiaxing_Benefits_V1_AcknowledgeResponse()
+            response.acknowledged = Int32(try await self.ledger.acknowledge(group: request.group, sequences: request.sequences))
+            return response
+        }
+    }
+}
