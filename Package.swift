@@ -193,6 +193,7 @@ let package = Package(
             dependencies: [
                 "MeshRPC", "MeshPKI", "MeshTransport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/MeshTestSupport"
@@ -217,6 +218,7 @@ let package = Package(
             name: "DisbursementTests",
             dependencies: [
                 "Ledger", "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages", "MeshTestSupport",
+                "DisbursementService", "BenefitsAPI", "MeshRPC", "MeshPKI",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/DisbursementTests"

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import MeshPKI
 import MeshRPC
 import MeshTransport
@@ -16,8 +17,26 @@ public enum TestMesh {
         public let anonymousClient: MeshTLSConfiguration
     }
 
+    /// The CA every test certificate comes from.
+    public static let authority = try! CertificateAuthority.create()
+
+    /// Client credentials for any party, issued by the test CA (cached per name and role).
+    public static func credentials(for name: String, role: PartyRole, serverHostname: String = "catalog") -> MeshTLSConfiguration {
+        let key = "\(role.rawValue)/\(name)"
+        if let cached = issued.withLockedValue({ $0[key] }) { return cached }
+        let certificate = try! authority.issue(commonName: name, role: role, dnsNames: [name])
+        let configuration = MeshTLSConfiguration(
+            certificateChainPEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM,
+            trustRootsPEM: authority.certificatePEM, serverHostname: serverHostname
+        )
+        issued.withLockedValue { $0[key] = configuration }
+        return configuration
+    }
+
+    private static let issued = NIOLockedValueBox([String: MeshTLSConfiguration]())
+
     public static let credentials: Credentials = {
-        let authority = try! CertificateAuthority.create()
+        let authority = Self.authority
         let server = try! authority.issue(commonName: "catalog", role: .service, dnsNames: ["catalog", "localhost"])
         let client = try! authority.issue(commonName: "nanhu", role: .county, dnsNames: [])
         let otherAuthority = try! CertificateAuthority.create(commonName: "Someone Else's CA")

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import MeshMessages
+import MeshPKI
+import MeshRPC
+import MeshTransport
+
+/// A service executable of this package run as its own process, for tests that kill and restart services.
+public final class MeshProcess: @unchecked Sendable {
+    public let name: String
+    public let port: Int
+    let arguments: [String]
+    let log: String
+    private var process: Process?
+
+    public init(name: String, port: Int, arguments: [String], log: String) {
+        self.name = name
+        self.port = port
+        self.arguments = arguments
+        self.log = log
+    }
+
+    /// The built executables, next to the test bundle's build folder.
+    public static var binDirectory: String { "\(TestMesh.repositoryRoot)/.build/debug" }
+
+    /// A port nobody listens on right now.
+    public static func freePort() -> Int {
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    public func start() throws {
+        let executable = "\(Self.binDirectory)/\(self.name)"
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw MeshProcessError(message: "no executable at \(executable): run `swift build` before the tests")
+        }
+        if !FileManager.default.fileExists(atPath: self.log) { FileManager.default.createFile(atPath: self.log, contents: nil) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: self.log))
+        output.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--port", "\(self.port)"] + self.arguments
+        process.standardOutput = output
+        process.standardError = output
+        process.currentDirectoryURL = URL(fileURLWithPath: TestMesh.repositoryRoot)
+        try process.run()
+        self.process = process
+    }
+
+    /// SIGKILL: no drain, no goodbye.
+    public func kill() {
+        guard let process = self.process else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGTERM, and wait for the exit status.
+    @discardableResult
+    public func stop() -> Int32 {
+        guard let process = self.process else { return 0 }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    /// Waits until the process answers its health check with SERVING.
+    public func waitUntilServing(tls: MeshTLSConfiguration, within: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + within
+        let client = MeshClient(configuration: .init(port: self.port, tls: tls), logger: TestMesh.logger)
+        defer { Task { await client.close() } }
+        while ContinuousClock.now < deadline {
+            if let response: Mesh_Rpc_V1_HealthCheckResponse = try? await client.unary(
+                MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check"), Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: .seconds(1))
+            ), response.status == .serving {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw MeshProcessError(message: "\(self.name) on port \(self.port) did not become healthy within \(within); log: \((try? String(contentsOfFile: self.log, encoding: .utf8))?.suffix(2000) ?? "")")
+    }
+}
+
+public struct MeshProcessError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { self.message }
+}
+
+/// A certificate directory like `mesh certs` makes, in a temporary folder.
+public struct TemporaryMeshFolder: Sendable {
+    public let path: String
+
+    public init(parties: [(name: String, role: PartyRole)]) throws {
+        self.path = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-\(UUID().uuidString)").path
+        try CertificateDirectory(path: "\(self.path)/certs").ensure(parties: parties)
+    }
+
+    public var certificates: String { "\(self.path)/certs" }
+
+    public func tls(_ name: String, serverHostname: String) throws -> MeshTLSConfiguration {
+        func read(_ file: String) throws -> String { try String(contentsOfFile: "\(self.certificates)/\(file)", encoding: .utf8) }
+        return MeshTLSConfiguration(certificateChainPEM: try read("\(name).pem"), privateKeyPEM: try read("\(name)-key.pem"), trustRootsPEM: try read("ca.pem"), serverHostname: serverHostname)
+    }
+
+    public func remove() { try? FileManager.default.removeItem(atPath: self.path) }
+}
