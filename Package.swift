@@ -150,6 +150,28 @@ let package = Package(
             ],
             path: "Services/Disbursement/Service"
         ),
+        .target(
+            name: "NotificationCore",
+            dependencies: [
+                "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Services/Notification/Core",
+            exclude: []
+        ),
+        .target(
+            name: "NotificationService",
+            dependencies: [
+                "NotificationCore", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Notification/Service"
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -166,7 +188,7 @@ let package = Package(
         .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", "CatalogModel", "CatalogService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
         .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
         .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
-        .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
+        .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel", "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
         .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Gateway/Main"),
         .executableTarget(
             name: "MeshCommand",
@@ -194,6 +216,9 @@ let package = Package(
                 "MeshRPC", "MeshPKI", "MeshTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/MeshTestSupport"
@@ -222,6 +247,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/DisbursementTests"
+        ),
+        .testTarget(
+            name: "NotificationTests",
+            dependencies: [
+                "NotificationCore", "NotificationService", "Ledger", "DisbursementService", "SQLStore", "CatalogModel",
+                "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages", "MeshTestSupport", "MeshPKI",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/NotificationTests"
         ),
         .testTarget(
             name: "MeshRPCTests",

@@ -1,15 +1,57 @@
 import ArgumentParser
+import CatalogClient
+import CatalogModel
+import Foundation
 import MeshRPC
+import NIOConcurrencyHelpers
+import NotificationCore
+import NotificationService
 import ServiceKit
+import SQLStore
 
-/// The notification service. Its methods arrive with the issue that builds it; until then it answers health checks.
+/// The notification service: tells enterprises, counties and departments what the ledger did, once.
 @main
 struct NotificationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "notification", abstract: "The notification service of the Jiaxing benefits mesh.")
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(help: "SQLite database file of notices and deliveries (created on first use).")
+    var database = ".mesh/state/notification.sqlite"
+
+    @Option(help: "Notice templates.")
+    var templates = "Services/Notification/Templates/notices.json"
+
+    @Option(help: "Port of the catalog service.")
+    var catalogPort = 7410
+
+    @Option(help: "Port of the disbursement service.")
+    var disbursementPort = 7430
+
+    @Option(help: "Attempts before a webhook delivery is dead-lettered.")
+    var maximumAttempts = 10
+
     func run() async throws {
-        try await ServiceRunner.run(name: "notification", options: self.options, router: RPCRouter())
+        let logger = self.options.logger(label: "jiaxing.notification")
+        let identity = self.options.identity ?? "notification"
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: self.database).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let center = Notifier(
+            database: try SQLiteDatabase(path: self.database), templates: try NoticeTemplates.load(path: self.templates),
+            policy: .init(maximumAttempts: self.maximumAttempts)
+        )
+        try await center.migrate()
+        let catalog = NIOLockedValueBox<Catalog?>(nil)
+        let catalogClient = MeshClient(configuration: .init(port: self.catalogPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "catalog")), logger: logger)
+        let ledgerClient = MeshClient(configuration: .init(port: self.disbursementPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "disbursement")), logger: logger)
+        var router = RPCRouter()
+        NotificationHandlers(center: center).register(into: &router)
+        try await ServiceRunner.run(
+            name: "notification", options: self.options, router: router,
+            services: [
+                CatalogSubscription(client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger) { loaded in catalog.withLockedValue { $0 = loaded } },
+                LedgerEventConsumer(client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } }, consumer: "\(identity)-\(self.options.port)", logger: logger),
+                WebhookDeliverer(center: center, logger: logger),
+            ]
+        )
     }
 }

@@ -1,0 +1,141 @@
+import Foundation
+import MeshMessages
+import SQLStore
+import SwiftProtobuf
+
+extension Notifier {
+    struct DueDelivery: Sendable {
+        var noticeID: String
+        var county: String
+        var endpoint: String
+        var attempts: Int
+        var createdAt: Int64
+        var notice: Notice
+        var secrets: [String]
+    }
+
+    func due(limit: Int) async throws -> [DueDelivery] {
+        let at = self.now()
+        return try await self.database.read { tx in
+            let rows = try await tx.query("""
+                SELECT d.notice_id, d.county, d.endpoint, d.attempts, d.created_at,
+                       n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets
+                FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN webhooks w ON w.county = d.county
+                WHERE d.status = 1 AND d.next_attempt_at <= ? AND w.disabled = 0
+                ORDER BY d.next_attempt_at LIMIT ?
+                """, [.integer(at), .integer(Int64(limit))])
+            return rows.map { row in
+                DueDelivery(
+                    noticeID: row.text(0), county: row.text(1), endpoint: row.text(2), attempts: Int(row.integer(3)), createdAt: row.integer(4),
+                    notice: Self.notice(SQLRow(values: Array(row.values[5...12]))), secrets: row.text(13).split(separator: " ").map(String.init)
+                )
+            }
+        }
+    }
+
+    /// The JSON body of a webhook: `type`, `timestamp` and the notice as `data`.
+    static func payload(_ notice: Notice, timestamp: Int64) throws -> [UInt8] {
+        let data = try notice.jsonString()
+        let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(timestamp)))
+        return Array(#"{"type":"payout.\#(notice.eventType)","timestamp":"\#(iso)","data":\#(data)}"#.utf8)
+    }
+
+    /// Delivers whatever is due, a few at a time; returns how many attempts were made.
+    @discardableResult
+    public func deliverDue(limit: Int = 16, timeout: Duration = .seconds(5)) async throws -> Int {
+        let due = try await self.due(limit: limit)
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in due {
+                group.addTask { await self.attempt(delivery, timeout: timeout) }
+            }
+        }
+        return due.count
+    }
+
+    func attempt(_ delivery: DueDelivery, timeout: Duration) async {
+        let timestamp = self.now() / 1000
+        var outcome: Result<Void, any Error>
+        do {
+            guard let endpoint = WebhookClient.Endpoint(delivery.endpoint) else { throw WebhookClient.Failure(description: "bad endpoint \(delivery.endpoint)") }
+            let body = try Self.payload(delivery.notice, timestamp: timestamp)
+            let signature = try WebhookSignature.sign(id: delivery.noticeID, timestamp: timestamp, body: body, secrets: delivery.secrets)
+            let status = try await WebhookClient.post(endpoint, headers: [
+                ("webhook-id", delivery.noticeID), ("webhook-timestamp", "\(timestamp)"), ("webhook-signature", signature),
+            ], body: body, timeout: timeout)
+            outcome = (200..<300).contains(status) ? .success(()) : .failure(WebhookClient.Failure(description: "HTTP \(status)"))
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await self.settle(delivery, outcome: outcome)
+    }
+
+    func settle(_ delivery: DueDelivery, outcome: Result<Void, any Error>) async throws {
+        let at = self.now()
+        try await self.database.transaction { tx in
+            switch outcome {
+            case .success:
+                try await tx.execute("UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id = ?", [.integer(at), .text(delivery.noticeID)])
+                try await tx.execute("UPDATE webhooks SET consecutive_failures = 0 WHERE county = ?", [.text(delivery.county)])
+            case .failure(let error):
+                let attempts = delivery.attempts + 1
+                let dead = attempts >= self.policy.maximumAttempts || at - delivery.createdAt >= self.policy.maximumAgeMillis
+                let delay = min(self.policy.maximumDelayMillis, self.policy.initialDelayMillis << min(attempts - 1, 30))
+                let jitter = Int64.random(in: -(delay / 5)...(delay / 5))
+                try await tx.execute(
+                    "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE notice_id = ?",
+                    [.integer(dead ? 3 : 1), .integer(Int64(attempts)), .integer(at + delay + jitter), .text(String(describing: error)), .text(delivery.noticeID)]
+                )
+                try await tx.execute("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?", [.text(delivery.county)])
+                let failures = try await tx.queryOne("SELECT consecutive_failures, disabled FROM webhooks WHERE county = ?", [.text(delivery.county)])
+                if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures), failures.integer(1) == 0 {
+                    try await tx.execute("UPDATE webhooks SET disabled = 1 WHERE county = ?", [.text(delivery.county)])
+                    let id = "webhook-disabled-\(delivery.county)-\(at)"
+                    try await tx.execute(
+                        "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",
+                        [.text(id), .text("县区接口已停用"), .text("\(delivery.county)的webhook \(delivery.endpoint)连续\(failures.integer(0))次投递失败, 已停用; 县区重新登记后恢复。最后错误: \(error)"), .integer(at)]
+                    )
+                }
+            }
+        }
+    }
+
+    /// Sends a dead (or delivered) notice again: it becomes pending with a fresh count of attempts.
+    public func replay(noticeID: String) async throws -> Delivery {
+        let at = self.now()
+        return try await self.database.transaction { tx in
+            guard try await tx.queryOne("SELECT 1 FROM deliveries WHERE notice_id = ?", [.text(noticeID)]) != nil else {
+                throw NotificationError(field: "notice_id", message: "no delivery of notice '\(noticeID)'")
+            }
+            try await tx.execute("UPDATE deliveries SET status = 1, attempts = 0, next_attempt_at = ?, created_at = ?, last_error = '' WHERE notice_id = ?", [.integer(at), .integer(at), .text(noticeID)])
+            return try await Self.delivery(noticeID, tx)!
+        }
+    }
+
+    public func deliveries(status: Delivery.Status?, limit: Int) async throws -> [Delivery] {
+        try await self.database.read { tx in
+            let rows: [SQLRow]
+            if let status {
+                rows = try await tx.query("SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries WHERE status = ? ORDER BY created_at DESC LIMIT ?", [.integer(Int64(status.rawValue)), .integer(Int64(limit))])
+            } else {
+                rows = try await tx.query("SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries ORDER BY created_at DESC LIMIT ?", [.integer(Int64(limit))])
+            }
+            return rows.map(Self.delivery)
+        }
+    }
+
+    static func delivery(_ noticeID: String, _ tx: any SQLTransaction) async throws -> Delivery? {
+        try await tx.queryOne("SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries WHERE notice_id = ?", [.text(noticeID)]).map(Self.delivery)
+    }
+
+    static func delivery(_ row: SQLRow) -> Delivery {
+        var delivery = Delivery()
+        delivery.noticeID = row.text(0)
+        delivery.endpoint = row.text(1)
+        delivery.status = Delivery.Status(rawValue: Int(row.integer(2))) ?? .unspecified
+        delivery.attempts = Int32(row.integer(3))
+        delivery.nextAttemptAtMillis = row.integer(4)
+        delivery.lastError = row.text(5)
+        delivery.deliveredAtMillis = row.integer(6)
+        return delivery
+    }
+}

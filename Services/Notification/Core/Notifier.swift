@@ -1,0 +1,165 @@
+import BenefitsDomain
+import CatalogModel
+import Foundation
+import MeshMessages
+import SQLStore
+
+/// Turns ledger events into notices, keeps inboxes, and tracks webhook deliveries with their retries.
+public final class Notifier: Sendable {
+    public typealias Notice = Jiaxing_Benefits_V1_Notice
+    public typealias Delivery = Jiaxing_Benefits_V1_Delivery
+
+    public struct Policy: Sendable {
+        /// Attempts before a delivery is dead-lettered.
+        public var maximumAttempts: Int
+        /// Age after which a failing delivery is dead-lettered, whatever its attempts.
+        public var maximumAgeMillis: Int64
+        /// First retry delay; doubles per attempt, with ±20% jitter, up to `maximumDelayMillis`.
+        public var initialDelayMillis: Int64
+        public var maximumDelayMillis: Int64
+        /// Consecutive failures after which an endpoint is disabled and the operator told.
+        public var disableAfterFailures: Int
+
+        public init(maximumAttempts: Int = 10, maximumAgeMillis: Int64 = 24 * 3_600_000, initialDelayMillis: Int64 = 1_000, maximumDelayMillis: Int64 = 600_000, disableAfterFailures: Int = 50) {
+            self.maximumAttempts = maximumAttempts
+            self.maximumAgeMillis = maximumAgeMillis
+            self.initialDelayMillis = initialDelayMillis
+            self.maximumDelayMillis = maximumDelayMillis
+            self.disableAfterFailures = disableAfterFailures
+        }
+    }
+
+    let database: any SQLDatabase
+    let templates: NoticeTemplates
+    public let policy: Policy
+    let now: @Sendable () -> Int64
+
+    public init(database: any SQLDatabase, templates: NoticeTemplates, policy: Policy = .init(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.database = database
+        self.templates = templates
+        self.policy = policy
+        self.now = now
+    }
+
+    public func migrate() async throws {
+        if let sqlite = self.database as? SQLiteDatabase { try await sqlite.executeScript(NotificationSchema.sqlite) }
+    }
+
+    /// The notices one event makes: the enterprise, its county, and (for orders awaiting a decision) the
+    /// responsible departments.
+    public func notices(for event: Jiaxing_Benefits_V1_DisbursementEvent, catalog: Catalog?) -> [Notice] {
+        let order = event.order
+        let document = catalog?.document(id: order.documentID)
+        let clause = catalog?.clause(id: order.clauseID)?.clause
+        let county = County(message: order.county)
+        let values: [String: String] = [
+            "enterprise": order.enterpriseName, "creditCode": order.creditCode,
+            "document": document.map { Self.shortTitle($0.title) } ?? order.documentID,
+            "documentNumber": document?.documentNumber ?? "无文号", "article": clause?.article ?? order.clauseID,
+            "clause": order.clauseID, "amount": Money.chinese(order.amountFen), "status": "\(order.status)",
+            "reason": order.reason.isEmpty ? "未说明" : order.reason, "orderId": order.id,
+            "county": county?.chineseName ?? "", "departments": order.responsibleDepartments.isEmpty ? "市财政局" : order.responsibleDepartments.joined(separator: "、"),
+        ]
+        var audiences: [(kind: String, id: String)] = [("enterprise", "enterprise/\(order.creditCode)")]
+        if let county { audiences.append(("county", "county/\(county.partyName)")) }
+        for department in Department.allCases where department.isResponsible(among: order.responsibleDepartments) {
+            audiences.append(("department", "department/\(department.partyName)"))
+        }
+        return audiences.compactMap { audience in
+            guard let template = self.templates.template(event: event.type, audience: audience.kind) else { return nil }
+            var notice = Notice()
+            notice.id = "\(event.sequence)-\(audience.id)"
+            notice.eventSequence = event.sequence
+            notice.eventType = event.type
+            notice.audience = audience.id
+            notice.title = NoticeTemplates.render(template.title, values: values)
+            notice.body = NoticeTemplates.render(template.body, values: values)
+            notice.orderID = order.id
+            notice.createdAtMillis = self.now()
+            return notice
+        }
+    }
+
+    static func shortTitle(_ title: String) -> String {
+        var short = title
+        for prefix in ["嘉兴市人民政府办公室关于印发", "嘉兴市人民政府关于印发"] where short.hasPrefix(prefix) { short = String(short.dropFirst(prefix.count)) }
+        if short.hasSuffix("的通知") { short = String(short.dropLast(3)) }
+        return short
+    }
+
+    /// Records an event's notices and queues the county's webhook delivery, in one transaction. An event seen
+    /// before (redelivered after a crash) adds nothing: notice ids are unique. Returns the notices new now.
+    @discardableResult
+    public func record(_ event: Jiaxing_Benefits_V1_DisbursementEvent, catalog: Catalog?) async throws -> [Notice] {
+        let notices = self.notices(for: event, catalog: catalog)
+        let at = self.now()
+        return try await self.database.transaction { tx in
+            var created: [Notice] = []
+            for notice in notices {
+                guard try await tx.queryOne("SELECT 1 FROM notices WHERE id = ?", [.text(notice.id)]) == nil else { continue }
+                try await tx.execute(
+                    "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [.text(notice.id), .integer(notice.eventSequence), .text(notice.eventType), .text(notice.audience), .text(notice.title), .text(notice.body), .text(notice.orderID), .integer(notice.createdAtMillis)]
+                )
+                created.append(notice)
+                guard notice.audience.hasPrefix("county/") else { continue }
+                let county = String(notice.audience.dropFirst(7))
+                if let hook = try await tx.queryOne("SELECT url FROM webhooks WHERE county = ? AND disabled = 0", [.text(county)]) {
+                    try await tx.execute(
+                        "INSERT INTO deliveries (notice_id, county, endpoint, status, next_attempt_at, created_at) VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (notice_id) DO NOTHING",
+                        [.text(notice.id), .text(county), .text(hook.text(0)), .integer(at), .integer(at)]
+                    )
+                }
+            }
+            return created
+        }
+    }
+
+    public func registerWebhook(county: String, url: String, secrets: String) async throws {
+        guard WebhookClient.Endpoint(url) != nil else { throw NotificationError(field: "url", message: "an http://host:port/path address is required, got '\(url)'") }
+        let list = secrets.split(separator: " ").map(String.init)
+        guard !list.isEmpty, list.count <= 4 else { throw NotificationError(field: "secrets", message: "one to four whsec_ secrets, space-separated") }
+        for secret in list {
+            do { _ = try WebhookSignature.key(secret) } catch { throw NotificationError(field: "secrets", message: "\(error)") }
+        }
+        try await self.database.transaction { tx in
+            try await tx.execute(
+                "INSERT INTO webhooks (county, url, secrets) VALUES (?, ?, ?) ON CONFLICT (county) DO UPDATE SET url = excluded.url, secrets = excluded.secrets, consecutive_failures = 0, disabled = 0",
+                [.text(county), .text(url), .text(list.joined(separator: " "))]
+            )
+        }
+    }
+
+    public func inbox(audience: String, limit: Int) async throws -> [Notice] {
+        try await self.database.read { tx in
+            try await tx.query("SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? ORDER BY event_seq DESC LIMIT ?", [.text(audience), .integer(Int64(limit))]).map(Self.notice)
+        }
+    }
+
+    /// Notices of an audience made after an event, oldest first (for the inbox stream).
+    public func notices(audience: String, afterSequence: Int64) async throws -> [Notice] {
+        try await self.database.read { tx in
+            try await tx.query("SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? AND event_seq > ? ORDER BY event_seq LIMIT 500", [.text(audience), .integer(afterSequence)]).map(Self.notice)
+        }
+    }
+
+    static func notice(_ row: SQLRow) -> Notice {
+        var notice = Notice()
+        notice.id = row.text(0)
+        notice.eventSequence = row.integer(1)
+        notice.eventType = row.text(2)
+        notice.audience = row.text(3)
+        notice.title = row.text(4)
+        notice.body = row.text(5)
+        notice.orderID = row.text(6)
+        notice.createdAtMillis = row.integer(7)
+        return notice
+    }
+}
+
+/// A request the notification service refuses, naming the field.
+public struct NotificationError: Error, Sendable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+    public var description: String { "\(self.field): \(self.message)" }
+}

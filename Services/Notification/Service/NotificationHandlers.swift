@@ -1,0 +1,73 @@
+import BenefitsAPI
+import MeshMessages
+import MeshRPC
+import NotificationCore
+
+extension NotificationError: RPCErrorConvertible {
+    public var rpcError: RPCError {
+        RPCError(self.field == "notice_id" ? .notFound : .invalidArgument, self.description)
+    }
+}
+
+/// The notification service's methods. A county registers its own webhook and reads its own inbox; a
+/// department reads its own; the operator and services read any.
+public struct NotificationHandlers: Sendable {
+    let center: Notifier
+
+    public init(center: Notifier) {
+        self.center = center
+    }
+
+    static func audience(_ requested: String, _ context: ServerContext) throws -> String {
+        guard let peer = context.peer, let role = peer.role else { throw RPCError(.unauthenticated, "no certificate identity") }
+        let own = "\(role)/\(peer.commonName)"
+        if requested.isEmpty || requested == own { return own }
+        guard role == "operator" || role == "service" else {
+            throw RPCError(.permissionDenied, "\(own) reads only its own inbox, not \(requested)")
+        }
+        return requested
+    }
+
+    public func register(into router: inout RPCRouter) {
+        router.unary(NotificationMethods.registerWebhook) { (request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context) in
+            guard context.peer?.role == "county", let county = context.peer?.commonName else {
+                throw RPCError(.permissionDenied, "only a county system registers a webhook, for itself")
+            }
+            try await self.center.registerWebhook(county: county, url: request.url, secrets: request.secrets)
+            var response = Jiaxing_Benefits_V1_RegisterWebhookResponse()
+            response.county = county
+            response.url = request.url
+            response.secretCount = Int32(request.secrets.split(separator: " ").count)
+            return response
+        }
+        router.unary(NotificationMethods.listInbox) { (request: Jiaxing_Benefits_V1_ListInboxRequest, context) in
+            let audience = try Self.audience(request.audience, context)
+            guard (0...500).contains(request.limit) else { throw RPCError(.invalidArgument, "limit: 1 to 500, got \(request.limit)") }
+            var response = Jiaxing_Benefits_V1_ListInboxResponse()
+            response.notices = try await self.center.inbox(audience: audience, limit: request.limit == 0 ? 50 : Int(request.limit))
+            return response
+        }
+        router.serverStreaming(NotificationMethods.watchInbox) { (request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>, context) in
+            let audience = try Self.audience(request.audience, context)
+            var after = request.afterEventSequence
+            while !Task.isCancelled {
+                let notices = try await self.center.notices(audience: audience, afterSequence: after)
+                for notice in notices {
+                    try await writer.write(notice)
+                    after = max(after, notice.eventSequence)
+                }
+                if notices.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            }
+        }
+        router.unary(NotificationMethods.listDeliveries) { (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
+            guard context.peer?.role == "operator" || context.peer?.role == "service" else { throw RPCError(.permissionDenied, "deliveries are for the operator") }
+            var response = Jiaxing_Benefits_V1_ListDeliveriesResponse()
+            response.deliveries = try await self.center.deliveries(status: request.status == .unspecified ? nil : request.status, limit: request.limit == 0 ? 100 : Int(min(request.limit, 1000)))
+            return response
+        }
+        router.unary(NotificationMethods.replay) { (request: Jiaxing_Benefits_V1_ReplayRequest, context) in
+            guard context.peer?.role == "operator" else { throw RPCError(.permissionDenied, "only the operator replays deliveries") }
+            return try await self.center.replay(noticeID: request.noticeID)
+        }
+    }
+}

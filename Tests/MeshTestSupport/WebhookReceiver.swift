@@ -1,0 +1,94 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP server on loopback that records the webhooks it receives and answers with the status the
+/// test chooses.
+public final class WebhookReceiver: Sendable {
+    public struct Request: Sendable {
+        public var path: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+    }
+
+    private let state = NIOLockedValueBox((requests: [Request](), statuses: [Int](), defaultStatus: 200))
+    private let channel: NIOLockedValueBox<(any Channel)?> = .init(nil)
+    private let boundPort = NIOLockedValueBox(0)
+
+    /// The port it listens on (the last one, while stopped).
+    public var port: Int { self.boundPort.withLockedValue { $0 } }
+
+    public init() {}
+
+    /// Starts listening (on `port`, or a free one).
+    public func start(port: Int = 0) async throws {
+        let receiver = self
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(receiver: receiver))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).get()
+        self.boundPort.withLockedValue { $0 = channel.localAddress?.port ?? port }
+        self.channel.withLockedValue { $0 = channel }
+    }
+
+    /// Stops listening: the endpoint is down.
+    public func stop() async {
+        let channel = self.channel.withLockedValue { current -> (any Channel)? in
+            defer { current = nil }
+            return current
+        }
+        try? await channel?.close()
+    }
+
+    /// The next answers, in order; after them, `defaultStatus`.
+    public func answer(_ statuses: [Int], thenDefault defaultStatus: Int = 200) {
+        self.state.withLockedValue { $0.statuses = statuses; $0.defaultStatus = defaultStatus }
+    }
+
+    public var requests: [Request] { self.state.withLockedValue { $0.requests } }
+
+    func receive(_ request: Request) -> Int {
+        self.state.withLockedValue { state in
+            state.requests.append(request)
+            return state.statuses.isEmpty ? state.defaultStatus : state.statuses.removeFirst()
+        }
+    }
+
+    final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let receiver: WebhookReceiver
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+
+        init(receiver: WebhookReceiver) { self.receiver = receiver }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch self.unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                self.body = []
+            case .body(var buffer):
+                self.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            case .end:
+                guard let head = self.head else { return }
+                var headers: [String: String] = [:]
+                for (name, value) in head.headers { headers[name.lowercased()] = value }
+                let status = self.receiver.receive(Request(path: head.uri, headers: headers, body: self.body))
+                var response = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+                response.headers.add(name: "Content-Length", value: "0")
+                response.headers.add(name: "Connection", value: "close")
+                context.write(self.wrapOutboundOut(.head(response)), promise: nil)
+                let channel = context.channel
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import BenefitsAPI
+import BenefitsDomain
+import CatalogModel
+import Foundation
+import MeshMessages
+import MeshTestSupport
+import NIOConcurrencyHelpers
+import NotificationCore
+import SQLStore
+import Testing
+
+/// Notices from ledger events, exactly once, and webhooks signed per Standard Webhooks, retried, dead-lettered
+/// and replayed — against a real HTTP receiver on loopback.
+@Suite("Notification")
+struct NotificationTests {
+    static let catalog = try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data")
+    static let templates = try! NoticeTemplates.load(path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json")
+
+    final class Clock: Sendable {
+        let millis = NIOLockedValueBox<Int64>(1_693_526_400_000)
+        func advance(millis: Int64) { self.millis.withLockedValue { $0 += millis } }
+        var now: Int64 { self.millis.withLockedValue { $0 } }
+    }
+
+    static func withCenter<Result>(policy: Notifier.Policy = .init(initialDelayMillis: 1_000), _ body: (Notifier, Clock) async throws -> Result) async throws -> Result {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notices-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let clock = Clock()
+        let center = Notifier(database: try SQLiteDatabase(path: path), templates: Self.templates, policy: policy, now: { clock.now })
+        try await center.migrate()
+        return try await body(center, clock)
+    }
+
+    static func event(_ type: String, sequence: Int64, county: Jiaxing_Benefits_V1_County = .nanhu) -> Jiaxing_Benefits_V1_DisbursementEvent {
+        var event = Jiaxing_Benefits_V1_DisbursementEvent()
+        event.sequence = sequence
+        event.type = type
+        event.order.id = "order-\(sequence)"
+        event.order.creditCode = CreditCode.completing("91330402MA2B00001")!.value
+        event.order.enterpriseName = "嘉兴绿能纺织有限公司"
+        event.order.county = county
+        event.order.clauseID = "jzf-2023-3/3.19b"
+        event.order.documentID = "jzf-2023-3"
+        event.order.amountFen = 150_000_000
+        event.order.responsibleDepartments = ["市经信局"]
+        return event
+    }
+
+    @Test("an approval tells the enterprise in Chinese: the document, the article and the amount")
+    func noticeText() throws {
+        let center = Notifier(database: try SQLiteDatabase(path: ":memory:"), templates: Self.templates)
+        let notices = center.notices(for: Self.event("approved", sequence: 7), catalog: Self.catalog)
+        let enterprise = try #require(notices.first { $0.audience.hasPrefix("enterprise/") })
+        #expect(enterprise.body.contains("嘉兴市贯彻"))
+        #expect(enterprise.body.contains("三、19．"))
+        #expect(enterprise.body.contains("150万元已拨付"))
+        #expect(notices.contains { $0.audience == "county/nanhu" })
+        let proposed = center.notices(for: Self.event("proposed", sequence: 8), catalog: Self.catalog)
+        #expect(proposed.contains { $0.audience == "department/jingxin" && $0.body.contains("请审核") })
+    }
+
+    @Test("a template with an unknown placeholder is refused at load, naming it")
+    func badTemplate() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString).json").path
+        try #"{"templates": [{"event": "approved", "audience": "enterprise", "title": "x", "body": "{amount} {bonus}"}]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: NoticeTemplateError.self) { try NoticeTemplates.load(path: path) }
+        do { _ = try NoticeTemplates.load(path: path) } catch { #expect("\(error)".contains("bonus")) }
+    }
+
+    @Test("an event seen again (redelivered after a crash) makes no second notice")
+    func noDuplicates() async throws {
+        try await Self.withCenter { center, _ in
+            let first = try await center.record(Self.event("approved", sequence: 1), catalog: Self.catalog)
+            #expect(first.count == 2)
+            let again = try await center.record(Self.event("approved", sequence: 1), catalog: Self.catalog)
+            #expect(again.isEmpty)
+            #expect(try await center.inbox(audience: first[0].audience, limit: 10).count == 1)
+        }
+    }
+
+    @Test("a webhook arrives signed and verifiable, with rotating secrets")
+    func signedWebhook() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        try await Self.withCenter { center, _ in
+            let (old, new) = (WebhookSignature.makeSecret(), WebhookSignature.makeSecret())
+            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hooks/benefits", secrets: "\(old) \(new)")
+            try await center.record(Self.event("approved", sequence: 3), catalog: Self.catalog)
+            #expect(try await center.deliverDue() == 1)
+            let request = try #require(receiver.requests.first)
+            #expect(request.path == "/hooks/benefits")
+            let id = try #require(request.headers["webhook-id"])
+            let timestamp = try #require(request.headers["webhook-timestamp"].flatMap { Int64($0) })
+            let signature = try #require(request.headers["webhook-signature"])
+            #expect(id == "3-county/nanhu")
+            #expect(signature.split(separator: " ").count == 2)
+            #expect(WebhookSignature.verify(id: id, timestamp: timestamp, body: request.body, signatureHeader: signature, secrets: [new]))
+            #expect(WebhookSignature.verify(id: id, timestamp: timestamp, body: request.body, signatureHeader: signature, secrets: [old]))
+            #expect(!WebhookSignature.verify(id: id, timestamp: timestamp, body: request.body + [0x20], signatureHeader: signature, secrets: [new]))
+            #expect(String(decoding: request.body, as: UTF8.self).contains("payout.approved"))
+            #expect(try await center.deliveries(status: .delivered, limit: 10).count == 1)
+        }
+    }
+
+    @Test("the receiver down for a while: retried with backoff, delivered once")
+    func retriesUntilDelivered() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        let port = receiver.port
+        defer { Task { await receiver.stop() } }
+        try await Self.withCenter { center, clock in
+            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.record(Self.event("approved", sequence: 4), catalog: Self.catalog)
+            await receiver.stop()
+            #expect(try await center.deliverDue(timeout: .seconds(2)) == 1)       // refused: nobody listens
+            #expect(try await center.deliverDue() == 0)                           // not due before the backoff
+            try await receiver.start(port: port)
+            receiver.answer([503])
+            clock.advance(millis: 2_000)
+            #expect(try await center.deliverDue() == 1)                           // 503
+            clock.advance(millis: 1_000)
+            #expect(try await center.deliverDue() == 0)                           // second delay is about 2 s
+            clock.advance(millis: 2_000)
+            #expect(try await center.deliverDue() == 1)                           // 200
+            clock.advance(millis: 60_000)
+            #expect(try await center.deliverDue() == 0)                           // nothing more, ever
+            let delivered = try await center.deliveries(status: .delivered, limit: 10)
+            #expect(delivered.count == 1)
+            #expect(delivered.first?.attempts == 3)
+            #expect(Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) == ["4-county/nanhu"])
+        }
+    }
+
+    @Test("dead-lettered after the attempts allowed, then replayed on request")
+    func deadLetterAndReplay() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        try await Self.withCenter(policy: .init(maximumAttempts: 3, initialDelayMillis: 100)) { center, clock in
+            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.record(Self.event("rejected", sequence: 5), catalog: Self.catalog)
+            receiver.answer([], thenDefault: 500)
+            for _ in 0..<5 {
+                _ = try await center.deliverDue()
+                clock.advance(millis: 10_000)
+            }
+            let dead = try await center.deliveries(status: .dead, limit: 10)
+            #expect(dead.count == 1)
+            #expect(dead.first?.attempts == 3)
+            #expect(dead.first?.lastError.contains("500") == true)
+            #expect(receiver.requests.count == 3)
+            receiver.answer([], thenDefault: 204)
+            let replayed = try await center.replay(noticeID: dead[0].noticeID)
+            #expect(replayed.status == .pending)
+            #expect(try await center.deliverDue() == 1)
+            #expect(try await center.deliveries(status: .delivered, limit: 10).count == 1)
+            let unknown = await #expect(throws: NotificationError.self) { _ = try await center.replay(noticeID: "nope") }
+            #expect(unknown?.field == "notice_id")
+        }
+    }
+
+    @Test("an endpoint that keeps failing is disabled and the operator is told")
+    func disablesFailingEndpoint() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        try await Self.withCenter(policy: .init(maximumAttempts: 2, initialDelayMillis: 10, disableAfterFailures: 4)) { center, clock in
+            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            receiver.answer([], thenDefault: 500)
+            for sequence in 10..<13 { try await center.record(Self.event("approved", sequence: Int64(sequence)), catalog: Self.catalog) }
+            for _ in 0..<4 {
+                _ = try await center.deliverDue()
+                clock.advance(millis: 1_000)
+            }
+            let operatorInbox = try await center.inbox(audience: "operator/operator", limit: 10)
+            #expect(operatorInbox.count == 1)
+            #expect(operatorInbox.first?.body.contains("已停用") == true)
+            let before = receiver.requests.count
+            clock.advance(millis: 60_000)
+            #expect(try await center.deliverDue() == 0)
+            #expect(receiver.requests.count == before)
+            let badURL = await #expect(throws: NotificationError.self) { try await center.registerWebhook(county: "nanhu", url: "ftp://x", secrets: WebhookSignature.makeSecret()) }
+            #expect(badURL?.field == "url")
+            let badSecret = await #expect(throws: NotificationError.self) { try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:1/x", secrets: "hunter2") }
+            #expect(badSecret?.field == "secrets")
+        }
+    }
+}
