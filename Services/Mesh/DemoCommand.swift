@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import MeshMessages
 import MeshRPC
+import NotificationCore
 import ServiceKit
 import SwiftProtobuf
 
@@ -86,6 +87,23 @@ struct DemoCommand: AsyncParsableCommand {
         func ledgerClient(_ identity: String) throws -> MeshClient {
             MeshClient(configuration: .init(port: disbursement.port, tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "disbursement")), logger: logger)
         }
+        // Each county system registers a webhook; a receiver in this process plays their endpoints.
+        let receiver = WebhookReceiver()
+        var secrets: [String: String] = [:]
+        if let notification = state.instances.first(where: { $0.service == "notification" }) {
+            try await receiver.start()
+            for county in Set(entitlements.compactMap { County(message: $0.profile.county) }) {
+                let client = MeshClient(configuration: .init(port: notification.port, tls: try TLSFiles.load(directory: state.certificates, name: county.partyName, serverHostname: "notification")), logger: logger)
+                defer { Task { await client.close() } }
+                var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
+                register.url = "http://127.0.0.1:\(receiver.port)/webhooks/\(county.partyName)"
+                register.secrets = WebhookSignature.makeSecret()
+                secrets[county.partyName] = register.secrets
+                let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await client.unary(NotificationMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(5)))
+            }
+        }
+        defer { Task { await receiver.stop() } }
+
         print("")
         print("Step 2 — each county proposes the payouts of its enterprises (idempotent: proposing twice pays once)")
         var orders: [Jiaxing_Benefits_V1_PayoutOrder] = []
@@ -134,8 +152,42 @@ struct DemoCommand: AsyncParsableCommand {
         for fund in funds.funds {
             print("  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))")
         }
+        if let notification = state.instances.first(where: { $0.service == "notification" }), !orders.isEmpty {
+            print("")
+            print("Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
+            // Every order makes a "proposed" and an "approved" notice for its county.
+            let expected = orders.count * 2
+            let deadline = ContinuousClock.now + .seconds(20)
+            while receiver.requests.count < expected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            for request in receiver.requests {
+                let county = String(request.path.split(separator: "/").last ?? "")
+                let verified = WebhookSignature.verify(
+                    id: request.headers["webhook-id"] ?? "", timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0,
+                    body: request.body, signatureHeader: request.headers["webhook-signature"] ?? "", secrets: [secrets[county] ?? ""]
+                )
+                let notice = try? Jiaxing_Benefits_V1_Notice(jsonString: Self.dataField(request.body))
+                print("  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(verified ? "signature ok" : "BAD SIGNATURE")  \(notice?.title ?? ""): \(notice?.body ?? "")")
+            }
+            if receiver.requests.count < expected { print("  (\(receiver.requests.count) of \(expected) webhooks arrived within 20 s)") }
+            let operatorNotices = MeshClient(configuration: .init(port: notification.port, tls: try TLSFiles.load(directory: state.certificates, name: "operator", serverHostname: "notification")), logger: logger)
+            defer { Task { await operatorNotices.close() } }
+            if let first = orders.first {
+                var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
+                inbox.audience = "enterprise/\(first.creditCode)"
+                let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(NotificationMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
+                print("  inbox of \(first.enterpriseName):")
+                for notice in notices.notices.reversed() { print("    \(notice.title): \(notice.body)") }
+            }
+        }
         print("")
-        print("Next in the flow (notices to enterprises, counties and departments; the gateway for county systems) arrives with the notification and gateway services.")
+        print("Next: the gateway, the one door through which county systems do all of this.")
+    }
+
+    /// The `data` object of a webhook body (`{"type":…,"timestamp":…,"data":{…}}`).
+    static func dataField(_ body: [UInt8]) -> String {
+        let text = String(decoding: body, as: UTF8.self)
+        guard let range = text.range(of: "\"data\":") else { return "{}" }
+        return String(text[range.upperBound...].dropLast())
     }
 
     static func shortTitle(_ title: String) -> String {

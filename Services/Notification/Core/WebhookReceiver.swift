@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A real HTTP server on loopback that records the webhooks it receives and answers with the status the
-/// test chooses.
+/// A small HTTP server that records the webhooks it receives and answers with a chosen status: what a county
+/// system's endpoint does, for the demo (`mesh up --demo`) and the tests.
 public final class WebhookReceiver: Sendable {
     public struct Request: Sendable {
         public var path: String
