@@ -173,6 +173,16 @@ let package = Package(
             ],
             path: "Services/Notification/Service"
         ),
+        .target(
+            name: "GatewayService",
+            dependencies: [
+                "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Services/Gateway/Service"
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -190,7 +200,7 @@ let package = Package(
         .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
         .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
         .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel", "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
-        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Gateway/Main"),
+        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", "GatewayService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Gateway/Main"),
         .executableTarget(
             name: "MeshCommand",
             dependencies: [
@@ -254,6 +264,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/NotificationTests"
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "GatewayService", "CatalogService", "CatalogModel", "EligibilityService", "EligibilityEngine", "DisbursementService",
+                "Ledger", "NotificationService", "NotificationCore", "SQLStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC",
+                "MeshMessages", "MeshPKI", "MeshTestSupport",
+            ],
+            path: "Tests/GatewayTests"
         ),
         .testTarget(
             name: "MeshRPCTests",

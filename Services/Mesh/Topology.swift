@@ -9,6 +9,8 @@ struct Topology: Decodable {
         var replicas: Int
         /// Services this one calls: it is started with `--NAME-port PORT` for each.
         var dependsOn: [String]?
+        /// Services this one spreads calls over: it is started with `--NAME-ports P1,P2,…` for each.
+        var balances: [String]?
         /// More arguments; `{state}` stands for the state folder.
         var arguments: [String]?
     }

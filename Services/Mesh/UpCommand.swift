@@ -49,6 +49,12 @@ struct UpCommand: AsyncParsableCommand {
                     }
                     arguments += ["--\(dependency)-port", "\(target.port)"]
                 }
+                for balanced in service.balances ?? [] {
+                    guard let target = topology.services.first(where: { $0.name == balanced }) else {
+                        throw ValidationError("\(service.name) balances '\(balanced)', which the topology does not list")
+                    }
+                    arguments += ["--\(balanced)-ports", (0..<target.replicas).map { String(target.port + $0) }.joined(separator: ",")]
+                }
                 arguments += (service.arguments ?? []).map { $0.replacingOccurrences(of: "{state}", with: topology.state) }
                 let pid = try Self.spawn(executable: "\(binDirectory)/\(service.name)", arguments: arguments, log: log)
                 state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log))

@@ -23,7 +23,7 @@ public enum ServiceRunner {
                 host: options.host, port: options.port, tls: tls,
                 drainGracePeriod: .seconds(options.drainSeconds), serverName: "\(name) \(version)"
             ),
-            router: router, interceptors: interceptors, logger: logger
+            router: router, interceptors: [DelegationInterceptor()] + interceptors, logger: logger
         )
         server.setServing(startsServing)
         configure(server)

@@ -13,11 +13,15 @@ public struct ServerContext: Sendable {
     public let response: ResponseMetadata
 
     public init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?) {
+        self.init(method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata())
+    }
+
+    init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?, response: ResponseMetadata) {
         self.method = method
         self.metadata = metadata
         self.peer = peer
         self.deadline = deadline
-        self.response = ResponseMetadata()
+        self.response = response
     }
 
     /// The context of the call the current task is serving, so a client call made inside a handler carries

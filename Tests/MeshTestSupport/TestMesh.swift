@@ -98,3 +98,31 @@ extension TestMesh {
     /// The seed policy documents, beside the repository as CI lays them out.
     public static var seedsDirectory: String { "\(repositoryRoot)/../shared/seeds" }
 }
+
+extension TestMesh {
+    /// A server that runs until `stop()`, for tests that take one replica away while others go on.
+    public final class RunningServer: Sendable {
+        public let server: MeshServer
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+
+        public init(router: RPCRouter, interceptors: [any ServerInterceptor] = [DelegationInterceptor()], name: String = "test") async throws {
+            let server = MeshServer(
+                configuration: .init(port: 0, tls: TestMesh.credentials.server, drainGracePeriod: .seconds(1), serverName: name),
+                router: router, interceptors: interceptors, logger: TestMesh.logger
+            )
+            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+            self.server = server
+            self.group = group
+            self.task = Task { try await group.run() }
+            _ = try await server.boundPort()
+        }
+
+        public func port() async throws -> Int { try await self.server.boundPort() }
+
+        public func stop() async {
+            await self.group.triggerGracefulShutdown()
+            _ = try? await self.task.value
+        }
+    }
+}

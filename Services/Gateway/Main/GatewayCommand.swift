@@ -1,15 +1,57 @@
 import ArgumentParser
+import GatewayService
 import MeshRPC
 import ServiceKit
 
-/// The gateway service. Its methods arrive with the issue that builds it; until then it answers health checks.
+/// The gateway: the one door for county systems, departments and the operator.
 @main
 struct GatewayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "The gateway service of the Jiaxing benefits mesh.")
+    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "The gateway of the Jiaxing benefits mesh.")
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(help: "Ports of the catalog replicas, comma-separated.")
+    var catalogPorts = "7410"
+
+    @Option(help: "Ports of the eligibility replicas, comma-separated.")
+    var eligibilityPorts = "7420"
+
+    @Option(help: "Ports of the disbursement replicas, comma-separated.")
+    var disbursementPorts = "7430"
+
+    @Option(help: "Ports of the notification replicas, comma-separated.")
+    var notificationPorts = "7440"
+
+    @Option(help: "Host of every service.")
+    var servicesHost = "127.0.0.1"
+
+    @Option(help: "Audit log (JSON lines) of refusals and money decisions.")
+    var auditLog = ".mesh/state/audit.log"
+
+    @Option(help: "Calls a second each county, department or operator may make on average.")
+    var rate = 500.0
+
+    @Option(help: "Calls each may make in a burst.")
+    var burst = 1000.0
+
     func run() async throws {
-        try await ServiceRunner.run(name: "gateway", options: self.options, router: RPCRouter())
+        let logger = self.options.logger(label: "jiaxing.gateway")
+        let identity = self.options.identity ?? "gateway"
+        func pool(_ service: String, _ ports: String) throws -> ReplicaPool {
+            let endpoints = try ports.split(separator: ",").map { text -> (host: String, port: Int) in
+                guard let port = Int(text), (1...65535).contains(port) else { throw ValidationError("--\(service)-ports: '\(text)' is not a port") }
+                return (self.servicesHost, port)
+            }
+            guard !endpoints.isEmpty else { throw ValidationError("--\(service)-ports: at least one port") }
+            let tls = try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: service)
+            return ReplicaPool(service: service, endpoints: endpoints, tls: tls, logger: logger)
+        }
+        let services = GatewayHandlers.Services(
+            catalog: try pool("catalog", self.catalogPorts), eligibility: try pool("eligibility", self.eligibilityPorts),
+            disbursement: try pool("disbursement", self.disbursementPorts), notification: try pool("notification", self.notificationPorts)
+        )
+        var router = RPCRouter()
+        GatewayHandlers(services: services, audit: try AuditLog(path: self.auditLog), limiter: CountyRateLimiter(rate: self.rate, burst: self.burst)).register(into: &router)
+        try await ServiceRunner.run(name: "gateway", options: self.options, router: router)
     }
 }

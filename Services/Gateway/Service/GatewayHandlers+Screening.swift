@@ -1,0 +1,103 @@
+import BenefitsAPI
+import BenefitsDomain
+import MeshMessages
+import MeshRPC
+
+extension GatewayHandlers {
+    func screen(_ request: Jiaxing_Benefits_V1_ScreenRequest, _ caller: Caller) async throws -> Jiaxing_Benefits_V1_ScreeningResult {
+        try await self.services.eligibility.call(idempotent: true) { client in
+            try await client.unary(EligibilityMethods.screen, request, options: caller.options)
+        }
+    }
+
+    func registerScreening(into router: inout RPCRouter) {
+        router.unary(GatewayMethods.screen) { (request: Jiaxing_Benefits_V1_ScreenRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireCounty(request.profile.county, caller, context)
+            return try await self.screen(request, caller)
+        }
+
+        // Profiles in, results out in the same order; up to `batchWindow` screened at once across the
+        // eligibility replicas. A profile refused (another county's, or invalid) is reported on its line and
+        // the rest go on.
+        router.bidirectional(GatewayMethods.screenBatch) { (requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>, writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, context) in
+            let caller = try self.caller(context)
+            try await withThrowingTaskGroup(of: (Int, Jiaxing_Benefits_V1_ScreeningResult).self) { group in
+                var next = 0
+                var sent = 0
+                var ready: [Int: Jiaxing_Benefits_V1_ScreeningResult] = [:]
+                func flush() async throws {
+                    while let result = ready.removeValue(forKey: sent) {
+                        try await writer.write(result)
+                        sent += 1
+                    }
+                }
+                for try await request in requests {
+                    let index = next
+                    next += 1
+                    group.addTask {
+                        do {
+                            try self.requireCounty(request.profile.county, caller, context)
+                            return (index, try await self.screen(request, caller))
+                        } catch {
+                            let status = RPCError.from(error)
+                            var result = Jiaxing_Benefits_V1_ScreeningResult()
+                            result.requestID = request.requestID
+                            result.creditCode = request.profile.creditCode
+                            result.error.code = status.code.rawValue
+                            result.error.message = status.message
+                            return (index, result)
+                        }
+                    }
+                    if next - sent >= Self.batchWindow, let (index, result) = try await group.next() {
+                        ready[index] = result
+                        try await flush()
+                    }
+                }
+                while let (index, result) = try await group.next() {
+                    ready[index] = result
+                    try await flush()
+                }
+            }
+        }
+
+        // One call, three services: screen, then propose every eligible cash entitlement at once.
+        router.unary(GatewayMethods.screenAndPropose) { (request: Jiaxing_Benefits_V1_ScreenAndProposeRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireCounty(request.screen.profile.county, caller, context)
+            let screening = try await self.screen(request.screen, caller)
+            let period = request.period != 0 ? request.period : request.screen.asOf.year
+            let eligible = screening.decisions.filter { $0.status == .eligible && $0.cash }
+            var response = Jiaxing_Benefits_V1_ScreenAndProposeResponse()
+            response.screening = screening
+            response.proposals = try await withThrowingTaskGroup(of: Jiaxing_Benefits_V1_ProposalOutcome.self) { group in
+                for decision in eligible {
+                    var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()
+                    propose.creditCode = request.screen.profile.creditCode
+                    propose.enterpriseName = request.screen.profile.name
+                    propose.county = request.screen.profile.county
+                    propose.clauseID = decision.citation.clauseID
+                    propose.subject = decision.overlapGroup.isEmpty ? decision.citation.clauseID : decision.overlapGroup
+                    propose.period = period
+                    propose.amountFen = decision.amountFen
+                    group.addTask {
+                        var outcome = Jiaxing_Benefits_V1_ProposalOutcome()
+                        outcome.clauseID = decision.citation.clauseID
+                        do {
+                            outcome.order = try await self.propose(propose, caller, context)
+                        } catch {
+                            let status = RPCError.from(error)
+                            outcome.code = status.code.rawValue
+                            outcome.message = status.message
+                        }
+                        return outcome
+                    }
+                }
+                var outcomes: [Jiaxing_Benefits_V1_ProposalOutcome] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes.sorted { $0.clauseID < $1.clauseID }
+            }
+            return response
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import MeshTransport
+
+/// Lets a trusted caller (the gateway) act for the party it serves: when a call from a trusted identity
+/// carries `on-behalf-of: role/name`, handlers see that party as the peer. From anyone else the header is
+/// refused, so no client can claim another identity.
+public struct DelegationInterceptor: ServerInterceptor {
+    public static let header = "on-behalf-of"
+    let trusted: Set<String>
+
+    /// - Parameter trusted: identities allowed to delegate, as `role/name` (e.g. `service/gateway`).
+    public init(trusted: Set<String> = ["service/gateway"]) {
+        self.trusted = trusted
+    }
+
+    public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+        guard let claimed = context.metadata[Self.header] else {
+            try await next(context)
+            return
+        }
+        guard let peer = context.peer, self.trusted.contains(peer.description) else {
+            throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not act on behalf of \(claimed)")
+        }
+        let parts = claimed.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw RPCError(.invalidArgument, "\(Self.header): role/name expected, got '\(claimed)'")
+        }
+        let party = PeerIdentity(commonName: String(parts[1]), role: String(parts[0]), subject: "\(claimed) via \(peer.description)")
+        try await next(context.acting(as: party))
+    }
+}
+
+extension ServerContext {
+    /// The same call, seen as coming from `party` (response metadata is shared).
+    func acting(as party: PeerIdentity) -> ServerContext {
+        ServerContext(method: self.method, metadata: self.metadata, peer: party, deadline: self.deadline, response: self.response)
+    }
+}

@@ -1,0 +1,227 @@
+import BenefitsAPI
+import BenefitsDomain
+import CatalogModel
+import CatalogService
+import DisbursementService
+import EligibilityEngine
+import EligibilityService
+import Foundation
+import GatewayService
+import Ledger
+import MeshMessages
+import MeshPKI
+import MeshRPC
+import MeshTestSupport
+import NotificationCore
+import NotificationService
+import SQLStore
+import Testing
+
+/// The gateway in front of real catalog, eligibility (two replicas), disbursement and notification servers.
+@Suite("Gateway")
+struct GatewayTests {
+    static let catalog = try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data")
+
+    struct Mesh {
+        let gatewayPort: Int
+        let eligibility: [TestMesh.RunningServer]
+        let audit: AuditLog
+        let ledger: Ledger
+
+        func client(_ name: String, _ role: PartyRole) -> MeshClient {
+            TestMesh.client(port: self.gatewayPort, tls: TestMesh.credentials(for: name, role: role))
+        }
+    }
+
+    static func withMesh<Result>(rate: Double = 10_000, burst: Double = 10_000, _ body: (Mesh) async throws -> Result) async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+
+        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", seedsDirectory: nil, logger: TestMesh.logger)
+        var catalogRouter = RPCRouter()
+        CatalogHandlers(store: store).register(into: &catalogRouter)
+        var eligibilityRouter = RPCRouter()
+        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: Self.catalog))).register(into: &eligibilityRouter)
+        let ledger = Ledger(database: try SQLiteDatabase(path: "\(folder)/ledger.sqlite"), catalog: { Self.catalog })
+        try await ledger.migrate()
+        _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 10_000_000_000)
+        _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 10_000_000_000)
+        var disbursementRouter = RPCRouter()
+        DisbursementHandlers(ledger: ledger).register(into: &disbursementRouter)
+        let notifier = Notifier(database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"), templates: try NoticeTemplates.load(path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json"))
+        try await notifier.migrate()
+        var notificationRouter = RPCRouter()
+        NotificationHandlers(center: notifier).register(into: &notificationRouter)
+
+        let catalogServer = try await TestMesh.RunningServer(router: catalogRouter)
+        let eligibility = [try await TestMesh.RunningServer(router: eligibilityRouter), try await TestMesh.RunningServer(router: eligibilityRouter)]
+        let disbursement = try await TestMesh.RunningServer(router: disbursementRouter)
+        let notification = try await TestMesh.RunningServer(router: notificationRouter)
+        let tls = TestMesh.serviceCredentials("gateway")
+        func pool(_ name: String, _ servers: [TestMesh.RunningServer]) async throws -> ReplicaPool {
+            var endpoints: [(host: String, port: Int)] = []
+            for server in servers { endpoints.append(("127.0.0.1", try await server.port())) }
+            return ReplicaPool(service: name, endpoints: endpoints, tls: tls, ejection: .seconds(30), logger: TestMesh.logger)
+        }
+        let audit = try AuditLog(path: "\(folder)/audit.log")
+        let services = GatewayHandlers.Services(
+            catalog: try await pool("catalog", [catalogServer]), eligibility: try await pool("eligibility", eligibility),
+            disbursement: try await pool("disbursement", [disbursement]), notification: try await pool("notification", [notification])
+        )
+        var router = RPCRouter()
+        GatewayHandlers(services: services, audit: audit, limiter: CountyRateLimiter(rate: rate, burst: burst)).register(into: &router)
+        let gateway = try await TestMesh.RunningServer(router: router)
+        let mesh = Mesh(gatewayPort: try await gateway.port(), eligibility: eligibility, audit: audit, ledger: ledger)
+        do {
+            let result = try await body(mesh)
+            for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }
+            return result
+        } catch {
+            for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }
+            throw error
+        }
+    }
+
+    static func request(county: Jiaxing_Benefits_V1_County, body: String = "91330402MA2B00001", recognition: String = "greenFactory") -> Jiaxing_Benefits_V1_ScreenRequest {
+        var request = Jiaxing_Benefits_V1_ScreenRequest()
+        request.asOf = CalendarDate("2023-09-01")!.message
+        request.profile.creditCode = CreditCode.completing(body)?.value ?? body
+        request.profile.name = "嘉兴示例制造有限公司"
+        request.profile.county = county
+        var record = Jiaxing_Benefits_V1_RecognitionRecord()
+        record.recognition = recognition
+        record.level = "national"
+        record.recognizedOn = CalendarDate("2023-07-01")!.message
+        request.profile.recognitions = [record]
+        return request
+    }
+
+    @Test("a county screens its own enterprises and is refused another county's, audited")
+    func countyScope() async throws {
+        try await Self.withMesh { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            let result: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+            #expect(result.totalEligibleFen == 150_000_000)
+            let refused = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .haining))
+            }
+            #expect(refused?.code == .permissionDenied)
+            #expect(refused?.message.contains("海宁市") == true)
+            #expect(mesh.audit.entries().contains { $0["caller"] == "county/nanhu" && $0["outcome"] == "refused" && $0["method"] == "Screen" })
+        }
+    }
+
+    @Test("screen and propose in one call; the department approves through the gateway; another department may not")
+    func screenProposeApprove() async throws {
+        try await Self.withMesh { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            let jingxin = mesh.client("jingxin", .department)
+            let keji = mesh.client("keji", .department)
+            defer { Task { for client in [nanhu, jingxin, keji] { await client.close() } } }
+            var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
+            request.screen = Self.request(county: .nanhu, recognition: "singleChampion")
+            let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(GatewayMethods.screenAndPropose, request)
+            #expect(response.proposals.count == 1)  // 就高不重复: one of the two single-champion clauses
+            let order = try #require(response.proposals.first?.order)
+            #expect(order.amountFen == 300_000_000)
+            #expect(order.status == .pending)
+            var decide = Jiaxing_Benefits_V1_DecideRequest()
+            decide.orderID = order.id
+            let wrong = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_PayoutOrder = try await keji.unary(GatewayMethods.approve, decide) }
+            #expect(wrong?.code == .permissionDenied)
+            #expect(wrong?.message.hasPrefix("disbursement:") == true)
+            let posted: Jiaxing_Benefits_V1_PayoutOrder = try await jingxin.unary(GatewayMethods.approve, decide)
+            #expect(posted.status == .posted)
+            #expect(posted.decidedBy == "department/jingxin")
+            let countyApproves = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(GatewayMethods.approve, decide) }
+            #expect(countyApproves?.code == .permissionDenied)
+            let entries = mesh.audit.entries()
+            #expect(entries.contains { $0["method"] == "ProposePayout" && $0["outcome"] == "proposed" && $0["caller"] == "county/nanhu" })
+            #expect(entries.contains { $0["method"] == "Approve" && $0["outcome"] == "posted" && $0["caller"] == "department/jingxin" })
+            #expect(try await mesh.ledger.reconcile() == [])
+        }
+    }
+
+    @Test("a batch streams back in order; a refused line is reported and the rest go on")
+    func batch() async throws {
+        try await Self.withMesh { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            let count = 300
+            let results = try await nanhu.bidirectional(GatewayMethods.screenBatch, requests: { writer in
+                for index in 0..<count {
+                    var request = Self.request(county: index == 100 ? .haining : .nanhu, body: index == 200 ? "bad" : "9133040" + String(format: "%010d", index))
+                    request.requestID = "\(index)"
+                    try await writer.write(request)
+                }
+            }, responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
+                var lines: [(String, UInt32)] = []
+                for try await result in responses { lines.append((result.requestID, result.hasError ? result.error.code : 0)) }
+                return lines.map { "\($0.0):\($0.1)" }
+            })
+            #expect(results.count == count)
+            #expect(results.map { $0.split(separator: ":")[0] } == (0..<count).map { Substring(String($0)) })
+            #expect(results[100] == "100:7")
+            #expect(results[200].hasPrefix("200:3"))
+            #expect(results.filter { !$0.hasSuffix(":0") }.count == 2)
+        }
+    }
+
+    @Test("a replica taken away is ejected; screening goes on on the other")
+    func replicaFailure() async throws {
+        try await Self.withMesh { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            for _ in 0..<10 {
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+            }
+            await mesh.eligibility[0].stop()
+            for _ in 0..<20 {
+                let result: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu), options: CallOptions(timeout: .seconds(5)))
+                #expect(result.totalEligibleFen == 150_000_000)
+            }
+        }
+    }
+
+    @Test("over the rate limit: resourceExhausted with a retry-after hint")
+    func rateLimit() async throws {
+        try await Self.withMesh(rate: 1, burst: 2) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            for _ in 0..<2 {
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+            }
+            let limited = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+            }
+            #expect(limited?.code == .resourceExhausted)
+            #expect(Int(limited?.metadata["retry-after-ms"] ?? "") ?? 0 > 0)
+            // Another county has its own bucket.
+            let haining = mesh.client("haining", .county)
+            defer { Task { await haining.close() } }
+            let _: Jiaxing_Benefits_V1_ScreeningResult = try await haining.unary(GatewayMethods.screen, Self.request(county: .haining))
+        }
+    }
+
+    @Test("the operator reads the funds; a county may not; a service certificate is not a gateway client")
+    func operatorReads() async throws {
+        try await Self.withMesh { mesh in
+            let operatorClient = mesh.client("operator", .operator)
+            let nanhu = mesh.client("nanhu", .county)
+            let service = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("eligibility"))
+            defer { Task { for client in [operatorClient, nanhu, service] { await client.close() } } }
+            let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest())
+            #expect(funds.funds.count == 2)
+            let county = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_ListFundsResponse = try await nanhu.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest()) }
+            #expect(county?.code == .permissionDenied)
+            let asService = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_ListFundsResponse = try await service.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest()) }
+            #expect(asService?.code == .permissionDenied)
+            var clause = Jiaxing_Benefits_V1_GetClauseRequest()
+            clause.id = "jzf-2023-3/3.19b"
+            let text: Jiaxing_Benefits_V1_Clause = try await nanhu.unary(GatewayMethods.getClause, clause)
+            #expect(text.text.contains("绿色工厂"))
+        }
+    }
+}
