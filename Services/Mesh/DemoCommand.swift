@@ -41,25 +41,26 @@ struct DemoCommand: AsyncParsableCommand {
             try Jiaxing_Benefits_V1_EnterpriseProfile(jsonUTF8Data: JSONSerialization.data(withJSONObject: entry))
         }
         let replicas = state.instances.filter { $0.service == "eligibility" }
-        guard !replicas.isEmpty else { throw ValidationError("the running mesh has no eligibility service") }
+        guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else { throw ValidationError("the running mesh has no gateway") }
         var logger = Logger(label: "mesh.demo")
         logger.logLevel = .critical
-        let tls = try TLSFiles.load(directory: state.certificates, name: "mesh-cli", serverHostname: "eligibility")
-        let clients = replicas.map { MeshClient(configuration: .init(port: $0.port, tls: tls), logger: logger) }
-        defer { for client in clients { Task { await client.close() } } }
-
+        /// Every party talks to the gateway only, with its own certificate.
+        func gatewayClient(_ identity: String) throws -> MeshClient {
+            MeshClient(configuration: .init(port: gateway.port, tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "gateway")), logger: logger)
+        }
         print("")
-        print("Step 1 — 免申即享: screen \(profiles.count) sample enterprises as of \(asOf) across \(clients.count) eligibility replica(s) (ports \(replicas.map { String($0.port) }.joined(separator: ", ")))")
+        print("Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (port \(gateway.port)), which spreads the calls over \(replicas.count) eligibility replica(s)")
         var total: Fen = 0
         var entitlements: [(profile: Jiaxing_Benefits_V1_EnterpriseProfile, decision: Jiaxing_Benefits_V1_Decision)] = []
-        for (index, profile) in profiles.enumerated() {
+        for profile in profiles {
             var request = Jiaxing_Benefits_V1_ScreenRequest()
             request.profile = profile
             request.asOf = Jiaxing_Benefits_V1_Date.with { $0.year = Int32(asOf.year); $0.month = Int32(asOf.month); $0.day = Int32(asOf.day) }
-            let client = clients[index % clients.count]
-            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, request, options: CallOptions(timeout: .seconds(5)))
+            let client = try gatewayClient(County(message: profile.county)?.partyName ?? "operator")
+            defer { Task { await client.close() } }
+            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(GatewayMethods.screen, request, options: CallOptions(timeout: .seconds(5)))
             print("")
-            print("  \(profile.name)  (\(County(message: profile.county)?.chineseName ?? "?"), \(profile.creditCode))  via replica \(replicas[index % replicas.count].replica)")
+            print("  \(profile.name)  (\(County(message: profile.county)?.chineseName ?? "?"), \(profile.creditCode))")
             for decision in result.decisions {
                 let citation = "\(Self.shortTitle(decision.citation.documentTitle))\(decision.citation.article)"
                 switch decision.status {
@@ -83,23 +84,20 @@ struct DemoCommand: AsyncParsableCommand {
         print("")
         print("In all: \(Money.chinese(total)) for \(Set(entitlements.map(\.profile.creditCode)).count) of \(profiles.count) enterprises, each amount citing its clause.")
 
-        guard let disbursement = state.instances.first(where: { $0.service == "disbursement" }) else { return }
-        func ledgerClient(_ identity: String) throws -> MeshClient {
-            MeshClient(configuration: .init(port: disbursement.port, tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "disbursement")), logger: logger)
-        }
+        let ledgerClient = gatewayClient
         // Each county system registers a webhook; a receiver in this process plays their endpoints.
         let receiver = WebhookReceiver()
         var secrets: [String: String] = [:]
-        if let notification = state.instances.first(where: { $0.service == "notification" }) {
+        if state.instances.contains(where: { $0.service == "notification" }) {
             try await receiver.start()
             for county in Set(entitlements.compactMap { County(message: $0.profile.county) }) {
-                let client = MeshClient(configuration: .init(port: notification.port, tls: try TLSFiles.load(directory: state.certificates, name: county.partyName, serverHostname: "notification")), logger: logger)
+                let client = try gatewayClient(county.partyName)
                 defer { Task { await client.close() } }
                 var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
                 register.url = "http://127.0.0.1:\(receiver.port)/webhooks/\(county.partyName)"
                 register.secrets = WebhookSignature.makeSecret()
                 secrets[county.partyName] = register.secrets
-                let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await client.unary(NotificationMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(5)))
+                let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await client.unary(GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(5)))
             }
         }
         defer { Task { await receiver.stop() } }
@@ -120,8 +118,8 @@ struct DemoCommand: AsyncParsableCommand {
             request.period = Int32(asOf.year)
             request.amountFen = decision.amountFen
             do {
-                let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
-                let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+                let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+                let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
                 orders.append(order)
                 print("  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(already proposed earlier)" : "pending")\(again.id == order.id ? ", retry returned the same order" : "")")
             } catch let error as RPCError {
@@ -140,19 +138,19 @@ struct DemoCommand: AsyncParsableCommand {
             defer { Task { await client.close() } }
             var request = Jiaxing_Benefits_V1_DecideRequest()
             request.orderID = order.id
-            let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
+            let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
             print("  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)")
         }
 
         let operatorClient = try ledgerClient("operator")
         defer { Task { await operatorClient.close() } }
-        let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(DisbursementMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), options: CallOptions(timeout: .seconds(5)))
+        let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), options: CallOptions(timeout: .seconds(5)))
         print("")
         print("Step 4 — the ledger: budget, paid, reserved and left per fund; debits \(Money.chinese(funds.totalDebitsFen)) = credits \(Money.chinese(funds.totalCreditsFen))")
         for fund in funds.funds {
             print("  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))")
         }
-        if let notification = state.instances.first(where: { $0.service == "notification" }), !orders.isEmpty {
+        if state.instances.contains(where: { $0.service == "notification" }), !orders.isEmpty {
             print("")
             print("Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
             // Every order makes a "proposed" and an "approved" notice for its county.
@@ -169,18 +167,18 @@ struct DemoCommand: AsyncParsableCommand {
                 print("  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(verified ? "signature ok" : "BAD SIGNATURE")  \(notice?.title ?? ""): \(notice?.body ?? "")")
             }
             if receiver.requests.count < expected { print("  (\(receiver.requests.count) of \(expected) webhooks arrived within 20 s)") }
-            let operatorNotices = MeshClient(configuration: .init(port: notification.port, tls: try TLSFiles.load(directory: state.certificates, name: "operator", serverHostname: "notification")), logger: logger)
+            let operatorNotices = try gatewayClient("operator")
             defer { Task { await operatorNotices.close() } }
             if let first = orders.first {
                 var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
                 inbox.audience = "enterprise/\(first.creditCode)"
-                let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(NotificationMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
+                let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(GatewayMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
                 print("  inbox of \(first.enterpriseName):")
                 for notice in notices.notices.reversed() { print("    \(notice.title): \(notice.body)") }
             }
         }
         print("")
-        print("Next: the gateway, the one door through which county systems do all of this.")
+        print("Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it.")
     }
 
     /// The `data` object of a webhook body (`{"type":…,"timestamp":…,"data":{…}}`).
