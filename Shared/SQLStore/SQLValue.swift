@@ -59,8 +59,16 @@ extension SQLTransaction {
     }
 }
 
+/// Which SQL the database speaks, for the few statements that differ (schemas).
+public enum SQLDialect: Sendable, Hashable {
+    case sqlite, postgres
+}
+
 /// A database that runs transactions: SQLite embedded, PostgreSQL for several replicas.
 public protocol SQLDatabase: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs a script of statements separated by semicolons (schema creation).
+    func executeScript(_ sql: String) async throws
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
     func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result
     /// Runs `body` without a write transaction, for reads.

@@ -31,6 +31,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         sqlite3_close(self.connection)
     }
 
+    public var dialect: SQLDialect { .sqlite }
+
     public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
         await self.mutex.lock()
         defer { self.mutex.unlock() }

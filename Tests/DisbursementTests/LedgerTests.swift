@@ -20,14 +20,25 @@ struct LedgerTests {
         var now: Int64 { self.millis.withLockedValue { $0 } }
     }
 
+    /// Runs `body` on a fresh ledger on SQLite, then again on a fresh PostgreSQL database: both backends pass
+    /// the same tests. The books must balance after each.
     static func withLedger<Result>(_ body: (Ledger, Clock) async throws -> Result) async throws -> Result {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let sqlite = try await Self.run(on: try SQLiteDatabase(path: path), body)
+        let postgres = try TemporaryPostgres.shared.get()
+        let database = PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger)
+        _ = try await Self.run(on: database, body)
+        return sqlite
+    }
+
+    static func run<Result>(on database: any SQLDatabase, _ body: (Ledger, Clock) async throws -> Result) async throws -> Result {
         let clock = Clock()
-        let ledger = Ledger(database: try SQLiteDatabase(path: path), catalog: { Self.catalog }, orderLifetime: .seconds(48 * 3600), now: { clock.now })
+        let ledger = Ledger(database: database, catalog: { Self.catalog }, orderLifetime: .seconds(48 * 3600), now: { clock.now })
         try await ledger.migrate()
         let result = try await body(ledger, clock)
-        #expect(try await ledger.reconcile() == [])
+        let problems = try await ledger.reconcile()
+        #expect(problems.isEmpty, "\(database.dialect): \(problems)")
         return result
     }
 

@@ -30,9 +30,7 @@ public final class Ledger: Sendable {
 
     /// Creates the tables where they do not exist.
     public func migrate() async throws {
-        if let sqlite = self.database as? SQLiteDatabase {
-            try await sqlite.executeScript(LedgerSchema.sqlite)
-        }
+        try await self.database.executeScript(self.database.dialect == .postgres ? LedgerSchema.postgres : LedgerSchema.sqlite)
     }
 
     static func fundAccount(documentID: String, year: Int) -> String { "fund:\(documentID):\(year)" }

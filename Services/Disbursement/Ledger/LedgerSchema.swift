@@ -68,4 +68,73 @@ enum LedgerSchema {
     );
     INSERT OR IGNORE INTO accounts (id, kind) VALUES ('treasury', 'treasury');
     """
+
+    /// The same tables in PostgreSQL's words.
+    static let postgres = """
+    CREATE TABLE IF NOT EXISTS accounts (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        document_id TEXT,
+        year BIGINT,
+        budget_fen BIGINT NOT NULL DEFAULT 0,
+        balance_fen BIGINT NOT NULL DEFAULT 0,
+        reserved_fen BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS transfers (
+        id BIGSERIAL PRIMARY KEY,
+        order_id TEXT,
+        debit_account TEXT NOT NULL REFERENCES accounts(id),
+        credit_account TEXT NOT NULL REFERENCES accounts(id),
+        amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+        kind TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS orders (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        credit_code TEXT NOT NULL,
+        enterprise_name TEXT NOT NULL,
+        county BIGINT NOT NULL,
+        clause_id TEXT NOT NULL,
+        document_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        period BIGINT NOT NULL,
+        requested_fen BIGINT NOT NULL,
+        amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+        fund_account TEXT NOT NULL REFERENCES accounts(id),
+        status BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at BIGINT NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        departments TEXT NOT NULL,
+        overlap_group TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX IF NOT EXISTS orders_by_clause ON orders (credit_code, clause_id, period);
+    CREATE INDEX IF NOT EXISTS orders_by_group ON orders (credit_code, overlap_group, subject);
+    CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
+    CREATE TABLE IF NOT EXISTS events (
+        seq BIGSERIAL PRIMARY KEY,
+        type TEXT NOT NULL,
+        entity_key TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        payload BYTEA NOT NULL,
+        at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS events_by_key ON events (entity_key, seq);
+    CREATE TABLE IF NOT EXISTS event_acks (
+        grp TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (grp, seq)
+    );
+    CREATE TABLE IF NOT EXISTS event_leases (
+        grp TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        consumer TEXT NOT NULL,
+        until BIGINT NOT NULL,
+        PRIMARY KEY (grp, seq)
+    );
+    INSERT INTO accounts (id, kind) VALUES ('treasury', 'treasury') ON CONFLICT (id) DO NOTHING;
+    """
 }

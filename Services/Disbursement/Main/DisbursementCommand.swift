@@ -17,7 +17,7 @@ struct DisbursementCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(help: "SQLite database file of the ledger (created on first use).")
+    @Option(help: "The ledger's database: a SQLite file (created on first use), or postgres://user@host:port/database.")
     var database = ".mesh/state/disbursement.sqlite"
 
     @Option(help: "Address of the catalog service.")
@@ -35,9 +35,8 @@ struct DisbursementCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.disbursement")
         let catalog = NIOLockedValueBox<Catalog?>(nil)
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: self.database).deletingLastPathComponent().path, withIntermediateDirectories: true)
         let ledger = Ledger(
-            database: try SQLiteDatabase(path: self.database), catalog: { catalog.withLockedValue { $0 } },
+            database: try DatabaseOption.open(self.database, logger: logger), catalog: { catalog.withLockedValue { $0 } },
             orderLifetime: .seconds(self.orderLifetimeHours * 3600)
         )
         try await ledger.migrate()

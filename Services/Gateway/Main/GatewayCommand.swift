@@ -10,16 +10,16 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(help: "Ports of the catalog replicas, comma-separated.")
+    @Option(help: "The catalog replicas, comma-separated: ports on --services-host, or host:port.")
     var catalogPorts = "7410"
 
-    @Option(help: "Ports of the eligibility replicas, comma-separated.")
+    @Option(help: "The eligibility replicas, comma-separated: ports on --services-host, or host:port.")
     var eligibilityPorts = "7420"
 
-    @Option(help: "Ports of the disbursement replicas, comma-separated.")
+    @Option(help: "The disbursement replicas, comma-separated: ports on --services-host, or host:port.")
     var disbursementPorts = "7430"
 
-    @Option(help: "Ports of the notification replicas, comma-separated.")
+    @Option(help: "The notification replicas, comma-separated: ports on --services-host, or host:port.")
     var notificationPorts = "7440"
 
     @Option(help: "Host of every service.")
@@ -39,8 +39,12 @@ struct GatewayCommand: AsyncParsableCommand {
         let identity = self.options.identity ?? "gateway"
         func pool(_ service: String, _ ports: String) throws -> ReplicaPool {
             let endpoints = try ports.split(separator: ",").map { text -> (host: String, port: Int) in
-                guard let port = Int(text), (1...65535).contains(port) else { throw ValidationError("--\(service)-ports: '\(text)' is not a port") }
-                return (self.servicesHost, port)
+                // `port` on the services host, or `host:port`.
+                let parts = text.split(separator: ":")
+                guard let port = parts.last.flatMap({ Int($0) }), (1...65535).contains(port), parts.count <= 2 else {
+                    throw ValidationError("--\(service)-ports: '\(text)' is not a port or host:port")
+                }
+                return (parts.count == 2 ? String(parts[0]) : self.servicesHost, port)
             }
             guard !endpoints.isEmpty else { throw ValidationError("--\(service)-ports: at least one port") }
             let tls = try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: service)

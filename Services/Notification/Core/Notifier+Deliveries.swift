@@ -14,9 +14,11 @@ extension Notifier {
         var secrets: [String]
     }
 
+    /// Claims the deliveries due now: each is pushed a minute into the future in the same transaction, so
+    /// another replica sharing the database does not send it too while this one tries.
     func due(limit: Int) async throws -> [DueDelivery] {
         let at = self.now()
-        return try await self.database.read { tx in
+        return try await self.database.transaction { tx in
             let rows = try await tx.query("""
                 SELECT d.notice_id, d.county, d.endpoint, d.attempts, d.created_at,
                        n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets
@@ -24,12 +26,19 @@ extension Notifier {
                 WHERE d.status = 1 AND d.next_attempt_at <= ? AND w.disabled = 0
                 ORDER BY d.next_attempt_at LIMIT ?
                 """, [.integer(at), .integer(Int64(limit))])
-            return rows.map { row in
-                DueDelivery(
+            var claimed: [DueDelivery] = []
+            for row in rows {
+                let won = try await tx.query(
+                    "UPDATE deliveries SET next_attempt_at = ? WHERE notice_id = ? AND status = 1 AND next_attempt_at <= ? RETURNING notice_id",
+                    [.integer(at + 60_000), .text(row.text(0)), .integer(at)]
+                )
+                guard !won.isEmpty else { continue }
+                claimed.append(DueDelivery(
                     noticeID: row.text(0), county: row.text(1), endpoint: row.text(2), attempts: Int(row.integer(3)), createdAt: row.integer(4),
                     notice: Self.notice(SQLRow(values: Array(row.values[5...12]))), secrets: row.text(13).split(separator: " ").map(String.init)
-                )
+                ))
             }
+            return claimed
         }
     }
 

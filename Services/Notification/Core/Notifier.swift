@@ -42,7 +42,7 @@ public final class Notifier: Sendable {
     }
 
     public func migrate() async throws {
-        if let sqlite = self.database as? SQLiteDatabase { try await sqlite.executeScript(NotificationSchema.sqlite) }
+        try await self.database.executeScript(self.database.dialect == .postgres ? NotificationSchema.postgres : NotificationSchema.sqlite)
     }
 
     /// The notices one event makes: the enterprise, its county, and (for orders awaiting a decision) the

@@ -16,14 +16,20 @@ struct NotificationCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(help: "SQLite database file of notices and deliveries (created on first use).")
+    @Option(help: "Notices and deliveries: a SQLite file (created on first use), or postgres://user@host:port/database.")
     var database = ".mesh/state/notification.sqlite"
 
     @Option(help: "Notice templates.")
     var templates = "Services/Notification/Templates/notices.json"
 
+    @Option(help: "Address of the catalog service.")
+    var catalogHost = "127.0.0.1"
+
     @Option(help: "Port of the catalog service.")
     var catalogPort = 7410
+
+    @Option(help: "Address of the disbursement service.")
+    var disbursementHost = "127.0.0.1"
 
     @Option(help: "Port of the disbursement service.")
     var disbursementPort = 7430
@@ -34,22 +40,21 @@ struct NotificationCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.notification")
         let identity = self.options.identity ?? "notification"
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: self.database).deletingLastPathComponent().path, withIntermediateDirectories: true)
         let center = Notifier(
-            database: try SQLiteDatabase(path: self.database), templates: try NoticeTemplates.load(path: self.templates),
+            database: try DatabaseOption.open(self.database, logger: logger), templates: try NoticeTemplates.load(path: self.templates),
             policy: .init(maximumAttempts: self.maximumAttempts)
         )
         try await center.migrate()
         let catalog = NIOLockedValueBox<Catalog?>(nil)
-        let catalogClient = MeshClient(configuration: .init(port: self.catalogPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "catalog")), logger: logger)
-        let ledgerClient = MeshClient(configuration: .init(port: self.disbursementPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "disbursement")), logger: logger)
+        let catalogClient = MeshClient(configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "catalog")), logger: logger)
+        let ledgerClient = MeshClient(configuration: .init(host: self.disbursementHost, port: self.disbursementPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "disbursement")), logger: logger)
         var router = RPCRouter()
         NotificationHandlers(center: center).register(into: &router)
         try await ServiceRunner.run(
             name: "notification", options: self.options, router: router,
             services: [
                 CatalogSubscription(client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger) { loaded in catalog.withLockedValue { $0 = loaded } },
-                LedgerEventConsumer(client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } }, consumer: "\(identity)-\(self.options.port)", logger: logger),
+                LedgerEventConsumer(client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } }, consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)", logger: logger),
                 WebhookDeliverer(center: center, logger: logger),
             ]
         )

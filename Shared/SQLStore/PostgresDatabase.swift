@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// PostgreSQL for several replicas sharing one ledger: transactions run SERIALIZABLE and are retried on a
+/// serialization failure, so concurrent replicas never overdraw a fund or reuse an idempotency key.
+public final class PostgresDatabase: SQLDatabase, Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// Attempts of one transaction before a serialization failure is given up on.
+    static let maximumAttempts = 8
+
+    public init(host: String, port: Int, username: String, password: String?, database: String, logger: Logger) {
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        configuration.options.maximumConnections = 8
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.runner = Task { await client.run() }
+    }
+
+    deinit {
+        self.runner.cancel()
+    }
+
+    public var dialect: SQLDialect { .postgres }
+
+    public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await self.client.withConnection { connection in
+                    try await connection.query("BEGIN ISOLATION LEVEL SERIALIZABLE", logger: self.logger)
+                    do {
+                        let result = try await body(Transaction(connection: connection, logger: self.logger))
+                        try await connection.query("COMMIT", logger: self.logger)
+                        return result
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where Self.isRetryable(error) && attempt < Self.maximumAttempts {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+                continue
+            } catch let error as PSQLError {
+                throw SQLError(code: 0, message: error.serverInfo?[.message] ?? String(reflecting: error), sql: error.query?.sql ?? "")
+            }
+        }
+    }
+
+    public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
+        try await self.client.withConnection { connection in
+            try await body(Transaction(connection: connection, logger: self.logger))
+        }
+    }
+
+    public func executeScript(_ sql: String) async throws {
+        try await self.client.withConnection { connection in
+            for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+            }
+        }
+    }
+
+    /// Serialization failures and deadlocks: the transaction may simply run again.
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    struct Transaction: SQLTransaction {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        func execute(_ sql: String, _ parameters: [SQLValue]) async throws {
+            try await self.connection.query(Self.query(sql, parameters), logger: self.logger)
+        }
+
+        func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow] {
+            var rows: [SQLRow] = []
+            for try await row in try await self.connection.query(Self.query(sql, parameters), logger: self.logger) {
+                rows.append(SQLRow(values: try row.map(Self.value)))
+            }
+            return rows
+        }
+
+        /// `?` placeholders become `$1`, `$2` …; values become binds.
+        static func query(_ sql: String, _ parameters: [SQLValue]) throws -> PostgresQuery {
+            var text = ""
+            var index = 0
+            for character in sql {
+                if character == "?" {
+                    index += 1
+                    text += "$\(index)"
+                } else {
+                    text.append(character)
+                }
+            }
+            var binds = PostgresBindings(capacity: parameters.count)
+            for parameter in parameters {
+                switch parameter {
+                case .integer(let value): binds.append(value)
+                case .text(let value): binds.append(value)
+                case .blob(let value): binds.append(ByteBuffer(bytes: value))
+                case .null: binds.appendNull()
+                }
+            }
+            return PostgresQuery(unsafeSQL: text, binds: binds)
+        }
+
+        static func value(_ cell: PostgresCell) throws -> SQLValue {
+            guard cell.bytes != nil else { return .null }
+            switch cell.dataType {
+            case .int8: return .integer(try cell.decode(Int64.self))
+            case .int4: return .integer(Int64(try cell.decode(Int32.self)))
+            case .int2: return .integer(Int64(try cell.decode(Int16.self)))
+            case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+            case .numeric:
+                // SUM over BIGINT is NUMERIC in PostgreSQL; the ledger's sums are whole fen.
+                let decimal = try cell.decode(Decimal.self)
+                return .integer(NSDecimalNumber(decimal: decimal).int64Value)
+            case .bytea:
+                var buffer = try cell.decode(ByteBuffer.self)
+                return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
+            default:
+                return .text(try cell.decode(String.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A throwaway PostgreSQL server for the tests: initdb into a temporary folder, started on a free port,
+/// stopped when the test process ends. Needs Debian's `postgresql` package (`.ci/run` installs it); the tests
+/// that use it fail with that message rather than skip when it is missing.
+public final class TemporaryPostgres: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
+    let binaries: String
+    let user: String?
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// One server for the whole test process, started on first use.
+    public static let shared: Result<TemporaryPostgres, Unavailable> = {
+        do { return .success(try TemporaryPostgres()) } catch let error as Unavailable { return .failure(error) } catch { return .failure(Unavailable(description: "\(error)")) }
+    }()
+
+    public init() throws {
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted()
+        guard let version = versions.last, FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") else {
+            throw Unavailable(description: "PostgreSQL is not installed (Debian: apt-get install postgresql); .ci/run installs it")
+        }
+        self.binaries = "/usr/lib/postgresql/\(version)/bin"
+        self.port = MeshProcess.freePort()
+        self.directory = "/tmp/mesh-postgres-\(UUID().uuidString.prefix(8))"
+        // PostgreSQL refuses to run as root: run it as the postgres user the package created.
+        self.user = getuid() == 0 ? "postgres" : nil
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        if let user = self.user { try Self.run("/bin/chown", ["-R", user, self.directory]) }
+        try self.run("initdb", ["-D", "\(self.directory)/data", "-A", "trust", "-U", "postgres", "--no-sync"])
+        try self.run("pg_ctl", [
+            "-D", "\(self.directory)/data", "-l", "\(self.directory)/log", "-w", "-t", "60",
+            "-o", "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1 -c max_connections=200", "start",
+        ])
+        atexit_register(self)
+    }
+
+    func run(_ tool: String, _ arguments: [String]) throws {
+        if let user = self.user {
+            try Self.run("/usr/sbin/runuser", ["-u", user, "--", "\(self.binaries)/\(tool)"] + arguments)
+        } else {
+            try Self.run("\(self.binaries)/\(tool)", arguments)
+        }
+    }
+
+    /// Runs a tool to completion with posix_spawn and waitpid. Foundation's Process is not used: `pg_ctl start`
+    /// leaves the server running with the tool's descriptors, and Process then never sees the tool end.
+    static func run(_ executable: String, _ arguments: [String]) throws {
+        let outputPath = NSTemporaryDirectory() + "mesh-postgres-\(UUID().uuidString).out"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw Unavailable(description: "cannot start \(executable): error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited, code == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw Unavailable(description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(text.suffix(1500))")
+        }
+    }
+
+    /// Creates an empty database and returns its name.
+    public func makeDatabase() throws -> String {
+        let name = "test_\(UUID().uuidString.prefix(12).replacingOccurrences(of: "-", with: "_").lowercased())"
+        try self.run("createdb", ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", name])
+        return name
+    }
+
+    public func stop() {
+        try? self.run("pg_ctl", ["-D", "\(self.directory)/data", "-m", "immediate", "stop"])
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+}
+
+private nonisolated(unsafe) var serversToStop: [TemporaryPostgres] = []
+
+private func atexit_register(_ server: TemporaryPostgres) {
+    if serversToStop.isEmpty {
+        atexit { for server in serversToStop { server.stop() } }
+    }
+    serversToStop.append(server)
+}
