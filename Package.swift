@@ -91,7 +91,11 @@ let package = Package(
             path: "Services/Catalog/Model"
         ),
         // Method descriptors of every service, shared by servers and their clients.
-        .target(name: "BenefitsAPI", dependencies: ["MeshRPC"], path: "Shared/BenefitsAPI"),
+        .target(
+            name: "BenefitsAPI",
+            dependencies: ["MeshRPC", "MeshMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/BenefitsAPI"
+        ),
         .target(
             name: "CatalogService",
             dependencies: [
