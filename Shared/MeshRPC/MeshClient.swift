@@ -122,12 +122,30 @@ public final class MeshClient: Sendable {
             }
             head.timeoutMicros = UInt64(max(1, Self.microseconds(deadline - now)))
         }
-        let stream = try await self.openStream(head: head, parts: initialParts)
-        do {
-            return try await self.run(stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
-        } catch {
-            throw RPCError.from(error)
+        // A call whose whole request went out with the head (unary, server streaming) and that the server
+        // refused unprocessed (a GOAWAY raced it) is sent once more, on a fresh connection.
+        let wholeRequest = initialParts.contains { if case .end = $0 { return true } else { return false } }
+        var attempts = 0
+        while true {
+            attempts += 1
+            let stream = try await self.openStream(head: head, parts: initialParts)
+            do {
+                return try await self.run(stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
+            } catch {
+                let status = RPCError.from(error)
+                if wholeRequest, attempts == 1, Self.wasRefusedUnprocessed(status) { continue }
+                throw status
+            }
         }
+    }
+
+    static func wasRefusedUnprocessed(_ error: RPCError) -> Bool {
+        var cause: (any Error)? = error
+        while let current = cause {
+            if let transport = current as? TransportError { return transport.kind == .streamRefused }
+            cause = (current as? RPCError)?.cause
+        }
+        return false
     }
 
     private func run<Result: Sendable>(
