@@ -99,6 +99,9 @@ extension ConnectionStateMachine {
     public mutating func receivePreface(now: NIODeadline) {
         self.prefaceReceived = true
         self.lastReceive = now
+        // Idleness counts from the moment the peer can send calls, not from the TCP accept: a slow TLS
+        // handshake must not use up the idle time (the handshake has its own timeout).
+        if self.streams.isEmpty { self.idleSince = now }
     }
 
     public mutating func receive(_ frame: Frame, now: NIODeadline) -> InboundAction {
@@ -429,7 +432,7 @@ extension ConnectionStateMachine {
                 "keepalive PING unanswered for \(Self.describe(now - ping.sentAt)), the keepalive timeout is \(Self.describe(self.timeouts.keepaliveTimeout))"
             ))
         }
-        if let idleTimeout = self.timeouts.idleTimeout, let idleSince = self.idleSince, self.streams.isEmpty,
+        if let idleTimeout = self.timeouts.idleTimeout, let idleSince = self.idleSince, self.streams.isEmpty, self.prefaceReceived,
            now - idleSince >= idleTimeout
         {
             self.phase = .closed

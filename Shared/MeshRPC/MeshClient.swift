@@ -87,6 +87,24 @@ public final class MeshClient: Sendable {
         }
     }
 
+    /// Opens a stream within the call's deadline: connecting counts against it too.
+    private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?) async throws -> MeshStream {
+        guard let deadline else { return try await self.openStream(head: head, parts: parts) }
+        return try await withThrowingTaskGroup(of: MeshStream?.self) { group in
+            group.addTask { try await self.openStream(head: head, parts: parts) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            guard let stream = first else {
+                throw RPCError(.deadlineExceeded, "deadline of \(head.timeoutMicros / 1000) ms expired while connecting to \(self.configuration.host):\(self.configuration.port) for \(head.method)")
+            }
+            return stream
+        }
+    }
+
     /// Opens a stream, retrying once on a fresh connection if the current one refused it unprocessed.
     private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart]) async throws -> MeshStream {
         let connection = try await self.connection()
@@ -128,7 +146,7 @@ public final class MeshClient: Sendable {
         var attempts = 0
         while true {
             attempts += 1
-            let stream = try await self.openStream(head: head, parts: initialParts)
+            let stream = try await self.openStream(head: head, parts: initialParts, deadline: deadline)
             do {
                 return try await self.run(stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
             } catch {

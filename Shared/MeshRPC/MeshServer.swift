@@ -43,6 +43,9 @@ public final class MeshServer: Service, Sendable {
     let logger: Logger
     private let bound: EventLoopPromise<Int>
     private let connections = NIOLockedValueBox([ObjectIdentifier: ServerConnection]())
+    /// Set once shutdown begins: a connection registered later is drained at once; once the grace period
+    /// is over, closed at once.
+    private let shutdown = NIOLockedValueBox((draining: false, closing: false))
     private let health: HealthState
 
     public init(configuration: Configuration, router: RPCRouter, interceptors: [any ServerInterceptor] = [], logger: Logger) {
@@ -80,23 +83,39 @@ public final class MeshServer: Service, Sendable {
         self.bound.succeed(port)
         self.logger.info("listening", metadata: ["host": "\(self.configuration.host)", "port": "\(port)"])
 
+        // Shutdown is bounded: once the grace period is over and the connections were closed, whatever still
+        // runs gets a second more, then the server returns regardless.
+        let (forcedExit, forceExit) = AsyncStream<Void>.makeStream()
         try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await listener.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+            do {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        for await _ in forcedExit { throw ForcedShutdown() }
                     }
+                    try await listener.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask { await self.serve(connection) }
+                        }
+                    }
+                    forceExit.finish()
                 }
+            } catch is ForcedShutdown {
+                let left = self.connections.withLockedValue { $0.count }
+                self.logger.warning("shutdown forced after the grace period", metadata: ["connections": "\(left)"])
             }
         } onGracefulShutdown: {
             self.logger.info("draining", metadata: ["grace": "\(self.configuration.drainGracePeriod)"])
+            self.shutdown.withLockedValue { $0.draining = true }
             listener.channel.close(promise: nil)
             let open = self.connections.withLockedValue { Array($0.values) }
             for connection in open { connection.drain(reason: "server is shutting down") }
             let grace = self.configuration.drainGracePeriod
             Task {
                 try? await Task.sleep(for: grace)
+                self.shutdown.withLockedValue { $0.closing = true }
                 for connection in self.connections.withLockedValue({ Array($0.values) }) { connection.close() }
+                try? await Task.sleep(for: .seconds(1))
+                forceExit.yield()
             }
         }
         self.logger.info("stopped")
@@ -105,6 +124,13 @@ public final class MeshServer: Service, Sendable {
     private func serve(_ connection: ServerConnection) async {
         let key = connection.id
         self.connections.withLockedValue { $0[key] = connection }
+        // A connection accepted while the server was shutting down is told so at once.
+        let state = self.shutdown.withLockedValue { $0 }
+        if state.closing {
+            connection.close()
+        } else if state.draining {
+            connection.drain(reason: "server is shutting down")
+        }
         defer { _ = self.connections.withLockedValue { $0.removeValue(forKey: key) } }
         await withDiscardingTaskGroup { group in
             for await call in connection.calls {
@@ -203,3 +229,6 @@ public final class MeshServer: Service, Sendable {
         return .finished(trailers)
     }
 }
+
+/// The grace period and one more second passed and the server still had work: it stops anyway.
+struct ForcedShutdown: Error {}

@@ -412,6 +412,9 @@ struct ConnectionStateMachineTests {
             timeouts: .init(idleTimeout: .seconds(30), keepaliveInterval: nil),
             now: start
         )
+        // Idleness counts from the preface, not from the accept: a slow handshake uses none of it.
+        #expect(machine.tick(now: start + .seconds(45)) == TimerAction.none)
+        machine.receivePreface(now: start)
         let before = machine.tick(now: start + .seconds(29))
         #expect(before == TimerAction.none)
 
@@ -435,6 +438,7 @@ struct ConnectionStateMachineTests {
             timeouts: .init(idleTimeout: .seconds(30), keepaliveInterval: nil),
             now: start
         )
+        machine.receivePreface(now: start)
         openServerStream(&machine, 1, now: start + .seconds(10))
         let whileOpen = machine.tick(now: start + .seconds(100))
         #expect(whileOpen == TimerAction.none)

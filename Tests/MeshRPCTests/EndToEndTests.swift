@@ -1,3 +1,4 @@
+import Foundation
 import MeshMessages
 import MeshProtocol
 import MeshRPC
@@ -193,17 +194,20 @@ struct EndToEndTests {
         }()
         let (client, inFlight) = try await TestMesh.withServer(router: Self.sleepingRouter(observations)) { server, port in
             let client = TestMesh.client(port: port)
-            let inFlight = Task { @Sendable in let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request) }
+            let inFlight = Task { @Sendable in let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request, options: CallOptions(timeout: .seconds(8))) }
             #expect(await observations.waitFor("started"))
             // withServer triggers the graceful shutdown when this closure returns; the call must still succeed.
             return (client, inFlight)
         }
         try await inFlight.value
         #expect(observations.all.contains("finished"))
+        // The server is gone: the call fails (unavailable; or, if another test's listener took the port, no
+        // answer before the deadline) and never reaches the old handler again.
         let error = await #expect(throws: RPCError.self) {
-            let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request)
+            let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request, options: CallOptions(timeout: .seconds(3)))
         }
-        #expect(error?.code == .unavailable)
+        #expect(error?.code == .unavailable || error?.code == .deadlineExceeded || error?.code == .unimplemented, "\(String(describing: error))")
+        #expect(observations.all.filter { $0 == "started" }.count == 1)
         await client.close()
     }
 
@@ -283,7 +287,7 @@ struct EndToEndTests {
             }
             #expect(count == 5)
             // Idle past the server's idle timeout: the server closes, the next call reconnects by itself.
-            try await Task.sleep(for: .milliseconds(700))
+            try await Task.sleep(for: .milliseconds(1500))
             let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
         }
     }

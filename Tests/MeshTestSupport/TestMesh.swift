@@ -73,7 +73,13 @@ public enum TestMesh {
             do {
                 let result = try await body(server, port)
                 await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
+                // A server that has not stopped long after its grace period is a failure, not a hang.
+                tasks.addTask {
+                    try await Task.sleep(for: .seconds(20))
+                    throw ShutdownTooSlow()
+                }
+                try await tasks.next()
+                tasks.cancelAll()
                 return result
             } catch {
                 tasks.cancelAll()
@@ -125,4 +131,9 @@ extension TestMesh {
             _ = try? await self.task.value
         }
     }
+}
+
+/// The test server did not stop within 20 s of its graceful shutdown.
+public struct ShutdownTooSlow: Error, CustomStringConvertible {
+    public var description: String { "the server did not stop within 20 s of its graceful shutdown" }
 }

@@ -108,15 +108,14 @@ struct NotificationTests {
     func retriesUntilDelivered() async throws {
         let receiver = WebhookReceiver()
         try await receiver.start()
-        let port = receiver.port
         defer { Task { await receiver.stop() } }
         try await Self.withCenter { center, clock in
-            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             try await center.record(Self.event("approved", sequence: 4), catalog: Self.catalog)
-            await receiver.stop()
-            #expect(try await center.deliverDue(timeout: .seconds(2)) == 1)       // refused: nobody listens
+            receiver.setDown(true)
+            #expect(try await center.deliverDue(timeout: .seconds(2)) == 1)       // dropped: the endpoint is away
             #expect(try await center.deliverDue() == 0)                           // not due before the backoff
-            try await receiver.start(port: port)
+            receiver.setDown(false)
             receiver.answer([503])
             clock.advance(millis: 2_000)
             #expect(try await center.deliverDue() == 1)                           // 503
@@ -129,6 +128,7 @@ struct NotificationTests {
             let delivered = try await center.deliveries(status: .delivered, limit: 10)
             #expect(delivered.count == 1)
             #expect(delivered.first?.attempts == 3)
+            #expect(receiver.requests.count == 2)                                 // the 503 and the 200; the dropped one never got through
             #expect(Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) == ["4-county/nanhu"])
         }
     }

@@ -13,6 +13,11 @@ public final class WebhookReceiver: Sendable {
     }
 
     private let state = NIOLockedValueBox((requests: [Request](), statuses: [Int](), defaultStatus: 200))
+    private let down = NIOLockedValueBox(false)
+
+    /// While down, every connection is dropped before a response, as an endpoint that is away.
+    public func setDown(_ down: Bool) { self.down.withLockedValue { $0 = down } }
+    var isDown: Bool { self.down.withLockedValue { $0 } }
     private let channel: NIOLockedValueBox<(any Channel)?> = .init(nil)
     private let boundPort = NIOLockedValueBox(0)
 
@@ -69,6 +74,14 @@ public final class WebhookReceiver: Sendable {
         var body: [UInt8] = []
 
         init(receiver: WebhookReceiver) { self.receiver = receiver }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if self.receiver.isDown {
+                context.close(promise: nil)
+                return
+            }
+            context.fireChannelActive()
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch self.unwrapInboundIn(data) {
