@@ -18,7 +18,7 @@ enum NotificationSchema {
         url TEXT NOT NULL,
         secrets TEXT NOT NULL,
         consecutive_failures INTEGER NOT NULL DEFAULT 0,
-        disabled INTEGER NOT NULL DEFAULT 0
+        switched_off INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE IF NOT EXISTS deliveries (
         notice_id TEXT PRIMARY KEY REFERENCES notices(id),
@@ -52,7 +52,7 @@ enum NotificationSchema {
         url TEXT NOT NULL,
         secrets TEXT NOT NULL,
         consecutive_failures BIGINT NOT NULL DEFAULT 0,
-        disabled BIGINT NOT NULL DEFAULT 0
+        switched_off BIGINT NOT NULL DEFAULT 0
     );
     CREATE TABLE IF NOT EXISTS deliveries (
         notice_id TEXT PRIMARY KEY REFERENCES notices(id),

@@ -23,7 +23,7 @@ extension Notifier {
                 SELECT d.notice_id, d.county, d.endpoint, d.attempts, d.created_at,
                        n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets
                 FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN webhooks w ON w.county = d.county
-                WHERE d.status = 1 AND d.next_attempt_at <= ? AND w.disabled = 0
+                WHERE d.status = 1 AND d.next_attempt_at <= ? AND w.switched_off = 0
                 ORDER BY d.next_attempt_at LIMIT ?
                 """, [.integer(at), .integer(Int64(limit))])
             var claimed: [DueDelivery] = []
@@ -95,9 +95,9 @@ extension Notifier {
                     [.integer(dead ? 3 : 1), .integer(Int64(attempts)), .integer(at + delay + jitter), .text(String(describing: error)), .text(delivery.noticeID)]
                 )
                 try await tx.execute("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?", [.text(delivery.county)])
-                let failures = try await tx.queryOne("SELECT consecutive_failures, disabled FROM webhooks WHERE county = ?", [.text(delivery.county)])
+                let failures = try await tx.queryOne("SELECT consecutive_failures, switched_off FROM webhooks WHERE county = ?", [.text(delivery.county)])
                 if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures), failures.integer(1) == 0 {
-                    try await tx.execute("UPDATE webhooks SET disabled = 1 WHERE county = ?", [.text(delivery.county)])
+                    try await tx.execute("UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(delivery.county)])
                     let id = "webhook-disabled-\(delivery.county)-\(at)"
                     try await tx.execute(
                         "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",

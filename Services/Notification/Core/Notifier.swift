@@ -104,7 +104,7 @@ public final class Notifier: Sendable {
                 created.append(notice)
                 guard notice.audience.hasPrefix("county/") else { continue }
                 let county = String(notice.audience.dropFirst(7))
-                if let hook = try await tx.queryOne("SELECT url FROM webhooks WHERE county = ? AND disabled = 0", [.text(county)]) {
+                if let hook = try await tx.queryOne("SELECT url FROM webhooks WHERE county = ? AND switched_off = 0", [.text(county)]) {
                     try await tx.execute(
                         "INSERT INTO deliveries (notice_id, county, endpoint, status, next_attempt_at, created_at) VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (notice_id) DO NOTHING",
                         [.text(notice.id), .text(county), .text(hook.text(0)), .integer(at), .integer(at)]
@@ -124,7 +124,7 @@ public final class Notifier: Sendable {
         }
         try await self.database.transaction { tx in
             try await tx.execute(
-                "INSERT INTO webhooks (county, url, secrets) VALUES (?, ?, ?) ON CONFLICT (county) DO UPDATE SET url = excluded.url, secrets = excluded.secrets, consecutive_failures = 0, disabled = 0",
+                "INSERT INTO webhooks (county, url, secrets) VALUES (?, ?, ?) ON CONFLICT (county) DO UPDATE SET url = excluded.url, secrets = excluded.secrets, consecutive_failures = 0, switched_off = 0",
                 [.text(county), .text(url), .text(list.joined(separator: " "))]
             )
         }
