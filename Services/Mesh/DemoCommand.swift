@@ -1,6 +1,7 @@
 import ArgumentParser
 import BenefitsAPI
 import BenefitsDomain
+import CatalogModel
 import Foundation
 import Logging
 import MeshMessages
@@ -62,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("")
             print("  \(profile.name)  (\(County(message: profile.county)?.chineseName ?? "?"), \(profile.creditCode))")
             for decision in result.decisions {
-                let citation = "\(Self.shortTitle(decision.citation.documentTitle))\(decision.citation.article)"
+                let citation = "《\(PolicyDocument.shortTitle(decision.citation.documentTitle))》\(decision.citation.article)"
                 switch decision.status {
                 case .eligible:
                     print("    ✔ \(decision.amountText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(citation)  \(decision.calculation)")
@@ -186,13 +187,6 @@ struct DemoCommand: AsyncParsableCommand {
         let text = String(decoding: body, as: UTF8.self)
         guard let range = text.range(of: "\"data\":") else { return "{}" }
         return String(text[range.upperBound...].dropLast())
-    }
-
-    static func shortTitle(_ title: String) -> String {
-        var short = title
-        for prefix in ["嘉兴市人民政府办公室关于印发", "嘉兴市人民政府关于印发"] where short.hasPrefix(prefix) { short = String(short.dropFirst(prefix.count)) }
-        if short.hasSuffix("的通知") { short = String(short.dropLast(3)) }
-        return "《\(short)》"
     }
 
     static func excerpt(_ text: String) -> String {

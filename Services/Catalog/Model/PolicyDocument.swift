@@ -71,3 +71,16 @@ public struct FundingSplit: Sendable, Hashable, Codable {
     public var shares: [Share]
     public var text: String
 }
+
+extension PolicyDocument {
+    /// The title without the issuing wrapper: 嘉兴市人民政府办公室关于印发《X》的通知 → X, as notices and
+    /// citations name a document.
+    public var shortTitle: String { Self.shortTitle(self.title) }
+
+    public static func shortTitle(_ title: String) -> String {
+        var short = title
+        for prefix in ["嘉兴市人民政府办公室关于印发", "嘉兴市人民政府关于印发"] where short.hasPrefix(prefix) { short = String(short.dropFirst(prefix.count)) }
+        if short.hasSuffix("的通知") { short = String(short.dropLast(3)) }
+        return short
+    }
+}

@@ -91,7 +91,7 @@ public struct EligibilityEngine: Sendable {
     }
 
     static func cite(_ clause: Clause, _ document: PolicyDocument) -> String {
-        "《\(document.title.replacingOccurrences(of: "嘉兴市人民政府办公室关于印发", with: "").replacingOccurrences(of: "嘉兴市人民政府关于印发", with: "").replacingOccurrences(of: "的通知", with: ""))》\(clause.article)"
+        "《\(document.shortTitle)》\(clause.article)"
     }
 
     /// 就高不重复: where any eligible clause of an overlap group belongs to a document that says so, the group

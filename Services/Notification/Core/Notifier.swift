@@ -54,7 +54,7 @@ public final class Notifier: Sendable {
         let county = County(message: order.county)
         let values: [String: String] = [
             "enterprise": order.enterpriseName, "creditCode": order.creditCode,
-            "document": document.map { Self.shortTitle($0.title) } ?? order.documentID,
+            "document": document.map(\.shortTitle) ?? order.documentID,
             "documentNumber": document?.documentNumber ?? "无文号", "article": clause?.article ?? order.clauseID,
             "clause": order.clauseID, "amount": Money.chinese(order.amountFen), "status": "\(order.status)",
             "reason": order.reason.isEmpty ? "未说明" : order.reason, "orderId": order.id,
@@ -78,13 +78,6 @@ public final class Notifier: Sendable {
             notice.createdAtMillis = self.now()
             return notice
         }
-    }
-
-    static func shortTitle(_ title: String) -> String {
-        var short = title
-        for prefix in ["嘉兴市人民政府办公室关于印发", "嘉兴市人民政府关于印发"] where short.hasPrefix(prefix) { short = String(short.dropFirst(prefix.count)) }
-        if short.hasSuffix("的通知") { short = String(short.dropLast(3)) }
-        return short
     }
 
     /// Records an event's notices and queues the county's webhook delivery, in one transaction. An event seen
