@@ -5,6 +5,7 @@ import CatalogModel
 import Foundation
 import Logging
 import MeshMessages
+import MeshPKI
 import MeshRPC
 import NotificationCore
 import ServiceKit
@@ -86,8 +87,13 @@ struct DemoCommand: AsyncParsableCommand {
         print("In all: \(Money.chinese(total)) for \(Set(entitlements.map(\.profile.creditCode)).count) of \(profiles.count) enterprises, each amount citing its clause.")
 
         let ledgerClient = gatewayClient
-        // Each county system registers a webhook; a receiver in this process plays their endpoints.
-        let receiver = WebhookReceiver()
+        // Each county system registers a webhook; an HTTPS receiver in this process plays their endpoints, with
+        // the mesh-cli certificate (the notification service trusts the mesh CA for webhooks on this machine).
+        let directory = CertificateDirectory(path: state.certificates)
+        let receiver = try WebhookReceiver(
+            certificatePEM: String(contentsOfFile: directory.certificatePath("mesh-cli"), encoding: .utf8),
+            privateKeyPEM: String(contentsOfFile: directory.privateKeyPath("mesh-cli"), encoding: .utf8)
+        )
         var secrets: [String: String] = [:]
         if state.instances.contains(where: { $0.service == "notification" }) {
             try await receiver.start()
@@ -95,7 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
                 let client = try gatewayClient(county.partyName)
                 defer { Task { await client.close() } }
                 var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
-                register.url = "http://127.0.0.1:\(receiver.port)/webhooks/\(county.partyName)"
+                register.url = "https://127.0.0.1:\(receiver.port)/webhooks/\(county.partyName)"
                 register.secrets = WebhookSignature.makeSecret()
                 secrets[county.partyName] = register.secrets
                 let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await client.unary(GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(5)))

@@ -11,7 +11,7 @@ struct Topology: Decodable {
         var dependsOn: [String]?
         /// Services this one spreads calls over: it is started with `--NAME-ports P1,P2,…` for each.
         var balances: [String]?
-        /// More arguments; `{state}` stands for the state folder.
+        /// More arguments; `{state}` stands for the state folder, `{certificates}` for the certificates folder.
         var arguments: [String]?
     }
 

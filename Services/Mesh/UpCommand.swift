@@ -55,7 +55,7 @@ struct UpCommand: AsyncParsableCommand {
                     }
                     arguments += ["--\(balanced)-ports", (0..<target.replicas).map { String(target.port + $0) }.joined(separator: ",")]
                 }
-                arguments += (service.arguments ?? []).map { $0.replacingOccurrences(of: "{state}", with: topology.state) }
+                arguments += (service.arguments ?? []).map { $0.replacingOccurrences(of: "{state}", with: topology.state).replacingOccurrences(of: "{certificates}", with: topology.certificates) }
                 let pid = try Self.spawn(executable: "\(binDirectory)/\(service.name)", arguments: arguments, log: log)
                 state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log))
             }

@@ -49,7 +49,7 @@ struct GatewayTests {
         _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 10_000_000_000)
         var disbursementRouter = RPCRouter()
         DisbursementHandlers(ledger: ledger).register(into: &disbursementRouter)
-        let notifier = Notifier(database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"), templates: try NoticeTemplates.load(path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json"))
+        let notifier = Notifier(database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"), templates: try NoticeTemplates.load(path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json"), webhooks: try WebhookClient())
         try await notifier.migrate()
         var notificationRouter = RPCRouter()
         NotificationHandlers(center: notifier).register(into: &notificationRouter)

@@ -3,6 +3,7 @@ import BenefitsDomain
 import CatalogModel
 import Foundation
 import MeshMessages
+import MeshPKI
 import MeshTestSupport
 import NIOConcurrencyHelpers
 import NotificationCore
@@ -16,6 +17,13 @@ struct NotificationTests {
     static let catalog = try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data")
     static let templates = try! NoticeTemplates.load(path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json")
 
+    /// Webhooks go over HTTPS: the receiver serves a certificate from the test CA, which the client trusts.
+    static let webhooks = try! WebhookClient(additionalTrustRootsPEM: TestMesh.authority.certificatePEM)
+
+    static func makeReceiver() throws -> WebhookReceiver {
+        try WebhookReceiver(certificatePEM: TestMesh.webhookEndpointCertificate.certificatePEM, privateKeyPEM: TestMesh.webhookEndpointCertificate.privateKeyPEM)
+    }
+
     final class Clock: Sendable {
         let millis = NIOLockedValueBox<Int64>(1_693_526_400_000)
         func advance(millis: Int64) { self.millis.withLockedValue { $0 += millis } }
@@ -26,7 +34,7 @@ struct NotificationTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("notices-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let clock = Clock()
-        let center = Notifier(database: try SQLiteDatabase(path: path), templates: Self.templates, policy: policy, now: { clock.now })
+        let center = Notifier(database: try SQLiteDatabase(path: path), templates: Self.templates, webhooks: Self.webhooks, policy: policy, now: { clock.now })
         try await center.migrate()
         return try await body(center, clock)
     }
@@ -48,7 +56,7 @@ struct NotificationTests {
 
     @Test("an approval tells the enterprise in Chinese: the document, the article and the amount")
     func noticeText() throws {
-        let center = Notifier(database: try SQLiteDatabase(path: ":memory:"), templates: Self.templates)
+        let center = Notifier(database: try SQLiteDatabase(path: ":memory:"), templates: Self.templates, webhooks: Self.webhooks)
         let notices = center.notices(for: Self.event("approved", sequence: 7), catalog: Self.catalog)
         let enterprise = try #require(notices.first { $0.audience.hasPrefix("enterprise/") })
         #expect(enterprise.body.contains("嘉兴市贯彻"))
@@ -79,14 +87,26 @@ struct NotificationTests {
         }
     }
 
+    @Test("an event of an unknown kind makes no notice and does not fail, so the stream goes on")
+    func unknownEventKind() async throws {
+        try await Self.withCenter { center, _ in
+            #expect(!center.templates.knows(event: "mystery"))
+            #expect(center.templates.knows(event: "approved"))
+            let unknown = try await center.record(Self.event("mystery", sequence: 7), catalog: Self.catalog)
+            let known = try await center.record(Self.event("approved", sequence: 8), catalog: Self.catalog)
+            #expect(unknown.isEmpty)
+            #expect(known.count == 2)
+        }
+    }
+
     @Test("a webhook arrives signed and verifiable, with rotating secrets")
     func signedWebhook() async throws {
-        let receiver = WebhookReceiver()
+        let receiver = try Self.makeReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         try await Self.withCenter { center, _ in
             let (old, new) = (WebhookSignature.makeSecret(), WebhookSignature.makeSecret())
-            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hooks/benefits", secrets: "\(old) \(new)")
+            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hooks/benefits", secrets: "\(old) \(new)")
             try await center.record(Self.event("approved", sequence: 3), catalog: Self.catalog)
             #expect(try await center.deliverDue() == 1)
             let request = try #require(receiver.requests.first)
@@ -104,13 +124,31 @@ struct NotificationTests {
         }
     }
 
+    @Test("an endpoint whose certificate is not trusted gets nothing: the delivery fails and is retried")
+    func untrustedEndpoint() async throws {
+        let stranger = try CertificateAuthority.create(commonName: "Not the county's CA").issue(commonName: "impostor", role: .client, dnsNames: ["localhost"])
+        let receiver = try WebhookReceiver(certificatePEM: stranger.certificatePEM, privateKeyPEM: stranger.privateKeyPEM)
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        try await Self.withCenter { center, _ in
+            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.record(Self.event("approved", sequence: 5), catalog: Self.catalog)
+            #expect(try await center.deliverDue(timeout: .seconds(10)) == 1)
+            #expect(receiver.requests.isEmpty)
+            let pending = try await center.deliveries(status: .pending, limit: 10)
+            #expect(pending.count == 1)
+            #expect(pending.first?.attempts == 1)
+            #expect(pending.first?.lastError.isEmpty == false)
+        }
+    }
+
     @Test("the receiver down for a while: retried with backoff, delivered once")
     func retriesUntilDelivered() async throws {
-        let receiver = WebhookReceiver()
+        let receiver = try Self.makeReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         try await Self.withCenter { center, clock in
-            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             try await center.record(Self.event("approved", sequence: 4), catalog: Self.catalog)
             receiver.setDown(true)
             #expect(try await center.deliverDue(timeout: .seconds(2)) == 1)       // dropped: the endpoint is away
@@ -135,11 +173,11 @@ struct NotificationTests {
 
     @Test("dead-lettered after the attempts allowed, then replayed on request")
     func deadLetterAndReplay() async throws {
-        let receiver = WebhookReceiver()
+        let receiver = try Self.makeReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         try await Self.withCenter(policy: .init(maximumAttempts: 3, initialDelayMillis: 100)) { center, clock in
-            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             try await center.record(Self.event("rejected", sequence: 5), catalog: Self.catalog)
             receiver.answer([], thenDefault: 500)
             for _ in 0..<5 {
@@ -163,11 +201,11 @@ struct NotificationTests {
 
     @Test("an endpoint that keeps failing is disabled and the operator is told")
     func disablesFailingEndpoint() async throws {
-        let receiver = WebhookReceiver()
+        let receiver = try Self.makeReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         try await Self.withCenter(policy: .init(maximumAttempts: 2, initialDelayMillis: 10, disableAfterFailures: 4)) { center, clock in
-            try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             receiver.answer([], thenDefault: 500)
             for sequence in 10..<13 { try await center.record(Self.event("approved", sequence: Int64(sequence)), catalog: Self.catalog) }
             for _ in 0..<4 {
@@ -181,9 +219,12 @@ struct NotificationTests {
             clock.advance(millis: 60_000)
             #expect(try await center.deliverDue() == 0)
             #expect(receiver.requests.count == before)
-            let badURL = await #expect(throws: NotificationError.self) { try await center.registerWebhook(county: "nanhu", url: "ftp://x", secrets: WebhookSignature.makeSecret()) }
-            #expect(badURL?.field == "url")
-            let badSecret = await #expect(throws: NotificationError.self) { try await center.registerWebhook(county: "nanhu", url: "http://127.0.0.1:1/x", secrets: "hunter2") }
+            for url in ["ftp://x", "http://127.0.0.1:\(receiver.port)/hook", "https://", "https://host:99999/x", "https://bad host/x", "https://h:-1/"] {
+                let badURL = await #expect(throws: NotificationError.self, "\(url)") { try await center.registerWebhook(county: "nanhu", url: url, secrets: WebhookSignature.makeSecret()) }
+                #expect(badURL?.field == "url")
+                #expect(badURL?.message.contains("https://host[:port]/path") == true)
+            }
+            let badSecret = await #expect(throws: NotificationError.self) { try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:1/x", secrets: "hunter2") }
             #expect(badSecret?.field == "secrets")
         }
     }

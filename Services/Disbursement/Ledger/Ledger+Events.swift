@@ -38,6 +38,16 @@ extension Ledger {
         }
     }
 
+    /// Gives back every lease a consumer holds: a consumer that subscribes anew (after a restart or a lost
+    /// connection) has lost what it held, so its events are offered again at once instead of when the leases
+    /// lapse. Consumer names are one per replica, stable across its restarts.
+    @discardableResult
+    public func releaseLeases(group: String, consumer: String) async throws -> Int {
+        try await self.database.transaction { tx in
+            try await tx.query("DELETE FROM event_leases WHERE grp = ? AND consumer = ? RETURNING seq", [.text(group), .text(consumer)]).count
+        }
+    }
+
     /// Marks events handled by the group: they are never delivered to it again.
     public func acknowledge(group: String, sequences: [Int64]) async throws -> Int {
         guard !group.isEmpty else { throw LedgerError(.invalidArgument, "group: a consumer group name is required") }

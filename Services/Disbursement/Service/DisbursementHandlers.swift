@@ -100,6 +100,7 @@ public struct DisbursementHandlers: Sendable {
             let lease = Int64(request.leaseSeconds == 0 ? 30 : request.leaseSeconds) * 1000
             guard (1...10_000).contains(inFlight) else { throw RPCError(.invalidArgument, "max_in_flight: 1 to 10000, got \(inFlight)") }
             guard (1...3600_000).contains(lease) else { throw RPCError(.invalidArgument, "lease_seconds: 1 to 3600") }
+            try await self.ledger.releaseLeases(group: request.group, consumer: request.consumer)
             while !Task.isCancelled {
                 let events = try await self.ledger.lease(group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
                 for event in events { try await writer.write(event) }

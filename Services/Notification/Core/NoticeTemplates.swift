@@ -45,6 +45,11 @@ public struct NoticeTemplates: Sendable {
         return names
     }
 
+    /// Whether any audience is told of events of this kind.
+    public func knows(event: String) -> Bool {
+        self.templates.contains { $0.event == event }
+    }
+
     public func template(event: String, audience: String) -> Template? {
         self.templates.first { $0.event == event && $0.audience == audience }
     }

@@ -14,7 +14,7 @@ extension Notifier {
         var secrets: [String]
     }
 
-    /// Claims the deliveries due now: each is pushed a minute into the future in the same transaction, so
+    /// Claims the deliveries due now: each is pushed `claimMillis` into the future in the same transaction, so
     /// another replica sharing the database does not send it too while this one tries.
     func due(limit: Int) async throws -> [DueDelivery] {
         let at = self.now()
@@ -30,7 +30,7 @@ extension Notifier {
             for row in rows {
                 let won = try await tx.query(
                     "UPDATE deliveries SET next_attempt_at = ? WHERE notice_id = ? AND status = 1 AND next_attempt_at <= ? RETURNING notice_id",
-                    [.integer(at + 60_000), .text(row.text(0)), .integer(at)]
+                    [.integer(at + self.policy.claimMillis), .text(row.text(0)), .integer(at)]
                 )
                 guard !won.isEmpty else { continue }
                 claimed.append(DueDelivery(
@@ -68,7 +68,7 @@ extension Notifier {
             guard let endpoint = WebhookClient.Endpoint(delivery.endpoint) else { throw WebhookClient.Failure(description: "bad endpoint \(delivery.endpoint)") }
             let body = try Self.payload(delivery.notice, timestamp: timestamp)
             let signature = try WebhookSignature.sign(id: delivery.noticeID, timestamp: timestamp, body: body, secrets: delivery.secrets)
-            let status = try await WebhookClient.post(endpoint, headers: [
+            let status = try await self.webhooks.post(endpoint, headers: [
                 ("webhook-id", delivery.noticeID), ("webhook-timestamp", "\(timestamp)"), ("webhook-signature", signature),
             ], body: body, timeout: timeout)
             outcome = (200..<300).contains(status) ? .success(()) : .failure(WebhookClient.Failure(description: "HTTP \(status)"))

@@ -19,24 +19,29 @@ public final class Notifier: Sendable {
         public var maximumDelayMillis: Int64
         /// Consecutive failures after which an endpoint is disabled and the operator told.
         public var disableAfterFailures: Int
+        /// How long a replica holds a delivery it is attempting; after a crash, another takes it over then.
+        public var claimMillis: Int64
 
-        public init(maximumAttempts: Int = 10, maximumAgeMillis: Int64 = 24 * 3_600_000, initialDelayMillis: Int64 = 1_000, maximumDelayMillis: Int64 = 600_000, disableAfterFailures: Int = 50) {
+        public init(maximumAttempts: Int = 10, maximumAgeMillis: Int64 = 24 * 3_600_000, initialDelayMillis: Int64 = 1_000, maximumDelayMillis: Int64 = 600_000, disableAfterFailures: Int = 50, claimMillis: Int64 = 60_000) {
             self.maximumAttempts = maximumAttempts
             self.maximumAgeMillis = maximumAgeMillis
             self.initialDelayMillis = initialDelayMillis
             self.maximumDelayMillis = maximumDelayMillis
             self.disableAfterFailures = disableAfterFailures
+            self.claimMillis = claimMillis
         }
     }
 
     let database: any SQLDatabase
-    let templates: NoticeTemplates
+    public let templates: NoticeTemplates
+    let webhooks: WebhookClient
     public let policy: Policy
     let now: @Sendable () -> Int64
 
-    public init(database: any SQLDatabase, templates: NoticeTemplates, policy: Policy = .init(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    public init(database: any SQLDatabase, templates: NoticeTemplates, webhooks: WebhookClient, policy: Policy = .init(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.database = database
         self.templates = templates
+        self.webhooks = webhooks
         self.policy = policy
         self.now = now
     }
@@ -109,7 +114,7 @@ public final class Notifier: Sendable {
     }
 
     public func registerWebhook(county: String, url: String, secrets: String) async throws {
-        guard WebhookClient.Endpoint(url) != nil else { throw NotificationError(field: "url", message: "an http://host:port/path address is required, got '\(url)'") }
+        guard WebhookClient.Endpoint(url) != nil else { throw NotificationError(field: "url", message: "an https://host[:port]/path address is required, got '\(url)'") }
         let list = secrets.split(separator: " ").map(String.init)
         guard !list.isEmpty, list.count <= 4 else { throw NotificationError(field: "secrets", message: "one to four whsec_ secrets, space-separated") }
         for secret in list {

@@ -2,8 +2,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// A small HTTP server that records the webhooks it receives and answers with a chosen status: what a county
+/// A small HTTPS server that records the webhooks it receives and answers with a chosen status: what a county
 /// system's endpoint does, for the demo (`mesh up --demo`) and the tests.
 public final class WebhookReceiver: Sendable {
     public struct Request: Sendable {
@@ -24,15 +25,26 @@ public final class WebhookReceiver: Sendable {
     /// The port it listens on (the last one, while stopped).
     public var port: Int { self.boundPort.withLockedValue { $0 } }
 
-    public init() {}
+    private let tls: NIOSSLContext
+
+    /// Serves TLS with the given certificate (chain) and key, in PEM.
+    public init(certificatePEM: String, privateKeyPEM: String) throws {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(privateKeyPEM.utf8), format: .pem))
+        )
+        self.tls = try NIOSSLContext(configuration: configuration)
+    }
 
     /// Starts listening (on `port`, or a free one).
     public func start(port: Int = 0) async throws {
         let receiver = self
+        let tls = self.tls
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(receiver: receiver))
                 }

@@ -37,12 +37,19 @@ struct NotificationCommand: AsyncParsableCommand {
     @Option(help: "Attempts before a webhook delivery is dead-lettered.")
     var maximumAttempts = 10
 
+    @Option(help: "Seconds a replica holds a webhook delivery it attempts; after a crash, a replica retries it then.")
+    var deliveryClaimSeconds = 60
+
+    @Option(help: "PEM file of certificates trusted for webhook endpoints besides the system's (e.g. a county's own CA).")
+    var webhookTrustRoots: String?
+
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.notification")
         let identity = self.options.identity ?? "notification"
         let center = Notifier(
             database: try DatabaseOption.open(self.database, logger: logger), templates: try NoticeTemplates.load(path: self.templates),
-            policy: .init(maximumAttempts: self.maximumAttempts)
+            webhooks: try WebhookClient(additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) }),
+            policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000)
         )
         try await center.migrate()
         let catalog = NIOLockedValueBox<Catalog?>(nil)

@@ -14,14 +14,17 @@ public struct LedgerEventConsumer: Service {
     let catalog: @Sendable () -> Catalog?
     let group: String
     let consumer: String
+    /// How long an event stays leased to this replica before the ledger offers it to another (after a crash).
+    let leaseSeconds: Int32
     let logger: Logger
 
-    public init(client: MeshClient, center: Notifier, catalog: @escaping @Sendable () -> Catalog?, group: String = "notification", consumer: String, logger: Logger) {
+    public init(client: MeshClient, center: Notifier, catalog: @escaping @Sendable () -> Catalog?, group: String = "notification", consumer: String, leaseSeconds: Int32 = 30, logger: Logger) {
         self.client = client
         self.center = center
         self.catalog = catalog
         self.group = group
         self.consumer = consumer
+        self.leaseSeconds = leaseSeconds
         self.logger = logger
     }
 
@@ -49,11 +52,16 @@ public struct LedgerEventConsumer: Service {
         request.group = self.group
         request.consumer = self.consumer
         request.maxInFlight = 64
-        request.leaseSeconds = 30
+        request.leaseSeconds = self.leaseSeconds
         let subscribe = request
         try await self.client.serverStreaming(DisbursementMethods.subscribe, subscribe) { (events: ResponseStream<Jiaxing_Benefits_V1_DisbursementEvent>) in
             for try await event in events {
-                try await self.center.record(event, catalog: self.catalog())
+                if self.center.templates.knows(event: event.type) {
+                    try await self.center.record(event, catalog: self.catalog())
+                } else {
+                    // A kind this replica has no notice for (a newer ledger, say): acknowledged, never blocking.
+                    self.logger.warning("ledger event of an unknown kind acknowledged without a notice", metadata: ["type": "\(event.type)", "sequence": "\(event.sequence)"])
+                }
                 var acknowledge = Jiaxing_Benefits_V1_AcknowledgeRequest()
                 acknowledge.group = self.group
                 acknowledge.sequences = [event.sequence]
