@@ -8,6 +8,11 @@ let package = Package(
         .executable(name: "mesh", targets: ["MeshCommand"]),
         // For Fuzz/ only: the protocol layer as a library product it can depend on.
         .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol"]),
+        // For Benchmarks/ only: the modules its executables measure.
+        .library(name: "MeshForBenchmarks", targets: [
+            "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "BenefitsDomain", "BenefitsAPI",
+            "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "SQLStore", "Ledger", "ServiceKit",
+        ]),
         .executable(name: "catalog", targets: ["CatalogMain"]),
         .executable(name: "eligibility", targets: ["EligibilityMain"]),
         .executable(name: "disbursement", targets: ["DisbursementMain"]),
@@ -24,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Tests only: the declarative eligibility cases are YAML.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -65,6 +72,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/MeshRPC"
@@ -155,6 +163,7 @@ let package = Package(
         .target(
             name: "DisbursementService",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "Ledger", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -179,6 +188,7 @@ let package = Package(
         .target(
             name: "NotificationService",
             dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
                 "NotificationCore", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -205,6 +215,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Services/ServiceKit"
         ),
@@ -267,6 +282,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/DisbursementTests"
+        ),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: [
+                "ServiceKit", "MeshRPC", "MeshMessages", "MeshTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ServiceKitTests"
         ),
         .testTarget(
             name: "NotificationTests",

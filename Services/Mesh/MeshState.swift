@@ -8,6 +8,7 @@ struct MeshState: Codable {
         var port: Int
         var pid: Int32
         var log: String
+        var metricsPort: Int?
     }
 
     var certificates: String

@@ -17,6 +17,8 @@ struct Topology: Decodable {
 
     var certificates: String
     var state: String
+    /// Each replica serves Prometheus metrics and HTTP health on its mesh port plus this; none when absent.
+    var metricsPortOffset: Int?
     var services: [ServiceEntry]
     var parties: [String: [String]]
 

@@ -43,6 +43,8 @@ struct UpCommand: AsyncParsableCommand {
                 let port = service.port + replica
                 let log = "\(logDirectory)/\(service.name)-\(replica).log"
                 var arguments = ["--port", "\(port)", "--certificates", topology.certificates, "--identity", service.name]
+                let metricsPort = topology.metricsPortOffset.map { port + $0 }
+                if let metricsPort { arguments += ["--metrics-port", "\(metricsPort)"] }
                 for dependency in service.dependsOn ?? [] {
                     guard let target = topology.services.first(where: { $0.name == dependency }) else {
                         throw ValidationError("\(service.name) depends on '\(dependency)', which the topology does not list")
@@ -57,7 +59,7 @@ struct UpCommand: AsyncParsableCommand {
                 }
                 arguments += (service.arguments ?? []).map { $0.replacingOccurrences(of: "{state}", with: topology.state).replacingOccurrences(of: "{certificates}", with: topology.certificates) }
                 let pid = try Self.spawn(executable: "\(binDirectory)/\(service.name)", arguments: arguments, log: log)
-                state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log))
+                state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log, metricsPort: metricsPort))
             }
         }
         try state.save(directory: topology.state)
@@ -68,7 +70,7 @@ struct UpCommand: AsyncParsableCommand {
             let tls = try HealthProbe.tls(certificates: topology.certificates, service: instance.service)
             switch await HealthProbe.waitUntilServing(port: instance.port, tls: tls, within: .seconds(30)) {
             case .success(let response):
-                print("  \(instance.service.padding(toLength: 13, withPad: " ", startingAt: 0)) replica \(instance.replica)  mtls://127.0.0.1:\(instance.port)  pid \(instance.pid)  \(response.server): serving")
+                print("  \(instance.service.padding(toLength: 13, withPad: " ", startingAt: 0)) replica \(instance.replica)  mtls://127.0.0.1:\(instance.port)  \(instance.metricsPort.map { "http://127.0.0.1:\($0)/metrics  " } ?? "")pid \(instance.pid)  \(response.server): serving")
             case .failure(let error):
                 healthy = false
                 print("  \(instance.service) replica \(instance.replica) on port \(instance.port) is not healthy: \(error) (log: \(instance.log))")

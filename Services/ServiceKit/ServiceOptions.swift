@@ -18,6 +18,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     public var logLevel: String = "info"
 
+    @Option(help: "Port for Prometheus metrics and HTTP health (/metrics, /live, /ready); none when not given.")
+    public var metricsPort: Int?
+
     @Option(help: "Seconds calls in flight may run after SIGTERM before connections close.")
     public var drainSeconds: Int = 10
 

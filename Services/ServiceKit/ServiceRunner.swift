@@ -27,9 +27,13 @@ public enum ServiceRunner {
         )
         server.setServing(startsServing)
         configure(server)
+        var all: [any Service] = [server] + services
+        if let metricsPort = options.metricsPort {
+            all.append(MetricsEndpoint(host: options.host, port: metricsPort, registry: ServiceMetrics.registry, isReady: { server.isServing }, logger: logger))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)] + services.map { .init(service: $0) },
+                services: all.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,9 +1,12 @@
 import MeshMessages
 import NIOConcurrencyHelpers
 
-/// Answers `mesh.rpc.v1.Health/Check` for every server: serving or not, per service and overall.
+/// Answers `mesh.rpc.v1.Health/Check` (readiness: serving or not, per service and overall) and
+/// `mesh.rpc.v1.Health/Live` (liveness: the process answers, whatever it is still loading) for every server.
+/// A replica not ready is taken out of rotation; one not live is restarted.
 final class HealthState: Sendable {
     static let method = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check")
+    static let liveMethod = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Live")
 
     let serverName: String
     let services: Set<String>
@@ -15,8 +18,15 @@ final class HealthState: Sendable {
     }
 
     func setServing(_ serving: Bool) { self.serving.withLockedValue { $0 = serving } }
+    var isServing: Bool { self.serving.withLockedValue { $0 } }
 
     func register(into router: inout RPCRouter) {
+        router.unary(Self.liveMethod) { (_: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
+            var response = Mesh_Rpc_V1_HealthCheckResponse()
+            response.server = self.serverName
+            response.status = .serving
+            return response
+        }
         router.unary(Self.method) { (request: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
             var response = Mesh_Rpc_V1_HealthCheckResponse()
             response.server = self.serverName

@@ -133,7 +133,11 @@ public final class MeshClient: Sendable {
         let deadline = options.deadline(now: now)
         var head = Mesh_Rpc_V1_RequestHead()
         head.method = method.fullName
-        head.metadata = options.metadata.wire
+        var metadata = options.metadata
+        if metadata[TraceContext.metadataKey] == nil, let trace = ServerContext.current?.trace {
+            metadata.add(TraceContext.metadataKey, trace.child().traceparent)
+        }
+        head.metadata = metadata.wire
         if let deadline {
             guard deadline > now else {
                 throw RPCError(.deadlineExceeded, "deadline expired before the call to \(method) started")

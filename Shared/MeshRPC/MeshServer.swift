@@ -47,6 +47,7 @@ public final class MeshServer: Service, Sendable {
     /// is over, closed at once.
     private let shutdown = NIOLockedValueBox((draining: false, closing: false))
     private let health: HealthState
+    private let metrics: ServerMetrics
 
     public init(configuration: Configuration, router: RPCRouter, interceptors: [any ServerInterceptor] = [], logger: Logger) {
         self.configuration = configuration
@@ -54,6 +55,7 @@ public final class MeshServer: Service, Sendable {
         let health = HealthState(serverName: configuration.serverName, services: Set(router.methods.compactMap { MethodDescriptor(fullName: $0.name)?.service }))
         health.register(into: &router)
         self.health = health
+        self.metrics = ServerMetrics(server: configuration.serverName.split(separator: " ").first.map(String.init) ?? "mesh")
         self.router = router
         self.interceptors = interceptors
         self.logger = logger
@@ -67,6 +69,9 @@ public final class MeshServer: Service, Sendable {
 
     /// Marks the server not serving in its health answers (for example while it reloads).
     public func setServing(_ serving: Bool) { self.health.setServing(serving) }
+
+    /// Whether it answers SERVING (ready): false while a service is still loading what it needs.
+    public var isServing: Bool { self.health.isServing }
 
     public func run() async throws {
         let listener: NIOAsyncChannel<ServerConnection, Never>
@@ -131,7 +136,11 @@ public final class MeshServer: Service, Sendable {
         } else if state.draining {
             connection.drain(reason: "server is shutting down")
         }
-        defer { _ = self.connections.withLockedValue { $0.removeValue(forKey: key) } }
+        self.metrics.connectionOpened()
+        defer {
+            _ = self.connections.withLockedValue { $0.removeValue(forKey: key) }
+            self.metrics.connectionClosed()
+        }
         await withDiscardingTaskGroup { group in
             for await call in connection.calls {
                 group.addTask { await self.serve(call) }
@@ -146,11 +155,16 @@ public final class MeshServer: Service, Sendable {
     }
 
     func serve(_ call: InboundCall) async {
+        let started = ContinuousClock.now
+        self.metrics.callStarted()
+        var code = RPCStatusCode.unknown
+        defer { self.metrics.callFinished(method: call.head.method, code: code, duration: ContinuousClock.now - started) }
         guard let method = MethodDescriptor(fullName: call.head.method), let route = self.router.route(call.head.method) else {
             var trailers = Mesh_Rpc_V1_Trailers()
             trailers.code = RPCStatusCode.unimplemented.rawValue
             trailers.message = "method '\(call.head.method)' is not implemented by \(self.configuration.serverName)"
             try? await call.stream.write(.trailers(trailers))
+            code = .unimplemented
             return
         }
         let deadline: ContinuousClock.Instant? = call.head.timeoutMicros == 0 ? nil : {
@@ -161,7 +175,8 @@ public final class MeshServer: Service, Sendable {
         let (cancellations, cancelled) = AsyncStream<Void>.makeStream()
         call.stream.onCancel { _ in cancelled.yield() }
 
-        await withTaskGroup(of: Outcome?.self) { group in
+        code = await withTaskGroup(of: Outcome?.self) { group -> RPCStatusCode in
+            var code = RPCStatusCode.cancelled
             group.addTask {
                 await ServerContext.$current.withValue(context) {
                     await self.run(route: route, stream: call.stream, context: context)
@@ -186,7 +201,9 @@ public final class MeshServer: Service, Sendable {
                 switch outcome {
                 case .finished(let trailers):
                     try? await call.stream.write(.trailers(trailers))
+                    code = RPCStatusCode.parse(trailers.code)
                 case .deadlineExpired:
+                    code = .deadlineExceeded
                     var trailers = Mesh_Rpc_V1_Trailers()
                     trailers.code = RPCStatusCode.deadlineExceeded.rawValue
                     trailers.message = "deadline of \(call.head.timeoutMicros / 1000) ms expired before \(method.method) finished"
@@ -198,6 +215,7 @@ public final class MeshServer: Service, Sendable {
                 group.cancelAll()
                 break
             }
+            return code
         }
     }
 
@@ -216,7 +234,7 @@ public final class MeshServer: Service, Sendable {
             if Task.isCancelled { return nil }
             let status = RPCError.from(error)
             if status.code == .unknown || status.code == .internal {
-                self.logger.error("handler failed", metadata: ["method": "\(context.method)", "error": "\(error)"])
+                self.logger.error("handler failed", metadata: ["method": "\(context.method)", "error": "\(error)", "trace-id": "\(context.trace.traceID)"])
             }
             trailers.code = status.code.rawValue
             trailers.message = status.message

@@ -11,17 +11,21 @@ public struct ServerContext: Sendable {
     public let deadline: ContinuousClock.Instant?
     /// Metadata the handler wants sent back: initial (before the first message) and trailing.
     public let response: ResponseMetadata
+    /// The caller's trace (its `traceparent`), or a new one; downstream calls made while handling carry it on.
+    public let trace: TraceContext
 
     public init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?) {
-        self.init(method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata())
+        let trace = metadata[TraceContext.metadataKey].flatMap(TraceContext.init(traceparent:)) ?? .start()
+        self.init(method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata(), trace: trace)
     }
 
-    init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?, response: ResponseMetadata) {
+    init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?, response: ResponseMetadata, trace: TraceContext) {
         self.method = method
         self.metadata = metadata
         self.peer = peer
         self.deadline = deadline
         self.response = response
+        self.trace = trace
     }
 
     /// The context of the call the current task is serving, so a client call made inside a handler carries

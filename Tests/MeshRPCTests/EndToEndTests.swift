@@ -92,6 +92,46 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a traceparent is carried to the downstream call: same trace, new span; none given starts one")
+    func traceContextPropagates() async throws {
+        let observations = Observations()
+        var downstreamRouter = RPCRouter()
+        downstreamRouter.unary(Self.sleep) { (_: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
+            observations.record("downstream \(context.metadata["traceparent"] ?? "none")")
+            return Mesh_Testing_V1_SimpleResponse()
+        }
+        try await TestMesh.withServer(router: downstreamRouter) { _, downstreamPort in
+            let downstream = TestMesh.client(port: downstreamPort)
+            defer { Task { await downstream.close() } }
+            var router = RPCRouter()
+            router.unary(Self.forward) { (request: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
+                observations.record("upstream \(context.trace.traceparent)")
+                return try await downstream.unary(Self.sleep, request)
+            }
+            try await TestMesh.withServer(router: router) { _, port in
+                let client = TestMesh.client(port: port)
+                defer { Task { await client.close() } }
+                let given = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: ["traceparent": given]))
+                var seen = observations.all
+                #expect(seen.first == "upstream \(given)")
+                let carried = try #require(seen.last?.split(separator: " ").last.flatMap { TraceContext(traceparent: String($0)) })
+                #expect(carried.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
+                #expect(carried.parentID != "00f067aa0ba902b7")
+
+                // No traceparent (or a malformed one): the first server starts a trace and carries it on.
+                for metadata: Metadata in [[:], ["traceparent": "00-zz-not-a-trace"]] {
+                    let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: metadata))
+                    seen = observations.all
+                    let started = try #require(TraceContext(traceparent: String(seen[seen.count - 2].split(separator: " ").last!)))
+                    let onward = try #require(TraceContext(traceparent: String(seen[seen.count - 1].split(separator: " ").last!)))
+                    #expect(started.traceID == onward.traceID)
+                    #expect(started.traceID != "4bf92f3577b34da6a3ce929d0e0e4736")
+                }
+            }
+        }
+    }
+
     @Test("an expired deadline is deadlineExceeded never unknown")
     func expiredDeadlineStatus() async throws {
         try await TestMesh.withServer(router: InteropService.router()) { _, port in

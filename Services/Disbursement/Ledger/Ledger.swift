@@ -20,12 +20,14 @@ public final class Ledger: Sendable {
     /// - Parameters:
     ///   - catalog: the catalog revision in force, for clause caps, departments and stacking rules.
     ///   - now: milliseconds since 1970; injected so expiry is testable.
-    public init(database: any SQLDatabase, catalog: @escaping @Sendable () -> Catalog?, orderLifetime: Duration = .seconds(7 * 24 * 3600), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    ///   - groupCommit: whether concurrent proposals share a transaction (one commit, one fsync, for up to 512);
+    ///     false commits each on its own, the naive baseline the benchmark compares with.
+    public init(database: any SQLDatabase, catalog: @escaping @Sendable () -> Catalog?, orderLifetime: Duration = .seconds(7 * 24 * 3600), groupCommit: Bool = true, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.database = database
         self.catalog = catalog
         self.now = now
         self.orderLifetimeMillis = orderLifetime.components.seconds * 1000
-        self.committer = GroupCommitter(database: database)
+        self.committer = GroupCommitter(database: database, maximumBatch: groupCommit ? GroupCommitter.defaultMaximumBatch : 1)
     }
 
     /// Creates the tables where they do not exist.
@@ -73,10 +75,12 @@ final class GroupCommitter: Sendable {
     private let database: any SQLDatabase
     private let state = NIOLockedValueBox((queue: [(work: Work, done: CheckedContinuation<Void, any Error>)](), running: false))
     /// Most proposals in one transaction.
-    static let maximumBatch = 512
+    static let defaultMaximumBatch = 512
+    let maximumBatch: Int
 
-    init(database: any SQLDatabase) {
+    init(database: any SQLDatabase, maximumBatch: Int) {
         self.database = database
+        self.maximumBatch = maximumBatch
     }
 
     /// Runs `work` inside a shared transaction; returns once that transaction committed.
@@ -95,7 +99,7 @@ final class GroupCommitter: Sendable {
     private func drain() async {
         while true {
             let batch = self.state.withLockedValue { state -> [(work: Work, done: CheckedContinuation<Void, any Error>)] in
-                let batch = Array(state.queue.prefix(Self.maximumBatch))
+                let batch = Array(state.queue.prefix(self.maximumBatch))
                 state.queue.removeFirst(batch.count)
                 if batch.isEmpty { state.running = false }
                 return batch

@@ -67,6 +67,7 @@ struct DisbursementCommand: AsyncParsableCommand {
                     }
                 },
                 ExpirySweeper(ledger: ledger, logger: logger),
+                FundGauges(ledger: ledger, logger: logger),
             ],
             startsServing: false,
             configure: { readiness.server = $0 }

@@ -1,4 +1,5 @@
 import Foundation
+import MeshRPC
 import NIOConcurrencyHelpers
 
 /// Every refusal and every money decision, one JSON object a line, with the caller's certificate identity.
@@ -21,6 +22,8 @@ public final class AuditLog: Sendable {
         entry["caller"] = caller
         entry["method"] = method
         entry["outcome"] = outcome
+        // The call's trace id, so a refusal or a payout can be followed into every service's logs.
+        if let trace = ServerContext.current?.trace { entry["trace-id"] = trace.traceID }
         guard var line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
         line.append(0x0A)
         self.handle.withLockedValue { $0?.write(line) }

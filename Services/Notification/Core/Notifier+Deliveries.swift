@@ -120,6 +120,17 @@ extension Notifier {
         }
     }
 
+    /// How many deliveries are in each state.
+    public func deliveryCounts() async throws -> [Delivery.Status: Int] {
+        try await self.database.read { tx in
+            var counts: [Delivery.Status: Int] = [:]
+            for row in try await tx.query("SELECT status, COUNT(*) FROM deliveries GROUP BY status", []) {
+                if let status = Delivery.Status(rawValue: Int(row.integer(0))) { counts[status] = Int(row.integer(1)) }
+            }
+            return counts
+        }
+    }
+
     public func deliveries(status: Delivery.Status?, limit: Int) async throws -> [Delivery] {
         try await self.database.read { tx in
             let rows: [SQLRow]

@@ -63,6 +63,7 @@ struct NotificationCommand: AsyncParsableCommand {
                 CatalogSubscription(client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger) { loaded in catalog.withLockedValue { $0 = loaded } },
                 LedgerEventConsumer(client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } }, consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)", logger: logger),
                 WebhookDeliverer(center: center, logger: logger),
+                DeliveryGauges(center: center, logger: logger),
             ]
         )
     }

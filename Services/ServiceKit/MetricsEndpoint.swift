@@ -1,0 +1,102 @@
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// Serves what operators scrape, over plain HTTP on its own port (kept off the mesh port, which speaks only
+/// the mesh protocol over mutual TLS): `GET /metrics` (Prometheus text), `GET /live` (200 while the process
+/// answers) and `GET /ready` (200 when the server is serving, 503 while it loads or drains).
+public struct MetricsEndpoint: Service {
+    let host: String
+    let port: Int
+    let registry: PrometheusCollectorRegistry
+    let isReady: @Sendable () -> Bool
+    let logger: Logger
+    let bound: EventLoopPromise<Int>
+
+    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.isReady = isReady
+        self.logger = logger
+        self.bound = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
+    }
+
+    /// The port it listens on, once it does.
+    public func boundPort() async throws -> Int { try await self.bound.futureResult.get() }
+
+    public func run() async throws {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: self.host, port: self.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        self.bound.succeed(channel.channel.localAddress?.port ?? self.port)
+        self.logger.info("metrics and health over HTTP", metadata: ["port": "\(channel.channel.localAddress?.port ?? self.port)"])
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await channel.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask {
+                            do { try await self.serve(connection) } catch { self.logger.debug("metrics connection ended", metadata: ["error": "\(error)"]) }
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            channel.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async throws {
+        try await connection.executeThenClose { inbound, outbound in
+            var head: HTTPRequestHead?
+            for try await part in inbound {
+                switch part {
+                case .head(let request): head = request
+                case .body: continue
+                case .end:
+                    guard let request = head else { return }
+                    let (status, contentType, body) = self.answer(request)
+                    var response = HTTPResponseHead(version: request.version, status: status)
+                    response.headers.add(name: "Content-Type", value: contentType)
+                    response.headers.add(name: "Content-Length", value: "\(body.count)")
+                    try await outbound.write(.head(response))
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+                    try await outbound.write(.end(nil))
+                    if !request.isKeepAlive { return }
+                }
+            }
+        }
+    }
+
+    func answer(_ request: HTTPRequestHead) -> (HTTPResponseStatus, String, [UInt8]) {
+        guard request.method == .GET else { return (.methodNotAllowed, "text/plain", Array("GET only\n".utf8)) }
+        switch request.uri.split(separator: "?").first.map(String.init) ?? "" {
+        case "/metrics":
+            return (.ok, "text/plain; version=0.0.4; charset=utf-8", self.registry.emitToBuffer())
+        case "/live":
+            return (.ok, "text/plain", Array("live\n".utf8))
+        case "/ready":
+            return self.isReady() ? (.ok, "text/plain", Array("ready\n".utf8)) : (.serviceUnavailable, "text/plain", Array("not ready\n".utf8))
+        default:
+            return (.notFound, "text/plain", Array("not found: /metrics, /live and /ready are served here\n".utf8))
+        }
+    }
+}
+
+/// The process's metrics registry: swift-metrics is bootstrapped once, into Prometheus.
+public enum ServiceMetrics {
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}

@@ -1,0 +1,61 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MeshMessages
+import MeshRPC
+import MeshTestSupport
+import NIOConcurrencyHelpers
+import ServiceKit
+import ServiceLifecycle
+import Testing
+
+/// The HTTP side door of every service: Prometheus metrics from real calls, liveness and readiness.
+@Suite("Metrics endpoint")
+struct MetricsEndpointTests {
+    static let echo = MethodDescriptor(service: "test.Metrics", method: "Echo")
+
+    static func get(_ port: Int, _ path: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("calls are counted by method and status with their latency; /live, /ready and an unknown path")
+    func scrape() async throws {
+        var router = RPCRouter()
+        router.unary(Self.echo) { (request: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in
+            if request.responseSize < 0 { throw RPCError(.invalidArgument, "response_size: not negative") }
+            return Mesh_Testing_V1_SimpleResponse()
+        }
+        let ready = NIOLockedValueBox(false)
+        let endpoint = MetricsEndpoint(host: "127.0.0.1", port: 0, registry: ServiceMetrics.registry, isReady: { ready.withLockedValue { $0 } }, logger: TestMesh.logger)
+        let group = ServiceGroup(services: [endpoint], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+        let running = Task { try await group.run() }
+        defer { Task { await group.triggerGracefulShutdown(); _ = try? await running.value } }
+        let port = try await endpoint.boundPort()
+
+        try await TestMesh.withServer(router: router) { _, meshPort in
+            let client = TestMesh.client(port: meshPort)
+            defer { Task { await client.close() } }
+            for _ in 0..<3 { let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.echo, Mesh_Testing_V1_SimpleRequest()) }
+            var bad = Mesh_Testing_V1_SimpleRequest()
+            bad.responseSize = -1
+            _ = try? await client.unary(Self.echo, bad) as Mesh_Testing_V1_SimpleResponse
+
+            let (status, text) = try await Self.get(port, "/metrics")
+            #expect(status == 200)
+            let lines = text.split(separator: "\n")
+            #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="test.Metrics/Echo""#) && $0.contains(#"code="ok""#) && $0.hasSuffix(" 3") })
+            #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"code="invalidArgument""#) && $0.hasSuffix(" 1") })
+            #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_call_duration_seconds_count{") && $0.contains(#"method="test.Metrics/Echo""#) })
+            #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_open_connections{") })
+        }
+        #expect(try await Self.get(port, "/live").0 == 200)
+        #expect(try await Self.get(port, "/ready").0 == 503)
+        ready.withLockedValue { $0 = true }
+        #expect(try await Self.get(port, "/ready").0 == 200)
+        let missing = try await Self.get(port, "/nowhere")
+        #expect(missing.0 == 404)
+        #expect(missing.1.contains("/metrics"))
+    }
+}

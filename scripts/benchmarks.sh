@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs the benchmarks against their peers in one run and prints one table (ratios are what to read: absolute
+# times drift on a shared 2-core machine). Not run by CI; BENCHMARKS.md records the latest output.
+#   scripts/benchmarks.sh [eligibility] [ledger] [rpc]      (default: all)
+# Needs: python3 (a virtualenv for OpenFisca is made in Benchmarks/.venv-openfisca), PostgreSQL binaries
+# (Debian's postgresql: the ledger rows start a throwaway server on a free port).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$root"
+parts=("$@")
+[ ${#parts[@]} -eq 0 ] && parts=(eligibility ledger rpc)
+wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
+results="$(mktemp)"
+data="$root/Benchmarks/data"
+mkdir -p "$data"
+
+echo "== building Benchmarks/ (release)"
+(cd Benchmarks && swift build -c release 2>&1 | tail -1)
+bin="$root/Benchmarks/.build/release"
+
+if wants eligibility; then
+    count="${ELIGIBILITY_COUNT:-1000000}"
+    bash Benchmarks/openfisca/setup.sh
+    python="$root/Benchmarks/.venv-openfisca/bin/python"
+    file="$data/enterprises-$count.jsonl"
+    [ -s "$file" ] || "$python" Benchmarks/openfisca/generate.py --count "$count" --seed 42 --out "$file"
+    echo "== eligibility: $count enterprises as of 2023-09-01, one core each"
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 taskset -c 0 "$python" Benchmarks/openfisca/run.py "$file" > "$data/openfisca.json"
+    taskset -c 0 "$bin/EligibilityBenchmark" "$file" --clauses Benchmarks/openfisca/clauses.txt > "$data/mesh-eligibility.json"
+    "$python" - "$data/openfisca.json" "$data/mesh-eligibility.json" >> "$results" <<'EOF'
+import json, sys
+peer, ours = (json.load(open(p)) for p in sys.argv[1:3])
+clauses = set(peer["byClause"]) | set(ours["byClause"])
+same = peer["totalFen"] == ours["totalFen"] and all(peer["byClause"].get(c, 0) == ours["byClause"].get(c, 0) for c in clauses)
+for side in (peer, ours):
+    print(json.dumps({"row": f"eligibility {side['count']:,} enterprises", "contender": side["engine"],
+                      "perSecond": side["count"] / side["computeSeconds"], "seconds": side["computeSeconds"],
+                      "loadSeconds": side["loadSeconds"], "totalFen": side["totalFen"], "totalsEqual": same}))
+EOF
+fi
+
+if wants ledger; then
+    payouts="${LEDGER_PAYOUTS:-50000}"
+    naive="${LEDGER_NAIVE_PAYOUTS:-2000}"
+    echo "== ledger: durable payouts/s (SQLite WAL synchronous=FULL; PostgreSQL fsync on, serializable)"
+    for mode in grouped naive; do
+        n=$payouts; [ $mode = naive ] && n=$naive
+        db="$(mktemp -d)/ledger.sqlite"
+        "$bin/LedgerBenchmark" --database "$db" --mode $mode --payouts "$n" >> "$results"
+        rm -rf "$(dirname "$db")"
+    done
+    pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    if [ -n "$pgbin" ]; then
+        pgdir="$(mktemp -d)"; port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        as=(); [ "$(id -u)" = 0 ] && { chown -R postgres "$pgdir"; as=(runuser -u postgres --); }
+        "${as[@]}" "$pgbin/initdb" -D "$pgdir/data" -A trust -U postgres > /dev/null
+        "${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" start > /dev/null
+        trap '"${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop > /dev/null; rm -rf "$pgdir"' EXIT
+        for mode in grouped naive; do
+            n=$payouts; [ $mode = naive ] && n=$naive
+            "${as[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U postgres "bench_$mode"
+            "$bin/LedgerBenchmark" --database "postgres://postgres@127.0.0.1:$port/bench_$mode" --mode $mode --payouts "$n" >> "$results"
+        done
+    else
+        echo "(PostgreSQL not installed: apt-get install postgresql; PostgreSQL rows skipped)"
+    fi
+fi
+
+if wants rpc; then
+    if [ -f Benchmarks/RPC/Package.swift ]; then
+        echo "== RPC: mesh vs grpc-swift-2 vs raw NIO TLS echo"
+        (cd Benchmarks/RPC && swift build -c release 2>&1 | tail -1 && .build/release/RPCBenchmark --seconds "${RPC_SECONDS:-5}") | tee "$data/rpc.txt" | grep -v '^{' || true
+        grep '^{' "$data/rpc.txt" >> "$results" || true
+    fi
+fi
+
+echo
+echo "== results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
+python3 - "$results" <<'EOF'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+by = {}
+for r in rows:
+    by.setdefault(r["row"], {})[r.get("contender") or r.get("mode")] = r
+print(f"{'row':34} {'contender':12} {'per second':>14} {'p99 µs':>9}  note")
+for row, sides in by.items():
+    for name, r in sides.items():
+        rate = r.get("perSecond") or r.get("callsPerSecond") or 0
+        note = ""
+        if "totalsEqual" in r: note = "totals equal" if r["totalsEqual"] else "TOTALS DIFFER"
+        if "balanced" in r: note = ("books balance" if r["balanced"] else "BOOKS DO NOT BALANCE") + f", {r['payouts']:,} payouts"
+        print(f"{row:34} {name:12} {rate:14,.0f} {r.get('p99us', ''):>9}  {note}")
+    if row.startswith("eligibility") and {"mesh", "openfisca"} <= sides.keys():
+        print(f"{'':34} ratio mesh/openfisca = {sides['mesh']['perSecond'] / sides['openfisca']['perSecond']:.2f}")
+    if row.startswith("ledger") and {"grouped", "naive"} <= sides.keys():
+        print(f"{'':34} ratio grouped/naive = {sides['grouped']['perSecond'] / sides['naive']['perSecond']:.1f}")
+EOF
