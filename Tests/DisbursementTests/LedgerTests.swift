@@ -73,6 +73,12 @@ struct LedgerTests {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
             let first = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            // Order ids are UUIDv7: 8-4-4-4-12 lowercase hex, version 7, variant 10.
+            let parts = first.id.split(separator: "-")
+            #expect(parts.map(\.count) == [8, 4, 4, 4, 12])
+            #expect(first.id.allSatisfy { $0 == "-" || ("0"..."9").contains($0) || ("a"..."f").contains($0) })
+            #expect(parts[2].first == "7")
+            #expect(["8", "9", "a", "b"].contains(parts[3].first))
             #expect(first.status == .pending)
             #expect(!first.replayed)
             let again = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))

@@ -167,14 +167,24 @@ extension Ledger {
 
 /// Time-ordered unique ids (UUID version 7), so orders sort by creation.
 enum UUIDv7 {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// A time-ordered UUID (RFC 9562 version 7): 48 bits of milliseconds, then 74 random bits. Two random
+    /// words, not ten random bytes: each draw from the system generator is a system call.
     static func make(millis: Int64) -> String {
+        let random = (UInt64.random(in: 0...UInt64.max), UInt64.random(in: 0...UInt64.max))
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in 0..<6 { bytes[index] = UInt8((millis >> (8 * (5 - index))) & 0xFF) }
-        for index in 6..<16 { bytes[index] = UInt8.random(in: 0...255) }
+        for index in 6..<16 { bytes[index] = UInt8(truncatingIfNeeded: (index < 11 ? random.0 : random.1) >> (8 * UInt64(index % 8))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-        return parts.joined(separator: "-")
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(Self.digits[Int(byte >> 4)])
+            text.append(Self.digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -39,6 +39,22 @@ extension EligibilityEngine {
             }
         }
 
+        /// Whether the condition fails with nothing near about it, decided without building any text: a
+        /// recognition never held, an amount or flag never reported. `check` says the same, with words.
+        func plainlyFails(_ condition: Condition) -> Bool {
+            switch condition.kind {
+            case .recognition(let id, _, _):
+                return !(self.profile.recognitions[id] ?? []).contains { $0.recognizedOn <= self.asOf }
+            case .atLeast(let fact, _), .below(let fact, _):
+                return self.amount(of: fact) == nil
+            case .flag(let fact):
+                guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag = value else { return true }
+                return false
+            default:
+                return false
+            }
+        }
+
         func check(_ condition: Condition, clauseText: String) -> Decision.Check {
             let text = condition.text ?? clauseText
             switch condition.kind {

@@ -1,0 +1,73 @@
+import BenefitsDomain
+import CatalogModel
+import EligibilityEngine
+import Foundation
+import MeshMessages
+import SwiftProtobuf
+
+/// Screens every enterprise of a JSON Lines file (one `EnterpriseProfile` per line, protobuf JSON mapping) as
+/// of a date, on one core, and prints one JSON object in the format the OpenFisca peer prints, so the totals
+/// can be compared and the compute times set side by side.
+///
+///     EligibilityBenchmark FILE [--as-of 2023-09-01] [--catalog Services/Catalog/Data] [--clauses clauses.txt]
+@main
+struct EligibilityBenchmark {
+    static func main() throws {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        func option(_ name: String) -> String? {
+            guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+            defer { arguments.removeSubrange(index...(index + 1)) }
+            return arguments[index + 1]
+        }
+        let asOf = CalendarDate(option("--as-of") ?? "2023-09-01")!
+        let catalogDirectory = option("--catalog") ?? "Services/Catalog/Data"
+        let clauseFile = option("--clauses")
+        guard let file = arguments.first else {
+            FileHandle.standardError.write(Data("usage: EligibilityBenchmark FILE [--as-of DATE] [--catalog DIR] [--clauses FILE]\n".utf8))
+            exit(2)
+        }
+        let catalog = try CatalogLoader.load(directory: catalogDirectory)
+        let engine = EligibilityEngine(catalog: catalog)
+        let encoded: Set<String>? = try clauseFile.map { path in
+            Set(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
+        }
+
+        // Load: read and parse every profile (reported apart from the computation).
+        let loadStart = ContinuousClock.now
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        var profiles: [EnterpriseProfile] = []
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let message = try Jiaxing_Benefits_V1_EnterpriseProfile(jsonUTF8Bytes: Array(line.utf8), options: options)
+            profiles.append(try EnterpriseProfile(message: message, vocabulary: catalog.vocabulary))
+        }
+        let loadSeconds = (ContinuousClock.now - loadStart).seconds
+
+        // Compute: screen each enterprise against every clause in force, 就高不重复 applied.
+        let computeStart = ContinuousClock.now
+        var byClause: [String: Int64] = [:]
+        var total: Int64 = 0
+        var eligibleEnterprises = 0
+        var outside: Set<String> = []
+        for profile in profiles {
+            let screening = engine.screen(profile, asOf: asOf)
+            var any = false
+            for decision in screening.decisions where decision.status == .eligible {
+                byClause[decision.clause.id, default: 0] += decision.amountFen
+                total += decision.amountFen
+                any = true
+                if let encoded, !encoded.contains(decision.clause.id) { outside.insert(decision.clause.id) }
+            }
+            if any { eligibleEnterprises += 1 }
+        }
+        let computeSeconds = (ContinuousClock.now - computeStart).seconds
+
+        let clauses = byClause.keys.sorted().map { "\"\($0)\":\(byClause[$0]!)" }.joined(separator: ",")
+        print(#"{"engine":"mesh","count":\#(profiles.count),"loadSeconds":\#(loadSeconds),"computeSeconds":\#(computeSeconds),"totalFen":\#(total),"byClause":{\#(clauses)},"eligibleEnterprises":\#(eligibleEnterprises),"clausesOutsideList":\#(outside.count)}"#)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,135 @@
+import BenefitsAPI
+import BenefitsDomain
+import CatalogModel
+import EligibilityEngine
+import EligibilityService
+import Foundation
+import GatewayService
+import Logging
+import MeshMessages
+import MeshPKI
+import MeshRPC
+import MeshTransport
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// A single screening over the mesh, directly against eligibility and through the gateway, in one process
+/// over mutual TLS on loopback: latency percentiles one call at a time, and throughput with 64 callers on one
+/// and on two eligibility replicas. Prints one JSON object per row.
+///
+///     GatewayBenchmark [--seconds 5] [--catalog Services/Catalog/Data]
+@main
+struct GatewayBenchmark {
+    static func main() async throws {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        func option(_ name: String) -> String? {
+            guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+            defer { arguments.removeSubrange(index...(index + 1)) }
+            return arguments[index + 1]
+        }
+        let seconds = Double(option("--seconds") ?? "5")!
+        let catalog = try CatalogLoader.load(directory: option("--catalog") ?? "Services/Catalog/Data")
+        var logger = Logger(label: "gateway-benchmark")
+        logger.logLevel = .critical
+
+        let authority = try CertificateAuthority.create()
+        func credentials(_ name: String, _ role: PartyRole, serverHostname: String?) throws -> MeshTLSConfiguration {
+            let issued = try authority.issue(commonName: name, role: role, dnsNames: [name, "localhost"])
+            return MeshTLSConfiguration(certificateChainPEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM, trustRootsPEM: authority.certificatePEM, serverHostname: serverHostname)
+        }
+
+        var eligibilityRouter = RPCRouter()
+        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: catalog))).register(into: &eligibilityRouter)
+        let eligibility = [
+            MeshServer(configuration: .init(port: 0, tls: try credentials("eligibility", .service, serverHostname: nil), serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()], logger: logger),
+            MeshServer(configuration: .init(port: 0, tls: try credentials("eligibility", .service, serverHostname: nil), serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()], logger: logger),
+        ]
+        let group = ServiceGroup(services: eligibility, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        let running = Task { try await group.run() }
+        var endpoints: [(host: String, port: Int)] = []
+        for server in eligibility { endpoints.append(("127.0.0.1", try await server.boundPort())) }
+
+        let gatewayTLS = try credentials("gateway", .service, serverHostname: "eligibility")
+        func gateway(replicas: Int) async throws -> (MeshServer, ServiceGroup, Task<Void, any Error>, Int) {
+            let pool = ReplicaPool(service: "eligibility", endpoints: Array(endpoints.prefix(replicas)), tls: gatewayTLS, logger: logger)
+            let unused = ReplicaPool(service: "unused", endpoints: [endpoints[0]], tls: gatewayTLS, logger: logger)
+            var router = RPCRouter()
+            let audit = try AuditLog(path: FileManager.default.temporaryDirectory.appendingPathComponent("gateway-benchmark-\(UUID().uuidString).log").path)
+            GatewayHandlers(services: .init(catalog: unused, eligibility: pool, disbursement: unused, notification: unused), audit: audit, limiter: CountyRateLimiter(rate: 1e9, burst: 1e9)).register(into: &router)
+            let server = MeshServer(configuration: .init(port: 0, tls: try credentials("gateway", .service, serverHostname: nil), serverName: "gateway"), router: router, interceptors: [DelegationInterceptor()], logger: logger)
+            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            let task = Task { try await group.run() }
+            return (server, group, task, try await server.boundPort())
+        }
+
+        var request = Jiaxing_Benefits_V1_ScreenRequest()
+        request.asOf = CalendarDate("2023-09-01")!.message
+        request.profile.creditCode = CreditCode.completing("91330402MA2B00001")!.value
+        request.profile.name = "嘉兴示例制造有限公司"
+        request.profile.county = .nanhu
+        var record = Jiaxing_Benefits_V1_RecognitionRecord()
+        record.recognition = "greenFactory"
+        record.level = "national"
+        record.recognizedOn = CalendarDate("2023-07-01")!.message
+        request.profile.recognitions = [record]
+        let screen = request
+
+        // Directly: a service calling eligibility (as the gateway does).
+        let direct = MeshClient(configuration: .init(port: endpoints[0].port, tls: try credentials("bench-direct", .service, serverHostname: "eligibility")), logger: logger)
+        let directMethod = EligibilityMethods.screen
+        try await Self.row("screening direct", contender: "x1", seconds: seconds, callers: 1) {
+            let _: Jiaxing_Benefits_V1_ScreeningResult = try await direct.unary(directMethod, screen)
+        }
+        // Through the gateway, with one eligibility replica and then two.
+        for replicas in [1, 2] {
+            let (_, gatewayGroup, gatewayTask, port) = try await gateway(replicas: replicas)
+            let county = MeshClient(configuration: .init(port: port, tls: try credentials("nanhu", .county, serverHostname: "gateway")), logger: logger)
+            if replicas == 1 {
+                try await Self.row("screening via gateway", contender: "x1", seconds: seconds, callers: 1) {
+                    let _: Jiaxing_Benefits_V1_ScreeningResult = try await county.unary(GatewayMethods.screen, screen)
+                }
+            }
+            try await Self.row("screening via gateway, \(replicas) replica\(replicas == 1 ? "" : "s")", contender: "x64", seconds: seconds, callers: 64) {
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await county.unary(GatewayMethods.screen, screen)
+            }
+            await county.close()
+            await gatewayGroup.triggerGracefulShutdown()
+            _ = try? await gatewayTask.value
+        }
+        try await Self.row("screening direct", contender: "x64", seconds: seconds, callers: 64) {
+            let _: Jiaxing_Benefits_V1_ScreeningResult = try await direct.unary(directMethod, screen)
+        }
+        await direct.close()
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+    }
+
+    /// Calls `call` from `callers` concurrent tasks for `seconds` after a warm-up; prints calls/s and
+    /// latency percentiles in microseconds.
+    static func row(_ row: String, contender: String, seconds: Double, callers: Int, _ call: @escaping @Sendable () async throws -> Void) async throws {
+        for _ in 0..<200 { try await call() }
+        let latencies = NIOLockedValueBox<[Int64]>([])
+        let failures = NIOLockedValueBox(0)
+        let start = ContinuousClock.now
+        let end = start + .milliseconds(Int64(seconds * 1000))
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while ContinuousClock.now < end {
+                        let began = ContinuousClock.now
+                        do { try await call() } catch { failures.withLockedValue { $0 += 1 } }
+                        let took = ContinuousClock.now - began
+                        mine.append(took.components.seconds * 1_000_000 + took.components.attoseconds / 1_000_000_000_000)
+                    }
+                    latencies.withLockedValue { $0 += mine }
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        let sorted = latencies.withLockedValue { $0 }.sorted()
+        func percentile(_ p: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let perSecond = Double(sorted.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        print(#"{"row":"\#(row)","contender":"\#(contender)","callsPerSecond":\#(Int(perSecond)),"p50us":\#(percentile(0.5)),"p99us":\#(percentile(0.99)),"p999us":\#(percentile(0.999)),"failures":\#(failures.withLockedValue { $0 })}"#)
+    }
+}

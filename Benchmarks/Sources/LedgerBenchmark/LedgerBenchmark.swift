@@ -1,0 +1,77 @@
+import BenefitsDomain
+import CatalogModel
+import Foundation
+import Ledger
+import Logging
+import NIOConcurrencyHelpers
+import ServiceKit
+import SQLStore
+
+/// Durable payouts per second: proposals from many concurrent callers into a fresh ledger, fsync on, with
+/// group commit or with one transaction per payout (the naive baseline). Prints one JSON object.
+///
+///     LedgerBenchmark --database FILE|postgres://… [--mode grouped|naive] [--payouts 20000] [--callers 256]
+@main
+struct LedgerBenchmark {
+    static func main() async throws {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        func option(_ name: String) -> String? {
+            guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+            defer { arguments.removeSubrange(index...(index + 1)) }
+            return arguments[index + 1]
+        }
+        guard let location = option("--database") else {
+            FileHandle.standardError.write(Data("usage: LedgerBenchmark --database FILE|postgres://… [--mode grouped|naive] [--payouts N] [--callers N] [--catalog DIR]\n".utf8))
+            exit(2)
+        }
+        let grouped = (option("--mode") ?? "grouped") == "grouped"
+        let payouts = Int(option("--payouts") ?? "20000")!
+        let callers = Int(option("--callers") ?? "256")!
+        let catalog = try CatalogLoader.load(directory: option("--catalog") ?? "Services/Catalog/Data")
+        var logger = Logger(label: "ledger-benchmark")
+        logger.logLevel = .warning
+
+        let database = try DatabaseOption.open(location, logger: logger)
+        let ledger = Ledger(database: database, catalog: { catalog }, groupCommit: grouped)
+        try await ledger.migrate()
+        _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000_000_000)
+
+        // One green-factory award (20万元) for each of `payouts` enterprises; distinct credit codes, so no cap
+        // or stacking rule refuses any of them.
+        let requests: [Ledger.ProposeRequest] = (0..<payouts).map { index in
+            var request = Ledger.ProposeRequest()
+            request.creditCode = CreditCode.completing("9133" + String(format: "%013d", index))!.value
+            request.enterpriseName = "基准企业\(index)"
+            request.county = .nanhu
+            request.clauseID = "jzf-2023-3/3.19b"
+            request.subject = "greenFactory/municipal/2023-03-01"
+            request.period = 2023
+            request.amountFen = 20_000_000
+            return request
+        }
+        let next = NIOLockedValueBox(0)
+        let failures = NIOLockedValueBox(0)
+        let start = ContinuousClock.now
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    while true {
+                        let index = next.withLockedValue { value -> Int in defer { value += 1 }; return value }
+                        guard index < payouts else { return }
+                        do { _ = try await ledger.propose(requests[index]) } catch { failures.withLockedValue { $0 += 1 } }
+                    }
+                }
+            }
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let problems = try await ledger.reconcile()
+        let reserved = try await ledger.funds().funds.first?.reservedFen ?? 0
+        let store = location.hasPrefix("postgres") ? "postgresql" : "sqlite"
+        let balanced = problems.isEmpty && reserved == Int64(payouts - failures.withLockedValue { $0 }) * 20_000_000
+        print(#"{"row":"ledger \#(store)","store":"\#(store)","mode":"\#(grouped ? "grouped" : "naive")","payouts":\#(payouts),"callers":\#(callers),"failures":\#(failures.withLockedValue { $0 }),"seconds":\#(seconds),"perSecond":\#(Double(payouts) / seconds),"balanced":\#(balanced)}"#)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+}
