@@ -284,6 +284,11 @@ let package = Package(
             path: "Tests/DisbursementTests"
         ),
         .testTarget(
+            name: "HarnessTests",
+            dependencies: ["BenefitsDomain", "MeshTestSupport"],
+            path: "Tests/HarnessTests"
+        ),
+        .testTarget(
             name: "ServiceKitTests",
             dependencies: [
                 "ServiceKit", "MeshRPC", "MeshMessages", "MeshTestSupport",

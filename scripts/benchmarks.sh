@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against their peers in one run and prints one table (ratios are what to read: absolute
 # times drift on a shared 2-core machine). Not run by CI; BENCHMARKS.md records the latest output.
-#   scripts/benchmarks.sh [eligibility] [ledger] [rpc]      (default: all)
+#   scripts/benchmarks.sh [eligibility] [ledger] [gateway] [rpc]      (default: all)
 # Needs: python3 (a virtualenv for OpenFisca is made in Benchmarks/.venv-openfisca), PostgreSQL binaries
 # (Debian's postgresql: the ledger rows start a throwaway server on a free port).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$root"
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(eligibility ledger rpc)
+[ ${#parts[@]} -eq 0 ] && parts=(eligibility ledger gateway rpc)
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 results="$(mktemp)"
 data="$root/Benchmarks/data"
@@ -66,6 +66,11 @@ if wants ledger; then
     fi
 fi
 
+if wants gateway; then
+    echo "== screening over the mesh: one call at a time and 64 callers, direct and through the gateway"
+    "$bin/GatewayBenchmark" --seconds "${GATEWAY_SECONDS:-5}" >> "$results"
+fi
+
 if wants rpc; then
     if [ -f Benchmarks/RPC/Package.swift ]; then
         echo "== RPC: mesh vs grpc-swift-2 vs raw NIO TLS echo"
@@ -92,6 +97,9 @@ for row, sides in by.items():
         print(f"{row:34} {name:12} {rate:14,.0f} {r.get('p99us', ''):>9}  {note}")
     if row.startswith("eligibility") and {"mesh", "openfisca"} <= sides.keys():
         print(f"{'':34} ratio mesh/openfisca = {sides['mesh']['perSecond'] / sides['openfisca']['perSecond']:.2f}")
+    if row == "screening via gateway" and "screening direct" in by:
+        direct, via = by["screening direct"].get("x1"), sides.get("x1")
+        if direct and via: print(f"{'':34} p99 via gateway / direct = {via['p99us'] / direct['p99us']:.2f}")
     if row.startswith("ledger") and {"grouped", "naive"} <= sides.keys():
         print(f"{'':34} ratio grouped/naive = {sides['grouped']['perSecond'] / sides['naive']['perSecond']:.1f}")
 EOF

@@ -11,6 +11,17 @@ import NotificationCore
 import ServiceKit
 import SwiftProtobuf
 
+/// What the demo expects of each step; a failed expectation makes `mesh demo` (and `mesh up --demo`) exit 1,
+/// so the harness test and CI see a broken flow, not just read it.
+struct DemoChecks {
+    var passed = 0
+    var failures: [String] = []
+
+    mutating func expect(_ condition: Bool, _ what: String) {
+        if condition { self.passed += 1 } else { self.failures.append(what) }
+    }
+}
+
 /// Shows the mesh doing its job on sample enterprises drawn from the seed policies.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
         func gatewayClient(_ identity: String) throws -> MeshClient {
             MeshClient(configuration: .init(port: gateway.port, tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "gateway")), logger: logger)
         }
+        var checks = DemoChecks()
         print("")
         print("Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (port \(gateway.port)), which spreads the calls over \(replicas.count) eligibility replica(s)")
         var total: Fen = 0
@@ -129,8 +141,10 @@ struct DemoCommand: AsyncParsableCommand {
                 let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
                 orders.append(order)
                 print("  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(already proposed earlier)" : "pending")\(again.id == order.id ? ", retry returned the same order" : "")")
+                checks.expect(again.id == order.id, "proposing \(order.clauseID) for \(profile.name) twice returns one order")
             } catch let error as RPCError {
                 print("  \(county.chineseName) → \(profile.name) \(decision.citation.clauseID): refused, \(error.code): \(error.message)")
+                checks.expect(false, "\(profile.name) \(decision.citation.clauseID) proposed (refused: \(error.code))")
             }
         }
 
@@ -147,6 +161,7 @@ struct DemoCommand: AsyncParsableCommand {
             request.orderID = order.id
             let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
             print("  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)")
+            checks.expect(posted.status == .posted, "order of \(posted.enterpriseName) under \(posted.clauseID) posted")
         }
 
         let operatorClient = try ledgerClient("operator")
@@ -154,14 +169,16 @@ struct DemoCommand: AsyncParsableCommand {
         let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), options: CallOptions(timeout: .seconds(5)))
         print("")
         print("Step 4 — the ledger: budget, paid, reserved and left per fund; debits \(Money.chinese(funds.totalDebitsFen)) = credits \(Money.chinese(funds.totalCreditsFen))")
+        checks.expect(funds.totalDebitsFen == funds.totalCreditsFen, "the ledger's debits equal its credits")
         for fund in funds.funds {
+            checks.expect(fund.availableFen >= 0, "fund \(fund.account) not below zero")
             print("  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))")
         }
         if state.instances.contains(where: { $0.service == "notification" }), !orders.isEmpty {
             print("")
             print("Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
-            // Every order makes a "proposed" and an "approved" notice for its county.
-            let expected = orders.count * 2
+            // Every new order makes a "proposed" and an "approved" notice for its county.
+            let expected = orders.filter { !$0.replayed }.count * 2
             let deadline = ContinuousClock.now + .seconds(20)
             while receiver.requests.count < expected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
             for request in receiver.requests {
@@ -172,8 +189,10 @@ struct DemoCommand: AsyncParsableCommand {
                 )
                 let notice = try? Jiaxing_Benefits_V1_Notice(jsonString: Self.dataField(request.body))
                 print("  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(verified ? "signature ok" : "BAD SIGNATURE")  \(notice?.title ?? ""): \(notice?.body ?? "")")
+                checks.expect(verified, "webhook \(request.headers["webhook-id"] ?? "?") to \(county) verified")
             }
             if receiver.requests.count < expected { print("  (\(receiver.requests.count) of \(expected) webhooks arrived within 20 s)") }
+            checks.expect(Set(receiver.requests.compactMap { $0.headers["webhook-id"] }).count == expected, "\(expected) webhooks arrived, each once")
             let operatorNotices = try gatewayClient("operator")
             defer { Task { await operatorNotices.close() } }
             if let first = orders.first {
@@ -182,10 +201,16 @@ struct DemoCommand: AsyncParsableCommand {
                 let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(GatewayMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
                 print("  inbox of \(first.enterpriseName):")
                 for notice in notices.notices.reversed() { print("    \(notice.title): \(notice.body)") }
+                checks.expect(!notices.notices.isEmpty, "the inbox of \(first.enterpriseName) has notices")
             }
         }
         print("")
         print("Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it.")
+        checks.expect(!entitlements.isEmpty, "some sample enterprise is entitled to a payout")
+        print("")
+        print("demo checks: \(checks.passed) passed, \(checks.failures.count) failed")
+        for failure in checks.failures { print("  FAILED: \(failure)") }
+        if !checks.failures.isEmpty { throw ExitCode.failure }
     }
 
     /// The `data` object of a webhook body (`{"type":…,"timestamp":…,"data":{…}}`).

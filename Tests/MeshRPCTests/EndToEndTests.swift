@@ -85,9 +85,10 @@ struct EndToEndTests {
                     let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, request, options: CallOptions(timeout: .milliseconds(500)))
                 }
                 #expect(error?.code == .deadlineExceeded)
-                // The downstream handler saw a deadline under 500 ms away, and was cancelled when it passed.
+                // The downstream handler saw a deadline under 500 ms away (how far under depends on how long the
+                // downstream connection took to open on a loaded machine), and was cancelled when it passed.
                 #expect(await observations.waitFor("cancelled"))
-                #expect(observations.all.contains { $0 == "deadline-in-4" || $0 == "deadline-in-3" })
+                #expect(observations.all.contains { ["deadline-in-4", "deadline-in-3", "deadline-in-2", "deadline-in-1", "deadline-in-0"].contains($0) })
             }
         }
     }
