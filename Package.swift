@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Tests only: the declarative eligibility cases are YAML.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -205,6 +206,20 @@ let package = Package(
             ],
             path: "Services/Gateway/Service"
         ),
+        .target(
+            name: "GatewayHTTP",
+            dependencies: [
+                "BenefitsAPI", "MeshRPC", "MeshTransport", "MeshMessages",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Gateway/HTTP",
+            exclude: ["openapi.json"]
+        ),
         // What every service executable shares: flags, TLS files, the service group.
         .target(
             name: "ServiceKit",
@@ -227,7 +242,7 @@ let package = Package(
         .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
         .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
         .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel", "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
-        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", "GatewayService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Gateway/Main"),
+        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", "GatewayService", "GatewayHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Services/Gateway/Main"),
         .executableTarget(
             name: "MeshCommand",
             dependencies: [
@@ -309,6 +324,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "GatewayHTTP", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "GatewayService", "CatalogService", "CatalogModel", "EligibilityService", "EligibilityEngine", "DisbursementService",
                 "Ledger", "NotificationService", "NotificationCore", "SQLStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC",
                 "MeshMessages", "MeshPKI", "MeshTestSupport",

@@ -72,12 +72,13 @@ struct CrashSafetyTests {
         #expect(beforeCrash.count >= total / 4)
         #expect(beforeCrash.count < total, "the kill came after every request was answered; the test proved nothing")
 
-        // Restart and replay every request, as a client retrying would.
+        // Restart and replay every request, as a client retrying would. A generous deadline: the restarted
+        // process is cold and, in a full test run, shares two cores with a whole mesh of other tests.
         try disbursement.start()
         try await disbursement.waitUntilServing(tls: try folder.tls("operator", serverHostname: "disbursement"))
         var afterRestart: [Int: String] = [:]
         for (index, request) in requests.enumerated() {
-            let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(30)))
             afterRestart[index] = order.id
         }
         for (index, id) in beforeCrash {

@@ -21,10 +21,13 @@ struct HarnessTests {
         topology.removeValue(forKey: "metricsPortOffset")
         var services = try #require(topology["services"] as? [[String: Any]])
         for index in services.indices {
-            var port = MeshProcess.freePort()
-            // Replicas listen on port + i: find a run of free ports.
-            while (services[index]["replicas"] as? Int ?? 1) > 1, !Self.isFree(port + 1) { port = MeshProcess.freePort() }
-            services[index]["port"] = port
+            // Replicas listen on port + i: freePort() finds two free in a row.
+            services[index]["port"] = MeshProcess.freePort()
+            // The gateway's HTTP face, on a free port too.
+            if var arguments = services[index]["arguments"] as? [String], let flag = arguments.firstIndex(of: "--http-port") {
+                arguments[flag + 1] = "\(MeshProcess.freePort())"
+                services[index]["arguments"] = arguments
+            }
         }
         topology["services"] = services
         let topologyPath = "\(folder)/topology.json"
@@ -64,15 +67,5 @@ struct HarnessTests {
 
         let status = try MeshProcess.runToCompletion("mesh", ["status", "--topology", topologyPath])
         #expect(status.output.contains("eligibility"))
-    }
-
-    static func isFree(_ port: Int) -> Bool {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 }

@@ -23,18 +23,26 @@ public final class MeshProcess: @unchecked Sendable {
     /// The built executables, next to the test bundle's build folder.
     public static var binDirectory: String { "\(TestMesh.repositoryRoot)/.build/debug" }
 
-    /// A port nobody listens on right now.
+    /// A port nobody listens on right now, below the kernel's ephemeral range (32768 and up here): servers
+    /// the tests start in-process bind port 0 and get ephemeral ports, so none of them can take over a port
+    /// that a test process leaves free for a moment while it is killed and restarted.
     public static func freePort() -> Int {
+        for _ in 0..<1_000 {
+            let port = Int.random(in: 20_000..<32_000)
+            if Self.isFree(port) && Self.isFree(port + 1) { return port }
+        }
+        return 0
+    }
+
+    /// Whether a listener could bind `port` on loopback now.
+    public static func isFree(_ port: Int) -> Bool {
         let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
     public func start() throws {

@@ -1,5 +1,7 @@
 import ArgumentParser
+import GatewayHTTP
 import GatewayService
+import ServiceLifecycle
 import MeshRPC
 import ServiceKit
 
@@ -34,6 +36,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Calls each may make in a burst.")
     var burst = 1000.0
 
+    @Option(help: "Port of the HTTP/JSON face (HTTP/1.1 and HTTP/2 over mutual TLS); none when not given.")
+    var httpPort: Int?
+
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.gateway")
         let identity = self.options.identity ?? "gateway"
@@ -56,6 +61,13 @@ struct GatewayCommand: AsyncParsableCommand {
         )
         var router = RPCRouter()
         GatewayHandlers(services: services, audit: try AuditLog(path: self.auditLog), limiter: CountyRateLimiter(rate: self.rate, burst: self.burst)).register(into: &router)
-        try await ServiceRunner.run(name: "gateway", options: self.options, router: router)
+        // The HTTP/JSON face calls this gateway's own mesh port on the caller's behalf: one behaviour, two faces.
+        var faces: [any Service] = []
+        if let httpPort = self.httpPort {
+            let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
+            let own = MeshClient(configuration: .init(host: "127.0.0.1", port: self.options.port, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "gateway")), logger: logger)
+            faces.append(try GatewayHTTP.application(host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
+        }
+        try await ServiceRunner.run(name: "gateway", options: self.options, router: router, services: faces)
     }
 }

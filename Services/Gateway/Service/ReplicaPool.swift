@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import MeshRPC
 import MeshTransport
 import NIOConcurrencyHelpers
@@ -22,9 +23,11 @@ public final class ReplicaPool: Sendable {
 
     static let maximumTokens = 10.0
 
-    public init(service: String, endpoints: [(host: String, port: Int)], tls: MeshTLSConfiguration, ejection: Duration = .seconds(2), logger: Logger) {
+    /// - Parameter handshakeTimeout: how long a replica may take to accept a connection (TLS and preface)
+    ///   before the call moves to another; short, because a replica is near and a caller's deadline is not.
+    public init(service: String, endpoints: [(host: String, port: Int)], tls: MeshTLSConfiguration, ejection: Duration = .seconds(2), handshakeTimeout: TimeAmount = .seconds(1), logger: Logger) {
         self.service = service
-        self.replicas = endpoints.map { MeshClient(configuration: .init(host: $0.host, port: $0.port, tls: tls), logger: logger) }
+        self.replicas = endpoints.map { MeshClient(configuration: .init(host: $0.host, port: $0.port, tls: tls, transport: MeshTransportConfiguration(handshakeTimeout: handshakeTimeout)), logger: logger) }
         self.state = NIOLockedValueBox(State(outstanding: Array(repeating: 0, count: endpoints.count), ejectedUntil: Array(repeating: nil, count: endpoints.count)))
         self.ejection = ejection
     }

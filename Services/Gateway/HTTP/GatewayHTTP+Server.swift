@@ -1,0 +1,24 @@
+import Hummingbird
+import HummingbirdHTTP2
+import Logging
+import MeshRPC
+import MeshTransport
+import NIOSSL
+
+extension GatewayHTTP {
+    /// The HTTP face as a service of the gateway's service group: HTTP/2 where the client offers it (ALPN),
+    /// HTTP/1.1 otherwise, over TLS that requires a client certificate from the mesh CA.
+    /// - Parameter onListening: told the port once the server listens (tests pass port 0).
+    public static func application(
+        host: String, port: Int, tls: MeshTLSConfiguration, gateway: MeshClient, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        Application(
+            router: Self.router(gateway: gateway),
+            server: try .http2Upgrade(tlsConfiguration: tls.serverTLSConfiguration(minimumVersion: .tlsv12)),
+            configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-gateway"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,236 @@
+import BenefitsAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdHTTP2
+import Logging
+import MeshMessages
+import MeshRPC
+import MeshTransport
+import NIOCore
+import NIOSSL
+import SwiftProtobuf
+
+/// The gateway's HTTP/JSON face (HTTP/1.1 and HTTP/2 over mutual TLS): the same methods as the native face,
+/// the JSON being the protobuf JSON mapping of the shared messages (`openapi.json` beside this folder).
+///
+/// - `POST /v1/{Method}` with a request object → the response object (unary methods);
+/// - `POST /v1/ScreenBatch` with NDJSON, one `ScreenRequest` a line → NDJSON results, streamed in order;
+/// - `POST /v1/WatchInbox` → NDJSON notices as they come (server streaming);
+/// - `GET /v1` → the methods. Errors are `{"code": …, "message": …}` with the HTTP status of the code.
+///
+/// Each request is made on the caller's behalf over the gateway's own mesh port, so both faces pass through
+/// the same authorization, audit, rate limits and fan-out.
+public enum GatewayHTTP {
+    /// Largest body of a single-request method.
+    public static let maximumRequestBytes = 1 << 20
+    /// Largest ScreenBatch upload.
+    public static let maximumBatchBytes = 256 << 20
+    /// Longest a call may take when the request names no `timeout-ms` header.
+    public static let defaultTimeout = Duration.seconds(30)
+
+    public static func router(gateway: MeshClient) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        router.get("/v1") { _, _ -> Response in
+            let methods = MethodRegistry.entries.filter { $0.method.service == GatewayMethods.service }.map { entry in
+                #"{"method":"\#(entry.method.method)","kind":"\#(entry.kind)","path":"/v1/\#(entry.method.method)"}"#
+            }
+            return Self.json(.ok, "{\"methods\":[\(methods.joined(separator: ","))]}")
+        }
+        router.post("/v1/:method") { request, context -> Response in
+            let name = context.parameters.get("method") ?? ""
+            guard let entry = MethodRegistry.find("\(GatewayMethods.service)/\(name)") else {
+                return Self.error(RPCError(.unimplemented, "method: the gateway has no method '\(name)'; GET /v1 lists them"))
+            }
+            do {
+                let options = try await Self.callOptions(request, context)
+                switch entry.kind {
+                case .unary:
+                    let body = try await request.body.collect(upTo: Self.maximumRequestBytes)
+                    let text = String(buffer: body)
+                    let responses = try await entry.call(gateway, [text.isEmpty ? "{}" : text], options)
+                    return Self.json(.ok, responses.first ?? "{}")
+                case .bidirectional where entry.method == GatewayMethods.screenBatch:
+                    return try await Self.screenBatch(request, gateway: gateway, options: options, logger: context.logger)
+                case .serverStreaming where entry.method == GatewayMethods.watchInbox:
+                    let body = try await request.body.collect(upTo: Self.maximumRequestBytes)
+                    let text = String(buffer: body)
+                    return try Self.watchInbox(text.isEmpty ? "{}" : text, gateway: gateway, options: options)
+                default:
+                    return Self.error(RPCError(.unimplemented, "\(name) is not offered over HTTP"))
+                }
+            } catch let error as RPCError {
+                return Self.error(error)
+            } catch is NIOTooManyBytesError {
+                var response = Self.error(RPCError(.resourceExhausted, "body: larger than the \(Self.maximumRequestBytes) bytes a \(name) request may have"))
+                response.status = .contentTooLarge
+                return response
+            } catch let error as HTTPError where error.status == .contentTooLarge {
+                var response = Self.error(RPCError(.resourceExhausted, "body: larger than the \(Self.maximumRequestBytes) bytes a \(name) request may have"))
+                response.status = .contentTooLarge
+                return response
+            } catch let error as HTTPError {
+                return Self.error(RPCError(.invalidArgument, "body: \(error.body ?? "\(error.status)")"))
+            } catch let error as SwiftProtobuf.JSONDecodingError {
+                return Self.error(RPCError(.invalidArgument, "body: not a \(entry.request.protoMessageName) in the protobuf JSON mapping: \(error)"))
+            } catch {
+                return Self.error(RPCError.from(error))
+            }
+        }
+        return router
+    }
+
+    /// The caller's identity from its certificate, the deadline from `timeout-ms`, and the trace.
+    static func callOptions(_ request: Request, _ context: GatewayRequestContext) async throws -> CallOptions {
+        // HTTP/1.1: the request's channel is the TLS connection; HTTP/2: a stream whose parent is.
+        let found = try? await context.channel.nioSSL_peerCertificate().get()
+        let certificate: NIOSSLCertificate?
+        if let found { certificate = found } else { certificate = try? await context.channel.parent?.nioSSL_peerCertificate().get() }
+        guard let certificate else {
+            throw RPCError(.unauthenticated, "a client certificate from the mesh CA is required")
+        }
+        let peer = try PeerIdentity(certificate: certificate)
+        guard peer.role != nil, !peer.commonName.isEmpty else { throw RPCError(.unauthenticated, "the client certificate names no party") }
+        var metadata: Metadata = [DelegationInterceptor.header: peer.description]
+        if let traceparent = request.headers[HTTPField.Name("traceparent")!] { metadata.add(TraceContext.metadataKey, traceparent) }
+        var timeout = Self.defaultTimeout
+        if let header = request.headers[HTTPField.Name("timeout-ms")!] {
+            guard let millis = Int64(header), (1...3_600_000).contains(millis) else {
+                throw RPCError(.invalidArgument, "timeout-ms: milliseconds from 1 to 3600000, got '\(header)'")
+            }
+            timeout = .milliseconds(millis)
+        }
+        return CallOptions(timeout: timeout, metadata: metadata)
+    }
+
+    /// NDJSON in, NDJSON out, in order: each line is screened as it arrives and its result streamed back;
+    /// a line that does not parse is answered on its own line with the error and the rest go on.
+    static func screenBatch(_ request: Request, gateway: MeshClient, options: CallOptions, logger: Logger) async throws -> Response {
+        let body = request.body
+        let responseBody = ResponseBody { writer in
+            var lineNumber = 0
+            var pending = [UInt8]()
+            var lines: [(number: Int, request: Jiaxing_Benefits_V1_ScreenRequest?, problem: String?)] = []
+            func flushLines() async throws {
+                guard !lines.isEmpty else { return }
+                let batch = lines
+                lines.removeAll()
+                let valid = batch.compactMap(\.request)
+                var results: [Jiaxing_Benefits_V1_ScreeningResult] = []
+                if !valid.isEmpty {
+                    results = try await gateway.bidirectional(GatewayMethods.screenBatch, options: options, requests: { stream in
+                        for item in valid { try await stream.write(item) }
+                    }, responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
+                        var out: [Jiaxing_Benefits_V1_ScreeningResult] = []
+                        for try await result in responses { out.append(result) }
+                        return out
+                    })
+                }
+                var next = 0
+                var output = ""
+                for line in batch {
+                    if let problem = line.problem {
+                        output += #"{"line":\#(line.number),"error":{"code":"invalidArgument","message":\#(Self.quoted(problem))}}"# + "\n"
+                    } else if next < results.count {
+                        output += #"{"line":\#(line.number),"result":\#(try results[next].jsonString())}"# + "\n"
+                        next += 1
+                    }
+                }
+                try await writer.write(ByteBuffer(string: output))
+            }
+            func take(_ bytes: ArraySlice<UInt8>) {
+                lineNumber += 1
+                let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !text.isEmpty else { return }
+                do {
+                    lines.append((lineNumber, try Jiaxing_Benefits_V1_ScreenRequest(jsonString: text), nil))
+                } catch {
+                    lines.append((lineNumber, nil, "line \(lineNumber): not a ScreenRequest in the protobuf JSON mapping: \(error)"))
+                }
+            }
+            for try await var chunk in body {
+                pending += chunk.readBytes(length: chunk.readableBytes) ?? []
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    take(pending[start..<newline])
+                    start = newline + 1
+                }
+                pending.removeSubrange(pending.startIndex..<start)
+                // Screen in slices of 256 lines, so results stream back while the upload goes on.
+                if lines.count >= 256 { try await flushLines() }
+            }
+            if !pending.isEmpty { take(pending[...]) }
+            try await flushLines()
+            try await writer.finish(nil)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-ndjson"
+        return Response(status: .ok, headers: headers, body: responseBody)
+    }
+
+    /// New notices of the caller's inbox as NDJSON, until the client goes away or the deadline passes.
+    static func watchInbox(_ text: String, gateway: MeshClient, options: CallOptions) throws -> Response {
+        let watch = try Jiaxing_Benefits_V1_WatchInboxRequest(jsonString: text)
+        let body = ResponseBody { writer in
+            // The mesh call runs in its own task and hands each notice over; the writer stays in this one.
+            let (notices, continuation) = AsyncThrowingStream<Jiaxing_Benefits_V1_Notice, any Error>.makeStream()
+            let call = Task {
+                do {
+                    try await gateway.serverStreaming(GatewayMethods.watchInbox, watch, options: options) { (stream: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
+                        for try await notice in stream { continuation.yield(notice) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            defer { call.cancel() }
+            do {
+                for try await notice in notices { try await writer.write(ByteBuffer(string: try notice.jsonString() + "\n")) }
+            } catch let error as RPCError where error.code == .deadlineExceeded {
+                // The watch ran for as long as it was asked to.
+            }
+            try await writer.finish(nil)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-ndjson"
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func error(_ error: RPCError) -> Response {
+        var response = Self.json(Self.httpStatus(error.code), #"{"code":"\#(error.code)","message":\#(Self.quoted(error.message))}"#)
+        if let retry = error.metadata["retry-after-ms"], let millis = Int(retry) {
+            response.headers[.retryAfter] = "\(max(1, (millis + 999) / 1000))"
+        }
+        return response
+    }
+
+    /// The HTTP status of a status code, as Google's API design guide maps them.
+    public static func httpStatus(_ code: RPCStatusCode) -> HTTPResponse.Status {
+        switch code {
+        case .ok: return .ok
+        case .cancelled: return .init(code: 499, reasonPhrase: "Client Closed Request")
+        case .invalidArgument, .failedPrecondition, .outOfRange: return .badRequest
+        case .deadlineExceeded: return .gatewayTimeout
+        case .notFound: return .notFound
+        case .alreadyExists, .aborted: return .conflict
+        case .permissionDenied: return .forbidden
+        case .unauthenticated: return .unauthorized
+        case .resourceExhausted: return .tooManyRequests
+        case .unimplemented: return .notImplemented
+        case .unavailable: return .serviceUnavailable
+        case .unknown, .internal, .dataLoss: return .internalServerError
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+}

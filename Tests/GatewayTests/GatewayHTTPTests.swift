@@ -1,0 +1,178 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import GatewayHTTP
+import MeshPKI
+import MeshRPC
+import MeshTestSupport
+import ServiceLifecycle
+import Testing
+
+/// The HTTP/JSON face in front of the gateway (and real services behind it), driven by `curl --http2` with
+/// client certificates, as a county system would.
+@Suite("Gateway HTTP face")
+struct GatewayHTTPTests {
+    struct Face {
+        let port: Int
+        let folder: String
+
+        /// Runs curl with `party`'s certificate (or none); returns the HTTP status (0 when no response) and body.
+        /// Waits without blocking a thread: the server under test needs the same few threads to answer.
+        func curl(_ party: String?, _ arguments: [String], http2: Bool = true) async throws -> (status: Int, body: String) {
+            let id = UUID().uuidString
+            let bodyPath = "\(self.folder)/body-\(id)"
+            let statusPath = "\(self.folder)/status-\(id)"
+            var all = ["-s", "-o", bodyPath, "-w", "%{http_code} %{http_version}", "--max-time", "30", "--cacert", "\(self.folder)/ca.pem"]
+            all.append(http2 ? "--http2" : "--http1.1")
+            if let party { all += ["--cert", "\(self.folder)/\(party).pem", "--key", "\(self.folder)/\(party)-key.pem"] }
+            FileManager.default.createFile(atPath: statusPath, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            process.arguments = all + arguments
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: statusPath))
+            process.standardError = FileHandle.nullDevice
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                process.terminationHandler = { _ in done.resume() }
+                do { try process.run() } catch { done.resume() }
+            }
+            let written = (try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? ""
+            let body = (try? String(contentsOfFile: bodyPath, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(atPath: bodyPath)
+            try? FileManager.default.removeItem(atPath: statusPath)
+            return (Int(written.split(separator: " ").first ?? "") ?? 0, body)
+        }
+    }
+
+    static func withFace(_ body: (Face) async throws -> Void) async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            Issue.record("curl is not installed (Debian: apt-get install curl; .ci/run installs it)")
+            return
+        }
+        try await GatewayTests.withMesh { mesh in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("http-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try TestMesh.authority.certificatePEM.write(toFile: "\(folder)/ca.pem", atomically: true, encoding: .utf8)
+            for (name, role) in [("nanhu", PartyRole.county), ("jingxin", .department)] {
+                let issued = try TestMesh.authority.issue(commonName: name, role: role)
+                try issued.certificatePEM.write(toFile: "\(folder)/\(name).pem", atomically: true, encoding: .utf8)
+                try issued.privateKeyPEM.write(toFile: "\(folder)/\(name)-key.pem", atomically: true, encoding: .utf8)
+            }
+            let serverTLS = TestMesh.credentials.server
+            let own = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("gateway"))
+            let listening = AsyncStream<Int>.makeStream()
+            let application = try GatewayHTTP.application(host: "127.0.0.1", port: 0, tls: serverTLS, gateway: own, logger: TestMesh.logger) { port in
+                listening.continuation.yield(port)
+            }
+            let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+            let running = Task { try await group.run() }
+            var ports = listening.stream.makeAsyncIterator()
+            let port = try #require(await ports.next())
+            do {
+                try await body(Face(port: port, folder: folder))
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            await own.close()
+        }
+    }
+
+    static let screen = #"{"asOf":{"year":2023,"month":9,"day":1},"profile":{"creditCode":"91330402MA2B000010","name":"嘉兴示例制造有限公司","county":"NANHU","recognitions":[{"recognition":"greenFactory","level":"national","recognizedOn":{"year":2023,"month":7,"day":1}}]}}"#
+
+    @Test("a county screens over HTTP/2 and HTTP/1.1 with its certificate; JSON is the protobuf mapping")
+    func screenOverHTTP() async throws {
+        try await Self.withFace { face in
+            let url = "https://localhost:\(face.port)/v1/Screen"
+            let creditCode = try #require(BenefitsDomainCode.valid)
+            let request = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
+            for http2 in [true, false] {
+                let (status, body) = try await face.curl("nanhu", ["-X", "POST", url, "-H", "content-type: application/json", "-d", request], http2: http2)
+                #expect(status == 200, "\(body)")
+                #expect(body.contains(#""totalEligibleFen":"150000000""#), "\(body.prefix(300))")
+                #expect(body.contains(#""status":"ELIGIBLE""#))
+            }
+        }
+    }
+
+    @Test("refusals over HTTP: another county, bad JSON, unknown method, oversize body, no certificate; the face keeps serving")
+    func refusals() async throws {
+        try await Self.withFace { face in
+            let url = "https://localhost:\(face.port)/v1"
+            let creditCode = try #require(BenefitsDomainCode.valid)
+            let haining = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode).replacingOccurrences(of: "NANHU", with: "HAINING")
+            let other = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "-d", haining])
+            #expect(other.status == 403)
+            #expect(other.body.contains(#""code":"permissionDenied""#) && other.body.contains("海宁市"))
+
+            let malformed = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "-d", #"{"profile": {"creditCode": 42"#])
+            #expect(malformed.status == 400)
+            #expect(malformed.body.contains(#""code":"invalidArgument""#) && malformed.body.contains("body"))
+
+            let unknownField = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "-d", #"{"profile": {"creditCode": ["not", "a", "string"]}}"#])
+            #expect(unknownField.status == 400)
+
+            let unknown = try await face.curl("nanhu", ["-X", "POST", "\(url)/Teleport", "-d", "{}"])
+            #expect(unknown.status == 501)
+            #expect(unknown.body.contains("Teleport"))
+
+            let large = FileManager.default.temporaryDirectory.appendingPathComponent("large-\(UUID().uuidString).json").path
+            try String(repeating: " ", count: GatewayHTTP.maximumRequestBytes + 10).write(toFile: large, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: large) }
+            let oversize = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "--data-binary", "@\(large)"])
+            #expect(oversize.status == 413)
+            #expect(oversize.body.contains("\(GatewayHTTP.maximumRequestBytes)"))
+
+            let anonymous = try await face.curl(nil, [url])
+            #expect(anonymous.status == 0, "no client certificate: refused at the handshake")
+
+            let listing = try await face.curl("nanhu", [url])
+            #expect(listing.status == 200)
+            for entry in MethodRegistry.entries where entry.method.service == GatewayMethods.service {
+                #expect(listing.body.contains(#""path":"/v1/\#(entry.method.method)""#))
+            }
+        }
+    }
+
+    @Test("ScreenBatch over HTTP: NDJSON in, NDJSON out in order, a bad line reported and the rest go on")
+    func batchOverHTTP() async throws {
+        try await Self.withFace { face in
+            let creditCode = try #require(BenefitsDomainCode.valid)
+            let good = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString).ndjson").path
+            try [good, "this is not json", good, ""].joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let (status, body) = try await face.curl("nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ScreenBatch", "--data-binary", "@\(file)"])
+            #expect(status == 200)
+            let lines = body.split(separator: "\n")
+            #expect(lines.count == 3, "\(body.prefix(500))")
+            #expect(lines.first?.hasPrefix(#"{"line":1,"result":"#) == true)
+            #expect(lines.dropFirst().first?.hasPrefix(#"{"line":2,"error":{"code":"invalidArgument""#) == true)
+            #expect(lines.last?.hasPrefix(#"{"line":3,"result":"#) == true)
+        }
+    }
+
+    @Test("openapi.json names every gateway method with its request and response schemas")
+    func openAPIDocument() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Services/Gateway/HTTP/openapi.json"))
+        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: Any])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        for entry in MethodRegistry.entries where entry.method.service == GatewayMethods.service {
+            let post = (paths["/v1/\(entry.method.method)"] as? [String: Any])?["post"] as? [String: Any]
+            #expect(post != nil, "no path for \(entry.method.method)")
+            let requestName = String(entry.request.protoMessageName.split(separator: ".").last ?? "")
+            let responseName = String(entry.response.protoMessageName.split(separator: ".").last ?? "")
+            #expect(schemas[requestName] != nil, "no schema \(requestName)")
+            #expect(schemas[responseName] != nil, "no schema \(responseName)")
+        }
+    }
+}
+
+/// A valid credit code in 南湖区 for the HTTP tests.
+enum BenefitsDomainCode {
+    static let valid: String? = CreditCode.completing("91330402MA2B00001")?.value
+}
