@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .executableTarget(
@@ -18,6 +19,20 @@ let package = Package(
             dependencies: [
                 .product(name: "MeshProtocolForFuzzing", package: product),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "MessageDecoderFuzzer",
+            dependencies: [
+                .product(name: "MeshForBenchmarks", package: product),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "ProfileJSONFuzzer",
+            dependencies: [
+                .product(name: "MeshForBenchmarks", package: product),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import MeshMessages
+import MeshPKI
 import MeshProtocol
 import MeshRPC
 import MeshTransport
@@ -277,6 +278,50 @@ struct EndToEndTests {
                 let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty(), options: CallOptions(timeout: .seconds(5)))
             }
             #expect(error?.code == .unavailable)
+        }
+    }
+
+    @Test("an expired client certificate from the right CA is refused; the server serves others")
+    func refusedWithExpiredCertificate() async throws {
+        let expired = try TestMesh.authority.issue(commonName: "nanhu", role: .county, notValidBefore: Date().addingTimeInterval(-3 * 86_400), validity: 86_400)
+        let tls = MeshTLSConfiguration(certificateChainPEM: expired.certificatePEM, privateKeyPEM: expired.privateKeyPEM, trustRootsPEM: TestMesh.authority.certificatePEM, serverHostname: "catalog")
+        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+            let client = TestMesh.client(port: port, tls: tls)
+            defer { Task { await client.close() } }
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty(), options: CallOptions(timeout: .seconds(5)))
+            }
+            #expect(error?.code == .unavailable)
+            let good = TestMesh.client(port: port)
+            defer { Task { await good.close() } }
+            let _: Mesh_Testing_V1_Empty = try await good.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
+        }
+    }
+
+    @Test("a county certificate claiming to act for another party is refused; only the gateway may delegate")
+    func delegationOnlyFromTheGateway() async throws {
+        var router = RPCRouter()
+        router.unary(Self.sleep) { (_: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
+            var response = Mesh_Testing_V1_SimpleResponse()
+            response.peerIdentity = context.peer?.description ?? "?"
+            return response
+        }
+        try await TestMesh.withServer(router: router, interceptors: [DelegationInterceptor()]) { _, port in
+            let county = TestMesh.client(port: port)
+            let gateway = TestMesh.client(port: port, tls: TestMesh.serviceCredentials("gateway"))
+            defer { Task { await county.close(); await gateway.close() } }
+            let claim = CallOptions(metadata: [DelegationInterceptor.header: "operator/operator"])
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_SimpleResponse = try await county.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest(), options: claim)
+            }
+            #expect(error?.code == .permissionDenied)
+            #expect(error?.message.contains("county/nanhu may not act on behalf of operator/operator") == true)
+            let delegated: Mesh_Testing_V1_SimpleResponse = try await gateway.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: [DelegationInterceptor.header: "county/haining"]))
+            #expect(delegated.peerIdentity == "county/haining")
+            let malformed = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_SimpleResponse = try await gateway.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: [DelegationInterceptor.header: "nobody"]))
+            }
+            #expect(malformed?.code == .invalidArgument)
         }
     }
 
