@@ -299,6 +299,11 @@ let package = Package(
             path: "Tests/DisbursementTests"
         ),
         .testTarget(
+            name: "BenefitsDomainTests",
+            dependencies: ["BenefitsDomain", "MeshTestSupport"],
+            path: "Tests/BenefitsDomainTests"
+        ),
+        .testTarget(
             name: "HarnessTests",
             dependencies: ["BenefitsDomain", "MeshTestSupport"],
             path: "Tests/HarnessTests"
