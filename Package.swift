@@ -158,6 +158,7 @@ let package = Package(
             dependencies: [
                 "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/Disbursement/Ledger"
         ),
@@ -240,7 +241,7 @@ let package = Package(
         ),
         .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", "CatalogModel", "CatalogService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
         .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
-        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
+        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", "BenefitsDomain", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
         .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel", "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
         .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", "GatewayService", "GatewayHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Services/Gateway/Main"),
         .executableTarget(

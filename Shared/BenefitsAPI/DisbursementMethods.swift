@@ -14,4 +14,7 @@ public enum DisbursementMethods {
     public static let getPayoutRates = MethodDescriptor(service: service, method: "GetPayoutRates")
     public static let subscribe = MethodDescriptor(service: service, method: "Subscribe")
     public static let acknowledge = MethodDescriptor(service: service, method: "Acknowledge")
+    public static let recordApplication = MethodDescriptor(service: service, method: "RecordApplication")
+    public static let decideApplication = MethodDescriptor(service: service, method: "DecideApplication")
+    public static let listApplications = MethodDescriptor(service: service, method: "ListApplications")
 }

@@ -70,6 +70,9 @@ public enum MethodRegistry {
         entry(DisbursementMethods.getPayoutRates, .unary, Jiaxing_Benefits_V1_PayoutRateRequest.self, Jiaxing_Benefits_V1_PayoutRateResponse.self),
         entry(DisbursementMethods.subscribe, .serverStreaming, Jiaxing_Benefits_V1_SubscribeRequest.self, Jiaxing_Benefits_V1_DisbursementEvent.self),
         entry(DisbursementMethods.acknowledge, .unary, Jiaxing_Benefits_V1_AcknowledgeRequest.self, Jiaxing_Benefits_V1_AcknowledgeResponse.self),
+        entry(DisbursementMethods.recordApplication, .unary, Jiaxing_Benefits_V1_RecordApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
+        entry(DisbursementMethods.decideApplication, .unary, Jiaxing_Benefits_V1_DecideApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
+        entry(DisbursementMethods.listApplications, .unary, Jiaxing_Benefits_V1_ListApplicationsRequest.self, Jiaxing_Benefits_V1_ListApplicationsResponse.self),
         entry(NotificationMethods.registerWebhook, .unary, Jiaxing_Benefits_V1_RegisterWebhookRequest.self, Jiaxing_Benefits_V1_RegisterWebhookResponse.self),
         entry(NotificationMethods.listInbox, .unary, Jiaxing_Benefits_V1_ListInboxRequest.self, Jiaxing_Benefits_V1_ListInboxResponse.self),
         entry(NotificationMethods.watchInbox, .serverStreaming, Jiaxing_Benefits_V1_WatchInboxRequest.self, Jiaxing_Benefits_V1_Notice.self),
@@ -91,6 +94,9 @@ public enum MethodRegistry {
         entry(GatewayMethods.listDocuments, .unary, Jiaxing_Benefits_V1_ListDocumentsRequest.self, Jiaxing_Benefits_V1_ListDocumentsResponse.self),
         entry(GatewayMethods.listFunds, .unary, Jiaxing_Benefits_V1_ListFundsRequest.self, Jiaxing_Benefits_V1_ListFundsResponse.self),
         entry(GatewayMethods.getPayoutRates, .unary, Jiaxing_Benefits_V1_PayoutRateRequest.self, Jiaxing_Benefits_V1_PayoutRateResponse.self),
+        entry(GatewayMethods.fileApplication, .unary, Jiaxing_Benefits_V1_FileApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
+        entry(GatewayMethods.decideApplication, .unary, Jiaxing_Benefits_V1_DecideApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
+        entry(GatewayMethods.listApplications, .unary, Jiaxing_Benefits_V1_ListApplicationsRequest.self, Jiaxing_Benefits_V1_ListApplicationsResponse.self),
     ]
 
     /// Finds a method by its full name (`package.Service/Method`) or by `Service/Method`.

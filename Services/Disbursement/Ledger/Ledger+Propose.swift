@@ -83,7 +83,7 @@ extension Ledger {
         return maximum
     }
 
-    private func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
+    func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
         let key = Self.idempotencyKey(request)
         if let existing = try await tx.queryOne("SELECT \(Self.orderColumns) FROM orders WHERE idempotency_key = ?", [.text(key)]) {
             var order = Self.order(existing)

@@ -66,6 +66,26 @@ enum LedgerSchema {
         until INTEGER NOT NULL,
         PRIMARY KEY (grp, seq)
     );
+    CREATE TABLE IF NOT EXISTS applications (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        document_id TEXT NOT NULL,
+        county INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        filed_day INTEGER NOT NULL,
+        due_day INTEGER NOT NULL,
+        decided_day INTEGER NOT NULL DEFAULT 0,
+        breached INTEGER NOT NULL DEFAULT 0,
+        departments TEXT NOT NULL,
+        payload BLOB NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS applications_by_status ON applications (status, due_day);
+    CREATE TABLE IF NOT EXISTS evidence (
+        sha256 TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        content BLOB NOT NULL
+    );
     INSERT OR IGNORE INTO accounts (id, kind) VALUES ('treasury', 'treasury');
     """
 
@@ -134,6 +154,26 @@ enum LedgerSchema {
         consumer TEXT NOT NULL,
         until BIGINT NOT NULL,
         PRIMARY KEY (grp, seq)
+    );
+    CREATE TABLE IF NOT EXISTS applications (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        document_id TEXT NOT NULL,
+        county BIGINT NOT NULL,
+        status BIGINT NOT NULL,
+        filed_day BIGINT NOT NULL,
+        due_day BIGINT NOT NULL,
+        decided_day BIGINT NOT NULL DEFAULT 0,
+        breached BIGINT NOT NULL DEFAULT 0,
+        departments TEXT NOT NULL,
+        payload BYTEA NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS applications_by_status ON applications (status, due_day);
+    CREATE TABLE IF NOT EXISTS evidence (
+        sha256 TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        content BYTEA NOT NULL
     );
     INSERT INTO accounts (id, kind) VALUES ('treasury', 'treasury') ON CONFLICT (id) DO NOTHING;
     """

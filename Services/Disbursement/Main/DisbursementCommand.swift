@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenefitsDomain
 import CatalogClient
 import CatalogModel
 import DisbursementService
@@ -32,8 +33,12 @@ struct DisbursementCommand: AsyncParsableCommand {
     @Option(help: "A JSON file of funds to open at start: [{\"documentId\": …, \"year\": …, \"budgetFen\": …}].")
     var budgets: String?
 
+    @Option(help: "Folder of the working-day calendars (YYYY.json) that application deadlines are counted in.")
+    var calendar = "Services/Catalog/Data/calendar"
+
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.disbursement")
+        let workingCalendar = try WorkingCalendar.load(directory: self.calendar)
         let catalog = NIOLockedValueBox<Catalog?>(nil)
         let ledger = Ledger(
             database: try DatabaseOption.open(self.database, logger: logger), catalog: { catalog.withLockedValue { $0 } },
@@ -43,7 +48,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         let tls = try TLSFiles.load(directory: self.options.certificates, name: self.options.identity ?? "disbursement", serverHostname: "catalog")
         let catalogClient = MeshClient(configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
         var router = RPCRouter()
-        DisbursementHandlers(ledger: ledger).register(into: &router)
+        DisbursementHandlers(ledger: ledger, calendar: workingCalendar).register(into: &router)
         let budgets = try self.budgets.map(Self.readBudgets) ?? []
         let readiness = ServerHolder()
         try await ServiceRunner.run(

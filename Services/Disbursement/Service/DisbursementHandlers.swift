@@ -10,9 +10,12 @@ import MeshTransport
 /// operator propose, a county proposes and reads for its own enterprises only.
 public struct DisbursementHandlers: Sendable {
     let ledger: Ledger
+    /// Working days for application deadlines; without it, applications are refused as unavailable.
+    let calendar: WorkingCalendar?
 
-    public init(ledger: Ledger) {
+    public init(ledger: Ledger, calendar: WorkingCalendar? = nil) {
         self.ledger = ledger
+        self.calendar = calendar
     }
 
     static func decider(_ context: ServerContext) -> Ledger.Decider {
@@ -37,6 +40,7 @@ public struct DisbursementHandlers: Sendable {
     }
 
     public func register(into router: inout RPCRouter) {
+        self.registerApplications(into: &router)
         router.unary(DisbursementMethods.proposePayout) { (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
             try Self.require(context, roles: ["service", "operator", "county"], to: "propose payouts")
             if let county = Self.county(of: context), request.county != county {

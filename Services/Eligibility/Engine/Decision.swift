@@ -28,6 +28,9 @@ public struct Decision: Sendable {
     public var stacking: Stacking
     public var supersededBy: String?
     public var reason: String
+    /// Whether the formula fixed `amountFen` (rather than a cap, or nothing): an application for it can be
+    /// decided at once (即申即享).
+    public var amountFixed: Bool = false
 }
 
 /// The decisions for one enterprise on one day.

@@ -104,6 +104,7 @@ public struct EligibilityEngine: Sendable {
             }
             decision.amountFen = fen
             decision.calculation = calculation
+            decision.amountFixed = fen > 0
             if fen <= 0 {
                 decision.reason = "按公式计算金额为0"
             } else if clause.delivery == .proactive {

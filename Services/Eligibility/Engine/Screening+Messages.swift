@@ -29,6 +29,7 @@ extension Decision {
         decision.amountFen = self.amountFen
         decision.amountText = self.amountFen > 0 ? Money.chinese(self.amountFen) : ""
         decision.calculation = self.calculation
+        decision.amountFixed = self.amountFixed
         decision.conditions = self.checks.map { check in
             var message = Jiaxing_Benefits_V1_ConditionCheck()
             message.met = check.met

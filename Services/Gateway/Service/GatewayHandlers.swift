@@ -105,6 +105,7 @@ public struct GatewayHandlers: Sendable {
     public func register(into router: inout RPCRouter) {
         self.registerScreening(into: &router)
         self.registerPayouts(into: &router)
+        self.registerApplications(into: &router)
         self.registerReads(into: &router)
     }
 }

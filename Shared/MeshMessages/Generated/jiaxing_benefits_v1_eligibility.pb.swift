@@ -188,6 +188,12 @@ public nonisolated struct Jiaxing_Benefits_V1_Decision: @unchecked Sendable {
     set {_uniqueStorage()._delivery = newValue}
   }
 
+  /// the formula fixed amount_fen (not a cap, not left open)
+  public var amountFixed: Bool {
+    get {_storage._amountFixed}
+    set {_uniqueStorage()._amountFixed = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -478,7 +484,7 @@ nonisolated extension Jiaxing_Benefits_V1_ConditionCheck: SwiftProtobuf.Message,
 
 nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0\u{3}amount_fixed\0")
 
   fileprivate class _StorageClass {
     var _status: Jiaxing_Benefits_V1_Decision.Status = .unspecified
@@ -494,6 +500,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
     var _reason: String = String()
     var _cash: Bool = false
     var _delivery: String = String()
+    var _amountFixed: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -517,6 +524,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       _reason = source._reason
       _cash = source._cash
       _delivery = source._delivery
+      _amountFixed = source._amountFixed
     }
   }
 
@@ -548,6 +556,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         case 11: try { try decoder.decodeSingularStringField(value: &_storage._reason) }()
         case 12: try { try decoder.decodeSingularBoolField(value: &_storage._cash) }()
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._delivery) }()
+        case 14: try { try decoder.decodeSingularBoolField(value: &_storage._amountFixed) }()
         default: break
         }
       }
@@ -599,6 +608,9 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       if !_storage._delivery.isEmpty {
         try visitor.visitSingularStringField(value: _storage._delivery, fieldNumber: 13)
       }
+      if _storage._amountFixed != false {
+        try visitor.visitSingularBoolField(value: _storage._amountFixed, fieldNumber: 14)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -621,6 +633,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         if _storage._reason != rhs_storage._reason {return false}
         if _storage._cash != rhs_storage._cash {return false}
         if _storage._delivery != rhs_storage._delivery {return false}
+        if _storage._amountFixed != rhs_storage._amountFixed {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -1,0 +1,251 @@
+import BenefitsDomain
+import CatalogModel
+import Crypto
+import Foundation
+import MeshMessages
+import SQLStore
+
+extension Ledger {
+    public typealias Application = Jiaxing_Benefits_V1_Application
+
+    /// Limits on what an application may carry.
+    public enum ApplicationLimits {
+        public static let maximumEvidenceFiles = 10
+        public static let maximumEvidenceBytes = 5 << 20
+        public static let evidenceTypes: Set<String> = ["application/pdf", "image/jpeg", "image/png"]
+        /// Working days a department has to decide, where the clause names none.
+        public static let defaultWorkingDays = 20
+    }
+
+    /// The day in China (UTC+8) at `millis`.
+    static func chinaDay(_ millis: Int64) -> CalendarDate {
+        let seconds = millis / 1000 + 8 * 3600
+        return CalendarDate(dayNumber: Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400))
+    }
+
+    static func applicationKey(_ application: Application) -> String {
+        "\(application.creditCode.uppercased())|\(application.clauseID)|\(application.subject)|\(application.period)"
+    }
+
+    /// Records an application the gateway has looked at with eligibility. 即申即享 (`decideAtOnce`): the
+    /// payout order is proposed in the same transaction. 限时即享: the application waits for the responsible
+    /// department until the deadline, counted in working days. The same enterprise, clause, subject and period
+    /// again returns the first application.
+    public func recordApplication(_ request: Jiaxing_Benefits_V1_RecordApplicationRequest, calendar: WorkingCalendar) async throws -> Application {
+        var application = request.application
+        if case .failure(let problem) = CreditCode.validate(application.creditCode) {
+            throw LedgerError(.invalidArgument, "application.credit_code: '\(application.creditCode)' \(problem)")
+        }
+        guard let catalog = self.catalog() else { throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly") }
+        guard let (clause, document) = catalog.clause(id: application.clauseID) else {
+            throw LedgerError(.notFound, "application.clause_id: no clause '\(application.clauseID)' in catalog \(catalog.revision)")
+        }
+        guard clause.cash else { throw LedgerError(.failedPrecondition, "application.clause_id: \(clause.id) is not a cash benefit") }
+        let at = self.now()
+        let today = Self.chinaDay(at)
+        guard document.isInForce(on: today) else {
+            throw LedgerError(.failedPrecondition, "application.clause_id: \(clause.id) is not in force on \(today) (《\(document.shortTitle)》 \(document.effectiveFrom) to \(document.effectiveUntil.map(\.description) ?? "open"))")
+        }
+        guard !application.subject.isEmpty, application.subject.count <= 200 else {
+            throw LedgerError(.invalidArgument, "application.subject: 1 to 200 characters naming what it is for")
+        }
+        guard application.county != .unspecified, application.county.rawValue <= 9 else { throw LedgerError(.invalidArgument, "application.county: one of the counties and districts of Jiaxing is required") }
+        guard application.requestedFen >= 0 else { throw LedgerError(.invalidArgument, "application.requested_fen: must not be negative, got \(application.requestedFen)") }
+        if application.maximumFen > 0, application.requestedFen > application.maximumFen {
+            throw LedgerError(.invalidArgument, "application.requested_fen: \(Money.chinese(application.requestedFen)) asked, the clause allows at most \(Money.chinese(application.maximumFen))")
+        }
+        guard application.evidence.count <= ApplicationLimits.maximumEvidenceFiles else {
+            throw LedgerError(.invalidArgument, "application.evidence: at most \(ApplicationLimits.maximumEvidenceFiles) files, got \(application.evidence.count)")
+        }
+        for (index, file) in application.evidence.enumerated() {
+            guard ApplicationLimits.evidenceTypes.contains(file.contentType), Self.contentMatches(file.content, file.contentType) else {
+                throw LedgerError(.invalidArgument, "application.evidence[\(index)]: '\(file.name)' must be a PDF, JPEG or PNG file, got \(file.contentType.isEmpty ? "no type" : file.contentType)")
+            }
+            guard file.content.count <= ApplicationLimits.maximumEvidenceBytes else {
+                throw LedgerError(.invalidArgument, "application.evidence[\(index)]: '\(file.name)' is \(file.content.count) bytes; at most \(ApplicationLimits.maximumEvidenceBytes)")
+            }
+        }
+        if request.decideAtOnce, request.amountFen <= 0 {
+            throw LedgerError(.invalidArgument, "amount_fen: an application decided at once needs the amount its formula fixed")
+        }
+        application.documentID = document.id
+        application.responsibleDepartments = clause.responsibleDepartments
+        application.filedOn = today.message
+        application.period = application.period == 0 ? Int32(today.year) : application.period
+        application.workingDays = Int32(ApplicationLimits.defaultWorkingDays)
+        guard let due = calendar.adding(workingDays: ApplicationLimits.defaultWorkingDays, to: today) else {
+            throw LedgerError(.failedPrecondition, "the working-day calendar covers \(calendar.years.lowerBound)–\(calendar.years.upperBound) only; no deadline can be set from \(today)")
+        }
+        application.dueOn = due.message
+        let key = Self.applicationKey(application)
+
+        return try await self.database.transaction { tx in
+            if let existing = try await tx.queryOne("SELECT payload FROM applications WHERE idempotency_key = ?", [.text(key)]) {
+                var first = try Application(serializedBytes: existing.blob(0))
+                first.replayed = true
+                return first
+            }
+            for index in application.evidence.indices {
+                let content = application.evidence[index].content
+                let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+                try await tx.execute(
+                    "INSERT INTO evidence (sha256, content_type, size, content) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                    [.text(digest), .text(application.evidence[index].contentType), .integer(Int64(content.count)), .blob(Array(content))]
+                )
+                application.evidence[index].sha256 = digest
+                application.evidence[index].size = Int64(content.count)
+                application.evidence[index].content = Data()
+            }
+            application.id = UUIDv7.make(millis: at)
+            if request.decideAtOnce {
+                var order = ProposeRequest()
+                order.creditCode = application.creditCode
+                order.enterpriseName = application.enterpriseName
+                order.county = application.county
+                order.clauseID = clause.id
+                order.subject = application.subject
+                order.period = application.period
+                order.amountFen = request.amountFen
+                let proposed = try await self.propose(order, clause: clause, document: document, tx: tx)
+                application.status = .decidedAtOnce
+                application.decidedFen = proposed.amountFen
+                application.decidedBy = "即申即享"
+                application.orderID = proposed.id
+                application.reason = "条件经核验, 按公式金额\(Money.chinese(proposed.amountFen)), 已生成兑付订单"
+            } else {
+                application.status = .pending
+                application.reason = "待\(clause.responsibleDepartments.isEmpty ? "市财政局" : clause.responsibleDepartments.joined(separator: "、"))于\(due)前审核"
+            }
+            try await tx.execute(
+                "INSERT INTO applications (id, idempotency_key, document_id, county, status, filed_day, due_day, decided_day, departments, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [.text(application.id), .text(key), .text(document.id), .integer(Int64(application.county.rawValue)), .integer(Int64(application.status.rawValue)),
+                 .integer(Int64(today.dayNumber)), .integer(Int64(due.dayNumber)), .integer(request.decideAtOnce ? Int64(today.dayNumber) : 0),
+                 .text(clause.responsibleDepartments.joined(separator: "|")), .blob(try application.serializedBytes())]
+            )
+            return application
+        }
+    }
+
+    /// The responsible department decides a pending application: approving proposes the order and posts it
+    /// at once (the department's decision is the approval); rejecting needs a reason.
+    public func decideApplication(_ request: Jiaxing_Benefits_V1_DecideApplicationRequest, by decider: Decider) async throws -> Application {
+        guard !request.applicationID.isEmpty else { throw LedgerError(.invalidArgument, "application_id: required") }
+        let at = self.now()
+        let today = Self.chinaDay(at)
+        let decided: Application = try await self.database.transaction { tx in
+            guard let row = try await tx.queryOne("SELECT payload FROM applications WHERE id = ?", [.text(request.applicationID)]) else {
+                throw LedgerError(.notFound, "application_id: no application '\(request.applicationID)'")
+            }
+            var application = try Application(serializedBytes: row.blob(0))
+            guard case .department(let department) = decider, department.isResponsible(among: application.responsibleDepartments) else {
+                throw LedgerError(.permissionDenied, "\(decider) is not responsible for \(application.clauseID) (责任单位: \(application.responsibleDepartments.joined(separator: "、")))")
+            }
+            guard application.status == .pending else {
+                throw LedgerError(.failedPrecondition, "application \(application.id) is \(application.status) and can no longer be decided")
+            }
+            application.decidedBy = decider.description
+            if request.approve {
+                guard request.amountFen > 0 else { throw LedgerError(.invalidArgument, "amount_fen: an approval names a positive amount") }
+                if application.maximumFen > 0, request.amountFen > application.maximumFen {
+                    throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) is over the clause's cap of \(Money.chinese(application.maximumFen))")
+                }
+                guard let catalog = self.catalog(), let (clause, document) = catalog.clause(id: application.clauseID) else {
+                    throw LedgerError(.unavailable, "the catalog has not loaded, or no longer has \(application.clauseID)")
+                }
+                var order = ProposeRequest()
+                order.creditCode = application.creditCode
+                order.enterpriseName = application.enterpriseName
+                order.county = application.county
+                order.clauseID = application.clauseID
+                order.subject = application.subject
+                order.period = application.period
+                order.amountFen = request.amountFen
+                let proposed = try await self.propose(order, clause: clause, document: document, tx: tx)
+                application.status = .approved
+                application.decidedFen = proposed.amountFen
+                application.orderID = proposed.id
+                application.reason = request.reason.isEmpty ? "审核通过, 核定\(Money.chinese(proposed.amountFen))" : request.reason
+            } else {
+                guard !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw LedgerError(.invalidArgument, "reason: a rejection says why")
+                }
+                application.status = .rejected
+                application.reason = request.reason
+            }
+            try await tx.execute(
+                "UPDATE applications SET status = ?, decided_day = ?, payload = ? WHERE id = ?",
+                [.integer(Int64(application.status.rawValue)), .integer(Int64(today.dayNumber)), .blob(try application.serializedBytes()), .text(application.id)]
+            )
+            return application
+        }
+        // 一键直达: the order the department just decided is paid through the same approval path as any other.
+        if decided.status == .approved, !decided.orderID.isEmpty {
+            _ = try await self.approve(orderID: decided.orderID, by: decider)
+        }
+        return decided
+    }
+
+    /// Marks pending applications whose deadline has passed as breached (escalated to the city operator);
+    /// returns those newly marked.
+    @discardableResult
+    public func markBreaches() async throws -> [Application] {
+        let today = Self.chinaDay(self.now())
+        return try await self.database.transaction { tx in
+            let rows = try await tx.query(
+                "SELECT payload FROM applications WHERE status = ? AND breached = 0 AND due_day < ?",
+                [.integer(Int64(Application.Status.pending.rawValue)), .integer(Int64(today.dayNumber))]
+            )
+            var marked: [Application] = []
+            for row in rows {
+                var application = try Application(serializedBytes: row.blob(0))
+                application.breached = true
+                try await tx.execute("UPDATE applications SET breached = 1, payload = ? WHERE id = ?", [.blob(try application.serializedBytes()), .text(application.id)])
+                marked.append(application)
+            }
+            return marked
+        }
+    }
+
+    /// Applications, newest first, with the tallies per document: received, decided at once, decided within
+    /// the deadline, breached, pending.
+    public func applications(_ request: Jiaxing_Benefits_V1_ListApplicationsRequest, county: Jiaxing_Benefits_V1_County? = nil, department: Department? = nil) async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse {
+        let limit = request.limit == 0 ? 100 : Int(request.limit)
+        guard (1...1000).contains(limit) else { throw LedgerError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)") }
+        return try await self.database.read { tx in
+            var response = Jiaxing_Benefits_V1_ListApplicationsResponse()
+            var tallies: [String: Jiaxing_Benefits_V1_ApplicationTally] = [:]
+            for row in try await tx.query("SELECT payload, filed_day, due_day, decided_day FROM applications ORDER BY id DESC", []) {
+                let application = try Application(serializedBytes: row.blob(0))
+                if let county, application.county != county { continue }
+                if let department, !department.isResponsible(among: application.responsibleDepartments) { continue }
+                var tally = tallies[application.documentID] ?? Jiaxing_Benefits_V1_ApplicationTally()
+                tally.documentID = application.documentID
+                tally.received += 1
+                switch application.status {
+                case .decidedAtOnce: tally.decidedAtOnce += 1
+                case .approved, .rejected: if row.integer(3) <= row.integer(2) { tally.decidedInTime += 1 }
+                case .pending: tally.pending += 1
+                default: break
+                }
+                if application.breached { tally.breached += 1 }
+                tallies[application.documentID] = tally
+                if request.status != .unspecified, application.status != request.status { continue }
+                if request.breachedOnly, !application.breached { continue }
+                if response.applications.count < limit { response.applications.append(application) }
+            }
+            response.tallies = tallies.keys.sorted().map { tallies[$0]! }
+            return response
+        }
+    }
+
+    /// A file is what its type says (the first bytes), so a renamed executable is not kept as a "PDF".
+    static func contentMatches(_ content: Data, _ type: String) -> Bool {
+        let head = Array(content.prefix(8))
+        switch type {
+        case "application/pdf": return head.starts(with: Array("%PDF-".utf8))
+        case "image/png": return head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        case "image/jpeg": return head.starts(with: [0xFF, 0xD8, 0xFF])
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import MeshMessages
+import MeshPKI
+import MeshRPC
+import MeshTestSupport
+import NIOConcurrencyHelpers
+import Testing
+
+/// Applications end to end through the gateway, on 2023-09-01 (a Friday before the National Day holiday):
+/// 即申即享 decided at once, 限时即享 decided by the department within its working days, rejected, breached.
+@Suite("Applications")
+struct ApplicationTests {
+    /// The ledger's clock, starting 2023-09-01 10:00 in China.
+    final class Clock: Sendable {
+        let millis = NIOLockedValueBox<Int64>(1_693_533_600_000)
+        func advance(days: Int64) { self.millis.withLockedValue { $0 += days * 86_400_000 } }
+        var now: Int64 { self.millis.withLockedValue { $0 } }
+    }
+
+    static func profile(_ body: String = "91330402MA2E00001", county: Jiaxing_Benefits_V1_County = .nanhu) -> Jiaxing_Benefits_V1_EnterpriseProfile {
+        var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
+        profile.creditCode = CreditCode.completing(body)!.value
+        profile.name = "嘉兴数智制造有限公司"
+        profile.county = county
+        var project = Jiaxing_Benefits_V1_ProjectRecord()
+        project.kind = "pureDigitalTransformation"
+        project.name = "MES上云"
+        project.investmentFen = 400_000_000
+        project.completedOn = CalendarDate("2023-05-01")!.message
+        profile.projects = [project]
+        var investment = Jiaxing_Benefits_V1_FactRecord()
+        investment.fact = "digitalInvestment"
+        investment.amount = 400_000_000
+        profile.facts = [investment]
+        return profile
+    }
+
+    static func application(clause: String, profile: Jiaxing_Benefits_V1_EnterpriseProfile = Self.profile(), claimed: [Jiaxing_Benefits_V1_FactRecord] = [], requested: Int64 = 0, subject: String = "") -> Jiaxing_Benefits_V1_FileApplicationRequest {
+        var request = Jiaxing_Benefits_V1_FileApplicationRequest()
+        request.profile = profile
+        request.asOf = CalendarDate("2023-09-01")!.message
+        request.clauseID = clause
+        request.claimedFacts = claimed
+        request.requestedFen = requested
+        request.subject = subject
+        return request
+    }
+
+    static var crossBorderTrade: Jiaxing_Benefits_V1_FactRecord {
+        var fact = Jiaxing_Benefits_V1_FactRecord()
+        fact.fact = "crossBorderEcommerceTrade"
+        fact.year = 2023
+        fact.flag = true
+        return fact
+    }
+
+    @Test("即申即享: the city's own data meets the clause and its formula fixes the amount: decided at once, order proposed in the same call")
+    func decidedAtOnce() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            var screen = Jiaxing_Benefits_V1_ScreenRequest()
+            screen.profile = Self.profile()
+            screen.asOf = CalendarDate("2023-09-01")!.message
+            screen.includeIneligible = true
+            let screening: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, screen)
+            let expected = try #require(screening.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.18a" })
+            #expect(expected.status == .needsApplication)
+            #expect(expected.amountFixed)
+
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
+            #expect(filed.status == .decidedAtOnce)
+            #expect(filed.decidedFen == expected.amountFen)
+            #expect(filed.decidedFen == 80_000_000)   // 400万元 × 20%
+            let order = try await mesh.ledger.order(id: filed.orderID)
+            #expect(order.amountFen == filed.decidedFen)
+            #expect(order.status == .pending)           // then the usual approval path
+
+            // The same application again returns the first one, and no second order.
+            let again: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
+            #expect(again.replayed)
+            #expect(again.id == filed.id)
+            #expect(try await mesh.ledger.orders(.init(limit: 100)).count == 1)
+        }
+    }
+
+    @Test("限时即享: a claimed fact sends it to the department with a deadline in working days; approved within the cap and paid; another rejected")
+    func departmentDecides() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+            _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
+            let nanhu = mesh.client("nanhu", .county)
+            let shangwu = mesh.client("shangwu", .department)
+            let jingxin = mesh.client("jingxin", .department)
+            defer { Task { for client in [nanhu, shangwu, jingxin] { await client.close() } } }
+
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication,
+                Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 300_000, subject: "crossBorder/2023")
+            )
+            #expect(filed.status == .pending)
+            #expect(filed.maximumFen > 0)
+            // 20 working days from Friday 2023-09-01: the 19th is 09-28, then the holiday 09-29…10-06, and
+            // Saturday 10-07 is a working day.
+            #expect(CalendarDate(year: Int(filed.dueOn.year), month: Int(filed.dueOn.month), day: Int(filed.dueOn.day)) == CalendarDate("2023-10-07"))
+            #expect(filed.responsibleDepartments == ["市商务局"])
+
+            // Not 市经信局's to decide; over the cap is refused; 市商务局 approves within it.
+            var decide = Jiaxing_Benefits_V1_DecideApplicationRequest()
+            decide.applicationID = filed.id
+            decide.approve = true
+            decide.amountFen = filed.maximumFen + 1
+            let notTheirs = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await jingxin.unary(GatewayMethods.decideApplication, decide) }
+            #expect(notTheirs?.code == .permissionDenied)
+            let overCap = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, decide) }
+            #expect(overCap?.code == .invalidArgument)
+            #expect(overCap?.message.contains("amount_fen") == true)
+            decide.amountFen = 250_000
+            clock.advance(days: 5)
+            let approved: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, decide)
+            #expect(approved.status == .approved)
+            #expect(approved.decidedFen == 250_000)
+            #expect(approved.decidedBy == "department/shangwu")
+            let order = try await mesh.ledger.order(id: approved.orderID)
+            #expect(order.status == .posted)   // 一键直达: the department's decision pays
+            #expect(order.amountFen == 250_000)
+
+            // A second application (another subject), rejected with a reason; a rejection without one is refused.
+            let second: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication,
+                Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000, subject: "crossBorder/2023-h2")
+            )
+            var reject = Jiaxing_Benefits_V1_DecideApplicationRequest()
+            reject.applicationID = second.id
+            let noReason = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, reject) }
+            #expect(noReason?.code == .invalidArgument)
+            reject.reason = "同一年度已兑付"
+            let rejected: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, reject)
+            #expect(rejected.status == .rejected)
+            #expect(rejected.reason == "同一年度已兑付")
+
+            let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await shangwu.unary(GatewayMethods.listApplications, Jiaxing_Benefits_V1_ListApplicationsRequest())
+            #expect(listing.applications.count == 2)
+            let tally = try #require(listing.tallies.first { $0.documentID == "jzbf-2023-38" })
+            #expect(tally.received == 2)
+            #expect(tally.decidedInTime == 2)
+            #expect(tally.breached == 0)
+        }
+    }
+
+    @Test("a deadline passed undecided is breached, escalated and counted")
+    func breach() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            let operatorClient = mesh.client("operator", .operator)
+            defer { Task { await nanhu.close(); await operatorClient.close() } }
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication, Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 300_000)
+            )
+            #expect(try await mesh.ledger.markBreaches().isEmpty)   // due 2023-10-07
+            clock.advance(days: 36)                                   // 2023-10-07: the last day, still in time
+            #expect(try await mesh.ledger.markBreaches().isEmpty)
+            clock.advance(days: 1)                                    // 2023-10-08: late
+            let breached = try await mesh.ledger.markBreaches()
+            #expect(breached.map(\.id) == [filed.id])
+            #expect(try await mesh.ledger.markBreaches().isEmpty)     // counted once
+            var request = Jiaxing_Benefits_V1_ListApplicationsRequest()
+            request.breachedOnly = true
+            let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await operatorClient.unary(GatewayMethods.listApplications, request)
+            #expect(listing.applications.map(\.id) == [filed.id])
+            #expect(listing.tallies.first?.breached == 1)
+            #expect(listing.tallies.first?.pending == 1)
+        }
+    }
+
+    @Test("refused: another county, a clause not in force, not met, more than the cap, evidence of the wrong type; nothing filed")
+    func refusals() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            func refusal(_ request: Jiaxing_Benefits_V1_FileApplicationRequest) async -> RPCError? {
+                await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, request) }
+            }
+            let otherCounty = await refusal(Self.application(clause: "jzf-2023-3/3.18a", profile: Self.profile("91330481MA2E00002", county: .haining)))
+            #expect(otherCounty?.code == .permissionDenied)
+            let notInForce = await refusal(Self.application(clause: "jzbf-2024-7/3.2f"))
+            #expect(notInForce?.code == .failedPrecondition)
+            #expect(notInForce?.message.contains("clause_id") == true)
+            let notMet = await refusal(Self.application(clause: "jzbf-2023-38/2.4.15b"))
+            #expect(notMet?.code == .failedPrecondition)
+            let tooMuch = await refusal(Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 10_000_000_000))
+            #expect(tooMuch?.code == .invalidArgument)
+            #expect(tooMuch?.message.contains("requested_fen") == true)
+            var withEvidence = Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000)
+            var file = Jiaxing_Benefits_V1_Evidence()
+            file.name = "合同.pdf"
+            file.contentType = "application/pdf"
+            file.content = Data("MZ\u{90}\u{00} not a pdf".utf8)
+            withEvidence.evidence = [file]
+            let badEvidence = await refusal(withEvidence)
+            #expect(badEvidence?.code == .invalidArgument)
+            #expect(badEvidence?.message.contains("evidence[0]") == true)
+            #expect(try await mesh.ledger.applications(.init()).applications.isEmpty)
+
+            // The same file as a real PDF is kept by its hash, and only the hash comes back.
+            file.content = Data("%PDF-1.7\n合同正文".utf8)
+            withEvidence.evidence = [file]
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, withEvidence)
+            #expect(filed.evidence.first?.sha256.count == 64)
+            #expect(filed.evidence.first?.content.isEmpty == true)
+            #expect(filed.evidence.first?.size == Int64(file.content.count))
+        }
+    }
+}
