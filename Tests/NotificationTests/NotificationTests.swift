@@ -67,6 +67,38 @@ struct NotificationTests {
         #expect(proposed.contains { $0.audience == "department/jingxin" && $0.body.contains("请审核") })
     }
 
+    @Test("applications: received tells the enterprise, county and department with the deadline; a breach tells the operator")
+    func applicationNotices() async throws {
+        try await Self.withCenter { center, _ in
+            var application = Jiaxing_Benefits_V1_Application()
+            application.id = "app-1"
+            application.creditCode = CreditCode.completing("91330402MA2B00001")!.value
+            application.enterpriseName = "嘉兴跨境贸易有限公司"
+            application.county = .nanhu
+            application.clauseID = "jzbf-2023-38/2.4.15b"
+            application.documentID = "jzbf-2023-38"
+            application.requestedFen = 300_000
+            application.responsibleDepartments = ["市商务局"]
+            application.dueOn = CalendarDate("2023-10-07")!.message
+            var received = Jiaxing_Benefits_V1_DisbursementEvent()
+            received.sequence = 20
+            received.type = "applicationReceived"
+            received.application = application
+            let notices = try await center.record(received, catalog: Self.catalog)
+            #expect(Set(notices.map(\.audience)) == ["enterprise/\(application.creditCode)", "county/nanhu", "department/shangwu"])
+            let toEnterprise = try #require(notices.first { $0.audience.hasPrefix("enterprise/") })
+            #expect(toEnterprise.body.contains("2023年10月7日前审核"))
+            #expect(toEnterprise.body.contains("0.3万元"))
+            #expect(toEnterprise.body.contains("app-1"))
+            var breached = received
+            breached.sequence = 21
+            breached.type = "applicationBreached"
+            let escalated = try await center.record(breached, catalog: Self.catalog)
+            #expect(Set(escalated.map(\.audience)) == ["operator/operator", "department/shangwu"])
+            #expect(escalated.first { $0.audience == "operator/operator" }?.body.contains("市商务局未在2023年10月7日前审核") == true)
+        }
+    }
+
     @Test("a template with an unknown placeholder is refused at load, naming it")
     func badTemplate() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString).json").path

@@ -23,6 +23,19 @@ extension Ledger {
         return CalendarDate(dayNumber: Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400))
     }
 
+    /// Appends an application's event in the transaction that changed it (the same outbox as orders').
+    static func emit(_ tx: any SQLTransaction, type: String, application: Application, at: Int64) async throws {
+        var event = Jiaxing_Benefits_V1_DisbursementEvent()
+        event.type = type
+        event.application = application
+        event.atMillis = at
+        let payload: [UInt8] = try event.serializedBytes()
+        try await tx.execute(
+            "INSERT INTO events (type, entity_key, order_id, payload, at) VALUES (?, ?, ?, ?, ?)",
+            [.text(type), .text(application.creditCode), .text(application.id), .blob(payload), .integer(at)]
+        )
+    }
+
     static func applicationKey(_ application: Application) -> String {
         "\(application.creditCode.uppercased())|\(application.clauseID)|\(application.subject)|\(application.period)"
     }
@@ -122,6 +135,7 @@ extension Ledger {
                  .integer(Int64(today.dayNumber)), .integer(Int64(due.dayNumber)), .integer(request.decideAtOnce ? Int64(today.dayNumber) : 0),
                  .text(clause.responsibleDepartments.joined(separator: "|")), .blob(try application.serializedBytes())]
             )
+            if application.status == .pending { try await Self.emit(tx, type: "applicationReceived", application: application, at: at) }
             return application
         }
     }
@@ -171,6 +185,7 @@ extension Ledger {
                 }
                 application.status = .rejected
                 application.reason = request.reason
+                try await Self.emit(tx, type: "applicationRejected", application: application, at: at)
             }
             try await tx.execute(
                 "UPDATE applications SET status = ?, decided_day = ?, payload = ? WHERE id = ?",
@@ -189,7 +204,8 @@ extension Ledger {
     /// returns those newly marked.
     @discardableResult
     public func markBreaches() async throws -> [Application] {
-        let today = Self.chinaDay(self.now())
+        let at = self.now()
+        let today = Self.chinaDay(at)
         return try await self.database.transaction { tx in
             let rows = try await tx.query(
                 "SELECT payload FROM applications WHERE status = ? AND breached = 0 AND due_day < ?",
@@ -200,6 +216,7 @@ extension Ledger {
                 var application = try Application(serializedBytes: row.blob(0))
                 application.breached = true
                 try await tx.execute("UPDATE applications SET breached = 1, payload = ? WHERE id = ?", [.blob(try application.serializedBytes()), .text(application.id)])
+                try await Self.emit(tx, type: "applicationBreached", application: application, at: at)
                 marked.append(application)
             }
             return marked

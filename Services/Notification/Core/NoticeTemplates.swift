@@ -33,7 +33,7 @@ public struct NoticeTemplates: Sendable {
         return NoticeTemplates(templates: file.templates)
     }
 
-    static let known: Set<String> = ["enterprise", "creditCode", "document", "documentNumber", "article", "clause", "amount", "status", "reason", "orderId", "county", "departments"]
+    static let known: Set<String> = ["enterprise", "creditCode", "document", "documentNumber", "article", "clause", "amount", "status", "reason", "orderId", "county", "departments", "applicationId", "dueOn"]
 
     static func placeholders(in text: String) -> Set<String> {
         var names: Set<String> = []

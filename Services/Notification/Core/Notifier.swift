@@ -53,23 +53,29 @@ public final class Notifier: Sendable {
     /// The notices one event makes: the enterprise, its county, and (for orders awaiting a decision) the
     /// responsible departments.
     public func notices(for event: Jiaxing_Benefits_V1_DisbursementEvent, catalog: Catalog?) -> [Notice] {
-        let order = event.order
-        let document = catalog?.document(id: order.documentID)
-        let clause = catalog?.clause(id: order.clauseID)?.clause
-        let county = County(message: order.county)
-        let values: [String: String] = [
-            "enterprise": order.enterpriseName, "creditCode": order.creditCode,
-            "document": document.map(\.shortTitle) ?? order.documentID,
-            "documentNumber": document?.documentNumber ?? "无文号", "article": clause?.article ?? order.clauseID,
-            "clause": order.clauseID, "amount": Money.chinese(order.amountFen), "status": "\(order.status)",
-            "reason": order.reason.isEmpty ? "未说明" : order.reason, "orderId": order.id,
-            "county": county?.chineseName ?? "", "departments": order.responsibleDepartments.isEmpty ? "市财政局" : order.responsibleDepartments.joined(separator: "、"),
+        let subject = Self.Subject(event)
+        let document = catalog?.document(id: subject.documentID)
+        let clause = catalog?.clause(id: subject.clauseID)?.clause
+        let county = County(message: subject.county)
+        var values: [String: String] = [
+            "enterprise": subject.enterpriseName, "creditCode": subject.creditCode,
+            "document": document.map(\.shortTitle) ?? subject.documentID,
+            "documentNumber": document?.documentNumber ?? "无文号", "article": clause?.article ?? subject.clauseID,
+            "clause": subject.clauseID, "amount": Money.chinese(subject.amountFen), "status": subject.status,
+            "reason": subject.reason.isEmpty ? "未说明" : subject.reason, "orderId": subject.orderID,
+            "county": county?.chineseName ?? "", "departments": subject.departments.isEmpty ? "市财政局" : subject.departments.joined(separator: "、"),
         ]
-        var audiences: [(kind: String, id: String)] = [("enterprise", "enterprise/\(order.creditCode)")]
+        if event.hasApplication {
+            let due = event.application.dueOn
+            values["applicationId"] = event.application.id
+            values["dueOn"] = "\(due.year)年\(due.month)月\(due.day)日"
+        }
+        var audiences: [(kind: String, id: String)] = [("enterprise", "enterprise/\(subject.creditCode)")]
         if let county { audiences.append(("county", "county/\(county.partyName)")) }
-        for department in Department.allCases where department.isResponsible(among: order.responsibleDepartments) {
+        for department in Department.allCases where department.isResponsible(among: subject.departments) {
             audiences.append(("department", "department/\(department.partyName)"))
         }
+        audiences.append(("operator", "operator/operator"))
         return audiences.compactMap { audience in
             guard let template = self.templates.template(event: event.type, audience: audience.kind) else { return nil }
             var notice = Notice()
@@ -79,9 +85,45 @@ public final class Notifier: Sendable {
             notice.audience = audience.id
             notice.title = NoticeTemplates.render(template.title, values: values)
             notice.body = NoticeTemplates.render(template.body, values: values)
-            notice.orderID = order.id
+            notice.orderID = subject.orderID
             notice.createdAtMillis = self.now()
             return notice
+        }
+    }
+
+    /// What an event is about: a payout order, or an application.
+    struct Subject {
+        var creditCode, enterpriseName, documentID, clauseID, status, reason, orderID: String
+        var county: Jiaxing_Benefits_V1_County
+        var amountFen: Int64
+        var departments: [String]
+
+        init(_ event: Jiaxing_Benefits_V1_DisbursementEvent) {
+            if event.hasApplication {
+                let application = event.application
+                self.creditCode = application.creditCode
+                self.enterpriseName = application.enterpriseName
+                self.documentID = application.documentID
+                self.clauseID = application.clauseID
+                self.status = "\(application.status)"
+                self.reason = application.reason
+                self.orderID = application.orderID
+                self.county = application.county
+                self.amountFen = application.decidedFen > 0 ? application.decidedFen : application.requestedFen
+                self.departments = application.responsibleDepartments
+            } else {
+                let order = event.order
+                self.creditCode = order.creditCode
+                self.enterpriseName = order.enterpriseName
+                self.documentID = order.documentID
+                self.clauseID = order.clauseID
+                self.status = "\(order.status)"
+                self.reason = order.reason
+                self.orderID = order.id
+                self.county = order.county
+                self.amountFen = order.amountFen
+                self.departments = order.responsibleDepartments
+            }
         }
     }
 

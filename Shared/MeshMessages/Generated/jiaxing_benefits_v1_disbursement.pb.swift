@@ -445,7 +445,8 @@ public nonisolated struct Jiaxing_Benefits_V1_DisbursementEvent: Sendable {
 
   public var sequence: Int64 = 0
 
-  /// proposed, approved, rejected, expired, clawedBack
+  /// Orders: proposed, approved, rejected, expired, clawedBack. Applications: applicationReceived,
+  /// applicationRejected, applicationBreached (then `application` is set instead of `order`).
   public var type: String = String()
 
   public var order: Jiaxing_Benefits_V1_PayoutOrder {
@@ -459,11 +460,21 @@ public nonisolated struct Jiaxing_Benefits_V1_DisbursementEvent: Sendable {
 
   public var atMillis: Int64 = 0
 
+  public var application: Jiaxing_Benefits_V1_Application {
+    get {_application ?? Jiaxing_Benefits_V1_Application()}
+    set {_application = newValue}
+  }
+  /// Returns true if `application` has been explicitly set.
+  public var hasApplication: Bool {self._application != nil}
+  /// Clears the value of `application`. Subsequent reads from it will return its default value.
+  public mutating func clearApplication() {self._application = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _order: Jiaxing_Benefits_V1_PayoutOrder? = nil
+  fileprivate var _application: Jiaxing_Benefits_V1_Application? = nil
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_SubscribeRequest: Sendable {
@@ -1253,7 +1264,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutRateResponse: SwiftProtobuf.Mess
 
 nonisolated extension Jiaxing_Benefits_V1_DisbursementEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DisbursementEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{1}order\0\u{3}at_millis\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{1}order\0\u{3}at_millis\0\u{1}application\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1265,6 +1276,7 @@ nonisolated extension Jiaxing_Benefits_V1_DisbursementEvent: SwiftProtobuf.Messa
       case 2: try { try decoder.decodeSingularStringField(value: &self.type) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._order) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.atMillis) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._application) }()
       default: break
       }
     }
@@ -1287,6 +1299,9 @@ nonisolated extension Jiaxing_Benefits_V1_DisbursementEvent: SwiftProtobuf.Messa
     if self.atMillis != 0 {
       try visitor.visitSingularInt64Field(value: self.atMillis, fieldNumber: 4)
     }
+    try { if let v = self._application {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1295,6 +1310,7 @@ nonisolated extension Jiaxing_Benefits_V1_DisbursementEvent: SwiftProtobuf.Messa
     if lhs.type != rhs.type {return false}
     if lhs._order != rhs._order {return false}
     if lhs.atMillis != rhs.atMillis {return false}
+    if lhs._application != rhs._application {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
