@@ -149,7 +149,8 @@ public final class MeshServer: Service, Sendable {
     }
 
     private enum Outcome: Sendable {
-        case finished(Mesh_Rpc_V1_Trailers)
+        /// The trailers, and what goes out right before them in the same write (a unary response).
+        case finished(Mesh_Rpc_V1_Trailers, leading: [OutboundPart])
         case deadlineExpired
         case cancelledByPeer
     }
@@ -199,9 +200,21 @@ public final class MeshServer: Service, Sendable {
             while let outcome = await group.next() {
                 guard let outcome else { continue }
                 switch outcome {
-                case .finished(let trailers):
-                    try? await call.stream.write(.trailers(trailers))
+                case .finished(let trailers, let leading):
                     code = RPCStatusCode.parse(trailers.code)
+                    do {
+                        try await call.stream.write(leading + [.trailers(trailers)])
+                    } catch let error as TransportError where error.kind == .messageTooLarge {
+                        // The held-back response was over the client's limit: the call ends with that status.
+                        let status = RPCError.from(error)
+                        var refusal = Mesh_Rpc_V1_Trailers()
+                        refusal.code = status.code.rawValue
+                        refusal.message = status.message
+                        try? await call.stream.write(.trailers(refusal))
+                        code = status.code
+                    } catch {
+                        // The stream or connection is gone; nobody is left to tell.
+                    }
                 case .deadlineExpired:
                     code = .deadlineExceeded
                     var trailers = Mesh_Rpc_V1_Trailers()
@@ -241,10 +254,10 @@ public final class MeshServer: Service, Sendable {
             var metadata = status.metadata
             metadata.merge(context.response.trailing)
             trailers.metadata = metadata.wire
-            return .finished(trailers)
+            return .finished(trailers, leading: [])
         }
         trailers.metadata = context.response.trailing.wire
-        return .finished(trailers)
+        return .finished(trailers, leading: context.response.takeFinal())
     }
 }
 

@@ -31,7 +31,7 @@ public struct RPCRouter: Sendable {
         self.routes[method.fullName] = Route(kind: .unary) { stream, context in
             let request: Request = try await Self.single(stream)
             let response = try await handler(request, context)
-            try await ResponseWriter<Response>(stream: stream, context: context).write(response)
+            try ResponseWriter<Response>(stream: stream, context: context).holdForTrailers(response)
         }
     }
 
@@ -51,7 +51,7 @@ public struct RPCRouter: Sendable {
     ) {
         self.routes[method.fullName] = Route(kind: .clientStreaming) { stream, context in
             let response = try await handler(RequestStream(stream: stream), context)
-            try await ResponseWriter<Response>(stream: stream, context: context).write(response)
+            try ResponseWriter<Response>(stream: stream, context: context).holdForTrailers(response)
         }
     }
 
@@ -106,6 +106,16 @@ public struct ResponseWriter<Response: Message>: Sendable {
     let context: ServerContext
 
     public func write(_ response: Response) async throws {
+        try await self.stream.write(try self.parts(response))
+    }
+
+    /// The single response of a unary or client-streaming call: sent by the server with the trailers.
+    func holdForTrailers(_ response: Response) throws {
+        let parts = try self.parts(response)
+        self.context.response.final.withLockedValue { $0 = parts }
+    }
+
+    private func parts(_ response: Response) throws -> [OutboundPart] {
         var parts: [OutboundPart] = []
         if self.context.response.markHeadSent(), !self.context.response.initial.isEmpty {
             var head = MeshMessages.Mesh_Rpc_V1_ResponseHead()
@@ -113,7 +123,7 @@ public struct ResponseWriter<Response: Message>: Sendable {
             parts.append(.responseHead(head))
         }
         parts.append(.message(try response.byteBuffer()))
-        try await self.stream.write(parts)
+        return parts
     }
 }
 

@@ -37,6 +37,15 @@ public struct ServerContext: Sendable {
 public final class ResponseMetadata: Sendable {
     private let state = NIOLockedValueBox((initial: Metadata(), trailing: Metadata()))
     let headSent = NIOLockedValueBox(false)
+    /// A unary response held back to go out with the trailers: one write, one flush, one TLS record.
+    let final = NIOLockedValueBox<[OutboundPart]>([])
+
+    func takeFinal() -> [OutboundPart] {
+        self.final.withLockedValue { parts in
+            defer { parts = [] }
+            return parts
+        }
+    }
 
     public var initial: Metadata {
         get { self.state.withLockedValue { $0.initial } }
