@@ -52,6 +52,12 @@ public final class MeshClient: Sendable {
     }
 
     private func connection(replacing stale: ClientConnection? = nil) async throws -> ClientConnection {
+        // The common case first, without a task: the connection is up.
+        let current: ClientConnection? = self.state.withLockedValue { state in
+            if case .connected(let connection) = state, connection.isActive, connection.channelID != stale?.channelID { return connection }
+            return nil
+        }
+        if let current { return current }
         let task: Task<ClientConnection, any Error> = try self.state.withLockedValue { state in
             switch state {
             case .connected(let connection) where connection.isActive && connection.channelID != stale?.channelID:
