@@ -75,6 +75,18 @@ struct CatalogValidationTests {
         #expect(issue.message.contains("310万元"))
     }
 
+    @Test("a decision deadline outside 1 to 120 working days is refused; one inside is kept")
+    func decisionWorkingDays() throws {
+        let issues = try self.loadBroken("jzbf-2023-32.json") { json in
+            Self.editFirstClause(&json) { $0["decisionWorkingDays"] = 0 }
+        }
+        #expect(issues.contains { $0.clause == "jzbf-2023-32/4.1a" && $0.field == "decisionWorkingDays" && $0.message.contains("1 to 120") })
+        let fine = try self.loadBroken("jzbf-2023-32.json") { json in
+            Self.editFirstClause(&json) { $0["decisionWorkingDays"] = 10 }
+        }
+        #expect(!fine.contains { $0.field == "decisionWorkingDays" })
+    }
+
     @Test("a text that is not verbatim in the seed is refused")
     func textNotVerbatim() throws {
         let issues = try self.loadBroken("jzbf-2023-32.json") { json in

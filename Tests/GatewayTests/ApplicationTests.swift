@@ -1,5 +1,8 @@
 import BenefitsAPI
 import BenefitsDomain
+import SQLStore
+import Ledger
+import CatalogModel
 import Foundation
 import MeshMessages
 import MeshPKI
@@ -149,6 +152,31 @@ struct ApplicationTests {
             #expect(tally.decidedInTime == 2)
             #expect(tally.breached == 0)
         }
+    }
+
+    @Test("a clause's own decision deadline counts instead of the default 20 working days")
+    func clauseDeadline() async throws {
+        let clock = Clock()
+        var documents = GatewayTests.catalog.documents
+        let document = try #require(documents.firstIndex { $0.id == "jzbf-2023-38" })
+        let clause = try #require(documents[document].clauses.firstIndex { $0.id == "jzbf-2023-38/2.4.15b" })
+        documents[document].clauses[clause].decisionWorkingDays = 5
+        let catalog = Catalog(revision: "test-deadline", documents: documents, vocabulary: GatewayTests.catalog.vocabulary)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deadline-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = Ledger(database: try SQLiteDatabase(path: path), catalog: { catalog }, now: { clock.now })
+        try await ledger.migrate()
+        var request = Jiaxing_Benefits_V1_RecordApplicationRequest()
+        request.application.creditCode = Self.profile().creditCode
+        request.application.enterpriseName = "嘉兴跨境贸易有限公司"
+        request.application.county = .nanhu
+        request.application.clauseID = "jzbf-2023-38/2.4.15b"
+        request.application.subject = "crossBorder/2023"
+        request.application.requestedFen = 100_000
+        let filed = try await ledger.recordApplication(request, calendar: GatewayTests.calendar)
+        #expect(filed.workingDays == 5)
+        // Friday 2023-09-01 + 5 working days: 09-04 … 09-08.
+        #expect(CalendarDate(year: Int(filed.dueOn.year), month: Int(filed.dueOn.month), day: Int(filed.dueOn.day)) == CalendarDate("2023-09-08"))
     }
 
     @Test("a deadline passed undecided is breached, escalated and counted")

@@ -137,6 +137,7 @@ extension Clause {
         clause.formula = self.formula.message
         clause.perYearCapFen = self.perYearCapFen ?? 0
         clause.cumulativeCapFen = self.cumulativeCapFen ?? 0
+        clause.decisionWorkingDays = Int32(self.decisionWorkingDays ?? 0)
         clause.notes = self.notes ?? ""
         return clause
     }
@@ -160,6 +161,7 @@ extension Clause {
         self.formula = try Formula(message: message.formula, clause: message.id)
         self.perYearCapFen = message.perYearCapFen == 0 ? nil : message.perYearCapFen
         self.cumulativeCapFen = message.cumulativeCapFen == 0 ? nil : message.cumulativeCapFen
+        self.decisionWorkingDays = message.decisionWorkingDays == 0 ? nil : Int(message.decisionWorkingDays)
         self.notes = message.notes.isEmpty ? nil : message.notes
     }
 }

@@ -75,6 +75,9 @@ struct CatalogValidator {
                     if cap <= 0 { issue(field, "must be positive", clause: id) }
                     if !Self.containsMoney(cap, in: clause.text) { issue(field, "\(Money.chinese(cap)) does not appear in the clause text", clause: id) }
                 }
+                if let days = clause.decisionWorkingDays, !(1...120).contains(days) {
+                    issue("decisionWorkingDays", "1 to 120 working days, got \(days)", clause: id)
+                }
                 if case .manual = clause.formula, clause.delivery != .manual { issue("delivery", "a manual formula is never paid automatically: delivery must be manual", clause: id) }
                 if case .capOnly = clause.formula, clause.delivery == .proactive { issue("delivery", "a capOnly amount is decided by the department: delivery cannot be proactive", clause: id) }
             }

@@ -37,6 +37,8 @@ public struct Clause: Sendable, Hashable, Codable {
     public var formula: Formula
     public var perYearCapFen: Fen?
     public var cumulativeCapFen: Fen?
+    /// 限时即享: working days the responsible department has to decide an application; nil: the mesh's default.
+    public var decisionWorkingDays: Int?
     public var notes: String?
 
     /// The id of the document the clause belongs to (the part of the id before the first `/`).

@@ -85,8 +85,9 @@ extension Ledger {
         application.responsibleDepartments = clause.responsibleDepartments
         application.filedOn = today.message
         application.period = application.period == 0 ? Int32(today.year) : application.period
-        application.workingDays = Int32(ApplicationLimits.defaultWorkingDays)
-        guard let due = calendar.adding(workingDays: ApplicationLimits.defaultWorkingDays, to: today) else {
+        let workingDays = clause.decisionWorkingDays ?? ApplicationLimits.defaultWorkingDays
+        application.workingDays = Int32(workingDays)
+        guard let due = calendar.adding(workingDays: workingDays, to: today) else {
             throw LedgerError(.failedPrecondition, "the working-day calendar covers \(calendar.years.lowerBound)–\(calendar.years.upperBound) only; no deadline can be set from \(today)")
         }
         application.dueOn = due.message

@@ -705,6 +705,12 @@ public nonisolated struct Jiaxing_Benefits_V1_Clause: @unchecked Sendable {
     set {_uniqueStorage()._notes = newValue}
   }
 
+  /// 限时即享: working days the responsible department has to decide an application; 0: the default (20).
+  public var decisionWorkingDays: Int32 {
+    get {_storage._decisionWorkingDays}
+    set {_uniqueStorage()._decisionWorkingDays = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2279,7 +2285,7 @@ nonisolated extension Jiaxing_Benefits_V1_Manual: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Clause"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}article\0\u{1}title\0\u{1}text\0\u{3}responsible_departments\0\u{1}beneficiary\0\u{3}benefit_kind\0\u{1}cash\0\u{1}delivery\0\u{3}overlap_group\0\u{1}stacking\0\u{1}conditions\0\u{1}formula\0\u{3}per_year_cap_fen\0\u{3}cumulative_cap_fen\0\u{1}notes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}article\0\u{1}title\0\u{1}text\0\u{3}responsible_departments\0\u{1}beneficiary\0\u{3}benefit_kind\0\u{1}cash\0\u{1}delivery\0\u{3}overlap_group\0\u{1}stacking\0\u{1}conditions\0\u{1}formula\0\u{3}per_year_cap_fen\0\u{3}cumulative_cap_fen\0\u{1}notes\0\u{3}decision_working_days\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2299,6 +2305,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
     var _perYearCapFen: Int64 = 0
     var _cumulativeCapFen: Int64 = 0
     var _notes: String = String()
+    var _decisionWorkingDays: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2326,6 +2333,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
       _perYearCapFen = source._perYearCapFen
       _cumulativeCapFen = source._cumulativeCapFen
       _notes = source._notes
+      _decisionWorkingDays = source._decisionWorkingDays
     }
   }
 
@@ -2361,6 +2369,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
         case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._perYearCapFen) }()
         case 16: try { try decoder.decodeSingularInt64Field(value: &_storage._cumulativeCapFen) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._notes) }()
+        case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._decisionWorkingDays) }()
         default: break
         }
       }
@@ -2424,6 +2433,9 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
       if !_storage._notes.isEmpty {
         try visitor.visitSingularStringField(value: _storage._notes, fieldNumber: 17)
       }
+      if _storage._decisionWorkingDays != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._decisionWorkingDays, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2450,6 +2462,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
         if _storage._perYearCapFen != rhs_storage._perYearCapFen {return false}
         if _storage._cumulativeCapFen != rhs_storage._cumulativeCapFen {return false}
         if _storage._notes != rhs_storage._notes {return false}
+        if _storage._decisionWorkingDays != rhs_storage._decisionWorkingDays {return false}
         return true
       }
       if !storagesAreEqual {return false}
