@@ -17,6 +17,8 @@ public enum ServiceRunner {
         configure: (MeshServer) -> Void = { _ in }
     ) async throws {
         let logger = options.logger(label: "jiaxing.\(name)")
+        // Metrics go to Prometheus when they are served: bootstrap before anything makes a metric.
+        let registry = options.metricsPort.map { _ in ServiceMetrics.registry }
         let tls = try TLSFiles.load(directory: options.certificates, name: options.identity ?? name)
         let server = MeshServer(
             configuration: .init(
@@ -28,8 +30,8 @@ public enum ServiceRunner {
         server.setServing(startsServing)
         configure(server)
         var all: [any Service] = [server] + services
-        if let metricsPort = options.metricsPort {
-            all.append(MetricsEndpoint(host: options.host, port: metricsPort, registry: ServiceMetrics.registry, isReady: { server.isServing }, logger: logger))
+        if let metricsPort = options.metricsPort, let registry {
+            all.append(MetricsEndpoint(host: options.host, port: metricsPort, registry: registry, isReady: { server.isServing }, logger: logger))
         }
         let group = ServiceGroup(
             configuration: .init(

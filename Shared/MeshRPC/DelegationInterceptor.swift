@@ -32,6 +32,6 @@ public struct DelegationInterceptor: ServerInterceptor {
 extension ServerContext {
     /// The same call, seen as coming from `party` (response metadata is shared).
     func acting(as party: PeerIdentity) -> ServerContext {
-        ServerContext(method: self.method, metadata: self.metadata, peer: party, deadline: self.deadline, response: self.response, trace: self.trace)
+        ServerContext(method: self.method, metadata: self.metadata, peer: party, deadline: self.deadline, response: self.response, traceState: self.traceState)
     }
 }

@@ -12,25 +12,47 @@ public struct ServerContext: Sendable {
     /// Metadata the handler wants sent back: initial (before the first message) and trailing.
     public let response: ResponseMetadata
     /// The caller's trace (its `traceparent`), or a new one; downstream calls made while handling carry it on.
-    public let trace: TraceContext
+    public var trace: TraceContext { self.traceState.trace }
+    let traceState: TraceState
 
     public init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?) {
-        let trace = metadata[TraceContext.metadataKey].flatMap(TraceContext.init(traceparent:)) ?? .start()
-        self.init(method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata(), trace: trace)
+        let incoming = metadata[TraceContext.metadataKey].flatMap(TraceContext.init(traceparent:))
+        self.init(method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata(), traceState: TraceState(incoming: incoming))
     }
 
-    init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?, response: ResponseMetadata, trace: TraceContext) {
+    init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?, response: ResponseMetadata, traceState: TraceState) {
         self.method = method
         self.metadata = metadata
         self.peer = peer
         self.deadline = deadline
         self.response = response
-        self.trace = trace
+        self.traceState = traceState
     }
 
     /// The context of the call the current task is serving, so a client call made inside a handler carries
     /// the caller's deadline onward without the handler passing it by hand.
     @TaskLocal public static var current: ServerContext?
+}
+
+/// The trace of one call: the caller's, or one started the first time anyone asks (most calls make no
+/// downstream call and log nothing, and never pay for the random trace id).
+final class TraceState: Sendable {
+    private let incoming: TraceContext?
+    private let started = NIOLockedValueBox<TraceContext?>(nil)
+
+    init(incoming: TraceContext?) {
+        self.incoming = incoming
+    }
+
+    var trace: TraceContext {
+        if let incoming = self.incoming { return incoming }
+        return self.started.withLockedValue { started in
+            if let trace = started { return trace }
+            let trace = TraceContext.start()
+            started = trace
+            return trace
+        }
+    }
 }
 
 /// Response metadata a handler sets while it runs.

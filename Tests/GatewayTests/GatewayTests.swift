@@ -36,7 +36,7 @@ struct GatewayTests {
     static let calendar = try! WorkingCalendar.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar")
 
     /// - Parameter now: the ledger's clock (milliseconds), for tests that need a day in the documents' period.
-    static func withMesh<Result>(rate: Double = 10_000, burst: Double = 10_000, now: (@Sendable () -> Int64)? = nil, _ body: (Mesh) async throws -> Result) async throws -> Result {
+    static func withMesh<Result>(rate: Double = 10_000, burst: Double = 10_000, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }, _ body: (Mesh) async throws -> Result) async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -46,8 +46,7 @@ struct GatewayTests {
         CatalogHandlers(store: store).register(into: &catalogRouter)
         var eligibilityRouter = RPCRouter()
         EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: Self.catalog))).register(into: &eligibilityRouter)
-        let database = try SQLiteDatabase(path: "\(folder)/ledger.sqlite")
-        let ledger = now.map { Ledger(database: database, catalog: { Self.catalog }, now: $0) } ?? Ledger(database: database, catalog: { Self.catalog })
+        let ledger = Ledger(database: try SQLiteDatabase(path: "\(folder)/ledger.sqlite"), catalog: { Self.catalog }, now: now)
         try await ledger.migrate()
         _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 10_000_000_000)
         _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 10_000_000_000)

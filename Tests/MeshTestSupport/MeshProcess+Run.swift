@@ -2,13 +2,20 @@ import Foundation
 
 extension MeshProcess {
     /// Runs an executable of this package to completion in the repository's folder and returns its exit
-    /// status and everything it printed. posix_spawn with output to a file, not Foundation's Process and a
-    /// pipe: `mesh up --detach` leaves services running that would hold a pipe open for ever.
+    /// status and everything it printed.
     public static func runToCompletion(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let executable = "\(Self.binDirectory)/\(name)"
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw MeshProcessError(message: "no executable at \(executable): run `swift build` before the tests")
         }
+        // env -C: run in the repository's folder (posix_spawn_file_actions_addchdir_np is not imported).
+        return try Self.spawnAndWait("/usr/bin/env", ["-C", TestMesh.repositoryRoot, executable] + arguments)
+    }
+
+    /// Runs a program to completion with posix_spawn and waitpid, its output in a file; returns the exit status
+    /// (128 + the signal if one ended it) and the output. Not Foundation's Process and a pipe: a program that
+    /// leaves children behind (`mesh up --detach`, `pg_ctl start`) would hold the pipe open for ever.
+    static func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "mesh-run-\(UUID().uuidString).out"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -17,11 +24,10 @@ extension MeshProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // env -C: run in the repository's folder (posix_spawn_file_actions_addchdir_np is not imported).
-        let argv = (["/usr/bin/env", "-C", TestMesh.repositoryRoot, executable] + arguments).map { strdup($0) } + [nil]
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         guard spawned == 0 else { throw MeshProcessError(message: "cannot start \(executable): error \(spawned)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

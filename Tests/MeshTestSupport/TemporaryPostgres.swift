@@ -46,29 +46,16 @@ public final class TemporaryPostgres: @unchecked Sendable {
         }
     }
 
-    /// Runs a tool to completion with posix_spawn and waitpid. Foundation's Process is not used: `pg_ctl start`
-    /// leaves the server running with the tool's descriptors, and Process then never sees the tool end.
+    /// Runs a tool to completion (`MeshProcess.spawnAndWait`); a failure carries the tool's output.
     static func run(_ executable: String, _ arguments: [String]) throws {
-        let outputPath = NSTemporaryDirectory() + "mesh-postgres-\(UUID().uuidString).out"
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw Unavailable(description: "cannot start \(executable): error \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        let code = (status >> 8) & 0xff
-        guard exited, code == 0 else {
-            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw Unavailable(description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(text.suffix(1500))")
+        let result: (status: Int32, output: String)
+        do {
+            result = try MeshProcess.spawnAndWait(executable, arguments)
+        } catch {
+            throw Unavailable(description: "\(error)")
+        }
+        guard result.status == 0 else {
+            throw Unavailable(description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(result.status)): \(result.output.suffix(1500))")
         }
     }
 

@@ -26,14 +26,21 @@ extension Ledger {
     /// Appends an application's event in the transaction that changed it (the same outbox as orders').
     static func emit(_ tx: any SQLTransaction, type: String, application: Application, at: Int64) async throws {
         var event = Jiaxing_Benefits_V1_DisbursementEvent()
-        event.type = type
         event.application = application
-        event.atMillis = at
-        let payload: [UInt8] = try event.serializedBytes()
-        try await tx.execute(
-            "INSERT INTO events (type, entity_key, order_id, payload, at) VALUES (?, ?, ?, ?, ?)",
-            [.text(type), .text(application.creditCode), .text(application.id), .blob(payload), .integer(at)]
-        )
+        try await Self.append(tx, event, type: type, entityKey: application.creditCode, id: application.id, at: at)
+    }
+
+    /// The payout order an application asks for, for `amount`.
+    static func orderRequest(_ application: Application, amount: Fen) -> ProposeRequest {
+        var order = ProposeRequest()
+        order.creditCode = application.creditCode
+        order.enterpriseName = application.enterpriseName
+        order.county = application.county
+        order.clauseID = application.clauseID
+        order.subject = application.subject
+        order.period = application.period
+        order.amountFen = amount
+        return order
     }
 
     static func applicationKey(_ application: Application) -> String {
@@ -112,15 +119,7 @@ extension Ledger {
             }
             application.id = UUIDv7.make(millis: at)
             if request.decideAtOnce {
-                var order = ProposeRequest()
-                order.creditCode = application.creditCode
-                order.enterpriseName = application.enterpriseName
-                order.county = application.county
-                order.clauseID = clause.id
-                order.subject = application.subject
-                order.period = application.period
-                order.amountFen = request.amountFen
-                let proposed = try await self.propose(order, clause: clause, document: document, tx: tx)
+                let proposed = try await self.propose(Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document, tx: tx)
                 application.status = .decidedAtOnce
                 application.decidedFen = proposed.amountFen
                 application.decidedBy = "即申即享"
@@ -167,15 +166,7 @@ extension Ledger {
                 guard let catalog = self.catalog(), let (clause, document) = catalog.clause(id: application.clauseID) else {
                     throw LedgerError(.unavailable, "the catalog has not loaded, or no longer has \(application.clauseID)")
                 }
-                var order = ProposeRequest()
-                order.creditCode = application.creditCode
-                order.enterpriseName = application.enterpriseName
-                order.county = application.county
-                order.clauseID = application.clauseID
-                order.subject = application.subject
-                order.period = application.period
-                order.amountFen = request.amountFen
-                let proposed = try await self.propose(order, clause: clause, document: document, tx: tx)
+                let proposed = try await self.propose(Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document, tx: tx)
                 application.status = .approved
                 application.decidedFen = proposed.amountFen
                 application.orderID = proposed.id

@@ -57,13 +57,20 @@ public final class Ledger: Sendable {
     /// Appends an event in the transaction that made the change (transactional outbox).
     static func emit(_ tx: any SQLTransaction, type: String, order: Order, at: Int64) async throws {
         var event = Jiaxing_Benefits_V1_DisbursementEvent()
-        event.type = type
         event.order = order
+        try await Self.append(tx, event, type: type, entityKey: order.creditCode, id: order.id, at: at)
+    }
+
+    /// The outbox row of an event about an order or an application; events of one enterprise (the entity
+    /// key) are delivered in order.
+    static func append(_ tx: any SQLTransaction, _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String, id: String, at: Int64) async throws {
+        var event = event
+        event.type = type
         event.atMillis = at
         let payload: [UInt8] = try event.serializedBytes()
         try await tx.execute(
             "INSERT INTO events (type, entity_key, order_id, payload, at) VALUES (?, ?, ?, ?, ?)",
-            [.text(type), .text(order.creditCode), .text(order.id), .blob(payload), .integer(at)]
+            [.text(type), .text(entityKey), .text(id), .blob(payload), .integer(at)]
         )
     }
 }
