@@ -3,7 +3,7 @@ import Foundation
 import MeshTestSupport
 import Testing
 
-/// Working days for 限时即享 deadlines, on the published 2023 and 2024 holiday schedules.
+/// Working days for 限时即享 deadlines, on the published 2023 to 2026 holiday schedules.
 @Suite("Working calendar")
 struct WorkingCalendarTests {
     static let calendar = try! WorkingCalendar.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar")
@@ -41,7 +41,40 @@ struct WorkingCalendarTests {
         #expect(Self.calendar.workingDays(after: Self.date("2023-09-28"), through: Self.date("2023-10-09")) == 3)
         #expect(Self.calendar.workingDays(after: Self.date("2023-10-09"), through: Self.date("2023-09-28")) == 0)
         // Past the years the files cover: no guess.
-        #expect(Self.calendar.adding(workingDays: 30, to: Self.date("2024-12-20")) == nil)
+        #expect(Self.calendar.adding(workingDays: 30, to: Self.date("2026-12-20")) == nil)
+    }
+
+    @Test("2026: the Spring Festival's make-up Saturdays are worked, the holiday is not")
+    func days2026() {
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-14")))    // 调休, a Saturday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-15")))   // 春节 (腊月二十八), a Sunday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-16")))   // 春节, a Monday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-23")))   // 春节 (正月初七), a Monday
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-24")))    // the Tuesday after
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-28")))    // 调休, a Saturday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-03-01")))   // an ordinary Sunday
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-01-04")))    // 元旦 调休, a Sunday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-01-02")))   // 元旦, a Friday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2025-10-08")))   // 国庆节、中秋节 2025, a Wednesday
+        #expect(Self.calendar.isWorkingDay(Self.date("2025-10-11")))    // 调休, a Saturday
+    }
+
+    @Test("deadlines across the 2026 Spring Festival and from 2024 into 2025")
+    func deadlines2026() {
+        // Ten working days from Thursday 2026-02-12: 02-13 (1), 02-14 (Saturday, worked: 2), holiday
+        // 02-15…02-23, 02-24 (3), 02-25 (4), 02-26 (5), 02-27 (6), 02-28 (Saturday, worked: 7), Sunday 03-01
+        // off, 03-02 (8), 03-03 (9), 03-04 (10).
+        #expect(Self.calendar.adding(workingDays: 10, to: Self.date("2026-02-12")) == Self.date("2026-03-04"))
+        // Filed on Friday 2026-02-13: the next working day is the make-up Saturday.
+        #expect(Self.calendar.adding(workingDays: 1, to: Self.date("2026-02-13")) == Self.date("2026-02-14"))
+        // After 02-13 through 02-27: 02-14 and 02-24…02-27.
+        #expect(Self.calendar.workingDays(after: Self.date("2026-02-13"), through: Self.date("2026-02-27")) == 5)
+        // Thirty working days from Friday 2024-12-20, across the year's end: 12-23…12-27 (5), 12-30, 12-31 (7),
+        // 元旦 01-01, 01-02, 01-03 (9), the three weeks 01-06…01-24 (24), 01-26 (Sunday, worked: 25), 01-27 (26),
+        // 春节 01-28…02-04, 02-05 (27), 02-06 (28), 02-07 (29), 02-08 (Saturday, worked: 30).
+        #expect(Self.calendar.adding(workingDays: 30, to: Self.date("2024-12-20")) == Self.date("2025-02-08"))
+        // Filed on Tuesday 2025-09-30: 国庆节、中秋节 10-01…10-08, then 10-09, 10-10 and Saturday 10-11 (worked).
+        #expect(Self.calendar.adding(workingDays: 3, to: Self.date("2025-09-30")) == Self.date("2025-10-11"))
     }
 
     @Test("a calendar file with a weekday listed as a working weekend, or a gap between years, is refused")
