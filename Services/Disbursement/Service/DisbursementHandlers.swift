@@ -21,16 +21,29 @@ public struct DisbursementHandlers: Sendable {
     static func decider(_ context: ServerContext) -> Ledger.Decider {
         guard let peer = context.peer else { return .other("unknown") }
         switch peer.role {
-        case "department": return Department(rawValue: peer.commonName).map { .department($0) } ?? .other(peer.description)
+        case "department": return Department(rawValue: peer.commonName).map { .department($0, person: peer.person) } ?? .other(peer.description)
         case "operator": return .operator(peer.commonName)
         default: return .other(peer.description)
         }
     }
 
-    /// A county caller acts only on its own enterprises.
-    static func county(of context: ServerContext) -> Jiaxing_Benefits_V1_County? {
-        guard context.peer?.role == "county", let county = County(partyName: context.peer?.commonName ?? "") else { return nil }
+    /// A county caller acts only on its own enterprises. A county certificate naming no county of Jiaxing is
+    /// refused rather than left unscoped.
+    static func county(of context: ServerContext) throws -> Jiaxing_Benefits_V1_County? {
+        guard let peer = context.peer, peer.role == "county" else { return nil }
+        guard let county = County(partyName: peer.commonName) else {
+            throw RPCError(.permissionDenied, "\(peer) names no county or district of Jiaxing")
+        }
         return county.message
+    }
+
+    /// A department caller reads only orders of clauses it is responsible for; an unknown one is refused.
+    static func department(of context: ServerContext) throws -> Department? {
+        guard let peer = context.peer, peer.role == "department" else { return nil }
+        guard let department = Department(rawValue: peer.commonName) else {
+            throw RPCError(.permissionDenied, "\(peer) names no department of the city")
+        }
+        return department
     }
 
     static func require(_ context: ServerContext, roles: Set<String>, to action: String) throws {
@@ -43,7 +56,7 @@ public struct DisbursementHandlers: Sendable {
         self.registerApplications(into: &router)
         router.unary(DisbursementMethods.proposePayout) { (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
             try Self.require(context, roles: ["service", "operator", "county"], to: "propose payouts")
-            if let county = Self.county(of: context), request.county != county {
+            if let county = try Self.county(of: context), request.county != county {
                 throw RPCError(.permissionDenied, "\(context.peer!) proposes payouts only for enterprises registered in its own county")
             }
             return try await self.ledger.propose(request)
@@ -58,13 +71,18 @@ public struct DisbursementHandlers: Sendable {
             try await self.ledger.clawback(orderID: request.orderID, by: Self.decider(context), trigger: request.trigger, reason: request.reason)
         }
         router.unary(DisbursementMethods.getOrder) { (request: Jiaxing_Benefits_V1_GetOrderRequest, context) in
+            try Self.require(context, roles: ["service", "operator", "county", "department"], to: "read orders")
             let order = try await self.ledger.order(id: request.orderID)
-            if let county = Self.county(of: context), order.county != county {
+            if let county = try Self.county(of: context), order.county != county {
                 throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
+            }
+            if let department = try Self.department(of: context), !department.isResponsible(among: order.responsibleDepartments) {
+                throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of clauses it is responsible for")
             }
             return order
         }
         router.unary(DisbursementMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
+            try Self.require(context, roles: ["service", "operator", "county", "department"], to: "read orders")
             var filter = Ledger.OrderFilter(limit: request.limit == 0 ? 100 : Int(request.limit))
             guard request.limit >= 0, request.limit <= 1000 else { throw RPCError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)") }
             if !request.creditCode.isEmpty { filter.creditCode = request.creditCode }
@@ -76,7 +94,8 @@ public struct DisbursementHandlers: Sendable {
                 filter.department = department
             }
             if request.county != .unspecified { filter.county = request.county }
-            if let county = Self.county(of: context) {
+            if let department = try Self.department(of: context) { filter.department = department }
+            if let county = try Self.county(of: context) {
                 guard request.county == .unspecified || request.county == county else {
                     throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
                 }
@@ -90,10 +109,12 @@ public struct DisbursementHandlers: Sendable {
             try Self.require(context, roles: ["operator"], to: "open funds")
             return try await self.ledger.openFund(documentID: request.documentID, year: Int(request.year), budgetFen: request.budgetFen)
         }
-        router.unary(DisbursementMethods.listFunds) { (_: Jiaxing_Benefits_V1_ListFundsRequest, _) in
-            try await self.ledger.funds()
+        router.unary(DisbursementMethods.listFunds) { (_: Jiaxing_Benefits_V1_ListFundsRequest, context) in
+            try Self.require(context, roles: ["operator", "service"], to: "read the funds")
+            return try await self.ledger.funds()
         }
-        router.unary(DisbursementMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, _) in
+        router.unary(DisbursementMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, context) in
+            try Self.require(context, roles: ["operator", "service"], to: "read payout rates")
             var response = Jiaxing_Benefits_V1_PayoutRateResponse()
             response.rates = try await self.ledger.payoutRates(documentID: request.documentID.isEmpty ? nil : request.documentID)
             return response
