@@ -154,6 +154,27 @@ struct GatewayHTTPTests {
         }
     }
 
+    @Test("ScreenBatch over HTTP: a line longer than one profile may be is answered and skipped; ten thousand bad lines each answered; good lines after them still screened")
+    func batchLimits() async throws {
+        try await Self.withFace { face in
+            let creditCode = try #require(BenefitsDomainCode.valid)
+            let good = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
+            let overlong = String(repeating: "x", count: GatewayHTTP.maximumRequestBytes + 500_000)
+            let bad = Array(repeating: "{\"profile\": 42}", count: 10_000)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString).ndjson").path
+            try ([good, overlong, good] + bad + [good, ""]).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let (status, body) = try await face.curl("nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ScreenBatch", "--data-binary", "@\(file)"])
+            #expect(status == 200)
+            let lines = body.split(separator: "\n")
+            #expect(lines.count == 10_004, "\(lines.count) lines")
+            #expect(lines.dropFirst().first?.contains("longer than the \(GatewayHTTP.maximumRequestBytes) bytes") == true)
+            #expect(lines.dropFirst(2).first?.hasPrefix(#"{"line":3,"result":"#) == true)
+            #expect(lines.dropFirst(3).prefix(10_000).allSatisfy { $0.contains(#""error":{"code":"invalidArgument""#) })
+            #expect(lines.last?.hasPrefix(#"{"line":10004,"result":"#) == true)
+        }
+    }
+
     @Test("openapi.json names every gateway method with its request and response schemas")
     func openAPIDocument() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Services/Gateway/HTTP/openapi.json"))

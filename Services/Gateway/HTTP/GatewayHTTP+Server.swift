@@ -3,6 +3,7 @@ import HummingbirdHTTP2
 import Logging
 import MeshRPC
 import MeshTransport
+import NIOCore
 import NIOSSL
 
 extension GatewayHTTP {
@@ -15,7 +16,11 @@ extension GatewayHTTP {
     ) throws -> some ApplicationProtocol {
         Application(
             router: Self.router(gateway: gateway),
-            server: try .http2Upgrade(tlsConfiguration: tls.serverTLSConfiguration(minimumVersion: .tlsv12)),
+            server: try .http2Upgrade(
+                tlsConfiguration: tls.serverTLSConfiguration(minimumVersion: .tlsv12),
+                // A connection left idle is closed, so idle connections cannot pile up.
+                configuration: .init(idleTimeout: .seconds(60), streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
+            ),
             configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-gateway"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger

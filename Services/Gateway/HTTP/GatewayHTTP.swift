@@ -148,18 +148,38 @@ public enum GatewayHTTP {
                     lines.append((lineNumber, nil, "line \(lineNumber): not a ScreenRequest in the protobuf JSON mapping: \(error)"))
                 }
             }
+            var received = 0
+            // A line longer than a single request may be is answered with an error and skipped to its end,
+            // so one endless line cannot hold memory.
+            var skipping = false
             for try await var chunk in body {
+                received += chunk.readableBytes
+                guard received <= Self.maximumBatchBytes else {
+                    try await flushLines()
+                    let message = "body: larger than the \(Self.maximumBatchBytes) bytes a ScreenBatch upload may have; lines after \(lineNumber) were not read"
+                    try await writer.write(ByteBuffer(string: #"{"line":\#(lineNumber + 1),"error":{"code":"resourceExhausted","message":\#(Self.quoted(message))}}"# + "\n"))
+                    try await writer.finish(nil)
+                    return
+                }
                 pending += chunk.readBytes(length: chunk.readableBytes) ?? []
                 var start = pending.startIndex
                 while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                    take(pending[start..<newline])
+                    if skipping { skipping = false } else { take(pending[start..<newline]) }
                     start = newline + 1
                 }
                 pending.removeSubrange(pending.startIndex..<start)
+                if pending.count > Self.maximumRequestBytes {
+                    if !skipping {
+                        lineNumber += 1
+                        lines.append((lineNumber, nil, "line \(lineNumber): longer than the \(Self.maximumRequestBytes) bytes one profile may have"))
+                        skipping = true
+                    }
+                    pending.removeAll(keepingCapacity: true)
+                }
                 // Screen in slices of 256 lines, so results stream back while the upload goes on.
                 if lines.count >= 256 { try await flushLines() }
             }
-            if !pending.isEmpty { take(pending[...]) }
+            if !pending.isEmpty, !skipping { take(pending[...]) }
             try await flushLines()
             try await writer.finish(nil)
         }
