@@ -17,4 +17,5 @@ public enum DisbursementMethods {
     public static let recordApplication = MethodDescriptor(service: service, method: "RecordApplication")
     public static let decideApplication = MethodDescriptor(service: service, method: "DecideApplication")
     public static let listApplications = MethodDescriptor(service: service, method: "ListApplications")
+    public static let getEvidence = MethodDescriptor(service: service, method: "GetEvidence")
 }

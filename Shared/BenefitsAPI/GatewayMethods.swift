@@ -22,4 +22,10 @@ public enum GatewayMethods {
     public static let fileApplication = MethodDescriptor(service: service, method: "FileApplication")
     public static let decideApplication = MethodDescriptor(service: service, method: "DecideApplication")
     public static let listApplications = MethodDescriptor(service: service, method: "ListApplications")
+    public static let getEvidence = MethodDescriptor(service: service, method: "GetEvidence")
+    public static let registerEnterprises = MethodDescriptor(service: service, method: "RegisterEnterprises")
+    public static let getEnterprise = MethodDescriptor(service: service, method: "GetEnterprise")
+    public static let searchEnterprises = MethodDescriptor(service: service, method: "SearchEnterprises")
+    public static let listDeliveries = MethodDescriptor(service: service, method: "ListDeliveries")
+    public static let replay = MethodDescriptor(service: service, method: "Replay")
 }

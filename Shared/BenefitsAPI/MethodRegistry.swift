@@ -73,6 +73,7 @@ public enum MethodRegistry {
         entry(DisbursementMethods.recordApplication, .unary, Jiaxing_Benefits_V1_RecordApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
         entry(DisbursementMethods.decideApplication, .unary, Jiaxing_Benefits_V1_DecideApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
         entry(DisbursementMethods.listApplications, .unary, Jiaxing_Benefits_V1_ListApplicationsRequest.self, Jiaxing_Benefits_V1_ListApplicationsResponse.self),
+        entry(DisbursementMethods.getEvidence, .unary, Jiaxing_Benefits_V1_GetEvidenceRequest.self, Jiaxing_Benefits_V1_Evidence.self),
         entry(NotificationMethods.registerWebhook, .unary, Jiaxing_Benefits_V1_RegisterWebhookRequest.self, Jiaxing_Benefits_V1_RegisterWebhookResponse.self),
         entry(NotificationMethods.listInbox, .unary, Jiaxing_Benefits_V1_ListInboxRequest.self, Jiaxing_Benefits_V1_ListInboxResponse.self),
         entry(NotificationMethods.watchInbox, .serverStreaming, Jiaxing_Benefits_V1_WatchInboxRequest.self, Jiaxing_Benefits_V1_Notice.self),
@@ -97,6 +98,12 @@ public enum MethodRegistry {
         entry(GatewayMethods.fileApplication, .unary, Jiaxing_Benefits_V1_FileApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
         entry(GatewayMethods.decideApplication, .unary, Jiaxing_Benefits_V1_DecideApplicationRequest.self, Jiaxing_Benefits_V1_Application.self),
         entry(GatewayMethods.listApplications, .unary, Jiaxing_Benefits_V1_ListApplicationsRequest.self, Jiaxing_Benefits_V1_ListApplicationsResponse.self),
+        entry(GatewayMethods.getEvidence, .unary, Jiaxing_Benefits_V1_GetEvidenceRequest.self, Jiaxing_Benefits_V1_Evidence.self),
+        entry(GatewayMethods.registerEnterprises, .unary, Jiaxing_Benefits_V1_RegisterEnterprisesRequest.self, Jiaxing_Benefits_V1_RegisterEnterprisesResponse.self),
+        entry(GatewayMethods.getEnterprise, .unary, Jiaxing_Benefits_V1_GetEnterpriseRequest.self, Jiaxing_Benefits_V1_EnterpriseProfile.self),
+        entry(GatewayMethods.searchEnterprises, .unary, Jiaxing_Benefits_V1_SearchEnterprisesRequest.self, Jiaxing_Benefits_V1_SearchEnterprisesResponse.self),
+        entry(GatewayMethods.listDeliveries, .unary, Jiaxing_Benefits_V1_ListDeliveriesRequest.self, Jiaxing_Benefits_V1_ListDeliveriesResponse.self),
+        entry(GatewayMethods.replay, .unary, Jiaxing_Benefits_V1_ReplayRequest.self, Jiaxing_Benefits_V1_Delivery.self),
     ]
 
     /// Finds a method by its full name (`package.Service/Method`) or by `Service/Method`.

@@ -5,6 +5,8 @@ import MeshTransport
 /// refused, so no client can claim another identity.
 public struct DelegationInterceptor: ServerInterceptor {
     public static let header = "on-behalf-of"
+    /// The person acting for that party (a console user), vouched for by the same trusted caller.
+    public static let personHeader = "on-behalf-of-person"
     let trusted: Set<String>
 
     /// - Parameter trusted: identities allowed to delegate, as `role/name` (e.g. `service/gateway`).
@@ -14,6 +16,9 @@ public struct DelegationInterceptor: ServerInterceptor {
 
     public func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
         guard let claimed = context.metadata[Self.header] else {
+            if context.metadata[Self.personHeader] != nil {
+                throw RPCError(.invalidArgument, "\(Self.personHeader) comes only with \(Self.header)")
+            }
             try await next(context)
             return
         }
@@ -24,7 +29,12 @@ public struct DelegationInterceptor: ServerInterceptor {
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
             throw RPCError(.invalidArgument, "\(Self.header): role/name expected, got '\(claimed)'")
         }
-        let party = PeerIdentity(commonName: String(parts[1]), role: String(parts[0]), subject: "\(claimed) via \(peer.description)")
+        let person = context.metadata[Self.personHeader]
+        if let person, person.isEmpty || person.count > 64 {
+            throw RPCError(.invalidArgument, "\(Self.personHeader): 1 to 64 characters")
+        }
+        let actor = person.map { "\(claimed) (\($0))" } ?? claimed
+        let party = PeerIdentity(commonName: String(parts[1]), role: String(parts[0]), subject: "\(actor) via \(peer.description)", person: person)
         try await next(context.acting(as: party))
     }
 }

@@ -11,12 +11,15 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     public var role: String?
     public var subject: String
     public var dnsNames: [String]
+    /// The person acting for the party, where the gateway vouches for one (a web console user).
+    public var person: String?
 
-    public init(commonName: String, role: String?, subject: String, dnsNames: [String] = []) {
+    public init(commonName: String, role: String?, subject: String, dnsNames: [String] = [], person: String? = nil) {
         self.commonName = commonName
         self.role = role
         self.subject = subject
         self.dnsNames = dnsNames
+        self.person = person
     }
 
     public init(certificate: Certificate) {

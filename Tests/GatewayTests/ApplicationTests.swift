@@ -244,4 +244,38 @@ struct ApplicationTests {
             #expect(filed.evidence.first?.size == Int64(file.content.count))
         }
     }
+
+    @Test("evidence comes back byte for byte to the responsible department and the filing county; another county or department is refused")
+    func evidenceDownload() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            let haining = mesh.client("haining", .county)
+            let shangwu = mesh.client("shangwu", .department)
+            let keji = mesh.client("keji", .department)
+            defer { Task { for client in [nanhu, haining, shangwu, keji] { await client.close() } } }
+            var request = Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000)
+            var file = Jiaxing_Benefits_V1_Evidence()
+            file.name = "报关单.png"
+            file.contentType = "image/png"
+            file.content = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 4096))
+            request.evidence = [file]
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, request)
+            var get = Jiaxing_Benefits_V1_GetEvidenceRequest()
+            get.applicationID = filed.id
+            get.sha256 = filed.evidence[0].sha256
+            for reader in [shangwu, nanhu] {
+                let copy: Jiaxing_Benefits_V1_Evidence = try await reader.unary(GatewayMethods.getEvidence, get)
+                #expect(copy.content == file.content && copy.name == file.name && copy.contentType == "image/png")
+            }
+            for stranger in [haining, keji] {
+                let refused = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Evidence = try await stranger.unary(GatewayMethods.getEvidence, get) }
+                #expect(refused?.code == .permissionDenied)
+            }
+            get.sha256 = String(repeating: "0", count: 64)
+            let missing = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Evidence = try await shangwu.unary(GatewayMethods.getEvidence, get) }
+            #expect(missing?.code == .notFound && missing?.message.contains("sha256") == true)
+            #expect(mesh.audit.entries().contains { $0["method"] == "GetEvidence" && $0["caller"] == "department/shangwu" })
+        }
+    }
 }

@@ -7,6 +7,7 @@ import EligibilityEngine
 import EligibilityService
 import Foundation
 import GatewayService
+import GatewayStore
 import Ledger
 import MeshMessages
 import MeshPKI
@@ -27,6 +28,8 @@ struct GatewayTests {
         let eligibility: [TestMesh.RunningServer]
         let audit: AuditLog
         let ledger: Ledger
+        let store: GatewayStore
+        let services: GatewayHandlers.Services
 
         func client(_ name: String, _ role: PartyRole) -> MeshClient {
             TestMesh.client(port: self.gatewayPort, tls: TestMesh.credentials(for: name, role: role))
@@ -73,9 +76,10 @@ struct GatewayTests {
             disbursement: try await pool("disbursement", [disbursement]), notification: try await pool("notification", [notification])
         )
         var router = RPCRouter()
-        GatewayHandlers(services: services, audit: audit, limiter: CountyRateLimiter(rate: rate, burst: burst)).register(into: &router)
+        let gatewayStore = try await GatewayStore.open(SQLiteDatabase(path: "\(folder)/gateway.sqlite"))
+        GatewayHandlers(services: services, audit: audit, limiter: CountyRateLimiter(rate: rate, burst: burst), store: gatewayStore).register(into: &router)
         let gateway = try await TestMesh.RunningServer(router: router)
-        let mesh = Mesh(gatewayPort: try await gateway.port(), eligibility: eligibility, audit: audit, ledger: ledger)
+        let mesh = Mesh(gatewayPort: try await gateway.port(), eligibility: eligibility, audit: audit, ledger: ledger, store: gatewayStore, services: services)
         do {
             let result = try await body(mesh)
             for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }

@@ -5,6 +5,7 @@ import EligibilityEngine
 import EligibilityService
 import Foundation
 import GatewayService
+import GatewayStore
 import Logging
 import MeshMessages
 import MeshPKI
@@ -12,6 +13,7 @@ import MeshRPC
 import MeshTransport
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import SQLStore
 
 /// A single screening over the mesh, directly against eligibility and through the gateway, in one process
 /// over mutual TLS on loopback: latency percentiles one call at a time, and throughput with 64 callers on one
@@ -55,7 +57,7 @@ struct GatewayBenchmark {
             let unused = ReplicaPool(service: "unused", endpoints: [endpoints[0]], tls: gatewayTLS, logger: logger)
             var router = RPCRouter()
             let audit = try AuditLog(path: FileManager.default.temporaryDirectory.appendingPathComponent("gateway-benchmark-\(UUID().uuidString).log").path)
-            GatewayHandlers(services: .init(catalog: unused, eligibility: pool, disbursement: unused, notification: unused), audit: audit, limiter: CountyRateLimiter(rate: 1e9, burst: 1e9)).register(into: &router)
+            GatewayHandlers(services: .init(catalog: unused, eligibility: pool, disbursement: unused, notification: unused), audit: audit, limiter: CountyRateLimiter(rate: 1e9, burst: 1e9), store: try await GatewayStore.open(SQLiteDatabase(path: audit.path + ".sqlite"))).register(into: &router)
             let server = MeshServer(configuration: .init(port: 0, tls: try credentials("gateway", .service, serverHostname: nil), serverName: "gateway"), router: router, interceptors: [DelegationInterceptor()], logger: logger)
             let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
             let task = Task { try await group.run() }

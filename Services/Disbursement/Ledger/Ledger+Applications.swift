@@ -151,7 +151,7 @@ extension Ledger {
                 throw LedgerError(.notFound, "application_id: no application '\(request.applicationID)'")
             }
             var application = try Application(serializedBytes: row.blob(0))
-            guard case .department(let department) = decider, department.isResponsible(among: application.responsibleDepartments) else {
+            guard case .department(let department, _) = decider, department.isResponsible(among: application.responsibleDepartments) else {
                 throw LedgerError(.permissionDenied, "\(decider) is not responsible for \(application.clauseID) (责任单位: \(application.responsibleDepartments.joined(separator: "、")))")
             }
             guard application.status == .pending else {
@@ -244,6 +244,30 @@ extension Ledger {
             }
             response.tallies = tallies.keys.sorted().map { tallies[$0]! }
             return response
+        }
+    }
+
+    /// One file of an application with its content, for a party that may see the application: its county,
+    /// a responsible department, or (neither given) the operator and services.
+    public func evidence(applicationID: String, sha256: String, county: Jiaxing_Benefits_V1_County? = nil, department: Department? = nil) async throws -> Jiaxing_Benefits_V1_Evidence {
+        try await self.database.read { tx in
+            guard let row = try await tx.queryOne("SELECT payload FROM applications WHERE id = ?", [.text(applicationID)]) else {
+                throw LedgerError(.notFound, "application_id: no application '\(applicationID)'")
+            }
+            let application = try Application(serializedBytes: row.blob(0))
+            if let county, application.county != county {
+                throw LedgerError(.permissionDenied, "the application \(applicationID) was filed by another county")
+            }
+            if let department, !department.isResponsible(among: application.responsibleDepartments) {
+                throw LedgerError(.permissionDenied, "\(department.chineseName) is not responsible for \(application.clauseID)")
+            }
+            guard var file = application.evidence.first(where: { $0.sha256 == sha256 }),
+                  let content = try await tx.queryOne("SELECT content FROM evidence WHERE sha256 = ?", [.text(sha256)])
+            else {
+                throw LedgerError(.notFound, "sha256: the application \(applicationID) has no file \(sha256)")
+            }
+            file.content = Data(content.blob(0))
+            return file
         }
     }
 

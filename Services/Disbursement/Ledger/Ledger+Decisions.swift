@@ -5,13 +5,14 @@ import SQLStore
 extension Ledger {
     /// Who decides: a department by its certificate name, or the city operator.
     public enum Decider: Sendable, Hashable, CustomStringConvertible {
-        case department(Department)
+        /// A department, and the officer who decided where a person did (the web console names them).
+        case department(Department, person: String? = nil)
         case `operator`(String)
         case other(String)
 
         public var description: String {
             switch self {
-            case .department(let department): return "department/\(department.rawValue)"
+            case .department(let department, let person): return "department/\(department.rawValue)" + (person.map { " (\($0))" } ?? "")
             case .operator(let name): return "operator/\(name)"
             case .other(let name): return name
             }
@@ -46,7 +47,7 @@ extension Ledger {
         let at = self.now()
         return try await self.database.transaction { tx in
             var order = try await Self.load(orderID, tx)
-            guard case .department(let department) = decider, department.isResponsible(among: order.responsibleDepartments) else {
+            guard case .department(let department, _) = decider, department.isResponsible(among: order.responsibleDepartments) else {
                 throw LedgerError(.permissionDenied, "\(decider) is not responsible for \(order.clauseID) (责任单位: \(order.responsibleDepartments.joined(separator: "、")))")
             }
             guard order.status == .pending else {
@@ -79,7 +80,7 @@ extension Ledger {
             var order = try await Self.load(orderID, tx)
             switch decider {
             case .operator: break
-            case .department(let department) where department.isResponsible(among: order.responsibleDepartments): break
+            case .department(let department, _) where department.isResponsible(among: order.responsibleDepartments): break
             default: throw LedgerError(.permissionDenied, "\(decider) may not claw back \(order.clauseID)")
             }
             guard order.status == .posted else { throw LedgerError(.failedPrecondition, "order \(order.id) is \(order.status); only a paid order is clawed back") }

@@ -10,7 +10,7 @@ extension DisbursementHandlers {
     func registerApplications(into router: inout RPCRouter) {
         router.unary(DisbursementMethods.recordApplication) { (request: Jiaxing_Benefits_V1_RecordApplicationRequest, context) in
             guard let peer = context.peer, peer.role == "county", peer.subject.hasSuffix("via service/gateway"),
-                  let county = Self.county(of: context) else {
+                  let county = try Self.county(of: context) else {
                 throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not record applications: counties file them through the gateway")
             }
             guard request.application.county == county else {
@@ -22,12 +22,18 @@ extension DisbursementHandlers {
         router.unary(DisbursementMethods.decideApplication) { (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
             try await self.ledger.decideApplication(request, by: Self.decider(context))
         }
+        router.unary(DisbursementMethods.getEvidence) { (request: Jiaxing_Benefits_V1_GetEvidenceRequest, context) in
+            try Self.require(context, roles: ["operator", "service", "county", "department"], to: "read evidence")
+            return try await self.ledger.evidence(
+                applicationID: request.applicationID, sha256: request.sha256, county: try Self.county(of: context), department: try Self.department(of: context)
+            )
+        }
         router.unary(DisbursementMethods.listApplications) { (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
             switch context.peer?.role {
             case "operator", "service":
                 return try await self.ledger.applications(request)
             case "county":
-                return try await self.ledger.applications(request, county: Self.county(of: context))
+                return try await self.ledger.applications(request, county: try Self.county(of: context))
             case "department":
                 guard let department = Department(rawValue: context.peer?.commonName ?? "") else { throw RPCError(.permissionDenied, "unknown department") }
                 return try await self.ledger.applications(request, department: department)

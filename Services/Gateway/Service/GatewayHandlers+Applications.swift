@@ -102,5 +102,12 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             return try await self.forward(self.services.disbursement, DisbursementMethods.listApplications, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListApplicationsResponse.self)
         }
+        router.unary(GatewayMethods.getEvidence) { (request: Jiaxing_Benefits_V1_GetEvidenceRequest, context) in
+            let caller = try self.caller(context)
+            // The ledger scopes it: a county to its own applications, a department to its clauses.
+            let file = try await self.forward(self.services.disbursement, DisbursementMethods.getEvidence, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_Evidence.self)
+            self.audit.record(caller: caller.description, method: "GetEvidence", outcome: "read", detail: ["application": request.applicationID, "sha256": request.sha256])
+            return file
+        }
     }
 }

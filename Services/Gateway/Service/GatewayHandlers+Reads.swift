@@ -11,6 +11,14 @@ extension GatewayHandlers {
         }
         router.unary(GatewayMethods.listInbox) { (request: Jiaxing_Benefits_V1_ListInboxRequest, context) in
             let caller = try self.caller(context)
+            // A county reads what its own registered enterprises were told: the gateway checks the register,
+            // then reads that inbox as itself.
+            if caller.role == "county", request.audience.hasPrefix("enterprise/") {
+                _ = try await self.registeredEnterprise(String(request.audience.dropFirst("enterprise/".count)), caller, context)
+                return try await self.services.notification.call(idempotent: true) { client in
+                    try await client.unary(NotificationMethods.listInbox, request) as Jiaxing_Benefits_V1_ListInboxResponse
+                }
+            }
             return try await self.forward(self.services.notification, NotificationMethods.listInbox, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListInboxResponse.self)
         }
         router.serverStreaming(GatewayMethods.watchInbox) { (request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>, context) in

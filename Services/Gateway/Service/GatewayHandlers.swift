@@ -1,5 +1,6 @@
 import BenefitsAPI
 import BenefitsDomain
+import GatewayStore
 import MeshMessages
 import MeshRPC
 import MeshTransport
@@ -26,13 +27,16 @@ public struct GatewayHandlers: Sendable {
     let services: Services
     let audit: AuditLog
     let limiter: CountyRateLimiter
+    /// The counties' enterprise register.
+    let store: GatewayStore
     /// Profiles screened at once for one batch call.
     public static let batchWindow = 32
 
-    public init(services: Services, audit: AuditLog, limiter: CountyRateLimiter) {
+    public init(services: Services, audit: AuditLog, limiter: CountyRateLimiter, store: GatewayStore) {
         self.services = services
         self.audit = audit
         self.limiter = limiter
+        self.store = store
     }
 
     struct Caller {
@@ -41,11 +45,13 @@ public struct GatewayHandlers: Sendable {
         var county: County?
         var department: Department?
 
-        var description: String { self.identity.description }
+        /// `role/name`, and the person where a console user acts: `department/jingxin (li.wei)`.
+        var description: String { self.identity.description + (self.identity.person.map { " (\($0))" } ?? "") }
         /// Downstream calls carry who is being served; the services trust it from the gateway only.
         var options: CallOptions {
             var metadata = Metadata()
             metadata.add(DelegationInterceptor.header, "\(self.role)/\(self.identity.commonName)")
+            if let person = self.identity.person { metadata.add(DelegationInterceptor.personHeader, person) }
             return CallOptions(metadata: metadata)
         }
     }
@@ -107,5 +113,6 @@ public struct GatewayHandlers: Sendable {
         self.registerPayouts(into: &router)
         self.registerApplications(into: &router)
         self.registerReads(into: &router)
+        self.registerEnterprises(into: &router)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import MeshMessages
 import MeshRPC
 import MeshTransport
 import NIOConcurrencyHelpers
@@ -10,6 +11,7 @@ import NIOConcurrencyHelpers
 public final class ReplicaPool: Sendable {
     public let service: String
     let replicas: [MeshClient]
+    let endpoints: [(host: String, port: Int)]
     private let state: NIOLockedValueBox<State>
     /// How long an ejected replica rests before it is tried again.
     let ejection: Duration
@@ -27,6 +29,7 @@ public final class ReplicaPool: Sendable {
     ///   before the call moves to another; short, because a replica is near and a caller's deadline is not.
     public init(service: String, endpoints: [(host: String, port: Int)], tls: MeshTLSConfiguration, ejection: Duration = .seconds(2), handshakeTimeout: TimeAmount = .seconds(1), logger: Logger) {
         self.service = service
+        self.endpoints = endpoints
         self.replicas = endpoints.map { MeshClient(configuration: .init(host: $0.host, port: $0.port, tls: tls, transport: MeshTransportConfiguration(handshakeTimeout: handshakeTimeout)), logger: logger) }
         self.state = NIOLockedValueBox(State(outstanding: Array(repeating: 0, count: endpoints.count), ejectedUntil: Array(repeating: nil, count: endpoints.count)))
         self.ejection = ejection
@@ -95,5 +98,52 @@ public final class ReplicaPool: Sendable {
 
     public func close() async {
         for replica in self.replicas { await replica.close() }
+    }
+}
+
+extension ReplicaPool {
+    /// One replica as the operator sees it.
+    public struct ReplicaStatus: Sendable {
+        public var service: String
+        public var endpoint: String
+        public var serving: Bool
+        /// SERVING, NOT_SERVING, or why it did not answer.
+        public var detail: String
+        public var outstanding: Int
+    }
+
+    static let healthMethod = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check")
+
+    /// Asks every replica whether it serves, concurrently, each within `timeout`.
+    public func status(timeout: Duration = .seconds(1)) async -> [ReplicaStatus] {
+        let outstanding = self.state.withLockedValue { $0.outstanding }
+        return await withTaskGroup(of: (Int, ReplicaStatus).self) { group in
+            for (index, replica) in self.replicas.enumerated() {
+                group.addTask {
+                    let endpoint = "\(self.endpoints[index].host):\(self.endpoints[index].port)"
+                    do {
+                        let response: Mesh_Rpc_V1_HealthCheckResponse = try await replica.unary(Self.healthMethod, Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: timeout))
+                        let serving = response.status == .serving
+                        return (index, ReplicaStatus(service: self.service, endpoint: endpoint, serving: serving, detail: serving ? "SERVING" : "NOT_SERVING", outstanding: outstanding[index]))
+                    } catch {
+                        return (index, ReplicaStatus(service: self.service, endpoint: endpoint, serving: false, detail: RPCError.from(error).message, outstanding: outstanding[index]))
+                    }
+                }
+            }
+            var statuses: [(Int, ReplicaStatus)] = []
+            for await status in group { statuses.append(status) }
+            return statuses.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+}
+
+extension GatewayHandlers.Services {
+    /// Every replica of every service the gateway balances.
+    public func status() async -> [ReplicaPool.ReplicaStatus] {
+        async let catalog = self.catalog.status()
+        async let eligibility = self.eligibility.status()
+        async let disbursement = self.disbursement.status()
+        async let notification = self.notification.status()
+        return await catalog + eligibility + disbursement + notification
     }
 }

@@ -1,0 +1,86 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import GatewayStore
+import MeshMessages
+import MeshRPC
+
+extension GatewayStoreError {
+    var rpcError: RPCError {
+        switch self.code {
+        case .invalidArgument: return RPCError(.invalidArgument, self.description)
+        case .notFound: return RPCError(.notFound, self.description)
+        case .permissionDenied: return RPCError(.permissionDenied, self.description)
+        case .alreadyExists: return RPCError(.alreadyExists, self.description)
+        }
+    }
+}
+
+extension GatewayHandlers {
+    /// The register: a county keeps its enterprises' profiles here, reads them back and searches them; the
+    /// operator reads all. The operator's deliveries and replays pass through to notification.
+    func registerEnterprises(into router: inout RPCRouter) {
+        router.unary(GatewayMethods.registerEnterprises) { (request: Jiaxing_Benefits_V1_RegisterEnterprisesRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole(["county", "operator"], caller, context)
+            do {
+                let (added, updated) = try await self.store.register(request.profiles, registeringCounty: caller.county, at: Self.nowMillis())
+                self.audit.record(caller: caller.description, method: "RegisterEnterprises", outcome: "registered", detail: ["added": "\(added)", "updated": "\(updated)"])
+                var response = Jiaxing_Benefits_V1_RegisterEnterprisesResponse()
+                response.added = Int32(added)
+                response.updated = Int32(updated)
+                return response
+            } catch let error as GatewayStoreError {
+                if error.code == .permissionDenied {
+                    throw self.refuse(caller, context, error.description)
+                }
+                throw error.rpcError
+            }
+        }
+        router.unary(GatewayMethods.getEnterprise) { (request: Jiaxing_Benefits_V1_GetEnterpriseRequest, context) in
+            let caller = try self.caller(context)
+            return try await self.registeredEnterprise(request.creditCode, caller, context)
+        }
+        router.unary(GatewayMethods.searchEnterprises) { (request: Jiaxing_Benefits_V1_SearchEnterprisesRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole(["county", "operator"], caller, context)
+            var county = caller.county
+            if caller.role == "operator", request.county != .unspecified { county = County(message: request.county) }
+            if let own = caller.county, request.county != .unspecified, request.county != own.message {
+                try self.requireCounty(request.county, caller, context)
+            }
+            guard request.query.count <= 100 else { throw RPCError(.invalidArgument, "query: at most 100 characters") }
+            do {
+                var response = Jiaxing_Benefits_V1_SearchEnterprisesResponse()
+                response.enterprises = try await self.store.searchEnterprises(query: request.query, county: county, limit: Int(request.limit))
+                return response
+            } catch let error as GatewayStoreError {
+                throw error.rpcError
+            }
+        }
+        router.unary(GatewayMethods.listDeliveries) { (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole(["operator"], caller, context)
+            return try await self.forward(self.services.notification, NotificationMethods.listDeliveries, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListDeliveriesResponse.self)
+        }
+        router.unary(GatewayMethods.replay) { (request: Jiaxing_Benefits_V1_ReplayRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole(["operator"], caller, context)
+            let delivery = try await self.forward(self.services.notification, NotificationMethods.replay, request, caller, idempotent: false, as: Jiaxing_Benefits_V1_Delivery.self)
+            self.audit.record(caller: caller.description, method: "Replay", outcome: "replayed", detail: ["notice": request.noticeID, "endpoint": delivery.endpoint])
+            return delivery
+        }
+    }
+
+    /// A registered profile the caller may see: a county its own, the operator any.
+    func registeredEnterprise(_ creditCode: String, _ caller: Caller, _ context: ServerContext) async throws -> Jiaxing_Benefits_V1_EnterpriseProfile {
+        try self.requireRole(["county", "operator"], caller, context)
+        guard let profile = try await self.store.enterprise(creditCode: creditCode) else {
+            throw RPCError(.notFound, "credit_code: \(creditCode) is not registered")
+        }
+        try self.requireCounty(profile.county, caller, context)
+        return profile
+    }
+
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import BenefitsDomain
+import MeshMessages
+import SQLStore
+import SwiftProtobuf
+
+extension GatewayStore {
+    /// Adds or replaces profiles, all in one transaction. A county may not take over an enterprise another
+    /// county registered (`registeringCounty` set); the operator may (`registeringCounty` nil).
+    public func register(
+        _ profiles: [Jiaxing_Benefits_V1_EnterpriseProfile], registeringCounty: County?, at millis: Int64
+    ) async throws -> (added: Int, updated: Int) {
+        guard profiles.count <= Self.maximumProfilesPerCall else {
+            throw GatewayStoreError(.invalidArgument, field: "profiles", "at most \(Self.maximumProfilesPerCall) a call, got \(profiles.count)")
+        }
+        for (index, profile) in profiles.enumerated() {
+            if case .failure(let problem) = CreditCode.validate(profile.creditCode) {
+                throw GatewayStoreError(.invalidArgument, field: "profiles[\(index)].credit_code", "\(problem)")
+            }
+            guard County(message: profile.county) != nil else {
+                throw GatewayStoreError(.invalidArgument, field: "profiles[\(index)].county", "a county or district of Jiaxing is required")
+            }
+            guard !profile.name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw GatewayStoreError(.invalidArgument, field: "profiles[\(index)].name", "the enterprise's name is required")
+            }
+            if let registeringCounty, profile.county != registeringCounty.message {
+                throw GatewayStoreError(.permissionDenied, field: "profiles[\(index)].county", "\(registeringCounty.chineseName) registers only its own enterprises")
+            }
+        }
+        let rows = try profiles.map { profile in
+            (profile, try profile.jsonString())
+        }
+        return try await self.database.transaction { transaction in
+            var added = 0
+            var updated = 0
+            for (index, (profile, json)) in rows.enumerated() {
+                if let existing = try await transaction.queryOne("SELECT county FROM enterprises WHERE credit_code = ?", [.text(profile.creditCode)]) {
+                    let county = Int(existing.integer(0))
+                    if registeringCounty != nil, county != profile.county.rawValue {
+                        let owner = County(message: .init(rawValue: county) ?? .unspecified)?.chineseName ?? "another county"
+                        throw GatewayStoreError(.permissionDenied, field: "profiles[\(index)].credit_code", "\(profile.creditCode) is registered in \(owner)")
+                    }
+                    updated += 1
+                } else {
+                    added += 1
+                }
+                try await transaction.execute(
+                    """
+                    INSERT INTO enterprises (credit_code, name, county, industry, profile, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, county = excluded.county,
+                        industry = excluded.industry, profile = excluded.profile, updated_at = excluded.updated_at
+                    """,
+                    [.text(profile.creditCode), .text(profile.name), .integer(Int64(profile.county.rawValue)), .text(profile.industry), .text(json), .integer(millis)]
+                )
+            }
+            return (added, updated)
+        }
+    }
+
+    /// The registered profile of one enterprise, or nil.
+    public func enterprise(creditCode: String) async throws -> Jiaxing_Benefits_V1_EnterpriseProfile? {
+        let row = try await self.database.read { transaction in
+            try await transaction.queryOne("SELECT profile FROM enterprises WHERE credit_code = ?", [.text(creditCode)])
+        }
+        guard let row else { return nil }
+        return try Jiaxing_Benefits_V1_EnterpriseProfile(jsonString: row.text(0))
+    }
+
+    /// Enterprises whose name or credit code contains `query`, in one county or all, by name.
+    public func searchEnterprises(query: String, county: County?, limit: Int) async throws -> [Jiaxing_Benefits_V1_EnterpriseSummary] {
+        guard (0...Self.maximumSearchResults).contains(limit) else {
+            throw GatewayStoreError(.invalidArgument, field: "limit", "0 to \(Self.maximumSearchResults), got \(limit)")
+        }
+        // LIKE's own wildcards in the query are matched literally.
+        let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let pattern = "%\(escaped)%"
+        let countyValue = Int64(county?.message.rawValue ?? 0)
+        let rows = try await self.database.read { transaction in
+            try await transaction.query(
+                """
+                SELECT credit_code, name, county, industry, updated_at FROM enterprises
+                WHERE (? = 0 OR county = ?) AND (name LIKE ? ESCAPE '\\' OR credit_code LIKE ? ESCAPE '\\')
+                ORDER BY name, credit_code LIMIT ?
+                """,
+                [.integer(countyValue), .integer(countyValue), .text(pattern), .text(pattern), .integer(Int64(limit == 0 ? 50 : limit))]
+            )
+        }
+        return rows.map { row in
+            var summary = Jiaxing_Benefits_V1_EnterpriseSummary()
+            summary.creditCode = row.text(0)
+            summary.name = row.text(1)
+            summary.county = .init(rawValue: Int(row.integer(2))) ?? .unspecified
+            summary.industry = row.text(3)
+            summary.updatedAtMillis = row.integer(4)
+            return summary
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import SQLStore
+
+/// What the gateway keeps itself: the enterprises each county registered, and the web console's accounts and
+/// sessions. SQLite by default; PostgreSQL (`--database postgres://…`) when several gateway replicas share it.
+public struct GatewayStore: Sendable {
+    public let database: any SQLDatabase
+
+    /// Profiles one `RegisterEnterprises` call may carry.
+    public static let maximumProfilesPerCall = 1000
+    /// Rows one search returns at most.
+    public static let maximumSearchResults = 500
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    /// Opens the store and creates its tables where they are missing.
+    public static func open(_ database: any SQLDatabase) async throws -> GatewayStore {
+        try await database.executeScript(Self.schema)
+        return GatewayStore(database: database)
+    }
+
+    // BIGINT and TEXT mean the same in SQLite and PostgreSQL, so one schema serves both.
+    static let schema = """
+    CREATE TABLE IF NOT EXISTS enterprises (
+        credit_code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        county BIGINT NOT NULL,
+        industry TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS enterprises_by_county ON enterprises (county, name);
+    CREATE TABLE IF NOT EXISTS console_accounts (
+        user_name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        party TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        failed_attempts BIGINT NOT NULL DEFAULT 0,
+        locked_until BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS console_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL
+    )
+    """
+}
+
+/// A request the store refuses: the field at fault and why, in words a caller can act on.
+public struct GatewayStoreError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable, Hashable {
+        case invalidArgument, notFound, permissionDenied, alreadyExists
+    }
+
+    public var code: Code
+    public var field: String
+    public var message: String
+
+    public init(_ code: Code, field: String, _ message: String) {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(self.field): \(self.message)" }
+}
