@@ -11,7 +11,7 @@ let package = Package(
         // For Benchmarks/ only: the modules its executables measure.
         .library(name: "MeshForBenchmarks", targets: [
             "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "BenefitsDomain", "BenefitsAPI",
-            "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "SQLStore", "Ledger", "ServiceKit",
+            "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "GatewayStore", "SQLStore", "Ledger", "ServiceKit",
         ]),
         .executable(name: "catalog", targets: ["CatalogMain"]),
         .executable(name: "eligibility", targets: ["EligibilityMain"]),
@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Tests only: the declarative eligibility cases are YAML.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -200,12 +202,38 @@ let package = Package(
         .target(
             name: "GatewayService",
             dependencies: [
-                "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
+                "GatewayStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Services/Gateway/Service"
+        ),
+        // What the gateway keeps: the counties' enterprise register, the console's accounts and sessions.
+        .target(
+            name: "GatewayStore",
+            dependencies: [
+                "SQLStore", "BenefitsDomain", "MeshMessages",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Services/Gateway/Store"
+        ),
+        // The web console for department officers, county staff and the operator: server-rendered Chinese HTML.
+        .target(
+            name: "GatewayConsole",
+            dependencies: [
+                "GatewayStore", "GatewayService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Gateway/Console"
         ),
         .target(
             name: "GatewayHTTP",
@@ -243,11 +271,11 @@ let package = Package(
         .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
         .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", "BenefitsDomain", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
         .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel", "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
-        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", "GatewayService", "GatewayHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Services/Gateway/Main"),
+        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", "GatewayService", "GatewayHTTP", "GatewayStore", "GatewayConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Services/Gateway/Main"),
         .executableTarget(
             name: "MeshCommand",
             dependencies: [
-                "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain", "NotificationCore", "CatalogModel",
+                "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain", "NotificationCore", "CatalogModel", "GatewayStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -330,7 +358,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "GatewayHTTP", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GatewayHTTP", "GatewayStore", "GatewayConsole", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "GatewayService", "CatalogService", "CatalogModel", "EligibilityService", "EligibilityEngine", "DisbursementService",
                 "Ledger", "NotificationService", "NotificationCore", "SQLStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC",
                 "MeshMessages", "MeshPKI", "MeshTestSupport",

@@ -3,6 +3,7 @@ import BenefitsAPI
 import BenefitsDomain
 import CatalogModel
 import Foundation
+import GatewayStore
 import Logging
 import MeshMessages
 import MeshPKI
@@ -40,10 +41,10 @@ struct DemoCommand: AsyncParsableCommand {
         guard let state = MeshState.load(directory: topology.state) else {
             throw ValidationError("no mesh is running: start it with `mesh up`")
         }
-        try await Self.run(state: state, enterprisesPath: self.enterprises)
+        try await Self.run(state: state, topology: topology, enterprisesPath: self.enterprises)
     }
 
-    static func run(state: MeshState, enterprisesPath: String) async throws {
+    static func run(state: MeshState, topology: Topology, enterprisesPath: String) async throws {
         guard let data = FileManager.default.contents(atPath: enterprisesPath),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let asOfObject = object["asOf"] as? [String: Int],
@@ -62,6 +63,17 @@ struct DemoCommand: AsyncParsableCommand {
             MeshClient(configuration: .init(port: gateway.port, tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "gateway")), logger: logger)
         }
         var checks = DemoChecks()
+        print("")
+        print("Step 0 — each county registers its sample enterprises in the gateway's register (what its staff then look up in the console)")
+        for (county, registered) in Dictionary(grouping: profiles, by: { County(message: $0.county)?.partyName ?? "operator" }).sorted(by: { $0.key < $1.key }) {
+            let client = try gatewayClient(county)
+            defer { Task { await client.close() } }
+            var request = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
+            request.profiles = registered
+            let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(GatewayMethods.registerEnterprises, request, options: CallOptions(timeout: .seconds(5)))
+            print("  \(County(partyName: county)?.chineseName ?? county): \(response.added) added, \(response.updated) updated")
+            checks.expect(Int(response.added + response.updated) == registered.count, "\(county) registered its \(registered.count) enterprise(s)")
+        }
         print("")
         print("Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (port \(gateway.port)), which spreads the calls over \(replicas.count) eligibility replica(s)")
         var total: Fen = 0
@@ -150,7 +162,9 @@ struct DemoCommand: AsyncParsableCommand {
 
         print("")
         print("Step 3 — the responsible departments approve; the money moves from the fund to the enterprise")
-        for order in orders where order.status == .pending {
+        // One order is left for a department officer to decide in the web console (step 6).
+        let leftForConsole = orders.last(where: { $0.status == .pending && !$0.replayed })
+        for order in orders where order.status == .pending && order.id != leftForConsole?.id {
             guard let department = Department.allCases.first(where: { $0.isResponsible(among: order.responsibleDepartments) }) else {
                 print("  order \(order.id.prefix(8))…: no department of the mesh is responsible for \(order.clauseID)")
                 continue
@@ -162,6 +176,9 @@ struct DemoCommand: AsyncParsableCommand {
             let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
             print("  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)")
             checks.expect(posted.status == .posted, "order of \(posted.enterpriseName) under \(posted.clauseID) posted")
+        }
+        if let order = leftForConsole {
+            print("  left pending for the console: \(Money.chinese(order.amountFen)) to \(order.enterpriseName) under \(order.clauseID) (order \(order.id))")
         }
 
         let operatorClient = try ledgerClient("operator")
@@ -177,8 +194,8 @@ struct DemoCommand: AsyncParsableCommand {
         if state.instances.contains(where: { $0.service == "notification" }), !orders.isEmpty {
             print("")
             print("Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
-            // Every new order makes a "proposed" and an "approved" notice for its county.
-            let expected = orders.filter { !$0.replayed }.count * 2
+            // Every new order makes a "proposed" and an "approved" notice for its county (the one left pending, only the first).
+            let expected = orders.filter { !$0.replayed }.count * 2 - (leftForConsole == nil ? 0 : 1)
             let deadline = ContinuousClock.now + .seconds(20)
             while receiver.requests.count < expected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
             for request in receiver.requests {
@@ -204,6 +221,9 @@ struct DemoCommand: AsyncParsableCommand {
                 checks.expect(!notices.notices.isEmpty, "the inbox of \(first.enterpriseName) has notices")
             }
         }
+        try await Self.consoleStep(topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }), departments: Set(orders.compactMap { order in
+            Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
+        }))
         print("")
         print("Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it.")
         checks.expect(!entitlements.isEmpty, "some sample enterprise is entitled to a payout")
@@ -211,6 +231,33 @@ struct DemoCommand: AsyncParsableCommand {
         print("demo checks: \(checks.passed) passed, \(checks.failures.count) failed")
         for failure in checks.failures { print("  FAILED: \(failure)") }
         if !checks.failures.isEmpty { throw ExitCode.failure }
+    }
+
+    /// Step 6: accounts for the web console — the operator, each sample county, each deciding department —
+    /// with random passwords written to a file only the owner can read.
+    static func consoleStep(topology: Topology, counties: Set<County>, departments: Set<Department>) async throws {
+        guard let gateway = topology.services.first(where: { $0.name == "gateway" }),
+              let flag = gateway.arguments?.firstIndex(of: "--console-port"), let port = gateway.arguments?[flag + 1]
+        else { return }
+        var logger = Logger(label: "mesh.demo")
+        logger.logLevel = .critical
+        let store = try await GatewayStore.open(DatabaseOption.open("\(topology.state)/gateway.sqlite", logger: logger))
+        let existing = Set(try await store.accounts().map(\.userName))
+        var accounts = [ConsoleAccount(userName: "operator", role: .operator, party: "operator", displayName: "市级运营")]
+        accounts += counties.sorted { $0.partyName < $1.partyName }.map { ConsoleAccount(userName: "\($0.partyName)-staff", role: .county, party: $0.partyName, displayName: "\($0.chineseName)工作人员") }
+        accounts += departments.sorted { $0.rawValue < $1.rawValue }.map { ConsoleAccount(userName: "\($0.rawValue)-officer", role: .department, party: $0.rawValue, displayName: "\($0.chineseName)经办人") }
+        let file = "\(topology.state)/console-accounts.txt"
+        var lines = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        for account in accounts where !existing.contains(account.userName) {
+            let password = GatewayStore.randomToken().prefix(16)
+            try await store.createAccount(account, password: String(password), policy: ConsolePolicy(), at: Int64(Date().timeIntervalSince1970 * 1000))
+            lines += "\(account.userName)\t\(password)\t\(account.partyIdentity)\n"
+        }
+        FileManager.default.createFile(atPath: file, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
+        print("")
+        print("Step 6 — the web console: https://127.0.0.1:\(port)/console (the gateway's certificate, from the mesh CA in \(topology.certificates)/ca.pem)")
+        print("  accounts \(accounts.map(\.userName).joined(separator: ", ")); their passwords are in \(file) (mode 0600)")
+        print("  more: printf '%s\\n' \"$PASSWORD\" | mesh account add --user NAME --role county|department|operator --party PARTY")
     }
 
     /// The `data` object of a webhook body (`{"type":…,"timestamp":…,"data":{…}}`).

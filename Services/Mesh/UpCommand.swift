@@ -83,7 +83,7 @@ struct UpCommand: AsyncParsableCommand {
         print("mesh is up: \(state.instances.count) processes, certificates in \(topology.certificates), logs in \(logDirectory)")
         if self.demo {
             do {
-                try await DemoCommand.run(state: state, enterprisesPath: "Compose/demo/enterprises.json")
+                try await DemoCommand.run(state: state, topology: topology, enterprisesPath: "Compose/demo/enterprises.json")
             } catch {
                 print("demo failed: \(error)")
                 await Self.stopAll(state, topology: topology)

@@ -1,6 +1,8 @@
 import ArgumentParser
+import GatewayConsole
 import GatewayHTTP
 import GatewayService
+import GatewayStore
 import ServiceLifecycle
 import MeshRPC
 import ServiceKit
@@ -39,6 +41,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Port of the HTTP/JSON face (HTTP/1.1 and HTTP/2 over mutual TLS); none when not given.")
     var httpPort: Int?
 
+    @Option(help: "Port of the web console (HTTPS, sign-in with a `mesh account`); none when not given.")
+    var consolePort: Int?
+
+    @Option(help: "The gateway's own database (enterprise register, console accounts): a SQLite file, or postgres://user[:password]@host[:port]/database.")
+    var database = ".mesh/state/gateway.sqlite"
+
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.gateway")
         let identity = self.options.identity ?? "gateway"
@@ -59,14 +67,21 @@ struct GatewayCommand: AsyncParsableCommand {
             catalog: try pool("catalog", self.catalogPorts), eligibility: try pool("eligibility", self.eligibilityPorts),
             disbursement: try pool("disbursement", self.disbursementPorts), notification: try pool("notification", self.notificationPorts)
         )
+        let store = try await GatewayStore.open(DatabaseOption.open(self.database, logger: logger))
+        let audit = try AuditLog(path: self.auditLog)
         var router = RPCRouter()
-        GatewayHandlers(services: services, audit: try AuditLog(path: self.auditLog), limiter: CountyRateLimiter(rate: self.rate, burst: self.burst)).register(into: &router)
-        // The HTTP/JSON face calls this gateway's own mesh port on the caller's behalf: one behaviour, two faces.
+        GatewayHandlers(services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst), store: store).register(into: &router)
+        // The HTTP/JSON face and the console call this gateway's own mesh port on the caller's behalf: one
+        // behaviour, three faces.
         var faces: [any Service] = []
+        let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
+        let own = MeshClient(configuration: .init(host: "127.0.0.1", port: self.options.port, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "gateway")), logger: logger)
         if let httpPort = self.httpPort {
-            let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
-            let own = MeshClient(configuration: .init(host: "127.0.0.1", port: self.options.port, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "gateway")), logger: logger)
             faces.append(try GatewayHTTP.application(host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
+        }
+        if let consolePort = self.consolePort {
+            let console = try Console(store: store, gateway: own, services: services, audit: audit)
+            faces.append(try console.application(host: self.options.host, port: consolePort, tls: tls, logger: logger))
         }
         try await ServiceRunner.run(name: "gateway", options: self.options, router: router, services: faces)
     }

@@ -1,0 +1,216 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import MeshMessages
+import NIOCore
+
+extension Console {
+    func addDepartmentRoutes(_ console: RouterGroup<ConsoleRequestContext>) {
+        console.get("queue") { _, context in try await self.queue(context) }
+        console.post("orders/:id/approve") { _, context in try await self.decideOrder(context, approve: true) }
+        console.post("orders/:id/reject") { _, context in try await self.decideOrder(context, approve: false) }
+        console.post("applications/:id/decide") { _, context in try await self.decideApplication(context) }
+        console.get("applications/:id/evidence/:sha256") { _, context in try await self.evidence(context) }
+    }
+
+    func requireRole(_ role: ConsoleAccount.Role, _ context: ConsoleRequestContext) -> (ConsoleSession, Response?) {
+        let session = context.session!
+        guard session.account.role == role else {
+            self.audit.record(caller: "console/\(session.account.userName)", method: "Console", outcome: "refused", detail: ["reason": "page for \(role.rawValue) only"])
+            return (session, self.message("无权访问", "此页面仅供\(Self.roleLabel(role))使用。", session: session, status: .forbidden, back: Console.home(of: session.account)))
+        }
+        return (session, nil)
+    }
+
+    static func roleLabel(_ role: ConsoleAccount.Role) -> String {
+        switch role {
+        case .county: return "县（市、区）工作人员"
+        case .department: return "责任部门"
+        case .operator: return "市级运营"
+        }
+    }
+
+    /// The department's pending orders and applications, each with the clause's own words.
+    func queue(_ context: ConsoleRequestContext, flash: String? = nil, error: String? = nil) async throws -> Response {
+        let (session, refused) = self.requireRole(.department, context)
+        if let refused { return refused }
+        let account = session.account
+        do {
+            var ordersRequest = Jiaxing_Benefits_V1_ListOrdersRequest()
+            ordersRequest.status = .pending
+            ordersRequest.limit = 200
+            async let orders: Jiaxing_Benefits_V1_ListOrdersResponse = self.gateway.call(GatewayMethods.listOrders, ordersRequest, as: account)
+            var applicationsRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
+            applicationsRequest.status = .pending
+            applicationsRequest.limit = 200
+            async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(GatewayMethods.listApplications, applicationsRequest, as: account)
+            let (orderList, applicationList) = try await (orders.orders, applications.applications)
+            let department = account.department
+            let mine = applicationList.filter { application in department.map { $0.isResponsible(among: application.responsibleDepartments) } ?? false }
+            let clauses = try await self.clauses(Set(orderList.map(\.clauseID) + mine.map(\.clauseID)), as: account)
+            let today = CalendarDate(Self.dayText(self.now())) ?? CalendarDate(year: 2026, month: 1, day: 1)!
+            let orderRows: [[String: Any]] = orderList.map { order in
+                [
+                    "id": order.id, "enterpriseName": order.enterpriseName, "creditCode": order.creditCode,
+                    "county": County(message: order.county)?.chineseName ?? "",
+                    "clauseTitle": Self.clauseTitle(clauses[order.clauseID], order.clauseID),
+                    "clauseText": clauses[order.clauseID]?.text ?? "",
+                    "amount": Money.chinese(order.amountFen), "requested": Money.chinese(order.requestedFen),
+                    "requestedDiffers": order.requestedFen != order.amountFen,
+                    "subject": order.subject, "period": "\(order.period)", "reason": order.reason, "overlapGroup": order.overlapGroup,
+                    "expires": Self.dateTime(order.expiresAtMillis),
+                ]
+            }
+            let applicationRows: [[String: Any]] = mine.map { application in
+                let due = CalendarDate(year: Int(application.dueOn.year), month: Int(application.dueOn.month), day: Int(application.dueOn.day))
+                let daysLeft = due.map { $0.dayNumber - today.dayNumber } ?? 0
+                return [
+                    "id": application.id, "enterpriseName": application.enterpriseName, "creditCode": application.creditCode,
+                    "clauseTitle": Self.clauseTitle(clauses[application.clauseID], application.clauseID),
+                    "clauseText": clauses[application.clauseID]?.text ?? "",
+                    "requested": Money.chinese(application.requestedFen), "maximum": application.maximumFen > 0 ? Money.chinese(application.maximumFen) : "无",
+                    "requestedYuan": Money.decimal(application.requestedFen, scale: Money.fenPerYuan),
+                    "facts": application.claimedFacts.map(Self.factText),
+                    "evidence": application.evidence.map {
+                        ["name": $0.name, "href": "/console/applications/\(application.id)/evidence/\($0.sha256)", "detail": "\($0.size) 字节，SHA-256 \($0.sha256.prefix(12))…"]
+                    },
+                    "dueOn": due?.description ?? "", "late": application.breached || daysLeft < 0,
+                    "timeLeft": application.breached ? "已超期，已上报市级" : (daysLeft >= 0 ? "剩余 \(daysLeft) 天（\(application.workingDays) 个工作日时限）" : "已超期"),
+                ]
+            }
+            return self.page("待办审批", "queue", [
+                "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
+                "applications": applicationRows, "hasApplications": !applicationRows.isEmpty, "applicationCount": "\(applicationRows.count)",
+            ], session: session, flash: flash, error: error)
+        } catch {
+            return self.failure(error, session: session, back: nil)
+        }
+    }
+
+    func decideOrder(_ context: ConsoleRequestContext, approve: Bool) async throws -> Response {
+        let (session, refused) = self.requireRole(.department, context)
+        if let refused { return refused }
+        var request = Jiaxing_Benefits_V1_DecideRequest()
+        request.orderID = context.parameters.get("id") ?? ""
+        if !approve {
+            guard let reason = context.form.text("reason") else {
+                return try await self.queue(context, error: "驳回须填写理由（reason）。")
+            }
+            request.reason = reason
+        }
+        do {
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.gateway.call(approve ? GatewayMethods.approve : GatewayMethods.reject, request, as: session.account)
+            let verb = approve ? "已批准" : "已驳回"
+            return try await self.queue(context, flash: "\(verb)兑付单 \(order.id)：\(order.enterpriseName) \(Money.chinese(order.amountFen))。")
+        } catch {
+            return self.failure(error, session: session, back: "/console/queue")
+        }
+    }
+
+    func decideApplication(_ context: ConsoleRequestContext) async throws -> Response {
+        let (session, refused) = self.requireRole(.department, context)
+        if let refused { return refused }
+        var request = Jiaxing_Benefits_V1_DecideApplicationRequest()
+        request.applicationID = context.parameters.get("id") ?? ""
+        request.approve = context.form["decision"] == "approve"
+        request.reason = context.form.text("reason") ?? ""
+        if request.approve {
+            guard let text = context.form.text("amount_yuan"), let fen = Self.fen(fromYuan: text), fen > 0 else {
+                return try await self.queue(context, error: "核定金额（amount_yuan）须为大于零的元金额，最多两位小数。")
+            }
+            request.amountFen = fen
+        } else if request.reason.isEmpty {
+            return try await self.queue(context, error: "驳回须填写理由（reason）。")
+        }
+        do {
+            let application: Jiaxing_Benefits_V1_Application = try await self.gateway.call(GatewayMethods.decideApplication, request, as: session.account)
+            let verb = request.approve ? "已批准，核定 \(Money.chinese(application.decidedFen))" : "已驳回"
+            return try await self.queue(context, flash: "申请 \(application.id)（\(application.enterpriseName)）\(verb)。")
+        } catch {
+            return self.failure(error, session: session, back: "/console/queue")
+        }
+    }
+
+    /// An application's file as a download; who may read it is the ledger's decision (the filing county, a
+    /// responsible department, the operator), so the console asks as the account's party.
+    func evidence(_ context: ConsoleRequestContext) async throws -> Response {
+        let session = context.session!
+        var request = Jiaxing_Benefits_V1_GetEvidenceRequest()
+        request.applicationID = context.parameters.get("id") ?? ""
+        request.sha256 = context.parameters.get("sha256") ?? ""
+        do {
+            let file: Jiaxing_Benefits_V1_Evidence = try await self.gateway.call(GatewayMethods.getEvidence, request, as: session.account)
+            var headers = HTTPFields()
+            // Only the three types the ledger accepts are served as themselves; never as HTML.
+            headers[.contentType] = ["application/pdf", "image/jpeg", "image/png"].contains(file.contentType) ? file.contentType : "application/octet-stream"
+            let encoded = file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "evidence"
+            headers[.contentDisposition] = "attachment; filename=\"evidence\"; filename*=UTF-8''\(encoded)"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.content)))
+        } catch {
+            return self.failure(error, session: session, back: Console.home(of: session.account))
+        }
+    }
+
+    /// The clauses named, read from the catalog through the gateway; a clause that cannot be read is left out.
+    func clauses(_ ids: Set<String>, as account: ConsoleAccount) async throws -> [String: Jiaxing_Benefits_V1_Clause] {
+        try await withThrowingTaskGroup(of: Jiaxing_Benefits_V1_Clause?.self) { group in
+            for id in ids {
+                group.addTask {
+                    var request = Jiaxing_Benefits_V1_GetClauseRequest()
+                    request.id = id
+                    return try? await self.gateway.call(GatewayMethods.getClause, request, as: account) as Jiaxing_Benefits_V1_Clause
+                }
+            }
+            var clauses: [String: Jiaxing_Benefits_V1_Clause] = [:]
+            for try await clause in group { if let clause { clauses[clause.id] = clause } }
+            return clauses
+        }
+    }
+
+    static func factText(_ fact: Jiaxing_Benefits_V1_FactRecord) -> String {
+        let year = fact.year > 0 ? " \(fact.year)年" : ""
+        switch fact.value {
+        case .amount(let amount): return "\(fact.fact)\(year)：\(amount)"
+        case .flag(let flag): return "\(fact.fact)\(year)：\(flag ? "是" : "否")"
+        case nil: return "\(fact.fact)\(year)"
+        }
+    }
+
+    static func clauseTitle(_ clause: Jiaxing_Benefits_V1_Clause?, _ id: String) -> String {
+        guard let clause else { return id }
+        return "\(clause.title)（\(clause.article)）"
+    }
+
+    /// "12.5" 元 → 1250 fen; nil for anything but a non-negative amount with at most two decimals.
+    static func fen(fromYuan text: String) -> Int64? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let whole = Int64(parts[0]), whole >= 0, whole <= 100_000_000_000 else { return nil }
+        var fraction: Int64 = 0
+        if parts.count == 2 {
+            let digits = parts[1]
+            guard (1...2).contains(digits.count), digits.allSatisfy(\.isASCII), let value = Int64(digits) else { return nil }
+            fraction = digits.count == 1 ? value * 10 : value
+        }
+        return whole * 100 + fraction
+    }
+
+    static func dayText(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: date)
+    }
+
+    static func dateTime(_ millis: Int64) -> String {
+        guard millis > 0 else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+}

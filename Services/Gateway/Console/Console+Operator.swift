@@ -1,0 +1,77 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import GatewayService
+import GatewayStore
+import Hummingbird
+import MeshMessages
+
+extension Console {
+    func addOperatorRoutes(_ console: RouterGroup<ConsoleRequestContext>) {
+        console.get("overview") { _, context in try await self.overview(context) }
+        console.post("deliveries/:id/replay") { _, context in try await self.replay(context) }
+    }
+
+    /// Funds used and left, 兑付率 against each document's targets, every replica's health, dead letters.
+    func overview(_ context: ConsoleRequestContext, flash: String? = nil) async throws -> Response {
+        let (session, refused) = self.requireRole(.operator, context)
+        if let refused { return refused }
+        let account = session.account
+        do {
+            async let funds: Jiaxing_Benefits_V1_ListFundsResponse = self.gateway.call(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), as: account)
+            async let rates: Jiaxing_Benefits_V1_PayoutRateResponse = self.gateway.call(GatewayMethods.getPayoutRates, Jiaxing_Benefits_V1_PayoutRateRequest(), as: account)
+            var deadRequest = Jiaxing_Benefits_V1_ListDeliveriesRequest()
+            deadRequest.status = .dead
+            deadRequest.limit = 100
+            async let dead: Jiaxing_Benefits_V1_ListDeliveriesResponse = self.gateway.call(GatewayMethods.listDeliveries, deadRequest, as: account)
+            async let replicas = self.services?.status() ?? []
+            let (fundList, rateList, deadList, replicaList) = try await (funds, rates, dead, replicas)
+            let fundRows: [[String: Any]] = fundList.funds.map {
+                [
+                    "account": $0.account, "budget": Money.chinese($0.budgetFen), "posted": Money.chinese($0.postedFen),
+                    "reserved": Money.chinese($0.reservedFen), "available": Money.chinese($0.availableFen),
+                ]
+            }
+            // One bar a target: achieved share as the bar, the target as a red line; 300 px is 100%.
+            let scale = 3.0
+            let bars: [[String: Any]] = rateList.rates.enumerated().map { index, rate in
+                let y = 10 + index * 26
+                let achieved = min(Double(rate.achievedBasisPoints) / 100, 100)
+                let target = Double(rate.targetBasisPoints) / 100
+                return [
+                    "label": "\(rate.documentID) 至 \(rate.by.year)-\(rate.by.month)-\(rate.by.day)", "labelY": "\(y + 12)", "y": "\(y)",
+                    "achievedWidth": String(format: "%.1f", achieved * scale), "targetX": String(format: "%.1f", 220 + target * scale),
+                    "targetTop": "\(y - 3)", "targetBottom": "\(y + 17)", "textX": "\(220 + Int(100 * scale) + 10)",
+                    "achieved": Money.percent(basisPoints: Int(rate.achievedBasisPoints)), "target": Money.percent(basisPoints: Int(rate.targetBasisPoints)),
+                ]
+            }
+            let replicaRows: [[String: Any]] = replicaList.map {
+                ["service": $0.service, "endpoint": $0.endpoint, "serving": $0.serving, "status": $0.detail, "outstanding": "\($0.outstanding)"]
+            }
+            let deadRows: [[String: Any]] = deadList.deliveries.map {
+                ["noticeID": $0.noticeID, "endpoint": $0.endpoint, "attempts": "\($0.attempts)", "lastError": $0.lastError]
+            }
+            return self.page("运行总览", "overview", [
+                "funds": fundRows, "debits": Money.chinese(fundList.totalDebitsFen), "credits": Money.chinese(fundList.totalCreditsFen),
+                "balanced": fundList.totalDebitsFen == fundList.totalCreditsFen,
+                "bars": bars, "chartWidth": "\(220 + Int(100 * scale) + 160)", "chartHeight": "\(20 + bars.count * 26)",
+                "replicas": replicaRows, "dead": deadRows,
+            ], session: session, flash: flash)
+        } catch {
+            return self.failure(error, session: session, back: nil)
+        }
+    }
+
+    func replay(_ context: ConsoleRequestContext) async throws -> Response {
+        let (session, refused) = self.requireRole(.operator, context)
+        if let refused { return refused }
+        var request = Jiaxing_Benefits_V1_ReplayRequest()
+        request.noticeID = context.parameters.get("id") ?? ""
+        do {
+            let delivery: Jiaxing_Benefits_V1_Delivery = try await self.gateway.call(GatewayMethods.replay, request, as: session.account)
+            return try await self.overview(context, flash: "通知 \(delivery.noticeID) 已重新排队投递至 \(delivery.endpoint)。")
+        } catch {
+            return self.failure(error, session: session, back: "/console/overview")
+        }
+    }
+}

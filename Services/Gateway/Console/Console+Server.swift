@@ -1,0 +1,28 @@
+import Hummingbird
+import HummingbirdHTTP2
+import Logging
+import NIOCore
+import MeshTransport
+import NIOSSL
+
+extension Console {
+    /// How long a browser's connection may sit idle before the server closes it.
+    public static let idleTimeout = Duration.seconds(60)
+
+    /// The console over TLS with the gateway's certificate. Browsers bring no client certificate: people
+    /// are identified by their session, and act only through the gateway's own authorization.
+    public func application(host: String, port: Int, tls: MeshTLSConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        var tlsConfiguration = try tls.serverTLSConfiguration(minimumVersion: .tlsv12)
+        tlsConfiguration.certificateVerification = .none
+        return Application(
+            router: self.router(),
+            server: try .http2Upgrade(
+                tlsConfiguration: tlsConfiguration,
+                configuration: .init(idleTimeout: Self.idleTimeout, streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
+            ),
+            configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-console"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import GatewayStore
+import Logging
+import ServiceKit
+
+/// Web console accounts, kept in the gateway's database.
+struct AccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account",
+        abstract: "Create and list web console accounts (county staff, department officers, the city operator).",
+        subcommands: [Add.self, List.self]
+    )
+
+    struct Location: ParsableArguments {
+        @Option(help: "Topology file: the gateway's database is <state>/gateway.sqlite.")
+        var topology = "Compose/topology.json"
+
+        @Option(help: "The gateway's database instead: a SQLite file or postgres://… (as the gateway's --database).")
+        var database: String?
+
+        func open() async throws -> GatewayStore {
+            let path = try self.database ?? "\(Topology.load(path: self.topology).state)/gateway.sqlite"
+            if !path.hasPrefix("postgres") {
+                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            }
+            var logger = Logger(label: "mesh.account")
+            logger.logLevel = .warning
+            return try await GatewayStore.open(DatabaseOption.open(path, logger: logger))
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account; the password is read from standard input (one line), never from the command line."
+        )
+
+        @OptionGroup var location: Location
+
+        @Option(help: "User name: 2 to 64 letters, digits, '.', '_' or '-'.")
+        var user: String
+
+        @Option(help: "county, department or operator.")
+        var role: String
+
+        @Option(help: "The county or department party name (nanhu, jingxin, …); operator for the operator.")
+        var party: String?
+
+        @Option(help: "The person's name as shown in the console.")
+        var name: String?
+
+        @Flag(help: "Replace an existing account's password and party, and end its sessions.")
+        var replace = false
+
+        func run() async throws {
+            guard let role = ConsoleAccount.Role(rawValue: self.role) else {
+                throw ValidationError("--role: county, department or operator, got '\(self.role)'")
+            }
+            let party = self.party ?? (role == .operator ? "operator" : "")
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                throw ValidationError("password: give it on standard input, e.g. `printf '%s\\n' \"$PASSWORD\" | mesh account add …`")
+            }
+            let store = try await self.location.open()
+            let account = ConsoleAccount(userName: self.user, role: role, party: party, displayName: self.name ?? self.user)
+            do {
+                try await store.createAccount(account, password: password, policy: ConsolePolicy(), replace: self.replace, at: Int64(Date().timeIntervalSince1970 * 1000))
+            } catch let error as GatewayStoreError {
+                throw ValidationError("\(error)")
+            }
+            print("account \(account.userName): \(account.partyIdentity)\(self.replace ? " (replaced)" : "")")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the accounts.")
+
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            for account in try await self.location.open().accounts() {
+                print("\(account.userName)\t\(account.partyIdentity)\t\(account.displayName)")
+            }
+        }
+    }
+}

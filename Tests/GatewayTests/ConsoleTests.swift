@@ -1,0 +1,238 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import GatewayConsole
+import GatewayStore
+import MeshMessages
+import MeshPKI
+import MeshRPC
+import MeshTestSupport
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import Testing
+
+/// The web console in front of a real gateway and real services, driven by curl with a cookie jar as a
+/// browser would (the headless Chromium run is `scripts/console-check.py`, in CI).
+@Suite("Web console")
+struct ConsoleTests {
+    /// A browser: one cookie jar, the console's port, and a clock the test moves.
+    struct Browser {
+        let port: Int
+        let folder: String
+        let jar: String
+        let clock: NIOLockedValueBox<Date>
+
+        /// GET or POST (`form` given) a console path; returns the status, the body and the Location header.
+        func request(_ path: String, form: [(String, String)]? = nil) async throws -> (status: Int, body: String, location: String, headers: String) {
+            let id = UUID().uuidString
+            let bodyPath = "\(self.folder)/body-\(id)", headersPath = "\(self.folder)/headers-\(id)", statusPath = "\(self.folder)/status-\(id)"
+            var arguments = ["-s", "-o", bodyPath, "-D", headersPath, "-w", "%{http_code}", "--max-time", "30", "--cacert", "\(self.folder)/ca.pem",
+                             "-b", self.jar, "-c", self.jar]
+            if let form {
+                for (name, value) in form { arguments += ["--data-urlencode", "\(name)=\(value)"] }
+            }
+            arguments.append("https://localhost:\(self.port)\(path)")
+            FileManager.default.createFile(atPath: statusPath, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            process.arguments = arguments
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: statusPath))
+            process.standardError = FileHandle.nullDevice
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                process.terminationHandler = { _ in done.resume() }
+                do { try process.run() } catch { done.resume() }
+            }
+            defer { for path in [bodyPath, headersPath, statusPath] { try? FileManager.default.removeItem(atPath: path) } }
+            let headers = (try? String(contentsOfFile: headersPath, encoding: .utf8)) ?? ""
+            let location = headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") }.map { String($0.dropFirst("location:".count)).trimmingCharacters(in: .whitespaces) } ?? ""
+            return (Int((try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? "") ?? 0, (try? String(contentsOfFile: bodyPath, encoding: .utf8)) ?? "", location, headers)
+        }
+
+        /// The CSRF token of the last form on a page.
+        static func csrf(_ page: String) -> String {
+            guard let match = page.matches(of: /name="csrf" value="([0-9a-f]{64})"/).last else { return "" }
+            return String(match.output.1)
+        }
+
+        func signIn(_ user: String, _ password: String, extra: [(String, String)] = []) async throws -> (status: Int, body: String, location: String, headers: String) {
+            let page = try await self.request("/console/sign-in")
+            return try await self.request("/console/sign-in", form: [("csrf", Self.csrf(page.body)), ("user", user), ("password", password)] + extra)
+        }
+
+        func advance(minutes: Int) {
+            self.clock.withLockedValue { $0 = $0.addingTimeInterval(Double(minutes) * 60) }
+        }
+    }
+
+    static let password = "correct horse battery"
+    /// A cheaper bcrypt than production's, so a suite of sign-ins stays quick; the cost is a policy setting.
+    static let policy: ConsolePolicy = {
+        var policy = ConsolePolicy()
+        policy.bcryptCost = 6
+        return policy
+    }()
+
+    static func withConsole(_ body: (GatewayTests.Mesh, Browser) async throws -> Void) async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            Issue.record("curl is not installed (Debian: apt-get install curl; .ci/run installs it)")
+            return
+        }
+        try await GatewayTests.withMesh { mesh in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try TestMesh.authority.certificatePEM.write(toFile: "\(folder)/ca.pem", atomically: true, encoding: .utf8)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for account in [
+                ConsoleAccount(userName: "li.wei", role: .department, party: "jingxin", displayName: "李伟"),
+                ConsoleAccount(userName: "nanhu-staff", role: .county, party: "nanhu", displayName: "南湖区工作人员"),
+                ConsoleAccount(userName: "operator", role: .operator, party: "operator", displayName: "市级运营"),
+            ] {
+                try await mesh.store.createAccount(account, password: Self.password, policy: Self.policy, at: now)
+            }
+            let clock = NIOLockedValueBox(Date())
+            let own = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("gateway"))
+            let console = try Console(store: mesh.store, policy: Self.policy, gateway: own, services: mesh.services, audit: mesh.audit, now: { clock.withLockedValue { $0 } })
+            let listening = AsyncStream<Int>.makeStream()
+            let application = try console.application(host: "127.0.0.1", port: 0, tls: TestMesh.credentials.server, logger: TestMesh.logger) { port in
+                listening.continuation.yield(port)
+            }
+            let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+            let running = Task { try await group.run() }
+            var ports = listening.stream.makeAsyncIterator()
+            let port = try #require(await ports.next())
+            do {
+                try await body(mesh, Browser(port: port, folder: folder, jar: "\(folder)/cookies", clock: clock))
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            await own.close()
+        }
+    }
+
+    /// A pending order for 南湖区's single champion (jingxin decides it).
+    static func pendingOrder(_ mesh: GatewayTests.Mesh) async throws -> Jiaxing_Benefits_V1_PayoutOrder {
+        let nanhu = mesh.client("nanhu", .county)
+        defer { Task { await nanhu.close() } }
+        var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
+        request.screen = GatewayTests.request(county: .nanhu, recognition: "singleChampion")
+        let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(GatewayMethods.screenAndPropose, request)
+        return try #require(response.proposals.first?.order)
+    }
+
+    @Test("sign-in: one message for an unknown user and a wrong password; five failures lock the account; cookies are Secure, HttpOnly, SameSite=Strict")
+    func signIn() async throws {
+        try await Self.withConsole { mesh, browser in
+            let unknown = try await browser.signIn("nobody", Self.password)
+            let wrong = try await browser.signIn("li.wei", "not the password")
+            #expect(unknown.status == 401 && wrong.status == 401)
+            #expect(unknown.body.contains("用户名或密码不正确") && wrong.body.contains("用户名或密码不正确"))
+            #expect(!wrong.body.contains("not the password"))
+            for _ in 0..<4 { _ = try await browser.signIn("li.wei", "still wrong") }
+            let locked = try await browser.signIn("li.wei", Self.password)
+            #expect(locked.status == 401, "the right password is refused while the account is locked")
+            #expect(mesh.audit.entries().contains { $0["caller"] == "console/li.wei" && $0["reason"] == "locked" })
+            browser.advance(minutes: 16)
+            let signedIn = try await browser.signIn("li.wei", Self.password)
+            #expect(signedIn.status == 303 && signedIn.location == "/console/queue")
+            let cookie = signedIn.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: jb_session=") } ?? ""
+            for attribute in ["Path=/console", "Secure", "HttpOnly", "SameSite=Strict"] {
+                #expect(cookie.contains(attribute), "session cookie: \(cookie)")
+            }
+            #expect(signedIn.headers.contains("content-security-policy: default-src 'none'"))
+            // Without the sign-in form's own token (double submit), a sign-in post is refused.
+            let forged = try await browser.request("/console/sign-in", form: [("user", "li.wei"), ("password", Self.password)])
+            #expect(forged.status == 403)
+        }
+    }
+
+    @Test("a department officer approves in the console: the ledger posts the order and names the officer; a post without the CSRF token changes nothing")
+    func departmentApproves() async throws {
+        try await Self.withConsole { mesh, browser in
+            let order = try await Self.pendingOrder(mesh)
+            _ = try await browser.signIn("li.wei", Self.password)
+            let queue = try await browser.request("/console/queue")
+            #expect(queue.status == 200)
+            #expect(queue.body.contains(order.id) && queue.body.contains("300万元"))
+            #expect(queue.body.contains("单项冠军") || queue.body.contains("冠军"), "the clause's own words are shown")
+            let forged = try await browser.request("/console/orders/\(order.id)/approve", form: [("reason", "")])
+            #expect(forged.status == 403)
+            #expect(try await mesh.ledger.order(id: order.id).status == .pending)
+            let approved = try await browser.request("/console/orders/\(order.id)/approve", form: [("csrf", Browser.csrf(queue.body))])
+            #expect(approved.status == 200 && approved.body.contains("已批准"))
+            let posted = try await mesh.ledger.order(id: order.id)
+            #expect(posted.status == .posted)
+            #expect(posted.decidedBy == "department/jingxin (li.wei)")
+            #expect(mesh.audit.entries().contains { $0["caller"] == "department/jingxin (li.wei)" && $0["method"] == "Approve" })
+            // The officer may not open the operator's page.
+            #expect(try await browser.request("/console/overview").status == 403)
+        }
+    }
+
+    @Test("county staff find their own enterprises with entitlements and are refused another county's; HTML in a name is escaped")
+    func countyStaff() async throws {
+        try await Self.withConsole { mesh, browser in
+            var own = GatewayTests.request(county: .nanhu, recognition: "singleChampion").profile
+            own.name = "<script>alert(1)</script>南湖示例"
+            let other = GatewayTests.request(county: .haining, body: "91330481MA2B00002").profile
+            _ = try await mesh.store.register([own, other], registeringCounty: nil, at: 0)
+            _ = try await browser.signIn("nanhu-staff", Self.password)
+            let list = try await browser.request("/console/enterprises?q=%E5%8D%97%E6%B9%96")
+            #expect(list.status == 200)
+            #expect(list.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;南湖示例"))
+            #expect(!list.body.contains("<script>"))
+            #expect(!list.body.contains(other.creditCode), "another county's enterprise is not listed")
+            let page = try await browser.request("/console/enterprises/\(own.creditCode)?as_of=2023-09-01")
+            #expect(page.status == 200)
+            #expect(page.body.contains("300万元"))
+            let refused = try await browser.request("/console/enterprises/\(other.creditCode)")
+            #expect(refused.status == 403)
+            #expect(refused.body.contains("海宁市"))
+        }
+    }
+
+    @Test("an expired session sends the form through sign-in with what was typed kept, and it can be resubmitted")
+    func expiredSession() async throws {
+        try await Self.withConsole { mesh, browser in
+            let order = try await Self.pendingOrder(mesh)
+            _ = try await browser.signIn("li.wei", Self.password)
+            let queue = try await browser.request("/console/queue")
+            browser.advance(minutes: 31)
+            let expired = try await browser.request("/console/orders/\(order.id)/reject", form: [("csrf", Browser.csrf(queue.body)), ("reason", "材料不全 <b>")])
+            #expect(expired.status == 401)
+            #expect(expired.body.contains(#"name="keep.reason" value="材料不全 &lt;b&gt;""#))
+            #expect(try await mesh.ledger.order(id: order.id).status == .pending)
+            let page = try await browser.request("/console/sign-in")
+            let resumed = try await browser.request("/console/sign-in", form: [
+                ("csrf", Browser.csrf(page.body)), ("user", "li.wei"), ("password", Self.password),
+                ("next", "/console/orders/\(order.id)/reject"), ("keep.reason", "材料不全 <b>"),
+            ])
+            #expect(resumed.status == 200)
+            #expect(resumed.body.contains(#"action="/console/orders/\#(order.id)/reject""#) && resumed.body.contains("材料不全 &lt;b&gt;"))
+            let rejected = try await browser.request("/console/orders/\(order.id)/reject", form: [("csrf", Browser.csrf(resumed.body)), ("reason", "材料不全 <b>")])
+            #expect(rejected.status == 200)
+            let decided = try await mesh.ledger.order(id: order.id)
+            #expect(decided.status == .rejected && decided.reason == "材料不全 <b>")
+        }
+    }
+
+    @Test("the operator sees funds that balance, 兑付率 against targets, and every replica serving")
+    func operatorOverview() async throws {
+        try await Self.withConsole { mesh, browser in
+            _ = try await browser.signIn("operator", Self.password)
+            let page = try await browser.request("/console/overview")
+            #expect(page.status == 200)
+            #expect(page.body.contains("jzf-2023-3"))
+            #expect(page.body.contains("（平衡）"))
+            #expect(page.body.contains(#"<svg id="payout-chart""#))
+            #expect(page.body.components(separatedBy: "SERVING").count - 1 == 5, "catalog, two eligibility, disbursement, notification")
+            let signOut = try await browser.request("/console/sign-out", form: [("csrf", Browser.csrf(page.body))])
+            #expect(signOut.status == 303)
+            let after = try await browser.request("/console/overview")
+            #expect(after.status == 303 && after.location.hasPrefix("/console/sign-in"))
+        }
+    }
+}

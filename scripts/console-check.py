@@ -1,0 +1,134 @@
+"""Drives the web console in a real headless Chromium against a running mesh (`mesh up --demo` first).
+
+    python scripts/console-check.py STATE_DIR CONSOLE_PORT CERTIFICATES_DIR SCREENSHOT_DIR
+
+Signs in as each role, approves the order the demo left pending and sees the ledger change, is refused
+another county's enterprise, fails CSRF without the token, sees a wrong password get the generic message
+and HTML typed into a field escaped, and saves a screenshot of each page. Exits 1 on any failed check.
+Chromium trusts exactly the gateway's key (an SPKI pin): the mesh CA is not in the browser's store.
+"""
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import urllib.parse
+
+from playwright.sync_api import sync_playwright
+
+state, port, certificates, screenshots = sys.argv[1:5]
+os.makedirs(screenshots, exist_ok=True)
+base = f"https://localhost:{port}/console"
+accounts = {}
+for line in open(os.path.join(state, "console-accounts.txt"), encoding="utf-8").read().splitlines():
+    if line.strip():
+        user, password, party = line.split("\t")
+        accounts[user] = (password, party)
+failures = []
+
+
+def check(condition, what):
+    print(("  ok    " if condition else "  FAIL  ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def shot(page, name):
+    page.screenshot(path=os.path.join(screenshots, f"{name}.png"), full_page=True)
+
+
+def sign_in(page, user, password):
+    page.goto(f"{base}/sign-in")
+    page.fill("#sign-in input[name=user]", user)
+    page.fill("#sign-in input[name=password]", password)
+    page.click("#sign-in button[type=submit]")
+
+
+def spki_pin(certificate_path):
+    key = subprocess.run(["openssl", "x509", "-in", certificate_path, "-pubkey", "-noout"], check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=key, check=True, capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+with sync_playwright() as playwright:
+    browser = playwright.chromium.launch(
+        executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        args=["--no-sandbox", f"--ignore-certificate-errors-spki-list={spki_pin(os.path.join(certificates, 'gateway.pem'))}"],
+    )
+
+    print("sign-in")
+    page = browser.new_context(locale="zh-CN").new_page()
+    sign_in(page, "operator", "not-the-password")
+    check("用户名或密码不正确" in page.inner_text("#error"), "a wrong password gets the generic message")
+    check("not-the-password" not in page.content(), "the wrong password is not echoed")
+    shot(page, "01-sign-in-refused")
+
+    print("operator")
+    operator = browser.new_context(locale="zh-CN").new_page()
+    sign_in(operator, "operator", accounts["operator"][0])
+    check(operator.url.endswith("/console/overview"), "the operator lands on the overview")
+    funds_before = operator.inner_text("#funds")
+    check(operator.locator("#payout-chart rect").count() > 0, "兑付率 is charted against its targets")
+    check("SERVING" in operator.inner_text("#health"), "the services' replicas are listed with their health")
+    shot(operator, "02-operator-overview")
+
+    print("department")
+    officer_page, order_id = None, None
+    for user, (password, party) in accounts.items():
+        if not party.startswith("department/"):
+            continue
+        candidate = browser.new_context(locale="zh-CN").new_page()
+        sign_in(candidate, user, password)
+        rows = candidate.locator("#orders tr[id^=order-]")
+        if rows.count() > 0:
+            officer_page, order_id = candidate, rows.first.get_attribute("id")[len("order-"):]
+            print(f"  {user} has order {order_id} waiting")
+            break
+    check(officer_page is not None, "a department officer sees the order the demo left pending")
+    if officer_page is not None:
+        shot(officer_page, "03-department-queue")
+        check(officer_page.locator(f"#order-{order_id} .quote").count() > 0, "the order shows the clause's own words")
+        forged = officer_page.context.request.post(f"{base}/orders/{order_id}/approve", form={"reason": ""}, max_redirects=0)
+        check(forged.status == 403, f"a post without the CSRF token is refused (got {forged.status})")
+        officer_page.click(f"#order-{order_id} button.approve")
+        check("已批准" in officer_page.inner_text("#flash"), "approving shows the decision")
+        check(officer_page.locator(f"#order-{order_id}").count() == 0, "the approved order leaves the queue")
+        shot(officer_page, "04-department-approved")
+        operator.reload()
+        check(operator.inner_text("#funds") != funds_before, "the ledger changed: the fund's paid and reserved amounts moved")
+        shot(operator, "05-operator-after-approval")
+        response = officer_page.goto(f"{base}/overview")
+        check(response.status == 403, "a department officer may not open the operator's page")
+
+    print("county")
+    counties = [(user, password, party) for user, (password, party) in accounts.items() if party.startswith("county/")]
+    operator.goto(f"{base}/enterprises")
+    everyone = [(row.locator("td").nth(1).inner_text(), row.locator("td").nth(2).inner_text()) for row in operator.locator("#enterprises tr").all()[1:]]
+    if counties:
+        user, password, party = counties[0]
+        staff = browser.new_context(locale="zh-CN").new_page()
+        sign_in(staff, user, password)
+        own = [row.locator("td").nth(1).inner_text() for row in staff.locator("#enterprises tr").all()[1:]]
+        check(len(own) > 0, f"{user} sees its county's registered enterprises")
+        shot(staff, "06-county-enterprises")
+        if own:
+            staff.click(f"#enterprises a[href$='{own[0]}']")
+            staff.goto(staff.url + "?as_of=2023-06-30")
+            check(staff.locator("#entitlements tr").count() > 1 or staff.locator("#near-misses tr").count() > 1, "an enterprise's page shows entitlements or near misses")
+            shot(staff, "07-county-enterprise")
+        others = [code for code, _ in everyone if code not in own]
+        check(len(others) > 0, "the demo registered enterprises in more than one county")
+        if others:
+            response = staff.goto(f"{base}/enterprises/{others[0]}")
+            check(response.status == 403 and "无权访问" in staff.content(), "another county's enterprise is refused")
+            shot(staff, "08-county-refused")
+        staff.goto(f"{base}/enterprises?q=" + urllib.parse.quote("<b>x</b>"))
+        check(staff.locator("main b").count() == 0, "HTML typed into the search is escaped, not rendered")
+        check(staff.input_value("#search input[name=q]") == "<b>x</b>", "what was typed is kept as text")
+        staff.click("#sign-out")
+        check(staff.url.endswith("/console/sign-in"), "signing out returns to the sign-in page")
+
+    browser.close()
+
+print(f"console checks: {len(failures)} failed; screenshots in {screenshots}")
+sys.exit(1 if failures else 0)
