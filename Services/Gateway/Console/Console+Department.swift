@@ -53,16 +53,19 @@ extension Console {
             let clauses = try await self.clauses(Set(orderList.map(\.clauseID) + mine.map(\.clauseID)), as: account)
             let today = CalendarDate(Self.dayText(self.now())) ?? CalendarDate(year: 2026, month: 1, day: 1)!
             let orderRows: [[String: Any]] = orderList.map { order in
-                [
+                // Mustache treats an empty string as true: optional texts are left out when empty.
+                var row: [String: Any] = [
                     "id": order.id, "enterpriseName": order.enterpriseName, "creditCode": order.creditCode,
                     "county": County(message: order.county)?.chineseName ?? "",
                     "clauseTitle": Self.clauseTitle(clauses[order.clauseID], order.clauseID),
                     "clauseText": clauses[order.clauseID]?.text ?? "",
                     "amount": Money.chinese(order.amountFen), "requested": Money.chinese(order.requestedFen),
                     "requestedDiffers": order.requestedFen != order.amountFen,
-                    "subject": order.subject, "period": "\(order.period)", "reason": order.reason, "overlapGroup": order.overlapGroup,
-                    "expires": Self.dateTime(order.expiresAtMillis),
+                    "subject": order.subject, "period": "\(order.period)", "expires": Self.dateTime(order.expiresAtMillis),
                 ]
+                if !order.reason.isEmpty { row["reason"] = order.reason }
+                if !order.overlapGroup.isEmpty { row["overlapGroup"] = order.overlapGroup }
+                return row
             }
             let applicationRows: [[String: Any]] = mine.map { application in
                 let due = CalendarDate(year: Int(application.dueOn.year), month: Int(application.dueOn.month), day: Int(application.dueOn.day))
