@@ -148,6 +148,7 @@ struct DemoCommand: AsyncParsableCommand {
             request.subject = decision.overlapGroup.isEmpty ? decision.citation.clauseID : decision.overlapGroup
             request.period = Int32(asOf.year)
             request.amountFen = decision.amountFen
+            request.explanation = decision.orderExplanation
             do {
                 let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
                 let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))

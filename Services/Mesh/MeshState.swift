@@ -9,6 +9,9 @@ struct MeshState: Codable {
         var pid: Int32
         var log: String
         var metricsPort: Int?
+        /// How it was started, so `mesh restart` and `mesh chaos` can start it again the same way.
+        var executable: String?
+        var arguments: [String]?
     }
 
     var certificates: String
@@ -33,7 +36,24 @@ struct MeshState: Codable {
 }
 
 enum ProcessControl {
-    static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+    static func isAlive(_ pid: Int32) -> Bool {
+        // Reap it first if it is our own child that has exited, so a zombie does not count as alive.
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid { return false }
+        guard kill(pid, 0) == 0 else { return false }
+        // Nor a zombie nobody reaps (a process `mesh up --detach` left behind, under an init that does not reap).
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+            return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+        }
+        return true
+    }
+
+    /// SIGKILL, as a crash would, and wait for the process to be gone.
+    static func crash(_ pid: Int32) async {
+        kill(pid, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while self.isAlive(pid), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    }
 
     /// SIGTERM, then wait up to `grace` for the process to exit, then SIGKILL. Returns true if it exited by itself.
     static func stop(_ pid: Int32, grace: Duration) async -> Bool {

@@ -58,8 +58,9 @@ struct UpCommand: AsyncParsableCommand {
                     arguments += ["--\(balanced)-ports", (0..<target.replicas).map { String(target.port + $0) }.joined(separator: ",")]
                 }
                 arguments += (service.arguments ?? []).map { $0.replacingOccurrences(of: "{state}", with: topology.state).replacingOccurrences(of: "{certificates}", with: topology.certificates) }
-                let pid = try Self.spawn(executable: "\(binDirectory)/\(service.name)", arguments: arguments, log: log)
-                state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log, metricsPort: metricsPort))
+                let executable = "\(binDirectory)/\(service.name)"
+                let pid = try Self.spawn(executable: executable, arguments: arguments, log: log)
+                state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log, metricsPort: metricsPort, executable: executable, arguments: arguments))
             }
         }
         try state.save(directory: topology.state)
@@ -110,15 +111,17 @@ struct UpCommand: AsyncParsableCommand {
         MeshState.remove(directory: topology.state)
     }
 
-    static func spawn(executable: String, arguments: [String], log: String) throws -> Int32 {
+    /// Starts a service process writing to `log` (appending when `append`, as a restart does).
+    static func spawn(executable: String, arguments: [String], log: String, append: Bool = false) throws -> Int32 {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ValidationError("no executable at \(executable): run `swift build` first, or pass --bin-directory")
         }
-        FileManager.default.createFile(atPath: log, contents: nil)
+        if !append || !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        if append { output.seekToEndOfFile() }
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice

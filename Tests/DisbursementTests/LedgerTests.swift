@@ -93,6 +93,34 @@ struct LedgerTests {
         }
     }
 
+    @Test("an order keeps its screening's explanation, at most 4000 characters; migrating an existing ledger again adds nothing twice")
+    func explanation() async throws {
+        try await Self.withLedger { ledger, _ in
+            try await ledger.migrate()
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            var request = Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000)
+            request.explanation = "国家级绿色工厂150万元；对经认定的国家级绿色工厂：绿色工厂 国家级 2023-03-01认定"
+            let order = try await ledger.propose(request)
+            #expect(try await ledger.order(id: order.id).explanation == request.explanation)
+            var long = Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: CreditCode.completing("91330402MA2B00002")!.value)
+            long.explanation = String(repeating: "长", count: Ledger.maximumExplanationCharacters + 1)
+            let refused = await Self.refusal { _ = try await ledger.propose(long) }
+            #expect(refused?.kind == .invalidArgument && refused?.message.hasPrefix("explanation:") == true)
+        }
+    }
+
+    @Test("a budgets file applied at a restart opens missing funds only: a budget the operator raised stays raised")
+    func budgetsAtRestart() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000, onlyIfAbsent: true)
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 5_000_000_000)
+            let restarted = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000, onlyIfAbsent: true)
+            #expect(restarted.budgetFen == 5_000_000_000)
+            let other = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 100_000_000, onlyIfAbsent: true)
+            #expect(other.budgetFen == 100_000_000)
+        }
+    }
+
     @Test("the responsible department approves and the money moves; others may not; a decided order stays decided")
     func approval() async throws {
         try await Self.withLedger { ledger, clock in

@@ -148,6 +148,7 @@ struct ApplicationTests {
             let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await shangwu.unary(GatewayMethods.listApplications, Jiaxing_Benefits_V1_ListApplicationsRequest())
             #expect(listing.applications.count == 2)
             let tally = try #require(listing.tallies.first { $0.documentID == "jzbf-2023-38" })
+            #expect(tally.department == "市商务局")
             #expect(tally.received == 2)
             #expect(tally.decidedInTime == 2)
             #expect(tally.breached == 0)

@@ -72,12 +72,14 @@ struct ConsoleTests {
         return policy
     }()
 
-    static func withConsole(_ body: (GatewayTests.Mesh, Browser) async throws -> Void) async throws {
+    /// - Parameter start: the day the console and the ledger live in (the browser's clock moves both).
+    static func withConsole(at start: Date = Date(), _ body: (GatewayTests.Mesh, Browser) async throws -> Void) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is not installed (Debian: apt-get install curl; .ci/run installs it)")
             return
         }
-        try await GatewayTests.withMesh { mesh in
+        let clock = NIOLockedValueBox(start)
+        try await GatewayTests.withMesh(now: { Int64(clock.withLockedValue { $0 }.timeIntervalSince1970 * 1000) }) { mesh in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -90,7 +92,6 @@ struct ConsoleTests {
             ] {
                 try await mesh.store.createAccount(account, password: Self.password, policy: Self.policy, at: now)
             }
-            let clock = NIOLockedValueBox(Date())
             let own = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("gateway"))
             let console = try Console(store: mesh.store, policy: Self.policy, gateway: own, services: mesh.services, audit: mesh.audit, now: { clock.withLockedValue { $0 } })
             let listening = AsyncStream<Int>.makeStream()
@@ -158,6 +159,7 @@ struct ConsoleTests {
             #expect(queue.status == 200)
             #expect(queue.body.contains(order.id) && queue.body.contains("300万元"))
             #expect(queue.body.contains("单项冠军") || queue.body.contains("冠军"), "the clause's own words are shown")
+            #expect(!order.explanation.isEmpty && queue.body.contains(#"class="explanation""#), "with the screening's explanation")
             let forged = try await browser.request("/console/orders/\(order.id)/approve", form: [("reason", "")])
             #expect(forged.status == 403)
             #expect(try await mesh.ledger.order(id: order.id).status == .pending)
@@ -233,6 +235,33 @@ struct ConsoleTests {
             #expect(signOut.status == 303)
             let after = try await browser.request("/console/overview")
             #expect(after.status == 303 && after.location.hasPrefix("/console/sign-in"))
+        }
+    }
+
+    @Test("county staff file an application from the enterprise page: 即申即享 decided at once; the operator sees it tallied by document and department")
+    func applicationFromTheConsole() async throws {
+        // 2023-09-01, while the document is in force: an application is filed for today.
+        try await Self.withConsole(at: Date(timeIntervalSince1970: 1_693_533_600)) { mesh, browser in
+            let profile = ApplicationTests.profile()
+            _ = try await mesh.store.register([profile], registeringCounty: .nanhu, at: 0)
+            _ = try await browser.signIn("nanhu-staff", Self.password)
+            let page = try await browser.request("/console/enterprises/\(profile.creditCode)?as_of=2023-09-01")
+            #expect(page.body.contains(#"<option value="jzf-2023-3/3.18a">"#), "the clause needing an application is offered")
+            let filed = try await browser.request("/console/enterprises/\(profile.creditCode)/applications", form: [
+                ("csrf", Browser.csrf(page.body)), ("clause", "jzf-2023-3/3.18a"), ("subject", "MES上云"), ("amount_yuan", ""), ("as_of", "2023-09-01"),
+            ])
+            #expect(filed.status == 200, "\(filed.body.suffix(400))")
+            #expect(filed.body.contains("即申即享") && filed.body.contains("80万元"))
+            let badAmount = try await browser.request("/console/enterprises/\(profile.creditCode)/applications", form: [
+                ("csrf", Browser.csrf(page.body)), ("clause", "jzf-2023-3/3.18a"), ("subject", "MES上云"), ("amount_yuan", "12.345"),
+            ])
+            #expect(badAmount.status == 400 && badAmount.body.contains("amount_yuan"))
+            let staffOnly = try await browser.request("/console/sign-out", form: [("csrf", Browser.csrf(page.body))])
+            #expect(staffOnly.status == 303)
+            _ = try await browser.signIn("operator", Self.password)
+            let overview = try await browser.request("/console/overview")
+            let tallies = overview.body.components(separatedBy: #"id="application-tallies""#).last ?? ""
+            #expect(tallies.contains("<td>jzf-2023-3</td><td>市经信局</td><td>1</td><td>1</td>"))
         }
     }
 }

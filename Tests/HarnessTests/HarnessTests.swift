@@ -5,15 +5,10 @@ import Testing
 
 /// The whole mesh started through the harness (`mesh up`), as an operator would, on free ports: the demo
 /// flow with its checks on every step, then one eligibility replica killed and a second flow still completing.
-@Suite("Harness end to end")
+@Suite("Harness end to end", .serialized)
 struct HarnessTests {
-    @Test("mesh up --demo passes every check; with an eligibility replica killed, a new flow still does")
-    func wholeMesh() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-
-        // The repository's topology, on free ports and in a folder of the test's own.
+    /// The repository's topology on free ports, with its state and certificates in `folder`; returns its path.
+    static func topology(in folder: String) throws -> String {
         let topologyData = try Data(contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Compose/topology.json"))
         var topology = try #require(try JSONSerialization.jsonObject(with: topologyData) as? [String: Any])
         topology["state"] = "\(folder)/state"
@@ -23,15 +18,26 @@ struct HarnessTests {
         for index in services.indices {
             // Replicas listen on port + i: freePort() finds two free in a row.
             services[index]["port"] = MeshProcess.freePort()
-            // The gateway's HTTP face, on a free port too.
-            if var arguments = services[index]["arguments"] as? [String], let flag = arguments.firstIndex(of: "--http-port") {
-                arguments[flag + 1] = "\(MeshProcess.freePort())"
+            // The gateway's HTTP face and console, on free ports too.
+            if var arguments = services[index]["arguments"] as? [String] {
+                for flag in ["--http-port", "--console-port"] {
+                    if let position = arguments.firstIndex(of: flag) { arguments[position + 1] = "\(MeshProcess.freePort())" }
+                }
                 services[index]["arguments"] = arguments
             }
         }
         topology["services"] = services
         let topologyPath = "\(folder)/topology.json"
         try JSONSerialization.data(withJSONObject: topology).write(to: URL(fileURLWithPath: topologyPath))
+        return topologyPath
+    }
+
+    @Test("mesh up --demo passes every check; with an eligibility replica killed, a new flow still does")
+    func wholeMesh() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let topologyPath = try Self.topology(in: folder)
 
         let up = try MeshProcess.runToCompletion("mesh", ["up", "--detach", "--demo", "--topology", topologyPath])
         defer { _ = try? MeshProcess.runToCompletion("mesh", ["down", "--topology", topologyPath]) }
@@ -67,5 +73,24 @@ struct HarnessTests {
 
         let status = try MeshProcess.runToCompletion("mesh", ["status", "--topology", topologyPath])
         #expect(status.output.contains("eligibility"))
+    }
+
+    /// The short version of `scripts/chaos.sh`: 300 payouts while five processes (one of each service) are
+    /// killed with SIGKILL and restarted through the harness; the invariants must all hold.
+    @Test("chaos: payouts through five SIGKILLs, one per service; nothing paid twice or lost, books balanced, every notice delivered")
+    func chaos() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let topologyPath = try Self.topology(in: folder)
+        let up = try MeshProcess.runToCompletion("mesh", ["up", "--detach", "--topology", topologyPath])
+        defer { _ = try? MeshProcess.runToCompletion("mesh", ["down", "--topology", topologyPath]) }
+        #expect(up.status == 0, "mesh up failed:\n\(up.output.suffix(3000))")
+        let chaos = try MeshProcess.runToCompletion("mesh", ["chaos", "--topology", topologyPath, "--payouts", "300", "--kills", "5", "--seed", "20261122", "--notice-wait-seconds", "120"])
+        #expect(chaos.status == 0, "\(chaos.output.suffix(4000))")
+        #expect(chaos.output.contains("invariants: all hold"))
+        for service in ["catalog", "eligibility", "disbursement", "notification", "gateway"] {
+            #expect(chaos.output.contains("\(service) 1"), "one kill of \(service): \(chaos.output.suffix(1500))")
+        }
     }
 }

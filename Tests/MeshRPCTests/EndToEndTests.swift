@@ -350,7 +350,9 @@ struct EndToEndTests {
     @Test("keepalive pings on a healthy connection never close it - an idle connection closes and the client reconnects")
     func keepaliveAndIdle() async throws {
         var serverTransport = MeshTransportConfiguration()
-        serverTransport.timeouts.idleTimeout = .milliseconds(300)
+        // Long enough that a loaded machine opens the stream on a new connection before it runs out (at
+        // 300 ms, CI once saw both the call and its one retry race the idle GOAWAY).
+        serverTransport.timeouts.idleTimeout = .milliseconds(1000)
         try await TestMesh.withServer(router: InteropService.router(), transport: serverTransport) { _, port in
             var clientTransport = MeshTransportConfiguration()
             clientTransport.timeouts.keepaliveInterval = .milliseconds(20)
@@ -358,12 +360,13 @@ struct EndToEndTests {
             clientTransport.timeouts.idleTimeout = nil
             let client = TestMesh.client(port: port, transport: clientTransport)
             defer { Task { await client.close() } }
-            // A streaming call kept open for 500 ms with pings flowing: the connection must survive.
+            // A streaming call kept open for 1.5 s, past the idle timeout, with pings flowing: the connection
+            // must survive.
             var request = Mesh_Testing_V1_StreamingOutputCallRequest()
             request.responseParameters = (0..<5).map { _ in
                 var parameters = Mesh_Testing_V1_ResponseParameters()
                 parameters.size = 10
-                parameters.intervalMillis = 100
+                parameters.intervalMillis = 300
                 return parameters
             }
             let count = try await client.serverStreaming(Service.streamingOutputCall, request) { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
@@ -373,7 +376,7 @@ struct EndToEndTests {
             }
             #expect(count == 5)
             // Idle past the server's idle timeout: the server closes, the next call reconnects by itself.
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(2500))
             let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
         }
     }

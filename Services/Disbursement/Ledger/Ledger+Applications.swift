@@ -215,8 +215,8 @@ extension Ledger {
         }
     }
 
-    /// Applications, newest first, with the tallies per document: received, decided at once, decided within
-    /// the deadline, breached, pending.
+    /// Applications, newest first, with the tallies per document and responsible department: received,
+    /// decided at once, decided within the deadline, breached, pending.
     public func applications(_ request: Jiaxing_Benefits_V1_ListApplicationsRequest, county: Jiaxing_Benefits_V1_County? = nil, department: Department? = nil) async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse {
         let limit = request.limit == 0 ? 100 : Int(request.limit)
         guard (1...1000).contains(limit) else { throw LedgerError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)") }
@@ -227,17 +227,22 @@ extension Ledger {
                 let application = try Application(serializedBytes: row.blob(0))
                 if let county, application.county != county { continue }
                 if let department, !department.isResponsible(among: application.responsibleDepartments) { continue }
-                var tally = tallies[application.documentID] ?? Jiaxing_Benefits_V1_ApplicationTally()
-                tally.documentID = application.documentID
-                tally.received += 1
-                switch application.status {
-                case .decidedAtOnce: tally.decidedAtOnce += 1
-                case .approved, .rejected: if row.integer(3) <= row.integer(2) { tally.decidedInTime += 1 }
-                case .pending: tally.pending += 1
-                default: break
+                // A clause that names no department is decided by the finance bureau (市财政局).
+                for responsible in application.responsibleDepartments.isEmpty ? [Department.caizheng.chineseName] : application.responsibleDepartments {
+                    let key = "\(application.documentID)\u{1F}\(responsible)"
+                    var tally = tallies[key] ?? Jiaxing_Benefits_V1_ApplicationTally()
+                    tally.documentID = application.documentID
+                    tally.department = responsible
+                    tally.received += 1
+                    switch application.status {
+                    case .decidedAtOnce: tally.decidedAtOnce += 1
+                    case .approved, .rejected: if row.integer(3) <= row.integer(2) { tally.decidedInTime += 1 }
+                    case .pending: tally.pending += 1
+                    default: break
+                    }
+                    if application.breached { tally.breached += 1 }
+                    tallies[key] = tally
                 }
-                if application.breached { tally.breached += 1 }
-                tallies[application.documentID] = tally
                 if request.status != .unspecified, application.status != request.status { continue }
                 if request.breachedOnly, !application.breached { continue }
                 if response.applications.count < limit { response.applications.append(application) }

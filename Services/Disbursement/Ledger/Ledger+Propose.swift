@@ -58,11 +58,17 @@ extension Ledger {
         }
         guard clause.cash else { throw LedgerError(.failedPrecondition, "clause_id: \(clause.id) is not a cash benefit; nothing to pay") }
         guard clause.delivery != .manual else { throw LedgerError(.failedPrecondition, "clause_id: \(clause.id) leaves the amount open; it is never paid automatically") }
+        guard request.explanation.count <= Self.maximumExplanationCharacters else {
+            throw LedgerError(.invalidArgument, "explanation: at most \(Self.maximumExplanationCharacters) characters, got \(request.explanation.count)")
+        }
         if let maximum = Self.maximum(of: clause), request.amountFen > maximum {
             throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) exceeds the most \(clause.id) pays, \(Money.chinese(maximum))")
         }
         return (clause, document)
     }
+
+    /// Longest explanation an order keeps.
+    public static let maximumExplanationCharacters = 4000
 
     /// The most a clause can pay for one thing, where its formula says.
     static func maximum(of clause: Clause) -> Fen? {
@@ -155,8 +161,9 @@ extension Ledger {
         order.reason = reasons.joined(separator: "; ")
         order.responsibleDepartments = clause.responsibleDepartments
         order.overlapGroup = clause.overlapGroup ?? ""
+        order.explanation = request.explanation
         try await tx.execute(
-            "INSERT INTO orders (\(Self.orderColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO orders (\(Self.orderColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             Self.values(order)
         )
         try await tx.execute("UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?", [.integer(amount), .text(fund)])

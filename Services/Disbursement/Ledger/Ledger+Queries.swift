@@ -40,8 +40,9 @@ extension Ledger {
     }
 
     /// Gives a document's fund for a year its budget: a transfer from the treasury. Opening it again adds the
-    /// difference (a correction is a new transfer).
-    public func openFund(documentID: String, year: Int, budgetFen: Fen) async throws -> Jiaxing_Benefits_V1_FundBalance {
+    /// difference (a correction is a new transfer). With `onlyIfAbsent`, a fund already open keeps its budget:
+    /// what a service does with its `--budgets` file at start, so a restart never undoes the operator's changes.
+    public func openFund(documentID: String, year: Int, budgetFen: Fen, onlyIfAbsent: Bool = false) async throws -> Jiaxing_Benefits_V1_FundBalance {
         guard budgetFen > 0 else { throw LedgerError(.invalidArgument, "budget_fen: must be positive, got \(budgetFen)") }
         guard (1900...2200).contains(year) else { throw LedgerError(.invalidArgument, "year: a year in 1900-2200 is required") }
         guard let catalog = self.catalog() else { throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly") }
@@ -49,6 +50,7 @@ extension Ledger {
         let account = Self.fundAccount(documentID: documentID, year: year)
         let at = self.now()
         try await self.database.transaction { tx in
+            if onlyIfAbsent, try await tx.queryOne("SELECT 1 FROM accounts WHERE id = ?", [.text(account)]) != nil { return }
             try await tx.execute("INSERT INTO accounts (id, kind, document_id, year) VALUES (?, 'fund', ?, ?) ON CONFLICT (id) DO NOTHING", [.text(account), .text(documentID), .integer(Int64(year))])
             let current = try await tx.queryOne("SELECT budget_fen FROM accounts WHERE id = ?", [.text(account)])?.integer(0) ?? 0
             if budgetFen > current {

@@ -7,7 +7,7 @@ extension Ledger {
         case pending = 1, posted = 2, rejected = 3, expired = 4, clawedBack = 5
     }
 
-    static let orderColumns = "id, idempotency_key, credit_code, enterprise_name, county, clause_id, document_id, subject, period, requested_fen, amount_fen, fund_account, status, created_at, expires_at, decided_by, decided_at, reason, departments, overlap_group"
+    static let orderColumns = "id, idempotency_key, credit_code, enterprise_name, county, clause_id, document_id, subject, period, requested_fen, amount_fen, fund_account, status, created_at, expires_at, decided_by, decided_at, reason, departments, overlap_group, explanation"
 
     static func values(_ order: Order) -> [SQLValue] {
         [
@@ -16,7 +16,7 @@ extension Ledger {
             .integer(Int64(order.period)), .integer(order.requestedFen), .integer(order.amountFen), .text(order.fundAccount),
             .integer(Int64(order.status.rawValue)), .integer(order.createdAtMillis), .integer(order.expiresAtMillis),
             .text(order.decidedBy), .integer(order.decidedAtMillis), .text(order.reason),
-            .text(order.responsibleDepartments.joined(separator: "|")), .text(order.overlapGroup),
+            .text(order.responsibleDepartments.joined(separator: "|")), .text(order.overlapGroup), .text(order.explanation),
         ]
     }
 
@@ -42,6 +42,7 @@ extension Ledger {
         order.reason = row.text(17)
         order.responsibleDepartments = row.text(18).split(separator: "|").map(String.init)
         order.overlapGroup = row.text(19)
+        order.explanation = row.text(20)
         return order
     }
 }

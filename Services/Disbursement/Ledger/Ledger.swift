@@ -33,6 +33,14 @@ public final class Ledger: Sendable {
     /// Creates the tables where they do not exist.
     public func migrate() async throws {
         try await self.database.executeScript(self.database.dialect == .postgres ? LedgerSchema.postgres : LedgerSchema.sqlite)
+        // Columns added since a ledger was first created.
+        for column in LedgerSchema.addedColumns {
+            do {
+                try await self.database.executeScript("ALTER TABLE \(column.table) ADD COLUMN \(self.database.dialect == .postgres ? "IF NOT EXISTS " : "")\(column.definition)")
+            } catch let error as SQLError where error.message.contains("duplicate column") {
+                // SQLite has no IF NOT EXISTS for columns: the column is there already.
+            }
+        }
     }
 
     static func fundAccount(documentID: String, year: Int) -> String { "fund:\(documentID):\(year)" }

@@ -1,6 +1,11 @@
 /// The ledger's tables. Transfers are immutable; a correction is a new transfer. Balances in `accounts` are a
 /// cache of the transfers, updated in the same transaction and checked by `Ledger.reconcile()`.
 enum LedgerSchema {
+    /// Columns added after the first release, for ledgers created before them.
+    static let addedColumns: [(table: String, definition: String)] = [
+        ("orders", "explanation TEXT NOT NULL DEFAULT ''"),
+    ]
+
     static let sqlite = """
     CREATE TABLE IF NOT EXISTS accounts (
         id TEXT PRIMARY KEY,
@@ -40,7 +45,8 @@ enum LedgerSchema {
         decided_at INTEGER NOT NULL DEFAULT 0,
         reason TEXT NOT NULL DEFAULT '',
         departments TEXT NOT NULL,
-        overlap_group TEXT NOT NULL DEFAULT ''
+        overlap_group TEXT NOT NULL DEFAULT '',
+        explanation TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX IF NOT EXISTS orders_by_clause ON orders (credit_code, clause_id, period);
     CREATE INDEX IF NOT EXISTS orders_by_group ON orders (credit_code, overlap_group, subject);
@@ -129,7 +135,8 @@ enum LedgerSchema {
         decided_at BIGINT NOT NULL DEFAULT 0,
         reason TEXT NOT NULL DEFAULT '',
         departments TEXT NOT NULL,
-        overlap_group TEXT NOT NULL DEFAULT ''
+        overlap_group TEXT NOT NULL DEFAULT '',
+        explanation TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX IF NOT EXISTS orders_by_clause ON orders (credit_code, clause_id, period);
     CREATE INDEX IF NOT EXISTS orders_by_group ON orders (credit_code, overlap_group, subject);

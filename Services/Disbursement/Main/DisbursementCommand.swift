@@ -30,7 +30,7 @@ struct DisbursementCommand: AsyncParsableCommand {
     @Option(help: "Hours a pending order waits for its department before it expires.")
     var orderLifetimeHours = 168
 
-    @Option(help: "A JSON file of funds to open at start: [{\"documentId\": …, \"year\": …, \"budgetFen\": …}].")
+    @Option(help: "A JSON file of funds to open at first start: [{\"documentId\": …, \"year\": …, \"budgetFen\": …}]. A fund already open keeps its budget (the operator changes it with OpenFund).")
     var budgets: String?
 
     @Option(help: "Folder of the working-day calendars (YYYY.json) that application deadlines are counted in.")
@@ -63,7 +63,7 @@ struct DisbursementCommand: AsyncParsableCommand {
                     Task {
                         for budget in budgets {
                             do {
-                                _ = try await ledger.openFund(documentID: budget.documentId, year: budget.year, budgetFen: budget.budgetFen)
+                                _ = try await ledger.openFund(documentID: budget.documentId, year: budget.year, budgetFen: budget.budgetFen, onlyIfAbsent: true)
                             } catch {
                                 logger.error("cannot open fund", metadata: ["document": "\(budget.documentId)", "error": "\(error)"])
                             }

@@ -64,6 +64,7 @@ extension Console {
                     "subject": order.subject, "period": "\(order.period)", "expires": Self.dateTime(order.expiresAtMillis),
                 ]
                 if !order.reason.isEmpty { row["reason"] = order.reason }
+                if !order.explanation.isEmpty { row["explanation"] = order.explanation }
                 if !order.overlapGroup.isEmpty { row["overlapGroup"] = order.overlapGroup }
                 return row
             }

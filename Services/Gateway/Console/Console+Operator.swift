@@ -24,8 +24,24 @@ extension Console {
             deadRequest.status = .dead
             deadRequest.limit = 100
             async let dead: Jiaxing_Benefits_V1_ListDeliveriesResponse = self.gateway.call(GatewayMethods.listDeliveries, deadRequest, as: account)
+            var breachedRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
+            breachedRequest.breachedOnly = true
+            breachedRequest.limit = 100
+            async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(GatewayMethods.listApplications, breachedRequest, as: account)
             async let replicas = self.services?.status() ?? []
-            let (fundList, rateList, deadList, replicaList) = try await (funds, rates, dead, replicas)
+            let (fundList, rateList, deadList, applicationList, replicaList) = try await (funds, rates, dead, applications, replicas)
+            let tallies: [[String: Any]] = applicationList.tallies.map {
+                [
+                    "documentID": $0.documentID, "department": $0.department, "received": "\($0.received)", "decidedAtOnce": "\($0.decidedAtOnce)",
+                    "decidedInTime": "\($0.decidedInTime)", "breached": "\($0.breached)", "late": $0.breached > 0, "pending": "\($0.pending)",
+                ]
+            }
+            let breached: [[String: Any]] = applicationList.applications.map {
+                [
+                    "id": $0.id, "enterpriseName": $0.enterpriseName, "clauseID": $0.clauseID,
+                    "dueOn": "\($0.dueOn.year)-\($0.dueOn.month)-\($0.dueOn.day)", "departments": $0.responsibleDepartments.joined(separator: "、"),
+                ]
+            }
             let fundRows: [[String: Any]] = fundList.funds.map {
                 [
                     "account": $0.account, "budget": Money.chinese($0.budgetFen), "posted": Money.chinese($0.postedFen),
@@ -55,7 +71,7 @@ extension Console {
                 "funds": fundRows, "debits": Money.chinese(fundList.totalDebitsFen), "credits": Money.chinese(fundList.totalCreditsFen),
                 "balanced": fundList.totalDebitsFen == fundList.totalCreditsFen,
                 "bars": bars, "chartWidth": "\(220 + Int(100 * scale) + 160)", "chartHeight": "\(20 + bars.count * 26)",
-                "replicas": replicaRows, "dead": deadRows,
+                "replicas": replicaRows, "dead": deadRows, "tallies": tallies, "breached": breached, "hasBreached": !breached.isEmpty,
             ], session: session, flash: flash)
         } catch {
             return self.failure(error, session: session, back: nil)

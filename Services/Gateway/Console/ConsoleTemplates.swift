@@ -99,7 +99,7 @@ enum ConsoleTemplates {
     <td>{{enterpriseName}}<br><small>{{creditCode}} · {{county}}</small></td>
     <td>{{clauseTitle}}<br><span class="quote">{{clauseText}}</span></td>
     <td class="money">{{amount}}{{#requestedDiffers}}<br><small>测算 {{requested}}</small>{{/requestedDiffers}}</td>
-    <td>{{subject}} · {{period}}年{{#reason}}<br>{{reason}}{{/reason}}{{#overlapGroup}}<br><small>就高不重复组：{{overlapGroup}}</small>{{/overlapGroup}}</td>
+    <td>{{#explanation}}<span class="explanation">{{explanation}}</span><br>{{/explanation}}{{subject}} · {{period}}年{{#reason}}<br>{{reason}}{{/reason}}{{#overlapGroup}}<br><small>就高不重复组：{{overlapGroup}}</small>{{/overlapGroup}}</td>
     <td>{{expires}}</td>
     <td>
     <form method="post" action="/console/orders/{{id}}/approve" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="approve">批准</button></form>
@@ -203,6 +203,18 @@ enum ConsoleTemplates {
     <text x="{{textX}}" y="{{labelY}}" font-size="12">{{achieved}} / 目标 {{target}}</text>
     {{/bars}}
     </svg>
+    <h2>依申请兑付（即申即享 / 限时即享）</h2>
+    <table id="application-tallies">
+    <tr><th>文件</th><th>责任单位</th><th>受理</th><th>即时办结</th><th>限时内办结</th><th>超期</th><th>待办</th></tr>
+    {{#tallies}}<tr><td>{{documentID}}</td><td>{{department}}</td><td>{{received}}</td><td>{{decidedAtOnce}}</td><td>{{decidedInTime}}</td><td{{#late}} class="late"{{/late}}>{{breached}}</td><td>{{pending}}</td></tr>{{/tallies}}
+    </table>
+    {{#hasBreached}}
+    <h3>超期未办结，已上报市级</h3>
+    <table id="breached">
+    <tr><th>申请</th><th>企业</th><th>条款</th><th>办结期限</th><th>责任单位</th></tr>
+    {{#breached}}<tr><td>{{id}}</td><td>{{enterpriseName}}</td><td>{{clauseID}}</td><td class="late">{{dueOn}}</td><td>{{departments}}</td></tr>{{/breached}}
+    </table>
+    {{/hasBreached}}
     <h2>服务与副本</h2>
     <table id="health">
     <tr><th>服务</th><th>副本</th><th>状态</th><th>进行中</th></tr>

@@ -80,6 +80,7 @@ extension GatewayHandlers {
                     propose.subject = decision.overlapGroup.isEmpty ? decision.citation.clauseID : decision.overlapGroup
                     propose.period = period
                     propose.amountFen = decision.amountFen
+                    propose.explanation = decision.orderExplanation
                     group.addTask {
                         var outcome = Jiaxing_Benefits_V1_ProposalOutcome()
                         outcome.clauseID = decision.citation.clauseID

@@ -380,7 +380,7 @@ public nonisolated struct Jiaxing_Benefits_V1_ListApplicationsResponse: Sendable
 
   public var applications: [Jiaxing_Benefits_V1_Application] = []
 
-  /// Per document: received, decided within the deadline, breached.
+  /// Per document and responsible department: received, decided within the deadline, breached.
   public var tallies: [Jiaxing_Benefits_V1_ApplicationTally] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -404,6 +404,9 @@ public nonisolated struct Jiaxing_Benefits_V1_ApplicationTally: Sendable {
   public var breached: Int32 = 0
 
   public var pending: Int32 = 0
+
+  /// a responsible department (责任单位, as printed); an application counts for each
+  public var department: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -957,7 +960,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListApplicationsResponse: SwiftProtobu
 
 nonisolated extension Jiaxing_Benefits_V1_ApplicationTally: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ApplicationTally"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{1}received\0\u{3}decided_at_once\0\u{3}decided_in_time\0\u{1}breached\0\u{1}pending\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{1}received\0\u{3}decided_at_once\0\u{3}decided_in_time\0\u{1}breached\0\u{1}pending\0\u{1}department\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -971,6 +974,7 @@ nonisolated extension Jiaxing_Benefits_V1_ApplicationTally: SwiftProtobuf.Messag
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.decidedInTime) }()
       case 5: try { try decoder.decodeSingularInt32Field(value: &self.breached) }()
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.pending) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.department) }()
       default: break
       }
     }
@@ -995,6 +999,9 @@ nonisolated extension Jiaxing_Benefits_V1_ApplicationTally: SwiftProtobuf.Messag
     if self.pending != 0 {
       try visitor.visitSingularInt32Field(value: self.pending, fieldNumber: 6)
     }
+    if !self.department.isEmpty {
+      try visitor.visitSingularStringField(value: self.department, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1005,6 +1012,7 @@ nonisolated extension Jiaxing_Benefits_V1_ApplicationTally: SwiftProtobuf.Messag
     if lhs.decidedInTime != rhs.decidedInTime {return false}
     if lhs.breached != rhs.breached {return false}
     if lhs.pending != rhs.pending {return false}
+    if lhs.department != rhs.department {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

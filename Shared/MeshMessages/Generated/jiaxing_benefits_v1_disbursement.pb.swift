@@ -141,6 +141,12 @@ public nonisolated struct Jiaxing_Benefits_V1_PayoutOrder: @unchecked Sendable {
     set {_uniqueStorage()._replayed = newValue}
   }
 
+  /// why the enterprise is entitled, as the screening said: calculation, facts used
+  public var explanation: String {
+    get {_storage._explanation}
+    set {_uniqueStorage()._explanation = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -226,6 +232,9 @@ public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: Sendable {
   public var period: Int32 = 0
 
   public var amountFen: Int64 = 0
+
+  /// the screening's calculation and the facts it used, for the approving department
+  public var explanation: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -531,7 +540,7 @@ fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
 
 nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PayoutOrder"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0\u{1}explanation\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -555,6 +564,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
     var _responsibleDepartments: [String] = []
     var _overlapGroup: String = String()
     var _replayed: Bool = false
+    var _explanation: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -586,6 +596,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       _responsibleDepartments = source._responsibleDepartments
       _overlapGroup = source._overlapGroup
       _replayed = source._replayed
+      _explanation = source._explanation
     }
   }
 
@@ -625,6 +636,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._responsibleDepartments) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._overlapGroup) }()
         case 21: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
+        case 22: try { try decoder.decodeSingularStringField(value: &_storage._explanation) }()
         default: break
         }
       }
@@ -696,6 +708,9 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       if _storage._replayed != false {
         try visitor.visitSingularBoolField(value: _storage._replayed, fieldNumber: 21)
       }
+      if !_storage._explanation.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._explanation, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -726,6 +741,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         if _storage._responsibleDepartments != rhs_storage._responsibleDepartments {return false}
         if _storage._overlapGroup != rhs_storage._overlapGroup {return false}
         if _storage._replayed != rhs_storage._replayed {return false}
+        if _storage._explanation != rhs_storage._explanation {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -741,7 +757,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder.Status: SwiftProtobuf._Pro
 
 nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProposePayoutRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -756,6 +772,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
       case 5: try { try decoder.decodeSingularStringField(value: &self.subject) }()
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.period) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
       default: break
       }
     }
@@ -783,6 +800,9 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if self.amountFen != 0 {
       try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 7)
     }
+    if !self.explanation.isEmpty {
+      try visitor.visitSingularStringField(value: self.explanation, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -794,6 +814,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if lhs.subject != rhs.subject {return false}
     if lhs.period != rhs.period {return false}
     if lhs.amountFen != rhs.amountFen {return false}
+    if lhs.explanation != rhs.explanation {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

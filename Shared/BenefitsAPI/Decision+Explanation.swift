@@ -1,0 +1,11 @@
+import MeshMessages
+
+extension Jiaxing_Benefits_V1_Decision {
+    /// What an order keeps of its screening for the department that approves it: the calculation, then each
+    /// condition met with the fact it used, in the clause's words.
+    public var orderExplanation: String {
+        let parts = [self.calculation] + self.conditions.filter(\.met).map { "\($0.conditionText)：\($0.factUsed)" }
+        let text = parts.filter { !$0.isEmpty }.joined(separator: "；")
+        return text.count <= 4000 ? text : String(text.prefix(3999)) + "…"
+    }
+}
