@@ -6,6 +6,6 @@ struct MeshCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mesh",
         abstract: "Run and operate the Jiaxing enterprise-benefits mesh.",
-        subcommands: [UpCommand.self, DownCommand.self, StatusCommand.self, DemoCommand.self, CallCommand.self, CertificatesCommand.self, HealthCommand.self, AccountCommand.self, RestartCommand.self, ChaosCommand.self]
+        subcommands: [UpCommand.self, DownCommand.self, StatusCommand.self, DemoCommand.self, CallCommand.self, CertificatesCommand.self, HealthCommand.self, AccountCommand.self, RestartCommand.self, ChaosCommand.self, SoakCommand.self]
     )
 }

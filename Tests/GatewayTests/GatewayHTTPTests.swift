@@ -172,6 +172,8 @@ struct GatewayHTTPTests {
             #expect(lines.dropFirst(2).first?.hasPrefix(#"{"line":3,"result":"#) == true)
             #expect(lines.dropFirst(3).prefix(10_000).allSatisfy { $0.contains(#""error":{"code":"invalidArgument""#) })
             #expect(lines.last?.hasPrefix(#"{"line":10004,"result":"#) == true)
+            // Every line is JSON a client can parse, the error messages escaped.
+            #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) is [String: Any] })
         }
     }
 

@@ -1,0 +1,182 @@
+import ArgumentParser
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import Logging
+import MeshMessages
+import MeshRPC
+import NIOConcurrencyHelpers
+import ServiceKit
+
+/// A bounded soak through the gateway: first the peak (screening calls as fast as `--concurrency` callers
+/// go), then `--seconds` at `--fraction` of it, paced (latency counted from when each call was due, so a
+/// stall is not hidden), with each process's resident memory and each window's p99 recorded. It passes when
+/// no call fails, every process's memory ends within 10% of where it stood after the first window, and no
+/// window's p99 is over twice the median window's.
+struct SoakCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "soak", abstract: "Screening through the gateway at a fraction of its peak for a while; memory, p99 and errors per window.")
+
+    @Option(help: "Topology file.")
+    var topology = "Compose/topology.json"
+
+    @Option(help: "Seconds of the soak itself.")
+    var seconds = 600
+
+    @Option(help: "Share of the measured peak to run at.")
+    var fraction = 0.7
+
+    @Option(help: "Seconds to measure the peak.")
+    var peakSeconds = 20
+
+    @Option(help: "Callers at once (for the peak, and the most in flight while soaking).")
+    var concurrency = 64
+
+    @Option(help: "Seconds per window of the report.")
+    var window = 30
+
+    @Option(help: "Sample enterprises (protobuf JSON), screened by their own counties.")
+    var enterprises = "Compose/demo/enterprises.json"
+
+    func validate() throws {
+        guard self.seconds >= self.window * 2 else { throw ValidationError("--seconds: at least two windows (\(self.window * 2) s)") }
+        guard (0.05...1).contains(self.fraction) else { throw ValidationError("--fraction: 0.05 to 1, got \(self.fraction)") }
+        guard (1...512).contains(self.concurrency) else { throw ValidationError("--concurrency: 1 to 512") }
+    }
+
+    func run() async throws {
+        let topology = try Topology.load(path: self.topology)
+        guard let state = MeshState.load(directory: topology.state), let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
+            throw ValidationError("no mesh is running: start it with `mesh up --detach`")
+        }
+        let requests = try Self.requests(self.enterprises)
+        var logger = Logger(label: "mesh.soak")
+        logger.logLevel = .critical
+        var clients: [String: MeshClient] = [:]
+        for party in Set(requests.map(\.party)) {
+            clients[party] = MeshClient(configuration: .init(port: gateway.port, tls: try TLSFiles.load(directory: topology.certificates, name: party, serverHostname: "gateway")), logger: logger)
+        }
+        let calls = clients
+        @Sendable func call(_ index: Int) async -> Bool {
+            let (party, request) = requests[index % requests.count]
+            do {
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await calls[party]!.unary(GatewayMethods.screen, request, options: CallOptions(timeout: .seconds(10)))
+                return true
+            } catch {
+                return false
+            }
+        }
+
+        // The peak: closed loop.
+        let counter = NIOLockedValueBox(0)
+        let peakEnd = ContinuousClock.now + .seconds(self.peakSeconds)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<self.concurrency {
+                group.addTask {
+                    while ContinuousClock.now < peakEnd {
+                        let index = counter.withLockedValue { $0 += 1; return $0 }
+                        _ = await call(index)
+                    }
+                }
+            }
+        }
+        let peak = Double(counter.withLockedValue { $0 }) / Double(self.peakSeconds)
+        let rate = peak * self.fraction
+        print(String(format: "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s", peak, self.concurrency, self.peakSeconds, rate, self.fraction * 100, self.seconds))
+
+        // The soak: paced, each call due at start + i/rate.
+        let start = ContinuousClock.now + .milliseconds(200)
+        let total = Int(rate * Double(self.seconds))
+        let next = NIOLockedValueBox(0)
+        let samples = NIOLockedValueBox<[(window: Int, micros: Int64, ok: Bool)]>([])
+        let windowCount = self.seconds / self.window
+        let memory = NIOLockedValueBox<[[String: Int]]>([])
+        let windowSeconds = self.window
+        let instances = state.instances
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for number in 1...windowCount {
+                    try? await Task.sleep(until: start + .seconds(number * windowSeconds), clock: .continuous)
+                    memory.withLockedValue { $0.append(Self.residentMemory(instances)) }
+                }
+            }
+            for _ in 0..<self.concurrency {
+                group.addTask {
+                    while true {
+                        let index = next.withLockedValue { value -> Int? in
+                            guard value < total else { return nil }
+                            defer { value += 1 }
+                            return value
+                        }
+                        guard let index else { return }
+                        let due = start + .seconds(Double(index) / rate)
+                        try? await Task.sleep(until: due, clock: .continuous)
+                        let ok = await call(index)
+                        let elapsed = ContinuousClock.now - due
+                        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+                        samples.withLockedValue { $0.append((min(windowCount - 1, Int(Double(index) / rate) / windowSeconds), micros, ok)) }
+                    }
+                }
+            }
+        }
+        for client in clients.values { await client.close() }
+
+        let all = samples.withLockedValue { $0 }
+        let memorySamples = memory.withLockedValue { $0 }
+        print("window      calls   errors   p50 µs    p99 µs   resident MB per process")
+        var p99s: [Int64] = []
+        for number in 0..<windowCount {
+            let inWindow = all.filter { $0.window == number }
+            let latencies = inWindow.map(\.micros).sorted()
+            let p50 = latencies.isEmpty ? 0 : latencies[latencies.count / 2]
+            let p99 = latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+            p99s.append(p99)
+            let resident = number < memorySamples.count ? memorySamples[number].sorted { $0.key < $1.key }.map { "\($0.key) \($0.value / 1024)" }.joined(separator: ", ") : ""
+            print(String(format: "%4d-%-4d s %7d %7d %9lld %9lld   ", number * windowSeconds, (number + 1) * windowSeconds, inWindow.count, inWindow.filter { !$0.ok }.count, p50, p99) + resident)
+        }
+        var failures: [String] = []
+        let errors = all.filter { !$0.ok }.count
+        if errors > 0 { failures.append("\(errors) of \(all.count) calls failed") }
+        if let first = memorySamples.first, let last = memorySamples.last {
+            for (process, kilobytes) in last.sorted(by: { $0.key < $1.key }) {
+                guard let baseline = first[process], baseline > 0 else { continue }
+                let drift = Double(kilobytes - baseline) / Double(baseline)
+                print(String(format: "memory %@: %d MB after the first window, %d MB at the end (%+.1f%%)", process, baseline / 1024, kilobytes / 1024, drift * 100))
+                if abs(drift) > 0.10 { failures.append(String(format: "%@'s memory moved %+.1f%% (more than 10%%)", process, drift * 100)) }
+            }
+        }
+        let median = p99s.sorted()[p99s.count / 2]
+        if let worst = p99s.max(), worst > median * 2 { failures.append("a window's p99 of \(worst) µs is over twice the median window's \(median) µs") }
+        print("calls: \(all.count), errors: \(errors); p99 per window from \(p99s.min() ?? 0) to \(p99s.max() ?? 0) µs (median \(median))")
+        if failures.isEmpty {
+            print("soak: passed")
+        } else {
+            for failure in failures { print("  FAILED: \(failure)") }
+            throw ExitCode.failure
+        }
+    }
+
+    /// VmRSS of each process, in kilobytes, by service and replica.
+    static func residentMemory(_ instances: [MeshState.Instance]) -> [String: Int] {
+        var resident: [String: Int] = [:]
+        for instance in instances {
+            let status = (try? String(contentsOfFile: "/proc/\(instance.pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            resident["\(instance.service)-\(instance.replica)"] = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        }
+        return resident
+    }
+
+    /// Screen requests for the sample enterprises, each with the party (its county) that may make it.
+    static func requests(_ path: String) throws -> [(party: String, request: Jiaxing_Benefits_V1_ScreenRequest)] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let asOf = object["asOf"] as? [String: Int], let entries = object["enterprises"] as? [[String: Any]]
+        else { throw ValidationError("cannot read the sample enterprises in \(path)") }
+        return try entries.map { entry in
+            var request = Jiaxing_Benefits_V1_ScreenRequest()
+            request.profile = try Jiaxing_Benefits_V1_EnterpriseProfile(jsonUTF8Data: JSONSerialization.data(withJSONObject: entry))
+            request.asOf = Jiaxing_Benefits_V1_Date.with { $0.year = Int32(asOf["year"] ?? 0); $0.month = Int32(asOf["month"] ?? 0); $0.day = Int32(asOf["day"] ?? 0) }
+            return (County(message: request.profile.county)?.partyName ?? "operator", request)
+        }
+    }
+}

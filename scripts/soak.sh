@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The soak (issue 10): a mesh of its own, its peak screening rate through the gateway measured, then SECONDS
+# at 70% of it; memory of each process, p99 and errors per window; fails when a process's memory moves more
+# than 10%, a window's p99 is over twice the median's, or any call fails. Debug build by default (stability,
+# not speed, is what it measures).
+#   scripts/soak.sh [SECONDS=600] [debug|release]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-600}"
+configuration="${2:-debug}"
+swift build -c "$configuration"
+bin=".build/$configuration"
+state=$(mktemp -d)
+sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|" Compose/topology.json > "$state/topology.json"
+"$bin/mesh" up --detach --topology "$state/topology.json" --bin-directory "$bin"
+trap '"$bin/mesh" down --topology "$state/topology.json" > /dev/null' EXIT
+"$bin/mesh" soak --topology "$state/topology.json" --seconds "$seconds" | tee "$state/soak.log"
