@@ -264,4 +264,61 @@ struct ConsoleTests {
             #expect(tallies.contains("<td>jzf-2023-3</td><td>市经信局</td><td>1</td><td>1</td>"))
         }
     }
+
+    @Test("a department officer decides a 限时即享 application in the console: the time left, the evidence as a download, an amount over the cap refused, one within it paid")
+    func departmentDecidesApplication() async throws {
+        try await Self.withConsole(at: Date(timeIntervalSince1970: 1_693_533_600)) { mesh, browser in
+            _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
+            try await mesh.store.createAccount(ConsoleAccount(userName: "zhao.min", role: .department, party: "shangwu", displayName: "赵敏"), password: Self.password, policy: Self.policy, at: 0)
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            var request = ApplicationTests.application(clause: "jzbf-2023-38/2.4.15b", claimed: [ApplicationTests.crossBorderTrade], requested: 300_000, subject: "crossBorder/2023")
+            var file = Jiaxing_Benefits_V1_Evidence()
+            file.name = "报关单.png"
+            file.contentType = "image/png"
+            file.content = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 1, count: 100))
+            request.evidence = [file]
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, request)
+            #expect(filed.status == .pending)
+
+            _ = try await browser.signIn("zhao.min", Self.password)
+            let queue = try await browser.request("/console/queue")
+            #expect(queue.body.contains("application-\(filed.id)"))
+            #expect(queue.body.contains("剩余 36 天（20 个工作日时限）"), "due 2023-10-07, after the National Day holiday")
+            let link = "/console/applications/\(filed.id)/evidence/\(filed.evidence[0].sha256)"
+            #expect(queue.body.contains(link))
+            let download = try await browser.request(link)
+            #expect(download.status == 200)
+            #expect(download.headers.lowercased().contains("content-type: image/png"))
+            #expect(download.headers.lowercased().contains("content-disposition: attachment"))
+
+            let overCap = try await browser.request("/console/applications/\(filed.id)/decide", form: [
+                ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", "\(filed.maximumFen / 100 + 1)"), ("reason", ""),
+            ])
+            #expect(overCap.status == 400 && overCap.body.contains("amount_fen"))
+            let approved = try await browser.request("/console/applications/\(filed.id)/decide", form: [
+                ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", "2500.00"), ("reason", ""),
+            ])
+            #expect(approved.status == 200 && approved.body.contains("已批准，核定 0.25万元"))
+            let decided = try #require(try await mesh.ledger.applications(.init()).applications.first { $0.id == filed.id })
+            #expect(decided.status == .approved && decided.decidedFen == 250_000)
+            #expect(decided.decidedBy == "department/shangwu (zhao.min)")
+        }
+    }
+
+    @Test("replaying a notice: the operator's button names a notice that does not exist; a department may not replay")
+    func replayRoute() async throws {
+        try await Self.withConsole { _, browser in
+            _ = try await browser.signIn("li.wei", Self.password)
+            let queue = try await browser.request("/console/queue")
+            let refused = try await browser.request("/console/deliveries/no-such-notice/replay", form: [("csrf", Browser.csrf(queue.body))])
+            #expect(refused.status == 403)
+            let signOut = try await browser.request("/console/sign-out", form: [("csrf", Browser.csrf(queue.body))])
+            #expect(signOut.status == 303)
+            _ = try await browser.signIn("operator", Self.password)
+            let overview = try await browser.request("/console/overview")
+            let missing = try await browser.request("/console/deliveries/no-such-notice/replay", form: [("csrf", Browser.csrf(overview.body))])
+            #expect(missing.status == 404 && missing.body.contains("notice_id"))
+        }
+    }
 }
