@@ -195,6 +195,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 "NotificationCore", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Notification/Service"

@@ -2,6 +2,7 @@
 # Runs the libFuzzer targets of the Fuzz package, each for a given time (default 600 s), from the committed seed
 # corpora. Not run by CI.
 #   scripts/fuzz.sh [seconds] [FrameDecoderFuzzer] [MessageDecoderFuzzer] [ProfileJSONFuzzer]   (default: all)
+#   FUZZ_RUNS=10000000 scripts/fuzz.sh 3600 …   stops each target after that many executions instead
 # - FrameDecoderFuzzer: the frame decoder and the server's connection state machine, on raw bytes;
 # - MessageDecoderFuzzer: the protobuf decoders of the messages servers accept;
 # - ProfileJSONFuzzer: a ScreenRequest in the JSON the gateway's HTTP face takes, then the profile checks and
@@ -28,5 +29,5 @@ for target in "${targets[@]}"; do
     fi
     work=$(mktemp -d)
     cp "Corpus/${corpus[$target]}"/* "$work/"
-    ".build/debug/$target" "$work" -max_total_time="$seconds" -max_len=70000 -print_final_stats=1 2>&1 | grep -E '^#[0-9]+ +(INITED|DONE)|^Done|stat::|ERROR|SUMMARY|crash-|Test unit written' || true
+    ".build/debug/$target" "$work" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -max_len=70000 -print_final_stats=1 2>&1 | grep -E '^#[0-9]+ +(INITED|DONE)|^Done|stat::|ERROR|SUMMARY|crash-|Test unit written' || true
 done

@@ -49,19 +49,24 @@ extension Notifier {
         return Array(#"{"type":"payout.\#(notice.eventType)","timestamp":"\#(iso)","data":\#(data)}"#.utf8)
     }
 
-    /// Delivers whatever is due, a few at a time; returns how many attempts were made.
+    /// Delivers whatever is due, `limit` at once; the outcomes are recorded together, in one transaction.
+    /// Returns how many attempts were made.
     @discardableResult
-    public func deliverDue(limit: Int = 16, timeout: Duration = .seconds(5)) async throws -> Int {
+    public func deliverDue(limit: Int = 32, timeout: Duration = .seconds(5)) async throws -> Int {
         let due = try await self.due(limit: limit)
-        await withTaskGroup(of: Void.self) { group in
+        let outcomes = await withTaskGroup(of: (DueDelivery, Result<Void, any Error>).self) { group in
             for delivery in due {
-                group.addTask { await self.attempt(delivery, timeout: timeout) }
+                group.addTask { (delivery, await self.attempt(delivery, timeout: timeout)) }
             }
+            var outcomes: [(DueDelivery, Result<Void, any Error>)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
         }
+        if !outcomes.isEmpty { try await self.settle(outcomes) }
         return due.count
     }
 
-    func attempt(_ delivery: DueDelivery, timeout: Duration) async {
+    func attempt(_ delivery: DueDelivery, timeout: Duration) async -> Result<Void, any Error> {
         let timestamp = self.now() / 1000
         var outcome: Result<Void, any Error>
         do {
@@ -75,34 +80,38 @@ extension Notifier {
         } catch {
             outcome = .failure(error)
         }
-        try? await self.settle(delivery, outcome: outcome)
+        return outcome
     }
 
-    func settle(_ delivery: DueDelivery, outcome: Result<Void, any Error>) async throws {
+    /// Records attempts' outcomes in one transaction: delivered, or retried later with backoff and jitter, or
+    /// dead-lettered; an endpoint that keeps failing is switched off and the operator told.
+    func settle(_ outcomes: [(DueDelivery, Result<Void, any Error>)]) async throws {
         let at = self.now()
         try await self.database.transaction { tx in
-            switch outcome {
-            case .success:
-                try await tx.execute("UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id = ?", [.integer(at), .text(delivery.noticeID)])
-                try await tx.execute("UPDATE webhooks SET consecutive_failures = 0 WHERE county = ?", [.text(delivery.county)])
-            case .failure(let error):
-                let attempts = delivery.attempts + 1
-                let dead = attempts >= self.policy.maximumAttempts || at - delivery.createdAt >= self.policy.maximumAgeMillis
-                let delay = min(self.policy.maximumDelayMillis, self.policy.initialDelayMillis << min(attempts - 1, 30))
-                let jitter = Int64.random(in: -(delay / 5)...(delay / 5))
-                try await tx.execute(
-                    "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE notice_id = ?",
-                    [.integer(dead ? 3 : 1), .integer(Int64(attempts)), .integer(at + delay + jitter), .text(String(describing: error)), .text(delivery.noticeID)]
-                )
-                try await tx.execute("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?", [.text(delivery.county)])
-                let failures = try await tx.queryOne("SELECT consecutive_failures, switched_off FROM webhooks WHERE county = ?", [.text(delivery.county)])
-                if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures), failures.integer(1) == 0 {
-                    try await tx.execute("UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(delivery.county)])
-                    let id = "webhook-disabled-\(delivery.county)-\(at)"
+            for (delivery, outcome) in outcomes {
+                switch outcome {
+                case .success:
+                    try await tx.execute("UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id = ?", [.integer(at), .text(delivery.noticeID)])
+                    try await tx.execute("UPDATE webhooks SET consecutive_failures = 0 WHERE county = ?", [.text(delivery.county)])
+                case .failure(let error):
+                    let attempts = delivery.attempts + 1
+                    let dead = attempts >= self.policy.maximumAttempts || at - delivery.createdAt >= self.policy.maximumAgeMillis
+                    let delay = min(self.policy.maximumDelayMillis, self.policy.initialDelayMillis << min(attempts - 1, 30))
+                    let jitter = Int64.random(in: -(delay / 5)...(delay / 5))
                     try await tx.execute(
-                        "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",
-                        [.text(id), .text("县区接口已停用"), .text("\(delivery.county)的webhook \(delivery.endpoint)连续\(failures.integer(0))次投递失败, 已停用; 县区重新登记后恢复。最后错误: \(error)"), .integer(at)]
+                        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE notice_id = ?",
+                        [.integer(dead ? 3 : 1), .integer(Int64(attempts)), .integer(at + delay + jitter), .text(String(describing: error)), .text(delivery.noticeID)]
                     )
+                    try await tx.execute("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?", [.text(delivery.county)])
+                    let failures = try await tx.queryOne("SELECT consecutive_failures, switched_off FROM webhooks WHERE county = ?", [.text(delivery.county)])
+                    if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures), failures.integer(1) == 0 {
+                        try await tx.execute("UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(delivery.county)])
+                        let id = "webhook-disabled-\(delivery.county)-\(at)"
+                        try await tx.execute(
+                            "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",
+                            [.text(id), .text("县区接口已停用"), .text("\(delivery.county)的webhook \(delivery.endpoint)连续\(failures.integer(0))次投递失败, 已停用; 县区重新登记后恢复。最后错误: \(error)"), .integer(at)]
+                        )
+                    }
                 }
             }
         }

@@ -131,7 +131,13 @@ public final class Notifier: Sendable {
     /// before (redelivered after a crash) adds nothing: notice ids are unique. Returns the notices new now.
     @discardableResult
     public func record(_ event: Jiaxing_Benefits_V1_DisbursementEvent, catalog: Catalog?) async throws -> [Notice] {
-        let notices = self.notices(for: event, catalog: catalog)
+        try await self.record([event], catalog: catalog)
+    }
+
+    /// Records several events' notices in one transaction (one commit for a batch that arrived together).
+    @discardableResult
+    public func record(_ events: [Jiaxing_Benefits_V1_DisbursementEvent], catalog: Catalog?) async throws -> [Notice] {
+        let notices = events.flatMap { self.notices(for: $0, catalog: catalog) }
         let at = self.now()
         return try await self.database.transaction { tx in
             var created: [Notice] = []

@@ -3,6 +3,7 @@ import CatalogModel
 import Logging
 import MeshMessages
 import MeshRPC
+import NIOConcurrencyHelpers
 import NotificationCore
 import ServiceLifecycle
 
@@ -55,19 +56,53 @@ public struct LedgerEventConsumer: Service {
         request.leaseSeconds = self.leaseSeconds
         let subscribe = request
         try await self.client.serverStreaming(DisbursementMethods.subscribe, subscribe) { (events: ResponseStream<Jiaxing_Benefits_V1_DisbursementEvent>) in
-            for try await event in events {
-                if self.center.templates.knows(event: event.type) {
-                    try await self.center.record(event, catalog: self.catalog())
-                } else {
-                    // A kind this replica has no notice for (a newer ledger, say): acknowledged, never blocking.
-                    self.logger.warning("ledger event of an unknown kind acknowledged without a notice", metadata: ["type": "\(event.type)", "sequence": "\(event.sequence)"])
+            // The stream is read in one task; another records what has arrived in batches (one transaction and one
+            // acknowledgement for all the events that came in while the last batch was being recorded).
+            let arrived = NIOLockedValueBox<[Jiaxing_Benefits_V1_DisbursementEvent]>([])
+            let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    defer { signal.finish() }
+                    for try await event in events {
+                        arrived.withLockedValue { $0.append(event) }
+                        signal.yield()
+                    }
                 }
-                var acknowledge = Jiaxing_Benefits_V1_AcknowledgeRequest()
-                acknowledge.group = self.group
-                acknowledge.sequences = [event.sequence]
-                let _: Jiaxing_Benefits_V1_AcknowledgeResponse = try await self.client.unary(DisbursementMethods.acknowledge, acknowledge, options: CallOptions(timeout: .seconds(5)))
+                group.addTask {
+                    func take() -> [Jiaxing_Benefits_V1_DisbursementEvent] {
+                        arrived.withLockedValue { waiting in
+                            let batch = Array(waiting.prefix(Self.maximumBatch))
+                            waiting.removeFirst(batch.count)
+                            return batch
+                        }
+                    }
+                    for await _ in signals {
+                        while case let batch = take(), !batch.isEmpty { try await self.handle(batch) }
+                    }
+                    while case let batch = take(), !batch.isEmpty { try await self.handle(batch) }
+                }
+                // The first to fail ends both: the group's scope cancels the other.
+                while try await group.next() != nil {}
             }
         }
+    }
+
+    /// Events recorded in one transaction at most (the subscription keeps 64 in flight).
+    static let maximumBatch = 64
+
+    /// Records a batch's notices durably, then acknowledges the batch: a crash in between redelivers it, and
+    /// recording it again adds nothing.
+    private func handle(_ batch: [Jiaxing_Benefits_V1_DisbursementEvent]) async throws {
+        let known = batch.filter { self.center.templates.knows(event: $0.type) }
+        for event in batch where !self.center.templates.knows(event: event.type) {
+            // A kind this replica has no notice for (a newer ledger, say): acknowledged, never blocking.
+            self.logger.warning("ledger event of an unknown kind acknowledged without a notice", metadata: ["type": "\(event.type)", "sequence": "\(event.sequence)"])
+        }
+        if !known.isEmpty { try await self.center.record(known, catalog: self.catalog()) }
+        var acknowledge = Jiaxing_Benefits_V1_AcknowledgeRequest()
+        acknowledge.group = self.group
+        acknowledge.sequences = batch.map(\.sequence)
+        let _: Jiaxing_Benefits_V1_AcknowledgeResponse = try await self.client.unary(DisbursementMethods.acknowledge, acknowledge, options: CallOptions(timeout: .seconds(5)))
     }
 }
 
