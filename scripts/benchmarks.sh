@@ -68,7 +68,9 @@ fi
 
 if wants gateway; then
     echo "== screening over the mesh: one call at a time and 64 callers, direct and through the gateway"
-    "$bin/GatewayBenchmark" --seconds "${GATEWAY_SECONDS:-5}" >> "$results"
+    # Heap allocations counted by a preloaded shim (allocations per call: client, gateway and eligibility together).
+    gcc -O2 -shared -fPIC -o "$data/libmalloc-counter.so" Benchmarks/malloc-counter/malloc_counter.c
+    LD_PRELOAD="$data/libmalloc-counter.so" "$bin/GatewayBenchmark" --seconds "${GATEWAY_SECONDS:-5}" >> "$results"
 fi
 
 if wants rpc; then
@@ -87,13 +89,14 @@ rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
 by = {}
 for r in rows:
     by.setdefault(r["row"], {})[r.get("contender") or r.get("mode")] = r
-print(f"{'row':34} {'contender':12} {'per second':>14} {'p99 µs':>9}  note")
+print(f"{'row':34} {'contender':12} {'per second':>14} {'p99 µs':>9}  note (allocations per call, whole process)")
 for row, sides in by.items():
     for name, r in sides.items():
         rate = r.get("perSecond") or r.get("callsPerSecond") or 0
         note = ""
         if "totalsEqual" in r: note = "totals equal" if r["totalsEqual"] else "TOTALS DIFFER"
         if "balanced" in r: note = ("books balance" if r["balanced"] else "BOOKS DO NOT BALANCE") + f", {r['payouts']:,} payouts"
+        if r.get("allocationsPerCall") is not None: note = f"{r['allocationsPerCall']} allocations per call"
         print(f"{row:34} {name:12} {rate:14,.0f} {r.get('p99us', ''):>9}  {note}")
     if row.startswith("eligibility") and {"mesh", "openfisca"} <= sides.keys():
         print(f"{'':34} ratio mesh/openfisca = {sides['mesh']['perSecond'] / sides['openfisca']['perSecond']:.2f}")

@@ -93,9 +93,12 @@ public final class MeshClient: Sendable {
         }
     }
 
-    /// Opens a stream within the call's deadline: connecting counts against it too.
+    /// Opens a stream within the call's deadline: connecting counts against it too. On a connection already
+    /// up, with a request small enough to go out at once, there is nothing to wait for and no race is run.
     private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?) async throws -> MeshStream {
-        guard let deadline else { return try await self.openStream(head: head, parts: parts) }
+        guard let deadline, !self.isConnected || Self.size(of: parts) > Self.immediateRequestBytes else {
+            return try await self.openStream(head: head, parts: parts)
+        }
         return try await withThrowingTaskGroup(of: MeshStream?.self) { group in
             group.addTask { try await self.openStream(head: head, parts: parts) }
             group.addTask {
@@ -108,6 +111,24 @@ public final class MeshClient: Sendable {
                 throw RPCError(.deadlineExceeded, "deadline of \(head.timeoutMicros / 1000) ms expired while connecting to \(self.configuration.host):\(self.configuration.port) for \(head.method)")
             }
             return stream
+        }
+    }
+
+    /// A request this small goes out at once on an open connection (well inside a stream's first window).
+    static let immediateRequestBytes = 64 << 10
+
+    static func size(of parts: [OutboundPart]) -> Int {
+        parts.reduce(0) { total, part in
+            if case .message(let buffer) = part { return total + buffer.readableBytes }
+            return total
+        }
+    }
+
+    /// Whether a connection is up now.
+    private var isConnected: Bool {
+        self.state.withLockedValue { state in
+            if case .connected(let connection) = state { return connection.isActive }
+            return false
         }
     }
 
@@ -186,16 +207,17 @@ public final class MeshClient: Sendable {
         try await withTaskCancellationHandler {
             defer { stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "client finished with the call") }
             guard let deadline else { return try await body(stream) }
-            return try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask { try await body(stream) }
-                group.addTask {
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                    return nil
-                }
-                let first = try await group.next()!
-                group.cancelAll()
-                if let first { return first }
-                stream.cancel(code: RPCStatusCode.deadlineExceeded.rawValue, reason: "deadline exceeded")
+            // At the deadline the stream is cancelled on its event loop, which ends whatever the body awaits.
+            let remaining = deadline - ContinuousClock.now
+            let timer = stream.cancel(
+                at: .now() + .nanoseconds(max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)),
+                code: RPCStatusCode.deadlineExceeded.rawValue, reason: "deadline exceeded"
+            )
+            defer { timer.cancel() }
+            do {
+                return try await body(stream)
+            } catch {
+                guard ContinuousClock.now >= deadline else { throw error }
                 throw RPCError(.deadlineExceeded, "deadline of \(timeoutMicros / 1000) ms expired waiting for \(method)")
             }
         } onCancel: {

@@ -27,6 +27,13 @@ struct ConnectionHandle: Sendable {
         self.eventLoop.execute { handler.value.cancel(streamID: streamID, code: code, reason: reason) }
     }
 
+    /// Cancels the stream at `deadline` unless the returned task is cancelled first: a timer on the event
+    /// loop, where a task racing a sleep would cost two tasks and a task group per call.
+    func cancel(streamID: UInt32, at deadline: NIODeadline, code: UInt32, reason: String) -> Scheduled<Void> {
+        let handler = self.handler
+        return self.eventLoop.scheduleTask(deadline: deadline) { handler.value.cancel(streamID: streamID, code: code, reason: reason) }
+    }
+
     func consumed(streamID: UInt32, size: Int) {
         let handler = self.handler
         self.eventLoop.execute { handler.value.consumed(streamID: streamID, size: size) }

@@ -44,6 +44,11 @@ public struct MeshStream: Sendable {
         self.connection.cancel(streamID: self.id, code: code, reason: reason)
     }
 
+    /// Client: abandon the call at `deadline` unless the returned task is cancelled before.
+    public func cancel(at deadline: NIODeadline, code: UInt32, reason: String) -> Scheduled<Void> {
+        self.connection.cancel(streamID: self.id, at: deadline, code: code, reason: reason)
+    }
+
     /// Server: `handler` runs (on the connection's event loop) when the client cancels the call or the
     /// connection is lost before the call ends.
     public func onCancel(_ handler: @escaping @Sendable (TransportError) -> Void) {

@@ -110,6 +110,7 @@ struct GatewayBenchmark {
     /// latency percentiles in microseconds.
     static func row(_ row: String, contender: String, seconds: Double, callers: Int, _ call: @escaping @Sendable () async throws -> Void) async throws {
         for _ in 0..<200 { try await call() }
+        let allocationsBefore = AllocationCounter.count()
         let latencies = NIOLockedValueBox<[Int64]>([])
         let failures = NIOLockedValueBox(0)
         let start = ContinuousClock.now
@@ -129,9 +130,12 @@ struct GatewayBenchmark {
             }
         }
         let elapsed = ContinuousClock.now - start
+        let allocationsAfter = AllocationCounter.count()
         let sorted = latencies.withLockedValue { $0 }.sorted()
+        // The whole process's heap allocations (client, gateway and eligibility share it) per call.
+        let perCall = allocationsBefore.flatMap { before in allocationsAfter.map { Double($0 - before) / Double(max(1, sorted.count)) } }
         func percentile(_ p: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let perSecond = Double(sorted.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        print(#"{"row":"\#(row)","contender":"\#(contender)","callsPerSecond":\#(Int(perSecond)),"p50us":\#(percentile(0.5)),"p99us":\#(percentile(0.99)),"p999us":\#(percentile(0.999)),"failures":\#(failures.withLockedValue { $0 })}"#)
+        print(#"{"row":"\#(row)","contender":"\#(contender)","callsPerSecond":\#(Int(perSecond)),"p50us":\#(percentile(0.5)),"p99us":\#(percentile(0.99)),"p999us":\#(percentile(0.999)),"failures":\#(failures.withLockedValue { $0 }),"allocationsPerCall":\#(perCall.map { String(format: "%.0f", $0) } ?? "null")}"#)
     }
 }

@@ -11,10 +11,13 @@ extension GatewayHandlers {
     }
 
     func registerScreening(into router: inout RPCRouter) {
-        router.unary(GatewayMethods.screen) { (request: Jiaxing_Benefits_V1_ScreenRequest, context) in
+        router.unary(GatewayMethods.screen) { (request: Jiaxing_Benefits_V1_ScreenRequest, context) -> Jiaxing_Benefits_V1_Passthrough in
             let caller = try self.caller(context)
             try self.requireCounty(request.profile.county, caller, context)
-            return try await self.screen(request, caller)
+            // The gateway reads nothing of the result: its bytes go back as the replica wrote them.
+            return try await self.services.eligibility.call(idempotent: true) { client in
+                try await client.unary(EligibilityMethods.screen, request, options: caller.options)
+            }
         }
 
         // Profiles in, results out in the same order; up to `batchWindow` screened at once across the

@@ -137,6 +137,19 @@ public nonisolated struct Jiaxing_Benefits_V1_Money: Sendable {
   public init() {}
 }
 
+/// Any message's bytes, carried without being read: decoding keeps every field as an unknown field and
+/// encoding writes them back unchanged. The gateway answers a screening with it, so the result a replica
+/// computed goes back to the county without being decoded and encoded again.
+public nonisolated struct Jiaxing_Benefits_V1_Passthrough: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
@@ -210,6 +223,25 @@ nonisolated extension Jiaxing_Benefits_V1_Money: SwiftProtobuf.Message, SwiftPro
 
   public static func ==(lhs: Jiaxing_Benefits_V1_Money, rhs: Jiaxing_Benefits_V1_Money) -> Bool {
     if lhs.fen != rhs.fen {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_Passthrough: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Passthrough"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_Passthrough, rhs: Jiaxing_Benefits_V1_Passthrough) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
