@@ -279,4 +279,32 @@ struct ApplicationTests {
             #expect(mesh.audit.entries().contains { $0["method"] == "GetEvidence" && $0["caller"] == "department/shangwu" })
         }
     }
+
+    @Test("a county may not claim for itself an enterprise the register puts in another county: no application, no proposal")
+    func registeredElsewhere() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            var haining = Self.profile("91330481MA2E00009", county: .haining)
+            _ = try await mesh.store.register([haining], registeringCounty: .haining, at: 0)
+            haining.county = .nanhu
+            let application = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a", profile: haining))
+            }
+            #expect(application?.code == .permissionDenied && application?.message.contains("海宁市") == true)
+            var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()
+            propose.creditCode = haining.creditCode
+            propose.enterpriseName = haining.name
+            propose.county = .nanhu
+            propose.clauseID = "jzf-2023-3/3.18a"
+            propose.period = 2023
+            propose.amountFen = 80_000_000
+            let proposal = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(GatewayMethods.proposePayout, propose)
+            }
+            #expect(proposal?.code == .permissionDenied)
+            #expect(try await mesh.ledger.applications(.init()).applications.isEmpty)
+        }
+    }
 }

@@ -23,7 +23,7 @@ struct ConsoleTests {
         let clock: NIOLockedValueBox<Date>
 
         /// GET or POST (`form` given) a console path; returns the status, the body and the Location header.
-        func request(_ path: String, form: [(String, String)]? = nil) async throws -> (status: Int, body: String, location: String, headers: String) {
+        func request(_ path: String, form: [(String, String)]? = nil, headers extra: [String] = []) async throws -> (status: Int, body: String, location: String, headers: String) {
             let id = UUID().uuidString
             let bodyPath = "\(self.folder)/body-\(id)", headersPath = "\(self.folder)/headers-\(id)", statusPath = "\(self.folder)/status-\(id)"
             var arguments = ["-s", "-o", bodyPath, "-D", headersPath, "-w", "%{http_code}", "--max-time", "30", "--cacert", "\(self.folder)/ca.pem",
@@ -31,6 +31,7 @@ struct ConsoleTests {
             if let form {
                 for (name, value) in form { arguments += ["--data-urlencode", "\(name)=\(value)"] }
             }
+            for header in extra { arguments += ["-H", header] }
             arguments.append("https://localhost:\(self.port)\(path)")
             FileManager.default.createFile(atPath: statusPath, contents: nil)
             let process = Process()
@@ -180,12 +181,16 @@ struct ConsoleTests {
             var own = GatewayTests.request(county: .nanhu, recognition: "singleChampion").profile
             own.name = "<script>alert(1)</script>南湖示例"
             let other = GatewayTests.request(county: .haining, body: "91330481MA2B00002").profile
-            _ = try await mesh.store.register([own, other], registeringCounty: nil, at: 0)
+            var combining = GatewayTests.request(county: .nanhu, body: "91330402MA2B00003").profile
+            // A quote and a bracket each joined by a combining mark into one Character with the next scalar.
+            combining.name = "南湖\"\u{301}><b>组合</b>\u{600}<i>x"
+            _ = try await mesh.store.register([own, other, combining], registeringCounty: nil, at: 0)
             _ = try await browser.signIn("nanhu-staff", Self.password)
             let list = try await browser.request("/console/enterprises?q=%E5%8D%97%E6%B9%96")
             #expect(list.status == 200)
             #expect(list.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;南湖示例"))
             #expect(!list.body.contains("<script>"))
+            #expect(!list.body.contains("<b>组合") && !list.body.contains("<i>x") && list.body.contains("&quot;\u{301}&gt;&lt;b&gt;组合"))
             #expect(!list.body.contains(other.creditCode), "another county's enterprise is not listed")
             let page = try await browser.request("/console/enterprises/\(own.creditCode)?as_of=2023-09-01")
             #expect(page.status == 200)
@@ -203,6 +208,9 @@ struct ConsoleTests {
             _ = try await browser.signIn("li.wei", Self.password)
             let queue = try await browser.request("/console/queue")
             browser.advance(minutes: 31)
+            // A post from another site never comes back pre-filled.
+            let crossSite = try await browser.request("/console/orders/\(order.id)/reject", form: [("reason", "伪造")], headers: ["Origin: https://evil.example"])
+            #expect(crossSite.status == 401 && !crossSite.body.contains("keep.reason"))
             let expired = try await browser.request("/console/orders/\(order.id)/reject", form: [("csrf", Browser.csrf(queue.body)), ("reason", "材料不全 <b>")])
             #expect(expired.status == 401)
             #expect(expired.body.contains(#"name="keep.reason" value="材料不全 &lt;b&gt;""#))
@@ -296,6 +304,12 @@ struct ConsoleTests {
                 ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", "\(filed.maximumFen / 100 + 1)"), ("reason", ""),
             ])
             #expect(overCap.status == 400 && overCap.body.contains("amount_fen"))
+            for signed in ["1.-5", "-3", "+3", "1e3", "1.234"] {
+                let refused = try await browser.request("/console/applications/\(filed.id)/decide", form: [
+                    ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", signed), ("reason", ""),
+                ])
+                #expect(refused.status == 400 && refused.body.contains("amount_yuan"), "\(signed)")
+            }
             let approved = try await browser.request("/console/applications/\(filed.id)/decide", form: [
                 ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", "2500.00"), ("reason", ""),
             ])

@@ -103,6 +103,21 @@ struct GatewayStoreTests {
             let unlocked = 1000 + Self.policy.lockoutMillis + 1
             #expect(try await store.signIn(userName: "li.wei", password: "a long enough password", policy: Self.policy, at: unlocked) == .success(account))
 
+            // Concurrent guesses cannot lift the lock one of them sets, nor let the right password through it.
+            let later = unlocked + 1
+            await withTaskGroup(of: Void.self) { group in
+                for attempt in 0..<12 {
+                    group.addTask { _ = try? await store.signIn(userName: "li.wei", password: "guess \(attempt)", policy: Self.policy, at: later) }
+                }
+            }
+            #expect(try await store.signIn(userName: "li.wei", password: "a long enough password", policy: Self.policy, at: later + 1) == .failure(.locked))
+            let afterLock = later + Self.policy.lockoutMillis + 1
+            #expect(try await store.signIn(userName: "li.wei", password: "a long enough password", policy: Self.policy, at: afterLock) == .success(account))
+            let nul = await #expect(throws: GatewayStoreError.self) {
+                try await store.createAccount(ConsoleAccount(userName: "x3", role: .operator, party: "operator", displayName: ""), password: "long enough\u{0}password", policy: Self.policy, at: 0)
+            }
+            #expect(nul?.field == "password")
+
             let session = try await store.createSession(for: account, at: 0)
             #expect(session.token != session.csrfToken && session.token.count == 64)
             let stored = try await store.database.read { try await $0.query("SELECT token_hash FROM console_sessions", []) }.map { $0.text(0) }

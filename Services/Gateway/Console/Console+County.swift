@@ -15,7 +15,7 @@ extension Console {
 
     /// County staff and the operator only; a department reads through its queue.
     func requireCountyOrOperator(_ context: ConsoleRequestContext) -> (ConsoleSession, Response?) {
-        let session = context.session!
+        guard let session = context.session else { return (Self.noSession, Response.redirect(to: "/console/sign-in")) }
         guard session.account.role != .department else { return self.requireRole(.county, context) }
         return (session, nil)
     }

@@ -17,7 +17,7 @@ extension Console {
     }
 
     func requireRole(_ role: ConsoleAccount.Role, _ context: ConsoleRequestContext) -> (ConsoleSession, Response?) {
-        let session = context.session!
+        guard let session = context.session else { return (Self.noSession, Response.redirect(to: "/console/sign-in")) }
         guard session.account.role == role else {
             self.audit.record(caller: "console/\(session.account.userName)", method: "Console", outcome: "refused", detail: ["reason": "page for \(role.rawValue) only"])
             return (session, self.message("无权访问", "此页面仅供\(Self.roleLabel(role))使用。", session: session, status: .forbidden, back: Console.home(of: session.account)))
@@ -88,7 +88,7 @@ extension Console {
             return self.page("待办审批", "queue", [
                 "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
                 "applications": applicationRows, "hasApplications": !applicationRows.isEmpty, "applicationCount": "\(applicationRows.count)",
-            ], session: session, flash: flash, error: error)
+            ], session: session, status: error == nil ? .ok : .badRequest, flash: flash, error: error)
         } catch {
             return self.failure(error, session: session, back: nil)
         }
@@ -141,7 +141,7 @@ extension Console {
     /// An application's file as a download; who may read it is the ledger's decision (the filing county, a
     /// responsible department, the operator), so the console asks as the account's party.
     func evidence(_ context: ConsoleRequestContext) async throws -> Response {
-        let session = context.session!
+        guard let session = context.session else { return Response.redirect(to: "/console/sign-in") }
         var request = Jiaxing_Benefits_V1_GetEvidenceRequest()
         request.applicationID = context.parameters.get("id") ?? ""
         request.sha256 = context.parameters.get("sha256") ?? ""
@@ -150,7 +150,9 @@ extension Console {
             var headers = HTTPFields()
             // Only the three types the ledger accepts are served as themselves; never as HTML.
             headers[.contentType] = ["application/pdf", "image/jpeg", "image/png"].contains(file.contentType) ? file.contentType : "application/octet-stream"
-            let encoded = file.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "evidence"
+            // RFC 5987: every byte but the unreserved ASCII ones percent-encoded (Chinese names included).
+            let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+            let encoded = file.name.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "evidence"
             headers[.contentDisposition] = "attachment; filename=\"evidence\"; filename*=UTF-8''\(encoded)"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.content)))
         } catch {
@@ -188,15 +190,16 @@ extension Console {
         return "\(clause.title)（\(clause.article)）"
     }
 
-    /// "12.5" 元 → 1250 fen; nil for anything but a non-negative amount with at most two decimals.
+    /// "12.5" 元 → 1250 fen; nil for anything but a non-negative amount with at most two decimals (digits
+    /// only: Int64("…") alone would also take a sign).
     static func fen(fromYuan text: String) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = Int64(parts[0]), whole >= 0, whole <= 100_000_000_000 else { return nil }
+        func digits(_ part: Substring) -> Bool { !part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) } }
+        guard (1...2).contains(parts.count), digits(parts[0]), parts[0].count <= 12, let whole = Int64(parts[0]), whole <= 100_000_000_000 else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
-            let digits = parts[1]
-            guard (1...2).contains(digits.count), digits.allSatisfy(\.isASCII), let value = Int64(digits) else { return nil }
-            fraction = digits.count == 1 ? value * 10 : value
+            guard digits(parts[1]), parts[1].count <= 2, let value = Int64(parts[1]) else { return nil }
+            fraction = parts[1].count == 1 ? value * 10 : value
         }
         return whole * 100 + fraction
     }

@@ -28,12 +28,19 @@ extension Console {
         let form = try await ConsoleForm.read(request)
         let kept = form.fields.filter { $0.name.hasPrefix("keep.") }
         let next = form["next"] ?? ""
+        // Only a name an account could have is written anywhere (the audit log included).
+        let user = String((form.text("user") ?? "").unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }.prefix(64))
         guard let cookie = request.cookies[Self.signInCookie]?.value, constantTimeEqual(cookie, form["csrf"] ?? "") else {
-            self.audit.record(caller: "console/\(form["user"] ?? "")", method: "ConsoleSignIn", outcome: "refused", detail: ["reason": "CSRF token missing or wrong"])
+            self.audit.record(caller: "console/\(user)", method: "ConsoleSignIn", outcome: "refused", detail: ["reason": "CSRF token missing or wrong"])
             return self.signInPage(next: next, preserved: kept, status: .forbidden, error: "登录表单已失效，请重新输入。")
         }
-        let user = form.text("user") ?? ""
         let password = form["password"] ?? ""
+        // bcrypt is deliberately slow: a flood of sign-ins waits its turn instead of taking every thread.
+        guard self.signIns.enter() else {
+            self.audit.record(caller: "console/\(user)", method: "ConsoleSignIn", outcome: "refused", detail: ["reason": "too many sign-ins at once"])
+            return self.signInPage(next: next, preserved: kept, status: .tooManyRequests, error: "登录请求过多，请稍后再试。", user: user)
+        }
+        defer { self.signIns.leave() }
         switch try await self.store.signIn(userName: user, password: password, policy: self.policy, at: self.nowMillis) {
         case .failure(let refusal):
             self.audit.record(caller: "console/\(user)", method: "ConsoleSignIn", outcome: "refused", detail: ["reason": refusal.rawValue])
@@ -66,7 +73,10 @@ extension Console {
 
     /// A path inside the console to return to, or nil: never another site, never the sign-in page itself.
     static func safeNext(_ next: String) -> String? {
-        guard next.hasPrefix("/console/"), !next.contains("//"), !next.contains("\\"), !next.hasPrefix("/console/sign-") else { return nil }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-?=&%".unicodeScalars)
+        guard next.hasPrefix("/console/"), !next.contains("//"), !next.hasPrefix("/console/sign-"), next.unicodeScalars.count <= 512,
+              next.unicodeScalars.allSatisfy({ allowed.contains($0) })
+        else { return nil }
         return next
     }
 }

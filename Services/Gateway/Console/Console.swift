@@ -27,6 +27,9 @@ public struct Console: Sendable {
     let audit: AuditLog
     let library: MustacheLibrary
     let now: @Sendable () -> Date
+    /// Sign-ins being checked at once (each a bcrypt), at most `maximumConcurrentSignIns`.
+    let signIns = ConcurrencyLimit(maximum: Console.maximumConcurrentSignIns)
+    public static let maximumConcurrentSignIns = 8
 
     /// - Parameters:
     ///   - gateway: a client of this gateway's own mesh port, with the gateway's certificate.
@@ -63,6 +66,9 @@ public struct Console: Sendable {
         self.addOperatorRoutes(console)
         return router
     }
+
+    /// Stands in where a page is reached without a session (the middleware prevents it; nothing is shown).
+    static let noSession = ConsoleSession(token: "", csrfToken: "", account: ConsoleAccount(userName: "", role: .county, party: "", displayName: ""))
 
     static func home(of account: ConsoleAccount) -> String {
         switch account.role {

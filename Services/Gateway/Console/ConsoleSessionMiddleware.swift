@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Finds the session of the request's cookie; sends anyone without one to sign in (keeping what a POST
@@ -16,9 +17,11 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         if path == "/console/sign-in" { return try await next(request, context) }
         guard let session = context.session else {
             if request.method == .post {
-                // The session ended while the person was filling the form: sign in again, then resubmit.
+                // The session ended while the person was filling the form: sign in again, then resubmit. Only a
+                // form posted from the console itself is kept: a cross-site post (which never carries the
+                // SameSite=Strict cookie) must not come back pre-filled with a fresh token.
                 let form = try await ConsoleForm.read(request)
-                let kept = form.fields.filter { $0.name != "csrf" }
+                let kept = Self.sameOrigin(request) ? form.fields.filter { $0.name != "csrf" } : []
                 return self.console.signInPage(next: path, preserved: kept, status: .unauthorized, error: "会话已过期，请重新登录。")
             }
             let target = request.uri.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
@@ -33,5 +36,16 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
             context.form = form
         }
         return try await next(request, context)
+    }
+
+    /// Whether the browser says the request came from the console's own pages (Sec-Fetch-Site, else Origin
+    /// against Host). A client that sends neither (not a browser) is taken at its word.
+    static func sameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!] { return site == "same-origin" }
+        if let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            return origin == "https://\(host)"
+        }
+        return true
     }
 }

@@ -4,8 +4,10 @@ import Mustache
 /// as markup; `{{{body}}}` only ever holds a page this library rendered.
 enum ConsoleTemplates {
     static func library() throws -> MustacheLibrary {
+        MustacheContentTypes.register(ConsoleHTMLEscaping(), named: ConsoleHTMLEscaping.name)
         var library = MustacheLibrary()
-        for (name, text) in Self.all { try library.register(text, named: name) }
+        // Every template escapes with ConsoleHTMLEscaping, set here so no template can forget it.
+        for (name, text) in Self.all { try library.register("{{% CONTENT_TYPE: \(ConsoleHTMLEscaping.name)}}" + text, named: name) }
         return library
     }
 

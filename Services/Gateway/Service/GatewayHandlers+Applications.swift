@@ -80,6 +80,7 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             try self.requireRole(["county"], caller, context)
             try self.requireCounty(request.profile.county, caller, context)
+            try await self.requireNotRegisteredElsewhere(request.profile.creditCode, request.profile.county, caller, context)
             return try await self.fileApplication(request, caller)
         }
         router.unary(GatewayMethods.decideApplication) { (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in

@@ -82,5 +82,12 @@ extension GatewayHandlers {
         return profile
     }
 
+    /// Money paths: a county may not claim, for its own county, an enterprise the register puts in another.
+    func requireNotRegisteredElsewhere(_ creditCode: String, _ county: Jiaxing_Benefits_V1_County, _ caller: Caller, _ context: ServerContext) async throws {
+        guard caller.role == "county", let registered = try await self.store.registeredCounty(creditCode: creditCode), registered != county else { return }
+        let owner = BenefitsDomain.County(message: registered)?.chineseName ?? "another county"
+        throw self.refuse(caller, context, "\(creditCode) is registered in \(owner), not in \(caller.county?.chineseName ?? "the caller's county")")
+    }
+
     static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

@@ -42,6 +42,7 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.proposePayout) { (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
             let caller = try self.caller(context)
             try self.requireCounty(request.county, caller, context)
+            try await self.requireNotRegisteredElsewhere(request.creditCode, request.county, caller, context)
             return try await self.propose(request, caller, context)
         }
         router.unary(GatewayMethods.approve) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in

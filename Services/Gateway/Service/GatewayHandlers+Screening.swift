@@ -68,6 +68,7 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.screenAndPropose) { (request: Jiaxing_Benefits_V1_ScreenAndProposeRequest, context) in
             let caller = try self.caller(context)
             try self.requireCounty(request.screen.profile.county, caller, context)
+            try await self.requireNotRegisteredElsewhere(request.screen.profile.creditCode, request.screen.profile.county, caller, context)
             let screening = try await self.screen(request.screen, caller)
             let period = request.period != 0 ? request.period : request.screen.asOf.year
             let eligible = screening.decisions.filter { $0.status == .eligible && $0.cash }

@@ -23,12 +23,13 @@ extension GatewayStore {
         case .department:
             guard account.department != nil else { throw GatewayStoreError(.invalidArgument, field: "party", "'\(account.party)' is not a department party name (jingxin, fagai, …)") }
         case .operator:
-            break
+            guard account.party == "operator" else { throw GatewayStoreError(.invalidArgument, field: "party", "the city operator's party is 'operator'") }
         }
         let length = password.utf8.count
         guard length >= policy.minimumPasswordLength, length <= policy.maximumPasswordLength else {
             throw GatewayStoreError(.invalidArgument, field: "password", "\(policy.minimumPasswordLength) to \(policy.maximumPasswordLength) bytes, got \(length)")
         }
+        guard !password.utf8.contains(0) else { throw GatewayStoreError(.invalidArgument, field: "password", "no NUL characters") }
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: policy.bcryptCost) }
         try await self.database.transaction { transaction in
             let exists = try await transaction.queryOne("SELECT 1 FROM console_accounts WHERE user_name = ?", [.text(account.userName)]) != nil
@@ -62,33 +63,41 @@ extension GatewayStore {
     }
 
     /// Checks a password. Failures count towards a lock-out; a success resets the count. An unknown user costs
-    /// the same bcrypt work as a known one, so timing does not tell which part was wrong.
+    /// the same bcrypt work as a known one, so timing does not tell which part was wrong. The count and the
+    /// lock are read and written in one transaction after the (slow) check, so concurrent guesses cannot
+    /// lift a lock another one set, and a right password is refused while the account is locked.
     public func signIn(userName: String, password: String, policy: ConsolePolicy, at millis: Int64) async throws -> Result<ConsoleAccount, SignInRefusal> {
         let row = try await self.database.read { transaction in
             try await transaction.queryOne(
-                "SELECT user_name, role, party, display_name, password_hash, failed_attempts, locked_until FROM console_accounts WHERE user_name = ?",
+                "SELECT user_name, role, party, display_name, password_hash FROM console_accounts WHERE user_name = ?",
                 [.text(userName)]
             )
         }
         let hash = row?.text(4) ?? Self.decoyHash
-        let matches = try await NIOThreadPool.singleton.runIfActive { password.utf8.count <= policy.maximumPasswordLength && Bcrypt.verify(password, hash: hash) }
+        // bcrypt reads a C string: a NUL would end the password early, so a password with one never matches.
+        let acceptable = password.utf8.count <= policy.maximumPasswordLength && !password.utf8.contains(0)
+        let matches = try await NIOThreadPool.singleton.runIfActive { acceptable && Bcrypt.verify(password, hash: hash) }
         guard let row, let account = Self.account(row) else { return .failure(.unknownUser) }
-        if row.integer(6) > millis { return .failure(.locked) }
-        if matches {
-            try await self.database.transaction { transaction in
-                try await transaction.execute("UPDATE console_accounts SET failed_attempts = 0, locked_until = 0 WHERE user_name = ?", [.text(userName)])
+        return try await self.database.transaction { transaction in
+            guard let current = try await transaction.queryOne("SELECT failed_attempts, locked_until FROM console_accounts WHERE user_name = ?", [.text(userName)]) else {
+                return .failure(.unknownUser)
             }
-            return .success(account)
+            if current.integer(1) > millis { return .failure(.locked) }
+            if matches {
+                try await transaction.execute("UPDATE console_accounts SET failed_attempts = 0, locked_until = 0 WHERE user_name = ?", [.text(userName)])
+                return .success(account)
+            }
+            let failures = current.integer(0) + 1
+            if failures >= Int64(policy.maximumFailedAttempts) {
+                try await transaction.execute(
+                    "UPDATE console_accounts SET failed_attempts = 0, locked_until = ? WHERE user_name = ?",
+                    [.integer(millis + policy.lockoutMillis), .text(userName)]
+                )
+            } else {
+                try await transaction.execute("UPDATE console_accounts SET failed_attempts = ? WHERE user_name = ?", [.integer(failures), .text(userName)])
+            }
+            return .failure(.wrongPassword)
         }
-        try await self.database.transaction { transaction in
-            let failures = (try await transaction.queryOne("SELECT failed_attempts FROM console_accounts WHERE user_name = ?", [.text(userName)])?.integer(0) ?? 0) + 1
-            let lockedUntil = failures >= Int64(policy.maximumFailedAttempts) ? millis + policy.lockoutMillis : 0
-            try await transaction.execute(
-                "UPDATE console_accounts SET failed_attempts = ?, locked_until = ? WHERE user_name = ?",
-                [.integer(lockedUntil > 0 ? 0 : failures), .integer(lockedUntil), .text(userName)]
-            )
-        }
-        return .failure(.wrongPassword)
     }
 
     /// A bcrypt hash of a random secret nobody knows, verified against when the user does not exist.

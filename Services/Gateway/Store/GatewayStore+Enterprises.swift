@@ -44,17 +44,33 @@ extension GatewayStore {
                 } else {
                     added += 1
                 }
-                try await transaction.execute(
+                // A county's update applies only while the row is still its own: two counties registering one new
+                // code at once cannot both win (PostgreSQL runs these concurrently; the check above may be stale).
+                let written = try await transaction.query(
                     """
                     INSERT INTO enterprises (credit_code, name, county, industry, profile, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, county = excluded.county,
                         industry = excluded.industry, profile = excluded.profile, updated_at = excluded.updated_at
+                        WHERE ? = 0 OR enterprises.county = excluded.county
+                    RETURNING credit_code
                     """,
-                    [.text(profile.creditCode), .text(profile.name), .integer(Int64(profile.county.rawValue)), .text(profile.industry), .text(json), .integer(millis)]
+                    [.text(profile.creditCode), .text(profile.name), .integer(Int64(profile.county.rawValue)), .text(profile.industry), .text(json), .integer(millis),
+                     .integer(registeringCounty == nil ? 0 : 1)]
                 )
+                guard !written.isEmpty else {
+                    throw GatewayStoreError(.permissionDenied, field: "profiles[\(index)].credit_code", "\(profile.creditCode) is registered in another county")
+                }
             }
             return (added, updated)
         }
+    }
+
+    /// The county an enterprise is registered in, or nil when it is not registered.
+    public func registeredCounty(creditCode: String) async throws -> Jiaxing_Benefits_V1_County? {
+        let row = try await self.database.read { transaction in
+            try await transaction.queryOne("SELECT county FROM enterprises WHERE credit_code = ?", [.text(creditCode)])
+        }
+        return row.map { Jiaxing_Benefits_V1_County(rawValue: Int($0.integer(0))) ?? .unspecified }
     }
 
     /// The registered profile of one enterprise, or nil.

@@ -8,6 +8,12 @@ public struct ConsoleSession: Sendable, Hashable {
     public var token: String
     public var csrfToken: String
     public var account: ConsoleAccount
+
+    public init(token: String, csrfToken: String, account: ConsoleAccount) {
+        self.token = token
+        self.csrfToken = csrfToken
+        self.account = account
+    }
 }
 
 extension GatewayStore {
