@@ -21,10 +21,14 @@ mkdir -p .build
 declare -A corpus=([FrameDecoderFuzzer]=frame-decoder [MessageDecoderFuzzer]=message-decoder [ProfileJSONFuzzer]=profile-json)
 for target in "${targets[@]}"; do
     swift build -v -c debug --product "$target" --sanitize=fuzzer --sanitize=address > ".build/fuzz-build-$target.log" 2>&1 || { tail -20 ".build/fuzz-build-$target.log"; exit 1; }
-    counters=$(".build/debug/$target" -runs=0 "Corpus/${corpus[$target]}" 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -1)
-    echo "== $target: coverage counters ${counters:-none}"
-    if [ "${counters:-0}" -lt 10000 ]; then
-        echo "the Swift modules are not instrumented for coverage (only ${counters:-0} counters): rm -rf Fuzz/.build and run again" >&2
+    # The counters alone do not prove the Swift code is instrumented (BoringSSL's C code brings most of them):
+    # the seed corpus must also reach real coverage ("cov:" on the INITED line).
+    probe=$(".build/debug/$target" -runs=0 "Corpus/${corpus[$target]}" 2>&1)
+    counters=$(echo "$probe" | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -1)
+    covered=$(echo "$probe" | sed -n 's/.*INITED cov: \([0-9]*\).*/\1/p' | head -1)
+    echo "== $target: coverage counters ${counters:-none}, seed corpus covers ${covered:-0}"
+    if [ "${counters:-0}" -lt 10000 ] || [ "${covered:-0}" -lt 300 ]; then
+        echo "the Swift modules are not instrumented for coverage (${counters:-0} counters, the seeds cover ${covered:-0}): rm -rf Fuzz/.build and run again" >&2
         exit 1
     fi
     work=$(mktemp -d)
