@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "mesh", targets: ["MeshCommand"]),
         // For Fuzz/ only: the protocol layer as a library product it can depend on.
         .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol"]),
+        // For Fuzz/ only: the engine and the catalog, without the servers (a wider closure leaves the Swift
+        // code uninstrumented in the fuzzer's build).
+        .library(name: "MeshEngineForFuzzing", targets: ["EligibilityEngine", "CatalogModel", "BenefitsDomain", "MeshMessages"]),
         // For Benchmarks/ only: the modules its executables measure.
         .library(name: "MeshForBenchmarks", targets: [
             "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "BenefitsDomain", "BenefitsAPI",
