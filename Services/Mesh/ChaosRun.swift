@@ -1,5 +1,6 @@
 import BenefitsAPI
 import BenefitsDomain
+import CatalogModel
 import Foundation
 import Logging
 import MeshMessages
@@ -112,7 +113,7 @@ final class ChaosRun: Sendable {
         let county = try self.client(Self.counties[index % Self.counties.count].partyName)
         var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
         request.screen.profile = profile
-        request.screen.asOf = Jiaxing_Benefits_V1_Date.with { $0.year = 2023; $0.month = 9; $0.day = 1 }
+        request.screen.asOf = Self.asOf.message
         let orders: [Jiaxing_Benefits_V1_PayoutOrder] = try await self.retrying {
             let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await county.unary(GatewayMethods.screenAndPropose, request, options: CallOptions(timeout: .seconds(10)))
             if let refused = response.proposals.first(where: { !$0.hasOrder }) {
@@ -205,10 +206,7 @@ final class ChaosRun: Sendable {
         let noticeSeconds = Double((ContinuousClock.now - started).components.seconds)
         print("flow: \(String(format: "%.0f", Double(self.completed.withLockedValue { $0 }) / max(flowSeconds, 1))) payouts/s (each a screening, a proposal and an approval through the gateway); notices done after \(Int(noticeSeconds)) s")
         print("peak memory (VmHWM, since each process started): " + self.state.withLockedValue { $0.instances }.map { instance in
-            let status = (try? String(contentsOfFile: "/proc/\(instance.pid)/status", encoding: .utf8)) ?? ""
-            let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-            return "\(instance.service)-\(instance.replica) \(kilobytes / 1024) MB"
+            "\(instance.service)-\(instance.replica) \(ProcessControl.memoryKilobytes(instance.pid, "VmHWM") / 1024) MB"
         }.joined(separator: ", "))
         failures += try await self.checkLedger()
         if try await self.catalogFingerprint() != before { failures.append("the catalog changed during the run") }

@@ -44,16 +44,22 @@ struct DemoCommand: AsyncParsableCommand {
         try await Self.run(state: state, topology: topology, enterprisesPath: self.enterprises)
     }
 
-    static func run(state: MeshState, topology: Topology, enterprisesPath: String) async throws {
-        guard let data = FileManager.default.contents(atPath: enterprisesPath),
+    /// The sample enterprises of a file like Compose/demo/enterprises.json, and the day they are screened on.
+    static func samples(_ path: String) throws -> (asOf: CalendarDate, profiles: [Jiaxing_Benefits_V1_EnterpriseProfile]) {
+        guard let data = FileManager.default.contents(atPath: path),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let asOfObject = object["asOf"] as? [String: Int],
-              let entries = object["enterprises"] as? [[String: Any]]
-        else { throw ValidationError("cannot read the sample enterprises in \(enterprisesPath)") }
-        let asOf = CalendarDate(year: asOfObject["year"] ?? 0, month: asOfObject["month"] ?? 0, day: asOfObject["day"] ?? 0)!
+              let entries = object["enterprises"] as? [[String: Any]],
+              let asOf = CalendarDate(year: asOfObject["year"] ?? 0, month: asOfObject["month"] ?? 0, day: asOfObject["day"] ?? 0)
+        else { throw ValidationError("cannot read the sample enterprises in \(path)") }
         let profiles = try entries.map { entry in
             try Jiaxing_Benefits_V1_EnterpriseProfile(jsonUTF8Data: JSONSerialization.data(withJSONObject: entry))
         }
+        return (asOf, profiles)
+    }
+
+    static func run(state: MeshState, topology: Topology, enterprisesPath: String) async throws {
+        let (asOf, profiles) = try Self.samples(enterprisesPath)
         let replicas = state.instances.filter { $0.service == "eligibility" }
         guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else { throw ValidationError("the running mesh has no gateway") }
         var logger = Logger(label: "mesh.demo")

@@ -48,6 +48,13 @@ enum ProcessControl {
         return true
     }
 
+    /// A memory figure of /proc/PID/status in kilobytes (`VmRSS` now, `VmHWM` the peak), 0 when unknown.
+    static func memoryKilobytes(_ pid: Int32, _ field: String) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("\(field):") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     /// SIGKILL, as a crash would, and wait for the process to be gone.
     static func crash(_ pid: Int32) async {
         kill(pid, SIGKILL)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BenefitsAPI
 import BenefitsDomain
+import CatalogModel
 import Foundation
 import Logging
 import MeshMessages
@@ -158,25 +159,18 @@ struct SoakCommand: AsyncParsableCommand {
     /// VmRSS of each process, in kilobytes, by service and replica.
     static func residentMemory(_ instances: [MeshState.Instance]) -> [String: Int] {
         var resident: [String: Int] = [:]
-        for instance in instances {
-            let status = (try? String(contentsOfFile: "/proc/\(instance.pid)/status", encoding: .utf8)) ?? ""
-            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-            resident["\(instance.service)-\(instance.replica)"] = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-        }
+        for instance in instances { resident["\(instance.service)-\(instance.replica)"] = ProcessControl.memoryKilobytes(instance.pid, "VmRSS") }
         return resident
     }
 
     /// Screen requests for the sample enterprises, each with the party (its county) that may make it.
     static func requests(_ path: String) throws -> [(party: String, request: Jiaxing_Benefits_V1_ScreenRequest)] {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let asOf = object["asOf"] as? [String: Int], let entries = object["enterprises"] as? [[String: Any]]
-        else { throw ValidationError("cannot read the sample enterprises in \(path)") }
-        return try entries.map { entry in
+        let (asOf, profiles) = try DemoCommand.samples(path)
+        return profiles.map { profile in
             var request = Jiaxing_Benefits_V1_ScreenRequest()
-            request.profile = try Jiaxing_Benefits_V1_EnterpriseProfile(jsonUTF8Data: JSONSerialization.data(withJSONObject: entry))
-            request.asOf = Jiaxing_Benefits_V1_Date.with { $0.year = Int32(asOf["year"] ?? 0); $0.month = Int32(asOf["month"] ?? 0); $0.day = Int32(asOf["day"] ?? 0) }
-            return (County(message: request.profile.county)?.partyName ?? "operator", request)
+            request.profile = profile
+            request.asOf = asOf.message
+            return (County(message: profile.county)?.partyName ?? "operator", request)
         }
     }
 }

@@ -35,8 +35,7 @@ extension DisbursementHandlers {
             case "county":
                 return try await self.ledger.applications(request, county: try Self.county(of: context))
             case "department":
-                guard let department = Department(rawValue: context.peer?.commonName ?? "") else { throw RPCError(.permissionDenied, "unknown department") }
-                return try await self.ledger.applications(request, department: department)
+                return try await self.ledger.applications(request, department: try Self.department(of: context))
             default:
                 throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not read applications")
             }
