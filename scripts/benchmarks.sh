@@ -29,13 +29,16 @@ if wants eligibility; then
     taskset -c 0 "$bin/EligibilityBenchmark" "$file" --clauses Benchmarks/openfisca/clauses.txt > "$data/mesh-eligibility.json"
     "$python" - "$data/openfisca.json" "$data/mesh-eligibility.json" >> "$results" <<'EOF'
 import json, sys
-peer, ours = (json.load(open(p)) for p in sys.argv[1:3])
-clauses = set(peer["byClause"]) | set(ours["byClause"])
-same = peer["totalFen"] == ours["totalFen"] and all(peer["byClause"].get(c, 0) == ours["byClause"].get(c, 0) for c in clauses)
-for side in (peer, ours):
+peer = json.load(open(sys.argv[1]))
+ours = [json.loads(line) for line in open(sys.argv[2]) if line.startswith("{")]
+def same(side):
+    clauses = set(peer["byClause"]) | set(side["byClause"])
+    return peer["totalFen"] == side["totalFen"] and all(peer["byClause"].get(c, 0) == side["byClause"].get(c, 0) for c in clauses) \
+        and side.get("disagreements", 0) == 0
+for side in [peer] + ours:
     print(json.dumps({"row": f"eligibility {side['count']:,} enterprises", "contender": side["engine"],
                       "perSecond": side["count"] / side["computeSeconds"], "seconds": side["computeSeconds"],
-                      "loadSeconds": side["loadSeconds"], "totalFen": side["totalFen"], "totalsEqual": same}))
+                      "loadSeconds": side["loadSeconds"], "totalFen": side["totalFen"], "totalsEqual": same(side)}))
 EOF
 fi
 
@@ -89,7 +92,7 @@ rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
 by = {}
 for r in rows:
     by.setdefault(r["row"], {})[r.get("contender") or r.get("mode")] = r
-print(f"{'row':34} {'contender':12} {'per second':>14} {'p99 µs':>9}  note (allocations per call, whole process)")
+print(f"{'row':34} {'contender':14} {'per second':>14} {'p99 µs':>9}  note (allocations per call, whole process)")
 for row, sides in by.items():
     for name, r in sides.items():
         rate = r.get("perSecond") or r.get("callsPerSecond") or 0
@@ -97,9 +100,11 @@ for row, sides in by.items():
         if "totalsEqual" in r: note = "totals equal" if r["totalsEqual"] else "TOTALS DIFFER"
         if "balanced" in r: note = ("books balance" if r["balanced"] else "BOOKS DO NOT BALANCE") + f", {r['payouts']:,} payouts"
         if r.get("allocationsPerCall") is not None: note = f"{r['allocationsPerCall']} allocations per call"
-        print(f"{row:34} {name:12} {rate:14,.0f} {r.get('p99us', ''):>9}  {note}")
+        print(f"{row:34} {name:14} {rate:14,.0f} {r.get('p99us', ''):>9}  {note}")
     if row.startswith("eligibility") and {"mesh", "openfisca"} <= sides.keys():
-        print(f"{'':34} ratio mesh/openfisca = {sides['mesh']['perSecond'] / sides['openfisca']['perSecond']:.2f}")
+        print(f"{'':34} ratio mesh/openfisca = {sides['mesh']['perSecond'] / sides['openfisca']['perSecond']:.2f} (amounts only, as OpenFisca)")
+        if "mesh-explained" in sides:
+            print(f"{'':34} ratio mesh-explained/openfisca = {sides['mesh-explained']['perSecond'] / sides['openfisca']['perSecond']:.2f} (every decision explained)")
     if row == "screening via gateway" and "screening direct" in by:
         direct, via = by["screening direct"].get("x1"), sides.get("x1")
         if direct and via: print(f"{'':34} p99 via gateway / direct = {via['p99us'] / direct['p99us']:.2f}")

@@ -6,8 +6,9 @@ import MeshMessages
 import SwiftProtobuf
 
 /// Screens every enterprise of a JSON Lines file (one `EnterpriseProfile` per line, protobuf JSON mapping) as
-/// of a date, on one core, and prints one JSON object in the format the OpenFisca peer prints, so the totals
-/// can be compared and the compute times set side by side.
+/// of a date, on one core, twice: amounts only, column by column (engine "mesh", the work OpenFisca does),
+/// and explained, enterprise by enterprise (engine "mesh-explained"). Prints one JSON object for each in the
+/// format the OpenFisca peer prints, so the totals can be compared and the compute times set side by side.
 ///
 ///     EligibilityBenchmark FILE [--as-of 2023-09-01] [--catalog Services/Catalog/Data] [--clauses clauses.txt]
 @main
@@ -42,29 +43,51 @@ struct EligibilityBenchmark {
             let message = try Jiaxing_Benefits_V1_EnterpriseProfile(jsonUTF8Bytes: Array(line.utf8), options: options)
             profiles.append(try EnterpriseProfile(message: message, vocabulary: catalog.vocabulary))
         }
+        let columns = EnterpriseColumns(profiles, vocabulary: catalog.vocabulary)
         let loadSeconds = (ContinuousClock.now - loadStart).seconds
 
-        // Compute: screen each enterprise against every clause in force, 就高不重复 applied.
+        // Amounts only, column by column (what OpenFisca computes): every clause in force, 就高不重复 applied.
+        let columnStart = ContinuousClock.now
+        let amounts = engine.amounts(columns, asOf: asOf)
+        let columnSeconds = (ContinuousClock.now - columnStart).seconds
+        let outsideColumns = encoded.map { encoded in amounts.byClause.keys.filter { !encoded.contains($0) }.count } ?? 0
+        report("mesh", count: profiles.count, loadSeconds: loadSeconds, computeSeconds: columnSeconds, total: amounts.total,
+               byClause: amounts.byClause, eligibleEnterprises: amounts.eligibleEnterprises, outside: outsideColumns)
+
+        // Explained: screen each enterprise against every clause in force, each decision with its checks,
+        // facts used and citations, 就高不重复 applied.
         let computeStart = ContinuousClock.now
         var byClause: [String: Int64] = [:]
         var total: Int64 = 0
         var eligibleEnterprises = 0
         var outside: Set<String> = []
-        for profile in profiles {
+        var disagreements = 0
+        for (index, profile) in profiles.enumerated() {
             let screening = engine.screen(profile, asOf: asOf)
             var any = false
+            var enterpriseTotal: Int64 = 0
             for decision in screening.decisions where decision.status == .eligible {
                 byClause[decision.clause.id, default: 0] += decision.amountFen
                 total += decision.amountFen
+                enterpriseTotal += decision.amountFen
                 any = true
                 if let encoded, !encoded.contains(decision.clause.id) { outside.insert(decision.clause.id) }
             }
             if any { eligibleEnterprises += 1 }
+            if enterpriseTotal != amounts.perEnterprise[index] { disagreements += 1 }
         }
         let computeSeconds = (ContinuousClock.now - computeStart).seconds
+        report("mesh-explained", count: profiles.count, loadSeconds: loadSeconds, computeSeconds: computeSeconds, total: total,
+               byClause: byClause, eligibleEnterprises: eligibleEnterprises, outside: outside.count, disagreements: disagreements)
+    }
 
+    /// One JSON object in the format the OpenFisca peer prints. `disagreements`: enterprises whose explained
+    /// total differs from the column-wise one (0 when both paths agree).
+    static func report(_ engine: String, count: Int, loadSeconds: Double, computeSeconds: Double, total: Int64, byClause: [String: Int64],
+                       eligibleEnterprises: Int, outside: Int, disagreements: Int? = nil) {
         let clauses = byClause.keys.sorted().map { "\"\($0)\":\(byClause[$0]!)" }.joined(separator: ",")
-        print(#"{"engine":"mesh","count":\#(profiles.count),"loadSeconds":\#(loadSeconds),"computeSeconds":\#(computeSeconds),"totalFen":\#(total),"byClause":{\#(clauses)},"eligibleEnterprises":\#(eligibleEnterprises),"clausesOutsideList":\#(outside.count)}"#)
+        let extra = disagreements.map { ",\"disagreements\":\($0)" } ?? ""
+        print(#"{"engine":"\#(engine)","count":\#(count),"loadSeconds":\#(loadSeconds),"computeSeconds":\#(computeSeconds),"totalFen":\#(total),"byClause":{\#(clauses)},"eligibleEnterprises":\#(eligibleEnterprises),"clausesOutsideList":\#(outside)\#(extra)}"#)
     }
 }
 

@@ -1,0 +1,229 @@
+import BenefitsDomain
+import CatalogModel
+
+extension EligibilityEngine {
+    /// One clause at a time over `EnterpriseColumns`: the enterprises it pays and how much, by the rules
+    /// `Context.check` and `Context.amount` apply to one enterprise. Facts resolved as of the year are kept
+    /// for the clauses after.
+    struct ColumnEvaluation {
+        let columns: EnterpriseColumns
+        let vocabulary: Vocabulary
+        let asOf: CalendarDate
+        let asOfDay: Int32
+        /// The current document's period up to `asOf`, as day numbers.
+        var period: ClosedRange<Int32> = 0...0
+        private var resolvedAmounts: [String: [Int64]] = [:]
+        private var resolvedFlags: [String: [Int64]] = [:]
+        /// Per enterprise, the best tier amount found so far; -1 where none (reset after each use).
+        private var tierScratch: [Int64]
+
+        init(columns: EnterpriseColumns, vocabulary: Vocabulary, asOf: CalendarDate) {
+            self.columns = columns
+            self.vocabulary = vocabulary
+            self.asOf = asOf
+            self.asOfDay = Int32(asOf.dayNumber)
+            self.tierScratch = [Int64](repeating: -1, count: columns.count)
+        }
+
+        /// The enterprises `clause` pays (ascending) and the amounts after caps, all above zero; nil for a
+        /// clause whose formula never fixes an amount (the department decides it, so it is never proposed).
+        mutating func evaluate(_ clause: Clause) -> (enterprises: [Int32], amounts: [Fen])? {
+            switch clause.formula {
+            case .fixed, .tiers, .percentage, .ratioMatch, .interestSubsidy, .insurancePremium, .perUnit: break
+            case .bands, .capOnly, .manual: return nil
+            }
+            // Start from the holders of what the clause names, the smallest sets.
+            var candidates: [Int32]?
+            for condition in clause.conditions {
+                let holders: [Int32]
+                switch condition.kind {
+                case .recognition(let id, let levels, let newInPeriod):
+                    holders = self.recognitionHolders(id, levels: levels, newInPeriod: newInPeriod)
+                case .project(let kind, let minimum, let completedInPeriod):
+                    holders = self.projectHolders(kind, minimum: minimum, completedInPeriod: completedInPeriod)
+                default:
+                    continue
+                }
+                candidates = candidates.map { Self.intersection($0, holders) } ?? holders
+            }
+            var enterprises = candidates ?? (0..<Int32(self.columns.count)).map { $0 }
+            for condition in clause.conditions where !enterprises.isEmpty {
+                switch condition.kind {
+                case .recognition, .project:
+                    continue
+                case .atLeast(let fact, let threshold):
+                    let values = self.amounts(fact)
+                    enterprises.removeAll { values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] < threshold }
+                case .below(let fact, let threshold):
+                    let values = self.amounts(fact)
+                    enterprises.removeAll { values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] >= threshold }
+                case .flag(let fact):
+                    let values = self.flags(fact)
+                    enterprises.removeAll { values[Int($0)] != 1 }
+                case .industry(let industries):
+                    let accepted = Set(industries.compactMap { self.columns.industries[$0] })
+                    enterprises.removeAll { !accepted.contains(self.columns.industry[Int($0)]) }
+                case .county(let counties):
+                    let accepted = Set(County.allCases.indices.filter { counties.contains(County.allCases[$0].chineseName) }.map(UInt8.init))
+                    enterprises.removeAll { !accepted.contains(self.columns.county[Int($0)]) }
+                }
+            }
+            var amounts = self.formulaAmounts(clause, for: &enterprises)
+            var kept = 0
+            for position in enterprises.indices {
+                var fen = amounts[position]
+                if let cap = clause.perYearCapFen, fen > cap { fen = cap }
+                if let cap = clause.cumulativeCapFen, fen > cap { fen = cap }
+                guard fen > 0 else { continue }
+                (enterprises[kept], amounts[kept]) = (enterprises[position], fen)
+                kept += 1
+            }
+            enterprises.removeLast(enterprises.count - kept)
+            amounts.removeLast(amounts.count - kept)
+            return (enterprises, amounts)
+        }
+
+        /// The formula's amount for each enterprise; enterprises for which it cannot be computed (no tier held,
+        /// base not reported or under its minimum, overflow) are removed.
+        private mutating func formulaAmounts(_ clause: Clause, for enterprises: inout [Int32]) -> [Fen] {
+            func scaled(_ base: String, by numerator: Int64, over denominator: Int64, minimum: Fen? = nil, cap: Fen?) -> [Fen] {
+                let values = self.amounts(base)
+                var amounts: [Fen] = []
+                amounts.reserveCapacity(enterprises.count)
+                var kept = 0
+                for enterprise in enterprises {
+                    let value = values[Int(enterprise)]
+                    guard value != EnterpriseColumns.notReported, value >= minimum ?? 0,
+                          var amount = Context.scale(value, by: numerator, over: denominator) else { continue }
+                    if let cap, amount > cap { amount = cap }
+                    enterprises[kept] = enterprise
+                    kept += 1
+                    amounts.append(amount)
+                }
+                enterprises.removeLast(enterprises.count - kept)
+                return amounts
+            }
+            switch clause.formula {
+            case .fixed(let amount):
+                return [Fen](repeating: amount, count: enterprises.count)
+            case .tiers(let recognition, let tiers):
+                return self.tierAmounts(clause, recognition: recognition, tiers: tiers, for: &enterprises)
+            case .percentage(let base, let rate, let minimum, let cap):
+                return scaled(base, by: Int64(rate), over: 10_000, minimum: minimum, cap: cap)
+            case .ratioMatch(let base, let numerator, let denominator, let cap):
+                return scaled(base, by: Int64(numerator), over: Int64(denominator), cap: cap)
+            case .interestSubsidy(let base, let rate, let cap, _), .insurancePremium(let base, let rate, let cap):
+                return scaled(base, by: Int64(rate), over: 10_000, cap: cap)
+            case .perUnit(let base, let perUnit, let cap):
+                return scaled(base, by: perUnit, over: 1, cap: cap)
+            case .bands, .capOnly, .manual:
+                enterprises = []
+                return []
+            }
+        }
+
+        /// The highest tier among the levels each enterprise holds of `recognition`, counting the records the
+        /// clause's own condition on it counts (its levels, new in the period or not).
+        private mutating func tierAmounts(_ clause: Clause, recognition: String, tiers: [Formula.Tier], for enterprises: inout [Int32]) -> [Fen] {
+            let condition = clause.conditions.lazy.compactMap { condition -> ([String]?, Bool)? in
+                if case .recognition(recognition, let levels, let newInPeriod) = condition.kind { return (levels, newInPeriod) }
+                return nil
+            }.first
+            var byLevel = [Int64](repeating: -1, count: EnterpriseColumns.levels.count)
+            for tier in tiers {
+                if let level = EnterpriseColumns.levels.firstIndex(of: tier.level) { byLevel[level] = max(byLevel[level], tier.amountFen) }
+            }
+            let records = self.columns.recognitions[recognition] ?? .init()
+            let mask = Self.levelMask(condition?.0)
+            let newInPeriod = condition?.1 ?? false
+            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod) {
+                let level = Int(records.level[record])
+                guard level >= 0, byLevel[level] >= 0 else { continue }
+                let owner = Int(records.owner[record])
+                self.tierScratch[owner] = max(self.tierScratch[owner], byLevel[level])
+            }
+            var amounts: [Fen] = []
+            var kept = 0
+            for enterprise in enterprises where self.tierScratch[Int(enterprise)] >= 0 {
+                amounts.append(self.tierScratch[Int(enterprise)])
+                enterprises[kept] = enterprise
+                kept += 1
+            }
+            enterprises.removeLast(enterprises.count - kept)
+            for owner in records.owner { self.tierScratch[Int(owner)] = -1 }
+            return amounts
+        }
+
+        /// Enterprises with a record of `id` that counts for a condition on it, ascending.
+        private func recognitionHolders(_ id: String, levels: [String]?, newInPeriod: Bool) -> [Int32] {
+            guard let records = self.columns.recognitions[id] else { return [] }
+            let mask = Self.levelMask(levels)
+            var holders: [Int32] = []
+            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod) {
+                let owner = records.owner[record]
+                if holders.last != owner { holders.append(owner) }
+            }
+            return holders
+        }
+
+        private func counts(_ records: EnterpriseColumns.Recognitions, _ record: Int, mask: UInt8?, newInPeriod: Bool) -> Bool {
+            let day = records.recognizedOn[record]
+            guard day <= self.asOfDay, !newInPeriod || self.period.contains(day) else { return false }
+            guard let mask else { return true }
+            let level = records.level[record]
+            return level >= 0 && mask & (1 << UInt8(level)) != 0
+        }
+
+        /// Enterprises with a project of `kind` (accepted in the period, if asked) investing at least `minimum`.
+        private func projectHolders(_ kind: String, minimum: Fen?, completedInPeriod: Bool) -> [Int32] {
+            guard let records = self.columns.projects[kind] else { return [] }
+            var holders: [Int32] = []
+            for record in records.owner.indices {
+                if completedInPeriod {
+                    let day = records.completedOn[record]
+                    guard day != Int32.min, self.period.contains(day) else { continue }
+                }
+                guard records.investmentFen[record] >= minimum ?? 0 else { continue }
+                let owner = records.owner[record]
+                if holders.last != owner { holders.append(owner) }
+            }
+            return holders
+        }
+
+        private mutating func amounts(_ fact: String) -> [Int64] {
+            if let values = self.resolvedAmounts[fact] { return values }
+            let values = self.columns.resolved(fact, asOfYear: self.asOf.year, flags: false)
+            self.resolvedAmounts[fact] = values
+            return values
+        }
+
+        private mutating func flags(_ fact: String) -> [Int64] {
+            if let values = self.resolvedFlags[fact] { return values }
+            let values = self.columns.resolved(fact, asOfYear: self.asOf.year, flags: true)
+            self.resolvedFlags[fact] = values
+            return values
+        }
+
+        /// A bit per level index; nil when the condition accepts any level.
+        private static func levelMask(_ levels: [String]?) -> UInt8? {
+            levels.map { levels in
+                levels.reduce(UInt8(0)) { mask, level in
+                    EnterpriseColumns.levels.firstIndex(of: level).map { mask | (1 << UInt8($0)) } ?? mask
+                }
+            }
+        }
+
+        static func intersection(_ lhs: [Int32], _ rhs: [Int32]) -> [Int32] {
+            var result: [Int32] = []
+            var (left, right) = (0, 0)
+            while left < lhs.count, right < rhs.count {
+                if lhs[left] < rhs[right] { left += 1 } else if lhs[left] > rhs[right] { right += 1 } else {
+                    result.append(lhs[left])
+                    left += 1
+                    right += 1
+                }
+            }
+            return result
+        }
+    }
+}

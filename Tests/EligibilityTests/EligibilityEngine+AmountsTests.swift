@@ -1,0 +1,145 @@
+import BenefitsDomain
+import CatalogModel
+import EligibilityEngine
+import MeshMessages
+import Testing
+
+/// The column-wise amounts (`EligibilityEngine.amounts`) against `screen`, enterprise by enterprise: the
+/// declarative cases, and thousands of random profiles over the whole vocabulary on many days.
+@Suite("Eligibility amounts by column")
+struct EligibilityAmountsTests {
+    static let engine = EligibilityCaseTests.engine
+    static var vocabulary: Vocabulary { Self.engine.catalog.vocabulary }
+
+    /// What `screen` proposes: the eligible amounts, per clause.
+    static func screened(_ profile: EnterpriseProfile, asOf: CalendarDate) -> [String: Fen] {
+        var byClause: [String: Fen] = [:]
+        for decision in Self.engine.screen(profile, asOf: asOf).decisions where decision.status == .eligible {
+            byClause[decision.clause.id, default: 0] += decision.amountFen
+        }
+        return byClause
+    }
+
+    @Test("every declarative case: the same total as screening")
+    func declarativeCases() throws {
+        var compared = 0
+        for item in EligibilityCaseTests.cases where item.expect.error == nil {
+            let request = EligibilityCaseTests.request(item)
+            let profile = try EnterpriseProfile(message: request.profile, vocabulary: Self.vocabulary)
+            let asOf = try #require(CalendarDate(message: request.asOf))
+            let amounts = Self.engine.amounts(EnterpriseColumns([profile], vocabulary: Self.vocabulary), asOf: asOf)
+            let expected = Self.screened(profile, asOf: asOf)
+            #expect(amounts.byClause == expected, "\(item.name)")
+            #expect(amounts.perEnterprise == [expected.values.reduce(0, +)], "\(item.name)")
+            compared += 1
+        }
+        #expect(compared >= 20)
+    }
+
+    @Test("3,000 random profiles on every document's first day, a day inside and its last: equal to screening")
+    func randomProfiles() throws {
+        var generator = RandomProfiles(vocabulary: Self.vocabulary, seed: 20_261_122)
+        let profiles = try (0..<3_000).map { _ in try EnterpriseProfile(message: generator.next(), vocabulary: Self.vocabulary) }
+        let columns = EnterpriseColumns(profiles, vocabulary: Self.vocabulary)
+        var days: Set<CalendarDate> = []
+        for document in Self.engine.catalog.documents {
+            days.insert(document.effectiveFrom)
+            days.insert(document.effectiveFrom.adding(days: 120))
+            if let until = document.effectiveUntil { days.insert(until) }
+        }
+        var paidClauses: Set<String> = []
+        var superseded = 0
+        for asOf in days.sorted() {
+            let amounts = Self.engine.amounts(columns, asOf: asOf)
+            var expectedByClause: [String: Fen] = [:]
+            for (index, profile) in profiles.enumerated() {
+                let expected = Self.screened(profile, asOf: asOf)
+                for (clause, fen) in expected { expectedByClause[clause, default: 0] += fen }
+                #expect(amounts.perEnterprise[index] == expected.values.reduce(0, +), "enterprise \(index) as of \(asOf)")
+                superseded += Self.engine.screen(profile, asOf: asOf).decisions.count { $0.status == .superseded }
+            }
+            #expect(amounts.byClause == expectedByClause, "as of \(asOf)")
+            paidClauses.formUnion(amounts.byClause.keys)
+        }
+        // Not vacuous: many clauses pay someone, and 就高不重复 set some aside.
+        #expect(paidClauses.count >= 15, "clauses paid: \(paidClauses.sorted())")
+        #expect(superseded > 0)
+    }
+
+    @Test("an empty register is proposed nothing")
+    func emptyRegister() {
+        let amounts = Self.engine.amounts(EnterpriseColumns(vocabulary: Self.vocabulary), asOf: CalendarDate("2023-09-01")!)
+        #expect(amounts.perEnterprise.isEmpty)
+        #expect(amounts.byClause.isEmpty)
+    }
+}
+
+/// Valid profiles drawn over the whole vocabulary from a seed: every recognition at every level on dates
+/// around the documents' periods, projects, yearly and single facts with amounts spread over many orders of
+/// magnitude (so thresholds fall both ways), flags, industries and counties.
+struct RandomProfiles {
+    let vocabulary: Vocabulary
+    var state: UInt64
+    var serial = 0
+
+    init(vocabulary: Vocabulary, seed: UInt64) {
+        self.vocabulary = vocabulary
+        self.state = seed
+    }
+
+    /// SplitMix64.
+    mutating func random() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func below(_ bound: Int) -> Int { Int(self.random() % UInt64(bound)) }
+
+    mutating func date() -> Jiaxing_Benefits_V1_Date {
+        CalendarDate(year: 2019, month: 1, day: 1)!.adding(days: self.below(6 * 365)).message
+    }
+
+    mutating func amount() -> Int64 {
+        // 1 to 10^11, log-uniform-ish: a mantissa times a power of ten.
+        var power: Int64 = 1
+        for _ in 0..<self.below(12) { power *= 10 }
+        return Int64(1 + self.below(9)) * power
+    }
+
+    mutating func next() -> Jiaxing_Benefits_V1_EnterpriseProfile {
+        self.serial += 1
+        var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
+        let base = String(self.serial + 100_000)
+        profile.creditCode = CreditCode.completing("91330402MA" + String(repeating: "0", count: 7 - base.count) + base)!.value
+        profile.name = "随机企业\(self.serial)"
+        profile.county = County.allCases[self.below(County.allCases.count)].message
+        if self.below(4) > 0 { profile.industry = self.vocabulary.industries[self.below(self.vocabulary.industries.count)].id }
+        for _ in 0..<self.below(4) {
+            let recognition = self.vocabulary.recognitions[self.below(self.vocabulary.recognitions.count)]
+            var record = Jiaxing_Benefits_V1_RecognitionRecord()
+            record.recognition = recognition.id
+            if !recognition.levels.isEmpty, self.below(8) > 0 { record.level = recognition.levels[self.below(recognition.levels.count)] }
+            record.recognizedOn = self.date()
+            profile.recognitions.append(record)
+        }
+        for _ in 0..<self.below(3) {
+            var project = Jiaxing_Benefits_V1_ProjectRecord()
+            project.kind = self.vocabulary.projectKinds[self.below(self.vocabulary.projectKinds.count)].id
+            project.investmentFen = self.amount()
+            if self.below(5) > 0 { project.completedOn = self.date() }
+            profile.projects.append(project)
+        }
+        for _ in 0..<self.below(6) {
+            let fact = self.vocabulary.facts[self.below(self.vocabulary.facts.count)]
+            var record = Jiaxing_Benefits_V1_FactRecord()
+            record.fact = fact.id
+            if fact.perYear { record.year = Int32(2019 + self.below(6)) }
+            if fact.unit == .bool { record.flag = self.below(3) > 0 } else { record.amount = self.amount() }
+            profile.facts.append(record)
+        }
+        return profile
+    }
+}
