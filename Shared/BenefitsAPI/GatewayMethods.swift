@@ -26,6 +26,7 @@ public enum GatewayMethods {
     public static let registerEnterprises = MethodDescriptor(service: service, method: "RegisterEnterprises")
     public static let getEnterprise = MethodDescriptor(service: service, method: "GetEnterprise")
     public static let searchEnterprises = MethodDescriptor(service: service, method: "SearchEnterprises")
+    public static let forecastRegister = MethodDescriptor(service: service, method: "ForecastRegister")
     public static let listDeliveries = MethodDescriptor(service: service, method: "ListDeliveries")
     public static let replay = MethodDescriptor(service: service, method: "Replay")
 }

@@ -59,6 +59,7 @@ public enum MethodRegistry {
         entry(CatalogMethods.watch, .serverStreaming, Jiaxing_Benefits_V1_WatchCatalogRequest.self, Jiaxing_Benefits_V1_CatalogRevision.self),
         entry(EligibilityMethods.screen, .unary, Jiaxing_Benefits_V1_ScreenRequest.self, Jiaxing_Benefits_V1_ScreeningResult.self),
         entry(EligibilityMethods.screenBatch, .bidirectional, Jiaxing_Benefits_V1_ScreenRequest.self, Jiaxing_Benefits_V1_ScreeningResult.self),
+        entry(EligibilityMethods.forecast, .clientStreaming, Jiaxing_Benefits_V1_ForecastRequest.self, Jiaxing_Benefits_V1_ForecastResult.self),
         entry(DisbursementMethods.proposePayout, .unary, Jiaxing_Benefits_V1_ProposePayoutRequest.self, Jiaxing_Benefits_V1_PayoutOrder.self),
         entry(DisbursementMethods.approve, .unary, Jiaxing_Benefits_V1_DecideRequest.self, Jiaxing_Benefits_V1_PayoutOrder.self),
         entry(DisbursementMethods.reject, .unary, Jiaxing_Benefits_V1_DecideRequest.self, Jiaxing_Benefits_V1_PayoutOrder.self),
@@ -102,6 +103,7 @@ public enum MethodRegistry {
         entry(GatewayMethods.registerEnterprises, .unary, Jiaxing_Benefits_V1_RegisterEnterprisesRequest.self, Jiaxing_Benefits_V1_RegisterEnterprisesResponse.self),
         entry(GatewayMethods.getEnterprise, .unary, Jiaxing_Benefits_V1_GetEnterpriseRequest.self, Jiaxing_Benefits_V1_EnterpriseProfile.self),
         entry(GatewayMethods.searchEnterprises, .unary, Jiaxing_Benefits_V1_SearchEnterprisesRequest.self, Jiaxing_Benefits_V1_SearchEnterprisesResponse.self),
+        entry(GatewayMethods.forecastRegister, .unary, Jiaxing_Benefits_V1_ForecastRegisterRequest.self, Jiaxing_Benefits_V1_ForecastResult.self),
         entry(GatewayMethods.listDeliveries, .unary, Jiaxing_Benefits_V1_ListDeliveriesRequest.self, Jiaxing_Benefits_V1_ListDeliveriesResponse.self),
         entry(GatewayMethods.replay, .unary, Jiaxing_Benefits_V1_ReplayRequest.self, Jiaxing_Benefits_V1_Delivery.self),
     ]

@@ -107,4 +107,54 @@ struct EligibilityServiceTests {
             #expect(results.2 > 0)
         }
     }
+
+    @Test("a forecast over a stream of profiles: amounts equal to screening each, refusals counted and named, the date required")
+    func forecast() async throws {
+        var generator = RandomProfiles(vocabulary: EligibilityAmountsTests.vocabulary, seed: 7)
+        var drawn = (0..<2_500).map { _ in generator.next() }
+        drawn[1_234].creditCode = "91330402MA2B0000X1"
+        let profiles = drawn
+        try await Self.withMesh { client, holder in
+            let asOf = CalendarDate("2023-09-01")!
+            let result: Jiaxing_Benefits_V1_ForecastResult = try await client.clientStreaming(EligibilityMethods.forecast) { writer in
+                for start in stride(from: 0, to: profiles.count, by: 1_000) {
+                    var message = Jiaxing_Benefits_V1_ForecastRequest()
+                    if start == 0 { message.asOf = asOf.message }
+                    message.profiles = Array(profiles[start..<min(start + 1_000, profiles.count)])
+                    try await writer.write(message)
+                }
+            }
+            let engine = try #require(holder.engine)
+            var expected: [String: Int64] = [:]
+            for (index, profile) in profiles.enumerated() where index != 1_234 {
+                var request = Jiaxing_Benefits_V1_ScreenRequest()
+                request.profile = profile
+                request.asOf = asOf.message
+                for decision in engine.screen(request).decisions where decision.status == .eligible {
+                    expected[decision.citation.clauseID, default: 0] += decision.amountFen
+                }
+            }
+            #expect(result.enterprises == 2_499)
+            #expect(result.refused == 1)
+            #expect(result.firstRefusals.first?.message.hasPrefix("profiles[1234]") == true)
+            #expect(result.firstRefusals.first?.message.contains("profile.credit_code") == true)
+            #expect(Dictionary(uniqueKeysWithValues: result.clauses.map { ($0.clauseID, $0.amountFen) }) == expected)
+            #expect(result.totalFen == expected.values.reduce(0, +))
+            #expect(result.totalFen > 0)
+            #expect(result.catalogRevision == engine.catalog.revision)
+
+            // No date in the first message: invalidArgument naming as_of; the service goes on serving.
+            let refusal = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ForecastResult = try await client.clientStreaming(EligibilityMethods.forecast) { writer in
+                    var message = Jiaxing_Benefits_V1_ForecastRequest()
+                    message.profiles = [profiles[0]]
+                    try await writer.write(message)
+                }
+            }
+            #expect(refusal?.code == .invalidArgument)
+            #expect(refusal?.message.hasPrefix("as_of:") == true)
+            let again: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
+            #expect(again.totalEligibleFen > 0)
+        }
+    }
 }

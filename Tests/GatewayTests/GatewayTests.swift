@@ -231,4 +231,66 @@ struct GatewayTests {
             #expect(text.text.contains("绿色工厂"))
         }
     }
+
+    @Test("a forecast over the register: the operator's for the city or a county, a county's for its own only; equal to screening each")
+    func forecastRegister() async throws {
+        try await Self.withMesh { mesh in
+            let operatorClient = mesh.client("operator", .operator)
+            let nanhu = mesh.client("nanhu", .county)
+            let haining = mesh.client("haining", .county)
+            let department = mesh.client("jingxin", .department)
+            defer { Task { for client in [operatorClient, nanhu, haining, department] { await client.close() } } }
+            // 1,500 enterprises (two pages of the register), two counties, a third with no recognition.
+            var profiles: [Jiaxing_Benefits_V1_EnterpriseProfile] = []
+            for index in 0..<1_500 {
+                var profile = Self.request(county: index % 2 == 0 ? .nanhu : .haining, body: "91330402MA2C\(String(format: "%05d", index))").profile
+                if index % 3 == 0 { profile.recognitions = [] }
+                profiles.append(profile)
+            }
+            for (client, county) in [(nanhu, Jiaxing_Benefits_V1_County.nanhu), (haining, .haining)] {
+                let own = profiles.filter { $0.county == county }
+                var request = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
+                request.profiles = own
+                let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(GatewayMethods.registerEnterprises, request)
+                #expect(response.added == Int32(own.count))
+            }
+            let engine = EligibilityEngine(catalog: Self.catalog)
+            func expected(_ county: Jiaxing_Benefits_V1_County?) -> (enterprises: Int64, total: Int64) {
+                let chosen = profiles.filter { county == nil || $0.county == county }
+                let total = chosen.reduce(Int64(0)) { sum, profile in
+                    var request = Jiaxing_Benefits_V1_ScreenRequest()
+                    request.profile = profile
+                    request.asOf = CalendarDate("2023-09-01")!.message
+                    return sum + engine.screen(request).totalEligibleFen
+                }
+                return (Int64(chosen.count), total)
+            }
+            func forecast(_ client: MeshClient, county: Jiaxing_Benefits_V1_County = .unspecified, asOf: Bool = true) async throws -> Jiaxing_Benefits_V1_ForecastResult {
+                var request = Jiaxing_Benefits_V1_ForecastRegisterRequest()
+                if asOf { request.asOf = CalendarDate("2023-09-01")!.message }
+                request.county = county
+                return try await client.unary(GatewayMethods.forecastRegister, request)
+            }
+            let city = try await forecast(operatorClient)
+            let cityExpected = expected(nil)
+            #expect(city.enterprises == cityExpected.enterprises)
+            #expect(city.totalFen == cityExpected.total)
+            #expect(city.totalFen > 0)
+            #expect(city.eligibleEnterprises == 1_000)
+            let hainingByOperator = try await forecast(operatorClient, county: .haining)
+            #expect(hainingByOperator.enterprises == 750)
+            #expect(hainingByOperator.totalFen == expected(.haining).total)
+            let own = try await forecast(nanhu)
+            #expect(own.enterprises == 750)
+            #expect(own.totalFen == expected(.nanhu).total)
+
+            let other = await #expect(throws: RPCError.self) { _ = try await forecast(nanhu, county: .haining) }
+            #expect(other?.code == .permissionDenied)
+            let byDepartment = await #expect(throws: RPCError.self) { _ = try await forecast(department) }
+            #expect(byDepartment?.code == .permissionDenied)
+            let undated = await #expect(throws: RPCError.self) { _ = try await forecast(operatorClient, asOf: false) }
+            #expect(undated?.code == .invalidArgument)
+            #expect(undated?.message.hasPrefix("as_of:") == true)
+        }
+    }
 }

@@ -9,6 +9,8 @@ extension EligibilityEngine {
         public var perEnterprise: [Fen]
         /// Each clause's total over the register (clauses that pay nobody are absent).
         public var byClause: [String: Fen]
+        /// How many enterprises each clause pays.
+        public var enterprisesByClause: [String: Int] = [:]
 
         public var total: Fen { self.byClause.values.reduce(0, +) }
         public var eligibleEnterprises: Int { self.perEnterprise.reduce(0) { $1 > 0 ? $0 + 1 : $0 } }
@@ -42,12 +44,16 @@ extension EligibilityEngine {
         Self.applyStacking(&paid, count: columns.count)
         var amounts = Amounts(perEnterprise: [Fen](repeating: 0, count: columns.count), byClause: [:])
         for clause in paid where !clause.enterprises.isEmpty {
-            var sum: Fen = 0
+            var (sum, paidEnterprises): (Fen, Int) = (0, 0)
             for (enterprise, amount) in zip(clause.enterprises, clause.amounts) where amount > 0 {
                 amounts.perEnterprise[Int(enterprise)] += amount
                 sum += amount
+                paidEnterprises += 1
             }
-            if sum > 0 { amounts.byClause[clause.clause.id, default: 0] += sum }
+            if sum > 0 {
+                amounts.byClause[clause.clause.id, default: 0] += sum
+                amounts.enterprisesByClause[clause.clause.id, default: 0] += paidEnterprises
+            }
         }
         return amounts
     }

@@ -32,5 +32,11 @@ public struct EligibilityHandlers: Sendable {
                 try await writer.write(engine.screen(request))
             }
         }
+        // Amounts only over many profiles (a register), for budgets: one answer when the stream ends.
+        router.clientStreaming(EligibilityMethods.forecast) { (requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, _) in
+            var accumulator = ForecastAccumulator(engine: try self.engine())
+            for try await request in requests { try accumulator.add(request) }
+            return try accumulator.result()
+        }
     }
 }

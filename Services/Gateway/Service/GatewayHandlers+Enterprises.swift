@@ -58,6 +58,37 @@ extension GatewayHandlers {
                 throw error.rpcError
             }
         }
+        // The register's profiles, a page at a time, streamed to one eligibility replica's Forecast: what the
+        // clauses in force would propose to the city's (or one county's) registered enterprises.
+        router.unary(GatewayMethods.forecastRegister) { (request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole(["county", "operator"], caller, context)
+            var county = caller.county
+            if caller.role == "operator", request.county != .unspecified {
+                guard let chosen = County(message: request.county) else { throw RPCError(.invalidArgument, "county: not a county or district of Jiaxing") }
+                county = chosen
+            } else if request.county != .unspecified {
+                try self.requireCounty(request.county, caller, context)
+            }
+            guard request.hasAsOf else { throw RPCError(.invalidArgument, "as_of: the forecast date is required") }
+            let scope = county
+            return try await self.services.eligibility.call(idempotent: true) { client -> Jiaxing_Benefits_V1_ForecastResult in
+                try await client.clientStreaming(EligibilityMethods.forecast, options: caller.options) { (writer: RequestWriter<Jiaxing_Benefits_V1_ForecastRequest>) in
+                    var after = ""
+                    var first = true
+                    while true {
+                        let page = try await self.store.registeredProfiles(county: scope, after: after, limit: Self.forecastPage)
+                        var message = Jiaxing_Benefits_V1_ForecastRequest()
+                        if first { message.asOf = request.asOf }
+                        message.profiles = page
+                        if first || !page.isEmpty { try await writer.write(message) }
+                        first = false
+                        guard page.count == Self.forecastPage, let last = page.last else { return }
+                        after = last.creditCode
+                    }
+                }
+            }
+        }
         router.unary(GatewayMethods.listDeliveries) { (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["operator"], caller, context)
@@ -71,6 +102,9 @@ extension GatewayHandlers {
             return delivery
         }
     }
+
+    /// Profiles read from the register and sent to eligibility per message of a forecast.
+    static let forecastPage = 1_000
 
     /// A registered profile the caller may see: a county its own, the operator any.
     func registeredEnterprise(_ creditCode: String, _ caller: Caller, _ context: ServerContext) async throws -> Jiaxing_Benefits_V1_EnterpriseProfile {

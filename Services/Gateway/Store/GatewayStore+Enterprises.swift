@@ -82,6 +82,19 @@ extension GatewayStore {
         return try Jiaxing_Benefits_V1_EnterpriseProfile(jsonString: row.text(0))
     }
 
+    /// Registered profiles in credit-code order after `after`, in one county or all: a page of the register
+    /// for a forecast over it.
+    public func registeredProfiles(county: County?, after: String, limit: Int) async throws -> [Jiaxing_Benefits_V1_EnterpriseProfile] {
+        let countyValue = Int64(county?.message.rawValue ?? 0)
+        let rows = try await self.database.read { transaction in
+            try await transaction.query(
+                "SELECT profile FROM enterprises WHERE (? = 0 OR county = ?) AND credit_code > ? ORDER BY credit_code LIMIT ?",
+                [.integer(countyValue), .integer(countyValue), .text(after), .integer(Int64(limit))]
+            )
+        }
+        return try rows.map { try Jiaxing_Benefits_V1_EnterpriseProfile(jsonString: $0.text(0)) }
+    }
+
     /// Enterprises whose name or credit code contains `query`, in one county or all, by name.
     public func searchEnterprises(query: String, county: County?, limit: Int) async throws -> [Jiaxing_Benefits_V1_EnterpriseSummary] {
         guard (0...Self.maximumSearchResults).contains(limit) else {

@@ -324,6 +324,91 @@ public nonisolated struct Jiaxing_Benefits_V1_ScreeningError: Sendable {
   public init() {}
 }
 
+/// A forecast: what the clauses in force on a day would propose to many enterprises (a register), amounts
+/// only, 就高不重复 applied; for setting budgets. The amounts are those Screen decides, without the words.
+public nonisolated struct Jiaxing_Benefits_V1_ForecastRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// read from the first message of the stream
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
+  public var profiles: [Jiaxing_Benefits_V1_EnterpriseProfile] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ClauseForecast: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var clauseID: String = String()
+
+  public var documentID: String = String()
+
+  /// enterprises the clause would pay
+  public var enterprises: Int64 = 0
+
+  public var amountFen: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ForecastResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var catalogRevision: String = String()
+
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
+  /// profiles forecast (refused ones not counted)
+  public var enterprises: Int64 = 0
+
+  /// enterprises proposed anything
+  public var eligibleEnterprises: Int64 = 0
+
+  public var totalFen: Int64 = 0
+
+  /// by clause id
+  public var clauses: [Jiaxing_Benefits_V1_ClauseForecast] = []
+
+  /// profiles that did not validate
+  public var refused: Int64 = 0
+
+  /// the first few, each naming profiles[N] (N counts the whole stream)
+  public var firstRefusals: [Jiaxing_Benefits_V1_ScreeningError] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
@@ -741,6 +826,159 @@ nonisolated extension Jiaxing_Benefits_V1_ScreeningError: SwiftProtobuf.Message,
   public static func ==(lhs: Jiaxing_Benefits_V1_ScreeningError, rhs: Jiaxing_Benefits_V1_ScreeningError) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ForecastRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ForecastRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}as_of\0\u{1}profiles\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.profiles) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.profiles.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.profiles, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ForecastRequest, rhs: Jiaxing_Benefits_V1_ForecastRequest) -> Bool {
+    if lhs._asOf != rhs._asOf {return false}
+    if lhs.profiles != rhs.profiles {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ClauseForecast: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ClauseForecast"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_id\0\u{3}document_id\0\u{1}enterprises\0\u{3}amount_fen\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.enterprises) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 1)
+    }
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 2)
+    }
+    if self.enterprises != 0 {
+      try visitor.visitSingularInt64Field(value: self.enterprises, fieldNumber: 3)
+    }
+    if self.amountFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ClauseForecast, rhs: Jiaxing_Benefits_V1_ClauseForecast) -> Bool {
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.enterprises != rhs.enterprises {return false}
+    if lhs.amountFen != rhs.amountFen {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ForecastResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ForecastResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}catalog_revision\0\u{3}as_of\0\u{1}enterprises\0\u{3}eligible_enterprises\0\u{3}total_fen\0\u{1}clauses\0\u{1}refused\0\u{3}first_refusals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.catalogRevision) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.enterprises) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.eligibleEnterprises) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.totalFen) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.clauses) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.refused) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.firstRefusals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.catalogRevision.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogRevision, fieldNumber: 1)
+    }
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.enterprises != 0 {
+      try visitor.visitSingularInt64Field(value: self.enterprises, fieldNumber: 3)
+    }
+    if self.eligibleEnterprises != 0 {
+      try visitor.visitSingularInt64Field(value: self.eligibleEnterprises, fieldNumber: 4)
+    }
+    if self.totalFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.totalFen, fieldNumber: 5)
+    }
+    if !self.clauses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.clauses, fieldNumber: 6)
+    }
+    if self.refused != 0 {
+      try visitor.visitSingularInt64Field(value: self.refused, fieldNumber: 7)
+    }
+    if !self.firstRefusals.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.firstRefusals, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ForecastResult, rhs: Jiaxing_Benefits_V1_ForecastResult) -> Bool {
+    if lhs.catalogRevision != rhs.catalogRevision {return false}
+    if lhs._asOf != rhs._asOf {return false}
+    if lhs.enterprises != rhs.enterprises {return false}
+    if lhs.eligibleEnterprises != rhs.eligibleEnterprises {return false}
+    if lhs.totalFen != rhs.totalFen {return false}
+    if lhs.clauses != rhs.clauses {return false}
+    if lhs.refused != rhs.refused {return false}
+    if lhs.firstRefusals != rhs.firstRefusals {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

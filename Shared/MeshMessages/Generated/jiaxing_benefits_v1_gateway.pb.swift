@@ -178,6 +178,31 @@ public nonisolated struct Jiaxing_Benefits_V1_EnterpriseSummary: Sendable {
   public init() {}
 }
 
+/// A forecast over the enterprise register: the operator's for the city or one county, a county's for its own.
+public nonisolated struct Jiaxing_Benefits_V1_ForecastRegisterRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
+  /// unspecified: the whole register (operator only)
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
 public nonisolated struct Jiaxing_Benefits_V1_SearchEnterprisesResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -501,6 +526,45 @@ nonisolated extension Jiaxing_Benefits_V1_EnterpriseSummary: SwiftProtobuf.Messa
     if lhs.county != rhs.county {return false}
     if lhs.industry != rhs.industry {return false}
     if lhs.updatedAtMillis != rhs.updatedAtMillis {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ForecastRegisterRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ForecastRegisterRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}as_of\0\u{1}county\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ForecastRegisterRequest, rhs: Jiaxing_Benefits_V1_ForecastRegisterRequest) -> Bool {
+    if lhs._asOf != rhs._asOf {return false}
+    if lhs.county != rhs.county {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
