@@ -15,14 +15,14 @@ import Testing
 @Suite("Eligibility service")
 struct EligibilityServiceTests {
     /// Runs a catalog server, an eligibility server following it, and hands `body` a client of the latter.
-    static func withMesh<Result>(_ body: (MeshClient, EngineHolder) async throws -> Result) async throws -> Result {
+    static func withMesh<Result>(maximumForecastProfiles: Int = EligibilityHandlers.defaultMaximumForecastProfiles, _ body: (MeshClient, EngineHolder) async throws -> Result) async throws -> Result {
         let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", seedsDirectory: nil, logger: TestMesh.logger)
         var catalogRouter = RPCRouter()
         CatalogHandlers(store: store).register(into: &catalogRouter)
         return try await TestMesh.withServer(router: catalogRouter) { _, catalogPort in
             let holder = EngineHolder()
             var router = RPCRouter()
-            EligibilityHandlers(holder: holder).register(into: &router)
+            EligibilityHandlers(holder: holder, maximumForecastProfiles: maximumForecastProfiles).register(into: &router)
             return try await TestMesh.withServer(router: router) { _, port in
                 let catalogClient = TestMesh.client(port: catalogPort)
                 let client = TestMesh.client(port: port)
@@ -155,6 +155,29 @@ struct EligibilityServiceTests {
             #expect(refusal?.message.hasPrefix("as_of:") == true)
             let again: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
             #expect(again.totalEligibleFen > 0)
+        }
+    }
+
+    @Test("a forecast past its profile limit is resourceExhausted naming profiles; the service goes on")
+    func forecastLimit() async throws {
+        var generator = RandomProfiles(vocabulary: EligibilityAmountsTests.vocabulary, seed: 11)
+        let profiles = (0..<150).map { _ in generator.next() }
+        try await Self.withMesh(maximumForecastProfiles: 100) { client, _ in
+            func forecast(_ count: Int) async throws -> Jiaxing_Benefits_V1_ForecastResult {
+                try await client.clientStreaming(EligibilityMethods.forecast) { writer in
+                    for start in stride(from: 0, to: count, by: 50) {
+                        var message = Jiaxing_Benefits_V1_ForecastRequest()
+                        message.asOf = CalendarDate("2023-09-01")!.message
+                        message.profiles = Array(profiles[start..<min(start + 50, count)])
+                        try await writer.write(message)
+                    }
+                }
+            }
+            let over = await #expect(throws: RPCError.self) { _ = try await forecast(150) }
+            #expect(over?.code == .resourceExhausted)
+            #expect(over?.message.hasPrefix("profiles: at most 100") == true)
+            let within = try await forecast(100)
+            #expect(within.enterprises == 100)
         }
     }
 }

@@ -6,9 +6,14 @@ import MeshRPC
 /// The eligibility service's methods over the mesh.
 public struct EligibilityHandlers: Sendable {
     let holder: EngineHolder
+    /// Most profiles one `Forecast` takes.
+    let maximumForecastProfiles: Int
+    /// The default: the columns of two million enterprises are about 100 MB.
+    public static let defaultMaximumForecastProfiles = 2_000_000
 
-    public init(holder: EngineHolder) {
+    public init(holder: EngineHolder, maximumForecastProfiles: Int = Self.defaultMaximumForecastProfiles) {
         self.holder = holder
+        self.maximumForecastProfiles = maximumForecastProfiles
     }
 
     func engine() throws -> EligibilityEngine {
@@ -34,7 +39,7 @@ public struct EligibilityHandlers: Sendable {
         }
         // Amounts only over many profiles (a register), for budgets: one answer when the stream ends.
         router.clientStreaming(EligibilityMethods.forecast) { (requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, _) in
-            var accumulator = ForecastAccumulator(engine: try self.engine())
+            var accumulator = ForecastAccumulator(engine: try self.engine(), maximumProfiles: self.maximumForecastProfiles)
             for try await request in requests { try accumulator.add(request) }
             return try accumulator.result()
         }

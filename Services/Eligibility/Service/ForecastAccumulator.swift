@@ -8,20 +8,20 @@ import MeshRPC
 /// none kept as a message, so a register of a million costs its columns and no more. Refused profiles are
 /// counted and the first few reported; the rest go on.
 struct ForecastAccumulator {
-    /// Most profiles one forecast takes (the columns of two million enterprises are about 100 MB).
-    static let maximumProfiles = 2_000_000
     /// Refusals reported by name; the rest are only counted.
     static let reportedRefusals = 20
 
     let engine: EligibilityEngine
+    let maximumProfiles: Int
     private(set) var asOf: CalendarDate?
     private var columns: EnterpriseColumns
     private var seen = 0
     private var refused = 0
     private var refusals: [Jiaxing_Benefits_V1_ScreeningError] = []
 
-    init(engine: EligibilityEngine) {
+    init(engine: EligibilityEngine, maximumProfiles: Int) {
         self.engine = engine
+        self.maximumProfiles = maximumProfiles
         self.columns = EnterpriseColumns(vocabulary: engine.catalog.vocabulary)
     }
 
@@ -33,8 +33,8 @@ struct ForecastAccumulator {
             }
             self.asOf = date
         }
-        guard self.seen + request.profiles.count <= Self.maximumProfiles else {
-            throw RPCError(.resourceExhausted, "profiles: at most \(Self.maximumProfiles) per forecast; split the register")
+        guard self.seen + request.profiles.count <= self.maximumProfiles else {
+            throw RPCError(.resourceExhausted, "profiles: at most \(self.maximumProfiles) per forecast; split the register")
         }
         for message in request.profiles {
             defer { self.seen += 1 }
