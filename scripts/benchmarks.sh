@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against their peers in one run and prints one table (ratios are what to read: absolute
 # times drift on a shared 2-core machine). Not run by CI; BENCHMARKS.md records the latest output.
-#   scripts/benchmarks.sh [eligibility] [ledger] [gateway] [rpc]      (default: all)
+#   scripts/benchmarks.sh [eligibility] [ledger] [gateway] [rpc] [e2e]      (default: all)
 # Needs: python3 (a virtualenv for OpenFisca is made in Benchmarks/.venv-openfisca), PostgreSQL binaries
 # (Debian's postgresql: the ledger rows start a throwaway server on a free port).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$root"
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(eligibility ledger gateway rpc)
+[ ${#parts[@]} -eq 0 ] && parts=(eligibility ledger gateway rpc e2e)
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 results="$(mktemp)"
 data="$root/Benchmarks/data"
@@ -84,6 +84,44 @@ if wants rpc; then
     fi
 fi
 
+if wants e2e; then
+    payouts="${E2E_PAYOUTS:-100000}"
+    echo "== end to end: $payouts enterprises through the gateway (release build of the mesh), notices to a webhook receiver"
+    swift build -c release 2>&1 | tail -1
+    mesh="$root/.build/release/mesh"
+    state="$(mktemp -d)"
+    sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|" Compose/topology.json > "$state/topology.json"
+    "$mesh" up --detach --topology "$state/topology.json" --bin-directory "$root/.build/release" > /dev/null
+    set +e
+    "$mesh" chaos --topology "$state/topology.json" --payouts "$payouts" --kills 0 --concurrency "${E2E_CONCURRENCY:-64}" --notice-wait-seconds 900 > "$state/e2e.log" 2>&1
+    status=$?
+    set -e
+    "$mesh" down --topology "$state/topology.json" > /dev/null
+    grep -v '^  ' "$state/e2e.log" | sed 's/^/   /'
+    python3 - "$state" "$payouts" "$status" >> "$results" <<'EOF2'
+import json, re, sqlite3, sys
+state, payouts, status = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+log = open(f"{state}/e2e.log").read()
+flow = int(re.search(r"payouts: \d+ in (\d+) s", log).group(1))
+notices_done = int(re.search(r"notices done after (\d+) s", log).group(1))
+memory = {name: int(mb) for name, mb in re.findall(r"(\w+-\d+) (\d+) MB", log.split("peak memory", 1)[1].split("\n", 1)[0])}
+def span(path, sql):
+    first, last, count = sqlite3.connect(f"file:{state}/{path}?mode=ro", uri=True).execute(sql).fetchone()
+    return count / max((last - first) / 1000, 0.001)
+stages = {
+    "screened and proposed": span("disbursement.sqlite", "SELECT MIN(created_at), MAX(created_at), COUNT(*) FROM orders"),
+    "approved and posted": span("disbursement.sqlite", "SELECT MIN(decided_at), MAX(decided_at), COUNT(*) FROM orders WHERE decided_at > 0"),
+    "notices delivered": span("notification.sqlite", "SELECT MIN(delivered_at), MAX(delivered_at), COUNT(*) FROM deliveries WHERE delivered_at > 0"),
+}
+print(json.dumps({"row": f"end to end {payouts:,} enterprises", "contender": "mesh", "perSecond": payouts / max(notices_done, 1),
+                  "seconds": notices_done, "flowSeconds": flow, "peakMB": memory, "stagesPerSecond": stages,
+                  "invariantsHold": status == 0 and "invariants: all hold" in log,
+                  "note": f"{notices_done} s in all ({flow} s to the last posting); peak {max(memory.values())} MB ({max(memory, key=memory.get)}); "
+                          + ", ".join(f"{name} {rate:,.0f}/s" for name, rate in stages.items())
+                          + ("" if status == 0 else "; INVARIANTS BROKEN")}))
+EOF2
+fi
+
 echo
 echo "== results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
 python3 - "$results" <<'EOF'
@@ -100,6 +138,7 @@ for row, sides in by.items():
         if "totalsEqual" in r: note = "totals equal" if r["totalsEqual"] else "TOTALS DIFFER"
         if "balanced" in r: note = ("books balance" if r["balanced"] else "BOOKS DO NOT BALANCE") + f", {r['payouts']:,} payouts"
         if r.get("allocationsPerCall") is not None: note = f"{r['allocationsPerCall']} allocations per call"
+        if "note" in r: note = r["note"]
         print(f"{row:34} {name:14} {rate:14,.0f} {r.get('p99us', ''):>9}  {note}")
     if row.startswith("eligibility") and {"mesh", "openfisca"} <= sides.keys():
         print(f"{'':34} ratio mesh/openfisca = {sides['mesh']['perSecond'] / sides['openfisca']['perSecond']:.2f} (amounts only, as OpenFisca)")

@@ -313,6 +313,33 @@ struct LedgerTests {
         }
     }
 
+    @Test("events acknowledged out of order: the group's cursor stops before the first open one, which is leased again")
+    func eventCursor() async throws {
+        try await Self.withLedger { ledger, clock in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            for index in 1...6 {
+                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: CreditCode.completing("91330402MA2B0001\(index)")!.value))
+            }
+            let all = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
+            #expect(all.count == 6)
+            let sequences = all.map(\.sequence)
+            _ = try await ledger.acknowledge(group: "g", sequences: [sequences[0], sequences[1], sequences[3], sequences[4]])
+            clock.advance(hours: 1)
+            let open = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
+            #expect(open.map(\.sequence) == [sequences[2], sequences[5]])
+            _ = try await ledger.acknowledge(group: "g", sequences: [sequences[2]])
+            clock.advance(hours: 1)
+            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).map(\.sequence) == [sequences[5]])
+            _ = try await ledger.acknowledge(group: "g", sequences: [sequences[5]])
+            clock.advance(hours: 1)
+            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).isEmpty)
+            // Past the cursor, a new event is leased; another group still sees all seven.
+            _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: CreditCode.completing("91330402MA2B00017")!.value))
+            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).count == 1)
+            #expect(try await ledger.lease(group: "other", consumer: "x", maximumInFlight: 10, leaseMillis: 1_000).count == 7)
+        }
+    }
+
     @Test("兑付率: the share of promised money paid by each target date")
     func payoutRates() async throws {
         try await Self.withLedger { ledger, clock in

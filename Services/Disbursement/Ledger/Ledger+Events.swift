@@ -15,15 +15,17 @@ extension Ledger {
             let held = try await tx.queryOne("SELECT COUNT(*) FROM event_leases WHERE grp = ? AND consumer = ? AND until > ?", [.text(group), .text(consumer), .integer(at)])?.integer(0) ?? 0
             let room = Int64(maximumInFlight) - held
             guard room > 0 else { return [] }
+            let cursor = try await Self.advanceCursor(tx, group: group)
             let rows = try await tx.query("""
                 SELECT e.seq, e.payload FROM events e
-                WHERE NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq)
+                WHERE e.seq > ?
+                  AND NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq)
                   AND NOT EXISTS (SELECT 1 FROM event_leases l WHERE l.grp = ? AND l.seq = e.seq AND l.until > ?)
                   AND NOT EXISTS (
-                    SELECT 1 FROM events p WHERE p.entity_key = e.entity_key AND p.seq < e.seq
+                    SELECT 1 FROM events p WHERE p.entity_key = e.entity_key AND p.seq < e.seq AND p.seq > ?
                       AND NOT EXISTS (SELECT 1 FROM event_acks pa WHERE pa.grp = ? AND pa.seq = p.seq))
                 ORDER BY e.seq LIMIT ?
-                """, [.text(group), .text(group), .integer(at), .text(group), .integer(room)])
+                """, [.integer(cursor), .text(group), .text(group), .integer(at), .integer(cursor), .text(group), .integer(room)])
             var events: [Event] = []
             for row in rows {
                 try await tx.execute(
@@ -36,6 +38,29 @@ extension Ledger {
             }
             return events
         }
+    }
+
+    /// The group's low-water mark: every event up to it is acknowledged. Kept in `event_cursors` and moved up
+    /// to just before the first event not yet acknowledged, so a lease scans only what lies past it; without
+    /// it each lease walked every event ever acknowledged, and a long-lived bus slowed to a crawl.
+    static func advanceCursor(_ tx: any SQLTransaction, group: String) async throws -> Int64 {
+        let cursor = try await tx.queryOne("SELECT acked_through FROM event_cursors WHERE grp = ?", [.text(group)])?.integer(0) ?? 0
+        let firstOpen = try await tx.queryOne("""
+            SELECT MIN(e.seq) FROM events e
+            WHERE e.seq > ? AND NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq)
+            """, [.integer(cursor), .text(group)])
+        let advanced: Int64
+        if let firstOpen, firstOpen[0] != .null {
+            advanced = firstOpen.integer(0) - 1
+        } else {
+            advanced = try await tx.queryOne("SELECT COALESCE(MAX(seq), 0) FROM events", [])?.integer(0) ?? 0
+        }
+        guard advanced > cursor else { return cursor }
+        try await tx.execute(
+            "INSERT INTO event_cursors (grp, acked_through) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET acked_through = excluded.acked_through",
+            [.text(group), .integer(advanced)]
+        )
+        return advanced
     }
 
     /// Gives back every lease a consumer holds: a consumer that subscribes anew (after a restart or a lost

@@ -65,6 +65,10 @@ enum LedgerSchema {
         seq INTEGER NOT NULL,
         PRIMARY KEY (grp, seq)
     );
+    CREATE TABLE IF NOT EXISTS event_cursors (
+        grp TEXT PRIMARY KEY,
+        acked_through INTEGER NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS event_leases (
         grp TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -154,6 +158,10 @@ enum LedgerSchema {
         grp TEXT NOT NULL,
         seq BIGINT NOT NULL,
         PRIMARY KEY (grp, seq)
+    );
+    CREATE TABLE IF NOT EXISTS event_cursors (
+        grp TEXT PRIMARY KEY,
+        acked_through INTEGER NOT NULL
     );
     CREATE TABLE IF NOT EXISTS event_leases (
         grp TEXT NOT NULL,
