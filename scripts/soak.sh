@@ -11,7 +11,7 @@ configuration="${2:-debug}"
 swift build -c "$configuration"
 bin=".build/$configuration"
 state=$(mktemp -d)
-sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|" Compose/topology.json > "$state/topology.json"
+sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|; s|\"--audit-log\"|\"--rate\", \"1000000\", \"--burst\", \"1000000\", \"--audit-log\"|" Compose/topology.json > "$state/topology.json"
 "$bin/mesh" up --detach --topology "$state/topology.json" --bin-directory "$bin"
 trap '"$bin/mesh" down --topology "$state/topology.json" > /dev/null' EXIT
 "$bin/mesh" soak --topology "$state/topology.json" --seconds "$seconds" | tee "$state/soak.log"

@@ -67,20 +67,24 @@ struct SoakCommand: AsyncParsableCommand {
             }
         }
 
-        // The peak: closed loop.
+        // The peak: closed loop, counting only calls that succeeded (a refusal, such as a rate limit's, comes
+        // back fast and would inflate it).
         let counter = NIOLockedValueBox(0)
+        let succeeded = NIOLockedValueBox(0)
         let peakEnd = ContinuousClock.now + .seconds(self.peakSeconds)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<self.concurrency {
                 group.addTask {
                     while ContinuousClock.now < peakEnd {
                         let index = counter.withLockedValue { $0 += 1; return $0 }
-                        _ = await call(index)
+                        if await call(index) { succeeded.withLockedValue { $0 += 1 } }
                     }
                 }
             }
         }
-        let peak = Double(counter.withLockedValue { $0 }) / Double(self.peakSeconds)
+        let failedAtPeak = counter.withLockedValue { $0 } - succeeded.withLockedValue { $0 }
+        if failedAtPeak > 0 { print("peak: \(failedAtPeak) calls failed while measuring it (not counted)") }
+        let peak = Double(succeeded.withLockedValue { $0 }) / Double(self.peakSeconds)
         let rate = peak * self.fraction
         print(String(format: "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s", peak, self.concurrency, self.peakSeconds, rate, self.fraction * 100, self.seconds))
 

@@ -45,7 +45,8 @@ extension Ledger {
         _ apply: @escaping @Sendable (Order, any SQLTransaction, Int64) async throws -> (Status, String)
     ) async throws -> Order {
         let at = self.now()
-        return try await self.database.transaction { tx in
+        // Decisions share transactions (one commit for many) as proposals do.
+        return try await self.committer.transaction { tx in
             var order = try await Self.load(orderID, tx)
             guard case .department(let department, _) = decider, department.isResponsible(among: order.responsibleDepartments) else {
                 throw LedgerError(.permissionDenied, "\(decider) is not responsible for \(order.clauseID) (责任单位: \(order.responsibleDepartments.joined(separator: "、")))")

@@ -12,27 +12,8 @@ extension Ledger {
     /// Caps per year and in all, 就高不重复 and the fund's balance are enforced here, in the transaction.
     public func propose(_ request: ProposeRequest) async throws -> Order {
         let (clause, document) = try self.validate(request)
-        let outcome = NIOLockedValueBox<Result<Order, LedgerError>?>(nil)
-        try await self.committer.run { tx in
-            do {
-                try await tx.execute("SAVEPOINT propose", [])
-                let order = try await self.propose(request, clause: clause, document: document, tx: tx)
-                try await tx.execute("RELEASE propose", [])
-                outcome.withLockedValue { $0 = .success(order) }
-            } catch let error as LedgerError {
-                try? await tx.execute("ROLLBACK TO propose", [])
-                try? await tx.execute("RELEASE propose", [])
-                outcome.withLockedValue { $0 = .failure(error) }
-            } catch {
-                try? await tx.execute("ROLLBACK TO propose", [])
-                try? await tx.execute("RELEASE propose", [])
-                outcome.withLockedValue { $0 = .failure(LedgerError(.unavailable, "ledger storage failed: \(error)")) }
-            }
-        }
-        switch outcome.withLockedValue({ $0 }) {
-        case .success(let order): return order
-        case .failure(let error): throw error
-        case nil: throw LedgerError(.unavailable, "the proposal was not processed")
+        return try await self.committer.transaction { tx in
+            try await self.propose(request, clause: clause, document: document, tx: tx)
         }
     }
 

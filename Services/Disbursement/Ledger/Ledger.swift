@@ -111,6 +111,30 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Runs `body` in the next shared transaction inside a savepoint of its own, so a refusal or a storage
+    /// failure undoes only its own changes; returns its result once the shared transaction committed.
+    func transaction<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) async throws -> Value) async throws -> Value {
+        let outcome = NIOLockedValueBox<Result<Value, LedgerError>?>(nil)
+        try await self.run { tx in
+            do {
+                try await tx.execute("SAVEPOINT item", [])
+                let value = try await body(tx)
+                try await tx.execute("RELEASE item", [])
+                outcome.withLockedValue { $0 = .success(value) }
+            } catch {
+                try? await tx.execute("ROLLBACK TO item", [])
+                try? await tx.execute("RELEASE item", [])
+                let refusal = error as? LedgerError ?? LedgerError(.unavailable, "ledger storage failed: \(error)")
+                outcome.withLockedValue { $0 = .failure(refusal) }
+            }
+        }
+        switch outcome.withLockedValue({ $0 }) {
+        case .success(let value): return value
+        case .failure(let error): throw error
+        case nil: throw LedgerError(.unavailable, "the change was not processed")
+        }
+    }
+
     private func drain() async {
         while true {
             let batch = self.state.withLockedValue { state -> [(work: Work, done: CheckedContinuation<Void, any Error>)] in
