@@ -35,6 +35,9 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Seconds per window of the report.")
     var window = 30
 
+    @Option(help: "Seconds at the soak's rate before the judged windows, while the processes' heaps grow to their working size (reported, not judged; an error in it still fails the soak).")
+    var warmup = 120
+
     @Option(help: "Sample enterprises (protobuf JSON), screened by their own counties.")
     var enterprises = "Compose/demo/enterprises.json"
 
@@ -42,6 +45,7 @@ struct SoakCommand: AsyncParsableCommand {
         guard self.seconds >= self.window * 2 else { throw ValidationError("--seconds: at least two windows (\(self.window * 2) s)") }
         guard (0.05...1).contains(self.fraction) else { throw ValidationError("--fraction: 0.05 to 1, got \(self.fraction)") }
         guard (1...512).contains(self.concurrency) else { throw ValidationError("--concurrency: 1 to 512") }
+        guard (0...3600).contains(self.warmup) else { throw ValidationError("--warmup: 0 to 3600 seconds, got \(self.warmup)") }
     }
 
     func run() async throws {
@@ -86,13 +90,17 @@ struct SoakCommand: AsyncParsableCommand {
         if failedAtPeak > 0 { print("peak: \(failedAtPeak) calls failed while measuring it (not counted)") }
         let peak = Double(succeeded.withLockedValue { $0 }) / Double(self.peakSeconds)
         let rate = peak * self.fraction
-        print(String(format: "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s", peak, self.concurrency, self.peakSeconds, rate, self.fraction * 100, self.seconds))
+        print(String(format: "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s after %d s of warm-up", peak, self.concurrency, self.peakSeconds, rate, self.fraction * 100, self.seconds, self.warmup))
 
         // The soak: paced, each call due at start + i/rate.
         let start = ContinuousClock.now + .milliseconds(200)
-        let total = Int(rate * Double(self.seconds))
+        let warmupSeconds = self.warmup
+        let total = Int(rate * Double(self.seconds + warmupSeconds))
         let next = NIOLockedValueBox(0)
-        let samples = NIOLockedValueBox<[(window: Int, micros: Int64, ok: Bool)]>([])
+        // Room for every sample up front: growing the array under its lock would stall the callers.
+        var reserved: [(window: Int, micros: Int64, ok: Bool)] = []
+        reserved.reserveCapacity(total)
+        let samples = NIOLockedValueBox(reserved)
         let windowCount = self.seconds / self.window
         let memory = NIOLockedValueBox<[[String: Int]]>([])
         let windowSeconds = self.window
@@ -100,7 +108,7 @@ struct SoakCommand: AsyncParsableCommand {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for number in 1...windowCount {
-                    try? await Task.sleep(until: start + .seconds(number * windowSeconds), clock: .continuous)
+                    try? await Task.sleep(until: start + .seconds(warmupSeconds + number * windowSeconds), clock: .continuous)
                     memory.withLockedValue { $0.append(Self.residentMemory(instances)) }
                 }
             }
@@ -118,7 +126,9 @@ struct SoakCommand: AsyncParsableCommand {
                         let ok = await call(index)
                         let elapsed = ContinuousClock.now - due
                         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-                        samples.withLockedValue { $0.append((min(windowCount - 1, Int(Double(index) / rate) / windowSeconds), micros, ok)) }
+                        let dueSecond = Double(index) / rate
+                        let window = dueSecond < Double(warmupSeconds) ? -1 : min(windowCount - 1, Int(dueSecond - Double(warmupSeconds)) / windowSeconds)
+                        samples.withLockedValue { $0.append((window, micros, ok)) }
                     }
                 }
             }
@@ -128,15 +138,23 @@ struct SoakCommand: AsyncParsableCommand {
         let all = samples.withLockedValue { $0 }
         let memorySamples = memory.withLockedValue { $0 }
         print("window      calls   errors   p50 µs    p99 µs   resident MB per process")
-        var p99s: [Int64] = []
-        for number in 0..<windowCount {
-            let inWindow = all.filter { $0.window == number }
+        func percentiles(_ window: Int) -> (calls: Int, errors: Int, p50: Int64, p99: Int64) {
+            let inWindow = all.filter { $0.window == window }
             let latencies = inWindow.map(\.micros).sorted()
             let p50 = latencies.isEmpty ? 0 : latencies[latencies.count / 2]
             let p99 = latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+            return (inWindow.count, inWindow.filter { !$0.ok }.count, p50, p99)
+        }
+        if warmupSeconds > 0 {
+            let warm = percentiles(-1)
+            print(String(format: "warm-up %4d s %7d %7d %9lld %9lld   (not judged)", warmupSeconds, warm.calls, warm.errors, warm.p50, warm.p99))
+        }
+        var p99s: [Int64] = []
+        for number in 0..<windowCount {
+            let (calls, windowErrors, p50, p99) = percentiles(number)
             p99s.append(p99)
             let resident = number < memorySamples.count ? memorySamples[number].sorted { $0.key < $1.key }.map { "\($0.key) \($0.value / 1024)" }.joined(separator: ", ") : ""
-            print(String(format: "%4d-%-4d s %7d %7d %9lld %9lld   ", number * windowSeconds, (number + 1) * windowSeconds, inWindow.count, inWindow.filter { !$0.ok }.count, p50, p99) + resident)
+            print(String(format: "%4d-%-4d s %7d %7d %9lld %9lld   ", number * windowSeconds, (number + 1) * windowSeconds, calls, windowErrors, p50, p99) + resident)
         }
         var failures: [String] = []
         let errors = all.filter { !$0.ok }.count
