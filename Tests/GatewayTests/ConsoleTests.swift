@@ -201,6 +201,31 @@ struct ConsoleTests {
         }
     }
 
+    @Test("预算测算: the operator forecasts the city or a county, a county its own; a bad date names the field")
+    func forecast() async throws {
+        try await Self.withConsole { mesh, browser in
+            let nanhu = GatewayTests.request(county: .nanhu).profile
+            let haining = GatewayTests.request(county: .haining, body: "91330481MA2B00002").profile
+            _ = try await mesh.store.register([nanhu, haining], registeringCounty: nil, at: 0)
+            _ = try await browser.signIn("operator", Self.password)
+            let form = try await browser.request("/console/forecast")
+            #expect(form.status == 200 && form.body.contains("forecast-form") && !form.body.contains("forecast-total"))
+            let city = try await browser.request("/console/forecast?as_of=2023-09-01")
+            #expect(city.status == 200)
+            #expect(city.body.contains("登记企业 2 家，其中 2 家可获兑付，合计 <strong>300万元</strong>"))
+            #expect(city.body.contains("jzf-2023-3/3.19b"))
+            let county = try await browser.request("/console/forecast?as_of=2023-09-01&county=haining")
+            #expect(county.body.contains("登记企业 1 家") && county.body.contains("150万元"))
+            let badDate = try await browser.request("/console/forecast?as_of=2023-13-01")
+            #expect(badDate.status == 400 && badDate.body.contains("as_of"))
+            _ = try await browser.request("/console/sign-out", form: [("csrf", Browser.csrf(city.body))])
+            _ = try await browser.signIn("nanhu-staff", Self.password)
+            let own = try await browser.request("/console/forecast?as_of=2023-09-01&county=haining")
+            #expect(own.status == 200)
+            #expect(own.body.contains("测算南湖区登记企业") && own.body.contains("登记企业 1 家"))
+        }
+    }
+
     @Test("an expired session sends the form through sign-in with what was typed kept, and it can be resubmitted")
     func expiredSession() async throws {
         try await Self.withConsole { mesh, browser in

@@ -10,6 +10,47 @@ extension Console {
     func addOperatorRoutes(_ console: RouterGroup<ConsoleRequestContext>) {
         console.get("overview") { _, context in try await self.overview(context) }
         console.post("deliveries/:id/replay") { _, context in try await self.replay(context) }
+        console.get("forecast") { request, context in try await self.forecast(request, context) }
+    }
+
+    /// 预算测算: what the clauses in force on a day would propose to the register's enterprises (the city's or
+    /// one county's for the operator, its own for a county), by clause, 就高不重复 applied. Computed only when
+    /// asked (a date in the query), since a big register takes a moment.
+    func forecast(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, refused) = self.requireCountyOrOperator(context)
+        if let refused { return refused }
+        let asOfText: String? = request.uri.queryParameters.get("as_of").map { String($0) }
+        let countyText: String = request.uri.queryParameters.get("county").map { String($0) } ?? ""
+        let chosen = County(rawValue: countyText)
+        var values: [String: Any] = [
+            "asOf": asOfText ?? Self.dayText(self.now()),
+            "isOperator": session.account.role == .operator,
+            "scope": session.account.role == .operator ? (chosen?.chineseName ?? "全市") : (session.account.county?.chineseName ?? ""),
+            "counties": County.allCases.map { ["value": $0.rawValue, "name": $0.chineseName, "selected": $0 == chosen] },
+        ]
+        guard let asOfText else { return self.page("预算测算", "forecast", values, session: session) }
+        guard let asOf = CalendarDate(asOfText) else {
+            return self.page("预算测算", "forecast", values, session: session, status: .badRequest, error: "as_of: 日期应为 YYYY-MM-DD，收到 \(asOfText)")
+        }
+        var forecastRequest = Jiaxing_Benefits_V1_ForecastRegisterRequest()
+        forecastRequest.asOf = Self.message(asOf)
+        if session.account.role == .operator, let chosen { forecastRequest.county = chosen.message }
+        do {
+            let result: Jiaxing_Benefits_V1_ForecastResult = try await self.gateway.call(GatewayMethods.forecastRegister, forecastRequest, as: session.account)
+            values["computed"] = true
+            values["enterprises"] = "\(result.enterprises)"
+            values["eligibleEnterprises"] = "\(result.eligibleEnterprises)"
+            values["total"] = Money.chinese(result.totalFen)
+            values["revision"] = String(result.catalogRevision.prefix(12))
+            values["hasRefused"] = result.refused > 0
+            values["refused"] = "\(result.refused)"
+            values["clauses"] = result.clauses.map {
+                ["clauseID": $0.clauseID, "documentID": $0.documentID, "enterprises": "\($0.enterprises)", "amount": Money.chinese($0.amountFen)]
+            }
+            return self.page("预算测算", "forecast", values, session: session)
+        } catch {
+            return self.failure(error, session: session, back: "/console/forecast")
+        }
     }
 
     /// Funds used and left, 兑付率 against each document's targets, every replica's health, dead letters.

@@ -118,8 +118,8 @@ public struct Console: Sendable {
     static func links(_ account: ConsoleAccount) -> [(String, String)] {
         switch account.role {
         case .department: return [("/console/queue", "待办审批")]
-        case .county: return [("/console/enterprises", "本地企业")]
-        case .operator: return [("/console/overview", "运行总览"), ("/console/enterprises", "全部企业")]
+        case .county: return [("/console/enterprises", "本地企业"), ("/console/forecast", "预算测算")]
+        case .operator: return [("/console/overview", "运行总览"), ("/console/enterprises", "全部企业"), ("/console/forecast", "预算测算")]
         }
     }
 

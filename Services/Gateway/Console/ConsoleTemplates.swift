@@ -13,7 +13,7 @@ enum ConsoleTemplates {
 
     static let all: [(String, String)] = [
         ("layout", layout), ("signIn", signIn), ("resume", resume), ("message", message), ("queue", queue),
-        ("enterprises", enterprises), ("enterprise", enterprise), ("overview", overview),
+        ("enterprises", enterprises), ("enterprise", enterprise), ("overview", overview), ("forecast", forecast),
     ]
 
     static let layout = """
@@ -228,5 +228,21 @@ enum ConsoleTemplates {
     {{#dead}}<tr><td>{{noticeID}}</td><td>{{endpoint}}</td><td>{{attempts}} 次</td><td>{{lastError}}</td>
     <td><form method="post" action="/console/deliveries/{{noticeID}}/replay" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="endpoint" value="{{endpoint}}"><button type="submit">重新投递</button></form></td></tr>{{/dead}}
     </table>
+    """
+
+    static let forecast = """
+    <form method="get" action="/console/forecast" id="forecast-form">
+    <p>按 <input type="date" name="as_of" value="{{asOf}}"> 在效政策，测算{{scope}}登记企业应享金额
+    {{#isOperator}}<select name="county"><option value="">全市</option>{{#counties}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/counties}}</select>{{/isOperator}}
+    <button type="submit">测算</button></p>
+    </form>
+    {{#computed}}
+    <p id="forecast-total">登记企业 {{enterprises}} 家，其中 {{eligibleEnterprises}} 家可获兑付，合计 <strong>{{total}}</strong>（已按就高不重复）。目录版本 {{revision}}。</p>
+    <table id="forecast">
+    <tr><th>条款</th><th>文件</th><th class="money">企业数</th><th class="money">金额</th></tr>
+    {{#clauses}}<tr><td>{{clauseID}}</td><td>{{documentID}}</td><td class="money">{{enterprises}}</td><td class="money">{{amount}}</td></tr>{{/clauses}}
+    </table>
+    {{#hasRefused}}<p class="late">{{refused}} 份登记资料未通过校验，未计入。</p>{{/hasRefused}}
+    {{/computed}}
     """
 }
