@@ -3,15 +3,16 @@
 # at 70% of it; memory of each process, p99 and errors per window; fails when a process's memory moves more
 # than 10%, a window's p99 is over twice the median's, or any call fails. Debug build by default (stability,
 # not speed, is what it measures).
-#   scripts/soak.sh [SECONDS=600] [debug|release]
+#   scripts/soak.sh [SECONDS=600] [debug|release] [FRACTION=0.7]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 configuration="${2:-debug}"
+fraction="${3:-0.7}"
 swift build -c "$configuration"
 bin=".build/$configuration"
 state=$(mktemp -d)
 sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|; s|\"--audit-log\"|\"--rate\", \"1000000\", \"--burst\", \"1000000\", \"--audit-log\"|" Compose/topology.json > "$state/topology.json"
 "$bin/mesh" up --detach --topology "$state/topology.json" --bin-directory "$bin"
 trap '"$bin/mesh" down --topology "$state/topology.json" > /dev/null' EXIT
-"$bin/mesh" soak --topology "$state/topology.json" --seconds "$seconds" | tee "$state/soak.log"
+"$bin/mesh" soak --topology "$state/topology.json" --seconds "$seconds" --fraction "$fraction" | tee "$state/soak.log"
