@@ -2,8 +2,10 @@ import BenefitsDomain
 import CatalogModel
 
 /// Many validated profiles laid out by column, for computing amounts over a whole register at once (a
-/// budget forecast, the benchmark against OpenFisca): facts as one array per fact and year, recognitions
-/// and projects as flat records grouped by kind. Built once; `EligibilityEngine.amounts(_:asOf:)` reads it.
+/// budget forecast, the benchmark against OpenFisca): facts as the enterprises that reported each (per fact
+/// and year), recognitions and projects as flat records grouped by kind, county and industry as small
+/// integers. Built once; `EligibilityEngine.amounts(_:asOf:)` reads it, resolving each fact a clause reads
+/// into a dense column for the day.
 public struct EnterpriseColumns: Sendable {
     /// A value a fact column holds for an enterprise that did not report the fact.
     static let notReported = Int64.min
@@ -14,6 +16,13 @@ public struct EnterpriseColumns: Sendable {
         var owner: [Int32] = []
         var level: [Int8] = []
         var recognizedOn: [Int32] = []
+    }
+
+    /// The enterprises that reported a fact for a year, ascending, and their values: a register reports few of
+    /// the vocabulary's facts each, so a dense column per fact and year would mostly hold "not reported".
+    struct Reported: Sendable {
+        var owner: [Int32] = []
+        var value: [Int64] = []
     }
 
     struct Projects: Sendable {
@@ -30,9 +39,9 @@ public struct EnterpriseColumns: Sendable {
     /// Records of each recognition, in the order of their enterprises.
     var recognitions: [String: Recognitions] = [:]
     var projects: [String: Projects] = [:]
-    /// fact → year (0 for facts that are not yearly) → the value of each enterprise, `notReported` where absent.
-    var amounts: [String: [Int: [Int64]]] = [:]
-    var flags: [String: [Int: [Int64]]] = [:]
+    /// fact → year (0 for facts that are not yearly) → who reported it, and the value.
+    var amounts: [String: [Int: Reported]] = [:]
+    var flags: [String: [Int: Reported]] = [:]
     let industries: [String: Int16]
 
     public init(vocabulary: Vocabulary) {
@@ -68,17 +77,16 @@ public struct EnterpriseColumns: Sendable {
         for (fact, values) in profile.facts {
             for (year, value) in values {
                 switch value {
-                case .amount(let amount): Self.set(&self.amounts[fact, default: [:]][year, default: []], index, amount)
-                case .flag(let flag): Self.set(&self.flags[fact, default: [:]][year, default: []], index, flag ? 1 : 0)
+                case .amount(let amount): Self.add(&self.amounts[fact, default: [:]][year, default: Reported()], owner, amount)
+                case .flag(let flag): Self.add(&self.flags[fact, default: [:]][year, default: Reported()], owner, flag ? 1 : 0)
                 }
             }
         }
     }
 
-    /// Columns grow only as far as the last enterprise that reported the fact.
-    private static func set(_ column: inout [Int64], _ index: Int, _ value: Int64) {
-        if column.count <= index { column.append(contentsOf: repeatElement(Self.notReported, count: index + 1 - column.count)) }
-        column[index] = value
+    private static func add(_ reported: inout Reported, _ owner: Int32, _ value: Int64) {
+        reported.owner.append(owner)
+        reported.value.append(value)
     }
 
     /// Each enterprise's value of a fact as of `year`, as `EnterpriseProfile.fact(_:asOfYear:)` chooses it: the
@@ -93,7 +101,7 @@ public struct EnterpriseColumns: Sendable {
         return result
     }
 
-    private static func overlay(_ result: inout [Int64], _ column: [Int64]) {
-        for index in column.indices where column[index] != Self.notReported { result[index] = column[index] }
+    private static func overlay(_ result: inout [Int64], _ reported: Reported) {
+        for (owner, value) in zip(reported.owner, reported.value) { result[Int(owner)] = value }
     }
 }

@@ -8,7 +8,8 @@ public struct EligibilityHandlers: Sendable {
     let holder: EngineHolder
     /// Most profiles one `Forecast` takes.
     let maximumForecastProfiles: Int
-    /// The default: the columns of two million enterprises are about 100 MB.
+    /// The default. Two million enterprises of the benchmark's kind are about 50 MB of columns, and each fact
+    /// the clauses read adds a dense 16 MB column while the forecast is computed.
     public static let defaultMaximumForecastProfiles = 2_000_000
 
     public init(holder: EngineHolder, maximumForecastProfiles: Int = Self.defaultMaximumForecastProfiles) {
