@@ -68,7 +68,8 @@ extension EligibilityEngine {
                     enterprises.removeAll { !accepted.contains(self.columns.county[Int($0)]) }
                 }
             }
-            var amounts = self.formulaAmounts(clause, for: &enterprises)
+            // An amount of 0 (no tier held, base not reported or under its minimum, overflow) is not paid.
+            var amounts = self.formulaAmounts(clause, for: enterprises)
             var kept = 0
             for position in enterprises.indices {
                 var fen = amounts[position]
@@ -83,31 +84,23 @@ extension EligibilityEngine {
             return (enterprises, amounts)
         }
 
-        /// The formula's amount for each enterprise; enterprises for which it cannot be computed (no tier held,
-        /// base not reported or under its minimum, overflow) are removed.
-        private mutating func formulaAmounts(_ clause: Clause, for enterprises: inout [Int32]) -> [Fen] {
+        /// The formula's amount for each enterprise, 0 where it cannot be computed (no tier held, base not
+        /// reported or under its minimum, overflow).
+        private mutating func formulaAmounts(_ clause: Clause, for enterprises: [Int32]) -> [Fen] {
             func scaled(_ base: String, by numerator: Int64, over denominator: Int64, minimum: Fen? = nil, cap: Fen?) -> [Fen] {
                 let values = self.amounts(base)
-                var amounts: [Fen] = []
-                amounts.reserveCapacity(enterprises.count)
-                var kept = 0
-                for enterprise in enterprises {
+                return enterprises.map { enterprise in
                     let value = values[Int(enterprise)]
                     guard value != EnterpriseColumns.notReported, value >= minimum ?? 0,
-                          var amount = Context.scale(value, by: numerator, over: denominator) else { continue }
-                    if let cap, amount > cap { amount = cap }
-                    enterprises[kept] = enterprise
-                    kept += 1
-                    amounts.append(amount)
+                          let amount = Context.scale(value, by: numerator, over: denominator) else { return 0 }
+                    return cap.map { min(amount, $0) } ?? amount
                 }
-                enterprises.removeLast(enterprises.count - kept)
-                return amounts
             }
             switch clause.formula {
             case .fixed(let amount):
                 return [Fen](repeating: amount, count: enterprises.count)
             case .tiers(let recognition, let tiers):
-                return self.tierAmounts(clause, recognition: recognition, tiers: tiers, for: &enterprises)
+                return self.tierAmounts(clause, recognition: recognition, tiers: tiers, for: enterprises)
             case .percentage(let base, let rate, let minimum, let cap):
                 return scaled(base, by: Int64(rate), over: 10_000, minimum: minimum, cap: cap)
             case .ratioMatch(let base, let numerator, let denominator, let cap):
@@ -117,39 +110,28 @@ extension EligibilityEngine {
             case .perUnit(let base, let perUnit, let cap):
                 return scaled(base, by: perUnit, over: 1, cap: cap)
             case .bands, .capOnly, .manual:
-                enterprises = []
-                return []
+                return [Fen](repeating: 0, count: enterprises.count)
             }
         }
 
         /// The highest tier among the levels each enterprise holds of `recognition`, counting the records the
         /// clause's own condition on it counts (its levels, new in the period or not).
-        private mutating func tierAmounts(_ clause: Clause, recognition: String, tiers: [Formula.Tier], for enterprises: inout [Int32]) -> [Fen] {
-            let condition = clause.conditions.lazy.compactMap { condition -> ([String]?, Bool)? in
-                if case .recognition(recognition, let levels, let newInPeriod) = condition.kind { return (levels, newInPeriod) }
-                return nil
-            }.first
+        private mutating func tierAmounts(_ clause: Clause, recognition: String, tiers: [Formula.Tier], for enterprises: [Int32]) -> [Fen] {
+            let condition = EligibilityEngine.tierCondition(of: clause, recognition: recognition)
             var byLevel = [Int64](repeating: -1, count: EnterpriseColumns.levels.count)
             for tier in tiers {
                 if let level = EnterpriseColumns.levels.firstIndex(of: tier.level) { byLevel[level] = max(byLevel[level], tier.amountFen) }
             }
             let records = self.columns.recognitions[recognition] ?? .init()
-            let mask = Self.levelMask(condition?.0)
-            let newInPeriod = condition?.1 ?? false
+            let mask = Self.levelMask(condition?.levels)
+            let newInPeriod = condition?.newInPeriod ?? false
             for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod) {
                 let level = Int(records.level[record])
                 guard level >= 0, byLevel[level] >= 0 else { continue }
                 let owner = Int(records.owner[record])
                 self.tierScratch[owner] = max(self.tierScratch[owner], byLevel[level])
             }
-            var amounts: [Fen] = []
-            var kept = 0
-            for enterprise in enterprises where self.tierScratch[Int(enterprise)] >= 0 {
-                amounts.append(self.tierScratch[Int(enterprise)])
-                enterprises[kept] = enterprise
-                kept += 1
-            }
-            enterprises.removeLast(enterprises.count - kept)
+            let amounts = enterprises.map { max(self.tierScratch[Int($0)], 0) }
             for owner in records.owner { self.tierScratch[Int(owner)] = -1 }
             return amounts
         }

@@ -19,6 +19,16 @@ extension EligibilityEngine {
     }
 }
 
+extension EligibilityEngine {
+    /// The clause's own condition on the recognition a tiers formula pays by: which of its records count.
+    static func tierCondition(of clause: Clause, recognition: String) -> (levels: [String]?, newInPeriod: Bool)? {
+        for condition in clause.conditions {
+            if case .recognition(recognition, let levels, let newInPeriod) = condition.kind { return (levels, newInPeriod) }
+        }
+        return nil
+    }
+}
+
 extension EligibilityEngine.Context {
     /// `base × numerator ÷ denominator`, rounded down; nil on overflow (amounts are bounded well below it).
     static func scale(_ base: Int64, by numerator: Int64, over denominator: Int64) -> Int64? {
@@ -40,11 +50,8 @@ extension EligibilityEngine.Context {
             return .init(result: .fixed(amount), calculation: "定额\(Money.chinese(amount))")
         case .tiers(let recognition, let tiers):
             // The highest tier the enterprise holds, among the recognitions its conditions accept.
-            let condition = clause.conditions.lazy.compactMap { condition -> ([String]?, Bool)? in
-                if case .recognition(recognition, let levels, let newInPeriod) = condition.kind { return (levels, newInPeriod) }
-                return nil
-            }.first
-            let held = Set(self.recognitions(recognition, levels: condition?.0, newInPeriod: condition?.1 ?? false).compactMap(\.level))
+            let condition = EligibilityEngine.tierCondition(of: clause, recognition: recognition)
+            let held = Set(self.recognitions(recognition, levels: condition?.levels, newInPeriod: condition?.newInPeriod ?? false).compactMap(\.level))
             guard let tier = tiers.filter({ held.contains($0.level) }).max(by: { $0.amountFen < $1.amountFen }) else {
                 let levels = tiers.map { FactDescription.level($0.level) }.joined(separator: "、")
                 return .init(result: .fixed(0), calculation: "", threshold: .init(

@@ -16,6 +16,12 @@ public struct EnterpriseColumns: Sendable {
         var owner: [Int32] = []
         var level: [Int8] = []
         var recognizedOn: [Int32] = []
+
+        mutating func append(_ owner: Int32, _ record: EnterpriseProfile.RecognitionRecord) {
+            self.owner.append(owner)
+            self.level.append(record.level.flatMap { level in EnterpriseColumns.levels.firstIndex(of: level).map(Int8.init) } ?? -1)
+            self.recognizedOn.append(Int32(record.recognizedOn.dayNumber))
+        }
     }
 
     /// The enterprises that reported a fact for a year, ascending, and their values: a register reports few of
@@ -23,6 +29,11 @@ public struct EnterpriseColumns: Sendable {
     struct Reported: Sendable {
         var owner: [Int32] = []
         var value: [Int64] = []
+
+        mutating func append(_ owner: Int32, _ value: Int64) {
+            self.owner.append(owner)
+            self.value.append(value)
+        }
     }
 
     struct Projects: Sendable {
@@ -30,6 +41,12 @@ public struct EnterpriseColumns: Sendable {
         var investmentFen: [Int64] = []
         /// Day number of acceptance; `Int32.min` where not yet accepted.
         var completedOn: [Int32] = []
+
+        mutating func append(_ owner: Int32, _ record: EnterpriseProfile.ProjectRecord) {
+            self.owner.append(owner)
+            self.investmentFen.append(record.investmentFen)
+            self.completedOn.append(record.completedOn.map { Int32($0.dayNumber) } ?? Int32.min)
+        }
     }
 
     public private(set) var count = 0
@@ -55,38 +72,24 @@ public struct EnterpriseColumns: Sendable {
 
     /// Adds one profile as the next enterprise (its index is the count before the call).
     public mutating func append(_ profile: EnterpriseProfile) {
-        let index = self.count
-        let owner = Int32(index)
+        let owner = Int32(self.count)
         self.count += 1
         self.county.append(UInt8(County.allCases.firstIndex(of: profile.county)!))
         self.industry.append(profile.industry.flatMap { self.industries[$0] } ?? -1)
         for (id, records) in profile.recognitions {
-            for record in records {
-                self.recognitions[id, default: Recognitions()].owner.append(owner)
-                self.recognitions[id]!.level.append(record.level.flatMap { level in Self.levels.firstIndex(of: level).map(Int8.init) } ?? -1)
-                self.recognitions[id]!.recognizedOn.append(Int32(record.recognizedOn.dayNumber))
-            }
+            for record in records { self.recognitions[id, default: Recognitions()].append(owner, record) }
         }
         for (kind, records) in profile.projects {
-            for record in records {
-                self.projects[kind, default: Projects()].owner.append(owner)
-                self.projects[kind]!.investmentFen.append(record.investmentFen)
-                self.projects[kind]!.completedOn.append(record.completedOn.map { Int32($0.dayNumber) } ?? Int32.min)
-            }
+            for record in records { self.projects[kind, default: Projects()].append(owner, record) }
         }
         for (fact, values) in profile.facts {
             for (year, value) in values {
                 switch value {
-                case .amount(let amount): Self.add(&self.amounts[fact, default: [:]][year, default: Reported()], owner, amount)
-                case .flag(let flag): Self.add(&self.flags[fact, default: [:]][year, default: Reported()], owner, flag ? 1 : 0)
+                case .amount(let amount): self.amounts[fact, default: [:]][year, default: Reported()].append(owner, amount)
+                case .flag(let flag): self.flags[fact, default: [:]][year, default: Reported()].append(owner, flag ? 1 : 0)
                 }
             }
         }
-    }
-
-    private static func add(_ reported: inout Reported, _ owner: Int32, _ value: Int64) {
-        reported.owner.append(owner)
-        reported.value.append(value)
     }
 
     /// Each enterprise's value of a fact as of `year`, as `EnterpriseProfile.fact(_:asOfYear:)` chooses it: the
