@@ -296,6 +296,10 @@ struct LedgerTests {
             let first = try await ledger.lease(group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(first.map(\.type) == ["proposed", "proposed"])
             #expect(Set(first.map(\.order.creditCode)).count == 2)
+            // An event tells the order as it was then: the first order is approved by now, its "proposed" says
+            // pending; the rest comes from the order's row.
+            #expect(first[0].order.id == order.id && first[0].order.status == .pending && first[0].order.decidedBy.isEmpty)
+            #expect(first[0].order.amountFen == 150_000_000 && first[0].order.clauseID == "jzf-2023-3/3.19b" && first[0].order.enterpriseName == order.enterpriseName)
             // Another consumer of the group gets nothing while the leases run.
             #expect(try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000).isEmpty)
             // A different group sees everything on its own.
@@ -303,6 +307,7 @@ struct LedgerTests {
             _ = try await ledger.acknowledge(group: "notification", sequences: [first[0].sequence])
             let next = try await ledger.lease(group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(next.map(\.type) == ["approved"])
+            #expect(next[0].order.status == .posted && next[0].order.decidedBy == "department/jingxin" && next[0].order.amountFen == 150_000_000)
             // Consumer a goes away: after the lease, b gets what a never acknowledged.
             clock.advance(hours: 1)
             let redelivered = try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)

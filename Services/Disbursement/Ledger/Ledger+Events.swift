@@ -17,7 +17,8 @@ extension Ledger {
             guard room > 0 else { return [] }
             let cursor = try await Self.advanceCursor(tx, group: group)
             let rows = try await tx.query("""
-                SELECT e.seq, e.payload FROM events e
+                SELECT e.seq, e.payload, \(Self.orderColumnsOfJoin)
+                FROM events e LEFT JOIN orders o ON o.id = e.order_id
                 WHERE e.seq > ?
                   AND NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq)
                   AND NOT EXISTS (SELECT 1 FROM event_leases l WHERE l.grp = ? AND l.seq = e.seq AND l.until > ?)
@@ -34,6 +35,13 @@ extension Ledger {
                 )
                 var event = try Event(serializedBytes: row.blob(1))
                 event.sequence = row.integer(0)
+                if event.hasOrder, row[2] != .null {
+                    // The order's row, with the state the event recorded (events written before events
+                    // were trimmed carry the whole order; the row agrees with it on every other field).
+                    var order = Self.order(SQLRow(values: Array(row.values[2...])))
+                    OrderState(of: event.order).apply(to: &order)
+                    event.order = order
+                }
                 events.append(event)
             }
             return events

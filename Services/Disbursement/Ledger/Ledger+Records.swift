@@ -9,6 +9,9 @@ extension Ledger {
 
     static let orderColumns = "id, idempotency_key, credit_code, enterprise_name, county, clause_id, document_id, subject, period, requested_fen, amount_fen, fund_account, status, created_at, expires_at, decided_by, decided_at, reason, departments, overlap_group, explanation"
 
+    /// The same columns of `orders o` in a join.
+    static let orderColumnsOfJoin = Ledger.orderColumns.split(separator: ", ").map { "o.\($0)" }.joined(separator: ", ")
+
     static func values(_ order: Order) -> [SQLValue] {
         [
             .text(order.id), .text(order.idempotencyKey), .text(order.creditCode), .text(order.enterpriseName),

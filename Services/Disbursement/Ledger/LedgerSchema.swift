@@ -1,5 +1,10 @@
 /// The ledger's tables. Transfers are immutable; a correction is a new transfer. Balances in `accounts` are a
 /// cache of the transfers, updated in the same transaction and checked by `Ledger.reconcile()`.
+///
+/// Every index is written on every payout, so there are few: the caps and 就高不重复 look at one enterprise's
+/// orders (dozens at most) through `orders_by_enterprise`, which replaced an index per query. Events take
+/// the next rowid without AUTOINCREMENT (which rewrites `sqlite_sequence` on every insert): events are never
+/// deleted, so a sequence number is never given twice either way.
 enum LedgerSchema {
     /// Columns added after the first release, for ledgers created before them.
     static let addedColumns: [(table: String, definition: String)] = [
@@ -48,11 +53,12 @@ enum LedgerSchema {
         overlap_group TEXT NOT NULL DEFAULT '',
         explanation TEXT NOT NULL DEFAULT ''
     );
-    CREATE INDEX IF NOT EXISTS orders_by_clause ON orders (credit_code, clause_id, period);
-    CREATE INDEX IF NOT EXISTS orders_by_group ON orders (credit_code, overlap_group, subject);
+    DROP INDEX IF EXISTS orders_by_clause;
+    DROP INDEX IF EXISTS orders_by_group;
+    CREATE INDEX IF NOT EXISTS orders_by_enterprise ON orders (credit_code);
     CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
     CREATE TABLE IF NOT EXISTS events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER PRIMARY KEY,
         type TEXT NOT NULL,
         entity_key TEXT NOT NULL,
         order_id TEXT NOT NULL,
@@ -142,8 +148,9 @@ enum LedgerSchema {
         overlap_group TEXT NOT NULL DEFAULT '',
         explanation TEXT NOT NULL DEFAULT ''
     );
-    CREATE INDEX IF NOT EXISTS orders_by_clause ON orders (credit_code, clause_id, period);
-    CREATE INDEX IF NOT EXISTS orders_by_group ON orders (credit_code, overlap_group, subject);
+    DROP INDEX IF EXISTS orders_by_clause;
+    DROP INDEX IF EXISTS orders_by_group;
+    CREATE INDEX IF NOT EXISTS orders_by_enterprise ON orders (credit_code);
     CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
     CREATE TABLE IF NOT EXISTS events (
         seq BIGSERIAL PRIMARY KEY,

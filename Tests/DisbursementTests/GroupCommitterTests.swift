@@ -1,0 +1,65 @@
+import Foundation
+import Ledger
+import MeshTestSupport
+import NIOConcurrencyHelpers
+import SQLStore
+import Testing
+
+/// Group commit without savepoints: a refusal before any write leaves the shared transaction to the others;
+/// any other failure rolls the batch back and every change of it runs again alone.
+@Suite("Group commit")
+struct GroupCommitterTests {
+    struct StorageTrouble: Error {}
+
+    static func databases() throws -> [any SQLDatabase] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString).sqlite").path
+        let postgres = try TemporaryPostgres.shared.get()
+        return [
+            try SQLiteDatabase(path: path),
+            PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger),
+        ]
+    }
+
+    @Test("60 concurrent changes: one refused before writing, one failing after writing, one failing before: the other 57 are kept")
+    func refusalsAndFailures() async throws {
+        for database in try Self.databases() {
+            try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
+            let committer = GroupCommitter(database: database, maximumBatch: GroupCommitter.defaultMaximumBatch)
+            let runs = NIOLockedValueBox([Int: Int]())
+            let outcomes = await withTaskGroup(of: (Int, String).self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        do {
+                            let value = try await committer.transaction { tx -> Int in
+                                runs.withLockedValue { $0[index, default: 0] += 1 }
+                                if index == 13 { throw LedgerError(.failedPrecondition, "refused before writing") }
+                                if index == 21 { throw StorageTrouble() }  // not a refusal: spoils the batch too
+                                try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")])
+                                if index == 7 { throw StorageTrouble() }
+                                return index
+                            }
+                            return (index, "kept \(value)")
+                        } catch let error as LedgerError {
+                            return (index, "\(error.kind)")
+                        } catch {
+                            return (index, "other \(error)")
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes[13] == "failedPrecondition", "\(database.dialect)")
+            #expect(outcomes[7] == "unavailable", "\(database.dialect): a failure after writing is the storage's")
+            #expect(outcomes[21] == "unavailable", "\(database.dialect)")
+            #expect(outcomes.filter { $0.value.hasPrefix("kept") }.count == 57, "\(database.dialect)")
+            let kept = try await database.read { tx in try await tx.query("SELECT k FROM items", []).map { $0.text(0) } }
+            #expect(kept.count == 57, "\(database.dialect)")
+            #expect(!kept.contains("item-7") && !kept.contains("item-13") && !kept.contains("item-21"), "\(database.dialect)")
+            // The spoiled batches ran again, change by change: more runs than changes, none more than twice (a
+            // change after the failing one in its batch runs only alone).
+            let counts = runs.withLockedValue { $0 }
+            #expect(counts.count == 60 && counts.values.allSatisfy { (1...2).contains($0) }, "\(database.dialect)")
+            #expect(counts.values.reduce(0, +) > 60, "\(database.dialect)")
+        }
+    }
+}
