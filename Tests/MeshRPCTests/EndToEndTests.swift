@@ -36,7 +36,7 @@ struct EndToEndTests {
         router.unary(sleep) { (request: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
             observations.record("started")
             if let deadline = context.deadline {
-                observations.record("deadline-in-\(Int((deadline - .now) / .milliseconds(1)) / 100)")
+                observations.record("deadline-in-ms \(Int((deadline - .now) / .milliseconds(1)))")
             }
             do {
                 try await Task.sleep(for: .milliseconds(Int(request.sleepMillis)))
@@ -91,7 +91,9 @@ struct EndToEndTests {
                 #expect(error?.code == .deadlineExceeded)
                 // The downstream handler saw a deadline under 500 ms away, and was cancelled when it passed.
                 #expect(await observations.waitFor("cancelled"))
-                #expect(observations.all.contains { ["deadline-in-4", "deadline-in-3", "deadline-in-2", "deadline-in-1", "deadline-in-0"].contains($0) })
+                // Under 500 ms away; on a loaded machine the handler may start after it passed (negative).
+                let remaining = observations.all.compactMap { $0.hasPrefix("deadline-in-ms ") ? Int($0.dropFirst(15)) : nil }
+                #expect(remaining.count == 1 && remaining.allSatisfy { $0 < 500 }, "\(observations.all)")
             }
         }
     }
