@@ -10,8 +10,8 @@ import NIOConcurrencyHelpers
 import ServiceKit
 
 /// A bounded soak through the gateway: first the peak (screening calls as fast as `--concurrency` callers
-/// go), then `--seconds` at `--fraction` of it, paced (latency counted from when each call was due, so a
-/// stall is not hidden), with each process's resident memory and each window's p99 recorded. It passes when
+/// go), then `--seconds` at `--fraction` of it, paced in an open loop (each call started when due, latency
+/// counted from then, so a stall is not hidden), with each process's resident memory and each window's p99 recorded. It passes when
 /// no call fails, every process's memory ends within 10% of where it stood after the first window, and no
 /// window's p99 is over twice the median window's.
 struct SoakCommand: AsyncParsableCommand {
@@ -29,7 +29,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Seconds to measure the peak.")
     var peakSeconds = 20
 
-    @Option(help: "Callers at once (for the peak, and the most in flight while soaking).")
+    @Option(help: "Callers at once while measuring the peak (the soak itself starts each call when it is due).")
     var concurrency = 64
 
     @Option(help: "Seconds per window of the report.")
@@ -96,7 +96,6 @@ struct SoakCommand: AsyncParsableCommand {
         let start = ContinuousClock.now + .milliseconds(200)
         let warmupSeconds = self.warmup
         let total = Int(rate * Double(self.seconds + warmupSeconds))
-        let next = NIOLockedValueBox(0)
         // Room for every sample up front: growing the array under its lock would stall the callers.
         var reserved: [(window: Int, micros: Int64, ok: Bool)] = []
         reserved.reserveCapacity(total)
@@ -105,31 +104,32 @@ struct SoakCommand: AsyncParsableCommand {
         let memory = NIOLockedValueBox<[[String: Int]]>([])
         let windowSeconds = self.window
         let instances = state.instances
-        await withTaskGroup(of: Void.self) { group in
+        @Sendable func record(_ index: Int, due: ContinuousClock.Instant, ok: Bool) {
+            let elapsed = ContinuousClock.now - due
+            let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+            let dueSecond = Double(index) / rate
+            let window = dueSecond < Double(warmupSeconds) ? -1 : min(windowCount - 1, Int(dueSecond - Double(warmupSeconds)) / windowSeconds)
+            samples.withLockedValue { $0.append((window, micros, ok)) }
+        }
+        await withDiscardingTaskGroup { group in
             group.addTask {
                 for number in 1...windowCount {
                     try? await Task.sleep(until: start + .seconds(warmupSeconds + number * windowSeconds), clock: .continuous)
                     memory.withLockedValue { $0.append(Self.residentMemory(instances)) }
                 }
             }
-            for _ in 0..<self.concurrency {
-                group.addTask {
-                    while true {
-                        let index = next.withLockedValue { value -> Int? in
-                            guard value < total else { return nil }
-                            defer { value += 1 }
-                            return value
-                        }
-                        guard let index else { return }
-                        let due = start + .seconds(Double(index) / rate)
-                        try? await Task.sleep(until: due, clock: .continuous)
-                        let ok = await call(index)
-                        let elapsed = ContinuousClock.now - due
-                        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-                        let dueSecond = Double(index) / rate
-                        let window = dueSecond < Double(warmupSeconds) ? -1 : min(windowCount - 1, Int(dueSecond - Double(warmupSeconds)) / windowSeconds)
-                        samples.withLockedValue { $0.append((window, micros, ok)) }
-                    }
+            // Open loop: each call starts when it is due, however many are still in flight. A fixed set of
+            // callers (as for the peak) queued behind slow calls near the peak and added its own wait.
+            var index = 0
+            while index < total {
+                let due = start + .seconds(Double(index) / rate)
+                if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
+                let now = ContinuousClock.now
+                while index < total, start + .seconds(Double(index) / rate) <= now {
+                    let callIndex = index
+                    let callDue = start + .seconds(Double(callIndex) / rate)
+                    group.addTask { record(callIndex, due: callDue, ok: await call(callIndex)) }
+                    index += 1
                 }
             }
         }
