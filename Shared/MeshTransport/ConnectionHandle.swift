@@ -5,10 +5,15 @@ import NIOCore
 struct ConnectionHandle: Sendable {
     let eventLoop: any EventLoop
     let handler: NIOLoopBound<MeshConnectionHandler>
+    /// A reader tells the connection what it consumed once this much has gathered (half the window this side
+    /// grants, when the state machine would grant more anyway), not after every message: a hop to the event
+    /// loop per message read was a wake-up per call on each side.
+    let consumedReportBytes: Int
 
-    init(handler: MeshConnectionHandler, eventLoop: any EventLoop) {
+    init(handler: MeshConnectionHandler, eventLoop: any EventLoop, initialWindowSize: Int) {
         self.eventLoop = eventLoop
         self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+        self.consumedReportBytes = max(1, initialWindowSize / 2)
     }
 
     func write(streamID: UInt32, parts: [OutboundPart]) async throws {

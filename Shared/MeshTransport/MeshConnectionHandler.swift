@@ -57,7 +57,7 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     }
 
     func makeHandle(eventLoop: any EventLoop) -> ConnectionHandle {
-        let handle = ConnectionHandle(handler: self, eventLoop: eventLoop)
+        let handle = ConnectionHandle(handler: self, eventLoop: eventLoop, initialWindowSize: self.stateMachine.localSettings.initialWindowSize)
         self.handle = handle
         return handle
     }

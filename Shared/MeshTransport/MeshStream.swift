@@ -67,11 +67,19 @@ public struct MeshStream: Sendable {
             var base: AsyncThrowingStream<InboundPart, any Error>.AsyncIterator
             let connection: ConnectionHandle
             let streamID: UInt32
+            /// Bytes read and not yet reported to the connection. Whatever is left when the stream ends is
+            /// never reported: windows are per stream. A sender held back by the window has sent at least the
+            /// whole window, so a reader that keeps up always gathers enough to report.
+            var unreported = 0
 
             public mutating func next() async throws -> InboundPart? {
                 let part = try await self.base.next()
                 if case .message(let buffer) = part {
-                    self.connection.consumed(streamID: self.streamID, size: buffer.readableBytes)
+                    self.unreported += buffer.readableBytes
+                    if self.unreported >= self.connection.consumedReportBytes {
+                        self.connection.consumed(streamID: self.streamID, size: self.unreported)
+                        self.unreported = 0
+                    }
                 }
                 return part
             }
