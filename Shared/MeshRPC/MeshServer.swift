@@ -173,8 +173,14 @@ public final class MeshServer: Service, Sendable {
             return ContinuousClock.now + .microseconds(Int64(clamping: call.head.timeoutMicros)) - .nanoseconds(elapsed.nanoseconds)
         }()
         let context = ServerContext(method: method, metadata: Metadata(wire: call.head.metadata), peer: call.peer, deadline: deadline)
-        let (cancellations, cancelled) = AsyncStream<Void>.makeStream()
-        call.stream.onCancel { _ in cancelled.yield() }
+        // What stops the handler early, the client's cancellation or the deadline, both reported from the
+        // connection's event loop into one stream that one task waits on.
+        let (stops, stop) = AsyncStream<Outcome>.makeStream()
+        call.stream.onCancel { _ in stop.yield(.cancelledByPeer) }
+        let deadlineTimer = call.head.timeoutMicros == 0 ? nil : call.stream.schedule(at: call.receivedAt + .microseconds(Int64(clamping: call.head.timeoutMicros))) {
+            stop.yield(.deadlineExpired)
+        }
+        defer { deadlineTimer?.cancel() }
 
         code = await withTaskGroup(of: Outcome?.self) { group -> RPCStatusCode in
             var code = RPCStatusCode.cancelled
@@ -183,18 +189,8 @@ public final class MeshServer: Service, Sendable {
                     await self.run(route: route, stream: call.stream, context: context)
                 }
             }
-            if let deadline {
-                group.addTask {
-                    do {
-                        try await Task.sleep(until: deadline, clock: .continuous)
-                        return .deadlineExpired
-                    } catch {
-                        return nil
-                    }
-                }
-            }
             group.addTask {
-                for await _ in cancellations { return .cancelledByPeer }
+                for await reason in stops { return reason }
                 return nil
             }
             while let outcome = await group.next() {
@@ -224,7 +220,7 @@ public final class MeshServer: Service, Sendable {
                 case .cancelledByPeer:
                     self.logger.debug("call cancelled by the client", metadata: ["method": "\(method)"])
                 }
-                cancelled.finish()
+                stop.finish()
                 group.cancelAll()
                 break
             }

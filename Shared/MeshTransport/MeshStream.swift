@@ -49,6 +49,13 @@ public struct MeshStream: Sendable {
         self.connection.cancel(streamID: self.id, at: deadline, code: code, reason: reason)
     }
 
+    /// Server: runs `body` on the connection's event loop at `deadline`, unless the returned task is
+    /// cancelled first. A timer on the event loop, where a task sleeping until the deadline cost a task and a
+    /// dispatch timer per call.
+    public func schedule(at deadline: NIODeadline, _ body: @escaping @Sendable () -> Void) -> Scheduled<Void> {
+        self.connection.eventLoop.scheduleTask(deadline: deadline, body)
+    }
+
     /// Server: `handler` runs (on the connection's event loop) when the client cancels the call or the
     /// connection is lost before the call ends.
     public func onCancel(_ handler: @escaping @Sendable (TransportError) -> Void) {
