@@ -129,9 +129,10 @@ struct SoakCommand: AsyncParsableCommand {
                 if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
                 let now = ContinuousClock.now
                 lastWake = now
-                while index < total, start + .seconds(Double(index) / rate) <= now {
+                while index < total {
                     let callIndex = index
                     let callDue = start + .seconds(Double(callIndex) / rate)
+                    guard callDue <= now else { break }
                     group.addTask { record(callIndex, due: callDue, ok: await call(callIndex)) }
                     index += 1
                 }
