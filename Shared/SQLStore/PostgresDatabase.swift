@@ -88,18 +88,22 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             return rows
         }
 
-        /// `?` placeholders become `$1`, `$2` …; values become binds.
+        /// `?` placeholders become `$1`, `$2` …; values become binds. Byte by byte: a batch's statement has
+        /// thousands of placeholders.
         static func query(_ sql: String, _ parameters: [SQLValue]) throws -> PostgresQuery {
-            var text = ""
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(sql.utf8.count + 4 * parameters.count)
             var index = 0
-            for character in sql {
-                if character == "?" {
+            for byte in sql.utf8 {
+                if byte == UInt8(ascii: "?") {
                     index += 1
-                    text += "$\(index)"
+                    bytes.append(UInt8(ascii: "$"))
+                    bytes += String(index).utf8
                 } else {
-                    text.append(character)
+                    bytes.append(byte)
                 }
             }
+            let text = String(decoding: bytes, as: UTF8.self)
             var binds = PostgresBindings(capacity: parameters.count)
             for parameter in parameters {
                 switch parameter {

@@ -62,4 +62,78 @@ struct GroupCommitterTests {
             #expect(counts.values.reduce(0, +) > 60, "\(database.dialect)")
         }
     }
+
+    @Test("set changes: one kind's changes run as one set with plain changes beside them; each caller gets its own value or refusal; a set that throws reruns change by change")
+    func setChanges() async throws {
+        for database in try Self.databases() {
+            try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
+            let committer = GroupCommitter(database: database, maximumBatch: GroupCommitter.defaultMaximumBatch)
+            let started = NIOLockedValueBox(0)
+            let sets = NIOLockedValueBox([[Int]]())
+            // Inputs ending in 3 are refused; 99 spoils whichever set it is in (a storage error after writing).
+            let kind = SetChange<Int, Int>(
+                batch: { inputs, tx in
+                    if sets.withLockedValue({ $0.isEmpty }) {
+                        // Hold the first set until every caller has queued, so the next set has all the rest.
+                        while started.withLockedValue({ $0 }) < 45 { try await Task.sleep(for: .milliseconds(5)) }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    sets.withLockedValue { $0.append(inputs) }
+                    var results: [Result<Int, LedgerError>] = []
+                    for input in inputs {
+                        if input % 10 == 3 { results.append(.failure(LedgerError(.failedPrecondition, "refused \(input)"))); continue }
+                        try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("member-\(input)")])
+                        results.append(.success(input * 2))
+                    }
+                    if inputs.contains(99) { throw StorageTrouble() }
+                    return results
+                },
+                alone: { input, tx in
+                    if input % 10 == 3 { throw LedgerError(.failedPrecondition, "refused \(input)") }
+                    try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("member-\(input)")])
+                    return input * 2
+                }
+            )
+            let inputs = Array(0..<39) + [99]
+            let outcomes = await withTaskGroup(of: (String, String).self) { group in
+                for input in inputs {
+                    group.addTask {
+                        started.withLockedValue { $0 += 1 }
+                        do {
+                            return ("member-\(input)", "value \(try await committer.transaction(input, as: kind))")
+                        } catch let error as LedgerError {
+                            return ("member-\(input)", "\(error.kind)")
+                        } catch {
+                            return ("member-\(input)", "other \(error)")
+                        }
+                    }
+                }
+                for index in 0..<5 {
+                    group.addTask {
+                        started.withLockedValue { $0 += 1 }
+                        do {
+                            let value = try await committer.transaction { tx -> Int in
+                                try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("plain-\(index)")])
+                                return index
+                            }
+                            return ("plain-\(index)", "value \(value)")
+                        } catch {
+                            return ("plain-\(index)", "other \(error)")
+                        }
+                    }
+                }
+                return await group.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
+            }
+            for input in inputs {
+                #expect(outcomes["member-\(input)"] == (input % 10 == 3 ? "failedPrecondition" : "value \(input * 2)"), "\(database.dialect): \(input)")
+            }
+            #expect((0..<5).allSatisfy { outcomes["plain-\($0)"] == "value \($0)" }, "\(database.dialect)")
+            // The set with 99 in it ran (and was rolled back), holding every member queued behind the first.
+            let seen = sets.withLockedValue { $0 }
+            #expect(seen.contains { $0.contains(99) && $0.count >= 30 }, "\(database.dialect): sets were \(seen.map(\.count))")
+            let kept = Set(try await database.read { tx in try await tx.query("SELECT k FROM items", []).map { $0.text(0) } })
+            let expected = Set(inputs.filter { $0 % 10 != 3 }.map { "member-\($0)" } + (0..<5).map { "plain-\($0)" })
+            #expect(kept == expected, "\(database.dialect)")
+        }
+    }
 }

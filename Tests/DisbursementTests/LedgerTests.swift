@@ -364,3 +364,59 @@ struct LedgerTests {
         }
     }
 }
+
+extension LedgerTests {
+    @Test("one batch keeps every limit across its own orders: per-year cap, 就高不重复, the fund's balance, repeated keys")
+    func batchSeesItsOwnOrders() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000)
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 1_000_000_000)
+            var requests: [Ledger.ProposeRequest] = []
+            // 每年最高100万元: twelve contracts of 10万元 in one batch, the last two over the cap.
+            for index in 0..<12 {
+                requests.append(Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-\(index)", period: 2024))
+            }
+            // 就高不重复: the same recognition under two clauses of one group; the second pays the difference.
+            let littleGiant = "littleGiant/national/2023-06-20"
+            requests.append(Self.request(clause: "jzf-2023-3/3.21b", amount: 100_000_000, subject: littleGiant))
+            requests.append(Self.request(clause: "jzbf-2023-32/4.1b", amount: 150_000_000, subject: littleGiant))
+            // The fund of jzf-2023-3 has 1,000万元, 100万元 of it reserved above: six awards of 150万元 fit, the
+            // seventh does not.
+            for index in 0..<7 {
+                requests.append(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value))
+            }
+            // The first award again (same key): the same order; with another amount: refused.
+            requests.append(requests[14])
+            var other = requests[14]
+            other.amountFen = 20_000_000
+            requests.append(other)
+            // A bad request is refused on its own; the rest go on.
+            requests.append(Self.request(clause: "no-such-clause", amount: 1))
+
+            let results = try await ledger.propose(together: requests)
+            func order(_ index: Int) -> Ledger.Order? { try? results[index].get() }
+            func refusal(_ index: Int) -> LedgerError? {
+                if case .failure(let error) = results[index] { return error as? LedgerError }
+                return nil
+            }
+            #expect((0..<10).allSatisfy { order($0)?.amountFen == 10_000_000 })
+            #expect(refusal(10)?.message.contains("每年最高100万元") == true)
+            #expect(refusal(11)?.kind == .failedPrecondition)
+            #expect(order(12)?.amountFen == 100_000_000)
+            #expect(order(13)?.amountFen == 50_000_000 && order(13)?.reason.contains("就高不重复") == true)
+            #expect((14..<20).allSatisfy { order($0)?.amountFen == 150_000_000 })
+            #expect(refusal(20)?.message.contains("available") == true)
+            #expect(order(21)?.id == order(14)?.id && order(21)?.replayed == true)
+            #expect(refusal(22)?.kind == .alreadyExists)
+            #expect(refusal(23)?.kind == .notFound)
+            // What the batch wrote is what it answered: the orders, and the reservations of each fund.
+            let funds = Dictionary(uniqueKeysWithValues: try await ledger.funds().funds.map { ($0.account, $0.reservedFen) })
+            #expect(funds["fund:jzbf-2024-7:2024"] == 100_000_000)
+            let reserved = funds["fund:jzf-2023-3:2023"] ?? -1  // 100万元 and six of 150万元: the whole budget
+            #expect(reserved == 1_000_000_000, "\(funds)")
+            #expect(funds["fund:jzbf-2023-32:2023"] == 50_000_000)
+            #expect(try await ledger.orders(.init(limit: 1000)).count == 18)
+        }
+    }
+}

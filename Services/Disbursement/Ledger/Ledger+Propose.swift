@@ -15,9 +15,7 @@ extension Ledger {
     /// Caps per year and in all, 就高不重复 and the fund's balance are enforced here, in the transaction.
     public func propose(_ request: ProposeRequest) async throws -> Order {
         let (clause, document) = try self.validate(request)
-        return try await self.committer.transaction { tx in
-            try await self.propose(request, clause: clause, document: document, tx: tx)
-        }
+        return try await self.committer.transaction(ProposalInput(ledger: self, request: request, clause: clause, document: document), as: Self.proposals)
     }
 
     /// The idempotency key: what the order pays, in words.
@@ -73,15 +71,37 @@ extension Ledger {
         return maximum
     }
 
+    /// One proposal in the caller's transaction (an application decided at once, a spoiled batch rerun).
     func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
+        switch try await self.decide(request, clause: clause, document: document, reads: TransactionReads(tx: tx)) {
+        case .replayed(let order):
+            return order
+        case .new(let order):
+            try await tx.execute(ProposalSQL.insertOrder, Self.values(order))
+            try await tx.execute(ProposalSQL.reserve, [.integer(order.amountFen), .text(order.fundAccount)])
+            try await Self.emit(tx, type: "proposed", order: order, at: order.createdAtMillis)
+            return order
+        }
+    }
+
+    /// What a proposal comes to.
+    enum Proposal {
+        /// The order to write.
+        case new(Order)
+        /// The first order of the same idempotency key: nothing to write.
+        case replayed(Order)
+    }
+
+    /// The rules of a proposal, on what `reads` finds: the idempotency key, the clause's caps, 就高不重复 and
+    /// the fund's balance. Refuses with a `LedgerError`; writes nothing.
+    func decide(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, reads: some ProposalReads) async throws -> Proposal {
         let key = Self.idempotencyKey(request)
-        if let existing = try await tx.queryOne(Statement.orderByKey, [.text(key)]) {
-            var order = Self.order(existing)
+        if var order = try await reads.order(key: key) {
             guard order.requestedFen == request.amountFen else {
                 throw LedgerError(.alreadyExists, "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))")
             }
             order.replayed = true
-            return order
+            return .replayed(order)
         }
         let at = self.now()
         let creditCode = request.creditCode.uppercased()
@@ -89,14 +109,14 @@ extension Ledger {
         var reasons: [String] = []
         // Per-year and cumulative caps of the clause, for this enterprise.
         if let cap = clause.perYearCapFen {
-            let used = try await tx.queryOne(Statement.usedInPeriod, [.text(creditCode), .text(clause.id), .integer(Int64(request.period))])?.integer(0) ?? 0
+            let used = try await reads.used(creditCode: creditCode, clauseID: clause.id, period: request.period)
             if used + amount > cap {
                 amount = cap - used
                 reasons.append("每年最高\(Money.chinese(cap)), 本年已有\(Money.chinese(used))")
             }
         }
         if let cap = clause.cumulativeCapFen {
-            let used = try await tx.queryOne(Statement.usedInAll, [.text(creditCode), .text(clause.id)])?.integer(0) ?? 0
+            let used = try await reads.used(creditCode: creditCode, clauseID: clause.id, period: nil)
             if used + amount > cap {
                 amount = min(amount, cap - used)
                 reasons.append("累计最高\(Money.chinese(cap)), 已有\(Money.chinese(used))")
@@ -105,24 +125,21 @@ extension Ledger {
         // 就高不重复: the same thing paid under another clause of the group counts against this one.
         let stacking = Catalog.stacking(of: clause, in: document)
         if let group = clause.overlapGroup, stacking.rule != .stacks {
-            let rows = try await tx.query(
-                Statement.sameThingInGroup,
-                [.text(creditCode), .text(group), .text(request.subject), .text(clause.id)]
-            )
-            let already = rows.reduce(0) { $0 + $1.integer(1) }
+            let paid = try await reads.sameThing(creditCode: creditCode, group: group, subject: request.subject, otherThan: clause.id)
+            let already = paid.reduce(0) { $0 + $1.amountFen }
             if already > 0 {
                 amount = min(amount, request.amountFen - already)
-                reasons.append("就高不重复: 同一事项已按\(rows.map { $0.text(0) }.joined(separator: "、"))安排\(Money.chinese(already))")
+                reasons.append("就高不重复: 同一事项已按\(paid.map(\.clauseID).joined(separator: "、"))安排\(Money.chinese(already))")
             }
         }
         guard amount > 0 else {
             throw LedgerError(.failedPrecondition, "nothing left to pay: " + reasons.joined(separator: "; "))
         }
         let fund = Self.fundAccount(documentID: document.id, year: Int(request.period))
-        guard let fundRow = try await tx.queryOne("SELECT balance_fen, reserved_fen FROM accounts WHERE id = ? AND kind = 'fund'", [.text(fund)]) else {
+        guard let balance = try await reads.fund(fund) else {
             throw LedgerError(.failedPrecondition, "no fund \(fund): the operator opens it with a budget (OpenFund) before orders can be paid from it")
         }
-        let available = fundRow.integer(0) - fundRow.integer(1)
+        let available = balance.balanceFen - balance.reservedFen
         guard available >= amount else {
             throw LedgerError(.failedPrecondition, "fund \(fund) has \(Money.chinese(available)) available; the order needs \(Money.chinese(amount))")
         }
@@ -146,21 +163,22 @@ extension Ledger {
         order.responsibleDepartments = clause.responsibleDepartments
         order.overlapGroup = clause.overlapGroup ?? ""
         order.explanation = request.explanation
-        try await tx.execute(Statement.insertOrder, Self.values(order))
-        try await tx.execute("UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?", [.integer(amount), .text(fund)])
-        try await Self.emit(tx, type: "proposed", order: order, at: at)
-        return order
+        return .new(order)
     }
 }
 
 /// The statements of a proposal, made once: built per call, their text was allocated and hashed (for the
 /// prepared-statement cache) on every payout.
-private enum Statement {
+enum ProposalSQL {
     static let live = "\(Ledger.Status.pending.rawValue), \(Ledger.Status.posted.rawValue)"
     static let orderByKey = "SELECT \(Ledger.orderColumns) FROM orders WHERE idempotency_key = ?"
     static let usedInPeriod = "SELECT COALESCE(SUM(amount_fen), 0) FROM orders WHERE credit_code = ? AND clause_id = ? AND period = ? AND status IN (\(live))"
     static let usedInAll = "SELECT COALESCE(SUM(amount_fen), 0) FROM orders WHERE credit_code = ? AND clause_id = ? AND status IN (\(live))"
     static let sameThingInGroup = "SELECT clause_id, amount_fen FROM orders WHERE credit_code = ? AND overlap_group = ? AND subject = ? AND clause_id <> ? AND status IN (\(live))"
+    static let fund = "SELECT balance_fen, reserved_fen FROM accounts WHERE id = ? AND kind = 'fund'"
+    static let fundByID = "SELECT id, balance_fen, reserved_fen FROM accounts WHERE kind = 'fund' AND id = ?"
+    static let liveOfEnterprise = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen FROM orders WHERE status IN (\(live)) AND credit_code = ?"
+    static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
     static let insertOrder = "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
 }
 

@@ -67,9 +67,7 @@ public final class Ledger: Sendable {
     /// written and is read from the order's row when the event is leased. The whole order in every event was
     /// a third of the bytes each payout wrote.
     static func emit(_ tx: any SQLTransaction, type: String, order: Order, at: Int64) async throws {
-        var event = Jiaxing_Benefits_V1_DisbursementEvent()
-        event.order = OrderState(of: order).snapshot
-        try await Self.append(tx, event, type: type, entityKey: order.creditCode, id: order.id, at: at)
+        try await tx.execute(Self.insertEvent, try Self.eventRow(type: type, order: order, at: at))
     }
 
     /// The fields of an order that change after it is written (its decision); an event records them as they
@@ -106,13 +104,25 @@ public final class Ledger: Sendable {
     /// The outbox row of an event about an order or an application; events of one enterprise (the entity
     /// key) are delivered in order.
     static func append(_ tx: any SQLTransaction, _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String, id: String, at: Int64) async throws {
+        try await tx.execute(Self.insertEvent, try Self.eventRow(event, type: type, entityKey: entityKey, id: id, at: at))
+    }
+
+    static let eventColumns = "type, entity_key, order_id, payload, at"
+    static let insertEvent = "INSERT INTO events (\(eventColumns)) VALUES (?, ?, ?, ?, ?)"
+
+    /// The values of an event's outbox row, in the order of `eventColumns`.
+    static func eventRow(_ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String, id: String, at: Int64) throws -> [SQLValue] {
         var event = event
         event.type = type
         event.atMillis = at
         let payload: [UInt8] = try event.serializedBytes()
-        try await tx.execute(
-            "INSERT INTO events (type, entity_key, order_id, payload, at) VALUES (?, ?, ?, ?, ?)",
-            [.text(type), .text(entityKey), .text(id), .blob(payload), .integer(at)]
-        )
+        return [.text(type), .text(entityKey), .text(id), .blob(payload), .integer(at)]
+    }
+
+    /// The outbox row of an order's event (see `emit`).
+    static func eventRow(type: String, order: Order, at: Int64) throws -> [SQLValue] {
+        var event = Jiaxing_Benefits_V1_DisbursementEvent()
+        event.order = OrderState(of: order).snapshot
+        return try Self.eventRow(event, type: type, entityKey: order.creditCode, id: order.id, at: at)
     }
 }

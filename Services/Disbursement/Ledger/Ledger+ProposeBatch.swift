@@ -1,0 +1,144 @@
+import BenefitsDomain
+import CatalogModel
+import MeshMessages
+import SQLStore
+
+extension Ledger {
+    /// A proposal that passed the checks needing no storage, queued for the next batch.
+    struct ProposalInput: Sendable {
+        let ledger: Ledger
+        let request: ProposeRequest
+        let clause: Clause
+        let document: PolicyDocument
+    }
+
+    /// Proposals as one kind of change of the group committer: each batch reads what all of its proposals
+    /// need at once, decides them in order, and writes their orders and events together.
+    static let proposals = SetChange<ProposalInput, Order>(
+        batch: { inputs, tx in try await inputs[0].ledger.propose(inputs, tx: tx) },
+        alone: { input, tx in try await input.ledger.propose(input.request, clause: input.clause, document: input.document, tx: tx) }
+    )
+
+    /// Most rows in one multi-row statement: PostgreSQL takes at most 65,535 parameters in one.
+    static let rowsPerStatement = 1000
+
+    /// Proposes `requests` in one transaction, as one batch of the group committer would: the batch's rules
+    /// on its own orders can be tested without depending on how concurrent callers happen to be grouped.
+    package func propose(together requests: [ProposeRequest]) async throws -> [Result<Order, LedgerError>] {
+        var results: [Result<Order, LedgerError>?] = []
+        var inputs: [ProposalInput] = []
+        var positions: [Int] = []
+        for request in requests {
+            do {
+                let (clause, document) = try self.validate(request)
+                positions.append(results.count)
+                inputs.append(ProposalInput(ledger: self, request: request, clause: clause, document: document))
+                results.append(nil)
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        let decided = try await self.database.transaction { tx in try await self.propose(inputs, tx: tx) }
+        for (position, result) in zip(positions, decided) { results[position] = result }
+        return results.map { $0! }
+    }
+
+    /// Decides `inputs` in order, each seeing the orders and reservations of those before it, then writes
+    /// the accepted ones. Refusals come back as results, before anything is written.
+    func propose(_ inputs: [ProposalInput], tx: any SQLTransaction) async throws -> [Result<Order, LedgerError>] {
+        let snapshot = try await self.snapshot(for: inputs, tx: tx)
+        var results: [Result<Order, LedgerError>] = []
+        results.reserveCapacity(inputs.count)
+        var accepted: [Order] = []
+        for input in inputs {
+            do {
+                switch try await self.decide(input.request, clause: input.clause, document: input.document, reads: snapshot) {
+                case .replayed(let order):
+                    results.append(.success(order))
+                case .new(let order):
+                    snapshot.accept(order)
+                    accepted.append(order)
+                    results.append(.success(order))
+                }
+            } catch let refusal as LedgerError {
+                results.append(.failure(refusal))
+            }
+        }
+        try await self.write(accepted, tx: tx)
+        return results
+    }
+
+    /// Everything the batch's proposals read: orders under their idempotency keys, their enterprises' live
+    /// orders, and their funds.
+    private func snapshot(for inputs: [ProposalInput], tx: any SQLTransaction) async throws -> ProposalSnapshot {
+        let snapshot = ProposalSnapshot()
+        let keys = Self.distinct(inputs.map { Self.idempotencyKey($0.request) })
+        let enterprises = Self.distinct(inputs.map { $0.request.creditCode.uppercased() })
+        let funds = Self.distinct(inputs.map { Self.fundAccount(documentID: $0.document.id, year: Int($0.request.period)) })
+        for row in try await self.rows(tx, ProposalSQL.orderByKey, keys) {
+            let order = Self.order(row)
+            snapshot.orders[order.idempotencyKey] = order
+        }
+        for row in try await self.rows(tx, ProposalSQL.liveOfEnterprise, enterprises) {
+            snapshot.live[row.text(0), default: []].append(.init(clauseID: row.text(1), period: Int32(row.integer(2)), overlapGroup: row.text(3), subject: row.text(4), amountFen: row.integer(5)))
+        }
+        for row in try await self.rows(tx, ProposalSQL.fundByID, funds) {
+            snapshot.funds[row.text(0)] = (row.integer(1), row.integer(2))
+        }
+        return snapshot
+    }
+
+    /// The rows of `statement` (whose one parameter is a key, `= ?`) for every key. On PostgreSQL one
+    /// statement with the keys in an `IN` list, as every statement is a round trip; on SQLite, in process, the
+    /// statement once per key, so its cache of prepared statements holds one text.
+    private func rows(_ tx: any SQLTransaction, _ statement: String, _ keys: [String]) async throws -> [SQLRow] {
+        guard !keys.isEmpty else { return [] }
+        guard self.database.dialect == .postgres else {
+            var rows: [SQLRow] = []
+            for key in keys { rows += try await tx.query(statement, [.text(key)]) }
+            return rows
+        }
+        var rows: [SQLRow] = []
+        for start in stride(from: 0, to: keys.count, by: Self.rowsPerStatement) {
+            let chunk = keys[start..<min(keys.count, start + Self.rowsPerStatement)]
+            let list = "IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+            rows += try await tx.query(statement.replacingOccurrences(of: "= ?", with: list), chunk.map { .text($0) })
+        }
+        return rows
+    }
+
+    /// The accepted orders, their reservations (one update per fund) and their events.
+    private func write(_ orders: [Order], tx: any SQLTransaction) async throws {
+        guard !orders.isEmpty else { return }
+        var reserved: [String: Fen] = [:]
+        var funds: [String] = []
+        for order in orders {
+            if reserved[order.fundAccount] == nil { funds.append(order.fundAccount) }
+            reserved[order.fundAccount, default: 0] += order.amountFen
+        }
+        try await self.insert(tx, ProposalSQL.insertOrder, orders.map(Self.values))
+        for fund in funds {
+            try await tx.execute(ProposalSQL.reserve, [.integer(reserved[fund]!), .text(fund)])
+        }
+        try await self.insert(tx, Self.insertEvent, try orders.map { try Self.eventRow(type: "proposed", order: $0, at: $0.createdAtMillis) })
+    }
+
+    /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`): on PostgreSQL many rows per statement.
+    private func insert(_ tx: any SQLTransaction, _ statement: String, _ rows: [[SQLValue]]) async throws {
+        guard self.database.dialect == .postgres, rows.count > 1, let values = statement.range(of: "VALUES ") else {
+            for row in rows { try await tx.execute(statement, row) }
+            return
+        }
+        let tuple = String(statement[values.upperBound...])
+        for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
+            let chunk = rows[start..<min(rows.count, start + Self.rowsPerStatement)]
+            let sql = statement[..<values.upperBound] + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
+            try await tx.execute(String(sql), Array(chunk.joined()))
+        }
+    }
+
+    private static func distinct(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
+    }
+}

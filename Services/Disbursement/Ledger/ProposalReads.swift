@@ -1,0 +1,79 @@
+import BenefitsDomain
+import SQLStore
+
+/// What the rules of a proposal read (`Ledger.decide`): from the transaction, one statement each, or from a
+/// batch's snapshot, read for all its proposals at once.
+protocol ProposalReads {
+    /// The order already made under this idempotency key.
+    func order(key: String) async throws -> Ledger.Order?
+    /// What the enterprise's live orders (pending or posted) under the clause come to, in `period` or in all.
+    func used(creditCode: String, clauseID: String, period: Int32?) async throws -> Fen
+    /// The enterprise's live orders for the same thing under the group's other clauses.
+    func sameThing(creditCode: String, group: String, subject: String, otherThan clauseID: String) async throws -> [(clauseID: String, amountFen: Fen)]
+    /// A fund's balance and what its pending orders reserve.
+    func fund(_ id: String) async throws -> (balanceFen: Fen, reservedFen: Fen)?
+}
+
+/// The reads of one proposal, each a statement in its transaction.
+struct TransactionReads: ProposalReads {
+    let tx: any SQLTransaction
+
+    func order(key: String) async throws -> Ledger.Order? {
+        try await self.tx.queryOne(ProposalSQL.orderByKey, [.text(key)]).map(Ledger.order)
+    }
+
+    func used(creditCode: String, clauseID: String, period: Int32?) async throws -> Fen {
+        if let period {
+            return try await self.tx.queryOne(ProposalSQL.usedInPeriod, [.text(creditCode), .text(clauseID), .integer(Int64(period))])?.integer(0) ?? 0
+        }
+        return try await self.tx.queryOne(ProposalSQL.usedInAll, [.text(creditCode), .text(clauseID)])?.integer(0) ?? 0
+    }
+
+    func sameThing(creditCode: String, group: String, subject: String, otherThan clauseID: String) async throws -> [(clauseID: String, amountFen: Fen)] {
+        try await self.tx.query(ProposalSQL.sameThingInGroup, [.text(creditCode), .text(group), .text(subject), .text(clauseID)]).map { ($0.text(0), $0.integer(1)) }
+    }
+
+    func fund(_ id: String) async throws -> (balanceFen: Fen, reservedFen: Fen)? {
+        try await self.tx.queryOne(ProposalSQL.fund, [.text(id)]).map { ($0.integer(0), $0.integer(1)) }
+    }
+}
+
+/// What a batch of proposals reads, read at once before any of them is decided, and kept up to date as each
+/// is accepted: a later proposal of the batch sees the earlier ones' orders and reservations, as it would
+/// in a transaction of its own after theirs.
+final class ProposalSnapshot: ProposalReads {
+    /// A live order as the caps and 就高不重复 count it.
+    struct LiveOrder {
+        var clauseID: String
+        var period: Int32
+        var overlapGroup: String
+        var subject: String
+        var amountFen: Fen
+    }
+
+    var orders: [String: Ledger.Order] = [:]
+    /// Live orders by credit code, for the enterprises of the batch.
+    var live: [String: [LiveOrder]] = [:]
+    var funds: [String: (balanceFen: Fen, reservedFen: Fen)] = [:]
+
+    func order(key: String) async throws -> Ledger.Order? { self.orders[key] }
+
+    func used(creditCode: String, clauseID: String, period: Int32?) async throws -> Fen {
+        (self.live[creditCode] ?? []).reduce(0) { total, order in
+            order.clauseID == clauseID && (period == nil || order.period == period) ? total + order.amountFen : total
+        }
+    }
+
+    func sameThing(creditCode: String, group: String, subject: String, otherThan clauseID: String) async throws -> [(clauseID: String, amountFen: Fen)] {
+        (self.live[creditCode] ?? []).filter { $0.overlapGroup == group && $0.subject == subject && $0.clauseID != clauseID }.map { ($0.clauseID, $0.amountFen) }
+    }
+
+    func fund(_ id: String) async throws -> (balanceFen: Fen, reservedFen: Fen)? { self.funds[id] }
+
+    /// An order the batch accepted: the proposals after it see it.
+    func accept(_ order: Ledger.Order) {
+        self.orders[order.idempotencyKey] = order
+        self.live[order.creditCode, default: []].append(LiveOrder(clauseID: order.clauseID, period: order.period, overlapGroup: order.overlapGroup, subject: order.subject, amountFen: order.amountFen))
+        self.funds[order.fundAccount]?.reservedFen += order.amountFen
+    }
+}
