@@ -73,7 +73,11 @@ extension Ledger {
 
     /// One proposal in the caller's transaction (an application decided at once, a spoiled batch rerun).
     func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
-        switch try await self.decide(request, clause: clause, document: document, reads: TransactionReads(tx: tx)) {
+        try await self.propose(ProposalInput(ledger: self, request: request, clause: clause, document: document), tx: tx)
+    }
+
+    func propose(_ input: ProposalInput, tx: any SQLTransaction) async throws -> Order {
+        switch try await self.decide(input, reads: TransactionReads(tx: tx)) {
         case .replayed(let order):
             return order
         case .new(let order):
@@ -94,8 +98,8 @@ extension Ledger {
 
     /// The rules of a proposal, on what `reads` finds: the idempotency key, the clause's caps, 就高不重复 and
     /// the fund's balance. Refuses with a `LedgerError`; writes nothing.
-    func decide(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, reads: some ProposalReads) async throws -> Proposal {
-        let key = Self.idempotencyKey(request)
+    func decide(_ input: ProposalInput, reads: some ProposalReads) async throws -> Proposal {
+        let (request, clause, document, key, creditCode, fund) = (input.request, input.clause, input.document, input.key, input.creditCode, input.fund)
         if var order = try await reads.order(key: key) {
             guard order.requestedFen == request.amountFen else {
                 throw LedgerError(.alreadyExists, "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))")
@@ -104,7 +108,6 @@ extension Ledger {
             return .replayed(order)
         }
         let at = self.now()
-        let creditCode = request.creditCode.uppercased()
         var amount = request.amountFen
         var reasons: [String] = []
         // Per-year and cumulative caps of the clause, for this enterprise.
@@ -135,7 +138,6 @@ extension Ledger {
         guard amount > 0 else {
             throw LedgerError(.failedPrecondition, "nothing left to pay: " + reasons.joined(separator: "; "))
         }
-        let fund = Self.fundAccount(documentID: document.id, year: Int(request.period))
         guard let balance = try await reads.fund(fund) else {
             throw LedgerError(.failedPrecondition, "no fund \(fund): the operator opens it with a budget (OpenFund) before orders can be paid from it")
         }
