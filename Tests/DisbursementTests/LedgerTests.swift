@@ -417,6 +417,15 @@ extension LedgerTests {
             #expect(reserved == 1_000_000_000, "\(funds)")
             #expect(funds["fund:jzbf-2023-32:2023"] == 50_000_000)
             #expect(try await ledger.orders(.init(limit: 1000)).count == 18)
+
+            // Keys are matched as written, whatever they hold: quotes, braces, commas, backslashes, Chinese.
+            var odd = Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: #"合同 "A", {B} \ C"#, period: 2024, creditCode: CreditCode.completing("91330402MA2B00009")!.value)
+            let first = try await ledger.propose(together: [odd])[0].get()
+            let again = try await ledger.propose(together: [odd, requests[0]])
+            #expect(try again[0].get().id == first.id && again[0].get().replayed)
+            #expect(try again[1].get().replayed)
+            odd.amountFen = 5_000_000
+            #expect(await Self.refusal { _ = try await ledger.propose(odd) }?.kind == .alreadyExists)
         }
     }
 }
