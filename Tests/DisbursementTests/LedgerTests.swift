@@ -429,3 +429,67 @@ extension LedgerTests {
         }
     }
 }
+
+extension LedgerTests {
+    static func describe(_ result: Result<Ledger.Order, any Error>) -> String {
+        switch result {
+        case .success(let order): return "order \(order.id)"
+        case .failure(let error as LedgerError): return "\(error.kind): \(error.message)"
+        case .failure(let error): return "other: \(error)"
+        }
+    }
+
+    @Test("two replicas on one PostgreSQL ledger: concurrent batches never overdraw the fund or pay a key twice")
+    func replicasShareOnePostgresLedger() async throws {
+        let postgres = try TemporaryPostgres.shared.get()
+        let name = try postgres.makeDatabase()
+        func replica() -> Ledger {
+            let database = PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: name, logger: TestMesh.logger)
+            return Ledger(database: database, catalog: { Self.catalog })
+        }
+        let (first, second) = (replica(), replica())
+        try await first.migrate()
+        // Room for six awards of 150万元. Each replica proposes for its own twelve enterprises in one batch (so
+        // each alone would accept six), both at once; the first four enterprises also go through the other
+        // replica one by one (the same key twice).
+        _ = try await first.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+        let codes = (0..<24).map { CreditCode.completing("9133041" + String(format: "%010d", $0))!.value }
+        let request: @Sendable (String) -> Ledger.ProposeRequest = { Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: $0) }
+        let outcomes = await withTaskGroup(of: [(String, String)].self) { group in
+            for (replica, ledger) in [first, second].enumerated() {
+                let mine = codes.enumerated().filter { $0.offset % 2 == replica }.map(\.element)
+                group.addTask {
+                    do {
+                        return zip(mine, try await ledger.propose(together: mine.map(request))).map { ($0, Self.describe($1.mapError { $0 as any Error })) }
+                    } catch {
+                        return mine.map { ($0, "other: \(error)") }
+                    }
+                }
+                for code in codes.prefix(4) where !mine.contains(code) {
+                    group.addTask {
+                        do {
+                            return [(code, Self.describe(.success(try await ledger.propose(request(code)))))]
+                        } catch {
+                            return [(code, Self.describe(.failure(error)))]
+                        }
+                    }
+                }
+            }
+            return await group.reduce(into: [(String, String)]()) { $0 += $1 }
+        }
+        let orders = try await first.orders(.init(limit: 100))
+        #expect(orders.count == 6, "\(outcomes)")
+        #expect(Set(orders.map(\.creditCode)).count == 6)
+        // Every answer is the order that exists for its key, or a refusal for want of money.
+        let byCode = Dictionary(uniqueKeysWithValues: orders.map { ($0.creditCode, $0.id) })
+        for (code, outcome) in outcomes {
+            if let id = byCode[code] {
+                #expect(outcome == "order \(id)" || outcome.contains("available"), "\(code): \(outcome)")
+            } else {
+                #expect(outcome.hasPrefix("failedPrecondition") && outcome.contains("available"), "\(code): \(outcome)")
+            }
+        }
+        #expect(try await second.funds().funds.first?.reservedFen == 6 * 150_000_000)
+        #expect(try await second.reconcile().isEmpty)
+    }
+}
