@@ -100,10 +100,10 @@ struct NotificationReplicaTests {
 
         // A POST cut off by the stop may have reached the receiver before its outcome was written; the other
         // replica then sends it again with the same webhook-id, which receivers dedupe on (Standard Webhooks).
-        // Only those in flight at the stop (one pass, at most 16) may repeat.
+        // Only those in flight at the stop (one pass) may repeat.
         let ids = receiver.requests.compactMap { $0.headers["webhook-id"] }
         #expect(Set(ids).count == orders)
-        #expect(ids.count <= orders + 16, "\(ids.count) requests for \(Set(ids).count) notices")
+        #expect(ids.count <= orders + Notifier.deliveriesPerPass, "\(ids.count) requests for \(Set(ids).count) notices")
         var recorded = 0
         for audience in ["county/nanhu", "department/jingxin"] {
             recorded += try await second.center.inbox(audience: audience, limit: 1_000).count

@@ -49,10 +49,14 @@ extension Notifier {
         return Array(#"{"type":"payout.\#(notice.eventType)","timestamp":"\#(iso)","data":\#(data)}"#.utf8)
     }
 
+    /// Deliveries attempted at once by one pass: also the most a replica stopped mid-pass can leave sent but
+    /// not recorded, which another replica then sends again under the same webhook-id.
+    public static let deliveriesPerPass = 32
+
     /// Delivers whatever is due, `limit` at once; the outcomes are recorded together, in one transaction.
     /// Returns how many attempts were made.
     @discardableResult
-    public func deliverDue(limit: Int = 32, timeout: Duration = .seconds(5)) async throws -> Int {
+    public func deliverDue(limit: Int = Notifier.deliveriesPerPass, timeout: Duration = .seconds(5)) async throws -> Int {
         let due = try await self.due(limit: limit)
         let outcomes = await withTaskGroup(of: (DueDelivery, Result<Void, any Error>).self) { group in
             for delivery in due {
