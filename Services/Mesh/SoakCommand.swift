@@ -38,6 +38,9 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Seconds at the soak's rate before the judged windows, while the processes' heaps grow to their working size (reported, not judged; an error in it still fails the soak).")
     var warmup = 120
 
+    @Option(help: "Calls in flight at most. A call due while this many are still running is not started and counts as failed: a stall then fails the soak instead of piling up tasks in the driver, whose task group's bookkeeping grows with its running tasks until the driver itself stalls.")
+    var maximumInFlight = 4096
+
     @Option(help: "Sample enterprises (protobuf JSON), screened by their own counties.")
     var enterprises = "Compose/demo/enterprises.json"
 
@@ -46,6 +49,7 @@ struct SoakCommand: AsyncParsableCommand {
         guard (0.05...1).contains(self.fraction) else { throw ValidationError("--fraction: 0.05 to 1, got \(self.fraction)") }
         guard (1...512).contains(self.concurrency) else { throw ValidationError("--concurrency: 1 to 512") }
         guard (0...3600).contains(self.warmup) else { throw ValidationError("--warmup: 0 to 3600 seconds, got \(self.warmup)") }
+        guard (1...1_000_000).contains(self.maximumInFlight) else { throw ValidationError("--maximum-in-flight: 1 to 1,000,000, got \(self.maximumInFlight)") }
     }
 
     func run() async throws {
@@ -100,6 +104,7 @@ struct SoakCommand: AsyncParsableCommand {
         var reserved: [(window: Int, micros: Int64, ok: Bool)] = []
         reserved.reserveCapacity(total)
         let samples = NIOLockedValueBox(reserved)
+        let skipped = NIOLockedValueBox(0)
         let windowCount = self.seconds / self.window
         let memory = NIOLockedValueBox<[[String: Int]]>([])
         let windowSeconds = self.window
@@ -124,6 +129,8 @@ struct SoakCommand: AsyncParsableCommand {
             // cost it twice the CPU per call it needs at the peak, on the cores the mesh shares.
             var index = 0
             var lastWake = ContinuousClock.now
+            let inFlight = NIOLockedValueBox(0)
+            let maximumInFlight = self.maximumInFlight
             while index < total {
                 let due = max(start + .seconds(Double(index) / rate), lastWake + .milliseconds(1))
                 if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
@@ -133,7 +140,20 @@ struct SoakCommand: AsyncParsableCommand {
                     let callIndex = index
                     let callDue = start + .seconds(Double(callIndex) / rate)
                     guard callDue <= now else { break }
-                    group.addTask { record(callIndex, due: callDue, ok: await call(callIndex)) }
+                    let started = inFlight.withLockedValue { count -> Bool in
+                        guard count < maximumInFlight else { return false }
+                        count += 1
+                        return true
+                    }
+                    if started {
+                        group.addTask {
+                            record(callIndex, due: callDue, ok: await call(callIndex))
+                            inFlight.withLockedValue { $0 -= 1 }
+                        }
+                    } else {
+                        skipped.withLockedValue { $0 += 1 }
+                        record(callIndex, due: callDue, ok: false)
+                    }
                     index += 1
                 }
             }
@@ -141,6 +161,8 @@ struct SoakCommand: AsyncParsableCommand {
         for client in clients.values { await client.close() }
 
         let all = samples.withLockedValue { $0 }
+        let notStarted = skipped.withLockedValue { $0 }
+        if notStarted > 0 { print("\(notStarted) calls not started: \(self.maximumInFlight) were still in flight when they were due (counted as failed)") }
         let memorySamples = memory.withLockedValue { $0 }
         print("window      calls   errors   p50 µs    p99 µs   resident MB per process")
         func percentiles(_ window: Int) -> (calls: Int, errors: Int, p50: Int64, p99: Int64) {
