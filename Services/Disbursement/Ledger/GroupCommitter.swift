@@ -28,7 +28,7 @@ package final class GroupCommitter: Sendable {
         let deliver: @Sendable (any Sendable) -> Void
     }
 
-    private typealias ErasedBatch = @Sendable ([any Sendable], any SQLTransaction) async throws -> [Result<any Sendable, LedgerError>]
+    typealias ErasedBatch = @Sendable ([any Sendable], any SQLTransaction) async throws -> [Result<any Sendable, LedgerError>]
 
     private let database: any SQLDatabase
     private let state = NIOLockedValueBox((queue: [Item](), running: false))
@@ -57,14 +57,11 @@ package final class GroupCommitter: Sendable {
     /// Runs `input` in the next shared transaction together with the other changes of `kind` queued by then.
     package func transaction<Input: Sendable, Value: Sendable>(_ input: Input, as kind: SetChange<Input, Value>) async throws -> Value {
         let outcome = NIOLockedValueBox<Value?>(nil)
-        let batch: ErasedBatch = { inputs, tx in
-            try await kind.batch(inputs.map { $0 as! Input }, tx).map { result in result.map { $0 as any Sendable } }
-        }
         let alone: Work = { tx in
             let value = try await kind.alone(input, tx)
             outcome.withLockedValue { $0 = value }
         }
-        try await self.enqueue(.member(kind: ObjectIdentifier(kind), input: input, batch: batch, alone: alone)) { value in
+        try await self.enqueue(.member(kind: ObjectIdentifier(kind), input: input, batch: kind.erased, alone: alone)) { value in
             outcome.withLockedValue { $0 = value as? Value }
         }
         guard let value = outcome.withLockedValue({ $0 }) else { throw LedgerError(.unavailable, "the change was not processed") }
@@ -171,12 +168,18 @@ package final class SetChange<Input: Sendable, Value: Sendable>: Sendable {
     /// One input alone, in a transaction of its own, after a spoiled batch.
     let alone: @Sendable (Input, any SQLTransaction) async throws -> Value
 
+    /// `batch` for the committer's queue, which holds changes of every kind: made once per kind, not per change.
+    let erased: GroupCommitter.ErasedBatch
+
     package init(
         batch: @escaping @Sendable ([Input], any SQLTransaction) async throws -> [Result<Value, LedgerError>],
         alone: @escaping @Sendable (Input, any SQLTransaction) async throws -> Value
     ) {
         self.batch = batch
         self.alone = alone
+        self.erased = { inputs, tx in
+            try await batch(inputs.map { $0 as! Input }, tx).map { result in result.map { $0 as any Sendable } }
+        }
     }
 }
 

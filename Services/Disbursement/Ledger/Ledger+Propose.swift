@@ -76,16 +76,9 @@ extension Ledger {
         try await self.propose(ProposalInput(ledger: self, request: request, clause: clause, document: document), tx: tx)
     }
 
+    /// A batch of one: the same reads, rules and writes as a group-committed batch.
     func propose(_ input: ProposalInput, tx: any SQLTransaction) async throws -> Order {
-        switch try await self.decide(input, reads: TransactionReads(tx: tx)) {
-        case .replayed(let order):
-            return order
-        case .new(let order):
-            try await tx.execute(ProposalSQL.insertOrder, Self.values(order))
-            try await tx.execute(ProposalSQL.reserve, [.integer(order.amountFen), .text(order.fundAccount)])
-            try await Self.emit(tx, type: "proposed", order: order, at: order.createdAtMillis)
-            return order
-        }
+        try await self.propose([input], tx: tx)[0].get()
     }
 
     /// What a proposal comes to.
@@ -96,11 +89,11 @@ extension Ledger {
         case replayed(Order)
     }
 
-    /// The rules of a proposal, on what `reads` finds: the idempotency key, the clause's caps, 就高不重复 and
+    /// The rules of a proposal, on what `reads` holds: the idempotency key, the clause's caps, 就高不重复 and
     /// the fund's balance. Refuses with a `LedgerError`; writes nothing.
-    func decide(_ input: ProposalInput, reads: some ProposalReads) async throws -> Proposal {
+    func decide(_ input: ProposalInput, reads: ProposalSnapshot) throws(LedgerError) -> Proposal {
         let (request, clause, document, key, creditCode, fund) = (input.request, input.clause, input.document, input.key, input.creditCode, input.fund)
-        if var order = try await reads.order(key: key) {
+        if var order = reads.order(key: key) {
             guard order.requestedFen == request.amountFen else {
                 throw LedgerError(.alreadyExists, "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))")
             }
@@ -112,14 +105,14 @@ extension Ledger {
         var reasons: [String] = []
         // Per-year and cumulative caps of the clause, for this enterprise.
         if let cap = clause.perYearCapFen {
-            let used = try await reads.used(creditCode: creditCode, clauseID: clause.id, period: request.period)
+            let used = reads.used(creditCode: creditCode, clauseID: clause.id, period: request.period)
             if used + amount > cap {
                 amount = cap - used
                 reasons.append("每年最高\(Money.chinese(cap)), 本年已有\(Money.chinese(used))")
             }
         }
         if let cap = clause.cumulativeCapFen {
-            let used = try await reads.used(creditCode: creditCode, clauseID: clause.id, period: nil)
+            let used = reads.used(creditCode: creditCode, clauseID: clause.id, period: nil)
             if used + amount > cap {
                 amount = min(amount, cap - used)
                 reasons.append("累计最高\(Money.chinese(cap)), 已有\(Money.chinese(used))")
@@ -128,7 +121,7 @@ extension Ledger {
         // 就高不重复: the same thing paid under another clause of the group counts against this one.
         let stacking = Catalog.stacking(of: clause, in: document)
         if let group = clause.overlapGroup, stacking.rule != .stacks {
-            let paid = try await reads.sameThing(creditCode: creditCode, group: group, subject: request.subject, otherThan: clause.id)
+            let paid = reads.sameThing(creditCode: creditCode, group: group, subject: request.subject, otherThan: clause.id)
             let already = paid.reduce(0) { $0 + $1.amountFen }
             if already > 0 {
                 amount = min(amount, request.amountFen - already)
@@ -138,7 +131,7 @@ extension Ledger {
         guard amount > 0 else {
             throw LedgerError(.failedPrecondition, "nothing left to pay: " + reasons.joined(separator: "; "))
         }
-        guard let balance = try await reads.fund(fund) else {
+        guard let balance = reads.fund(fund) else {
             throw LedgerError(.failedPrecondition, "no fund \(fund): the operator opens it with a budget (OpenFund) before orders can be paid from it")
         }
         let available = balance.balanceFen - balance.reservedFen
@@ -174,10 +167,6 @@ extension Ledger {
 enum ProposalSQL {
     static let live = "\(Ledger.Status.pending.rawValue), \(Ledger.Status.posted.rawValue)"
     static let orderByKey = "SELECT \(Ledger.orderColumns) FROM orders WHERE idempotency_key = ?"
-    static let usedInPeriod = "SELECT COALESCE(SUM(amount_fen), 0) FROM orders WHERE credit_code = ? AND clause_id = ? AND period = ? AND status IN (\(live))"
-    static let usedInAll = "SELECT COALESCE(SUM(amount_fen), 0) FROM orders WHERE credit_code = ? AND clause_id = ? AND status IN (\(live))"
-    static let sameThingInGroup = "SELECT clause_id, amount_fen FROM orders WHERE credit_code = ? AND overlap_group = ? AND subject = ? AND clause_id <> ? AND status IN (\(live))"
-    static let fund = "SELECT balance_fen, reserved_fen FROM accounts WHERE id = ? AND kind = 'fund'"
     static let fundByID = "SELECT id, balance_fen, reserved_fen FROM accounts WHERE kind = 'fund' AND id = ?"
     static let liveOfEnterprise = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen FROM orders WHERE status IN (\(live)) AND credit_code = ?"
     static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"

@@ -70,7 +70,7 @@ extension Ledger {
         var accepted: [Order] = []
         for input in inputs {
             do {
-                switch try await self.decide(input, reads: snapshot) {
+                switch try self.decide(input, reads: snapshot) {
                 case .replayed(let order):
                     results.append(.success(order))
                 case .new(let order):
@@ -78,8 +78,8 @@ extension Ledger {
                     accepted.append(order)
                     results.append(.success(order))
                 }
-            } catch let refusal as LedgerError {
-                results.append(.failure(refusal))
+            } catch {
+                results.append(.failure(error))
             }
         }
         try await self.write(accepted, tx: tx)

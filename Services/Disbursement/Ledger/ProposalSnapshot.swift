@@ -1,0 +1,45 @@
+import BenefitsDomain
+
+/// What the rules of a batch of proposals read (`Ledger.decide`), read at once before any of them is decided,
+/// and kept up to date as each is accepted: a later proposal of the batch sees the earlier ones' orders and
+/// reservations, as it would in a transaction of its own after theirs.
+final class ProposalSnapshot {
+    /// A live order as the caps and 就高不重复 count it.
+    struct LiveOrder {
+        var clauseID: String
+        var period: Int32
+        var overlapGroup: String
+        var subject: String
+        var amountFen: Fen
+    }
+
+    var orders: [String: Ledger.Order] = [:]
+    /// Live orders by credit code, for the enterprises of the batch.
+    var live: [String: [LiveOrder]] = [:]
+    var funds: [String: (balanceFen: Fen, reservedFen: Fen)] = [:]
+
+    /// The order already made under this idempotency key.
+    func order(key: String) -> Ledger.Order? { self.orders[key] }
+
+    /// What the enterprise's live orders (pending or posted) under the clause come to, in `period` or in all.
+    func used(creditCode: String, clauseID: String, period: Int32?) -> Fen {
+        (self.live[creditCode] ?? []).reduce(0) { total, order in
+            order.clauseID == clauseID && (period == nil || order.period == period) ? total + order.amountFen : total
+        }
+    }
+
+    /// The enterprise's live orders for the same thing under the group's other clauses.
+    func sameThing(creditCode: String, group: String, subject: String, otherThan clauseID: String) -> [(clauseID: String, amountFen: Fen)] {
+        (self.live[creditCode] ?? []).filter { $0.overlapGroup == group && $0.subject == subject && $0.clauseID != clauseID }.map { ($0.clauseID, $0.amountFen) }
+    }
+
+    /// A fund's balance and what its pending orders reserve.
+    func fund(_ id: String) -> (balanceFen: Fen, reservedFen: Fen)? { self.funds[id] }
+
+    /// An order the batch accepted: the proposals after it see it.
+    func accept(_ order: Ledger.Order) {
+        self.orders[order.idempotencyKey] = order
+        self.live[order.creditCode, default: []].append(LiveOrder(clauseID: order.clauseID, period: order.period, overlapGroup: order.overlapGroup, subject: order.subject, amountFen: order.amountFen))
+        self.funds[order.fundAccount]?.reservedFen += order.amountFen
+    }
+}
