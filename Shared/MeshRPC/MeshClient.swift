@@ -205,12 +205,15 @@ public final class MeshClient: Sendable {
         _ body: @escaping @Sendable (MeshStream) async throws -> Result
     ) async throws -> Result {
         try await withTaskCancellationHandler {
-            defer {
-                if !stream.hasEnded { stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "client finished with the call") }
-            }
+            defer { stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "client finished with the call") }
             guard let deadline else { return try await body(stream) }
-            // At the head's timeout the transport cancels the stream on its event loop (a timer set as the
-            // stream opened), which ends whatever the body awaits.
+            // At the deadline the stream is cancelled on its event loop, which ends whatever the body awaits.
+            let remaining = deadline - ContinuousClock.now
+            let timer = stream.cancel(
+                at: .now() + .nanoseconds(max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)),
+                code: RPCStatusCode.deadlineExceeded.rawValue, reason: "deadline exceeded"
+            )
+            defer { timer.cancel() }
             do {
                 return try await body(stream)
             } catch {
