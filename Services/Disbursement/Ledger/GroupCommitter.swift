@@ -87,8 +87,15 @@ package final class GroupCommitter: Sendable {
     private func drain() async {
         while true {
             let batch = self.state.withLockedValue { state -> [Item] in
-                let batch = Array(state.queue.prefix(self.maximumBatch))
-                state.queue.removeFirst(batch.count)
+                // The whole queue is taken by swapping arrays where it fits: copying and shifting the items
+                // (each a few existentials and closures) showed in profiles of the committer.
+                var batch: [Item] = []
+                if state.queue.count <= self.maximumBatch {
+                    swap(&batch, &state.queue)
+                } else {
+                    batch = Array(state.queue.prefix(self.maximumBatch))
+                    state.queue.removeFirst(batch.count)
+                }
                 if batch.isEmpty { state.running = false }
                 return batch
             }

@@ -168,7 +168,9 @@ enum ProposalSQL {
     static let live = "\(Ledger.Status.pending.rawValue), \(Ledger.Status.posted.rawValue)"
     static let orderByKey = "SELECT \(Ledger.orderColumns) FROM orders WHERE idempotency_key = ?"
     static let fundByID = "SELECT id, balance_fen, reserved_fen FROM accounts WHERE kind = 'fund' AND id = ?"
-    static let liveOfEnterprise = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen FROM orders WHERE status IN (\(live)) AND credit_code = ?"
+    /// An enterprise's orders: what the caps and 就高不重复 count (live ones, 1 in the seventh column) and the
+    /// idempotency keys used.
+    static let ordersOfEnterprise = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END, idempotency_key FROM orders WHERE credit_code = ?"
     static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
     static let insertOrder = "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
 }

@@ -86,19 +86,26 @@ extension Ledger {
         return results
     }
 
-    /// Everything the batch's proposals read: orders under their idempotency keys, their enterprises' live
-    /// orders, and their funds.
+    /// Everything the batch's proposals read: their enterprises' orders (live ones as the caps and 就高不重复
+    /// count them), the whole order under any of their idempotency keys, and their funds. An order's key starts
+    /// with its enterprise's credit code, so the enterprises' orders show which keys were used before: only
+    /// those (replays, rare) are read whole, and a batch of new proposals costs one read fewer per payout.
     private func snapshot(for inputs: [ProposalInput], tx: any SQLTransaction) async throws -> ProposalSnapshot {
         let snapshot = ProposalSnapshot()
-        let keys = Self.distinct(inputs.map(\.key))
+        let keys = Set(inputs.map(\.key))
         let enterprises = Self.distinct(inputs.map(\.creditCode))
         let funds = Self.distinct(inputs.map(\.fund))
-        for row in try await self.rows(tx, ProposalSQL.orderByKey, keys) {
+        var used: [String] = []
+        for row in try await self.rows(tx, ProposalSQL.ordersOfEnterprise, enterprises) {
+            if row.integer(6) == 1 {
+                snapshot.live[row.text(0), default: []].append(.init(clauseID: row.text(1), period: Int32(row.integer(2)), overlapGroup: row.text(3), subject: row.text(4), amountFen: row.integer(5)))
+            }
+            let key = row.text(7)
+            if keys.contains(key) { used.append(key) }
+        }
+        for row in try await self.rows(tx, ProposalSQL.orderByKey, used) {
             let order = Self.order(row)
             snapshot.orders[order.idempotencyKey] = order
-        }
-        for row in try await self.rows(tx, ProposalSQL.liveOfEnterprise, enterprises) {
-            snapshot.live[row.text(0), default: []].append(.init(clauseID: row.text(1), period: Int32(row.integer(2)), overlapGroup: row.text(3), subject: row.text(4), amountFen: row.integer(5)))
         }
         for row in try await self.rows(tx, ProposalSQL.fundByID, funds) {
             snapshot.funds[row.text(0)] = (row.integer(1), row.integer(2))
