@@ -89,20 +89,29 @@ public final class MeshServer: Service, Sendable {
         self.logger.info("listening", metadata: ["host": "\(self.configuration.host)", "port": "\(port)"])
 
         // Shutdown is bounded: once the grace period is over and the connections were closed, whatever still
-        // runs gets a second more, then the server returns regardless.
+        // runs gets a second more, then it is cancelled. (A peer that never answers TLS's close_notify keeps
+        // its connection open for NIOSSL's shutdown timeout, five seconds, and its calls with it.) The watcher
+        // and the connections are siblings, so the watcher outlives the listener until every connection ended.
         let (forcedExit, forceExit) = AsyncStream<Void>.makeStream()
         try await withGracefulShutdownHandler {
             do {
-                try await withThrowingDiscardingTaskGroup { group in
+                try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await _ in forcedExit { throw ForcedShutdown() }
                     }
-                    try await listener.executeThenClose { connections in
-                        for try await connection in connections {
-                            group.addTask { await self.serve(connection) }
+                    group.addTask {
+                        try await withThrowingDiscardingTaskGroup { connectionTasks in
+                            try await listener.executeThenClose { connections in
+                                for try await connection in connections {
+                                    connectionTasks.addTask { await self.serve(connection) }
+                                }
+                            }
                         }
                     }
-                    forceExit.finish()
+                    // Every connection ended (the watcher is then cancelled), or the watcher threw: leaving the
+                    // group cancels the connections' tasks and waits for them.
+                    try await group.next()
+                    group.cancelAll()
                 }
             } catch is ForcedShutdown {
                 let left = self.connections.withLockedValue { $0.count }

@@ -3,7 +3,8 @@ import MeshMessages
 import MeshPKI
 import MeshProtocol
 import MeshRPC
-import MeshTransport
+@testable import MeshTransport
+import NIOCore
 import NIOConcurrencyHelpers
 import MeshTestSupport
 import Testing
@@ -255,6 +256,32 @@ struct EndToEndTests {
         #expect(error?.code == .unavailable || error?.code == .deadlineExceeded || error?.code == .unimplemented, "\(String(describing: error))")
         #expect(observations.all.filter { $0 == "started" }.count == 1)
         await client.close()
+    }
+
+    @Test("shutdown is bounded: the calls of a peer that stopped reading (so never answers TLS's close_notify) are cancelled a second after the grace period")
+    func shutdownBoundedWhenPeerStopsReading() async throws {
+        let observations = Observations()
+        var request = Mesh_Testing_V1_SimpleRequest()
+        request.sleepMillis = 60_000
+        let shutdownStarted = NIOLockedValueBox(ContinuousClock.now)
+        let grace = Duration.milliseconds(500)
+        let connection = try await TestMesh.withServer(router: Self.sleepingRouter(observations), drainGracePeriod: grace) { _, port in
+            let connection = try await ClientConnection.connect(host: "127.0.0.1", port: port, tls: TestMesh.credentials.client, logger: TestMesh.logger)
+            var head = Mesh_Rpc_V1_RequestHead()
+            head.method = Self.sleep.fullName
+            _ = try await connection.openStream(head: head, parts: [.message(ByteBuffer(bytes: try request.serializedBytes() as [UInt8])), .end])
+            #expect(await observations.waitFor("started", within: .seconds(20)))  // the full suite's start is slow
+            try await connection.channel.setOption(ChannelOptions.autoRead, value: false).get()
+            shutdownStarted.withLockedValue { $0 = .now }
+            return connection
+        }
+        let took = ContinuousClock.now - shutdownStarted.withLockedValue { $0 }
+        #expect(observations.all.contains("cancelled"))
+        // The grace period and a second, with room for a loaded machine. Without the forced exit the call ran
+        // until NIOSSL gave up waiting for close_notify: never less than the grace period and five seconds.
+        #expect(took < grace + .seconds(5), "the server took \(took) to stop")
+        try? await connection.channel.setOption(ChannelOptions.autoRead, value: true).get()
+        await connection.close()
     }
 
     @Test("a client without a certificate is refused")
