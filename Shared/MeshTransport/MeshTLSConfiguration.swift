@@ -10,11 +10,14 @@ public struct MeshTLSConfiguration: Sendable {
     /// Client side: the name the server's certificate must carry (a DNS SAN). nil skips the hostname check
     /// (the chain is still verified against the mesh CA).
     public var serverHostname: String?
+    /// How long a closing connection waits for the peer's close_notify before it drops the connection.
+    public var closeTimeout: Duration
 
-    public init(certificateChainPEM: String, privateKeyPEM: String, trustRootsPEM: String, serverHostname: String? = nil) {
+    public init(certificateChainPEM: String, privateKeyPEM: String, trustRootsPEM: String, serverHostname: String? = nil, closeTimeout: Duration = .seconds(5)) {
         self.certificateChainPEM = certificateChainPEM
         self.privateKeyPEM = privateKeyPEM
         self.trustRootsPEM = trustRootsPEM
         self.serverHostname = serverHostname
+        self.closeTimeout = closeTimeout
     }
 }

@@ -60,11 +60,12 @@ public enum TestMesh {
         router: RPCRouter,
         interceptors: [any ServerInterceptor] = [],
         transport: MeshTransportConfiguration = .init(),
+        tls: MeshTLSConfiguration = credentials.server,
         drainGracePeriod: Duration = .seconds(2),
         _ body: (MeshServer, Int) async throws -> Result
     ) async throws -> Result {
         let server = MeshServer(
-            configuration: .init(port: 0, tls: credentials.server, transport: transport, drainGracePeriod: drainGracePeriod, serverName: "test"),
+            configuration: .init(port: 0, tls: tls, transport: transport, drainGracePeriod: drainGracePeriod, serverName: "test"),
             router: router, interceptors: interceptors, logger: logger
         )
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
