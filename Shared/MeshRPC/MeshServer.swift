@@ -97,7 +97,9 @@ public final class MeshServer: Service, Sendable {
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await _ in forcedExit { throw ForcedShutdown() }
+                        for await _ in forcedExit {
+                            throw ForcedShutdown(connections: self.connections.withLockedValue { $0.count })
+                        }
                     }
                     group.addTask {
                         try await withThrowingDiscardingTaskGroup { connectionTasks in
@@ -113,9 +115,8 @@ public final class MeshServer: Service, Sendable {
                     try await group.next()
                     group.cancelAll()
                 }
-            } catch is ForcedShutdown {
-                let left = self.connections.withLockedValue { $0.count }
-                self.logger.warning("shutdown forced after the grace period", metadata: ["connections": "\(left)"])
+            } catch let forced as ForcedShutdown {
+                self.logger.warning("shutdown forced after the grace period", metadata: ["connections": "\(forced.connections)"])
             }
         } onGracefulShutdown: {
             self.logger.info("draining", metadata: ["grace": "\(self.configuration.drainGracePeriod)"])
@@ -266,4 +267,7 @@ public final class MeshServer: Service, Sendable {
 }
 
 /// The grace period and one more second passed and the server still had work: it stops anyway.
-struct ForcedShutdown: Error {}
+struct ForcedShutdown: Error {
+    /// Connections still open when the server stopped waiting for them.
+    let connections: Int
+}

@@ -52,4 +52,9 @@ struct ConnectionHandle: Sendable {
         let handler = self.handler
         self.eventLoop.execute { handler.value.drain(reason: reason) }
     }
+
+    func abort(reason: String) {
+        let handler = self.handler
+        self.eventLoop.execute { handler.value.abort(reason: reason) }
+    }
 }

@@ -414,6 +414,18 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         self.flushSoon(context: context)
     }
 
+    /// Ends every stream now, then closes. The streams do not wait for the channel to go inactive: behind TLS
+    /// that waits for the peer's close_notify (up to the close timeout), and a handler blocked writing to a
+    /// peer that stopped reading would wait as long.
+    func abort(reason: String) {
+        let error = TransportError(.connectionClosed, reason)
+        self.closeReason = self.closeReason ?? error
+        for id in self.stateMachine.close() { self.failStream(id, error) }
+        for id in self.bridges.keys { self.failStream(id, error) }
+        self.calls?.finish()
+        self.context?.close(promise: nil)
+    }
+
     func drain(reason: String) {
         guard let context = self.context, let (goAway, closeNow) = self.stateMachine.beginDrain(reason: reason) else { return }
         self.closeReason = TransportError(.connectionClosed, "connection drained: \(reason)")

@@ -12,9 +12,10 @@ public struct ServerConnection: Sendable {
         self.handle.drain(reason: reason)
     }
 
-    /// Closes at once (after a drain's grace period ran out).
-    public func close() {
-        self.channel.close(promise: nil)
+    /// Closes at once (after a drain's grace period ran out): the calls still open end now, as `unavailable`
+    /// for their clients, and their handlers' reads and writes fail.
+    public func close(reason: String = "server closed the connection") {
+        self.handle.abort(reason: reason)
     }
 
     /// Tells connections apart, for a server's registry of open connections.

@@ -108,7 +108,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
         init(_ text: String) { self.text = text }
 
-        static func == (left: Self, right: Self) -> Bool { left.text == right.text }
+        /// Byte for byte, as SQLite reads it (and as `hash` sees it), not by Unicode equivalence.
+        static func == (left: Self, right: Self) -> Bool { left.text.utf8.elementsEqual(right.text.utf8) }
 
         func hash(into hasher: inout Hasher) {
             let utf8 = self.text.utf8
