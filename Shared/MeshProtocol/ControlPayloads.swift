@@ -37,11 +37,6 @@ public struct CancelPayload: Sendable, Hashable {
     public var code: UInt32
     public var reason: String
 
-    /// The codes a client sends (PROTOCOL.md §4, the status it reports itself): the call was abandoned.
-    public static let cancelledCode: UInt32 = 1
-    /// Its deadline ran out.
-    public static let deadlineExceededCode: UInt32 = 4
-
     public init(code: UInt32, reason: String) {
         self.code = code
         self.reason = reason

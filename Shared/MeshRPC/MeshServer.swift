@@ -183,9 +183,14 @@ public final class MeshServer: Service, Sendable {
             return ContinuousClock.now + .microseconds(Int64(clamping: call.head.timeoutMicros)) - .nanoseconds(elapsed.nanoseconds)
         }()
         let context = ServerContext(method: method, metadata: Metadata(wire: call.head.metadata), peer: call.peer, deadline: deadline)
-        // What stops the handler early, the client's cancellation or the deadline: the transport reports
-        // both from the connection's event loop into one stream that one task waits on.
-        let interruptions = call.interruptions
+        // What stops the handler early, the client's cancellation or the deadline, both reported from the
+        // connection's event loop into one stream that one task waits on.
+        let (stops, stop) = AsyncStream<Outcome>.makeStream()
+        call.stream.onCancel { _ in stop.yield(.cancelledByPeer) }
+        let deadlineTimer = call.head.timeoutMicros == 0 ? nil : call.stream.schedule(at: call.receivedAt + .microseconds(Int64(clamping: call.head.timeoutMicros))) {
+            stop.yield(.deadlineExpired)
+        }
+        defer { deadlineTimer?.cancel() }
 
         code = await withTaskGroup(of: Outcome?.self) { group -> RPCStatusCode in
             var code = RPCStatusCode.cancelled
@@ -195,12 +200,7 @@ public final class MeshServer: Service, Sendable {
                 }
             }
             group.addTask {
-                for await interruption in interruptions {
-                    switch interruption {
-                    case .cancelled: return .cancelledByPeer
-                    case .deadlineExpired: return .deadlineExpired
-                    }
-                }
+                for await reason in stops { return reason }
                 return nil
             }
             while let outcome = await group.next() {
@@ -230,6 +230,7 @@ public final class MeshServer: Service, Sendable {
                 case .cancelledByPeer:
                     self.logger.debug("call cancelled by the client", metadata: ["method": "\(method)"])
                 }
+                stop.finish()
                 group.cancelAll()
                 break
             }

@@ -32,20 +32,31 @@ struct ConnectionHandle: Sendable {
         self.eventLoop.execute { handler.value.cancel(streamID: streamID, code: code, reason: reason) }
     }
 
+    /// Cancels the stream at `deadline` unless the returned task is cancelled first: a timer on the event
+    /// loop, where a task racing a sleep would cost two tasks and a task group per call.
+    func cancel(streamID: UInt32, at deadline: NIODeadline, code: UInt32, reason: String) -> Scheduled<Void> {
+        let handler = self.handler
+        return self.eventLoop.scheduleTask(deadline: deadline) { handler.value.cancel(streamID: streamID, code: code, reason: reason) }
+    }
+
     func consumed(streamID: UInt32, size: Int) {
         let handler = self.handler
         self.eventLoop.execute { handler.value.consumed(streamID: streamID, size: size) }
     }
 
-    /// Opens a stream and hands its first parts to the connection; returns once the stream is open, not
-    /// once the parts went out (waiting for the write was a second hop per call; a failed write fails the
-    /// stream instead).
+    func onCancel(streamID: UInt32, _ callback: @escaping @Sendable (TransportError) -> Void) {
+        let handler = self.handler
+        self.eventLoop.execute { handler.value.setCancellationHandler(streamID: streamID, callback) }
+    }
+
     func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart]) async throws -> MeshStream {
         let handler = self.handler
         let handle = self
-        return try await self.eventLoop.submit {
+        let (stream, written) = try await self.eventLoop.submit {
             try handler.value.openStream(head: head, parts: parts, handle: handle)
         }.get()
+        try await written.get()
+        return stream
     }
 
     func drain(reason: String) {

@@ -11,16 +11,6 @@ public struct InboundCall: Sendable {
     public let head: Mesh_Rpc_V1_RequestHead
     public let peer: PeerIdentity?
     public let receivedAt: NIODeadline
-    /// What stops the call before its handler is done: the client's cancellation (or the connection's loss),
-    /// or the head's timeout running out. Ends when the call ends. Set up on the event loop as the call
-    /// arrives: registered by the handler's task, each was a hop to the loop and back.
-    public let interruptions: AsyncStream<StreamInterruption>
-}
-
-/// Why a server's call has to stop early.
-public enum StreamInterruption: Sendable {
-    case cancelled(TransportError)
-    case deadlineExpired
 }
 
 /// The thin shell around `ConnectionStateMachine`: turns frames into state machine events, carries out the
@@ -33,16 +23,7 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     struct StreamBridge {
         var continuation: AsyncThrowingStream<InboundPart, any Error>.Continuation
         var pending: [(parts: ArraySlice<OutboundPart>, promise: EventLoopPromise<Void>?)] = []
-        /// Server: where the call's interruptions go.
-        var interrupt: AsyncStream<StreamInterruption>.Continuation?
-        /// The head's timeout: on a server it interrupts the call, on a client it cancels the stream.
-        var deadline: Scheduled<Void>?
-
-        /// The stream is over on this side: its timer and interruptions end with it.
-        func end() {
-            self.deadline?.cancel()
-            self.interrupt?.finish()
-        }
+        var onCancel: (@Sendable (TransportError) -> Void)?
     }
 
     private var stateMachine: ConnectionStateMachine
@@ -180,17 +161,9 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         case .openStream(let id, let head):
             guard let handle = self.handle else { return }
             let (base, continuation) = AsyncThrowingStream<InboundPart, any Error>.makeStream()
-            let (interruptions, interrupt) = AsyncStream<StreamInterruption>.makeStream()
-            let receivedAt = NIODeadline.now()
-            var bridge = StreamBridge(continuation: continuation, interrupt: interrupt)
-            if head.timeoutMicros > 0 {
-                bridge.deadline = context.eventLoop.scheduleTask(deadline: receivedAt + .microseconds(Int64(clamping: head.timeoutMicros))) {
-                    interrupt.yield(.deadlineExpired)
-                }
-            }
-            self.bridges[id] = bridge
+            self.bridges[id] = StreamBridge(continuation: continuation)
             let stream = MeshStream(id: id, connection: handle, base: base)
-            self.calls?.yield(InboundCall(stream: stream, head: head, peer: self.peer, receivedAt: receivedAt, interruptions: interruptions))
+            self.calls?.yield(InboundCall(stream: stream, head: head, peer: self.peer, receivedAt: .now()))
         case .refuseStream(let id, let trailers):
             self.logger.info("refused stream", metadata: ["stream": "\(id)", "reason": "\(trailers.message)"])
             self.writeFrame(.trailers, streamID: id, message: trailers, context: context)
@@ -203,7 +176,6 @@ final class MeshConnectionHandler: ChannelInboundHandler {
             self.bridges[id]?.continuation.finish()
         case .deliverTrailers(let id, let trailers):
             if let bridge = self.bridges.removeValue(forKey: id) {
-                bridge.end()
                 bridge.continuation.yield(.trailers(trailers))
                 bridge.continuation.finish()
                 for entry in bridge.pending {
@@ -265,8 +237,7 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         guard let bridge = self.bridges.removeValue(forKey: id) else { return }
         bridge.continuation.finish(throwing: error)
         for entry in bridge.pending { entry.promise?.fail(error) }
-        bridge.interrupt?.yield(.cancelled(error))
-        bridge.end()
+        bridge.onCancel?(error)
     }
 
     private func closeIfDrained(context: ChannelHandlerContext) {
@@ -278,34 +249,18 @@ final class MeshConnectionHandler: ChannelInboundHandler {
 
     // MARK: Operations from tasks (always on the event loop)
 
-    /// Client: opens a stream and writes `parts` behind its head. The caller does not wait for the parts to
-    /// go out: if they cannot (too large for the peer, the connection lost), the stream fails with why. Where
-    /// the head carries a timeout, the stream is cancelled once it runs out.
-    func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], handle: ConnectionHandle) throws -> MeshStream {
-        // A closed channel takes no stream: nothing would end it (its channelInactive has run or is running).
-        guard let context = self.context, context.channel.isActive else { throw self.closeReason ?? TransportError(.connectionClosed, "connection is closed") }
+    func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], handle: ConnectionHandle) throws -> (MeshStream, EventLoopFuture<Void>) {
+        guard let context = self.context else { throw self.closeReason ?? TransportError(.connectionClosed, "connection is closed") }
         switch self.stateMachine.openStream(now: .now()) {
         case .refused(let reason):
             throw TransportError(.streamRefused, reason)
         case .opened(let id):
             let (base, continuation) = AsyncThrowingStream<InboundPart, any Error>.makeStream()
-            var bridge = StreamBridge(continuation: continuation)
-            if head.timeoutMicros > 0 {
-                let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-                bridge.deadline = context.eventLoop.scheduleTask(in: .microseconds(Int64(clamping: head.timeoutMicros))) {
-                    loopBound.value.cancel(streamID: id, code: CancelPayload.deadlineExceededCode, reason: "deadline exceeded")
-                }
-            }
-            self.bridges[id] = bridge
+            self.bridges[id] = StreamBridge(continuation: continuation)
             self.writeFrame(.headers, streamID: id, message: head, context: context)
             let promise = context.eventLoop.makePromise(of: Void.self)
             self.write(streamID: id, parts: parts, promise: promise)
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            promise.futureResult.whenFailure { error in
-                let failure = error as? TransportError ?? TransportError(.connectionClosed, "\(error)")
-                loopBound.value.cancel(streamID: id, code: CancelPayload.cancelledCode, reason: failure.message, failure: failure)
-            }
-            return MeshStream(id: id, connection: handle, base: base, ended: MeshStream.EndFlag())
+            return (MeshStream(id: id, connection: handle, base: base), promise.futureResult)
         }
     }
 
@@ -377,7 +332,6 @@ final class MeshConnectionHandler: ChannelInboundHandler {
             self.writeFrame(.trailers, streamID: streamID, message: trailers, context: context)
         }
         if let bridge = self.bridges.removeValue(forKey: streamID) {
-            bridge.end()
             bridge.continuation.finish()
             for other in bridge.pending {
                 other.promise?.fail(TransportError(.streamClosed, "stream \(streamID) has ended"))
@@ -390,21 +344,14 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Ends a stream from this side: CANCEL to the peer if it is still open, and its reader fails with
-    /// `failure` (a cancellation by default).
-    func cancel(streamID: UInt32, code: UInt32, reason: String, failure: TransportError? = nil) {
-        guard let context = self.context else {
-            // The handler is gone: nothing to send, but a reader still waiting must end (a deadline timer or a
-            // failed first write is the only thing that would have ended it).
-            self.failStream(streamID, failure ?? self.closeReason ?? TransportError(.cancelled, reason))
-            return
-        }
+    func cancel(streamID: UInt32, code: UInt32, reason: String) {
+        guard let context = self.context else { return }
         let action = self.stateMachine.closeStream(streamID: streamID, now: .now())
         if action != .none {
             let payload = CancelPayload(code: code, reason: reason).encode()
             context.writeAndFlush(self.wrapOutboundOut(self.encode(Frame(type: .cancel, streamID: streamID, payload: payload), context: context)), promise: nil)
         }
-        self.failStream(streamID, failure ?? TransportError(.cancelled, reason))
+        self.failStream(streamID, TransportError(.cancelled, reason))
         if action == .sendAndClose { context.close(promise: nil) }
     }
 
@@ -412,6 +359,15 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         guard let context = self.context, let increment = self.stateMachine.consumed(streamID: streamID, size: size) else { return }
         context.write(self.wrapOutboundOut(self.encode(Frame(type: .windowUpdate, streamID: streamID, payload: WindowUpdatePayload.encode(increment)), context: context)), promise: nil)
         self.flushSoon(context: context)
+    }
+
+    func setCancellationHandler(streamID: UInt32, _ callback: @escaping @Sendable (TransportError) -> Void) {
+        if self.bridges[streamID] != nil {
+            self.bridges[streamID]!.onCancel = callback
+        } else {
+            // The stream ended (cancelled, or the connection failed) before the handler registered.
+            callback(self.closeReason ?? TransportError(.cancelled, "stream \(streamID) ended before its handler started"))
+        }
     }
 
     /// Ends every stream now, then closes. The streams do not wait for the channel to go inactive: behind TLS

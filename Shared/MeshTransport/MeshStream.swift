@@ -1,6 +1,5 @@
 import MeshMessages
 import NIOCore
-import Synchronization
 
 /// What arrives on a stream. A server sees messages only (the request ends when the sequence ends); a
 /// client sees an optional response head, messages, then trailers.
@@ -26,23 +25,6 @@ public struct MeshStream: Sendable {
     public let id: UInt32
     let connection: ConnectionHandle
     let base: AsyncThrowingStream<InboundPart, any Error>
-    /// Client: set once its reader saw the stream end (trailers, or a failure).
-    let ended: EndFlag?
-
-    init(id: UInt32, connection: ConnectionHandle, base: AsyncThrowingStream<InboundPart, any Error>, ended: EndFlag? = nil) {
-        self.id = id
-        self.connection = connection
-        self.base = base
-        self.ended = ended
-    }
-
-    /// Client: whether the reader saw the call end, after which there is nothing left to cancel (a CANCEL
-    /// after every finished call was a hop to the event loop each).
-    public var hasEnded: Bool { self.ended?.value.load(ordering: .acquiring) ?? false }
-
-    final class EndFlag: Sendable {
-        let value = Atomic<Bool>(false)
-    }
 
     /// The parts the peer sends, in order. Reading a message grants the peer more window.
     public var inbound: Inbound { Inbound(stream: self) }
@@ -62,36 +44,43 @@ public struct MeshStream: Sendable {
         self.connection.cancel(streamID: self.id, code: code, reason: reason)
     }
 
+    /// Client: abandon the call at `deadline` unless the returned task is cancelled before.
+    public func cancel(at deadline: NIODeadline, code: UInt32, reason: String) -> Scheduled<Void> {
+        self.connection.cancel(streamID: self.id, at: deadline, code: code, reason: reason)
+    }
+
+    /// Server: runs `body` on the connection's event loop at `deadline`, unless the returned task is
+    /// cancelled first. A timer on the event loop, where a task sleeping until the deadline cost a task and a
+    /// dispatch timer per call.
+    public func schedule(at deadline: NIODeadline, _ body: @escaping @Sendable () -> Void) -> Scheduled<Void> {
+        self.connection.eventLoop.scheduleTask(deadline: deadline, body)
+    }
+
+    /// Server: `handler` runs (on the connection's event loop) when the client cancels the call or the
+    /// connection is lost before the call ends.
+    public func onCancel(_ handler: @escaping @Sendable (TransportError) -> Void) {
+        self.connection.onCancel(streamID: self.id, handler)
+    }
+
     public struct Inbound: AsyncSequence, Sendable {
         public typealias Element = InboundPart
         let stream: MeshStream
 
         public func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(base: self.stream.base.makeAsyncIterator(), connection: self.stream.connection, streamID: self.stream.id, ended: self.stream.ended)
+            AsyncIterator(base: self.stream.base.makeAsyncIterator(), connection: self.stream.connection, streamID: self.stream.id)
         }
 
         public struct AsyncIterator: AsyncIteratorProtocol {
             var base: AsyncThrowingStream<InboundPart, any Error>.AsyncIterator
             let connection: ConnectionHandle
             let streamID: UInt32
-            let ended: EndFlag?
             /// Bytes read and not yet reported to the connection. Whatever is left when the stream ends is
             /// never reported: windows are per stream. A sender held back by the window has sent at least the
             /// whole window, so a reader that keeps up always gathers enough to report.
             var unreported = 0
 
             public mutating func next() async throws -> InboundPart? {
-                let part: InboundPart?
-                do {
-                    part = try await self.base.next()
-                } catch {
-                    self.ended?.value.store(true, ordering: .releasing)
-                    throw error
-                }
-                switch part {
-                case .trailers, nil: self.ended?.value.store(true, ordering: .releasing)
-                case .responseHead, .message: break
-                }
+                let part = try await self.base.next()
                 if case .message(let buffer) = part {
                     self.unreported += buffer.readableBytes
                     if self.unreported >= self.connection.consumedReportBytes {
