@@ -97,10 +97,10 @@ public final class MeshClient: Sendable {
     /// up, with a request small enough to go out at once, there is nothing to wait for and no race is run.
     private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?) async throws -> MeshStream {
         guard let deadline, !self.isConnected || Self.size(of: parts) > Self.immediateRequestBytes else {
-            return try await self.openStream(head: head, parts: parts)
+            return try await self.openStreamOrRetry(head: head, parts: parts, deadline: deadline)
         }
         return try await withThrowingTaskGroup(of: MeshStream?.self) { group in
-            group.addTask { try await self.openStream(head: head, parts: parts) }
+            group.addTask { try await self.openStreamOrRetry(head: head, parts: parts, deadline: deadline) }
             group.addTask {
                 try await Task.sleep(until: deadline, clock: .continuous)
                 return nil
@@ -133,14 +133,14 @@ public final class MeshClient: Sendable {
     }
 
     /// Opens a stream, retrying once on a fresh connection if the current one refused it unprocessed.
-    private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart]) async throws -> MeshStream {
+    private func openStreamOrRetry(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?) async throws -> MeshStream {
         let connection = try await self.connection()
         do {
-            return try await connection.openStream(head: head, parts: parts)
+            return try await connection.openStream(head: Self.remeasured(head, deadline: deadline), parts: parts)
         } catch let error as TransportError where error.kind == .streamRefused || error.kind == .connectionClosed {
             let fresh = try await self.connection(replacing: connection)
             do {
-                return try await fresh.openStream(head: head, parts: parts)
+                return try await fresh.openStream(head: Self.remeasured(head, deadline: deadline), parts: parts)
             } catch {
                 throw RPCError.from(error)
             }
@@ -223,6 +223,18 @@ public final class MeshClient: Sendable {
         } onCancel: {
             stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "cancelled by the caller")
         }
+    }
+
+    /// The head with its timeout measured now, from the caller's deadline. The server counts `timeoutMicros`
+    /// from the moment the HEADERS arrive, so a head measured before connecting, or before a first attempt
+    /// that a GOAWAY refused, would give the server more time than the caller has.
+    static func remeasured(_ head: Mesh_Rpc_V1_RequestHead, deadline: ContinuousClock.Instant?) throws -> Mesh_Rpc_V1_RequestHead {
+        guard let deadline else { return head }
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { throw RPCError(.deadlineExceeded, "deadline expired before the call to \(head.method) was sent") }
+        var head = head
+        head.timeoutMicros = UInt64(max(1, Self.microseconds(remaining)))
+        return head
     }
 
     static func microseconds(_ duration: Duration) -> Int64 {
