@@ -208,9 +208,8 @@ public final class MeshClient: Sendable {
             defer { stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "client finished with the call") }
             guard let deadline else { return try await body(stream) }
             // At the deadline the stream is cancelled on its event loop, which ends whatever the body awaits.
-            let remaining = deadline - ContinuousClock.now
             let timer = stream.cancel(
-                at: .now() + .nanoseconds(max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)),
+                at: .now() + TimeAmount(max(.zero, deadline - ContinuousClock.now)),
                 code: RPCStatusCode.deadlineExceeded.rawValue, reason: "deadline exceeded"
             )
             defer { timer.cancel() }

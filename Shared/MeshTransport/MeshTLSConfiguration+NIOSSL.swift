@@ -18,7 +18,7 @@ extension MeshTLSConfiguration {
         configuration.trustRoots = .certificates(try Self.certificates(self.trustRootsPEM))
         // Clients are identified by their certificate, not by a host name.
         configuration.certificateVerification = .noHostnameVerification
-        configuration.shutdownTimeout = Self.timeAmount(self.closeTimeout)
+        configuration.shutdownTimeout = TimeAmount(self.closeTimeout)
         return configuration
     }
 
@@ -29,13 +29,8 @@ extension MeshTLSConfiguration {
         configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(self.privateKeyPEM.utf8), format: .pem))
         configuration.trustRoots = .certificates(try Self.certificates(self.trustRootsPEM))
         configuration.certificateVerification = self.serverHostname == nil ? .noHostnameVerification : .fullVerification
-        configuration.shutdownTimeout = Self.timeAmount(self.closeTimeout)
+        configuration.shutdownTimeout = TimeAmount(self.closeTimeout)
         return try NIOSSLContext(configuration: configuration)
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     private static func certificates(_ pem: String) throws -> [NIOSSLCertificate] {
