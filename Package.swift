@@ -332,6 +332,11 @@ let package = Package(
             path: "Tests/DisbursementTests"
         ),
         .testTarget(
+            name: "SQLStoreTests",
+            dependencies: ["SQLStore"],
+            path: "Tests/SQLStoreTests"
+        ),
+        .testTarget(
             name: "BenefitsDomainTests",
             dependencies: ["BenefitsDomain", "MeshTestSupport"],
             path: "Tests/BenefitsDomainTests"

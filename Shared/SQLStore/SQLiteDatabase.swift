@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 
 /// SQLite in WAL mode with full fsync on commit: the embedded default. One connection, transactions run one
@@ -102,20 +105,35 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     /// A statement's text as the cache's key, hashed on its length and its first and last bytes: hashing
     /// whole statements (an order's insert is 400 bytes) on every run showed in profiles. Equal keys still
-    /// compare the whole text, so a collision costs only a comparison.
+    /// compare the whole text, byte for byte; statements are mostly constants, whose texts share storage, so
+    /// the comparison usually ends at the address.
     struct StatementText: Hashable {
         let text: String
 
         init(_ text: String) { self.text = text }
 
-        /// Byte for byte, as SQLite reads it (and as `hash` sees it), not by Unicode equivalence.
-        static func == (left: Self, right: Self) -> Bool { left.text.utf8.elementsEqual(right.text.utf8) }
+        /// Byte for byte, as SQLite reads it (and as `hash` sees it), not by Unicode equivalence. Comparing the
+        /// UTF-8 views element by element was 7% of a group-committed payout.
+        static func == (left: Self, right: Self) -> Bool {
+            let equal = left.text.utf8.withContiguousStorageIfAvailable { leftBytes in
+                right.text.utf8.withContiguousStorageIfAvailable { rightBytes in
+                    leftBytes.count == rightBytes.count
+                        && (leftBytes.baseAddress == rightBytes.baseAddress || memcmp(leftBytes.baseAddress!, rightBytes.baseAddress!, leftBytes.count) == 0)
+                }
+            }
+            return (equal ?? nil) ?? left.text.utf8.elementsEqual(right.text.utf8)
+        }
 
         func hash(into hasher: inout Hasher) {
             let utf8 = self.text.utf8
             hasher.combine(utf8.count)
-            for byte in utf8.prefix(24) { hasher.combine(byte) }
-            for byte in utf8.suffix(24) { hasher.combine(byte) }
+            let hashed: Void? = utf8.withContiguousStorageIfAvailable { Self.combine(UnsafeRawBufferPointer($0), into: &hasher) }
+            if hashed == nil { Array(utf8).withUnsafeBytes { Self.combine($0, into: &hasher) } }
+        }
+
+        private static func combine(_ bytes: UnsafeRawBufferPointer, into hasher: inout Hasher) {
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.prefix(24)))
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.suffix(24)))
         }
     }
 

@@ -15,7 +15,7 @@ extension Ledger {
     /// Caps per year and in all, 就高不重复 and the fund's balance are enforced here, in the transaction.
     public func propose(_ request: ProposeRequest) async throws -> Order {
         let (clause, document) = try self.validate(request)
-        return try await self.committer.transaction(ProposalInput(ledger: self, request: request, clause: clause, document: document), as: Self.proposals)
+        return try await self.committer.transaction(try ProposalInput(ledger: self, request: request, clause: clause, document: document), as: Self.proposals)
     }
 
     /// The idempotency key: what the order pays, in words.
@@ -73,7 +73,7 @@ extension Ledger {
 
     /// One proposal in the caller's transaction (an application decided at once, a spoiled batch rerun).
     func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
-        try await self.propose(ProposalInput(ledger: self, request: request, clause: clause, document: document), tx: tx)
+        try await self.propose(try ProposalInput(ledger: self, request: request, clause: clause, document: document), tx: tx)
     }
 
     /// A batch of one: the same reads, rules and writes as a group-committed batch.
@@ -92,7 +92,7 @@ extension Ledger {
     /// The rules of a proposal, on what `reads` holds: the idempotency key, the clause's caps, 就高不重复 and
     /// the fund's balance. Refuses with a `LedgerError`; writes nothing.
     func decide(_ input: ProposalInput, reads: ProposalSnapshot) throws(LedgerError) -> Proposal {
-        let (request, clause, document, key, creditCode, fund) = (input.request, input.clause, input.document, input.key, input.creditCode, input.fund)
+        let (request, clauseID, key, creditCode, fund) = (input.request, input.clauseID, input.key, input.creditCode, input.fund)
         if var order = reads.order(key: key) {
             guard order.requestedFen == request.amountFen else {
                 throw LedgerError(.alreadyExists, "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))")
@@ -100,28 +100,26 @@ extension Ledger {
             order.replayed = true
             return .replayed(order)
         }
-        let at = self.now()
         var amount = request.amountFen
         var reasons: [String] = []
         // Per-year and cumulative caps of the clause, for this enterprise.
-        if let cap = clause.perYearCapFen {
-            let used = reads.used(creditCode: creditCode, clauseID: clause.id, period: request.period)
+        if let cap = input.perYearCapFen {
+            let used = reads.used(creditCode: creditCode, clauseID: clauseID, period: request.period)
             if used + amount > cap {
                 amount = cap - used
                 reasons.append("每年最高\(Money.chinese(cap)), 本年已有\(Money.chinese(used))")
             }
         }
-        if let cap = clause.cumulativeCapFen {
-            let used = reads.used(creditCode: creditCode, clauseID: clause.id, period: nil)
+        if let cap = input.cumulativeCapFen {
+            let used = reads.used(creditCode: creditCode, clauseID: clauseID, period: nil)
             if used + amount > cap {
                 amount = min(amount, cap - used)
                 reasons.append("累计最高\(Money.chinese(cap)), 已有\(Money.chinese(used))")
             }
         }
         // 就高不重复: the same thing paid under another clause of the group counts against this one.
-        let stacking = Catalog.stacking(of: clause, in: document)
-        if let group = clause.overlapGroup, stacking.rule != .stacks {
-            let paid = reads.sameThing(creditCode: creditCode, group: group, subject: request.subject, otherThan: clause.id)
+        if let group = input.exclusiveGroup {
+            let paid = reads.sameThing(creditCode: creditCode, group: group, subject: request.subject, otherThan: clauseID)
             let already = paid.reduce(0) { $0 + $1.amountFen }
             if already > 0 {
                 amount = min(amount, request.amountFen - already)
@@ -138,26 +136,10 @@ extension Ledger {
         guard available >= amount else {
             throw LedgerError(.failedPrecondition, "fund \(fund) has \(Money.chinese(available)) available; the order needs \(Money.chinese(amount))")
         }
-        var order = Order()
-        order.id = UUIDv7.make(millis: at)
-        order.idempotencyKey = key
-        order.creditCode = creditCode
-        order.enterpriseName = request.enterpriseName
-        order.county = request.county
-        order.clauseID = clause.id
-        order.documentID = document.id
-        order.subject = request.subject
-        order.period = request.period
-        order.requestedFen = request.amountFen
+        guard amount != request.amountFen || !reasons.isEmpty else { return .new(input.draft) }
+        var order = input.draft
         order.amountFen = amount
-        order.fundAccount = fund
-        order.status = .pending
-        order.createdAtMillis = at
-        order.expiresAtMillis = at + self.orderLifetimeMillis
         order.reason = reasons.joined(separator: "; ")
-        order.responsibleDepartments = clause.responsibleDepartments
-        order.overlapGroup = clause.overlapGroup ?? ""
-        order.explanation = request.explanation
         return .new(order)
     }
 }

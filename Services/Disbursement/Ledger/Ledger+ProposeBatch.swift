@@ -5,28 +5,67 @@ import SQLStore
 
 extension Ledger {
     /// A proposal that passed the checks needing no storage, queued for the next batch. A class: a batch
-    /// moves its inputs through generic code, and copying the clause and document (structs of strings and
-    /// arrays) with each move was a tenth of a payout's time.
+    /// moves its inputs through generic code, and copying them with each move was a tenth of a payout's time.
+    /// It keeps of the clause only what the rules read: releasing a clause and its document (structs of
+    /// strings and arrays) with each input was 4% of a payout, in the committer.
     final class ProposalInput: Sendable {
         let ledger: Ledger
         let request: ProposeRequest
-        let clause: Clause
-        let document: PolicyDocument
+        let clauseID: String
+        let perYearCapFen: Fen?
+        let cumulativeCapFen: Fen?
+        /// The clause's 就高不重复 group, unless its stacking rule lets it stack.
+        let exclusiveGroup: String?
         /// What the order pays, in words (`idempotencyKey`), worked out once.
         let key: String
         /// The credit code as orders keep it (upper case).
         let creditCode: String
         /// The fund the order is paid from.
         let fund: String
+        /// The order as it is when accepted in full (the requested amount, no reason), with its row and its
+        /// event's row: most proposals are, and these are made by the caller, concurrently, so that the
+        /// committer, which runs one batch at a time, has only to check that the rules left them as they are.
+        let draft: Order
+        let draftRow: [SQLValue]
+        let draftEvent: [SQLValue]
 
-        init(ledger: Ledger, request: ProposeRequest, clause: Clause, document: PolicyDocument) {
+        init(ledger: Ledger, request: ProposeRequest, clause: Clause, document: PolicyDocument) throws(LedgerError) {
             self.ledger = ledger
             self.request = request
-            self.clause = clause
-            self.document = document
+            self.clauseID = clause.id
+            self.perYearCapFen = clause.perYearCapFen
+            self.cumulativeCapFen = clause.cumulativeCapFen
+            self.exclusiveGroup = Catalog.stacking(of: clause, in: document).rule == .stacks ? nil : clause.overlapGroup
             self.key = Ledger.idempotencyKey(request)
             self.creditCode = request.creditCode.uppercased()
             self.fund = Ledger.fundAccount(documentID: document.id, year: Int(request.period))
+            let at = ledger.now()
+            var order = Order()
+            order.id = UUIDv7.make(millis: at)
+            order.idempotencyKey = self.key
+            order.creditCode = self.creditCode
+            order.enterpriseName = request.enterpriseName
+            order.county = request.county
+            order.clauseID = clause.id
+            order.documentID = document.id
+            order.subject = request.subject
+            order.period = request.period
+            order.requestedFen = request.amountFen
+            order.amountFen = request.amountFen
+            order.fundAccount = self.fund
+            order.status = .pending
+            order.createdAtMillis = at
+            order.expiresAtMillis = at + ledger.orderLifetimeMillis
+            order.responsibleDepartments = clause.responsibleDepartments
+            order.overlapGroup = clause.overlapGroup ?? ""
+            order.explanation = request.explanation
+            self.draft = order
+            self.draftRow = Ledger.values(order)
+            do {
+                self.draftEvent = try Ledger.eventRow(type: "proposed", order: order, at: at)
+            } catch {
+                throw LedgerError(.unavailable, "cannot encode the event of order \(order.id): \(error)")
+            }
         }
     }
 
@@ -50,7 +89,7 @@ extension Ledger {
             do {
                 let (clause, document) = try self.validate(request)
                 positions.append(results.count)
-                inputs.append(ProposalInput(ledger: self, request: request, clause: clause, document: document))
+                inputs.append(try ProposalInput(ledger: self, request: request, clause: clause, document: document))
                 results.append(nil)
             } catch {
                 results.append(.failure(error))
@@ -67,7 +106,7 @@ extension Ledger {
         let snapshot = try await self.snapshot(for: inputs, tx: tx)
         var results: [Result<Order, LedgerError>] = []
         results.reserveCapacity(inputs.count)
-        var accepted: [Order] = []
+        var accepted: [(order: Order, input: ProposalInput)] = []
         for input in inputs {
             do {
                 switch try self.decide(input, reads: snapshot) {
@@ -75,7 +114,7 @@ extension Ledger {
                     results.append(.success(order))
                 case .new(let order):
                     snapshot.accept(order)
-                    accepted.append(order)
+                    accepted.append((order, input))
                     results.append(.success(order))
                 }
             } catch {
@@ -133,20 +172,28 @@ extension Ledger {
         return rows
     }
 
-    /// The accepted orders, their reservations (one update per fund) and their events.
-    private func write(_ orders: [Order], tx: any SQLTransaction) async throws {
-        guard !orders.isEmpty else { return }
+    /// The accepted orders, their reservations (one update per fund) and their events; the rows the callers
+    /// made where an order is as drafted.
+    private func write(_ accepted: [(order: Order, input: ProposalInput)], tx: any SQLTransaction) async throws {
+        guard !accepted.isEmpty else { return }
         var reserved: [String: Fen] = [:]
         var funds: [String] = []
-        for order in orders {
+        var orderRows: [[SQLValue]] = []
+        var eventRows: [[SQLValue]] = []
+        orderRows.reserveCapacity(accepted.count)
+        eventRows.reserveCapacity(accepted.count)
+        for (order, input) in accepted {
             if reserved[order.fundAccount] == nil { funds.append(order.fundAccount) }
             reserved[order.fundAccount, default: 0] += order.amountFen
+            let drafted = order.amountFen == input.draft.amountFen && order.reason.isEmpty
+            orderRows.append(drafted ? input.draftRow : Self.values(order))
+            eventRows.append(drafted ? input.draftEvent : try Self.eventRow(type: "proposed", order: order, at: order.createdAtMillis))
         }
-        try await self.insert(tx, ProposalSQL.insertOrder, orders.map(Self.values))
+        try await self.insert(tx, ProposalSQL.insertOrder, orderRows)
         for fund in funds {
             try await tx.execute(ProposalSQL.reserve, [.integer(reserved[fund]!), .text(fund)])
         }
-        try await self.insert(tx, Self.insertEvent, try orders.map { try Self.eventRow(type: "proposed", order: $0, at: $0.createdAtMillis) })
+        try await self.insert(tx, Self.insertEvent, eventRows)
     }
 
     /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`): on PostgreSQL many rows per statement.
