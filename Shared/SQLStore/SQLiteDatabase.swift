@@ -143,7 +143,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
             let result: Int32
             switch value {
             case .integer(let integer): result = sqlite3_bind_int64(statement, position, integer)
-            case .text(let text): result = sqlite3_bind_text(statement, position, text, -1, csqlite_transient())
+            case .text(let text): result = Self.bind(text, to: statement, at: position)
             case .blob(let bytes): result = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), csqlite_transient()) }
             case .null: result = sqlite3_bind_null(statement, position)
             }
@@ -151,6 +151,16 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
                 throw SQLError(code: result, message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
             }
         }
+    }
+
+    /// Binds a text from its own UTF-8 bytes (SQLite copies them): passing the String where C wants a `char *`
+    /// made a null-terminated copy of it first, an allocation per parameter.
+    private static func bind(_ text: String, to statement: OpaquePointer, at position: Int32) -> Int32 {
+        let result = text.utf8.withContiguousStorageIfAvailable { bytes -> Int32 in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(statement, position, "", 0, csqlite_transient()) }
+            return sqlite3_bind_text(statement, position, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), csqlite_transient())
+        }
+        return result ?? sqlite3_bind_text(statement, position, text, -1, csqlite_transient())
     }
 
     private func run(_ sql: String, _ parameters: [SQLValue]) throws {
