@@ -73,4 +73,31 @@ public protocol SQLDatabase: Sendable {
     func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result
     /// Runs `body` without a write transaction, for reads.
     func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result
+    /// Runs `body` in one transaction and returns once it committed, perhaps before the commit is durable:
+    /// the caller may begin its next transaction at once, and must await `Durability` before it tells
+    /// anyone what the transaction did or read (a pipelined commit). `transaction` is this, awaited whole.
+    func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (Result, Durability)
+}
+
+extension SQLDatabase {
+    /// Where a commit is durable when it returns (PostgreSQL): nothing more to wait for.
+    public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (Result, Durability) {
+        (try await self.transaction(body), .immediate)
+    }
+}
+
+/// The wait until a pipelined transaction's commit (and everything it read) is durable.
+public struct Durability: Sendable {
+    private let wait: @Sendable () async throws -> Void
+
+    public init(_ wait: @escaping @Sendable () async throws -> Void) {
+        self.wait = wait
+    }
+
+    public static let immediate = Durability {}
+
+    /// Returns once the commit is durable; throws if it may not be.
+    public func reached() async throws {
+        try await self.wait()
+    }
 }

@@ -4,19 +4,32 @@ import Glibc
 #endif
 import NIOConcurrencyHelpers
 
-/// SQLite in WAL mode with full fsync on commit: the embedded default. One connection, transactions run one
-/// at a time; prepared statements are cached by their text.
+/// SQLite in WAL mode, every commit synced to disk before its transaction returns: the embedded default. One
+/// connection, transactions run one at a time; prepared statements are cached by their text.
+///
+/// The sync is not part of the commit (`synchronous=NORMAL`) but follows it, outside the connection's lock
+/// (`WriteAheadLogSync`): a transaction, and a read, return once everything they could have seen is durable,
+/// while the next transaction may already run. `pipelinedTransaction` lets its caller begin that next
+/// transaction before awaiting the sync. Where the journal is not a log (an in-memory database), each commit
+/// syncs itself (`synchronous=FULL`).
 public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     // @unchecked: `connection` and `statements` are only touched while `mutex` is held.
     private let connection: OpaquePointer
     private var statements: [StatementText: OpaquePointer] = [:]
     private let mutex = AsyncMutex()
+    /// Syncs the log after commits; nil where commits sync themselves.
+    let logSync: WriteAheadLogSync?
     public let path: String
 
     /// Done once, before the first connection: SQLite's allocation statistics cost a global mutex per malloc.
     private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, syncFile: { fdatasync($0) })
+    }
+
+    /// `syncFile` syncs the log (`fdatasync`), replaced in tests to make a sync fail.
+    init(path: String, syncFile: @escaping @Sendable (Int32) -> Int32) throws {
         Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -28,9 +41,20 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         self.connection = handle
         self.path = path
         sqlite3_busy_timeout(handle, 5_000)
-        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", Self.temporaryStorePragma] {
+        let journal = Self.firstText(handle, "PRAGMA journal_mode=WAL")
+        self.logSync = journal == "wal" ? WriteAheadLogSync(databasePath: path, syncFile: syncFile) : nil
+        for pragma in [self.logSync == nil ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", Self.temporaryStorePragma] {
             try self.run(pragma, [])
         }
+    }
+
+    /// The first column of the first row of a statement run on a connection not yet wrapped.
+    private static func firstText(_ connection: OpaquePointer, _ sql: String) -> String? {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else { return nil }
+        defer { sqlite3_finalize(statement) }
+        guard sqlite3_step(statement) == SQLITE_ROW, let text = sqlite3_column_text(statement, 0) else { return nil }
+        return String(cString: text)
     }
 
     /// Savepoints and statement journals in memory: a group commit runs every change in a savepoint of its
@@ -46,35 +70,81 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public var dialect: SQLDialect { .sqlite }
 
     public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
+        let (result, ticket) = try await self.committed(body, inline: true)
+        try await self.durability(through: ticket, inline: true).reached()
+        return result
+    }
+
+    public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (Result, Durability) {
+        let (result, ticket) = try await self.committed(body, inline: false)
+        return (result, self.durability(through: ticket, inline: false))
+    }
+
+    /// Runs `body` in a transaction; returns its result and its commit's ticket, once written.
+    private func committed<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result, inline: Bool) async throws -> (Result, UInt64) {
         await self.mutex.lock()
-        defer { self.mutex.unlock() }
-        try self.run("BEGIN IMMEDIATE", [])
+        let seen = self.logSync?.lastCommitted ?? 0
+        let result: Result
         do {
-            let result = try await body(Transaction(database: self))
-            try self.run("COMMIT", [])
-            return result
+            try self.logSync?.checkHealthy()
+            try self.run("BEGIN IMMEDIATE", [])
+            do {
+                result = try await body(Transaction(database: self))
+                try self.run("COMMIT", [])
+            } catch {
+                try? self.run("ROLLBACK", [])
+                throw error
+            }
         } catch {
-            try? self.run("ROLLBACK", [])
+            self.mutex.unlock()
+            // The failure may stem from what the body read: it is told once that is durable.
+            try await self.durability(through: seen, inline: inline).reached()
             throw error
         }
+        let ticket = self.logSync?.committed() ?? 0
+        self.mutex.unlock()
+        return (result, ticket)
     }
 
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
         await self.mutex.lock()
-        defer { self.mutex.unlock() }
-        return try await body(Transaction(database: self))
+        let seen = self.logSync?.lastCommitted ?? 0
+        let result: Result
+        do {
+            try self.logSync?.checkHealthy()
+            result = try await body(Transaction(database: self))
+        } catch {
+            self.mutex.unlock()
+            try await self.durability(through: seen, inline: true).reached()
+            throw error
+        }
+        self.mutex.unlock()
+        try await self.durability(through: seen, inline: true).reached()
+        return result
     }
 
     /// Runs a script of statements separated by semicolons (schema creation).
     public func executeScript(_ sql: String) async throws {
         await self.mutex.lock()
-        defer { self.mutex.unlock() }
         var error: UnsafeMutablePointer<CChar>?
-        guard sqlite3_exec(self.connection, sql, nil, nil, &error) == SQLITE_OK else {
-            let message = error.map { String(cString: $0) } ?? "unknown"
+        let failure: SQLError?
+        if sqlite3_exec(self.connection, sql, nil, nil, &error) == SQLITE_OK {
+            failure = nil
+        } else {
+            failure = SQLError(code: sqlite3_errcode(self.connection), message: error.map { String(cString: $0) } ?? "unknown", sql: sql)
             sqlite3_free(error)
-            throw SQLError(code: sqlite3_errcode(self.connection), message: message, sql: sql)
         }
+        // A script may commit (each statement outside a transaction is one): it returns once that is durable.
+        let ticket = self.logSync?.committed() ?? 0
+        self.mutex.unlock()
+        try await self.durability(through: ticket, inline: true).reached()
+        if let failure { throw failure }
+    }
+
+    /// The wait until every commit up to `ticket` is durable.
+    private func durability(through ticket: UInt64, inline: Bool) -> Durability {
+        guard let logSync = self.logSync, ticket > 0 else { return .immediate }
+        return Durability { try await logSync.wait(through: ticket, inline: inline) }
     }
 
     struct Transaction: SQLTransaction {

@@ -20,14 +20,15 @@ public final class Ledger: Sendable {
     /// - Parameters:
     ///   - catalog: the catalog revision in force, for clause caps, departments and stacking rules.
     ///   - now: milliseconds since 1970; injected so expiry is testable.
-    ///   - groupCommit: whether concurrent proposals share a transaction (one commit, one fsync, for up to 512);
-    ///     false commits each on its own, the naive baseline the benchmark compares with.
+    ///   - groupCommit: whether concurrent proposals share a transaction (one commit, one fsync, for up to 512),
+    ///     the next batch beginning while the last one's commit is synced; false commits each on its own,
+    ///     durable before the next begins: the naive baseline the benchmark compares with.
     public init(database: any SQLDatabase, catalog: @escaping @Sendable () -> Catalog?, orderLifetime: Duration = .seconds(7 * 24 * 3600), groupCommit: Bool = true, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.database = database
         self.catalog = catalog
         self.now = now
         self.orderLifetimeMillis = orderLifetime.components.seconds * 1000
-        self.committer = GroupCommitter(database: database, maximumBatch: groupCommit ? GroupCommitter.defaultMaximumBatch : 1)
+        self.committer = GroupCommitter(database: database, maximumBatch: groupCommit ? GroupCommitter.defaultMaximumBatch : 1, pipelined: groupCommit)
     }
 
     /// Creates the tables where they do not exist.
