@@ -345,6 +345,18 @@ struct LedgerTests {
         }
     }
 
+    @Test("a proposed order's event, encoded by hand for its time, is the bytes SwiftProtobuf writes")
+    func proposedEventEncoding() throws {
+        for at: Int64 in [0, 1, 127, 128, 16_383, 16_384, 1_795_388_870_303, Int64.max, -1] {
+            var event = Ledger.Event()
+            event.type = "proposed"
+            event.order.status = .pending
+            event.atMillis = at
+            let expected: [UInt8] = try event.serializedBytes()
+            #expect(Ledger.proposedEvent(at: at) == expected, "at \(at)")
+        }
+    }
+
     @Test("兑付率: the share of promised money paid by each target date")
     func payoutRates() async throws {
         try await Self.withLedger { ledger, clock in

@@ -122,8 +122,39 @@ public final class Ledger: Sendable {
 
     /// The outbox row of an order's event (see `emit`).
     static func eventRow(type: String, order: Order, at: Int64) throws -> [SQLValue] {
+        let state = OrderState(of: order)
+        if type == "proposed", state.status == .pending, state.decidedBy.isEmpty, state.decidedAtMillis == 0, state.reason.isEmpty,
+           let payload = Self.proposedEvent(at: at) {
+            return [.text(type), .text(order.creditCode), .text(order.id), .blob(payload), .integer(at)]
+        }
         var event = Jiaxing_Benefits_V1_DisbursementEvent()
-        event.order = OrderState(of: order).snapshot
+        event.order = state.snapshot
         return try Self.eventRow(event, type: type, entityKey: order.creditCode, id: order.id, at: at)
     }
+
+    /// The payload of most orders' first event (proposed, pending, no reason), which differs only in its
+    /// time: serializing it whole was a twentieth of a payout's time. Protobuf writes fields in the order of
+    /// their numbers, and `at_millis` (4) comes last of those set, so the payload is the encoding of the rest,
+    /// made once, followed by field 4's tag and the time as a varint: the same bytes SwiftProtobuf writes
+    /// (`LedgerTests` compares them).
+    package static func proposedEvent(at: Int64) -> [UInt8]? {
+        guard var payload = Self.proposedEventHead else { return nil }
+        guard at != 0 else { return payload }  // proto3 leaves a field at its default out
+        payload.reserveCapacity(payload.count + 11)
+        payload.append(4 << 3)  // field 4, wire type 0 (varint)
+        var value = UInt64(bitPattern: at)
+        while value >= 0x80 {
+            payload.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        payload.append(UInt8(value))
+        return payload
+    }
+
+    private static let proposedEventHead: [UInt8]? = {
+        var event = Jiaxing_Benefits_V1_DisbursementEvent()
+        event.type = "proposed"
+        event.order.status = .pending
+        return try? event.serializedBytes()
+    }()
 }
