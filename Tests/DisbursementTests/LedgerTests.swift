@@ -378,6 +378,42 @@ struct LedgerTests {
 }
 
 extension LedgerTests {
+    @Test("a batch of 45 orders, written 32, 8 and one at a time: every order and event reads back as answered")
+    func multiRowWrites() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000_000)
+            // Three enterprises, fifteen contracts of 7万元 each under 每年最高100万元: the fifteenth is cut to 2万元
+            // (an order not as drafted, with a reason), so rows of both kinds share the multi-row statements.
+            var requests: [Ledger.ProposeRequest] = []
+            for index in 0..<45 {
+                let code = CreditCode.completing("9133041" + String(format: "%010d", index / 15))!.value
+                requests.append(Self.request(clause: "jzbf-2024-7/3.3a", amount: 7_000_000, subject: "contract-\(index)", period: 2024, creditCode: code))
+            }
+            let answered = try await ledger.propose(together: requests).map { try $0.get() }
+            #expect(answered.filter { $0.amountFen == 2_000_000 && $0.reason.contains("每年最高100万元") }.count == 3)
+            let stored = Dictionary(uniqueKeysWithValues: try await ledger.orders(.init(limit: 1000)).map { ($0.id, $0) })
+            #expect(stored.count == 45)
+            for order in answered { #expect(stored[order.id] == order) }
+            // An enterprise's events come one at a time, each after the one before is acknowledged.
+            var events: [Ledger.Event] = []
+            while true {
+                let leased = try await ledger.lease(group: "test", consumer: "test", maximumInFlight: 1000, leaseMillis: 60_000)
+                guard !leased.isEmpty, events.count < 100 else { break }
+                events += leased
+                _ = try await ledger.acknowledge(group: "test", sequences: leased.map(\.sequence))
+            }
+            #expect(events.count == 45)
+            #expect(Set(events.map(\.order.id)) == Set(answered.map(\.id)))
+            for event in events {
+                #expect(event.type == "proposed")
+                #expect(event.order == stored[event.order.id])
+                #expect(event.atMillis == stored[event.order.id]?.createdAtMillis)
+            }
+        }
+    }
+}
+
+extension LedgerTests {
     @Test("one batch keeps every limit across its own orders: per-year cap, 就高不重复, the fund's balance, repeated keys")
     func batchSeesItsOwnOrders() async throws {
         try await Self.withLedger { ledger, _ in

@@ -155,6 +155,17 @@ enum ProposalSQL {
     static let ordersOfEnterprise = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END, idempotency_key FROM orders WHERE credit_code = ?"
     static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
     static let insertOrder = "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
+
+    /// `statement` (`INSERT … VALUES (?, …)`) inserting `rows` rows.
+    static func multiRow(_ statement: String, _ rows: Int) -> String {
+        guard let values = statement.range(of: "VALUES ") else { return statement }
+        let tuple = String(statement[values.upperBound...])
+        return statement[..<values.upperBound] + Array(repeating: tuple, count: rows).joined(separator: ", ")
+    }
+
+    /// The inserts' multi-row forms for SQLite, largest first.
+    static let insertOrderForms = [32, 8].map { (rows: $0, sql: multiRow(insertOrder, $0)) }
+    static let insertEventForms = [32, 8].map { (rows: $0, sql: multiRow(Ledger.insertEvent, $0)) }
 }
 
 /// Time-ordered unique ids (UUID version 7), so orders sort by creation.

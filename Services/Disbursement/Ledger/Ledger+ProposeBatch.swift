@@ -192,24 +192,35 @@ extension Ledger {
             orderRows.append(drafted ? input.draftRow : Self.values(order))
             eventRows.append(drafted ? input.draftEvent : try Self.eventRow(type: "proposed", order: order, at: order.createdAtMillis))
         }
-        try await self.insert(tx, ProposalSQL.insertOrder, orderRows)
+        try await self.insert(tx, ProposalSQL.insertOrder, orderRows, sqliteForms: ProposalSQL.insertOrderForms)
         for fund in funds {
             try await tx.execute(ProposalSQL.reserve, [.integer(reserved[fund]!), .text(fund)])
         }
-        try await self.insert(tx, Self.insertEvent, eventRows)
+        try await self.insert(tx, Self.insertEvent, eventRows, sqliteForms: ProposalSQL.insertEventForms)
     }
 
-    /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`): on PostgreSQL many rows per statement.
-    private func insert(_ tx: any SQLTransaction, _ statement: String, _ rows: [[SQLValue]]) async throws {
-        guard self.database.dialect == .postgres, rows.count > 1, let values = statement.range(of: "VALUES ") else {
+    /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`) in multi-row statements: on PostgreSQL up to
+    /// `rowsPerStatement` a statement, each a round trip saved; on SQLite in `sqliteForms` (made once, so that
+    /// prepared statements are reused), each saving a statement's run per row, then one by one.
+    private func insert(_ tx: any SQLTransaction, _ statement: String, _ rows: [[SQLValue]], sqliteForms: [(rows: Int, sql: String)]) async throws {
+        guard self.database.dialect == .postgres else {
+            var start = 0
+            for form in sqliteForms {
+                while rows.count - start >= form.rows {
+                    try await tx.execute(form.sql, Array(rows[start..<(start + form.rows)].joined()))
+                    start += form.rows
+                }
+            }
+            for row in rows[start...] { try await tx.execute(statement, row) }
+            return
+        }
+        guard rows.count > 1 else {
             for row in rows { try await tx.execute(statement, row) }
             return
         }
-        let tuple = String(statement[values.upperBound...])
         for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
             let chunk = rows[start..<min(rows.count, start + Self.rowsPerStatement)]
-            let sql = statement[..<values.upperBound] + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
-            try await tx.execute(String(sql), Array(chunk.joined()))
+            try await tx.execute(ProposalSQL.multiRow(statement, chunk.count), Array(chunk.joined()))
         }
     }
 
