@@ -378,7 +378,7 @@ struct LedgerTests {
 }
 
 extension LedgerTests {
-    @Test("a batch of 45 orders, written 32, 8 and one at a time: every order and event reads back as answered")
+    @Test("a batch of 45 orders, written 32, 8 and one at a time: every order and event reads back as answered, and by enterprise")
     func multiRowWrites() async throws {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000_000)
@@ -394,6 +394,13 @@ extension LedgerTests {
             let stored = Dictionary(uniqueKeysWithValues: try await ledger.orders(.init(limit: 1000)).map { ($0.id, $0) })
             #expect(stored.count == 45)
             for order in answered { #expect(stored[order.id] == order) }
+            // One enterprise's orders (on SQLite found by the range of its keys), with other terms of the filter.
+            for enterprise in 0..<3 {
+                let code = CreditCode.completing("9133041" + String(format: "%010d", enterprise))!.value
+                let listed = try await ledger.orders(.init(creditCode: code.lowercased(), status: .pending, county: .nanhu))
+                #expect(Set(listed.map(\.id)) == Set(answered.filter { $0.creditCode == code }.map(\.id)))
+                #expect(listed.count == 15)
+            }
             // An enterprise's events come one at a time, each after the one before is acknowledged.
             var events: [Ledger.Event] = []
             while true {

@@ -28,10 +28,22 @@ extension Ledger {
     public func orders(_ filter: OrderFilter) async throws -> [Order] {
         var conditions: [String] = []
         var parameters: [SQLValue] = []
-        if let code = filter.creditCode { conditions.append("credit_code = ?"); parameters.append(.text(code.uppercased())) }
+        // On SQLite an enterprise's orders are found through the range of its idempotency keys (there is no index
+        // of credit codes); the other terms are then kept from choosing an index (`+`), which SQLite, with no
+        // statistics, would take for the narrower one.
+        let byKeys = filter.creditCode != nil && self.database.dialect == .sqlite
+        let plain = byKeys ? "+" : ""
+        if let code = filter.creditCode?.uppercased() {
+            conditions.append("credit_code = ?")
+            parameters.append(.text(code))
+            if byKeys {
+                conditions.append("idempotency_key >= ? AND idempotency_key < ?")
+                parameters += Self.keyRange(of: code)
+            }
+        }
         if let department = filter.department { conditions.append("('|' || departments || '|') LIKE ?"); parameters.append(.text("%|\(department.chineseName)|%")) }
-        if let status = filter.status { conditions.append("status = ?"); parameters.append(.integer(Int64(status.rawValue))) }
-        if let county = filter.county { conditions.append("county = ?"); parameters.append(.integer(Int64(county.rawValue))) }
+        if let status = filter.status { conditions.append("\(plain)status = ?"); parameters.append(.integer(Int64(status.rawValue))) }
+        if let county = filter.county { conditions.append("\(plain)county = ?"); parameters.append(.integer(Int64(county.rawValue))) }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = max(1, min(filter.limit, 1000))
         return try await self.database.read { tx in
