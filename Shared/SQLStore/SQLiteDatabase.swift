@@ -41,8 +41,14 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         self.connection = handle
         self.path = path
         sqlite3_busy_timeout(handle, 5_000)
-        let journal = Self.firstText(handle, "PRAGMA journal_mode=WAL")
-        self.logSync = journal == "wal" ? WriteAheadLogSync(databasePath: path, syncFile: syncFile) : nil
+        guard let journal = Self.firstText(handle, "PRAGMA journal_mode=WAL") else {
+            let error = SQLError(code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: "PRAGMA journal_mode=WAL")
+            sqlite3_close(handle)
+            throw error
+        }
+        // The log's name as SQLite makes it, from the database's resolved path (a symbolic link followed).
+        let logPath = sqlite3_db_filename(handle, "main").flatMap { sqlite3_filename_wal($0) }.map { String(cString: $0) } ?? ""
+        self.logSync = journal == "wal" && !logPath.isEmpty ? WriteAheadLogSync(logPath: logPath, syncFile: syncFile) : nil
         for pragma in [self.logSync == nil ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", Self.temporaryStorePragma] {
             try self.run(pragma, [])
         }
@@ -126,6 +132,12 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// Runs a script of statements separated by semicolons (schema creation).
     public func executeScript(_ sql: String) async throws {
         await self.mutex.lock()
+        do {
+            try self.logSync?.checkHealthy()
+        } catch {
+            self.mutex.unlock()
+            throw error
+        }
         var error: UnsafeMutablePointer<CChar>?
         let failure: SQLError?
         if sqlite3_exec(self.connection, sql, nil, nil, &error) == SQLITE_OK {

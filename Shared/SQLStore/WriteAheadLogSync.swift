@@ -29,14 +29,15 @@ final class WriteAheadLogSync: @unchecked Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let queue = DispatchQueue(label: "sqlite-wal-sync")
-    /// The log file (the database's path and `-wal`) and its directory, synced once when first opened.
+    /// The log file, as SQLite names it (`sqlite3_filename_wal`: beside the database's resolved path), and its
+    /// directory, synced once when first opened.
     private let logPath: String
     private var descriptor: Int32 = -1
     /// `fdatasync`; another function in tests, to make a sync fail.
     private let syncFile: @Sendable (Int32) -> Int32
 
-    init(databasePath: String, syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }) {
-        self.logPath = databasePath + "-wal"
+    init(logPath: String, syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }) {
+        self.logPath = logPath
         self.syncFile = syncFile
     }
 
@@ -140,20 +141,21 @@ final class WriteAheadLogSync: @unchecked Sendable {
         return again
     }
 
-    /// One `fdatasync` of the log. The first opens the log and syncs its directory too, so that a log created
-    /// since the database was opened is found after a power loss. No log, nothing to sync: SQLite removes it
-    /// only after copying it into the database file, which it syncs.
+    /// One `fdatasync` of the log. The first opens the log, which exists as long as the connection that
+    /// committed is open (a log that cannot be opened is a failure: nothing would be synced), and syncs its
+    /// directory too, as SQLite does for a log it creates, ignoring errors as SQLite does (some file systems
+    /// refuse to sync a directory).
     private func sync() -> SQLError? {
         if self.descriptor < 0 {
             let descriptor = open(self.logPath, O_RDONLY | O_CLOEXEC)
-            if descriptor < 0, errno == ENOENT { return nil }
             guard descriptor >= 0 else { return self.failure("cannot open \(self.logPath) to sync it") }
             self.descriptor = descriptor
             let directoryPath = self.logPath.lastIndex(of: "/").map { String(self.logPath[..<$0]) } ?? "."
             let directory = open(directoryPath.isEmpty ? "/" : directoryPath, O_RDONLY | O_CLOEXEC)
-            guard directory >= 0 else { return self.failure("cannot open \(directoryPath) to sync it") }
-            defer { close(directory) }
-            guard fsync(directory) == 0 else { return self.failure("cannot sync \(directoryPath)") }
+            if directory >= 0 {
+                _ = fsync(directory)
+                close(directory)
+            }
         }
         guard self.syncFile(self.descriptor) == 0 else { return self.failure("cannot sync \(self.logPath)") }
         return nil

@@ -48,6 +48,24 @@ struct WriteAheadLogSyncTests {
         #expect(logSync.counts.synced == logSync.counts.committed)
     }
 
+    @Test("a database opened through a symbolic link syncs the log SQLite writes, beside the link's target")
+    func symbolicLink() async throws {
+        let target = try Self.temporaryPath()
+        let link = try Self.temporaryPath()
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let synced = NIOLockedValueBox<[Int32]>([])
+        let database = try SQLiteDatabase(path: link, syncFile: { descriptor in
+            synced.withLockedValue { $0.append(descriptor) }
+            return fdatasync(descriptor)
+        })
+        try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
+        try await database.transaction { tx in try await tx.execute("INSERT INTO items (k) VALUES ('through the link')", []) }
+        #expect(FileManager.default.fileExists(atPath: target + "-wal"))
+        #expect(!synced.withLockedValue { $0 }.isEmpty)
+        let counts = try #require(database.logSync).counts
+        #expect(counts.synced == counts.committed)
+    }
+
     @Test("a failed sync fails the transaction that waited for it and every one after, until the database is opened again")
     func failedSyncStops() async throws {
         let path = try Self.temporaryPath()
