@@ -4,6 +4,7 @@ import MeshMessages
 import MeshPKI
 import MeshRPC
 import MeshTransport
+import NIOConcurrencyHelpers
 
 /// A service executable of this package run as its own process, for tests that kill and restart services.
 public final class MeshProcess: @unchecked Sendable {
@@ -25,14 +26,26 @@ public final class MeshProcess: @unchecked Sendable {
 
     /// A port nobody listens on right now, below the kernel's ephemeral range (32768 and up here): servers
     /// the tests start in-process bind port 0 and get ephemeral ports, so none of them can take over a port
-    /// that a test process leaves free for a moment while it is killed and restarted.
+    /// that a test process leaves free for a moment while it is killed and restarted. Nor can another test of
+    /// this run: a port (and the one after it, for a second replica) is handed out once. Without that, two
+    /// tests setting up at once could both find a port free, and the second to bind it failed, or took it
+    /// while the first test's process was killed and restarting.
     public static func freePort() -> Int {
         for _ in 0..<1_000 {
             let port = Int.random(in: 20_000..<32_000)
-            if Self.isFree(port) && Self.isFree(port + 1) { return port }
+            guard Self.isFree(port) && Self.isFree(port + 1) else { continue }
+            let taken = Self.handedOut.withLockedValue { handedOut -> Bool in
+                guard handedOut.isDisjoint(with: [port, port + 1]) else { return true }
+                handedOut.formUnion([port, port + 1])
+                return false
+            }
+            if !taken { return port }
         }
         return 0
     }
+
+    /// Ports `freePort` has handed out in this process.
+    private static let handedOut = NIOLockedValueBox(Set<Int>())
 
     /// Whether a listener could bind `port` on loopback now.
     public static func isFree(_ port: Int) -> Bool {
