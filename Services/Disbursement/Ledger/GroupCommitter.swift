@@ -12,6 +12,9 @@ import SQLStore
 ///
 /// Changes of one `SetChange` kind in a batch run together, as a few set-based statements instead of a few
 /// statements each: on PostgreSQL every statement is a round trip, and a proposal alone took six.
+///
+/// Batches are pipelined where the store allows it (SQLite): the next batch begins once the last one is
+/// written, and the last one's callers are answered once its commit is durable.
 package final class GroupCommitter: Sendable {
     typealias Work = @Sendable (any SQLTransaction) async throws -> Void
 
@@ -57,8 +60,8 @@ package final class GroupCommitter: Sendable {
         self.pipelined = pipelined
     }
 
-    /// Runs `body` in the next shared transaction; returns its result once that transaction committed. A
-    /// refusal is a `LedgerError`; any other failure is reported as the storage's (`unavailable`).
+    /// Runs `body` in the next shared transaction; returns its result once that transaction's commit is
+    /// durable. A refusal is a `LedgerError`; any other failure is reported as the storage's (`unavailable`).
     package func transaction<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) async throws -> Value) async throws -> Value {
         let outcome = NIOLockedValueBox<Value?>(nil)
         let work: Work = { tx in
