@@ -88,69 +88,56 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     /// Runs `body` in a transaction; returns its result and its commit's ticket, once written.
     private func committed<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result, inline: Bool) async throws -> (Result, UInt64) {
-        await self.mutex.lock()
-        let seen = self.logSync?.lastCommitted ?? 0
-        let result: Result
-        do {
-            try self.logSync?.checkHealthy()
+        try await self.holdingConnection(inline: inline) {
             try self.run("BEGIN IMMEDIATE", [])
             do {
-                result = try await body(Transaction(database: self))
+                let result = try await body(Transaction(database: self))
                 try self.run("COMMIT", [])
+                return (result, committed: true)
             } catch {
                 try? self.run("ROLLBACK", [])
                 throw error
             }
-        } catch {
-            self.mutex.unlock()
-            // The failure may stem from what the body read: it is told once that is durable.
-            try await self.durability(through: seen, inline: inline).reached()
-            throw error
         }
-        let ticket = self.logSync?.committed() ?? 0
-        self.mutex.unlock()
-        return (result, ticket)
     }
 
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
-        await self.mutex.lock()
-        let seen = self.logSync?.lastCommitted ?? 0
-        let result: Result
-        do {
-            try self.logSync?.checkHealthy()
-            result = try await body(Transaction(database: self))
-        } catch {
-            self.mutex.unlock()
-            try await self.durability(through: seen, inline: true).reached()
-            throw error
-        }
-        self.mutex.unlock()
+        let (result, seen) = try await self.holdingConnection(inline: true) { (try await body(Transaction(database: self)), committed: false) }
         try await self.durability(through: seen, inline: true).reached()
         return result
     }
 
-    /// Runs a script of statements separated by semicolons (schema creation).
+    /// Runs a script of statements separated by semicolons (schema creation). A script may commit (each
+    /// statement outside a transaction is one): it returns, or throws, once that is durable.
     public func executeScript(_ sql: String) async throws {
-        await self.mutex.lock()
-        do {
-            try self.logSync?.checkHealthy()
-        } catch {
-            self.mutex.unlock()
-            throw error
+        let (failure, ticket) = try await self.holdingConnection(inline: true) { () -> (SQLError?, committed: Bool) in
+            var error: UnsafeMutablePointer<CChar>?
+            guard sqlite3_exec(self.connection, sql, nil, nil, &error) != SQLITE_OK else { return (nil, committed: true) }
+            defer { sqlite3_free(error) }
+            return (SQLError(code: sqlite3_errcode(self.connection), message: error.map { String(cString: $0) } ?? "unknown", sql: sql), committed: true)
         }
-        var error: UnsafeMutablePointer<CChar>?
-        let failure: SQLError?
-        if sqlite3_exec(self.connection, sql, nil, nil, &error) == SQLITE_OK {
-            failure = nil
-        } else {
-            failure = SQLError(code: sqlite3_errcode(self.connection), message: error.map { String(cString: $0) } ?? "unknown", sql: sql)
-            sqlite3_free(error)
-        }
-        // A script may commit (each statement outside a transaction is one): it returns once that is durable.
-        let ticket = self.logSync?.committed() ?? 0
-        self.mutex.unlock()
         try await self.durability(through: ticket, inline: true).reached()
         if let failure { throw failure }
+    }
+
+    /// Runs `body` holding the connection, on a database whose syncs have not failed. Returns its result and
+    /// the ticket its caller waits for: its own commit's where it committed, else the last commit it could
+    /// see. If it throws, the error is passed on once what it saw is durable, as it may stem from that.
+    private func holdingConnection<Result>(inline: Bool, _ body: () async throws -> (Result, committed: Bool)) async throws -> (Result, UInt64) {
+        await self.mutex.lock()
+        let seen = self.logSync?.lastCommitted ?? 0
+        let outcome: (Result, committed: Bool)
+        do {
+            try self.logSync?.checkHealthy()
+            outcome = try await body()
+        } catch {
+            self.mutex.unlock()
+            try await self.durability(through: seen, inline: inline).reached()
+            throw error
+        }
+        let ticket = outcome.committed ? self.logSync?.committed() ?? 0 : seen
+        self.mutex.unlock()
+        return (outcome.0, ticket)
     }
 
     /// The wait until every commit up to `ticket` is durable.

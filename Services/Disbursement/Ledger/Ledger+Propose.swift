@@ -152,9 +152,10 @@ enum ProposalSQL {
     static let fundByID = "SELECT id, balance_fen, reserved_fen FROM accounts WHERE kind = 'fund' AND id = ?"
     /// An enterprise's orders: what the caps and 就高不重复 count (live ones, 1 in the seventh column) and the
     /// idempotency keys used.
-    static let ordersOfEnterprise = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END, idempotency_key FROM orders WHERE credit_code = ?"
+    static let ordersOfEnterprise = ordersWhere + "credit_code = ?"
     /// The same, by the range of the enterprise's idempotency keys (SQLite, which compares texts byte for byte).
-    static let ordersOfEnterpriseByKey = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END, idempotency_key FROM orders WHERE idempotency_key >= ? AND idempotency_key < ?"
+    static let ordersOfEnterpriseByKey = ordersWhere + "idempotency_key >= ? AND idempotency_key < ?"
+    private static let ordersWhere = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END, idempotency_key FROM orders WHERE "
     static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
     static let insertOrder = "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
 
