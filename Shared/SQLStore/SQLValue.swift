@@ -51,9 +51,15 @@ public struct SQLError: Error, Sendable, CustomStringConvertible {
 public protocol SQLTransaction {
     func execute(_ sql: String, _ parameters: [SQLValue]) async throws
     func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow]
+    /// Runs `sql` with the values of `rows`, one row after another, as its parameters: a multi-row insert's.
+    func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws
 }
 
 extension SQLTransaction {
+    public func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws {
+        try await self.execute(sql, Array(rows.joined()))
+    }
+
     public func queryOne(_ sql: String, _ parameters: [SQLValue]) async throws -> SQLRow? {
         try await self.query(sql, parameters).first
     }

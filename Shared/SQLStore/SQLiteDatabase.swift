@@ -13,9 +13,10 @@ import NIOConcurrencyHelpers
 /// transaction before awaiting the sync. Where the journal is not a log (an in-memory database), each commit
 /// syncs itself (`synchronous=FULL`).
 public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
-    // @unchecked: `connection` and `statements` are only touched while `mutex` is held.
+    // @unchecked: `connection`, `statements` and `bindings` are only touched while `mutex` is held.
     private let connection: OpaquePointer
     private var statements: [StatementText: OpaquePointer] = [:]
+    private var bindings = BindingBytes()
     private let mutex = AsyncMutex()
     /// Syncs the log after commits; nil where commits sync themselves.
     let logSync: WriteAheadLogSync?
@@ -71,6 +72,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     deinit {
         for statement in self.statements.values { sqlite3_finalize(statement) }
         sqlite3_close(self.connection)
+        self.bindings.deallocate()
     }
 
     public var dialect: SQLDialect { .sqlite }
@@ -156,6 +158,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow] {
             try self.database.rows(sql, parameters)
         }
+
+        func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws {
+            try self.database.run(sql, rows: rows)
+        }
     }
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
@@ -206,35 +212,67 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
     }
 
-    private func bind(_ statement: OpaquePointer, _ parameters: [SQLValue], sql: String) throws {
-        for (index, value) in parameters.enumerated() {
-            let position = Int32(index + 1)
-            let result: Int32
-            switch value {
-            case .integer(let integer): result = sqlite3_bind_int64(statement, position, integer)
-            case .text(let text): result = Self.bind(text, to: statement, at: position)
-            case .blob(let bytes): result = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), csqlite_transient()) }
-            case .null: result = sqlite3_bind_null(statement, position)
+    /// Binds `rows`' values, one row after another, as the statement's parameters: every one of them, as the
+    /// bytes of texts and blobs are read in place from `bindings` (`SQLITE_STATIC`), which the next statement
+    /// overwrites. Copied by SQLite instead (`SQLITE_TRANSIENT`), each text was an allocation and a free, 15
+    /// of them per order inserted.
+    private func bind<Rows: Collection<[SQLValue]>>(_ statement: OpaquePointer, _ rows: Rows, sql: String) throws {
+        var count = 0
+        var bytes = 0
+        for row in rows {
+            count += row.count
+            for value in row {
+                switch value {
+                case .text(let text): bytes += text.utf8.count
+                case .blob(let blob): bytes += blob.count
+                case .integer, .null: break
+                }
             }
-            guard result == SQLITE_OK else {
-                throw SQLError(code: result, message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
+        }
+        let expected = Int(sqlite3_bind_parameter_count(statement))
+        guard count == expected else {
+            throw SQLError(code: SQLITE_RANGE, message: "the statement takes \(expected) parameters, \(count) given", sql: sql)
+        }
+        let base = self.bindings.reserve(bytes)
+        var offset = 0
+        var position: Int32 = 1
+        for row in rows {
+            for value in row {
+                let result: Int32
+                switch value {
+                case .integer(let integer): result = sqlite3_bind_int64(statement, position, integer)
+                case .null: result = sqlite3_bind_null(statement, position)
+                case .blob(let blob):
+                    blob.withUnsafeBytes { Self.copy($0, to: base + offset) }
+                    result = sqlite3_bind_blob(statement, position, base + offset, Int32(blob.count), nil)
+                    offset += blob.count
+                case .text(let text):
+                    let length = text.utf8.count
+                    if text.utf8.withContiguousStorageIfAvailable({ Self.copy(UnsafeRawBufferPointer($0), to: base + offset) }) == nil {
+                        Array(text.utf8).withUnsafeBytes { Self.copy($0, to: base + offset) }
+                    }
+                    result = sqlite3_bind_text(statement, position, (base + offset).assumingMemoryBound(to: CChar.self), Int32(length), nil)
+                    offset += length
+                }
+                guard result == SQLITE_OK else {
+                    throw SQLError(code: result, message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
+                }
+                position += 1
             }
         }
     }
 
-    /// Binds a text from its own UTF-8 bytes (SQLite copies them): passing the String where C wants a `char *`
-    /// made a null-terminated copy of it first, an allocation per parameter.
-    private static func bind(_ text: String, to statement: OpaquePointer, at position: Int32) -> Int32 {
-        let result = text.utf8.withContiguousStorageIfAvailable { bytes -> Int32 in
-            guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(statement, position, "", 0, csqlite_transient()) }
-            return sqlite3_bind_text(statement, position, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), csqlite_transient())
-        }
-        return result ?? sqlite3_bind_text(statement, position, text, -1, csqlite_transient())
+    private static func copy(_ bytes: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) {
+        if let source = bytes.baseAddress { destination.copyMemory(from: source, byteCount: bytes.count) }
     }
 
     private func run(_ sql: String, _ parameters: [SQLValue]) throws {
+        try self.run(sql, rows: CollectionOfOne(parameters))
+    }
+
+    private func run<Rows: Collection<[SQLValue]>>(_ sql: String, rows: Rows) throws {
         let statement = try self.prepared(sql)
-        try self.bind(statement, parameters, sql: sql)
+        try self.bind(statement, rows, sql: sql)
         defer { sqlite3_reset(statement) }
         var result = sqlite3_step(statement)
         while result == SQLITE_ROW { result = sqlite3_step(statement) }
@@ -245,7 +283,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     private func rows(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
         let statement = try self.prepared(sql)
-        try self.bind(statement, parameters, sql: sql)
+        try self.bind(statement, CollectionOfOne(parameters), sql: sql)
         defer { sqlite3_reset(statement) }
         var rows: [SQLRow] = []
         while true {
@@ -275,4 +313,24 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
             rows.append(SQLRow(values: values))
         }
     }
+}
+
+/// The bytes of the texts and blobs bound to the statement being run, in one allocation kept from statement
+/// to statement (grown when a statement needs more). Only touched while the connection is held.
+struct BindingBytes {
+    private var base = UnsafeMutableRawPointer.allocate(byteCount: 16 * 1024, alignment: 8)
+    private var capacity = 16 * 1024
+
+    /// Room for `count` bytes. Statements bound before keep pointers into the old room, but SQLite reads a
+    /// statement's parameters only when it runs, and every run binds all of them again.
+    mutating func reserve(_ count: Int) -> UnsafeMutableRawPointer {
+        if count > self.capacity {
+            self.base.deallocate()
+            self.capacity = max(count, 2 * self.capacity)
+            self.base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 8)
+        }
+        return self.base
+    }
+
+    func deallocate() { self.base.deallocate() }
 }
