@@ -16,33 +16,42 @@ import SQLStore
 /// Batches are pipelined where the store allows it (SQLite): the next batch begins once the last one is
 /// written, and the last one's callers are answered once its commit is durable.
 package final class GroupCommitter: Sendable {
-    typealias Work = @Sendable (any SQLTransaction) async throws -> Void
+    /// A plain change; returns its caller's value.
+    typealias Work = @Sendable (any SQLTransaction) async throws -> (any Sendable)?
 
     /// A queued change. A class with flat fields: the batch reads its items several times, and copying an
     /// enum of closures and existentials with each read was a tenth of the committer's time.
     private final class Item: Sendable {
         /// Groups the members of one `SetChange` kind; nil for a plain change.
         let kind: ObjectIdentifier?
-        /// What a member changes, for its kind's `batch`.
+        /// A member's input, and its kind's batch and single runs (made once per kind, not per change).
         let input: (any Sendable)?
-        let batch: ErasedBatch?
-        /// The change alone: a plain change, or a member after a spoiled batch.
-        let alone: Work
-        let done: CheckedContinuation<Void, any Error>
-        /// Keeps a member's value for its caller.
-        let deliver: @Sendable (any Sendable) -> Void
+        let change: ErasedChange?
+        /// A plain change.
+        let plain: Work?
+        /// Resumed with the change's value (or refusal) once its commit is durable.
+        let done: CheckedContinuation<(any Sendable)?, any Error>
 
-        init(kind: ObjectIdentifier?, input: (any Sendable)?, batch: ErasedBatch?, alone: @escaping Work, done: CheckedContinuation<Void, any Error>, deliver: @escaping @Sendable (any Sendable) -> Void) {
+        init(kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?, done: CheckedContinuation<(any Sendable)?, any Error>) {
             self.kind = kind
             self.input = input
-            self.batch = batch
-            self.alone = alone
+            self.change = change
+            self.plain = plain
             self.done = done
-            self.deliver = deliver
+        }
+
+        /// The change alone: a plain change, or a member after a spoiled batch.
+        func alone(_ tx: any SQLTransaction) async throws -> (any Sendable)? {
+            if let change = self.change, let input = self.input { return try await change.alone(input, tx) }
+            return try await self.plain?(tx)
         }
     }
 
-    typealias ErasedBatch = @Sendable ([any Sendable], any SQLTransaction) async throws -> [Result<any Sendable, LedgerError>]
+    /// A `SetChange` with its types erased, for the queue, which holds changes of every kind.
+    struct ErasedChange: Sendable {
+        let batch: @Sendable ([any Sendable], any SQLTransaction) async throws -> [Result<any Sendable, LedgerError>]
+        let alone: @Sendable (any Sendable, any SQLTransaction) async throws -> any Sendable
+    }
 
     private let database: any SQLDatabase
     private let state = NIOLockedValueBox((queue: [Item](), running: false))
@@ -63,35 +72,25 @@ package final class GroupCommitter: Sendable {
     /// Runs `body` in the next shared transaction; returns its result once that transaction's commit is
     /// durable. A refusal is a `LedgerError`; any other failure is reported as the storage's (`unavailable`).
     package func transaction<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) async throws -> Value) async throws -> Value {
-        let outcome = NIOLockedValueBox<Value?>(nil)
-        let work: Work = { tx in
-            let value = try await body(tx)
-            outcome.withLockedValue { $0 = value }
-        }
-        try await self.enqueue(kind: nil, input: nil, batch: nil, alone: work) { _ in }
-        guard let value = outcome.withLockedValue({ $0 }) else { throw LedgerError(.unavailable, "the change was not processed") }
+        let value = try await self.enqueue(kind: nil, input: nil, change: nil, plain: { tx in try await body(tx) })
+        guard let value = value as? Value else { throw LedgerError(.unavailable, "the change was not processed") }
         return value
     }
 
     /// Runs `input` in the next shared transaction together with the other changes of `kind` queued by then.
     package func transaction<Input: Sendable, Value: Sendable>(_ input: Input, as kind: SetChange<Input, Value>) async throws -> Value {
-        let outcome = NIOLockedValueBox<Value?>(nil)
-        let alone: Work = { tx in
-            let value = try await kind.alone(input, tx)
-            outcome.withLockedValue { $0 = value }
-        }
-        try await self.enqueue(kind: ObjectIdentifier(kind), input: input, batch: kind.erased, alone: alone) { value in
-            outcome.withLockedValue { $0 = value as? Value }
-        }
-        guard let value = outcome.withLockedValue({ $0 }) else { throw LedgerError(.unavailable, "the change was not processed") }
+        let value = try await self.enqueue(kind: ObjectIdentifier(kind), input: input, change: kind.erased, plain: nil)
+        guard let value = value as? Value else { throw LedgerError(.unavailable, "the change was not processed") }
         return value
     }
 
-    private func enqueue(kind: ObjectIdentifier?, input: (any Sendable)?, batch: ErasedBatch?, alone: @escaping Work, deliver: @escaping @Sendable (any Sendable) -> Void) async throws {
+    /// Queues a change; returns its value once its commit is durable. The value comes back through the
+    /// continuation: a box for it, and a closure to fill the box, were two more allocations per change.
+    private func enqueue(kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?) async throws -> (any Sendable)? {
         do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(any Sendable)?, any Error>) in
                 let start = self.state.withLockedValue { state -> Bool in
-                    state.queue.append(Item(kind: kind, input: input, batch: batch, alone: alone, done: continuation, deliver: deliver))
+                    state.queue.append(Item(kind: kind, input: input, change: change, plain: plain, done: continuation))
                     guard !state.running else { return false }
                     state.running = true
                     return true
@@ -127,7 +126,7 @@ package final class GroupCommitter: Sendable {
                     : (try await self.database.transaction { tx in try await Self.run(batch, tx) }, .immediate)
                 // The callers are resumed after the batch is let go of, so that the last reference to each
                 // change's input is its caller's, which frees it on its own thread, not on the committer's.
-                let waiting = batch.map { ($0.done, $0.deliver) }
+                let waiting = batch.map(\.done)
                 batch = []
                 if self.pipelined {
                     Task { await Self.finish(waiting, outcomes, once: durability) }
@@ -139,8 +138,8 @@ package final class GroupCommitter: Sendable {
                 // change runs again alone, so one bad change costs only itself.
                 for item in batch {
                     do {
-                        try await self.database.transaction { tx in try await item.alone(tx) }
-                        item.done.resume()
+                        let value = try await self.database.transaction { tx in try await item.alone(tx) }
+                        item.done.resume(returning: value)
                     } catch {
                         item.done.resume(throwing: error)
                     }
@@ -151,21 +150,16 @@ package final class GroupCommitter: Sendable {
 
     /// Resumes a committed batch's callers once its commit is durable; if that cannot be known (the sync
     /// failed), each hears that the storage failed, and a retry finds out whether its change was kept.
-    private static func finish(_ waiting: [(CheckedContinuation<Void, any Error>, @Sendable (any Sendable) -> Void)], _ outcomes: [Result<(any Sendable)?, LedgerError>], once durability: Durability) async {
+    private static func finish(_ waiting: [CheckedContinuation<(any Sendable)?, any Error>], _ outcomes: [Result<(any Sendable)?, LedgerError>], once durability: Durability) async {
         do {
             try await durability.reached()
         } catch {
             let failure = LedgerError(.unavailable, "ledger storage failed: \(error)")
-            for (done, _) in waiting { done.resume(throwing: failure) }
+            for done in waiting { done.resume(throwing: failure) }
             return
         }
-        for ((done, deliver), outcome) in zip(waiting, outcomes) {
-            switch outcome {
-            case .failure(let refusal): done.resume(throwing: refusal)
-            case .success(let value):
-                if let value { deliver(value) }
-                done.resume()
-            }
+        for (done, outcome) in zip(waiting, outcomes) {
+            done.resume(with: outcome.mapError { $0 as any Error })
         }
     }
 
@@ -174,19 +168,19 @@ package final class GroupCommitter: Sendable {
     private static func run(_ batch: [Item], _ tx: any SQLTransaction) async throws -> [Result<(any Sendable)?, LedgerError>] {
         var outcomes = [Result<(any Sendable)?, LedgerError>](repeating: .success(nil), count: batch.count)
         var kinds: [ObjectIdentifier] = []
-        var members: [ObjectIdentifier: (batch: ErasedBatch, indices: [Int], inputs: [any Sendable])] = [:]
+        var members: [ObjectIdentifier: (change: ErasedChange, indices: [Int], inputs: [any Sendable])] = [:]
         for (index, item) in batch.enumerated() {
-            guard let kind = item.kind, let input = item.input, let run = item.batch else { continue }
+            guard let kind = item.kind, let input = item.input, let change = item.change else { continue }
             if members[kind] == nil {
                 kinds.append(kind)
-                members[kind] = (run, [], [])
+                members[kind] = (change, [], [])
             }
             members[kind]!.indices.append(index)
             members[kind]!.inputs.append(input)
         }
         for kind in kinds {
             let group = members.removeValue(forKey: kind)!
-            let results = try await group.batch(group.inputs, tx)
+            let results = try await group.change.batch(group.inputs, tx)
             for (index, result) in zip(group.indices, results) {
                 outcomes[index] = result.map { $0 }
             }
@@ -194,7 +188,7 @@ package final class GroupCommitter: Sendable {
         for (index, item) in batch.enumerated() where item.kind == nil {
             let tracked = WriteTracking(tx)
             do {
-                try await item.alone(tracked)
+                outcomes[index] = .success(try await item.alone(tracked))
             } catch let refusal as LedgerError where !tracked.wrote {
                 outcomes[index] = .failure(refusal)
             }
@@ -211,8 +205,9 @@ package final class SetChange<Input: Sendable, Value: Sendable>: Sendable {
     /// One input alone, in a transaction of its own, after a spoiled batch.
     let alone: @Sendable (Input, any SQLTransaction) async throws -> Value
 
-    /// `batch` for the committer's queue, which holds changes of every kind: made once per kind, not per change.
-    let erased: GroupCommitter.ErasedBatch
+    /// `batch` and `alone` for the committer's queue, which holds changes of every kind: made once per kind,
+    /// not per change.
+    let erased: GroupCommitter.ErasedChange
 
     package init(
         batch: @escaping @Sendable ([Input], any SQLTransaction) async throws -> [Result<Value, LedgerError>],
@@ -220,9 +215,10 @@ package final class SetChange<Input: Sendable, Value: Sendable>: Sendable {
     ) {
         self.batch = batch
         self.alone = alone
-        self.erased = { inputs, tx in
-            try await batch(inputs.map { $0 as! Input }, tx).map { result in result.map { $0 as any Sendable } }
-        }
+        self.erased = GroupCommitter.ErasedChange(
+            batch: { inputs, tx in try await batch(inputs.map { $0 as! Input }, tx).map { result in result.map { $0 as any Sendable } } },
+            alone: { input, tx in try await alone(input as! Input, tx) }
+        )
     }
 }
 
@@ -242,5 +238,10 @@ private final class WriteTracking: SQLTransaction {
     func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow] {
         if !sql.hasPrefix("SELECT") { self.wrote = true }
         return try await self.base.query(sql, parameters)
+    }
+
+    func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws {
+        self.wrote = true
+        try await self.base.execute(sql, rows: rows)
     }
 }

@@ -14,39 +14,45 @@ extension Ledger {
     /// request again returns the first order (`replayed`), the same key with another amount is refused.
     /// Caps per year and in all, 就高不重复 and the fund's balance are enforced here, in the transaction.
     public func propose(_ request: ProposeRequest) async throws -> Order {
-        let (clause, document) = try self.validate(request)
-        return try await self.committer.transaction(try ProposalInput(ledger: self, request: request, clause: clause, document: document), as: Self.proposals)
+        let terms = try self.validate(request)
+        return try await self.committer.transaction(try ProposalInput(ledger: self, request: request, terms: terms), as: Self.proposals)
     }
 
     /// The idempotency key: what the order pays, in words.
     public static func idempotencyKey(_ request: ProposeRequest) -> String {
-        "\(request.creditCode.uppercased())|\(request.clauseID)|\(request.subject)|\(request.period)"
+        Self.idempotencyKey(request, creditCode: request.creditCode.uppercased())
+    }
+
+    /// The same, with the credit code already upper-cased.
+    static func idempotencyKey(_ request: ProposeRequest, creditCode: String) -> String {
+        "\(creditCode)|\(request.clauseID)|\(request.subject)|\(request.period)"
     }
 
     /// Checks that need no storage: the field is named in every refusal.
-    func validate(_ request: ProposeRequest) throws(LedgerError) -> (Clause, PolicyDocument) {
+    func validate(_ request: ProposeRequest) throws(LedgerError) -> PayoutTerms {
         if case .failure(let problem) = CreditCode.validate(request.creditCode) {
             throw LedgerError(.invalidArgument, "credit_code: '\(request.creditCode)' \(problem)")
         }
         guard request.amountFen > 0 else { throw LedgerError(.invalidArgument, "amount_fen: must be positive, got \(request.amountFen)") }
         guard (1900...2200).contains(request.period) else { throw LedgerError(.invalidArgument, "period: a year in 1900-2200 is required, got \(request.period)") }
-        guard !request.subject.isEmpty, request.subject.count <= 200 else {
+        // Characters are counted only where the bytes could be too many: counting them is grapheme breaking.
+        guard !request.subject.isEmpty, request.subject.utf8.count <= 200 || request.subject.count <= 200 else {
             throw LedgerError(.invalidArgument, "subject: 1 to 200 characters naming what the order pays for (e.g. greenFactory/national/2023-03-15)")
         }
         guard request.county != .unspecified, request.county.rawValue <= 9 else { throw LedgerError(.invalidArgument, "county: one of the counties and districts of Jiaxing is required") }
         guard let catalog = self.catalog() else { throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly") }
-        guard let (clause, document) = catalog.clause(id: request.clauseID) else {
+        guard let terms = self.terms(of: request.clauseID, in: catalog) else {
             throw LedgerError(.notFound, "clause_id: no clause '\(request.clauseID)' in catalog \(catalog.revision)")
         }
-        guard clause.cash else { throw LedgerError(.failedPrecondition, "clause_id: \(clause.id) is not a cash benefit; nothing to pay") }
-        guard clause.delivery != .manual else { throw LedgerError(.failedPrecondition, "clause_id: \(clause.id) leaves the amount open; it is never paid automatically") }
-        guard request.explanation.count <= Self.maximumExplanationCharacters else {
+        guard terms.cash else { throw LedgerError(.failedPrecondition, "clause_id: \(terms.clauseID) is not a cash benefit; nothing to pay") }
+        guard !terms.manual else { throw LedgerError(.failedPrecondition, "clause_id: \(terms.clauseID) leaves the amount open; it is never paid automatically") }
+        guard request.explanation.utf8.count <= Self.maximumExplanationCharacters || request.explanation.count <= Self.maximumExplanationCharacters else {
             throw LedgerError(.invalidArgument, "explanation: at most \(Self.maximumExplanationCharacters) characters, got \(request.explanation.count)")
         }
-        if let maximum = Self.maximum(of: clause), request.amountFen > maximum {
-            throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) exceeds the most \(clause.id) pays, \(Money.chinese(maximum))")
+        if let maximum = terms.maximumFen, request.amountFen > maximum {
+            throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) exceeds the most \(terms.clauseID) pays, \(Money.chinese(maximum))")
         }
-        return (clause, document)
+        return terms
     }
 
     /// Longest explanation an order keeps.
@@ -73,7 +79,7 @@ extension Ledger {
 
     /// One proposal in the caller's transaction (an application decided at once, a spoiled batch rerun).
     func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
-        try await self.propose(try ProposalInput(ledger: self, request: request, clause: clause, document: document), tx: tx)
+        try await self.propose(try ProposalInput(ledger: self, request: request, terms: PayoutTerms(clause: clause, document: document)), tx: tx)
     }
 
     /// A batch of one: the same reads, rules and writes as a group-committed batch.
@@ -92,7 +98,7 @@ extension Ledger {
     /// The rules of a proposal, on what `reads` holds: the idempotency key, the clause's caps, 就高不重复 and
     /// the fund's balance. Refuses with a `LedgerError`; writes nothing.
     func decide(_ input: ProposalInput, reads: ProposalSnapshot) throws(LedgerError) -> Proposal {
-        let (request, clauseID, key, creditCode, fund) = (input.request, input.clauseID, input.key, input.creditCode, input.fund)
+        let (request, clauseID, key, fund) = (input.request, input.terms.clauseID, input.key, input.fund)
         if var order = reads.order(key: key) {
             guard order.requestedFen == request.amountFen else {
                 throw LedgerError(.alreadyExists, "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))")
@@ -102,24 +108,25 @@ extension Ledger {
         }
         var amount = request.amountFen
         var reasons: [String] = []
+        let live = reads.live(of: input.creditCode)
         // Per-year and cumulative caps of the clause, for this enterprise.
-        if let cap = input.perYearCapFen {
-            let used = reads.used(creditCode: creditCode, clauseID: clauseID, period: request.period)
+        if let cap = input.terms.perYearCapFen {
+            let used = live.used(clauseID: clauseID, period: request.period)
             if used + amount > cap {
                 amount = cap - used
                 reasons.append("每年最高\(Money.chinese(cap)), 本年已有\(Money.chinese(used))")
             }
         }
-        if let cap = input.cumulativeCapFen {
-            let used = reads.used(creditCode: creditCode, clauseID: clauseID, period: nil)
+        if let cap = input.terms.cumulativeCapFen {
+            let used = live.used(clauseID: clauseID, period: nil)
             if used + amount > cap {
                 amount = min(amount, cap - used)
                 reasons.append("累计最高\(Money.chinese(cap)), 已有\(Money.chinese(used))")
             }
         }
         // 就高不重复: the same thing paid under another clause of the group counts against this one.
-        if let group = input.exclusiveGroup {
-            let paid = reads.sameThing(creditCode: creditCode, group: group, subject: request.subject, otherThan: clauseID)
+        if let group = input.terms.exclusiveGroup {
+            let paid = live.sameThing(group: group, subject: request.subject, otherThan: clauseID)
             let already = paid.reduce(0) { $0 + $1.amountFen }
             if already > 0 {
                 amount = min(amount, request.amountFen - already)
@@ -192,20 +199,27 @@ enum UUIDv7 {
     }
 
     /// A time-ordered UUID (RFC 9562 version 7): 48 bits of milliseconds, then 74 random bits.
+    /// Written straight into the string's storage: the bytes and the text as arrays first were two more
+    /// allocations per order.
     static func make(millis: Int64) -> String {
         let random = Self.randomPair()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<6 { bytes[index] = UInt8((millis >> (8 * (5 - index))) & 0xFF) }
-        for index in 6..<16 { bytes[index] = UInt8(truncatingIfNeeded: (index < 11 ? random.0 : random.1) >> (8 * UInt64(index % 8))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(Self.digits[Int(byte >> 4)])
-            text.append(Self.digits[Int(byte & 0x0F)])
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var position = 0
+            for index in 0..<16 {
+                var byte = index < 6
+                    ? UInt8((millis >> (8 * (5 - index))) & 0xFF)
+                    : UInt8(truncatingIfNeeded: (index < 11 ? random.0 : random.1) >> (8 * UInt64(index % 8)))
+                if index == 6 { byte = (byte & 0x0F) | 0x70 }
+                if index == 8 { byte = (byte & 0x3F) | 0x80 }
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                text[position] = Self.digits[Int(byte >> 4)]
+                text[position + 1] = Self.digits[Int(byte & 0x0F)]
+                position += 2
+            }
+            return position
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -6,16 +6,11 @@ import SQLStore
 extension Ledger {
     /// A proposal that passed the checks needing no storage, queued for the next batch. A class: a batch
     /// moves its inputs through generic code, and copying them with each move was a tenth of a payout's time.
-    /// It keeps of the clause only what the rules read: releasing a clause and its document (structs of
-    /// strings and arrays) with each input was 4% of a payout, in the committer.
     final class ProposalInput: Sendable {
         let ledger: Ledger
         let request: ProposeRequest
-        let clauseID: String
-        let perYearCapFen: Fen?
-        let cumulativeCapFen: Fen?
-        /// The clause's 就高不重复 group, unless its stacking rule lets it stack.
-        let exclusiveGroup: String?
+        /// What the rules read of the clause.
+        let terms: PayoutTerms
         /// What the order pays, in words (`idempotencyKey`), worked out once.
         let key: String
         /// The credit code as orders keep it (upper case).
@@ -28,17 +23,18 @@ extension Ledger {
         let draft: Order
         let draftRow: [SQLValue]
         let draftEvent: [SQLValue]
+        /// The range of the enterprise's idempotency keys (`keyRange(of:)`), for the batch's read on SQLite.
+        let keyRange: [SQLValue]
 
-        init(ledger: Ledger, request: ProposeRequest, clause: Clause, document: PolicyDocument) throws(LedgerError) {
+        init(ledger: Ledger, request: ProposeRequest, terms: PayoutTerms) throws(LedgerError) {
             self.ledger = ledger
             self.request = request
-            self.clauseID = clause.id
-            self.perYearCapFen = clause.perYearCapFen
-            self.cumulativeCapFen = clause.cumulativeCapFen
-            self.exclusiveGroup = Catalog.stacking(of: clause, in: document).rule == .stacks ? nil : clause.overlapGroup
-            self.key = Ledger.idempotencyKey(request)
-            self.creditCode = request.creditCode.uppercased()
-            self.fund = Ledger.fundAccount(documentID: document.id, year: Int(request.period))
+            self.terms = terms
+            // Upper-casing makes a new string even where there is nothing to change, as for most codes.
+            let lowerCase = request.creditCode.utf8.contains { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+            self.creditCode = lowerCase ? request.creditCode.uppercased() : request.creditCode
+            self.key = Ledger.idempotencyKey(request, creditCode: self.creditCode)
+            self.fund = Ledger.fundAccount(documentID: terms.documentID, year: Int(request.period))
             let at = ledger.now()
             var order = Order()
             order.id = UUIDv7.make(millis: at)
@@ -46,8 +42,8 @@ extension Ledger {
             order.creditCode = self.creditCode
             order.enterpriseName = request.enterpriseName
             order.county = request.county
-            order.clauseID = clause.id
-            order.documentID = document.id
+            order.clauseID = terms.clauseID
+            order.documentID = terms.documentID
             order.subject = request.subject
             order.period = request.period
             order.requestedFen = request.amountFen
@@ -56,9 +52,10 @@ extension Ledger {
             order.status = .pending
             order.createdAtMillis = at
             order.expiresAtMillis = at + ledger.orderLifetimeMillis
-            order.responsibleDepartments = clause.responsibleDepartments
-            order.overlapGroup = clause.overlapGroup ?? ""
+            order.responsibleDepartments = terms.responsibleDepartments
+            order.overlapGroup = terms.overlapGroup
             order.explanation = request.explanation
+            self.keyRange = Ledger.keyRange(of: self.creditCode)
             self.draft = order
             self.draftRow = Ledger.values(order)
             do {
@@ -87,9 +84,9 @@ extension Ledger {
         var positions: [Int] = []
         for request in requests {
             do {
-                let (clause, document) = try self.validate(request)
+                let terms = try self.validate(request)
                 positions.append(results.count)
-                inputs.append(try ProposalInput(ledger: self, request: request, clause: clause, document: document))
+                inputs.append(try ProposalInput(ledger: self, request: request, terms: terms))
                 results.append(nil)
             } catch {
                 results.append(.failure(error))
@@ -107,6 +104,7 @@ extension Ledger {
         var results: [Result<Order, LedgerError>] = []
         results.reserveCapacity(inputs.count)
         var accepted: [(order: Order, input: ProposalInput)] = []
+        accepted.reserveCapacity(inputs.count)
         for input in inputs {
             do {
                 switch try self.decide(input, reads: snapshot) {
@@ -131,39 +129,41 @@ extension Ledger {
     /// those (replays, rare) are read whole, and a batch of new proposals costs one read fewer per payout.
     private func snapshot(for inputs: [ProposalInput], tx: any SQLTransaction) async throws -> ProposalSnapshot {
         let snapshot = ProposalSnapshot()
-        // Room for the batch's own orders, which `accept` adds: growing the tables as they came was 2% of a payout.
-        snapshot.orders.reserveCapacity(inputs.count)
-        snapshot.live.reserveCapacity(inputs.count)
-        let keys = Set(inputs.map(\.key))
-        let enterprises = Self.distinct(inputs.map(\.creditCode))
-        let funds = Self.distinct(inputs.map(\.fund))
+        var seen = Set<String>(minimumCapacity: inputs.count)
+        var enterprises: [ProposalInput] = []
+        enterprises.reserveCapacity(inputs.count)
+        for input in inputs {
+            if seen.insert(input.creditCode).inserted { enterprises.append(input) } else { snapshot.repeated.insert(input.creditCode) }
+        }
+        var keys: Set<String>?
         var used: [String] = []
         for row in try await self.ordersOfEnterprises(enterprises, tx: tx) {
             if row.integer(6) == 1 {
                 snapshot.live[row.text(0), default: []].append(.init(clauseID: row.text(1), period: Int32(row.integer(2)), overlapGroup: row.text(3), subject: row.text(4), amountFen: row.integer(5)))
             }
+            if keys == nil { keys = Set(inputs.map(\.key)) }
             let key = row.text(7)
-            if keys.contains(key) { used.append(key) }
+            if keys!.contains(key) { used.append(key) }
         }
         for row in try await self.rows(tx, ProposalSQL.orderByKey, used) {
             let order = Self.order(row)
             snapshot.orders[order.idempotencyKey] = order
         }
-        for row in try await self.rows(tx, ProposalSQL.fundByID, funds) {
+        for row in try await self.rows(tx, ProposalSQL.fundByID, Self.distinct(inputs.map(\.fund))) {
             snapshot.funds[row.text(0)] = (row.integer(1), row.integer(2))
         }
         return snapshot
     }
 
-    /// The orders of `enterprises` (`ProposalSQL.ordersOfEnterprise`'s columns). SQLite finds them through the
-    /// idempotency keys' index, as a key starts with its enterprise's credit code: one index fewer to write on
-    /// every payout than an index of credit codes. PostgreSQL keeps that index, as its keys sort by the
-    /// database's collation, not byte for byte.
-    private func ordersOfEnterprises(_ enterprises: [String], tx: any SQLTransaction) async throws -> [SQLRow] {
-        guard self.database.dialect == .sqlite else { return try await self.rows(tx, ProposalSQL.ordersOfEnterprise, enterprises) }
+    /// The orders of the enterprises of `inputs` (one input each; `ProposalSQL.ordersOfEnterprise`'s columns).
+    /// SQLite finds them through the idempotency keys' index, as a key starts with its enterprise's credit code:
+    /// one index fewer to write on every payout than an index of credit codes. PostgreSQL keeps that index, as
+    /// its keys sort by the database's collation, not byte for byte.
+    private func ordersOfEnterprises(_ enterprises: [ProposalInput], tx: any SQLTransaction) async throws -> [SQLRow] {
+        guard self.database.dialect == .sqlite else { return try await self.rows(tx, ProposalSQL.ordersOfEnterprise, enterprises.map(\.creditCode)) }
         var rows: [SQLRow] = []
         for enterprise in enterprises {
-            rows += try await tx.query(ProposalSQL.ordersOfEnterpriseByKey, Self.keyRange(of: enterprise))
+            rows += try await tx.query(ProposalSQL.ordersOfEnterpriseByKey, enterprise.keyRange)
         }
         return rows
     }
@@ -225,7 +225,7 @@ extension Ledger {
             var start = 0
             for form in sqliteForms {
                 while rows.count - start >= form.rows {
-                    try await tx.execute(form.sql, Array(rows[start..<(start + form.rows)].joined()))
+                    try await tx.execute(form.sql, rows: rows[start..<(start + form.rows)])
                     start += form.rows
                 }
             }
@@ -238,7 +238,7 @@ extension Ledger {
         }
         for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
             let chunk = rows[start..<min(rows.count, start + Self.rowsPerStatement)]
-            try await tx.execute(ProposalSQL.multiRow(statement, chunk.count), Array(chunk.joined()))
+            try await tx.execute(ProposalSQL.multiRow(statement, chunk.count), rows: chunk)
         }
     }
 

@@ -16,6 +16,7 @@ public final class Ledger: Sendable {
     /// How long a pending order waits for its department before it expires.
     public let orderLifetimeMillis: Int64
     let committer: GroupCommitter
+    let payoutTerms = NIOLockedValueBox(PayoutTermsCache())
 
     /// - Parameters:
     ///   - catalog: the catalog revision in force, for clause caps, departments and stacking rules.
