@@ -159,7 +159,10 @@ package final class GroupCommitter: Sendable {
             return
         }
         for (done, outcome) in zip(waiting, outcomes) {
-            done.resume(with: outcome.mapError { $0 as any Error })
+            switch outcome {
+            case .success(let value): done.resume(returning: value)
+            case .failure(let refusal): done.resume(throwing: refusal)
+            }
         }
     }
 

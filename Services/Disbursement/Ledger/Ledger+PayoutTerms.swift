@@ -20,6 +20,10 @@ extension Ledger {
         let exclusiveGroup: String?
         let overlapGroup: String
         let responsibleDepartments: [String]
+        /// The departments as an order's row keeps them (`Ledger.values`).
+        let departmentsText: String
+        /// The fund's account of a year is this followed by the year (`Ledger.fundAccount`).
+        let fundPrefix: String
 
         init(clause: Clause, document: PolicyDocument) {
             self.clauseID = clause.id
@@ -32,7 +36,12 @@ extension Ledger {
             self.exclusiveGroup = Catalog.stacking(of: clause, in: document).rule == .stacks ? nil : clause.overlapGroup
             self.overlapGroup = clause.overlapGroup ?? ""
             self.responsibleDepartments = clause.responsibleDepartments
+            self.departmentsText = Ledger.departmentsText(clause.responsibleDepartments)
+            self.fundPrefix = Ledger.fundAccountPrefix(documentID: document.id)
         }
+
+        /// The account of the document's fund for `year`.
+        func fundAccount(year: Int32) -> String { self.fundPrefix + String(year) }
     }
 
     /// The terms of every clause proposed under the catalog revision in force, made as first needed.

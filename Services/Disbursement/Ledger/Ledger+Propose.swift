@@ -24,8 +24,16 @@ extension Ledger {
     }
 
     /// The same, with the credit code already upper-cased.
+    /// Made in one allocation of the right size: interpolation grew the string two or three times.
     static func idempotencyKey(_ request: ProposeRequest, creditCode: String) -> String {
-        "\(creditCode)|\(request.clauseID)|\(request.subject)|\(request.period)"
+        let period = String(request.period)
+        var key = String()
+        key.reserveCapacity(creditCode.utf8.count + request.clauseID.utf8.count + request.subject.utf8.count + period.utf8.count + 3)
+        for (index, part) in [creditCode, request.clauseID, request.subject, period].enumerated() {
+            if index > 0 { key += "|" }
+            key += part
+        }
+        return key
     }
 
     /// Checks that need no storage: the field is named in every refusal.
@@ -90,7 +98,7 @@ extension Ledger {
     /// What a proposal comes to.
     enum Proposal {
         /// The order to write.
-        case new(Order)
+        case new(Order, drafted: Bool)
         /// The first order of the same idempotency key: nothing to write.
         case replayed(Order)
     }
@@ -143,11 +151,11 @@ extension Ledger {
         guard available >= amount else {
             throw LedgerError(.failedPrecondition, "fund \(fund) has \(Money.chinese(available)) available; the order needs \(Money.chinese(amount))")
         }
-        guard amount != request.amountFen || !reasons.isEmpty else { return .new(input.draft) }
+        guard amount != request.amountFen || !reasons.isEmpty else { return .new(input.draft, drafted: true) }
         var order = input.draft
         order.amountFen = amount
         order.reason = reasons.joined(separator: "; ")
-        return .new(order)
+        return .new(order, drafted: false)
     }
 }
 
@@ -161,7 +169,7 @@ enum ProposalSQL {
     /// idempotency keys used.
     static let ordersOfEnterprise = ordersWhere + "credit_code = ?"
     /// The same, by the range of the enterprise's idempotency keys (SQLite, which compares texts byte for byte).
-    static let ordersOfEnterpriseByKey = ordersWhere + "idempotency_key >= ? AND idempotency_key < ?"
+    static let ordersOfEnterpriseByKey = ordersWhere + Ledger.keyRange("?1")
     private static let ordersWhere = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END, idempotency_key FROM orders WHERE "
     static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
     static let insertOrder = "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"

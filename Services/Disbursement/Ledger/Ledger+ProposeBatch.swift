@@ -23,8 +23,6 @@ extension Ledger {
         let draft: Order
         let draftRow: [SQLValue]
         let draftEvent: [SQLValue]
-        /// The range of the enterprise's idempotency keys (`keyRange(of:)`), for the batch's read on SQLite.
-        let keyRange: [SQLValue]
 
         init(ledger: Ledger, request: ProposeRequest, terms: PayoutTerms) throws(LedgerError) {
             self.ledger = ledger
@@ -34,7 +32,7 @@ extension Ledger {
             let lowerCase = request.creditCode.utf8.contains { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
             self.creditCode = lowerCase ? request.creditCode.uppercased() : request.creditCode
             self.key = Ledger.idempotencyKey(request, creditCode: self.creditCode)
-            self.fund = Ledger.fundAccount(documentID: terms.documentID, year: Int(request.period))
+            self.fund = terms.fundAccount(year: request.period)
             let at = ledger.now()
             var order = Order()
             order.id = UUIDv7.make(millis: at)
@@ -55,9 +53,8 @@ extension Ledger {
             order.responsibleDepartments = terms.responsibleDepartments
             order.overlapGroup = terms.overlapGroup
             order.explanation = request.explanation
-            self.keyRange = Ledger.keyRange(of: self.creditCode)
             self.draft = order
-            self.draftRow = Ledger.values(order)
+            self.draftRow = Ledger.values(order, departments: terms.departmentsText)
             do {
                 self.draftEvent = try Ledger.eventRow(type: "proposed", order: order, at: at)
             } catch {
@@ -103,16 +100,16 @@ extension Ledger {
         let snapshot = try await self.snapshot(for: inputs, tx: tx)
         var results: [Result<Order, LedgerError>] = []
         results.reserveCapacity(inputs.count)
-        var accepted: [(order: Order, input: ProposalInput)] = []
+        var accepted: [(order: Order, input: ProposalInput, drafted: Bool)] = []
         accepted.reserveCapacity(inputs.count)
         for input in inputs {
             do {
                 switch try self.decide(input, reads: snapshot) {
                 case .replayed(let order):
                     results.append(.success(order))
-                case .new(let order):
-                    snapshot.accept(order)
-                    accepted.append((order, input))
+                case .new(let order, let drafted):
+                    snapshot.accept(order, fund: input.fund, creditCode: input.creditCode)
+                    accepted.append((order, input, drafted))
                     results.append(.success(order))
                 }
             } catch {
@@ -149,7 +146,7 @@ extension Ledger {
             let order = Self.order(row)
             snapshot.orders[order.idempotencyKey] = order
         }
-        for row in try await self.rows(tx, ProposalSQL.fundByID, Self.distinct(inputs.map(\.fund))) {
+        for row in try await self.rows(tx, ProposalSQL.fundByID, Self.distinct(inputs.lazy.map(\.fund))) {
             snapshot.funds[row.text(0)] = (row.integer(1), row.integer(2))
         }
         return snapshot
@@ -163,14 +160,16 @@ extension Ledger {
         guard self.database.dialect == .sqlite else { return try await self.rows(tx, ProposalSQL.ordersOfEnterprise, enterprises.map(\.creditCode)) }
         var rows: [SQLRow] = []
         for enterprise in enterprises {
-            rows += try await tx.query(ProposalSQL.ordersOfEnterpriseByKey, enterprise.keyRange)
+            rows += try await tx.query(ProposalSQL.ordersOfEnterpriseByKey, [.text(enterprise.creditCode)])
         }
         return rows
     }
 
-    /// The idempotency keys of an enterprise's orders lie in [code|, code}): '}' is the byte after '|'.
-    static func keyRange(of creditCode: String) -> [SQLValue] {
-        [.text(creditCode + "|"), .text(creditCode + "}")]
+    /// The condition that an order's idempotency key lies in the range of the enterprise whose credit code is
+    /// `parameter`: [code|, code}), as '}' is the byte after '|'. SQLite works out the bounds once per statement,
+    /// so no one makes them as strings of their own.
+    static func keyRange(_ parameter: String) -> String {
+        "idempotency_key >= \(parameter) || '|' AND idempotency_key < \(parameter) || '}'"
     }
 
     /// The rows of `statement` (whose one parameter is a key, `= ?`) for every key. On PostgreSQL one
@@ -195,24 +194,27 @@ extension Ledger {
 
     /// The accepted orders, their reservations (one update per fund) and their events; the rows the callers
     /// made where an order is as drafted.
-    private func write(_ accepted: [(order: Order, input: ProposalInput)], tx: any SQLTransaction) async throws {
+    private func write(_ accepted: [(order: Order, input: ProposalInput, drafted: Bool)], tx: any SQLTransaction) async throws {
         guard !accepted.isEmpty else { return }
-        var reserved: [String: Fen] = [:]
-        var funds: [String] = []
+        // What each fund reserves, in the order first met: a batch draws on a few funds, and looking them up in
+        // a list costs less than hashing each order's fund.
+        var reserved: [(fund: String, fen: Fen)] = []
         var orderRows: [[SQLValue]] = []
         var eventRows: [[SQLValue]] = []
         orderRows.reserveCapacity(accepted.count)
         eventRows.reserveCapacity(accepted.count)
-        for (order, input) in accepted {
-            if reserved[order.fundAccount] == nil { funds.append(order.fundAccount) }
-            reserved[order.fundAccount, default: 0] += order.amountFen
-            let drafted = order.amountFen == input.draft.amountFen && order.reason.isEmpty
+        for (order, input, drafted) in accepted {
+            if let index = reserved.lastIndex(where: { $0.fund == input.fund }) {
+                reserved[index].fen += order.amountFen
+            } else {
+                reserved.append((input.fund, order.amountFen))
+            }
             orderRows.append(drafted ? input.draftRow : Self.values(order))
             eventRows.append(drafted ? input.draftEvent : try Self.eventRow(type: "proposed", order: order, at: order.createdAtMillis))
         }
         try await self.insert(tx, ProposalSQL.insertOrder, orderRows, sqliteForms: ProposalSQL.insertOrderForms)
-        for fund in funds {
-            try await tx.execute(ProposalSQL.reserve, [.integer(reserved[fund]!), .text(fund)])
+        for (fund, fen) in reserved {
+            try await tx.execute(ProposalSQL.reserve, [.integer(fen), .text(fund)])
         }
         try await self.insert(tx, Self.insertEvent, eventRows, sqliteForms: ProposalSQL.insertEventForms)
     }
@@ -242,8 +244,11 @@ extension Ledger {
         }
     }
 
-    private static func distinct(_ values: [String]) -> [String] {
-        var seen = Set<String>()
-        return values.filter { seen.insert($0).inserted }
+    /// `values` without repeats, in the order first met. For a batch's funds, which are few: searching a list
+    /// of them costs less than hashing every proposal's.
+    private static func distinct(_ values: some Sequence<String>) -> [String] {
+        var distinct: [String] = []
+        for value in values where !distinct.contains(value) { distinct.append(value) }
+        return distinct
     }
 }

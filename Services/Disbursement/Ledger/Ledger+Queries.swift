@@ -37,8 +37,8 @@ extension Ledger {
             conditions.append("credit_code = ?")
             parameters.append(.text(code))
             if byKeys {
-                conditions.append("idempotency_key >= ? AND idempotency_key < ?")
-                parameters += Self.keyRange(of: code)
+                conditions.append(Self.keyRange("?"))
+                parameters += [.text(code), .text(code)]
             }
         }
         if let department = filter.department { conditions.append("('|' || departments || '|') LIKE ?"); parameters.append(.text("%|\(department.chineseName)|%")) }

@@ -12,14 +12,18 @@ extension Ledger {
     /// The same columns of `orders o` in a join.
     static let orderColumnsOfJoin = Ledger.orderColumns.split(separator: ", ").map { "o.\($0)" }.joined(separator: ", ")
 
-    static func values(_ order: Order) -> [SQLValue] {
+    /// An order's departments as its row keeps them.
+    static func departmentsText(_ departments: [String]) -> String { departments.joined(separator: "|") }
+
+    /// `departments`: the order's departments as its row keeps them, where already made.
+    static func values(_ order: Order, departments: String? = nil) -> [SQLValue] {
         [
             .text(order.id), .text(order.idempotencyKey), .text(order.creditCode), .text(order.enterpriseName),
             .integer(Int64(order.county.rawValue)), .text(order.clauseID), .text(order.documentID), .text(order.subject),
             .integer(Int64(order.period)), .integer(order.requestedFen), .integer(order.amountFen), .text(order.fundAccount),
             .integer(Int64(order.status.rawValue)), .integer(order.createdAtMillis), .integer(order.expiresAtMillis),
             .text(order.decidedBy), .integer(order.decidedAtMillis), .text(order.reason),
-            .text(order.responsibleDepartments.joined(separator: "|")), .text(order.overlapGroup), .text(order.explanation),
+            .text(departments ?? Self.departmentsText(order.responsibleDepartments)), .text(order.overlapGroup), .text(order.explanation),
         ]
     }
 

@@ -45,7 +45,10 @@ public final class Ledger: Sendable {
         }
     }
 
-    static func fundAccount(documentID: String, year: Int) -> String { "fund:\(documentID):\(year)" }
+    static func fundAccount(documentID: String, year: Int) -> String { Self.fundAccountPrefix(documentID: documentID) + String(year) }
+
+    /// What the accounts of a document's funds begin with, before the year.
+    static func fundAccountPrefix(documentID: String) -> String { "fund:\(documentID):" }
     static func enterpriseAccount(_ creditCode: String) -> String { "enterprise:\(creditCode)" }
     static func receivableAccount(_ creditCode: String) -> String { "receivable:\(creditCode)" }
 

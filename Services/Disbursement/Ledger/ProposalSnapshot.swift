@@ -31,10 +31,11 @@ final class ProposalSnapshot {
     /// A fund's balance and what its pending orders reserve.
     func fund(_ id: String) -> (balanceFen: Fen, reservedFen: Fen)? { self.funds[id] }
 
-    /// An order the batch accepted: the proposals after it see it.
-    func accept(_ order: Ledger.Order) {
-        self.funds[order.fundAccount]?.reservedFen += order.amountFen
-        guard !self.repeated.isEmpty, self.repeated.contains(order.creditCode) else { return }
+    /// An order the batch accepted, from `fund`, for the enterprise `creditCode`: the proposals after it see it.
+    /// The two are passed as the proposal keeps them, as reading an order's fields copies them out of its storage.
+    func accept(_ order: Ledger.Order, fund: String, creditCode: String) {
+        self.funds[fund]?.reservedFen += order.amountFen
+        guard !self.repeated.isEmpty, self.repeated.contains(creditCode) else { return }
         self.orders[order.idempotencyKey] = order
         self.live[order.creditCode, default: []].append(LiveOrder(clauseID: order.clauseID, period: order.period, overlapGroup: order.overlapGroup, subject: order.subject, amountFen: order.amountFen))
     }
