@@ -548,3 +548,16 @@ extension LedgerTests {
         #expect(try await second.reconcile().isEmpty)
     }
 }
+
+extension LedgerTests {
+    @Test("texts passed to PostgreSQL as one array parameter come back as they were: quotes, backslashes, braces, commas, blanks")
+    func postgresArrays() async throws {
+        let postgres = try TemporaryPostgres.shared.get()
+        let database = PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger)
+        let texts = [#"a"b"#, #"c\d"#, "{e}", "f,g", "嘉兴", "", "NULL", " h "]
+        let rows = try await database.read { tx in
+            try await tx.query("SELECT t FROM unnest(?::text[]) WITH ORDINALITY AS a(t, n) ORDER BY n", [.text(Ledger.postgresArray(texts))])
+        }
+        #expect(rows.map { $0.text(0) } == texts)
+    }
+}

@@ -166,11 +166,15 @@ enum ProposalSQL {
     static let orderByKey = "SELECT \(Ledger.orderColumns) FROM orders WHERE idempotency_key = ?"
     static let fundByID = "SELECT id, balance_fen, reserved_fen FROM accounts WHERE kind = 'fund' AND id = ?"
     /// An enterprise's orders: what the caps and 就高不重复 count (live ones, 1 in the seventh column) and the
-    /// idempotency keys used.
-    static let ordersOfEnterprise = ordersWhere + "credit_code = ?"
-    /// The same, by the range of the enterprise's idempotency keys (SQLite, which compares texts byte for byte).
-    static let ordersOfEnterpriseByKey = ordersWhere + Ledger.keyRange("?1")
-    private static let ordersWhere = "SELECT credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END, idempotency_key FROM orders WHERE "
+    /// idempotency keys used. On SQLite, by the range of the enterprise's idempotency keys (SQLite compares
+    /// texts byte for byte).
+    static let ordersOfEnterpriseByKey = "SELECT \(enterpriseOrderColumns) FROM orders WHERE " + Ledger.keyRange("?1")
+    /// The same for every enterprise of an array (PostgreSQL), each looked up on its own through
+    /// `orders_by_enterprise`. `OFFSET 0` keeps the planner from making the lookups one join: for that join, or
+    /// an `IN` list, it reckoned on a table without statistics yet (a new ledger's, or one grown since its last
+    /// ANALYZE) that a batch's 256 enterprises matched most rows, and scanned the whole table for every batch.
+    static let ordersOfEnterprises = "SELECT o.* FROM unnest(?::text[]) AS enterprise(code) CROSS JOIN LATERAL (SELECT \(enterpriseOrderColumns) FROM orders WHERE credit_code = enterprise.code OFFSET 0) o"
+    private static let enterpriseOrderColumns = "credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END AS live, idempotency_key"
     static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
     static let insertOrder = "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
 

@@ -152,17 +152,24 @@ extension Ledger {
         return snapshot
     }
 
-    /// The orders of the enterprises of `inputs` (one input each; `ProposalSQL.ordersOfEnterprise`'s columns).
+    /// The orders of the enterprises of `inputs` (one input each; `ProposalSQL.ordersOfEnterpriseByKey`'s columns).
     /// SQLite finds them through the idempotency keys' index, as a key starts with its enterprise's credit code:
     /// one index fewer to write on every payout than an index of credit codes. PostgreSQL keeps that index, as
     /// its keys sort by the database's collation, not byte for byte.
     private func ordersOfEnterprises(_ enterprises: [ProposalInput], tx: any SQLTransaction) async throws -> [SQLRow] {
-        guard self.database.dialect == .sqlite else { return try await self.rows(tx, ProposalSQL.ordersOfEnterprise, enterprises.map(\.creditCode)) }
+        guard self.database.dialect == .sqlite else {
+            return try await tx.query(ProposalSQL.ordersOfEnterprises, [.text(Self.postgresArray(enterprises.map(\.creditCode)))])
+        }
         var rows: [SQLRow] = []
         for enterprise in enterprises {
             rows += try await tx.query(ProposalSQL.ordersOfEnterpriseByKey, [.text(enterprise.creditCode)])
         }
         return rows
+    }
+
+    /// `texts` as a PostgreSQL array literal (`{"a","b"}`), each quoted, for one `?::text[]` parameter.
+    package static func postgresArray(_ texts: [String]) -> String {
+        "{" + texts.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
     }
 
     /// The condition that an order's idempotency key lies in the range of the enterprise whose credit code is
