@@ -20,21 +20,26 @@ public struct CreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Validates `text` (upper-cased first). Returns the problem if it is not a valid code.
+    /// Validates `text` (upper-cased first). Returns the problem if it is not a valid code. A valid code's
+    /// `value` is always the alphabet's own 18 ASCII characters, however it was written: a ligature ('ﬀ'
+    /// upper-cases to "FF") or a sign equivalent to a letter (the Kelvin sign to 'K') would otherwise make a
+    /// second spelling of one enterprise, with caps and idempotency keys of its own.
     public static func validate(_ text: String) -> Result<CreditCode, Problem> {
         if let code = Self.validatedBytes(text) { return .success(code) }
         let characters = Array(text.uppercased())
         guard characters.count == 18 else { return .failure(.length(characters.count)) }
         var sum = 0
+        var canonical = ""
         for (position, character) in characters.enumerated() {
             guard let index = self.alphabet.firstIndex(of: character) else {
                 return .failure(.character(character, position: position + 1))
             }
+            canonical.append(self.alphabet[index])
             if position < 17 { sum += index * self.weights[position] }
         }
         let expected = self.alphabet[(31 - sum % 31) % 31]
         guard characters[17] == expected else { return .failure(.checkCharacter(expected: expected, found: characters[17])) }
-        return .success(CreditCode(value: String(characters)))
+        return .success(CreditCode(value: canonical))
     }
 
     /// Each ASCII byte's place in the alphabet (lower case too), or -1.

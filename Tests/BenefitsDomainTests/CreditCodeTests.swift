@@ -17,6 +17,17 @@ import Testing
         #expect(CreditCode(code.value) == code)
     }
 
+    @Test("a code written with a ligature or a sign equivalent to a letter is the same code, in ASCII")
+    func canonicalSpelling() throws {
+        let code = try #require(CreditCode.completing("91330402MA2FF0K01"))
+        let ligature = code.value.replacingOccurrences(of: "FF", with: "\u{FB00}")  // 'ﬀ', upper-cased "FF"
+        let kelvin = code.value.replacingOccurrences(of: "K", with: "\u{212A}")  // the Kelvin sign, equivalent to 'K'
+        for spelling in [ligature, kelvin, ligature.lowercased()] {
+            #expect(spelling.utf8.count != 18)
+            #expect(Array(try #require(CreditCode(spelling)).value.utf8) == Array(code.value.utf8))
+        }
+    }
+
     @Test func namesEachProblem() {
         let body = "91330402MA2B8G4Y5"
         let good = Self.referenceCheck(Array(body))
