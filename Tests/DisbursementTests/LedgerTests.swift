@@ -561,3 +561,22 @@ extension LedgerTests {
         #expect(rows.map { $0.text(0) } == texts)
     }
 }
+
+extension LedgerTests {
+    @Test("one enterprise however its credit code is spelled (a ligature, lower case): the same key, the same caps, one order")
+    func creditCodeSpellings() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let code = try #require(CreditCode.completing("91330402MA2FF0K01")).value
+            let ligature = code.replacingOccurrences(of: "FF", with: "\u{FB00}")  // 'ﬀ', upper-cased "FF"
+            let first = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: ligature))
+            #expect(Array(first.creditCode.utf8) == Array(code.utf8))
+            #expect(first.idempotencyKey.hasPrefix(code + "|"))
+            // The plain and the lower-case spellings find it, alone and in one batch with the ligature again.
+            #expect(try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: code)).replayed)
+            let batch = try await ledger.propose(together: [code.lowercased(), ligature].map { Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: $0) })
+            #expect(try batch.allSatisfy { try $0.get().id == first.id })
+            #expect(try await ledger.orders(.init(creditCode: ligature)).map(\.id) == [first.id])
+        }
+    }
+}

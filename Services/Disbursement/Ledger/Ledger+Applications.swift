@@ -44,7 +44,7 @@ extension Ledger {
     }
 
     static func applicationKey(_ application: Application) -> String {
-        "\(application.creditCode.uppercased())|\(application.clauseID)|\(application.subject)|\(application.period)"
+        "\(Self.storedCreditCode(application.creditCode))|\(application.clauseID)|\(application.subject)|\(application.period)"
     }
 
     /// Records an application the gateway has looked at with eligibility. 即申即享 (`decideAtOnce`): the

@@ -14,16 +14,22 @@ extension Ledger {
     /// request again returns the first order (`replayed`), the same key with another amount is refused.
     /// Caps per year and in all, 就高不重复 and the fund's balance are enforced here, in the transaction.
     public func propose(_ request: ProposeRequest) async throws -> Order {
-        let terms = try self.validate(request)
-        return try await self.committer.transaction(try ProposalInput(ledger: self, request: request, terms: terms), as: Self.proposals)
+        let (terms, creditCode) = try self.validate(request)
+        return try await self.committer.transaction(try ProposalInput(ledger: self, request: request, terms: terms, creditCode: creditCode), as: Self.proposals)
     }
 
     /// The idempotency key: what the order pays, in words.
     public static func idempotencyKey(_ request: ProposeRequest) -> String {
-        Self.idempotencyKey(request, creditCode: request.creditCode.uppercased())
+        Self.idempotencyKey(request, creditCode: Self.storedCreditCode(request.creditCode))
     }
 
-    /// The same, with the credit code already upper-cased.
+    /// A credit code as orders keep it: the validated code's ASCII spelling (`CreditCode.value`), else (a code
+    /// that does not validate, as in a filter) upper-cased.
+    static func storedCreditCode(_ text: String) -> String {
+        CreditCode(text)?.value ?? text.uppercased()
+    }
+
+    /// The same, with the credit code as orders keep it.
     /// Made in one allocation of the right size: interpolation grew the string two or three times.
     static func idempotencyKey(_ request: ProposeRequest, creditCode: String) -> String {
         let period = String(request.period)
@@ -36,10 +42,13 @@ extension Ledger {
         return key
     }
 
-    /// Checks that need no storage: the field is named in every refusal.
-    func validate(_ request: ProposeRequest) throws(LedgerError) -> PayoutTerms {
-        if case .failure(let problem) = CreditCode.validate(request.creditCode) {
-            throw LedgerError(.invalidArgument, "credit_code: '\(request.creditCode)' \(problem)")
+    /// Checks that need no storage: the field is named in every refusal. Returns the clause's terms and the
+    /// credit code as orders keep it (`CreditCode.value`: upper case, ASCII, however the request spelled it).
+    func validate(_ request: ProposeRequest) throws(LedgerError) -> (terms: PayoutTerms, creditCode: String) {
+        let creditCode: String
+        switch CreditCode.validate(request.creditCode) {
+        case .success(let code): creditCode = code.value
+        case .failure(let problem): throw LedgerError(.invalidArgument, "credit_code: '\(request.creditCode)' \(problem)")
         }
         guard request.amountFen > 0 else { throw LedgerError(.invalidArgument, "amount_fen: must be positive, got \(request.amountFen)") }
         guard (1900...2200).contains(request.period) else { throw LedgerError(.invalidArgument, "period: a year in 1900-2200 is required, got \(request.period)") }
@@ -60,7 +69,7 @@ extension Ledger {
         if let maximum = terms.maximumFen, request.amountFen > maximum {
             throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) exceeds the most \(terms.clauseID) pays, \(Money.chinese(maximum))")
         }
-        return terms
+        return (terms, creditCode)
     }
 
     /// Longest explanation an order keeps.
@@ -87,7 +96,8 @@ extension Ledger {
 
     /// One proposal in the caller's transaction (an application decided at once, a spoiled batch rerun).
     func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
-        try await self.propose(try ProposalInput(ledger: self, request: request, terms: PayoutTerms(clause: clause, document: document)), tx: tx)
+        let creditCode = Self.storedCreditCode(request.creditCode)
+        return try await self.propose(try ProposalInput(ledger: self, request: request, terms: PayoutTerms(clause: clause, document: document), creditCode: creditCode), tx: tx)
     }
 
     /// A batch of one: the same reads, rules and writes as a group-committed batch.

@@ -24,13 +24,12 @@ extension Ledger {
         let draftRow: [SQLValue]
         let draftEvent: [SQLValue]
 
-        init(ledger: Ledger, request: ProposeRequest, terms: PayoutTerms) throws(LedgerError) {
+        /// `creditCode`: the request's, as validated (`CreditCode.value`).
+        init(ledger: Ledger, request: ProposeRequest, terms: PayoutTerms, creditCode: String) throws(LedgerError) {
             self.ledger = ledger
             self.request = request
             self.terms = terms
-            // Upper-casing makes a new string even where there is nothing to change, as for most codes.
-            let lowerCase = request.creditCode.utf8.contains { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
-            self.creditCode = lowerCase ? request.creditCode.uppercased() : request.creditCode
+            self.creditCode = creditCode
             self.key = Ledger.idempotencyKey(request, creditCode: self.creditCode)
             self.fund = terms.fundAccount(year: request.period)
             let at = ledger.now()
@@ -81,9 +80,9 @@ extension Ledger {
         var positions: [Int] = []
         for request in requests {
             do {
-                let terms = try self.validate(request)
+                let (terms, creditCode) = try self.validate(request)
                 positions.append(results.count)
-                inputs.append(try ProposalInput(ledger: self, request: request, terms: terms))
+                inputs.append(try ProposalInput(ledger: self, request: request, terms: terms, creditCode: creditCode))
                 results.append(nil)
             } catch {
                 results.append(.failure(error))

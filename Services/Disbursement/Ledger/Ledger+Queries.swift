@@ -33,7 +33,7 @@ extension Ledger {
         // statistics, would take for the narrower one.
         let byKeys = filter.creditCode != nil && self.database.dialect == .sqlite
         let plain = byKeys ? "+" : ""
-        if let code = filter.creditCode?.uppercased() {
+        if let code = filter.creditCode.map(Self.storedCreditCode) {
             conditions.append("credit_code = ?")
             parameters.append(.text(code))
             if byKeys {
