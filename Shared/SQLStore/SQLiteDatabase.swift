@@ -316,18 +316,23 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 }
 
 /// The bytes of the texts and blobs bound to the statement being run, in one allocation kept from statement
-/// to statement (grown when a statement needs more). Only touched while the connection is held.
+/// to statement: grown when a statement needs more, and given back after one that needed much (an evidence
+/// file of megabytes) once a statement needs little again. Only touched while the connection is held.
 struct BindingBytes {
-    private var base = UnsafeMutableRawPointer.allocate(byteCount: 16 * 1024, alignment: 8)
-    private var capacity = 16 * 1024
+    static let usualCapacity = 16 * 1024
+    static let largestKept = 1024 * 1024
+    private var base = UnsafeMutableRawPointer.allocate(byteCount: Self.usualCapacity, alignment: 8)
+    private(set) var capacity = Self.usualCapacity
 
     /// Room for `count` bytes. Statements bound before keep pointers into the old room, but SQLite reads a
     /// statement's parameters only when it runs, and every run binds all of them again.
     mutating func reserve(_ count: Int) -> UnsafeMutableRawPointer {
-        if count > self.capacity {
+        let wanted = count > self.capacity ? max(count, 2 * self.capacity)
+            : self.capacity > Self.largestKept && count <= Self.usualCapacity ? Self.usualCapacity : self.capacity
+        if wanted != self.capacity {
             self.base.deallocate()
-            self.capacity = max(count, 2 * self.capacity)
-            self.base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 8)
+            self.capacity = wanted
+            self.base = UnsafeMutableRawPointer.allocate(byteCount: wanted, alignment: 8)
         }
         return self.base
     }

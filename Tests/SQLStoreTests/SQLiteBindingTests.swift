@@ -40,6 +40,28 @@ struct SQLiteBindingTests {
         }
     }
 
+    @Test("the bound bytes' room grows for a large statement, and is given back once statements are small again")
+    func bindingRoom() async throws {
+        var bytes = BindingBytes()
+        defer { bytes.deallocate() }
+        _ = bytes.reserve(100)
+        #expect(bytes.capacity == BindingBytes.usualCapacity)
+        _ = bytes.reserve(5 * 1024 * 1024)
+        #expect(bytes.capacity == 5 * 1024 * 1024)
+        _ = bytes.reserve(200 * 1024)  // not small: the room is kept
+        #expect(bytes.capacity == 5 * 1024 * 1024)
+        _ = bytes.reserve(100)
+        #expect(bytes.capacity == BindingBytes.usualCapacity)
+        // Through a database: a blob of 5 MiB, then small rows, each read back whole.
+        try await Self.withDatabase { database in
+            let large = (0..<(5 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            try await database.transaction { tx in try await tx.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(1), .text("large"), .blob(large), .null]) }
+            try await database.transaction { tx in try await tx.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(2), .text("small"), .blob([2]), .text("x")]) }
+            let read = try await database.read { tx in try await tx.query("SELECT n, text, bytes FROM t ORDER BY n", []) }
+            #expect(read.map(\.values) == [[.integer(1), .text("large"), .blob(large)], [.integer(2), .text("small"), .blob([2])]])
+        }
+    }
+
     @Test("a statement given more or fewer values than it takes is refused, naming both counts; the connection goes on")
     func parameterCount() async throws {
         try await Self.withDatabase { database in

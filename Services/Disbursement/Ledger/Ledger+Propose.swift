@@ -30,7 +30,7 @@ extension Ledger {
     }
 
     /// The same, with the credit code as orders keep it.
-    /// Made in one allocation of the right size: interpolation grew the string two or three times.
+    /// Its string is allocated once, at the right size: interpolation grew it two or three times.
     static func idempotencyKey(_ request: ProposeRequest, creditCode: String) -> String {
         let period = String(request.period)
         var key = String()
