@@ -1,8 +1,5 @@
 #include <sqlite3.h>
 
-// SQLITE_TRANSIENT is a macro Swift cannot import: tells sqlite3_bind_* to copy the bytes.
-static inline void (*csqlite_transient(void))(void *) { return (void (*)(void *))-1; }
-
 // Turns off SQLite's allocation statistics, which take a process-wide mutex on every allocation. Only takes
 // effect before the library initialises (the first connection); later it returns SQLITE_MISUSE and changes
 // nothing. sqlite3_config is variadic, which Swift cannot call.

@@ -190,25 +190,21 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         /// Byte for byte, as SQLite reads it (and as `hash` sees it), not by Unicode equivalence. Comparing the
         /// UTF-8 views element by element was 7% of a group-committed payout.
         static func == (left: Self, right: Self) -> Bool {
-            let equal = left.text.utf8.withContiguousStorageIfAvailable { leftBytes in
-                right.text.utf8.withContiguousStorageIfAvailable { rightBytes in
+            left.text.withUTF8Bytes { leftBytes in
+                right.text.withUTF8Bytes { rightBytes in
                     leftBytes.count == rightBytes.count
-                        && (leftBytes.baseAddress == rightBytes.baseAddress || memcmp(leftBytes.baseAddress!, rightBytes.baseAddress!, leftBytes.count) == 0)
+                        && (leftBytes.count == 0 || leftBytes.baseAddress == rightBytes.baseAddress
+                            || memcmp(leftBytes.baseAddress!, rightBytes.baseAddress!, leftBytes.count) == 0)
                 }
             }
-            return (equal ?? nil) ?? left.text.utf8.elementsEqual(right.text.utf8)
         }
 
         func hash(into hasher: inout Hasher) {
-            let utf8 = self.text.utf8
-            hasher.combine(utf8.count)
-            let hashed: Void? = utf8.withContiguousStorageIfAvailable { Self.combine(UnsafeRawBufferPointer($0), into: &hasher) }
-            if hashed == nil { Array(utf8).withUnsafeBytes { Self.combine($0, into: &hasher) } }
-        }
-
-        private static func combine(_ bytes: UnsafeRawBufferPointer, into hasher: inout Hasher) {
-            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.prefix(24)))
-            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.suffix(24)))
+            self.text.withUTF8Bytes { bytes in
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.prefix(24)))
+                hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.suffix(24)))
+            }
         }
     }
 
@@ -248,9 +244,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
                     offset += blob.count
                 case .text(let text):
                     let length = text.utf8.count
-                    if text.utf8.withContiguousStorageIfAvailable({ Self.copy(UnsafeRawBufferPointer($0), to: base + offset) }) == nil {
-                        Array(text.utf8).withUnsafeBytes { Self.copy($0, to: base + offset) }
-                    }
+                    text.withUTF8Bytes { Self.copy($0, to: base + offset) }
                     result = sqlite3_bind_text(statement, position, (base + offset).assumingMemoryBound(to: CChar.self), Int32(length), nil)
                     offset += length
                 }

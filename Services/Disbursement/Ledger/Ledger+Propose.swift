@@ -35,10 +35,13 @@ extension Ledger {
         let period = String(request.period)
         var key = String()
         key.reserveCapacity(creditCode.utf8.count + request.clauseID.utf8.count + request.subject.utf8.count + period.utf8.count + 3)
-        for (index, part) in [creditCode, request.clauseID, request.subject, period].enumerated() {
-            if index > 0 { key += "|" }
-            key += part
-        }
+        key += creditCode
+        key += "|"
+        key += request.clauseID
+        key += "|"
+        key += request.subject
+        key += "|"
+        key += period
         return key
     }
 
