@@ -15,7 +15,7 @@ struct CatalogServiceTests {
         directory: String = CatalogValidationTests.dataDirectory,
         _ body: (MeshClient, CatalogStore) async throws -> Result
     ) async throws -> Result {
-        let store = try CatalogStore(directory: directory, seedsDirectory: TestMesh.seedsDirectory, logger: TestMesh.logger)
+        let store = try CatalogStore(directory: directory, sourcesDirectory: TestMesh.sourcesDirectory, logger: TestMesh.logger)
         var router = RPCRouter()
         CatalogHandlers(store: store).register(into: &router)
         return try await TestMesh.withServer(router: router) { _, port in

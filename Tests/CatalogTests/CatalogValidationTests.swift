@@ -10,9 +10,9 @@ import Testing
 struct CatalogValidationTests {
     static let dataDirectory = "\(TestMesh.repositoryRoot)/Services/Catalog/Data"
 
-    @Test("the repository catalog is valid against the seeds")
+    @Test("the repository catalog is valid against its source documents")
     func repositoryCatalogIsValid() throws {
-        let catalog = try CatalogLoader.load(directory: Self.dataDirectory, seedsDirectory: TestMesh.seedsDirectory)
+        let catalog = try CatalogLoader.load(directory: Self.dataDirectory, sourcesDirectory: TestMesh.sourcesDirectory)
         #expect(catalog.documents.count >= 5)
         #expect(catalog.clauseCount >= 100)
         // Every cash clause that is paid without an application has an amount the formula fixes.
@@ -50,7 +50,7 @@ struct CatalogValidationTests {
         edit(&json)
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         do {
-            _ = try CatalogLoader.load(directory: directory, seedsDirectory: TestMesh.seedsDirectory)
+            _ = try CatalogLoader.load(directory: directory, sourcesDirectory: TestMesh.sourcesDirectory)
             return []
         } catch let error as CatalogValidationError {
             return error.issues
@@ -133,6 +133,39 @@ struct CatalogValidationTests {
         let issue = try #require(issues.first)
         #expect(issue.file == "jzbf-2023-32.json")
         #expect(issue.field == "clauses[0].cash")
+    }
+
+    @Test("a catalog folder is checked against its own sources folder by default")
+    func defaultSourcesAreChecked() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: "\(directory)/sources", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory) where name.hasSuffix(".json") {
+            try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestMesh.sourcesDirectory) where name.hasSuffix(".txt") {
+            // Every source but one, which is there but says something else.
+            let text = name == "001_f9fde01963eb4171.txt" ? "嘉政发〔2023〕3号" : try String(contentsOfFile: "\(TestMesh.sourcesDirectory)/\(name)", encoding: .utf8)
+            try text.write(toFile: "\(directory)/sources/\(name)", atomically: true, encoding: .utf8)
+        }
+        let error = try #require(throws: CatalogValidationError.self) { try CatalogLoader.load(directory: directory) }
+        #expect(error.issues.contains { $0.file == "jzf-2023-3.json" && $0.message.contains("not found verbatim") })
+        #expect(!error.issues.contains { $0.file != "jzf-2023-3.json" })
+    }
+
+    @Test("a missing source file is an error naming the file, never a skipped check")
+    func missingSourceIsNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory) where name.hasSuffix(".json") {
+            try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
+        }
+        let error = try #require(throws: CatalogValidationError.self) { try CatalogLoader.load(directory: directory) }
+        let missing = error.issues.filter { $0.field == "sources" }
+        #expect(missing.contains { $0.file == "jzf-2023-3.json" && $0.message.contains("'001_f9fde01963eb4171.txt' not found") })
+        // One problem per document and missing file, not one per quoted text.
+        #expect(error.issues.allSatisfy { $0.field == "sources" })
     }
 
     @Test("amounts are written the way the documents write them")

@@ -16,7 +16,7 @@ import Testing
 struct EligibilityServiceTests {
     /// Runs a catalog server, an eligibility server following it, and hands `body` a client of the latter.
     static func withMesh<Result>(maximumForecastProfiles: Int = EligibilityHandlers.defaultMaximumForecastProfiles, _ body: (MeshClient, EngineHolder) async throws -> Result) async throws -> Result {
-        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", seedsDirectory: nil, logger: TestMesh.logger)
+        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", logger: TestMesh.logger)
         var catalogRouter = RPCRouter()
         CatalogHandlers(store: store).register(into: &catalogRouter)
         return try await TestMesh.withServer(router: catalogRouter) { _, catalogPort in

@@ -44,7 +44,7 @@ struct GatewayTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
 
-        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", seedsDirectory: nil, logger: TestMesh.logger)
+        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", logger: TestMesh.logger)
         var catalogRouter = RPCRouter()
         CatalogHandlers(store: store).register(into: &catalogRouter)
         var eligibilityRouter = RPCRouter()

@@ -103,8 +103,8 @@ extension TestMesh {
         return url.path
     }()
 
-    /// The seed policy documents, beside the repository as CI lays them out.
-    public static var seedsDirectory: String { "\(repositoryRoot)/../shared/seeds" }
+    /// The source policy documents the catalog quotes, kept in the repository beside the catalog files.
+    public static var sourcesDirectory: String { "\(repositoryRoot)/Services/Catalog/Data/sources" }
 }
 
 extension TestMesh {

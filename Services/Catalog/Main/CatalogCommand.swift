@@ -19,13 +19,10 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(help: "Directory of the catalog files (one JSON file per document, and vocabulary.json).")
         var data = "Services/Catalog/Data"
 
-        @Option(help: "Directory of the seed documents, to check every verbatim text (skipped if absent).")
-        var seeds = "../shared/seeds"
+        @Option(help: "Directory of the source documents every quoted text is checked against (default: <data>/sources).")
+        var sources: String?
 
-        var seedsDirectory: String? {
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: self.seeds, isDirectory: &isDirectory) && isDirectory.boolValue ? self.seeds : nil
-        }
+        var sourcesDirectory: String { self.sources ?? CatalogLoader.sourcesDirectory(of: self.data) }
     }
 
     struct Serve: AsyncParsableCommand {
@@ -39,7 +36,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = self.options.logger(label: "jiaxing.catalog")
-            let store = try CatalogStore(directory: self.data.data, seedsDirectory: self.data.seedsDirectory, logger: logger)
+            let store = try CatalogStore(directory: self.data.data, sourcesDirectory: self.data.sourcesDirectory, logger: logger)
             var router = RPCRouter()
             CatalogHandlers(store: store).register(into: &router)
             try await ServiceRunner.run(
@@ -56,10 +53,9 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                let catalog = try CatalogLoader.load(directory: self.data.data, seedsDirectory: self.data.seedsDirectory)
+                let catalog = try CatalogLoader.load(directory: self.data.data, sourcesDirectory: self.data.sourcesDirectory)
                 let cash = catalog.documents.flatMap(\.clauses).filter(\.cash).count
-                print("catalog \(catalog.revision): \(catalog.documents.count) documents, \(catalog.clauseCount) clauses (\(cash) cash), all valid")
-                if self.data.seedsDirectory == nil { print("note: \(self.data.seeds) not found; verbatim texts were not checked against the seeds") }
+                print("catalog \(catalog.revision): \(catalog.documents.count) documents, \(catalog.clauseCount) clauses (\(cash) cash), all valid; every quoted text found in \(self.data.sourcesDirectory)")
             } catch let error as CatalogValidationError {
                 print(error)
                 throw ExitCode.failure

@@ -3,9 +3,14 @@ import Foundation
 
 /// Reads the catalog files (one JSON file per document, and `vocabulary.json`) and validates them.
 public enum CatalogLoader {
-    /// Loads every `*.json` in `directory`. With `seedsDirectory`, also checks that every verbatim text is
-    /// found in its seed. Throws `CatalogValidationError` listing every problem.
-    public static func load(directory: String, seedsDirectory: String? = nil) throws -> Catalog {
+    /// The folder of source documents beside the catalog files (`<directory>/sources`).
+    public static func sourcesDirectory(of directory: String) -> String { "\(directory)/sources" }
+
+    /// Loads every `*.json` in `directory` and checks that every verbatim text is found in the source
+    /// documents its document names, read from `sourcesDirectory` (by default the catalog's own `sources`
+    /// folder). The check never skips: a source file that is missing or unreadable is a problem naming it.
+    /// Throws `CatalogValidationError` listing every problem.
+    public static func load(directory: String, sourcesDirectory: String? = nil) throws -> Catalog {
         let files = FileManager.default
         guard let names = try? files.contentsOfDirectory(atPath: directory) else {
             throw CatalogValidationError(issues: [CatalogIssue(file: directory, field: "directory", message: "cannot read the catalog directory")])
@@ -37,22 +42,37 @@ public enum CatalogLoader {
         guard let vocabulary else {
             throw CatalogValidationError(issues: issues + [CatalogIssue(file: "vocabulary.json", field: "file", message: "missing or invalid: every catalog needs its vocabulary")])
         }
-        let seeds = seedsDirectory.map(Self.readSeeds)
-        issues += CatalogValidator(vocabulary: vocabulary, seeds: seeds).validate(documents)
+        let sources = Self.readSources(
+            named: Set(documents.flatMap(\.document.sources)),
+            in: sourcesDirectory ?? Self.sourcesDirectory(of: directory)
+        )
+        issues += CatalogValidator(vocabulary: vocabulary, sources: sources).validate(documents)
         guard issues.isEmpty else { throw CatalogValidationError(issues: issues) }
         let revision = hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(16)
         return Catalog(revision: String(revision), documents: documents.map(\.document), vocabulary: vocabulary)
     }
 
-    /// Seed file name → its text with all whitespace removed.
-    static func readSeeds(_ directory: String) -> [String: String] {
-        var seeds: [String: String] = [:]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-            if let text = try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8) {
-                seeds[name] = CatalogValidator.removingWhitespace(text)
+    /// Each named source file → its text with all whitespace removed, or why it could not be read.
+    static func readSources(named names: Set<String>, in directory: String) -> [String: Result<String, SourceError>] {
+        var sources: [String: Result<String, SourceError>] = [:]
+        for name in names {
+            let path = "\(directory)/\(name)"
+            if name.contains("/") || name.hasPrefix(".") {
+                sources[name] = .failure(SourceError(message: "source '\(name)' must be a plain file name in \(directory)"))
+            } else if !FileManager.default.fileExists(atPath: path) {
+                sources[name] = .failure(SourceError(message: "source file '\(name)' not found in \(directory)"))
+            } else if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                sources[name] = .success(CatalogValidator.removingWhitespace(text))
+            } else {
+                sources[name] = .failure(SourceError(message: "source file '\(path)' cannot be read as UTF-8 text"))
             }
         }
-        return seeds
+        return sources
+    }
+
+    /// Why a source document could not be used for the verbatim check.
+    struct SourceError: Error {
+        let message: String
     }
 
     /// Names the field a decoding error is about, e.g. `clauses[3].formula.amountFen`.

@@ -1,11 +1,12 @@
 import BenefitsDomain
 
 /// The rules every catalog file must meet: unique ids, ordered dates, declared vocabulary, every amount and
-/// rate of a formula present in the clause's own words, and every quoted text found in its seed.
+/// rate of a formula present in the clause's own words, and every quoted text found in its source document.
 struct CatalogValidator {
     let vocabulary: Vocabulary
-    /// Seed name → text without whitespace; nil skips the verbatim check.
-    let seeds: [String: String]?
+    /// Source file name → its text without whitespace, or why it could not be read. Every source a
+    /// document names must be here and readable: the verbatim check never skips.
+    let sources: [String: Result<String, CatalogLoader.SourceError>]
 
     static func removingWhitespace(_ text: String) -> String {
         String(text.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
@@ -85,13 +86,20 @@ struct CatalogValidator {
         return issues
     }
 
-    private func sourceTexts(_ sources: [String], report: (String) -> Void) -> [String]? {
-        guard let seeds = self.seeds else { return nil }
+    /// The texts of a document's sources; nil when one of them is missing or unreadable (reported here, once,
+    /// instead of every quoted text of the document being reported as not found).
+    private func sourceTexts(_ names: [String], report: (String) -> Void) -> [String]? {
+        if names.isEmpty { report("a document names at least one source file") }
         var texts: [String] = []
-        for source in sources {
-            if let text = seeds[source] { texts.append(text) } else { report("seed '\(source)' not found") }
+        var complete = true
+        for name in names {
+            switch self.sources[name] {
+            case .success(let text): texts.append(text)
+            case .failure(let error): report(error.message); complete = false
+            case nil: report("source file '\(name)' was not read"); complete = false
+            }
         }
-        return texts
+        return complete ? texts : nil
     }
 
     private func check(_ condition: Condition, clauseText: String) -> [String] {

@@ -7,16 +7,17 @@ import NIOConcurrencyHelpers
 /// validation keeps the last good revision.
 public final class CatalogStore: Sendable {
     public let directory: String
-    public let seedsDirectory: String?
+    /// The source documents every quoted text is checked against, on every load.
+    public let sourcesDirectory: String
     private let logger: Logger
     private let state: NIOLockedValueBox<(catalog: Catalog, watchers: [UUID: AsyncStream<Catalog>.Continuation])>
 
     /// Loads and validates the catalog; throws if it is not valid, so the service refuses to start with it.
-    public init(directory: String, seedsDirectory: String?, logger: Logger) throws {
+    public init(directory: String, sourcesDirectory: String? = nil, logger: Logger) throws {
         self.directory = directory
-        self.seedsDirectory = seedsDirectory
+        self.sourcesDirectory = sourcesDirectory ?? CatalogLoader.sourcesDirectory(of: directory)
         self.logger = logger
-        let catalog = try CatalogLoader.load(directory: directory, seedsDirectory: seedsDirectory)
+        let catalog = try CatalogLoader.load(directory: directory, sourcesDirectory: self.sourcesDirectory)
         self.state = NIOLockedValueBox((catalog, [:]))
         logger.info("catalog loaded", metadata: ["revision": "\(catalog.revision)", "documents": "\(catalog.documents.count)", "clauses": "\(catalog.clauseCount)"])
     }
@@ -34,7 +35,7 @@ public final class CatalogStore: Sendable {
     public func reload() -> ReloadResult {
         let catalog: Catalog
         do {
-            catalog = try CatalogLoader.load(directory: self.directory, seedsDirectory: self.seedsDirectory)
+            catalog = try CatalogLoader.load(directory: self.directory, sourcesDirectory: self.sourcesDirectory)
         } catch let error as CatalogValidationError {
             self.logger.error("catalog reload rejected; serving the last good revision", metadata: ["revision": "\(self.catalog.revision)", "problems": "\(error)"])
             return .rejected(error)
