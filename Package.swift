@@ -346,7 +346,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessTests",
-            dependencies: ["BenefitsDomain", "MeshTestSupport"],
+            dependencies: ["BenefitsDomain", "MeshTestSupport", "ServiceKit"],
             path: "Tests/HarnessTests"
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceKit
 
 /// The operator's tool: certificates, starting and stopping the mesh on one machine, calling it.
 @main
@@ -6,6 +7,7 @@ struct MeshCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mesh",
         abstract: "Run and operate the Jiaxing enterprise-benefits mesh.",
+        version: MeshRelease.version,
         subcommands: [UpCommand.self, DownCommand.self, StatusCommand.self, DemoCommand.self, CallCommand.self, CertificatesCommand.self, HealthCommand.self, AccountCommand.self, RestartCommand.self, ChaosCommand.self, SoakCommand.self]
     )
 }

@@ -1,6 +1,7 @@
 import BenefitsDomain
 import Foundation
 import MeshTestSupport
+import ServiceKit
 import Testing
 
 /// The whole mesh started through the harness (`mesh up`), as an operator would, on free ports: the demo
@@ -91,6 +92,19 @@ struct HarnessTests {
         #expect(chaos.output.contains("invariants: all hold"))
         for service in ["catalog", "eligibility", "disbursement", "notification", "gateway"] {
             #expect(chaos.output.contains("\(service) 1"), "one kill of \(service): \(chaos.output.suffix(1500))")
+        }
+    }
+}
+
+/// One version, defined in `MeshRelease`, printed by every executable.
+@Suite("Versions")
+struct VersionTests {
+    @Test("mesh and every service print the one release version for --version")
+    func everyExecutablePrintsTheVersion() throws {
+        for executable in ["mesh", "catalog", "eligibility", "disbursement", "notification", "gateway"] {
+            let (status, output) = try MeshProcess.runToCompletion(executable, ["--version"])
+            #expect(status == 0, "\(executable) --version exited \(status): \(output)")
+            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == MeshRelease.version, "\(executable)")
         }
     }
 }

@@ -11,6 +11,7 @@ struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "The catalog service of the Jiaxing benefits mesh.",
+        version: MeshRelease.version,
         subcommands: [Serve.self, Validate.self],
         defaultSubcommand: Serve.self
     )

@@ -14,7 +14,7 @@ import SQLStore
 /// The disbursement service: the ledger of payout orders, over the mesh.
 @main
 struct DisbursementCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disbursement", abstract: "The disbursement service of the Jiaxing benefits mesh.")
+    static let configuration = CommandConfiguration(commandName: "disbursement", abstract: "The disbursement service of the Jiaxing benefits mesh.", version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 

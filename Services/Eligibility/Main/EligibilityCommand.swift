@@ -8,7 +8,7 @@ import ServiceKit
 /// The eligibility service: screens enterprise profiles against the catalog it follows.
 @main
 struct EligibilityCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eligibility", abstract: "The eligibility service of the Jiaxing benefits mesh.")
+    static let configuration = CommandConfiguration(commandName: "eligibility", abstract: "The eligibility service of the Jiaxing benefits mesh.", version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 

@@ -10,7 +10,7 @@ import ServiceKit
 /// The gateway: the one door for county systems, departments and the operator.
 @main
 struct GatewayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "The gateway of the Jiaxing benefits mesh.")
+    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "The gateway of the Jiaxing benefits mesh.", version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 

@@ -12,7 +12,7 @@ import SQLStore
 /// The notification service: tells enterprises, counties and departments what the ledger did, once.
 @main
 struct NotificationCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "notification", abstract: "The notification service of the Jiaxing benefits mesh.")
+    static let configuration = CommandConfiguration(commandName: "notification", abstract: "The notification service of the Jiaxing benefits mesh.", version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
