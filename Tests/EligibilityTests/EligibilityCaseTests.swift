@@ -14,6 +14,8 @@ struct EligibilityCaseTests {
         var cases: [Case]
     }
 
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The YAML cases' own keys.
     struct Case: Decodable, CustomTestStringConvertible, Sendable {
         var name: String
         var source: String?
@@ -25,6 +27,8 @@ struct EligibilityCaseTests {
         var testDescription: String { "\(self.file ?? ""): \(self.name)" }
     }
 
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The YAML cases' own keys.
     struct Profile: Decodable, Sendable {
         struct Recognition: Decodable, Sendable { var recognition: String; var level: String?; var recognized_on: String }
         struct Project: Decodable, Sendable { var kind: String; var name: String?; var investment_fen: Int64; var completed_on: String? }
@@ -37,6 +41,8 @@ struct EligibilityCaseTests {
         var facts: [Fact]?
     }
 
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The YAML cases' own keys.
     struct Expectation: Decodable, Sendable {
         var eligible: [String: Int64]?
         var superseded: [String: String]?

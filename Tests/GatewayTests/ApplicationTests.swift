@@ -20,6 +20,8 @@ struct ApplicationTests {
         let millis = NIOLockedValueBox<Int64>(1_693_533_600_000)
         func advance(days: Int64) { self.millis.withLockedValue { $0 += days * 86_400_000 } }
         var now: Int64 { self.millis.withLockedValue { $0 } }
+        /// The clock as the gateway's time source.
+        var source: @Sendable () -> Int64 { { self.now } }
     }
 
     static func profile(_ body: String = "91330402MA2E00001", county: Jiaxing_Benefits_V1_County = .nanhu) -> Jiaxing_Benefits_V1_EnterpriseProfile {
@@ -62,7 +64,7 @@ struct ApplicationTests {
     @Test("即申即享: the city's own data meets the clause and its formula fixes the amount: decided at once, order proposed in the same call")
     func decidedAtOnce() async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             var screen = Jiaxing_Benefits_V1_ScreenRequest()
@@ -93,7 +95,7 @@ struct ApplicationTests {
     @Test("限时即享: a claimed fact sends it to the department with a deadline in working days; approved within the cap and paid; another rejected")
     func departmentDecides() async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
             _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
             let nanhu = mesh.client("nanhu", .county)
             let shangwu = mesh.client("shangwu", .department)
@@ -183,7 +185,7 @@ struct ApplicationTests {
     @Test("a deadline passed undecided is breached, escalated and counted")
     func breach() async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             let operatorClient = mesh.client("operator", .operator)
             defer { Task { await nanhu.close(); await operatorClient.close() } }
@@ -209,7 +211,7 @@ struct ApplicationTests {
     @Test("refused: another county, a clause not in force, not met, more than the cap, evidence of the wrong type; nothing filed")
     func refusals() async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             func refusal(_ request: Jiaxing_Benefits_V1_FileApplicationRequest) async -> RPCError? {
@@ -249,7 +251,7 @@ struct ApplicationTests {
     @Test("evidence comes back byte for byte to the responsible department and the filing county; another county or department is refused")
     func evidenceDownload() async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             let haining = mesh.client("haining", .county)
             let shangwu = mesh.client("shangwu", .department)
@@ -283,7 +285,7 @@ struct ApplicationTests {
     @Test("a county may not claim for itself an enterprise the register puts in another county: no application, no proposal")
     func registeredElsewhere() async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: { clock.now }) { mesh in
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             var haining = Self.profile("91330481MA2E00009", county: .haining)

@@ -80,7 +80,8 @@ struct ConsoleTests {
             return
         }
         let clock = NIOLockedValueBox(start)
-        try await GatewayTests.withMesh(now: { Int64(clock.withLockedValue { $0 }.timeIntervalSince1970 * 1000) }) { mesh in
+        let now: @Sendable () -> Int64 = { Int64(clock.withLockedValue { $0 }.timeIntervalSince1970 * 1000) }
+        try await GatewayTests.withMesh(now: now) { mesh in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }

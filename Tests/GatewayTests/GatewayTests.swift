@@ -194,7 +194,8 @@ struct GatewayTests {
 
     @Test("over the rate limit: resourceExhausted with a retry-after hint")
     func rateLimit() async throws {
-        try await Self.withMesh(rate: 0.01, burst: 2) { mesh in  // refills one call in 100 s: none during the test, however slow the machine
+        // Refills one call in 100 s: none during the test, however slow the machine.
+        try await Self.withMesh(rate: 0.01, burst: 2) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             for _ in 0..<2 {

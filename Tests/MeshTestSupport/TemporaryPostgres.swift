@@ -35,7 +35,7 @@ public final class TemporaryPostgres: @unchecked Sendable {
             "-D", "\(self.directory)/data", "-l", "\(self.directory)/log", "-w", "-t", "60",
             "-o", "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1 -c max_connections=200", "start",
         ])
-        atexit_register(self)
+        stopAtExit(self)
     }
 
     func run(_ tool: String, _ arguments: [String]) throws {
@@ -74,7 +74,7 @@ public final class TemporaryPostgres: @unchecked Sendable {
 
 private nonisolated(unsafe) var serversToStop: [TemporaryPostgres] = []
 
-private func atexit_register(_ server: TemporaryPostgres) {
+private func stopAtExit(_ server: TemporaryPostgres) {
     if serversToStop.isEmpty {
         atexit { for server in serversToStop { server.stop() } }
     }
