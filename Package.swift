@@ -10,12 +10,17 @@ let package = Package(
         .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol"]),
         // For Fuzz/ only: the engine and the catalog, without the servers (a wider closure leaves the Swift
         // code uninstrumented in the fuzzer's build).
-        .library(name: "MeshEngineForFuzzing", targets: ["EligibilityEngine", "CatalogModel", "BenefitsDomain", "MeshMessages"]),
+        .library(
+            name: "MeshEngineForFuzzing",
+            targets: ["EligibilityEngine", "CatalogModel", "BenefitsDomain", "MeshMessages"]),
         // For Benchmarks/ only: the modules its executables measure.
-        .library(name: "MeshForBenchmarks", targets: [
-            "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "BenefitsDomain", "BenefitsAPI",
-            "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "GatewayStore", "SQLStore", "Ledger", "ServiceKit",
-        ]),
+        .library(
+            name: "MeshForBenchmarks",
+            targets: [
+                "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "BenefitsDomain", "BenefitsAPI",
+                "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "GatewayStore", "SQLStore",
+                "Ledger", "ServiceKit",
+            ]),
         .executable(name: "catalog", targets: ["CatalogMain"]),
         .executable(name: "eligibility", targets: ["EligibilityMain"]),
         .executable(name: "disbursement", targets: ["DisbursementMain"]),
@@ -232,7 +237,8 @@ let package = Package(
         .target(
             name: "GatewayConsole",
             dependencies: [
-                "GatewayStore", "GatewayService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
+                "GatewayStore", "GatewayService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport",
+                "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -274,15 +280,44 @@ let package = Package(
             ],
             path: "Services/ServiceKit"
         ),
-        .executableTarget(name: "CatalogMain", dependencies: ["ServiceKit", "MeshRPC", "CatalogModel", "CatalogService", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Catalog/Main"),
-        .executableTarget(name: "EligibilityMain", dependencies: ["ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Eligibility/Main"),
-        .executableTarget(name: "DisbursementMain", dependencies: ["ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel", "MeshMessages", "BenefitsDomain", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Disbursement/Main"),
-        .executableTarget(name: "NotificationMain", dependencies: ["ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel", "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Services/Notification/Main"),
-        .executableTarget(name: "GatewayMain", dependencies: ["ServiceKit", "MeshRPC", "GatewayService", "GatewayHTTP", "GatewayStore", "GatewayConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], path: "Services/Gateway/Main"),
+        .executableTarget(
+            name: "CatalogMain",
+            dependencies: [
+                "ServiceKit", "MeshRPC", "CatalogModel", "CatalogService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Services/Catalog/Main"),
+        .executableTarget(
+            name: "EligibilityMain",
+            dependencies: [
+                "ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Services/Eligibility/Main"),
+        .executableTarget(
+            name: "DisbursementMain",
+            dependencies: [
+                "ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel",
+                "MeshMessages", "BenefitsDomain", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Services/Disbursement/Main"),
+        .executableTarget(
+            name: "NotificationMain",
+            dependencies: [
+                "ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel",
+                "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Services/Notification/Main"),
+        .executableTarget(
+            name: "GatewayMain",
+            dependencies: [
+                "ServiceKit", "MeshRPC", "GatewayService", "GatewayHTTP", "GatewayStore", "GatewayConsole",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Services/Gateway/Main"),
         .executableTarget(
             name: "MeshCommand",
             dependencies: [
-                "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain", "NotificationCore", "CatalogModel", "GatewayStore",
+                "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain",
+                "NotificationCore", "CatalogModel", "GatewayStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -311,13 +346,17 @@ let package = Package(
         ),
         .testTarget(
             name: "CatalogTests",
-            dependencies: ["CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages", "MeshTestSupport"],
+            dependencies: [
+                "CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages",
+                "MeshTestSupport",
+            ],
             path: "Tests/CatalogTests"
         ),
         .testTarget(
             name: "EligibilityTests",
             dependencies: [
-                "EligibilityEngine", "EligibilityService", "CatalogClient", "CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain",
+                "EligibilityEngine", "EligibilityService", "CatalogClient", "CatalogModel", "CatalogService",
+                "BenefitsAPI", "BenefitsDomain",
                 "MeshRPC", "MeshMessages", "MeshTestSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -370,9 +409,12 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "GatewayHTTP", "GatewayStore", "GatewayConsole", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "GatewayService", "CatalogService", "CatalogModel", "EligibilityService", "EligibilityEngine", "DisbursementService",
-                "Ledger", "NotificationService", "NotificationCore", "SQLStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC",
+                "GatewayHTTP", "GatewayStore", "GatewayConsole",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GatewayService", "CatalogService", "CatalogModel", "EligibilityService", "EligibilityEngine",
+                "DisbursementService",
+                "Ledger", "NotificationService", "NotificationCore", "SQLStore", "BenefitsAPI", "BenefitsDomain",
+                "MeshRPC",
                 "MeshMessages", "MeshPKI", "MeshTestSupport",
             ],
             path: "Tests/GatewayTests"

@@ -22,7 +22,9 @@ struct AccountCommand: AsyncParsableCommand {
         func open() async throws -> GatewayStore {
             let path = try self.database ?? "\(Topology.load(path: self.topology).state)/gateway.sqlite"
             if !path.hasPrefix("postgres") {
-                try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                    withIntermediateDirectories: true)
             }
             var logger = Logger(label: "mesh.account")
             logger.logLevel = .warning
@@ -32,7 +34,8 @@ struct AccountCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an account; the password is read from standard input (one line), never from the command line."
+            abstract:
+                "Create an account; the password is read from standard input (one line), never from the command line."
         )
 
         @OptionGroup var location: Location
@@ -58,12 +61,16 @@ struct AccountCommand: AsyncParsableCommand {
             }
             let party = self.party ?? (role == .operator ? "operator" : "")
             guard let password = readLine(strippingNewline: true), !password.isEmpty else {
-                throw ValidationError("password: give it on standard input, e.g. `printf '%s\\n' \"$PASSWORD\" | mesh account add …`")
+                throw ValidationError(
+                    "password: give it on standard input, e.g. `printf '%s\\n' \"$PASSWORD\" | mesh account add …`")
             }
             let store = try await self.location.open()
-            let account = ConsoleAccount(userName: self.user, role: role, party: party, displayName: self.name ?? self.user)
+            let account = ConsoleAccount(
+                userName: self.user, role: role, party: party, displayName: self.name ?? self.user)
             do {
-                try await store.createAccount(account, password: password, policy: ConsolePolicy(), replace: self.replace, at: Int64(Date().timeIntervalSince1970 * 1000))
+                try await store.createAccount(
+                    account, password: password, policy: ConsolePolicy(), replace: self.replace,
+                    at: Int64(Date().timeIntervalSince1970 * 1000))
             } catch let error as GatewayStoreError {
                 throw ValidationError("\(error)")
             }

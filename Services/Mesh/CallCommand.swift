@@ -11,18 +11,20 @@ struct CallCommand: AsyncParsableCommand {
         commandName: "call",
         abstract: "Call a method with JSON (the protobuf JSON mapping) in and out, or list the methods.",
         discussion: """
-        Examples:
-          mesh call --list
-          mesh call --as nanhu Gateway/Screen '{"asOf": {"year": 2023, "month": 9, "day": 1}, "profile": {...}}'
-          mesh call --as operator --service disbursement DisbursementService/ListFunds '{}'
-        Streaming requests take several JSON arguments; streamed responses print one JSON object a line.
-        """
+            Examples:
+              mesh call --list
+              mesh call --as nanhu Gateway/Screen '{"asOf": {"year": 2023, "month": 9, "day": 1}, "profile": {...}}'
+              mesh call --as operator --service disbursement DisbursementService/ListFunds '{}'
+            Streaming requests take several JSON arguments; streamed responses print one JSON object a line.
+            """
     )
 
     @Flag(help: "List every service and method with its request and response messages.")
     var list = false
 
-    @Option(name: .customLong("as"), help: "Whose certificate to use: a party name from the certificate directory (default mesh-cli).")
+    @Option(
+        name: .customLong("as"),
+        help: "Whose certificate to use: a party name from the certificate directory (default mesh-cli).")
     var identity = "mesh-cli"
 
     @Option(help: "The service to call (default: the one the method belongs to; gateway methods go to the gateway).")
@@ -46,7 +48,9 @@ struct CallCommand: AsyncParsableCommand {
     func run() async throws {
         if self.list {
             for entry in MethodRegistry.entries {
-                print("\(entry.method.fullName)  (\(entry.kind.rawValue))  \(entry.request.protoMessageName) → \(entry.response.protoMessageName)")
+                print(
+                    "\(entry.method.fullName)  (\(entry.kind.rawValue))  \(entry.request.protoMessageName) → \(entry.response.protoMessageName)"
+                )
             }
             return
         }
@@ -57,7 +61,9 @@ struct CallCommand: AsyncParsableCommand {
         let serviceName = self.service ?? Self.serviceName(of: entry.method.service)
         var port = self.port
         if port == nil {
-            guard let state = MeshState.load(directory: topology.state), let instance = state.instances.first(where: { $0.service == serviceName }) else {
+            guard let state = MeshState.load(directory: topology.state),
+                let instance = state.instances.first(where: { $0.service == serviceName })
+            else {
                 throw ValidationError("no running \(serviceName) found: start the mesh with `mesh up`, or pass --port")
             }
             port = instance.port
@@ -68,7 +74,9 @@ struct CallCommand: AsyncParsableCommand {
         let client = MeshClient(configuration: .init(port: port!, tls: tls), logger: logger)
         defer { Task { await client.close() } }
         do {
-            for line in try await entry.call(client, self.requests.isEmpty ? ["{}"] : self.requests, CallOptions(timeout: .seconds(self.timeout))) {
+            for line in try await entry.call(
+                client, self.requests.isEmpty ? ["{}"] : self.requests, CallOptions(timeout: .seconds(self.timeout)))
+            {
                 print(line)
             }
         } catch let error as RPCError {

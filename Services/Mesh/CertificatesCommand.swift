@@ -4,7 +4,8 @@ import MeshPKI
 struct CertificatesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
-        abstract: "Create the development CA (on first use) and a certificate for every service, county, department and operator."
+        abstract:
+            "Create the development CA (on first use) and a certificate for every service, county, department and operator."
     )
 
     @Option(help: "Topology file naming the parties.")
@@ -24,6 +25,9 @@ struct CertificatesCommand: ParsableCommand {
             parties.append((String(parts[0]), role))
         }
         let created = try CertificateDirectory(path: topology.certificates).ensure(parties: parties)
-        print(created.isEmpty ? "all certificates exist in \(topology.certificates)" : "created in \(topology.certificates): \(created.joined(separator: ", "))")
+        print(
+            created.isEmpty
+                ? "all certificates exist in \(topology.certificates)"
+                : "created in \(topology.certificates): \(created.joined(separator: ", "))")
     }
 }

@@ -39,17 +39,27 @@ struct ChaosCommand: AsyncParsableCommand {
     var noticeWaitSeconds = 300
 
     func validate() throws {
-        guard (1...1_000_000).contains(self.payouts) else { throw ValidationError("--payouts: 1 to 1000000, got \(self.payouts)") }
+        guard (1...1_000_000).contains(self.payouts) else {
+            throw ValidationError("--payouts: 1 to 1000000, got \(self.payouts)")
+        }
         guard (0...1000).contains(self.kills) else { throw ValidationError("--kills: 0 to 1000, got \(self.kills)") }
-        guard (1...256).contains(self.concurrency) else { throw ValidationError("--concurrency: 1 to 256, got \(self.concurrency)") }
+        guard (1...256).contains(self.concurrency) else {
+            throw ValidationError("--concurrency: 1 to 256, got \(self.concurrency)")
+        }
     }
 
     func run() async throws {
         let topology = try Topology.load(path: self.topology)
-        guard let state = MeshState.load(directory: topology.state) else { throw ValidationError("no mesh is running: start it with `mesh up --detach`") }
+        guard let state = MeshState.load(directory: topology.state) else {
+            throw ValidationError("no mesh is running: start it with `mesh up --detach`")
+        }
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
-        print("chaos: seed \(seed) (replay with --seed \(seed)), \(self.payouts) payouts, \(self.kills) kills, \(self.concurrency) in flight")
-        let run = try ChaosRun(topology: topology, state: state, seed: seed, payouts: self.payouts, kills: self.kills, concurrency: self.concurrency)
+        print(
+            "chaos: seed \(seed) (replay with --seed \(seed)), \(self.payouts) payouts, \(self.kills) kills, \(self.concurrency) in flight"
+        )
+        let run = try ChaosRun(
+            topology: topology, state: state, seed: seed, payouts: self.payouts, kills: self.kills,
+            concurrency: self.concurrency)
         let failures = try await run.run(noticeWait: .seconds(self.noticeWaitSeconds))
         if failures.isEmpty {
             print("invariants: all hold")

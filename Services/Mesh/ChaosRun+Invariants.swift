@@ -5,15 +5,17 @@ import MeshMessages
 import MeshPKI
 import MeshRPC
 import NotificationCore
-import ServiceKit
 import SQLStore
+import ServiceKit
 
 extension ChaosRun {
     /// The catalog's revision and documents as the operator reads them through the gateway.
     func catalogFingerprint() async throws -> Data {
         let operatorClient = try self.client("operator")
         let response: Jiaxing_Benefits_V1_ListDocumentsResponse = try await self.retrying {
-            try await operatorClient.unary(GatewayMethods.listDocuments, Jiaxing_Benefits_V1_ListDocumentsRequest(), options: CallOptions(timeout: .seconds(10)))
+            try await operatorClient.unary(
+                GatewayMethods.listDocuments, Jiaxing_Benefits_V1_ListDocumentsRequest(),
+                options: CallOptions(timeout: .seconds(10)))
         }
         return try response.serializedData()
     }
@@ -32,7 +34,8 @@ extension ChaosRun {
             register.url = "https://127.0.0.1:\(receiver.port)/chaos/\(county.partyName)"
             register.secrets = WebhookSignature.makeSecret()
             let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await self.retrying {
-                try await client.unary(GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(10)))
+                try await client.unary(
+                    GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(10)))
             }
         }
         return receiver
@@ -42,19 +45,24 @@ extension ChaosRun {
     func fundTheRun() async throws {
         let operatorClient = try self.client("operator")
         let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await self.retrying {
-            try await operatorClient.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), options: CallOptions(timeout: .seconds(10)))
+            try await operatorClient.unary(
+                GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(),
+                options: CallOptions(timeout: .seconds(10)))
         }
         let current = funds.funds.first { $0.account == "fund:jzf-2023-3:2023" }?.budgetFen ?? 0
-        guard let disbursement = self.state.withLockedValue({ $0.instances.first { $0.service == "disbursement" } }) else { throw ChaosError("the running mesh has no disbursement") }
+        guard let disbursement = self.state.withLockedValue({ $0.instances.first { $0.service == "disbursement" } })
+        else { throw ChaosError("the running mesh has no disbursement") }
         // Opening funds is the operator's, directly at the disbursement service (the gateway offers no such call).
-        let tls = try TLSFiles.load(directory: self.topology.certificates, name: "operator", serverHostname: "disbursement")
+        let tls = try TLSFiles.load(
+            directory: self.topology.certificates, name: "operator", serverHostname: "disbursement")
         let client = MeshClient(configuration: .init(port: disbursement.port, tls: tls), logger: self.logger)
         defer { Task { await client.close() } }
         var open = Jiaxing_Benefits_V1_OpenFundRequest()
         open.documentID = "jzf-2023-3"
         open.year = 2023
         open.budgetFen = current + Fen(self.payouts) * Self.awardFen
-        let _: Jiaxing_Benefits_V1_FundBalance = try await client.unary(DisbursementMethods.openFund, open, options: CallOptions(timeout: .seconds(10)))
+        let _: Jiaxing_Benefits_V1_FundBalance = try await client.unary(
+            DisbursementMethods.openFund, open, options: CallOptions(timeout: .seconds(10)))
     }
 
     /// Each accepted order's "proposed" and "approved" notices reached its county's webhook, each made once
@@ -64,19 +72,25 @@ extension ChaosRun {
         let orders = self.accepted.withLockedValue { $0 }
         let expected = orders.count * 2
         let deadline = ContinuousClock.now + wait
-        func distinct() -> Int { Set(receiver.requests.filter { $0.path.hasPrefix("/chaos/") }.compactMap { $0.headers["webhook-id"] }).count }
+        func distinct() -> Int {
+            Set(receiver.requests.filter { $0.path.hasPrefix("/chaos/") }.compactMap { $0.headers["webhook-id"] }).count
+        }
         while distinct() < expected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(250)) }
         var deliveries: [String: Int] = [:]
         var noticeIDs: [String: Set<String>] = [:]
         for request in receiver.requests where request.path.hasPrefix("/chaos/") {
             guard let id = request.headers["webhook-id"] else { continue }
             deliveries[id, default: 0] += 1
-            if let notice = try? Jiaxing_Benefits_V1_Notice(jsonString: DemoCommand.dataField(request.body)), orders[notice.orderID] != nil {
+            if let notice = try? Jiaxing_Benefits_V1_Notice(jsonString: DemoCommand.dataField(request.body)),
+                orders[notice.orderID] != nil
+            {
                 noticeIDs["\(notice.orderID) \(notice.eventType)", default: []].insert(id)
             }
         }
         let repeated = deliveries.values.filter { $0 > 1 }.count
-        print("notices: \(deliveries.count) distinct webhook ids of \(expected) expected, \(deliveries.values.reduce(0, +)) deliveries (\(repeated) ids delivered more than once)")
+        print(
+            "notices: \(deliveries.count) distinct webhook ids of \(expected) expected, \(deliveries.values.reduce(0, +)) deliveries (\(repeated) ids delivered more than once)"
+        )
         var failures: [String] = []
         var missing = 0
         var twice = 0
@@ -90,7 +104,9 @@ extension ChaosRun {
             }
         }
         if missing > 0 { failures.append("\(missing) notices never reached their county's webhook") }
-        if twice > 0 { failures.append("\(twice) notices were made more than once (several ids for one order and event)") }
+        if twice > 0 {
+            failures.append("\(twice) notices were made more than once (several ids for one order and event)")
+        }
         return failures
     }
 
@@ -98,7 +114,8 @@ extension ChaosRun {
     /// transfer per order, no fund below zero, every balance equal to its transfers, debits equal to credits.
     func checkLedger() async throws -> [String] {
         guard let disbursement = self.state.withLockedValue({ $0.instances.first { $0.service == "disbursement" } }),
-              let arguments = disbursement.arguments, let flag = arguments.firstIndex(of: "--database"), flag + 1 < arguments.count
+            let arguments = disbursement.arguments, let flag = arguments.firstIndex(of: "--database"),
+            flag + 1 < arguments.count
         else { return ["cannot find the disbursement database in the mesh state"] }
         let database = try DatabaseOption.open(arguments[flag + 1], logger: self.logger)
         let accepted = self.accepted.withLockedValue { $0 }
@@ -106,7 +123,8 @@ extension ChaosRun {
         let (orders, doubled, balances, accounts) = try await database.read { tx in
             (
                 try await tx.query("SELECT id, status FROM orders WHERE credit_code LIKE ?", [.text(pattern)]),
-                try await tx.query("SELECT order_id FROM transfers WHERE kind = 'payout' GROUP BY order_id HAVING COUNT(*) > 1", []),
+                try await tx.query(
+                    "SELECT order_id FROM transfers WHERE kind = 'payout' GROUP BY order_id HAVING COUNT(*) > 1", []),
                 try await tx.query(
                     "SELECT account, SUM(delta) FROM (SELECT credit_account AS account, amount_fen AS delta FROM transfers UNION ALL SELECT debit_account AS account, -amount_fen AS delta FROM transfers) moves GROUP BY account",
                     []
@@ -119,20 +137,31 @@ extension ChaosRun {
         let lost = accepted.keys.filter { stored[$0] == nil }
         if !lost.isEmpty { failures.append("\(lost.count) accepted orders are not in the ledger, e.g. \(lost.first!)") }
         let unknown = stored.keys.filter { accepted[$0] == nil }
-        if !unknown.isEmpty { failures.append("\(unknown.count) orders in the ledger were never answered to their proposer, e.g. \(unknown.first!)") }
+        if !unknown.isEmpty {
+            failures.append(
+                "\(unknown.count) orders in the ledger were never answered to their proposer, e.g. \(unknown.first!)")
+        }
         let unpaid = stored.filter { $0.value != Int64(Jiaxing_Benefits_V1_PayoutOrder.Status.posted.rawValue) }
         if !unpaid.isEmpty { failures.append("\(unpaid.count) orders are not posted, e.g. \(unpaid.first!.key)") }
         if !doubled.isEmpty { failures.append("\(doubled.count) orders were paid twice, e.g. \(doubled[0].text(0))") }
         let sums = Dictionary(balances.map { ($0.text(0), $0.integer(1)) }, uniquingKeysWith: +)
         var debits: Int64 = 0
         for account in accounts {
-            let (id, kind, balance, reserved) = (account.text(0), account.text(1), account.integer(2), account.integer(3))
-            if balance != sums[id, default: 0] { failures.append("account \(id): balance \(balance) but its transfers sum to \(sums[id, default: 0])") }
-            if kind == "fund", balance - reserved < 0 { failures.append("fund \(id) is below zero: \(balance - reserved) fen available") }
+            let (id, kind, balance, reserved) = (
+                account.text(0), account.text(1), account.integer(2), account.integer(3)
+            )
+            if balance != sums[id, default: 0] {
+                failures.append("account \(id): balance \(balance) but its transfers sum to \(sums[id, default: 0])")
+            }
+            if kind == "fund", balance - reserved < 0 {
+                failures.append("fund \(id) is below zero: \(balance - reserved) fen available")
+            }
             debits += balance
         }
         if debits != 0 { failures.append("debits and credits differ by \(debits) fen") }
-        print("ledger: \(stored.count) orders of this run, \(accepted.count) accepted by the mesh, \(accounts.count) accounts reconciled")
+        print(
+            "ledger: \(stored.count) orders of this run, \(accepted.count) accepted by the mesh, \(accounts.count) accounts reconciled"
+        )
         return failures
     }
 }

@@ -40,7 +40,9 @@ final class ChaosRun: Sendable {
     let killed = NIOLockedValueBox<[String: Int]>([:])
 
     init(topology: Topology, state: MeshState, seed: UInt64, payouts: Int, kills: Int, concurrency: Int) throws {
-        guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else { throw ChaosError("the running mesh has no gateway") }
+        guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
+            throw ChaosError("the running mesh has no gateway")
+        }
         self.topology = topology
         self.state = NIOLockedValueBox(state)
         self.seed = seed
@@ -53,7 +55,9 @@ final class ChaosRun: Sendable {
         self.logger = logger
         let letters = Array("ABCDEFGHJKLMNPQRTUWXY")
         var generator = SeededGenerator(state: seed)
-        self.codePrefix = "91330402" + String(letters[Int(generator.next() % UInt64(letters.count))]) + String(letters[Int(generator.next() % UInt64(letters.count))])
+        self.codePrefix =
+            "91330402" + String(letters[Int(generator.next() % UInt64(letters.count))])
+            + String(letters[Int(generator.next() % UInt64(letters.count))])
     }
 
     struct ChaosError: Error, CustomStringConvertible {
@@ -82,7 +86,9 @@ final class ChaosRun: Sendable {
                 return try await body()
             } catch {
                 let code = RPCError.from(error).code
-                let transient: Set<RPCStatusCode> = [.unavailable, .deadlineExceeded, .unknown, .internal, .aborted, .resourceExhausted, .cancelled]
+                let transient: Set<RPCStatusCode> = [
+                    .unavailable, .deadlineExceeded, .unknown, .internal, .aborted, .resourceExhausted, .cancelled,
+                ]
                 guard transient.contains(code), ContinuousClock.now < deadline else { throw error }
                 self.retries.withLockedValue { $0 += 1 }
                 try await Task.sleep(for: delay)
@@ -101,7 +107,11 @@ final class ChaosRun: Sendable {
         var recognition = Jiaxing_Benefits_V1_RecognitionRecord()
         recognition.recognition = "greenFactory"
         recognition.level = "municipal"
-        recognition.recognizedOn = Jiaxing_Benefits_V1_Date.with { $0.year = 2023; $0.month = 3; $0.day = 1 }
+        recognition.recognizedOn = Jiaxing_Benefits_V1_Date.with {
+            $0.year = 2023
+            $0.month = 3
+            $0.day = 1
+        }
         profile.recognitions = [recognition]
         return profile
     }
@@ -115,16 +125,24 @@ final class ChaosRun: Sendable {
         request.screen.profile = profile
         request.screen.asOf = Self.asOf.message
         let orders: [Jiaxing_Benefits_V1_PayoutOrder] = try await self.retrying {
-            let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await county.unary(GatewayMethods.screenAndPropose, request, options: CallOptions(timeout: .seconds(10)))
+            let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await county.unary(
+                GatewayMethods.screenAndPropose, request, options: CallOptions(timeout: .seconds(10)))
             if let refused = response.proposals.first(where: { !$0.hasOrder }) {
-                throw RPCError(RPCStatusCode(rawValue: refused.code) ?? .unknown, "\(refused.clauseID): \(refused.message)")
+                throw RPCError(
+                    RPCStatusCode(rawValue: refused.code) ?? .unknown, "\(refused.clauseID): \(refused.message)")
             }
-            guard !response.proposals.isEmpty else { throw ChaosError("\(profile.creditCode): the screening proposed nothing") }
+            guard !response.proposals.isEmpty else {
+                throw ChaosError("\(profile.creditCode): the screening proposed nothing")
+            }
             return response.proposals.map(\.order)
         }
         self.accepted.withLockedValue { accepted in for order in orders { accepted[order.id] = order } }
         for order in orders {
-            guard let department = Department.allCases.first(where: { $0.isResponsible(among: order.responsibleDepartments) }) else {
+            guard
+                let department = Department.allCases.first(where: {
+                    $0.isResponsible(among: order.responsibleDepartments)
+                })
+            else {
                 throw ChaosError("no department decides \(order.clauseID)")
             }
             let client = try self.client(department.partyName)
@@ -132,11 +150,13 @@ final class ChaosRun: Sendable {
             decide.orderID = order.id
             try await self.retrying {
                 do {
-                    let _: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.approve, decide, options: CallOptions(timeout: .seconds(10)))
+                    let _: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                        GatewayMethods.approve, decide, options: CallOptions(timeout: .seconds(10)))
                 } catch let error as RPCError where error.code == .failedPrecondition {
                     var get = Jiaxing_Benefits_V1_GetOrderRequest()
                     get.orderID = order.id
-                    let current: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.getOrder, get, options: CallOptions(timeout: .seconds(10)))
+                    let current: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                        GatewayMethods.getOrder, get, options: CallOptions(timeout: .seconds(10)))
                     guard current.status == .posted else { throw error }
                 }
             }
@@ -158,7 +178,9 @@ final class ChaosRun: Sendable {
             guard let index = candidates.randomElement(using: &generator) else { continue }
             let instance = state.instances[index]
             await ProcessControl.crash(instance.pid)
-            print("  kill \(number + 1)/\(self.kills): \(service) replica \(instance.replica) (pid \(instance.pid)) after \(self.completed.withLockedValue { $0 }) payouts")
+            print(
+                "  kill \(number + 1)/\(self.kills): \(service) replica \(instance.replica) (pid \(instance.pid)) after \(self.completed.withLockedValue { $0 }) payouts"
+            )
             try await Task.sleep(for: .milliseconds(Int.random(in: 100...800, using: &generator)))
             try await RestartCommand.start(&state, index: index, topology: self.topology)
             self.state.withLockedValue { $0 = state }
@@ -190,7 +212,10 @@ final class ChaosRun: Sendable {
                         } catch {
                             self.errors.withLockedValue { $0.append("payout \(index): \(error)") }
                         }
-                        let done = self.completed.withLockedValue { $0 += 1; return $0 }
+                        let done = self.completed.withLockedValue {
+                            $0 += 1
+                            return $0
+                        }
                         if done % max(1, self.payouts / 10) == 0 { print("  \(done) of \(self.payouts) payouts done") }
                     }
                 }
@@ -199,15 +224,23 @@ final class ChaosRun: Sendable {
         }
         let flowSeconds = Double((ContinuousClock.now - started).components.seconds)
         let killed = self.killed.withLockedValue { $0 }
-        print("payouts: \(self.completed.withLockedValue { $0 }) in \(Int(flowSeconds)) s, \(self.retries.withLockedValue { $0 }) retried calls; kills: \(killed.values.reduce(0, +)) (\(killed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+        print(
+            "payouts: \(self.completed.withLockedValue { $0 }) in \(Int(flowSeconds)) s, \(self.retries.withLockedValue { $0 }) retried calls; kills: \(killed.values.reduce(0, +)) (\(killed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
+        )
         var failures = self.errors.withLockedValue { $0 }.prefix(20).map { $0 }
-        if self.errors.withLockedValue({ $0.count }) > 20 { failures.append("… and \(self.errors.withLockedValue { $0.count } - 20) more payouts failed") }
+        if self.errors.withLockedValue({ $0.count }) > 20 {
+            failures.append("… and \(self.errors.withLockedValue { $0.count } - 20) more payouts failed")
+        }
         failures += try await self.checkNotices(receiver, within: noticeWait)
         let noticeSeconds = Double((ContinuousClock.now - started).components.seconds)
-        print("flow: \(String(format: "%.0f", Double(self.completed.withLockedValue { $0 }) / max(flowSeconds, 1))) payouts/s (each a screening, a proposal and an approval through the gateway); notices done after \(Int(noticeSeconds)) s")
-        print("peak memory (VmHWM, since each process started): " + self.state.withLockedValue { $0.instances }.map { instance in
-            "\(instance.service)-\(instance.replica) \(ProcessControl.memoryKilobytes(instance.pid, "VmHWM") / 1024) MB"
-        }.joined(separator: ", "))
+        print(
+            "flow: \(String(format: "%.0f", Double(self.completed.withLockedValue { $0 }) / max(flowSeconds, 1))) payouts/s (each a screening, a proposal and an approval through the gateway); notices done after \(Int(noticeSeconds)) s"
+        )
+        print(
+            "peak memory (VmHWM, since each process started): "
+                + self.state.withLockedValue { $0.instances }.map { instance in
+                    "\(instance.service)-\(instance.replica) \(ProcessControl.memoryKilobytes(instance.pid, "VmHWM") / 1024) MB"
+                }.joined(separator: ", "))
         failures += try await self.checkLedger()
         if try await self.catalogFingerprint() != before { failures.append("the catalog changed during the run") }
         for client in self.clients.withLockedValue({ Array($0.values) }) { await client.close() }

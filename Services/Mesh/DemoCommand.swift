@@ -27,7 +27,8 @@ struct DemoChecks {
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Screen the sample enterprises of Compose/demo against the running mesh and print what they are entitled to."
+        abstract:
+            "Screen the sample enterprises of Compose/demo against the running mesh and print what they are entitled to."
     )
 
     @Option(help: "Topology file.")
@@ -45,12 +46,15 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// The sample enterprises of a file like Compose/demo/enterprises.json, and the day they are screened on.
-    static func samples(_ path: String) throws -> (asOf: CalendarDate, profiles: [Jiaxing_Benefits_V1_EnterpriseProfile]) {
+    static func samples(_ path: String) throws -> (
+        asOf: CalendarDate, profiles: [Jiaxing_Benefits_V1_EnterpriseProfile]
+    ) {
         guard let data = FileManager.default.contents(atPath: path),
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let asOfObject = object["asOf"] as? [String: Int],
-              let entries = object["enterprises"] as? [[String: Any]],
-              let asOf = CalendarDate(year: asOfObject["year"] ?? 0, month: asOfObject["month"] ?? 0, day: asOfObject["day"] ?? 0)
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let asOfObject = object["asOf"] as? [String: Int],
+            let entries = object["enterprises"] as? [[String: Any]],
+            let asOf = CalendarDate(
+                year: asOfObject["year"] ?? 0, month: asOfObject["month"] ?? 0, day: asOfObject["day"] ?? 0)
         else { throw ValidationError("cannot read the sample enterprises in \(path)") }
         let profiles = try entries.map { entry in
             try Jiaxing_Benefits_V1_EnterpriseProfile(jsonUTF8Data: JSONSerialization.data(withJSONObject: entry))
@@ -61,43 +65,69 @@ struct DemoCommand: AsyncParsableCommand {
     static func run(state: MeshState, topology: Topology, enterprisesPath: String) async throws {
         let (asOf, profiles) = try Self.samples(enterprisesPath)
         let replicas = state.instances.filter { $0.service == "eligibility" }
-        guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else { throw ValidationError("the running mesh has no gateway") }
+        guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
+            throw ValidationError("the running mesh has no gateway")
+        }
         var logger = Logger(label: "mesh.demo")
         logger.logLevel = .critical
         /// Every party talks to the gateway only, with its own certificate.
         func gatewayClient(_ identity: String) throws -> MeshClient {
-            MeshClient(configuration: .init(port: gateway.port, tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "gateway")), logger: logger)
+            MeshClient(
+                configuration: .init(
+                    port: gateway.port,
+                    tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "gateway")),
+                logger: logger)
         }
         var checks = DemoChecks()
         print("")
-        print("Step 0 — each county registers its sample enterprises in the gateway's register (what its staff then look up in the console)")
-        for (county, registered) in Dictionary(grouping: profiles, by: { County(message: $0.county)?.partyName ?? "operator" }).sorted(by: { $0.key < $1.key }) {
+        print(
+            "Step 0 — each county registers its sample enterprises in the gateway's register (what its staff then look up in the console)"
+        )
+        for (county, registered) in Dictionary(
+            grouping: profiles, by: { County(message: $0.county)?.partyName ?? "operator" }
+        ).sorted(by: { $0.key < $1.key }) {
             let client = try gatewayClient(county)
             defer { Task { await client.close() } }
             var request = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
             request.profiles = registered
-            let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(GatewayMethods.registerEnterprises, request, options: CallOptions(timeout: .seconds(5)))
-            print("  \(County(partyName: county)?.chineseName ?? county): \(response.added) added, \(response.updated) updated")
-            checks.expect(Int(response.added + response.updated) == registered.count, "\(county) registered its \(registered.count) enterprise(s)")
+            let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(
+                GatewayMethods.registerEnterprises, request, options: CallOptions(timeout: .seconds(5)))
+            print(
+                "  \(County(partyName: county)?.chineseName ?? county): \(response.added) added, \(response.updated) updated"
+            )
+            checks.expect(
+                Int(response.added + response.updated) == registered.count,
+                "\(county) registered its \(registered.count) enterprise(s)")
         }
         print("")
-        print("Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (port \(gateway.port)), which spreads the calls over \(replicas.count) eligibility replica(s)")
+        print(
+            "Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (port \(gateway.port)), which spreads the calls over \(replicas.count) eligibility replica(s)"
+        )
         var total: Fen = 0
-        var entitlements: [(profile: Jiaxing_Benefits_V1_EnterpriseProfile, decision: Jiaxing_Benefits_V1_Decision)] = []
+        var entitlements: [(profile: Jiaxing_Benefits_V1_EnterpriseProfile, decision: Jiaxing_Benefits_V1_Decision)] =
+            []
         for profile in profiles {
             var request = Jiaxing_Benefits_V1_ScreenRequest()
             request.profile = profile
-            request.asOf = Jiaxing_Benefits_V1_Date.with { $0.year = Int32(asOf.year); $0.month = Int32(asOf.month); $0.day = Int32(asOf.day) }
+            request.asOf = Jiaxing_Benefits_V1_Date.with {
+                $0.year = Int32(asOf.year)
+                $0.month = Int32(asOf.month)
+                $0.day = Int32(asOf.day)
+            }
             let client = try gatewayClient(County(message: profile.county)?.partyName ?? "operator")
             defer { Task { await client.close() } }
-            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(GatewayMethods.screen, request, options: CallOptions(timeout: .seconds(5)))
+            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(
+                GatewayMethods.screen, request, options: CallOptions(timeout: .seconds(5)))
             print("")
             print("  \(profile.name)  (\(County(message: profile.county)?.chineseName ?? "?"), \(profile.creditCode))")
             for decision in result.decisions {
-                let citation = "《\(PolicyDocument.shortTitle(decision.citation.documentTitle))》\(decision.citation.article)"
+                let citation =
+                    "《\(PolicyDocument.shortTitle(decision.citation.documentTitle))》\(decision.citation.article)"
                 switch decision.status {
                 case .eligible:
-                    print("    ✔ \(decision.amountText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(citation)  \(decision.calculation)")
+                    print(
+                        "    ✔ \(decision.amountText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(citation)  \(decision.calculation)"
+                    )
                     print("        “\(Self.excerpt(decision.citation.clauseText))”")
                     if decision.cash { entitlements.append((profile, decision)) }
                 case .superseded:
@@ -114,7 +144,9 @@ struct DemoCommand: AsyncParsableCommand {
             print("    = \(Money.chinese(result.totalEligibleFen)) to propose without an application")
         }
         print("")
-        print("In all: \(Money.chinese(total)) for \(Set(entitlements.map(\.profile.creditCode)).count) of \(profiles.count) enterprises, each amount citing its clause.")
+        print(
+            "In all: \(Money.chinese(total)) for \(Set(entitlements.map(\.profile.creditCode)).count) of \(profiles.count) enterprises, each amount citing its clause."
+        )
 
         let ledgerClient = gatewayClient
         // Each county system registers a webhook; an HTTPS receiver in this process plays their endpoints, with
@@ -134,7 +166,8 @@ struct DemoCommand: AsyncParsableCommand {
                 register.url = "https://127.0.0.1:\(receiver.port)/webhooks/\(county.partyName)"
                 register.secrets = WebhookSignature.makeSecret()
                 secrets[county.partyName] = register.secrets
-                let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await client.unary(GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(5)))
+                let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await client.unary(
+                    GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(5)))
             }
         }
         defer { Task { await receiver.stop() } }
@@ -156,13 +189,20 @@ struct DemoCommand: AsyncParsableCommand {
             request.amountFen = decision.amountFen
             request.explanation = decision.orderExplanation
             do {
-                let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
-                let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+                let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                    GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+                let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                    GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
                 orders.append(order)
-                print("  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(already proposed earlier)" : "pending")\(again.id == order.id ? ", retry returned the same order" : "")")
-                checks.expect(again.id == order.id, "proposing \(order.clauseID) for \(profile.name) twice returns one order")
+                print(
+                    "  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(already proposed earlier)" : "pending")\(again.id == order.id ? ", retry returned the same order" : "")"
+                )
+                checks.expect(
+                    again.id == order.id, "proposing \(order.clauseID) for \(profile.name) twice returns one order")
             } catch let error as RPCError {
-                print("  \(county.chineseName) → \(profile.name) \(decision.citation.clauseID): refused, \(error.code): \(error.message)")
+                print(
+                    "  \(county.chineseName) → \(profile.name) \(decision.citation.clauseID): refused, \(error.code): \(error.message)"
+                )
                 checks.expect(false, "\(profile.name) \(decision.citation.clauseID) proposed (refused: \(error.code))")
             }
         }
@@ -172,7 +212,11 @@ struct DemoCommand: AsyncParsableCommand {
         // One order is left for a department officer to decide in the web console (step 6).
         let leftForConsole = orders.last(where: { $0.status == .pending && !$0.replayed })
         for order in orders where order.status == .pending && order.id != leftForConsole?.id {
-            guard let department = Department.allCases.first(where: { $0.isResponsible(among: order.responsibleDepartments) }) else {
+            guard
+                let department = Department.allCases.first(where: {
+                    $0.isResponsible(among: order.responsibleDepartments)
+                })
+            else {
                 print("  order \(order.id.prefix(8))…: no department of the mesh is responsible for \(order.clauseID)")
                 continue
             }
@@ -180,59 +224,87 @@ struct DemoCommand: AsyncParsableCommand {
             defer { Task { await client.close() } }
             var request = Jiaxing_Benefits_V1_DecideRequest()
             request.orderID = order.id
-            let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(GatewayMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
-            print("  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)")
+            let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                GatewayMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
+            print(
+                "  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)"
+            )
             checks.expect(posted.status == .posted, "order of \(posted.enterpriseName) under \(posted.clauseID) posted")
         }
         if let order = leftForConsole {
-            print("  left pending for the console: \(Money.chinese(order.amountFen)) to \(order.enterpriseName) under \(order.clauseID) (order \(order.id))")
+            print(
+                "  left pending for the console: \(Money.chinese(order.amountFen)) to \(order.enterpriseName) under \(order.clauseID) (order \(order.id))"
+            )
         }
 
         let operatorClient = try ledgerClient("operator")
         defer { Task { await operatorClient.close() } }
-        let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), options: CallOptions(timeout: .seconds(5)))
+        let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(
+            GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), options: CallOptions(timeout: .seconds(5))
+        )
         print("")
-        print("Step 4 — the ledger: budget, paid, reserved and left per fund; debits \(Money.chinese(funds.totalDebitsFen)) = credits \(Money.chinese(funds.totalCreditsFen))")
+        print(
+            "Step 4 — the ledger: budget, paid, reserved and left per fund; debits \(Money.chinese(funds.totalDebitsFen)) = credits \(Money.chinese(funds.totalCreditsFen))"
+        )
         checks.expect(funds.totalDebitsFen == funds.totalCreditsFen, "the ledger's debits equal its credits")
         for fund in funds.funds {
             checks.expect(fund.availableFen >= 0, "fund \(fund.account) not below zero")
-            print("  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))")
+            print(
+                "  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))"
+            )
         }
         if state.instances.contains(where: { $0.service == "notification" }), !orders.isEmpty {
             print("")
-            print("Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
+            print(
+                "Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
             // Every new order makes a "proposed" and an "approved" notice for its county (the one left pending, only the first).
             let expected = orders.filter { !$0.replayed }.count * 2 - (leftForConsole == nil ? 0 : 1)
             let deadline = ContinuousClock.now + .seconds(20)
-            while receiver.requests.count < expected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            while receiver.requests.count < expected, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
             for request in receiver.requests {
                 let county = String(request.path.split(separator: "/").last ?? "")
                 let verified = WebhookSignature.verify(
-                    id: request.headers["webhook-id"] ?? "", timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0,
-                    body: request.body, signatureHeader: request.headers["webhook-signature"] ?? "", secrets: [secrets[county] ?? ""]
+                    id: request.headers["webhook-id"] ?? "",
+                    timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0,
+                    body: request.body, signatureHeader: request.headers["webhook-signature"] ?? "",
+                    secrets: [secrets[county] ?? ""]
                 )
                 let notice = try? Jiaxing_Benefits_V1_Notice(jsonString: Self.dataField(request.body))
-                print("  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(verified ? "signature ok" : "BAD SIGNATURE")  \(notice?.title ?? ""): \(notice?.body ?? "")")
+                print(
+                    "  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(verified ? "signature ok" : "BAD SIGNATURE")  \(notice?.title ?? ""): \(notice?.body ?? "")"
+                )
                 checks.expect(verified, "webhook \(request.headers["webhook-id"] ?? "?") to \(county) verified")
             }
-            if receiver.requests.count < expected { print("  (\(receiver.requests.count) of \(expected) webhooks arrived within 20 s)") }
-            checks.expect(Set(receiver.requests.compactMap { $0.headers["webhook-id"] }).count == expected, "\(expected) webhooks arrived, each once")
+            if receiver.requests.count < expected {
+                print("  (\(receiver.requests.count) of \(expected) webhooks arrived within 20 s)")
+            }
+            checks.expect(
+                Set(receiver.requests.compactMap { $0.headers["webhook-id"] }).count == expected,
+                "\(expected) webhooks arrived, each once")
             let operatorNotices = try gatewayClient("operator")
             defer { Task { await operatorNotices.close() } }
             if let first = orders.first {
                 var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
                 inbox.audience = "enterprise/\(first.creditCode)"
-                let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(GatewayMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
+                let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(
+                    GatewayMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
                 print("  inbox of \(first.enterpriseName):")
                 for notice in notices.notices.reversed() { print("    \(notice.title): \(notice.body)") }
                 checks.expect(!notices.notices.isEmpty, "the inbox of \(first.enterpriseName) has notices")
             }
         }
-        try await Self.consoleStep(topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }), departments: Set(orders.compactMap { order in
-            Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
-        }))
+        try await Self.consoleStep(
+            topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }),
+            departments: Set(
+                orders.compactMap { order in
+                    Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
+                }))
         print("")
-        print("Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it.")
+        print(
+            "Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it."
+        )
         checks.expect(!entitlements.isEmpty, "some sample enterprise is entitled to a payout")
         print("")
         print("demo checks: \(checks.passed) passed, \(checks.failures.count) failed")
@@ -244,27 +316,43 @@ struct DemoCommand: AsyncParsableCommand {
     /// with random passwords written to a file only the owner can read.
     static func consoleStep(topology: Topology, counties: Set<County>, departments: Set<Department>) async throws {
         guard let gateway = topology.services.first(where: { $0.name == "gateway" }),
-              let flag = gateway.arguments?.firstIndex(of: "--console-port"), let port = gateway.arguments?[flag + 1]
+            let flag = gateway.arguments?.firstIndex(of: "--console-port"), let port = gateway.arguments?[flag + 1]
         else { return }
         var logger = Logger(label: "mesh.demo")
         logger.logLevel = .critical
         let store = try await GatewayStore.open(DatabaseOption.open("\(topology.state)/gateway.sqlite", logger: logger))
         let existing = Set(try await store.accounts().map(\.userName))
         var accounts = [ConsoleAccount(userName: "operator", role: .operator, party: "operator", displayName: "市级运营")]
-        accounts += counties.sorted { $0.partyName < $1.partyName }.map { ConsoleAccount(userName: "\($0.partyName)-staff", role: .county, party: $0.partyName, displayName: "\($0.chineseName)工作人员") }
-        accounts += departments.sorted { $0.rawValue < $1.rawValue }.map { ConsoleAccount(userName: "\($0.rawValue)-officer", role: .department, party: $0.rawValue, displayName: "\($0.chineseName)经办人") }
+        accounts += counties.sorted { $0.partyName < $1.partyName }.map {
+            ConsoleAccount(
+                userName: "\($0.partyName)-staff", role: .county, party: $0.partyName,
+                displayName: "\($0.chineseName)工作人员")
+        }
+        accounts += departments.sorted { $0.rawValue < $1.rawValue }.map {
+            ConsoleAccount(
+                userName: "\($0.rawValue)-officer", role: .department, party: $0.rawValue,
+                displayName: "\($0.chineseName)经办人")
+        }
         let file = "\(topology.state)/console-accounts.txt"
         var lines = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         for account in accounts where !existing.contains(account.userName) {
             let password = GatewayStore.randomToken().prefix(16)
-            try await store.createAccount(account, password: String(password), policy: ConsolePolicy(), at: Int64(Date().timeIntervalSince1970 * 1000))
+            try await store.createAccount(
+                account, password: String(password), policy: ConsolePolicy(),
+                at: Int64(Date().timeIntervalSince1970 * 1000))
             lines += "\(account.userName)\t\(password)\t\(account.partyIdentity)\n"
         }
         FileManager.default.createFile(atPath: file, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
         print("")
-        print("Step 6 — the web console: https://127.0.0.1:\(port)/console (the gateway's certificate, from the mesh CA in \(topology.certificates)/ca.pem)")
-        print("  accounts \(accounts.map(\.userName).joined(separator: ", ")); their passwords are in \(file) (mode 0600)")
-        print("  more: printf '%s\\n' \"$PASSWORD\" | mesh account add --user NAME --role county|department|operator --party PARTY")
+        print(
+            "Step 6 — the web console: https://127.0.0.1:\(port)/console (the gateway's certificate, from the mesh CA in \(topology.certificates)/ca.pem)"
+        )
+        print(
+            "  accounts \(accounts.map(\.userName).joined(separator: ", ")); their passwords are in \(file) (mode 0600)"
+        )
+        print(
+            "  more: printf '%s\\n' \"$PASSWORD\" | mesh account add --user NAME --role county|department|operator --party PARTY"
+        )
     }
 
     /// The `data` object of a webhook body (`{"type":…,"timestamp":…,"data":{…}}`).

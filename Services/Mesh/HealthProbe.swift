@@ -12,7 +12,9 @@ enum HealthProbe {
         try TLSFiles.load(directory: certificates, name: "mesh-cli", serverHostname: service)
     }
 
-    static func check(host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, timeout: Duration = .seconds(2)) async -> Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError> {
+    static func check(host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, timeout: Duration = .seconds(2))
+        async -> Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError>
+    {
         var logger = Logger(label: "mesh.health")
         logger.logLevel = .critical
         let client = MeshClient(configuration: .init(host: host, port: port, tls: tls), logger: logger)
@@ -28,7 +30,9 @@ enum HealthProbe {
     }
 
     /// Polls until the server answers SERVING or `within` runs out.
-    static func waitUntilServing(port: Int, tls: MeshTLSConfiguration, within: Duration) async -> Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError> {
+    static func waitUntilServing(port: Int, tls: MeshTLSConfiguration, within: Duration) async -> Result<
+        Mesh_Rpc_V1_HealthCheckResponse, RPCError
+    > {
         let deadline = ContinuousClock.now + within
         var last: Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError> = .failure(RPCError(.unavailable, "not checked"))
         while ContinuousClock.now < deadline {

@@ -8,6 +8,10 @@ struct MeshCommand: AsyncParsableCommand {
         commandName: "mesh",
         abstract: "Run and operate the Jiaxing enterprise-benefits mesh.",
         version: MeshRelease.version,
-        subcommands: [UpCommand.self, DownCommand.self, StatusCommand.self, DemoCommand.self, CallCommand.self, CertificatesCommand.self, HealthCommand.self, AccountCommand.self, RestartCommand.self, ChaosCommand.self, SoakCommand.self]
+        subcommands: [
+            UpCommand.self, DownCommand.self, StatusCommand.self, DemoCommand.self, CallCommand.self,
+            CertificatesCommand.self, HealthCommand.self, AccountCommand.self, RestartCommand.self, ChaosCommand.self,
+            SoakCommand.self,
+        ]
     )
 }

@@ -42,7 +42,9 @@ enum ProcessControl {
         if waitpid(pid, &status, WNOHANG) == pid { return false }
         guard kill(pid, 0) == 0 else { return false }
         // Nor a zombie nobody reaps (a process `mesh up --detach` left behind, under an init that does not reap).
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        {
             return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
         }
         return true

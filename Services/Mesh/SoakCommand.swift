@@ -15,7 +15,10 @@ import ServiceKit
 /// no call fails, every process's memory ends within 10% of where it stood after the first window, and no
 /// window's p99 is over twice the median window's.
 struct SoakCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "soak", abstract: "Screening through the gateway at a fraction of its peak for a while; memory, p99 and errors per window.")
+    static let configuration = CommandConfiguration(
+        commandName: "soak",
+        abstract:
+            "Screening through the gateway at a fraction of its peak for a while; memory, p99 and errors per window.")
 
     @Option(help: "Topology file.")
     var topology = "Compose/topology.json"
@@ -35,26 +38,42 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Seconds per window of the report.")
     var window = 30
 
-    @Option(help: "Seconds at the soak's rate before the judged windows, while the processes' heaps grow to their working size (reported, not judged; an error in it still fails the soak).")
+    @Option(
+        help:
+            "Seconds at the soak's rate before the judged windows, while the processes' heaps grow to their working size (reported, not judged; an error in it still fails the soak)."
+    )
     var warmup = 120
 
-    @Option(help: "Calls in flight at most. A call due while this many are still running is not started and counts as failed: a stall then fails the soak instead of piling up tasks in the driver, whose task group's bookkeeping grows with its running tasks until the driver itself stalls.")
+    @Option(
+        help:
+            "Calls in flight at most. A call due while this many are still running is not started and counts as failed: a stall then fails the soak instead of piling up tasks in the driver, whose task group's bookkeeping grows with its running tasks until the driver itself stalls."
+    )
     var maximumInFlight = 4096
 
     @Option(help: "Sample enterprises (protobuf JSON), screened by their own counties.")
     var enterprises = "Compose/demo/enterprises.json"
 
     func validate() throws {
-        guard self.seconds >= self.window * 2 else { throw ValidationError("--seconds: at least two windows (\(self.window * 2) s)") }
-        guard (0.05...1).contains(self.fraction) else { throw ValidationError("--fraction: 0.05 to 1, got \(self.fraction)") }
+        guard self.seconds >= self.window * 2 else {
+            throw ValidationError("--seconds: at least two windows (\(self.window * 2) s)")
+        }
+        guard (0.05...1).contains(self.fraction) else {
+            throw ValidationError("--fraction: 0.05 to 1, got \(self.fraction)")
+        }
         guard (1...512).contains(self.concurrency) else { throw ValidationError("--concurrency: 1 to 512") }
-        guard (0...3600).contains(self.warmup) else { throw ValidationError("--warmup: 0 to 3600 seconds, got \(self.warmup)") }
-        guard (1...1_000_000).contains(self.maximumInFlight) else { throw ValidationError("--maximum-in-flight: 1 to 1,000,000, got \(self.maximumInFlight)") }
+        guard (0...3600).contains(self.warmup) else {
+            throw ValidationError("--warmup: 0 to 3600 seconds, got \(self.warmup)")
+        }
+        guard (1...1_000_000).contains(self.maximumInFlight) else {
+            throw ValidationError("--maximum-in-flight: 1 to 1,000,000, got \(self.maximumInFlight)")
+        }
     }
 
     func run() async throws {
         let topology = try Topology.load(path: self.topology)
-        guard let state = MeshState.load(directory: topology.state), let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
+        guard let state = MeshState.load(directory: topology.state),
+            let gateway = state.instances.first(where: { $0.service == "gateway" })
+        else {
             throw ValidationError("no mesh is running: start it with `mesh up --detach`")
         }
         let requests = try Self.requests(self.enterprises)
@@ -62,13 +81,18 @@ struct SoakCommand: AsyncParsableCommand {
         logger.logLevel = .critical
         var clients: [String: MeshClient] = [:]
         for party in Set(requests.map(\.party)) {
-            clients[party] = MeshClient(configuration: .init(port: gateway.port, tls: try TLSFiles.load(directory: topology.certificates, name: party, serverHostname: "gateway")), logger: logger)
+            clients[party] = MeshClient(
+                configuration: .init(
+                    port: gateway.port,
+                    tls: try TLSFiles.load(directory: topology.certificates, name: party, serverHostname: "gateway")),
+                logger: logger)
         }
         let calls = clients
         @Sendable func call(_ index: Int) async -> Bool {
             let (party, request) = requests[index % requests.count]
             do {
-                let _: Jiaxing_Benefits_V1_ScreeningResult = try await calls[party]!.unary(GatewayMethods.screen, request, options: CallOptions(timeout: .seconds(10)))
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await calls[party]!.unary(
+                    GatewayMethods.screen, request, options: CallOptions(timeout: .seconds(10)))
                 return true
             } catch {
                 return false
@@ -84,7 +108,10 @@ struct SoakCommand: AsyncParsableCommand {
             for _ in 0..<self.concurrency {
                 group.addTask {
                     while ContinuousClock.now < peakEnd {
-                        let index = counter.withLockedValue { $0 += 1; return $0 }
+                        let index = counter.withLockedValue {
+                            $0 += 1
+                            return $0
+                        }
                         if await call(index) { succeeded.withLockedValue { $0 += 1 } }
                     }
                 }
@@ -94,7 +121,11 @@ struct SoakCommand: AsyncParsableCommand {
         if failedAtPeak > 0 { print("peak: \(failedAtPeak) calls failed while measuring it (not counted)") }
         let peak = Double(succeeded.withLockedValue { $0 }) / Double(self.peakSeconds)
         let rate = peak * self.fraction
-        print(String(format: "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s after %d s of warm-up", peak, self.concurrency, self.peakSeconds, rate, self.fraction * 100, self.seconds, self.warmup))
+        print(
+            String(
+                format:
+                    "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s after %d s of warm-up",
+                peak, self.concurrency, self.peakSeconds, rate, self.fraction * 100, self.seconds, self.warmup))
 
         // The soak: paced, each call due at start + i/rate.
         let start = ContinuousClock.now + .milliseconds(200)
@@ -113,13 +144,16 @@ struct SoakCommand: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - due
             let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
             let dueSecond = Double(index) / rate
-            let window = dueSecond < Double(warmupSeconds) ? -1 : min(windowCount - 1, Int(dueSecond - Double(warmupSeconds)) / windowSeconds)
+            let window =
+                dueSecond < Double(warmupSeconds)
+                ? -1 : min(windowCount - 1, Int(dueSecond - Double(warmupSeconds)) / windowSeconds)
             samples.withLockedValue { $0.append((window, micros, ok)) }
         }
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for number in 1...windowCount {
-                    try? await Task.sleep(until: start + .seconds(warmupSeconds + number * windowSeconds), clock: .continuous)
+                    try? await Task.sleep(
+                        until: start + .seconds(warmupSeconds + number * windowSeconds), clock: .continuous)
                     memory.withLockedValue { $0.append(Self.residentMemory(instances)) }
                 }
             }
@@ -162,7 +196,11 @@ struct SoakCommand: AsyncParsableCommand {
 
         let all = samples.withLockedValue { $0 }
         let notStarted = skipped.withLockedValue { $0 }
-        if notStarted > 0 { print("\(notStarted) calls not started: \(self.maximumInFlight) were still in flight when they were due (counted as failed)") }
+        if notStarted > 0 {
+            print(
+                "\(notStarted) calls not started: \(self.maximumInFlight) were still in flight when they were due (counted as failed)"
+            )
+        }
         let memorySamples = memory.withLockedValue { $0 }
         print("window      calls   errors   p50 µs    p99 µs   resident MB per process")
         func percentiles(_ window: Int) -> (calls: Int, errors: Int, p50: Int64, p99: Int64) {
@@ -174,14 +212,23 @@ struct SoakCommand: AsyncParsableCommand {
         }
         if warmupSeconds > 0 {
             let warm = percentiles(-1)
-            print(String(format: "warm-up %4d s %7d %7d %9lld %9lld   (not judged)", warmupSeconds, warm.calls, warm.errors, warm.p50, warm.p99))
+            print(
+                String(
+                    format: "warm-up %4d s %7d %7d %9lld %9lld   (not judged)", warmupSeconds, warm.calls, warm.errors,
+                    warm.p50, warm.p99))
         }
         var p99s: [Int64] = []
         for number in 0..<windowCount {
             let (calls, windowErrors, p50, p99) = percentiles(number)
             p99s.append(p99)
-            let resident = number < memorySamples.count ? memorySamples[number].sorted { $0.key < $1.key }.map { "\($0.key) \($0.value / 1024)" }.joined(separator: ", ") : ""
-            print(String(format: "%4d-%-4d s %7d %7d %9lld %9lld   ", number * windowSeconds, (number + 1) * windowSeconds, calls, windowErrors, p50, p99) + resident)
+            let resident =
+                number < memorySamples.count
+                ? memorySamples[number].sorted { $0.key < $1.key }.map { "\($0.key) \($0.value / 1024)" }.joined(
+                    separator: ", ") : ""
+            print(
+                String(
+                    format: "%4d-%-4d s %7d %7d %9lld %9lld   ", number * windowSeconds, (number + 1) * windowSeconds,
+                    calls, windowErrors, p50, p99) + resident)
         }
         var failures: [String] = []
         let errors = all.filter { !$0.ok }.count
@@ -190,13 +237,22 @@ struct SoakCommand: AsyncParsableCommand {
             for (process, kilobytes) in last.sorted(by: { $0.key < $1.key }) {
                 guard let baseline = first[process], baseline > 0 else { continue }
                 let drift = Double(kilobytes - baseline) / Double(baseline)
-                print(String(format: "memory %@: %d MB after the first window, %d MB at the end (%+.1f%%)", process, baseline / 1024, kilobytes / 1024, drift * 100))
-                if abs(drift) > 0.10 { failures.append(String(format: "%@'s memory moved %+.1f%% (more than 10%%)", process, drift * 100)) }
+                print(
+                    String(
+                        format: "memory %@: %d MB after the first window, %d MB at the end (%+.1f%%)", process,
+                        baseline / 1024, kilobytes / 1024, drift * 100))
+                if abs(drift) > 0.10 {
+                    failures.append(String(format: "%@'s memory moved %+.1f%% (more than 10%%)", process, drift * 100))
+                }
             }
         }
         let median = p99s.sorted()[p99s.count / 2]
-        if let worst = p99s.max(), worst > median * 2 { failures.append("a window's p99 of \(worst) µs is over twice the median window's \(median) µs") }
-        print("calls: \(all.count), errors: \(errors); p99 per window from \(p99s.min() ?? 0) to \(p99s.max() ?? 0) µs (median \(median))")
+        if let worst = p99s.max(), worst > median * 2 {
+            failures.append("a window's p99 of \(worst) µs is over twice the median window's \(median) µs")
+        }
+        print(
+            "calls: \(all.count), errors: \(errors); p99 per window from \(p99s.min() ?? 0) to \(p99s.max() ?? 0) µs (median \(median))"
+        )
         if failures.isEmpty {
             print("soak: passed")
         } else {
@@ -208,7 +264,9 @@ struct SoakCommand: AsyncParsableCommand {
     /// VmRSS of each process, in kilobytes, by service and replica.
     static func residentMemory(_ instances: [MeshState.Instance]) -> [String: Int] {
         var resident: [String: Int] = [:]
-        for instance in instances { resident["\(instance.service)-\(instance.replica)"] = ProcessControl.memoryKilobytes(instance.pid, "VmRSS") }
+        for instance in instances {
+            resident["\(instance.service)-\(instance.replica)"] = ProcessControl.memoryKilobytes(instance.pid, "VmRSS")
+        }
         return resident
     }
 

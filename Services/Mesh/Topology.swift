@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import MeshPKI
 
@@ -43,11 +44,9 @@ struct Topology: Decodable {
         for item in replicas {
             let parts = item.split(separator: "=")
             guard parts.count == 2, let count = Int(parts[1]), count >= 1, count <= 9,
-                  let index = self.services.firstIndex(where: { $0.name == parts[0] })
+                let index = self.services.firstIndex(where: { $0.name == parts[0] })
             else { throw ValidationError("--replicas takes service=N with N from 1 to 9, got '\(item)'") }
             self.services[index].replicas = count
         }
     }
 }
-
-import ArgumentParser

@@ -6,7 +6,8 @@ import UnixSignals
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start the whole mesh on this machine, one process per service replica, and wait until all are healthy."
+        abstract:
+            "Start the whole mesh on this machine, one process per service replica, and wait until all are healthy."
     )
 
     @Option(help: "Topology file.")
@@ -27,13 +28,19 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         var topology = try Topology.load(path: self.topology)
         try topology.override(replicas: self.replicas)
-        if let state = MeshState.load(directory: topology.state), state.instances.contains(where: { ProcessControl.isAlive($0.pid) }) {
+        if let state = MeshState.load(directory: topology.state),
+            state.instances.contains(where: { ProcessControl.isAlive($0.pid) })
+        {
             throw ValidationError("a mesh is already running (see `mesh status`); stop it with `mesh down` first")
         }
         let created = try CertificateDirectory(path: topology.certificates).ensure(parties: topology.allParties)
-        if !created.isEmpty { print("certificates: created \(created.count) in \(topology.certificates) (CA and one per party)") }
+        if !created.isEmpty {
+            print("certificates: created \(created.count) in \(topology.certificates) (CA and one per party)")
+        }
 
-        let binDirectory = self.binDirectory ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let binDirectory =
+            self.binDirectory
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
         let logDirectory = "\(topology.state)/logs"
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
 
@@ -42,25 +49,38 @@ struct UpCommand: AsyncParsableCommand {
             for replica in 0..<service.replicas {
                 let port = service.port + replica
                 let log = "\(logDirectory)/\(service.name)-\(replica).log"
-                var arguments = ["--port", "\(port)", "--certificates", topology.certificates, "--identity", service.name]
+                var arguments = [
+                    "--port", "\(port)", "--certificates", topology.certificates, "--identity", service.name,
+                ]
                 let metricsPort = topology.metricsPortOffset.map { port + $0 }
                 if let metricsPort { arguments += ["--metrics-port", "\(metricsPort)"] }
                 for dependency in service.dependsOn ?? [] {
                     guard let target = topology.services.first(where: { $0.name == dependency }) else {
-                        throw ValidationError("\(service.name) depends on '\(dependency)', which the topology does not list")
+                        throw ValidationError(
+                            "\(service.name) depends on '\(dependency)', which the topology does not list")
                     }
                     arguments += ["--\(dependency)-port", "\(target.port)"]
                 }
                 for balanced in service.balances ?? [] {
                     guard let target = topology.services.first(where: { $0.name == balanced }) else {
-                        throw ValidationError("\(service.name) balances '\(balanced)', which the topology does not list")
+                        throw ValidationError(
+                            "\(service.name) balances '\(balanced)', which the topology does not list")
                     }
-                    arguments += ["--\(balanced)-ports", (0..<target.replicas).map { String(target.port + $0) }.joined(separator: ",")]
+                    arguments += [
+                        "--\(balanced)-ports",
+                        (0..<target.replicas).map { String(target.port + $0) }.joined(separator: ","),
+                    ]
                 }
-                arguments += (service.arguments ?? []).map { $0.replacingOccurrences(of: "{state}", with: topology.state).replacingOccurrences(of: "{certificates}", with: topology.certificates) }
+                arguments += (service.arguments ?? []).map {
+                    $0.replacingOccurrences(of: "{state}", with: topology.state).replacingOccurrences(
+                        of: "{certificates}", with: topology.certificates)
+                }
                 let executable = "\(binDirectory)/\(service.name)"
                 let pid = try Self.spawn(executable: executable, arguments: arguments, log: log)
-                state.instances.append(.init(service: service.name, replica: replica, port: port, pid: pid, log: log, metricsPort: metricsPort, executable: executable, arguments: arguments))
+                state.instances.append(
+                    .init(
+                        service: service.name, replica: replica, port: port, pid: pid, log: log,
+                        metricsPort: metricsPort, executable: executable, arguments: arguments))
             }
         }
         try state.save(directory: topology.state)
@@ -71,20 +91,27 @@ struct UpCommand: AsyncParsableCommand {
             let tls = try HealthProbe.tls(certificates: topology.certificates, service: instance.service)
             switch await HealthProbe.waitUntilServing(port: instance.port, tls: tls, within: .seconds(30)) {
             case .success(let response):
-                print("  \(instance.service.padding(toLength: 13, withPad: " ", startingAt: 0)) replica \(instance.replica)  mtls://127.0.0.1:\(instance.port)  \(instance.metricsPort.map { "http://127.0.0.1:\($0)/metrics  " } ?? "")pid \(instance.pid)  \(response.server): serving")
+                print(
+                    "  \(instance.service.padding(toLength: 13, withPad: " ", startingAt: 0)) replica \(instance.replica)  mtls://127.0.0.1:\(instance.port)  \(instance.metricsPort.map { "http://127.0.0.1:\($0)/metrics  " } ?? "")pid \(instance.pid)  \(response.server): serving"
+                )
             case .failure(let error):
                 healthy = false
-                print("  \(instance.service) replica \(instance.replica) on port \(instance.port) is not healthy: \(error) (log: \(instance.log))")
+                print(
+                    "  \(instance.service) replica \(instance.replica) on port \(instance.port) is not healthy: \(error) (log: \(instance.log))"
+                )
             }
         }
         guard healthy else {
             await Self.stopAll(state, topology: topology)
             throw ExitCode.failure
         }
-        print("mesh is up: \(state.instances.count) processes, certificates in \(topology.certificates), logs in \(logDirectory)")
+        print(
+            "mesh is up: \(state.instances.count) processes, certificates in \(topology.certificates), logs in \(logDirectory)"
+        )
         if self.demo {
             do {
-                try await DemoCommand.run(state: state, topology: topology, enterprisesPath: "Compose/demo/enterprises.json")
+                try await DemoCommand.run(
+                    state: state, topology: topology, enterprisesPath: "Compose/demo/enterprises.json")
             } catch {
                 print("demo failed: \(error)")
                 await Self.stopAll(state, topology: topology)
@@ -116,7 +143,9 @@ struct UpCommand: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ValidationError("no executable at \(executable): run `swift build` first, or pass --bin-directory")
         }
-        if !append || !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        if !append || !FileManager.default.fileExists(atPath: log) {
+            FileManager.default.createFile(atPath: log, contents: nil)
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -131,7 +160,8 @@ struct UpCommand: AsyncParsableCommand {
 }
 
 struct DownCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop a mesh started with `mesh up --detach`, gracefully.")
+    static let configuration = CommandConfiguration(
+        commandName: "down", abstract: "Stop a mesh started with `mesh up --detach`, gracefully.")
 
     @Option(help: "Topology file.")
     var topology = "Compose/topology.json"
@@ -147,7 +177,8 @@ struct DownCommand: AsyncParsableCommand {
 }
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each process of the running mesh and its health.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show each process of the running mesh and its health.")
 
     @Option(help: "Topology file.")
     var topology = "Compose/topology.json"
@@ -170,14 +201,17 @@ struct StatusCommand: AsyncParsableCommand {
                 }
             }
             if health != "serving" { allHealthy = false }
-            print("\(instance.service.padding(toLength: 13, withPad: " ", startingAt: 0)) replica \(instance.replica)  port \(instance.port)  pid \(instance.pid)  \(health)")
+            print(
+                "\(instance.service.padding(toLength: 13, withPad: " ", startingAt: 0)) replica \(instance.replica)  port \(instance.port)  pid \(instance.pid)  \(health)"
+            )
         }
         if !allHealthy { throw ExitCode.failure }
     }
 }
 
 struct HealthCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "health", abstract: "Ask one server whether it serves.")
+    static let configuration = CommandConfiguration(
+        commandName: "health", abstract: "Ask one server whether it serves.")
 
     @Option(help: "Port of the server.")
     var port: Int
@@ -189,7 +223,9 @@ struct HealthCommand: AsyncParsableCommand {
     var certificates = ".mesh/certs"
 
     func run() async throws {
-        switch await HealthProbe.check(port: self.port, tls: try HealthProbe.tls(certificates: self.certificates, service: self.service)) {
+        switch await HealthProbe.check(
+            port: self.port, tls: try HealthProbe.tls(certificates: self.certificates, service: self.service))
+        {
         case .success(let response): print("\(response.server): \(response.status)")
         case .failure(let error):
             print("not healthy: \(error)")

@@ -8,11 +8,15 @@ public enum DatabaseOption {
     public static func open(_ value: String, logger: Logger) throws -> any SQLDatabase {
         if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
             guard let url = URL(string: value), let host = url.host, let user = url.user, url.path.count > 1 else {
-                throw DatabaseOptionError(message: "--database: expected postgres://user[:password]@host[:port]/database, got \(value)")
+                throw DatabaseOptionError(
+                    message: "--database: expected postgres://user[:password]@host[:port]/database, got \(value)")
             }
-            return PostgresDatabase(host: host, port: url.port ?? 5432, username: user, password: url.password, database: String(url.path.dropFirst()), logger: logger)
+            return PostgresDatabase(
+                host: host, port: url.port ?? 5432, username: user, password: url.password,
+                database: String(url.path.dropFirst()), logger: logger)
         }
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: value).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: value).deletingLastPathComponent().path, withIntermediateDirectories: true)
         return try SQLiteDatabase(path: value)
     }
 }

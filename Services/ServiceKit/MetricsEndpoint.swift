@@ -17,7 +17,10 @@ public struct MetricsEndpoint: Service {
     let logger: Logger
     let bound: EventLoopPromise<Int>
 
-    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool, logger: Logger) {
+    public init(
+        host: String, port: Int, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool,
+        logger: Logger
+    ) {
         self.host = host
         self.port = port
         self.registry = registry
@@ -35,17 +38,21 @@ public struct MetricsEndpoint: Service {
             .bind(host: self.host, port: self.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         self.bound.succeed(channel.channel.localAddress?.port ?? self.port)
-        self.logger.info("metrics and health over HTTP", metadata: ["port": "\(channel.channel.localAddress?.port ?? self.port)"])
+        self.logger.info(
+            "metrics and health over HTTP", metadata: ["port": "\(channel.channel.localAddress?.port ?? self.port)"])
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await channel.executeThenClose { connections in
                     for try await connection in connections {
                         group.addTask {
-                            do { try await self.serve(connection) } catch { self.logger.debug("metrics connection ended", metadata: ["error": "\(error)"]) }
+                            do { try await self.serve(connection) } catch {
+                                self.logger.debug("metrics connection ended", metadata: ["error": "\(error)"])
+                            }
                         }
                     }
                 }
@@ -85,7 +92,9 @@ public struct MetricsEndpoint: Service {
         case "/live":
             return (.ok, "text/plain", Array("live\n".utf8))
         case "/ready":
-            return self.isReady() ? (.ok, "text/plain", Array("ready\n".utf8)) : (.serviceUnavailable, "text/plain", Array("not ready\n".utf8))
+            return self.isReady()
+                ? (.ok, "text/plain", Array("ready\n".utf8))
+                : (.serviceUnavailable, "text/plain", Array("not ready\n".utf8))
         default:
             return (.notFound, "text/plain", Array("not found: /metrics, /live and /ready are served here\n".utf8))
         }

@@ -31,7 +31,10 @@ public enum ServiceRunner {
         configure(server)
         var all: [any Service] = [server] + services
         if let metricsPort = options.metricsPort, let registry {
-            all.append(MetricsEndpoint(host: options.host, port: metricsPort, registry: registry, isReady: { server.isServing }, logger: logger))
+            all.append(
+                MetricsEndpoint(
+                    host: options.host, port: metricsPort, registry: registry, isReady: { server.isServing },
+                    logger: logger))
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -14,8 +14,11 @@ public struct CreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
         public var description: String {
             switch self {
             case .length(let length): return "must be 18 characters, got \(length)"
-            case .character(let character, let position): return "character '\(character)' at position \(position) is not allowed (0-9 and A-Y without I, O, S, V, Z)"
-            case .checkCharacter(let expected, let found): return "check character is '\(found)', expected '\(expected)'"
+            case .character(let character, let position):
+                return
+                    "character '\(character)' at position \(position) is not allowed (0-9 and A-Y without I, O, S, V, Z)"
+            case .checkCharacter(let expected, let found):
+                return "check character is '\(found)', expected '\(expected)'"
             }
         }
     }
@@ -38,7 +41,9 @@ public struct CreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
             if position < 17 { sum += index * self.weights[position] }
         }
         let expected = self.alphabet[(31 - sum % 31) % 31]
-        guard characters[17] == expected else { return .failure(.checkCharacter(expected: expected, found: characters[17])) }
+        guard characters[17] == expected else {
+            return .failure(.checkCharacter(expected: expected, found: characters[17]))
+        }
         return .success(CreditCode(value: canonical))
     }
 
@@ -98,7 +103,8 @@ public struct CreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
         switch Self.validate(text) {
         case .success(let code): self = code
         case .failure(let problem):
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "credit code '\(text)' \(problem)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "credit code '\(text)' \(problem)"))
         }
     }
 

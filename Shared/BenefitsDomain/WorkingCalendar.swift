@@ -44,19 +44,30 @@ public struct WorkingCalendar: Sendable {
             throw Problem(description: "calendar: no year given")
         }
         guard Set(years.map(\.year)).count == last - first + 1, years.count == last - first + 1 else {
-            throw Problem(description: "calendar: the years must follow each other without a gap, got \(years.map(\.year).sorted())")
+            throw Problem(
+                description:
+                    "calendar: the years must follow each other without a gap, got \(years.map(\.year).sorted())")
         }
         var holidays: Set<CalendarDate> = []
         var working: Set<CalendarDate> = []
         for year in years {
             for holiday in year.holidays {
                 guard holiday.from <= holiday.to, holiday.from.year == year.year || holiday.to.year == year.year else {
-                    throw Problem(description: "calendar \(year.year): holiday \(holiday.name) from \(holiday.from) to \(holiday.to) is not in its year")
+                    throw Problem(
+                        description:
+                            "calendar \(year.year): holiday \(holiday.name) from \(holiday.from) to \(holiday.to) is not in its year"
+                    )
                 }
-                for day in holiday.from.dayNumber...holiday.to.dayNumber { holidays.insert(CalendarDate(dayNumber: day)) }
+                for day in holiday.from.dayNumber...holiday.to.dayNumber {
+                    holidays.insert(CalendarDate(dayNumber: day))
+                }
             }
             for day in year.workingWeekends {
-                guard day.weekday >= 6 else { throw Problem(description: "calendar \(year.year): \(day) is listed as a working weekend day but is a weekday") }
+                guard day.weekday >= 6 else {
+                    throw Problem(
+                        description: "calendar \(year.year): \(day) is listed as a working weekend day but is a weekday"
+                    )
+                }
                 working.insert(day)
             }
         }
@@ -70,15 +81,18 @@ public struct WorkingCalendar: Sendable {
 
     /// Loads every `YYYY.json` of a folder.
     public static func load(directory: String) throws -> WorkingCalendar {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }
+            .sorted()
         let decoder = JSONDecoder()
-        return try WorkingCalendar(years: files.map { file in
-            do {
-                return try decoder.decode(Year.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(file)")))
-            } catch {
-                throw Problem(description: "calendar \(file): \(error)")
-            }
-        })
+        return try WorkingCalendar(
+            years: files.map { file in
+                do {
+                    return try decoder.decode(
+                        Year.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(file)")))
+                } catch {
+                    throw Problem(description: "calendar \(file): \(error)")
+                }
+            })
     }
 
     public func isWorkingDay(_ date: CalendarDate) -> Bool {

@@ -88,7 +88,8 @@ public struct CertificateAuthority: Sendable {
             OrganizationalUnitName(role.rawValue)
             CommonName(commonName)
         }
-        let names = dnsNames.map { GeneralName.dnsName($0) } + [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
+        let names =
+            dnsNames.map { GeneralName.dnsName($0) } + [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
         let certificate = try Certificate(
             version: .v3,
             serialNumber: .init(),
@@ -106,6 +107,7 @@ public struct CertificateAuthority: Sendable {
             },
             issuerPrivateKey: .init(self.privateKey)
         )
-        return IssuedCertificate(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
+        return IssuedCertificate(
+            certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 }

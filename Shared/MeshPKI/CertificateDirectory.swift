@@ -31,7 +31,8 @@ public struct CertificateDirectory: Sendable {
             created.append("ca")
         }
         for party in parties where !files.fileExists(atPath: self.certificatePath(party.name)) {
-            let issued = try authority.issue(commonName: party.name, role: party.role, dnsNames: [party.name, "localhost"])
+            let issued = try authority.issue(
+                commonName: party.name, role: party.role, dnsNames: [party.name, "localhost"])
             try Self.write(issued.privateKeyPEM, to: self.privateKeyPath(party.name), secret: true)
             try Self.write(issued.certificatePEM, to: self.certificatePath(party.name), secret: false)
             created.append(party.name)

@@ -55,15 +55,18 @@ public struct ConnectionSettings: Sendable, Hashable {
     public static func decode(_ payload: ByteBuffer) throws(ConnectionError) -> ConnectionSettings {
         var payload = payload
         guard payload.readableBytes % 6 == 0 else {
-            throw ConnectionError(.protocolError, "SETTINGS payload of \(payload.readableBytes) bytes is not a multiple of 6")
+            throw ConnectionError(
+                .protocolError, "SETTINGS payload of \(payload.readableBytes) bytes is not a multiple of 6")
         }
         var settings = ConnectionSettings.default
-        while let rawIdentifier = payload.readInteger(as: UInt16.self), let value = payload.readInteger(as: UInt32.self) {
+        while let rawIdentifier = payload.readInteger(as: UInt16.self), let value = payload.readInteger(as: UInt32.self)
+        {
             let value = Int(value)
             switch Identifier(rawValue: rawIdentifier) {
             case .maxFrameSize:
                 guard value >= 1024, value <= Self.maxFrameSizeLimit else {
-                    throw ConnectionError(.protocolError, "SETTINGS maxFrameSize \(value) is outside 1024...\(Self.maxFrameSizeLimit)")
+                    throw ConnectionError(
+                        .protocolError, "SETTINGS maxFrameSize \(value) is outside 1024...\(Self.maxFrameSizeLimit)")
                 }
                 settings.maxFrameSize = value
             case .maxConcurrentStreams:

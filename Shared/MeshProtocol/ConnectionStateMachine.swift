@@ -18,7 +18,10 @@ public struct ConnectionStateMachine: Sendable {
         /// Close the connection if a keepalive PING is not answered within this long.
         public var keepaliveTimeout: TimeAmount
 
-        public init(idleTimeout: TimeAmount? = .minutes(5), keepaliveInterval: TimeAmount? = nil, keepaliveTimeout: TimeAmount = .seconds(20)) {
+        public init(
+            idleTimeout: TimeAmount? = .minutes(5), keepaliveInterval: TimeAmount? = nil,
+            keepaliveTimeout: TimeAmount = .seconds(20)
+        ) {
             self.idleTimeout = idleTimeout
             self.keepaliveInterval = keepaliveInterval
             self.keepaliveTimeout = keepaliveTimeout
@@ -113,10 +116,13 @@ extension ConnectionStateMachine {
             break
         }
         if frame.type.isStreamFrame != (frame.streamID != 0) {
-            return .connectionError(ConnectionError(
-                .protocolError,
-                frame.streamID == 0 ? "\(frame.type) frame on stream 0" : "\(frame.type) frame on stream \(frame.streamID); it belongs on stream 0"
-            ))
+            return .connectionError(
+                ConnectionError(
+                    .protocolError,
+                    frame.streamID == 0
+                        ? "\(frame.type) frame on stream 0"
+                        : "\(frame.type) frame on stream \(frame.streamID); it belongs on stream 0"
+                ))
         }
         do throws(ConnectionError) {
             switch frame.type {
@@ -148,7 +154,9 @@ extension ConnectionStateMachine {
             case .cancel:
                 let payload = try CancelPayload.decode(frame.payload)
                 guard self.role == .server else {
-                    throw ConnectionError(.protocolError, "a server sent CANCEL on stream \(frame.streamID); servers end calls with TRAILERS")
+                    throw ConnectionError(
+                        .protocolError,
+                        "a server sent CANCEL on stream \(frame.streamID); servers end calls with TRAILERS")
                 }
                 guard self.streams.removeValue(forKey: frame.streamID) != nil else { return .none }
                 self.streamRemoved(now: now)
@@ -173,7 +181,8 @@ extension ConnectionStateMachine {
         // says it opens no more streams; the ones open finish.
         let refused = self.role == .client ? self.streams.keys.filter { $0 > goAway.lastStreamID }.sorted() : []
         for id in refused { self.streams.removeValue(forKey: id) }
-        self.phase = .draining(lastStreamID: goAway.lastStreamID, reason: "peer sent GOAWAY (\(goAway.code)): \(goAway.message)")
+        self.phase = .draining(
+            lastStreamID: goAway.lastStreamID, reason: "peer sent GOAWAY (\(goAway.code)): \(goAway.message)")
         let closeNow = self.streams.isEmpty || goAway.code != .noError
         if closeNow { self.phase = .closed }
         return .goAwayReceived(goAway, refusedStreams: refused, closeNow: closeNow)
@@ -184,32 +193,53 @@ extension ConnectionStateMachine {
             // The frame is already buffered (it passed the frame size limit), so refuse the stream only.
             if self.role == .server, frame.streamID > self.highestStreamID {
                 self.highestStreamID = frame.streamID
-                return .refuseStream(frame.streamID, .init(
-                    code: 8, message: "request head of \(frame.payload.readableBytes) bytes exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes"
-                ))
+                return .refuseStream(
+                    frame.streamID,
+                    .init(
+                        code: 8,
+                        message:
+                            "request head of \(frame.payload.readableBytes) bytes exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes"
+                    ))
             }
-            throw ConnectionError(.protocolError, "HEADERS of \(frame.payload.readableBytes) bytes on stream \(frame.streamID) exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes")
+            throw ConnectionError(
+                .protocolError,
+                "HEADERS of \(frame.payload.readableBytes) bytes on stream \(frame.streamID) exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes"
+            )
         }
         switch self.role {
         case .server:
             guard frame.streamID > self.highestStreamID else {
-                throw ConnectionError(.protocolError, "stream id \(frame.streamID) reused: stream ids must increase (highest so far \(self.highestStreamID))")
+                throw ConnectionError(
+                    .protocolError,
+                    "stream id \(frame.streamID) reused: stream ids must increase (highest so far \(self.highestStreamID))"
+                )
             }
             self.highestStreamID = frame.streamID
             let head: Mesh_Rpc_V1_RequestHead
             do {
                 head = try Mesh_Rpc_V1_RequestHead(serializedBytes: Array(buffer: frame.payload))
             } catch {
-                return .refuseStream(frame.streamID, .init(code: 13, message: "request head on stream \(frame.streamID) is not a valid RequestHead message"))
+                return .refuseStream(
+                    frame.streamID,
+                    .init(
+                        code: 13, message: "request head on stream \(frame.streamID) is not a valid RequestHead message"
+                    ))
             }
             if case .draining = self.phase {
-                return .refuseStream(frame.streamID, .init(code: 14, message: "server is draining and accepts no new calls; retry on another connection"))
+                return .refuseStream(
+                    frame.streamID,
+                    .init(code: 14, message: "server is draining and accepts no new calls; retry on another connection")
+                )
             }
             guard self.streams.count < self.localSettings.maxConcurrentStreams else {
                 // unavailable: the call was not processed and may be retried, as HTTP/2's REFUSED_STREAM.
-                return .refuseStream(frame.streamID, .init(
-                    code: 14, message: "connection already has \(self.streams.count) open streams, the maximum of concurrent streams is \(self.localSettings.maxConcurrentStreams)"
-                ))
+                return .refuseStream(
+                    frame.streamID,
+                    .init(
+                        code: 14,
+                        message:
+                            "connection already has \(self.streams.count) open streams, the maximum of concurrent streams is \(self.localSettings.maxConcurrentStreams)"
+                    ))
             }
             self.streams[frame.streamID] = StreamState(
                 sendWindow: self.remoteSettings.initialWindowSize, receiveWindow: self.localSettings.initialWindowSize
@@ -220,16 +250,19 @@ extension ConnectionStateMachine {
             try self.checkClientStream(frame)
             guard self.streams[frame.streamID] != nil else { return .none }
             do {
-                return .deliverResponseHead(frame.streamID, try Mesh_Rpc_V1_ResponseHead(serializedBytes: Array(buffer: frame.payload)))
+                return .deliverResponseHead(
+                    frame.streamID, try Mesh_Rpc_V1_ResponseHead(serializedBytes: Array(buffer: frame.payload)))
             } catch {
-                throw ConnectionError(.protocolError, "response head on stream \(frame.streamID) is not a valid ResponseHead message")
+                throw ConnectionError(
+                    .protocolError, "response head on stream \(frame.streamID) is not a valid ResponseHead message")
             }
         }
     }
 
     private func checkClientStream(_ frame: Frame) throws(ConnectionError) {
         guard frame.streamID <= self.highestStreamID else {
-            throw ConnectionError(.protocolError, "\(frame.type) frame for stream \(frame.streamID), which this client never opened")
+            throw ConnectionError(
+                .protocolError, "\(frame.type) frame for stream \(frame.streamID), which this client never opened")
         }
     }
 
@@ -245,7 +278,9 @@ extension ConnectionStateMachine {
             throw ConnectionError(.protocolError, "MESSAGE frame on stream \(frame.streamID) after the sender ended it")
         }
         guard stream.receiveWindow > 0 else {
-            throw ConnectionError(.flowControlError, "MESSAGE of \(frame.payload.readableBytes) bytes on stream \(frame.streamID) sent with no window left")
+            throw ConnectionError(
+                .flowControlError,
+                "MESSAGE of \(frame.payload.readableBytes) bytes on stream \(frame.streamID) sent with no window left")
         }
         stream.receiveWindow -= frame.payload.readableBytes
         self.streams[frame.streamID] = stream
@@ -254,7 +289,8 @@ extension ConnectionStateMachine {
 
     private mutating func receiveEnd(_ streamID: UInt32) throws(ConnectionError) -> InboundAction {
         guard self.role == .server else {
-            throw ConnectionError(.protocolError, "a server sent END on stream \(streamID); servers end calls with TRAILERS")
+            throw ConnectionError(
+                .protocolError, "a server sent END on stream \(streamID); servers end calls with TRAILERS")
         }
         guard streamID <= self.highestStreamID else {
             throw ConnectionError(.protocolError, "END frame for stream \(streamID), which was never opened")
@@ -270,18 +306,23 @@ extension ConnectionStateMachine {
 
     private mutating func receiveTrailers(_ frame: Frame) throws(ConnectionError) -> InboundAction {
         guard self.role == .client else {
-            throw ConnectionError(.protocolError, "a client sent TRAILERS on stream \(frame.streamID); clients end with END or CANCEL")
+            throw ConnectionError(
+                .protocolError, "a client sent TRAILERS on stream \(frame.streamID); clients end with END or CANCEL")
         }
         try self.checkClientStream(frame)
         guard frame.payload.readableBytes <= self.localSettings.maxHeaderSize else {
-            throw ConnectionError(.protocolError, "TRAILERS of \(frame.payload.readableBytes) bytes on stream \(frame.streamID) exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes")
+            throw ConnectionError(
+                .protocolError,
+                "TRAILERS of \(frame.payload.readableBytes) bytes on stream \(frame.streamID) exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes"
+            )
         }
         guard self.streams.removeValue(forKey: frame.streamID) != nil else { return .none }
         let trailers: Mesh_Rpc_V1_Trailers
         do {
             trailers = try Mesh_Rpc_V1_Trailers(serializedBytes: Array(buffer: frame.payload))
         } catch {
-            throw ConnectionError(.protocolError, "trailers on stream \(frame.streamID) are not a valid Trailers message")
+            throw ConnectionError(
+                .protocolError, "trailers on stream \(frame.streamID) are not a valid Trailers message")
         }
         self.streamRemoved(now: self.lastReceive)
         return .deliverTrailers(frame.streamID, trailers)
@@ -309,9 +350,12 @@ extension ConnectionStateMachine {
             break
         }
         guard self.streams.count < self.remoteSettings.maxConcurrentStreams else {
-            return .refused("connection already has \(self.streams.count) open streams, the server's maximum of concurrent streams")
+            return .refused(
+                "connection already has \(self.streams.count) open streams, the server's maximum of concurrent streams")
         }
-        guard self.highestStreamID < UInt32.max - 1 else { return .refused("stream ids of this connection are used up") }
+        guard self.highestStreamID < UInt32.max - 1 else {
+            return .refused("stream ids of this connection are used up")
+        }
         self.highestStreamID += 1
         self.streams[self.highestStreamID] = StreamState(
             sendWindow: self.remoteSettings.initialWindowSize, receiveWindow: self.localSettings.initialWindowSize
@@ -333,7 +377,9 @@ extension ConnectionStateMachine {
     /// the window then goes down by the message's size and may go below zero.
     public mutating func sendMessage(streamID: UInt32, size: Int) -> SendMessageResult {
         guard var stream = self.streams[streamID], !stream.localClosed else { return .streamClosed }
-        guard size <= self.remoteSettings.maxFrameSize else { return .tooLarge(limit: self.remoteSettings.maxFrameSize) }
+        guard size <= self.remoteSettings.maxFrameSize else {
+            return .tooLarge(limit: self.remoteSettings.maxFrameSize)
+        }
         guard stream.sendWindow > 0 else { return .wait }
         stream.sendWindow -= size
         self.streams[streamID] = stream
@@ -427,23 +473,27 @@ extension ConnectionStateMachine {
         guard self.phase != .closed else { return .none }
         if let ping = self.outstandingPing, now - ping.sentAt >= self.timeouts.keepaliveTimeout {
             self.phase = .closed
-            return .connectionError(ConnectionError(
-                .keepaliveTimeout,
-                "keepalive PING unanswered for \(Self.describe(now - ping.sentAt)), the keepalive timeout is \(Self.describe(self.timeouts.keepaliveTimeout))"
-            ))
+            return .connectionError(
+                ConnectionError(
+                    .keepaliveTimeout,
+                    "keepalive PING unanswered for \(Self.describe(now - ping.sentAt)), the keepalive timeout is \(Self.describe(self.timeouts.keepaliveTimeout))"
+                ))
         }
-        if let idleTimeout = self.timeouts.idleTimeout, let idleSince = self.idleSince, self.streams.isEmpty, self.prefaceReceived,
-           now - idleSince >= idleTimeout
+        if let idleTimeout = self.timeouts.idleTimeout, let idleSince = self.idleSince, self.streams.isEmpty,
+            self.prefaceReceived,
+            now - idleSince >= idleTimeout
         {
             self.phase = .closed
-            return .closeIdle(GoAwayPayload(
-                lastStreamID: self.role == .server ? self.highestStreamID : 0,
-                code: .idleTimeout,
-                message: "connection had no calls for \(Self.describe(now - idleSince)), the idle timeout is \(Self.describe(idleTimeout))"
-            ))
+            return .closeIdle(
+                GoAwayPayload(
+                    lastStreamID: self.role == .server ? self.highestStreamID : 0,
+                    code: .idleTimeout,
+                    message:
+                        "connection had no calls for \(Self.describe(now - idleSince)), the idle timeout is \(Self.describe(idleTimeout))"
+                ))
         }
         if let interval = self.timeouts.keepaliveInterval, self.outstandingPing == nil, self.prefaceReceived,
-           now - self.lastReceive >= interval
+            now - self.lastReceive >= interval
         {
             let data = self.nextPingData
             self.nextPingData &+= 1

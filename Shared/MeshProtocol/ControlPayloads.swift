@@ -23,7 +23,8 @@ public struct GoAwayPayload: Sendable, Hashable {
     public static func decode(_ payload: ByteBuffer) throws(ConnectionError) -> GoAwayPayload {
         var payload = payload
         let length = payload.readableBytes
-        guard let lastStreamID = payload.readInteger(as: UInt32.self), let code = payload.readInteger(as: UInt32.self) else {
+        guard let lastStreamID = payload.readInteger(as: UInt32.self), let code = payload.readInteger(as: UInt32.self)
+        else {
             throw ConnectionError(.protocolError, "GOAWAY payload of \(length) bytes is shorter than 8")
         }
         let message = payload.readString(length: payload.readableBytes) ?? ""

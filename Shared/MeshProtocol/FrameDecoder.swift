@@ -25,13 +25,14 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             return try self.decodePreface(buffer: &buffer)
         }
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
-              let rawType = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self)
+            let rawType = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self)
         else { return nil }
         guard let type = FrameType(rawValue: rawType) else {
             throw ConnectionError(.protocolError, "unknown frame type 0x\(String(rawType, radix: 16))")
         }
         guard Int(length) <= self.maxFrameSize else {
-            let streamID = buffer.getInteger(at: buffer.readerIndex + 6, as: UInt32.self).map { " on stream \($0)" } ?? ""
+            let streamID =
+                buffer.getInteger(at: buffer.readerIndex + 6, as: UInt32.self).map { " on stream \($0)" } ?? ""
             throw ConnectionError(
                 .frameSizeError,
                 "frame of \(length) bytes\(streamID) exceeds the maximum frame size of \(self.maxFrameSize) bytes"
@@ -53,9 +54,10 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         // Compare what has arrived so far, so garbage is refused without waiting for all 8 bytes.
         let available = min(buffer.readableBytes, ConnectionPreface.magic.count)
         if let prefix = buffer.getBytes(at: buffer.readerIndex, length: available),
-           prefix != Array(ConnectionPreface.magic.prefix(available))
+            prefix != Array(ConnectionPreface.magic.prefix(available))
         {
-            throw ConnectionError(.badPreface, "connection did not start with the JXMESH preface (first bytes: \(Self.describe(prefix)))")
+            throw ConnectionError(
+                .badPreface, "connection did not start with the JXMESH preface (first bytes: \(Self.describe(prefix)))")
         }
         guard buffer.readableBytes >= ConnectionPreface.length else { return nil }
         buffer.moveReaderIndex(forwardBy: ConnectionPreface.magic.count)
@@ -71,7 +73,9 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     private static func describe(_ bytes: [UInt8]) -> String {
-        if let text = String(validating: bytes, as: UTF8.self), text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) {
+        if let text = String(validating: bytes, as: UTF8.self),
+            text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F })
+        {
             return "\"\(text)\""
         }
         return bytes.map { String($0, radix: 16) }.joined(separator: " ")

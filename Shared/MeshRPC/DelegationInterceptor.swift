@@ -23,7 +23,9 @@ public struct DelegationInterceptor: ServerInterceptor {
             return
         }
         guard let peer = context.peer, self.trusted.contains(peer.description) else {
-            throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not act on behalf of \(claimed)")
+            throw RPCError(
+                .permissionDenied,
+                "\(context.peer?.description ?? "an unidentified caller") may not act on behalf of \(claimed)")
         }
         let parts = claimed.split(separator: "/", maxSplits: 1)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -34,7 +36,9 @@ public struct DelegationInterceptor: ServerInterceptor {
             throw RPCError(.invalidArgument, "\(Self.personHeader): 1 to 64 characters")
         }
         let actor = person.map { "\(claimed) (\($0))" } ?? claimed
-        let party = PeerIdentity(commonName: String(parts[1]), role: String(parts[0]), subject: "\(actor) via \(peer.description)", person: person)
+        let party = PeerIdentity(
+            commonName: String(parts[1]), role: String(parts[0]), subject: "\(actor) via \(peer.description)",
+            person: person)
         try await next(context.acting(as: party))
     }
 }
@@ -42,6 +46,8 @@ public struct DelegationInterceptor: ServerInterceptor {
 extension ServerContext {
     /// The same call, seen as coming from `party` (response metadata is shared).
     func acting(as party: PeerIdentity) -> ServerContext {
-        ServerContext(method: self.method, metadata: self.metadata, peer: party, deadline: self.deadline, response: self.response, traceState: self.traceState)
+        ServerContext(
+            method: self.method, metadata: self.metadata, peer: party, deadline: self.deadline, response: self.response,
+            traceState: self.traceState)
     }
 }

@@ -30,7 +30,9 @@ final class HealthState: Sendable {
         router.unary(Self.method) { (request: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
             var response = Mesh_Rpc_V1_HealthCheckResponse()
             response.server = self.serverName
-            if !request.service.isEmpty, request.service != "mesh.rpc.v1.Health", !self.services.contains(request.service) {
+            if !request.service.isEmpty, request.service != "mesh.rpc.v1.Health",
+                !self.services.contains(request.service)
+            {
                 response.status = .serviceUnknown
             } else {
                 response.status = self.serving.withLockedValue { $0 } ? .serving : .notServing

@@ -14,7 +14,10 @@ public final class MeshClient: Sendable {
         public var tls: MeshTLSConfiguration
         public var transport: MeshTransportConfiguration
 
-        public init(host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, transport: MeshTransportConfiguration = .init()) {
+        public init(
+            host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration,
+            transport: MeshTransportConfiguration = .init()
+        ) {
             self.host = host
             self.port = port
             self.tls = tls
@@ -54,7 +57,9 @@ public final class MeshClient: Sendable {
     private func connection(replacing stale: ClientConnection? = nil) async throws -> ClientConnection {
         // The common case first, without a task: the connection is up.
         let current: ClientConnection? = self.state.withLockedValue { state in
-            if case .connected(let connection) = state, connection.isActive, connection.channelID != stale?.channelID { return connection }
+            if case .connected(let connection) = state, connection.isActive, connection.channelID != stale?.channelID {
+                return connection
+            }
             return nil
         }
         if let current { return current }
@@ -89,13 +94,17 @@ public final class MeshClient: Sendable {
             self.state.withLockedValue { state in
                 if case .connecting = state { state = .idle }
             }
-            throw RPCError(.unavailable, "cannot connect to \(self.configuration.host):\(self.configuration.port): \(error)", cause: error)
+            throw RPCError(
+                .unavailable, "cannot connect to \(self.configuration.host):\(self.configuration.port): \(error)",
+                cause: error)
         }
     }
 
     /// Opens a stream within the call's deadline: connecting counts against it too. On a connection already
     /// up, with a request small enough to go out at once, there is nothing to wait for and no race is run.
-    private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?) async throws -> MeshStream {
+    private func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?)
+        async throws -> MeshStream
+    {
         guard let deadline, !self.isConnected || Self.size(of: parts) > Self.immediateRequestBytes else {
             return try await self.openStreamOrRetry(head: head, parts: parts, deadline: deadline)
         }
@@ -108,7 +117,10 @@ public final class MeshClient: Sendable {
             let first = try await group.next()!
             group.cancelAll()
             guard let stream = first else {
-                throw RPCError(.deadlineExceeded, "deadline of \(head.timeoutMicros / 1000) ms expired while connecting to \(self.configuration.host):\(self.configuration.port) for \(head.method)")
+                throw RPCError(
+                    .deadlineExceeded,
+                    "deadline of \(head.timeoutMicros / 1000) ms expired while connecting to \(self.configuration.host):\(self.configuration.port) for \(head.method)"
+                )
             }
             return stream
         }
@@ -133,7 +145,9 @@ public final class MeshClient: Sendable {
     }
 
     /// Opens a stream, retrying once on a fresh connection if the current one refused it unprocessed.
-    private func openStreamOrRetry(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?) async throws -> MeshStream {
+    private func openStreamOrRetry(
+        head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], deadline: ContinuousClock.Instant?
+    ) async throws -> MeshStream {
         let connection = try await self.connection()
         do {
             return try await connection.openStream(head: Self.remeasured(head, deadline: deadline), parts: parts)
@@ -179,7 +193,8 @@ public final class MeshClient: Sendable {
             attempts += 1
             let stream = try await self.openStream(head: head, parts: initialParts, deadline: deadline)
             do {
-                return try await self.run(stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
+                return try await self.run(
+                    stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
             } catch {
                 let status = RPCError.from(error)
                 if wholeRequest, attempts == 1, Self.wasRefusedUnprocessed(status) { continue }
@@ -217,7 +232,8 @@ public final class MeshClient: Sendable {
                 return try await body(stream)
             } catch {
                 guard ContinuousClock.now >= deadline else { throw error }
-                throw RPCError(.deadlineExceeded, "deadline of \(timeoutMicros / 1000) ms expired waiting for \(method)")
+                throw RPCError(
+                    .deadlineExceeded, "deadline of \(timeoutMicros / 1000) ms expired waiting for \(method)")
             }
         } onCancel: {
             stream.cancel(code: RPCStatusCode.cancelled.rawValue, reason: "cancelled by the caller")
@@ -227,10 +243,14 @@ public final class MeshClient: Sendable {
     /// The head with its timeout measured now, from the caller's deadline. The server counts `timeoutMicros`
     /// from the moment the HEADERS arrive, so a head measured before connecting, or before a first attempt
     /// that a GOAWAY refused, would give the server more time than the caller has.
-    static func remeasured(_ head: Mesh_Rpc_V1_RequestHead, deadline: ContinuousClock.Instant?) throws -> Mesh_Rpc_V1_RequestHead {
+    static func remeasured(_ head: Mesh_Rpc_V1_RequestHead, deadline: ContinuousClock.Instant?) throws
+        -> Mesh_Rpc_V1_RequestHead
+    {
         guard let deadline else { return head }
         let remaining = deadline - ContinuousClock.now
-        guard remaining > .zero else { throw RPCError(.deadlineExceeded, "deadline expired before the call to \(head.method) was sent") }
+        guard remaining > .zero else {
+            throw RPCError(.deadlineExceeded, "deadline expired before the call to \(head.method) was sent")
+        }
         var head = head
         head.timeoutMicros = UInt64(max(1, Self.microseconds(remaining)))
         return head
@@ -255,11 +275,14 @@ extension MeshClient {
     public func unaryWithMetadata<Request: Message, Response: Message>(
         _ method: MethodDescriptor, _ request: Request, options: CallOptions = .init()
     ) async throws -> (response: Response, initial: Metadata, trailing: Metadata) {
-        try await self.withCall(method, options: options, initialParts: [.message(try request.byteBuffer()), .end]) { stream in
+        try await self.withCall(method, options: options, initialParts: [.message(try request.byteBuffer()), .end]) {
+            stream in
             var responses = ResponseStream<Response>(stream: stream)
             var response: Response?
             for try await message in responses {
-                guard response == nil else { throw RPCError(.internal, "unary method \(method) answered with more than one message") }
+                guard response == nil else {
+                    throw RPCError(.internal, "unary method \(method) answered with more than one message")
+                }
                 response = message
             }
             guard let response else { throw RPCError(.internal, "unary method \(method) answered with no message") }
@@ -272,7 +295,8 @@ extension MeshClient {
         _ method: MethodDescriptor, _ request: Request, options: CallOptions = .init(),
         _ body: @escaping @Sendable (ResponseStream<Response>) async throws -> Result
     ) async throws -> Result {
-        try await self.withCall(method, options: options, initialParts: [.message(try request.byteBuffer()), .end]) { stream in
+        try await self.withCall(method, options: options, initialParts: [.message(try request.byteBuffer()), .end]) {
+            stream in
             try await body(ResponseStream(stream: stream))
         }
     }
@@ -286,7 +310,9 @@ extension MeshClient {
             try await stream.write(.end)
             var response: Response?
             for try await message in ResponseStream<Response>(stream: stream) {
-                guard response == nil else { throw RPCError(.internal, "method \(method) answered with more than one message") }
+                guard response == nil else {
+                    throw RPCError(.internal, "method \(method) answered with more than one message")
+                }
                 response = message
             }
             guard let response else { throw RPCError(.internal, "method \(method) answered with no message") }

@@ -49,13 +49,18 @@ public final class MeshServer: Service, Sendable {
     private let health: HealthState
     private let metrics: ServerMetrics
 
-    public init(configuration: Configuration, router: RPCRouter, interceptors: [any ServerInterceptor] = [], logger: Logger) {
+    public init(
+        configuration: Configuration, router: RPCRouter, interceptors: [any ServerInterceptor] = [], logger: Logger
+    ) {
         self.configuration = configuration
         var router = router
-        let health = HealthState(serverName: configuration.serverName, services: Set(router.methods.compactMap { MethodDescriptor(fullName: $0.name)?.service }))
+        let health = HealthState(
+            serverName: configuration.serverName,
+            services: Set(router.methods.compactMap { MethodDescriptor(fullName: $0.name)?.service }))
         health.register(into: &router)
         self.health = health
-        self.metrics = ServerMetrics(server: configuration.serverName.split(separator: " ").first.map(String.init) ?? "mesh")
+        self.metrics = ServerMetrics(
+            server: configuration.serverName.split(separator: " ").first.map(String.init) ?? "mesh")
         self.router = router
         self.interceptors = interceptors
         self.logger = logger
@@ -116,7 +121,8 @@ public final class MeshServer: Service, Sendable {
                     group.cancelAll()
                 }
             } catch let forced as ForcedShutdown {
-                self.logger.warning("shutdown forced after the grace period", metadata: ["connections": "\(forced.connections)"])
+                self.logger.warning(
+                    "shutdown forced after the grace period", metadata: ["connections": "\(forced.connections)"])
             }
         } onGracefulShutdown: {
             self.logger.info("draining", metadata: ["grace": "\(self.configuration.drainGracePeriod)"])
@@ -169,8 +175,11 @@ public final class MeshServer: Service, Sendable {
         let started = ContinuousClock.now
         self.metrics.callStarted()
         var code = RPCStatusCode.unknown
-        defer { self.metrics.callFinished(method: call.head.method, code: code, duration: ContinuousClock.now - started) }
-        guard let method = MethodDescriptor(fullName: call.head.method), let route = self.router.route(call.head.method) else {
+        defer {
+            self.metrics.callFinished(method: call.head.method, code: code, duration: ContinuousClock.now - started)
+        }
+        guard let method = MethodDescriptor(fullName: call.head.method), let route = self.router.route(call.head.method)
+        else {
             var trailers = Mesh_Rpc_V1_Trailers()
             trailers.code = RPCStatusCode.unimplemented.rawValue
             trailers.message = "method '\(call.head.method)' is not implemented by \(self.configuration.serverName)"
@@ -178,18 +187,26 @@ public final class MeshServer: Service, Sendable {
             code = .unimplemented
             return
         }
-        let deadline: ContinuousClock.Instant? = call.head.timeoutMicros == 0 ? nil : {
-            let elapsed = NIODeadline.now() - call.receivedAt
-            return ContinuousClock.now + .microseconds(Int64(clamping: call.head.timeoutMicros)) - .nanoseconds(elapsed.nanoseconds)
-        }()
-        let context = ServerContext(method: method, metadata: Metadata(wire: call.head.metadata), peer: call.peer, deadline: deadline)
+        let deadline: ContinuousClock.Instant? =
+            call.head.timeoutMicros == 0
+            ? nil
+            : {
+                let elapsed = NIODeadline.now() - call.receivedAt
+                return ContinuousClock.now + .microseconds(Int64(clamping: call.head.timeoutMicros))
+                    - .nanoseconds(elapsed.nanoseconds)
+            }()
+        let context = ServerContext(
+            method: method, metadata: Metadata(wire: call.head.metadata), peer: call.peer, deadline: deadline)
         // What stops the handler early, the client's cancellation or the deadline, both reported from the
         // connection's event loop into one stream that one task waits on.
         let (stops, stop) = AsyncStream<Outcome>.makeStream()
         call.stream.onCancel { _ in stop.yield(.cancelledByPeer) }
-        let deadlineTimer = call.head.timeoutMicros == 0 ? nil : call.stream.schedule(at: call.receivedAt + .microseconds(Int64(clamping: call.head.timeoutMicros))) {
-            stop.yield(.deadlineExpired)
-        }
+        let deadlineTimer =
+            call.head.timeoutMicros == 0
+            ? nil
+            : call.stream.schedule(at: call.receivedAt + .microseconds(Int64(clamping: call.head.timeoutMicros))) {
+                stop.yield(.deadlineExpired)
+            }
         defer { deadlineTimer?.cancel() }
 
         code = await withTaskGroup(of: Outcome?.self) { group -> RPCStatusCode in
@@ -225,7 +242,8 @@ public final class MeshServer: Service, Sendable {
                     code = .deadlineExceeded
                     var trailers = Mesh_Rpc_V1_Trailers()
                     trailers.code = RPCStatusCode.deadlineExceeded.rawValue
-                    trailers.message = "deadline of \(call.head.timeoutMicros / 1000) ms expired before \(method.method) finished"
+                    trailers.message =
+                        "deadline of \(call.head.timeoutMicros / 1000) ms expired before \(method.method) finished"
                     try? await call.stream.write(.trailers(trailers))
                 case .cancelledByPeer:
                     self.logger.debug("call cancelled by the client", metadata: ["method": "\(method)"])
@@ -253,7 +271,11 @@ public final class MeshServer: Service, Sendable {
             if Task.isCancelled { return nil }
             let status = RPCError.from(error)
             if status.code == .unknown || status.code == .internal {
-                self.logger.error("handler failed", metadata: ["method": "\(context.method)", "error": "\(error)", "trace-id": "\(context.trace.traceID)"])
+                self.logger.error(
+                    "handler failed",
+                    metadata: [
+                        "method": "\(context.method)", "error": "\(error)", "trace-id": "\(context.trace.traceID)",
+                    ])
             }
             trailers.code = status.code.rawValue
             trailers.message = status.message

@@ -57,7 +57,8 @@ public struct RPCRouter: Sendable {
 
     public mutating func bidirectional<Request: Message, Response: Message>(
         _ method: MethodDescriptor,
-        _ handler: @escaping @Sendable (RequestStream<Request>, ResponseWriter<Response>, ServerContext) async throws -> Void
+        _ handler:
+            @escaping @Sendable (RequestStream<Request>, ResponseWriter<Response>, ServerContext) async throws -> Void
     ) {
         self.routes[method.fullName] = Route(kind: .bidirectional) { stream, context in
             try await handler(RequestStream(stream: stream), ResponseWriter(stream: stream, context: context), context)

@@ -17,10 +17,15 @@ public struct ServerContext: Sendable {
 
     public init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?) {
         let incoming = metadata[TraceContext.metadataKey].flatMap(TraceContext.init(traceparent:))
-        self.init(method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata(), traceState: TraceState(incoming: incoming))
+        self.init(
+            method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata(),
+            traceState: TraceState(incoming: incoming))
     }
 
-    init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?, response: ResponseMetadata, traceState: TraceState) {
+    init(
+        method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?,
+        response: ResponseMetadata, traceState: TraceState
+    ) {
         self.method = method
         self.metadata = metadata
         self.peer = peer

@@ -13,9 +13,10 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
     public init?(traceparent: String) {
         let parts = traceparent.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[0].count == 2, parts[0] != "ff",
-              parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-              parts[0...3].allSatisfy({ $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }),
-              parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else { return nil }
+            parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
+            parts[0...3].allSatisfy({ $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }),
+            parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" })
+        else { return nil }
         self.traceID = String(parts[1])
         self.parentID = String(parts[2])
         self.flags = String(parts[3])
@@ -29,7 +30,9 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     /// A new trace, sampled.
     public static func start() -> TraceContext {
-        TraceContext(traceID: Self.hex(UInt64.random(in: 1...UInt64.max)) + Self.hex(UInt64.random(in: 0...UInt64.max)), parentID: Self.hex(UInt64.random(in: 1...UInt64.max)), flags: "01")
+        TraceContext(
+            traceID: Self.hex(UInt64.random(in: 1...UInt64.max)) + Self.hex(UInt64.random(in: 0...UInt64.max)),
+            parentID: Self.hex(UInt64.random(in: 1...UInt64.max)), flags: "01")
     }
 
     /// The same trace with a new span: what a call made while handling this one carries.

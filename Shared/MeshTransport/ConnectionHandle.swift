@@ -36,7 +36,9 @@ struct ConnectionHandle: Sendable {
     /// loop, where a task racing a sleep would cost two tasks and a task group per call.
     func cancel(streamID: UInt32, at deadline: NIODeadline, code: UInt32, reason: String) -> Scheduled<Void> {
         let handler = self.handler
-        return self.eventLoop.scheduleTask(deadline: deadline) { handler.value.cancel(streamID: streamID, code: code, reason: reason) }
+        return self.eventLoop.scheduleTask(deadline: deadline) {
+            handler.value.cancel(streamID: streamID, code: code, reason: reason)
+        }
     }
 
     func consumed(streamID: UInt32, size: Int) {

@@ -39,7 +39,11 @@ public struct ClientConnection: Sendable {
                     // A peer that accepts TCP but never completes TLS and the preface (a wrong port, a stuck
                     // server) fails the connect after the handshake timeout instead of holding it forever.
                     let timeout = channel.eventLoop.scheduleTask(in: configuration.handshakeTimeout) {
-                        ready.fail(TransportError(.connectionClosed, "no TLS handshake and preface from \(host):\(port) within \(configuration.handshakeTimeout)"))
+                        ready.fail(
+                            TransportError(
+                                .connectionClosed,
+                                "no TLS handshake and preface from \(host):\(port) within \(configuration.handshakeTimeout)"
+                            ))
                         channel.close(promise: nil)
                     }
                     ready.futureResult.whenComplete { _ in timeout.cancel() }

@@ -57,7 +57,8 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     }
 
     func makeHandle(eventLoop: any EventLoop) -> ConnectionHandle {
-        let handle = ConnectionHandle(handler: self, eventLoop: eventLoop, initialWindowSize: self.stateMachine.localSettings.initialWindowSize)
+        let handle = ConnectionHandle(
+            handler: self, eventLoop: eventLoop, initialWindowSize: self.stateMachine.localSettings.initialWindowSize)
         self.handle = handle
         return handle
     }
@@ -96,7 +97,8 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
-        let reason = self.closeReason ?? TransportError(.connectionClosed, "connection closed by the peer without a GOAWAY")
+        let reason =
+            self.closeReason ?? TransportError(.connectionClosed, "connection closed by the peer without a GOAWAY")
         self.ready.fail(reason)
         for id in self.stateMachine.close() { self.failStream(id, reason) }
         for id in self.bridges.keys { self.failStream(id, reason) }
@@ -132,14 +134,16 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         } else {
             reason = "connection failed: \(error)"
         }
-        self.logger.notice("closing connection", metadata: ["reason": "\(reason)", "peer": "\(self.peer?.description ?? "-")"])
+        self.logger.notice(
+            "closing connection", metadata: ["reason": "\(reason)", "peer": "\(self.peer?.description ?? "-")"])
         self.closeReason = self.closeReason ?? TransportError(.connectionClosed, reason)
         context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .some(ChannelEvent.inputClosed) = event as? ChannelEvent {
-            self.closeReason = self.closeReason ?? TransportError(.connectionClosed, "peer closed its side of the connection")
+            self.closeReason =
+                self.closeReason ?? TransportError(.connectionClosed, "peer closed its side of the connection")
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
@@ -147,7 +151,7 @@ final class MeshConnectionHandler: ChannelInboundHandler {
 
     private static func peerIdentity(context: ChannelHandlerContext) -> PeerIdentity? {
         guard let tls = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self),
-              let certificate = tls.peerCertificate
+            let certificate = tls.peerCertificate
         else { return nil }
         return try? PeerIdentity(certificate: certificate)
     }
@@ -179,23 +183,32 @@ final class MeshConnectionHandler: ChannelInboundHandler {
                 bridge.continuation.yield(.trailers(trailers))
                 bridge.continuation.finish()
                 for entry in bridge.pending {
-                    entry.promise?.fail(TransportError(.streamClosed, "the server ended the call before the client finished sending"))
+                    entry.promise?.fail(
+                        TransportError(.streamClosed, "the server ended the call before the client finished sending"))
                 }
             }
             self.closeIfDrained(context: context)
         case .cancelStream(let id, let payload):
-            self.failStream(id, TransportError(.cancelled, "client cancelled the call (code \(payload.code)): \(payload.reason)"))
+            self.failStream(
+                id, TransportError(.cancelled, "client cancelled the call (code \(payload.code)): \(payload.reason)"))
             self.closeIfDrained(context: context)
         case .resumeWrites(let id):
             self.drainPending(streamID: id, context: context)
         case .resumeAllWrites:
             for id in self.bridges.keys { self.drainPending(streamID: id, context: context) }
         case .sendPingAck(let data):
-            context.writeAndFlush(self.wrapOutboundOut(self.encode(Frame(type: .ping, flags: .ack, streamID: 0, payload: PingPayload.encode(data)), context: context)), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(
+                    self.encode(
+                        Frame(type: .ping, flags: .ack, streamID: 0, payload: PingPayload.encode(data)),
+                        context: context)), promise: nil)
         case .goAwayReceived(let goAway, let refused, let closeNow):
             let reason = "peer sent GOAWAY (\(goAway.code)): \(goAway.message)"
-            self.logger.info("peer is going away", metadata: ["code": "\(goAway.code)", "message": "\(goAway.message)"])
-            for id in refused { self.failStream(id, TransportError(.streamRefused, "\(reason); the call was not processed")) }
+            self.logger.info(
+                "peer is going away", metadata: ["code": "\(goAway.code)", "message": "\(goAway.message)"])
+            for id in refused {
+                self.failStream(id, TransportError(.streamRefused, "\(reason); the call was not processed"))
+            }
             self.closeReason = TransportError(.connectionClosed, reason)
             self.ready.fail(TransportError(.connectionClosed, reason))
             if closeNow { context.close(promise: nil) }
@@ -205,8 +218,13 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     }
 
     private func connectionError(_ error: ConnectionError, context: ChannelHandlerContext) {
-        self.logger.notice("connection error", metadata: ["code": "\(error.code)", "message": "\(error.message)", "peer": "\(self.peer?.description ?? "-")"])
-        let goAway = GoAwayPayload(lastStreamID: self.stateMachine.lastProcessedStreamID, code: error.code, message: error.message)
+        self.logger.notice(
+            "connection error",
+            metadata: [
+                "code": "\(error.code)", "message": "\(error.message)", "peer": "\(self.peer?.description ?? "-")",
+            ])
+        let goAway = GoAwayPayload(
+            lastStreamID: self.stateMachine.lastProcessedStreamID, code: error.code, message: error.message)
         let reason = TransportError(.connectionClosed, "connection error (\(error.code)): \(error.message)")
         self.closeReason = self.closeReason ?? reason
         for id in self.stateMachine.close() { self.failStream(id, reason) }
@@ -221,12 +239,15 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         case .none:
             break
         case .sendPing(let data):
-            context.writeAndFlush(self.wrapOutboundOut(self.encode(Frame(type: .ping, streamID: 0, payload: PingPayload.encode(data)), context: context)), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(
+                    self.encode(Frame(type: .ping, streamID: 0, payload: PingPayload.encode(data)), context: context)),
+                promise: nil)
         case .closeIdle(let goAway):
             self.closeReason = TransportError(.connectionClosed, goAway.message)
             let frame = self.encode(Frame(type: .goAway, streamID: 0, payload: goAway.encode()), context: context)
             let channel = context.channel
-        context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(self.wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
         case .connectionError(let error):
             self.connectionError(error, context: context)
         }
@@ -249,8 +270,12 @@ final class MeshConnectionHandler: ChannelInboundHandler {
 
     // MARK: Operations from tasks (always on the event loop)
 
-    func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], handle: ConnectionHandle) throws -> (MeshStream, EventLoopFuture<Void>) {
-        guard let context = self.context else { throw self.closeReason ?? TransportError(.connectionClosed, "connection is closed") }
+    func openStream(head: Mesh_Rpc_V1_RequestHead, parts: [OutboundPart], handle: ConnectionHandle) throws -> (
+        MeshStream, EventLoopFuture<Void>
+    ) {
+        guard let context = self.context else {
+            throw self.closeReason ?? TransportError(.connectionClosed, "connection is closed")
+        }
         switch self.stateMachine.openStream(now: .now()) {
         case .refused(let reason):
             throw TransportError(.streamRefused, reason)
@@ -290,7 +315,11 @@ final class MeshConnectionHandler: ChannelInboundHandler {
                 case .message(let buffer):
                     switch self.stateMachine.sendMessage(streamID: streamID, size: buffer.readableBytes) {
                     case .send:
-                        context.write(self.wrapOutboundOut(self.encode(Frame(type: .message, streamID: streamID, payload: buffer), context: context)), promise: nil)
+                        context.write(
+                            self.wrapOutboundOut(
+                                self.encode(
+                                    Frame(type: .message, streamID: streamID, payload: buffer), context: context)),
+                            promise: nil)
                         wrote = true
                     case .wait:
                         self.bridges[streamID]!.pending[0] = entry
@@ -298,11 +327,16 @@ final class MeshConnectionHandler: ChannelInboundHandler {
                     case .streamClosed:
                         failure = TransportError(.streamClosed, "stream \(streamID) has ended")
                     case .tooLarge(let limit):
-                        failure = TransportError(.messageTooLarge, "message of \(buffer.readableBytes) bytes exceeds the peer's maximum frame size of \(limit) bytes")
+                        failure = TransportError(
+                            .messageTooLarge,
+                            "message of \(buffer.readableBytes) bytes exceeds the peer's maximum frame size of \(limit) bytes"
+                        )
                     }
                 case .end:
                     if self.stateMachine.sendEnd(streamID: streamID) {
-                        context.write(self.wrapOutboundOut(self.encode(Frame(type: .end, streamID: streamID), context: context)), promise: nil)
+                        context.write(
+                            self.wrapOutboundOut(self.encode(Frame(type: .end, streamID: streamID), context: context)),
+                            promise: nil)
                         wrote = true
                     }
                 case .responseHead(let head):
@@ -326,7 +360,10 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     }
 
     /// Ends the stream on this side (server): TRAILERS, then the bridge is gone.
-    private func writeTrailers(_ trailers: Mesh_Rpc_V1_Trailers, streamID: UInt32, completing promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+    private func writeTrailers(
+        _ trailers: Mesh_Rpc_V1_Trailers, streamID: UInt32, completing promise: EventLoopPromise<Void>?,
+        context: ChannelHandlerContext
+    ) {
         let action = self.stateMachine.closeStream(streamID: streamID, now: .now())
         if action != .none {
             self.writeFrame(.trailers, streamID: streamID, message: trailers, context: context)
@@ -349,15 +386,23 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         let action = self.stateMachine.closeStream(streamID: streamID, now: .now())
         if action != .none {
             let payload = CancelPayload(code: code, reason: reason).encode()
-            context.writeAndFlush(self.wrapOutboundOut(self.encode(Frame(type: .cancel, streamID: streamID, payload: payload), context: context)), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(
+                    self.encode(Frame(type: .cancel, streamID: streamID, payload: payload), context: context)),
+                promise: nil)
         }
         self.failStream(streamID, TransportError(.cancelled, reason))
         if action == .sendAndClose { context.close(promise: nil) }
     }
 
     func consumed(streamID: UInt32, size: Int) {
-        guard let context = self.context, let increment = self.stateMachine.consumed(streamID: streamID, size: size) else { return }
-        context.write(self.wrapOutboundOut(self.encode(Frame(type: .windowUpdate, streamID: streamID, payload: WindowUpdatePayload.encode(increment)), context: context)), promise: nil)
+        guard let context = self.context, let increment = self.stateMachine.consumed(streamID: streamID, size: size)
+        else { return }
+        context.write(
+            self.wrapOutboundOut(
+                self.encode(
+                    Frame(type: .windowUpdate, streamID: streamID, payload: WindowUpdatePayload.encode(increment)),
+                    context: context)), promise: nil)
         self.flushSoon(context: context)
     }
 
@@ -366,7 +411,8 @@ final class MeshConnectionHandler: ChannelInboundHandler {
             self.bridges[streamID]!.onCancel = callback
         } else {
             // The stream ended (cancelled, or the connection failed) before the handler registered.
-            callback(self.closeReason ?? TransportError(.cancelled, "stream \(streamID) ended before its handler started"))
+            callback(
+                self.closeReason ?? TransportError(.cancelled, "stream \(streamID) ended before its handler started"))
         }
     }
 
@@ -383,7 +429,9 @@ final class MeshConnectionHandler: ChannelInboundHandler {
     }
 
     func drain(reason: String) {
-        guard let context = self.context, let (goAway, closeNow) = self.stateMachine.beginDrain(reason: reason) else { return }
+        guard let context = self.context, let (goAway, closeNow) = self.stateMachine.beginDrain(reason: reason) else {
+            return
+        }
         self.closeReason = TransportError(.connectionClosed, "connection drained: \(reason)")
         let frame = self.encode(Frame(type: .goAway, streamID: 0, payload: goAway.encode()), context: context)
         let channel = context.channel
@@ -415,7 +463,9 @@ final class MeshConnectionHandler: ChannelInboundHandler {
         return buffer
     }
 
-    private func writeFrame(_ type: FrameType, streamID: UInt32, message: some SwiftProtobuf.Message, context: ChannelHandlerContext) {
+    private func writeFrame(
+        _ type: FrameType, streamID: UInt32, message: some SwiftProtobuf.Message, context: ChannelHandlerContext
+    ) {
         let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
         var buffer = context.channel.allocator.buffer(capacity: Frame.headerLength + bytes.count)
         buffer.writeInteger(UInt32(bytes.count))

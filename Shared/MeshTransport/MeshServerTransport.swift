@@ -28,12 +28,19 @@ public enum MeshServerTransport {
                     let (calls, continuation) = AsyncStream<InboundCall>.makeStream()
                     let ready = channel.eventLoop.makePromise(of: Void.self)
                     if !counter.acquire() {
-                        logger.warning("connection refused: limit reached", metadata: ["limit": "\(configuration.maxConnections)"])
+                        logger.warning(
+                            "connection refused: limit reached", metadata: ["limit": "\(configuration.maxConnections)"])
                         continuation.finish()
-                        ready.fail(TransportError(.connectionClosed, "server holds its maximum of \(configuration.maxConnections) connections"))
+                        ready.fail(
+                            TransportError(
+                                .connectionClosed,
+                                "server holds its maximum of \(configuration.maxConnections) connections"))
                         channel.close(promise: nil)
-                        let handler = MeshConnectionHandler(role: .server, settings: configuration.settings, timeouts: configuration.timeouts, calls: nil, ready: ready, logger: logger)
-                        return ServerConnection(calls: calls, handle: handler.makeHandle(eventLoop: channel.eventLoop), channel: channel)
+                        let handler = MeshConnectionHandler(
+                            role: .server, settings: configuration.settings, timeouts: configuration.timeouts,
+                            calls: nil, ready: ready, logger: logger)
+                        return ServerConnection(
+                            calls: calls, handle: handler.makeHandle(eventLoop: channel.eventLoop), channel: channel)
                     }
                     channel.closeFuture.whenComplete { _ in counter.release() }
                     let handler = MeshConnectionHandler(
@@ -48,7 +55,9 @@ public enum MeshServerTransport {
                     ])
                     // A peer that never completes the handshake and preface (a slowloris) is dropped.
                     let timeout = channel.eventLoop.scheduleTask(in: configuration.handshakeTimeout) {
-                        logger.notice("closing connection: no preface", metadata: ["timeout": "\(configuration.handshakeTimeout)"])
+                        logger.notice(
+                            "closing connection: no preface", metadata: ["timeout": "\(configuration.handshakeTimeout)"]
+                        )
                         channel.close(promise: nil)
                     }
                     ready.futureResult.whenComplete { _ in timeout.cancel() }

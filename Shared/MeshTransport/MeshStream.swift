@@ -67,7 +67,9 @@ public struct MeshStream: Sendable {
         let stream: MeshStream
 
         public func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(base: self.stream.base.makeAsyncIterator(), connection: self.stream.connection, streamID: self.stream.id)
+            AsyncIterator(
+                base: self.stream.base.makeAsyncIterator(), connection: self.stream.connection, streamID: self.stream.id
+            )
         }
 
         public struct AsyncIterator: AsyncIteratorProtocol {

@@ -26,7 +26,8 @@ extension MeshTLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv13
         configuration.certificateChain = try Self.certificates(self.certificateChainPEM).map { .certificate($0) }
-        configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(self.privateKeyPEM.utf8), format: .pem))
+        configuration.privateKey = .privateKey(
+            try NIOSSLPrivateKey(bytes: Array(self.privateKeyPEM.utf8), format: .pem))
         configuration.trustRoots = .certificates(try Self.certificates(self.trustRootsPEM))
         configuration.certificateVerification = self.serverHostname == nil ? .noHostnameVerification : .fullVerification
         configuration.shutdownTimeout = TimeAmount(self.closeTimeout)

@@ -13,7 +13,10 @@ public struct MeshTLSConfiguration: Sendable {
     /// How long a closing connection waits for the peer's close_notify before it drops the connection.
     public var closeTimeout: Duration
 
-    public init(certificateChainPEM: String, privateKeyPEM: String, trustRootsPEM: String, serverHostname: String? = nil, closeTimeout: Duration = .seconds(5)) {
+    public init(
+        certificateChainPEM: String, privateKeyPEM: String, trustRootsPEM: String, serverHostname: String? = nil,
+        closeTimeout: Duration = .seconds(5)
+    ) {
         self.certificateChainPEM = certificateChainPEM
         self.privateKeyPEM = privateKeyPEM
         self.trustRootsPEM = trustRootsPEM

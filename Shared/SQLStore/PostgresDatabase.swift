@@ -13,7 +13,8 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     static let maximumAttempts = 8
 
     public init(host: String, port: Int, username: String, password: String?, database: String, logger: Logger) {
-        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: .disable)
         configuration.options.maximumConnections = 8
         // No JIT compilation: every statement here is a short lookup or write. PostgreSQL compiles a plan it
         // reckons costs over 100,000, as on a table without statistics yet, and that took longer than the
@@ -31,7 +32,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
 
     public var dialect: SQLDialect { .postgres }
 
-    public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
+    public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
+        -> Result
+    {
         var attempt = 0
         while true {
             attempt += 1
@@ -51,7 +54,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
                 continue
             } catch let error as PSQLError {
-                throw SQLError(code: 0, message: error.serverInfo?[.message] ?? String(reflecting: error), sql: error.query?.sql ?? "")
+                throw SQLError(
+                    code: 0, message: error.serverInfo?[.message] ?? String(reflecting: error),
+                    sql: error.query?.sql ?? "")
             }
         }
     }
@@ -64,7 +69,8 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
 
     public func executeScript(_ sql: String) async throws {
         try await self.client.withConnection { connection in
-            for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+            for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+            where !statement.isEmpty {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
             }
         }

@@ -82,12 +82,16 @@ public protocol SQLDatabase: Sendable {
     /// Runs `body` in one transaction and returns once it committed, perhaps before the commit is durable:
     /// the caller may begin its next transaction at once, and must await `Durability` before it tells
     /// anyone what the transaction did or read (a pipelined commit). `transaction` is this, awaited whole.
-    func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (Result, Durability)
+    func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (
+        Result, Durability
+    )
 }
 
 extension SQLDatabase {
     /// Where a commit is durable when it returns (PostgreSQL): nothing more to wait for.
-    public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (Result, Durability) {
+    public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
+        -> (Result, Durability)
+    {
         (try await self.transaction(body), .immediate)
     }
 }

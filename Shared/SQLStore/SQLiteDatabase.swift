@@ -1,8 +1,9 @@
 import CSQLite
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// SQLite in WAL mode, every commit synced to disk before its transaction returns: the embedded default. One
 /// connection, transactions run one at a time; prepared statements are cached by their text.
@@ -43,14 +44,21 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         self.path = path
         sqlite3_busy_timeout(handle, 5_000)
         guard let journal = Self.firstText(handle, "PRAGMA journal_mode=WAL") else {
-            let error = SQLError(code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: "PRAGMA journal_mode=WAL")
+            let error = SQLError(
+                code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)),
+                sql: "PRAGMA journal_mode=WAL")
             sqlite3_close(handle)
             throw error
         }
         // The log's name as SQLite makes it, from the database's resolved path (a symbolic link followed).
-        let logPath = sqlite3_db_filename(handle, "main").flatMap { sqlite3_filename_wal($0) }.map { String(cString: $0) } ?? ""
-        self.logSync = journal == "wal" && !logPath.isEmpty ? WriteAheadLogSync(logPath: logPath, syncFile: syncFile) : nil
-        for pragma in [self.logSync == nil ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", Self.temporaryStorePragma] {
+        let logPath =
+            sqlite3_db_filename(handle, "main").flatMap { sqlite3_filename_wal($0) }.map { String(cString: $0) } ?? ""
+        self.logSync =
+            journal == "wal" && !logPath.isEmpty ? WriteAheadLogSync(logPath: logPath, syncFile: syncFile) : nil
+        for pragma in [
+            self.logSync == nil ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+            Self.temporaryStorePragma,
+        ] {
             try self.run(pragma, [])
         }
     }
@@ -77,19 +85,25 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     public var dialect: SQLDialect { .sqlite }
 
-    public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
+    public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
+        -> Result
+    {
         let (result, ticket) = try await self.committed(body, inline: true)
         try await self.durability(through: ticket, inline: true).reached()
         return result
     }
 
-    public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (Result, Durability) {
+    public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
+        -> (Result, Durability)
+    {
         let (result, ticket) = try await self.committed(body, inline: false)
         return (result, self.durability(through: ticket, inline: false))
     }
 
     /// Runs `body` in a transaction; returns its result and its commit's ticket, once written.
-    private func committed<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result, inline: Bool) async throws -> (Result, UInt64) {
+    private func committed<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result, inline: Bool)
+        async throws -> (Result, UInt64)
+    {
         try await self.holdingConnection(inline: inline) {
             try self.run("BEGIN IMMEDIATE", [])
             do {
@@ -104,7 +118,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
-        let (result, seen) = try await self.holdingConnection(inline: true) { (try await body(Transaction(database: self)), committed: false) }
+        let (result, seen) = try await self.holdingConnection(inline: true) {
+            (try await body(Transaction(database: self)), committed: false)
+        }
         try await self.durability(through: seen, inline: true).reached()
         return result
     }
@@ -114,9 +130,15 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public func executeScript(_ sql: String) async throws {
         let (failure, ticket) = try await self.holdingConnection(inline: true) { () -> (SQLError?, committed: Bool) in
             var error: UnsafeMutablePointer<CChar>?
-            guard sqlite3_exec(self.connection, sql, nil, nil, &error) != SQLITE_OK else { return (nil, committed: true) }
+            guard sqlite3_exec(self.connection, sql, nil, nil, &error) != SQLITE_OK else {
+                return (nil, committed: true)
+            }
             defer { sqlite3_free(error) }
-            return (SQLError(code: sqlite3_errcode(self.connection), message: error.map { String(cString: $0) } ?? "unknown", sql: sql), committed: true)
+            return (
+                SQLError(
+                    code: sqlite3_errcode(self.connection), message: error.map { String(cString: $0) } ?? "unknown",
+                    sql: sql), committed: true
+            )
         }
         try await self.durability(through: ticket, inline: true).reached()
         if let failure { throw failure }
@@ -125,7 +147,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// Runs `body` holding the connection, on a database whose syncs have not failed. Returns its result and
     /// the ticket its caller waits for: its own commit's where it committed, else the last commit it could
     /// see. If it throws, the error is passed on once what it saw is durable, as it may stem from that.
-    private func holdingConnection<Result>(inline: Bool, _ body: () async throws -> (Result, committed: Bool)) async throws -> (Result, UInt64) {
+    private func holdingConnection<Result>(inline: Bool, _ body: () async throws -> (Result, committed: Bool))
+        async throws -> (Result, UInt64)
+    {
         await self.mutex.lock()
         let seen = self.logSync?.lastCommitted ?? 0
         let outcome: (Result, committed: Bool)
@@ -172,7 +196,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(self.connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw SQLError(code: sqlite3_errcode(self.connection), message: String(cString: sqlite3_errmsg(self.connection)), sql: sql)
+            throw SQLError(
+                code: sqlite3_errcode(self.connection), message: String(cString: sqlite3_errmsg(self.connection)),
+                sql: sql)
         }
         self.statements[StatementText(sql)] = statement
         return statement
@@ -227,7 +253,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
         let expected = Int(sqlite3_bind_parameter_count(statement))
         guard count == expected else {
-            throw SQLError(code: SQLITE_RANGE, message: "the statement takes \(expected) parameters, \(count) given", sql: sql)
+            throw SQLError(
+                code: SQLITE_RANGE, message: "the statement takes \(expected) parameters, \(count) given", sql: sql)
         }
         let base = self.bindings.reserve(bytes)
         var offset = 0
@@ -245,7 +272,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
                 case .text(let text):
                     let length = text.utf8.count
                     text.withUTF8Bytes { Self.copy($0, to: base + offset) }
-                    result = sqlite3_bind_text(statement, position, (base + offset).assumingMemoryBound(to: CChar.self), Int32(length), nil)
+                    result = sqlite3_bind_text(
+                        statement, position, (base + offset).assumingMemoryBound(to: CChar.self), Int32(length), nil)
                     offset += length
                 }
                 guard result == SQLITE_OK else {
@@ -321,7 +349,9 @@ struct BindingBytes {
     /// Room for `count` bytes. Statements bound before keep pointers into the old room, but SQLite reads a
     /// statement's parameters only when it runs, and every run binds all of them again.
     mutating func reserve(_ count: Int) -> UnsafeMutableRawPointer {
-        let wanted = count > self.capacity ? max(count, 2 * self.capacity)
+        let wanted =
+            count > self.capacity
+            ? max(count, 2 * self.capacity)
             : self.capacity > Self.largestKept && count <= Self.usualCapacity ? Self.usualCapacity : self.capacity
         if wanted != self.capacity {
             self.base.deallocate()

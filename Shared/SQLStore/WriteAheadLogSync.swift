@@ -1,9 +1,10 @@
 import CSQLite
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Makes commits durable after they are written, off the writer's lock: SQLite commits to its log without a
 /// sync (`synchronous=NORMAL`), and this syncs the log file (`fdatasync`) on a thread of its own, once for all
@@ -89,7 +90,11 @@ final class WriteAheadLogSync: @unchecked Sendable {
         case .elsewhere: break
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enum Next { case resume, fail(SQLError), wait, start }
+            enum Next {
+                case resume
+                case fail(SQLError)
+                case wait, start
+            }
             let next = self.state.withLockedValue { state -> Next in
                 if let failure = state.failure { return .fail(failure) }
                 if state.synced >= ticket { return .resume }
@@ -117,7 +122,8 @@ final class WriteAheadLogSync: @unchecked Sendable {
     private func syncRound() -> Bool {
         let target = self.state.withLockedValue { $0.committed }
         let failure = self.sync()
-        let (ready, again) = self.state.withLockedValue { state -> ([(UInt64, CheckedContinuation<Void, any Error>)], Bool) in
+        let (ready, again) = self.state.withLockedValue {
+            state -> ([(UInt64, CheckedContinuation<Void, any Error>)], Bool) in
             if let failure {
                 state.failure = failure
                 state.syncing = false
@@ -163,6 +169,10 @@ final class WriteAheadLogSync: @unchecked Sendable {
 
     private func failure(_ what: String) -> SQLError {
         let reason = String(cString: strerror(errno))
-        return SQLError(code: SQLITE_IOERR, message: "\(what): \(reason); commits since the last sync may not be durable, so the database must be opened again", sql: "fdatasync")
+        return SQLError(
+            code: SQLITE_IOERR,
+            message:
+                "\(what): \(reason); commits since the last sync may not be durable, so the database must be opened again",
+            sql: "fdatasync")
     }
 }

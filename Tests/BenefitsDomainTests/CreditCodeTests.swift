@@ -50,7 +50,9 @@ import Testing
             if Bool.random(using: &generator) { body = body.map { Character($0.uppercased()) } }
             let upper = body.map { Character($0.uppercased()) }
             let valid = upper.allSatisfy { "0123456789ABCDEFGHJKLMNPQRTUWXY".contains($0) }
-            let check = valid && Int.random(in: 0..<4, using: &generator) > 0 ? Self.referenceCheck(upper) : characters.randomElement(using: &generator)!
+            let check =
+                valid && Int.random(in: 0..<4, using: &generator) > 0
+                ? Self.referenceCheck(upper) : characters.randomElement(using: &generator)!
             let text = String(body) + String(check)
             let expected = valid && Character(check.uppercased()) == Self.referenceCheck(upper)
             let result = CreditCode(text)

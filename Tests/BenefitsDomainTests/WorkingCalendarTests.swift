@@ -6,7 +6,8 @@ import Testing
 /// Working days for 限时即享 deadlines, on the published 2023 to 2026 holiday schedules.
 @Suite("Working calendar")
 struct WorkingCalendarTests {
-    static let calendar = try! WorkingCalendar.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar")
+    static let calendar = try! WorkingCalendar.load(
+        directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar")
 
     static func date(_ text: String) -> CalendarDate { CalendarDate(text)! }
 
@@ -20,13 +21,13 @@ struct WorkingCalendarTests {
 
     @Test("holidays are off, make-up weekend days are on, ordinary weekends are off")
     func days() {
-        #expect(!Self.calendar.isWorkingDay(Self.date("2023-10-02")))   // 国庆, a Monday
-        #expect(Self.calendar.isWorkingDay(Self.date("2023-10-07")))    // 调休, a Saturday
-        #expect(Self.calendar.isWorkingDay(Self.date("2023-10-08")))    // 调休, a Sunday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2023-10-14")))   // an ordinary Saturday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2024-02-12")))   // 春节, a Monday
-        #expect(Self.calendar.isWorkingDay(Self.date("2024-02-04")))    // 调休, a Sunday
-        #expect(Self.calendar.isWorkingDay(Self.date("2023-09-28")))    // the Thursday before the long holiday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2023-10-02")))  // 国庆, a Monday
+        #expect(Self.calendar.isWorkingDay(Self.date("2023-10-07")))  // 调休, a Saturday
+        #expect(Self.calendar.isWorkingDay(Self.date("2023-10-08")))  // 调休, a Sunday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2023-10-14")))  // an ordinary Saturday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2024-02-12")))  // 春节, a Monday
+        #expect(Self.calendar.isWorkingDay(Self.date("2024-02-04")))  // 调休, a Sunday
+        #expect(Self.calendar.isWorkingDay(Self.date("2023-09-28")))  // the Thursday before the long holiday
     }
 
     @Test("deadlines across the 2023 National Day holiday and the 2024 Spring Festival")
@@ -46,17 +47,17 @@ struct WorkingCalendarTests {
 
     @Test("2026: the Spring Festival's make-up Saturdays are worked, the holiday is not")
     func days2026() {
-        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-14")))    // 调休, a Saturday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-15")))   // 春节 (腊月二十八), a Sunday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-16")))   // 春节, a Monday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-23")))   // 春节 (正月初七), a Monday
-        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-24")))    // the Tuesday after
-        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-28")))    // 调休, a Saturday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2026-03-01")))   // an ordinary Sunday
-        #expect(Self.calendar.isWorkingDay(Self.date("2026-01-04")))    // 元旦 调休, a Sunday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2026-01-02")))   // 元旦, a Friday
-        #expect(!Self.calendar.isWorkingDay(Self.date("2025-10-08")))   // 国庆节、中秋节 2025, a Wednesday
-        #expect(Self.calendar.isWorkingDay(Self.date("2025-10-11")))    // 调休, a Saturday
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-14")))  // 调休, a Saturday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-15")))  // 春节 (腊月二十八), a Sunday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-16")))  // 春节, a Monday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-02-23")))  // 春节 (正月初七), a Monday
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-24")))  // the Tuesday after
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-02-28")))  // 调休, a Saturday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-03-01")))  // an ordinary Sunday
+        #expect(Self.calendar.isWorkingDay(Self.date("2026-01-04")))  // 元旦 调休, a Sunday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2026-01-02")))  // 元旦, a Friday
+        #expect(!Self.calendar.isWorkingDay(Self.date("2025-10-08")))  // 国庆节、中秋节 2025, a Wednesday
+        #expect(Self.calendar.isWorkingDay(Self.date("2025-10-11")))  // 调休, a Saturday
     }
 
     @Test("deadlines across the 2026 Spring Festival and from 2024 into 2025")
@@ -79,12 +80,16 @@ struct WorkingCalendarTests {
 
     @Test("a calendar file with a weekday listed as a working weekend, or a gap between years, is refused")
     func badFiles() {
-        let year = WorkingCalendar.Year(year: 2023, source: "test", holidays: [], workingWeekends: [Self.date("2023-10-09")])
+        let year = WorkingCalendar.Year(
+            year: 2023, source: "test", holidays: [], workingWeekends: [Self.date("2023-10-09")])
         #expect(throws: WorkingCalendar.Problem.self) { try WorkingCalendar(years: [year]) }
         let a = WorkingCalendar.Year(year: 2023, source: "test", holidays: [], workingWeekends: [])
         let c = WorkingCalendar.Year(year: 2025, source: "test", holidays: [], workingWeekends: [])
         #expect(throws: WorkingCalendar.Problem.self) { try WorkingCalendar(years: [a, c]) }
-        let clash = WorkingCalendar.Year(year: 2023, source: "test", holidays: [.init(name: "x", from: Self.date("2023-10-07"), to: Self.date("2023-10-07"))], workingWeekends: [Self.date("2023-10-07")])
+        let clash = WorkingCalendar.Year(
+            year: 2023, source: "test",
+            holidays: [.init(name: "x", from: Self.date("2023-10-07"), to: Self.date("2023-10-07"))],
+            workingWeekends: [Self.date("2023-10-07")])
         #expect(throws: WorkingCalendar.Problem.self) { try WorkingCalendar(years: [clash]) }
     }
 }

@@ -15,7 +15,8 @@ struct CatalogServiceTests {
         directory: String = CatalogValidationTests.dataDirectory,
         _ body: (MeshClient, CatalogStore) async throws -> Result
     ) async throws -> Result {
-        let store = try CatalogStore(directory: directory, sourcesDirectory: TestMesh.sourcesDirectory, logger: TestMesh.logger)
+        let store = try CatalogStore(
+            directory: directory, sourcesDirectory: TestMesh.sourcesDirectory, logger: TestMesh.logger)
         var router = RPCRouter()
         CatalogHandlers(store: store).register(into: &router)
         return try await TestMesh.withServer(router: router) { _, port in
@@ -52,7 +53,8 @@ struct CatalogServiceTests {
             #expect(error?.code == .notFound)
             #expect(error?.message.contains("jzbf-2099-1/1") == true)
             let missing = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_Clause = try await client.unary(CatalogMethods.getClause, Jiaxing_Benefits_V1_GetClauseRequest())
+                let _: Jiaxing_Benefits_V1_Clause = try await client.unary(
+                    CatalogMethods.getClause, Jiaxing_Benefits_V1_GetClauseRequest())
             }
             #expect(missing?.code == .invalidArgument)
             #expect(missing?.message.hasPrefix("id:") == true)
@@ -66,7 +68,8 @@ struct CatalogServiceTests {
                 func inForce(_ date: CalendarDate) async throws -> Bool {
                     var request = Jiaxing_Benefits_V1_ListDocumentsRequest()
                     request.asOf = date.message
-                    let response: Jiaxing_Benefits_V1_ListDocumentsResponse = try await client.unary(CatalogMethods.listDocuments, request)
+                    let response: Jiaxing_Benefits_V1_ListDocumentsResponse = try await client.unary(
+                        CatalogMethods.listDocuments, request)
                     return response.documents.contains { $0.id == document.id }
                 }
                 let dayBefore = try await inForce(document.effectiveFrom.adding(days: -1))
@@ -91,7 +94,8 @@ struct CatalogServiceTests {
             request.asOf.month = 2
             request.asOf.day = 30
             let error = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_SearchClausesResponse = try await client.unary(CatalogMethods.searchClauses, request)
+                let _: Jiaxing_Benefits_V1_SearchClausesResponse = try await client.unary(
+                    CatalogMethods.searchClauses, request)
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("as_of:") == true)
@@ -104,7 +108,8 @@ struct CatalogServiceTests {
             var request = Jiaxing_Benefits_V1_SearchClausesRequest()
             request.department = "市商务局"
             request.keyword = "外资"
-            let response: Jiaxing_Benefits_V1_SearchClausesResponse = try await client.unary(CatalogMethods.searchClauses, request)
+            let response: Jiaxing_Benefits_V1_SearchClausesResponse = try await client.unary(
+                CatalogMethods.searchClauses, request)
             #expect(!response.clauses.isEmpty)
             #expect(response.revision == store.catalog.revision)
             for clause in response.clauses {
@@ -114,7 +119,8 @@ struct CatalogServiceTests {
             var badKind = Jiaxing_Benefits_V1_SearchClausesRequest()
             badKind.benefitKind = "lottery"
             let error = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_SearchClausesResponse = try await client.unary(CatalogMethods.searchClauses, badKind)
+                let _: Jiaxing_Benefits_V1_SearchClausesResponse = try await client.unary(
+                    CatalogMethods.searchClauses, badKind)
             }
             #expect(error?.message.hasPrefix("benefit_kind:") == true)
         }
@@ -123,7 +129,8 @@ struct CatalogServiceTests {
     @Test("the snapshot converts back to the same catalog")
     func snapshotRoundTrip() async throws {
         try await Self.withCatalogServer { client, store in
-            let snapshot: Jiaxing_Benefits_V1_CatalogSnapshot = try await client.unary(CatalogMethods.getCatalog, Jiaxing_Benefits_V1_GetCatalogRequest())
+            let snapshot: Jiaxing_Benefits_V1_CatalogSnapshot = try await client.unary(
+                CatalogMethods.getCatalog, Jiaxing_Benefits_V1_GetCatalogRequest())
             let catalog = try Catalog(snapshot: snapshot)
             #expect(catalog.revision == store.catalog.revision)
             #expect(catalog.clauseCount == store.catalog.clauseCount)
@@ -138,12 +145,17 @@ struct CatalogServiceTests {
 
     @Test("watch tells of a new revision; a broken file keeps the last good one")
     func watch() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-watch-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "catalog-watch-\(UUID().uuidString)"
+        ).path
         try FileManager.default.copyItem(atPath: CatalogValidationTests.dataDirectory, toPath: directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await Self.withCatalogServer(directory: directory) { client, store in
             let first = store.catalog.revision
-            let revisions = try await client.serverStreaming(CatalogMethods.watch, Jiaxing_Benefits_V1_WatchCatalogRequest(), options: CallOptions(timeout: .seconds(10))) {
+            let revisions = try await client.serverStreaming(
+                CatalogMethods.watch, Jiaxing_Benefits_V1_WatchCatalogRequest(),
+                options: CallOptions(timeout: .seconds(10))
+            ) {
                 (responses: ResponseStream<Jiaxing_Benefits_V1_CatalogRevision>) in
                 var seen: [String] = []
                 for try await revision in responses {
@@ -152,7 +164,9 @@ struct CatalogServiceTests {
                         // A reviewed change: the notes of one clause.
                         let path = "\(directory)/jzbf-2023-32.json"
                         let text = try String(contentsOfFile: path, encoding: .utf8)
-                        try text.replacingOccurrences(of: "\"title\": \"新认定单项冠军企业奖励\"", with: "\"title\": \"新认定单项冠军企业奖励(复核)\"").write(toFile: path, atomically: true, encoding: .utf8)
+                        try text.replacingOccurrences(
+                            of: "\"title\": \"新认定单项冠军企业奖励\"", with: "\"title\": \"新认定单项冠军企业奖励(复核)\""
+                        ).write(toFile: path, atomically: true, encoding: .utf8)
                         store.reload()
                     }
                     if seen.count == 2 { break }
@@ -170,7 +184,8 @@ struct CatalogServiceTests {
                 return
             }
             #expect(error.issues.contains { $0.file == "jzbf-2023-36.json" })
-            let snapshot: Jiaxing_Benefits_V1_CatalogSnapshot = try await client.unary(CatalogMethods.getCatalog, Jiaxing_Benefits_V1_GetCatalogRequest())
+            let snapshot: Jiaxing_Benefits_V1_CatalogSnapshot = try await client.unary(
+                CatalogMethods.getCatalog, Jiaxing_Benefits_V1_GetCatalogRequest())
             #expect(snapshot.revision == good)
         }
     }

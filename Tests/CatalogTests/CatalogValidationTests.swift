@@ -39,14 +39,17 @@ struct CatalogValidationTests {
 
     /// Copies the repository catalog to a temporary folder, lets `edit` break one file, and loads it.
     func loadBroken(_ file: String, _ edit: (inout [String: Any]) -> Void) throws -> [CatalogIssue] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory) where name.hasSuffix(".json") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory)
+        where name.hasSuffix(".json") {
             try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
         }
         let path = "\(directory)/\(file)"
-        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        var json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         edit(&json)
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         do {
@@ -80,7 +83,10 @@ struct CatalogValidationTests {
         let issues = try self.loadBroken("jzbf-2023-32.json") { json in
             Self.editFirstClause(&json) { $0["decisionWorkingDays"] = 0 }
         }
-        #expect(issues.contains { $0.clause == "jzbf-2023-32/4.1a" && $0.field == "decisionWorkingDays" && $0.message.contains("1 to 120") })
+        #expect(
+            issues.contains {
+                $0.clause == "jzbf-2023-32/4.1a" && $0.field == "decisionWorkingDays" && $0.message.contains("1 to 120")
+            })
         let fine = try self.loadBroken("jzbf-2023-32.json") { json in
             Self.editFirstClause(&json) { $0["decisionWorkingDays"] = 10 }
         }
@@ -92,13 +98,20 @@ struct CatalogValidationTests {
         let issues = try self.loadBroken("jzbf-2023-32.json") { json in
             Self.editFirstClause(&json) { $0["text"] = "对新认定的单项冠军企业给予300万元奖励,另加100万元。" }
         }
-        #expect(issues.contains { $0.clause == "jzbf-2023-32/4.1a" && $0.field == "text" && $0.message.contains("not found verbatim") })
+        #expect(
+            issues.contains {
+                $0.clause == "jzbf-2023-32/4.1a" && $0.field == "text" && $0.message.contains("not found verbatim")
+            })
     }
 
     @Test("dates out of order are refused")
     func datesOutOfOrder() throws {
         let issues = try self.loadBroken("jzbf-2023-32.json") { json in json["effectiveUntil"] = "2023-01-01" }
-        #expect(issues.contains { $0.file == "jzbf-2023-32.json" && $0.field == "effectiveUntil" && $0.message.contains("before effectiveFrom") })
+        #expect(
+            issues.contains {
+                $0.file == "jzbf-2023-32.json" && $0.field == "effectiveUntil"
+                    && $0.message.contains("before effectiveFrom")
+            })
     }
 
     @Test("an impossible date names the field")
@@ -137,15 +150,20 @@ struct CatalogValidationTests {
 
     @Test("a catalog folder is checked against its own sources folder by default")
     func defaultSourcesAreChecked() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: "\(directory)/sources", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory) where name.hasSuffix(".json") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory)
+        where name.hasSuffix(".json") {
             try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
         }
-        for name in try FileManager.default.contentsOfDirectory(atPath: TestMesh.sourcesDirectory) where name.hasSuffix(".txt") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestMesh.sourcesDirectory)
+        where name.hasSuffix(".txt") {
             // Every source but one, which is there but says something else.
-            let text = name == "001_f9fde01963eb4171.txt" ? "嘉政发〔2023〕3号" : try String(contentsOfFile: "\(TestMesh.sourcesDirectory)/\(name)", encoding: .utf8)
+            let text =
+                name == "001_f9fde01963eb4171.txt"
+                ? "嘉政发〔2023〕3号" : try String(contentsOfFile: "\(TestMesh.sourcesDirectory)/\(name)", encoding: .utf8)
             try text.write(toFile: "\(directory)/sources/\(name)", atomically: true, encoding: .utf8)
         }
         let error = try #require(throws: CatalogValidationError.self) { try CatalogLoader.load(directory: directory) }
@@ -155,15 +173,20 @@ struct CatalogValidationTests {
 
     @Test("a missing source file is an error naming the file, never a skipped check")
     func missingSourceIsNamed() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory) where name.hasSuffix(".json") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory)
+        where name.hasSuffix(".json") {
             try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
         }
         let error = try #require(throws: CatalogValidationError.self) { try CatalogLoader.load(directory: directory) }
         let missing = error.issues.filter { $0.field == "sources" }
-        #expect(missing.contains { $0.file == "jzf-2023-3.json" && $0.message.contains("'001_f9fde01963eb4171.txt' not found") })
+        #expect(
+            missing.contains {
+                $0.file == "jzf-2023-3.json" && $0.message.contains("'001_f9fde01963eb4171.txt' not found")
+            })
         // One problem per document and missing file, not one per quoted text.
         #expect(error.issues.allSatisfy { $0.field == "sources" })
     }

@@ -18,18 +18,26 @@ struct CrashSafetyTests {
     @Test("SIGKILL mid-stream: no key paid twice, no acknowledged order lost, the books balance")
     func killAndReplay() async throws {
         let folder = try TemporaryMeshFolder(parties: [
-            ("catalog", .service), ("disbursement", .service), ("nanhu", .county), ("operator", .operator), ("jingxin", .department),
+            ("catalog", .service), ("disbursement", .service), ("nanhu", .county), ("operator", .operator),
+            ("jingxin", .department),
         ])
         defer { folder.remove() }
         let budgets = "\(folder.path)/budgets.json"
-        try #"[{"documentId": "jzf-2023-3", "year": 2023, "budgetFen": 100000000000}]"#.write(toFile: budgets, atomically: true, encoding: .utf8)
-        let catalog = MeshProcess(name: "catalog", port: MeshProcess.freePort(), arguments: [
-            "--certificates", folder.certificates, "--data", "\(TestMesh.repositoryRoot)/Services/Catalog/Data", "--log-level", "warning",
-        ], log: "\(folder.path)/catalog.log")
+        try #"[{"documentId": "jzf-2023-3", "year": 2023, "budgetFen": 100000000000}]"#.write(
+            toFile: budgets, atomically: true, encoding: .utf8)
+        let catalog = MeshProcess(
+            name: "catalog", port: MeshProcess.freePort(),
+            arguments: [
+                "--certificates", folder.certificates, "--data", "\(TestMesh.repositoryRoot)/Services/Catalog/Data",
+                "--log-level", "warning",
+            ], log: "\(folder.path)/catalog.log")
         let database = "\(folder.path)/ledger.sqlite"
-        let disbursement = MeshProcess(name: "disbursement", port: MeshProcess.freePort(), arguments: [
-            "--certificates", folder.certificates, "--catalog-port", "\(catalog.port)", "--database", database, "--budgets", budgets, "--log-level", "warning",
-        ], log: "\(folder.path)/disbursement.log")
+        let disbursement = MeshProcess(
+            name: "disbursement", port: MeshProcess.freePort(),
+            arguments: [
+                "--certificates", folder.certificates, "--catalog-port", "\(catalog.port)", "--database", database,
+                "--budgets", budgets, "--log-level", "warning",
+            ], log: "\(folder.path)/disbursement.log")
         try catalog.start()
         defer { catalog.stop() }
         try await catalog.waitUntilServing(tls: try folder.tls("operator", serverHostname: "catalog"))
@@ -38,18 +46,24 @@ struct CrashSafetyTests {
 
         let total = 400
         let requests = (0..<total).map { index in
-            var request = LedgerTests.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value)
+            var request = LedgerTests.request(
+                clause: "jzf-2023-3/3.19b", amount: 20_000_000,
+                creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value)
             request.county = .nanhu
             return request
         }
         let acknowledged = NIOLockedValueBox([Int: String]())  // request index → order id the service answered
-        let client = MeshClient(configuration: .init(port: disbursement.port, tls: try folder.tls("nanhu", serverHostname: "disbursement")), logger: TestMesh.logger)
+        let client = MeshClient(
+            configuration: .init(port: disbursement.port, tls: try folder.tls("nanhu", serverHostname: "disbursement")),
+            logger: TestMesh.logger)
         defer { Task { await client.close() } }
 
         // Send everything, 8 at a time; kill the service once a quarter has been answered.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                while acknowledged.withLockedValue({ $0.count }) < total / 4 { try await Task.sleep(for: .milliseconds(5)) }
+                while acknowledged.withLockedValue({ $0.count }) < total / 4 {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 disbursement.kill()
             }
             group.addTask {
@@ -57,7 +71,10 @@ struct CrashSafetyTests {
                     for lane in 0..<8 {
                         senders.addTask {
                             for index in stride(from: lane, to: total, by: 8) {
-                                if let order: Jiaxing_Benefits_V1_PayoutOrder = try? await client.unary(DisbursementMethods.proposePayout, requests[index], options: CallOptions(timeout: .seconds(2))) {
+                                if let order: Jiaxing_Benefits_V1_PayoutOrder = try? await client.unary(
+                                    DisbursementMethods.proposePayout, requests[index],
+                                    options: CallOptions(timeout: .seconds(2)))
+                                {
                                     acknowledged.withLockedValue { $0[index] = order.id }
                                 }
                             }
@@ -78,11 +95,13 @@ struct CrashSafetyTests {
         try await disbursement.waitUntilServing(tls: try folder.tls("operator", serverHostname: "disbursement"))
         var afterRestart: [Int: String] = [:]
         for (index, request) in requests.enumerated() {
-            let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(30)))
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(30)))
             afterRestart[index] = order.id
         }
         for (index, id) in beforeCrash {
-            #expect(afterRestart[index] == id, "order of request \(index) answered before the crash was lost or replaced")
+            #expect(
+                afterRestart[index] == id, "order of request \(index) answered before the crash was lost or replaced")
         }
         #expect(Set(afterRestart.values).count == total)
         #expect(disbursement.stop() == 0)

@@ -39,22 +39,31 @@ struct DisbursementServiceTests {
             fund.documentID = "jzf-2023-3"
             fund.year = 2023
             fund.budgetFen = 1_000_000_000
-            let countyFund = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_FundBalance = try await nanhu.unary(DisbursementMethods.openFund, fund) }
+            let countyFund = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_FundBalance = try await nanhu.unary(DisbursementMethods.openFund, fund)
+            }
             #expect(countyFund?.code == .permissionDenied)
-            let opened: Jiaxing_Benefits_V1_FundBalance = try await operatorClient.unary(DisbursementMethods.openFund, fund)
+            let opened: Jiaxing_Benefits_V1_FundBalance = try await operatorClient.unary(
+                DisbursementMethods.openFund, fund)
             #expect(opened.availableFen == 1_000_000_000)
 
             var request = LedgerTests.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000)
             request.county = .haining
-            let elsewhere = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(DisbursementMethods.proposePayout, request) }
+            let elsewhere = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(
+                    DisbursementMethods.proposePayout, request)
+            }
             #expect(elsewhere?.code == .permissionDenied)
             request.county = .nanhu
-            let order: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(DisbursementMethods.proposePayout, request)
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(
+                DisbursementMethods.proposePayout, request)
             #expect(order.status == .pending)
 
             var decide = Jiaxing_Benefits_V1_DecideRequest()
             decide.orderID = order.id
-            let wrongDepartment = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_PayoutOrder = try await keji.unary(DisbursementMethods.approve, decide) }
+            let wrongDepartment = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await keji.unary(DisbursementMethods.approve, decide)
+            }
             #expect(wrongDepartment?.code == .permissionDenied)
             let posted: Jiaxing_Benefits_V1_PayoutOrder = try await jingxin.unary(DisbursementMethods.approve, decide)
             #expect(posted.status == .posted)
@@ -62,15 +71,21 @@ struct DisbursementServiceTests {
 
             var bad = request
             bad.amountFen = 0
-            let badAmount = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(DisbursementMethods.proposePayout, bad) }
+            let badAmount = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(DisbursementMethods.proposePayout, bad)
+            }
             #expect(badAmount?.code == .invalidArgument)
             #expect(badAmount?.message.hasPrefix("amount_fen:") == true)
 
             var list = Jiaxing_Benefits_V1_ListOrdersRequest()
             list.county = .haining
-            let otherCounty = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_ListOrdersResponse = try await nanhu.unary(DisbursementMethods.listOrders, list) }
+            let otherCounty = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListOrdersResponse = try await nanhu.unary(
+                    DisbursementMethods.listOrders, list)
+            }
             #expect(otherCounty?.code == .permissionDenied)
-            let mine: Jiaxing_Benefits_V1_ListOrdersResponse = try await nanhu.unary(DisbursementMethods.listOrders, Jiaxing_Benefits_V1_ListOrdersRequest())
+            let mine: Jiaxing_Benefits_V1_ListOrdersResponse = try await nanhu.unary(
+                DisbursementMethods.listOrders, Jiaxing_Benefits_V1_ListOrdersRequest())
             #expect(mine.orders.map(\.id) == [order.id])
         }
     }
@@ -80,14 +95,19 @@ struct DisbursementServiceTests {
         try await Self.withService { port, ledger in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
             for index in 0..<5 {
-                _ = try await ledger.propose(LedgerTests.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value))
+                _ = try await ledger.propose(
+                    LedgerTests.request(
+                        clause: "jzf-2023-3/3.19b", amount: 20_000_000,
+                        creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value))
             }
             let notification = Self.client(port, "notification", .service)
             defer { Task { await notification.close() } }
             var subscribe = Jiaxing_Benefits_V1_SubscribeRequest()
             subscribe.group = "notification"
             subscribe.consumer = "replica-0"
-            let sequences = try await notification.serverStreaming(DisbursementMethods.subscribe, subscribe, options: CallOptions(timeout: .seconds(10))) {
+            let sequences = try await notification.serverStreaming(
+                DisbursementMethods.subscribe, subscribe, options: CallOptions(timeout: .seconds(10))
+            ) {
                 (events: ResponseStream<Jiaxing_Benefits_V1_DisbursementEvent>) in
                 var sequences: [Int64] = []
                 for try await event in events {
@@ -100,14 +120,19 @@ struct DisbursementServiceTests {
             var acknowledge = Jiaxing_Benefits_V1_AcknowledgeRequest()
             acknowledge.group = "notification"
             acknowledge.sequences = sequences
-            let acknowledged: Jiaxing_Benefits_V1_AcknowledgeResponse = try await notification.unary(DisbursementMethods.acknowledge, acknowledge)
+            let acknowledged: Jiaxing_Benefits_V1_AcknowledgeResponse = try await notification.unary(
+                DisbursementMethods.acknowledge, acknowledge)
             #expect(acknowledged.acknowledged == 5)
-            #expect(try await ledger.lease(group: "notification", consumer: "replica-1", maximumInFlight: 10, leaseMillis: 1_000).isEmpty)
+            #expect(
+                try await ledger.lease(
+                    group: "notification", consumer: "replica-1", maximumInFlight: 10, leaseMillis: 1_000
+                ).isEmpty)
             // A county may not read the bus.
             let county = Self.client(port, "nanhu", .county)
             defer { Task { await county.close() } }
             let refused = await #expect(throws: RPCError.self) {
-                _ = try await county.serverStreaming(DisbursementMethods.subscribe, subscribe) { (events: ResponseStream<Jiaxing_Benefits_V1_DisbursementEvent>) in
+                _ = try await county.serverStreaming(DisbursementMethods.subscribe, subscribe) {
+                    (events: ResponseStream<Jiaxing_Benefits_V1_DisbursementEvent>) in
                     for try await _ in events {}
                     return 0
                 }

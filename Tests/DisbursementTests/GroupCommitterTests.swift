@@ -12,15 +12,20 @@ struct GroupCommitterTests {
     struct StorageTrouble: Error {}
 
     static func databases() throws -> [any SQLDatabase] {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString).sqlite").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString).sqlite")
+            .path
         let postgres = try TemporaryPostgres.shared.get()
         return [
             try SQLiteDatabase(path: path),
-            PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger),
+            PostgresDatabase(
+                host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
+                database: try postgres.makeDatabase(), logger: TestMesh.logger),
         ]
     }
 
-    @Test("60 concurrent changes: one refused before writing, one failing after writing, one failing before: the other 57 are kept")
+    @Test(
+        "60 concurrent changes: one refused before writing, one failing after writing, one failing before: the other 57 are kept"
+    )
     func refusalsAndFailures() async throws {
         for database in try Self.databases() {
             try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
@@ -52,9 +57,12 @@ struct GroupCommitterTests {
             #expect(outcomes[7] == "unavailable", "\(database.dialect): a failure after writing is the storage's")
             #expect(outcomes[21] == "unavailable", "\(database.dialect)")
             #expect(outcomes.filter { $0.value.hasPrefix("kept") }.count == 57, "\(database.dialect)")
-            let kept = try await database.read { tx in try await tx.query("SELECT k FROM items", []).map { $0.text(0) } }
+            let kept = try await database.read { tx in try await tx.query("SELECT k FROM items", []).map { $0.text(0) }
+            }
             #expect(kept.count == 57, "\(database.dialect)")
-            #expect(!kept.contains("item-7") && !kept.contains("item-13") && !kept.contains("item-21"), "\(database.dialect)")
+            #expect(
+                !kept.contains("item-7") && !kept.contains("item-13") && !kept.contains("item-21"),
+                "\(database.dialect)")
             // The spoiled batches ran again, change by change: more runs than changes, none more than twice (a
             // change after the failing one in its batch runs only alone).
             let counts = runs.withLockedValue { $0 }
@@ -63,7 +71,9 @@ struct GroupCommitterTests {
         }
     }
 
-    @Test("set changes: one kind's changes run as one set with plain changes beside them; each caller gets its own value or refusal; a set that throws reruns change by change")
+    @Test(
+        "set changes: one kind's changes run as one set with plain changes beside them; each caller gets its own value or refusal; a set that throws reruns change by change"
+    )
     func setChanges() async throws {
         for database in try Self.databases() {
             try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
@@ -81,7 +91,10 @@ struct GroupCommitterTests {
                     sets.withLockedValue { $0.append(inputs) }
                     var results: [Result<Int, LedgerError>] = []
                     for input in inputs {
-                        if input % 10 == 3 { results.append(.failure(LedgerError(.failedPrecondition, "refused \(input)"))); continue }
+                        if input % 10 == 3 {
+                            results.append(.failure(LedgerError(.failedPrecondition, "refused \(input)")))
+                            continue
+                        }
                         try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("member-\(input)")])
                         results.append(.success(input * 2))
                     }
@@ -125,13 +138,18 @@ struct GroupCommitterTests {
                 return await group.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
             }
             for input in inputs {
-                #expect(outcomes["member-\(input)"] == (input % 10 == 3 ? "failedPrecondition" : "value \(input * 2)"), "\(database.dialect): \(input)")
+                #expect(
+                    outcomes["member-\(input)"] == (input % 10 == 3 ? "failedPrecondition" : "value \(input * 2)"),
+                    "\(database.dialect): \(input)")
             }
             #expect((0..<5).allSatisfy { outcomes["plain-\($0)"] == "value \($0)" }, "\(database.dialect)")
             // The set with 99 in it ran (and was rolled back), holding every member queued behind the first.
             let seen = sets.withLockedValue { $0 }
-            #expect(seen.contains { $0.contains(99) && $0.count >= 30 }, "\(database.dialect): sets were \(seen.map(\.count))")
-            let kept = Set(try await database.read { tx in try await tx.query("SELECT k FROM items", []).map { $0.text(0) } })
+            #expect(
+                seen.contains { $0.contains(99) && $0.count >= 30 },
+                "\(database.dialect): sets were \(seen.map(\.count))")
+            let kept = Set(
+                try await database.read { tx in try await tx.query("SELECT k FROM items", []).map { $0.text(0) } })
             let expected = Set(inputs.filter { $0 % 10 != 3 }.map { "member-\($0)" } + (0..<5).map { "plain-\($0)" })
             #expect(kept == expected, "\(database.dialect)")
         }

@@ -15,7 +15,7 @@ struct LedgerTests {
 
     /// A clock the test moves by hand.
     final class Clock: Sendable {
-        let millis = NIOLockedValueBox<Int64>(1_693_526_400_000) // 2023-09-01
+        let millis = NIOLockedValueBox<Int64>(1_693_526_400_000)  // 2023-09-01
         func advance(hours: Int64) { self.millis.withLockedValue { $0 += hours * 3_600_000 } }
         var now: Int64 { self.millis.withLockedValue { $0 } }
     }
@@ -23,18 +23,24 @@ struct LedgerTests {
     /// Runs `body` on a fresh ledger on SQLite, then again on a fresh PostgreSQL database: both backends pass
     /// the same tests. The books must balance after each.
     static func withLedger<Result>(_ body: (Ledger, Clock) async throws -> Result) async throws -> Result {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).sqlite")
+            .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let sqlite = try await Self.run(on: try SQLiteDatabase(path: path), body)
         let postgres = try TemporaryPostgres.shared.get()
-        let database = PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger)
+        let database = PostgresDatabase(
+            host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
+            database: try postgres.makeDatabase(), logger: TestMesh.logger)
         _ = try await Self.run(on: database, body)
         return sqlite
     }
 
-    static func run<Result>(on database: any SQLDatabase, _ body: (Ledger, Clock) async throws -> Result) async throws -> Result {
+    static func run<Result>(on database: any SQLDatabase, _ body: (Ledger, Clock) async throws -> Result) async throws
+        -> Result
+    {
         let clock = Clock()
-        let ledger = Ledger(database: database, catalog: { Self.catalog }, orderLifetime: .seconds(48 * 3600), now: { clock.now })
+        let ledger = Ledger(
+            database: database, catalog: { Self.catalog }, orderLifetime: .seconds(48 * 3600), now: { clock.now })
         try await ledger.migrate()
         let result = try await body(ledger, clock)
         let problems = try await ledger.reconcile()
@@ -44,7 +50,10 @@ struct LedgerTests {
 
     static let creditCode = CreditCode.completing("91330402MA2B00001")!.value
 
-    static func request(clause: String, amount: Fen, subject: String = "greenFactory/national/2023-03-01", period: Int32 = 2023, creditCode: String = creditCode) -> Ledger.ProposeRequest {
+    static func request(
+        clause: String, amount: Fen, subject: String = "greenFactory/national/2023-03-01", period: Int32 = 2023,
+        creditCode: String = creditCode
+    ) -> Ledger.ProposeRequest {
         var request = Ledger.ProposeRequest()
         request.creditCode = creditCode
         request.enterpriseName = "嘉兴示例制造有限公司"
@@ -68,7 +77,9 @@ struct LedgerTests {
         }
     }
 
-    @Test("a proposal reserves money; the same request again returns the first order; another amount under the same key is refused")
+    @Test(
+        "a proposal reserves money; the same request again returns the first order; another amount under the same key is refused"
+    )
     func idempotency() async throws {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
@@ -84,7 +95,9 @@ struct LedgerTests {
             let again = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
             #expect(again.id == first.id)
             #expect(again.replayed)
-            let conflict = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000)) }
+            let conflict = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000))
+            }
             #expect(conflict?.kind == .alreadyExists)
             #expect(conflict?.message.contains("150万元") == true)
             let fund = try await ledger.funds().funds.first { $0.documentID == "jzf-2023-3" }!
@@ -93,7 +106,9 @@ struct LedgerTests {
         }
     }
 
-    @Test("an order keeps its screening's explanation, at most 4000 characters; migrating an existing ledger again adds nothing twice")
+    @Test(
+        "an order keeps its screening's explanation, at most 4000 characters; migrating an existing ledger again adds nothing twice"
+    )
     func explanation() async throws {
         try await Self.withLedger { ledger, _ in
             try await ledger.migrate()
@@ -102,7 +117,9 @@ struct LedgerTests {
             request.explanation = "国家级绿色工厂150万元；对经认定的国家级绿色工厂：绿色工厂 国家级 2023-03-01认定"
             let order = try await ledger.propose(request)
             #expect(try await ledger.order(id: order.id).explanation == request.explanation)
-            var long = Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: CreditCode.completing("91330402MA2B00002")!.value)
+            var long = Self.request(
+                clause: "jzf-2023-3/3.19b", amount: 150_000_000,
+                creditCode: CreditCode.completing("91330402MA2B00002")!.value)
             long.explanation = String(repeating: "长", count: Ledger.maximumExplanationCharacters + 1)
             let refused = await Self.refusal { _ = try await ledger.propose(long) }
             #expect(refused?.kind == .invalidArgument && refused?.message.hasPrefix("explanation:") == true)
@@ -112,11 +129,14 @@ struct LedgerTests {
     @Test("a budgets file applied at a restart opens missing funds only: a budget the operator raised stays raised")
     func budgetsAtRestart() async throws {
         try await Self.withLedger { ledger, _ in
-            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000, onlyIfAbsent: true)
+            _ = try await ledger.openFund(
+                documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000, onlyIfAbsent: true)
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 5_000_000_000)
-            let restarted = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000, onlyIfAbsent: true)
+            let restarted = try await ledger.openFund(
+                documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000, onlyIfAbsent: true)
             #expect(restarted.budgetFen == 5_000_000_000)
-            let other = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 100_000_000, onlyIfAbsent: true)
+            let other = try await ledger.openFund(
+                documentID: "jzbf-2023-32", year: 2023, budgetFen: 100_000_000, onlyIfAbsent: true)
             #expect(other.budgetFen == 100_000_000)
         }
     }
@@ -134,13 +154,17 @@ struct LedgerTests {
             #expect(posted.status == .posted)
             #expect(posted.decidedBy == "department/jingxin")
             #expect(posted.decidedAtMillis == clock.now)
-            let twice = await Self.refusal { _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin)) }
+            let twice = await Self.refusal {
+                _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
+            }
             #expect(twice?.kind == .failedPrecondition)
             let fund = try await ledger.funds().funds.first { $0.documentID == "jzf-2023-3" }!
             #expect(fund.postedFen == 150_000_000)
             #expect(fund.reservedFen == 0)
             #expect(fund.availableFen == 850_000_000)
-            let unknown = await Self.refusal { _ = try await ledger.approve(orderID: "no-such-order", by: .department(.jingxin)) }
+            let unknown = await Self.refusal {
+                _ = try await ledger.approve(orderID: "no-such-order", by: .department(.jingxin))
+            }
             #expect(unknown?.kind == .notFound)
         }
     }
@@ -150,7 +174,9 @@ struct LedgerTests {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 500_000_000)
             let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
-            let noReason = await Self.refusal { _ = try await ledger.reject(orderID: order.id, by: .department(.jingxin), reason: " ") }
+            let noReason = await Self.refusal {
+                _ = try await ledger.reject(orderID: order.id, by: .department(.jingxin), reason: " ")
+            }
             #expect(noReason?.kind == .invalidArgument)
             let rejected = try await ledger.reject(orderID: order.id, by: .department(.jingxin), reason: "认定文件不符")
             #expect(rejected.status == .rejected)
@@ -164,31 +190,43 @@ struct LedgerTests {
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 200_000_000)
             _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
             let refused = await Self.refusal {
-                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: CreditCode.completing("91330402MA2B00002")!.value))
+                _ = try await ledger.propose(
+                    Self.request(
+                        clause: "jzf-2023-3/3.19b", amount: 150_000_000,
+                        creditCode: CreditCode.completing("91330402MA2B00002")!.value))
             }
             #expect(refused?.kind == .failedPrecondition)
             #expect(refused?.message.contains("50万元 available") == true)
             #expect(refused?.message.contains("150万元") == true)
-            let noFund = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzbf-2023-32/4.1a", amount: 300_000_000)) }
+            let noFund = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzbf-2023-32/4.1a", amount: 300_000_000))
+            }
             #expect(noFund?.message.contains("no fund") == true)
         }
     }
 
-    @Test("就高不重复 in the ledger: a second order for the same thing in the same group pays only the difference, or nothing")
+    @Test(
+        "就高不重复 in the ledger: a second order for the same thing in the same group pays only the difference, or nothing")
     func highestOnlyInTheLedger() async throws {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
             _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 1_000_000_000)
             let subject = "singleChampion/national/2023-07-01"
-            let first = try await ledger.propose(Self.request(clause: "jzbf-2023-32/4.1a", amount: 300_000_000, subject: subject))
+            let first = try await ledger.propose(
+                Self.request(clause: "jzbf-2023-32/4.1a", amount: 300_000_000, subject: subject))
             #expect(first.amountFen == 300_000_000)
-            let second = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.21a", amount: 300_000_000, subject: subject)) }
+            let second = await Self.refusal {
+                _ = try await ledger.propose(
+                    Self.request(clause: "jzf-2023-3/3.21a", amount: 300_000_000, subject: subject))
+            }
             #expect(second?.kind == .failedPrecondition)
             #expect(second?.message.contains("就高不重复") == true)
             // A smaller first award leaves the difference to pay.
             let littleGiant = "littleGiant/national/2023-06-20"
-            let lower = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.21b", amount: 100_000_000, subject: littleGiant))
-            let higher = try await ledger.propose(Self.request(clause: "jzbf-2023-32/4.1b", amount: 150_000_000, subject: littleGiant))
+            let lower = try await ledger.propose(
+                Self.request(clause: "jzf-2023-3/3.21b", amount: 100_000_000, subject: littleGiant))
+            let higher = try await ledger.propose(
+                Self.request(clause: "jzbf-2023-32/4.1b", amount: 150_000_000, subject: littleGiant))
             #expect(lower.amountFen == 100_000_000)
             #expect(higher.amountFen == 50_000_000)
             #expect(higher.reason.contains("就高不重复"))
@@ -200,10 +238,15 @@ struct LedgerTests {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000)
             for index in 0..<10 {
-                let order = try await ledger.propose(Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-\(index)", period: 2024))
+                let order = try await ledger.propose(
+                    Self.request(
+                        clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-\(index)", period: 2024))
                 #expect(order.amountFen == 10_000_000)
             }
-            let over = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-10", period: 2024)) }
+            let over = await Self.refusal {
+                _ = try await ledger.propose(
+                    Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-10", period: 2024))
+            }
             #expect(over?.kind == .failedPrecondition)
             #expect(over?.message.contains("每年最高100万元") == true)
             // A clause that names no department is approved by the finance bureau.
@@ -216,16 +259,26 @@ struct LedgerTests {
     func badInput() async throws {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
-            let negative = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: -1)) }
+            let negative = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: -1))
+            }
             #expect(negative?.message.hasPrefix("amount_fen:") == true)
-            let overCap = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_001)) }
+            let overCap = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_001))
+            }
             #expect(overCap?.kind == .invalidArgument)
             #expect(overCap?.message.contains("150万元") == true)
-            let unknown = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2099-1/1", amount: 100)) }
+            let unknown = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzf-2099-1/1", amount: 100))
+            }
             #expect(unknown?.kind == .notFound)
-            let badCode = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 100, creditCode: "12345")) }
+            let badCode = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 100, creditCode: "12345"))
+            }
             #expect(badCode?.message.hasPrefix("credit_code:") == true)
-            let manual = await Self.refusal { _ = try await ledger.propose(Self.request(clause: "jzbf-2023-38/2.4.15a", amount: 100)) }
+            let manual = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzbf-2023-38/2.4.15a", amount: 100))
+            }
             #expect(manual?.kind == .failedPrecondition)
             #expect(try await ledger.orders(.init()).isEmpty)
             #expect(try await ledger.funds().funds.first!.availableFen == 1_000_000_000)
@@ -252,10 +305,14 @@ struct LedgerTests {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
             let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
-            let pending = await Self.refusal { _ = try await ledger.clawback(orderID: order.id, by: .operator("operator"), trigger: "withdrawal", reason: "一年内撤资") }
+            let pending = await Self.refusal {
+                _ = try await ledger.clawback(
+                    orderID: order.id, by: .operator("operator"), trigger: "withdrawal", reason: "一年内撤资")
+            }
             #expect(pending?.kind == .failedPrecondition)
             _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
-            let back = try await ledger.clawback(orderID: order.id, by: .operator("operator"), trigger: "withdrawal", reason: "一年内撤资")
+            let back = try await ledger.clawback(
+                orderID: order.id, by: .operator("operator"), trigger: "withdrawal", reason: "一年内撤资")
             #expect(back.status == .clawedBack)
             #expect(try await ledger.funds().funds.first!.availableFen == 1_000_000_000)
         }
@@ -270,7 +327,8 @@ struct LedgerTests {
                 for attempt in 0..<3 {
                     for code in codes {
                         group.addTask {
-                            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: code))
+                            let order = try await ledger.propose(
+                                Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: code))
                             return attempt == 0 ? order.id : order.id
                         }
                     }
@@ -291,30 +349,45 @@ struct LedgerTests {
             let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
             _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
             let other = CreditCode.completing("91330402MA2B00002")!.value
-            _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: other))
+            _ = try await ledger.propose(
+                Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: other))
             // The first enterprise's "approved" waits until its "proposed" is acknowledged.
-            let first = try await ledger.lease(group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
+            let first = try await ledger.lease(
+                group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(first.map(\.type) == ["proposed", "proposed"])
             #expect(Set(first.map(\.order.creditCode)).count == 2)
             // An event tells the order as it was then: the first order is approved by now, its "proposed" says
             // pending; the rest comes from the order's row.
-            #expect(first[0].order.id == order.id && first[0].order.status == .pending && first[0].order.decidedBy.isEmpty)
-            #expect(first[0].order.amountFen == 150_000_000 && first[0].order.clauseID == "jzf-2023-3/3.19b" && first[0].order.enterpriseName == order.enterpriseName)
+            #expect(
+                first[0].order.id == order.id && first[0].order.status == .pending && first[0].order.decidedBy.isEmpty)
+            #expect(
+                first[0].order.amountFen == 150_000_000 && first[0].order.clauseID == "jzf-2023-3/3.19b"
+                    && first[0].order.enterpriseName == order.enterpriseName)
             // Another consumer of the group gets nothing while the leases run.
-            #expect(try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000).isEmpty)
+            #expect(
+                try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
+                    .isEmpty)
             // A different group sees everything on its own.
-            #expect(try await ledger.lease(group: "audit", consumer: "x", maximumInFlight: 10, leaseMillis: 30_000).count == 2)
+            #expect(
+                try await ledger.lease(group: "audit", consumer: "x", maximumInFlight: 10, leaseMillis: 30_000).count
+                    == 2)
             _ = try await ledger.acknowledge(group: "notification", sequences: [first[0].sequence])
-            let next = try await ledger.lease(group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
+            let next = try await ledger.lease(
+                group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(next.map(\.type) == ["approved"])
-            #expect(next[0].order.status == .posted && next[0].order.decidedBy == "department/jingxin" && next[0].order.amountFen == 150_000_000)
+            #expect(
+                next[0].order.status == .posted && next[0].order.decidedBy == "department/jingxin"
+                    && next[0].order.amountFen == 150_000_000)
             // Consumer a goes away: after the lease, b gets what a never acknowledged.
             clock.advance(hours: 1)
-            let redelivered = try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
+            let redelivered = try await ledger.lease(
+                group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(Set(redelivered.map(\.sequence)) == Set([first[1].sequence, next[0].sequence]))
             _ = try await ledger.acknowledge(group: "notification", sequences: redelivered.map(\.sequence))
             clock.advance(hours: 1)
-            #expect(try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000).isEmpty)
+            #expect(
+                try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
+                    .isEmpty)
         }
     }
 
@@ -323,25 +396,37 @@ struct LedgerTests {
         try await Self.withLedger { ledger, clock in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
             for index in 1...6 {
-                _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: CreditCode.completing("91330402MA2B0001\(index)")!.value))
+                _ = try await ledger.propose(
+                    Self.request(
+                        clause: "jzf-2023-3/3.19b", amount: 50_000_000,
+                        creditCode: CreditCode.completing("91330402MA2B0001\(index)")!.value))
             }
             let all = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
             #expect(all.count == 6)
             let sequences = all.map(\.sequence)
-            _ = try await ledger.acknowledge(group: "g", sequences: [sequences[0], sequences[1], sequences[3], sequences[4]])
+            _ = try await ledger.acknowledge(
+                group: "g", sequences: [sequences[0], sequences[1], sequences[3], sequences[4]])
             clock.advance(hours: 1)
             let open = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
             #expect(open.map(\.sequence) == [sequences[2], sequences[5]])
             _ = try await ledger.acknowledge(group: "g", sequences: [sequences[2]])
             clock.advance(hours: 1)
-            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).map(\.sequence) == [sequences[5]])
+            #expect(
+                try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).map(
+                    \.sequence) == [sequences[5]])
             _ = try await ledger.acknowledge(group: "g", sequences: [sequences[5]])
             clock.advance(hours: 1)
             #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).isEmpty)
             // Past the cursor, a new event is leased; another group still sees all seven.
-            _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: CreditCode.completing("91330402MA2B00017")!.value))
-            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).count == 1)
-            #expect(try await ledger.lease(group: "other", consumer: "x", maximumInFlight: 10, leaseMillis: 1_000).count == 7)
+            _ = try await ledger.propose(
+                Self.request(
+                    clause: "jzf-2023-3/3.19b", amount: 50_000_000,
+                    creditCode: CreditCode.completing("91330402MA2B00017")!.value))
+            #expect(
+                try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).count == 1)
+            #expect(
+                try await ledger.lease(group: "other", consumer: "x", maximumInFlight: 10, leaseMillis: 1_000).count
+                    == 7)
         }
     }
 
@@ -361,10 +446,13 @@ struct LedgerTests {
     func payoutRates() async throws {
         try await Self.withLedger { ledger, clock in
             _ = try await ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
-            clock.millis.withLockedValue { $0 = 1_688_140_800_000 } // 2023-07-01
+            clock.millis.withLockedValue { $0 = 1_688_140_800_000 }  // 2023-07-01
             var ids: [String] = []
             for index in 0..<4 {
-                ids.append(try await ledger.propose(Self.request(clause: "jzbf-2023-38/2.1.4b", amount: 50_000_000, subject: "award-\(index)")).id)
+                ids.append(
+                    try await ledger.propose(
+                        Self.request(clause: "jzbf-2023-38/2.1.4b", amount: 50_000_000, subject: "award-\(index)")
+                    ).id)
             }
             for id in ids.prefix(3) { _ = try await ledger.approve(orderID: id, by: .department(.jingxin)) }
             let rates = try await ledger.payoutRates(documentID: "jzbf-2023-38")
@@ -378,7 +466,9 @@ struct LedgerTests {
 }
 
 extension LedgerTests {
-    @Test("a batch of 45 orders, written 32, 8 and one at a time: every order and event reads back as answered, and by enterprise")
+    @Test(
+        "a batch of 45 orders, written 32, 8 and one at a time: every order and event reads back as answered, and by enterprise"
+    )
     func multiRowWrites() async throws {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000_000)
@@ -387,24 +477,30 @@ extension LedgerTests {
             var requests: [Ledger.ProposeRequest] = []
             for index in 0..<45 {
                 let code = CreditCode.completing("9133041" + String(format: "%010d", index / 15))!.value
-                requests.append(Self.request(clause: "jzbf-2024-7/3.3a", amount: 7_000_000, subject: "contract-\(index)", period: 2024, creditCode: code))
+                requests.append(
+                    Self.request(
+                        clause: "jzbf-2024-7/3.3a", amount: 7_000_000, subject: "contract-\(index)", period: 2024,
+                        creditCode: code))
             }
             let answered = try await ledger.propose(together: requests).map { try $0.get() }
             #expect(answered.filter { $0.amountFen == 2_000_000 && $0.reason.contains("每年最高100万元") }.count == 3)
-            let stored = Dictionary(uniqueKeysWithValues: try await ledger.orders(.init(limit: 1000)).map { ($0.id, $0) })
+            let stored = Dictionary(
+                uniqueKeysWithValues: try await ledger.orders(.init(limit: 1000)).map { ($0.id, $0) })
             #expect(stored.count == 45)
             for order in answered { #expect(stored[order.id] == order) }
             // One enterprise's orders (on SQLite found by the range of its keys), with other terms of the filter.
             for enterprise in 0..<3 {
                 let code = CreditCode.completing("9133041" + String(format: "%010d", enterprise))!.value
-                let listed = try await ledger.orders(.init(creditCode: code.lowercased(), status: .pending, county: .nanhu))
+                let listed = try await ledger.orders(
+                    .init(creditCode: code.lowercased(), status: .pending, county: .nanhu))
                 #expect(Set(listed.map(\.id)) == Set(answered.filter { $0.creditCode == code }.map(\.id)))
                 #expect(listed.count == 15)
             }
             // An enterprise's events come one at a time, each after the one before is acknowledged.
             var events: [Ledger.Event] = []
             while true {
-                let leased = try await ledger.lease(group: "test", consumer: "test", maximumInFlight: 1000, leaseMillis: 60_000)
+                let leased = try await ledger.lease(
+                    group: "test", consumer: "test", maximumInFlight: 1000, leaseMillis: 60_000)
                 guard !leased.isEmpty, events.count < 100 else { break }
                 events += leased
                 _ = try await ledger.acknowledge(group: "test", sequences: leased.map(\.sequence))
@@ -430,7 +526,9 @@ extension LedgerTests {
             var requests: [Ledger.ProposeRequest] = []
             // 每年最高100万元: twelve contracts of 10万元 in one batch, the last two over the cap.
             for index in 0..<12 {
-                requests.append(Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-\(index)", period: 2024))
+                requests.append(
+                    Self.request(
+                        clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-\(index)", period: 2024))
             }
             // 就高不重复: the same recognition under two clauses of one group; the second pays the difference.
             let littleGiant = "littleGiant/national/2023-06-20"
@@ -439,7 +537,10 @@ extension LedgerTests {
             // The fund of jzf-2023-3 has 1,000万元, 100万元 of it reserved above: six awards of 150万元 fit, the
             // seventh does not.
             for index in 0..<7 {
-                requests.append(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value))
+                requests.append(
+                    Self.request(
+                        clause: "jzf-2023-3/3.19b", amount: 150_000_000,
+                        creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value))
             }
             // The first award again (same key): the same order; with another amount: refused.
             requests.append(requests[14])
@@ -466,7 +567,8 @@ extension LedgerTests {
             #expect(refusal(22)?.kind == .alreadyExists)
             #expect(refusal(23)?.kind == .notFound)
             // What the batch wrote is what it answered: the orders, and the reservations of each fund.
-            let funds = Dictionary(uniqueKeysWithValues: try await ledger.funds().funds.map { ($0.account, $0.reservedFen) })
+            let funds = Dictionary(
+                uniqueKeysWithValues: try await ledger.funds().funds.map { ($0.account, $0.reservedFen) })
             #expect(funds["fund:jzbf-2024-7:2024"] == 100_000_000)
             let reserved = funds["fund:jzf-2023-3:2023"] ?? -1  // 100万元 and six of 150万元: the whole budget
             #expect(reserved == 1_000_000_000, "\(funds)")
@@ -474,7 +576,9 @@ extension LedgerTests {
             #expect(try await ledger.orders(.init(limit: 1000)).count == 18)
 
             // Keys are matched as written, whatever they hold: quotes, braces, commas, backslashes, Chinese.
-            var odd = Self.request(clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: #"合同 "A", {B} \ C"#, period: 2024, creditCode: CreditCode.completing("91330402MA2B00009")!.value)
+            var odd = Self.request(
+                clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: #"合同 "A", {B} \ C"#, period: 2024,
+                creditCode: CreditCode.completing("91330402MA2B00009")!.value)
             let first = try await ledger.propose(together: [odd])[0].get()
             let again = try await ledger.propose(together: [odd, requests[0]])
             #expect(try again[0].get().id == first.id && again[0].get().replayed)
@@ -499,7 +603,9 @@ extension LedgerTests {
         let postgres = try TemporaryPostgres.shared.get()
         let name = try postgres.makeDatabase()
         func replica() -> Ledger {
-            let database = PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: name, logger: TestMesh.logger)
+            let database = PostgresDatabase(
+                host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: name,
+                logger: TestMesh.logger)
             return Ledger(database: database, catalog: { Self.catalog })
         }
         let (first, second) = (replica(), replica())
@@ -509,13 +615,17 @@ extension LedgerTests {
         // replica one by one (the same key twice).
         _ = try await first.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
         let codes = (0..<24).map { CreditCode.completing("9133041" + String(format: "%010d", $0))!.value }
-        let request: @Sendable (String) -> Ledger.ProposeRequest = { Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: $0) }
+        let request: @Sendable (String) -> Ledger.ProposeRequest = {
+            Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: $0)
+        }
         let outcomes = await withTaskGroup(of: [(String, String)].self) { group in
             for (replica, ledger) in [first, second].enumerated() {
                 let mine = codes.enumerated().filter { $0.offset % 2 == replica }.map(\.element)
                 group.addTask {
                     do {
-                        return zip(mine, try await ledger.propose(together: mine.map(request))).map { ($0, Self.describe($1.mapError { $0 as any Error })) }
+                        return zip(mine, try await ledger.propose(together: mine.map(request))).map {
+                            ($0, Self.describe($1.mapError { $0 as any Error }))
+                        }
                     } catch {
                         return mine.map { ($0, "other: \(error)") }
                     }
@@ -550,31 +660,45 @@ extension LedgerTests {
 }
 
 extension LedgerTests {
-    @Test("texts passed to PostgreSQL as one array parameter come back as they were: quotes, backslashes, braces, commas, blanks")
+    @Test(
+        "texts passed to PostgreSQL as one array parameter come back as they were: quotes, backslashes, braces, commas, blanks"
+    )
     func postgresArrays() async throws {
         let postgres = try TemporaryPostgres.shared.get()
-        let database = PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger)
+        let database = PostgresDatabase(
+            host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
+            database: try postgres.makeDatabase(), logger: TestMesh.logger)
         let texts = [#"a"b"#, #"c\d"#, "{e}", "f,g", "嘉兴", "", "NULL", " h "]
         let rows = try await database.read { tx in
-            try await tx.query("SELECT t FROM unnest(?::text[]) WITH ORDINALITY AS a(t, n) ORDER BY n", [.text(Ledger.postgresArray(texts))])
+            try await tx.query(
+                "SELECT t FROM unnest(?::text[]) WITH ORDINALITY AS a(t, n) ORDER BY n",
+                [.text(Ledger.postgresArray(texts))])
         }
         #expect(rows.map { $0.text(0) } == texts)
     }
 }
 
 extension LedgerTests {
-    @Test("one enterprise however its credit code is spelled (a ligature, lower case): the same key, the same caps, one order")
+    @Test(
+        "one enterprise however its credit code is spelled (a ligature, lower case): the same key, the same caps, one order"
+    )
     func creditCodeSpellings() async throws {
         try await Self.withLedger { ledger, _ in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
             let code = try #require(CreditCode.completing("91330402MA2FF0K01")).value
             let ligature = code.replacingOccurrences(of: "FF", with: "\u{FB00}")  // 'ﬀ', upper-cased "FF"
-            let first = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: ligature))
+            let first = try await ledger.propose(
+                Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: ligature))
             #expect(Array(first.creditCode.utf8) == Array(code.utf8))
             #expect(first.idempotencyKey.hasPrefix(code + "|"))
             // The plain and the lower-case spellings find it, alone and in one batch with the ligature again.
-            #expect(try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: code)).replayed)
-            let batch = try await ledger.propose(together: [code.lowercased(), ligature].map { Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: $0) })
+            #expect(
+                try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: code))
+                    .replayed)
+            let batch = try await ledger.propose(
+                together: [code.lowercased(), ligature].map {
+                    Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000, creditCode: $0)
+                })
             #expect(try batch.allSatisfy { try $0.get().id == first.id })
             #expect(try await ledger.orders(.init(creditCode: ligature)).map(\.id) == [first.id])
         }

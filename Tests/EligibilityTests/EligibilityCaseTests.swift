@@ -30,9 +30,23 @@ struct EligibilityCaseTests {
     // swift-format-ignore: AlwaysUseLowerCamelCase
     // The YAML cases' own keys.
     struct Profile: Decodable, Sendable {
-        struct Recognition: Decodable, Sendable { var recognition: String; var level: String?; var recognized_on: String }
-        struct Project: Decodable, Sendable { var kind: String; var name: String?; var investment_fen: Int64; var completed_on: String? }
-        struct Fact: Decodable, Sendable { var fact: String; var year: Int32?; var amount: Int64?; var flag: Bool? }
+        struct Recognition: Decodable, Sendable {
+            var recognition: String
+            var level: String?
+            var recognized_on: String
+        }
+        struct Project: Decodable, Sendable {
+            var kind: String
+            var name: String?
+            var investment_fen: Int64
+            var completed_on: String?
+        }
+        struct Fact: Decodable, Sendable {
+            var fact: String
+            var year: Int32?
+            var amount: Int64?
+            var flag: Bool?
+        }
         var credit_code: String?
         var county: String
         var industry: String?
@@ -55,15 +69,22 @@ struct EligibilityCaseTests {
     static let casesDirectory = "\(TestMesh.repositoryRoot)/Tests/EligibilityTests/Cases"
 
     static let cases: [Case] = {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: casesDirectory)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: casesDirectory)) ?? []).filter {
+            $0.hasSuffix(".yaml")
+        }.sorted()
         return names.flatMap { name -> [Case] in
             let text = try! String(contentsOfFile: "\(casesDirectory)/\(name)", encoding: .utf8)
             let file = try! YAMLDecoder().decode(CaseFile.self, from: text)
-            return file.cases.map { var item = $0; item.file = name; return item }
+            return file.cases.map {
+                var item = $0
+                item.file = name
+                return item
+            }
         }
     }()
 
-    static let engine = EligibilityEngine(catalog: try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data"))
+    static let engine = EligibilityEngine(
+        catalog: try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data"))
 
     static func date(_ text: String) -> Jiaxing_Benefits_V1_Date {
         guard let date = CalendarDate(text) else {
@@ -125,22 +146,33 @@ struct EligibilityCaseTests {
             return
         }
         #expect(!result.hasError, "refused: \(result.error.message)")
-        let byClause = Dictionary(result.decisions.map { ($0.citation.clauseID, $0) }, uniquingKeysWith: { first, _ in first })
+        let byClause = Dictionary(
+            result.decisions.map { ($0.citation.clauseID, $0) }, uniquingKeysWith: { first, _ in first })
         if let eligible = item.expect.eligible {
-            let actual = Dictionary(uniqueKeysWithValues: result.decisions.filter { $0.status == .eligible }.map { ($0.citation.clauseID, $0.amountFen) })
+            let actual = Dictionary(
+                uniqueKeysWithValues: result.decisions.filter { $0.status == .eligible }.map {
+                    ($0.citation.clauseID, $0.amountFen)
+                })
             #expect(actual == eligible, "eligible: \(actual)")
         }
         for (clause, winner) in item.expect.superseded ?? [:] {
-            #expect(byClause[clause]?.status == .superseded, "\(clause) is \(String(describing: byClause[clause]?.status))")
+            #expect(
+                byClause[clause]?.status == .superseded, "\(clause) is \(String(describing: byClause[clause]?.status))")
             #expect(byClause[clause]?.supersededBy == winner)
         }
         for (clause, fragment) in item.expect.near_miss ?? [:] {
             let decision = byClause[clause]
-            #expect(decision?.status == .nearMiss, "\(clause) is \(String(describing: decision?.status)): \(decision?.reason ?? "")")
-            #expect(decision?.missing.contains { $0.contains(fragment) } == true, "\(clause) missing: \(decision?.missing ?? [])")
+            #expect(
+                decision?.status == .nearMiss,
+                "\(clause) is \(String(describing: decision?.status)): \(decision?.reason ?? "")")
+            #expect(
+                decision?.missing.contains { $0.contains(fragment) } == true,
+                "\(clause) missing: \(decision?.missing ?? [])")
         }
         for clause in item.expect.needs_application ?? [] {
-            #expect(byClause[clause]?.status == .needsApplication, "\(clause) is \(String(describing: byClause[clause]?.status))")
+            #expect(
+                byClause[clause]?.status == .needsApplication,
+                "\(clause) is \(String(describing: byClause[clause]?.status))")
         }
         if let total = item.expect.total_eligible_fen {
             #expect(result.totalEligibleFen == total)

@@ -39,7 +39,9 @@ struct EligibilityAmountsTests {
     @Test("3,000 random profiles on every document's first day, a day inside and its last: equal to screening")
     func randomProfiles() throws {
         var generator = RandomProfiles(vocabulary: Self.vocabulary, seed: 20_261_122)
-        let profiles = try (0..<3_000).map { _ in try EnterpriseProfile(message: generator.next(), vocabulary: Self.vocabulary) }
+        let profiles = try (0..<3_000).map { _ in
+            try EnterpriseProfile(message: generator.next(), vocabulary: Self.vocabulary)
+        }
         let columns = EnterpriseColumns(profiles, vocabulary: Self.vocabulary)
         var days: Set<CalendarDate> = []
         for document in Self.engine.catalog.documents {
@@ -55,7 +57,8 @@ struct EligibilityAmountsTests {
             for (index, profile) in profiles.enumerated() {
                 let expected = Self.screened(profile, asOf: asOf)
                 for (clause, fen) in expected { expectedByClause[clause, default: 0] += fen }
-                #expect(amounts.perEnterprise[index] == expected.values.reduce(0, +), "enterprise \(index) as of \(asOf)")
+                #expect(
+                    amounts.perEnterprise[index] == expected.values.reduce(0, +), "enterprise \(index) as of \(asOf)")
                 superseded += Self.engine.screen(profile, asOf: asOf).decisions.count { $0.status == .superseded }
             }
             #expect(amounts.byClause == expectedByClause, "as of \(asOf)")
@@ -68,7 +71,8 @@ struct EligibilityAmountsTests {
 
     @Test("an empty register is proposed nothing")
     func emptyRegister() {
-        let amounts = Self.engine.amounts(EnterpriseColumns(vocabulary: Self.vocabulary), asOf: CalendarDate("2023-09-01")!)
+        let amounts = Self.engine.amounts(
+            EnterpriseColumns(vocabulary: Self.vocabulary), asOf: CalendarDate("2023-09-01")!)
         #expect(amounts.perEnterprise.isEmpty)
         #expect(amounts.byClause.isEmpty)
     }
@@ -113,15 +117,20 @@ struct RandomProfiles {
         self.serial += 1
         var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
         let base = String(self.serial + 100_000)
-        profile.creditCode = CreditCode.completing("91330402MA" + String(repeating: "0", count: 7 - base.count) + base)!.value
+        profile.creditCode =
+            CreditCode.completing("91330402MA" + String(repeating: "0", count: 7 - base.count) + base)!.value
         profile.name = "随机企业\(self.serial)"
         profile.county = County.allCases[self.below(County.allCases.count)].message
-        if self.below(4) > 0 { profile.industry = self.vocabulary.industries[self.below(self.vocabulary.industries.count)].id }
+        if self.below(4) > 0 {
+            profile.industry = self.vocabulary.industries[self.below(self.vocabulary.industries.count)].id
+        }
         for _ in 0..<self.below(4) {
             let recognition = self.vocabulary.recognitions[self.below(self.vocabulary.recognitions.count)]
             var record = Jiaxing_Benefits_V1_RecognitionRecord()
             record.recognition = recognition.id
-            if !recognition.levels.isEmpty, self.below(8) > 0 { record.level = recognition.levels[self.below(recognition.levels.count)] }
+            if !recognition.levels.isEmpty, self.below(8) > 0 {
+                record.level = recognition.levels[self.below(recognition.levels.count)]
+            }
             record.recognizedOn = self.date()
             profile.recognitions.append(record)
         }

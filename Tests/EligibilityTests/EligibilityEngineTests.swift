@@ -9,7 +9,9 @@ import Testing
 struct EligibilityEngineTests {
     static let engine = EligibilityCaseTests.engine
 
-    static func profile(_ build: (inout Jiaxing_Benefits_V1_EnterpriseProfile) -> Void) -> Jiaxing_Benefits_V1_EnterpriseProfile {
+    static func profile(_ build: (inout Jiaxing_Benefits_V1_EnterpriseProfile) -> Void)
+        -> Jiaxing_Benefits_V1_EnterpriseProfile
+    {
         var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
         profile.creditCode = CreditCode.completing("91330402MA2B00001")!.value
         profile.name = "嘉兴示例制造有限公司"
@@ -18,7 +20,9 @@ struct EligibilityEngineTests {
         return profile
     }
 
-    static func request(_ profile: Jiaxing_Benefits_V1_EnterpriseProfile, asOf: String) -> Jiaxing_Benefits_V1_ScreenRequest {
+    static func request(_ profile: Jiaxing_Benefits_V1_EnterpriseProfile, asOf: String)
+        -> Jiaxing_Benefits_V1_ScreenRequest
+    {
         var request = Jiaxing_Benefits_V1_ScreenRequest()
         request.profile = profile
         request.asOf = CalendarDate(asOf)!.message
@@ -35,7 +39,10 @@ struct EligibilityEngineTests {
 
     @Test("a national green factory gets 150万元, citing the clause in its own words")
     func greenFactoryCitesClause() throws {
-        let result = Self.engine.screen(Self.request(Self.profile { $0.recognitions = [Self.recognition("greenFactory", "national", "2023-03-01")] }, asOf: "2023-09-01"))
+        let result = Self.engine.screen(
+            Self.request(
+                Self.profile { $0.recognitions = [Self.recognition("greenFactory", "national", "2023-03-01")] },
+                asOf: "2023-09-01"))
         let decision = try #require(result.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.19b" })
         #expect(decision.status == .eligible)
         #expect(decision.amountFen == 150_000_000)
@@ -49,18 +56,20 @@ struct EligibilityEngineTests {
 
     @Test("digital investment of 80万元 is a near miss that says 100万元 is needed and 20万元 is missing")
     func digitalInvestmentNearMiss() throws {
-        let result = Self.engine.screen(Self.request(Self.profile { profile in
-            var project = Jiaxing_Benefits_V1_ProjectRecord()
-            project.kind = "pureDigitalTransformation"
-            project.name = "车间数字化改造"
-            project.investmentFen = 80_000_000
-            project.completedOn = CalendarDate("2023-06-20")!.message
-            profile.projects = [project]
-            var fact = Jiaxing_Benefits_V1_FactRecord()
-            fact.fact = "digitalInvestment"
-            fact.amount = 80_000_000
-            profile.facts = [fact]
-        }, asOf: "2023-09-01"))
+        let result = Self.engine.screen(
+            Self.request(
+                Self.profile { profile in
+                    var project = Jiaxing_Benefits_V1_ProjectRecord()
+                    project.kind = "pureDigitalTransformation"
+                    project.name = "车间数字化改造"
+                    project.investmentFen = 80_000_000
+                    project.completedOn = CalendarDate("2023-06-20")!.message
+                    profile.projects = [project]
+                    var fact = Jiaxing_Benefits_V1_FactRecord()
+                    fact.fact = "digitalInvestment"
+                    fact.amount = 80_000_000
+                    profile.facts = [fact]
+                }, asOf: "2023-09-01"))
         let decision = try #require(result.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.18a" })
         #expect(decision.status == .nearMiss)
         #expect(decision.missing.contains { $0.contains("不低于100万元") && $0.contains("现为80万元") && $0.contains("差20万元") })
@@ -68,7 +77,10 @@ struct EligibilityEngineTests {
 
     @Test("two documents paying the same recognition pay the highest once; the other is superseded with the reason")
     func highestOnlyAcrossDocuments() throws {
-        let result = Self.engine.screen(Self.request(Self.profile { $0.recognitions = [Self.recognition("singleChampion", "national", "2023-07-01")] }, asOf: "2023-09-01"))
+        let result = Self.engine.screen(
+            Self.request(
+                Self.profile { $0.recognitions = [Self.recognition("singleChampion", "national", "2023-07-01")] },
+                asOf: "2023-09-01"))
         let group = result.decisions.filter { $0.overlapGroup == "singleChampion" }
         #expect(group.filter { $0.status == .eligible }.count == 1)
         let superseded = try #require(group.first { $0.status == .superseded })
@@ -79,7 +91,10 @@ struct EligibilityEngineTests {
 
     @Test("a recognition before the period is not new and earns nothing")
     func recognitionBeforePeriod() {
-        let result = Self.engine.screen(Self.request(Self.profile { $0.recognitions = [Self.recognition("singleChampion", "national", "2019-01-01")] }, asOf: "2023-09-01"))
+        let result = Self.engine.screen(
+            Self.request(
+                Self.profile { $0.recognitions = [Self.recognition("singleChampion", "national", "2019-01-01")] },
+                asOf: "2023-09-01"))
         #expect(!result.decisions.contains { $0.overlapGroup == "singleChampion" && $0.status == .eligible })
         #expect(result.totalEligibleFen == 0)
     }
@@ -93,19 +108,23 @@ struct EligibilityEngineTests {
         #expect(refusal { $0.creditCode = "91330402MA2B0000" }.hasPrefix("profile.credit_code: "))
         #expect(refusal { $0.creditCode = "91330402MA2B00001X" }.contains("check character"))
         #expect(refusal { $0.county = .unspecified }.hasPrefix("profile.county: "))
-        #expect(refusal { profile in
-            var fact = Jiaxing_Benefits_V1_FactRecord()
-            fact.fact = "digitalInvestment"
-            fact.amount = -5
-            profile.facts = [fact]
-        }.hasPrefix("profile.facts[0].amount: "))
-        #expect(refusal { profile in
-            var fact = Jiaxing_Benefits_V1_FactRecord()
-            fact.fact = "unicornValuation"
-            fact.amount = 1
-            profile.facts = [fact]
-        }.hasPrefix("profile.facts[0].fact: "))
-        #expect(refusal { $0.recognitions = [Self.recognition("greenFactory", "galactic", "2023-01-01")] }.hasPrefix("profile.recognitions[0].level: "))
+        #expect(
+            refusal { profile in
+                var fact = Jiaxing_Benefits_V1_FactRecord()
+                fact.fact = "digitalInvestment"
+                fact.amount = -5
+                profile.facts = [fact]
+            }.hasPrefix("profile.facts[0].amount: "))
+        #expect(
+            refusal { profile in
+                var fact = Jiaxing_Benefits_V1_FactRecord()
+                fact.fact = "unicornValuation"
+                fact.amount = 1
+                profile.facts = [fact]
+            }.hasPrefix("profile.facts[0].fact: "))
+        #expect(
+            refusal { $0.recognitions = [Self.recognition("greenFactory", "galactic", "2023-01-01")] }.hasPrefix(
+                "profile.recognitions[0].level: "))
         var noDate = Self.request(Self.profile { _ in }, asOf: "2023-09-01")
         noDate.clearAsOf()
         #expect(Self.engine.screen(noDate).error.message.hasPrefix("as_of: "))
@@ -113,17 +132,19 @@ struct EligibilityEngineTests {
 
     @Test("amounts stay exact at the largest accepted values")
     func largeAmounts() throws {
-        let result = Self.engine.screen(Self.request(Self.profile { profile in
-            var project = Jiaxing_Benefits_V1_ProjectRecord()
-            project.kind = "pureDigitalTransformation"
-            project.investmentFen = 1_000_000_000_000_000
-            project.completedOn = CalendarDate("2023-06-20")!.message
-            profile.projects = [project]
-            var fact = Jiaxing_Benefits_V1_FactRecord()
-            fact.fact = "digitalInvestment"
-            fact.amount = 1_000_000_000_000_000
-            profile.facts = [fact]
-        }, asOf: "2023-09-01"))
+        let result = Self.engine.screen(
+            Self.request(
+                Self.profile { profile in
+                    var project = Jiaxing_Benefits_V1_ProjectRecord()
+                    project.kind = "pureDigitalTransformation"
+                    project.investmentFen = 1_000_000_000_000_000
+                    project.completedOn = CalendarDate("2023-06-20")!.message
+                    profile.projects = [project]
+                    var fact = Jiaxing_Benefits_V1_FactRecord()
+                    fact.fact = "digitalInvestment"
+                    fact.amount = 1_000_000_000_000_000
+                    profile.facts = [fact]
+                }, asOf: "2023-09-01"))
         let decision = try #require(result.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.18a" })
         // 20% of the investment is far above the cap: the cap is what is offered.
         #expect(decision.status == .needsApplication)

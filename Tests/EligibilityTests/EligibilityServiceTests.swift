@@ -1,7 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
-import CatalogModel
 import CatalogClient
+import CatalogModel
 import CatalogService
 import EligibilityService
 import MeshMessages
@@ -15,24 +15,37 @@ import Testing
 @Suite("Eligibility service")
 struct EligibilityServiceTests {
     /// Runs a catalog server, an eligibility server following it, and hands `body` a client of the latter.
-    static func withMesh<Result>(maximumForecastProfiles: Int = EligibilityHandlers.defaultMaximumForecastProfiles, _ body: (MeshClient, EngineHolder) async throws -> Result) async throws -> Result {
-        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", logger: TestMesh.logger)
+    static func withMesh<Result>(
+        maximumForecastProfiles: Int = EligibilityHandlers.defaultMaximumForecastProfiles,
+        _ body: (MeshClient, EngineHolder) async throws -> Result
+    ) async throws -> Result {
+        let store = try CatalogStore(
+            directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", logger: TestMesh.logger)
         var catalogRouter = RPCRouter()
         CatalogHandlers(store: store).register(into: &catalogRouter)
         return try await TestMesh.withServer(router: catalogRouter) { _, catalogPort in
             let holder = EngineHolder()
             var router = RPCRouter()
-            EligibilityHandlers(holder: holder, maximumForecastProfiles: maximumForecastProfiles).register(into: &router)
+            EligibilityHandlers(holder: holder, maximumForecastProfiles: maximumForecastProfiles).register(
+                into: &router)
             return try await TestMesh.withServer(router: router) { _, port in
                 let catalogClient = TestMesh.client(port: catalogPort)
                 let client = TestMesh.client(port: port)
-                defer { Task { await client.close(); await catalogClient.close() } }
+                defer {
+                    Task {
+                        await client.close()
+                        await catalogClient.close()
+                    }
+                }
                 // Before the catalog loads the service says so.
                 let early = await #expect(throws: RPCError.self) {
-                    let _: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
+                    let _: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(
+                        EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
                 }
                 #expect(early?.code == .unavailable)
-                let subscription = CatalogSubscription(client: catalogClient, current: { holder.engine?.catalog.revision }, logger: TestMesh.logger) { holder.replace(with: $0) }
+                let subscription = CatalogSubscription(
+                    client: catalogClient, current: { holder.engine?.catalog.revision }, logger: TestMesh.logger
+                ) { holder.replace(with: $0) }
                 return try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await subscription.run() }
                     while holder.engine == nil { try await Task.sleep(for: .milliseconds(10)) }
@@ -44,7 +57,9 @@ struct EligibilityServiceTests {
         }
     }
 
-    static func request(recognition: String, level: String = "national", creditCodeBody: String = "91330402MA2B00001", id: String = "") -> Jiaxing_Benefits_V1_ScreenRequest {
+    static func request(
+        recognition: String, level: String = "national", creditCodeBody: String = "91330402MA2B00001", id: String = ""
+    ) -> Jiaxing_Benefits_V1_ScreenRequest {
         var request = Jiaxing_Benefits_V1_ScreenRequest()
         request.requestID = id
         request.asOf = CalendarDate("2023-09-01")!.message
@@ -61,7 +76,8 @@ struct EligibilityServiceTests {
     @Test("screen one enterprise over the mesh")
     func screenOne() async throws {
         try await Self.withMesh { client, holder in
-            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory", level: "provincial"))
+            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(
+                EligibilityMethods.screen, Self.request(recognition: "greenFactory", level: "provincial"))
             #expect(result.catalogRevision == holder.engine?.catalog.revision)
             let decision = try #require(result.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.19b" })
             #expect(decision.status == .eligible)
@@ -74,7 +90,8 @@ struct EligibilityServiceTests {
     func badProfile() async throws {
         try await Self.withMesh { client, _ in
             let error = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory", creditCodeBody: "123"))
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(
+                    EligibilityMethods.screen, Self.request(recognition: "greenFactory", creditCodeBody: "123"))
             }
             #expect(error?.code == .invalidArgument)
             #expect(error?.message.hasPrefix("profile.credit_code:") == true)
@@ -85,22 +102,28 @@ struct EligibilityServiceTests {
     func batch() async throws {
         try await Self.withMesh { client, _ in
             let count = 2_000
-            let results = try await client.bidirectional(EligibilityMethods.screenBatch, requests: { writer in
-                for index in 0..<count {
-                    let body = index == 700 ? "bad" : "9133040" + String(format: "%010d", index)
-                    try await writer.write(Self.request(recognition: index % 2 == 0 ? "greenFactory" : "littleGiant", creditCodeBody: body, id: "\(index)"))
-                }
-            }, responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
-                var ids: [String] = []
-                var errors: [String] = []
-                var total: Int64 = 0
-                for try await result in responses {
-                    ids.append(result.requestID)
-                    if result.hasError { errors.append(result.error.message) }
-                    total += result.totalEligibleFen
-                }
-                return (ids, errors, total)
-            })
+            let results = try await client.bidirectional(
+                EligibilityMethods.screenBatch,
+                requests: { writer in
+                    for index in 0..<count {
+                        let body = index == 700 ? "bad" : "9133040" + String(format: "%010d", index)
+                        try await writer.write(
+                            Self.request(
+                                recognition: index % 2 == 0 ? "greenFactory" : "littleGiant", creditCodeBody: body,
+                                id: "\(index)"))
+                    }
+                },
+                responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
+                    var ids: [String] = []
+                    var errors: [String] = []
+                    var total: Int64 = 0
+                    for try await result in responses {
+                        ids.append(result.requestID)
+                        if result.hasError { errors.append(result.error.message) }
+                        total += result.totalEligibleFen
+                    }
+                    return (ids, errors, total)
+                })
             #expect(results.0 == (0..<count).map(String.init))
             #expect(results.1.count == 1)
             #expect(results.1.first?.hasPrefix("profile.credit_code:") == true)
@@ -108,7 +131,9 @@ struct EligibilityServiceTests {
         }
     }
 
-    @Test("a forecast over a stream of profiles: amounts equal to screening each, refusals counted and named, the date required")
+    @Test(
+        "a forecast over a stream of profiles: amounts equal to screening each, refusals counted and named, the date required"
+    )
     func forecast() async throws {
         var generator = RandomProfiles(vocabulary: EligibilityAmountsTests.vocabulary, seed: 7)
         var drawn = (0..<2_500).map { _ in generator.next() }
@@ -116,7 +141,9 @@ struct EligibilityServiceTests {
         let profiles = drawn
         try await Self.withMesh { client, holder in
             let asOf = CalendarDate("2023-09-01")!
-            let result: Jiaxing_Benefits_V1_ForecastResult = try await client.clientStreaming(EligibilityMethods.forecast) { writer in
+            let result: Jiaxing_Benefits_V1_ForecastResult = try await client.clientStreaming(
+                EligibilityMethods.forecast
+            ) { writer in
                 for start in stride(from: 0, to: profiles.count, by: 1_000) {
                     var message = Jiaxing_Benefits_V1_ForecastRequest()
                     if start == 0 { message.asOf = asOf.message }
@@ -145,7 +172,9 @@ struct EligibilityServiceTests {
 
             // No date in the first message: invalidArgument naming as_of; the service goes on serving.
             let refusal = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_ForecastResult = try await client.clientStreaming(EligibilityMethods.forecast) { writer in
+                let _: Jiaxing_Benefits_V1_ForecastResult = try await client.clientStreaming(
+                    EligibilityMethods.forecast
+                ) { writer in
                     var message = Jiaxing_Benefits_V1_ForecastRequest()
                     message.profiles = [profiles[0]]
                     try await writer.write(message)
@@ -153,7 +182,8 @@ struct EligibilityServiceTests {
             }
             #expect(refusal?.code == .invalidArgument)
             #expect(refusal?.message.hasPrefix("as_of:") == true)
-            let again: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
+            let again: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(
+                EligibilityMethods.screen, Self.request(recognition: "greenFactory"))
             #expect(again.totalEligibleFen > 0)
         }
     }

@@ -1,14 +1,14 @@
 import BenefitsAPI
 import BenefitsDomain
-import SQLStore
-import Ledger
 import CatalogModel
 import Foundation
+import Ledger
 import MeshMessages
 import MeshPKI
 import MeshRPC
 import MeshTestSupport
 import NIOConcurrencyHelpers
+import SQLStore
 import Testing
 
 /// Applications end to end through the gateway, on 2023-09-01 (a Friday before the National Day holiday):
@@ -24,7 +24,9 @@ struct ApplicationTests {
         var source: @Sendable () -> Int64 { { self.now } }
     }
 
-    static func profile(_ body: String = "91330402MA2E00001", county: Jiaxing_Benefits_V1_County = .nanhu) -> Jiaxing_Benefits_V1_EnterpriseProfile {
+    static func profile(_ body: String = "91330402MA2E00001", county: Jiaxing_Benefits_V1_County = .nanhu)
+        -> Jiaxing_Benefits_V1_EnterpriseProfile
+    {
         var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
         profile.creditCode = CreditCode.completing(body)!.value
         profile.name = "嘉兴数智制造有限公司"
@@ -42,7 +44,10 @@ struct ApplicationTests {
         return profile
     }
 
-    static func application(clause: String, profile: Jiaxing_Benefits_V1_EnterpriseProfile = Self.profile(), claimed: [Jiaxing_Benefits_V1_FactRecord] = [], requested: Int64 = 0, subject: String = "") -> Jiaxing_Benefits_V1_FileApplicationRequest {
+    static func application(
+        clause: String, profile: Jiaxing_Benefits_V1_EnterpriseProfile = Self.profile(),
+        claimed: [Jiaxing_Benefits_V1_FactRecord] = [], requested: Int64 = 0, subject: String = ""
+    ) -> Jiaxing_Benefits_V1_FileApplicationRequest {
         var request = Jiaxing_Benefits_V1_FileApplicationRequest()
         request.profile = profile
         request.asOf = CalendarDate("2023-09-01")!.message
@@ -61,7 +66,9 @@ struct ApplicationTests {
         return fact
     }
 
-    @Test("即申即享: the city's own data meets the clause and its formula fixes the amount: decided at once, order proposed in the same call")
+    @Test(
+        "即申即享: the city's own data meets the clause and its formula fixes the amount: decided at once, order proposed in the same call"
+    )
     func decidedAtOnce() async throws {
         let clock = Clock()
         try await GatewayTests.withMesh(now: clock.source) { mesh in
@@ -76,23 +83,27 @@ struct ApplicationTests {
             #expect(expected.status == .needsApplication)
             #expect(expected.amountFixed)
 
-            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
             #expect(filed.status == .decidedAtOnce)
             #expect(filed.decidedFen == expected.amountFen)
-            #expect(filed.decidedFen == 80_000_000)   // 400万元 × 20%
+            #expect(filed.decidedFen == 80_000_000)  // 400万元 × 20%
             let order = try await mesh.ledger.order(id: filed.orderID)
             #expect(order.amountFen == filed.decidedFen)
-            #expect(order.status == .pending)           // then the usual approval path
+            #expect(order.status == .pending)  // then the usual approval path
 
             // The same application again returns the first one, and no second order.
-            let again: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
+            let again: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
             #expect(again.replayed)
             #expect(again.id == filed.id)
             #expect(try await mesh.ledger.orders(.init(limit: 100)).count == 1)
         }
     }
 
-    @Test("限时即享: a claimed fact sends it to the department with a deadline in working days; approved within the cap and paid; another rejected")
+    @Test(
+        "限时即享: a claimed fact sends it to the department with a deadline in working days; approved within the cap and paid; another rejected"
+    )
     func departmentDecides() async throws {
         let clock = Clock()
         try await GatewayTests.withMesh(now: clock.source) { mesh in
@@ -104,13 +115,17 @@ struct ApplicationTests {
 
             let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
                 GatewayMethods.fileApplication,
-                Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 300_000, subject: "crossBorder/2023")
+                Self.application(
+                    clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 300_000,
+                    subject: "crossBorder/2023")
             )
             #expect(filed.status == .pending)
             #expect(filed.maximumFen > 0)
             // 20 working days from Friday 2023-09-01: the 19th is 09-28, then the holiday 09-29…10-06, and
             // Saturday 10-07 is a working day.
-            #expect(CalendarDate(year: Int(filed.dueOn.year), month: Int(filed.dueOn.month), day: Int(filed.dueOn.day)) == CalendarDate("2023-10-07"))
+            #expect(
+                CalendarDate(year: Int(filed.dueOn.year), month: Int(filed.dueOn.month), day: Int(filed.dueOn.day))
+                    == CalendarDate("2023-10-07"))
             #expect(filed.responsibleDepartments == ["市商务局"])
 
             // Not 市经信局's to decide; over the cap is refused; 市商务局 approves within it.
@@ -118,36 +133,50 @@ struct ApplicationTests {
             decide.applicationID = filed.id
             decide.approve = true
             decide.amountFen = filed.maximumFen + 1
-            let notTheirs = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await jingxin.unary(GatewayMethods.decideApplication, decide) }
+            let notTheirs = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_Application = try await jingxin.unary(
+                    GatewayMethods.decideApplication, decide)
+            }
             #expect(notTheirs?.code == .permissionDenied)
-            let overCap = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, decide) }
+            let overCap = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_Application = try await shangwu.unary(
+                    GatewayMethods.decideApplication, decide)
+            }
             #expect(overCap?.code == .invalidArgument)
             #expect(overCap?.message.contains("amount_fen") == true)
             decide.amountFen = 250_000
             clock.advance(days: 5)
-            let approved: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, decide)
+            let approved: Jiaxing_Benefits_V1_Application = try await shangwu.unary(
+                GatewayMethods.decideApplication, decide)
             #expect(approved.status == .approved)
             #expect(approved.decidedFen == 250_000)
             #expect(approved.decidedBy == "department/shangwu")
             let order = try await mesh.ledger.order(id: approved.orderID)
-            #expect(order.status == .posted)   // 一键直达: the department's decision pays
+            #expect(order.status == .posted)  // 一键直达: the department's decision pays
             #expect(order.amountFen == 250_000)
 
             // A second application (another subject), rejected with a reason; a rejection without one is refused.
             let second: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
                 GatewayMethods.fileApplication,
-                Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000, subject: "crossBorder/2023-h2")
+                Self.application(
+                    clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000,
+                    subject: "crossBorder/2023-h2")
             )
             var reject = Jiaxing_Benefits_V1_DecideApplicationRequest()
             reject.applicationID = second.id
-            let noReason = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, reject) }
+            let noReason = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_Application = try await shangwu.unary(
+                    GatewayMethods.decideApplication, reject)
+            }
             #expect(noReason?.code == .invalidArgument)
             reject.reason = "同一年度已兑付"
-            let rejected: Jiaxing_Benefits_V1_Application = try await shangwu.unary(GatewayMethods.decideApplication, reject)
+            let rejected: Jiaxing_Benefits_V1_Application = try await shangwu.unary(
+                GatewayMethods.decideApplication, reject)
             #expect(rejected.status == .rejected)
             #expect(rejected.reason == "同一年度已兑付")
 
-            let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await shangwu.unary(GatewayMethods.listApplications, Jiaxing_Benefits_V1_ListApplicationsRequest())
+            let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await shangwu.unary(
+                GatewayMethods.listApplications, Jiaxing_Benefits_V1_ListApplicationsRequest())
             #expect(listing.applications.count == 2)
             let tally = try #require(listing.tallies.first { $0.documentID == "jzbf-2023-38" })
             #expect(tally.department == "市商务局")
@@ -164,8 +193,10 @@ struct ApplicationTests {
         let document = try #require(documents.firstIndex { $0.id == "jzbf-2023-38" })
         let clause = try #require(documents[document].clauses.firstIndex { $0.id == "jzbf-2023-38/2.4.15b" })
         documents[document].clauses[clause].decisionWorkingDays = 5
-        let catalog = Catalog(revision: "test-deadline", documents: documents, vocabulary: GatewayTests.catalog.vocabulary)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deadline-\(UUID().uuidString).sqlite").path
+        let catalog = Catalog(
+            revision: "test-deadline", documents: documents, vocabulary: GatewayTests.catalog.vocabulary)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deadline-\(UUID().uuidString).sqlite")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let ledger = Ledger(database: try SQLiteDatabase(path: path), catalog: { catalog }, now: { clock.now })
         try await ledger.migrate()
@@ -179,7 +210,9 @@ struct ApplicationTests {
         let filed = try await ledger.recordApplication(request, calendar: GatewayTests.calendar)
         #expect(filed.workingDays == 5)
         // Friday 2023-09-01 + 5 working days: 09-04 … 09-08.
-        #expect(CalendarDate(year: Int(filed.dueOn.year), month: Int(filed.dueOn.month), day: Int(filed.dueOn.day)) == CalendarDate("2023-09-08"))
+        #expect(
+            CalendarDate(year: Int(filed.dueOn.year), month: Int(filed.dueOn.month), day: Int(filed.dueOn.day))
+                == CalendarDate("2023-09-08"))
     }
 
     @Test("a deadline passed undecided is breached, escalated and counted")
@@ -188,46 +221,63 @@ struct ApplicationTests {
         try await GatewayTests.withMesh(now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             let operatorClient = mesh.client("operator", .operator)
-            defer { Task { await nanhu.close(); await operatorClient.close() } }
+            defer {
+                Task {
+                    await nanhu.close()
+                    await operatorClient.close()
+                }
+            }
             let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
-                GatewayMethods.fileApplication, Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 300_000)
+                GatewayMethods.fileApplication,
+                Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 300_000)
             )
-            #expect(try await mesh.ledger.markBreaches().isEmpty)   // due 2023-10-07
-            clock.advance(days: 36)                                   // 2023-10-07: the last day, still in time
+            #expect(try await mesh.ledger.markBreaches().isEmpty)  // due 2023-10-07
+            clock.advance(days: 36)  // 2023-10-07: the last day, still in time
             #expect(try await mesh.ledger.markBreaches().isEmpty)
-            clock.advance(days: 1)                                    // 2023-10-08: late
+            clock.advance(days: 1)  // 2023-10-08: late
             let breached = try await mesh.ledger.markBreaches()
             #expect(breached.map(\.id) == [filed.id])
-            #expect(try await mesh.ledger.markBreaches().isEmpty)     // counted once
+            #expect(try await mesh.ledger.markBreaches().isEmpty)  // counted once
             var request = Jiaxing_Benefits_V1_ListApplicationsRequest()
             request.breachedOnly = true
-            let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await operatorClient.unary(GatewayMethods.listApplications, request)
+            let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await operatorClient.unary(
+                GatewayMethods.listApplications, request)
             #expect(listing.applications.map(\.id) == [filed.id])
             #expect(listing.tallies.first?.breached == 1)
             #expect(listing.tallies.first?.pending == 1)
         }
     }
 
-    @Test("refused: another county, a clause not in force, not met, more than the cap, evidence of the wrong type; nothing filed")
+    @Test(
+        "refused: another county, a clause not in force, not met, more than the cap, evidence of the wrong type; nothing filed"
+    )
     func refusals() async throws {
         let clock = Clock()
         try await GatewayTests.withMesh(now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             func refusal(_ request: Jiaxing_Benefits_V1_FileApplicationRequest) async -> RPCError? {
-                await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, request) }
+                await #expect(throws: RPCError.self) {
+                    let _: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                        GatewayMethods.fileApplication, request)
+                }
             }
-            let otherCounty = await refusal(Self.application(clause: "jzf-2023-3/3.18a", profile: Self.profile("91330481MA2E00002", county: .haining)))
+            let otherCounty = await refusal(
+                Self.application(
+                    clause: "jzf-2023-3/3.18a", profile: Self.profile("91330481MA2E00002", county: .haining)))
             #expect(otherCounty?.code == .permissionDenied)
             let notInForce = await refusal(Self.application(clause: "jzbf-2024-7/3.2f"))
             #expect(notInForce?.code == .failedPrecondition)
             #expect(notInForce?.message.contains("clause_id") == true)
             let notMet = await refusal(Self.application(clause: "jzbf-2023-38/2.4.15b"))
             #expect(notMet?.code == .failedPrecondition)
-            let tooMuch = await refusal(Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 10_000_000_000))
+            let tooMuch = await refusal(
+                Self.application(
+                    clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 10_000_000_000))
             #expect(tooMuch?.code == .invalidArgument)
             #expect(tooMuch?.message.contains("requested_fen") == true)
-            var withEvidence = Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000)
+            var withEvidence = Self.application(
+                clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000)
             var file = Jiaxing_Benefits_V1_Evidence()
             file.name = "合同.pdf"
             file.contentType = "application/pdf"
@@ -241,14 +291,17 @@ struct ApplicationTests {
             // The same file as a real PDF is kept by its hash, and only the hash comes back.
             file.content = Data("%PDF-1.7\n合同正文".utf8)
             withEvidence.evidence = [file]
-            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, withEvidence)
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication, withEvidence)
             #expect(filed.evidence.first?.sha256.count == 64)
             #expect(filed.evidence.first?.content.isEmpty == true)
             #expect(filed.evidence.first?.size == Int64(file.content.count))
         }
     }
 
-    @Test("evidence comes back byte for byte to the responsible department and the filing county; another county or department is refused")
+    @Test(
+        "evidence comes back byte for byte to the responsible department and the filing county; another county or department is refused"
+    )
     func evidenceDownload() async throws {
         let clock = Clock()
         try await GatewayTests.withMesh(now: clock.source) { mesh in
@@ -257,7 +310,8 @@ struct ApplicationTests {
             let shangwu = mesh.client("shangwu", .department)
             let keji = mesh.client("keji", .department)
             defer { Task { for client in [nanhu, haining, shangwu, keji] { await client.close() } } }
-            var request = Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000)
+            var request = Self.application(
+                clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000)
             var file = Jiaxing_Benefits_V1_Evidence()
             file.name = "报关单.png"
             file.contentType = "image/png"
@@ -272,17 +326,24 @@ struct ApplicationTests {
                 #expect(copy.content == file.content && copy.name == file.name && copy.contentType == "image/png")
             }
             for stranger in [haining, keji] {
-                let refused = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Evidence = try await stranger.unary(GatewayMethods.getEvidence, get) }
+                let refused = await #expect(throws: RPCError.self) {
+                    let _: Jiaxing_Benefits_V1_Evidence = try await stranger.unary(GatewayMethods.getEvidence, get)
+                }
                 #expect(refused?.code == .permissionDenied)
             }
             get.sha256 = String(repeating: "0", count: 64)
-            let missing = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_Evidence = try await shangwu.unary(GatewayMethods.getEvidence, get) }
+            let missing = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_Evidence = try await shangwu.unary(GatewayMethods.getEvidence, get)
+            }
             #expect(missing?.code == .notFound && missing?.message.contains("sha256") == true)
-            #expect(mesh.audit.entries().contains { $0["method"] == "GetEvidence" && $0["caller"] == "department/shangwu" })
+            #expect(
+                mesh.audit.entries().contains { $0["method"] == "GetEvidence" && $0["caller"] == "department/shangwu" })
         }
     }
 
-    @Test("a county may not claim for itself an enterprise the register puts in another county: no application, no proposal")
+    @Test(
+        "a county may not claim for itself an enterprise the register puts in another county: no application, no proposal"
+    )
     func registeredElsewhere() async throws {
         let clock = Clock()
         try await GatewayTests.withMesh(now: clock.source) { mesh in
@@ -292,7 +353,8 @@ struct ApplicationTests {
             _ = try await mesh.store.register([haining], registeringCounty: .haining, at: 0)
             haining.county = .nanhu
             let application = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_Application = try await nanhu.unary(GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a", profile: haining))
+                let _: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                    GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a", profile: haining))
             }
             #expect(application?.code == .permissionDenied && application?.message.contains("海宁市") == true)
             var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()

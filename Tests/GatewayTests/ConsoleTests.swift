@@ -23,11 +23,18 @@ struct ConsoleTests {
         let clock: NIOLockedValueBox<Date>
 
         /// GET or POST (`form` given) a console path; returns the status, the body and the Location header.
-        func request(_ path: String, form: [(String, String)]? = nil, headers extra: [String] = []) async throws -> (status: Int, body: String, location: String, headers: String) {
+        func request(_ path: String, form: [(String, String)]? = nil, headers extra: [String] = []) async throws -> (
+            status: Int, body: String, location: String, headers: String
+        ) {
             let id = UUID().uuidString
-            let bodyPath = "\(self.folder)/body-\(id)", headersPath = "\(self.folder)/headers-\(id)", statusPath = "\(self.folder)/status-\(id)"
-            var arguments = ["-s", "-o", bodyPath, "-D", headersPath, "-w", "%{http_code}", "--max-time", "30", "--cacert", "\(self.folder)/ca.pem",
-                             "-b", self.jar, "-c", self.jar]
+            let bodyPath = "\(self.folder)/body-\(id)"
+            let headersPath = "\(self.folder)/headers-\(id)"
+            let statusPath = "\(self.folder)/status-\(id)"
+            var arguments = [
+                "-s", "-o", bodyPath, "-D", headersPath, "-w", "%{http_code}", "--max-time", "30", "--cacert",
+                "\(self.folder)/ca.pem",
+                "-b", self.jar, "-c", self.jar,
+            ]
             if let form {
                 for (name, value) in form { arguments += ["--data-urlencode", "\(name)=\(value)"] }
             }
@@ -43,10 +50,18 @@ struct ConsoleTests {
                 process.terminationHandler = { _ in done.resume() }
                 do { try process.run() } catch { done.resume() }
             }
-            defer { for path in [bodyPath, headersPath, statusPath] { try? FileManager.default.removeItem(atPath: path) } }
+            defer {
+                for path in [bodyPath, headersPath, statusPath] { try? FileManager.default.removeItem(atPath: path) }
+            }
             let headers = (try? String(contentsOfFile: headersPath, encoding: .utf8)) ?? ""
-            let location = headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") }.map { String($0.dropFirst("location:".count)).trimmingCharacters(in: .whitespaces) } ?? ""
-            return (Int((try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? "") ?? 0, (try? String(contentsOfFile: bodyPath, encoding: .utf8)) ?? "", location, headers)
+            let location =
+                headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") }.map {
+                    String($0.dropFirst("location:".count)).trimmingCharacters(in: .whitespaces)
+                } ?? ""
+            return (
+                Int((try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? "") ?? 0,
+                (try? String(contentsOfFile: bodyPath, encoding: .utf8)) ?? "", location, headers
+            )
         }
 
         /// The CSRF token of the last form on a page.
@@ -55,9 +70,13 @@ struct ConsoleTests {
             return String(match.output.1)
         }
 
-        func signIn(_ user: String, _ password: String, extra: [(String, String)] = []) async throws -> (status: Int, body: String, location: String, headers: String) {
+        func signIn(_ user: String, _ password: String, extra: [(String, String)] = []) async throws -> (
+            status: Int, body: String, location: String, headers: String
+        ) {
             let page = try await self.request("/console/sign-in")
-            return try await self.request("/console/sign-in", form: [("csrf", Self.csrf(page.body)), ("user", user), ("password", password)] + extra)
+            return try await self.request(
+                "/console/sign-in",
+                form: [("csrf", Self.csrf(page.body)), ("user", user), ("password", password)] + extra)
         }
 
         func advance(minutes: Int) {
@@ -74,7 +93,9 @@ struct ConsoleTests {
     }()
 
     /// - Parameter start: the day the console and the ledger live in (the browser's clock moves both).
-    static func withConsole(at start: Date = Date(), _ body: (GatewayTests.Mesh, Browser) async throws -> Void) async throws {
+    static func withConsole(at start: Date = Date(), _ body: (GatewayTests.Mesh, Browser) async throws -> Void)
+        async throws
+    {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is not installed (Debian: apt-get install curl; .ci/run installs it)")
             return
@@ -82,7 +103,8 @@ struct ConsoleTests {
         let clock = NIOLockedValueBox(start)
         let now: @Sendable () -> Int64 = { Int64(clock.withLockedValue { $0 }.timeIntervalSince1970 * 1000) }
         try await GatewayTests.withMesh(now: now) { mesh in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)").path
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
+                .path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try TestMesh.authority.certificatePEM.write(toFile: "\(folder)/ca.pem", atomically: true, encoding: .utf8)
@@ -95,12 +117,17 @@ struct ConsoleTests {
                 try await mesh.store.createAccount(account, password: Self.password, policy: Self.policy, at: now)
             }
             let own = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("gateway"))
-            let console = try Console(store: mesh.store, policy: Self.policy, gateway: own, services: mesh.services, audit: mesh.audit, now: { clock.withLockedValue { $0 } })
+            let console = try Console(
+                store: mesh.store, policy: Self.policy, gateway: own, services: mesh.services, audit: mesh.audit,
+                now: { clock.withLockedValue { $0 } })
             let listening = AsyncStream<Int>.makeStream()
-            let application = try console.application(host: "127.0.0.1", port: 0, tls: TestMesh.credentials.server, logger: TestMesh.logger) { port in
+            let application = try console.application(
+                host: "127.0.0.1", port: 0, tls: TestMesh.credentials.server, logger: TestMesh.logger
+            ) { port in
                 listening.continuation.yield(port)
             }
-            let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+            let group = ServiceGroup(
+                services: [application], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
             let running = Task { try await group.run() }
             var ports = listening.stream.makeAsyncIterator()
             let port = try #require(await ports.next())
@@ -122,11 +149,14 @@ struct ConsoleTests {
         defer { Task { await nanhu.close() } }
         var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
         request.screen = GatewayTests.request(county: .nanhu, recognition: "singleChampion")
-        let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(GatewayMethods.screenAndPropose, request)
+        let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(
+            GatewayMethods.screenAndPropose, request)
         return try #require(response.proposals.first?.order)
     }
 
-    @Test("sign-in: one message for an unknown user and a wrong password; five failures lock the account; cookies are Secure, HttpOnly, SameSite=Strict")
+    @Test(
+        "sign-in: one message for an unknown user and a wrong password; five failures lock the account; cookies are Secure, HttpOnly, SameSite=Strict"
+    )
     func signIn() async throws {
         try await Self.withConsole { mesh, browser in
             let unknown = try await browser.signIn("nobody", Self.password)
@@ -141,18 +171,23 @@ struct ConsoleTests {
             browser.advance(minutes: 16)
             let signedIn = try await browser.signIn("li.wei", Self.password)
             #expect(signedIn.status == 303 && signedIn.location == "/console/queue")
-            let cookie = signedIn.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: jb_session=") } ?? ""
+            let cookie =
+                signedIn.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: jb_session=") }
+                ?? ""
             for attribute in ["Path=/console", "Secure", "HttpOnly", "SameSite=Strict"] {
                 #expect(cookie.contains(attribute), "session cookie: \(cookie)")
             }
             #expect(signedIn.headers.contains("content-security-policy: default-src 'none'"))
             // Without the sign-in form's own token (double submit), a sign-in post is refused.
-            let forged = try await browser.request("/console/sign-in", form: [("user", "li.wei"), ("password", Self.password)])
+            let forged = try await browser.request(
+                "/console/sign-in", form: [("user", "li.wei"), ("password", Self.password)])
             #expect(forged.status == 403)
         }
     }
 
-    @Test("a department officer approves in the console: the ledger posts the order and names the officer; a post without the CSRF token changes nothing")
+    @Test(
+        "a department officer approves in the console: the ledger posts the order and names the officer; a post without the CSRF token changes nothing"
+    )
     func departmentApproves() async throws {
         try await Self.withConsole { mesh, browser in
             let order = try await Self.pendingOrder(mesh)
@@ -161,22 +196,30 @@ struct ConsoleTests {
             #expect(queue.status == 200)
             #expect(queue.body.contains(order.id) && queue.body.contains("300万元"))
             #expect(queue.body.contains("单项冠军") || queue.body.contains("冠军"), "the clause's own words are shown")
-            #expect(!order.explanation.isEmpty && queue.body.contains(#"class="explanation""#), "with the screening's explanation")
+            #expect(
+                !order.explanation.isEmpty && queue.body.contains(#"class="explanation""#),
+                "with the screening's explanation")
             let forged = try await browser.request("/console/orders/\(order.id)/approve", form: [("reason", "")])
             #expect(forged.status == 403)
             #expect(try await mesh.ledger.order(id: order.id).status == .pending)
-            let approved = try await browser.request("/console/orders/\(order.id)/approve", form: [("csrf", Browser.csrf(queue.body))])
+            let approved = try await browser.request(
+                "/console/orders/\(order.id)/approve", form: [("csrf", Browser.csrf(queue.body))])
             #expect(approved.status == 200 && approved.body.contains("已批准"))
             let posted = try await mesh.ledger.order(id: order.id)
             #expect(posted.status == .posted)
             #expect(posted.decidedBy == "department/jingxin (li.wei)")
-            #expect(mesh.audit.entries().contains { $0["caller"] == "department/jingxin (li.wei)" && $0["method"] == "Approve" })
+            #expect(
+                mesh.audit.entries().contains {
+                    $0["caller"] == "department/jingxin (li.wei)" && $0["method"] == "Approve"
+                })
             // The officer may not open the operator's page.
             #expect(try await browser.request("/console/overview").status == 403)
         }
     }
 
-    @Test("county staff find their own enterprises with entitlements and are refused another county's; HTML in a name is escaped")
+    @Test(
+        "county staff find their own enterprises with entitlements and are refused another county's; HTML in a name is escaped"
+    )
     func countyStaff() async throws {
         try await Self.withConsole { mesh, browser in
             var own = GatewayTests.request(county: .nanhu, recognition: "singleChampion").profile
@@ -191,7 +234,9 @@ struct ConsoleTests {
             #expect(list.status == 200)
             #expect(list.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;南湖示例"))
             #expect(!list.body.contains("<script>"))
-            #expect(!list.body.contains("<b>组合") && !list.body.contains("<i>x") && list.body.contains("&quot;\u{301}&gt;&lt;b&gt;组合"))
+            #expect(
+                !list.body.contains("<b>组合") && !list.body.contains("<i>x")
+                    && list.body.contains("&quot;\u{301}&gt;&lt;b&gt;组合"))
             #expect(!list.body.contains(other.creditCode), "another county's enterprise is not listed")
             let page = try await browser.request("/console/enterprises/\(own.creditCode)?as_of=2023-09-01")
             #expect(page.status == 200)
@@ -235,20 +280,30 @@ struct ConsoleTests {
             let queue = try await browser.request("/console/queue")
             browser.advance(minutes: 31)
             // A post from another site never comes back pre-filled.
-            let crossSite = try await browser.request("/console/orders/\(order.id)/reject", form: [("reason", "伪造")], headers: ["Origin: https://evil.example"])
+            let crossSite = try await browser.request(
+                "/console/orders/\(order.id)/reject", form: [("reason", "伪造")],
+                headers: ["Origin: https://evil.example"])
             #expect(crossSite.status == 401 && !crossSite.body.contains("keep.reason"))
-            let expired = try await browser.request("/console/orders/\(order.id)/reject", form: [("csrf", Browser.csrf(queue.body)), ("reason", "材料不全 <b>")])
+            let expired = try await browser.request(
+                "/console/orders/\(order.id)/reject",
+                form: [("csrf", Browser.csrf(queue.body)), ("reason", "材料不全 <b>")])
             #expect(expired.status == 401)
             #expect(expired.body.contains(#"name="keep.reason" value="材料不全 &lt;b&gt;""#))
             #expect(try await mesh.ledger.order(id: order.id).status == .pending)
             let page = try await browser.request("/console/sign-in")
-            let resumed = try await browser.request("/console/sign-in", form: [
-                ("csrf", Browser.csrf(page.body)), ("user", "li.wei"), ("password", Self.password),
-                ("next", "/console/orders/\(order.id)/reject"), ("keep.reason", "材料不全 <b>"),
-            ])
+            let resumed = try await browser.request(
+                "/console/sign-in",
+                form: [
+                    ("csrf", Browser.csrf(page.body)), ("user", "li.wei"), ("password", Self.password),
+                    ("next", "/console/orders/\(order.id)/reject"), ("keep.reason", "材料不全 <b>"),
+                ])
             #expect(resumed.status == 200)
-            #expect(resumed.body.contains(#"action="/console/orders/\#(order.id)/reject""#) && resumed.body.contains("材料不全 &lt;b&gt;"))
-            let rejected = try await browser.request("/console/orders/\(order.id)/reject", form: [("csrf", Browser.csrf(resumed.body)), ("reason", "材料不全 <b>")])
+            #expect(
+                resumed.body.contains(#"action="/console/orders/\#(order.id)/reject""#)
+                    && resumed.body.contains("材料不全 &lt;b&gt;"))
+            let rejected = try await browser.request(
+                "/console/orders/\(order.id)/reject",
+                form: [("csrf", Browser.csrf(resumed.body)), ("reason", "材料不全 <b>")])
             #expect(rejected.status == 200)
             let decided = try await mesh.ledger.order(id: order.id)
             #expect(decided.status == .rejected && decided.reason == "材料不全 <b>")
@@ -270,7 +325,9 @@ struct ConsoleTests {
             #expect(page.body.contains("jzf-2023-3"))
             #expect(page.body.contains("（平衡）"))
             #expect(page.body.contains(#"<svg id="payout-chart""#))
-            #expect(page.body.components(separatedBy: "SERVING").count - 1 == 5, "catalog, two eligibility, disbursement, notification")
+            #expect(
+                page.body.components(separatedBy: "SERVING").count - 1 == 5,
+                "catalog, two eligibility, disbursement, notification")
             let signOut = try await browser.request("/console/sign-out", form: [("csrf", Browser.csrf(page.body))])
             #expect(signOut.status == 303)
             let after = try await browser.request("/console/overview")
@@ -278,7 +335,9 @@ struct ConsoleTests {
         }
     }
 
-    @Test("county staff file an application from the enterprise page: 即申即享 decided at once; the operator sees it tallied by document and department")
+    @Test(
+        "county staff file an application from the enterprise page: 即申即享 decided at once; the operator sees it tallied by document and department"
+    )
     func applicationFromTheConsole() async throws {
         // 2023-09-01, while the document is in force: an application is filed for today.
         try await Self.withConsole(at: Date(timeIntervalSince1970: 1_693_533_600)) { mesh, browser in
@@ -286,15 +345,23 @@ struct ConsoleTests {
             _ = try await mesh.store.register([profile], registeringCounty: .nanhu, at: 0)
             _ = try await browser.signIn("nanhu-staff", Self.password)
             let page = try await browser.request("/console/enterprises/\(profile.creditCode)?as_of=2023-09-01")
-            #expect(page.body.contains(#"<option value="jzf-2023-3/3.18a">"#), "the clause needing an application is offered")
-            let filed = try await browser.request("/console/enterprises/\(profile.creditCode)/applications", form: [
-                ("csrf", Browser.csrf(page.body)), ("clause", "jzf-2023-3/3.18a"), ("subject", "MES上云"), ("amount_yuan", ""), ("as_of", "2023-09-01"),
-            ])
+            #expect(
+                page.body.contains(#"<option value="jzf-2023-3/3.18a">"#),
+                "the clause needing an application is offered")
+            let filed = try await browser.request(
+                "/console/enterprises/\(profile.creditCode)/applications",
+                form: [
+                    ("csrf", Browser.csrf(page.body)), ("clause", "jzf-2023-3/3.18a"), ("subject", "MES上云"),
+                    ("amount_yuan", ""), ("as_of", "2023-09-01"),
+                ])
             #expect(filed.status == 200, "\(filed.body.suffix(400))")
             #expect(filed.body.contains("即申即享") && filed.body.contains("80万元"))
-            let badAmount = try await browser.request("/console/enterprises/\(profile.creditCode)/applications", form: [
-                ("csrf", Browser.csrf(page.body)), ("clause", "jzf-2023-3/3.18a"), ("subject", "MES上云"), ("amount_yuan", "12.345"),
-            ])
+            let badAmount = try await browser.request(
+                "/console/enterprises/\(profile.creditCode)/applications",
+                form: [
+                    ("csrf", Browser.csrf(page.body)), ("clause", "jzf-2023-3/3.18a"), ("subject", "MES上云"),
+                    ("amount_yuan", "12.345"),
+                ])
             #expect(badAmount.status == 400 && badAmount.body.contains("amount_yuan"))
             let staffOnly = try await browser.request("/console/sign-out", form: [("csrf", Browser.csrf(page.body))])
             #expect(staffOnly.status == 303)
@@ -305,14 +372,20 @@ struct ConsoleTests {
         }
     }
 
-    @Test("a department officer decides a 限时即享 application in the console: the time left, the evidence as a download, an amount over the cap refused, one within it paid")
+    @Test(
+        "a department officer decides a 限时即享 application in the console: the time left, the evidence as a download, an amount over the cap refused, one within it paid"
+    )
     func departmentDecidesApplication() async throws {
         try await Self.withConsole(at: Date(timeIntervalSince1970: 1_693_533_600)) { mesh, browser in
             _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
-            try await mesh.store.createAccount(ConsoleAccount(userName: "zhao.min", role: .department, party: "shangwu", displayName: "赵敏"), password: Self.password, policy: Self.policy, at: 0)
+            try await mesh.store.createAccount(
+                ConsoleAccount(userName: "zhao.min", role: .department, party: "shangwu", displayName: "赵敏"),
+                password: Self.password, policy: Self.policy, at: 0)
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
-            var request = ApplicationTests.application(clause: "jzbf-2023-38/2.4.15b", claimed: [ApplicationTests.crossBorderTrade], requested: 300_000, subject: "crossBorder/2023")
+            var request = ApplicationTests.application(
+                clause: "jzbf-2023-38/2.4.15b", claimed: [ApplicationTests.crossBorderTrade], requested: 300_000,
+                subject: "crossBorder/2023")
             var file = Jiaxing_Benefits_V1_Evidence()
             file.name = "报关单.png"
             file.contentType = "image/png"
@@ -332,21 +405,31 @@ struct ConsoleTests {
             #expect(download.headers.lowercased().contains("content-type: image/png"))
             #expect(download.headers.lowercased().contains("content-disposition: attachment"))
 
-            let overCap = try await browser.request("/console/applications/\(filed.id)/decide", form: [
-                ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", "\(filed.maximumFen / 100 + 1)"), ("reason", ""),
-            ])
+            let overCap = try await browser.request(
+                "/console/applications/\(filed.id)/decide",
+                form: [
+                    ("csrf", Browser.csrf(queue.body)), ("decision", "approve"),
+                    ("amount_yuan", "\(filed.maximumFen / 100 + 1)"), ("reason", ""),
+                ])
             #expect(overCap.status == 400 && overCap.body.contains("amount_fen"))
             for signed in ["1.-5", "-3", "+3", "1e3", "1.234"] {
-                let refused = try await browser.request("/console/applications/\(filed.id)/decide", form: [
-                    ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", signed), ("reason", ""),
-                ])
+                let refused = try await browser.request(
+                    "/console/applications/\(filed.id)/decide",
+                    form: [
+                        ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", signed),
+                        ("reason", ""),
+                    ])
                 #expect(refused.status == 400 && refused.body.contains("amount_yuan"), "\(signed)")
             }
-            let approved = try await browser.request("/console/applications/\(filed.id)/decide", form: [
-                ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", "2500.00"), ("reason", ""),
-            ])
+            let approved = try await browser.request(
+                "/console/applications/\(filed.id)/decide",
+                form: [
+                    ("csrf", Browser.csrf(queue.body)), ("decision", "approve"), ("amount_yuan", "2500.00"),
+                    ("reason", ""),
+                ])
             #expect(approved.status == 200 && approved.body.contains("已批准，核定 0.25万元"))
-            let decided = try #require(try await mesh.ledger.applications(.init()).applications.first { $0.id == filed.id })
+            let decided = try #require(
+                try await mesh.ledger.applications(.init()).applications.first { $0.id == filed.id })
             #expect(decided.status == .approved && decided.decidedFen == 250_000)
             #expect(decided.decidedBy == "department/shangwu (zhao.min)")
         }
@@ -357,13 +440,15 @@ struct ConsoleTests {
         try await Self.withConsole { _, browser in
             _ = try await browser.signIn("li.wei", Self.password)
             let queue = try await browser.request("/console/queue")
-            let refused = try await browser.request("/console/deliveries/no-such-notice/replay", form: [("csrf", Browser.csrf(queue.body))])
+            let refused = try await browser.request(
+                "/console/deliveries/no-such-notice/replay", form: [("csrf", Browser.csrf(queue.body))])
             #expect(refused.status == 403)
             let signOut = try await browser.request("/console/sign-out", form: [("csrf", Browser.csrf(queue.body))])
             #expect(signOut.status == 303)
             _ = try await browser.signIn("operator", Self.password)
             let overview = try await browser.request("/console/overview")
-            let missing = try await browser.request("/console/deliveries/no-such-notice/replay", form: [("csrf", Browser.csrf(overview.body))])
+            let missing = try await browser.request(
+                "/console/deliveries/no-such-notice/replay", form: [("csrf", Browser.csrf(overview.body))])
             #expect(missing.status == 404 && missing.body.contains("notice_id"))
         }
     }

@@ -18,13 +18,20 @@ struct GatewayHTTPTests {
 
         /// Runs curl with `party`'s certificate (or none); returns the HTTP status (0 when no response) and body.
         /// Waits without blocking a thread: the server under test needs the same few threads to answer.
-        func curl(_ party: String?, _ arguments: [String], http2: Bool = true) async throws -> (status: Int, body: String) {
+        func curl(_ party: String?, _ arguments: [String], http2: Bool = true) async throws -> (
+            status: Int, body: String
+        ) {
             let id = UUID().uuidString
             let bodyPath = "\(self.folder)/body-\(id)"
             let statusPath = "\(self.folder)/status-\(id)"
-            var all = ["-s", "-o", bodyPath, "-w", "%{http_code} %{http_version}", "--max-time", "30", "--cacert", "\(self.folder)/ca.pem"]
+            var all = [
+                "-s", "-o", bodyPath, "-w", "%{http_code} %{http_version}", "--max-time", "30", "--cacert",
+                "\(self.folder)/ca.pem",
+            ]
             all.append(http2 ? "--http2" : "--http1.1")
-            if let party { all += ["--cert", "\(self.folder)/\(party).pem", "--key", "\(self.folder)/\(party)-key.pem"] }
+            if let party {
+                all += ["--cert", "\(self.folder)/\(party).pem", "--key", "\(self.folder)/\(party)-key.pem"]
+            }
             FileManager.default.createFile(atPath: statusPath, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -61,10 +68,13 @@ struct GatewayHTTPTests {
             let serverTLS = TestMesh.credentials.server
             let own = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("gateway"))
             let listening = AsyncStream<Int>.makeStream()
-            let application = try GatewayHTTP.application(host: "127.0.0.1", port: 0, tls: serverTLS, gateway: own, logger: TestMesh.logger) { port in
+            let application = try GatewayHTTP.application(
+                host: "127.0.0.1", port: 0, tls: serverTLS, gateway: own, logger: TestMesh.logger
+            ) { port in
                 listening.continuation.yield(port)
             }
-            let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+            let group = ServiceGroup(
+                services: [application], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
             let running = Task { try await group.run() }
             var ports = listening.stream.makeAsyncIterator()
             let port = try #require(await ports.next())
@@ -80,7 +90,8 @@ struct GatewayHTTPTests {
         }
     }
 
-    static let screen = #"{"asOf":{"year":2023,"month":9,"day":1},"profile":{"creditCode":"91330402MA2B000010","name":"嘉兴示例制造有限公司","county":"NANHU","recognitions":[{"recognition":"greenFactory","level":"national","recognizedOn":{"year":2023,"month":7,"day":1}}]}}"#
+    static let screen =
+        #"{"asOf":{"year":2023,"month":9,"day":1},"profile":{"creditCode":"91330402MA2B000010","name":"嘉兴示例制造有限公司","county":"NANHU","recognitions":[{"recognition":"greenFactory","level":"national","recognizedOn":{"year":2023,"month":7,"day":1}}]}}"#
 
     @Test("a county screens over HTTP/2 and HTTP/1.1 with its certificate; JSON is the protobuf mapping")
     func screenOverHTTP() async throws {
@@ -89,7 +100,8 @@ struct GatewayHTTPTests {
             let creditCode = try #require(BenefitsDomainCode.valid)
             let request = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
             for http2 in [true, false] {
-                let (status, body) = try await face.curl("nanhu", ["-X", "POST", url, "-H", "content-type: application/json", "-d", request], http2: http2)
+                let (status, body) = try await face.curl(
+                    "nanhu", ["-X", "POST", url, "-H", "content-type: application/json", "-d", request], http2: http2)
                 #expect(status == 200, "\(body)")
                 #expect(body.contains(#""totalEligibleFen":"150000000""#), "\(body.prefix(300))")
                 #expect(body.contains(#""status":"ELIGIBLE""#))
@@ -97,29 +109,36 @@ struct GatewayHTTPTests {
         }
     }
 
-    @Test("refusals over HTTP: another county, bad JSON, unknown method, oversize body, no certificate; the face keeps serving")
+    @Test(
+        "refusals over HTTP: another county, bad JSON, unknown method, oversize body, no certificate; the face keeps serving"
+    )
     func refusals() async throws {
         try await Self.withFace { face in
             let url = "https://localhost:\(face.port)/v1"
             let creditCode = try #require(BenefitsDomainCode.valid)
-            let haining = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode).replacingOccurrences(of: "NANHU", with: "HAINING")
+            let haining = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
+                .replacingOccurrences(of: "NANHU", with: "HAINING")
             let other = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "-d", haining])
             #expect(other.status == 403)
             #expect(other.body.contains(#""code":"permissionDenied""#) && other.body.contains("海宁市"))
 
-            let malformed = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "-d", #"{"profile": {"creditCode": 42"#])
+            let malformed = try await face.curl(
+                "nanhu", ["-X", "POST", "\(url)/Screen", "-d", #"{"profile": {"creditCode": 42"#])
             #expect(malformed.status == 400)
             #expect(malformed.body.contains(#""code":"invalidArgument""#) && malformed.body.contains("body"))
 
-            let unknownField = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "-d", #"{"profile": {"creditCode": ["not", "a", "string"]}}"#])
+            let unknownField = try await face.curl(
+                "nanhu", ["-X", "POST", "\(url)/Screen", "-d", #"{"profile": {"creditCode": ["not", "a", "string"]}}"#])
             #expect(unknownField.status == 400)
 
             let unknown = try await face.curl("nanhu", ["-X", "POST", "\(url)/Teleport", "-d", "{}"])
             #expect(unknown.status == 501)
             #expect(unknown.body.contains("Teleport"))
 
-            let large = FileManager.default.temporaryDirectory.appendingPathComponent("large-\(UUID().uuidString).json").path
-            try String(repeating: " ", count: GatewayHTTP.maximumRequestBytes + 10).write(toFile: large, atomically: true, encoding: .utf8)
+            let large = FileManager.default.temporaryDirectory.appendingPathComponent("large-\(UUID().uuidString).json")
+                .path
+            try String(repeating: " ", count: GatewayHTTP.maximumRequestBytes + 10).write(
+                toFile: large, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: large) }
             let oversize = try await face.curl("nanhu", ["-X", "POST", "\(url)/Screen", "--data-binary", "@\(large)"])
             #expect(oversize.status == 413)
@@ -141,10 +160,14 @@ struct GatewayHTTPTests {
         try await Self.withFace { face in
             let creditCode = try #require(BenefitsDomainCode.valid)
             let good = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString).ndjson").path
-            try [good, "this is not json", good, ""].joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "batch-\(UUID().uuidString).ndjson"
+            ).path
+            try [good, "this is not json", good, ""].joined(separator: "\n").write(
+                toFile: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let (status, body) = try await face.curl("nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ScreenBatch", "--data-binary", "@\(file)"])
+            let (status, body) = try await face.curl(
+                "nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ScreenBatch", "--data-binary", "@\(file)"])
             #expect(status == 200)
             let lines = body.split(separator: "\n")
             #expect(lines.count == 3, "\(body.prefix(500))")
@@ -154,21 +177,28 @@ struct GatewayHTTPTests {
         }
     }
 
-    @Test("ScreenBatch over HTTP: a line longer than one profile may be is answered and skipped; ten thousand bad lines each answered; good lines after them still screened")
+    @Test(
+        "ScreenBatch over HTTP: a line longer than one profile may be is answered and skipped; ten thousand bad lines each answered; good lines after them still screened"
+    )
     func batchLimits() async throws {
         try await Self.withFace { face in
             let creditCode = try #require(BenefitsDomainCode.valid)
             let good = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
             let overlong = String(repeating: "x", count: GatewayHTTP.maximumRequestBytes + 500_000)
             let bad = Array(repeating: "{\"profile\": 42}", count: 10_000)
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString).ndjson").path
-            try ([good, overlong, good] + bad + [good, ""]).joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "batch-\(UUID().uuidString).ndjson"
+            ).path
+            try ([good, overlong, good] + bad + [good, ""]).joined(separator: "\n").write(
+                toFile: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let (status, body) = try await face.curl("nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ScreenBatch", "--data-binary", "@\(file)"])
+            let (status, body) = try await face.curl(
+                "nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ScreenBatch", "--data-binary", "@\(file)"])
             #expect(status == 200)
             let lines = body.split(separator: "\n")
             #expect(lines.count == 10_004, "\(lines.count) lines")
-            #expect(lines.dropFirst().first?.contains("longer than the \(GatewayHTTP.maximumRequestBytes) bytes") == true)
+            #expect(
+                lines.dropFirst().first?.contains("longer than the \(GatewayHTTP.maximumRequestBytes) bytes") == true)
             #expect(lines.dropFirst(2).first?.hasPrefix(#"{"line":3,"result":"#) == true)
             #expect(lines.dropFirst(3).prefix(10_000).allSatisfy { $0.contains(#""error":{"code":"invalidArgument""#) })
             #expect(lines.last?.hasPrefix(#"{"line":10004,"result":"#) == true)
@@ -179,7 +209,8 @@ struct GatewayHTTPTests {
 
     @Test("openapi.json names every gateway method with its request and response schemas")
     func openAPIDocument() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Services/Gateway/HTTP/openapi.json"))
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Services/Gateway/HTTP/openapi.json"))
         let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
         let paths = try #require(document["paths"] as? [String: Any])

@@ -11,11 +11,16 @@ import Testing
 @Suite("Gateway store")
 struct GatewayStoreTests {
     static func withStore(_ body: (GatewayStore) async throws -> Void) async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString).sqlite").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString).sqlite")
+            .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         try await body(GatewayStore.open(SQLiteDatabase(path: path)))
         let postgres = try TemporaryPostgres.shared.get()
-        try await body(GatewayStore.open(PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger)))
+        try await body(
+            GatewayStore.open(
+                PostgresDatabase(
+                    host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
+                    database: try postgres.makeDatabase(), logger: TestMesh.logger)))
     }
 
     static let policy: ConsolePolicy = {
@@ -24,7 +29,9 @@ struct GatewayStoreTests {
         return policy
     }()
 
-    static func profile(_ body: String, _ name: String, _ county: Jiaxing_Benefits_V1_County) -> Jiaxing_Benefits_V1_EnterpriseProfile {
+    static func profile(_ body: String, _ name: String, _ county: Jiaxing_Benefits_V1_County)
+        -> Jiaxing_Benefits_V1_EnterpriseProfile
+    {
         var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
         profile.creditCode = CreditCode.completing(body)!.value
         profile.name = name
@@ -32,7 +39,8 @@ struct GatewayStoreTests {
         return profile
     }
 
-    @Test("the register: added then updated, a county may not take over another's enterprise, bad input names its field")
+    @Test(
+        "the register: added then updated, a county may not take over another's enterprise, bad input names its field")
     func register() async throws {
         try await Self.withStore { store in
             let first = Self.profile("91330402MA2B00001", "南湖示例公司", .nanhu)
@@ -46,16 +54,22 @@ struct GatewayStoreTests {
             #expect(stored?.name == "南湖示例有限公司")
             var takeover = first
             takeover.county = .haining
-            let refused = await #expect(throws: GatewayStoreError.self) { _ = try await store.register([takeover], registeringCounty: .haining, at: 3) }
+            let refused = await #expect(throws: GatewayStoreError.self) {
+                _ = try await store.register([takeover], registeringCounty: .haining, at: 3)
+            }
             #expect(refused?.code == .permissionDenied && refused?.field == "profiles[0].credit_code")
             let unchanged = try await store.enterprise(creditCode: first.creditCode)
             #expect(unchanged?.county == .nanhu, "nothing already registered changed")
             var bad = first
             bad.creditCode = "91330402MA2B0000X"
-            let invalid = await #expect(throws: GatewayStoreError.self) { _ = try await store.register([first, bad], registeringCounty: .nanhu, at: 4) }
+            let invalid = await #expect(throws: GatewayStoreError.self) {
+                _ = try await store.register([first, bad], registeringCounty: .nanhu, at: 4)
+            }
             #expect(invalid?.field == "profiles[1].credit_code")
             let tooMany = Array(repeating: first, count: GatewayStore.maximumProfilesPerCall + 1)
-            let limit = await #expect(throws: GatewayStoreError.self) { _ = try await store.register(tooMany, registeringCounty: .nanhu, at: 5) }
+            let limit = await #expect(throws: GatewayStoreError.self) {
+                _ = try await store.register(tooMany, registeringCounty: .nanhu, at: 5)
+            }
             #expect(limit?.field == "profiles")
         }
     }
@@ -63,79 +77,126 @@ struct GatewayStoreTests {
     @Test("search: by part of the name or code, within a county, wildcards taken literally")
     func search() async throws {
         try await Self.withStore { store in
-            _ = try await store.register([
-                Self.profile("91330402MA2B00001", "南湖100%科技", .nanhu),
-                Self.profile("91330402MA2B00002", "南湖智造", .nanhu),
-                Self.profile("91330481MA2B00003", "海宁皮革", .haining),
-            ], registeringCounty: nil, at: 1)
+            _ = try await store.register(
+                [
+                    Self.profile("91330402MA2B00001", "南湖100%科技", .nanhu),
+                    Self.profile("91330402MA2B00002", "南湖智造", .nanhu),
+                    Self.profile("91330481MA2B00003", "海宁皮革", .haining),
+                ], registeringCounty: nil, at: 1)
             #expect(try await store.searchEnterprises(query: "南湖", county: .nanhu, limit: 0).count == 2)
             #expect(try await store.searchEnterprises(query: "南湖", county: .haining, limit: 0).isEmpty)
             #expect(try await store.searchEnterprises(query: "%", county: nil, limit: 0).map(\.name) == ["南湖100%科技"])
             #expect(try await store.searchEnterprises(query: "MA2B0000", county: nil, limit: 0).count == 3)
-            let limit = await #expect(throws: GatewayStoreError.self) { _ = try await store.searchEnterprises(query: "", county: nil, limit: 501) }
+            let limit = await #expect(throws: GatewayStoreError.self) {
+                _ = try await store.searchEnterprises(query: "", county: nil, limit: 501)
+            }
             #expect(limit?.field == "limit")
         }
     }
 
-    @Test("accounts: bcrypt hashes, a lock-out after five failures that a success does not bypass, sessions that time out")
+    @Test(
+        "accounts: bcrypt hashes, a lock-out after five failures that a success does not bypass, sessions that time out"
+    )
     func accountsAndSessions() async throws {
         try await Self.withStore { store in
             let account = ConsoleAccount(userName: "li.wei", role: .department, party: "jingxin", displayName: "李伟")
             try await store.createAccount(account, password: "a long enough password", policy: Self.policy, at: 0)
-            let duplicate = await #expect(throws: GatewayStoreError.self) { try await store.createAccount(account, password: "another long password", policy: Self.policy, at: 0) }
+            let duplicate = await #expect(throws: GatewayStoreError.self) {
+                try await store.createAccount(account, password: "another long password", policy: Self.policy, at: 0)
+            }
             #expect(duplicate?.code == .alreadyExists)
             let short = await #expect(throws: GatewayStoreError.self) {
-                try await store.createAccount(ConsoleAccount(userName: "x1", role: .operator, party: "operator", displayName: ""), password: "short", policy: Self.policy, at: 0)
+                try await store.createAccount(
+                    ConsoleAccount(userName: "x1", role: .operator, party: "operator", displayName: ""),
+                    password: "short", policy: Self.policy, at: 0)
             }
             #expect(short?.field == "password")
             let party = await #expect(throws: GatewayStoreError.self) {
-                try await store.createAccount(ConsoleAccount(userName: "x2", role: .county, party: "shanghai", displayName: ""), password: "long enough password", policy: Self.policy, at: 0)
+                try await store.createAccount(
+                    ConsoleAccount(userName: "x2", role: .county, party: "shanghai", displayName: ""),
+                    password: "long enough password", policy: Self.policy, at: 0)
             }
             #expect(party?.field == "party")
-            let hash = try await store.database.read { try await $0.queryOne("SELECT password_hash FROM console_accounts WHERE user_name = 'li.wei'", []) }?.text(0) ?? ""
+            let hash =
+                try await store.database.read {
+                    try await $0.queryOne("SELECT password_hash FROM console_accounts WHERE user_name = 'li.wei'", [])
+                }?.text(0) ?? ""
             #expect(hash.hasPrefix("$2b$05$") && !hash.contains("a long enough password"))
 
-            #expect(try await store.signIn(userName: "nobody", password: "x", policy: Self.policy, at: 0) == .failure(.unknownUser))
+            #expect(
+                try await store.signIn(userName: "nobody", password: "x", policy: Self.policy, at: 0)
+                    == .failure(.unknownUser))
             for attempt in 1...5 {
-                #expect(try await store.signIn(userName: "li.wei", password: "wrong \(attempt)", policy: Self.policy, at: 1000) == .failure(.wrongPassword))
+                #expect(
+                    try await store.signIn(
+                        userName: "li.wei", password: "wrong \(attempt)", policy: Self.policy, at: 1000)
+                        == .failure(.wrongPassword))
             }
-            #expect(try await store.signIn(userName: "li.wei", password: "a long enough password", policy: Self.policy, at: 2000) == .failure(.locked))
+            #expect(
+                try await store.signIn(
+                    userName: "li.wei", password: "a long enough password", policy: Self.policy, at: 2000)
+                    == .failure(.locked))
             let unlocked = 1000 + Self.policy.lockoutMillis + 1
-            #expect(try await store.signIn(userName: "li.wei", password: "a long enough password", policy: Self.policy, at: unlocked) == .success(account))
+            #expect(
+                try await store.signIn(
+                    userName: "li.wei", password: "a long enough password", policy: Self.policy, at: unlocked)
+                    == .success(account))
 
             // Concurrent guesses cannot lift the lock one of them sets, nor let the right password through it.
             let later = unlocked + 1
             await withTaskGroup(of: Void.self) { group in
                 for attempt in 0..<12 {
-                    group.addTask { _ = try? await store.signIn(userName: "li.wei", password: "guess \(attempt)", policy: Self.policy, at: later) }
+                    group.addTask {
+                        _ = try? await store.signIn(
+                            userName: "li.wei", password: "guess \(attempt)", policy: Self.policy, at: later)
+                    }
                 }
             }
-            #expect(try await store.signIn(userName: "li.wei", password: "a long enough password", policy: Self.policy, at: later + 1) == .failure(.locked))
+            #expect(
+                try await store.signIn(
+                    userName: "li.wei", password: "a long enough password", policy: Self.policy, at: later + 1)
+                    == .failure(.locked))
             let afterLock = later + Self.policy.lockoutMillis + 1
-            #expect(try await store.signIn(userName: "li.wei", password: "a long enough password", policy: Self.policy, at: afterLock) == .success(account))
+            #expect(
+                try await store.signIn(
+                    userName: "li.wei", password: "a long enough password", policy: Self.policy, at: afterLock)
+                    == .success(account))
             let nul = await #expect(throws: GatewayStoreError.self) {
-                try await store.createAccount(ConsoleAccount(userName: "x3", role: .operator, party: "operator", displayName: ""), password: "long enough\u{0}password", policy: Self.policy, at: 0)
+                try await store.createAccount(
+                    ConsoleAccount(userName: "x3", role: .operator, party: "operator", displayName: ""),
+                    password: "long enough\u{0}password", policy: Self.policy, at: 0)
             }
             #expect(nul?.field == "password")
 
             let session = try await store.createSession(for: account, at: 0)
             #expect(session.token != session.csrfToken && session.token.count == 64)
-            let stored = try await store.database.read { try await $0.query("SELECT token_hash FROM console_sessions", []) }.map { $0.text(0) }
+            let stored = try await store.database.read {
+                try await $0.query("SELECT token_hash FROM console_sessions", [])
+            }.map { $0.text(0) }
             #expect(!stored.contains(session.token), "only the token's hash is stored")
             var at: Int64 = 0
             for _ in 0..<3 {
                 at += Self.policy.idleTimeoutMillis - 1
-                #expect(try await store.session(token: session.token, policy: Self.policy, at: at)?.account == account, "each request restarts the idle clock")
+                #expect(
+                    try await store.session(token: session.token, policy: Self.policy, at: at)?.account == account,
+                    "each request restarts the idle clock")
             }
-            #expect(try await store.session(token: session.token, policy: Self.policy, at: at + Self.policy.idleTimeoutMillis + 1) == nil)
-            #expect(try await store.session(token: session.token, policy: Self.policy, at: at) == nil, "a timed-out session is gone")
+            #expect(
+                try await store.session(
+                    token: session.token, policy: Self.policy, at: at + Self.policy.idleTimeoutMillis + 1) == nil)
+            #expect(
+                try await store.session(token: session.token, policy: Self.policy, at: at) == nil,
+                "a timed-out session is gone")
             let long = try await store.createSession(for: account, at: 0)
             var now: Int64 = 0
             while now + Self.policy.idleTimeoutMillis / 2 < Self.policy.absoluteTimeoutMillis {
                 now += Self.policy.idleTimeoutMillis / 2
                 _ = try await store.session(token: long.token, policy: Self.policy, at: now)
             }
-            #expect(try await store.session(token: long.token, policy: Self.policy, at: Self.policy.absoluteTimeoutMillis + 1) == nil, "no session outlives the absolute limit")
+            #expect(
+                try await store.session(
+                    token: long.token, policy: Self.policy, at: Self.policy.absoluteTimeoutMillis + 1) == nil,
+                "no session outlives the absolute limit")
             try await store.endSession(token: session.token)
             #expect(try await store.session(token: "not a token", policy: Self.policy, at: 0) == nil)
         }

@@ -36,50 +36,72 @@ struct GatewayTests {
         }
     }
 
-    static let calendar = try! WorkingCalendar.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar")
+    static let calendar = try! WorkingCalendar.load(
+        directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar")
 
     /// - Parameter now: the ledger's clock (milliseconds), for tests that need a day in the documents' period.
-    static func withMesh<Result>(rate: Double = 10_000, burst: Double = 10_000, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }, _ body: (Mesh) async throws -> Result) async throws -> Result {
+    static func withMesh<Result>(
+        rate: Double = 10_000, burst: Double = 10_000,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        _ body: (Mesh) async throws -> Result
+    ) async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
 
-        let store = try CatalogStore(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", logger: TestMesh.logger)
+        let store = try CatalogStore(
+            directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data", logger: TestMesh.logger)
         var catalogRouter = RPCRouter()
         CatalogHandlers(store: store).register(into: &catalogRouter)
         var eligibilityRouter = RPCRouter()
-        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: Self.catalog))).register(into: &eligibilityRouter)
-        let ledger = Ledger(database: try SQLiteDatabase(path: "\(folder)/ledger.sqlite"), catalog: { Self.catalog }, now: now)
+        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: Self.catalog))).register(
+            into: &eligibilityRouter)
+        let ledger = Ledger(
+            database: try SQLiteDatabase(path: "\(folder)/ledger.sqlite"), catalog: { Self.catalog }, now: now)
         try await ledger.migrate()
         _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 10_000_000_000)
         _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 10_000_000_000)
         var disbursementRouter = RPCRouter()
         DisbursementHandlers(ledger: ledger, calendar: Self.calendar).register(into: &disbursementRouter)
-        let notifier = Notifier(database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"), templates: try NoticeTemplates.load(path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json"), webhooks: try WebhookClient())
+        let notifier = Notifier(
+            database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"),
+            templates: try NoticeTemplates.load(
+                path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json"),
+            webhooks: try WebhookClient())
         try await notifier.migrate()
         var notificationRouter = RPCRouter()
         NotificationHandlers(center: notifier).register(into: &notificationRouter)
 
         let catalogServer = try await TestMesh.RunningServer(router: catalogRouter)
-        let eligibility = [try await TestMesh.RunningServer(router: eligibilityRouter), try await TestMesh.RunningServer(router: eligibilityRouter)]
+        let eligibility = [
+            try await TestMesh.RunningServer(router: eligibilityRouter),
+            try await TestMesh.RunningServer(router: eligibilityRouter),
+        ]
         let disbursement = try await TestMesh.RunningServer(router: disbursementRouter)
         let notification = try await TestMesh.RunningServer(router: notificationRouter)
         let tls = TestMesh.serviceCredentials("gateway")
         func pool(_ name: String, _ servers: [TestMesh.RunningServer]) async throws -> ReplicaPool {
             var endpoints: [(host: String, port: Int)] = []
             for server in servers { endpoints.append(("127.0.0.1", try await server.port())) }
-            return ReplicaPool(service: name, endpoints: endpoints, tls: tls, ejection: .seconds(30), logger: TestMesh.logger)
+            return ReplicaPool(
+                service: name, endpoints: endpoints, tls: tls, ejection: .seconds(30), logger: TestMesh.logger)
         }
         let audit = try AuditLog(path: "\(folder)/audit.log")
         let services = GatewayHandlers.Services(
-            catalog: try await pool("catalog", [catalogServer]), eligibility: try await pool("eligibility", eligibility),
-            disbursement: try await pool("disbursement", [disbursement]), notification: try await pool("notification", [notification])
+            catalog: try await pool("catalog", [catalogServer]),
+            eligibility: try await pool("eligibility", eligibility),
+            disbursement: try await pool("disbursement", [disbursement]),
+            notification: try await pool("notification", [notification])
         )
         var router = RPCRouter()
         let gatewayStore = try await GatewayStore.open(SQLiteDatabase(path: "\(folder)/gateway.sqlite"))
-        GatewayHandlers(services: services, audit: audit, limiter: CountyRateLimiter(rate: rate, burst: burst), store: gatewayStore).register(into: &router)
+        GatewayHandlers(
+            services: services, audit: audit, limiter: CountyRateLimiter(rate: rate, burst: burst), store: gatewayStore
+        ).register(into: &router)
         let gateway = try await TestMesh.RunningServer(router: router)
-        let mesh = Mesh(gatewayPort: try await gateway.port(), eligibility: eligibility, audit: audit, ledger: ledger, store: gatewayStore, services: services)
+        let mesh = Mesh(
+            gatewayPort: try await gateway.port(), eligibility: eligibility, audit: audit, ledger: ledger,
+            store: gatewayStore, services: services)
         do {
             let result = try await body(mesh)
             for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }
@@ -90,7 +112,9 @@ struct GatewayTests {
         }
     }
 
-    static func request(county: Jiaxing_Benefits_V1_County, body: String = "91330402MA2B00001", recognition: String = "greenFactory") -> Jiaxing_Benefits_V1_ScreenRequest {
+    static func request(
+        county: Jiaxing_Benefits_V1_County, body: String = "91330402MA2B00001", recognition: String = "greenFactory"
+    ) -> Jiaxing_Benefits_V1_ScreenRequest {
         var request = Jiaxing_Benefits_V1_ScreenRequest()
         request.asOf = CalendarDate("2023-09-01")!.message
         request.profile.creditCode = CreditCode.completing(body)?.value ?? body
@@ -109,14 +133,19 @@ struct GatewayTests {
         try await Self.withMesh { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
-            let result: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+            let result: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(
+                GatewayMethods.screen, Self.request(county: .nanhu))
             #expect(result.totalEligibleFen == 150_000_000)
             let refused = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .haining))
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(
+                    GatewayMethods.screen, Self.request(county: .haining))
             }
             #expect(refused?.code == .permissionDenied)
             #expect(refused?.message.contains("海宁市") == true)
-            #expect(mesh.audit.entries().contains { $0["caller"] == "county/nanhu" && $0["outcome"] == "refused" && $0["method"] == "Screen" })
+            #expect(
+                mesh.audit.entries().contains {
+                    $0["caller"] == "county/nanhu" && $0["outcome"] == "refused" && $0["method"] == "Screen"
+                })
         }
     }
 
@@ -129,24 +158,35 @@ struct GatewayTests {
             defer { Task { for client in [nanhu, jingxin, keji] { await client.close() } } }
             var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
             request.screen = Self.request(county: .nanhu, recognition: "singleChampion")
-            let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(GatewayMethods.screenAndPropose, request)
+            let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(
+                GatewayMethods.screenAndPropose, request)
             #expect(response.proposals.count == 1)  // 就高不重复: one of the two single-champion clauses
             let order = try #require(response.proposals.first?.order)
             #expect(order.amountFen == 300_000_000)
             #expect(order.status == .pending)
             var decide = Jiaxing_Benefits_V1_DecideRequest()
             decide.orderID = order.id
-            let wrong = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_PayoutOrder = try await keji.unary(GatewayMethods.approve, decide) }
+            let wrong = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await keji.unary(GatewayMethods.approve, decide)
+            }
             #expect(wrong?.code == .permissionDenied)
             #expect(wrong?.message.hasPrefix("disbursement:") == true)
             let posted: Jiaxing_Benefits_V1_PayoutOrder = try await jingxin.unary(GatewayMethods.approve, decide)
             #expect(posted.status == .posted)
             #expect(posted.decidedBy == "department/jingxin")
-            let countyApproves = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(GatewayMethods.approve, decide) }
+            let countyApproves = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(GatewayMethods.approve, decide)
+            }
             #expect(countyApproves?.code == .permissionDenied)
             let entries = mesh.audit.entries()
-            #expect(entries.contains { $0["method"] == "ProposePayout" && $0["outcome"] == "proposed" && $0["caller"] == "county/nanhu" })
-            #expect(entries.contains { $0["method"] == "Approve" && $0["outcome"] == "posted" && $0["caller"] == "department/jingxin" })
+            #expect(
+                entries.contains {
+                    $0["method"] == "ProposePayout" && $0["outcome"] == "proposed" && $0["caller"] == "county/nanhu"
+                })
+            #expect(
+                entries.contains {
+                    $0["method"] == "Approve" && $0["outcome"] == "posted" && $0["caller"] == "department/jingxin"
+                })
             #expect(try await mesh.ledger.reconcile() == [])
         }
     }
@@ -157,17 +197,24 @@ struct GatewayTests {
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             let count = 300
-            let results = try await nanhu.bidirectional(GatewayMethods.screenBatch, requests: { writer in
-                for index in 0..<count {
-                    var request = Self.request(county: index == 100 ? .haining : .nanhu, body: index == 200 ? "bad" : "9133040" + String(format: "%010d", index))
-                    request.requestID = "\(index)"
-                    try await writer.write(request)
-                }
-            }, responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
-                var lines: [(String, UInt32)] = []
-                for try await result in responses { lines.append((result.requestID, result.hasError ? result.error.code : 0)) }
-                return lines.map { "\($0.0):\($0.1)" }
-            })
+            let results = try await nanhu.bidirectional(
+                GatewayMethods.screenBatch,
+                requests: { writer in
+                    for index in 0..<count {
+                        var request = Self.request(
+                            county: index == 100 ? .haining : .nanhu,
+                            body: index == 200 ? "bad" : "9133040" + String(format: "%010d", index))
+                        request.requestID = "\(index)"
+                        try await writer.write(request)
+                    }
+                },
+                responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
+                    var lines: [(String, UInt32)] = []
+                    for try await result in responses {
+                        lines.append((result.requestID, result.hasError ? result.error.code : 0))
+                    }
+                    return lines.map { "\($0.0):\($0.1)" }
+                })
             #expect(results.count == count)
             #expect(results.map { $0.split(separator: ":")[0] } == (0..<count).map { Substring(String($0)) })
             #expect(results[100] == "100:7")
@@ -182,11 +229,13 @@ struct GatewayTests {
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             for _ in 0..<10 {
-                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(
+                    GatewayMethods.screen, Self.request(county: .nanhu))
             }
             await mesh.eligibility[0].stop()
             for _ in 0..<20 {
-                let result: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu), options: CallOptions(timeout: .seconds(5)))
+                let result: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(
+                    GatewayMethods.screen, Self.request(county: .nanhu), options: CallOptions(timeout: .seconds(5)))
                 #expect(result.totalEligibleFen == 150_000_000)
             }
         }
@@ -199,17 +248,20 @@ struct GatewayTests {
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             for _ in 0..<2 {
-                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(
+                    GatewayMethods.screen, Self.request(county: .nanhu))
             }
             let limited = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(GatewayMethods.screen, Self.request(county: .nanhu))
+                let _: Jiaxing_Benefits_V1_ScreeningResult = try await nanhu.unary(
+                    GatewayMethods.screen, Self.request(county: .nanhu))
             }
             #expect(limited?.code == .resourceExhausted)
             #expect(Int(limited?.metadata["retry-after-ms"] ?? "") ?? 0 > 0)
             // Another county has its own bucket.
             let haining = mesh.client("haining", .county)
             defer { Task { await haining.close() } }
-            let _: Jiaxing_Benefits_V1_ScreeningResult = try await haining.unary(GatewayMethods.screen, Self.request(county: .haining))
+            let _: Jiaxing_Benefits_V1_ScreeningResult = try await haining.unary(
+                GatewayMethods.screen, Self.request(county: .haining))
         }
     }
 
@@ -220,11 +272,18 @@ struct GatewayTests {
             let nanhu = mesh.client("nanhu", .county)
             let service = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("eligibility"))
             defer { Task { for client in [operatorClient, nanhu, service] { await client.close() } } }
-            let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest())
+            let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(
+                GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest())
             #expect(funds.funds.count == 2)
-            let county = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_ListFundsResponse = try await nanhu.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest()) }
+            let county = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListFundsResponse = try await nanhu.unary(
+                    GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest())
+            }
             #expect(county?.code == .permissionDenied)
-            let asService = await #expect(throws: RPCError.self) { let _: Jiaxing_Benefits_V1_ListFundsResponse = try await service.unary(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest()) }
+            let asService = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListFundsResponse = try await service.unary(
+                    GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest())
+            }
             #expect(asService?.code == .permissionDenied)
             var clause = Jiaxing_Benefits_V1_GetClauseRequest()
             clause.id = "jzf-2023-3/3.19b"
@@ -233,7 +292,9 @@ struct GatewayTests {
         }
     }
 
-    @Test("a forecast over the register: the operator's for the city or a county, a county's for its own only; equal to screening each")
+    @Test(
+        "a forecast over the register: the operator's for the city or a county, a county's for its own only; equal to screening each"
+    )
     func forecastRegister() async throws {
         try await Self.withMesh { mesh in
             let operatorClient = mesh.client("operator", .operator)
@@ -244,7 +305,9 @@ struct GatewayTests {
             // 1,500 enterprises (two pages of the register), two counties, a third with no recognition.
             var profiles: [Jiaxing_Benefits_V1_EnterpriseProfile] = []
             for index in 0..<1_500 {
-                var profile = Self.request(county: index % 2 == 0 ? .nanhu : .haining, body: "91330402MA2C\(String(format: "%05d", index))").profile
+                var profile = Self.request(
+                    county: index % 2 == 0 ? .nanhu : .haining, body: "91330402MA2C\(String(format: "%05d", index))"
+                ).profile
                 if index % 3 == 0 { profile.recognitions = [] }
                 profiles.append(profile)
             }
@@ -252,7 +315,8 @@ struct GatewayTests {
                 let own = profiles.filter { $0.county == county }
                 var request = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
                 request.profiles = own
-                let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(GatewayMethods.registerEnterprises, request)
+                let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(
+                    GatewayMethods.registerEnterprises, request)
                 #expect(response.added == Int32(own.count))
             }
             let engine = EligibilityEngine(catalog: Self.catalog)
@@ -266,7 +330,9 @@ struct GatewayTests {
                 }
                 return (Int64(chosen.count), total)
             }
-            func forecast(_ client: MeshClient, county: Jiaxing_Benefits_V1_County = .unspecified, asOf: Bool = true) async throws -> Jiaxing_Benefits_V1_ForecastResult {
+            func forecast(_ client: MeshClient, county: Jiaxing_Benefits_V1_County = .unspecified, asOf: Bool = true)
+                async throws -> Jiaxing_Benefits_V1_ForecastResult
+            {
                 var request = Jiaxing_Benefits_V1_ForecastRegisterRequest()
                 if asOf { request.asOf = CalendarDate("2023-09-01")!.message }
                 request.county = county

@@ -10,7 +10,8 @@ import Testing
 struct HarnessTests {
     /// The repository's topology on free ports, with its state and certificates in `folder`; returns its path.
     static func topology(in folder: String) throws -> String {
-        let topologyData = try Data(contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Compose/topology.json"))
+        let topologyData = try Data(
+            contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Compose/topology.json"))
         var topology = try #require(try JSONSerialization.jsonObject(with: topologyData) as? [String: Any])
         topology["state"] = "\(folder)/state"
         topology["certificates"] = "\(folder)/certs"
@@ -22,7 +23,9 @@ struct HarnessTests {
             // The gateway's HTTP face and console, on free ports too.
             if var arguments = services[index]["arguments"] as? [String] {
                 for flag in ["--http-port", "--console-port"] {
-                    if let position = arguments.firstIndex(of: flag) { arguments[position + 1] = "\(MeshProcess.freePort())" }
+                    if let position = arguments.firstIndex(of: flag) {
+                        arguments[position + 1] = "\(MeshProcess.freePort())"
+                    }
                 }
                 services[index]["arguments"] = arguments
             }
@@ -57,19 +60,25 @@ struct HarnessTests {
         #expect(kill(pid_t(pid), SIGKILL) == 0)
 
         // A second flow, for enterprises new to the ledger (other credit codes), through the surviving replica.
-        let samples = try Data(contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Compose/demo/enterprises.json"))
+        let samples = try Data(
+            contentsOf: URL(fileURLWithPath: "\(TestMesh.repositoryRoot)/Compose/demo/enterprises.json"))
         var document = try #require(try JSONSerialization.jsonObject(with: samples) as? [String: Any])
         var enterprises = try #require(document["enterprises"] as? [[String: Any]])
         for index in enterprises.indices {
             let code = try #require(enterprises[index]["creditCode"] as? String)
-            enterprises[index]["creditCode"] = try #require(CreditCode.completing(String(code.prefix(12)) + String(format: "9%04d", index))).value
+            enterprises[index]["creditCode"] = try #require(
+                CreditCode.completing(String(code.prefix(12)) + String(format: "9%04d", index))
+            ).value
         }
         document["enterprises"] = enterprises
         let secondPath = "\(folder)/enterprises-second.json"
         try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: secondPath))
-        let second = try MeshProcess.runToCompletion("mesh", ["demo", "--topology", topologyPath, "--enterprises", secondPath])
+        let second = try MeshProcess.runToCompletion(
+            "mesh", ["demo", "--topology", topologyPath, "--enterprises", secondPath])
         #expect(second.status == 0, "the flow after the kill failed:\n\(second.output.suffix(3000))")
-        #expect(second.output.contains("demo checks:") && second.output.contains(" 0 failed"), "\(second.output.suffix(2000))")
+        #expect(
+            second.output.contains("demo checks:") && second.output.contains(" 0 failed"),
+            "\(second.output.suffix(2000))")
         #expect(second.output.contains("pending"), "new orders were proposed")
 
         let status = try MeshProcess.runToCompletion("mesh", ["status", "--topology", topologyPath])
@@ -78,7 +87,9 @@ struct HarnessTests {
 
     /// The short version of `scripts/chaos.sh`: 300 payouts while five processes (one of each service) are
     /// killed with SIGKILL and restarted through the harness; the invariants must all hold.
-    @Test("chaos: payouts through five SIGKILLs, one per service; nothing paid twice or lost, books balanced, every notice delivered")
+    @Test(
+        "chaos: payouts through five SIGKILLs, one per service; nothing paid twice or lost, books balanced, every notice delivered"
+    )
     func chaos() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -87,7 +98,12 @@ struct HarnessTests {
         let up = try MeshProcess.runToCompletion("mesh", ["up", "--detach", "--topology", topologyPath])
         defer { _ = try? MeshProcess.runToCompletion("mesh", ["down", "--topology", topologyPath]) }
         #expect(up.status == 0, "mesh up failed:\n\(up.output.suffix(3000))")
-        let chaos = try MeshProcess.runToCompletion("mesh", ["chaos", "--topology", topologyPath, "--payouts", "300", "--kills", "5", "--seed", "20261122", "--notice-wait-seconds", "120"])
+        let chaos = try MeshProcess.runToCompletion(
+            "mesh",
+            [
+                "chaos", "--topology", topologyPath, "--payouts", "300", "--kills", "5", "--seed", "20261122",
+                "--notice-wait-seconds", "120",
+            ])
         #expect(chaos.status == 0, "\(chaos.output.suffix(4000))")
         #expect(chaos.output.contains("invariants: all hold"))
         for service in ["catalog", "eligibility", "disbursement", "notification", "gateway"] {

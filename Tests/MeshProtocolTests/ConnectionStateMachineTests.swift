@@ -292,7 +292,9 @@ struct ConnectionStateMachineTests {
 
     // MARK: Draining
 
-    @Test("Server drain: GOAWAY names the highest stream, new streams are refused with unavailable (14), the last close closes")
+    @Test(
+        "Server drain: GOAWAY names the highest stream, new streams are refused with unavailable (14), the last close closes"
+    )
     func serverDrain() throws {
         var machine = ConnectionStateMachine(role: .server, localSettings: ConnectionSettings(), now: start)
         openServerStream(&machine, 1)

@@ -14,7 +14,9 @@ private func sampleFrames() -> [Frame] {
         Frame(type: .settings, streamID: 0, payload: ConnectionSettings().encode()),
         Frame(type: .trailers, streamID: 3, payload: ByteBuffer(bytes: [0x08, 0x00])),
         Frame(type: .cancel, streamID: 5, payload: CancelPayload(code: 1, reason: "gone").encode()),
-        Frame(type: .goAway, streamID: 0, payload: GoAwayPayload(lastStreamID: 5, code: .noError, message: "bye").encode()),
+        Frame(
+            type: .goAway, streamID: 0, payload: GoAwayPayload(lastStreamID: 5, code: .noError, message: "bye").encode()
+        ),
     ]
 }
 
@@ -99,7 +101,8 @@ struct FrameDecoderTests {
 
         let events = try decodeAll(bytes, chunkSize: chunkSize)
 
-        let expected = [FrameDecoderEvent.preface(ConnectionPreface(major: 1, minor: 0))]
+        let expected =
+            [FrameDecoderEvent.preface(ConnectionPreface(major: 1, minor: 0))]
             + sampleFrames().map { FrameDecoderEvent.frame($0) }
         #expect(events == expected)
     }

@@ -1,9 +1,9 @@
 import MeshMessages
 import MeshProtocol
 import MeshRPC
+import MeshTestSupport
 import MeshTransport
 import NIOCore
-import MeshTestSupport
 import Testing
 
 /// Hostile or broken bytes sent straight onto a server's socket: each must be refused exactly as PROTOCOL.md
@@ -25,14 +25,21 @@ struct BadInputTests {
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> GoAwayPayload? {
         let output = collected.output
-        #expect(output.preface == ConnectionPreface.current, "server preface missing: \(collected)", sourceLocation: sourceLocation)
-        #expect(output.frames.first?.type == .settings, "SETTINGS must follow the preface: \(collected)", sourceLocation: sourceLocation)
-        #expect(collected.serverClosed, "the server must close after GOAWAY: \(collected)", sourceLocation: sourceLocation)
+        #expect(
+            output.preface == ConnectionPreface.current, "server preface missing: \(collected)",
+            sourceLocation: sourceLocation)
+        #expect(
+            output.frames.first?.type == .settings, "SETTINGS must follow the preface: \(collected)",
+            sourceLocation: sourceLocation)
+        #expect(
+            collected.serverClosed, "the server must close after GOAWAY: \(collected)", sourceLocation: sourceLocation)
         guard let goAway = output.goAway else {
             Issue.record("no GOAWAY from the server: \(collected)", sourceLocation: sourceLocation)
             return nil
         }
-        #expect(goAway.code == code, "expected GOAWAY \(code), got \(goAway.code): \(goAway.message)", sourceLocation: sourceLocation)
+        #expect(
+            goAway.code == code, "expected GOAWAY \(code), got \(goAway.code): \(goAway.message)",
+            sourceLocation: sourceLocation)
         for fragment in fragments {
             #expect(
                 goAway.message.contains(fragment),
@@ -40,7 +47,9 @@ struct BadInputTests {
                 sourceLocation: sourceLocation
             )
         }
-        #expect(output.frames.last?.type == .goAway, "nothing may follow the GOAWAY: \(collected)", sourceLocation: sourceLocation)
+        #expect(
+            output.frames.last?.type == .goAway, "nothing may follow the GOAWAY: \(collected)",
+            sourceLocation: sourceLocation)
         return goAway
     }
 
@@ -72,7 +81,8 @@ struct BadInputTests {
     @Test("garbage after the TLS handshake is refused as badPreface naming JXMESH")
     func garbageIsBadPreface() async throws {
         try await TestMesh.withServer(router: InteropService.router()) { _, port in
-            let collected = try await RawWireClient.exchange(port: port, sending: ByteBuffer(string: "GET / HTTP/1.1\r\n"))
+            let collected = try await RawWireClient.exchange(
+                port: port, sending: ByteBuffer(string: "GET / HTTP/1.1\r\n"))
             Self.expectGoAway(collected, code: .badPreface, mentioning: ["JXMESH"])
             #expect(ConnectionErrorCode.badPreface.rawValue == 4)
             try await Self.expectNormalCallSucceeds(port: port)
@@ -132,7 +142,8 @@ struct BadInputTests {
                 port: port,
                 sending: RawWireClient.prefaceAndSettings(),
                 try RawWireClient.unaryCall(streamID: 1, method: Self.emptyCallMethod),
-                RawWireClient.frame(.headers, streamID: 1, payload: try RawWireClient.requestHead(method: Self.emptyCallMethod))
+                RawWireClient.frame(
+                    .headers, streamID: 1, payload: try RawWireClient.requestHead(method: Self.emptyCallMethod))
             )
             let goAway = Self.expectGoAway(collected, code: .protocolError, mentioning: ["reused"])
             #expect(goAway?.lastStreamID == 1)

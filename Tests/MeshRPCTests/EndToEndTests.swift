@@ -3,11 +3,12 @@ import MeshMessages
 import MeshPKI
 import MeshProtocol
 import MeshRPC
-@testable import MeshTransport
-import NIOCore
-import NIOConcurrencyHelpers
 import MeshTestSupport
+import NIOConcurrencyHelpers
+import NIOCore
 import Testing
+
+@testable import MeshTransport
 
 /// Behaviour over real mutual TLS on loopback beyond the interop cases.
 @Suite("End to end over mutual TLS")
@@ -74,7 +75,8 @@ struct EndToEndTests {
             let downstream = TestMesh.client(port: downstreamPort)
             defer { Task { await downstream.close() } }
             var router = RPCRouter()
-            router.unary(Self.forward) { (request: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in
+            router.unary(Self.forward) {
+                (request: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in
                 // No timeout given here: the downstream call inherits the caller's deadline.
                 try await downstream.unary(Self.sleep, request)
             }
@@ -83,20 +85,24 @@ struct EndToEndTests {
                 defer { Task { await client.close() } }
                 // Both connections open first (a TLS handshake on a loaded machine can take hundreds of ms), so
                 // the timed call measures the deadline, not the handshakes.
-                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, Mesh_Testing_V1_SimpleRequest())
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                    Self.forward, Mesh_Testing_V1_SimpleRequest())
                 var request = Mesh_Testing_V1_SimpleRequest()
                 request.sleepMillis = 10_000
                 // Long enough for the call to reach the downstream handler while the whole suite runs on two
                 // cores (with 500 ms it once had not by the time the deadline passed).
                 let timeoutMillis = 2_000
                 let error = await #expect(throws: RPCError.self) {
-                    let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, request, options: CallOptions(timeout: .milliseconds(timeoutMillis)))
+                    let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                        Self.forward, request, options: CallOptions(timeout: .milliseconds(timeoutMillis)))
                 }
                 #expect(error?.code == .deadlineExceeded)
                 // The downstream handler saw a deadline under the caller's, and was cancelled when it passed.
                 #expect(await observations.waitFor("cancelled"))
                 // Under the caller's; on a loaded machine the handler may start after it passed (negative).
-                let remaining = observations.all.compactMap { $0.hasPrefix("deadline-in-ms ") ? Int($0.dropFirst(15)) : nil }
+                let remaining = observations.all.compactMap {
+                    $0.hasPrefix("deadline-in-ms ") ? Int($0.dropFirst(15)) : nil
+                }
                 #expect(remaining.count == 1 && remaining.allSatisfy { $0 < timeoutMillis }, "\(observations.all)")
             }
         }
@@ -106,7 +112,8 @@ struct EndToEndTests {
     func traceContextPropagates() async throws {
         let observations = Observations()
         var downstreamRouter = RPCRouter()
-        downstreamRouter.unary(Self.sleep) { (_: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
+        downstreamRouter.unary(Self.sleep) {
+            (_: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
             observations.record("downstream \(context.metadata["traceparent"] ?? "none")")
             return Mesh_Testing_V1_SimpleResponse()
         }
@@ -114,7 +121,8 @@ struct EndToEndTests {
             let downstream = TestMesh.client(port: downstreamPort)
             defer { Task { await downstream.close() } }
             var router = RPCRouter()
-            router.unary(Self.forward) { (request: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
+            router.unary(Self.forward) {
+                (request: Mesh_Testing_V1_SimpleRequest, context) -> Mesh_Testing_V1_SimpleResponse in
                 observations.record("upstream \(context.trace.traceparent)")
                 return try await downstream.unary(Self.sleep, request)
             }
@@ -122,19 +130,25 @@ struct EndToEndTests {
                 let client = TestMesh.client(port: port)
                 defer { Task { await client.close() } }
                 let given = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: ["traceparent": given]))
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                    Self.forward, Mesh_Testing_V1_SimpleRequest(),
+                    options: CallOptions(metadata: ["traceparent": given]))
                 var seen = observations.all
                 #expect(seen.first == "upstream \(given)")
-                let carried = try #require(seen.last?.split(separator: " ").last.flatMap { TraceContext(traceparent: String($0)) })
+                let carried = try #require(
+                    seen.last?.split(separator: " ").last.flatMap { TraceContext(traceparent: String($0)) })
                 #expect(carried.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
                 #expect(carried.parentID != "00f067aa0ba902b7")
 
                 // No traceparent (or a malformed one): the first server starts a trace and carries it on.
                 for metadata: Metadata in [[:], ["traceparent": "00-zz-not-a-trace"]] {
-                    let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.forward, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: metadata))
+                    let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                        Self.forward, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: metadata))
                     seen = observations.all
-                    let started = try #require(TraceContext(traceparent: String(seen[seen.count - 2].split(separator: " ").last!)))
-                    let onward = try #require(TraceContext(traceparent: String(seen[seen.count - 1].split(separator: " ").last!)))
+                    let started = try #require(
+                        TraceContext(traceparent: String(seen[seen.count - 2].split(separator: " ").last!)))
+                    let onward = try #require(
+                        TraceContext(traceparent: String(seen[seen.count - 1].split(separator: " ").last!)))
                     #expect(started.traceID == onward.traceID)
                     #expect(started.traceID != "4bf92f3577b34da6a3ce929d0e0e4736")
                 }
@@ -150,7 +164,8 @@ struct EndToEndTests {
             var request = Mesh_Testing_V1_SimpleRequest()
             request.sleepMillis = 2_000
             let error = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Service.unaryCall, request, options: CallOptions(timeout: .milliseconds(100)))
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                    Service.unaryCall, request, options: CallOptions(timeout: .milliseconds(100)))
             }
             #expect(error?.code == .deadlineExceeded)
             #expect(error?.message.contains("100 ms") == true)
@@ -201,13 +216,16 @@ struct EndToEndTests {
     func handlerErrorBecomesStatus() async throws {
         struct Broken: Error {}
         var router = RPCRouter()
-        router.unary(Self.sleep) { (_: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in throw Broken() }
+        router.unary(Self.sleep) { (_: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in
+            throw Broken()
+        }
         router.unary(Service.emptyCall) { (_: Mesh_Testing_V1_Empty, _) in Mesh_Testing_V1_Empty() }
         try await TestMesh.withServer(router: router) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest())
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                    Self.sleep, Mesh_Testing_V1_SimpleRequest())
             }
             #expect(error?.code == .unknown)
             let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
@@ -224,7 +242,8 @@ struct EndToEndTests {
                     group.addTask {
                         var request = Mesh_Testing_V1_SimpleRequest()
                         request.responseSize = Int32(index % 100)
-                        let response: Mesh_Testing_V1_SimpleResponse = try await client.unary(Service.unaryCall, request)
+                        let response: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                            Service.unaryCall, request)
                         return response.payload.body.count
                     }
                 }
@@ -242,9 +261,13 @@ struct EndToEndTests {
             request.sleepMillis = 300
             return request
         }()
-        let (client, inFlight) = try await TestMesh.withServer(router: Self.sleepingRouter(observations)) { server, port in
+        let (client, inFlight) = try await TestMesh.withServer(router: Self.sleepingRouter(observations)) {
+            server, port in
             let client = TestMesh.client(port: port)
-            let inFlight = Task { @Sendable in let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request, options: CallOptions(timeout: .seconds(8))) }
+            let inFlight = Task { @Sendable in
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                    Self.sleep, request, options: CallOptions(timeout: .seconds(8)))
+            }
             #expect(await observations.waitFor("started"))
             // withServer triggers the graceful shutdown when this closure returns; the call must still succeed.
             return (client, inFlight)
@@ -254,25 +277,34 @@ struct EndToEndTests {
         // The server is gone: the call fails (unavailable; or, if another test's listener took the port, no
         // answer before the deadline) and never reaches the old handler again.
         let error = await #expect(throws: RPCError.self) {
-            let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request, options: CallOptions(timeout: .seconds(3)))
+            let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                Self.sleep, request, options: CallOptions(timeout: .seconds(3)))
         }
-        #expect(error?.code == .unavailable || error?.code == .deadlineExceeded || error?.code == .unimplemented, "\(String(describing: error))")
+        #expect(
+            error?.code == .unavailable || error?.code == .deadlineExceeded || error?.code == .unimplemented,
+            "\(String(describing: error))")
         #expect(observations.all.filter { $0 == "started" }.count == 1)
         await client.close()
     }
 
-    @Test("shutdown is bounded: the calls of a peer that stopped reading (so never answers TLS's close_notify) end with the grace period, and the server stops")
+    @Test(
+        "shutdown is bounded: the calls of a peer that stopped reading (so never answers TLS's close_notify) end with the grace period, and the server stops"
+    )
     func shutdownBoundedWhenPeerStopsReading() async throws {
         let observations = Observations()
         var request = Mesh_Testing_V1_SimpleRequest()
         request.sleepMillis = 60_000
-        try await Self.shutdownWithStoppedPeer(router: Self.sleepingRouter(observations), method: Self.sleep, request: try request.serializedBytes()) {
+        try await Self.shutdownWithStoppedPeer(
+            router: Self.sleepingRouter(observations), method: Self.sleep, request: try request.serializedBytes()
+        ) {
             #expect(await observations.waitFor("started", within: .seconds(20)))  // the full suite's start is slow
         }
         #expect(observations.all.contains("cancelled"))
     }
 
-    @Test("shutdown is bounded: a handler blocked writing to a peer that stopped reading (its window used up) ends with the grace period")
+    @Test(
+        "shutdown is bounded: a handler blocked writing to a peer that stopped reading (its window used up) ends with the grace period"
+    )
     func shutdownBoundedWhenWriterIsBlocked() async throws {
         var request = Mesh_Testing_V1_StreamingOutputCallRequest()
         request.responseParameters = (0..<1_000).map { _ in
@@ -281,7 +313,9 @@ struct EndToEndTests {
             return parameters
         }
         // 64 MB asked for, never read: the stream's window (far smaller) fills and the handler's write waits.
-        try await Self.shutdownWithStoppedPeer(router: InteropService.router(), method: Service.streamingOutputCall, request: try request.serializedBytes()) {
+        try await Self.shutdownWithStoppedPeer(
+            router: InteropService.router(), method: Service.streamingOutputCall, request: try request.serializedBytes()
+        ) {
             try? await Task.sleep(for: .milliseconds(300))
         }
     }
@@ -291,13 +325,16 @@ struct EndToEndTests {
     /// it waits a minute for that peer's close_notify. Had its calls waited for the connection to close, they
     /// would have taken the grace period and a minute (and `withServer` fails a server not stopped 20 s after
     /// its shutdown began).
-    private static func shutdownWithStoppedPeer(router: RPCRouter, method: MethodDescriptor, request: [UInt8], busy: () async -> Void) async throws {
+    private static func shutdownWithStoppedPeer(
+        router: RPCRouter, method: MethodDescriptor, request: [UInt8], busy: () async -> Void
+    ) async throws {
         let grace = Duration.milliseconds(500)
         var tls = TestMesh.credentials.server
         tls.closeTimeout = .seconds(60)
         let shutdownStarted = NIOLockedValueBox(ContinuousClock.now)
         let connection = try await TestMesh.withServer(router: router, tls: tls, drainGracePeriod: grace) { _, port in
-            let connection = try await ClientConnection.connect(host: "127.0.0.1", port: port, tls: TestMesh.credentials.client, logger: TestMesh.logger)
+            let connection = try await ClientConnection.connect(
+                host: "127.0.0.1", port: port, tls: TestMesh.credentials.client, logger: TestMesh.logger)
             var head = Mesh_Rpc_V1_RequestHead()
             head.method = method.fullName
             _ = try await connection.openStream(head: head, parts: [.message(ByteBuffer(bytes: request)), .end])
@@ -335,7 +372,8 @@ struct EndToEndTests {
             let client = TestMesh.client(port: port, tls: TestMesh.credentials.strangerClient)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty(), options: CallOptions(timeout: .seconds(5)))
+                let _: Mesh_Testing_V1_Empty = try await client.unary(
+                    Service.emptyCall, Mesh_Testing_V1_Empty(), options: CallOptions(timeout: .seconds(5)))
             }
             #expect(error?.code == .unavailable)
         }
@@ -343,13 +381,18 @@ struct EndToEndTests {
 
     @Test("an expired client certificate from the right CA is refused; the server serves others")
     func refusedWithExpiredCertificate() async throws {
-        let expired = try TestMesh.authority.issue(commonName: "nanhu", role: .county, notValidBefore: Date().addingTimeInterval(-3 * 86_400), validity: 86_400)
-        let tls = MeshTLSConfiguration(certificateChainPEM: expired.certificatePEM, privateKeyPEM: expired.privateKeyPEM, trustRootsPEM: TestMesh.authority.certificatePEM, serverHostname: "catalog")
+        let expired = try TestMesh.authority.issue(
+            commonName: "nanhu", role: .county, notValidBefore: Date().addingTimeInterval(-3 * 86_400), validity: 86_400
+        )
+        let tls = MeshTLSConfiguration(
+            certificateChainPEM: expired.certificatePEM, privateKeyPEM: expired.privateKeyPEM,
+            trustRootsPEM: TestMesh.authority.certificatePEM, serverHostname: "catalog")
         try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port, tls: tls)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty(), options: CallOptions(timeout: .seconds(5)))
+                let _: Mesh_Testing_V1_Empty = try await client.unary(
+                    Service.emptyCall, Mesh_Testing_V1_Empty(), options: CallOptions(timeout: .seconds(5)))
             }
             #expect(error?.code == .unavailable)
             let good = TestMesh.client(port: port)
@@ -369,17 +412,27 @@ struct EndToEndTests {
         try await TestMesh.withServer(router: router, interceptors: [DelegationInterceptor()]) { _, port in
             let county = TestMesh.client(port: port)
             let gateway = TestMesh.client(port: port, tls: TestMesh.serviceCredentials("gateway"))
-            defer { Task { await county.close(); await gateway.close() } }
+            defer {
+                Task {
+                    await county.close()
+                    await gateway.close()
+                }
+            }
             let claim = CallOptions(metadata: [DelegationInterceptor.header: "operator/operator"])
             let error = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_SimpleResponse = try await county.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest(), options: claim)
+                let _: Mesh_Testing_V1_SimpleResponse = try await county.unary(
+                    Self.sleep, Mesh_Testing_V1_SimpleRequest(), options: claim)
             }
             #expect(error?.code == .permissionDenied)
             #expect(error?.message.contains("county/nanhu may not act on behalf of operator/operator") == true)
-            let delegated: Mesh_Testing_V1_SimpleResponse = try await gateway.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: [DelegationInterceptor.header: "county/haining"]))
+            let delegated: Mesh_Testing_V1_SimpleResponse = try await gateway.unary(
+                Self.sleep, Mesh_Testing_V1_SimpleRequest(),
+                options: CallOptions(metadata: [DelegationInterceptor.header: "county/haining"]))
             #expect(delegated.peerIdentity == "county/haining")
             let malformed = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_SimpleResponse = try await gateway.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest(), options: CallOptions(metadata: [DelegationInterceptor.header: "nobody"]))
+                let _: Mesh_Testing_V1_SimpleResponse = try await gateway.unary(
+                    Self.sleep, Mesh_Testing_V1_SimpleRequest(),
+                    options: CallOptions(metadata: [DelegationInterceptor.header: "nobody"]))
             }
             #expect(malformed?.code == .invalidArgument)
         }
@@ -395,11 +448,14 @@ struct EndToEndTests {
                 try await next(context)
             }
         }
-        try await TestMesh.withServer(router: Self.sleepingRouter(Observations()), interceptors: [CountiesMayNotSleep()]) { _, port in
+        try await TestMesh.withServer(
+            router: Self.sleepingRouter(Observations()), interceptors: [CountiesMayNotSleep()]
+        ) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, Mesh_Testing_V1_SimpleRequest())
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                    Self.sleep, Mesh_Testing_V1_SimpleRequest())
             }
             #expect(error?.code == .permissionDenied)
             #expect(error?.message == "county/nanhu may not call test.Hops/Sleep")
@@ -407,7 +463,8 @@ struct EndToEndTests {
         }
     }
 
-    @Test("keepalive pings on a healthy connection never close it - an idle connection closes and the client reconnects")
+    @Test(
+        "keepalive pings on a healthy connection never close it - an idle connection closes and the client reconnects")
     func keepaliveAndIdle() async throws {
         var serverTransport = MeshTransportConfiguration()
         // Long enough that a loaded machine opens the stream on a new connection before it runs out (at
@@ -429,7 +486,8 @@ struct EndToEndTests {
                 parameters.intervalMillis = 300
                 return parameters
             }
-            let count = try await client.serverStreaming(Service.streamingOutputCall, request) { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+            let count = try await client.serverStreaming(Service.streamingOutputCall, request) {
+                (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
                 var count = 0
                 for try await _ in responses { count += 1 }
                 return count

@@ -25,7 +25,9 @@ struct FlowControlTests {
                 parameters.size = 20_000
                 return parameters
             }
-            let sizes = try await client.serverStreaming(Service.streamingOutputCall, request, options: CallOptions(timeout: .seconds(30))) { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+            let sizes = try await client.serverStreaming(
+                Service.streamingOutputCall, request, options: CallOptions(timeout: .seconds(30))
+            ) { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
                 var sizes: [Int] = []
                 for try await response in responses {
                     if sizes.count < 5 { try await Task.sleep(for: .milliseconds(20)) }
@@ -42,7 +44,9 @@ struct FlowControlTests {
         try await TestMesh.withServer(router: InteropService.router(), transport: Self.smallWindow) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
-            let response: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(Service.streamingInputCall, options: CallOptions(timeout: .seconds(30))) { writer in
+            let response: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(
+                Service.streamingInputCall, options: CallOptions(timeout: .seconds(30))
+            ) { writer in
                 for _ in 0..<200 {
                     var request = Mesh_Testing_V1_StreamingInputCallRequest()
                     request.payload = Service.payload(size: 20_000)

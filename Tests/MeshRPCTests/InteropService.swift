@@ -32,22 +32,33 @@ enum InteropService {
             response.peerIdentity = context.peer?.description ?? ""
             return response
         }
-        router.serverStreaming(streamingOutputCall) { (request: Mesh_Testing_V1_StreamingOutputCallRequest, writer: ResponseWriter<Mesh_Testing_V1_StreamingOutputCallResponse>, _) in
+        router.serverStreaming(streamingOutputCall) {
+            (
+                request: Mesh_Testing_V1_StreamingOutputCallRequest,
+                writer: ResponseWriter<Mesh_Testing_V1_StreamingOutputCallResponse>, _
+            ) in
             for parameters in request.responseParameters {
-                if parameters.intervalMillis > 0 { try await Task.sleep(for: .milliseconds(Int(parameters.intervalMillis))) }
+                if parameters.intervalMillis > 0 {
+                    try await Task.sleep(for: .milliseconds(Int(parameters.intervalMillis)))
+                }
                 var response = Mesh_Testing_V1_StreamingOutputCallResponse()
                 response.payload = payload(size: Int(parameters.size))
                 try await writer.write(response)
             }
         }
-        router.clientStreaming(streamingInputCall) { (requests: RequestStream<Mesh_Testing_V1_StreamingInputCallRequest>, _) in
+        router.clientStreaming(streamingInputCall) {
+            (requests: RequestStream<Mesh_Testing_V1_StreamingInputCallRequest>, _) in
             var total = 0
             for try await request in requests { total += request.payload.body.count }
             var response = Mesh_Testing_V1_StreamingInputCallResponse()
             response.aggregatedPayloadSize = Int32(total)
             return response
         }
-        router.bidirectional(fullDuplexCall) { (requests: RequestStream<Mesh_Testing_V1_StreamingOutputCallRequest>, writer: ResponseWriter<Mesh_Testing_V1_StreamingOutputCallResponse>, context) in
+        router.bidirectional(fullDuplexCall) {
+            (
+                requests: RequestStream<Mesh_Testing_V1_StreamingOutputCallRequest>,
+                writer: ResponseWriter<Mesh_Testing_V1_StreamingOutputCallResponse>, context
+            ) in
             echoMetadata(context)
             for try await request in requests {
                 if request.hasResponseStatus, request.responseStatus.code != 0 {
@@ -69,7 +80,9 @@ enum InteropService {
             context.response.initial.add("x-grpc-test-echo-initial", initial)
         }
         for value in context.metadata.values("x-grpc-test-echo-trailing-bin") {
-            if case .binary(let bytes) = value { context.response.trailing.add("x-grpc-test-echo-trailing-bin", binary: bytes) }
+            if case .binary(let bytes) = value {
+                context.response.trailing.add("x-grpc-test-echo-trailing-bin", binary: bytes)
+            }
         }
     }
 }

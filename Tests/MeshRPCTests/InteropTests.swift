@@ -37,7 +37,9 @@ struct InteropTests {
         try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
-            let response: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(Service.streamingInputCall) { writer in
+            let response: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(
+                Service.streamingInputCall
+            ) { writer in
                 for size in [27_182, 8, 1_828, 45_904] {
                     var request = Mesh_Testing_V1_StreamingInputCallRequest()
                     request.payload = Service.payload(size: size)
@@ -59,7 +61,8 @@ struct InteropTests {
                 parameters.size = Int32(size)
                 return parameters
             }
-            let sizes = try await client.serverStreaming(Service.streamingOutputCall, request) { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+            let sizes = try await client.serverStreaming(Service.streamingOutputCall, request) {
+                (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
                 var sizes: [Int] = []
                 for try await response in responses { sizes.append(response.payload.body.count) }
                 return sizes
@@ -76,28 +79,35 @@ struct InteropTests {
             let requestSizes = [27_182, 8, 1_828, 45_904]
             let responseSizes = [31_415, 9, 2_653, 58_979]
             let (requests, continuation) = AsyncStream<Int>.makeStream()
-            let received = try await client.bidirectional(Service.fullDuplexCall, requests: { writer in
-                // Each request is sent only after the previous response arrived.
-                var index = 0
-                for await _ in requests {
-                    guard index < requestSizes.count else { break }
-                    var request = Mesh_Testing_V1_StreamingOutputCallRequest()
-                    request.payload = Service.payload(size: requestSizes[index])
-                    var parameters = Mesh_Testing_V1_ResponseParameters()
-                    parameters.size = Int32(responseSizes[index])
-                    request.responseParameters = [parameters]
-                    try await writer.write(request)
-                    index += 1
-                }
-            }, responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
-                continuation.yield(0)
-                var sizes: [Int] = []
-                for try await response in responses {
-                    sizes.append(response.payload.body.count)
-                    if sizes.count == responseSizes.count { continuation.finish() } else { continuation.yield(sizes.count) }
-                }
-                return sizes
-            })
+            let received = try await client.bidirectional(
+                Service.fullDuplexCall,
+                requests: { writer in
+                    // Each request is sent only after the previous response arrived.
+                    var index = 0
+                    for await _ in requests {
+                        guard index < requestSizes.count else { break }
+                        var request = Mesh_Testing_V1_StreamingOutputCallRequest()
+                        request.payload = Service.payload(size: requestSizes[index])
+                        var parameters = Mesh_Testing_V1_ResponseParameters()
+                        parameters.size = Int32(responseSizes[index])
+                        request.responseParameters = [parameters]
+                        try await writer.write(request)
+                        index += 1
+                    }
+                },
+                responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+                    continuation.yield(0)
+                    var sizes: [Int] = []
+                    for try await response in responses {
+                        sizes.append(response.payload.body.count)
+                        if sizes.count == responseSizes.count {
+                            continuation.finish()
+                        } else {
+                            continuation.yield(sizes.count)
+                        }
+                    }
+                    return sizes
+                })
             #expect(received == responseSizes)
         }
     }
@@ -107,11 +117,13 @@ struct InteropTests {
         try await TestMesh.withServer(router: InteropService.router()) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
-            let count = try await client.bidirectional(Service.fullDuplexCall, requests: { (_: RequestWriter<Mesh_Testing_V1_StreamingOutputCallRequest>) in }, responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
-                var count = 0
-                for try await _ in responses { count += 1 }
-                return count
-            })
+            let count = try await client.bidirectional(
+                Service.fullDuplexCall, requests: { (_: RequestWriter<Mesh_Testing_V1_StreamingOutputCallRequest>) in },
+                responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+                    var count = 0
+                    for try await _ in responses { count += 1 }
+                    return count
+                })
             #expect(count == 0)
         }
     }
@@ -154,12 +166,15 @@ struct InteropTests {
             streamingRequest.responseStatus.message = "test status message"
             let failingRequest = streamingRequest
             let streamingError = await #expect(throws: RPCError.self) {
-                _ = try await client.bidirectional(Service.fullDuplexCall, requests: { writer in
-                    try await writer.write(failingRequest)
-                }, responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
-                    for try await _ in responses {}
-                    return 0
-                })
+                _ = try await client.bidirectional(
+                    Service.fullDuplexCall,
+                    requests: { writer in
+                        try await writer.write(failingRequest)
+                    },
+                    responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+                        for try await _ in responses {}
+                        return 0
+                    })
             }
             #expect(streamingError?.code == .unknown)
             #expect(streamingError?.message == "test status message")
@@ -189,7 +204,8 @@ struct InteropTests {
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
-                let _: Mesh_Testing_V1_Empty = try await client.unary(Service.unimplementedCall, Mesh_Testing_V1_Empty())
+                let _: Mesh_Testing_V1_Empty = try await client.unary(
+                    Service.unimplementedCall, Mesh_Testing_V1_Empty())
             }
             #expect(error?.code == .unimplemented)
             #expect(error?.message.contains("UnimplementedCall") == true)
@@ -202,7 +218,9 @@ struct InteropTests {
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let call = Task {
-                let _: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(Service.streamingInputCall) { (_: RequestWriter<Mesh_Testing_V1_StreamingInputCallRequest>) in
+                let _: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(
+                    Service.streamingInputCall
+                ) { (_: RequestWriter<Mesh_Testing_V1_StreamingInputCallRequest>) in
                     try await Task.sleep(for: .seconds(30))
                 }
             }
@@ -220,18 +238,21 @@ struct InteropTests {
             defer { Task { await client.close() } }
             let (firstResponse, signal) = AsyncStream<Void>.makeStream()
             let call = Task {
-                try await client.bidirectional(Service.fullDuplexCall, requests: { writer in
-                    var request = Mesh_Testing_V1_StreamingOutputCallRequest()
-                    var parameters = Mesh_Testing_V1_ResponseParameters()
-                    parameters.size = 31_415
-                    request.responseParameters = [parameters]
-                    request.payload = Service.payload(size: 27_182)
-                    try await writer.write(request)
-                    try await Task.sleep(for: .seconds(30))
-                }, responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
-                    for try await _ in responses { signal.yield() }
-                    return 0
-                })
+                try await client.bidirectional(
+                    Service.fullDuplexCall,
+                    requests: { writer in
+                        var request = Mesh_Testing_V1_StreamingOutputCallRequest()
+                        var parameters = Mesh_Testing_V1_ResponseParameters()
+                        parameters.size = 31_415
+                        request.responseParameters = [parameters]
+                        request.payload = Service.payload(size: 27_182)
+                        try await writer.write(request)
+                        try await Task.sleep(for: .seconds(30))
+                    },
+                    responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+                        for try await _ in responses { signal.yield() }
+                        return 0
+                    })
             }
             for await _ in firstResponse { break }
             call.cancel()
@@ -246,15 +267,18 @@ struct InteropTests {
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
-                _ = try await client.bidirectional(Service.fullDuplexCall, options: CallOptions(timeout: .milliseconds(1)), requests: { writer in
-                    var request = Mesh_Testing_V1_StreamingOutputCallRequest()
-                    request.payload = Service.payload(size: 27_182)
-                    try await writer.write(request)
-                    try await Task.sleep(for: .seconds(30))
-                }, responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
-                    for try await _ in responses {}
-                    return 0
-                })
+                _ = try await client.bidirectional(
+                    Service.fullDuplexCall, options: CallOptions(timeout: .milliseconds(1)),
+                    requests: { writer in
+                        var request = Mesh_Testing_V1_StreamingOutputCallRequest()
+                        request.payload = Service.payload(size: 27_182)
+                        try await writer.write(request)
+                        try await Task.sleep(for: .seconds(30))
+                    },
+                    responses: { (responses: ResponseStream<Mesh_Testing_V1_StreamingOutputCallResponse>) in
+                        for try await _ in responses {}
+                        return 0
+                    })
             }
             #expect(error?.code == .deadlineExceeded)
         }

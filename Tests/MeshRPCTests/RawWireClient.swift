@@ -1,6 +1,6 @@
-import MeshTestSupport
 import MeshMessages
 import MeshProtocol
+import MeshTestSupport
 import MeshTransport
 import NIOConcurrencyHelpers
 import NIOCore
@@ -29,7 +29,9 @@ final class RawWireClient: Sendable {
         /// Whether `needle` occurs anywhere in the received bytes.
         func contains(_ needle: [UInt8]) -> Bool {
             guard !needle.isEmpty, needle.count <= self.bytes.count else { return false }
-            return (0...(self.bytes.count - needle.count)).contains { Array(self.bytes[$0..<($0 + needle.count)]) == needle }
+            return (0...(self.bytes.count - needle.count)).contains {
+                Array(self.bytes[$0..<($0 + needle.count)]) == needle
+            }
         }
 
         var description: String {
@@ -78,7 +80,9 @@ final class RawWireClient: Sendable {
     static func makeClientContext(_ tls: MeshTLSConfiguration) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv13
-        configuration.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(tls.certificateChainPEM.utf8)).map { .certificate($0) }
+        configuration.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(tls.certificateChainPEM.utf8)).map {
+            .certificate($0)
+        }
         configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(tls.privateKeyPEM.utf8), format: .pem))
         configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(tls.trustRootsPEM.utf8)))
         configuration.certificateVerification = tls.serverHostname == nil ? .noHostnameVerification : .fullVerification
@@ -229,8 +233,13 @@ struct ServerOutput: Sendable, CustomStringConvertible {
 
     var description: String {
         var parts = [self.preface.map { "preface \($0.description)" } ?? "no preface"]
-        parts.append("frames [" + self.frames.map { "\($0.type)@\($0.streamID)(\($0.payload.readableBytes))" }.joined(separator: ", ") + "]")
-        if let goAway = self.goAway { parts.append("GOAWAY \(goAway.code) last \(goAway.lastStreamID): \(goAway.message)") }
+        parts.append(
+            "frames ["
+                + self.frames.map { "\($0.type)@\($0.streamID)(\($0.payload.readableBytes))" }.joined(separator: ", ")
+                + "]")
+        if let goAway = self.goAway {
+            parts.append("GOAWAY \(goAway.code) last \(goAway.lastStreamID): \(goAway.message)")
+        }
         for frame in self.frames where frame.type == .trailers {
             if let trailers = self.trailers(onStream: frame.streamID) {
                 parts.append("TRAILERS@\(frame.streamID) code \(trailers.code): \(trailers.message)")

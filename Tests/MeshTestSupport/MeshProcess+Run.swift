@@ -3,7 +3,8 @@ import Foundation
 extension MeshProcess {
     /// Runs an executable of this package to completion in the repository's folder and returns its exit
     /// status and everything it printed.
-    public static func runToCompletion(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    public static func runToCompletion(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String)
+    {
         let executable = "\(Self.binDirectory)/\(name)"
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw MeshProcessError(message: "no executable at \(executable): run `swift build` before the tests")

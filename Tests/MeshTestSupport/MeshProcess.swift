@@ -55,7 +55,11 @@ public final class MeshProcess: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
     }
 
     public func start() throws {
@@ -63,7 +67,9 @@ public final class MeshProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw MeshProcessError(message: "no executable at \(executable): run `swift build` before the tests")
         }
-        if !FileManager.default.fileExists(atPath: self.log) { FileManager.default.createFile(atPath: self.log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: self.log) {
+            FileManager.default.createFile(atPath: self.log, contents: nil)
+        }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: self.log))
         output.seekToEndOfFile()
         let process = Process()
@@ -101,13 +107,17 @@ public final class MeshProcess: @unchecked Sendable {
         defer { Task { await client.close() } }
         while ContinuousClock.now < deadline {
             if let response: Mesh_Rpc_V1_HealthCheckResponse = try? await client.unary(
-                MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check"), Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: .seconds(1))
+                MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check"), Mesh_Rpc_V1_HealthCheckRequest(),
+                options: CallOptions(timeout: .seconds(1))
             ), response.status == .serving {
                 return
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw MeshProcessError(message: "\(self.name) on port \(self.port) did not become healthy within \(within); log: \((try? String(contentsOfFile: self.log, encoding: .utf8))?.suffix(2000) ?? "")")
+        throw MeshProcessError(
+            message:
+                "\(self.name) on port \(self.port) did not become healthy within \(within); log: \((try? String(contentsOfFile: self.log, encoding: .utf8))?.suffix(2000) ?? "")"
+        )
     }
 }
 
@@ -128,8 +138,12 @@ public struct TemporaryMeshFolder: Sendable {
     public var certificates: String { "\(self.path)/certs" }
 
     public func tls(_ name: String, serverHostname: String) throws -> MeshTLSConfiguration {
-        func read(_ file: String) throws -> String { try String(contentsOfFile: "\(self.certificates)/\(file)", encoding: .utf8) }
-        return MeshTLSConfiguration(certificateChainPEM: try read("\(name).pem"), privateKeyPEM: try read("\(name)-key.pem"), trustRootsPEM: try read("ca.pem"), serverHostname: serverHostname)
+        func read(_ file: String) throws -> String {
+            try String(contentsOfFile: "\(self.certificates)/\(file)", encoding: .utf8)
+        }
+        return MeshTLSConfiguration(
+            certificateChainPEM: try read("\(name).pem"), privateKeyPEM: try read("\(name)-key.pem"),
+            trustRootsPEM: try read("ca.pem"), serverHostname: serverHostname)
     }
 
     public func remove() { try? FileManager.default.removeItem(atPath: self.path) }

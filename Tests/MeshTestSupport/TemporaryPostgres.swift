@@ -15,13 +15,17 @@ public final class TemporaryPostgres: @unchecked Sendable {
 
     /// One server for the whole test process, started on first use.
     public static let shared: Result<TemporaryPostgres, Unavailable> = {
-        do { return .success(try TemporaryPostgres()) } catch let error as Unavailable { return .failure(error) } catch { return .failure(Unavailable(description: "\(error)")) }
+        do { return .success(try TemporaryPostgres()) } catch let error as Unavailable { return .failure(error) } catch
+        { return .failure(Unavailable(description: "\(error)")) }
     }()
 
     public init() throws {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted()
-        guard let version = versions.last, FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") else {
-            throw Unavailable(description: "PostgreSQL is not installed (Debian: apt-get install postgresql); .ci/run installs it")
+        guard let version = versions.last,
+            FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb")
+        else {
+            throw Unavailable(
+                description: "PostgreSQL is not installed (Debian: apt-get install postgresql); .ci/run installs it")
         }
         self.binaries = "/usr/lib/postgresql/\(version)/bin"
         self.port = MeshProcess.freePort()
@@ -31,10 +35,13 @@ public final class TemporaryPostgres: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         if let user = self.user { try Self.run("/bin/chown", ["-R", user, self.directory]) }
         try self.run("initdb", ["-D", "\(self.directory)/data", "-A", "trust", "-U", "postgres", "--no-sync"])
-        try self.run("pg_ctl", [
-            "-D", "\(self.directory)/data", "-l", "\(self.directory)/log", "-w", "-t", "60",
-            "-o", "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1 -c max_connections=200", "start",
-        ])
+        try self.run(
+            "pg_ctl",
+            [
+                "-D", "\(self.directory)/data", "-l", "\(self.directory)/log", "-w", "-t", "60",
+                "-o", "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1 -c max_connections=200",
+                "start",
+            ])
         stopAtExit(self)
     }
 
@@ -55,7 +62,10 @@ public final class TemporaryPostgres: @unchecked Sendable {
             throw Unavailable(description: "\(error)")
         }
         guard result.status == 0 else {
-            throw Unavailable(description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(result.status)): \(result.output.suffix(1500))")
+            throw Unavailable(
+                description:
+                    "\(executable) \(arguments.joined(separator: " ")) failed (status \(result.status)): \(result.output.suffix(1500))"
+            )
         }
     }
 

@@ -11,5 +11,6 @@ extension TestMesh {
 extension TestMesh {
     /// A server certificate from the test CA for a webhook endpoint on loopback (it names localhost and
     /// 127.0.0.1); clients trust `authority.certificatePEM`.
-    public static let webhookEndpointCertificate = try! authority.issue(commonName: "county-webhooks", role: .client, dnsNames: ["localhost"])
+    public static let webhookEndpointCertificate = try! authority.issue(
+        commonName: "county-webhooks", role: .client, dnsNames: ["localhost"])
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import MeshPKI
 import MeshRPC
 import MeshTransport
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Certificates made in-process, and helpers to run a server and a client over real mutual TLS on loopback.
@@ -21,7 +21,9 @@ public enum TestMesh {
     public static let authority = try! CertificateAuthority.create()
 
     /// Client credentials for any party, issued by the test CA (cached per name and role).
-    public static func credentials(for name: String, role: PartyRole, serverHostname: String = "catalog") -> MeshTLSConfiguration {
+    public static func credentials(for name: String, role: PartyRole, serverHostname: String = "catalog")
+        -> MeshTLSConfiguration
+    {
         let key = "\(role.rawValue)/\(name)"
         if let cached = issued.withLockedValue({ $0[key] }) { return cached }
         let certificate = try! authority.issue(commonName: name, role: role, dnsNames: [name])
@@ -42,10 +44,18 @@ public enum TestMesh {
         let otherAuthority = try! CertificateAuthority.create(commonName: "Someone Else's CA")
         let stranger = try! otherAuthority.issue(commonName: "nanhu", role: .county, dnsNames: [])
         return Credentials(
-            server: MeshTLSConfiguration(certificateChainPEM: server.certificatePEM, privateKeyPEM: server.privateKeyPEM, trustRootsPEM: authority.certificatePEM),
-            client: MeshTLSConfiguration(certificateChainPEM: client.certificatePEM, privateKeyPEM: client.privateKeyPEM, trustRootsPEM: authority.certificatePEM, serverHostname: "catalog"),
-            strangerClient: MeshTLSConfiguration(certificateChainPEM: stranger.certificatePEM, privateKeyPEM: stranger.privateKeyPEM, trustRootsPEM: authority.certificatePEM, serverHostname: "catalog"),
-            anonymousClient: MeshTLSConfiguration(certificateChainPEM: "", privateKeyPEM: "", trustRootsPEM: authority.certificatePEM, serverHostname: "catalog")
+            server: MeshTLSConfiguration(
+                certificateChainPEM: server.certificatePEM, privateKeyPEM: server.privateKeyPEM,
+                trustRootsPEM: authority.certificatePEM),
+            client: MeshTLSConfiguration(
+                certificateChainPEM: client.certificatePEM, privateKeyPEM: client.privateKeyPEM,
+                trustRootsPEM: authority.certificatePEM, serverHostname: "catalog"),
+            strangerClient: MeshTLSConfiguration(
+                certificateChainPEM: stranger.certificatePEM, privateKeyPEM: stranger.privateKeyPEM,
+                trustRootsPEM: authority.certificatePEM, serverHostname: "catalog"),
+            anonymousClient: MeshTLSConfiguration(
+                certificateChainPEM: "", privateKeyPEM: "", trustRootsPEM: authority.certificatePEM,
+                serverHostname: "catalog")
         )
     }()
 
@@ -65,10 +75,12 @@ public enum TestMesh {
         _ body: (MeshServer, Int) async throws -> Result
     ) async throws -> Result {
         let server = MeshServer(
-            configuration: .init(port: 0, tls: tls, transport: transport, drainGracePeriod: drainGracePeriod, serverName: "test"),
+            configuration: .init(
+                port: 0, tls: tls, transport: transport, drainGracePeriod: drainGracePeriod, serverName: "test"),
             router: router, interceptors: interceptors, logger: logger
         )
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let port = try await server.boundPort()
@@ -90,7 +102,9 @@ public enum TestMesh {
         }
     }
 
-    public static func client(port: Int, tls: MeshTLSConfiguration = credentials.client, transport: MeshTransportConfiguration = .init()) -> MeshClient {
+    public static func client(
+        port: Int, tls: MeshTLSConfiguration = credentials.client, transport: MeshTransportConfiguration = .init()
+    ) -> MeshClient {
         MeshClient(configuration: .init(port: port, tls: tls, transport: transport), logger: logger)
     }
 }
@@ -114,12 +128,16 @@ extension TestMesh {
         let group: ServiceGroup
         let task: Task<Void, any Error>
 
-        public init(router: RPCRouter, interceptors: [any ServerInterceptor] = [DelegationInterceptor()], name: String = "test") async throws {
+        public init(
+            router: RPCRouter, interceptors: [any ServerInterceptor] = [DelegationInterceptor()], name: String = "test"
+        ) async throws {
             let server = MeshServer(
-                configuration: .init(port: 0, tls: TestMesh.credentials.server, drainGracePeriod: .seconds(1), serverName: name),
+                configuration: .init(
+                    port: 0, tls: TestMesh.credentials.server, drainGracePeriod: .seconds(1), serverName: name),
                 router: router, interceptors: interceptors, logger: TestMesh.logger
             )
-            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+            let group = ServiceGroup(
+                services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
             self.server = server
             self.group = group
             self.task = Task { try await group.run() }

@@ -15,22 +15,33 @@ struct NotificationCrashTests {
     @Test("SIGKILL mid-delivery then restart: no notice lost or doubled, every webhook delivered")
     func killMidDelivery() async throws {
         let folder = try TemporaryMeshFolder(parties: [
-            ("catalog", .service), ("disbursement", .service), ("notification", .service), ("nanhu", .county), ("operator", .operator), ("webhooks", .client),
+            ("catalog", .service), ("disbursement", .service), ("notification", .service), ("nanhu", .county),
+            ("operator", .operator), ("webhooks", .client),
         ])
         defer { folder.remove() }
         let budgets = "\(folder.path)/budgets.json"
-        try #"[{"documentId": "jzf-2023-3", "year": 2023, "budgetFen": 100000000000}]"#.write(toFile: budgets, atomically: true, encoding: .utf8)
-        let catalog = MeshProcess(name: "catalog", port: MeshProcess.freePort(), arguments: [
-            "--certificates", folder.certificates, "--data", "\(TestMesh.repositoryRoot)/Services/Catalog/Data", "--log-level", "warning",
-        ], log: "\(folder.path)/catalog.log")
-        let disbursement = MeshProcess(name: "disbursement", port: MeshProcess.freePort(), arguments: [
-            "--certificates", folder.certificates, "--catalog-port", "\(catalog.port)", "--database", "\(folder.path)/ledger.sqlite", "--budgets", budgets, "--log-level", "warning",
-        ], log: "\(folder.path)/disbursement.log")
-        let notification = MeshProcess(name: "notification", port: MeshProcess.freePort(), arguments: [
-            "--certificates", folder.certificates, "--catalog-port", "\(catalog.port)", "--disbursement-port", "\(disbursement.port)",
-            "--database", "\(folder.path)/notices.sqlite", "--webhook-trust-roots", "\(folder.certificates)/ca.pem",
-            "--delivery-claim-seconds", "2", "--log-level", "warning",
-        ], log: "\(folder.path)/notification.log")
+        try #"[{"documentId": "jzf-2023-3", "year": 2023, "budgetFen": 100000000000}]"#.write(
+            toFile: budgets, atomically: true, encoding: .utf8)
+        let catalog = MeshProcess(
+            name: "catalog", port: MeshProcess.freePort(),
+            arguments: [
+                "--certificates", folder.certificates, "--data", "\(TestMesh.repositoryRoot)/Services/Catalog/Data",
+                "--log-level", "warning",
+            ], log: "\(folder.path)/catalog.log")
+        let disbursement = MeshProcess(
+            name: "disbursement", port: MeshProcess.freePort(),
+            arguments: [
+                "--certificates", folder.certificates, "--catalog-port", "\(catalog.port)", "--database",
+                "\(folder.path)/ledger.sqlite", "--budgets", budgets, "--log-level", "warning",
+            ], log: "\(folder.path)/disbursement.log")
+        let notification = MeshProcess(
+            name: "notification", port: MeshProcess.freePort(),
+            arguments: [
+                "--certificates", folder.certificates, "--catalog-port", "\(catalog.port)", "--disbursement-port",
+                "\(disbursement.port)",
+                "--database", "\(folder.path)/notices.sqlite", "--webhook-trust-roots", "\(folder.certificates)/ca.pem",
+                "--delivery-claim-seconds", "2", "--log-level", "warning",
+            ], log: "\(folder.path)/notification.log")
         try catalog.start()
         defer { catalog.stop() }
         try await catalog.waitUntilServing(tls: try folder.tls("operator", serverHostname: "catalog"))
@@ -47,16 +58,21 @@ struct NotificationCrashTests {
         )
         try await receiver.start()
         defer { Task { await receiver.stop() } }
-        let county = MeshClient(configuration: .init(port: notification.port, tls: try folder.tls("nanhu", serverHostname: "notification")), logger: TestMesh.logger)
+        let county = MeshClient(
+            configuration: .init(port: notification.port, tls: try folder.tls("nanhu", serverHostname: "notification")),
+            logger: TestMesh.logger)
         defer { Task { await county.close() } }
         var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
         register.url = "https://127.0.0.1:\(receiver.port)/hook"
         register.secrets = WebhookSignature.makeSecret()
-        let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await county.unary(NotificationMethods.registerWebhook, register)
+        let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await county.unary(
+            NotificationMethods.registerWebhook, register)
 
         // Propose 120 orders; kill the notification service once a third of their webhooks have arrived.
         let orders = 120
-        let ledgerClient = MeshClient(configuration: .init(port: disbursement.port, tls: try folder.tls("nanhu", serverHostname: "disbursement")), logger: TestMesh.logger)
+        let ledgerClient = MeshClient(
+            configuration: .init(port: disbursement.port, tls: try folder.tls("nanhu", serverHostname: "disbursement")),
+            logger: TestMesh.logger)
         defer { Task { await ledgerClient.close() } }
         for index in 0..<orders {
             var request = Jiaxing_Benefits_V1_ProposePayoutRequest()
@@ -67,11 +83,14 @@ struct NotificationCrashTests {
             request.subject = "greenFactory/national/2023-03-01"
             request.period = 2023
             request.amountFen = 150_000_000
-            let _: Jiaxing_Benefits_V1_PayoutOrder = try await ledgerClient.unary(DisbursementMethods.proposePayout, request)
+            let _: Jiaxing_Benefits_V1_PayoutOrder = try await ledgerClient.unary(
+                DisbursementMethods.proposePayout, request)
         }
         func arrived() -> Set<String> { Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) }
         let started = ContinuousClock.now
-        while arrived().count < orders / 3, ContinuousClock.now - started < .seconds(60) { try await Task.sleep(for: .milliseconds(5)) }
+        while arrived().count < orders / 3, ContinuousClock.now - started < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         let atKill = arrived().count
         notification.kill()
         #expect(atKill >= orders / 3)
@@ -79,7 +98,10 @@ struct NotificationCrashTests {
 
         try notification.start()
         try await notification.waitUntilServing(tls: try folder.tls("operator", serverHostname: "notification"))
-        let operatorClient = MeshClient(configuration: .init(port: notification.port, tls: try folder.tls("operator", serverHostname: "notification")), logger: TestMesh.logger)
+        let operatorClient = MeshClient(
+            configuration: .init(
+                port: notification.port, tls: try folder.tls("operator", serverHostname: "notification")),
+            logger: TestMesh.logger)
         defer { Task { await operatorClient.close() } }
         var list = Jiaxing_Benefits_V1_ListDeliveriesRequest()
         list.status = .delivered
@@ -102,7 +124,8 @@ struct NotificationCrashTests {
         var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
         inbox.audience = "county/nanhu"
         inbox.limit = 500
-        let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorClient.unary(NotificationMethods.listInbox, inbox)
+        let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorClient.unary(
+            NotificationMethods.listInbox, inbox)
         #expect(notices.notices.count == orders)
         #expect(Set(notices.notices.map(\.id)).count == orders)
         #expect(notification.stop() == 0)

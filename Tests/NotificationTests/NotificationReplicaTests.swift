@@ -20,11 +20,19 @@ struct NotificationReplicaTests {
         let task: Task<Void, Never>
     }
 
-    static func startReplica(name: String, databaseName: String, disbursementPort: Int, postgres: TemporaryPostgres) -> Replica {
-        let database = PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: databaseName, logger: TestMesh.logger)
-        let center = Notifier(database: database, templates: NotificationTests.templates, webhooks: NotificationTests.webhooks, policy: .init(initialDelayMillis: 50, claimMillis: 2_000))
+    static func startReplica(name: String, databaseName: String, disbursementPort: Int, postgres: TemporaryPostgres)
+        -> Replica
+    {
+        let database = PostgresDatabase(
+            host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: databaseName,
+            logger: TestMesh.logger)
+        let center = Notifier(
+            database: database, templates: NotificationTests.templates, webhooks: NotificationTests.webhooks,
+            policy: .init(initialDelayMillis: 50, claimMillis: 2_000))
         let client = TestMesh.client(port: disbursementPort, tls: TestMesh.serviceCredentials(name))
-        let consumer = LedgerEventConsumer(client: client, center: center, catalog: { NotificationTests.catalog }, consumer: name, leaseSeconds: 2, logger: TestMesh.logger)
+        let consumer = LedgerEventConsumer(
+            client: client, center: center, catalog: { NotificationTests.catalog }, consumer: name, leaseSeconds: 2,
+            logger: TestMesh.logger)
         let deliverer = WebhookDeliverer(center: center, interval: .milliseconds(20), logger: TestMesh.logger)
         let task = Task {
             await withDiscardingTaskGroup { group in
@@ -46,11 +54,15 @@ struct NotificationReplicaTests {
         return try await condition()
     }
 
-    @Test("two replicas on PostgreSQL: every event noticed once and every webhook sent once, through a replica stopped mid-stream")
+    @Test(
+        "two replicas on PostgreSQL: every event noticed once and every webhook sent once, through a replica stopped mid-stream"
+    )
     func twoReplicas() async throws {
         let postgres = try TemporaryPostgres.shared.get()
         let ledger = Ledger(
-            database: PostgresDatabase(host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: try postgres.makeDatabase(), logger: TestMesh.logger),
+            database: PostgresDatabase(
+                host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
+                database: try postgres.makeDatabase(), logger: TestMesh.logger),
             catalog: { NotificationTests.catalog }
         )
         try await ledger.migrate()
@@ -66,11 +78,14 @@ struct NotificationReplicaTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
 
-        let first = Self.startReplica(name: "notification-a", databaseName: notices, disbursementPort: port, postgres: postgres)
+        let first = Self.startReplica(
+            name: "notification-a", databaseName: notices, disbursementPort: port, postgres: postgres)
         try await first.center.migrate()
-        let second = Self.startReplica(name: "notification-b", databaseName: notices, disbursementPort: port, postgres: postgres)
+        let second = Self.startReplica(
+            name: "notification-b", databaseName: notices, disbursementPort: port, postgres: postgres)
         try await second.center.migrate()
-        try await first.center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+        try await first.center.registerWebhook(
+            county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
 
         // 60 orders for 60 enterprises; the first replica is stopped (as a crash would) a third of the way in.
         let orders = 60
@@ -92,10 +107,11 @@ struct NotificationReplicaTests {
         let expectedNotices = orders * 3
         let arrived = try await Self.eventually(60) {
             let inbox = try await second.center.inbox(audience: "county/nanhu", limit: 1_000)
-            return Set(receiver.requests.compactMap { $0.headers["webhook-id"] }).count >= orders && inbox.count >= orders
+            return Set(receiver.requests.compactMap { $0.headers["webhook-id"] }).count >= orders
+                && inbox.count >= orders
         }
         #expect(arrived, "webhooks \(receiver.requests.count) of \(orders)")
-        try await Task.sleep(for: .milliseconds(500)) // anything sent twice would arrive by now
+        try await Task.sleep(for: .milliseconds(500))  // anything sent twice would arrive by now
         second.task.cancel()
 
         // A POST cut off by the stop may have reached the receiver before its outcome was written; the other
@@ -109,7 +125,10 @@ struct NotificationReplicaTests {
             recorded += try await second.center.inbox(audience: audience, limit: 1_000).count
         }
         for index in 0..<orders {
-            recorded += try await second.center.inbox(audience: "enterprise/" + CreditCode.completing(String(format: "91330402MA2C%05d", index))!.value, limit: 10).count
+            recorded += try await second.center.inbox(
+                audience: "enterprise/" + CreditCode.completing(String(format: "91330402MA2C%05d", index))!.value,
+                limit: 10
+            ).count
         }
         #expect(recorded == expectedNotices)
         #expect(try await second.center.deliveries(status: .delivered, limit: 1_000).count == orders)

@@ -15,13 +15,16 @@ import Testing
 @Suite("Notification")
 struct NotificationTests {
     static let catalog = try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data")
-    static let templates = try! NoticeTemplates.load(path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json")
+    static let templates = try! NoticeTemplates.load(
+        path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json")
 
     /// Webhooks go over HTTPS: the receiver serves a certificate from the test CA, which the client trusts.
     static let webhooks = try! WebhookClient(additionalTrustRootsPEM: TestMesh.authority.certificatePEM)
 
     static func makeReceiver() throws -> WebhookReceiver {
-        try WebhookReceiver(certificatePEM: TestMesh.webhookEndpointCertificate.certificatePEM, privateKeyPEM: TestMesh.webhookEndpointCertificate.privateKeyPEM)
+        try WebhookReceiver(
+            certificatePEM: TestMesh.webhookEndpointCertificate.certificatePEM,
+            privateKeyPEM: TestMesh.webhookEndpointCertificate.privateKeyPEM)
     }
 
     final class Clock: Sendable {
@@ -30,16 +33,23 @@ struct NotificationTests {
         var now: Int64 { self.millis.withLockedValue { $0 } }
     }
 
-    static func withCenter<Result>(policy: Notifier.Policy = .init(initialDelayMillis: 1_000), _ body: (Notifier, Clock) async throws -> Result) async throws -> Result {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notices-\(UUID().uuidString).sqlite").path
+    static func withCenter<Result>(
+        policy: Notifier.Policy = .init(initialDelayMillis: 1_000), _ body: (Notifier, Clock) async throws -> Result
+    ) async throws -> Result {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notices-\(UUID().uuidString).sqlite")
+            .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let clock = Clock()
-        let center = Notifier(database: try SQLiteDatabase(path: path), templates: Self.templates, webhooks: Self.webhooks, policy: policy, now: { clock.now })
+        let center = Notifier(
+            database: try SQLiteDatabase(path: path), templates: Self.templates, webhooks: Self.webhooks,
+            policy: policy, now: { clock.now })
         try await center.migrate()
         return try await body(center, clock)
     }
 
-    static func event(_ type: String, sequence: Int64, county: Jiaxing_Benefits_V1_County = .nanhu) -> Jiaxing_Benefits_V1_DisbursementEvent {
+    static func event(_ type: String, sequence: Int64, county: Jiaxing_Benefits_V1_County = .nanhu)
+        -> Jiaxing_Benefits_V1_DisbursementEvent
+    {
         var event = Jiaxing_Benefits_V1_DisbursementEvent()
         event.sequence = sequence
         event.type = type
@@ -56,7 +66,8 @@ struct NotificationTests {
 
     @Test("an approval tells the enterprise in Chinese: the document, the article and the amount")
     func noticeText() throws {
-        let center = Notifier(database: try SQLiteDatabase(path: ":memory:"), templates: Self.templates, webhooks: Self.webhooks)
+        let center = Notifier(
+            database: try SQLiteDatabase(path: ":memory:"), templates: Self.templates, webhooks: Self.webhooks)
         let notices = center.notices(for: Self.event("approved", sequence: 7), catalog: Self.catalog)
         let enterprise = try #require(notices.first { $0.audience.hasPrefix("enterprise/") })
         #expect(enterprise.body.contains("嘉兴市贯彻"))
@@ -67,7 +78,9 @@ struct NotificationTests {
         #expect(proposed.contains { $0.audience == "department/jingxin" && $0.body.contains("请审核") })
     }
 
-    @Test("applications: received tells the enterprise, county and department with the deadline; a breach tells the operator")
+    @Test(
+        "applications: received tells the enterprise, county and department with the deadline; a breach tells the operator"
+    )
     func applicationNotices() async throws {
         try await Self.withCenter { center, _ in
             var application = Jiaxing_Benefits_V1_Application()
@@ -85,7 +98,10 @@ struct NotificationTests {
             received.type = "applicationReceived"
             received.application = application
             let notices = try await center.record(received, catalog: Self.catalog)
-            #expect(Set(notices.map(\.audience)) == ["enterprise/\(application.creditCode)", "county/nanhu", "department/shangwu"])
+            #expect(
+                Set(notices.map(\.audience)) == [
+                    "enterprise/\(application.creditCode)", "county/nanhu", "department/shangwu",
+                ])
             let toEnterprise = try #require(notices.first { $0.audience.hasPrefix("enterprise/") })
             #expect(toEnterprise.body.contains("2023年10月7日前审核"))
             #expect(toEnterprise.body.contains("0.3万元"))
@@ -95,14 +111,18 @@ struct NotificationTests {
             breached.type = "applicationBreached"
             let escalated = try await center.record(breached, catalog: Self.catalog)
             #expect(Set(escalated.map(\.audience)) == ["operator/operator", "department/shangwu"])
-            #expect(escalated.first { $0.audience == "operator/operator" }?.body.contains("市商务局未在2023年10月7日前审核") == true)
+            #expect(
+                escalated.first { $0.audience == "operator/operator" }?.body.contains("市商务局未在2023年10月7日前审核") == true)
         }
     }
 
     @Test("a template with an unknown placeholder is refused at load, naming it")
     func badTemplate() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString).json").path
-        try #"{"templates": [{"event": "approved", "audience": "enterprise", "title": "x", "body": "{amount} {bonus}"}]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString).json")
+            .path
+        try
+            #"{"templates": [{"event": "approved", "audience": "enterprise", "title": "x", "body": "{amount} {bonus}"}]}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(throws: NoticeTemplateError.self) { try NoticeTemplates.load(path: path) }
         do { _ = try NoticeTemplates.load(path: path) } catch { #expect("\(error)".contains("bonus")) }
@@ -138,7 +158,8 @@ struct NotificationTests {
         defer { Task { await receiver.stop() } }
         try await Self.withCenter { center, _ in
             let (old, new) = (WebhookSignature.makeSecret(), WebhookSignature.makeSecret())
-            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hooks/benefits", secrets: "\(old) \(new)")
+            try await center.registerWebhook(
+                county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hooks/benefits", secrets: "\(old) \(new)")
             try await center.record(Self.event("approved", sequence: 3), catalog: Self.catalog)
             #expect(try await center.deliverDue() == 1)
             let request = try #require(receiver.requests.first)
@@ -148,9 +169,16 @@ struct NotificationTests {
             let signature = try #require(request.headers["webhook-signature"])
             #expect(id == "3-county/nanhu")
             #expect(signature.split(separator: " ").count == 2)
-            #expect(WebhookSignature.verify(id: id, timestamp: timestamp, body: request.body, signatureHeader: signature, secrets: [new]))
-            #expect(WebhookSignature.verify(id: id, timestamp: timestamp, body: request.body, signatureHeader: signature, secrets: [old]))
-            #expect(!WebhookSignature.verify(id: id, timestamp: timestamp, body: request.body + [0x20], signatureHeader: signature, secrets: [new]))
+            #expect(
+                WebhookSignature.verify(
+                    id: id, timestamp: timestamp, body: request.body, signatureHeader: signature, secrets: [new]))
+            #expect(
+                WebhookSignature.verify(
+                    id: id, timestamp: timestamp, body: request.body, signatureHeader: signature, secrets: [old]))
+            #expect(
+                !WebhookSignature.verify(
+                    id: id, timestamp: timestamp, body: request.body + [0x20], signatureHeader: signature,
+                    secrets: [new]))
             #expect(String(decoding: request.body, as: UTF8.self).contains("payout.approved"))
             #expect(try await center.deliveries(status: .delivered, limit: 10).count == 1)
         }
@@ -158,12 +186,15 @@ struct NotificationTests {
 
     @Test("an endpoint whose certificate is not trusted gets nothing: the delivery fails and is retried")
     func untrustedEndpoint() async throws {
-        let stranger = try CertificateAuthority.create(commonName: "Not the county's CA").issue(commonName: "impostor", role: .client, dnsNames: ["localhost"])
-        let receiver = try WebhookReceiver(certificatePEM: stranger.certificatePEM, privateKeyPEM: stranger.privateKeyPEM)
+        let stranger = try CertificateAuthority.create(commonName: "Not the county's CA").issue(
+            commonName: "impostor", role: .client, dnsNames: ["localhost"])
+        let receiver = try WebhookReceiver(
+            certificatePEM: stranger.certificatePEM, privateKeyPEM: stranger.privateKeyPEM)
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         try await Self.withCenter { center, _ in
-            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.registerWebhook(
+                county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             try await center.record(Self.event("approved", sequence: 5), catalog: Self.catalog)
             #expect(try await center.deliverDue(timeout: .seconds(10)) == 1)
             #expect(receiver.requests.isEmpty)
@@ -180,25 +211,26 @@ struct NotificationTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         try await Self.withCenter { center, clock in
-            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.registerWebhook(
+                county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             try await center.record(Self.event("approved", sequence: 4), catalog: Self.catalog)
             receiver.setDown(true)
-            #expect(try await center.deliverDue(timeout: .seconds(2)) == 1)       // dropped: the endpoint is away
-            #expect(try await center.deliverDue() == 0)                           // not due before the backoff
+            #expect(try await center.deliverDue(timeout: .seconds(2)) == 1)  // dropped: the endpoint is away
+            #expect(try await center.deliverDue() == 0)  // not due before the backoff
             receiver.setDown(false)
             receiver.answer([503])
             clock.advance(millis: 2_000)
-            #expect(try await center.deliverDue() == 1)                           // 503
+            #expect(try await center.deliverDue() == 1)  // 503
             clock.advance(millis: 1_000)
-            #expect(try await center.deliverDue() == 0)                           // second delay is about 2 s
+            #expect(try await center.deliverDue() == 0)  // second delay is about 2 s
             clock.advance(millis: 2_000)
-            #expect(try await center.deliverDue() == 1)                           // 200
+            #expect(try await center.deliverDue() == 1)  // 200
             clock.advance(millis: 60_000)
-            #expect(try await center.deliverDue() == 0)                           // nothing more, ever
+            #expect(try await center.deliverDue() == 0)  // nothing more, ever
             let delivered = try await center.deliveries(status: .delivered, limit: 10)
             #expect(delivered.count == 1)
             #expect(delivered.first?.attempts == 3)
-            #expect(receiver.requests.count == 2)                                 // the 503 and the 200; the dropped one never got through
+            #expect(receiver.requests.count == 2)  // the 503 and the 200; the dropped one never got through
             #expect(Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) == ["4-county/nanhu"])
         }
     }
@@ -209,7 +241,8 @@ struct NotificationTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
         try await Self.withCenter(policy: .init(maximumAttempts: 3, initialDelayMillis: 100)) { center, clock in
-            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+            try await center.registerWebhook(
+                county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             try await center.record(Self.event("rejected", sequence: 5), catalog: Self.catalog)
             receiver.answer([], thenDefault: 500)
             for _ in 0..<5 {
@@ -226,7 +259,9 @@ struct NotificationTests {
             #expect(replayed.status == .pending)
             #expect(try await center.deliverDue() == 1)
             #expect(try await center.deliveries(status: .delivered, limit: 10).count == 1)
-            let unknown = await #expect(throws: NotificationError.self) { _ = try await center.replay(noticeID: "nope") }
+            let unknown = await #expect(throws: NotificationError.self) {
+                _ = try await center.replay(noticeID: "nope")
+            }
             #expect(unknown?.field == "notice_id")
         }
     }
@@ -236,10 +271,14 @@ struct NotificationTests {
         let receiver = try Self.makeReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }
-        try await Self.withCenter(policy: .init(maximumAttempts: 2, initialDelayMillis: 10, disableAfterFailures: 4)) { center, clock in
-            try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
+        try await Self.withCenter(policy: .init(maximumAttempts: 2, initialDelayMillis: 10, disableAfterFailures: 4)) {
+            center, clock in
+            try await center.registerWebhook(
+                county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: WebhookSignature.makeSecret())
             receiver.answer([], thenDefault: 500)
-            for sequence in 10..<13 { try await center.record(Self.event("approved", sequence: Int64(sequence)), catalog: Self.catalog) }
+            for sequence in 10..<13 {
+                try await center.record(Self.event("approved", sequence: Int64(sequence)), catalog: Self.catalog)
+            }
             for _ in 0..<4 {
                 _ = try await center.deliverDue()
                 clock.advance(millis: 1_000)
@@ -251,12 +290,19 @@ struct NotificationTests {
             clock.advance(millis: 60_000)
             #expect(try await center.deliverDue() == 0)
             #expect(receiver.requests.count == before)
-            for url in ["ftp://x", "http://127.0.0.1:\(receiver.port)/hook", "https://", "https://host:99999/x", "https://bad host/x", "https://h:-1/"] {
-                let badURL = await #expect(throws: NotificationError.self, "\(url)") { try await center.registerWebhook(county: "nanhu", url: url, secrets: WebhookSignature.makeSecret()) }
+            for url in [
+                "ftp://x", "http://127.0.0.1:\(receiver.port)/hook", "https://", "https://host:99999/x",
+                "https://bad host/x", "https://h:-1/",
+            ] {
+                let badURL = await #expect(throws: NotificationError.self, "\(url)") {
+                    try await center.registerWebhook(county: "nanhu", url: url, secrets: WebhookSignature.makeSecret())
+                }
                 #expect(badURL?.field == "url")
                 #expect(badURL?.message.contains("https://host[:port]/path") == true)
             }
-            let badSecret = await #expect(throws: NotificationError.self) { try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:1/x", secrets: "hunter2") }
+            let badSecret = await #expect(throws: NotificationError.self) {
+                try await center.registerWebhook(county: "nanhu", url: "https://127.0.0.1:1/x", secrets: "hunter2")
+            }
             #expect(badSecret?.field == "secrets")
         }
     }

@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Testing
+
 @testable import SQLStore
 
 @Suite("SQLite parameters")
@@ -29,10 +30,14 @@ struct SQLiteBindingTests {
             }
             try await database.transaction { tx in
                 for start in stride(from: 0, to: rows.count, by: 8) {
-                    try await tx.execute("INSERT INTO t VALUES " + Array(repeating: "(?, ?, ?, ?)", count: 8).joined(separator: ", "), rows: rows[start..<(start + 8)])
+                    try await tx.execute(
+                        "INSERT INTO t VALUES " + Array(repeating: "(?, ?, ?, ?)", count: 8).joined(separator: ", "),
+                        rows: rows[start..<(start + 8)])
                 }
             }
-            let read = try await database.read { tx in try await tx.query("SELECT n, text, bytes, other FROM t ORDER BY n", []) }
+            let read = try await database.read { tx in
+                try await tx.query("SELECT n, text, bytes, other FROM t ORDER BY n", [])
+            }
             #expect(read.count == rows.count)
             for (row, written) in zip(read, rows) {
                 #expect(row.values == written)
@@ -55,10 +60,20 @@ struct SQLiteBindingTests {
         // Through a database: a blob of 5 MiB, then small rows, each read back whole.
         try await Self.withDatabase { database in
             let large = (0..<(5 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-            try await database.transaction { tx in try await tx.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(1), .text("large"), .blob(large), .null]) }
-            try await database.transaction { tx in try await tx.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(2), .text("small"), .blob([2]), .text("x")]) }
-            let read = try await database.read { tx in try await tx.query("SELECT n, text, bytes FROM t ORDER BY n", []) }
-            #expect(read.map(\.values) == [[.integer(1), .text("large"), .blob(large)], [.integer(2), .text("small"), .blob([2])]])
+            try await database.transaction { tx in
+                try await tx.execute(
+                    "INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(1), .text("large"), .blob(large), .null])
+            }
+            try await database.transaction { tx in
+                try await tx.execute(
+                    "INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(2), .text("small"), .blob([2]), .text("x")])
+            }
+            let read = try await database.read { tx in try await tx.query("SELECT n, text, bytes FROM t ORDER BY n", [])
+            }
+            #expect(
+                read.map(\.values) == [
+                    [.integer(1), .text("large"), .blob(large)], [.integer(2), .text("small"), .blob([2])],
+                ])
         }
     }
 
@@ -67,14 +82,19 @@ struct SQLiteBindingTests {
         try await Self.withDatabase { database in
             for values: [SQLValue] in [[.integer(1)], [.integer(1), .text("a"), .blob([1]), .text("b"), .integer(2)]] {
                 do {
-                    try await database.transaction { tx in try await tx.execute("INSERT INTO t VALUES (?, ?, ?, ?)", values) }
+                    try await database.transaction { tx in
+                        try await tx.execute("INSERT INTO t VALUES (?, ?, ?, ?)", values)
+                    }
                     Issue.record("\(values.count) values were accepted")
                 } catch let error as SQLError {
                     #expect(error.code == SQLITE_RANGE)
                     #expect(error.message == "the statement takes 4 parameters, \(values.count) given")
                 }
             }
-            try await database.transaction { tx in try await tx.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(7), .text("seven"), .blob([7]), .null]) }
+            try await database.transaction { tx in
+                try await tx.execute(
+                    "INSERT INTO t VALUES (?, ?, ?, ?)", [.integer(7), .text("seven"), .blob([7]), .null])
+            }
             let read = try await database.read { tx in try await tx.query("SELECT n, text FROM t", []) }
             #expect(read.map(\.values) == [[.integer(7), .text("seven")]])
         }

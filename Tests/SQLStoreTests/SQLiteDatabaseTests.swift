@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SQLStore
 
 @Suite("SQLite statement cache")

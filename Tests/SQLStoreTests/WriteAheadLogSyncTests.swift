@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
+
 @testable import SQLStore
 
 /// Commits are written without a sync and synced afterwards, off the connection's lock: what a transaction or
@@ -19,14 +20,19 @@ struct WriteAheadLogSyncTests {
         try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
         let logSync = try #require(database.logSync)
         for index in 0..<5 {
-            try await database.transaction { tx in try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")]) }
+            try await database.transaction { tx in
+                try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")])
+            }
             let counts = logSync.counts
             #expect(counts.synced == counts.committed)
         }
         // A pipelined commit is written but not synced until someone waits; a read that saw it waits too.
-        let (_, durability) = try await database.pipelinedTransaction { tx in try await tx.execute("INSERT INTO items (k) VALUES ('late')", []) }
+        let (_, durability) = try await database.pipelinedTransaction { tx in
+            try await tx.execute("INSERT INTO items (k) VALUES ('late')", [])
+        }
         #expect(logSync.counts.synced < logSync.counts.committed)
-        let count = try await database.read { tx in try await tx.queryOne("SELECT COUNT(*) FROM items", [])?.integer(0) }
+        let count = try await database.read { tx in try await tx.queryOne("SELECT COUNT(*) FROM items", [])?.integer(0)
+        }
         #expect(count == 6)
         #expect(logSync.counts.synced == logSync.counts.committed)
         try await durability.reached()
@@ -40,7 +46,9 @@ struct WriteAheadLogSyncTests {
         let before = logSync.counts.syncs
         var waits: [Durability] = []
         for index in 0..<20 {
-            let (_, durability) = try await database.pipelinedTransaction { tx in try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")]) }
+            let (_, durability) = try await database.pipelinedTransaction { tx in
+                try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")])
+            }
             waits.append(durability)
         }
         for durability in waits.reversed() { try await durability.reached() }
@@ -54,29 +62,37 @@ struct WriteAheadLogSyncTests {
         let link = try Self.temporaryPath()
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
         let synced = NIOLockedValueBox<[Int32]>([])
-        let database = try SQLiteDatabase(path: link, syncFile: { descriptor in
-            synced.withLockedValue { $0.append(descriptor) }
-            return fdatasync(descriptor)
-        })
+        let database = try SQLiteDatabase(
+            path: link,
+            syncFile: { descriptor in
+                synced.withLockedValue { $0.append(descriptor) }
+                return fdatasync(descriptor)
+            })
         try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
-        try await database.transaction { tx in try await tx.execute("INSERT INTO items (k) VALUES ('through the link')", []) }
+        try await database.transaction { tx in
+            try await tx.execute("INSERT INTO items (k) VALUES ('through the link')", [])
+        }
         #expect(FileManager.default.fileExists(atPath: target + "-wal"))
         #expect(!synced.withLockedValue { $0 }.isEmpty)
         let counts = try #require(database.logSync).counts
         #expect(counts.synced == counts.committed)
     }
 
-    @Test("a failed sync fails the transaction that waited for it and every one after, until the database is opened again")
+    @Test(
+        "a failed sync fails the transaction that waited for it and every one after, until the database is opened again"
+    )
     func failedSyncStops() async throws {
         let path = try Self.temporaryPath()
         let failing = NIOLockedValueBox(false)
-        let database = try SQLiteDatabase(path: path, syncFile: { descriptor in
-            if failing.withLockedValue({ $0 }) {
-                errno = EIO
-                return -1
-            }
-            return fdatasync(descriptor)
-        })
+        let database = try SQLiteDatabase(
+            path: path,
+            syncFile: { descriptor in
+                if failing.withLockedValue({ $0 }) {
+                    errno = EIO
+                    return -1
+                }
+                return fdatasync(descriptor)
+            })
         try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
         try await database.transaction { tx in try await tx.execute("INSERT INTO items (k) VALUES ('kept')", []) }
         failing.withLockedValue { $0 = true }

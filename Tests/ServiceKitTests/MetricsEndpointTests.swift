@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MeshMessages
 import MeshRPC
 import MeshTestSupport
@@ -9,6 +6,10 @@ import NIOConcurrencyHelpers
 import ServiceKit
 import ServiceLifecycle
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The HTTP side door of every service: Prometheus metrics from real calls, liveness and readiness.
 @Suite("Metrics endpoint")
@@ -28,16 +29,27 @@ struct MetricsEndpointTests {
             return Mesh_Testing_V1_SimpleResponse()
         }
         let ready = NIOLockedValueBox(false)
-        let endpoint = MetricsEndpoint(host: "127.0.0.1", port: 0, registry: ServiceMetrics.registry, isReady: { ready.withLockedValue { $0 } }, logger: TestMesh.logger)
-        let group = ServiceGroup(services: [endpoint], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+        let endpoint = MetricsEndpoint(
+            host: "127.0.0.1", port: 0, registry: ServiceMetrics.registry, isReady: { ready.withLockedValue { $0 } },
+            logger: TestMesh.logger)
+        let group = ServiceGroup(
+            services: [endpoint], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
         let running = Task { try await group.run() }
-        defer { Task { await group.triggerGracefulShutdown(); _ = try? await running.value } }
+        defer {
+            Task {
+                await group.triggerGracefulShutdown()
+                _ = try? await running.value
+            }
+        }
         let port = try await endpoint.boundPort()
 
         try await TestMesh.withServer(router: router) { _, meshPort in
             let client = TestMesh.client(port: meshPort)
             defer { Task { await client.close() } }
-            for _ in 0..<3 { let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.echo, Mesh_Testing_V1_SimpleRequest()) }
+            for _ in 0..<3 {
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(
+                    Self.echo, Mesh_Testing_V1_SimpleRequest())
+            }
             var bad = Mesh_Testing_V1_SimpleRequest()
             bad.responseSize = -1
             _ = try? await client.unary(Self.echo, bad) as Mesh_Testing_V1_SimpleResponse
@@ -45,9 +57,21 @@ struct MetricsEndpointTests {
             let (status, text) = try await Self.get(port, "/metrics")
             #expect(status == 200)
             let lines = text.split(separator: "\n")
-            #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="test.Metrics/Echo""#) && $0.contains(#"code="ok""#) && $0.hasSuffix(" 3") })
-            #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"code="invalidArgument""#) && $0.hasSuffix(" 1") })
-            #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_call_duration_seconds_count{") && $0.contains(#"method="test.Metrics/Echo""#) })
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="test.Metrics/Echo""#)
+                        && $0.contains(#"code="ok""#) && $0.hasSuffix(" 3")
+                })
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"code="invalidArgument""#)
+                        && $0.hasSuffix(" 1")
+                })
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("mesh_rpc_server_call_duration_seconds_count{")
+                        && $0.contains(#"method="test.Metrics/Echo""#)
+                })
             #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_open_connections{") })
         }
         #expect(try await Self.get(port, "/live").0 == 200)

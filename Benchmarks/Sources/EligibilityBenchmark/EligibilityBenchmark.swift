@@ -24,13 +24,17 @@ struct EligibilityBenchmark {
         let catalogDirectory = option("--catalog") ?? "Services/Catalog/Data"
         let clauseFile = option("--clauses")
         guard let file = arguments.first else {
-            FileHandle.standardError.write(Data("usage: EligibilityBenchmark FILE [--as-of DATE] [--catalog DIR] [--clauses FILE]\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: EligibilityBenchmark FILE [--as-of DATE] [--catalog DIR] [--clauses FILE]\n".utf8))
             exit(2)
         }
         let catalog = try CatalogLoader.load(directory: catalogDirectory)
         let engine = EligibilityEngine(catalog: catalog)
         let encoded: Set<String>? = try clauseFile.map { path in
-            Set(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
+            Set(
+                try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
         }
 
         // Load: read and parse every profile (reported apart from the computation).
@@ -50,9 +54,12 @@ struct EligibilityBenchmark {
         let columnStart = ContinuousClock.now
         let amounts = engine.amounts(columns, asOf: asOf)
         let columnSeconds = (ContinuousClock.now - columnStart).seconds
-        let outsideColumns = encoded.map { encoded in amounts.byClause.keys.filter { !encoded.contains($0) }.count } ?? 0
-        report("mesh", count: profiles.count, loadSeconds: loadSeconds, computeSeconds: columnSeconds, total: amounts.total,
-               byClause: amounts.byClause, eligibleEnterprises: amounts.eligibleEnterprises, outside: outsideColumns)
+        let outsideColumns =
+            encoded.map { encoded in amounts.byClause.keys.filter { !encoded.contains($0) }.count } ?? 0
+        report(
+            "mesh", count: profiles.count, loadSeconds: loadSeconds, computeSeconds: columnSeconds,
+            total: amounts.total,
+            byClause: amounts.byClause, eligibleEnterprises: amounts.eligibleEnterprises, outside: outsideColumns)
 
         // Explained: screen each enterprise against every clause in force, each decision with its checks,
         // facts used and citations, 就高不重复 applied.
@@ -77,17 +84,25 @@ struct EligibilityBenchmark {
             if enterpriseTotal != amounts.perEnterprise[index] { disagreements += 1 }
         }
         let computeSeconds = (ContinuousClock.now - computeStart).seconds
-        report("mesh-explained", count: profiles.count, loadSeconds: loadSeconds, computeSeconds: computeSeconds, total: total,
-               byClause: byClause, eligibleEnterprises: eligibleEnterprises, outside: outside.count, disagreements: disagreements)
+        report(
+            "mesh-explained", count: profiles.count, loadSeconds: loadSeconds, computeSeconds: computeSeconds,
+            total: total,
+            byClause: byClause, eligibleEnterprises: eligibleEnterprises, outside: outside.count,
+            disagreements: disagreements)
     }
 
     /// One JSON object in the format the OpenFisca peer prints. `disagreements`: enterprises whose explained
     /// total differs from the column-wise one (0 when both paths agree).
-    static func report(_ engine: String, count: Int, loadSeconds: Double, computeSeconds: Double, total: Int64, byClause: [String: Int64],
-                       eligibleEnterprises: Int, outside: Int, disagreements: Int? = nil) {
+    static func report(
+        _ engine: String, count: Int, loadSeconds: Double, computeSeconds: Double, total: Int64,
+        byClause: [String: Int64],
+        eligibleEnterprises: Int, outside: Int, disagreements: Int? = nil
+    ) {
         let clauses = byClause.keys.sorted().map { "\"\($0)\":\(byClause[$0]!)" }.joined(separator: ",")
         let extra = disagreements.map { ",\"disagreements\":\($0)" } ?? ""
-        print(#"{"engine":"\#(engine)","count":\#(count),"loadSeconds":\#(loadSeconds),"computeSeconds":\#(computeSeconds),"totalFen":\#(total),"byClause":{\#(clauses)},"eligibleEnterprises":\#(eligibleEnterprises),"clausesOutsideList":\#(outside)\#(extra)}"#)
+        print(
+            #"{"engine":"\#(engine)","count":\#(count),"loadSeconds":\#(loadSeconds),"computeSeconds":\#(computeSeconds),"totalFen":\#(total),"byClause":{\#(clauses)},"eligibleEnterprises":\#(eligibleEnterprises),"clausesOutsideList":\#(outside)\#(extra)}"#
+        )
     }
 }
 

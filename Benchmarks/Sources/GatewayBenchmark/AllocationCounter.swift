@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The process's heap allocations so far, when `Benchmarks/malloc-counter` is preloaded (scripts/benchmarks.sh

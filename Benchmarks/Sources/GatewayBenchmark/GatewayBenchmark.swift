@@ -12,8 +12,8 @@ import MeshPKI
 import MeshRPC
 import MeshTransport
 import NIOConcurrencyHelpers
-import ServiceLifecycle
 import SQLStore
+import ServiceLifecycle
 
 /// A single screening over the mesh, directly against eligibility and through the gateway, in one process
 /// over mutual TLS on loopback: latency percentiles one call at a time, and throughput with 64 callers on one
@@ -37,29 +37,53 @@ struct GatewayBenchmark {
         let authority = try CertificateAuthority.create()
         func credentials(_ name: String, _ role: PartyRole, serverHostname: String?) throws -> MeshTLSConfiguration {
             let issued = try authority.issue(commonName: name, role: role, dnsNames: [name, "localhost"])
-            return MeshTLSConfiguration(certificateChainPEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM, trustRootsPEM: authority.certificatePEM, serverHostname: serverHostname)
+            return MeshTLSConfiguration(
+                certificateChainPEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM,
+                trustRootsPEM: authority.certificatePEM, serverHostname: serverHostname)
         }
 
         var eligibilityRouter = RPCRouter()
-        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: catalog))).register(into: &eligibilityRouter)
+        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: catalog))).register(
+            into: &eligibilityRouter)
         let eligibility = [
-            MeshServer(configuration: .init(port: 0, tls: try credentials("eligibility", .service, serverHostname: nil), serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()], logger: logger),
-            MeshServer(configuration: .init(port: 0, tls: try credentials("eligibility", .service, serverHostname: nil), serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()], logger: logger),
+            MeshServer(
+                configuration: .init(
+                    port: 0, tls: try credentials("eligibility", .service, serverHostname: nil),
+                    serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()],
+                logger: logger),
+            MeshServer(
+                configuration: .init(
+                    port: 0, tls: try credentials("eligibility", .service, serverHostname: nil),
+                    serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()],
+                logger: logger),
         ]
-        let group = ServiceGroup(services: eligibility, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        let group = ServiceGroup(
+            services: eligibility, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         let running = Task { try await group.run() }
         var endpoints: [(host: String, port: Int)] = []
         for server in eligibility { endpoints.append(("127.0.0.1", try await server.boundPort())) }
 
         let gatewayTLS = try credentials("gateway", .service, serverHostname: "eligibility")
         func gateway(replicas: Int) async throws -> (MeshServer, ServiceGroup, Task<Void, any Error>, Int) {
-            let pool = ReplicaPool(service: "eligibility", endpoints: Array(endpoints.prefix(replicas)), tls: gatewayTLS, logger: logger)
+            let pool = ReplicaPool(
+                service: "eligibility", endpoints: Array(endpoints.prefix(replicas)), tls: gatewayTLS, logger: logger)
             let unused = ReplicaPool(service: "unused", endpoints: [endpoints[0]], tls: gatewayTLS, logger: logger)
             var router = RPCRouter()
-            let audit = try AuditLog(path: FileManager.default.temporaryDirectory.appendingPathComponent("gateway-benchmark-\(UUID().uuidString).log").path)
-            GatewayHandlers(services: .init(catalog: unused, eligibility: pool, disbursement: unused, notification: unused), audit: audit, limiter: CountyRateLimiter(rate: 1e9, burst: 1e9), store: try await GatewayStore.open(SQLiteDatabase(path: audit.path + ".sqlite"))).register(into: &router)
-            let server = MeshServer(configuration: .init(port: 0, tls: try credentials("gateway", .service, serverHostname: nil), serverName: "gateway"), router: router, interceptors: [DelegationInterceptor()], logger: logger)
-            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+            let audit = try AuditLog(
+                path: FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "gateway-benchmark-\(UUID().uuidString).log"
+                ).path)
+            GatewayHandlers(
+                services: .init(catalog: unused, eligibility: pool, disbursement: unused, notification: unused),
+                audit: audit, limiter: CountyRateLimiter(rate: 1e9, burst: 1e9),
+                store: try await GatewayStore.open(SQLiteDatabase(path: audit.path + ".sqlite"))
+            ).register(into: &router)
+            let server = MeshServer(
+                configuration: .init(
+                    port: 0, tls: try credentials("gateway", .service, serverHostname: nil), serverName: "gateway"),
+                router: router, interceptors: [DelegationInterceptor()], logger: logger)
+            let group = ServiceGroup(
+                services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
             let task = Task { try await group.run() }
             return (server, group, task, try await server.boundPort())
         }
@@ -77,7 +101,10 @@ struct GatewayBenchmark {
         let screen = request
 
         // Directly: a service calling eligibility (as the gateway does).
-        let direct = MeshClient(configuration: .init(port: endpoints[0].port, tls: try credentials("bench-direct", .service, serverHostname: "eligibility")), logger: logger)
+        let direct = MeshClient(
+            configuration: .init(
+                port: endpoints[0].port, tls: try credentials("bench-direct", .service, serverHostname: "eligibility")),
+            logger: logger)
         let directMethod = EligibilityMethods.screen
         try await Self.row("screening direct", contender: "x1", seconds: seconds, callers: 1) {
             let _: Jiaxing_Benefits_V1_ScreeningResult = try await direct.unary(directMethod, screen)
@@ -85,13 +112,18 @@ struct GatewayBenchmark {
         // Through the gateway, with one eligibility replica and then two.
         for replicas in [1, 2] {
             let (_, gatewayGroup, gatewayTask, port) = try await gateway(replicas: replicas)
-            let county = MeshClient(configuration: .init(port: port, tls: try credentials("nanhu", .county, serverHostname: "gateway")), logger: logger)
+            let county = MeshClient(
+                configuration: .init(port: port, tls: try credentials("nanhu", .county, serverHostname: "gateway")),
+                logger: logger)
             if replicas == 1 {
                 try await Self.row("screening via gateway", contender: "x1", seconds: seconds, callers: 1) {
                     let _: Jiaxing_Benefits_V1_ScreeningResult = try await county.unary(GatewayMethods.screen, screen)
                 }
             }
-            try await Self.row("screening via gateway, \(replicas) replica\(replicas == 1 ? "" : "s")", contender: "x64", seconds: seconds, callers: 64) {
+            try await Self.row(
+                "screening via gateway, \(replicas) replica\(replicas == 1 ? "" : "s")", contender: "x64",
+                seconds: seconds, callers: 64
+            ) {
                 let _: Jiaxing_Benefits_V1_ScreeningResult = try await county.unary(GatewayMethods.screen, screen)
             }
             await county.close()
@@ -108,7 +140,10 @@ struct GatewayBenchmark {
 
     /// Calls `call` from `callers` concurrent tasks for `seconds` after a warm-up; prints calls/s and
     /// latency percentiles in microseconds.
-    static func row(_ row: String, contender: String, seconds: Double, callers: Int, _ call: @escaping @Sendable () async throws -> Void) async throws {
+    static func row(
+        _ row: String, contender: String, seconds: Double, callers: Int,
+        _ call: @escaping @Sendable () async throws -> Void
+    ) async throws {
         for _ in 0..<200 { try await call() }
         let allocationsBefore = AllocationCounter.count()
         let latencies = NIOLockedValueBox<[Int64]>([])
@@ -123,7 +158,8 @@ struct GatewayBenchmark {
                         let began = ContinuousClock.now
                         do { try await call() } catch { failures.withLockedValue { $0 += 1 } }
                         let took = ContinuousClock.now - began
-                        mine.append(took.components.seconds * 1_000_000 + took.components.attoseconds / 1_000_000_000_000)
+                        mine.append(
+                            took.components.seconds * 1_000_000 + took.components.attoseconds / 1_000_000_000_000)
                     }
                     latencies.withLockedValue { $0 += mine }
                 }
@@ -133,9 +169,16 @@ struct GatewayBenchmark {
         let allocationsAfter = AllocationCounter.count()
         let sorted = latencies.withLockedValue { $0 }.sorted()
         // The whole process's heap allocations (client, gateway and eligibility share it) per call.
-        let perCall = allocationsBefore.flatMap { before in allocationsAfter.map { Double($0 - before) / Double(max(1, sorted.count)) } }
-        func percentile(_ p: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        let perSecond = Double(sorted.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        print(#"{"row":"\#(row)","contender":"\#(contender)","callsPerSecond":\#(Int(perSecond)),"p50us":\#(percentile(0.5)),"p99us":\#(percentile(0.99)),"p999us":\#(percentile(0.999)),"failures":\#(failures.withLockedValue { $0 }),"allocationsPerCall":\#(perCall.map { String(format: "%.0f", $0) } ?? "null")}"#)
+        let perCall = allocationsBefore.flatMap { before in
+            allocationsAfter.map { Double($0 - before) / Double(max(1, sorted.count)) }
+        }
+        func percentile(_ p: Double) -> Int64 {
+            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+        }
+        let perSecond =
+            Double(sorted.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        print(
+            #"{"row":"\#(row)","contender":"\#(contender)","callsPerSecond":\#(Int(perSecond)),"p50us":\#(percentile(0.5)),"p99us":\#(percentile(0.99)),"p999us":\#(percentile(0.999)),"failures":\#(failures.withLockedValue { $0 }),"allocationsPerCall":\#(perCall.map { String(format: "%.0f", $0) } ?? "null")}"#
+        )
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 import Ledger
 import Logging
 import NIOConcurrencyHelpers
-import ServiceKit
 import SQLStore
+import ServiceKit
 
 /// Durable payouts per second: proposals from many concurrent callers into a fresh ledger, fsync on, with
 /// group commit or with one transaction per payout (the naive baseline). Prints one JSON object.
@@ -21,7 +21,10 @@ struct LedgerBenchmark {
             return arguments[index + 1]
         }
         guard let location = option("--database") else {
-            FileHandle.standardError.write(Data("usage: LedgerBenchmark --database FILE|postgres://… [--mode grouped|naive] [--payouts N] [--callers N] [--catalog DIR]\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "usage: LedgerBenchmark --database FILE|postgres://… [--mode grouped|naive] [--payouts N] [--callers N] [--catalog DIR]\n"
+                        .utf8))
             exit(2)
         }
         let grouped = (option("--mode") ?? "grouped") == "grouped"
@@ -56,9 +59,14 @@ struct LedgerBenchmark {
             for _ in 0..<callers {
                 group.addTask {
                     while true {
-                        let index = next.withLockedValue { value -> Int in defer { value += 1 }; return value }
+                        let index = next.withLockedValue { value -> Int in
+                            defer { value += 1 }
+                            return value
+                        }
                         guard index < payouts else { return }
-                        do { _ = try await ledger.propose(requests[index]) } catch { failures.withLockedValue { $0 += 1 } }
+                        do { _ = try await ledger.propose(requests[index]) } catch {
+                            failures.withLockedValue { $0 += 1 }
+                        }
                     }
                 }
             }
@@ -68,7 +76,9 @@ struct LedgerBenchmark {
         let reserved = try await ledger.funds().funds.first?.reservedFen ?? 0
         let store = location.hasPrefix("postgres") ? "postgresql" : "sqlite"
         let balanced = problems.isEmpty && reserved == Int64(payouts - failures.withLockedValue { $0 }) * 20_000_000
-        print(#"{"row":"ledger \#(store)","store":"\#(store)","mode":"\#(grouped ? "grouped" : "naive")","payouts":\#(payouts),"callers":\#(callers),"failures":\#(failures.withLockedValue { $0 }),"seconds":\#(seconds),"perSecond":\#(Double(payouts) / seconds),"balanced":\#(balanced)}"#)
+        print(
+            #"{"row":"ledger \#(store)","store":"\#(store)","mode":"\#(grouped ? "grouped" : "naive")","payouts":\#(payouts),"callers":\#(callers),"failures":\#(failures.withLockedValue { $0 }),"seconds":\#(seconds),"perSecond":\#(Double(payouts) / seconds),"balanced":\#(balanced)}"#
+        )
     }
 }
 

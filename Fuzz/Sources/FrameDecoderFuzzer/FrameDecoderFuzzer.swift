@@ -9,7 +9,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     var buffer = ByteBuffer(bytes: bytes)
     var decoder = FrameDecoder(maxFrameSize: 64 * 1024)
     var machine = ConnectionStateMachine(
-        role: .server, localSettings: ConnectionSettings(maxFrameSize: 64 * 1024, maxConcurrentStreams: 8, initialWindowSize: 4096),
+        role: .server,
+        localSettings: ConnectionSettings(maxFrameSize: 64 * 1024, maxConcurrentStreams: 8, initialWindowSize: 4096),
         now: .uptimeNanoseconds(0)
     )
     var now: UInt64 = 0

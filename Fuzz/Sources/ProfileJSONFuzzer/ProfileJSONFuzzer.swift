@@ -17,8 +17,12 @@ let engine: EligibilityEngine = {
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
     guard let request = try? Jiaxing_Benefits_V1_ScreenRequest(jsonUTF8Bytes: bytes) else { return 0 }
-    guard let profile = try? EnterpriseProfile(message: request.profile, vocabulary: engine.catalog.vocabulary) else { return 0 }
-    let asOf = CalendarDate(year: Int(request.asOf.year), month: Int(request.asOf.month), day: Int(request.asOf.day)) ?? CalendarDate("2023-09-01")!
+    guard let profile = try? EnterpriseProfile(message: request.profile, vocabulary: engine.catalog.vocabulary) else {
+        return 0
+    }
+    let asOf =
+        CalendarDate(year: Int(request.asOf.year), month: Int(request.asOf.month), day: Int(request.asOf.day))
+        ?? CalendarDate("2023-09-01")!
     _ = engine.screen(profile, asOf: asOf, includeIneligible: true)
     return 0
 }

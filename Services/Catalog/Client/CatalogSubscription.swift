@@ -17,7 +17,10 @@ public struct CatalogSubscription: Service {
     /// - Parameters:
     ///   - current: the revision the caller holds, if any.
     ///   - onLoad: called with each new revision, in order.
-    public init(client: MeshClient, current: @escaping @Sendable () -> String?, logger: Logger, onLoad: @escaping @Sendable (Catalog) -> Void) {
+    public init(
+        client: MeshClient, current: @escaping @Sendable () -> String?, logger: Logger,
+        onLoad: @escaping @Sendable (Catalog) -> Void
+    ) {
         self.client = client
         self.current = current
         self.logger = logger
@@ -32,7 +35,8 @@ public struct CatalogSubscription: Service {
                 backoff = .milliseconds(100)
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                self.logger.warning("catalog unavailable; retrying", metadata: ["error": "\(error)", "in": "\(backoff)"])
+                self.logger.warning(
+                    "catalog unavailable; retrying", metadata: ["error": "\(error)", "in": "\(backoff)"])
             }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
@@ -45,13 +49,17 @@ public struct CatalogSubscription: Service {
         watch.knownRevision = self.current() ?? ""
         let request = watch
         try await cancelWhenGracefulShutdown {
-            try await self.client.serverStreaming(CatalogMethods.watch, request) { (revisions: ResponseStream<Jiaxing_Benefits_V1_CatalogRevision>) in
+            try await self.client.serverStreaming(CatalogMethods.watch, request) {
+                (revisions: ResponseStream<Jiaxing_Benefits_V1_CatalogRevision>) in
                 for try await revision in revisions where revision.revision != self.current() {
                     let snapshot: Jiaxing_Benefits_V1_CatalogSnapshot = try await self.client.unary(
-                        CatalogMethods.getCatalog, Jiaxing_Benefits_V1_GetCatalogRequest(), options: CallOptions(timeout: .seconds(10))
+                        CatalogMethods.getCatalog, Jiaxing_Benefits_V1_GetCatalogRequest(),
+                        options: CallOptions(timeout: .seconds(10))
                     )
                     let catalog = try Catalog(snapshot: snapshot)
-                    self.logger.info("catalog loaded", metadata: ["revision": "\(catalog.revision)", "clauses": "\(catalog.clauseCount)"])
+                    self.logger.info(
+                        "catalog loaded",
+                        metadata: ["revision": "\(catalog.revision)", "clauses": "\(catalog.clauseCount)"])
                     self.onLoad(catalog)
                 }
             }

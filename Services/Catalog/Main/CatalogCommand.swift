@@ -20,14 +20,16 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(help: "Directory of the catalog files (one JSON file per document, and vocabulary.json).")
         var data = "Services/Catalog/Data"
 
-        @Option(help: "Directory of the source documents every quoted text is checked against (default: <data>/sources).")
+        @Option(
+            help: "Directory of the source documents every quoted text is checked against (default: <data>/sources).")
         var sources: String?
 
         var sourcesDirectory: String { self.sources ?? CatalogLoader.sourcesDirectory(of: self.data) }
     }
 
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Serve the catalog over the mesh; reload when the files change.")
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the catalog over the mesh; reload when the files change.")
 
         @OptionGroup var options: ServiceOptions
         @OptionGroup var data: DataOptions
@@ -37,7 +39,8 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = self.options.logger(label: "jiaxing.catalog")
-            let store = try CatalogStore(directory: self.data.data, sourcesDirectory: self.data.sourcesDirectory, logger: logger)
+            let store = try CatalogStore(
+                directory: self.data.data, sourcesDirectory: self.data.sourcesDirectory, logger: logger)
             var router = RPCRouter()
             CatalogHandlers(store: store).register(into: &router)
             try await ServiceRunner.run(
@@ -48,15 +51,19 @@ struct CatalogCommand: AsyncParsableCommand {
     }
 
     struct Validate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the catalog files and report every problem by file, clause and field.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the catalog files and report every problem by file, clause and field.")
 
         @OptionGroup var data: DataOptions
 
         func run() throws {
             do {
-                let catalog = try CatalogLoader.load(directory: self.data.data, sourcesDirectory: self.data.sourcesDirectory)
+                let catalog = try CatalogLoader.load(
+                    directory: self.data.data, sourcesDirectory: self.data.sourcesDirectory)
                 let cash = catalog.documents.flatMap(\.clauses).filter(\.cash).count
-                print("catalog \(catalog.revision): \(catalog.documents.count) documents, \(catalog.clauseCount) clauses (\(cash) cash), all valid; every quoted text found in \(self.data.sourcesDirectory)")
+                print(
+                    "catalog \(catalog.revision): \(catalog.documents.count) documents, \(catalog.clauseCount) clauses (\(cash) cash), all valid; every quoted text found in \(self.data.sourcesDirectory)"
+                )
             } catch let error as CatalogValidationError {
                 print(error)
                 throw ExitCode.failure

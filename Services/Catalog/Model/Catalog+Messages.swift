@@ -83,7 +83,9 @@ extension PolicyDocument {
 
     public init(message: Jiaxing_Benefits_V1_PolicyDocument) throws {
         func date(_ value: Jiaxing_Benefits_V1_Date, _ field: String) throws -> CalendarDate {
-            guard let date = CalendarDate(message: value) else { throw CatalogMessageError(field: "\(message.id).\(field)") }
+            guard let date = CalendarDate(message: value) else {
+                throw CatalogMessageError(field: "\(message.id).\(field)")
+            }
             return date
         }
         self.id = message.id
@@ -98,15 +100,22 @@ extension PolicyDocument {
         self.sources = message.sources
         self.stacking = Stacking(message: message.stacking)
         self.clawbacks = message.clawbacks.map {
-            Clawback(trigger: Clawback.Trigger(rawValue: $0.trigger) ?? .other, withinMonths: $0.withinMonths == 0 ? nil : Int($0.withinMonths), text: $0.text)
+            Clawback(
+                trigger: Clawback.Trigger(rawValue: $0.trigger) ?? .other,
+                withinMonths: $0.withinMonths == 0 ? nil : Int($0.withinMonths), text: $0.text)
         }
         self.payoutTargets = try message.payoutTargets.map {
-            PayoutTarget(by: try date($0.by, "payoutTargets.by"), rateBasisPoints: Int($0.rateBasisPoints), text: $0.text)
+            PayoutTarget(
+                by: try date($0.by, "payoutTargets.by"), rateBasisPoints: Int($0.rateBasisPoints), text: $0.text)
         }
-        self.fundingSplit = message.hasFundingSplit ? FundingSplit(
-            shares: message.fundingSplit.shares.map { .init(payer: .init(rawValue: $0.payer) ?? .county, basisPoints: Int($0.basisPoints)) },
-            text: message.fundingSplit.text
-        ) : nil
+        self.fundingSplit =
+            message.hasFundingSplit
+            ? FundingSplit(
+                shares: message.fundingSplit.shares.map {
+                    .init(payer: .init(rawValue: $0.payer) ?? .county, basisPoints: Int($0.basisPoints))
+                },
+                text: message.fundingSplit.text
+            ) : nil
         self.clauses = try message.clauses.map(Clause.init(message:))
     }
 }
@@ -148,9 +157,15 @@ extension Clause {
         self.title = message.title
         self.text = message.text
         self.responsibleDepartments = message.responsibleDepartments
-        guard let beneficiary = Beneficiary(rawValue: message.beneficiary) else { throw CatalogMessageError(field: "\(message.id).beneficiary") }
-        guard let kind = BenefitKind(rawValue: message.benefitKind) else { throw CatalogMessageError(field: "\(message.id).benefitKind") }
-        guard let delivery = Delivery(rawValue: message.delivery) else { throw CatalogMessageError(field: "\(message.id).delivery") }
+        guard let beneficiary = Beneficiary(rawValue: message.beneficiary) else {
+            throw CatalogMessageError(field: "\(message.id).beneficiary")
+        }
+        guard let kind = BenefitKind(rawValue: message.benefitKind) else {
+            throw CatalogMessageError(field: "\(message.id).benefitKind")
+        }
+        guard let delivery = Delivery(rawValue: message.delivery) else {
+            throw CatalogMessageError(field: "\(message.id).delivery")
+        }
         self.beneficiary = beneficiary
         self.benefitKind = kind
         self.cash = message.cash
@@ -199,12 +214,19 @@ extension Condition {
         let text = message.text.isEmpty ? nil : message.text
         switch message.kind {
         case .recognition(let value):
-            self.init(kind: .recognition(recognition: value.recognition, levels: value.levels.isEmpty ? nil : value.levels, newInPeriod: value.newInPeriod), text: text)
+            self.init(
+                kind: .recognition(
+                    recognition: value.recognition, levels: value.levels.isEmpty ? nil : value.levels,
+                    newInPeriod: value.newInPeriod), text: text)
         case .atLeast(let value): self.init(kind: .atLeast(fact: value.fact, value: value.value), text: text)
         case .below(let value): self.init(kind: .below(fact: value.fact, value: value.value), text: text)
         case .flag(let value): self.init(kind: .flag(fact: value.fact), text: text)
         case .project(let value):
-            self.init(kind: .project(projectKind: value.projectKind, minimumInvestmentFen: value.minimumInvestmentFen == 0 ? nil : value.minimumInvestmentFen, completedInPeriod: value.completedInPeriod), text: text)
+            self.init(
+                kind: .project(
+                    projectKind: value.projectKind,
+                    minimumInvestmentFen: value.minimumInvestmentFen == 0 ? nil : value.minimumInvestmentFen,
+                    completedInPeriod: value.completedInPeriod), text: text)
         case .industry(let value): self.init(kind: .industry(industries: value.industries), text: text)
         case .county(let value): self.init(kind: .county(counties: value.counties), text: text)
         case nil: throw CatalogMessageError(field: "\(clause).conditions.kind")
@@ -265,17 +287,28 @@ extension Formula {
         func optional(_ value: Int64) -> Fen? { value == 0 ? nil : value }
         switch message.kind {
         case .fixed(let value): self = .fixed(amountFen: value.amountFen)
-        case .tiers(let value): self = .tiers(recognition: value.recognition, tiers: value.tiers.map { .init(level: $0.level, amountFen: $0.amountFen) })
+        case .tiers(let value):
+            self = .tiers(
+                recognition: value.recognition,
+                tiers: value.tiers.map { .init(level: $0.level, amountFen: $0.amountFen) })
         case .bands(let value): self = .bands(value.bands.map { .init(band: $0.band, amountFen: $0.amountFen) })
         case .percentage(let value):
-            self = .percentage(base: value.base, rateBasisPoints: Int(value.rateBasisPoints), minimumBaseFen: optional(value.minimumBaseFen), capFen: optional(value.capFen))
+            self = .percentage(
+                base: value.base, rateBasisPoints: Int(value.rateBasisPoints),
+                minimumBaseFen: optional(value.minimumBaseFen), capFen: optional(value.capFen))
         case .ratioMatch(let value):
-            self = .ratioMatch(base: value.base, numerator: Int(value.numerator), denominator: Int(value.denominator), capFen: optional(value.capFen))
+            self = .ratioMatch(
+                base: value.base, numerator: Int(value.numerator), denominator: Int(value.denominator),
+                capFen: optional(value.capFen))
         case .interestSubsidy(let value):
-            self = .interestSubsidy(base: value.base, rateBasisPoints: Int(value.rateBasisPoints), capFen: optional(value.capFen), maxYears: value.maxYears == 0 ? nil : Int(value.maxYears))
+            self = .interestSubsidy(
+                base: value.base, rateBasisPoints: Int(value.rateBasisPoints), capFen: optional(value.capFen),
+                maxYears: value.maxYears == 0 ? nil : Int(value.maxYears))
         case .insurancePremium(let value):
-            self = .insurancePremium(base: value.base, rateBasisPoints: Int(value.rateBasisPoints), capFen: optional(value.capFen))
-        case .perUnit(let value): self = .perUnit(base: value.base, amountFenPerUnit: value.amountFenPerUnit, capFen: optional(value.capFen))
+            self = .insurancePremium(
+                base: value.base, rateBasisPoints: Int(value.rateBasisPoints), capFen: optional(value.capFen))
+        case .perUnit(let value):
+            self = .perUnit(base: value.base, amountFenPerUnit: value.amountFenPerUnit, capFen: optional(value.capFen))
         case .capOnly(let value): self = .capOnly(capFen: value.capFen)
         case .manual(let value): self = .manual(reason: value.reason)
         case nil: throw CatalogMessageError(field: "\(clause).formula.kind")
@@ -317,7 +350,9 @@ extension Vocabulary {
 
     public init(message: Jiaxing_Benefits_V1_Vocabulary) {
         self.facts = message.facts.map {
-            Fact(id: $0.id, unit: Fact.Unit(rawValue: $0.unit) ?? .count, perYear: $0.perYear, name: $0.name, description: $0.description_p)
+            Fact(
+                id: $0.id, unit: Fact.Unit(rawValue: $0.unit) ?? .count, perYear: $0.perYear, name: $0.name,
+                description: $0.description_p)
         }
         self.recognitions = message.recognitions.map { Recognition(id: $0.id, name: $0.name, levels: $0.levels) }
         self.projectKinds = message.projectKinds.map { Term(id: $0.id, name: $0.name) }

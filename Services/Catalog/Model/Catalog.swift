@@ -14,7 +14,9 @@ public struct Catalog: Sendable {
         self.vocabulary = vocabulary
         var index: [String: (Int, Int)] = [:]
         for (documentIndex, document) in self.documents.enumerated() {
-            for (clauseIndex, clause) in document.clauses.enumerated() { index[clause.id] = (documentIndex, clauseIndex) }
+            for (clauseIndex, clause) in document.clauses.enumerated() {
+                index[clause.id] = (documentIndex, clauseIndex)
+            }
         }
         self.clauseIndex = index
     }
@@ -52,7 +54,11 @@ public struct Catalog: Sendable {
         public var overlapGroup: String?
         public var cashOnly: Bool
 
-        public init(asOf: CalendarDate? = nil, department: String? = nil, benefitKind: Clause.BenefitKind? = nil, beneficiary: Clause.Beneficiary? = nil, keyword: String? = nil, overlapGroup: String? = nil, cashOnly: Bool = false) {
+        public init(
+            asOf: CalendarDate? = nil, department: String? = nil, benefitKind: Clause.BenefitKind? = nil,
+            beneficiary: Clause.Beneficiary? = nil, keyword: String? = nil, overlapGroup: String? = nil,
+            cashOnly: Bool = false
+        ) {
             self.asOf = asOf
             self.department = department
             self.benefitKind = benefitKind
@@ -68,13 +74,20 @@ public struct Catalog: Sendable {
         for document in self.documents(inForceOn: query.asOf) {
             for clause in document.clauses {
                 if let department = query.department, !department.isEmpty,
-                   !clause.responsibleDepartments.contains(where: { $0.contains(department) }) { continue }
+                    !clause.responsibleDepartments.contains(where: { $0.contains(department) })
+                {
+                    continue
+                }
                 if let kind = query.benefitKind, clause.benefitKind != kind { continue }
                 if let beneficiary = query.beneficiary, clause.beneficiary != beneficiary { continue }
                 if let group = query.overlapGroup, !group.isEmpty, clause.overlapGroup != group { continue }
                 if query.cashOnly, !clause.cash { continue }
                 if let keyword = query.keyword, !keyword.isEmpty,
-                   !(clause.title.contains(keyword) || clause.text.contains(keyword) || (clause.notes?.contains(keyword) ?? false)) { continue }
+                    !(clause.title.contains(keyword) || clause.text.contains(keyword)
+                        || (clause.notes?.contains(keyword) ?? false))
+                {
+                    continue
+                }
                 results.append((clause, document))
             }
         }

@@ -26,6 +26,7 @@ public struct CatalogValidationError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "catalog has \(self.issues.count) problem\(self.issues.count == 1 ? "" : "s"):\n" + self.issues.map { "  \($0)" }.joined(separator: "\n")
+        "catalog has \(self.issues.count) problem\(self.issues.count == 1 ? "" : "s"):\n"
+            + self.issues.map { "  \($0)" }.joined(separator: "\n")
     }
 }

@@ -13,7 +13,9 @@ public enum CatalogLoader {
     public static func load(directory: String, sourcesDirectory: String? = nil) throws -> Catalog {
         let files = FileManager.default
         guard let names = try? files.contentsOfDirectory(atPath: directory) else {
-            throw CatalogValidationError(issues: [CatalogIssue(file: directory, field: "directory", message: "cannot read the catalog directory")])
+            throw CatalogValidationError(issues: [
+                CatalogIssue(file: directory, field: "directory", message: "cannot read the catalog directory")
+            ])
         }
         var issues: [CatalogIssue] = []
         var hasher = SHA256()
@@ -40,7 +42,12 @@ public enum CatalogLoader {
             }
         }
         guard let vocabulary else {
-            throw CatalogValidationError(issues: issues + [CatalogIssue(file: "vocabulary.json", field: "file", message: "missing or invalid: every catalog needs its vocabulary")])
+            throw CatalogValidationError(
+                issues: issues + [
+                    CatalogIssue(
+                        file: "vocabulary.json", field: "file",
+                        message: "missing or invalid: every catalog needs its vocabulary")
+                ])
         }
         let sources = Self.readSources(
             named: Set(documents.flatMap(\.document.sources)),
@@ -58,7 +65,8 @@ public enum CatalogLoader {
         for name in names {
             let path = "\(directory)/\(name)"
             if name.contains("/") || name.hasPrefix(".") {
-                sources[name] = .failure(SourceError(message: "source '\(name)' must be a plain file name in \(directory)"))
+                sources[name] = .failure(
+                    SourceError(message: "source '\(name)' must be a plain file name in \(directory)"))
             } else if !FileManager.default.fileExists(atPath: path) {
                 sources[name] = .failure(SourceError(message: "source file '\(name)' not found in \(directory)"))
             } else if let text = try? String(contentsOfFile: path, encoding: .utf8) {
@@ -78,7 +86,8 @@ public enum CatalogLoader {
     /// Names the field a decoding error is about, e.g. `clauses[3].formula.amountFen`.
     static func issue(file: String, _ error: DecodingError) -> CatalogIssue {
         func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
+                .trimmingCharacters(in: CharacterSet(charactersIn: "."))
         }
         switch error {
         case .keyNotFound(let key, let context):

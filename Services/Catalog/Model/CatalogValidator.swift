@@ -20,19 +20,31 @@ struct CatalogValidator {
             func issue(_ field: String, _ message: String, clause: String? = nil) {
                 issues.append(CatalogIssue(file: file, clause: clause, field: field, message: message))
             }
-            if !documentIDs.insert(document.id).inserted { issue("id", "document id '\(document.id)' is used by another file") }
+            if !documentIDs.insert(document.id).inserted {
+                issue("id", "document id '\(document.id)' is used by another file")
+            }
             if file != "\(document.id).json" { issue("id", "file name must be the document id: \(document.id).json") }
             if let until = document.effectiveUntil {
-                if document.effectiveFrom > until { issue("effectiveUntil", "\(until) is before effectiveFrom \(document.effectiveFrom)") }
-                if document.issueDate > until { issue("effectiveUntil", "\(until) is before issueDate \(document.issueDate)") }
+                if document.effectiveFrom > until {
+                    issue("effectiveUntil", "\(until) is before effectiveFrom \(document.effectiveFrom)")
+                }
+                if document.issueDate > until {
+                    issue("effectiveUntil", "\(until) is before issueDate \(document.issueDate)")
+                }
             }
             let sources = self.sourceTexts(document.sources) { issue("sources", $0) }
             func verbatim(_ text: String?, _ field: String, clause: String? = nil, within: String? = nil) {
                 guard let text else { return }
                 let stripped = Self.removingWhitespace(text)
-                if stripped.isEmpty { issue(field, "is empty", clause: clause); return }
+                if stripped.isEmpty {
+                    issue(field, "is empty", clause: clause)
+                    return
+                }
                 if let sources, !sources.contains(where: { $0.contains(stripped) }) {
-                    issue(field, "text not found verbatim in \(document.sources.joined(separator: ", ")): \(text.prefix(40))…", clause: clause)
+                    issue(
+                        field,
+                        "text not found verbatim in \(document.sources.joined(separator: ", ")): \(text.prefix(40))…",
+                        clause: clause)
                 }
                 if let within, !Self.removingWhitespace(within).contains(stripped) {
                     issue(field, "fragment is not part of the clause text: \(text.prefix(40))", clause: clause)
@@ -41,26 +53,38 @@ struct CatalogValidator {
             verbatim(document.title, "title")
             verbatim(document.effectiveText, "effectiveText")
             verbatim(document.stacking.text, "stacking.text")
-            if document.stacking.rule != .unspecified, document.stacking.text == nil { issue("stacking.text", "a stated rule needs its text") }
-            for (index, clawback) in document.clawbacks.enumerated() { verbatim(clawback.text, "clawbacks[\(index)].text") }
+            if document.stacking.rule != .unspecified, document.stacking.text == nil {
+                issue("stacking.text", "a stated rule needs its text")
+            }
+            for (index, clawback) in document.clawbacks.enumerated() {
+                verbatim(clawback.text, "clawbacks[\(index)].text")
+            }
             for (index, target) in document.payoutTargets.enumerated() {
                 verbatim(target.text, "payoutTargets[\(index)].text")
                 if target.rateBasisPoints != 10_000, !Self.containsRate(target.rateBasisPoints, in: target.text) {
-                    issue("payoutTargets[\(index)].rateBasisPoints", "\(Money.percent(basisPoints: target.rateBasisPoints)) does not appear in its text")
+                    issue(
+                        "payoutTargets[\(index)].rateBasisPoints",
+                        "\(Money.percent(basisPoints: target.rateBasisPoints)) does not appear in its text")
                 }
             }
             if let split = document.fundingSplit {
                 verbatim(split.text, "fundingSplit.text")
-                if split.shares.reduce(0, { $0 + $1.basisPoints }) != 10_000 { issue("fundingSplit.shares", "shares must add up to 10000 basis points") }
+                if split.shares.reduce(0, { $0 + $1.basisPoints }) != 10_000 {
+                    issue("fundingSplit.shares", "shares must add up to 10000 basis points")
+                }
             }
             if document.clauses.isEmpty { issue("clauses", "a document in the catalog has at least one clause") }
             for clause in document.clauses {
                 let id = clause.id
                 if !clauseIDs.insert(id).inserted { issue("id", "clause id is used twice", clause: id) }
-                if !id.hasPrefix(document.id + "/") { issue("id", "clause id must start with '\(document.id)/'", clause: id) }
+                if !id.hasPrefix(document.id + "/") {
+                    issue("id", "clause id must start with '\(document.id)/'", clause: id)
+                }
                 verbatim(clause.text, "text", clause: id)
                 verbatim(clause.stacking?.text, "stacking.text", clause: id, within: clause.text)
-                if !clause.cash, clause.delivery == .proactive, clause.benefitKind != .taxRelief, clause.benefitKind != .feeDiscount {
+                if !clause.cash, clause.delivery == .proactive, clause.benefitKind != .taxRelief,
+                    clause.benefitKind != .feeDiscount
+                {
                     // Non-cash benefits are kept for reference; nothing to check beyond the text.
                 }
                 if (clause.benefitKind == .taxRelief || clause.benefitKind == .feeDiscount) && clause.cash {
@@ -68,19 +92,34 @@ struct CatalogValidator {
                 }
                 for (index, condition) in clause.conditions.enumerated() {
                     verbatim(condition.text, "conditions[\(index)].text", clause: id, within: clause.text)
-                    for problem in self.check(condition, clauseText: clause.text) { issue("conditions[\(index)]", problem, clause: id) }
+                    for problem in self.check(condition, clauseText: clause.text) {
+                        issue("conditions[\(index)]", problem, clause: id)
+                    }
                 }
-                for problem in self.check(clause.formula, clause: clause) { issue("formula.\(problem.field)", problem.message, clause: id) }
-                for (field, cap) in [("perYearCapFen", clause.perYearCapFen), ("cumulativeCapFen", clause.cumulativeCapFen)] {
+                for problem in self.check(clause.formula, clause: clause) {
+                    issue("formula.\(problem.field)", problem.message, clause: id)
+                }
+                for (field, cap) in [
+                    ("perYearCapFen", clause.perYearCapFen), ("cumulativeCapFen", clause.cumulativeCapFen),
+                ] {
                     guard let cap else { continue }
                     if cap <= 0 { issue(field, "must be positive", clause: id) }
-                    if !Self.containsMoney(cap, in: clause.text) { issue(field, "\(Money.chinese(cap)) does not appear in the clause text", clause: id) }
+                    if !Self.containsMoney(cap, in: clause.text) {
+                        issue(field, "\(Money.chinese(cap)) does not appear in the clause text", clause: id)
+                    }
                 }
                 if let days = clause.decisionWorkingDays, !(1...120).contains(days) {
                     issue("decisionWorkingDays", "1 to 120 working days, got \(days)", clause: id)
                 }
-                if case .manual = clause.formula, clause.delivery != .manual { issue("delivery", "a manual formula is never paid automatically: delivery must be manual", clause: id) }
-                if case .capOnly = clause.formula, clause.delivery == .proactive { issue("delivery", "a capOnly amount is decided by the department: delivery cannot be proactive", clause: id) }
+                if case .manual = clause.formula, clause.delivery != .manual {
+                    issue(
+                        "delivery", "a manual formula is never paid automatically: delivery must be manual", clause: id)
+                }
+                if case .capOnly = clause.formula, clause.delivery == .proactive {
+                    issue(
+                        "delivery", "a capOnly amount is decided by the department: delivery cannot be proactive",
+                        clause: id)
+                }
             }
         }
         return issues
@@ -95,8 +134,12 @@ struct CatalogValidator {
         for name in names {
             switch self.sources[name] {
             case .success(let text): texts.append(text)
-            case .failure(let error): report(error.message); complete = false
-            case nil: report("source file '\(name)' was not read"); complete = false
+            case .failure(let error):
+                report(error.message)
+                complete = false
+            case nil:
+                report("source file '\(name)' was not read")
+                complete = false
             }
         }
         return complete ? texts : nil
@@ -105,22 +148,34 @@ struct CatalogValidator {
     private func check(_ condition: Condition, clauseText: String) -> [String] {
         switch condition.kind {
         case .recognition(let recognition, let levels, _):
-            guard let declared = self.vocabulary.recognition(recognition) else { return ["recognition '\(recognition)' is not declared in vocabulary.json"] }
+            guard let declared = self.vocabulary.recognition(recognition) else {
+                return ["recognition '\(recognition)' is not declared in vocabulary.json"]
+            }
             let unknown = (levels ?? []).filter { !declared.levels.contains($0) }
             return unknown.isEmpty ? [] : ["levels \(unknown) are not levels of '\(recognition)'"]
         case .atLeast(let fact, _), .below(let fact, _):
-            guard let declared = self.vocabulary.fact(fact) else { return ["fact '\(fact)' is not declared in vocabulary.json"] }
+            guard let declared = self.vocabulary.fact(fact) else {
+                return ["fact '\(fact)' is not declared in vocabulary.json"]
+            }
             return declared.unit == .bool ? ["fact '\(fact)' is a flag, not a number"] : []
         case .flag(let fact):
-            guard let declared = self.vocabulary.fact(fact) else { return ["fact '\(fact)' is not declared in vocabulary.json"] }
+            guard let declared = self.vocabulary.fact(fact) else {
+                return ["fact '\(fact)' is not declared in vocabulary.json"]
+            }
             return declared.unit == .bool ? [] : ["fact '\(fact)' is a number, not a flag"]
         case .project(let kind, let minimum, _):
             var problems: [String] = []
-            if !self.vocabulary.projectKinds.contains(where: { $0.id == kind }) { problems.append("project kind '\(kind)' is not declared in vocabulary.json") }
-            if let minimum, !Self.containsMoney(minimum, in: clauseText) { problems.append("minimumInvestmentFen \(Money.chinese(minimum)) does not appear in the clause text") }
+            if !self.vocabulary.projectKinds.contains(where: { $0.id == kind }) {
+                problems.append("project kind '\(kind)' is not declared in vocabulary.json")
+            }
+            if let minimum, !Self.containsMoney(minimum, in: clauseText) {
+                problems.append("minimumInvestmentFen \(Money.chinese(minimum)) does not appear in the clause text")
+            }
             return problems
         case .industry(let industries):
-            return industries.filter { id in !self.vocabulary.industries.contains { $0.id == id } }.map { "industry '\($0)' is not declared in vocabulary.json" }
+            return industries.filter { id in !self.vocabulary.industries.contains { $0.id == id } }.map {
+                "industry '\($0)' is not declared in vocabulary.json"
+            }
         case .county:
             return []
         }
@@ -130,17 +185,25 @@ struct CatalogValidator {
         var problems: [(String, String)] = []
         for (field, fen) in formula.moneyAmounts {
             if fen <= 0 { problems.append((field, "must be positive")) }
-            if !Self.containsMoney(fen, in: clause.text) { problems.append((field, "\(Money.chinese(fen)) does not appear in the clause text")) }
+            if !Self.containsMoney(fen, in: clause.text) {
+                problems.append((field, "\(Money.chinese(fen)) does not appear in the clause text"))
+            }
         }
         for (field, rate) in formula.rates {
             if rate <= 0 || rate > 10_000 { problems.append((field, "must be between 1 and 10000 basis points")) }
-            if !Self.containsRate(rate, in: clause.text) { problems.append((field, "\(Money.percent(basisPoints: rate)) does not appear in the clause text")) }
+            if !Self.containsRate(rate, in: clause.text) {
+                problems.append((field, "\(Money.percent(basisPoints: rate)) does not appear in the clause text"))
+            }
         }
-        if let base = formula.baseFact, self.vocabulary.fact(base) == nil { problems.append(("base", "fact '\(base)' is not declared in vocabulary.json")) }
+        if let base = formula.baseFact, self.vocabulary.fact(base) == nil {
+            problems.append(("base", "fact '\(base)' is not declared in vocabulary.json"))
+        }
         switch formula {
         case .tiers(let recognition, let tiers):
             if let declared = self.vocabulary.recognition(recognition) {
-                for tier in tiers where !declared.levels.contains(tier.level) { problems.append(("tiers", "level '\(tier.level)' is not a level of '\(recognition)'")) }
+                for tier in tiers where !declared.levels.contains(tier.level) {
+                    problems.append(("tiers", "level '\(tier.level)' is not a level of '\(recognition)'"))
+                }
             } else {
                 problems.append(("recognition", "recognition '\(recognition)' is not declared in vocabulary.json"))
             }
@@ -155,7 +218,9 @@ struct CatalogValidator {
     /// Whether the text names `fen` as 元, 万元 or 亿元 (not as the tail of a longer number).
     static func containsMoney(_ fen: Fen, in text: String) -> Bool {
         let text = self.removingWhitespace(text)
-        var candidates = ["\(Money.decimal(fen, scale: Money.fenPerWanYuan))万", "\(Money.decimal(fen, scale: Money.fenPerYiYuan))亿"]
+        var candidates = [
+            "\(Money.decimal(fen, scale: Money.fenPerWanYuan))万", "\(Money.decimal(fen, scale: Money.fenPerYiYuan))亿",
+        ]
         if fen % Money.fenPerYuan == 0 { candidates.append("\(Money.decimal(fen, scale: Money.fenPerYuan))元") }
         return candidates.contains { self.containsNumber($0, in: text) }
     }
@@ -164,7 +229,8 @@ struct CatalogValidator {
         let text = self.removingWhitespace(text)
         let percent = Money.decimal(Int64(basisPoints), scale: 100)
         let permille = Money.decimal(Int64(basisPoints), scale: 10)
-        return self.containsNumber(percent + "%", in: text) || self.containsNumber(percent + "％", in: text) || self.containsNumber(permille + "‰", in: text)
+        return self.containsNumber(percent + "%", in: text) || self.containsNumber(percent + "％", in: text)
+            || self.containsNumber(permille + "‰", in: text)
     }
 
     /// Finds `needle` where the character before it is not a digit or a decimal point.

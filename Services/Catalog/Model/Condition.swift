@@ -24,7 +24,8 @@ public struct Condition: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, text, recognition, levels, newInPeriod, fact, value, projectKind, minimumInvestmentFen, completedInPeriod, industries, counties
+        case kind, text, recognition, levels, newInPeriod, fact, value, projectKind, minimumInvestmentFen,
+            completedInPeriod, industries, counties
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,9 +40,13 @@ public struct Condition: Sendable, Hashable, Codable {
                 newInPeriod: try container.decode(Bool.self, forKey: .newInPeriod)
             )
         case "atLeast":
-            self.kind = .atLeast(fact: try container.decode(String.self, forKey: .fact), value: try container.decode(Int64.self, forKey: .value))
+            self.kind = .atLeast(
+                fact: try container.decode(String.self, forKey: .fact),
+                value: try container.decode(Int64.self, forKey: .value))
         case "below":
-            self.kind = .below(fact: try container.decode(String.self, forKey: .fact), value: try container.decode(Int64.self, forKey: .value))
+            self.kind = .below(
+                fact: try container.decode(String.self, forKey: .fact),
+                value: try container.decode(Int64.self, forKey: .value))
         case "flag":
             self.kind = .flag(fact: try container.decode(String.self, forKey: .fact))
         case "project":
@@ -55,7 +60,8 @@ public struct Condition: Sendable, Hashable, Codable {
         case "county":
             self.kind = .county(counties: try container.decode([String].self, forKey: .counties))
         default:
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown condition kind '\(kind)'")
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: container, debugDescription: "unknown condition kind '\(kind)'")
         }
     }
 
@@ -68,7 +74,11 @@ public struct Condition: Sendable, Hashable, Codable {
             try container.encode(levels, forKey: .levels)
             try container.encode(newInPeriod, forKey: .newInPeriod)
         case .atLeast(let fact, let value), .below(let fact, let value):
-            if case .atLeast = self.kind { try container.encode("atLeast", forKey: .kind) } else { try container.encode("below", forKey: .kind) }
+            if case .atLeast = self.kind {
+                try container.encode("atLeast", forKey: .kind)
+            } else {
+                try container.encode("below", forKey: .kind)
+            }
             try container.encode(fact, forKey: .fact)
             try container.encode(value, forKey: .value)
         case .flag(let fact):

@@ -62,7 +62,7 @@ public enum Formula: Sendable, Hashable, Codable {
     public var baseFact: String? {
         switch self {
         case .percentage(let base, _, _, _), .ratioMatch(let base, _, _, _), .interestSubsidy(let base, _, _, _),
-             .insurancePremium(let base, _, _), .perUnit(let base, _, _):
+            .insurancePremium(let base, _, _), .perUnit(let base, _, _):
             return base
         default:
             return nil
@@ -85,7 +85,8 @@ public enum Formula: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, amountFen, recognition, tiers, base, rateBasisPoints, minimumBaseFen, capFen, numerator, denominator, maxYears, amountFenPerUnit, reason
+        case kind, amountFen, recognition, tiers, base, rateBasisPoints, minimumBaseFen, capFen, numerator, denominator,
+            maxYears, amountFenPerUnit, reason
     }
 
     public init(from decoder: any Decoder) throws {
@@ -96,22 +97,34 @@ public enum Formula: Sendable, Hashable, Codable {
         func int(_ key: CodingKeys) throws -> Int { try container.decode(Int.self, forKey: key) }
         switch kind {
         case "fixed": self = .fixed(amountFen: try container.decode(Fen.self, forKey: .amountFen))
-        case "tiers": self = .tiers(recognition: try string(.recognition), tiers: try container.decode([Tier].self, forKey: .tiers))
+        case "tiers":
+            self = .tiers(
+                recognition: try string(.recognition), tiers: try container.decode([Tier].self, forKey: .tiers))
         case "bands": self = .bands(try container.decode([Band].self, forKey: .tiers))
         case "percentage":
-            self = .percentage(base: try string(.base), rateBasisPoints: try int(.rateBasisPoints), minimumBaseFen: try fen(.minimumBaseFen), capFen: try fen(.capFen))
+            self = .percentage(
+                base: try string(.base), rateBasisPoints: try int(.rateBasisPoints),
+                minimumBaseFen: try fen(.minimumBaseFen), capFen: try fen(.capFen))
         case "ratioMatch":
-            self = .ratioMatch(base: try string(.base), numerator: try int(.numerator), denominator: try int(.denominator), capFen: try fen(.capFen))
+            self = .ratioMatch(
+                base: try string(.base), numerator: try int(.numerator), denominator: try int(.denominator),
+                capFen: try fen(.capFen))
         case "interestSubsidy":
-            self = .interestSubsidy(base: try string(.base), rateBasisPoints: try int(.rateBasisPoints), capFen: try fen(.capFen), maxYears: try container.decodeIfPresent(Int.self, forKey: .maxYears))
+            self = .interestSubsidy(
+                base: try string(.base), rateBasisPoints: try int(.rateBasisPoints), capFen: try fen(.capFen),
+                maxYears: try container.decodeIfPresent(Int.self, forKey: .maxYears))
         case "insurancePremium":
-            self = .insurancePremium(base: try string(.base), rateBasisPoints: try int(.rateBasisPoints), capFen: try fen(.capFen))
+            self = .insurancePremium(
+                base: try string(.base), rateBasisPoints: try int(.rateBasisPoints), capFen: try fen(.capFen))
         case "perUnit":
-            self = .perUnit(base: try string(.base), amountFenPerUnit: try container.decode(Fen.self, forKey: .amountFenPerUnit), capFen: try fen(.capFen))
+            self = .perUnit(
+                base: try string(.base), amountFenPerUnit: try container.decode(Fen.self, forKey: .amountFenPerUnit),
+                capFen: try fen(.capFen))
         case "capOnly": self = .capOnly(capFen: try container.decode(Fen.self, forKey: .capFen))
         case "manual": self = .manual(reason: try string(.reason))
         default:
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown formula kind '\(kind)'")
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: container, debugDescription: "unknown formula kind '\(kind)'")
         }
     }
 

@@ -79,7 +79,9 @@ extension PolicyDocument {
 
     public static func shortTitle(_ title: String) -> String {
         var short = title
-        for prefix in ["嘉兴市人民政府办公室关于印发", "嘉兴市人民政府关于印发"] where short.hasPrefix(prefix) { short = String(short.dropFirst(prefix.count)) }
+        for prefix in ["嘉兴市人民政府办公室关于印发", "嘉兴市人民政府关于印发"] where short.hasPrefix(prefix) {
+            short = String(short.dropFirst(prefix.count))
+        }
         if short.hasSuffix("的通知") { short = String(short.dropLast(3)) }
         return short
     }

@@ -22,14 +22,18 @@ public struct CatalogHandlers: Sendable {
             return response
         }
         router.unary(CatalogMethods.getDocument) { (request: Jiaxing_Benefits_V1_GetDocumentRequest, _) in
-            guard !request.id.isEmpty else { throw RPCError(.invalidArgument, "id: a document id is required, e.g. jzbf-2023-38") }
+            guard !request.id.isEmpty else {
+                throw RPCError(.invalidArgument, "id: a document id is required, e.g. jzbf-2023-38")
+            }
             guard let document = self.store.catalog.document(id: request.id) else {
                 throw RPCError(.notFound, "id: no document '\(request.id)' in the catalog")
             }
             return document.message()
         }
         router.unary(CatalogMethods.getClause) { (request: Jiaxing_Benefits_V1_GetClauseRequest, _) in
-            guard !request.id.isEmpty else { throw RPCError(.invalidArgument, "id: a clause id is required, e.g. jzbf-2023-32/4.1a") }
+            guard !request.id.isEmpty else {
+                throw RPCError(.invalidArgument, "id: a clause id is required, e.g. jzbf-2023-32/4.1a")
+            }
             guard let (clause, document) = self.store.catalog.clause(id: request.id) else {
                 throw RPCError(.notFound, "id: no clause '\(request.id)' in the catalog")
             }
@@ -39,17 +43,24 @@ public struct CatalogHandlers: Sendable {
             let catalog = self.store.catalog
             var query = Catalog.Query(
                 asOf: try Self.date(request.hasAsOf ? request.asOf : nil, field: "as_of"),
-                department: request.department, keyword: request.keyword, overlapGroup: request.overlapGroup, cashOnly: request.cashOnly
+                department: request.department, keyword: request.keyword, overlapGroup: request.overlapGroup,
+                cashOnly: request.cashOnly
             )
             if !request.benefitKind.isEmpty {
                 guard let kind = Clause.BenefitKind(rawValue: request.benefitKind) else {
-                    throw RPCError(.invalidArgument, "benefit_kind: '\(request.benefitKind)' is not one of \(Clause.BenefitKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw RPCError(
+                        .invalidArgument,
+                        "benefit_kind: '\(request.benefitKind)' is not one of \(Clause.BenefitKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 query.benefitKind = kind
             }
             if !request.beneficiary.isEmpty {
                 guard let beneficiary = Clause.Beneficiary(rawValue: request.beneficiary) else {
-                    throw RPCError(.invalidArgument, "beneficiary: '\(request.beneficiary)' is not one of \(Clause.Beneficiary.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw RPCError(
+                        .invalidArgument,
+                        "beneficiary: '\(request.beneficiary)' is not one of \(Clause.Beneficiary.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 query.beneficiary = beneficiary
             }
@@ -61,7 +72,11 @@ public struct CatalogHandlers: Sendable {
         router.unary(CatalogMethods.getCatalog) { (request: Jiaxing_Benefits_V1_GetCatalogRequest, _) in
             self.store.catalog.snapshot(asOf: try Self.date(request.hasAsOf ? request.asOf : nil, field: "as_of"))
         }
-        router.serverStreaming(CatalogMethods.watch) { (request: Jiaxing_Benefits_V1_WatchCatalogRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_CatalogRevision>, _) in
+        router.serverStreaming(CatalogMethods.watch) {
+            (
+                request: Jiaxing_Benefits_V1_WatchCatalogRequest,
+                writer: ResponseWriter<Jiaxing_Benefits_V1_CatalogRevision>, _
+            ) in
             let revisions = self.store.revisions()
             let current = self.store.catalog
             if current.revision != request.knownRevision { try await writer.write(Self.revision(current)) }
@@ -83,7 +98,10 @@ public struct CatalogHandlers: Sendable {
     static func date(_ message: Jiaxing_Benefits_V1_Date?, field: String) throws -> CalendarDate? {
         guard let message else { return nil }
         guard let date = CalendarDate(message: message) else {
-            throw RPCError(.invalidArgument, "\(field): \(message.year)-\(message.month)-\(message.day) is not a date (year 1900-2200, month 1-12, a day the month has)")
+            throw RPCError(
+                .invalidArgument,
+                "\(field): \(message.year)-\(message.month)-\(message.day) is not a date (year 1900-2200, month 1-12, a day the month has)"
+            )
         }
         return date
     }

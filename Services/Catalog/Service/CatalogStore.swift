@@ -19,7 +19,12 @@ public final class CatalogStore: Sendable {
         self.logger = logger
         let catalog = try CatalogLoader.load(directory: directory, sourcesDirectory: self.sourcesDirectory)
         self.state = NIOLockedValueBox((catalog, [:]))
-        logger.info("catalog loaded", metadata: ["revision": "\(catalog.revision)", "documents": "\(catalog.documents.count)", "clauses": "\(catalog.clauseCount)"])
+        logger.info(
+            "catalog loaded",
+            metadata: [
+                "revision": "\(catalog.revision)", "documents": "\(catalog.documents.count)",
+                "clauses": "\(catalog.clauseCount)",
+            ])
     }
 
     public var catalog: Catalog { self.state.withLockedValue { $0.catalog } }
@@ -37,10 +42,14 @@ public final class CatalogStore: Sendable {
         do {
             catalog = try CatalogLoader.load(directory: self.directory, sourcesDirectory: self.sourcesDirectory)
         } catch let error as CatalogValidationError {
-            self.logger.error("catalog reload rejected; serving the last good revision", metadata: ["revision": "\(self.catalog.revision)", "problems": "\(error)"])
+            self.logger.error(
+                "catalog reload rejected; serving the last good revision",
+                metadata: ["revision": "\(self.catalog.revision)", "problems": "\(error)"])
             return .rejected(error)
         } catch {
-            let wrapped = CatalogValidationError(issues: [CatalogIssue(file: self.directory, field: "directory", message: "\(error)")])
+            let wrapped = CatalogValidationError(issues: [
+                CatalogIssue(file: self.directory, field: "directory", message: "\(error)")
+            ])
             return .rejected(wrapped)
         }
         let watchers: [AsyncStream<Catalog>.Continuation]? = self.state.withLockedValue { state in
@@ -49,7 +58,8 @@ public final class CatalogStore: Sendable {
             return Array(state.watchers.values)
         }
         guard let watchers else { return .unchanged }
-        self.logger.info("catalog reloaded", metadata: ["revision": "\(catalog.revision)", "clauses": "\(catalog.clauseCount)"])
+        self.logger.info(
+            "catalog reloaded", metadata: ["revision": "\(catalog.revision)", "clauses": "\(catalog.clauseCount)"])
         for watcher in watchers { watcher.yield(catalog) }
         return .loaded(revision: catalog.revision)
     }

@@ -32,7 +32,10 @@ package final class GroupCommitter: Sendable {
         /// Resumed with the change's value (or refusal) once its commit is durable.
         let done: CheckedContinuation<(any Sendable)?, any Error>
 
-        init(kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?, done: CheckedContinuation<(any Sendable)?, any Error>) {
+        init(
+            kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?,
+            done: CheckedContinuation<(any Sendable)?, any Error>
+        ) {
             self.kind = kind
             self.input = input
             self.change = change
@@ -71,14 +74,18 @@ package final class GroupCommitter: Sendable {
 
     /// Runs `body` in the next shared transaction; returns its result once that transaction's commit is
     /// durable. A refusal is a `LedgerError`; any other failure is reported as the storage's (`unavailable`).
-    package func transaction<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) async throws -> Value) async throws -> Value {
+    package func transaction<Value: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) async throws -> Value)
+        async throws -> Value
+    {
         let value = try await self.enqueue(kind: nil, input: nil, change: nil, plain: { tx in try await body(tx) })
         guard let value = value as? Value else { throw LedgerError(.unavailable, "the change was not processed") }
         return value
     }
 
     /// Runs `input` in the next shared transaction together with the other changes of `kind` queued by then.
-    package func transaction<Input: Sendable, Value: Sendable>(_ input: Input, as kind: SetChange<Input, Value>) async throws -> Value {
+    package func transaction<Input: Sendable, Value: Sendable>(_ input: Input, as kind: SetChange<Input, Value>)
+        async throws -> Value
+    {
         let value = try await self.enqueue(kind: ObjectIdentifier(kind), input: input, change: kind.erased, plain: nil)
         guard let value = value as? Value else { throw LedgerError(.unavailable, "the change was not processed") }
         return value
@@ -86,9 +93,12 @@ package final class GroupCommitter: Sendable {
 
     /// Queues a change; returns its value once its commit is durable. The value comes back through the
     /// continuation: a box for it, and a closure to fill the box, were two more allocations per change.
-    private func enqueue(kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?) async throws -> (any Sendable)? {
+    private func enqueue(kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?)
+        async throws -> (any Sendable)?
+    {
         do {
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(any Sendable)?, any Error>) in
+            return try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<(any Sendable)?, any Error>) in
                 let start = self.state.withLockedValue { state -> Bool in
                     state.queue.append(Item(kind: kind, input: input, change: change, plain: plain, done: continuation))
                     guard !state.running else { return false }
@@ -121,7 +131,8 @@ package final class GroupCommitter: Sendable {
             do {
                 // The next batch begins as soon as this one committed; its callers hear once its commit is
                 // durable (on SQLite, the log's sync runs beside the next batch instead of holding it up).
-                let (outcomes, durability) = self.pipelined
+                let (outcomes, durability) =
+                    self.pipelined
                     ? try await self.database.pipelinedTransaction { tx in try await Self.run(batch, tx) }
                     : (try await self.database.transaction { tx in try await Self.run(batch, tx) }, .immediate)
                 // The callers are resumed after the batch is let go of, so that the last reference to each
@@ -150,7 +161,10 @@ package final class GroupCommitter: Sendable {
 
     /// Resumes a committed batch's callers once its commit is durable; if that cannot be known (the sync
     /// failed), each hears that the storage failed, and a retry finds out whether its change was kept.
-    private static func finish(_ waiting: [CheckedContinuation<(any Sendable)?, any Error>], _ outcomes: [Result<(any Sendable)?, LedgerError>], once durability: Durability) async {
+    private static func finish(
+        _ waiting: [CheckedContinuation<(any Sendable)?, any Error>],
+        _ outcomes: [Result<(any Sendable)?, LedgerError>], once durability: Durability
+    ) async {
         do {
             try await durability.reached()
         } catch {
@@ -168,7 +182,9 @@ package final class GroupCommitter: Sendable {
 
     /// One batch in one transaction: each kind's members together (in the order of their first), then the
     /// plain changes one by one, each in the order queued. Returns each change's value (a member's) or refusal.
-    private static func run(_ batch: [Item], _ tx: any SQLTransaction) async throws -> [Result<(any Sendable)?, LedgerError>] {
+    private static func run(_ batch: [Item], _ tx: any SQLTransaction) async throws -> [Result<
+        (any Sendable)?, LedgerError
+    >] {
         var outcomes = [Result<(any Sendable)?, LedgerError>](repeating: .success(nil), count: batch.count)
         var kinds: [ObjectIdentifier] = []
         var members: [ObjectIdentifier: (change: ErasedChange, indices: [Int], inputs: [any Sendable])] = [:]
@@ -219,7 +235,9 @@ package final class SetChange<Input: Sendable, Value: Sendable>: Sendable {
         self.batch = batch
         self.alone = alone
         self.erased = GroupCommitter.ErasedChange(
-            batch: { inputs, tx in try await batch(inputs.map { $0 as! Input }, tx).map { result in result.map { $0 as any Sendable } } },
+            batch: { inputs, tx in
+                try await batch(inputs.map { $0 as! Input }, tx).map { result in result.map { $0 as any Sendable } }
+            },
             alone: { input, tx in try await alone(input as! Input, tx) }
         )
     }

@@ -51,42 +51,73 @@ extension Ledger {
     /// payout order is proposed in the same transaction. 限时即享: the application waits for the responsible
     /// department until the deadline, counted in working days. The same enterprise, clause, subject and period
     /// again returns the first application.
-    public func recordApplication(_ request: Jiaxing_Benefits_V1_RecordApplicationRequest, calendar: WorkingCalendar) async throws -> Application {
+    public func recordApplication(_ request: Jiaxing_Benefits_V1_RecordApplicationRequest, calendar: WorkingCalendar)
+        async throws -> Application
+    {
         var application = request.application
         if case .failure(let problem) = CreditCode.validate(application.creditCode) {
             throw LedgerError(.invalidArgument, "application.credit_code: '\(application.creditCode)' \(problem)")
         }
-        guard let catalog = self.catalog() else { throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly") }
-        guard let (clause, document) = catalog.clause(id: application.clauseID) else {
-            throw LedgerError(.notFound, "application.clause_id: no clause '\(application.clauseID)' in catalog \(catalog.revision)")
+        guard let catalog = self.catalog() else {
+            throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly")
         }
-        guard clause.cash else { throw LedgerError(.failedPrecondition, "application.clause_id: \(clause.id) is not a cash benefit") }
+        guard let (clause, document) = catalog.clause(id: application.clauseID) else {
+            throw LedgerError(
+                .notFound, "application.clause_id: no clause '\(application.clauseID)' in catalog \(catalog.revision)")
+        }
+        guard clause.cash else {
+            throw LedgerError(.failedPrecondition, "application.clause_id: \(clause.id) is not a cash benefit")
+        }
         let at = self.now()
         let today = Self.chinaDay(at)
         guard document.isInForce(on: today) else {
-            throw LedgerError(.failedPrecondition, "application.clause_id: \(clause.id) is not in force on \(today) (《\(document.shortTitle)》 \(document.effectiveFrom) to \(document.effectiveUntil.map(\.description) ?? "open"))")
+            throw LedgerError(
+                .failedPrecondition,
+                "application.clause_id: \(clause.id) is not in force on \(today) (《\(document.shortTitle)》 \(document.effectiveFrom) to \(document.effectiveUntil.map(\.description) ?? "open"))"
+            )
         }
         guard !application.subject.isEmpty, application.subject.count <= 200 else {
             throw LedgerError(.invalidArgument, "application.subject: 1 to 200 characters naming what it is for")
         }
-        guard application.county != .unspecified, application.county.rawValue <= 9 else { throw LedgerError(.invalidArgument, "application.county: one of the counties and districts of Jiaxing is required") }
-        guard application.requestedFen >= 0 else { throw LedgerError(.invalidArgument, "application.requested_fen: must not be negative, got \(application.requestedFen)") }
+        guard application.county != .unspecified, application.county.rawValue <= 9 else {
+            throw LedgerError(
+                .invalidArgument, "application.county: one of the counties and districts of Jiaxing is required")
+        }
+        guard application.requestedFen >= 0 else {
+            throw LedgerError(
+                .invalidArgument, "application.requested_fen: must not be negative, got \(application.requestedFen)")
+        }
         if application.maximumFen > 0, application.requestedFen > application.maximumFen {
-            throw LedgerError(.invalidArgument, "application.requested_fen: \(Money.chinese(application.requestedFen)) asked, the clause allows at most \(Money.chinese(application.maximumFen))")
+            throw LedgerError(
+                .invalidArgument,
+                "application.requested_fen: \(Money.chinese(application.requestedFen)) asked, the clause allows at most \(Money.chinese(application.maximumFen))"
+            )
         }
         guard application.evidence.count <= ApplicationLimits.maximumEvidenceFiles else {
-            throw LedgerError(.invalidArgument, "application.evidence: at most \(ApplicationLimits.maximumEvidenceFiles) files, got \(application.evidence.count)")
+            throw LedgerError(
+                .invalidArgument,
+                "application.evidence: at most \(ApplicationLimits.maximumEvidenceFiles) files, got \(application.evidence.count)"
+            )
         }
         for (index, file) in application.evidence.enumerated() {
-            guard ApplicationLimits.evidenceTypes.contains(file.contentType), Self.contentMatches(file.content, file.contentType) else {
-                throw LedgerError(.invalidArgument, "application.evidence[\(index)]: '\(file.name)' must be a PDF, JPEG or PNG file, got \(file.contentType.isEmpty ? "no type" : file.contentType)")
+            guard ApplicationLimits.evidenceTypes.contains(file.contentType),
+                Self.contentMatches(file.content, file.contentType)
+            else {
+                throw LedgerError(
+                    .invalidArgument,
+                    "application.evidence[\(index)]: '\(file.name)' must be a PDF, JPEG or PNG file, got \(file.contentType.isEmpty ? "no type" : file.contentType)"
+                )
             }
             guard file.content.count <= ApplicationLimits.maximumEvidenceBytes else {
-                throw LedgerError(.invalidArgument, "application.evidence[\(index)]: '\(file.name)' is \(file.content.count) bytes; at most \(ApplicationLimits.maximumEvidenceBytes)")
+                throw LedgerError(
+                    .invalidArgument,
+                    "application.evidence[\(index)]: '\(file.name)' is \(file.content.count) bytes; at most \(ApplicationLimits.maximumEvidenceBytes)"
+                )
             }
         }
         if request.decideAtOnce, request.amountFen <= 0 {
-            throw LedgerError(.invalidArgument, "amount_fen: an application decided at once needs the amount its formula fixed")
+            throw LedgerError(
+                .invalidArgument, "amount_fen: an application decided at once needs the amount its formula fixed")
         }
         application.documentID = document.id
         application.responsibleDepartments = clause.responsibleDepartments
@@ -95,13 +126,18 @@ extension Ledger {
         let workingDays = clause.decisionWorkingDays ?? ApplicationLimits.defaultWorkingDays
         application.workingDays = Int32(workingDays)
         guard let due = calendar.adding(workingDays: workingDays, to: today) else {
-            throw LedgerError(.failedPrecondition, "the working-day calendar covers \(calendar.years.lowerBound)–\(calendar.years.upperBound) only; no deadline can be set from \(today)")
+            throw LedgerError(
+                .failedPrecondition,
+                "the working-day calendar covers \(calendar.years.lowerBound)–\(calendar.years.upperBound) only; no deadline can be set from \(today)"
+            )
         }
         application.dueOn = due.message
         let key = Self.applicationKey(application)
 
         return try await self.database.transaction { tx in
-            if let existing = try await tx.queryOne("SELECT payload FROM applications WHERE idempotency_key = ?", [.text(key)]) {
+            if let existing = try await tx.queryOne(
+                "SELECT payload FROM applications WHERE idempotency_key = ?", [.text(key)])
+            {
                 var first = try Application(serializedBytes: existing.blob(0))
                 first.replayed = true
                 return first
@@ -111,7 +147,10 @@ extension Ledger {
                 let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
                 try await tx.execute(
                     "INSERT INTO evidence (sha256, content_type, size, content) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-                    [.text(digest), .text(application.evidence[index].contentType), .integer(Int64(content.count)), .blob(Array(content))]
+                    [
+                        .text(digest), .text(application.evidence[index].contentType), .integer(Int64(content.count)),
+                        .blob(Array(content)),
+                    ]
                 )
                 application.evidence[index].sha256 = digest
                 application.evidence[index].size = Int64(content.count)
@@ -119,7 +158,9 @@ extension Ledger {
             }
             application.id = UUIDv7.make(millis: at)
             if request.decideAtOnce {
-                let proposed = try await self.propose(Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document, tx: tx)
+                let proposed = try await self.propose(
+                    Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document,
+                    tx: tx)
                 application.status = .decidedAtOnce
                 application.decidedFen = proposed.amountFen
                 application.decidedBy = "即申即享"
@@ -127,50 +168,80 @@ extension Ledger {
                 application.reason = "条件经核验, 按公式金额\(Money.chinese(proposed.amountFen)), 已生成兑付订单"
             } else {
                 application.status = .pending
-                application.reason = "待\(clause.responsibleDepartments.isEmpty ? "市财政局" : clause.responsibleDepartments.joined(separator: "、"))于\(due)前审核"
+                application.reason =
+                    "待\(clause.responsibleDepartments.isEmpty ? "市财政局" : clause.responsibleDepartments.joined(separator: "、"))于\(due)前审核"
             }
             try await tx.execute(
                 "INSERT INTO applications (id, idempotency_key, document_id, county, status, filed_day, due_day, decided_day, departments, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [.text(application.id), .text(key), .text(document.id), .integer(Int64(application.county.rawValue)), .integer(Int64(application.status.rawValue)),
-                 .integer(Int64(today.dayNumber)), .integer(Int64(due.dayNumber)), .integer(request.decideAtOnce ? Int64(today.dayNumber) : 0),
-                 .text(clause.responsibleDepartments.joined(separator: "|")), .blob(try application.serializedBytes())]
+                [
+                    .text(application.id), .text(key), .text(document.id), .integer(Int64(application.county.rawValue)),
+                    .integer(Int64(application.status.rawValue)),
+                    .integer(Int64(today.dayNumber)), .integer(Int64(due.dayNumber)),
+                    .integer(request.decideAtOnce ? Int64(today.dayNumber) : 0),
+                    .text(clause.responsibleDepartments.joined(separator: "|")),
+                    .blob(try application.serializedBytes()),
+                ]
             )
-            if application.status == .pending { try await Self.emit(tx, type: "applicationReceived", application: application, at: at) }
+            if application.status == .pending {
+                try await Self.emit(tx, type: "applicationReceived", application: application, at: at)
+            }
             return application
         }
     }
 
     /// The responsible department decides a pending application: approving proposes the order and posts it
     /// at once (the department's decision is the approval); rejecting needs a reason.
-    public func decideApplication(_ request: Jiaxing_Benefits_V1_DecideApplicationRequest, by decider: Decider) async throws -> Application {
+    public func decideApplication(_ request: Jiaxing_Benefits_V1_DecideApplicationRequest, by decider: Decider)
+        async throws -> Application
+    {
         guard !request.applicationID.isEmpty else { throw LedgerError(.invalidArgument, "application_id: required") }
         let at = self.now()
         let today = Self.chinaDay(at)
         let decided: Application = try await self.database.transaction { tx in
-            guard let row = try await tx.queryOne("SELECT payload FROM applications WHERE id = ?", [.text(request.applicationID)]) else {
+            guard
+                let row = try await tx.queryOne(
+                    "SELECT payload FROM applications WHERE id = ?", [.text(request.applicationID)])
+            else {
                 throw LedgerError(.notFound, "application_id: no application '\(request.applicationID)'")
             }
             var application = try Application(serializedBytes: row.blob(0))
-            guard case .department(let department, _) = decider, department.isResponsible(among: application.responsibleDepartments) else {
-                throw LedgerError(.permissionDenied, "\(decider) is not responsible for \(application.clauseID) (责任单位: \(application.responsibleDepartments.joined(separator: "、")))")
+            guard case .department(let department, _) = decider,
+                department.isResponsible(among: application.responsibleDepartments)
+            else {
+                throw LedgerError(
+                    .permissionDenied,
+                    "\(decider) is not responsible for \(application.clauseID) (责任单位: \(application.responsibleDepartments.joined(separator: "、")))"
+                )
             }
             guard application.status == .pending else {
-                throw LedgerError(.failedPrecondition, "application \(application.id) is \(application.status) and can no longer be decided")
+                throw LedgerError(
+                    .failedPrecondition,
+                    "application \(application.id) is \(application.status) and can no longer be decided")
             }
             application.decidedBy = decider.description
             if request.approve {
-                guard request.amountFen > 0 else { throw LedgerError(.invalidArgument, "amount_fen: an approval names a positive amount") }
+                guard request.amountFen > 0 else {
+                    throw LedgerError(.invalidArgument, "amount_fen: an approval names a positive amount")
+                }
                 if application.maximumFen > 0, request.amountFen > application.maximumFen {
-                    throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) is over the clause's cap of \(Money.chinese(application.maximumFen))")
+                    throw LedgerError(
+                        .invalidArgument,
+                        "amount_fen: \(Money.chinese(request.amountFen)) is over the clause's cap of \(Money.chinese(application.maximumFen))"
+                    )
                 }
-                guard let catalog = self.catalog(), let (clause, document) = catalog.clause(id: application.clauseID) else {
-                    throw LedgerError(.unavailable, "the catalog has not loaded, or no longer has \(application.clauseID)")
+                guard let catalog = self.catalog(), let (clause, document) = catalog.clause(id: application.clauseID)
+                else {
+                    throw LedgerError(
+                        .unavailable, "the catalog has not loaded, or no longer has \(application.clauseID)")
                 }
-                let proposed = try await self.propose(Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document, tx: tx)
+                let proposed = try await self.propose(
+                    Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document,
+                    tx: tx)
                 application.status = .approved
                 application.decidedFen = proposed.amountFen
                 application.orderID = proposed.id
-                application.reason = request.reason.isEmpty ? "审核通过, 核定\(Money.chinese(proposed.amountFen))" : request.reason
+                application.reason =
+                    request.reason.isEmpty ? "审核通过, 核定\(Money.chinese(proposed.amountFen))" : request.reason
             } else {
                 guard !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw LedgerError(.invalidArgument, "reason: a rejection says why")
@@ -181,7 +252,10 @@ extension Ledger {
             }
             try await tx.execute(
                 "UPDATE applications SET status = ?, decided_day = ?, payload = ? WHERE id = ?",
-                [.integer(Int64(application.status.rawValue)), .integer(Int64(today.dayNumber)), .blob(try application.serializedBytes()), .text(application.id)]
+                [
+                    .integer(Int64(application.status.rawValue)), .integer(Int64(today.dayNumber)),
+                    .blob(try application.serializedBytes()), .text(application.id),
+                ]
             )
             return application
         }
@@ -207,7 +281,9 @@ extension Ledger {
             for row in rows {
                 var application = try Application(serializedBytes: row.blob(0))
                 application.breached = true
-                try await tx.execute("UPDATE applications SET breached = 1, payload = ? WHERE id = ?", [.blob(try application.serializedBytes()), .text(application.id)])
+                try await tx.execute(
+                    "UPDATE applications SET breached = 1, payload = ? WHERE id = ?",
+                    [.blob(try application.serializedBytes()), .text(application.id)])
                 try await Self.emit(tx, type: "applicationBreached", application: application, at: at)
                 marked.append(application)
             }
@@ -217,18 +293,27 @@ extension Ledger {
 
     /// Applications, newest first, with the tallies per document and responsible department: received,
     /// decided at once, decided within the deadline, breached, pending.
-    public func applications(_ request: Jiaxing_Benefits_V1_ListApplicationsRequest, county: Jiaxing_Benefits_V1_County? = nil, department: Department? = nil) async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse {
+    public func applications(
+        _ request: Jiaxing_Benefits_V1_ListApplicationsRequest, county: Jiaxing_Benefits_V1_County? = nil,
+        department: Department? = nil
+    ) async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse {
         let limit = request.limit == 0 ? 100 : Int(request.limit)
-        guard (1...1000).contains(limit) else { throw LedgerError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)") }
+        guard (1...1000).contains(limit) else {
+            throw LedgerError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)")
+        }
         return try await self.database.read { tx in
             var response = Jiaxing_Benefits_V1_ListApplicationsResponse()
             var tallies: [String: Jiaxing_Benefits_V1_ApplicationTally] = [:]
-            for row in try await tx.query("SELECT payload, filed_day, due_day, decided_day FROM applications ORDER BY id DESC", []) {
+            for row in try await tx.query(
+                "SELECT payload, filed_day, due_day, decided_day FROM applications ORDER BY id DESC", [])
+            {
                 let application = try Application(serializedBytes: row.blob(0))
                 if let county, application.county != county { continue }
                 if let department, !department.isResponsible(among: application.responsibleDepartments) { continue }
                 // A clause that names no department is decided by the finance bureau (市财政局).
-                for responsible in application.responsibleDepartments.isEmpty ? [Department.caizheng.chineseName] : application.responsibleDepartments {
+                for responsible in application.responsibleDepartments.isEmpty
+                    ? [Department.caizheng.chineseName] : application.responsibleDepartments
+                {
                     let key = "\(application.documentID)\u{1F}\(responsible)"
                     var tally = tallies[key] ?? Jiaxing_Benefits_V1_ApplicationTally()
                     tally.documentID = application.documentID
@@ -254,9 +339,13 @@ extension Ledger {
 
     /// One file of an application with its content, for a party that may see the application: its county,
     /// a responsible department, or (neither given) the operator and services.
-    public func evidence(applicationID: String, sha256: String, county: Jiaxing_Benefits_V1_County? = nil, department: Department? = nil) async throws -> Jiaxing_Benefits_V1_Evidence {
+    public func evidence(
+        applicationID: String, sha256: String, county: Jiaxing_Benefits_V1_County? = nil, department: Department? = nil
+    ) async throws -> Jiaxing_Benefits_V1_Evidence {
         try await self.database.read { tx in
-            guard let row = try await tx.queryOne("SELECT payload FROM applications WHERE id = ?", [.text(applicationID)]) else {
+            guard
+                let row = try await tx.queryOne("SELECT payload FROM applications WHERE id = ?", [.text(applicationID)])
+            else {
                 throw LedgerError(.notFound, "application_id: no application '\(applicationID)'")
             }
             let application = try Application(serializedBytes: row.blob(0))
@@ -264,10 +353,11 @@ extension Ledger {
                 throw LedgerError(.permissionDenied, "the application \(applicationID) was filed by another county")
             }
             if let department, !department.isResponsible(among: application.responsibleDepartments) {
-                throw LedgerError(.permissionDenied, "\(department.chineseName) is not responsible for \(application.clauseID)")
+                throw LedgerError(
+                    .permissionDenied, "\(department.chineseName) is not responsible for \(application.clauseID)")
             }
             guard var file = application.evidence.first(where: { $0.sha256 == sha256 }),
-                  let content = try await tx.queryOne("SELECT content FROM evidence WHERE sha256 = ?", [.text(sha256)])
+                let content = try await tx.queryOne("SELECT content FROM evidence WHERE sha256 = ?", [.text(sha256)])
             else {
                 throw LedgerError(.notFound, "sha256: the application \(applicationID) has no file \(sha256)")
             }

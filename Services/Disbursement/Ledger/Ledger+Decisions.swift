@@ -12,7 +12,8 @@ extension Ledger {
 
         public var description: String {
             switch self {
-            case .department(let department, let person): return "department/\(department.rawValue)" + (person.map { " (\($0))" } ?? "")
+            case .department(let department, let person):
+                return "department/\(department.rawValue)" + (person.map { " (\($0))" } ?? "")
             case .operator(let name): return "operator/\(name)"
             case .other(let name): return name
             }
@@ -23,8 +24,12 @@ extension Ledger {
     public func approve(orderID: String, by decider: Decider) async throws -> Order {
         try await self.decide(orderID: orderID, by: decider, reason: "") { order, tx, at in
             try await Self.ensureAccount(tx, id: Self.enterpriseAccount(order.creditCode), kind: "enterprise")
-            try await Self.transfer(tx, order: order.id, debit: order.fundAccount, credit: Self.enterpriseAccount(order.creditCode), amount: order.amountFen, kind: "payout", at: at)
-            try await tx.execute("UPDATE accounts SET reserved_fen = reserved_fen - ? WHERE id = ?", [.integer(order.amountFen), .text(order.fundAccount)])
+            try await Self.transfer(
+                tx, order: order.id, debit: order.fundAccount, credit: Self.enterpriseAccount(order.creditCode),
+                amount: order.amountFen, kind: "payout", at: at)
+            try await tx.execute(
+                "UPDATE accounts SET reserved_fen = reserved_fen - ? WHERE id = ?",
+                [.integer(order.amountFen), .text(order.fundAccount)])
             return (.posted, "approved")
         }
     }
@@ -35,7 +40,9 @@ extension Ledger {
             throw LedgerError(.invalidArgument, "reason: a rejection says why")
         }
         return try await self.decide(orderID: orderID, by: decider, reason: reason) { order, tx, _ in
-            try await tx.execute("UPDATE accounts SET reserved_fen = reserved_fen - ? WHERE id = ?", [.integer(order.amountFen), .text(order.fundAccount)])
+            try await tx.execute(
+                "UPDATE accounts SET reserved_fen = reserved_fen - ? WHERE id = ?",
+                [.integer(order.amountFen), .text(order.fundAccount)])
             return (.rejected, "rejected")
         }
     }
@@ -48,15 +55,23 @@ extension Ledger {
         // Decisions share transactions (one commit for many) as proposals do.
         return try await self.committer.transaction { tx in
             var order = try await Self.load(orderID, tx)
-            guard case .department(let department, _) = decider, department.isResponsible(among: order.responsibleDepartments) else {
-                throw LedgerError(.permissionDenied, "\(decider) is not responsible for \(order.clauseID) (责任单位: \(order.responsibleDepartments.joined(separator: "、")))")
+            guard case .department(let department, _) = decider,
+                department.isResponsible(among: order.responsibleDepartments)
+            else {
+                throw LedgerError(
+                    .permissionDenied,
+                    "\(decider) is not responsible for \(order.clauseID) (责任单位: \(order.responsibleDepartments.joined(separator: "、")))"
+                )
             }
             guard order.status == .pending else {
-                throw LedgerError(.failedPrecondition, "order \(order.id) is \(order.status) and can no longer be decided")
+                throw LedgerError(
+                    .failedPrecondition, "order \(order.id) is \(order.status) and can no longer be decided")
             }
             guard order.expiresAtMillis > at else {
                 // Too late: nothing changes here; the expiry sweep releases the reservation and tells everyone.
-                throw LedgerError(.failedPrecondition, "order \(order.id) expired at \(order.expiresAtMillis) ms, before the decision")
+                throw LedgerError(
+                    .failedPrecondition, "order \(order.id) expired at \(order.expiresAtMillis) ms, before the decision"
+                )
             }
             let (status, event) = try await apply(order, tx, at)
             order.status = Order.Status(rawValue: Int(status.rawValue))!
@@ -75,25 +90,36 @@ extension Ledger {
     /// Takes paid money back (撤资, 转内资 within the period …): the fund is restored and the enterprise owes
     /// the amount (a receivable). The payment itself stays in the ledger; the reversal is a new transfer.
     public func clawback(orderID: String, by decider: Decider, trigger: String, reason: String) async throws -> Order {
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw LedgerError(.invalidArgument, "reason: a clawback says why") }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw LedgerError(.invalidArgument, "reason: a clawback says why")
+        }
         let at = self.now()
         return try await self.database.transaction { tx in
             var order = try await Self.load(orderID, tx)
             switch decider {
             case .operator: break
-            case .department(let department, _) where department.isResponsible(among: order.responsibleDepartments): break
+            case .department(let department, _) where department.isResponsible(among: order.responsibleDepartments):
+                break
             default: throw LedgerError(.permissionDenied, "\(decider) may not claw back \(order.clauseID)")
             }
-            guard order.status == .posted else { throw LedgerError(.failedPrecondition, "order \(order.id) is \(order.status); only a paid order is clawed back") }
+            guard order.status == .posted else {
+                throw LedgerError(
+                    .failedPrecondition, "order \(order.id) is \(order.status); only a paid order is clawed back")
+            }
             try await Self.ensureAccount(tx, id: Self.receivableAccount(order.creditCode), kind: "receivable")
-            try await Self.transfer(tx, order: order.id, debit: Self.receivableAccount(order.creditCode), credit: order.fundAccount, amount: order.amountFen, kind: "clawback", at: at)
+            try await Self.transfer(
+                tx, order: order.id, debit: Self.receivableAccount(order.creditCode), credit: order.fundAccount,
+                amount: order.amountFen, kind: "clawback", at: at)
             order.status = .clawedBack
             order.reason = "\(trigger): \(reason)"
             order.decidedBy = decider.description
             order.decidedAtMillis = at
             try await tx.execute(
                 "UPDATE orders SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?",
-                [.integer(Status.clawedBack.rawValue), .text(order.decidedBy), .integer(at), .text(order.reason), .text(order.id)]
+                [
+                    .integer(Status.clawedBack.rawValue), .text(order.decidedBy), .integer(at), .text(order.reason),
+                    .text(order.id),
+                ]
             )
             try await Self.emit(tx, type: "clawedBack", order: order, at: at)
             return order
@@ -105,7 +131,9 @@ extension Ledger {
     public func expireDue() async throws -> Int {
         let at = self.now()
         return try await self.database.transaction { tx in
-            let rows = try await tx.query("SELECT \(Self.orderColumns) FROM orders WHERE status = ? AND expires_at <= ? LIMIT 1000", [.integer(Status.pending.rawValue), .integer(at)])
+            let rows = try await tx.query(
+                "SELECT \(Self.orderColumns) FROM orders WHERE status = ? AND expires_at <= ? LIMIT 1000",
+                [.integer(Status.pending.rawValue), .integer(at)])
             for row in rows {
                 var order = Self.order(row)
                 try await self.expire(&order, tx: tx, at: at)
@@ -115,8 +143,15 @@ extension Ledger {
     }
 
     private func expire(_ order: inout Order, tx: any SQLTransaction, at: Int64) async throws {
-        try await tx.execute("UPDATE accounts SET reserved_fen = reserved_fen - ? WHERE id = ?", [.integer(order.amountFen), .text(order.fundAccount)])
-        try await tx.execute("UPDATE orders SET status = ?, decided_by = 'ledger', decided_at = ?, reason = ? WHERE id = ?", [.integer(Status.expired.rawValue), .integer(at), .text("nobody decided before the order expired"), .text(order.id)])
+        try await tx.execute(
+            "UPDATE accounts SET reserved_fen = reserved_fen - ? WHERE id = ?",
+            [.integer(order.amountFen), .text(order.fundAccount)])
+        try await tx.execute(
+            "UPDATE orders SET status = ?, decided_by = 'ledger', decided_at = ?, reason = ? WHERE id = ?",
+            [
+                .integer(Status.expired.rawValue), .integer(at), .text("nobody decided before the order expired"),
+                .text(order.id),
+            ])
         order.status = .expired
         order.decidedBy = "ledger"
         order.decidedAtMillis = at
@@ -126,7 +161,8 @@ extension Ledger {
 
     static func load(_ orderID: String, _ tx: any SQLTransaction) async throws -> Order {
         guard !orderID.isEmpty else { throw LedgerError(.invalidArgument, "order_id: required") }
-        guard let row = try await tx.queryOne("SELECT \(Self.orderColumns) FROM orders WHERE id = ?", [.text(orderID)]) else {
+        guard let row = try await tx.queryOne("SELECT \(Self.orderColumns) FROM orders WHERE id = ?", [.text(orderID)])
+        else {
             throw LedgerError(.notFound, "order_id: no order '\(orderID)'")
         }
         return Self.order(row)

@@ -52,7 +52,9 @@ extension Ledger {
 
     /// The terms of `clauseID` in `catalog`, or nil where the catalog has no such clause.
     func terms(of clauseID: String, in catalog: Catalog) -> PayoutTerms? {
-        if let terms = self.payoutTerms.withLockedValue({ $0.revision == catalog.revision ? $0.byClause[clauseID] : nil }) {
+        if let terms = self.payoutTerms.withLockedValue({
+            $0.revision == catalog.revision ? $0.byClause[clauseID] : nil
+        }) {
             return terms
         }
         guard let (clause, document) = catalog.clause(id: clauseID) else { return nil }

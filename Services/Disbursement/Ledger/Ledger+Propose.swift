@@ -1,11 +1,12 @@
 import BenefitsDomain
-#if canImport(Glibc)
-import Glibc
-#endif
 import CatalogModel
 import MeshMessages
 import NIOConcurrencyHelpers
 import SQLStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Ledger {
     public typealias ProposeRequest = Jiaxing_Benefits_V1_ProposePayoutRequest
@@ -15,7 +16,8 @@ extension Ledger {
     /// Caps per year and in all, 就高不重复 and the fund's balance are enforced here, in the transaction.
     public func propose(_ request: ProposeRequest) async throws -> Order {
         let (terms, creditCode) = try self.validate(request)
-        return try await self.committer.transaction(try ProposalInput(ledger: self, request: request, terms: terms, creditCode: creditCode), as: Self.proposals)
+        return try await self.committer.transaction(
+            try ProposalInput(ledger: self, request: request, terms: terms, creditCode: creditCode), as: Self.proposals)
     }
 
     /// The idempotency key: what the order pays, in words.
@@ -34,7 +36,8 @@ extension Ledger {
     static func idempotencyKey(_ request: ProposeRequest, creditCode: String) -> String {
         let period = String(request.period)
         var key = String()
-        key.reserveCapacity(creditCode.utf8.count + request.clauseID.utf8.count + request.subject.utf8.count + period.utf8.count + 3)
+        key.reserveCapacity(
+            creditCode.utf8.count + request.clauseID.utf8.count + request.subject.utf8.count + period.utf8.count + 3)
         key += creditCode
         key += "|"
         key += request.clauseID
@@ -51,26 +54,52 @@ extension Ledger {
         let creditCode: String
         switch CreditCode.validate(request.creditCode) {
         case .success(let code): creditCode = code.value
-        case .failure(let problem): throw LedgerError(.invalidArgument, "credit_code: '\(request.creditCode)' \(problem)")
+        case .failure(let problem):
+            throw LedgerError(.invalidArgument, "credit_code: '\(request.creditCode)' \(problem)")
         }
-        guard request.amountFen > 0 else { throw LedgerError(.invalidArgument, "amount_fen: must be positive, got \(request.amountFen)") }
-        guard (1900...2200).contains(request.period) else { throw LedgerError(.invalidArgument, "period: a year in 1900-2200 is required, got \(request.period)") }
+        guard request.amountFen > 0 else {
+            throw LedgerError(.invalidArgument, "amount_fen: must be positive, got \(request.amountFen)")
+        }
+        guard (1900...2200).contains(request.period) else {
+            throw LedgerError(.invalidArgument, "period: a year in 1900-2200 is required, got \(request.period)")
+        }
         // Characters are counted only where the bytes could be too many: counting them is grapheme breaking.
         guard !request.subject.isEmpty, request.subject.utf8.count <= 200 || request.subject.count <= 200 else {
-            throw LedgerError(.invalidArgument, "subject: 1 to 200 characters naming what the order pays for (e.g. greenFactory/national/2023-03-15)")
+            throw LedgerError(
+                .invalidArgument,
+                "subject: 1 to 200 characters naming what the order pays for (e.g. greenFactory/national/2023-03-15)")
         }
-        guard request.county != .unspecified, request.county.rawValue <= 9 else { throw LedgerError(.invalidArgument, "county: one of the counties and districts of Jiaxing is required") }
-        guard let catalog = self.catalog() else { throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly") }
+        guard request.county != .unspecified, request.county.rawValue <= 9 else {
+            throw LedgerError(.invalidArgument, "county: one of the counties and districts of Jiaxing is required")
+        }
+        guard let catalog = self.catalog() else {
+            throw LedgerError(.unavailable, "the catalog has not loaded yet; retry shortly")
+        }
         guard let terms = self.terms(of: request.clauseID, in: catalog) else {
             throw LedgerError(.notFound, "clause_id: no clause '\(request.clauseID)' in catalog \(catalog.revision)")
         }
-        guard terms.cash else { throw LedgerError(.failedPrecondition, "clause_id: \(terms.clauseID) is not a cash benefit; nothing to pay") }
-        guard !terms.manual else { throw LedgerError(.failedPrecondition, "clause_id: \(terms.clauseID) leaves the amount open; it is never paid automatically") }
-        guard request.explanation.utf8.count <= Self.maximumExplanationCharacters || request.explanation.count <= Self.maximumExplanationCharacters else {
-            throw LedgerError(.invalidArgument, "explanation: at most \(Self.maximumExplanationCharacters) characters, got \(request.explanation.count)")
+        guard terms.cash else {
+            throw LedgerError(.failedPrecondition, "clause_id: \(terms.clauseID) is not a cash benefit; nothing to pay")
+        }
+        guard !terms.manual else {
+            throw LedgerError(
+                .failedPrecondition,
+                "clause_id: \(terms.clauseID) leaves the amount open; it is never paid automatically")
+        }
+        guard
+            request.explanation.utf8.count <= Self.maximumExplanationCharacters
+                || request.explanation.count <= Self.maximumExplanationCharacters
+        else {
+            throw LedgerError(
+                .invalidArgument,
+                "explanation: at most \(Self.maximumExplanationCharacters) characters, got \(request.explanation.count)"
+            )
         }
         if let maximum = terms.maximumFen, request.amountFen > maximum {
-            throw LedgerError(.invalidArgument, "amount_fen: \(Money.chinese(request.amountFen)) exceeds the most \(terms.clauseID) pays, \(Money.chinese(maximum))")
+            throw LedgerError(
+                .invalidArgument,
+                "amount_fen: \(Money.chinese(request.amountFen)) exceeds the most \(terms.clauseID) pays, \(Money.chinese(maximum))"
+            )
         }
         return (terms, creditCode)
     }
@@ -86,7 +115,7 @@ extension Ledger {
         case .tiers(_, let tiers): maximum = tiers.map(\.amountFen).max()
         case .bands(let bands): maximum = bands.map(\.amountFen).max()
         case .percentage(_, _, _, let cap), .ratioMatch(_, _, _, let cap), .interestSubsidy(_, _, let cap, _),
-             .insurancePremium(_, _, let cap), .perUnit(_, _, let cap):
+            .insurancePremium(_, _, let cap), .perUnit(_, _, let cap):
             maximum = cap
         case .capOnly(let cap): maximum = cap
         case .manual: maximum = nil
@@ -98,9 +127,14 @@ extension Ledger {
     }
 
     /// One proposal in the caller's transaction (an application decided at once, a spoiled batch rerun).
-    func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction) async throws -> Order {
+    func propose(_ request: ProposeRequest, clause: Clause, document: PolicyDocument, tx: any SQLTransaction)
+        async throws -> Order
+    {
         let creditCode = Self.storedCreditCode(request.creditCode)
-        return try await self.propose(try ProposalInput(ledger: self, request: request, terms: PayoutTerms(clause: clause, document: document), creditCode: creditCode), tx: tx)
+        return try await self.propose(
+            try ProposalInput(
+                ledger: self, request: request, terms: PayoutTerms(clause: clause, document: document),
+                creditCode: creditCode), tx: tx)
     }
 
     /// A batch of one: the same reads, rules and writes as a group-committed batch.
@@ -122,7 +156,10 @@ extension Ledger {
         let (request, clauseID, key, fund) = (input.request, input.terms.clauseID, input.key, input.fund)
         if var order = reads.order(key: key) {
             guard order.requestedFen == request.amountFen else {
-                throw LedgerError(.alreadyExists, "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))")
+                throw LedgerError(
+                    .alreadyExists,
+                    "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))"
+                )
             }
             order.replayed = true
             return .replayed(order)
@@ -158,11 +195,15 @@ extension Ledger {
             throw LedgerError(.failedPrecondition, "nothing left to pay: " + reasons.joined(separator: "; "))
         }
         guard let balance = reads.fund(fund) else {
-            throw LedgerError(.failedPrecondition, "no fund \(fund): the operator opens it with a budget (OpenFund) before orders can be paid from it")
+            throw LedgerError(
+                .failedPrecondition,
+                "no fund \(fund): the operator opens it with a budget (OpenFund) before orders can be paid from it")
         }
         let available = balance.balanceFen - balance.reservedFen
         guard available >= amount else {
-            throw LedgerError(.failedPrecondition, "fund \(fund) has \(Money.chinese(available)) available; the order needs \(Money.chinese(amount))")
+            throw LedgerError(
+                .failedPrecondition,
+                "fund \(fund) has \(Money.chinese(available)) available; the order needs \(Money.chinese(amount))")
         }
         guard amount != request.amountFen || !reasons.isEmpty else { return .new(input.draft, drafted: true) }
         var order = input.draft
@@ -186,10 +227,13 @@ enum ProposalSQL {
     /// `orders_by_enterprise`. `OFFSET 0` keeps the planner from making the lookups one join: for that join, or
     /// an `IN` list, it reckoned on a table without statistics yet (a new ledger's, or one grown since its last
     /// ANALYZE) that a batch's 256 enterprises matched most rows, and scanned the whole table for every batch.
-    static let ordersOfEnterprises = "SELECT o.* FROM unnest(?::text[]) AS enterprise(code) CROSS JOIN LATERAL (SELECT \(enterpriseOrderColumns) FROM orders WHERE credit_code = enterprise.code OFFSET 0) o"
-    private static let enterpriseOrderColumns = "credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END AS live, idempotency_key"
+    static let ordersOfEnterprises =
+        "SELECT o.* FROM unnest(?::text[]) AS enterprise(code) CROSS JOIN LATERAL (SELECT \(enterpriseOrderColumns) FROM orders WHERE credit_code = enterprise.code OFFSET 0) o"
+    private static let enterpriseOrderColumns =
+        "credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END AS live, idempotency_key"
     static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
-    static let insertOrder = "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
+    static let insertOrder =
+        "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
 
     /// `statement` (`INSERT … VALUES (?, …)`) inserting `rows` rows.
     static func multiRow(_ statement: String, _ rows: Int) -> String {
@@ -231,7 +275,8 @@ enum UUIDv7 {
         return String(unsafeUninitializedCapacity: 36) { text in
             var position = 0
             for index in 0..<16 {
-                var byte = index < 6
+                var byte =
+                    index < 6
                     ? UInt8((millis >> (8 * (5 - index))) & 0xFF)
                     : UInt8(truncatingIfNeeded: (index < 11 ? random.0 : random.1) >> (8 * UInt64(index % 8)))
                 if index == 6 { byte = (byte & 0x0F) | 0x70 }

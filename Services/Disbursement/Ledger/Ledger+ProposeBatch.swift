@@ -129,13 +129,20 @@ extension Ledger {
         var enterprises: [ProposalInput] = []
         enterprises.reserveCapacity(inputs.count)
         for input in inputs {
-            if seen.insert(input.creditCode).inserted { enterprises.append(input) } else { snapshot.repeated.insert(input.creditCode) }
+            if seen.insert(input.creditCode).inserted {
+                enterprises.append(input)
+            } else {
+                snapshot.repeated.insert(input.creditCode)
+            }
         }
         var keys: Set<String>?
         var used: [String] = []
         for row in try await self.ordersOfEnterprises(enterprises, tx: tx) {
             if row.integer(6) == 1 {
-                snapshot.live[row.text(0), default: []].append(.init(clauseID: row.text(1), period: Int32(row.integer(2)), overlapGroup: row.text(3), subject: row.text(4), amountFen: row.integer(5)))
+                snapshot.live[row.text(0), default: []].append(
+                    .init(
+                        clauseID: row.text(1), period: Int32(row.integer(2)), overlapGroup: row.text(3),
+                        subject: row.text(4), amountFen: row.integer(5)))
             }
             if keys == nil { keys = Set(inputs.map(\.key)) }
             let key = row.text(7)
@@ -157,7 +164,8 @@ extension Ledger {
     /// its keys sort by the database's collation, not byte for byte.
     private func ordersOfEnterprises(_ enterprises: [ProposalInput], tx: any SQLTransaction) async throws -> [SQLRow] {
         guard self.database.dialect == .sqlite else {
-            return try await tx.query(ProposalSQL.ordersOfEnterprises, [.text(Self.postgresArray(enterprises.map(\.creditCode)))])
+            return try await tx.query(
+                ProposalSQL.ordersOfEnterprises, [.text(Self.postgresArray(enterprises.map(\.creditCode)))])
         }
         var rows: [SQLRow] = []
         for enterprise in enterprises {
@@ -168,7 +176,11 @@ extension Ledger {
 
     /// `texts` as a PostgreSQL array literal (`{"a","b"}`), each quoted, for one `?::text[]` parameter.
     package static func postgresArray(_ texts: [String]) -> String {
-        "{" + texts.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+        "{"
+            + texts.map {
+                "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                    + "\""
+            }.joined(separator: ",") + "}"
     }
 
     /// The condition that an order's idempotency key lies in the range of the enterprise whose credit code is
@@ -200,7 +212,9 @@ extension Ledger {
 
     /// The accepted orders, their reservations (one update per fund) and their events; the rows the callers
     /// made where an order is as drafted.
-    private func write(_ accepted: [(order: Order, input: ProposalInput, drafted: Bool)], tx: any SQLTransaction) async throws {
+    private func write(_ accepted: [(order: Order, input: ProposalInput, drafted: Bool)], tx: any SQLTransaction)
+        async throws
+    {
         guard !accepted.isEmpty else { return }
         // What each fund reserves, in the order first met: a batch draws on a few funds, and looking them up in
         // a list costs less than hashing each order's fund.
@@ -216,7 +230,9 @@ extension Ledger {
                 reserved.append((input.fund, order.amountFen))
             }
             orderRows.append(drafted ? input.draftRow : Self.values(order))
-            eventRows.append(drafted ? input.draftEvent : try Self.eventRow(type: "proposed", order: order, at: order.createdAtMillis))
+            eventRows.append(
+                drafted
+                    ? input.draftEvent : try Self.eventRow(type: "proposed", order: order, at: order.createdAtMillis))
         }
         try await self.insert(tx, ProposalSQL.insertOrder, orderRows, sqliteForms: ProposalSQL.insertOrderForms)
         for (fund, fen) in reserved {
@@ -228,7 +244,9 @@ extension Ledger {
     /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`) in multi-row statements: on PostgreSQL up to
     /// `rowsPerStatement` a statement, each a round trip saved; on SQLite in `sqliteForms` (made once, so that
     /// prepared statements are reused), each saving a statement's run per row, then one by one.
-    private func insert(_ tx: any SQLTransaction, _ statement: String, _ rows: [[SQLValue]], sqliteForms: [(rows: Int, sql: String)]) async throws {
+    private func insert(
+        _ tx: any SQLTransaction, _ statement: String, _ rows: [[SQLValue]], sqliteForms: [(rows: Int, sql: String)]
+    ) async throws {
         guard self.database.dialect == .postgres else {
             var start = 0
             for form in sqliteForms {

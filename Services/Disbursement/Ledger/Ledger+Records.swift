@@ -4,10 +4,15 @@ import SQLStore
 extension Ledger {
     /// Order states as stored (the message's enum numbers).
     enum Status: Int64 {
-        case pending = 1, posted = 2, rejected = 3, expired = 4, clawedBack = 5
+        case pending = 1
+        case posted = 2
+        case rejected = 3
+        case expired = 4
+        case clawedBack = 5
     }
 
-    static let orderColumns = "id, idempotency_key, credit_code, enterprise_name, county, clause_id, document_id, subject, period, requested_fen, amount_fen, fund_account, status, created_at, expires_at, decided_by, decided_at, reason, departments, overlap_group, explanation"
+    static let orderColumns =
+        "id, idempotency_key, credit_code, enterprise_name, county, clause_id, document_id, subject, period, requested_fen, amount_fen, fund_account, status, created_at, expires_at, decided_by, decided_at, reason, departments, overlap_group, explanation"
 
     /// The same columns of `orders o` in a join.
     static let orderColumnsOfJoin = Ledger.orderColumns.split(separator: ", ").map { "o.\($0)" }.joined(separator: ", ")
@@ -19,11 +24,14 @@ extension Ledger {
     static func values(_ order: Order, departments: String? = nil) -> [SQLValue] {
         [
             .text(order.id), .text(order.idempotencyKey), .text(order.creditCode), .text(order.enterpriseName),
-            .integer(Int64(order.county.rawValue)), .text(order.clauseID), .text(order.documentID), .text(order.subject),
-            .integer(Int64(order.period)), .integer(order.requestedFen), .integer(order.amountFen), .text(order.fundAccount),
+            .integer(Int64(order.county.rawValue)), .text(order.clauseID), .text(order.documentID),
+            .text(order.subject),
+            .integer(Int64(order.period)), .integer(order.requestedFen), .integer(order.amountFen),
+            .text(order.fundAccount),
             .integer(Int64(order.status.rawValue)), .integer(order.createdAtMillis), .integer(order.expiresAtMillis),
             .text(order.decidedBy), .integer(order.decidedAtMillis), .text(order.reason),
-            .text(departments ?? Self.departmentsText(order.responsibleDepartments)), .text(order.overlapGroup), .text(order.explanation),
+            .text(departments ?? Self.departmentsText(order.responsibleDepartments)), .text(order.overlapGroup),
+            .text(order.explanation),
         ]
     }
 

@@ -24,28 +24,39 @@ public final class Ledger: Sendable {
     ///   - groupCommit: whether concurrent proposals share a transaction (one commit, one fsync, for up to 512),
     ///     the next batch beginning while the last one's commit is synced; false commits each on its own,
     ///     durable before the next begins: the naive baseline the benchmark compares with.
-    public init(database: any SQLDatabase, catalog: @escaping @Sendable () -> Catalog?, orderLifetime: Duration = .seconds(7 * 24 * 3600), groupCommit: Bool = true, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    public init(
+        database: any SQLDatabase, catalog: @escaping @Sendable () -> Catalog?,
+        orderLifetime: Duration = .seconds(7 * 24 * 3600), groupCommit: Bool = true,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
         self.database = database
         self.catalog = catalog
         self.now = now
         self.orderLifetimeMillis = orderLifetime.components.seconds * 1000
-        self.committer = GroupCommitter(database: database, maximumBatch: groupCommit ? GroupCommitter.defaultMaximumBatch : 1, pipelined: groupCommit)
+        self.committer = GroupCommitter(
+            database: database, maximumBatch: groupCommit ? GroupCommitter.defaultMaximumBatch : 1,
+            pipelined: groupCommit)
     }
 
     /// Creates the tables where they do not exist.
     public func migrate() async throws {
-        try await self.database.executeScript(self.database.dialect == .postgres ? LedgerSchema.postgres : LedgerSchema.sqlite)
+        try await self.database.executeScript(
+            self.database.dialect == .postgres ? LedgerSchema.postgres : LedgerSchema.sqlite)
         // Columns added since a ledger was first created.
         for column in LedgerSchema.addedColumns {
             do {
-                try await self.database.executeScript("ALTER TABLE \(column.table) ADD COLUMN \(self.database.dialect == .postgres ? "IF NOT EXISTS " : "")\(column.definition)")
+                try await self.database.executeScript(
+                    "ALTER TABLE \(column.table) ADD COLUMN \(self.database.dialect == .postgres ? "IF NOT EXISTS " : "")\(column.definition)"
+                )
             } catch let error as SQLError where error.message.contains("duplicate column") {
                 // SQLite has no IF NOT EXISTS for columns: the column is there already.
             }
         }
     }
 
-    static func fundAccount(documentID: String, year: Int) -> String { Self.fundAccountPrefix(documentID: documentID) + String(year) }
+    static func fundAccount(documentID: String, year: Int) -> String {
+        Self.fundAccountPrefix(documentID: documentID) + String(year)
+    }
 
     /// What the accounts of a document's funds begin with, before the year.
     static func fundAccountPrefix(documentID: String) -> String { "fund:\(documentID):" }
@@ -54,17 +65,25 @@ public final class Ledger: Sendable {
 
     /// Moves money: debit loses it, credit gains it. Both accounts' cached balances change in the same
     /// transaction as the transfer row.
-    static func transfer(_ tx: any SQLTransaction, order: String?, debit: String, credit: String, amount: Fen, kind: String, at: Int64) async throws {
+    static func transfer(
+        _ tx: any SQLTransaction, order: String?, debit: String, credit: String, amount: Fen, kind: String, at: Int64
+    ) async throws {
         try await tx.execute(
             "INSERT INTO transfers (order_id, debit_account, credit_account, amount_fen, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [order.map { SQLValue.text($0) } ?? .null, .text(debit), .text(credit), .integer(amount), .text(kind), .integer(at)]
+            [
+                order.map { SQLValue.text($0) } ?? .null, .text(debit), .text(credit), .integer(amount), .text(kind),
+                .integer(at),
+            ]
         )
-        try await tx.execute("UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ?", [.integer(amount), .text(debit)])
-        try await tx.execute("UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?", [.integer(amount), .text(credit)])
+        try await tx.execute(
+            "UPDATE accounts SET balance_fen = balance_fen - ? WHERE id = ?", [.integer(amount), .text(debit)])
+        try await tx.execute(
+            "UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ?", [.integer(amount), .text(credit)])
     }
 
     static func ensureAccount(_ tx: any SQLTransaction, id: String, kind: String) async throws {
-        try await tx.execute("INSERT INTO accounts (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", [.text(id), .text(kind)])
+        try await tx.execute(
+            "INSERT INTO accounts (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", [.text(id), .text(kind)])
     }
 
     /// Appends an event in the transaction that made the change (transactional outbox). The event keeps only
@@ -108,15 +127,21 @@ public final class Ledger: Sendable {
 
     /// The outbox row of an event about an order or an application; events of one enterprise (the entity
     /// key) are delivered in order.
-    static func append(_ tx: any SQLTransaction, _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String, id: String, at: Int64) async throws {
-        try await tx.execute(Self.insertEvent, try Self.eventRow(event, type: type, entityKey: entityKey, id: id, at: at))
+    static func append(
+        _ tx: any SQLTransaction, _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String,
+        id: String, at: Int64
+    ) async throws {
+        try await tx.execute(
+            Self.insertEvent, try Self.eventRow(event, type: type, entityKey: entityKey, id: id, at: at))
     }
 
     static let eventColumns = "type, entity_key, order_id, payload, at"
     static let insertEvent = "INSERT INTO events (\(eventColumns)) VALUES (?, ?, ?, ?, ?)"
 
     /// The values of an event's outbox row, in the order of `eventColumns`.
-    static func eventRow(_ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String, id: String, at: Int64) throws -> [SQLValue] {
+    static func eventRow(
+        _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String, id: String, at: Int64
+    ) throws -> [SQLValue] {
         var event = event
         event.type = type
         event.atMillis = at
@@ -127,8 +152,10 @@ public final class Ledger: Sendable {
     /// The outbox row of an order's event (see `emit`).
     static func eventRow(type: String, order: Order, at: Int64) throws -> [SQLValue] {
         let state = OrderState(of: order)
-        if type == "proposed", state.status == .pending, state.decidedBy.isEmpty, state.decidedAtMillis == 0, state.reason.isEmpty,
-           let payload = Self.proposedEvent(at: at) {
+        if type == "proposed", state.status == .pending, state.decidedBy.isEmpty, state.decidedAtMillis == 0,
+            state.reason.isEmpty,
+            let payload = Self.proposedEvent(at: at)
+        {
             return [.text(type), .text(order.creditCode), .text(order.id), .blob(payload), .integer(at)]
         }
         var event = Jiaxing_Benefits_V1_DisbursementEvent()

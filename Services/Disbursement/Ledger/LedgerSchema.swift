@@ -9,195 +9,195 @@
 enum LedgerSchema {
     /// Columns added after the first release, for ledgers created before them.
     static let addedColumns: [(table: String, definition: String)] = [
-        ("orders", "explanation TEXT NOT NULL DEFAULT ''"),
+        ("orders", "explanation TEXT NOT NULL DEFAULT ''")
     ]
 
     static let sqlite = """
-    CREATE TABLE IF NOT EXISTS accounts (
-        id TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        document_id TEXT,
-        year INTEGER,
-        budget_fen INTEGER NOT NULL DEFAULT 0,
-        balance_fen INTEGER NOT NULL DEFAULT 0,
-        reserved_fen INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE IF NOT EXISTS transfers (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        order_id TEXT,
-        debit_account TEXT NOT NULL REFERENCES accounts(id),
-        credit_account TEXT NOT NULL REFERENCES accounts(id),
-        amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-        kind TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS orders (
-        id TEXT PRIMARY KEY,
-        idempotency_key TEXT NOT NULL UNIQUE,
-        credit_code TEXT NOT NULL,
-        enterprise_name TEXT NOT NULL,
-        county INTEGER NOT NULL,
-        clause_id TEXT NOT NULL,
-        document_id TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        period INTEGER NOT NULL,
-        requested_fen INTEGER NOT NULL,
-        amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-        fund_account TEXT NOT NULL REFERENCES accounts(id),
-        status INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        decided_by TEXT NOT NULL DEFAULT '',
-        decided_at INTEGER NOT NULL DEFAULT 0,
-        reason TEXT NOT NULL DEFAULT '',
-        departments TEXT NOT NULL,
-        overlap_group TEXT NOT NULL DEFAULT '',
-        explanation TEXT NOT NULL DEFAULT ''
-    );
-    DROP INDEX IF EXISTS orders_by_clause;
-    DROP INDEX IF EXISTS orders_by_group;
-    DROP INDEX IF EXISTS orders_by_enterprise;
-    CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
-    CREATE TABLE IF NOT EXISTS events (
-        seq INTEGER PRIMARY KEY,
-        type TEXT NOT NULL,
-        entity_key TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        payload BLOB NOT NULL,
-        at INTEGER NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS events_by_key ON events (entity_key, seq);
-    CREATE TABLE IF NOT EXISTS event_acks (
-        grp TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        PRIMARY KEY (grp, seq)
-    );
-    CREATE TABLE IF NOT EXISTS event_cursors (
-        grp TEXT PRIMARY KEY,
-        acked_through INTEGER NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS event_leases (
-        grp TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        consumer TEXT NOT NULL,
-        until INTEGER NOT NULL,
-        PRIMARY KEY (grp, seq)
-    );
-    CREATE TABLE IF NOT EXISTS applications (
-        id TEXT PRIMARY KEY,
-        idempotency_key TEXT NOT NULL UNIQUE,
-        document_id TEXT NOT NULL,
-        county INTEGER NOT NULL,
-        status INTEGER NOT NULL,
-        filed_day INTEGER NOT NULL,
-        due_day INTEGER NOT NULL,
-        decided_day INTEGER NOT NULL DEFAULT 0,
-        breached INTEGER NOT NULL DEFAULT 0,
-        departments TEXT NOT NULL,
-        payload BLOB NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS applications_by_status ON applications (status, due_day);
-    CREATE TABLE IF NOT EXISTS evidence (
-        sha256 TEXT PRIMARY KEY,
-        content_type TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        content BLOB NOT NULL
-    );
-    INSERT OR IGNORE INTO accounts (id, kind) VALUES ('treasury', 'treasury');
-    """
+        CREATE TABLE IF NOT EXISTS accounts (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            document_id TEXT,
+            year INTEGER,
+            budget_fen INTEGER NOT NULL DEFAULT 0,
+            balance_fen INTEGER NOT NULL DEFAULT 0,
+            reserved_fen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE IF NOT EXISTS transfers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            order_id TEXT,
+            debit_account TEXT NOT NULL REFERENCES accounts(id),
+            credit_account TEXT NOT NULL REFERENCES accounts(id),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            kind TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS orders (
+            id TEXT PRIMARY KEY,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            credit_code TEXT NOT NULL,
+            enterprise_name TEXT NOT NULL,
+            county INTEGER NOT NULL,
+            clause_id TEXT NOT NULL,
+            document_id TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            period INTEGER NOT NULL,
+            requested_fen INTEGER NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            fund_account TEXT NOT NULL REFERENCES accounts(id),
+            status INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            decided_by TEXT NOT NULL DEFAULT '',
+            decided_at INTEGER NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            departments TEXT NOT NULL,
+            overlap_group TEXT NOT NULL DEFAULT '',
+            explanation TEXT NOT NULL DEFAULT ''
+        );
+        DROP INDEX IF EXISTS orders_by_clause;
+        DROP INDEX IF EXISTS orders_by_group;
+        DROP INDEX IF EXISTS orders_by_enterprise;
+        CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
+        CREATE TABLE IF NOT EXISTS events (
+            seq INTEGER PRIMARY KEY,
+            type TEXT NOT NULL,
+            entity_key TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS events_by_key ON events (entity_key, seq);
+        CREATE TABLE IF NOT EXISTS event_acks (
+            grp TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (grp, seq)
+        );
+        CREATE TABLE IF NOT EXISTS event_cursors (
+            grp TEXT PRIMARY KEY,
+            acked_through INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS event_leases (
+            grp TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            consumer TEXT NOT NULL,
+            until INTEGER NOT NULL,
+            PRIMARY KEY (grp, seq)
+        );
+        CREATE TABLE IF NOT EXISTS applications (
+            id TEXT PRIMARY KEY,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            document_id TEXT NOT NULL,
+            county INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            filed_day INTEGER NOT NULL,
+            due_day INTEGER NOT NULL,
+            decided_day INTEGER NOT NULL DEFAULT 0,
+            breached INTEGER NOT NULL DEFAULT 0,
+            departments TEXT NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS applications_by_status ON applications (status, due_day);
+        CREATE TABLE IF NOT EXISTS evidence (
+            sha256 TEXT PRIMARY KEY,
+            content_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            content BLOB NOT NULL
+        );
+        INSERT OR IGNORE INTO accounts (id, kind) VALUES ('treasury', 'treasury');
+        """
 
     /// The same tables in PostgreSQL's words.
     static let postgres = """
-    CREATE TABLE IF NOT EXISTS accounts (
-        id TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        document_id TEXT,
-        year BIGINT,
-        budget_fen BIGINT NOT NULL DEFAULT 0,
-        balance_fen BIGINT NOT NULL DEFAULT 0,
-        reserved_fen BIGINT NOT NULL DEFAULT 0
-    );
-    CREATE TABLE IF NOT EXISTS transfers (
-        id BIGSERIAL PRIMARY KEY,
-        order_id TEXT,
-        debit_account TEXT NOT NULL REFERENCES accounts(id),
-        credit_account TEXT NOT NULL REFERENCES accounts(id),
-        amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
-        kind TEXT NOT NULL,
-        created_at BIGINT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS orders (
-        id TEXT PRIMARY KEY,
-        idempotency_key TEXT NOT NULL UNIQUE,
-        credit_code TEXT NOT NULL,
-        enterprise_name TEXT NOT NULL,
-        county BIGINT NOT NULL,
-        clause_id TEXT NOT NULL,
-        document_id TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        period BIGINT NOT NULL,
-        requested_fen BIGINT NOT NULL,
-        amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
-        fund_account TEXT NOT NULL REFERENCES accounts(id),
-        status BIGINT NOT NULL,
-        created_at BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        decided_by TEXT NOT NULL DEFAULT '',
-        decided_at BIGINT NOT NULL DEFAULT 0,
-        reason TEXT NOT NULL DEFAULT '',
-        departments TEXT NOT NULL,
-        overlap_group TEXT NOT NULL DEFAULT '',
-        explanation TEXT NOT NULL DEFAULT ''
-    );
-    DROP INDEX IF EXISTS orders_by_clause;
-    DROP INDEX IF EXISTS orders_by_group;
-    CREATE INDEX IF NOT EXISTS orders_by_enterprise ON orders (credit_code);
-    CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
-    CREATE TABLE IF NOT EXISTS events (
-        seq BIGSERIAL PRIMARY KEY,
-        type TEXT NOT NULL,
-        entity_key TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        payload BYTEA NOT NULL,
-        at BIGINT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS events_by_key ON events (entity_key, seq);
-    CREATE TABLE IF NOT EXISTS event_acks (
-        grp TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        PRIMARY KEY (grp, seq)
-    );
-    CREATE TABLE IF NOT EXISTS event_cursors (
-        grp TEXT PRIMARY KEY,
-        acked_through INTEGER NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS event_leases (
-        grp TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        consumer TEXT NOT NULL,
-        until BIGINT NOT NULL,
-        PRIMARY KEY (grp, seq)
-    );
-    CREATE TABLE IF NOT EXISTS applications (
-        id TEXT PRIMARY KEY,
-        idempotency_key TEXT NOT NULL UNIQUE,
-        document_id TEXT NOT NULL,
-        county BIGINT NOT NULL,
-        status BIGINT NOT NULL,
-        filed_day BIGINT NOT NULL,
-        due_day BIGINT NOT NULL,
-        decided_day BIGINT NOT NULL DEFAULT 0,
-        breached BIGINT NOT NULL DEFAULT 0,
-        departments TEXT NOT NULL,
-        payload BYTEA NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS applications_by_status ON applications (status, due_day);
-    CREATE TABLE IF NOT EXISTS evidence (
-        sha256 TEXT PRIMARY KEY,
-        content_type TEXT NOT NULL,
-        size BIGINT NOT NULL,
-        content BYTEA NOT NULL
-    );
-    INSERT INTO accounts (id, kind) VALUES ('treasury', 'treasury') ON CONFLICT (id) DO NOTHING;
-    """
+        CREATE TABLE IF NOT EXISTS accounts (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            document_id TEXT,
+            year BIGINT,
+            budget_fen BIGINT NOT NULL DEFAULT 0,
+            balance_fen BIGINT NOT NULL DEFAULT 0,
+            reserved_fen BIGINT NOT NULL DEFAULT 0
+        );
+        CREATE TABLE IF NOT EXISTS transfers (
+            id BIGSERIAL PRIMARY KEY,
+            order_id TEXT,
+            debit_account TEXT NOT NULL REFERENCES accounts(id),
+            credit_account TEXT NOT NULL REFERENCES accounts(id),
+            amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+            kind TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS orders (
+            id TEXT PRIMARY KEY,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            credit_code TEXT NOT NULL,
+            enterprise_name TEXT NOT NULL,
+            county BIGINT NOT NULL,
+            clause_id TEXT NOT NULL,
+            document_id TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            period BIGINT NOT NULL,
+            requested_fen BIGINT NOT NULL,
+            amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+            fund_account TEXT NOT NULL REFERENCES accounts(id),
+            status BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            decided_by TEXT NOT NULL DEFAULT '',
+            decided_at BIGINT NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            departments TEXT NOT NULL,
+            overlap_group TEXT NOT NULL DEFAULT '',
+            explanation TEXT NOT NULL DEFAULT ''
+        );
+        DROP INDEX IF EXISTS orders_by_clause;
+        DROP INDEX IF EXISTS orders_by_group;
+        CREATE INDEX IF NOT EXISTS orders_by_enterprise ON orders (credit_code);
+        CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, expires_at);
+        CREATE TABLE IF NOT EXISTS events (
+            seq BIGSERIAL PRIMARY KEY,
+            type TEXT NOT NULL,
+            entity_key TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            payload BYTEA NOT NULL,
+            at BIGINT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS events_by_key ON events (entity_key, seq);
+        CREATE TABLE IF NOT EXISTS event_acks (
+            grp TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (grp, seq)
+        );
+        CREATE TABLE IF NOT EXISTS event_cursors (
+            grp TEXT PRIMARY KEY,
+            acked_through INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS event_leases (
+            grp TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            consumer TEXT NOT NULL,
+            until BIGINT NOT NULL,
+            PRIMARY KEY (grp, seq)
+        );
+        CREATE TABLE IF NOT EXISTS applications (
+            id TEXT PRIMARY KEY,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            document_id TEXT NOT NULL,
+            county BIGINT NOT NULL,
+            status BIGINT NOT NULL,
+            filed_day BIGINT NOT NULL,
+            due_day BIGINT NOT NULL,
+            decided_day BIGINT NOT NULL DEFAULT 0,
+            breached BIGINT NOT NULL DEFAULT 0,
+            departments TEXT NOT NULL,
+            payload BYTEA NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS applications_by_status ON applications (status, due_day);
+        CREATE TABLE IF NOT EXISTS evidence (
+            sha256 TEXT PRIMARY KEY,
+            content_type TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            content BYTEA NOT NULL
+        );
+        INSERT INTO accounts (id, kind) VALUES ('treasury', 'treasury') ON CONFLICT (id) DO NOTHING;
+        """
 }

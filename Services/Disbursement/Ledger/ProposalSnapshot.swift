@@ -37,7 +37,10 @@ final class ProposalSnapshot {
         self.funds[fund]?.reservedFen += order.amountFen
         guard !self.repeated.isEmpty, self.repeated.contains(creditCode) else { return }
         self.orders[order.idempotencyKey] = order
-        self.live[order.creditCode, default: []].append(LiveOrder(clauseID: order.clauseID, period: order.period, overlapGroup: order.overlapGroup, subject: order.subject, amountFen: order.amountFen))
+        self.live[order.creditCode, default: []].append(
+            LiveOrder(
+                clauseID: order.clauseID, period: order.period, overlapGroup: order.overlapGroup,
+                subject: order.subject, amountFen: order.amountFen))
     }
 }
 
@@ -51,6 +54,8 @@ extension [ProposalSnapshot.LiveOrder] {
 
     /// The orders for the same thing under the group's other clauses.
     func sameThing(group: String, subject: String, otherThan clauseID: String) -> [(clauseID: String, amountFen: Fen)] {
-        self.filter { $0.overlapGroup == group && $0.subject == subject && $0.clauseID != clauseID }.map { ($0.clauseID, $0.amountFen) }
+        self.filter { $0.overlapGroup == group && $0.subject == subject && $0.clauseID != clauseID }.map {
+            ($0.clauseID, $0.amountFen)
+        }
     }
 }

@@ -8,13 +8,15 @@ import Ledger
 import MeshMessages
 import MeshRPC
 import NIOConcurrencyHelpers
-import ServiceKit
 import SQLStore
+import ServiceKit
 
 /// The disbursement service: the ledger of payout orders, over the mesh.
 @main
 struct DisbursementCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disbursement", abstract: "The disbursement service of the Jiaxing benefits mesh.", version: MeshRelease.version)
+    static let configuration = CommandConfiguration(
+        commandName: "disbursement", abstract: "The disbursement service of the Jiaxing benefits mesh.",
+        version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
@@ -30,7 +32,10 @@ struct DisbursementCommand: AsyncParsableCommand {
     @Option(help: "Hours a pending order waits for its department before it expires.")
     var orderLifetimeHours = 168
 
-    @Option(help: "A JSON file of funds to open at first start: [{\"documentId\": …, \"year\": …, \"budgetFen\": …}]. A fund already open keeps its budget (the operator changes it with OpenFund).")
+    @Option(
+        help:
+            "A JSON file of funds to open at first start: [{\"documentId\": …, \"year\": …, \"budgetFen\": …}]. A fund already open keeps its budget (the operator changes it with OpenFund)."
+    )
     var budgets: String?
 
     @Option(help: "Folder of the working-day calendars (YYYY.json) that application deadlines are counted in.")
@@ -41,12 +46,16 @@ struct DisbursementCommand: AsyncParsableCommand {
         let workingCalendar = try WorkingCalendar.load(directory: self.calendar)
         let catalog = NIOLockedValueBox<Catalog?>(nil)
         let ledger = Ledger(
-            database: try DatabaseOption.open(self.database, logger: logger), catalog: { catalog.withLockedValue { $0 } },
+            database: try DatabaseOption.open(self.database, logger: logger),
+            catalog: { catalog.withLockedValue { $0 } },
             orderLifetime: .seconds(self.orderLifetimeHours * 3600)
         )
         try await ledger.migrate()
-        let tls = try TLSFiles.load(directory: self.options.certificates, name: self.options.identity ?? "disbursement", serverHostname: "catalog")
-        let catalogClient = MeshClient(configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
+        let tls = try TLSFiles.load(
+            directory: self.options.certificates, name: self.options.identity ?? "disbursement",
+            serverHostname: "catalog")
+        let catalogClient = MeshClient(
+            configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
         var router = RPCRouter()
         DisbursementHandlers(ledger: ledger, calendar: workingCalendar).register(into: &router)
         let budgets = try self.budgets.map(Self.readBudgets) ?? []
@@ -54,7 +63,9 @@ struct DisbursementCommand: AsyncParsableCommand {
         try await ServiceRunner.run(
             name: "disbursement", options: self.options, router: router,
             services: [
-                CatalogSubscription(client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger) { loaded in
+                CatalogSubscription(
+                    client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
+                ) { loaded in
                     let first = catalog.withLockedValue { current in
                         defer { current = loaded }
                         return current == nil
@@ -63,9 +74,13 @@ struct DisbursementCommand: AsyncParsableCommand {
                     Task {
                         for budget in budgets {
                             do {
-                                _ = try await ledger.openFund(documentID: budget.documentId, year: budget.year, budgetFen: budget.budgetFen, onlyIfAbsent: true)
+                                _ = try await ledger.openFund(
+                                    documentID: budget.documentId, year: budget.year, budgetFen: budget.budgetFen,
+                                    onlyIfAbsent: true)
                             } catch {
-                                logger.error("cannot open fund", metadata: ["document": "\(budget.documentId)", "error": "\(error)"])
+                                logger.error(
+                                    "cannot open fund",
+                                    metadata: ["document": "\(budget.documentId)", "error": "\(error)"])
                             }
                         }
                         readiness.server?.setServing(true)
@@ -86,7 +101,9 @@ struct DisbursementCommand: AsyncParsableCommand {
     }
 
     static func readBudgets(_ path: String) throws -> [Budget] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--budgets: cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--budgets: cannot read \(path)")
+        }
         return try JSONDecoder().decode([Budget].self, from: data)
     }
 }

@@ -8,27 +8,38 @@ extension DisbursementHandlers {
     /// Applications: recorded only through the gateway (it has asked eligibility first, and vouches for the
     /// county it acts for), decided by the responsible department, read by each party for its own.
     func registerApplications(into router: inout RPCRouter) {
-        router.unary(DisbursementMethods.recordApplication) { (request: Jiaxing_Benefits_V1_RecordApplicationRequest, context) in
+        router.unary(DisbursementMethods.recordApplication) {
+            (request: Jiaxing_Benefits_V1_RecordApplicationRequest, context) in
             guard let peer = context.peer, peer.role == "county", peer.subject.hasSuffix("via service/gateway"),
-                  let county = try Self.county(of: context) else {
-                throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not record applications: counties file them through the gateway")
+                let county = try Self.county(of: context)
+            else {
+                throw RPCError(
+                    .permissionDenied,
+                    "\(context.peer?.description ?? "an unidentified caller") may not record applications: counties file them through the gateway"
+                )
             }
             guard request.application.county == county else {
-                throw RPCError(.permissionDenied, "\(peer) files applications only for enterprises registered in its own county")
+                throw RPCError(
+                    .permissionDenied, "\(peer) files applications only for enterprises registered in its own county")
             }
-            guard let calendar = self.calendar else { throw RPCError(.unavailable, "the working-day calendar is not loaded (--calendar)") }
+            guard let calendar = self.calendar else {
+                throw RPCError(.unavailable, "the working-day calendar is not loaded (--calendar)")
+            }
             return try await self.ledger.recordApplication(request, calendar: calendar)
         }
-        router.unary(DisbursementMethods.decideApplication) { (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
+        router.unary(DisbursementMethods.decideApplication) {
+            (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
             try await self.ledger.decideApplication(request, by: Self.decider(context))
         }
         router.unary(DisbursementMethods.getEvidence) { (request: Jiaxing_Benefits_V1_GetEvidenceRequest, context) in
             try Self.require(context, roles: ["operator", "service", "county", "department"], to: "read evidence")
             return try await self.ledger.evidence(
-                applicationID: request.applicationID, sha256: request.sha256, county: try Self.county(of: context), department: try Self.department(of: context)
+                applicationID: request.applicationID, sha256: request.sha256, county: try Self.county(of: context),
+                department: try Self.department(of: context)
             )
         }
-        router.unary(DisbursementMethods.listApplications) { (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
+        router.unary(DisbursementMethods.listApplications) {
+            (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
             switch context.peer?.role {
             case "operator", "service":
                 return try await self.ledger.applications(request)
@@ -37,7 +48,9 @@ extension DisbursementHandlers {
             case "department":
                 return try await self.ledger.applications(request, department: try Self.department(of: context))
             default:
-                throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not read applications")
+                throw RPCError(
+                    .permissionDenied,
+                    "\(context.peer?.description ?? "an unidentified caller") may not read applications")
             }
         }
     }

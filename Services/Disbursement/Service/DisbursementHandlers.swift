@@ -21,7 +21,9 @@ public struct DisbursementHandlers: Sendable {
     static func decider(_ context: ServerContext) -> Ledger.Decider {
         guard let peer = context.peer else { return .other("unknown") }
         switch peer.role {
-        case "department": return Department(rawValue: peer.commonName).map { .department($0, person: peer.person) } ?? .other(peer.description)
+        case "department":
+            return Department(rawValue: peer.commonName).map { .department($0, person: peer.person) }
+                ?? .other(peer.description)
         case "operator": return .operator(peer.commonName)
         default: return .other(peer.description)
         }
@@ -48,16 +50,20 @@ public struct DisbursementHandlers: Sendable {
 
     static func require(_ context: ServerContext, roles: Set<String>, to action: String) throws {
         guard let role = context.peer?.role, roles.contains(role) else {
-            throw RPCError(.permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not \(action)")
+            throw RPCError(
+                .permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not \(action)")
         }
     }
 
     public func register(into router: inout RPCRouter) {
         self.registerApplications(into: &router)
-        router.unary(DisbursementMethods.proposePayout) { (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
+        router.unary(DisbursementMethods.proposePayout) {
+            (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
             try Self.require(context, roles: ["service", "operator", "county"], to: "propose payouts")
             if let county = try Self.county(of: context), request.county != county {
-                throw RPCError(.permissionDenied, "\(context.peer!) proposes payouts only for enterprises registered in its own county")
+                throw RPCError(
+                    .permissionDenied,
+                    "\(context.peer!) proposes payouts only for enterprises registered in its own county")
             }
             return try await self.ledger.propose(request)
         }
@@ -68,7 +74,8 @@ public struct DisbursementHandlers: Sendable {
             try await self.ledger.reject(orderID: request.orderID, by: Self.decider(context), reason: request.reason)
         }
         router.unary(DisbursementMethods.clawback) { (request: Jiaxing_Benefits_V1_ClawbackRequest, context) in
-            try await self.ledger.clawback(orderID: request.orderID, by: Self.decider(context), trigger: request.trigger, reason: request.reason)
+            try await self.ledger.clawback(
+                orderID: request.orderID, by: Self.decider(context), trigger: request.trigger, reason: request.reason)
         }
         router.unary(DisbursementMethods.getOrder) { (request: Jiaxing_Benefits_V1_GetOrderRequest, context) in
             try Self.require(context, roles: ["service", "operator", "county", "department"], to: "read orders")
@@ -76,7 +83,9 @@ public struct DisbursementHandlers: Sendable {
             if let county = try Self.county(of: context), order.county != county {
                 throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
             }
-            if let department = try Self.department(of: context), !department.isResponsible(among: order.responsibleDepartments) {
+            if let department = try Self.department(of: context),
+                !department.isResponsible(among: order.responsibleDepartments)
+            {
                 throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of clauses it is responsible for")
             }
             return order
@@ -84,7 +93,9 @@ public struct DisbursementHandlers: Sendable {
         router.unary(DisbursementMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
             try Self.require(context, roles: ["service", "operator", "county", "department"], to: "read orders")
             var filter = Ledger.OrderFilter(limit: request.limit == 0 ? 100 : Int(request.limit))
-            guard request.limit >= 0, request.limit <= 1000 else { throw RPCError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)") }
+            guard request.limit >= 0, request.limit <= 1000 else {
+                throw RPCError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)")
+            }
             if !request.creditCode.isEmpty { filter.creditCode = request.creditCode }
             if request.status != .unspecified { filter.status = request.status }
             if !request.department.isEmpty {
@@ -107,7 +118,8 @@ public struct DisbursementHandlers: Sendable {
         }
         router.unary(DisbursementMethods.openFund) { (request: Jiaxing_Benefits_V1_OpenFundRequest, context) in
             try Self.require(context, roles: ["operator"], to: "open funds")
-            return try await self.ledger.openFund(documentID: request.documentID, year: Int(request.year), budgetFen: request.budgetFen)
+            return try await self.ledger.openFund(
+                documentID: request.documentID, year: Int(request.year), budgetFen: request.budgetFen)
         }
         router.unary(DisbursementMethods.listFunds) { (_: Jiaxing_Benefits_V1_ListFundsRequest, context) in
             try Self.require(context, roles: ["operator", "service"], to: "read the funds")
@@ -116,18 +128,26 @@ public struct DisbursementHandlers: Sendable {
         router.unary(DisbursementMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, context) in
             try Self.require(context, roles: ["operator", "service"], to: "read payout rates")
             var response = Jiaxing_Benefits_V1_PayoutRateResponse()
-            response.rates = try await self.ledger.payoutRates(documentID: request.documentID.isEmpty ? nil : request.documentID)
+            response.rates = try await self.ledger.payoutRates(
+                documentID: request.documentID.isEmpty ? nil : request.documentID)
             return response
         }
-        router.serverStreaming(DisbursementMethods.subscribe) { (request: Jiaxing_Benefits_V1_SubscribeRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_DisbursementEvent>, context) in
+        router.serverStreaming(DisbursementMethods.subscribe) {
+            (
+                request: Jiaxing_Benefits_V1_SubscribeRequest,
+                writer: ResponseWriter<Jiaxing_Benefits_V1_DisbursementEvent>, context
+            ) in
             try Self.require(context, roles: ["service", "operator"], to: "subscribe to ledger events")
             let inFlight = request.maxInFlight == 0 ? 64 : Int(request.maxInFlight)
             let lease = Int64(request.leaseSeconds == 0 ? 30 : request.leaseSeconds) * 1000
-            guard (1...10_000).contains(inFlight) else { throw RPCError(.invalidArgument, "max_in_flight: 1 to 10000, got \(inFlight)") }
+            guard (1...10_000).contains(inFlight) else {
+                throw RPCError(.invalidArgument, "max_in_flight: 1 to 10000, got \(inFlight)")
+            }
             guard (1...3600_000).contains(lease) else { throw RPCError(.invalidArgument, "lease_seconds: 1 to 3600") }
             try await self.ledger.releaseLeases(group: request.group, consumer: request.consumer)
             while !Task.isCancelled {
-                let events = try await self.ledger.lease(group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
+                let events = try await self.ledger.lease(
+                    group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
                 for event in events { try await writer.write(event) }
                 if events.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
             }
@@ -135,7 +155,8 @@ public struct DisbursementHandlers: Sendable {
         router.unary(DisbursementMethods.acknowledge) { (request: Jiaxing_Benefits_V1_AcknowledgeRequest, context) in
             try Self.require(context, roles: ["service", "operator"], to: "acknowledge ledger events")
             var response = Jiaxing_Benefits_V1_AcknowledgeResponse()
-            response.acknowledged = Int32(try await self.ledger.acknowledge(group: request.group, sequences: request.sequences))
+            response.acknowledged = Int32(
+                try await self.ledger.acknowledge(group: request.group, sequences: request.sequences))
             return response
         }
     }

@@ -21,10 +21,13 @@ public struct ExpirySweeper: Service {
                 if expired > 0 { self.logger.info("orders expired", metadata: ["count": "\(expired)"]) }
                 // 限时即享: a deadline passed undecided is escalated to the city operator.
                 for application in try await self.ledger.markBreaches() {
-                    self.logger.warning("application deadline breached; escalated to the operator", metadata: [
-                        "application": "\(application.id)", "clause": "\(application.clauseID)", "due": "\(application.dueOn.year)-\(application.dueOn.month)-\(application.dueOn.day)",
-                        "departments": "\(application.responsibleDepartments.joined(separator: ","))",
-                    ])
+                    self.logger.warning(
+                        "application deadline breached; escalated to the operator",
+                        metadata: [
+                            "application": "\(application.id)", "clause": "\(application.clauseID)",
+                            "due": "\(application.dueOn.year)-\(application.dueOn.month)-\(application.dueOn.day)",
+                            "departments": "\(application.responsibleDepartments.joined(separator: ","))",
+                        ])
                 }
             } catch {
                 self.logger.error("expiry sweep failed", metadata: ["error": "\(error)"])

@@ -38,7 +38,10 @@ extension EligibilityEngine {
             for clauseEntry in entry.clauses {
                 let clause = clauseEntry.clause
                 guard clause.delivery == .proactive, let result = evaluation.evaluate(clause) else { continue }
-                paid.append(ClauseAmounts(clause: clause, stacking: Catalog.stacking(of: clause, in: entry.document), enterprises: result.enterprises, amounts: result.amounts))
+                paid.append(
+                    ClauseAmounts(
+                        clause: clause, stacking: Catalog.stacking(of: clause, in: entry.document),
+                        enterprises: result.enterprises, amounts: result.amounts))
             }
         }
         Self.applyStacking(&paid, count: columns.count)
@@ -78,7 +81,8 @@ extension EligibilityEngine {
                     members[index] &+= 1
                     if clause.stacking.rule == .highestOnly { highestOnly[index] = true }
                     if best[index] < 0 || amount > bestAmount[index]
-                        || (amount == bestAmount[index] && clause.clause.id < paid[Int(best[index])].clause.id) {
+                        || (amount == bestAmount[index] && clause.clause.id < paid[Int(best[index])].clause.id)
+                    {
                         (best[index], bestAmount[index]) = (Int32(member), amount)
                     }
                 }
@@ -86,7 +90,9 @@ extension EligibilityEngine {
             for member in group {
                 for position in paid[member].enterprises.indices {
                     let index = Int(paid[member].enterprises[position])
-                    if members[index] > 1, highestOnly[index], best[index] != Int32(member) { paid[member].amounts[position] = 0 }
+                    if members[index] > 1, highestOnly[index], best[index] != Int32(member) {
+                        paid[member].amounts[position] = 0
+                    }
                 }
             }
             for member in group {

@@ -53,10 +53,14 @@ extension EligibilityEngine {
                     continue
                 case .atLeast(let fact, let threshold):
                     let values = self.amounts(fact)
-                    enterprises.removeAll { values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] < threshold }
+                    enterprises.removeAll {
+                        values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] < threshold
+                    }
                 case .below(let fact, let threshold):
                     let values = self.amounts(fact)
-                    enterprises.removeAll { values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] >= threshold }
+                    enterprises.removeAll {
+                        values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] >= threshold
+                    }
                 case .flag(let fact):
                     let values = self.flags(fact)
                     enterprises.removeAll { values[Int($0)] != 1 }
@@ -64,7 +68,9 @@ extension EligibilityEngine {
                     let accepted = Set(industries.compactMap { self.columns.industries[$0] })
                     enterprises.removeAll { !accepted.contains(self.columns.industry[Int($0)]) }
                 case .county(let counties):
-                    let accepted = Set(County.allCases.indices.filter { counties.contains(County.allCases[$0].chineseName) }.map(UInt8.init))
+                    let accepted = Set(
+                        County.allCases.indices.filter { counties.contains(County.allCases[$0].chineseName) }.map(
+                            UInt8.init))
                     enterprises.removeAll { !accepted.contains(self.columns.county[Int($0)]) }
                 }
             }
@@ -87,12 +93,15 @@ extension EligibilityEngine {
         /// The formula's amount for each enterprise, 0 where it cannot be computed (no tier held, base not
         /// reported or under its minimum, overflow).
         private mutating func formulaAmounts(_ clause: Clause, for enterprises: [Int32]) -> [Fen] {
-            func scaled(_ base: String, by numerator: Int64, over denominator: Int64, minimum: Fen? = nil, cap: Fen?) -> [Fen] {
+            func scaled(_ base: String, by numerator: Int64, over denominator: Int64, minimum: Fen? = nil, cap: Fen?)
+                -> [Fen]
+            {
                 let values = self.amounts(base)
                 return enterprises.map { enterprise in
                     let value = values[Int(enterprise)]
                     guard value != EnterpriseColumns.notReported, value >= minimum ?? 0,
-                          let amount = Context.scale(value, by: numerator, over: denominator) else { return 0 }
+                        let amount = Context.scale(value, by: numerator, over: denominator)
+                    else { return 0 }
                     return cap.map { min(amount, $0) } ?? amount
                 }
             }
@@ -116,16 +125,21 @@ extension EligibilityEngine {
 
         /// The highest tier among the levels each enterprise holds of `recognition`, counting the records the
         /// clause's own condition on it counts (its levels, new in the period or not).
-        private mutating func tierAmounts(_ clause: Clause, recognition: String, tiers: [Formula.Tier], for enterprises: [Int32]) -> [Fen] {
+        private mutating func tierAmounts(
+            _ clause: Clause, recognition: String, tiers: [Formula.Tier], for enterprises: [Int32]
+        ) -> [Fen] {
             let condition = EligibilityEngine.tierCondition(of: clause, recognition: recognition)
             var byLevel = [Int64](repeating: -1, count: EnterpriseColumns.levels.count)
             for tier in tiers {
-                if let level = EnterpriseColumns.levels.firstIndex(of: tier.level) { byLevel[level] = max(byLevel[level], tier.amountFen) }
+                if let level = EnterpriseColumns.levels.firstIndex(of: tier.level) {
+                    byLevel[level] = max(byLevel[level], tier.amountFen)
+                }
             }
             let records = self.columns.recognitions[recognition] ?? .init()
             let mask = Self.levelMask(condition?.levels)
             let newInPeriod = condition?.newInPeriod ?? false
-            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod) {
+            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod)
+            {
                 let level = Int(records.level[record])
                 guard level >= 0, byLevel[level] >= 0 else { continue }
                 let owner = Int(records.owner[record])
@@ -141,14 +155,17 @@ extension EligibilityEngine {
             guard let records = self.columns.recognitions[id] else { return [] }
             let mask = Self.levelMask(levels)
             var holders: [Int32] = []
-            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod) {
+            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod)
+            {
                 let owner = records.owner[record]
                 if holders.last != owner { holders.append(owner) }
             }
             return holders
         }
 
-        private func counts(_ records: EnterpriseColumns.Recognitions, _ record: Int, mask: UInt8?, newInPeriod: Bool) -> Bool {
+        private func counts(_ records: EnterpriseColumns.Recognitions, _ record: Int, mask: UInt8?, newInPeriod: Bool)
+            -> Bool
+        {
             let day = records.recognizedOn[record]
             guard day <= self.asOfDay, !newInPeriod || self.period.contains(day) else { return false }
             guard let mask else { return true }
@@ -199,7 +216,11 @@ extension EligibilityEngine {
             var result: [Int32] = []
             var (left, right) = (0, 0)
             while left < lhs.count, right < rhs.count {
-                if lhs[left] < rhs[right] { left += 1 } else if lhs[left] > rhs[right] { right += 1 } else {
+                if lhs[left] < rhs[right] {
+                    left += 1
+                } else if lhs[left] > rhs[right] {
+                    right += 1
+                } else {
                     result.append(lhs[left])
                     left += 1
                     right += 1

@@ -18,7 +18,9 @@ extension EligibilityEngine {
         func unit(_ fact: String) -> Vocabulary.Fact.Unit { self.vocabulary.fact(fact)?.unit ?? .count }
 
         func amount(of fact: String) -> (value: Int64, year: Int)? {
-            guard let (value, year) = self.profile.fact(fact, asOfYear: self.asOf.year), case .amount(let amount) = value else { return nil }
+            guard let (value, year) = self.profile.fact(fact, asOfYear: self.asOf.year),
+                case .amount(let amount) = value
+            else { return nil }
             return (amount, year)
         }
 
@@ -27,7 +29,9 @@ extension EligibilityEngine {
         }
 
         static func isNear(_ value: Int64, to threshold: Int64) -> Bool {
-            threshold > 0 && value.multipliedReportingOverflow(by: 10_000).partialValue >= threshold.multipliedReportingOverflow(by: EligibilityEngine.nearMissShare).partialValue
+            threshold > 0
+                && value.multipliedReportingOverflow(by: 10_000).partialValue
+                    >= threshold.multipliedReportingOverflow(by: EligibilityEngine.nearMissShare).partialValue
         }
 
         /// The recognitions of `id` that count: held by `asOf`, at one of `levels`, and new in the period if asked.
@@ -48,7 +52,9 @@ extension EligibilityEngine {
             case .atLeast(let fact, _), .below(let fact, _):
                 return self.amount(of: fact) == nil
             case .flag(let fact):
-                guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag = value else { return true }
+                guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag = value else {
+                    return true
+                }
                 return false
             default:
                 return false
@@ -62,9 +68,13 @@ extension EligibilityEngine {
                 let name = self.recognitionName(id)
                 let held = (self.profile.recognitions[id] ?? []).filter { $0.recognizedOn <= self.asOf }
                 let counting = self.recognitions(id, levels: levels, newInPeriod: newInPeriod)
-                let describe = { (record: EnterpriseProfile.RecognitionRecord) in "\(name) \(FactDescription.level(record.level)) \(record.recognizedOn)认定" }
+                let describe = { (record: EnterpriseProfile.RecognitionRecord) in
+                    "\(name) \(FactDescription.level(record.level)) \(record.recognizedOn)认定"
+                }
                 if let record = counting.max(by: { $0.recognizedOn < $1.recognizedOn }) {
-                    return .init(met: true, conditionText: text, factUsed: describe(record), explanation: "已认定: \(describe(record))")
+                    return .init(
+                        met: true, conditionText: text, factUsed: describe(record),
+                        explanation: "已认定: \(describe(record))")
                 }
                 guard let record = held.max(by: { $0.recognizedOn < $1.recognizedOn }) else {
                     return .init(met: false, conditionText: text, factUsed: "无", explanation: "未取得\(name)认定")
@@ -85,27 +95,40 @@ extension EligibilityEngine {
                 let isAtLeast: Bool = { if case .atLeast = condition.kind { return true } else { return false } }()
                 let thresholdText = FactDescription.value(threshold, unit: self.unit(fact))
                 guard let (value, year) = self.amount(of: fact) else {
-                    return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
+                    return .init(
+                        met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
                 }
                 let used = self.describe(fact, value, year: year)
                 if isAtLeast {
                     if value >= threshold {
-                        return .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 不低于\(thresholdText)")
+                        return .init(
+                            met: true, conditionText: text, factUsed: used, explanation: "\(used), 不低于\(thresholdText)")
                     }
                     return .init(
                         met: false, conditionText: text, factUsed: used,
-                        explanation: "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))",
-                        nearMiss: Self.isNear(value, to: threshold) ? "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact))), 差\(FactDescription.value(threshold - value, unit: self.unit(fact)))" : nil
+                        explanation:
+                            "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))",
+                        nearMiss: Self.isNear(value, to: threshold)
+                            ? "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact))), 差\(FactDescription.value(threshold - value, unit: self.unit(fact)))"
+                            : nil
                     )
                 }
                 return value < threshold
                     ? .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 低于\(thresholdText)")
-                    : .init(met: false, conditionText: text, factUsed: used, explanation: "\(self.factName(fact))需低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))")
+                    : .init(
+                        met: false, conditionText: text, factUsed: used,
+                        explanation:
+                            "\(self.factName(fact))需低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))"
+                    )
             case .flag(let fact):
-                guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag(let flag) = value else {
-                    return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
+                guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag(let flag) = value
+                else {
+                    return .init(
+                        met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
                 }
-                return .init(met: flag, conditionText: text, factUsed: "\(self.factName(fact)): \(flag ? "是" : "否")", explanation: flag ? "\(self.factName(fact)): 是" : "不符合: \(self.factName(fact))")
+                return .init(
+                    met: flag, conditionText: text, factUsed: "\(self.factName(fact)): \(flag ? "是" : "否")",
+                    explanation: flag ? "\(self.factName(fact)): 是" : "不符合: \(self.factName(fact))")
             case .project(let kind, let minimum, let completedInPeriod):
                 let name = self.vocabulary.projectKinds.first { $0.id == kind }?.name ?? kind
                 let projects = (self.profile.projects[kind] ?? []).filter { project in
@@ -114,32 +137,43 @@ extension EligibilityEngine {
                 }
                 guard let best = projects.max(by: { $0.investmentFen < $1.investmentFen }) else {
                     let any = !(self.profile.projects[kind] ?? []).isEmpty
-                    return .init(met: false, conditionText: text, factUsed: any ? "有\(name)项目, 未在政策期内验收" : "无",
-                                 explanation: any ? "\(name)项目未在\(FactDescription.period(self.period))内完成验收" : "无\(name)项目")
+                    return .init(
+                        met: false, conditionText: text, factUsed: any ? "有\(name)项目, 未在政策期内验收" : "无",
+                        explanation: any ? "\(name)项目未在\(FactDescription.period(self.period))内完成验收" : "无\(name)项目")
                 }
-                let used = "\(name)\(best.name.isEmpty ? "" : "「\(best.name)」")投资\(Money.chinese(best.investmentFen))" + (best.completedOn.map { ", \($0)验收" } ?? "")
+                let used =
+                    "\(name)\(best.name.isEmpty ? "" : "「\(best.name)」")投资\(Money.chinese(best.investmentFen))"
+                    + (best.completedOn.map { ", \($0)验收" } ?? "")
                 if let minimum, best.investmentFen < minimum {
                     return .init(
                         met: false, conditionText: text, factUsed: used,
                         explanation: "项目投资需不低于\(Money.chinese(minimum)), 现为\(Money.chinese(best.investmentFen))",
-                        nearMiss: Self.isNear(best.investmentFen, to: minimum) ? "项目投资需不低于\(Money.chinese(minimum)), 现为\(Money.chinese(best.investmentFen)), 差\(Money.chinese(minimum - best.investmentFen))" : nil
+                        nearMiss: Self.isNear(best.investmentFen, to: minimum)
+                            ? "项目投资需不低于\(Money.chinese(minimum)), 现为\(Money.chinese(best.investmentFen)), 差\(Money.chinese(minimum - best.investmentFen))"
+                            : nil
                     )
                 }
                 return .init(met: true, conditionText: text, factUsed: used, explanation: used)
             case .industry(let industries):
                 let names = industries.map { id in self.vocabulary.industries.first { $0.id == id }?.name ?? id }
                 guard let industry = self.profile.industry else {
-                    return .init(met: false, conditionText: text, factUsed: "未登记行业", explanation: "条款限于\(names.joined(separator: "、"))")
+                    return .init(
+                        met: false, conditionText: text, factUsed: "未登记行业",
+                        explanation: "条款限于\(names.joined(separator: "、"))")
                 }
                 let name = self.vocabulary.industries.first { $0.id == industry }?.name ?? industry
                 return industries.contains(industry)
                     ? .init(met: true, conditionText: text, factUsed: name, explanation: "行业: \(name)")
-                    : .init(met: false, conditionText: text, factUsed: name, explanation: "行业为\(name), 条款限于\(names.joined(separator: "、"))")
+                    : .init(
+                        met: false, conditionText: text, factUsed: name,
+                        explanation: "行业为\(name), 条款限于\(names.joined(separator: "、"))")
             case .county(let counties):
                 let name = self.profile.county.chineseName
                 return counties.contains(name)
                     ? .init(met: true, conditionText: text, factUsed: name, explanation: "属地: \(name)")
-                    : .init(met: false, conditionText: text, factUsed: name, explanation: "属地为\(name), 条款限于\(counties.joined(separator: "、"))")
+                    : .init(
+                        met: false, conditionText: text, factUsed: name,
+                        explanation: "属地为\(name), 条款限于\(counties.joined(separator: "、"))")
             }
         }
     }

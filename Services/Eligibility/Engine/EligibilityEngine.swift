@@ -18,7 +18,8 @@ public struct EligibilityEngine: Sendable {
 
         init(_ document: PolicyDocument) {
             self.document = document
-            self.clauses = document.clauses.filter { $0.beneficiary == .enterprise || $0.beneficiary == .project }.map(ClauseEntry.init)
+            self.clauses = document.clauses.filter { $0.beneficiary == .enterprise || $0.beneficiary == .project }.map(
+                ClauseEntry.init)
         }
     }
 
@@ -40,13 +41,16 @@ public struct EligibilityEngine: Sendable {
             let context = Context(profile: profile, vocabulary: self.catalog.vocabulary, asOf: asOf, period: period)
             for clause in entry.clauses {
                 if !includeIneligible, Self.plainlyIneligible(clause, context) { continue }
-                if let decision = self.decide(clause.clause, in: entry.document, context: context, keepIneligible: includeIneligible) {
+                if let decision = self.decide(
+                    clause.clause, in: entry.document, context: context, keepIneligible: includeIneligible)
+                {
                     decisions.append(decision)
                 }
             }
         }
         Self.applyStacking(&decisions)
-        return Screening(creditCode: profile.creditCode, asOf: asOf, catalogRevision: self.catalog.revision, decisions: decisions)
+        return Screening(
+            creditCode: profile.creditCode, asOf: asOf, catalogRevision: self.catalog.revision, decisions: decisions)
     }
 
     /// A clause with a condition that fails with nothing near about it (most clauses, for most enterprises),
@@ -58,7 +62,9 @@ public struct EligibilityEngine: Sendable {
 
     /// The decision on one clause; nil for an ineligible one unless `keepIneligible` (most clauses, for most
     /// enterprises: not building what would be thrown away is most of a batch's speed).
-    func decide(_ clause: Clause, in document: PolicyDocument, context: Context, keepIneligible: Bool = true) -> Decision? {
+    func decide(_ clause: Clause, in document: PolicyDocument, context: Context, keepIneligible: Bool = true)
+        -> Decision?
+    {
         var checks = clause.conditions.map { context.check($0, clauseText: clause.text) }
         let amount = context.amount(clause.formula, clause: clause)
         if let threshold = amount.threshold { checks.append(threshold) }
@@ -87,7 +93,9 @@ public struct EligibilityEngine: Sendable {
         }
         if clause.delivery == .manual {
             decision.status = .manualAssessment
-            decision.reason = "条件已满足, 按\(Self.cite(clause, document))金额需由\(clause.responsibleDepartments.first ?? "责任单位")核定" + (amount.calculation.isEmpty ? "" : " (参考: \(amount.calculation))")
+            decision.reason =
+                "条件已满足, 按\(Self.cite(clause, document))金额需由\(clause.responsibleDepartments.first ?? "责任单位")核定"
+                + (amount.calculation.isEmpty ? "" : " (参考: \(amount.calculation))")
             return decision
         }
         switch amount.result {
@@ -109,7 +117,8 @@ public struct EligibilityEngine: Sendable {
                 decision.reason = "按公式计算金额为0"
             } else if clause.delivery == .proactive {
                 decision.status = .eligible
-                decision.reason = "符合\(Self.cite(clause, document)), \(clause.cash ? "可获\(Money.chinese(fen))" : "享受\(Money.chinese(fen))非现金优惠")"
+                decision.reason =
+                    "符合\(Self.cite(clause, document)), \(clause.cash ? "可获\(Money.chinese(fen))" : "享受\(Money.chinese(fen))非现金优惠")"
             } else {
                 decision.status = .needsApplication
                 decision.reason = "条件已满足, 按\(Self.cite(clause, document))需申请认定后兑付, 预计\(Money.chinese(fen))"
@@ -117,7 +126,9 @@ public struct EligibilityEngine: Sendable {
         case .upTo(let cap):
             decision.status = .needsApplication
             decision.amountFen = cap ?? 0
-            decision.reason = "条件已满足, 金额由\(clause.responsibleDepartments.first ?? "责任单位")审核确定" + (cap.map { ", 最高\(Money.chinese($0))" } ?? "")
+            decision.reason =
+                "条件已满足, 金额由\(clause.responsibleDepartments.first ?? "责任单位")审核确定"
+                + (cap.map { ", 最高\(Money.chinese($0))" } ?? "")
         case .open(let why):
             decision.status = .manualAssessment
             decision.reason = "条件已满足, 金额需人工核定: \(why)"
@@ -138,7 +149,8 @@ public struct EligibilityEngine: Sendable {
             guard let group = decision.clause.overlapGroup, decision.stacking.rule != .stacks else { continue }
             groups[group, default: []].append(index)
         }
-        for (_, members) in groups where members.count > 1 && members.contains(where: { decisions[$0].stacking.rule == .highestOnly }) {
+        for (_, members) in groups
+        where members.count > 1 && members.contains(where: { decisions[$0].stacking.rule == .highestOnly }) {
             let winner = members.max { lhs, rhs in
                 let (a, b) = (decisions[lhs], decisions[rhs])
                 return a.amountFen != b.amountFen ? a.amountFen < b.amountFen : a.clause.id > b.clause.id
@@ -147,7 +159,8 @@ public struct EligibilityEngine: Sendable {
                 let paid = decisions[winner]
                 decisions[index].status = .superseded
                 decisions[index].supersededBy = paid.clause.id
-                decisions[index].reason = "就高不重复: 同一事项按\(Self.cite(paid.clause, paid.document))给予\(Money.chinese(paid.amountFen)), 不低于本条的\(Money.chinese(decisions[index].amountFen))"
+                decisions[index].reason =
+                    "就高不重复: 同一事项按\(Self.cite(paid.clause, paid.document))给予\(Money.chinese(paid.amountFen)), 不低于本条的\(Money.chinese(decisions[index].amountFen))"
             }
         }
     }

@@ -19,7 +19,8 @@ public struct EnterpriseColumns: Sendable {
 
         mutating func append(_ owner: Int32, _ record: EnterpriseProfile.RecognitionRecord) {
             self.owner.append(owner)
-            self.level.append(record.level.flatMap { level in EnterpriseColumns.levels.firstIndex(of: level).map(Int8.init) } ?? -1)
+            self.level.append(
+                record.level.flatMap { level in EnterpriseColumns.levels.firstIndex(of: level).map(Int8.init) } ?? -1)
             self.recognizedOn.append(Int32(record.recognizedOn.dayNumber))
         }
     }
@@ -62,7 +63,8 @@ public struct EnterpriseColumns: Sendable {
     let industries: [String: Int16]
 
     public init(vocabulary: Vocabulary) {
-        self.industries = Dictionary(uniqueKeysWithValues: vocabulary.industries.enumerated().map { ($1.id, Int16($0)) })
+        self.industries = Dictionary(
+            uniqueKeysWithValues: vocabulary.industries.enumerated().map { ($1.id, Int16($0)) })
     }
 
     public init(_ profiles: some Sequence<EnterpriseProfile>, vocabulary: Vocabulary) {
@@ -85,8 +87,10 @@ public struct EnterpriseColumns: Sendable {
         for (fact, values) in profile.facts {
             for (year, value) in values {
                 switch value {
-                case .amount(let amount): self.amounts[fact, default: [:]][year, default: Reported()].append(owner, amount)
-                case .flag(let flag): self.flags[fact, default: [:]][year, default: Reported()].append(owner, flag ? 1 : 0)
+                case .amount(let amount):
+                    self.amounts[fact, default: [:]][year, default: Reported()].append(owner, amount)
+                case .flag(let flag):
+                    self.flags[fact, default: [:]][year, default: Reported()].append(owner, flag ? 1 : 0)
                 }
             }
         }

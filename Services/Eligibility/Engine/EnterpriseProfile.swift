@@ -58,18 +58,25 @@ extension EnterpriseProfile {
     public init(message: Jiaxing_Benefits_V1_EnterpriseProfile, vocabulary: Vocabulary) throws(ProfileError) {
         switch CreditCode.validate(message.creditCode) {
         case .success(let code): self.creditCode = code
-        case .failure(let problem): throw ProfileError(field: "profile.credit_code", message: "'\(message.creditCode)' \(problem)")
+        case .failure(let problem):
+            throw ProfileError(field: "profile.credit_code", message: "'\(message.creditCode)' \(problem)")
         }
         self.name = message.name
         guard let county = County(message: message.county) else {
-            throw ProfileError(field: "profile.county", message: "must be one of the counties and districts of Jiaxing, got \(message.county)")
+            throw ProfileError(
+                field: "profile.county",
+                message: "must be one of the counties and districts of Jiaxing, got \(message.county)")
         }
         self.county = county
         if message.industry.isEmpty {
             self.industry = nil
         } else {
             guard vocabulary.industries.contains(where: { $0.id == message.industry }) else {
-                throw ProfileError(field: "profile.industry", message: "unknown industry '\(message.industry)'; known: \(vocabulary.industries.map(\.id).joined(separator: ", "))")
+                throw ProfileError(
+                    field: "profile.industry",
+                    message:
+                        "unknown industry '\(message.industry)'; known: \(vocabulary.industries.map(\.id).joined(separator: ", "))"
+                )
             }
             self.industry = message.industry
         }
@@ -77,15 +84,23 @@ extension EnterpriseProfile {
         for (index, record) in message.recognitions.enumerated() {
             let field = "profile.recognitions[\(index)]"
             guard let declared = vocabulary.recognition(record.recognition) else {
-                throw ProfileError(field: "\(field).recognition", message: "unknown recognition '\(record.recognition)'")
+                throw ProfileError(
+                    field: "\(field).recognition", message: "unknown recognition '\(record.recognition)'")
             }
             if !record.level.isEmpty, !declared.levels.contains(record.level) {
-                throw ProfileError(field: "\(field).level", message: "'\(record.level)' is not a level of \(record.recognition) (\(declared.levels.joined(separator: ", ")))")
+                throw ProfileError(
+                    field: "\(field).level",
+                    message:
+                        "'\(record.level)' is not a level of \(record.recognition) (\(declared.levels.joined(separator: ", ")))"
+                )
             }
             guard let date = CalendarDate(message: record.recognizedOn) else {
                 throw ProfileError(field: "\(field).recognized_on", message: "a date in 1900-2200 is required")
             }
-            recognitions[record.recognition, default: []].append(RecognitionRecord(recognition: record.recognition, level: record.level.isEmpty ? nil : record.level, recognizedOn: date))
+            recognitions[record.recognition, default: []].append(
+                RecognitionRecord(
+                    recognition: record.recognition, level: record.level.isEmpty ? nil : record.level,
+                    recognizedOn: date))
         }
         self.recognitions = recognitions
         var projects: [String: [ProjectRecord]] = [:]
@@ -95,7 +110,9 @@ extension EnterpriseProfile {
                 throw ProfileError(field: "\(field).kind", message: "unknown project kind '\(record.kind)'")
             }
             guard record.investmentFen >= 0, record.investmentFen <= Self.maximumAmount else {
-                throw ProfileError(field: "\(field).investment_fen", message: "must be between 0 and \(Self.maximumAmount), got \(record.investmentFen)")
+                throw ProfileError(
+                    field: "\(field).investment_fen",
+                    message: "must be between 0 and \(Self.maximumAmount), got \(record.investmentFen)")
             }
             var completedOn: CalendarDate?
             if record.hasCompletedOn {
@@ -104,7 +121,10 @@ extension EnterpriseProfile {
                 }
                 completedOn = date
             }
-            projects[record.kind, default: []].append(ProjectRecord(kind: record.kind, name: record.name, investmentFen: record.investmentFen, completedOn: completedOn))
+            projects[record.kind, default: []].append(
+                ProjectRecord(
+                    kind: record.kind, name: record.name, investmentFen: record.investmentFen, completedOn: completedOn)
+            )
         }
         self.projects = projects
         var facts: [String: [Int: FactValue]] = [:]
@@ -115,7 +135,10 @@ extension EnterpriseProfile {
             }
             let year = Int(record.year)
             if declared.perYear {
-                guard (1900...2200).contains(year) else { throw ProfileError(field: "\(field).year", message: "\(record.fact) is yearly: a year in 1900-2200 is required") }
+                guard (1900...2200).contains(year) else {
+                    throw ProfileError(
+                        field: "\(field).year", message: "\(record.fact) is yearly: a year in 1900-2200 is required")
+                }
             } else if year != 0 {
                 throw ProfileError(field: "\(field).year", message: "\(record.fact) is not yearly: leave year 0")
             }
@@ -124,7 +147,8 @@ extension EnterpriseProfile {
                 facts[record.fact, default: [:]][year] = .flag(flag)
             case (.amount(let amount), let unit) where unit != .bool:
                 guard amount >= 0, amount <= Self.maximumAmount else {
-                    throw ProfileError(field: "\(field).amount", message: "must be between 0 and \(Self.maximumAmount), got \(amount)")
+                    throw ProfileError(
+                        field: "\(field).amount", message: "must be between 0 and \(Self.maximumAmount), got \(amount)")
                 }
                 facts[record.fact, default: [:]][year] = .amount(amount)
             case (nil, _):
@@ -132,7 +156,9 @@ extension EnterpriseProfile {
             case (_, .bool):
                 throw ProfileError(field: "\(field).flag", message: "\(record.fact) is a flag: set flag, not amount")
             default:
-                throw ProfileError(field: "\(field).amount", message: "\(record.fact) is measured in \(declared.unit.rawValue): set amount, not flag")
+                throw ProfileError(
+                    field: "\(field).amount",
+                    message: "\(record.fact) is measured in \(declared.unit.rawValue): set amount, not flag")
             }
         }
         self.facts = facts

@@ -7,7 +7,9 @@ enum FactDescription {
         switch unit {
         case .fen: return Money.chinese(amount)
         case .usdCents:
-            if amount % 1_000_000 == 0 || amount >= 100_000_000 { return "\(Money.decimal(amount, scale: 1_000_000))万美元" }
+            if amount % 1_000_000 == 0 || amount >= 100_000_000 {
+                return "\(Money.decimal(amount, scale: 1_000_000))万美元"
+            }
             return "\(Money.decimal(amount, scale: 100))美元"
         case .count: return "\(amount)"
         case .basisPoints: return Money.percent(basisPoints: Int(amount))

@@ -66,17 +66,24 @@ extension EligibilityEngine {
     /// Screens a request message. A refused profile becomes a result carrying the error, so a batch goes on.
     public func screen(_ request: Jiaxing_Benefits_V1_ScreenRequest) -> Jiaxing_Benefits_V1_ScreeningResult {
         guard request.hasAsOf, let asOf = CalendarDate(message: request.asOf) else {
-            return Self.refusal(request, field: "as_of", message: request.hasAsOf ? "\(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day) is not a date in 1900-2200" : "the screening date is required")
+            return Self.refusal(
+                request, field: "as_of",
+                message: request.hasAsOf
+                    ? "\(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day) is not a date in 1900-2200"
+                    : "the screening date is required")
         }
         do {
             let profile = try EnterpriseProfile(message: request.profile, vocabulary: self.catalog.vocabulary)
-            return self.screen(profile, asOf: asOf, includeIneligible: request.includeIneligible).message(requestID: request.requestID)
+            return self.screen(profile, asOf: asOf, includeIneligible: request.includeIneligible).message(
+                requestID: request.requestID)
         } catch {
             return Self.refusal(request, field: error.field, message: error.message)
         }
     }
 
-    static func refusal(_ request: Jiaxing_Benefits_V1_ScreenRequest, field: String, message: String) -> Jiaxing_Benefits_V1_ScreeningResult {
+    static func refusal(_ request: Jiaxing_Benefits_V1_ScreenRequest, field: String, message: String)
+        -> Jiaxing_Benefits_V1_ScreeningResult
+    {
         var result = Jiaxing_Benefits_V1_ScreeningResult()
         result.requestID = request.requestID
         result.creditCode = request.profile.creditCode

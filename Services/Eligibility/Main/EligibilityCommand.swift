@@ -1,14 +1,16 @@
 import ArgumentParser
-import Foundation
 import CatalogClient
 import EligibilityService
+import Foundation
 import MeshRPC
 import ServiceKit
 
 /// The eligibility service: screens enterprise profiles against the catalog it follows.
 @main
 struct EligibilityCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eligibility", abstract: "The eligibility service of the Jiaxing benefits mesh.", version: MeshRelease.version)
+    static let configuration = CommandConfiguration(
+        commandName: "eligibility", abstract: "The eligibility service of the Jiaxing benefits mesh.",
+        version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
@@ -20,8 +22,11 @@ struct EligibilityCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.eligibility")
-        let tls = try TLSFiles.load(directory: self.options.certificates, name: self.options.identity ?? "eligibility", serverHostname: "catalog")
-        let catalog = MeshClient(configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
+        let tls = try TLSFiles.load(
+            directory: self.options.certificates, name: self.options.identity ?? "eligibility",
+            serverHostname: "catalog")
+        let catalog = MeshClient(
+            configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
         let holder = EngineHolder()
         var router = RPCRouter()
         EligibilityHandlers(holder: holder).register(into: &router)
@@ -29,10 +34,13 @@ struct EligibilityCommand: AsyncParsableCommand {
         // Health answers NOT_SERVING until the first catalog revision has loaded.
         try await ServiceRunner.run(
             name: "eligibility", options: self.options, router: router,
-            services: [CatalogSubscription(client: catalog, current: { holder.engine?.catalog.revision }, logger: logger) { loaded in
-                holder.replace(with: loaded)
-                readiness.server?.setServing(true)
-            }],
+            services: [
+                CatalogSubscription(client: catalog, current: { holder.engine?.catalog.revision }, logger: logger) {
+                    loaded in
+                    holder.replace(with: loaded)
+                    readiness.server?.setServing(true)
+                }
+            ],
             startsServing: false,
             configure: { readiness.server = $0 }
         )

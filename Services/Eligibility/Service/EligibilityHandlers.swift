@@ -32,15 +32,21 @@ public struct EligibilityHandlers: Sendable {
         }
         // Results go back in the order the profiles came, one per profile, as they are computed. The stream's
         // flow control bounds memory: a caller that stops reading stops the reading of its profiles.
-        router.bidirectional(EligibilityMethods.screenBatch) { (requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>, writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, _) in
+        router.bidirectional(EligibilityMethods.screenBatch) {
+            (
+                requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>,
+                writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, _
+            ) in
             let engine = try self.engine()
             for try await request in requests {
                 try await writer.write(engine.screen(request))
             }
         }
         // Amounts only over many profiles (a register), for budgets: one answer when the stream ends.
-        router.clientStreaming(EligibilityMethods.forecast) { (requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, _) in
-            var accumulator = ForecastAccumulator(engine: try self.engine(), maximumProfiles: self.maximumForecastProfiles)
+        router.clientStreaming(EligibilityMethods.forecast) {
+            (requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, _) in
+            var accumulator = ForecastAccumulator(
+                engine: try self.engine(), maximumProfiles: self.maximumForecastProfiles)
             for try await request in requests { try accumulator.add(request) }
             return try accumulator.result()
         }

@@ -27,14 +27,19 @@ struct ForecastAccumulator {
 
     mutating func add(_ request: Jiaxing_Benefits_V1_ForecastRequest) throws(RPCError) {
         if self.asOf == nil {
-            guard request.hasAsOf else { throw RPCError(.invalidArgument, "as_of: the forecast date is required in the first message") }
+            guard request.hasAsOf else {
+                throw RPCError(.invalidArgument, "as_of: the forecast date is required in the first message")
+            }
             guard let date = CalendarDate(message: request.asOf) else {
-                throw RPCError(.invalidArgument, "as_of: \(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day) is not a date in 1900-2200")
+                throw RPCError(
+                    .invalidArgument,
+                    "as_of: \(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day) is not a date in 1900-2200")
             }
             self.asOf = date
         }
         guard self.seen + request.profiles.count <= self.maximumProfiles else {
-            throw RPCError(.resourceExhausted, "profiles: at most \(self.maximumProfiles) per forecast; split the register")
+            throw RPCError(
+                .resourceExhausted, "profiles: at most \(self.maximumProfiles) per forecast; split the register")
         }
         for message in request.profiles {
             defer { self.seen += 1 }
@@ -53,7 +58,9 @@ struct ForecastAccumulator {
     }
 
     func result() throws(RPCError) -> Jiaxing_Benefits_V1_ForecastResult {
-        guard let asOf = self.asOf else { throw RPCError(.invalidArgument, "as_of: the forecast date is required in the first message") }
+        guard let asOf = self.asOf else {
+            throw RPCError(.invalidArgument, "as_of: the forecast date is required in the first message")
+        }
         let amounts = self.engine.amounts(self.columns, asOf: asOf)
         var result = Jiaxing_Benefits_V1_ForecastResult()
         result.catalogRevision = self.engine.catalog.revision

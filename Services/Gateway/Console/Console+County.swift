@@ -28,11 +28,17 @@ extension Console {
         search.query = query
         search.limit = 200
         do {
-            let found: Jiaxing_Benefits_V1_SearchEnterprisesResponse = try await self.gateway.call(GatewayMethods.searchEnterprises, search, as: session.account)
+            let found: Jiaxing_Benefits_V1_SearchEnterprisesResponse = try await self.gateway.call(
+                GatewayMethods.searchEnterprises, search, as: session.account)
             let rows: [[String: Any]] = found.enterprises.map {
-                ["creditCode": $0.creditCode, "name": $0.name, "county": County(message: $0.county)?.chineseName ?? "", "industry": $0.industry]
+                [
+                    "creditCode": $0.creditCode, "name": $0.name,
+                    "county": County(message: $0.county)?.chineseName ?? "", "industry": $0.industry,
+                ]
             }
-            return self.page(session.account.role == .operator ? "全部企业" : "本地企业", "enterprises", ["query": query, "enterprises": rows], session: session)
+            return self.page(
+                session.account.role == .operator ? "全部企业" : "本地企业", "enterprises",
+                ["query": query, "enterprises": rows], session: session)
         } catch {
             return self.failure(error, session: session, back: nil)
         }
@@ -40,55 +46,83 @@ extension Console {
 
     /// One enterprise: what it is entitled to and why (the clause's words), what it nearly meets and what is
     /// missing, what was paid, and what it was told.
-    func enterprise(_ request: Request, _ context: ConsoleRequestContext, flash: String? = nil, error: String? = nil) async throws -> Response {
+    func enterprise(_ request: Request, _ context: ConsoleRequestContext, flash: String? = nil, error: String? = nil)
+        async throws -> Response
+    {
         let (session, refused) = self.requireCountyOrOperator(context)
         if let refused { return refused }
         let account = session.account
         let code = context.parameters.get("code") ?? ""
-        let asOf = request.uri.queryParameters.get("as_of").flatMap { CalendarDate($0) } ?? CalendarDate(Self.dayText(self.now()))!
+        let asOf =
+            request.uri.queryParameters.get("as_of").flatMap { CalendarDate($0) } ?? CalendarDate(
+                Self.dayText(self.now()))!
         do {
             var get = Jiaxing_Benefits_V1_GetEnterpriseRequest()
             get.creditCode = code
-            let profile: Jiaxing_Benefits_V1_EnterpriseProfile = try await self.gateway.call(GatewayMethods.getEnterprise, get, as: account)
+            let profile: Jiaxing_Benefits_V1_EnterpriseProfile = try await self.gateway.call(
+                GatewayMethods.getEnterprise, get, as: account)
             var screen = Jiaxing_Benefits_V1_ScreenRequest()
             screen.profile = profile
             screen.asOf = Self.message(asOf)
-            async let screening: Jiaxing_Benefits_V1_ScreeningResult = self.gateway.call(GatewayMethods.screen, screen, as: account)
+            async let screening: Jiaxing_Benefits_V1_ScreeningResult = self.gateway.call(
+                GatewayMethods.screen, screen, as: account)
             var ordersRequest = Jiaxing_Benefits_V1_ListOrdersRequest()
             ordersRequest.creditCode = code
-            async let orders: Jiaxing_Benefits_V1_ListOrdersResponse = self.gateway.call(GatewayMethods.listOrders, ordersRequest, as: account)
+            async let orders: Jiaxing_Benefits_V1_ListOrdersResponse = self.gateway.call(
+                GatewayMethods.listOrders, ordersRequest, as: account)
             var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
             inbox.audience = "enterprise/\(code)"
             inbox.limit = 100
-            async let notices: Jiaxing_Benefits_V1_ListInboxResponse = self.gateway.call(GatewayMethods.listInbox, inbox, as: account)
+            async let notices: Jiaxing_Benefits_V1_ListInboxResponse = self.gateway.call(
+                GatewayMethods.listInbox, inbox, as: account)
             let (result, history, told) = try await (screening, orders, notices)
-            let entitled: [Jiaxing_Benefits_V1_Decision.Status] = [.eligible, .superseded, .needsApplication, .manualAssessment]
-            let entitlements: [[String: Any]] = result.decisions.filter { entitled.contains($0.status) }.map { decision in
+            let entitled: [Jiaxing_Benefits_V1_Decision.Status] = [
+                .eligible, .superseded, .needsApplication, .manualAssessment,
+            ]
+            let entitlements: [[String: Any]] = result.decisions.filter { entitled.contains($0.status) }.map {
+                decision in
                 [
                     "clauseTitle": "\(decision.citation.documentNumber) \(decision.citation.article)",
                     "amount": decision.amountFen > 0 ? Money.chinese(decision.amountFen) : "依申请核定",
-                    "reasons": [decision.citation.clauseText] + decision.conditions.filter(\.met).map { "\($0.conditionText)：\($0.factUsed)" },
+                    "reasons": [decision.citation.clauseText]
+                        + decision.conditions.filter(\.met).map { "\($0.conditionText)：\($0.factUsed)" },
                     "state": Self.statusText(decision),
                 ]
             }
             let nearMisses: [[String: Any]] = result.decisions.filter { $0.status == .nearMiss }.map { decision in
-                ["clauseTitle": "\(decision.citation.documentNumber) \(decision.citation.article)", "missing": decision.missing]
+                [
+                    "clauseTitle": "\(decision.citation.documentNumber) \(decision.citation.article)",
+                    "missing": decision.missing,
+                ]
             }
-            let applicable: [[String: Any]] = result.decisions.filter { [.needsApplication, .manualAssessment, .nearMiss].contains($0.status) }.map { decision in
-                ["id": decision.citation.clauseID, "title": "\(decision.citation.documentNumber) \(decision.citation.article)"]
+            let applicable: [[String: Any]] = result.decisions.filter {
+                [.needsApplication, .manualAssessment, .nearMiss].contains($0.status)
+            }.map { decision in
+                [
+                    "id": decision.citation.clauseID,
+                    "title": "\(decision.citation.documentNumber) \(decision.citation.article)",
+                ]
             }
             let orderRows: [[String: Any]] = history.orders.map { order in
                 [
-                    "id": order.id, "clauseID": order.clauseID, "amount": Money.chinese(order.amountFen), "status": Self.statusText(order.status),
+                    "id": order.id, "clauseID": order.clauseID, "amount": Money.chinese(order.amountFen),
+                    "status": Self.statusText(order.status),
                     "decidedBy": order.decidedBy, "reason": order.reason,
                 ]
             }
-            let noticeRows: [[String: Any]] = told.notices.map { ["at": Self.dateTime($0.createdAtMillis), "title": $0.title, "body": $0.body] }
-            return self.page(profile.name, "enterprise", [
-                "creditCode": profile.creditCode, "county": County(message: profile.county)?.chineseName ?? "", "asOf": asOf.description,
-                "entitlements": entitlements, "entitlementCount": "\(entitlements.count)", "nearMisses": nearMisses, "nearMissCount": "\(nearMisses.count)",
-                "orders": orderRows, "notices": noticeRows, "applicable": applicable, "canApply": account.role == .county && !applicable.isEmpty,
-            ], session: session, flash: flash, error: error)
+            let noticeRows: [[String: Any]] = told.notices.map {
+                ["at": Self.dateTime($0.createdAtMillis), "title": $0.title, "body": $0.body]
+            }
+            return self.page(
+                profile.name, "enterprise",
+                [
+                    "creditCode": profile.creditCode, "county": County(message: profile.county)?.chineseName ?? "",
+                    "asOf": asOf.description,
+                    "entitlements": entitlements, "entitlementCount": "\(entitlements.count)", "nearMisses": nearMisses,
+                    "nearMissCount": "\(nearMisses.count)",
+                    "orders": orderRows, "notices": noticeRows, "applicable": applicable,
+                    "canApply": account.role == .county && !applicable.isEmpty,
+                ], session: session, flash: flash, error: error)
         } catch {
             return self.failure(error, session: session, back: "/console/enterprises")
         }
@@ -109,14 +143,16 @@ extension Console {
         var requested: Int64 = 0
         if let text = context.form.text("amount_yuan") {
             guard let fen = Self.fen(fromYuan: text) else {
-                return self.message("申请未提交", "amount_yuan：须为元金额，最多两位小数，得到「\(text)」。", session: session, status: .badRequest, back: back)
+                return self.message(
+                    "申请未提交", "amount_yuan：须为元金额，最多两位小数，得到「\(text)」。", session: session, status: .badRequest, back: back)
             }
             requested = fen
         }
         do {
             var get = Jiaxing_Benefits_V1_GetEnterpriseRequest()
             get.creditCode = code
-            let profile: Jiaxing_Benefits_V1_EnterpriseProfile = try await self.gateway.call(GatewayMethods.getEnterprise, get, as: session.account)
+            let profile: Jiaxing_Benefits_V1_EnterpriseProfile = try await self.gateway.call(
+                GatewayMethods.getEnterprise, get, as: session.account)
             var request = Jiaxing_Benefits_V1_FileApplicationRequest()
             request.profile = profile
             request.asOf = Self.message(CalendarDate(Self.dayText(self.now()))!)
@@ -124,11 +160,15 @@ extension Console {
             request.clauseID = clause
             request.subject = subject
             request.requestedFen = requested
-            let application: Jiaxing_Benefits_V1_Application = try await self.gateway.call(GatewayMethods.fileApplication, request, as: session.account)
-            let outcome = application.status == .decidedAtOnce
+            let application: Jiaxing_Benefits_V1_Application = try await self.gateway.call(
+                GatewayMethods.fileApplication, request, as: session.account)
+            let outcome =
+                application.status == .decidedAtOnce
                 ? "即申即享：已当场核定 \(Money.chinese(application.decidedFen))，兑付单 \(application.orderID) 已生成。"
                 : "限时即享：已送\(application.responsibleDepartments.joined(separator: "、"))，办结期限 \(application.dueOn.year)-\(application.dueOn.month)-\(application.dueOn.day)。"
-            return self.message(application.replayed ? "申请此前已提交" : "申请已提交", "申请 \(application.id)：\(outcome)", session: session, status: .ok, back: back)
+            return self.message(
+                application.replayed ? "申请此前已提交" : "申请已提交", "申请 \(application.id)：\(outcome)", session: session,
+                status: .ok, back: back)
         } catch {
             return self.failure(error, session: session, back: back)
         }

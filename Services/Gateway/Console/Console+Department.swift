@@ -19,8 +19,15 @@ extension Console {
     func requireRole(_ role: ConsoleAccount.Role, _ context: ConsoleRequestContext) -> (ConsoleSession, Response?) {
         guard let session = context.session else { return (Self.noSession, Response.redirect(to: "/console/sign-in")) }
         guard session.account.role == role else {
-            self.audit.record(caller: "console/\(session.account.userName)", method: "Console", outcome: "refused", detail: ["reason": "page for \(role.rawValue) only"])
-            return (session, self.message("无权访问", "此页面仅供\(Self.roleLabel(role))使用。", session: session, status: .forbidden, back: Console.home(of: session.account)))
+            self.audit.record(
+                caller: "console/\(session.account.userName)", method: "Console", outcome: "refused",
+                detail: ["reason": "page for \(role.rawValue) only"])
+            return (
+                session,
+                self.message(
+                    "无权访问", "此页面仅供\(Self.roleLabel(role))使用。", session: session, status: .forbidden,
+                    back: Console.home(of: session.account))
+            )
         }
         return (session, nil)
     }
@@ -42,14 +49,18 @@ extension Console {
             var ordersRequest = Jiaxing_Benefits_V1_ListOrdersRequest()
             ordersRequest.status = .pending
             ordersRequest.limit = 200
-            async let orders: Jiaxing_Benefits_V1_ListOrdersResponse = self.gateway.call(GatewayMethods.listOrders, ordersRequest, as: account)
+            async let orders: Jiaxing_Benefits_V1_ListOrdersResponse = self.gateway.call(
+                GatewayMethods.listOrders, ordersRequest, as: account)
             var applicationsRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
             applicationsRequest.status = .pending
             applicationsRequest.limit = 200
-            async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(GatewayMethods.listApplications, applicationsRequest, as: account)
+            async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
+                GatewayMethods.listApplications, applicationsRequest, as: account)
             let (orderList, applicationList) = try await (orders.orders, applications.applications)
             let department = account.department
-            let mine = applicationList.filter { application in department.map { $0.isResponsible(among: application.responsibleDepartments) } ?? false }
+            let mine = applicationList.filter { application in
+                department.map { $0.isResponsible(among: application.responsibleDepartments) } ?? false
+            }
             let clauses = try await self.clauses(Set(orderList.map(\.clauseID) + mine.map(\.clauseID)), as: account)
             let today = CalendarDate(Self.dayText(self.now())) ?? CalendarDate(year: 2026, month: 1, day: 1)!
             let orderRows: [[String: Any]] = orderList.map { order in
@@ -61,7 +72,8 @@ extension Console {
                     "clauseText": clauses[order.clauseID]?.text ?? "",
                     "amount": Money.chinese(order.amountFen), "requested": Money.chinese(order.requestedFen),
                     "requestedDiffers": order.requestedFen != order.amountFen,
-                    "subject": order.subject, "period": "\(order.period)", "expires": Self.dateTime(order.expiresAtMillis),
+                    "subject": order.subject, "period": "\(order.period)",
+                    "expires": Self.dateTime(order.expiresAtMillis),
                 ]
                 if !order.reason.isEmpty { row["reason"] = order.reason }
                 if !order.explanation.isEmpty { row["explanation"] = order.explanation }
@@ -69,26 +81,37 @@ extension Console {
                 return row
             }
             let applicationRows: [[String: Any]] = mine.map { application in
-                let due = CalendarDate(year: Int(application.dueOn.year), month: Int(application.dueOn.month), day: Int(application.dueOn.day))
+                let due = CalendarDate(
+                    year: Int(application.dueOn.year), month: Int(application.dueOn.month),
+                    day: Int(application.dueOn.day))
                 let daysLeft = due.map { $0.dayNumber - today.dayNumber } ?? 0
                 return [
-                    "id": application.id, "enterpriseName": application.enterpriseName, "creditCode": application.creditCode,
+                    "id": application.id, "enterpriseName": application.enterpriseName,
+                    "creditCode": application.creditCode,
                     "clauseTitle": Self.clauseTitle(clauses[application.clauseID], application.clauseID),
                     "clauseText": clauses[application.clauseID]?.text ?? "",
-                    "requested": Money.chinese(application.requestedFen), "maximum": application.maximumFen > 0 ? Money.chinese(application.maximumFen) : "无",
+                    "requested": Money.chinese(application.requestedFen),
+                    "maximum": application.maximumFen > 0 ? Money.chinese(application.maximumFen) : "无",
                     "requestedYuan": Money.decimal(application.requestedFen, scale: Money.fenPerYuan),
                     "facts": application.claimedFacts.map(Self.factText),
                     "evidence": application.evidence.map {
-                        ["name": $0.name, "href": "/console/applications/\(application.id)/evidence/\($0.sha256)", "detail": "\($0.size) 字节，SHA-256 \($0.sha256.prefix(12))…"]
+                        [
+                            "name": $0.name, "href": "/console/applications/\(application.id)/evidence/\($0.sha256)",
+                            "detail": "\($0.size) 字节，SHA-256 \($0.sha256.prefix(12))…",
+                        ]
                     },
                     "dueOn": due?.description ?? "", "late": application.breached || daysLeft < 0,
-                    "timeLeft": application.breached ? "已超期，已上报市级" : (daysLeft >= 0 ? "剩余 \(daysLeft) 天（\(application.workingDays) 个工作日时限）" : "已超期"),
+                    "timeLeft": application.breached
+                        ? "已超期，已上报市级" : (daysLeft >= 0 ? "剩余 \(daysLeft) 天（\(application.workingDays) 个工作日时限）" : "已超期"),
                 ]
             }
-            return self.page("待办审批", "queue", [
-                "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
-                "applications": applicationRows, "hasApplications": !applicationRows.isEmpty, "applicationCount": "\(applicationRows.count)",
-            ], session: session, status: error == nil ? .ok : .badRequest, flash: flash, error: error)
+            return self.page(
+                "待办审批", "queue",
+                [
+                    "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
+                    "applications": applicationRows, "hasApplications": !applicationRows.isEmpty,
+                    "applicationCount": "\(applicationRows.count)",
+                ], session: session, status: error == nil ? .ok : .badRequest, flash: flash, error: error)
         } catch {
             return self.failure(error, session: session, back: nil)
         }
@@ -106,9 +129,11 @@ extension Console {
             request.reason = reason
         }
         do {
-            let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.gateway.call(approve ? GatewayMethods.approve : GatewayMethods.reject, request, as: session.account)
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.gateway.call(
+                approve ? GatewayMethods.approve : GatewayMethods.reject, request, as: session.account)
             let verb = approve ? "已批准" : "已驳回"
-            return try await self.queue(context, flash: "\(verb)兑付单 \(order.id)：\(order.enterpriseName) \(Money.chinese(order.amountFen))。")
+            return try await self.queue(
+                context, flash: "\(verb)兑付单 \(order.id)：\(order.enterpriseName) \(Money.chinese(order.amountFen))。")
         } catch {
             return self.failure(error, session: session, back: "/console/queue")
         }
@@ -130,7 +155,8 @@ extension Console {
             return try await self.queue(context, error: "驳回须填写理由（reason）。")
         }
         do {
-            let application: Jiaxing_Benefits_V1_Application = try await self.gateway.call(GatewayMethods.decideApplication, request, as: session.account)
+            let application: Jiaxing_Benefits_V1_Application = try await self.gateway.call(
+                GatewayMethods.decideApplication, request, as: session.account)
             let verb = request.approve ? "已批准，核定 \(Money.chinese(application.decidedFen))" : "已驳回"
             return try await self.queue(context, flash: "申请 \(application.id)（\(application.enterpriseName)）\(verb)。")
         } catch {
@@ -146,15 +172,20 @@ extension Console {
         request.applicationID = context.parameters.get("id") ?? ""
         request.sha256 = context.parameters.get("sha256") ?? ""
         do {
-            let file: Jiaxing_Benefits_V1_Evidence = try await self.gateway.call(GatewayMethods.getEvidence, request, as: session.account)
+            let file: Jiaxing_Benefits_V1_Evidence = try await self.gateway.call(
+                GatewayMethods.getEvidence, request, as: session.account)
             var headers = HTTPFields()
             // Only the three types the ledger accepts are served as themselves; never as HTML.
-            headers[.contentType] = ["application/pdf", "image/jpeg", "image/png"].contains(file.contentType) ? file.contentType : "application/octet-stream"
+            headers[.contentType] =
+                ["application/pdf", "image/jpeg", "image/png"].contains(file.contentType)
+                ? file.contentType : "application/octet-stream"
             // RFC 5987: every byte but the unreserved ASCII ones percent-encoded (Chinese names included).
-            let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+            let unreserved = CharacterSet(
+                charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
             let encoded = file.name.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "evidence"
             headers[.contentDisposition] = "attachment; filename=\"evidence\"; filename*=UTF-8''\(encoded)"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.content)))
+            return Response(
+                status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.content)))
         } catch {
             return self.failure(error, session: session, back: Console.home(of: session.account))
         }
@@ -167,7 +198,8 @@ extension Console {
                 group.addTask {
                     var request = Jiaxing_Benefits_V1_GetClauseRequest()
                     request.id = id
-                    return try? await self.gateway.call(GatewayMethods.getClause, request, as: account) as Jiaxing_Benefits_V1_Clause
+                    return try? await self.gateway.call(GatewayMethods.getClause, request, as: account)
+                        as Jiaxing_Benefits_V1_Clause
                 }
             }
             var clauses: [String: Jiaxing_Benefits_V1_Clause] = [:]
@@ -195,7 +227,9 @@ extension Console {
     static func fen(fromYuan text: String) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         func digits(_ part: Substring) -> Bool { !part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) } }
-        guard (1...2).contains(parts.count), digits(parts[0]), parts[0].count <= 12, let whole = Int64(parts[0]), whole <= 100_000_000_000 else { return nil }
+        guard (1...2).contains(parts.count), digits(parts[0]), parts[0].count <= 12, let whole = Int64(parts[0]),
+            whole <= 100_000_000_000
+        else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
             guard digits(parts[1]), parts[1].count <= 2, let value = Int64(parts[1]) else { return nil }

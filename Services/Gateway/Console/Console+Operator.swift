@@ -25,18 +25,24 @@ extension Console {
         var values: [String: Any] = [
             "asOf": asOfText ?? Self.dayText(self.now()),
             "isOperator": session.account.role == .operator,
-            "scope": session.account.role == .operator ? (chosen?.chineseName ?? "全市") : (session.account.county?.chineseName ?? ""),
-            "counties": County.allCases.map { ["value": $0.rawValue, "name": $0.chineseName, "selected": $0 == chosen] },
+            "scope": session.account.role == .operator
+                ? (chosen?.chineseName ?? "全市") : (session.account.county?.chineseName ?? ""),
+            "counties": County.allCases.map {
+                ["value": $0.rawValue, "name": $0.chineseName, "selected": $0 == chosen]
+            },
         ]
         guard let asOfText else { return self.page("预算测算", "forecast", values, session: session) }
         guard let asOf = CalendarDate(asOfText) else {
-            return self.page("预算测算", "forecast", values, session: session, status: .badRequest, error: "as_of: 日期应为 YYYY-MM-DD，收到 \(asOfText)")
+            return self.page(
+                "预算测算", "forecast", values, session: session, status: .badRequest,
+                error: "as_of: 日期应为 YYYY-MM-DD，收到 \(asOfText)")
         }
         var forecastRequest = Jiaxing_Benefits_V1_ForecastRegisterRequest()
         forecastRequest.asOf = Self.message(asOf)
         if session.account.role == .operator, let chosen { forecastRequest.county = chosen.message }
         do {
-            let result: Jiaxing_Benefits_V1_ForecastResult = try await self.gateway.call(GatewayMethods.forecastRegister, forecastRequest, as: session.account)
+            let result: Jiaxing_Benefits_V1_ForecastResult = try await self.gateway.call(
+                GatewayMethods.forecastRegister, forecastRequest, as: session.account)
             values["computed"] = true
             values["enterprises"] = "\(result.enterprises)"
             values["eligibleEnterprises"] = "\(result.eligibleEnterprises)"
@@ -45,7 +51,10 @@ extension Console {
             values["hasRefused"] = result.refused > 0
             values["refused"] = "\(result.refused)"
             values["clauses"] = result.clauses.map {
-                ["clauseID": $0.clauseID, "documentID": $0.documentID, "enterprises": "\($0.enterprises)", "amount": Money.chinese($0.amountFen)]
+                [
+                    "clauseID": $0.clauseID, "documentID": $0.documentID, "enterprises": "\($0.enterprises)",
+                    "amount": Money.chinese($0.amountFen),
+                ]
             }
             return self.page("预算测算", "forecast", values, session: session)
         } catch {
@@ -59,28 +68,37 @@ extension Console {
         if let refused { return refused }
         let account = session.account
         do {
-            async let funds: Jiaxing_Benefits_V1_ListFundsResponse = self.gateway.call(GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), as: account)
-            async let rates: Jiaxing_Benefits_V1_PayoutRateResponse = self.gateway.call(GatewayMethods.getPayoutRates, Jiaxing_Benefits_V1_PayoutRateRequest(), as: account)
+            async let funds: Jiaxing_Benefits_V1_ListFundsResponse = self.gateway.call(
+                GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(), as: account)
+            async let rates: Jiaxing_Benefits_V1_PayoutRateResponse = self.gateway.call(
+                GatewayMethods.getPayoutRates, Jiaxing_Benefits_V1_PayoutRateRequest(), as: account)
             var deadRequest = Jiaxing_Benefits_V1_ListDeliveriesRequest()
             deadRequest.status = .dead
             deadRequest.limit = 100
-            async let dead: Jiaxing_Benefits_V1_ListDeliveriesResponse = self.gateway.call(GatewayMethods.listDeliveries, deadRequest, as: account)
+            async let dead: Jiaxing_Benefits_V1_ListDeliveriesResponse = self.gateway.call(
+                GatewayMethods.listDeliveries, deadRequest, as: account)
             var breachedRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
             breachedRequest.breachedOnly = true
             breachedRequest.limit = 100
-            async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(GatewayMethods.listApplications, breachedRequest, as: account)
+            async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
+                GatewayMethods.listApplications, breachedRequest, as: account)
             async let replicas = self.services?.status() ?? []
-            let (fundList, rateList, deadList, applicationList, replicaList) = try await (funds, rates, dead, applications, replicas)
+            let (fundList, rateList, deadList, applicationList, replicaList) = try await (
+                funds, rates, dead, applications, replicas
+            )
             let tallies: [[String: Any]] = applicationList.tallies.map {
                 [
-                    "documentID": $0.documentID, "department": $0.department, "received": "\($0.received)", "decidedAtOnce": "\($0.decidedAtOnce)",
-                    "decidedInTime": "\($0.decidedInTime)", "breached": "\($0.breached)", "late": $0.breached > 0, "pending": "\($0.pending)",
+                    "documentID": $0.documentID, "department": $0.department, "received": "\($0.received)",
+                    "decidedAtOnce": "\($0.decidedAtOnce)",
+                    "decidedInTime": "\($0.decidedInTime)", "breached": "\($0.breached)", "late": $0.breached > 0,
+                    "pending": "\($0.pending)",
                 ]
             }
             let breached: [[String: Any]] = applicationList.applications.map {
                 [
                     "id": $0.id, "enterpriseName": $0.enterpriseName, "clauseID": $0.clauseID,
-                    "dueOn": "\($0.dueOn.year)-\($0.dueOn.month)-\($0.dueOn.day)", "departments": $0.responsibleDepartments.joined(separator: "、"),
+                    "dueOn": "\($0.dueOn.year)-\($0.dueOn.month)-\($0.dueOn.day)",
+                    "departments": $0.responsibleDepartments.joined(separator: "、"),
                 ]
             }
             let fundRows: [[String: Any]] = fundList.funds.map {
@@ -96,24 +114,38 @@ extension Console {
                 let achieved = min(Double(rate.achievedBasisPoints) / 100, 100)
                 let target = Double(rate.targetBasisPoints) / 100
                 return [
-                    "label": "\(rate.documentID) 至 \(rate.by.year)-\(rate.by.month)-\(rate.by.day)", "labelY": "\(y + 12)", "y": "\(y)",
-                    "achievedWidth": String(format: "%.1f", achieved * scale), "targetX": String(format: "%.1f", 220 + target * scale),
+                    "label": "\(rate.documentID) 至 \(rate.by.year)-\(rate.by.month)-\(rate.by.day)",
+                    "labelY": "\(y + 12)", "y": "\(y)",
+                    "achievedWidth": String(format: "%.1f", achieved * scale),
+                    "targetX": String(format: "%.1f", 220 + target * scale),
                     "targetTop": "\(y - 3)", "targetBottom": "\(y + 17)", "textX": "\(220 + Int(100 * scale) + 10)",
-                    "achieved": Money.percent(basisPoints: Int(rate.achievedBasisPoints)), "target": Money.percent(basisPoints: Int(rate.targetBasisPoints)),
+                    "achieved": Money.percent(basisPoints: Int(rate.achievedBasisPoints)),
+                    "target": Money.percent(basisPoints: Int(rate.targetBasisPoints)),
                 ]
             }
             let replicaRows: [[String: Any]] = replicaList.map {
-                ["service": $0.service, "endpoint": $0.endpoint, "serving": $0.serving, "status": $0.detail, "outstanding": "\($0.outstanding)"]
+                [
+                    "service": $0.service, "endpoint": $0.endpoint, "serving": $0.serving, "status": $0.detail,
+                    "outstanding": "\($0.outstanding)",
+                ]
             }
             let deadRows: [[String: Any]] = deadList.deliveries.map {
-                ["noticeID": $0.noticeID, "endpoint": $0.endpoint, "attempts": "\($0.attempts)", "lastError": $0.lastError]
+                [
+                    "noticeID": $0.noticeID, "endpoint": $0.endpoint, "attempts": "\($0.attempts)",
+                    "lastError": $0.lastError,
+                ]
             }
-            return self.page("运行总览", "overview", [
-                "funds": fundRows, "debits": Money.chinese(fundList.totalDebitsFen), "credits": Money.chinese(fundList.totalCreditsFen),
-                "balanced": fundList.totalDebitsFen == fundList.totalCreditsFen,
-                "bars": bars, "chartWidth": "\(220 + Int(100 * scale) + 160)", "chartHeight": "\(20 + bars.count * 26)",
-                "replicas": replicaRows, "dead": deadRows, "tallies": tallies, "breached": breached, "hasBreached": !breached.isEmpty,
-            ], session: session, flash: flash)
+            return self.page(
+                "运行总览", "overview",
+                [
+                    "funds": fundRows, "debits": Money.chinese(fundList.totalDebitsFen),
+                    "credits": Money.chinese(fundList.totalCreditsFen),
+                    "balanced": fundList.totalDebitsFen == fundList.totalCreditsFen,
+                    "bars": bars, "chartWidth": "\(220 + Int(100 * scale) + 160)",
+                    "chartHeight": "\(20 + bars.count * 26)",
+                    "replicas": replicaRows, "dead": deadRows, "tallies": tallies, "breached": breached,
+                    "hasBreached": !breached.isEmpty,
+                ], session: session, flash: flash)
         } catch {
             return self.failure(error, session: session, back: nil)
         }
@@ -125,7 +157,8 @@ extension Console {
         var request = Jiaxing_Benefits_V1_ReplayRequest()
         request.noticeID = context.parameters.get("id") ?? ""
         do {
-            let delivery: Jiaxing_Benefits_V1_Delivery = try await self.gateway.call(GatewayMethods.replay, request, as: session.account)
+            let delivery: Jiaxing_Benefits_V1_Delivery = try await self.gateway.call(
+                GatewayMethods.replay, request, as: session.account)
             return try await self.overview(context, flash: "通知 \(delivery.noticeID) 已重新排队投递至 \(delivery.endpoint)。")
         } catch {
             return self.failure(error, session: session, back: "/console/overview")

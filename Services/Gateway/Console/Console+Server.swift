@@ -1,8 +1,8 @@
 import Hummingbird
 import HummingbirdHTTP2
 import Logging
-import NIOCore
 import MeshTransport
+import NIOCore
 import NIOSSL
 
 extension Console {
@@ -11,14 +11,18 @@ extension Console {
 
     /// The console over TLS with the gateway's certificate. Browsers bring no client certificate: people
     /// are identified by their session, and act only through the gateway's own authorization.
-    public func application(host: String, port: Int, tls: MeshTLSConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public func application(
+        host: String, port: Int, tls: MeshTLSConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         var tlsConfiguration = try tls.serverTLSConfiguration(minimumVersion: .tlsv12)
         tlsConfiguration.certificateVerification = .none
         return Application(
             router: self.router(),
             server: try .http2Upgrade(
                 tlsConfiguration: tlsConfiguration,
-                configuration: .init(idleTimeout: Self.idleTimeout, streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
+                configuration: .init(
+                    idleTimeout: Self.idleTimeout, streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
             ),
             configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-console"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },

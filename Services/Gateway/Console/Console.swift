@@ -35,7 +35,8 @@ public struct Console: Sendable {
     ///   - gateway: a client of this gateway's own mesh port, with the gateway's certificate.
     ///   - services: the replica pools, for the operator's health table.
     public init(
-        store: GatewayStore, policy: ConsolePolicy = ConsolePolicy(), gateway: MeshClient, services: GatewayHandlers.Services?,
+        store: GatewayStore, policy: ConsolePolicy = ConsolePolicy(), gateway: MeshClient,
+        services: GatewayHandlers.Services?,
         audit: AuditLog, now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         self.store = store
@@ -68,7 +69,8 @@ public struct Console: Sendable {
     }
 
     /// Stands in where a page is reached without a session (the middleware prevents it; nothing is shown).
-    static let noSession = ConsoleSession(token: "", csrfToken: "", account: ConsoleAccount(userName: "", role: .county, party: "", displayName: ""))
+    static let noSession = ConsoleSession(
+        token: "", csrfToken: "", account: ConsoleAccount(userName: "", role: .county, party: "", displayName: ""))
 
     static func home(of account: ConsoleAccount) -> String {
         switch account.role {
@@ -81,7 +83,10 @@ public struct Console: Sendable {
     // MARK: Rendering
 
     /// A full page: `template` rendered with `values`, inside the layout with the account's navigation.
-    func page(_ title: String, _ template: String, _ values: [String: Any], session: ConsoleSession?, status: HTTPResponse.Status = .ok, flash: String? = nil, error: String? = nil) -> Response {
+    func page(
+        _ title: String, _ template: String, _ values: [String: Any], session: ConsoleSession?,
+        status: HTTPResponse.Status = .ok, flash: String? = nil, error: String? = nil
+    ) -> Response {
         var values = values
         values["csrf"] = session?.csrfToken ?? values["csrf"]
         let body = self.library.render(values, withTemplate: template) ?? ""
@@ -90,10 +95,11 @@ public struct Console: Sendable {
         if let error { layout["error"] = error }
         if let session {
             let account = session.account
-            layout["account"] = [
-                "displayName": account.displayName, "roleName": Self.roleName(account), "csrf": session.csrfToken,
-                "links": Self.links(account).map { ["href": $0.0, "label": $0.1] },
-            ] as [String: Any]
+            layout["account"] =
+                [
+                    "displayName": account.displayName, "roleName": Self.roleName(account), "csrf": session.csrfToken,
+                    "links": Self.links(account).map { ["href": $0.0, "label": $0.1] },
+                ] as [String: Any]
         }
         let html = self.library.render(layout, withTemplate: "layout") ?? ""
         var headers = HTTPFields()
@@ -101,7 +107,9 @@ public struct Console: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
-    func message(_ title: String, _ text: String, session: ConsoleSession?, status: HTTPResponse.Status, back: String? = nil) -> Response {
+    func message(
+        _ title: String, _ text: String, session: ConsoleSession?, status: HTTPResponse.Status, back: String? = nil
+    ) -> Response {
         var values: [String: Any] = ["text": text]
         if let back { values["back"] = back }
         return self.page(title, "message", values, session: session, status: status)
@@ -119,7 +127,8 @@ public struct Console: Sendable {
         switch account.role {
         case .department: return [("/console/queue", "待办审批")]
         case .county: return [("/console/enterprises", "本地企业"), ("/console/forecast", "预算测算")]
-        case .operator: return [("/console/overview", "运行总览"), ("/console/enterprises", "全部企业"), ("/console/forecast", "预算测算")]
+        case .operator:
+            return [("/console/overview", "运行总览"), ("/console/enterprises", "全部企业"), ("/console/forecast", "预算测算")]
         }
     }
 

@@ -15,7 +15,9 @@ public struct ConsoleForm: Sendable {
 
     /// `name` trimmed, or nil when missing or blank.
     public func text(_ name: String) -> String? {
-        guard let value = self[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        guard let value = self[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+            return nil
+        }
         return value
     }
 
@@ -37,7 +39,8 @@ public struct ConsoleForm: Sendable {
 
 /// Equal strings in time that does not depend on where they differ.
 func constantTimeEqual(_ left: String, _ right: String) -> Bool {
-    let a = Array(left.utf8), b = Array(right.utf8)
+    let a = Array(left.utf8)
+    let b = Array(right.utf8)
     guard a.count == b.count, !a.isEmpty else { return false }
     var difference: UInt8 = 0
     for index in a.indices { difference |= a[index] ^ b[index] }

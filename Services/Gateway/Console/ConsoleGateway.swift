@@ -17,6 +17,7 @@ struct ConsoleGateway: Sendable {
         var metadata = Metadata()
         metadata.add(DelegationInterceptor.header, account.partyIdentity)
         metadata.add(DelegationInterceptor.personHeader, account.userName)
-        return try await self.client.unary(method, request, options: CallOptions(timeout: Self.timeout, metadata: metadata))
+        return try await self.client.unary(
+            method, request, options: CallOptions(timeout: Self.timeout, metadata: metadata))
     }
 }

@@ -8,10 +8,13 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
     typealias Context = ConsoleRequestContext
     let console: Console
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var context = context
         if let token = request.cookies[Console.sessionCookie]?.value, !token.isEmpty {
-            context.session = try await self.console.store.session(token: token, policy: self.console.policy, at: self.console.nowMillis)
+            context.session = try await self.console.store.session(
+                token: token, policy: self.console.policy, at: self.console.nowMillis)
         }
         let path = request.uri.path
         if path == "/console/sign-in" { return try await next(request, context) }
@@ -22,7 +25,8 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
                 // SameSite=Strict cookie) must not come back pre-filled with a fresh token.
                 let form = try await ConsoleForm.read(request)
                 let kept = Self.sameOrigin(request) ? form.fields.filter { $0.name != "csrf" } : []
-                return self.console.signInPage(next: path, preserved: kept, status: .unauthorized, error: "会话已过期，请重新登录。")
+                return self.console.signInPage(
+                    next: path, preserved: kept, status: .unauthorized, error: "会话已过期，请重新登录。")
             }
             let target = request.uri.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
             return Response.redirect(to: "/console/sign-in?next=\(target)")
@@ -30,8 +34,12 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         if request.method == .post {
             let form = try await ConsoleForm.read(request)
             guard constantTimeEqual(form["csrf"] ?? "", session.csrfToken) else {
-                self.console.audit.record(caller: "console/\(session.account.userName)", method: "Console", outcome: "refused", detail: ["reason": "CSRF token missing or wrong", "path": path])
-                return self.console.message("请求被拒绝", "表单校验码缺失或不正确，请求未被处理。请回到页面重新提交。", session: session, status: .forbidden, back: Console.home(of: session.account))
+                self.console.audit.record(
+                    caller: "console/\(session.account.userName)", method: "Console", outcome: "refused",
+                    detail: ["reason": "CSRF token missing or wrong", "path": path])
+                return self.console.message(
+                    "请求被拒绝", "表单校验码缺失或不正确，请求未被处理。请回到页面重新提交。", session: session, status: .forbidden,
+                    back: Console.home(of: session.account))
             }
             context.form = form
         }

@@ -19,7 +19,8 @@ extension GatewayHTTP {
             server: try .http2Upgrade(
                 tlsConfiguration: tls.serverTLSConfiguration(minimumVersion: .tlsv12),
                 // A connection left idle is closed, so idle connections cannot pile up.
-                configuration: .init(idleTimeout: .seconds(60), streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
+                configuration: .init(
+                    idleTimeout: .seconds(60), streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
             ),
             configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-gateway"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },

@@ -40,7 +40,8 @@ public enum GatewayHTTP {
         router.post("/v1/:method") { request, context -> Response in
             let name = context.parameters.get("method") ?? ""
             guard let entry = MethodRegistry.find("\(GatewayMethods.service)/\(name)") else {
-                return Self.error(RPCError(.unimplemented, "method: the gateway has no method '\(name)'; GET /v1 lists them"))
+                return Self.error(
+                    RPCError(.unimplemented, "method: the gateway has no method '\(name)'; GET /v1 lists them"))
             }
             do {
                 let options = try await Self.callOptions(request, context)
@@ -51,7 +52,8 @@ public enum GatewayHTTP {
                     let responses = try await entry.call(gateway, [text.isEmpty ? "{}" : text], options)
                     return Self.json(.ok, responses.first ?? "{}")
                 case .bidirectional where entry.method == GatewayMethods.screenBatch:
-                    return try await Self.screenBatch(request, gateway: gateway, options: options, logger: context.logger)
+                    return try await Self.screenBatch(
+                        request, gateway: gateway, options: options, logger: context.logger)
                 case .serverStreaming where entry.method == GatewayMethods.watchInbox:
                     let body = try await request.body.collect(upTo: Self.maximumRequestBytes)
                     let text = String(buffer: body)
@@ -62,17 +64,26 @@ public enum GatewayHTTP {
             } catch let error as RPCError {
                 return Self.error(error)
             } catch is NIOTooManyBytesError {
-                var response = Self.error(RPCError(.resourceExhausted, "body: larger than the \(Self.maximumRequestBytes) bytes a \(name) request may have"))
+                var response = Self.error(
+                    RPCError(
+                        .resourceExhausted,
+                        "body: larger than the \(Self.maximumRequestBytes) bytes a \(name) request may have"))
                 response.status = .contentTooLarge
                 return response
             } catch let error as HTTPError where error.status == .contentTooLarge {
-                var response = Self.error(RPCError(.resourceExhausted, "body: larger than the \(Self.maximumRequestBytes) bytes a \(name) request may have"))
+                var response = Self.error(
+                    RPCError(
+                        .resourceExhausted,
+                        "body: larger than the \(Self.maximumRequestBytes) bytes a \(name) request may have"))
                 response.status = .contentTooLarge
                 return response
             } catch let error as HTTPError {
                 return Self.error(RPCError(.invalidArgument, "body: \(error.body ?? "\(error.status)")"))
             } catch let error as SwiftProtobuf.JSONDecodingError {
-                return Self.error(RPCError(.invalidArgument, "body: not a \(entry.request.protoMessageName) in the protobuf JSON mapping: \(error)"))
+                return Self.error(
+                    RPCError(
+                        .invalidArgument,
+                        "body: not a \(entry.request.protoMessageName) in the protobuf JSON mapping: \(error)"))
             } catch {
                 return Self.error(RPCError.from(error))
             }
@@ -85,14 +96,22 @@ public enum GatewayHTTP {
         // HTTP/1.1: the request's channel is the TLS connection; HTTP/2: a stream whose parent is.
         let found = try? await context.channel.nioSSL_peerCertificate().get()
         let certificate: NIOSSLCertificate?
-        if let found { certificate = found } else { certificate = try? await context.channel.parent?.nioSSL_peerCertificate().get() }
+        if let found {
+            certificate = found
+        } else {
+            certificate = try? await context.channel.parent?.nioSSL_peerCertificate().get()
+        }
         guard let certificate else {
             throw RPCError(.unauthenticated, "a client certificate from the mesh CA is required")
         }
         let peer = try PeerIdentity(certificate: certificate)
-        guard peer.role != nil, !peer.commonName.isEmpty else { throw RPCError(.unauthenticated, "the client certificate names no party") }
+        guard peer.role != nil, !peer.commonName.isEmpty else {
+            throw RPCError(.unauthenticated, "the client certificate names no party")
+        }
         var metadata: Metadata = [DelegationInterceptor.header: peer.description]
-        if let traceparent = request.headers[HTTPField.Name("traceparent")!] { metadata.add(TraceContext.metadataKey, traceparent) }
+        if let traceparent = request.headers[HTTPField.Name("traceparent")!] {
+            metadata.add(TraceContext.metadataKey, traceparent)
+        }
         var timeout = Self.defaultTimeout
         if let header = request.headers[HTTPField.Name("timeout-ms")!] {
             guard let millis = Int64(header), (1...3_600_000).contains(millis) else {
@@ -105,7 +124,9 @@ public enum GatewayHTTP {
 
     /// NDJSON in, NDJSON out, in order: each line is screened as it arrives and its result streamed back;
     /// a line that does not parse is answered on its own line with the error and the rest go on.
-    static func screenBatch(_ request: Request, gateway: MeshClient, options: CallOptions, logger: Logger) async throws -> Response {
+    static func screenBatch(_ request: Request, gateway: MeshClient, options: CallOptions, logger: Logger) async throws
+        -> Response
+    {
         let body = request.body
         let responseBody = ResponseBody { writer in
             var lineNumber = 0
@@ -118,19 +139,24 @@ public enum GatewayHTTP {
                 let valid = batch.compactMap(\.request)
                 var results: [Jiaxing_Benefits_V1_ScreeningResult] = []
                 if !valid.isEmpty {
-                    results = try await gateway.bidirectional(GatewayMethods.screenBatch, options: options, requests: { stream in
-                        for item in valid { try await stream.write(item) }
-                    }, responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
-                        var out: [Jiaxing_Benefits_V1_ScreeningResult] = []
-                        for try await result in responses { out.append(result) }
-                        return out
-                    })
+                    results = try await gateway.bidirectional(
+                        GatewayMethods.screenBatch, options: options,
+                        requests: { stream in
+                            for item in valid { try await stream.write(item) }
+                        },
+                        responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
+                            var out: [Jiaxing_Benefits_V1_ScreeningResult] = []
+                            for try await result in responses { out.append(result) }
+                            return out
+                        })
                 }
                 var next = 0
                 var output = ""
                 for line in batch {
                     if let problem = line.problem {
-                        output += #"{"line":\#(line.number),"error":{"code":"invalidArgument","message":\#(Self.quoted(problem))}}"# + "\n"
+                        output +=
+                            #"{"line":\#(line.number),"error":{"code":"invalidArgument","message":\#(Self.quoted(problem))}}"#
+                            + "\n"
                     } else if next < results.count {
                         output += #"{"line":\#(line.number),"result":\#(try results[next].jsonString())}"# + "\n"
                         next += 1
@@ -145,7 +171,11 @@ public enum GatewayHTTP {
                 do {
                     lines.append((lineNumber, try Jiaxing_Benefits_V1_ScreenRequest(jsonString: text), nil))
                 } catch {
-                    lines.append((lineNumber, nil, "line \(lineNumber): not a ScreenRequest in the protobuf JSON mapping: \(error)"))
+                    lines.append(
+                        (
+                            lineNumber, nil,
+                            "line \(lineNumber): not a ScreenRequest in the protobuf JSON mapping: \(error)"
+                        ))
                 }
             }
             var received = 0
@@ -156,8 +186,13 @@ public enum GatewayHTTP {
                 received += chunk.readableBytes
                 guard received <= Self.maximumBatchBytes else {
                     try await flushLines()
-                    let message = "body: larger than the \(Self.maximumBatchBytes) bytes a ScreenBatch upload may have; lines after \(lineNumber) were not read"
-                    try await writer.write(ByteBuffer(string: #"{"line":\#(lineNumber + 1),"error":{"code":"resourceExhausted","message":\#(Self.quoted(message))}}"# + "\n"))
+                    let message =
+                        "body: larger than the \(Self.maximumBatchBytes) bytes a ScreenBatch upload may have; lines after \(lineNumber) were not read"
+                    try await writer.write(
+                        ByteBuffer(
+                            string:
+                                #"{"line":\#(lineNumber + 1),"error":{"code":"resourceExhausted","message":\#(Self.quoted(message))}}"#
+                                + "\n"))
                     try await writer.finish(nil)
                     return
                 }
@@ -171,7 +206,11 @@ public enum GatewayHTTP {
                 if pending.count > Self.maximumRequestBytes {
                     if !skipping {
                         lineNumber += 1
-                        lines.append((lineNumber, nil, "line \(lineNumber): longer than the \(Self.maximumRequestBytes) bytes one profile may have"))
+                        lines.append(
+                            (
+                                lineNumber, nil,
+                                "line \(lineNumber): longer than the \(Self.maximumRequestBytes) bytes one profile may have"
+                            ))
                         skipping = true
                     }
                     pending.removeAll(keepingCapacity: true)
@@ -196,7 +235,8 @@ public enum GatewayHTTP {
             let (notices, continuation) = AsyncThrowingStream<Jiaxing_Benefits_V1_Notice, any Error>.makeStream()
             let call = Task {
                 do {
-                    try await gateway.serverStreaming(GatewayMethods.watchInbox, watch, options: options) { (stream: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
+                    try await gateway.serverStreaming(GatewayMethods.watchInbox, watch, options: options) {
+                        (stream: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
                         for try await notice in stream { continuation.yield(notice) }
                     }
                     continuation.finish()
@@ -206,7 +246,9 @@ public enum GatewayHTTP {
             }
             defer { call.cancel() }
             do {
-                for try await notice in notices { try await writer.write(ByteBuffer(string: try notice.jsonString() + "\n")) }
+                for try await notice in notices {
+                    try await writer.write(ByteBuffer(string: try notice.jsonString() + "\n"))
+                }
             } catch let error as RPCError where error.code == .deadlineExceeded {
                 // The watch ran for as long as it was asked to.
             }
@@ -224,7 +266,8 @@ public enum GatewayHTTP {
     }
 
     static func error(_ error: RPCError) -> Response {
-        var response = Self.json(Self.httpStatus(error.code), #"{"code":"\#(error.code)","message":\#(Self.quoted(error.message))}"#)
+        var response = Self.json(
+            Self.httpStatus(error.code), #"{"code":"\#(error.code)","message":\#(Self.quoted(error.message))}"#)
         if let retry = error.metadata["retry-after-ms"], let millis = Int(retry) {
             response.headers[.retryAfter] = "\(max(1, (millis + 999) / 1000))"
         }

@@ -3,14 +3,15 @@ import GatewayConsole
 import GatewayHTTP
 import GatewayService
 import GatewayStore
-import ServiceLifecycle
 import MeshRPC
 import ServiceKit
+import ServiceLifecycle
 
 /// The gateway: the one door for county systems, departments and the operator.
 @main
 struct GatewayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "The gateway of the Jiaxing benefits mesh.", version: MeshRelease.version)
+    static let configuration = CommandConfiguration(
+        commandName: "gateway", abstract: "The gateway of the Jiaxing benefits mesh.", version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
@@ -44,7 +45,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Port of the web console (HTTPS, sign-in with a `mesh account`); none when not given.")
     var consolePort: Int?
 
-    @Option(help: "The gateway's own database (enterprise register, console accounts): a SQLite file, or postgres://user[:password]@host[:port]/database.")
+    @Option(
+        help:
+            "The gateway's own database (enterprise register, console accounts): a SQLite file, or postgres://user[:password]@host[:port]/database."
+    )
     var database = ".mesh/state/gateway.sqlite"
 
     func run() async throws {
@@ -64,20 +68,31 @@ struct GatewayCommand: AsyncParsableCommand {
             return ReplicaPool(service: service, endpoints: endpoints, tls: tls, logger: logger)
         }
         let services = GatewayHandlers.Services(
-            catalog: try pool("catalog", self.catalogPorts), eligibility: try pool("eligibility", self.eligibilityPorts),
-            disbursement: try pool("disbursement", self.disbursementPorts), notification: try pool("notification", self.notificationPorts)
+            catalog: try pool("catalog", self.catalogPorts),
+            eligibility: try pool("eligibility", self.eligibilityPorts),
+            disbursement: try pool("disbursement", self.disbursementPorts),
+            notification: try pool("notification", self.notificationPorts)
         )
         let store = try await GatewayStore.open(DatabaseOption.open(self.database, logger: logger))
         let audit = try AuditLog(path: self.auditLog)
         var router = RPCRouter()
-        GatewayHandlers(services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst), store: store).register(into: &router)
+        GatewayHandlers(
+            services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst),
+            store: store
+        ).register(into: &router)
         // The HTTP/JSON face and the console call this gateway's own mesh port on the caller's behalf: one
         // behaviour, three faces.
         var faces: [any Service] = []
         let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
-        let own = MeshClient(configuration: .init(host: "127.0.0.1", port: self.options.port, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "gateway")), logger: logger)
+        let own = MeshClient(
+            configuration: .init(
+                host: "127.0.0.1", port: self.options.port,
+                tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "gateway")),
+            logger: logger)
         if let httpPort = self.httpPort {
-            faces.append(try GatewayHTTP.application(host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
+            faces.append(
+                try GatewayHTTP.application(
+                    host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
         }
         if let consolePort = self.consolePort {
             let console = try Console(store: store, gateway: own, services: services, audit: audit)

@@ -9,9 +9,15 @@ extension GatewayHandlers {
     /// the application is decided at once and the order proposed in the same call; if only the claimed facts
     /// meet it (they need checking) or the clause leaves the amount open, it goes to the responsible
     /// department with a deadline in working days.
-    func fileApplication(_ request: Jiaxing_Benefits_V1_FileApplicationRequest, _ caller: Caller) async throws -> Jiaxing_Benefits_V1_Application {
-        guard !request.clauseID.isEmpty else { throw RPCError(.invalidArgument, "clause_id: the clause applied for is required") }
-        guard request.requestedFen >= 0 else { throw RPCError(.invalidArgument, "requested_fen: must not be negative, got \(request.requestedFen)") }
+    func fileApplication(_ request: Jiaxing_Benefits_V1_FileApplicationRequest, _ caller: Caller) async throws
+        -> Jiaxing_Benefits_V1_Application
+    {
+        guard !request.clauseID.isEmpty else {
+            throw RPCError(.invalidArgument, "clause_id: the clause applied for is required")
+        }
+        guard request.requestedFen >= 0 else {
+            throw RPCError(.invalidArgument, "requested_fen: must not be negative, got \(request.requestedFen)")
+        }
         var own = Jiaxing_Benefits_V1_ScreenRequest()
         own.profile = request.profile
         own.asOf = request.asOf
@@ -25,7 +31,10 @@ extension GatewayHandlers {
             throw RPCError(.invalidArgument, result.error.message)
         }
         guard let decision = withClaims.decisions.first(where: { $0.citation.clauseID == request.clauseID }) else {
-            throw RPCError(.failedPrecondition, "clause_id: \(request.clauseID) is not a clause in force on \(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day) that enterprises apply for")
+            throw RPCError(
+                .failedPrecondition,
+                "clause_id: \(request.clauseID) is not a clause in force on \(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day) that enterprises apply for"
+            )
         }
         var application = Jiaxing_Benefits_V1_Application()
         application.creditCode = request.profile.creditCode
@@ -39,7 +48,8 @@ extension GatewayHandlers {
         application.evidence = request.evidence
         var record = Jiaxing_Benefits_V1_RecordApplicationRequest()
         let atOnce = cityData.decisions.first { $0.citation.clauseID == request.clauseID }
-        if let atOnce, [.eligible, .needsApplication].contains(atOnce.status), atOnce.amountFixed, atOnce.amountFen > 0 {
+        if let atOnce, [.eligible, .needsApplication].contains(atOnce.status), atOnce.amountFixed, atOnce.amountFen > 0
+        {
             record.decideAtOnce = true
             record.amountFen = atOnce.amountFen
             application.maximumFen = atOnce.amountFen
@@ -50,9 +60,13 @@ extension GatewayHandlers {
             case .manualAssessment:
                 application.maximumFen = 0
             case .superseded:
-                throw RPCError(.failedPrecondition, "clause_id: \(request.clauseID) is superseded (就高不重复): \(decision.reason)")
+                throw RPCError(
+                    .failedPrecondition, "clause_id: \(request.clauseID) is superseded (就高不重复): \(decision.reason)")
             case .nearMiss:
-                throw RPCError(.failedPrecondition, "clause_id: \(request.clauseID) is nearly met; missing: \(decision.missing.joined(separator: "; "))")
+                throw RPCError(
+                    .failedPrecondition,
+                    "clause_id: \(request.clauseID) is nearly met; missing: \(decision.missing.joined(separator: "; "))"
+                )
             default:
                 throw RPCError(.failedPrecondition, "clause_id: \(request.clauseID) is not met: \(decision.reason)")
             }
@@ -60,17 +74,25 @@ extension GatewayHandlers {
         record.application = application
         let recorded = record
         do {
-            let filed: Jiaxing_Benefits_V1_Application = try await self.services.disbursement.call(idempotent: true) { client in
+            let filed: Jiaxing_Benefits_V1_Application = try await self.services.disbursement.call(idempotent: true) {
+                client in
                 try await client.unary(DisbursementMethods.recordApplication, recorded, options: caller.options)
             }
-            self.audit.record(caller: caller.description, method: "FileApplication", outcome: filed.replayed ? "replayed" : "\(filed.status)", detail: [
-                "application": filed.id, "creditCode": filed.creditCode, "clause": filed.clauseID, "order": filed.orderID, "decidedFen": "\(filed.decidedFen)",
-            ])
+            self.audit.record(
+                caller: caller.description, method: "FileApplication",
+                outcome: filed.replayed ? "replayed" : "\(filed.status)",
+                detail: [
+                    "application": filed.id, "creditCode": filed.creditCode, "clause": filed.clauseID,
+                    "order": filed.orderID, "decidedFen": "\(filed.decidedFen)",
+                ])
             return filed
         } catch {
-            self.audit.record(caller: caller.description, method: "FileApplication", outcome: "refused", detail: [
-                "creditCode": request.profile.creditCode, "clause": request.clauseID, "reason": RPCError.from(error).message,
-            ])
+            self.audit.record(
+                caller: caller.description, method: "FileApplication", outcome: "refused",
+                detail: [
+                    "creditCode": request.profile.creditCode, "clause": request.clauseID,
+                    "reason": RPCError.from(error).message,
+                ])
             throw error
         }
     }
@@ -80,34 +102,50 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             try self.requireRole(["county"], caller, context)
             try self.requireCounty(request.profile.county, caller, context)
-            try await self.requireNotRegisteredElsewhere(request.profile.creditCode, request.profile.county, caller, context)
+            try await self.requireNotRegisteredElsewhere(
+                request.profile.creditCode, request.profile.county, caller, context)
             return try await self.fileApplication(request, caller)
         }
-        router.unary(GatewayMethods.decideApplication) { (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
+        router.unary(GatewayMethods.decideApplication) {
+            (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["department"], caller, context)
             do {
-                let decided: Jiaxing_Benefits_V1_Application = try await self.services.disbursement.call(idempotent: false) { client in
+                let decided: Jiaxing_Benefits_V1_Application = try await self.services.disbursement.call(
+                    idempotent: false
+                ) { client in
                     try await client.unary(DisbursementMethods.decideApplication, request, options: caller.options)
                 }
-                self.audit.record(caller: caller.description, method: "DecideApplication", outcome: "\(decided.status)", detail: [
-                    "application": decided.id, "decidedFen": "\(decided.decidedFen)", "order": decided.orderID, "reason": request.reason,
-                ])
+                self.audit.record(
+                    caller: caller.description, method: "DecideApplication", outcome: "\(decided.status)",
+                    detail: [
+                        "application": decided.id, "decidedFen": "\(decided.decidedFen)", "order": decided.orderID,
+                        "reason": request.reason,
+                    ])
                 return decided
             } catch {
-                self.audit.record(caller: caller.description, method: "DecideApplication", outcome: "refused", detail: ["application": request.applicationID, "reason": RPCError.from(error).message])
+                self.audit.record(
+                    caller: caller.description, method: "DecideApplication", outcome: "refused",
+                    detail: ["application": request.applicationID, "reason": RPCError.from(error).message])
                 throw error
             }
         }
-        router.unary(GatewayMethods.listApplications) { (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
+        router.unary(GatewayMethods.listApplications) {
+            (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
             let caller = try self.caller(context)
-            return try await self.forward(self.services.disbursement, DisbursementMethods.listApplications, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListApplicationsResponse.self)
+            return try await self.forward(
+                self.services.disbursement, DisbursementMethods.listApplications, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_ListApplicationsResponse.self)
         }
         router.unary(GatewayMethods.getEvidence) { (request: Jiaxing_Benefits_V1_GetEvidenceRequest, context) in
             let caller = try self.caller(context)
             // The ledger scopes it: a county to its own applications, a department to its clauses.
-            let file = try await self.forward(self.services.disbursement, DisbursementMethods.getEvidence, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_Evidence.self)
-            self.audit.record(caller: caller.description, method: "GetEvidence", outcome: "read", detail: ["application": request.applicationID, "sha256": request.sha256])
+            let file = try await self.forward(
+                self.services.disbursement, DisbursementMethods.getEvidence, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_Evidence.self)
+            self.audit.record(
+                caller: caller.description, method: "GetEvidence", outcome: "read",
+                detail: ["application": request.applicationID, "sha256": request.sha256])
             return file
         }
     }

@@ -20,12 +20,16 @@ extension GatewayHandlers {
     /// The register: a county keeps its enterprises' profiles here, reads them back and searches them; the
     /// operator reads all. The operator's deliveries and replays pass through to notification.
     func registerEnterprises(into router: inout RPCRouter) {
-        router.unary(GatewayMethods.registerEnterprises) { (request: Jiaxing_Benefits_V1_RegisterEnterprisesRequest, context) in
+        router.unary(GatewayMethods.registerEnterprises) {
+            (request: Jiaxing_Benefits_V1_RegisterEnterprisesRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["county", "operator"], caller, context)
             do {
-                let (added, updated) = try await self.store.register(request.profiles, registeringCounty: caller.county, at: Self.nowMillis())
-                self.audit.record(caller: caller.description, method: "RegisterEnterprises", outcome: "registered", detail: ["added": "\(added)", "updated": "\(updated)"])
+                let (added, updated) = try await self.store.register(
+                    request.profiles, registeringCounty: caller.county, at: Self.nowMillis())
+                self.audit.record(
+                    caller: caller.description, method: "RegisterEnterprises", outcome: "registered",
+                    detail: ["added": "\(added)", "updated": "\(updated)"])
                 var response = Jiaxing_Benefits_V1_RegisterEnterprisesResponse()
                 response.added = Int32(added)
                 response.updated = Int32(updated)
@@ -41,7 +45,8 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             return try await self.registeredEnterprise(request.creditCode, caller, context)
         }
-        router.unary(GatewayMethods.searchEnterprises) { (request: Jiaxing_Benefits_V1_SearchEnterprisesRequest, context) in
+        router.unary(GatewayMethods.searchEnterprises) {
+            (request: Jiaxing_Benefits_V1_SearchEnterprisesRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["county", "operator"], caller, context)
             var county = caller.county
@@ -52,7 +57,8 @@ extension GatewayHandlers {
             guard request.query.count <= 100 else { throw RPCError(.invalidArgument, "query: at most 100 characters") }
             do {
                 var response = Jiaxing_Benefits_V1_SearchEnterprisesResponse()
-                response.enterprises = try await self.store.searchEnterprises(query: request.query, county: county, limit: Int(request.limit))
+                response.enterprises = try await self.store.searchEnterprises(
+                    query: request.query, county: county, limit: Int(request.limit))
                 return response
             } catch let error as GatewayStoreError {
                 throw error.rpcError
@@ -60,24 +66,30 @@ extension GatewayHandlers {
         }
         // The register's profiles, a page at a time, streamed to one eligibility replica's Forecast: what the
         // clauses in force would propose to the city's (or one county's) registered enterprises.
-        router.unary(GatewayMethods.forecastRegister) { (request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context) in
+        router.unary(GatewayMethods.forecastRegister) {
+            (request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["county", "operator"], caller, context)
             var county = caller.county
             if caller.role == "operator", request.county != .unspecified {
-                guard let chosen = County(message: request.county) else { throw RPCError(.invalidArgument, "county: not a county or district of Jiaxing") }
+                guard let chosen = County(message: request.county) else {
+                    throw RPCError(.invalidArgument, "county: not a county or district of Jiaxing")
+                }
                 county = chosen
             } else if request.county != .unspecified {
                 try self.requireCounty(request.county, caller, context)
             }
             guard request.hasAsOf else { throw RPCError(.invalidArgument, "as_of: the forecast date is required") }
             let scope = county
-            return try await self.services.eligibility.call(idempotent: true) { client -> Jiaxing_Benefits_V1_ForecastResult in
-                try await client.clientStreaming(EligibilityMethods.forecast, options: caller.options) { (writer: RequestWriter<Jiaxing_Benefits_V1_ForecastRequest>) in
+            return try await self.services.eligibility.call(idempotent: true) {
+                client -> Jiaxing_Benefits_V1_ForecastResult in
+                try await client.clientStreaming(EligibilityMethods.forecast, options: caller.options) {
+                    (writer: RequestWriter<Jiaxing_Benefits_V1_ForecastRequest>) in
                     var after = ""
                     var first = true
                     while true {
-                        let page = try await self.store.registeredProfiles(county: scope, after: after, limit: Self.forecastPage)
+                        let page = try await self.store.registeredProfiles(
+                            county: scope, after: after, limit: Self.forecastPage)
                         var message = Jiaxing_Benefits_V1_ForecastRequest()
                         if first { message.asOf = request.asOf }
                         message.profiles = page
@@ -92,13 +104,19 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.listDeliveries) { (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["operator"], caller, context)
-            return try await self.forward(self.services.notification, NotificationMethods.listDeliveries, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListDeliveriesResponse.self)
+            return try await self.forward(
+                self.services.notification, NotificationMethods.listDeliveries, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_ListDeliveriesResponse.self)
         }
         router.unary(GatewayMethods.replay) { (request: Jiaxing_Benefits_V1_ReplayRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["operator"], caller, context)
-            let delivery = try await self.forward(self.services.notification, NotificationMethods.replay, request, caller, idempotent: false, as: Jiaxing_Benefits_V1_Delivery.self)
-            self.audit.record(caller: caller.description, method: "Replay", outcome: "replayed", detail: ["notice": request.noticeID, "endpoint": delivery.endpoint])
+            let delivery = try await self.forward(
+                self.services.notification, NotificationMethods.replay, request, caller, idempotent: false,
+                as: Jiaxing_Benefits_V1_Delivery.self)
+            self.audit.record(
+                caller: caller.description, method: "Replay", outcome: "replayed",
+                detail: ["notice": request.noticeID, "endpoint": delivery.endpoint])
             return delivery
         }
     }
@@ -107,7 +125,9 @@ extension GatewayHandlers {
     static let forecastPage = 1_000
 
     /// A registered profile the caller may see: a county its own, the operator any.
-    func registeredEnterprise(_ creditCode: String, _ caller: Caller, _ context: ServerContext) async throws -> Jiaxing_Benefits_V1_EnterpriseProfile {
+    func registeredEnterprise(_ creditCode: String, _ caller: Caller, _ context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_EnterpriseProfile
+    {
         try self.requireRole(["county", "operator"], caller, context)
         guard let profile = try await self.store.enterprise(creditCode: creditCode) else {
             throw RPCError(.notFound, "credit_code: \(creditCode) is not registered")
@@ -117,10 +137,16 @@ extension GatewayHandlers {
     }
 
     /// Money paths: a county may not claim, for its own county, an enterprise the register puts in another.
-    func requireNotRegisteredElsewhere(_ creditCode: String, _ county: Jiaxing_Benefits_V1_County, _ caller: Caller, _ context: ServerContext) async throws {
-        guard caller.role == "county", let registered = try await self.store.registeredCounty(creditCode: creditCode), registered != county else { return }
+    func requireNotRegisteredElsewhere(
+        _ creditCode: String, _ county: Jiaxing_Benefits_V1_County, _ caller: Caller, _ context: ServerContext
+    ) async throws {
+        guard caller.role == "county", let registered = try await self.store.registeredCounty(creditCode: creditCode),
+            registered != county
+        else { return }
         let owner = BenefitsDomain.County(message: registered)?.chineseName ?? "another county"
-        throw self.refuse(caller, context, "\(creditCode) is registered in \(owner), not in \(caller.county?.chineseName ?? "the caller's county")")
+        throw self.refuse(
+            caller, context,
+            "\(creditCode) is registered in \(owner), not in \(caller.county?.chineseName ?? "the caller's county")")
     }
 
     static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -5,35 +5,51 @@ import MeshRPC
 
 extension GatewayHandlers {
     /// Proposing is idempotent (the ledger derives the key), so it may be retried on another replica.
-    func propose(_ request: Jiaxing_Benefits_V1_ProposePayoutRequest, _ caller: Caller, _ context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder {
+    func propose(_ request: Jiaxing_Benefits_V1_ProposePayoutRequest, _ caller: Caller, _ context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    {
         do {
-            let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(idempotent: true) { client in
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(idempotent: true) {
+                client in
                 try await client.unary(DisbursementMethods.proposePayout, request, options: caller.options)
             }
-            self.audit.record(caller: caller.description, method: "ProposePayout", outcome: order.replayed ? "replayed" : "proposed", detail: [
-                "order": order.id, "creditCode": order.creditCode, "clause": order.clauseID, "amountFen": "\(order.amountFen)",
-            ])
+            self.audit.record(
+                caller: caller.description, method: "ProposePayout", outcome: order.replayed ? "replayed" : "proposed",
+                detail: [
+                    "order": order.id, "creditCode": order.creditCode, "clause": order.clauseID,
+                    "amountFen": "\(order.amountFen)",
+                ])
             return order
         } catch {
-            self.audit.record(caller: caller.description, method: "ProposePayout", outcome: "refused", detail: [
-                "creditCode": request.creditCode, "clause": request.clauseID, "reason": RPCError.from(error).message,
-            ])
+            self.audit.record(
+                caller: caller.description, method: "ProposePayout", outcome: "refused",
+                detail: [
+                    "creditCode": request.creditCode, "clause": request.clauseID,
+                    "reason": RPCError.from(error).message,
+                ])
             throw error
         }
     }
 
-    func decide(_ method: MethodDescriptor, _ request: Jiaxing_Benefits_V1_DecideRequest, _ context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder {
+    func decide(_ method: MethodDescriptor, _ request: Jiaxing_Benefits_V1_DecideRequest, _ context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    {
         let caller = try self.caller(context)
         try self.requireRole(["department"], caller, context)
         do {
             // A decision is not retried elsewhere: the ledger refuses a second one anyway, but the caller should see the first answer.
-            let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(idempotent: false) { client in
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(idempotent: false) {
+                client in
                 try await client.unary(method, request, options: caller.options)
             }
-            self.audit.record(caller: caller.description, method: method.method, outcome: "\(order.status)", detail: ["order": order.id, "amountFen": "\(order.amountFen)", "reason": request.reason])
+            self.audit.record(
+                caller: caller.description, method: method.method, outcome: "\(order.status)",
+                detail: ["order": order.id, "amountFen": "\(order.amountFen)", "reason": request.reason])
             return order
         } catch {
-            self.audit.record(caller: caller.description, method: method.method, outcome: "refused", detail: ["order": request.orderID, "reason": RPCError.from(error).message])
+            self.audit.record(
+                caller: caller.description, method: method.method, outcome: "refused",
+                detail: ["order": request.orderID, "reason": RPCError.from(error).message])
             throw error
         }
     }
@@ -53,24 +69,32 @@ extension GatewayHandlers {
         }
         router.unary(GatewayMethods.getOrder) { (request: Jiaxing_Benefits_V1_GetOrderRequest, context) in
             let caller = try self.caller(context)
-            return try await self.forward(self.services.disbursement, DisbursementMethods.getOrder, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_PayoutOrder.self)
+            return try await self.forward(
+                self.services.disbursement, DisbursementMethods.getOrder, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_PayoutOrder.self)
         }
         router.unary(GatewayMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
             let caller = try self.caller(context)
             var request = request
             if let department = caller.department { request.department = department.rawValue }
             let scoped = request
-            return try await self.forward(self.services.disbursement, DisbursementMethods.listOrders, scoped, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
+            return try await self.forward(
+                self.services.disbursement, DisbursementMethods.listOrders, scoped, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
         }
         router.unary(GatewayMethods.listFunds) { (request: Jiaxing_Benefits_V1_ListFundsRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["operator"], caller, context)
-            return try await self.forward(self.services.disbursement, DisbursementMethods.listFunds, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListFundsResponse.self)
+            return try await self.forward(
+                self.services.disbursement, DisbursementMethods.listFunds, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_ListFundsResponse.self)
         }
         router.unary(GatewayMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["operator"], caller, context)
-            return try await self.forward(self.services.disbursement, DisbursementMethods.getPayoutRates, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_PayoutRateResponse.self)
+            return try await self.forward(
+                self.services.disbursement, DisbursementMethods.getPayoutRates, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_PayoutRateResponse.self)
         }
     }
 }

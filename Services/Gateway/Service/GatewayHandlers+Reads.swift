@@ -7,39 +7,56 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.registerWebhook) { (request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole(["county"], caller, context)
-            return try await self.forward(self.services.notification, NotificationMethods.registerWebhook, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_RegisterWebhookResponse.self)
+            return try await self.forward(
+                self.services.notification, NotificationMethods.registerWebhook, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_RegisterWebhookResponse.self)
         }
         router.unary(GatewayMethods.listInbox) { (request: Jiaxing_Benefits_V1_ListInboxRequest, context) in
             let caller = try self.caller(context)
             // A county reads what its own registered enterprises were told: the gateway checks the register,
             // then reads that inbox as itself.
             if caller.role == "county", request.audience.hasPrefix("enterprise/") {
-                _ = try await self.registeredEnterprise(String(request.audience.dropFirst("enterprise/".count)), caller, context)
+                _ = try await self.registeredEnterprise(
+                    String(request.audience.dropFirst("enterprise/".count)), caller, context)
                 return try await self.services.notification.call(idempotent: true) { client in
-                    try await client.unary(NotificationMethods.listInbox, request) as Jiaxing_Benefits_V1_ListInboxResponse
+                    try await client.unary(NotificationMethods.listInbox, request)
+                        as Jiaxing_Benefits_V1_ListInboxResponse
                 }
             }
-            return try await self.forward(self.services.notification, NotificationMethods.listInbox, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListInboxResponse.self)
+            return try await self.forward(
+                self.services.notification, NotificationMethods.listInbox, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_ListInboxResponse.self)
         }
-        router.serverStreaming(GatewayMethods.watchInbox) { (request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>, context) in
+        router.serverStreaming(GatewayMethods.watchInbox) {
+            (
+                request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>,
+                context
+            ) in
             let caller = try self.caller(context)
             try await self.services.notification.call(idempotent: false) { client in
-                try await client.serverStreaming(NotificationMethods.watchInbox, request, options: caller.options) { (notices: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
+                try await client.serverStreaming(NotificationMethods.watchInbox, request, options: caller.options) {
+                    (notices: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
                     for try await notice in notices { try await writer.write(notice) }
                 }
             }
         }
         router.unary(GatewayMethods.getClause) { (request: Jiaxing_Benefits_V1_GetClauseRequest, context) in
             let caller = try self.caller(context)
-            return try await self.forward(self.services.catalog, CatalogMethods.getClause, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_Clause.self)
+            return try await self.forward(
+                self.services.catalog, CatalogMethods.getClause, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_Clause.self)
         }
         router.unary(GatewayMethods.searchClauses) { (request: Jiaxing_Benefits_V1_SearchClausesRequest, context) in
             let caller = try self.caller(context)
-            return try await self.forward(self.services.catalog, CatalogMethods.searchClauses, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_SearchClausesResponse.self)
+            return try await self.forward(
+                self.services.catalog, CatalogMethods.searchClauses, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_SearchClausesResponse.self)
         }
         router.unary(GatewayMethods.listDocuments) { (request: Jiaxing_Benefits_V1_ListDocumentsRequest, context) in
             let caller = try self.caller(context)
-            return try await self.forward(self.services.catalog, CatalogMethods.listDocuments, request, caller, idempotent: true, as: Jiaxing_Benefits_V1_ListDocumentsResponse.self)
+            return try await self.forward(
+                self.services.catalog, CatalogMethods.listDocuments, request, caller, idempotent: true,
+                as: Jiaxing_Benefits_V1_ListDocumentsResponse.self)
         }
     }
 }

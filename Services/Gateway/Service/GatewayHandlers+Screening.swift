@@ -4,14 +4,17 @@ import MeshMessages
 import MeshRPC
 
 extension GatewayHandlers {
-    func screen(_ request: Jiaxing_Benefits_V1_ScreenRequest, _ caller: Caller) async throws -> Jiaxing_Benefits_V1_ScreeningResult {
+    func screen(_ request: Jiaxing_Benefits_V1_ScreenRequest, _ caller: Caller) async throws
+        -> Jiaxing_Benefits_V1_ScreeningResult
+    {
         try await self.services.eligibility.call(idempotent: true) { client in
             try await client.unary(EligibilityMethods.screen, request, options: caller.options)
         }
     }
 
     func registerScreening(into router: inout RPCRouter) {
-        router.unary(GatewayMethods.screen) { (request: Jiaxing_Benefits_V1_ScreenRequest, context) -> Jiaxing_Benefits_V1_Passthrough in
+        router.unary(GatewayMethods.screen) {
+            (request: Jiaxing_Benefits_V1_ScreenRequest, context) -> Jiaxing_Benefits_V1_Passthrough in
             let caller = try self.caller(context)
             try self.requireCounty(request.profile.county, caller, context)
             // The gateway reads nothing of the result: its bytes go back as the replica wrote them.
@@ -23,7 +26,11 @@ extension GatewayHandlers {
         // Profiles in, results out in the same order; up to `batchWindow` screened at once across the
         // eligibility replicas. A profile refused (another county's, or invalid) is reported on its line and
         // the rest go on.
-        router.bidirectional(GatewayMethods.screenBatch) { (requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>, writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, context) in
+        router.bidirectional(GatewayMethods.screenBatch) {
+            (
+                requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>,
+                writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, context
+            ) in
             let caller = try self.caller(context)
             try await withThrowingTaskGroup(of: (Int, Jiaxing_Benefits_V1_ScreeningResult).self) { group in
                 var next = 0
@@ -65,16 +72,19 @@ extension GatewayHandlers {
         }
 
         // One call, three services: screen, then propose every eligible cash entitlement at once.
-        router.unary(GatewayMethods.screenAndPropose) { (request: Jiaxing_Benefits_V1_ScreenAndProposeRequest, context) in
+        router.unary(GatewayMethods.screenAndPropose) {
+            (request: Jiaxing_Benefits_V1_ScreenAndProposeRequest, context) in
             let caller = try self.caller(context)
             try self.requireCounty(request.screen.profile.county, caller, context)
-            try await self.requireNotRegisteredElsewhere(request.screen.profile.creditCode, request.screen.profile.county, caller, context)
+            try await self.requireNotRegisteredElsewhere(
+                request.screen.profile.creditCode, request.screen.profile.county, caller, context)
             let screening = try await self.screen(request.screen, caller)
             let period = request.period != 0 ? request.period : request.screen.asOf.year
             let eligible = screening.decisions.filter { $0.status == .eligible && $0.cash }
             var response = Jiaxing_Benefits_V1_ScreenAndProposeResponse()
             response.screening = screening
-            response.proposals = try await withThrowingTaskGroup(of: Jiaxing_Benefits_V1_ProposalOutcome.self) { group in
+            response.proposals = try await withThrowingTaskGroup(of: Jiaxing_Benefits_V1_ProposalOutcome.self) {
+                group in
                 for decision in eligible {
                     var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()
                     propose.creditCode = request.screen.profile.creditCode

@@ -16,7 +16,9 @@ public struct GatewayHandlers: Sendable {
         public var disbursement: ReplicaPool
         public var notification: ReplicaPool
 
-        public init(catalog: ReplicaPool, eligibility: ReplicaPool, disbursement: ReplicaPool, notification: ReplicaPool) {
+        public init(
+            catalog: ReplicaPool, eligibility: ReplicaPool, disbursement: ReplicaPool, notification: ReplicaPool
+        ) {
             self.catalog = catalog
             self.eligibility = eligibility
             self.disbursement = disbursement
@@ -57,11 +59,15 @@ public struct GatewayHandlers: Sendable {
     }
 
     func caller(_ context: ServerContext) throws -> Caller {
-        guard let peer = context.peer, let role = peer.role else { throw RPCError(.unauthenticated, "a client certificate from the mesh CA is required") }
+        guard let peer = context.peer, let role = peer.role else {
+            throw RPCError(.unauthenticated, "a client certificate from the mesh CA is required")
+        }
         if let wait = self.limiter.admit(peer.description) {
             let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
             context.response.trailing.add("retry-after-ms", "\(milliseconds)")
-            throw RPCError(.resourceExhausted, "\(peer) is over its rate limit; retry after \(milliseconds) ms", metadata: ["retry-after-ms": "\(milliseconds)"])
+            throw RPCError(
+                .resourceExhausted, "\(peer) is over its rate limit; retry after \(milliseconds) ms",
+                metadata: ["retry-after-ms": "\(milliseconds)"])
         }
         let caller = Caller(
             identity: peer, role: role,
@@ -69,13 +75,15 @@ public struct GatewayHandlers: Sendable {
             department: role == "department" ? Department(rawValue: peer.commonName) : nil
         )
         guard ["county", "department", "operator"].contains(role) else {
-            throw self.refuse(caller, context, "\(peer) is not a county, department or operator; use the services directly")
+            throw self.refuse(
+                caller, context, "\(peer) is not a county, department or operator; use the services directly")
         }
         return caller
     }
 
     func refuse(_ caller: Caller, _ context: ServerContext, _ message: String) -> RPCError {
-        self.audit.record(caller: caller.description, method: context.method.method, outcome: "refused", detail: ["reason": message])
+        self.audit.record(
+            caller: caller.description, method: context.method.method, outcome: "refused", detail: ["reason": message])
         return RPCError(.permissionDenied, message)
     }
 
@@ -87,7 +95,10 @@ public struct GatewayHandlers: Sendable {
         case "county":
             guard let own = caller.county, own.message == county else {
                 let target = County(message: county)?.chineseName ?? "\(county)"
-                throw self.refuse(caller, context, "\(caller.description) acts only on enterprises of \(caller.county?.chineseName ?? "its county"), not \(target)")
+                throw self.refuse(
+                    caller, context,
+                    "\(caller.description) acts only on enterprises of \(caller.county?.chineseName ?? "its county"), not \(target)"
+                )
             }
         default:
             throw self.refuse(caller, context, "\(caller.description) may not do this")
@@ -101,7 +112,8 @@ public struct GatewayHandlers: Sendable {
     }
 
     func forward<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
-        _ pool: ReplicaPool, _ method: MethodDescriptor, _ request: Request, _ caller: Caller, idempotent: Bool, as: Response.Type
+        _ pool: ReplicaPool, _ method: MethodDescriptor, _ request: Request, _ caller: Caller, idempotent: Bool,
+        as: Response.Type
     ) async throws -> Response {
         try await pool.call(idempotent: idempotent) { client in
             try await client.unary(method, request, options: caller.options)

@@ -1,9 +1,9 @@
 import Logging
-import NIOCore
 import MeshMessages
 import MeshRPC
 import MeshTransport
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// The replicas of one service: picks the one with the fewest calls outstanding, ejects a replica whose
 /// connection fails and re-admits it after a pause, and retries idempotent calls on another replica within
@@ -27,11 +27,22 @@ public final class ReplicaPool: Sendable {
 
     /// - Parameter handshakeTimeout: how long a replica may take to accept a connection (TLS and preface)
     ///   before the call moves to another; short, because a replica is near and a caller's deadline is not.
-    public init(service: String, endpoints: [(host: String, port: Int)], tls: MeshTLSConfiguration, ejection: Duration = .seconds(2), handshakeTimeout: TimeAmount = .seconds(1), logger: Logger) {
+    public init(
+        service: String, endpoints: [(host: String, port: Int)], tls: MeshTLSConfiguration,
+        ejection: Duration = .seconds(2), handshakeTimeout: TimeAmount = .seconds(1), logger: Logger
+    ) {
         self.service = service
         self.endpoints = endpoints
-        self.replicas = endpoints.map { MeshClient(configuration: .init(host: $0.host, port: $0.port, tls: tls, transport: MeshTransportConfiguration(handshakeTimeout: handshakeTimeout)), logger: logger) }
-        self.state = NIOLockedValueBox(State(outstanding: Array(repeating: 0, count: endpoints.count), ejectedUntil: Array(repeating: nil, count: endpoints.count)))
+        self.replicas = endpoints.map {
+            MeshClient(
+                configuration: .init(
+                    host: $0.host, port: $0.port, tls: tls,
+                    transport: MeshTransportConfiguration(handshakeTimeout: handshakeTimeout)), logger: logger)
+        }
+        self.state = NIOLockedValueBox(
+            State(
+                outstanding: Array(repeating: 0, count: endpoints.count),
+                ejectedUntil: Array(repeating: nil, count: endpoints.count)))
         self.ejection = ejection
     }
 
@@ -43,7 +54,11 @@ public final class ReplicaPool: Sendable {
             let now = ContinuousClock.now
             let candidates = self.replicas.indices.filter { !excluding.contains($0) }
             let healthy = candidates.filter { state.ejectedUntil[$0].map { $0 <= now } ?? true }
-            guard let chosen = (healthy.isEmpty ? candidates : healthy).min(by: { state.outstanding[$0] < state.outstanding[$1] }) else { return nil }
+            guard
+                let chosen = (healthy.isEmpty ? candidates : healthy).min(by: {
+                    state.outstanding[$0] < state.outstanding[$1]
+                })
+            else { return nil }
             state.outstanding[chosen] += 1
             state.retryTokens = min(Self.maximumTokens, state.retryTokens + 0.1)
             return chosen
@@ -67,11 +82,14 @@ public final class ReplicaPool: Sendable {
 
     /// Runs `body` on a replica. A connection failure ejects the replica; an idempotent call is then tried on
     /// another one if the retry budget allows. Errors name the service.
-    public func call<Result: Sendable>(idempotent: Bool, _ body: (MeshClient) async throws -> Result) async throws -> Result {
+    public func call<Result: Sendable>(idempotent: Bool, _ body: (MeshClient) async throws -> Result) async throws
+        -> Result
+    {
         var tried: Set<Int> = []
         while true {
             guard let index = self.pick(excluding: tried) else {
-                throw RPCError(.unavailable, "\(self.service): no replica left to try (\(self.replicas.count) configured)")
+                throw RPCError(
+                    .unavailable, "\(self.service): no replica left to try (\(self.replicas.count) configured)")
             }
             tried.insert(index)
             do {
@@ -81,7 +99,9 @@ public final class ReplicaPool: Sendable {
             } catch let error as RPCError where error.code == .unavailable {
                 self.finish(index, failed: true)
                 // A call never processed (no connection, stream refused) may go elsewhere; so may an idempotent one.
-                let unprocessed = error.message.hasPrefix("cannot connect") || (error.cause as? TransportError)?.kind == .streamRefused
+                let unprocessed =
+                    error.message.hasPrefix("cannot connect")
+                    || (error.cause as? TransportError)?.kind == .streamRefused
                 if idempotent || unprocessed, tried.count < self.replicas.count, self.spendRetryToken() {
                     continue
                 }
@@ -122,11 +142,22 @@ extension ReplicaPool {
                 group.addTask {
                     let endpoint = "\(self.endpoints[index].host):\(self.endpoints[index].port)"
                     do {
-                        let response: Mesh_Rpc_V1_HealthCheckResponse = try await replica.unary(Self.healthMethod, Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: timeout))
+                        let response: Mesh_Rpc_V1_HealthCheckResponse = try await replica.unary(
+                            Self.healthMethod, Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: timeout))
                         let serving = response.status == .serving
-                        return (index, ReplicaStatus(service: self.service, endpoint: endpoint, serving: serving, detail: serving ? "SERVING" : "NOT_SERVING", outstanding: outstanding[index]))
+                        return (
+                            index,
+                            ReplicaStatus(
+                                service: self.service, endpoint: endpoint, serving: serving,
+                                detail: serving ? "SERVING" : "NOT_SERVING", outstanding: outstanding[index])
+                        )
                     } catch {
-                        return (index, ReplicaStatus(service: self.service, endpoint: endpoint, serving: false, detail: RPCError.from(error).message, outstanding: outstanding[index]))
+                        return (
+                            index,
+                            ReplicaStatus(
+                                service: self.service, endpoint: endpoint, serving: false,
+                                detail: RPCError.from(error).message, outstanding: outstanding[index])
+                        )
                     }
                 }
             }

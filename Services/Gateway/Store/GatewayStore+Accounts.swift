@@ -1,5 +1,5 @@
-import Foundation
 import BenefitsDomain
+import Foundation
 import HummingbirdBcrypt
 import NIOPosix
 import SQLStore
@@ -19,41 +19,64 @@ extension GatewayStore {
         }
         switch account.role {
         case .county:
-            guard account.county != nil else { throw GatewayStoreError(.invalidArgument, field: "party", "'\(account.party)' is not a county party name (nanhu, xiuzhou, …)") }
+            guard account.county != nil else {
+                throw GatewayStoreError(
+                    .invalidArgument, field: "party",
+                    "'\(account.party)' is not a county party name (nanhu, xiuzhou, …)")
+            }
         case .department:
-            guard account.department != nil else { throw GatewayStoreError(.invalidArgument, field: "party", "'\(account.party)' is not a department party name (jingxin, fagai, …)") }
+            guard account.department != nil else {
+                throw GatewayStoreError(
+                    .invalidArgument, field: "party",
+                    "'\(account.party)' is not a department party name (jingxin, fagai, …)")
+            }
         case .operator:
-            guard account.party == "operator" else { throw GatewayStoreError(.invalidArgument, field: "party", "the city operator's party is 'operator'") }
+            guard account.party == "operator" else {
+                throw GatewayStoreError(.invalidArgument, field: "party", "the city operator's party is 'operator'")
+            }
         }
         let length = password.utf8.count
         guard length >= policy.minimumPasswordLength, length <= policy.maximumPasswordLength else {
-            throw GatewayStoreError(.invalidArgument, field: "password", "\(policy.minimumPasswordLength) to \(policy.maximumPasswordLength) bytes, got \(length)")
+            throw GatewayStoreError(
+                .invalidArgument, field: "password",
+                "\(policy.minimumPasswordLength) to \(policy.maximumPasswordLength) bytes, got \(length)")
         }
-        guard !password.utf8.contains(0) else { throw GatewayStoreError(.invalidArgument, field: "password", "no NUL characters") }
+        guard !password.utf8.contains(0) else {
+            throw GatewayStoreError(.invalidArgument, field: "password", "no NUL characters")
+        }
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: policy.bcryptCost) }
         try await self.database.transaction { transaction in
-            let exists = try await transaction.queryOne("SELECT 1 FROM console_accounts WHERE user_name = ?", [.text(account.userName)]) != nil
+            let exists =
+                try await transaction.queryOne(
+                    "SELECT 1 FROM console_accounts WHERE user_name = ?", [.text(account.userName)]) != nil
             if exists && !replace {
-                throw GatewayStoreError(.alreadyExists, field: "user", "\(account.userName) exists; replace it to set a new password")
+                throw GatewayStoreError(
+                    .alreadyExists, field: "user", "\(account.userName) exists; replace it to set a new password")
             }
             try await transaction.execute("DELETE FROM console_accounts WHERE user_name = ?", [.text(account.userName)])
             try await transaction.execute("DELETE FROM console_sessions WHERE user_name = ?", [.text(account.userName)])
             try await transaction.execute(
                 "INSERT INTO console_accounts (user_name, role, party, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [.text(account.userName), .text(account.role.rawValue), .text(account.party), .text(account.displayName), .text(hash), .integer(millis)]
+                [
+                    .text(account.userName), .text(account.role.rawValue), .text(account.party),
+                    .text(account.displayName), .text(hash), .integer(millis),
+                ]
             )
         }
     }
 
     public func accounts() async throws -> [ConsoleAccount] {
         try await self.database.read { transaction in
-            try await transaction.query("SELECT user_name, role, party, display_name FROM console_accounts ORDER BY user_name", [])
+            try await transaction.query(
+                "SELECT user_name, role, party, display_name FROM console_accounts ORDER BY user_name", [])
         }.compactMap(Self.account)
     }
 
     public func account(userName: String) async throws -> ConsoleAccount? {
         try await self.database.read { transaction in
-            try await transaction.queryOne("SELECT user_name, role, party, display_name FROM console_accounts WHERE user_name = ?", [.text(userName)])
+            try await transaction.queryOne(
+                "SELECT user_name, role, party, display_name FROM console_accounts WHERE user_name = ?",
+                [.text(userName)])
         }.flatMap(Self.account)
     }
 
@@ -66,7 +89,9 @@ extension GatewayStore {
     /// the same bcrypt work as a known one, so timing does not tell which part was wrong. The count and the
     /// lock are read and written in one transaction after the (slow) check, so concurrent guesses cannot
     /// lift a lock another one set, and a right password is refused while the account is locked.
-    public func signIn(userName: String, password: String, policy: ConsolePolicy, at millis: Int64) async throws -> Result<ConsoleAccount, SignInRefusal> {
+    public func signIn(userName: String, password: String, policy: ConsolePolicy, at millis: Int64) async throws
+        -> Result<ConsoleAccount, SignInRefusal>
+    {
         let row = try await self.database.read { transaction in
             try await transaction.queryOne(
                 "SELECT user_name, role, party, display_name, password_hash FROM console_accounts WHERE user_name = ?",
@@ -76,15 +101,22 @@ extension GatewayStore {
         let hash = row?.text(4) ?? Self.decoyHash
         // bcrypt reads a C string: a NUL would end the password early, so a password with one never matches.
         let acceptable = password.utf8.count <= policy.maximumPasswordLength && !password.utf8.contains(0)
-        let matches = try await NIOThreadPool.singleton.runIfActive { acceptable && Bcrypt.verify(password, hash: hash) }
+        let matches = try await NIOThreadPool.singleton.runIfActive {
+            acceptable && Bcrypt.verify(password, hash: hash)
+        }
         guard let row, let account = Self.account(row) else { return .failure(.unknownUser) }
         return try await self.database.transaction { transaction in
-            guard let current = try await transaction.queryOne("SELECT failed_attempts, locked_until FROM console_accounts WHERE user_name = ?", [.text(userName)]) else {
+            guard
+                let current = try await transaction.queryOne(
+                    "SELECT failed_attempts, locked_until FROM console_accounts WHERE user_name = ?", [.text(userName)])
+            else {
                 return .failure(.unknownUser)
             }
             if current.integer(1) > millis { return .failure(.locked) }
             if matches {
-                try await transaction.execute("UPDATE console_accounts SET failed_attempts = 0, locked_until = 0 WHERE user_name = ?", [.text(userName)])
+                try await transaction.execute(
+                    "UPDATE console_accounts SET failed_attempts = 0, locked_until = 0 WHERE user_name = ?",
+                    [.text(userName)])
                 return .success(account)
             }
             let failures = current.integer(0) + 1
@@ -94,7 +126,9 @@ extension GatewayStore {
                     [.integer(millis + policy.lockoutMillis), .text(userName)]
                 )
             } else {
-                try await transaction.execute("UPDATE console_accounts SET failed_attempts = ? WHERE user_name = ?", [.integer(failures), .text(userName)])
+                try await transaction.execute(
+                    "UPDATE console_accounts SET failed_attempts = ? WHERE user_name = ?",
+                    [.integer(failures), .text(userName)])
             }
             return .failure(.wrongPassword)
         }

@@ -1,5 +1,5 @@
-import Foundation
 import BenefitsDomain
+import Foundation
 import MeshMessages
 import SQLStore
 import SwiftProtobuf
@@ -11,20 +11,26 @@ extension GatewayStore {
         _ profiles: [Jiaxing_Benefits_V1_EnterpriseProfile], registeringCounty: County?, at millis: Int64
     ) async throws -> (added: Int, updated: Int) {
         guard profiles.count <= Self.maximumProfilesPerCall else {
-            throw GatewayStoreError(.invalidArgument, field: "profiles", "at most \(Self.maximumProfilesPerCall) a call, got \(profiles.count)")
+            throw GatewayStoreError(
+                .invalidArgument, field: "profiles",
+                "at most \(Self.maximumProfilesPerCall) a call, got \(profiles.count)")
         }
         for (index, profile) in profiles.enumerated() {
             if case .failure(let problem) = CreditCode.validate(profile.creditCode) {
                 throw GatewayStoreError(.invalidArgument, field: "profiles[\(index)].credit_code", "\(problem)")
             }
             guard County(message: profile.county) != nil else {
-                throw GatewayStoreError(.invalidArgument, field: "profiles[\(index)].county", "a county or district of Jiaxing is required")
+                throw GatewayStoreError(
+                    .invalidArgument, field: "profiles[\(index)].county", "a county or district of Jiaxing is required")
             }
             guard !profile.name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw GatewayStoreError(.invalidArgument, field: "profiles[\(index)].name", "the enterprise's name is required")
+                throw GatewayStoreError(
+                    .invalidArgument, field: "profiles[\(index)].name", "the enterprise's name is required")
             }
             if let registeringCounty, profile.county != registeringCounty.message {
-                throw GatewayStoreError(.permissionDenied, field: "profiles[\(index)].county", "\(registeringCounty.chineseName) registers only its own enterprises")
+                throw GatewayStoreError(
+                    .permissionDenied, field: "profiles[\(index)].county",
+                    "\(registeringCounty.chineseName) registers only its own enterprises")
             }
         }
         let rows = try profiles.map { profile in
@@ -34,11 +40,16 @@ extension GatewayStore {
             var added = 0
             var updated = 0
             for (index, (profile, json)) in rows.enumerated() {
-                if let existing = try await transaction.queryOne("SELECT county FROM enterprises WHERE credit_code = ?", [.text(profile.creditCode)]) {
+                if let existing = try await transaction.queryOne(
+                    "SELECT county FROM enterprises WHERE credit_code = ?", [.text(profile.creditCode)])
+                {
                     let county = Int(existing.integer(0))
                     if registeringCounty != nil, county != profile.county.rawValue {
-                        let owner = County(message: .init(rawValue: county) ?? .unspecified)?.chineseName ?? "another county"
-                        throw GatewayStoreError(.permissionDenied, field: "profiles[\(index)].credit_code", "\(profile.creditCode) is registered in \(owner)")
+                        let owner =
+                            County(message: .init(rawValue: county) ?? .unspecified)?.chineseName ?? "another county"
+                        throw GatewayStoreError(
+                            .permissionDenied, field: "profiles[\(index)].credit_code",
+                            "\(profile.creditCode) is registered in \(owner)")
                     }
                     updated += 1
                 } else {
@@ -54,11 +65,16 @@ extension GatewayStore {
                         WHERE ? = 0 OR enterprises.county = excluded.county
                     RETURNING credit_code
                     """,
-                    [.text(profile.creditCode), .text(profile.name), .integer(Int64(profile.county.rawValue)), .text(profile.industry), .text(json), .integer(millis),
-                     .integer(registeringCounty == nil ? 0 : 1)]
+                    [
+                        .text(profile.creditCode), .text(profile.name), .integer(Int64(profile.county.rawValue)),
+                        .text(profile.industry), .text(json), .integer(millis),
+                        .integer(registeringCounty == nil ? 0 : 1),
+                    ]
                 )
                 guard !written.isEmpty else {
-                    throw GatewayStoreError(.permissionDenied, field: "profiles[\(index)].credit_code", "\(profile.creditCode) is registered in another county")
+                    throw GatewayStoreError(
+                        .permissionDenied, field: "profiles[\(index)].credit_code",
+                        "\(profile.creditCode) is registered in another county")
                 }
             }
             return (added, updated)
@@ -84,7 +100,9 @@ extension GatewayStore {
 
     /// Registered profiles in credit-code order after `after`, in one county or all: a page of the register
     /// for a forecast over it.
-    public func registeredProfiles(county: County?, after: String, limit: Int) async throws -> [Jiaxing_Benefits_V1_EnterpriseProfile] {
+    public func registeredProfiles(county: County?, after: String, limit: Int) async throws
+        -> [Jiaxing_Benefits_V1_EnterpriseProfile]
+    {
         let countyValue = Int64(county?.message.rawValue ?? 0)
         let rows = try await self.database.read { transaction in
             try await transaction.query(
@@ -96,12 +114,15 @@ extension GatewayStore {
     }
 
     /// Enterprises whose name or credit code contains `query`, in one county or all, by name.
-    public func searchEnterprises(query: String, county: County?, limit: Int) async throws -> [Jiaxing_Benefits_V1_EnterpriseSummary] {
+    public func searchEnterprises(query: String, county: County?, limit: Int) async throws
+        -> [Jiaxing_Benefits_V1_EnterpriseSummary]
+    {
         guard (0...Self.maximumSearchResults).contains(limit) else {
             throw GatewayStoreError(.invalidArgument, field: "limit", "0 to \(Self.maximumSearchResults), got \(limit)")
         }
         // LIKE's own wildcards in the query are matched literally.
-        let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
         let pattern = "%\(escaped)%"
         let countyValue = Int64(county?.message.rawValue ?? 0)
         let rows = try await self.database.read { transaction in
@@ -111,7 +132,10 @@ extension GatewayStore {
                 WHERE (? = 0 OR county = ?) AND (name LIKE ? ESCAPE '\\' OR credit_code LIKE ? ESCAPE '\\')
                 ORDER BY name, credit_code LIMIT ?
                 """,
-                [.integer(countyValue), .integer(countyValue), .text(pattern), .text(pattern), .integer(Int64(limit == 0 ? 50 : limit))]
+                [
+                    .integer(countyValue), .integer(countyValue), .text(pattern), .text(pattern),
+                    .integer(Int64(limit == 0 ? 50 : limit)),
+                ]
             )
         }
         return rows.map { row in

@@ -22,33 +22,33 @@ public struct GatewayStore: Sendable {
 
     // BIGINT and TEXT mean the same in SQLite and PostgreSQL, so one schema serves both.
     static let schema = """
-    CREATE TABLE IF NOT EXISTS enterprises (
-        credit_code TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        county BIGINT NOT NULL,
-        industry TEXT NOT NULL,
-        profile TEXT NOT NULL,
-        updated_at BIGINT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS enterprises_by_county ON enterprises (county, name);
-    CREATE TABLE IF NOT EXISTS console_accounts (
-        user_name TEXT PRIMARY KEY,
-        role TEXT NOT NULL,
-        party TEXT NOT NULL,
-        display_name TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        failed_attempts BIGINT NOT NULL DEFAULT 0,
-        locked_until BIGINT NOT NULL DEFAULT 0,
-        created_at BIGINT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS console_sessions (
-        token_hash TEXT PRIMARY KEY,
-        user_name TEXT NOT NULL,
-        csrf_token TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        last_seen_at BIGINT NOT NULL
-    )
-    """
+        CREATE TABLE IF NOT EXISTS enterprises (
+            credit_code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            county BIGINT NOT NULL,
+            industry TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS enterprises_by_county ON enterprises (county, name);
+        CREATE TABLE IF NOT EXISTS console_accounts (
+            user_name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            party TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            failed_attempts BIGINT NOT NULL DEFAULT 0,
+            locked_until BIGINT NOT NULL DEFAULT 0,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS console_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_name TEXT NOT NULL,
+            csrf_token TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            last_seen_at BIGINT NOT NULL
+        )
+        """
 }
 
 /// A request the store refuses: the field at fault and why, in words a caller can act on.

@@ -27,13 +27,19 @@ public struct NoticeTemplates: Sendable {
         for template in file.templates {
             let unknown = Self.placeholders(in: template.title + template.body).subtracting(Self.known)
             guard unknown.isEmpty else {
-                throw NoticeTemplateError(message: "\(path): template \(template.event)/\(template.audience) uses unknown placeholders \(unknown.sorted())")
+                throw NoticeTemplateError(
+                    message:
+                        "\(path): template \(template.event)/\(template.audience) uses unknown placeholders \(unknown.sorted())"
+                )
             }
         }
         return NoticeTemplates(templates: file.templates)
     }
 
-    static let known: Set<String> = ["enterprise", "creditCode", "document", "documentNumber", "article", "clause", "amount", "status", "reason", "orderId", "county", "departments", "applicationId", "dueOn"]
+    static let known: Set<String> = [
+        "enterprise", "creditCode", "document", "documentNumber", "article", "clause", "amount", "status", "reason",
+        "orderId", "county", "departments", "applicationId", "dueOn",
+    ]
 
     static func placeholders(in text: String) -> Set<String> {
         var names: Set<String> = []

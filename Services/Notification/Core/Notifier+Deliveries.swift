@@ -19,7 +19,8 @@ extension Notifier {
     func due(limit: Int) async throws -> [DueDelivery] {
         let at = self.now()
         return try await self.database.transaction { tx in
-            let rows = try await tx.query("""
+            let rows = try await tx.query(
+                """
                 SELECT d.notice_id, d.county, d.endpoint, d.attempts, d.created_at,
                        n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets
                 FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN webhooks w ON w.county = d.county
@@ -33,10 +34,13 @@ extension Notifier {
                     [.integer(at + self.policy.claimMillis), .text(row.text(0)), .integer(at)]
                 )
                 guard !won.isEmpty else { continue }
-                claimed.append(DueDelivery(
-                    noticeID: row.text(0), county: row.text(1), endpoint: row.text(2), attempts: Int(row.integer(3)), createdAt: row.integer(4),
-                    notice: Self.notice(SQLRow(values: Array(row.values[5...12]))), secrets: row.text(13).split(separator: " ").map(String.init)
-                ))
+                claimed.append(
+                    DueDelivery(
+                        noticeID: row.text(0), county: row.text(1), endpoint: row.text(2),
+                        attempts: Int(row.integer(3)), createdAt: row.integer(4),
+                        notice: Self.notice(SQLRow(values: Array(row.values[5...12]))),
+                        secrets: row.text(13).split(separator: " ").map(String.init)
+                    ))
             }
             return claimed
         }
@@ -56,7 +60,8 @@ extension Notifier {
     /// Delivers whatever is due, `limit` at once; the outcomes are recorded together, in one transaction.
     /// Returns how many attempts were made.
     @discardableResult
-    public func deliverDue(limit: Int = Notifier.deliveriesPerPass, timeout: Duration = .seconds(5)) async throws -> Int {
+    public func deliverDue(limit: Int = Notifier.deliveriesPerPass, timeout: Duration = .seconds(5)) async throws -> Int
+    {
         let due = try await self.due(limit: limit)
         let outcomes = await withTaskGroup(of: (DueDelivery, Result<Void, any Error>).self) { group in
             for delivery in due {
@@ -74,13 +79,21 @@ extension Notifier {
         let timestamp = self.now() / 1000
         var outcome: Result<Void, any Error>
         do {
-            guard let endpoint = WebhookClient.Endpoint(delivery.endpoint) else { throw WebhookClient.Failure(description: "bad endpoint \(delivery.endpoint)") }
+            guard let endpoint = WebhookClient.Endpoint(delivery.endpoint) else {
+                throw WebhookClient.Failure(description: "bad endpoint \(delivery.endpoint)")
+            }
             let body = try Self.payload(delivery.notice, timestamp: timestamp)
-            let signature = try WebhookSignature.sign(id: delivery.noticeID, timestamp: timestamp, body: body, secrets: delivery.secrets)
-            let status = try await self.webhooks.post(endpoint, headers: [
-                ("webhook-id", delivery.noticeID), ("webhook-timestamp", "\(timestamp)"), ("webhook-signature", signature),
-            ], body: body, timeout: timeout)
-            outcome = (200..<300).contains(status) ? .success(()) : .failure(WebhookClient.Failure(description: "HTTP \(status)"))
+            let signature = try WebhookSignature.sign(
+                id: delivery.noticeID, timestamp: timestamp, body: body, secrets: delivery.secrets)
+            let status = try await self.webhooks.post(
+                endpoint,
+                headers: [
+                    ("webhook-id", delivery.noticeID), ("webhook-timestamp", "\(timestamp)"),
+                    ("webhook-signature", signature),
+                ], body: body, timeout: timeout)
+            outcome =
+                (200..<300).contains(status)
+                ? .success(()) : .failure(WebhookClient.Failure(description: "HTTP \(status)"))
         } catch {
             outcome = .failure(error)
         }
@@ -95,25 +108,46 @@ extension Notifier {
             for (delivery, outcome) in outcomes {
                 switch outcome {
                 case .success:
-                    try await tx.execute("UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id = ?", [.integer(at), .text(delivery.noticeID)])
-                    try await tx.execute("UPDATE webhooks SET consecutive_failures = 0 WHERE county = ?", [.text(delivery.county)])
+                    try await tx.execute(
+                        "UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id = ?",
+                        [.integer(at), .text(delivery.noticeID)])
+                    try await tx.execute(
+                        "UPDATE webhooks SET consecutive_failures = 0 WHERE county = ?", [.text(delivery.county)])
                 case .failure(let error):
                     let attempts = delivery.attempts + 1
-                    let dead = attempts >= self.policy.maximumAttempts || at - delivery.createdAt >= self.policy.maximumAgeMillis
-                    let delay = min(self.policy.maximumDelayMillis, self.policy.initialDelayMillis << min(attempts - 1, 30))
+                    let dead =
+                        attempts >= self.policy.maximumAttempts
+                        || at - delivery.createdAt >= self.policy.maximumAgeMillis
+                    let delay = min(
+                        self.policy.maximumDelayMillis, self.policy.initialDelayMillis << min(attempts - 1, 30))
                     let jitter = Int64.random(in: -(delay / 5)...(delay / 5))
                     try await tx.execute(
                         "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE notice_id = ?",
-                        [.integer(dead ? 3 : 1), .integer(Int64(attempts)), .integer(at + delay + jitter), .text(String(describing: error)), .text(delivery.noticeID)]
+                        [
+                            .integer(dead ? 3 : 1), .integer(Int64(attempts)), .integer(at + delay + jitter),
+                            .text(String(describing: error)), .text(delivery.noticeID),
+                        ]
                     )
-                    try await tx.execute("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?", [.text(delivery.county)])
-                    let failures = try await tx.queryOne("SELECT consecutive_failures, switched_off FROM webhooks WHERE county = ?", [.text(delivery.county)])
-                    if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures), failures.integer(1) == 0 {
-                        try await tx.execute("UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(delivery.county)])
+                    try await tx.execute(
+                        "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?",
+                        [.text(delivery.county)])
+                    let failures = try await tx.queryOne(
+                        "SELECT consecutive_failures, switched_off FROM webhooks WHERE county = ?",
+                        [.text(delivery.county)])
+                    if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures),
+                        failures.integer(1) == 0
+                    {
+                        try await tx.execute(
+                            "UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(delivery.county)])
                         let id = "webhook-disabled-\(delivery.county)-\(at)"
                         try await tx.execute(
                             "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",
-                            [.text(id), .text("县区接口已停用"), .text("\(delivery.county)的webhook \(delivery.endpoint)连续\(failures.integer(0))次投递失败, 已停用; 县区重新登记后恢复。最后错误: \(error)"), .integer(at)]
+                            [
+                                .text(id), .text("县区接口已停用"),
+                                .text(
+                                    "\(delivery.county)的webhook \(delivery.endpoint)连续\(failures.integer(0))次投递失败, 已停用; 县区重新登记后恢复。最后错误: \(error)"
+                                ), .integer(at),
+                            ]
                         )
                     }
                 }
@@ -128,7 +162,9 @@ extension Notifier {
             guard try await tx.queryOne("SELECT 1 FROM deliveries WHERE notice_id = ?", [.text(noticeID)]) != nil else {
                 throw NotificationError(field: "notice_id", message: "no delivery of notice '\(noticeID)'")
             }
-            try await tx.execute("UPDATE deliveries SET status = 1, attempts = 0, next_attempt_at = ?, created_at = ?, last_error = '' WHERE notice_id = ?", [.integer(at), .integer(at), .text(noticeID)])
+            try await tx.execute(
+                "UPDATE deliveries SET status = 1, attempts = 0, next_attempt_at = ?, created_at = ?, last_error = '' WHERE notice_id = ?",
+                [.integer(at), .integer(at), .text(noticeID)])
             return try await Self.delivery(noticeID, tx)!
         }
     }
@@ -148,16 +184,23 @@ extension Notifier {
         try await self.database.read { tx in
             let rows: [SQLRow]
             if let status {
-                rows = try await tx.query("SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries WHERE status = ? ORDER BY created_at DESC LIMIT ?", [.integer(Int64(status.rawValue)), .integer(Int64(limit))])
+                rows = try await tx.query(
+                    "SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries WHERE status = ? ORDER BY created_at DESC LIMIT ?",
+                    [.integer(Int64(status.rawValue)), .integer(Int64(limit))])
             } else {
-                rows = try await tx.query("SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries ORDER BY created_at DESC LIMIT ?", [.integer(Int64(limit))])
+                rows = try await tx.query(
+                    "SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries ORDER BY created_at DESC LIMIT ?",
+                    [.integer(Int64(limit))])
             }
             return rows.map(Self.delivery)
         }
     }
 
     static func delivery(_ noticeID: String, _ tx: any SQLTransaction) async throws -> Delivery? {
-        try await tx.queryOne("SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries WHERE notice_id = ?", [.text(noticeID)]).map(Self.delivery)
+        try await tx.queryOne(
+            "SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries WHERE notice_id = ?",
+            [.text(noticeID)]
+        ).map(Self.delivery)
     }
 
     static func delivery(_ row: SQLRow) -> Delivery {

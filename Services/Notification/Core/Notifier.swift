@@ -22,7 +22,10 @@ public final class Notifier: Sendable {
         /// How long a replica holds a delivery it is attempting; after a crash, another takes it over then.
         public var claimMillis: Int64
 
-        public init(maximumAttempts: Int = 10, maximumAgeMillis: Int64 = 24 * 3_600_000, initialDelayMillis: Int64 = 1_000, maximumDelayMillis: Int64 = 600_000, disableAfterFailures: Int = 50, claimMillis: Int64 = 60_000) {
+        public init(
+            maximumAttempts: Int = 10, maximumAgeMillis: Int64 = 24 * 3_600_000, initialDelayMillis: Int64 = 1_000,
+            maximumDelayMillis: Int64 = 600_000, disableAfterFailures: Int = 50, claimMillis: Int64 = 60_000
+        ) {
             self.maximumAttempts = maximumAttempts
             self.maximumAgeMillis = maximumAgeMillis
             self.initialDelayMillis = initialDelayMillis
@@ -38,7 +41,10 @@ public final class Notifier: Sendable {
     public let policy: Policy
     let now: @Sendable () -> Int64
 
-    public init(database: any SQLDatabase, templates: NoticeTemplates, webhooks: WebhookClient, policy: Policy = .init(), now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    public init(
+        database: any SQLDatabase, templates: NoticeTemplates, webhooks: WebhookClient, policy: Policy = .init(),
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
         self.database = database
         self.templates = templates
         self.webhooks = webhooks
@@ -47,7 +53,8 @@ public final class Notifier: Sendable {
     }
 
     public func migrate() async throws {
-        try await self.database.executeScript(self.database.dialect == .postgres ? NotificationSchema.postgres : NotificationSchema.sqlite)
+        try await self.database.executeScript(
+            self.database.dialect == .postgres ? NotificationSchema.postgres : NotificationSchema.sqlite)
     }
 
     /// The notices one event makes: the enterprise, its county, and (for orders awaiting a decision) the
@@ -63,7 +70,8 @@ public final class Notifier: Sendable {
             "documentNumber": document?.documentNumber ?? "无文号", "article": clause?.article ?? subject.clauseID,
             "clause": subject.clauseID, "amount": Money.chinese(subject.amountFen), "status": subject.status,
             "reason": subject.reason.isEmpty ? "未说明" : subject.reason, "orderId": subject.orderID,
-            "county": county?.chineseName ?? "", "departments": subject.departments.isEmpty ? "市财政局" : subject.departments.joined(separator: "、"),
+            "county": county?.chineseName ?? "",
+            "departments": subject.departments.isEmpty ? "市财政局" : subject.departments.joined(separator: "、"),
         ]
         if event.hasApplication {
             let due = event.application.dueOn
@@ -142,15 +150,23 @@ public final class Notifier: Sendable {
         return try await self.database.transaction { tx in
             var created: [Notice] = []
             for notice in notices {
-                guard try await tx.queryOne("SELECT 1 FROM notices WHERE id = ?", [.text(notice.id)]) == nil else { continue }
+                guard try await tx.queryOne("SELECT 1 FROM notices WHERE id = ?", [.text(notice.id)]) == nil else {
+                    continue
+                }
                 try await tx.execute(
                     "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [.text(notice.id), .integer(notice.eventSequence), .text(notice.eventType), .text(notice.audience), .text(notice.title), .text(notice.body), .text(notice.orderID), .integer(notice.createdAtMillis)]
+                    [
+                        .text(notice.id), .integer(notice.eventSequence), .text(notice.eventType),
+                        .text(notice.audience), .text(notice.title), .text(notice.body), .text(notice.orderID),
+                        .integer(notice.createdAtMillis),
+                    ]
                 )
                 created.append(notice)
                 guard notice.audience.hasPrefix("county/") else { continue }
                 let county = String(notice.audience.dropFirst(7))
-                if let hook = try await tx.queryOne("SELECT url FROM webhooks WHERE county = ? AND switched_off = 0", [.text(county)]) {
+                if let hook = try await tx.queryOne(
+                    "SELECT url FROM webhooks WHERE county = ? AND switched_off = 0", [.text(county)])
+                {
                     try await tx.execute(
                         "INSERT INTO deliveries (notice_id, county, endpoint, status, next_attempt_at, created_at) VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (notice_id) DO NOTHING",
                         [.text(notice.id), .text(county), .text(hook.text(0)), .integer(at), .integer(at)]
@@ -162,11 +178,18 @@ public final class Notifier: Sendable {
     }
 
     public func registerWebhook(county: String, url: String, secrets: String) async throws {
-        guard WebhookClient.Endpoint(url) != nil else { throw NotificationError(field: "url", message: "an https://host[:port]/path address is required, got '\(url)'") }
+        guard WebhookClient.Endpoint(url) != nil else {
+            throw NotificationError(
+                field: "url", message: "an https://host[:port]/path address is required, got '\(url)'")
+        }
         let list = secrets.split(separator: " ").map(String.init)
-        guard !list.isEmpty, list.count <= 4 else { throw NotificationError(field: "secrets", message: "one to four whsec_ secrets, space-separated") }
+        guard !list.isEmpty, list.count <= 4 else {
+            throw NotificationError(field: "secrets", message: "one to four whsec_ secrets, space-separated")
+        }
         for secret in list {
-            do { _ = try WebhookSignature.key(secret) } catch { throw NotificationError(field: "secrets", message: "\(error)") }
+            do { _ = try WebhookSignature.key(secret) } catch {
+                throw NotificationError(field: "secrets", message: "\(error)")
+            }
         }
         try await self.database.transaction { tx in
             try await tx.execute(
@@ -178,14 +201,20 @@ public final class Notifier: Sendable {
 
     public func inbox(audience: String, limit: Int) async throws -> [Notice] {
         try await self.database.read { tx in
-            try await tx.query("SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? ORDER BY event_seq DESC LIMIT ?", [.text(audience), .integer(Int64(limit))]).map(Self.notice)
+            try await tx.query(
+                "SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? ORDER BY event_seq DESC LIMIT ?",
+                [.text(audience), .integer(Int64(limit))]
+            ).map(Self.notice)
         }
     }
 
     /// Notices of an audience made after an event, oldest first (for the inbox stream).
     public func notices(audience: String, afterSequence: Int64) async throws -> [Notice] {
         try await self.database.read { tx in
-            try await tx.query("SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? AND event_seq > ? ORDER BY event_seq LIMIT 500", [.text(audience), .integer(afterSequence)]).map(Self.notice)
+            try await tx.query(
+                "SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? AND event_seq > ? ORDER BY event_seq LIMIT 500",
+                [.text(audience), .integer(afterSequence)]
+            ).map(Self.notice)
         }
     }
 

@@ -25,9 +25,12 @@ public struct WebhookClient: Sendable {
             let path = rest.dropFirst(hostPort.count)
             let parts = hostPort.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count <= 2, let host = parts.first, !host.isEmpty,
-                  host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) else { return nil }
+                host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
+            else { return nil }
             let port = parts.count == 2 ? Int(parts[1]) : 443
-            guard let port, (1...65535).contains(port), !path.contains(where: { $0 == " " || $0 == "#" }) else { return nil }
+            guard let port, (1...65535).contains(port), !path.contains(where: { $0 == " " || $0 == "#" }) else {
+                return nil
+            }
             self.host = String(host)
             self.port = port
             self.path = path.isEmpty ? "/" : String(path)
@@ -47,12 +50,16 @@ public struct WebhookClient: Sendable {
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .fullVerification
         if let additionalTrustRootsPEM {
-            configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMBytes(Array(additionalTrustRootsPEM.utf8)))]
+            configuration.additionalTrustRoots = [
+                .certificates(try NIOSSLCertificate.fromPEMBytes(Array(additionalTrustRootsPEM.utf8)))
+            ]
         }
         self.context = try NIOSSLContext(configuration: configuration)
     }
 
-    public func post(_ endpoint: Endpoint, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> Int {
+    public func post(_ endpoint: Endpoint, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws
+        -> Int
+    {
         try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask { try await self.send(endpoint, headers: headers, body: body) }
             group.addTask {
@@ -71,14 +78,17 @@ public struct WebhookClient: Sendable {
             .connectTimeout(.seconds(5))
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: endpoint.serverHostname))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: endpoint.serverHostname))
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path)
-            head.headers.add(name: "Host", value: endpoint.port == 443 ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
+            head.headers.add(
+                name: "Host", value: endpoint.port == 443 ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
             head.headers.add(name: "Content-Type", value: "application/json")
             head.headers.add(name: "Content-Length", value: "\(body.count)")
             head.headers.add(name: "Connection", value: "close")

@@ -65,7 +65,10 @@ public final class WebhookReceiver: Sendable {
 
     /// The next answers, in order; after them, `defaultStatus`.
     public func answer(_ statuses: [Int], thenDefault defaultStatus: Int = 200) {
-        self.state.withLockedValue { $0.statuses = statuses; $0.defaultStatus = defaultStatus }
+        self.state.withLockedValue {
+            $0.statuses = statuses
+            $0.defaultStatus = defaultStatus
+        }
     }
 
     public var requests: [Request] { self.state.withLockedValue { $0.requests } }

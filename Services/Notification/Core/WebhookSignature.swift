@@ -11,7 +11,9 @@ public enum WebhookSignature {
 
     /// Secrets are `whsec_` + base64 of 24 to 64 random bytes.
     public static func key(_ secret: String) throws -> SymmetricKey {
-        guard secret.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(secret.dropFirst(6))), (24...64).contains(bytes.count) else {
+        guard secret.hasPrefix("whsec_"), let bytes = Data(base64Encoded: String(secret.dropFirst(6))),
+            (24...64).contains(bytes.count)
+        else {
             throw InvalidSecret(description: "a secret is whsec_ followed by the base64 of 24 to 64 bytes")
         }
         return SymmetricKey(data: bytes)
@@ -30,7 +32,9 @@ public enum WebhookSignature {
     }
 
     /// Whether any signature in the header matches any of the secrets (constant-time comparison).
-    public static func verify(id: String, timestamp: Int64, body: [UInt8], signatureHeader: String, secrets: [String]) -> Bool {
+    public static func verify(id: String, timestamp: Int64, body: [UInt8], signatureHeader: String, secrets: [String])
+        -> Bool
+    {
         let content = Array("\(id).\(timestamp).".utf8) + body
         let offered = signatureHeader.split(separator: " ").compactMap { part -> Data? in
             guard part.hasPrefix("v1,") else { return nil }
@@ -38,7 +42,8 @@ public enum WebhookSignature {
         }
         for secret in secrets {
             guard let key = try? self.key(secret) else { continue }
-            for signature in offered where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: content, using: key) {
+            for signature in offered
+            where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: content, using: key) {
                 return true
             }
         }

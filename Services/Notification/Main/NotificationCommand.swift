@@ -6,17 +6,20 @@ import MeshRPC
 import NIOConcurrencyHelpers
 import NotificationCore
 import NotificationService
-import ServiceKit
 import SQLStore
+import ServiceKit
 
 /// The notification service: tells enterprises, counties and departments what the ledger did, once.
 @main
 struct NotificationCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "notification", abstract: "The notification service of the Jiaxing benefits mesh.", version: MeshRelease.version)
+    static let configuration = CommandConfiguration(
+        commandName: "notification", abstract: "The notification service of the Jiaxing benefits mesh.",
+        version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(help: "Notices and deliveries: a SQLite file (created on first use), or postgres://user@host:port/database.")
+    @Option(
+        help: "Notices and deliveries: a SQLite file (created on first use), or postgres://user@host:port/database.")
     var database = ".mesh/state/notification.sqlite"
 
     @Option(help: "Notice templates.")
@@ -40,28 +43,44 @@ struct NotificationCommand: AsyncParsableCommand {
     @Option(help: "Seconds a replica holds a webhook delivery it attempts; after a crash, a replica retries it then.")
     var deliveryClaimSeconds = 60
 
-    @Option(help: "PEM file of certificates trusted for webhook endpoints besides the system's (e.g. a county's own CA).")
+    @Option(
+        help: "PEM file of certificates trusted for webhook endpoints besides the system's (e.g. a county's own CA).")
     var webhookTrustRoots: String?
 
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.notification")
         let identity = self.options.identity ?? "notification"
         let center = Notifier(
-            database: try DatabaseOption.open(self.database, logger: logger), templates: try NoticeTemplates.load(path: self.templates),
-            webhooks: try WebhookClient(additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) }),
+            database: try DatabaseOption.open(self.database, logger: logger),
+            templates: try NoticeTemplates.load(path: self.templates),
+            webhooks: try WebhookClient(
+                additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) }),
             policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000)
         )
         try await center.migrate()
         let catalog = NIOLockedValueBox<Catalog?>(nil)
-        let catalogClient = MeshClient(configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "catalog")), logger: logger)
-        let ledgerClient = MeshClient(configuration: .init(host: self.disbursementHost, port: self.disbursementPort, tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "disbursement")), logger: logger)
+        let catalogClient = MeshClient(
+            configuration: .init(
+                host: self.catalogHost, port: self.catalogPort,
+                tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "catalog")),
+            logger: logger)
+        let ledgerClient = MeshClient(
+            configuration: .init(
+                host: self.disbursementHost, port: self.disbursementPort,
+                tls: try TLSFiles.load(
+                    directory: self.options.certificates, name: identity, serverHostname: "disbursement")),
+            logger: logger)
         var router = RPCRouter()
         NotificationHandlers(center: center).register(into: &router)
         try await ServiceRunner.run(
             name: "notification", options: self.options, router: router,
             services: [
-                CatalogSubscription(client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger) { loaded in catalog.withLockedValue { $0 = loaded } },
-                LedgerEventConsumer(client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } }, consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)", logger: logger),
+                CatalogSubscription(
+                    client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
+                ) { loaded in catalog.withLockedValue { $0 = loaded } },
+                LedgerEventConsumer(
+                    client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } },
+                    consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)", logger: logger),
                 WebhookDeliverer(center: center, logger: logger),
                 DeliveryGauges(center: center, logger: logger),
             ]

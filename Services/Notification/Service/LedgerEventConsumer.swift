@@ -19,7 +19,10 @@ public struct LedgerEventConsumer: Service {
     let leaseSeconds: Int32
     let logger: Logger
 
-    public init(client: MeshClient, center: Notifier, catalog: @escaping @Sendable () -> Catalog?, group: String = "notification", consumer: String, leaseSeconds: Int32 = 30, logger: Logger) {
+    public init(
+        client: MeshClient, center: Notifier, catalog: @escaping @Sendable () -> Catalog?,
+        group: String = "notification", consumer: String, leaseSeconds: Int32 = 30, logger: Logger
+    ) {
         self.client = client
         self.center = center
         self.catalog = catalog
@@ -41,7 +44,8 @@ public struct LedgerEventConsumer: Service {
                 backoff = .milliseconds(100)
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                self.logger.warning("ledger events unavailable; retrying", metadata: ["error": "\(error)", "in": "\(backoff)"])
+                self.logger.warning(
+                    "ledger events unavailable; retrying", metadata: ["error": "\(error)", "in": "\(backoff)"])
             }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
@@ -55,7 +59,8 @@ public struct LedgerEventConsumer: Service {
         request.maxInFlight = 64
         request.leaseSeconds = self.leaseSeconds
         let subscribe = request
-        try await self.client.serverStreaming(DisbursementMethods.subscribe, subscribe) { (events: ResponseStream<Jiaxing_Benefits_V1_DisbursementEvent>) in
+        try await self.client.serverStreaming(DisbursementMethods.subscribe, subscribe) {
+            (events: ResponseStream<Jiaxing_Benefits_V1_DisbursementEvent>) in
             // The stream is read in one task; another records what has arrived in batches (one transaction and one
             // acknowledgement for all the events that came in while the last batch was being recorded).
             let arrived = NIOLockedValueBox<[Jiaxing_Benefits_V1_DisbursementEvent]>([])
@@ -96,13 +101,16 @@ public struct LedgerEventConsumer: Service {
         let known = batch.filter { self.center.templates.knows(event: $0.type) }
         for event in batch where !self.center.templates.knows(event: event.type) {
             // A kind this replica has no notice for (a newer ledger, say): acknowledged, never blocking.
-            self.logger.warning("ledger event of an unknown kind acknowledged without a notice", metadata: ["type": "\(event.type)", "sequence": "\(event.sequence)"])
+            self.logger.warning(
+                "ledger event of an unknown kind acknowledged without a notice",
+                metadata: ["type": "\(event.type)", "sequence": "\(event.sequence)"])
         }
         if !known.isEmpty { try await self.center.record(known, catalog: self.catalog()) }
         var acknowledge = Jiaxing_Benefits_V1_AcknowledgeRequest()
         acknowledge.group = self.group
         acknowledge.sequences = batch.map(\.sequence)
-        let _: Jiaxing_Benefits_V1_AcknowledgeResponse = try await self.client.unary(DisbursementMethods.acknowledge, acknowledge, options: CallOptions(timeout: .seconds(5)))
+        let _: Jiaxing_Benefits_V1_AcknowledgeResponse = try await self.client.unary(
+            DisbursementMethods.acknowledge, acknowledge, options: CallOptions(timeout: .seconds(5)))
     }
 }
 

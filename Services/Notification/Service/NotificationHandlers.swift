@@ -19,7 +19,9 @@ public struct NotificationHandlers: Sendable {
     }
 
     static func audience(_ requested: String, _ context: ServerContext) throws -> String {
-        guard let peer = context.peer, let role = peer.role else { throw RPCError(.unauthenticated, "no certificate identity") }
+        guard let peer = context.peer, let role = peer.role else {
+            throw RPCError(.unauthenticated, "no certificate identity")
+        }
         let own = "\(role)/\(peer.commonName)"
         if requested.isEmpty || requested == own { return own }
         guard role == "operator" || role == "service" else {
@@ -29,7 +31,8 @@ public struct NotificationHandlers: Sendable {
     }
 
     public func register(into router: inout RPCRouter) {
-        router.unary(NotificationMethods.registerWebhook) { (request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context) in
+        router.unary(NotificationMethods.registerWebhook) {
+            (request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context) in
             guard context.peer?.role == "county", let county = context.peer?.commonName else {
                 throw RPCError(.permissionDenied, "only a county system registers a webhook, for itself")
             }
@@ -42,12 +45,19 @@ public struct NotificationHandlers: Sendable {
         }
         router.unary(NotificationMethods.listInbox) { (request: Jiaxing_Benefits_V1_ListInboxRequest, context) in
             let audience = try Self.audience(request.audience, context)
-            guard (0...500).contains(request.limit) else { throw RPCError(.invalidArgument, "limit: 1 to 500, got \(request.limit)") }
+            guard (0...500).contains(request.limit) else {
+                throw RPCError(.invalidArgument, "limit: 1 to 500, got \(request.limit)")
+            }
             var response = Jiaxing_Benefits_V1_ListInboxResponse()
-            response.notices = try await self.center.inbox(audience: audience, limit: request.limit == 0 ? 50 : Int(request.limit))
+            response.notices = try await self.center.inbox(
+                audience: audience, limit: request.limit == 0 ? 50 : Int(request.limit))
             return response
         }
-        router.serverStreaming(NotificationMethods.watchInbox) { (request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>, context) in
+        router.serverStreaming(NotificationMethods.watchInbox) {
+            (
+                request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>,
+                context
+            ) in
             let audience = try Self.audience(request.audience, context)
             var after = request.afterEventSequence
             while !Task.isCancelled {
@@ -59,14 +69,21 @@ public struct NotificationHandlers: Sendable {
                 if notices.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
             }
         }
-        router.unary(NotificationMethods.listDeliveries) { (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
-            guard context.peer?.role == "operator" || context.peer?.role == "service" else { throw RPCError(.permissionDenied, "deliveries are for the operator") }
+        router.unary(NotificationMethods.listDeliveries) {
+            (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
+            guard context.peer?.role == "operator" || context.peer?.role == "service" else {
+                throw RPCError(.permissionDenied, "deliveries are for the operator")
+            }
             var response = Jiaxing_Benefits_V1_ListDeliveriesResponse()
-            response.deliveries = try await self.center.deliveries(status: request.status == .unspecified ? nil : request.status, limit: request.limit == 0 ? 100 : Int(min(request.limit, 1000)))
+            response.deliveries = try await self.center.deliveries(
+                status: request.status == .unspecified ? nil : request.status,
+                limit: request.limit == 0 ? 100 : Int(min(request.limit, 1000)))
             return response
         }
         router.unary(NotificationMethods.replay) { (request: Jiaxing_Benefits_V1_ReplayRequest, context) in
-            guard context.peer?.role == "operator" else { throw RPCError(.permissionDenied, "only the operator replays deliveries") }
+            guard context.peer?.role == "operator" else {
+                throw RPCError(.permissionDenied, "only the operator replays deliveries")
+            }
             return try await self.center.replay(noticeID: request.noticeID)
         }
     }

@@ -84,7 +84,9 @@ final class GRPCContender: Contender {
     ///   - equalWindows: give HTTP/2 the mesh's per-stream window on both sides (otherwise gRPC's defaults:
     ///     64 KiB - 1 on the server, 8 MiB on the client).
     ///   - flushCoalescing: gRPC's default (since transport 2.8) delays flushes by up to 100 µs to batch them.
-    static func start(credentials: BenchmarkCredentials, limits: Limits, equalWindows: Bool, flushCoalescing: Bool) async throws -> GRPCContender {
+    static func start(credentials: BenchmarkCredentials, limits: Limits, equalWindows: Bool, flushCoalescing: Bool)
+        async throws -> GRPCContender
+    {
         func certificate(_ pem: String) -> TLSConfig.CertificateSource { .bytes(Array(pem.utf8), format: .pem) }
         func privateKey(_ pem: String) -> TLSConfig.PrivateKeySource { .bytes(Array(pem.utf8), format: .pem) }
 
@@ -136,7 +138,9 @@ final class GRPCContender: Contender {
         var options = CallOptions.defaults
         options.maxRequestMessageBytes = limits.maxMessageBytes
         options.maxResponseMessageBytes = limits.maxMessageBytes
-        return GRPCContender(server: server, serverTask: serverTask, client: client, clientTask: clientTask, options: options, clientChannel: clientChannel)
+        return GRPCContender(
+            server: server, serverTask: serverTask, client: client, clientTask: clientTask, options: options,
+            clientChannel: clientChannel)
     }
 
     func security() async throws -> String {
@@ -148,7 +152,9 @@ final class GRPCContender: Contender {
             options: self.options
         ) { try $0.message }
         var version = "unknown"
-        if let channel = self.clientChannel.withLockedValue({ $0 }), let negotiated = try await channel.nioSSL_tlsVersion().get() {
+        if let channel = self.clientChannel.withLockedValue({ $0 }),
+            let negotiated = try await channel.nioSSL_tlsVersion().get()
+        {
             version = "\(negotiated)"
         }
         return "server saw client \(response.peerIdentity); TLS version \(version)"
@@ -199,7 +205,9 @@ final class GRPCContender: Contender {
                 }
                 return StreamResult(messages: messages, gaps: gaps)
             }
-            guard result.messages == count else { throw BenchmarkError("grpc streamed \(result.messages) messages, not \(count)") }
+            guard result.messages == count else {
+                throw BenchmarkError("grpc streamed \(result.messages) messages, not \(count)")
+            }
             return result
         }
     }

@@ -25,7 +25,8 @@ struct RunResult: Sendable {
 
 /// Latencies in nanoseconds, 1 ns to 60 s, three significant digits.
 func makeHistogram() -> Histogram<UInt64> {
-    Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    Histogram<UInt64>(
+        lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
 }
 
 /// What one server-streaming call saw: how many messages, and the gaps between consecutive arrivals (the
@@ -123,7 +124,8 @@ enum Runner {
         }
         let elapsed = Double(nowNanoseconds() - start) / 1e9
         let cpu = Double(processCPUNanoseconds() - cpuBefore) / 1000
-        return RunResult(rate: Double(count) / elapsed, histogram: histogram, count: count, cpuPerCall: cpu / Double(max(count, 1)))
+        return RunResult(
+            rate: Double(count) / elapsed, histogram: histogram, count: count, cpuPerCall: cpu / Double(max(count, 1)))
     }
 
     /// Server-streaming calls one after the other until `seconds` have passed (at least one); messages per
@@ -143,7 +145,9 @@ enum Runner {
         } while nowNanoseconds() < deadline
         let elapsed = Double(nowNanoseconds() - start) / 1e9
         let cpu = Double(processCPUNanoseconds() - cpuBefore) / 1000
-        return RunResult(rate: Double(messages) / elapsed, histogram: total, count: messages, cpuPerCall: cpu / Double(max(messages, 1)))
+        return RunResult(
+            rate: Double(messages) / elapsed, histogram: total, count: messages,
+            cpuPerCall: cpu / Double(max(messages, 1)))
     }
 }
 
@@ -163,7 +167,8 @@ enum Report {
 
     static func table(_ measurements: [Measurement], rows: [String]) -> String {
         var lines: [String] = []
-        let header = pad("row", 20) + pad("contender", 10) + pad("calls/s", 12, right: true) + pad("p50 µs", 11, right: true)
+        let header =
+            pad("row", 20) + pad("contender", 10) + pad("calls/s", 12, right: true) + pad("p50 µs", 11, right: true)
             + pad("p99 µs", 11, right: true) + pad("p99.9 µs", 11, right: true) + pad("CPU µs", 9, right: true)
             + pad("mesh/grpc", 11, right: true) + pad("mesh/raw", 10, right: true)
         lines.append(header)
@@ -178,7 +183,8 @@ enum Report {
                 if let failure = measurement.failure {
                     line += "  FAILED: \(failure)"
                 } else {
-                    line += pad(number(measurement.rate, decimals: 0), 12, right: true)
+                    line +=
+                        pad(number(measurement.rate, decimals: 0), 12, right: true)
                         + pad(number(measurement.p50), 11, right: true)
                         + pad(number(measurement.p99), 11, right: true)
                         + pad(number(measurement.p999), 11, right: true)

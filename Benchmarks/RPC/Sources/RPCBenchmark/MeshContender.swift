@@ -30,7 +30,10 @@ enum MeshEcho {
             return response
         }
         router.serverStreaming(Self.stream) {
-            (request: Mesh_Testing_V1_StreamingOutputCallRequest, writer: ResponseWriter<Mesh_Testing_V1_StreamingOutputCallResponse>, _) in
+            (
+                request: Mesh_Testing_V1_StreamingOutputCallRequest,
+                writer: ResponseWriter<Mesh_Testing_V1_StreamingOutputCallResponse>, _
+            ) in
             var cache = StreamResponses()
             for parameters in request.responseParameters {
                 try await writer.write(cache.response(size: Int(parameters.size)))
@@ -102,10 +105,13 @@ final class MeshContender: Contender {
             trustRootsPEM: credentials.trustRootPEM
         )
         let server = MeshServer(
-            configuration: .init(host: "127.0.0.1", port: 0, tls: serverTLS, transport: transport, drainGracePeriod: .seconds(2), serverName: "rpc-benchmark"),
+            configuration: .init(
+                host: "127.0.0.1", port: 0, tls: serverTLS, transport: transport, drainGracePeriod: .seconds(2),
+                serverName: "rpc-benchmark"),
             router: MeshEcho.router(), logger: logger
         )
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         let serverTask = Task { try await group.run() }
         let port = try await server.boundPort()
 
@@ -113,12 +119,14 @@ final class MeshContender: Contender {
             certificateChainPEM: credentials.clientCertificatePEM, privateKeyPEM: credentials.clientPrivateKeyPEM,
             trustRootsPEM: credentials.trustRootPEM, serverHostname: BenchmarkCredentials.serverHostname
         )
-        let client = MeshClient(configuration: .init(host: "127.0.0.1", port: port, tls: clientTLS, transport: transport), logger: logger)
+        let client = MeshClient(
+            configuration: .init(host: "127.0.0.1", port: port, tls: clientTLS, transport: transport), logger: logger)
         return MeshContender(server: server, group: group, serverTask: serverTask, client: client)
     }
 
     func security() async throws -> String {
-        let response: Mesh_Testing_V1_SimpleResponse = try await self.client.unary(MeshEcho.peer, Mesh_Testing_V1_Empty())
+        let response: Mesh_Testing_V1_SimpleResponse = try await self.client.unary(
+            MeshEcho.peer, Mesh_Testing_V1_Empty())
         return "server saw client \(response.peerIdentity); TLS 1.3 (the mesh's minimum version)"
     }
 
@@ -154,7 +162,9 @@ final class MeshContender: Contender {
                 }
                 return StreamResult(messages: messages, gaps: gaps)
             }
-            guard result.messages == count else { throw BenchmarkError("mesh streamed \(result.messages) messages, not \(count)") }
+            guard result.messages == count else {
+                throw BenchmarkError("mesh streamed \(result.messages) messages, not \(count)")
+            }
             return result
         }
     }

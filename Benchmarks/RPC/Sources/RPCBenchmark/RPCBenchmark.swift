@@ -40,13 +40,19 @@ struct RPCBenchmark {
             while let argument = iterator.next() {
                 switch argument {
                 case "--seconds":
-                    guard let seconds = Double(try value(argument)), seconds > 0 else { throw BenchmarkError("--seconds takes a positive number") }
+                    guard let seconds = Double(try value(argument)), seconds > 0 else {
+                        throw BenchmarkError("--seconds takes a positive number")
+                    }
                     options.seconds = seconds
                 case "--warmup":
-                    guard let seconds = Double(try value(argument)), seconds >= 0 else { throw BenchmarkError("--warmup takes a number ≥ 0") }
+                    guard let seconds = Double(try value(argument)), seconds >= 0 else {
+                        throw BenchmarkError("--warmup takes a number ≥ 0")
+                    }
                     options.warmup = seconds
                 case "--stream-messages":
-                    guard let count = Int(try value(argument)), count > 0 else { throw BenchmarkError("--stream-messages takes a positive integer") }
+                    guard let count = Int(try value(argument)), count > 0 else {
+                        throw BenchmarkError("--stream-messages takes a positive integer")
+                    }
                     options.streamMessages = count
                 case "--contenders":
                     let names = try value(argument).split(separator: ",").map(String.init)
@@ -119,29 +125,41 @@ struct RPCBenchmark {
             case "mesh":
                 contenders.append(try await MeshContender.start(credentials: credentials, limits: limits))
             case "grpc":
-                contenders.append(try await GRPCContender.start(
-                    credentials: credentials, limits: limits,
-                    equalWindows: options.grpcEqualWindows, flushCoalescing: options.grpcFlushCoalescing
-                ))
+                contenders.append(
+                    try await GRPCContender.start(
+                        credentials: credentials, limits: limits,
+                        equalWindows: options.grpcEqualWindows, flushCoalescing: options.grpcFlushCoalescing
+                    ))
             default:
                 contenders.append(try await RawContender.start(credentials: credentials, limits: limits))
             }
         }
 
-        print("RPC benchmark: loopback, one connection per contender, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("limits for all: messages up to \(limits.maxMessageBytes / 1024 / 1024) MiB, \(limits.maxConcurrentStreams) concurrent streams; "
-            + "stream window: mesh \(limits.windowBytes / 1024) KiB, grpc "
-            + (options.grpcEqualWindows ? "\(limits.windowBytes / 1024) KiB (both sides)" : "its defaults (64 KiB - 1 server, 8 MiB client)")
-            + "; grpc flush coalescing \(options.grpcFlushCoalescing ? "on (its default, ≤ 100 µs)" : "off")")
-        print("measure \(Report.number(options.seconds)) s per row and contender after \(Report.number(options.warmup)) s of warm-up; "
-            + "streams of \(options.streamMessages) messages; latencies in µs (stream rows: the gap between consecutive messages)")
+        print(
+            "RPC benchmark: loopback, one connection per contender, \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
+        print(
+            "limits for all: messages up to \(limits.maxMessageBytes / 1024 / 1024) MiB, \(limits.maxConcurrentStreams) concurrent streams; "
+                + "stream window: mesh \(limits.windowBytes / 1024) KiB, grpc "
+                + (options.grpcEqualWindows
+                    ? "\(limits.windowBytes / 1024) KiB (both sides)"
+                    : "its defaults (64 KiB - 1 server, 8 MiB client)")
+                + "; grpc flush coalescing \(options.grpcFlushCoalescing ? "on (its default, ≤ 100 µs)" : "off")")
+        print(
+            "measure \(Report.number(options.seconds)) s per row and contender after \(Report.number(options.warmup)) s of warm-up; "
+                + "streams of \(options.streamMessages) messages; latencies in µs (stream rows: the gap between consecutive messages)"
+        )
         for contender in contenders {
             print("  \(contender.name): \(try await contender.security())")
         }
         print("")
 
-        let rows = options.rowFilters.isEmpty ? self.rows : self.rows.filter { row in options.rowFilters.contains { row.name.contains($0) } }
-        guard !rows.isEmpty else { throw BenchmarkError("--rows matches none of: \(self.rows.map(\.name).joined(separator: ", "))") }
+        let rows =
+            options.rowFilters.isEmpty
+            ? self.rows : self.rows.filter { row in options.rowFilters.contains { row.name.contains($0) } }
+        guard !rows.isEmpty else {
+            throw BenchmarkError("--rows matches none of: \(self.rows.map(\.name).joined(separator: ", "))")
+        }
         var measurements: [Measurement] = []
         for row in rows {
             for contender in contenders {
@@ -151,17 +169,22 @@ struct RPCBenchmark {
                     switch row.workload {
                     case .unary(let size, let concurrency):
                         let call = contender.unaryCall(size: size)
-                        if options.warmup > 0 { _ = try await Runner.unary(call, concurrency: concurrency, seconds: options.warmup) }
+                        if options.warmup > 0 {
+                            _ = try await Runner.unary(call, concurrency: concurrency, seconds: options.warmup)
+                        }
                         result = try await Runner.unary(call, concurrency: concurrency, seconds: options.seconds)
                     case .stream(let size):
                         if options.warmup > 0 {
                             let warmup = contender.streamCall(count: max(1, options.streamMessages / 10), size: size)
                             _ = try await Runner.stream(warmup, seconds: options.warmup)
                         }
-                        result = try await Runner.stream(contender.streamCall(count: options.streamMessages, size: size), seconds: options.seconds)
+                        result = try await Runner.stream(
+                            contender.streamCall(count: options.streamMessages, size: size), seconds: options.seconds)
                     }
                     let measurement = Measurement(row: row.name, contender: contender.name, result: result)
-                    log("  \(Report.number(measurement.rate, decimals: 0))/s  p50 \(Report.number(measurement.p50)) µs  p99 \(Report.number(measurement.p99)) µs  (\(measurement.count))")
+                    log(
+                        "  \(Report.number(measurement.rate, decimals: 0))/s  p50 \(Report.number(measurement.p50)) µs  p99 \(Report.number(measurement.p99)) µs  (\(measurement.count))"
+                    )
                     measurements.append(measurement)
                 } catch {
                     log("  failed: \(error)")

@@ -37,7 +37,9 @@ struct LengthPrefixedFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
-        guard Int(length) <= self.maxFrameSize else { throw BenchmarkError("raw frame of \(length) bytes exceeds \(self.maxFrameSize)") }
+        guard Int(length) <= self.maxFrameSize else {
+            throw BenchmarkError("raw frame of \(length) bytes exceeds \(self.maxFrameSize)")
+        }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         return buffer.readSlice(length: 4 + Int(length))
     }
@@ -74,7 +76,7 @@ final class RawServerHandler: ChannelInboundHandler {
             context.write(self.wrapOutboundOut(frame), promise: nil)
         case RawFrame.streamRequest:
             guard let count = frame.getInteger(at: frame.readerIndex + 5, as: UInt32.self),
-                  let size = frame.getInteger(at: frame.readerIndex + 9, as: UInt32.self)
+                let size = frame.getInteger(at: frame.readerIndex + 9, as: UInt32.self)
             else {
                 context.close(promise: nil)
                 return
@@ -215,7 +217,10 @@ final class RawContender: Contender {
     private let handler: NIOLoopBound<RawClientHandler>
     private let facts: NIOLockedValueBox<RawSessionFacts>
 
-    private init(serverChannel: any Channel, clientChannel: any Channel, handler: NIOLoopBound<RawClientHandler>, facts: NIOLockedValueBox<RawSessionFacts>) {
+    private init(
+        serverChannel: any Channel, clientChannel: any Channel, handler: NIOLoopBound<RawClientHandler>,
+        facts: NIOLockedValueBox<RawSessionFacts>
+    ) {
         self.serverChannel = serverChannel
         self.clientChannel = clientChannel
         self.handler = handler
@@ -223,8 +228,12 @@ final class RawContender: Contender {
     }
 
     static func start(credentials: BenchmarkCredentials, limits: Limits) async throws -> RawContender {
-        func certificates(_ pem: String) throws -> [NIOSSLCertificate] { try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)) }
-        func privateKey(_ pem: String) throws -> NIOSSLPrivateKey { try NIOSSLPrivateKey(bytes: Array(pem.utf8), format: .pem) }
+        func certificates(_ pem: String) throws -> [NIOSSLCertificate] {
+            try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
+        }
+        func privateKey(_ pem: String) throws -> NIOSSLPrivateKey {
+            try NIOSSLPrivateKey(bytes: Array(pem.utf8), format: .pem)
+        }
 
         // The same TLS policy as the mesh: TLS 1.3 only, client certificate required and checked against the CA.
         var serverTLS = TLSConfiguration.makeServerConfiguration(
@@ -269,7 +278,8 @@ final class RawContender: Contender {
                 channel.eventLoop.makeCompletedFuture {
                     let handler = RawClientHandler()
                     try channel.pipeline.syncOperations.addHandlers([
-                        try NIOSSLClientHandler(context: clientContext, serverHostname: BenchmarkCredentials.serverHostname),
+                        try NIOSSLClientHandler(
+                            context: clientContext, serverHostname: BenchmarkCredentials.serverHostname),
                         ByteToMessageHandler(LengthPrefixedFrameDecoder(maxFrameSize: maxFrameSize)),
                         handler,
                     ])
@@ -290,7 +300,8 @@ final class RawContender: Contender {
         _ = try await self.echo(RawFrame.make(kind: RawFrame.echo, payloadSize: 1))
         let facts = self.facts.withLockedValue { $0 }
         let clientVersion = try await self.clientChannel.nioSSL_tlsVersion().get()
-        return "server saw a client certificate: \(facts.clientPresentedCertificate); TLS version \(clientVersion.map { "\($0)" } ?? "unknown")"
+        return
+            "server saw a client certificate: \(facts.clientPresentedCertificate); TLS version \(clientVersion.map { "\($0)" } ?? "unknown")"
     }
 
     func unaryCall(size: Int) -> @Sendable () async throws -> Void {
