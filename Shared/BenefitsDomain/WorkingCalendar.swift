@@ -2,7 +2,9 @@ import Foundation
 
 /// Working days in mainland China: Monday to Friday, except public holidays, plus the weekend days the State
 /// Council moves work to (调休). One file per year (`Services/Catalog/Data/calendar/YYYY.json`), as published
-/// each winter; a deadline "within N working days" (限时即享) is counted with it.
+/// each winter; a deadline "within N working days" (限时即享) is counted with it. Years after the last published
+/// one are provisional (`Year.provisional(_:)`): the statutory holidays only, and every deadline that counts a
+/// day in one says so, so an application is never refused for want of a year's file.
 public struct WorkingCalendar: Sendable {
     public struct Year: Codable, Sendable {
         public struct Holiday: Codable, Sendable {
@@ -21,12 +23,39 @@ public struct WorkingCalendar: Sendable {
         public var source: String
         public var holidays: [Holiday]
         public var workingWeekends: [CalendarDate]
+        /// Computed from the statutory holidays, not read from the State Council's notice.
+        public var provisional: Bool
 
-        public init(year: Int, source: String, holidays: [Holiday], workingWeekends: [CalendarDate]) {
+        public init(
+            year: Int, source: String, holidays: [Holiday], workingWeekends: [CalendarDate], provisional: Bool = false
+        ) {
             self.year = year
             self.source = source
             self.holidays = holidays
             self.workingWeekends = workingWeekends
+            self.provisional = provisional
+        }
+
+        enum CodingKeys: String, CodingKey { case year, source, holidays, workingWeekends, provisional }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.year = try container.decode(Int.self, forKey: .year)
+            self.source = try container.decode(String.self, forKey: .source)
+            self.holidays = try container.decode([Holiday].self, forKey: .holidays)
+            self.workingWeekends = try container.decode([CalendarDate].self, forKey: .workingWeekends)
+            self.provisional = try container.decodeIfPresent(Bool.self, forKey: .provisional) ?? false
+        }
+    }
+
+    /// A deadline and whether a provisional year was counted to reach it.
+    public struct Deadline: Sendable, Hashable {
+        public var date: CalendarDate
+        public var provisional: Bool
+
+        public init(date: CalendarDate, provisional: Bool) {
+            self.date = date
+            self.provisional = provisional
         }
     }
 
@@ -36,8 +65,12 @@ public struct WorkingCalendar: Sendable {
 
     private let holidays: Set<CalendarDate>
     private let workingWeekends: Set<CalendarDate>
-    /// The years the files cover: counting past them is refused rather than guessed.
+    /// The years covered, published or provisional: counting past them is refused rather than guessed.
     public let years: ClosedRange<Int>
+    /// The covered years computed from the statutory holidays.
+    public let provisionalYears: Set<Int>
+    /// Every covered year as given, for serving the calendar.
+    public let yearsGiven: [Year]
 
     public init(years: [Year]) throws {
         guard let first = years.map(\.year).min(), let last = years.map(\.year).max() else {
@@ -77,22 +110,38 @@ public struct WorkingCalendar: Sendable {
         self.holidays = holidays
         self.workingWeekends = working
         self.years = first...last
+        self.provisionalYears = Set(years.filter(\.provisional).map(\.year))
+        self.yearsGiven = years.sorted { $0.year < $1.year }
     }
 
-    /// Loads every `YYYY.json` of a folder.
-    public static func load(directory: String) throws -> WorkingCalendar {
+    /// Loads every `YYYY.json` of a folder; with `provisionalThrough`, adds a provisional year for each year
+    /// after the last file up to it.
+    public static func load(directory: String, provisionalThrough: Int? = nil) throws -> WorkingCalendar {
+        let published = try Self.readYears(directory: directory)
+        guard let provisionalThrough, let last = published.map(\.year).max(), provisionalThrough > last else {
+            return try WorkingCalendar(years: published)
+        }
+        return try WorkingCalendar(years: published + (last + 1...provisionalThrough).map(Year.provisional))
+    }
+
+    /// The years of every `YYYY.json` of a folder, as published.
+    public static func readYears(directory: String) throws -> [Year] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }
             .sorted()
         let decoder = JSONDecoder()
-        return try WorkingCalendar(
-            years: files.map { file in
-                do {
-                    return try decoder.decode(
-                        Year.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(file)")))
-                } catch {
-                    throw Problem(description: "calendar \(file): \(error)")
-                }
-            })
+        return try files.map { file in
+            let year: Year
+            do {
+                year = try decoder.decode(
+                    Year.self, from: Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(file)")))
+            } catch {
+                throw Problem(description: "calendar \(file): \(error)")
+            }
+            guard file == "\(year.year).json", !year.provisional else {
+                throw Problem(description: "calendar \(file): a file is one published year, named YYYY.json after it")
+            }
+            return year
+        }
     }
 
     public func isWorkingDay(_ date: CalendarDate) -> Bool {
@@ -113,6 +162,14 @@ public struct WorkingCalendar: Sendable {
             if self.isWorkingDay(date) { left -= 1 }
         }
         return date
+    }
+
+    /// The deadline `days` working days after `start` (as `adding(workingDays:to:)`), and whether it counted a
+    /// day of a provisional year. Nil past the years covered.
+    public func deadline(workingDays days: Int, from start: CalendarDate) -> Deadline? {
+        guard let date = self.adding(workingDays: days, to: start) else { return nil }
+        let provisional = (start.year...date.year).contains { self.provisionalYears.contains($0) }
+        return Deadline(date: date, provisional: provisional)
     }
 
     /// Working days after `start` up to and including `end` (0 when `end` is not after `start`).

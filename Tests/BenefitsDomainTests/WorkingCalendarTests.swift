@@ -93,3 +93,73 @@ struct WorkingCalendarTests {
         #expect(throws: WorkingCalendar.Problem.self) { try WorkingCalendar(years: [clash]) }
     }
 }
+
+/// Years without a published notice: the statutory holidays, computed, and every deadline counted on one
+/// marked provisional.
+@Suite("Provisional working calendar")
+struct ProvisionalCalendarTests {
+    static let directory = "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar"
+
+    static func date(_ text: String) -> CalendarDate { CalendarDate(text)! }
+
+    static func days(_ year: WorkingCalendar.Year) -> Set<CalendarDate> {
+        Set(year.holidays.flatMap { ($0.from.dayNumber...$0.to.dayNumber).map(CalendarDate.init(dayNumber:)) })
+    }
+
+    @Test("2027's statutory holidays: 除夕 to 初三, 清明, 端午 and 中秋 on their lunar and solar days")
+    func year2027() throws {
+        let year = WorkingCalendar.Year.provisional(2027)
+        #expect(year.provisional)
+        #expect(year.workingWeekends.isEmpty)
+        let expected: [String: (String, String)] = [
+            "元旦": ("2027-01-01", "2027-01-01"), "春节": ("2027-02-05", "2027-02-08"), "清明节": ("2027-04-05", "2027-04-05"),
+            "劳动节": ("2027-05-01", "2027-05-02"), "端午节": ("2027-06-09", "2027-06-09"),
+            "中秋节": ("2027-09-15", "2027-09-15"), "国庆节": ("2027-10-01", "2027-10-03"),
+        ]
+        #expect(year.holidays.count == expected.count)
+        for holiday in year.holidays {
+            let (from, to) = try #require(expected[holiday.name], "\(holiday.name)")
+            #expect(holiday.from == Self.date(from) && holiday.to == Self.date(to), "\(holiday.name)")
+        }
+        // Thirteen statutory days in all.
+        #expect(Self.days(year).count == 13)
+    }
+
+    @Test("every statutory day computed for 2025 and 2026 is a holiday in the published notice")
+    func agreesWithPublishedYears() throws {
+        let published = try WorkingCalendar.readYears(directory: Self.directory)
+        for year in [2025, 2026] {
+            let notice = try #require(published.first { $0.year == year })
+            let missing = Self.days(.provisional(year)).subtracting(Self.days(notice))
+            #expect(missing.isEmpty, "\(year): \(missing.sorted())")
+        }
+    }
+
+    @Test("a deadline counted into a provisional year says so; one inside the published years does not")
+    func deadlines() throws {
+        let calendar = try WorkingCalendar.load(directory: Self.directory, provisionalThrough: 2028)
+        #expect(calendar.years == 2023...2028)
+        #expect(calendar.provisionalYears == [2027, 2028])
+        // Saturday 2026-12-05 + 20 working days: 12-07 … 12-31 (19), 元旦 off, Monday 2027-01-04 (20).
+        let across = try #require(calendar.deadline(workingDays: 20, from: Self.date("2026-12-05")))
+        #expect(across == .init(date: Self.date("2027-01-04"), provisional: true))
+        let inside = try #require(calendar.deadline(workingDays: 10, from: Self.date("2026-11-02")))
+        #expect(inside == .init(date: Self.date("2026-11-16"), provisional: false))
+        // Past the last provisional year: still no guess.
+        #expect(calendar.deadline(workingDays: 30, from: Self.date("2028-12-20")) == nil)
+        // Without provisional years the published years alone are used, as before.
+        #expect(
+            try WorkingCalendar.load(directory: Self.directory).adding(workingDays: 20, to: Self.date("2026-12-05"))
+                == nil)
+    }
+
+    @Test("a file must be one published year named after it")
+    func fileNaming() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("calendar-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #"{"year": 2027, "source": "x", "holidays": [], "workingWeekends": []}"#
+            .write(toFile: "\(folder)/2028.json", atomically: true, encoding: .utf8)
+        #expect(throws: WorkingCalendar.Problem.self) { try WorkingCalendar.load(directory: folder) }
+    }
+}
