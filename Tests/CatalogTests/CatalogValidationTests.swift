@@ -31,7 +31,7 @@ struct CatalogValidationTests {
             if case .tiers = $0.clause.formula { return true } else { return false }
         }
         let amounts = greenFactories.compactMap { result -> [Fen]? in
-            guard case .tiers(_, let tiers) = result.clause.formula else { return nil }
+            guard case .tiers(_, let tiers, _) = result.clause.formula else { return nil }
             return tiers.map(\.amountFen)
         }
         #expect(amounts.contains([150_000_000, 50_000_000, 20_000_000]))
@@ -43,10 +43,7 @@ struct CatalogValidationTests {
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory)
-        where name.hasSuffix(".json") {
-            try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
-        }
+        try TestMesh.copyCatalogFiles(to: directory)
         let path = "\(directory)/\(file)"
         var json =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
@@ -64,6 +61,93 @@ struct CatalogValidationTests {
         var clauses = json["clauses"] as! [[String: Any]]
         edit(&clauses[0])
         json["clauses"] = clauses
+    }
+
+    static func editClause(_ id: String, _ json: inout [String: Any], _ edit: (inout [String: Any]) -> Void) {
+        var clauses = json["clauses"] as! [[String: Any]]
+        let index = clauses.firstIndex { $0["id"] as? String == id }!
+        edit(&clauses[index])
+        json["clauses"] = clauses
+    }
+
+    @Test("分别最高 encoded as exact tiers is refused; with upTo it is a cap per tier")
+    func cappedTiers() throws {
+        let issues = try self.loadBroken("jzbf-2024-7.json") { json in
+            Self.editClause("jzbf-2024-7/3.1e", &json) { clause in
+                var formula = clause["formula"] as! [String: Any]
+                formula.removeValue(forKey: "upTo")
+                clause["formula"] = formula
+            }
+        }
+        #expect(issues.contains { $0.clause == "jzbf-2024-7/3.1e" && $0.message.contains("分别最高") })
+    }
+
+    @Test("不低于60% encoded as a rate, 最高 as a fixed amount, 一定比例 as a rate: refused unless left to the department")
+    func boundsAreNotExact() throws {
+        let floor = try self.loadBroken("jzf-2023-3.json") { json in
+            Self.editClause("jzf-2023-3/6.41", &json) { clause in
+                clause["delivery"] = "onApplication"
+                clause["formula"] = [
+                    "kind": "insurancePremium", "base": "exportCreditInsurancePremium", "rateBasisPoints": 6000,
+                    "capFen": 500_000_000,
+                ]
+            }
+        }
+        #expect(floor.contains { $0.clause == "jzf-2023-3/6.41" && $0.message.contains("不低于") })
+        let cap = try self.loadBroken("jzbf-2023-38.json") { json in
+            Self.editClause("jzbf-2023-38/2.2.5", &json) {
+                $0["formula"] = ["kind": "fixed", "amountFen": 100_000_000]
+            }
+        }
+        #expect(cap.contains { $0.clause == "jzbf-2023-38/2.2.5" && $0.message.contains("use capOnly") })
+        let share = try self.loadBroken("jzbf-2023-38.json") { json in
+            Self.editClause("jzbf-2023-38/2.4.16", &json) { clause in
+                clause["delivery"] = "onApplication"
+                clause["formula"] = [
+                    "kind": "percentage", "base": "equipmentInvestment", "rateBasisPoints": 1000, "capFen": 50_000_000,
+                ]
+            }
+        }
+        #expect(share.contains { $0.clause == "jzbf-2023-38/2.4.16" && $0.message.contains("一定比例") })
+    }
+
+    @Test("any-of, overrides, exclusions and replacements are checked against the vocabulary and the catalog")
+    func newConditionKinds() throws {
+        let issues = try self.loadBroken("jzf-2023-3.json") { json in
+            Self.editClause("jzf-2023-3/2.12", &json) { clause in
+                var conditions = clause["conditions"] as! [[String: Any]]
+                conditions[2]["overrides"] = [
+                    ["value": 400, "whenRecognition": "highTechEnterprise", "whenFlag": "aboveDesignatedSize"]
+                ]
+                conditions.append(["kind": "anyOf", "conditions": [["kind": "flag", "fact": "aboveDesignatedSize"]]])
+                conditions.append(["kind": "exclusion", "industries": ["casinos"]])
+                clause["conditions"] = conditions
+                clause["replaces"] = ["jzf-2023-3/9.99"]
+            }
+        }
+        let messages = issues.filter { $0.clause == "jzf-2023-3/2.12" }.map(\.message)
+        #expect(messages.contains { $0.contains("exactly one of whenRecognition and whenFlag") }, "\(messages)")
+        #expect(messages.contains { $0.contains("at least two alternatives") }, "\(messages)")
+        #expect(messages.contains { $0.contains("'casinos'") }, "\(messages)")
+        #expect(messages.contains { $0.contains("'jzf-2023-3/9.99' is not another clause") }, "\(messages)")
+    }
+
+    @Test("a level a recognition names must be declared with its name")
+    func undeclaredLevel() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestMesh.copyCatalogFiles(to: directory)
+        let path = "\(directory)/vocabulary.json"
+        var json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        json["levels"] = (json["levels"] as! [[String: Any]]).filter { $0["id"] as? String != "fiveStar" }
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        let error = try #require(throws: CatalogValidationError.self) {
+            try CatalogLoader.load(directory: directory, sourcesDirectory: TestMesh.sourcesDirectory)
+        }
+        #expect(error.issues.contains { $0.message.contains("level 'fiveStar' is not declared") })
     }
 
     @Test("an amount that is not in the clause text is refused")
@@ -154,10 +238,7 @@ struct CatalogValidationTests {
             .path
         try FileManager.default.createDirectory(atPath: "\(directory)/sources", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory)
-        where name.hasSuffix(".json") {
-            try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
-        }
+        try TestMesh.copyCatalogFiles(to: directory)
         for name in try FileManager.default.contentsOfDirectory(atPath: TestMesh.sourcesDirectory)
         where name.hasSuffix(".txt") {
             // Every source but one, which is there but says something else.
@@ -177,10 +258,7 @@ struct CatalogValidationTests {
             .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: Self.dataDirectory)
-        where name.hasSuffix(".json") {
-            try FileManager.default.copyItem(atPath: "\(Self.dataDirectory)/\(name)", toPath: "\(directory)/\(name)")
-        }
+        try TestMesh.copyCatalogFiles(to: directory)
         let error = try #require(throws: CatalogValidationError.self) { try CatalogLoader.load(directory: directory) }
         let missing = error.issues.filter { $0.field == "sources" }
         #expect(

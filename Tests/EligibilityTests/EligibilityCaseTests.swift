@@ -62,6 +62,13 @@ struct EligibilityCaseTests {
         var superseded: [String: String]?
         var near_miss: [String: String]?
         var needs_application: [String]?
+        var manual_assessment: [String]?
+        /// Clauses that must not be offered at all (refused, or plainly not met).
+        var not_offered: [String]?
+        /// The amount (fen) of a decision whatever its status: an offer on application, a top-up.
+        var amounts: [String: Int64]?
+        /// Clause → a fragment of its reason.
+        var reasons: [String: String]?
         var total_eligible_fen: Int64?
         var error: String?
     }
@@ -173,6 +180,26 @@ struct EligibilityCaseTests {
             #expect(
                 byClause[clause]?.status == .needsApplication,
                 "\(clause) is \(String(describing: byClause[clause]?.status))")
+        }
+        for clause in item.expect.manual_assessment ?? [] {
+            #expect(
+                byClause[clause]?.status == .manualAssessment,
+                "\(clause) is \(String(describing: byClause[clause]?.status))")
+        }
+        for clause in item.expect.not_offered ?? [] {
+            let status = byClause[clause]?.status
+            #expect(
+                status == nil || status == .ineligible,
+                "\(clause) is \(String(describing: status)): \(byClause[clause]?.reason ?? "")")
+        }
+        for (clause, amount) in item.expect.amounts ?? [:] {
+            #expect(
+                byClause[clause]?.amountFen == amount, "\(clause): \(String(describing: byClause[clause]?.amountFen))")
+        }
+        for (clause, fragment) in item.expect.reasons ?? [:] {
+            #expect(
+                byClause[clause]?.reason.contains(fragment) == true,
+                "\(clause) reason: \(byClause[clause]?.reason ?? "none")")
         }
         if let total = item.expect.total_eligible_fen {
             #expect(result.totalEligibleFen == total)

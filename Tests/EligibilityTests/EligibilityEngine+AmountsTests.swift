@@ -69,6 +69,64 @@ struct EligibilityAmountsTests {
         #expect(superseded > 0)
     }
 
+    /// The repository catalog with every cash clause whose formula fixes an amount paid without an application,
+    /// to an enterprise: so the column path meets every condition kind (any-of, exclusions, thresholds by
+    /// recognition or flag, 新达到) and every formula the screening knows.
+    static let everyFeature: EligibilityEngine = {
+        let catalog = Self.engine.catalog
+        var documents = catalog.documents
+        for document in documents.indices {
+            for index in documents[document].clauses.indices where documents[document].clauses[index].cash {
+                switch documents[document].clauses[index].formula {
+                case .capOnly, .manual, .bands, .tiers(_, _, upTo: true): continue
+                default:
+                    documents[document].clauses[index].delivery = .proactive
+                    documents[document].clauses[index].beneficiary = .enterprise
+                }
+            }
+        }
+        return EligibilityEngine(
+            catalog: Catalog(
+                revision: "every-feature", documents: documents, vocabulary: catalog.vocabulary,
+                calendar: catalog.calendar))
+    }()
+
+    @Test("every clause paid without application, 2,000 profiles aimed at clauses: columns equal to screening")
+    func everyFeatureProfiles() throws {
+        let engine = Self.everyFeature
+        let clauses = engine.catalog.documents.flatMap(\.clauses).filter { $0.delivery == .proactive && $0.cash }
+        var generator = RandomProfiles(vocabulary: Self.vocabulary, seed: 20_261_205)
+        let profiles = try (0..<2_000).map { _ in
+            try EnterpriseProfile(
+                message: generator.aimed(at: clauses[generator.below(clauses.count)]), vocabulary: Self.vocabulary)
+        }
+        let columns = EnterpriseColumns(profiles, vocabulary: Self.vocabulary)
+        var paidClauses: Set<String> = []
+        for document in engine.catalog.documents {
+            for asOf in [document.effectiveFrom.adding(days: 150), document.effectiveUntil ?? document.effectiveFrom] {
+                let amounts = engine.amounts(columns, asOf: asOf)
+                var expectedByClause: [String: Fen] = [:]
+                for (index, profile) in profiles.enumerated() {
+                    var expected: Fen = 0
+                    for decision in engine.screen(profile, asOf: asOf).decisions where decision.status == .eligible {
+                        expectedByClause[decision.clause.id, default: 0] += decision.amountFen
+                        expected += decision.amountFen
+                    }
+                    #expect(amounts.perEnterprise[index] == expected, "enterprise \(index) as of \(asOf)")
+                }
+                #expect(amounts.byClause == expectedByClause, "as of \(asOf)")
+                paidClauses.formUnion(amounts.byClause.keys)
+            }
+        }
+        // Not vacuous: the clauses of each new feature pay someone.
+        for clause in [
+            "jzf-2023-3/2.12", "jzf-2023-3/4.32a", "jzbf-2023-32/4.3", "jzf-2023-3/3.19a", "jzbf-2023-36/2.1b",
+            "jzbf-2023-36/2.3", "jzbf-2023-32/4.2c", "jzf-2023-3/3.20c",
+        ] {
+            #expect(paidClauses.contains(clause), "\(clause) paid nobody")
+        }
+    }
+
     @Test("an empty register is proposed nothing")
     func emptyRegister() {
         let amounts = Self.engine.amounts(
@@ -111,6 +169,86 @@ struct RandomProfiles {
         var power: Int64 = 1
         for _ in 0..<self.below(12) { power *= 10 }
         return Int64(1 + self.below(9)) * power
+    }
+
+    /// A random profile that also holds what `clause` asks about: its recognitions at one of their levels,
+    /// its projects, and its facts for two consecutive years near their thresholds (half to twice), so most
+    /// conditions are close calls one way or the other.
+    mutating func aimed(at clause: Clause) -> Jiaxing_Benefits_V1_EnterpriseProfile {
+        var profile = self.next()
+        let year = 2021 + self.below(4)
+        func addFact(_ id: String, near threshold: Int64?) {
+            guard let fact = self.vocabulary.fact(id) else { return }
+            for offset in fact.perYear ? [1, 0] : [0] {
+                var record = Jiaxing_Benefits_V1_FactRecord()
+                record.fact = id
+                if fact.perYear { record.year = Int32(year - offset) }
+                if fact.unit == .bool {
+                    record.flag = self.below(4) > 0
+                } else if let threshold, threshold > 0 {
+                    record.amount = threshold / 2 + Int64(self.below(Int(min(threshold * 3 / 2, 1 << 40)) + 1))
+                } else {
+                    record.amount = self.amount()
+                }
+                profile.facts.removeAll { $0.fact == id && $0.year == record.year }
+                profile.facts.append(record)
+            }
+        }
+        func add(_ condition: Condition) {
+            switch condition.kind {
+            case .recognition(let id, let levels, _):
+                var record = Jiaxing_Benefits_V1_RecognitionRecord()
+                record.recognition = id
+                let declared = self.vocabulary.recognition(id)?.levels ?? []
+                let choices = levels ?? declared
+                if !choices.isEmpty { record.level = choices[self.below(choices.count)] }
+                record.recognizedOn = self.date()
+                profile.recognitions.append(record)
+            case .atLeast(let fact, let value, let overrides, _):
+                addFact(fact, near: max(value, overrides.map(\.value).max() ?? 0))
+                for override in overrides {
+                    if let flag = override.whenFlag { addFact(flag, near: nil) }
+                    if let recognition = override.whenRecognition, self.below(2) == 0 {
+                        add(Condition(kind: .recognition(recognition: recognition, levels: nil, newInPeriod: false)))
+                    }
+                }
+            case .below(let fact, let value): addFact(fact, near: value)
+            case .flag(let fact): addFact(fact, near: nil)
+            case .project(let kind, let minimum, _):
+                var project = Jiaxing_Benefits_V1_ProjectRecord()
+                project.kind = kind
+                project.investmentFen = minimum.map { $0 / 2 + Int64(self.below(Int($0 * 3 / 2) + 1)) } ?? self.amount()
+                project.completedOn = self.date()
+                profile.projects.append(project)
+            case .industry(let industries):
+                if self.below(4) > 0 { profile.industry = industries[self.below(industries.count)] }
+            case .county(let counties):
+                if self.below(4) > 0, let county = County.allCases.first(where: { $0.chineseName == counties[0] }) {
+                    profile.county = county.message
+                }
+            case .anyOf(let alternatives):
+                for alternative in alternatives where self.below(2) == 0 { add(alternative) }
+            case .exclusion(let fact, let industries):
+                if let fact { addFact(fact, near: nil) }
+                if !industries.isEmpty, self.below(3) == 0 {
+                    profile.industry = industries[self.below(industries.count)]
+                }
+            }
+        }
+        for condition in clause.conditions { add(condition) }
+        switch clause.formula {
+        case .tiers(let recognition, let tiers, _):
+            var record = Jiaxing_Benefits_V1_RecognitionRecord()
+            record.recognition = recognition
+            record.level = tiers[self.below(tiers.count)].level
+            record.recognizedOn = self.date()
+            profile.recognitions.append(record)
+        case .thresholdTiers(let fact, let tiers, _):
+            addFact(fact, near: tiers[self.below(tiers.count)].atLeast)
+        default:
+            if let base = clause.formula.baseFact { addFact(base, near: nil) }
+        }
+        return profile
     }
 
     mutating func next() -> Jiaxing_Benefits_V1_EnterpriseProfile {

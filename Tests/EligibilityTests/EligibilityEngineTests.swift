@@ -145,11 +145,16 @@ struct EligibilityEngineTests {
                     fact.amount = 1_000_000_000_000_000
                     profile.facts = [fact]
                 }, asOf: "2023-09-01"))
-        let decision = try #require(result.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.18a" })
-        // 20% of the investment is far above the cap: the cap is what is offered.
-        #expect(decision.status == .needsApplication)
-        #expect(decision.amountFen == 300_000_000 || decision.amountFen > 0)
-        #expect(decision.calculation.contains("最高"))
+        // 20% of the investment is far above the cap: the cap is what is offered, once. 3号 3.18a and 32号 4.2a
+        // pay the same 300万元 for the same project (就高不重复): the lower clause id is offered, the other
+        // superseded by it.
+        let offered = try #require(result.decisions.first { $0.citation.clauseID == "jzbf-2023-32/4.2a" })
+        #expect(offered.status == .needsApplication)
+        #expect(offered.amountFen == 300_000_000)
+        #expect(offered.calculation.contains("最高"))
+        let superseded = try #require(result.decisions.first { $0.citation.clauseID == "jzf-2023-3/3.18a" })
+        #expect(superseded.status == .superseded)
+        #expect(superseded.supersededBy == "jzbf-2023-32/4.2a")
     }
 
     @Test("credit codes: the check character per GB 32100-2015")

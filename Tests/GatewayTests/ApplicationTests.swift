@@ -17,7 +17,8 @@ import Testing
 struct ApplicationTests {
     /// The ledger's clock, starting 2023-09-01 10:00 in China.
     final class Clock: Sendable {
-        let millis = NIOLockedValueBox<Int64>(1_693_533_600_000)
+        let millis: NIOLockedValueBox<Int64>
+        init(millis: Int64 = 1_693_533_600_000) { self.millis = NIOLockedValueBox(millis) }
         func advance(days: Int64) { self.millis.withLockedValue { $0 += days * 86_400_000 } }
         var now: Int64 { self.millis.withLockedValue { $0 } }
         /// The clock as the gateway's time source.
@@ -31,6 +32,8 @@ struct ApplicationTests {
         profile.creditCode = CreditCode.completing(body)!.value
         profile.name = "嘉兴数智制造有限公司"
         profile.county = county
+        // A garment maker: 38号's plan supports the traditional specialty industries only.
+        profile.industry = "traditionalSpecialty"
         var project = Jiaxing_Benefits_V1_ProjectRecord()
         project.kind = "pureDigitalTransformation"
         project.name = "MES上云"
@@ -194,7 +197,8 @@ struct ApplicationTests {
         let clause = try #require(documents[document].clauses.firstIndex { $0.id == "jzbf-2023-38/2.4.15b" })
         documents[document].clauses[clause].decisionWorkingDays = 5
         let catalog = Catalog(
-            revision: "test-deadline", documents: documents, vocabulary: GatewayTests.catalog.vocabulary)
+            revision: "test-deadline", documents: documents, vocabulary: GatewayTests.catalog.vocabulary,
+            calendar: GatewayTests.catalog.calendar)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("deadline-\(UUID().uuidString).sqlite")
             .path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -207,12 +211,67 @@ struct ApplicationTests {
         request.application.clauseID = "jzbf-2023-38/2.4.15b"
         request.application.subject = "crossBorder/2023"
         request.application.requestedFen = 100_000
-        let filed = try await ledger.recordApplication(request, calendar: GatewayTests.calendar)
+        let filed = try await ledger.recordApplication(request)
         #expect(filed.workingDays == 5)
         // Friday 2023-09-01 + 5 working days: 09-04 … 09-08.
         #expect(
             CalendarDate(year: Int(filed.dueOn.year), month: Int(filed.dueOn.month), day: Int(filed.dueOn.day))
                 == CalendarDate("2023-09-08"))
+    }
+
+    @Test("filed on 2026-12-05: the deadline runs into 2027 on a provisional year; the official file replaces it")
+    func provisionalDeadline() async throws {
+        // Saturday 2026-12-05, 10:00 in China.
+        let clock = Clock(millis: 1_796_436_000_000)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("calendar-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try TestMesh.copyCatalogFiles(to: folder)
+        let first = try CatalogLoader.load(
+            directory: folder, sourcesDirectory: TestMesh.sourcesDirectory, provisionalThrough: 2028)
+        let current = NIOLockedValueBox(first)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "provisional-\(UUID().uuidString).sqlite"
+        )
+        .path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = Ledger(
+            database: try SQLiteDatabase(path: path), catalog: { current.withLockedValue { $0 } }, now: { clock.now })
+        try await ledger.migrate()
+        func file(_ subject: String) async throws -> Jiaxing_Benefits_V1_Application {
+            var request = Jiaxing_Benefits_V1_RecordApplicationRequest()
+            request.application.creditCode = Self.profile().creditCode
+            request.application.enterpriseName = "嘉兴创新大赛企业"
+            request.application.county = .nanhu
+            request.application.clauseID = "jzbf-2024-7/3.3c"
+            request.application.subject = subject
+            request.application.requestedFen = 100_000
+            return try await ledger.recordApplication(request)
+        }
+        // Twenty working days: 12-07 … 12-31 (19), 元旦 2027-01-01 off, Monday 2027-01-04 (20).
+        let provisional = try await file("contest/2026")
+        #expect(provisional.status == .pending)
+        #expect(provisional.dueProvisional)
+        #expect(provisional.reason.contains("暂行推算"))
+        #expect(CalendarDate(message: provisional.dueOn) == CalendarDate("2027-01-04"))
+
+        // A 2027 notice arrives as a catalog revision (a test notice: 元旦 1 to 4 January); deadlines set from then
+        // on are counted on it.
+        try
+            #"{"year": 2027, "source": "test notice", "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-04"}], "workingWeekends": []}"#
+            .write(toFile: "\(folder)/calendar/2027.json", atomically: true, encoding: .utf8)
+        let second = try CatalogLoader.load(
+            directory: folder, sourcesDirectory: TestMesh.sourcesDirectory, provisionalThrough: 2028)
+        #expect(second.revision != first.revision)
+        #expect(!second.calendar.provisionalYears.contains(2027))
+        #expect(second.calendar.provisionalYears.contains(2028))
+        current.withLockedValue { $0 = second }
+        let official = try await file("contest/2026-b")
+        #expect(!official.dueProvisional)
+        #expect(CalendarDate(message: official.dueOn) == CalendarDate("2027-01-05"))
+        // The first application keeps the deadline it was given.
+        let listed = try await ledger.applications(.init())
+        #expect(listed.applications.first { $0.id == provisional.id }?.dueProvisional == true)
     }
 
     @Test("a deadline passed undecided is breached, escalated and counted")

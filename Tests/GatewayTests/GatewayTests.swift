@@ -36,9 +36,6 @@ struct GatewayTests {
         }
     }
 
-    static let calendar = try! WorkingCalendar.load(
-        directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data/calendar")
-
     /// - Parameter now: the ledger's clock (milliseconds), for tests that need a day in the documents' period.
     static func withMesh<Result>(
         rate: Double = 10_000, burst: Double = 10_000,
@@ -62,7 +59,7 @@ struct GatewayTests {
         _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 10_000_000_000)
         _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 10_000_000_000)
         var disbursementRouter = RPCRouter()
-        DisbursementHandlers(ledger: ledger, calendar: Self.calendar).register(into: &disbursementRouter)
+        DisbursementHandlers(ledger: ledger).register(into: &disbursementRouter)
         let notifier = Notifier(
             database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"),
             templates: try NoticeTemplates.load(

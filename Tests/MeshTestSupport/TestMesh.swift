@@ -119,6 +119,17 @@ extension TestMesh {
 
     /// The source policy documents the catalog quotes, kept in the repository beside the catalog files.
     public static var sourcesDirectory: String { "\(repositoryRoot)/Services/Catalog/Data/sources" }
+
+    /// Copies the repository's catalog files (one JSON file per document, the vocabulary, and the calendar
+    /// folder), not its sources, into `directory`.
+    public static func copyCatalogFiles(to directory: String) throws {
+        let data = "\(repositoryRoot)/Services/Catalog/Data"
+        let files = FileManager.default
+        for name in try files.contentsOfDirectory(atPath: data) where name.hasSuffix(".json") {
+            try files.copyItem(atPath: "\(data)/\(name)", toPath: "\(directory)/\(name)")
+        }
+        try files.copyItem(atPath: "\(data)/calendar", toPath: "\(directory)/calendar")
+    }
 }
 
 extension TestMesh {

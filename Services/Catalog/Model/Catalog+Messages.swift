@@ -147,6 +147,7 @@ extension Clause {
         clause.perYearCapFen = self.perYearCapFen ?? 0
         clause.cumulativeCapFen = self.cumulativeCapFen ?? 0
         clause.decisionWorkingDays = Int32(self.decisionWorkingDays ?? 0)
+        clause.replaces = self.replaces
         clause.notes = self.notes ?? ""
         return clause
     }
@@ -177,6 +178,7 @@ extension Clause {
         self.perYearCapFen = message.perYearCapFen == 0 ? nil : message.perYearCapFen
         self.cumulativeCapFen = message.cumulativeCapFen == 0 ? nil : message.cumulativeCapFen
         self.decisionWorkingDays = message.decisionWorkingDays == 0 ? nil : Int(message.decisionWorkingDays)
+        self.replaces = message.replaces
         self.notes = message.notes.isEmpty ? nil : message.notes
     }
 }
@@ -190,9 +192,18 @@ extension Condition {
             condition.recognition.recognition = recognition
             condition.recognition.levels = levels ?? []
             condition.recognition.newInPeriod = newInPeriod
-        case .atLeast(let fact, let value):
+        case .atLeast(let fact, let value, let overrides, let newlyReached):
             condition.atLeast.fact = fact
             condition.atLeast.value = value
+            condition.atLeast.overrides = overrides.map { override in
+                var message = Jiaxing_Benefits_V1_ThresholdOverride()
+                message.whenRecognition = override.whenRecognition ?? ""
+                message.whenFlag = override.whenFlag ?? ""
+                message.value = override.value
+                message.text = override.text ?? ""
+                return message
+            }
+            condition.atLeast.newlyReached = newlyReached
         case .below(let fact, let value):
             condition.below.fact = fact
             condition.below.value = value
@@ -206,6 +217,11 @@ extension Condition {
             condition.industry.industries = industries
         case .county(let counties):
             condition.county.counties = counties
+        case .anyOf(let conditions):
+            condition.anyOf.conditions = conditions.map(\.message)
+        case .exclusion(let fact, let industries):
+            condition.exclusion.fact = fact ?? ""
+            condition.exclusion.industries = industries
         }
         return condition
     }
@@ -218,7 +234,17 @@ extension Condition {
                 kind: .recognition(
                     recognition: value.recognition, levels: value.levels.isEmpty ? nil : value.levels,
                     newInPeriod: value.newInPeriod), text: text)
-        case .atLeast(let value): self.init(kind: .atLeast(fact: value.fact, value: value.value), text: text)
+        case .atLeast(let value):
+            self.init(
+                kind: .atLeast(
+                    fact: value.fact, value: value.value,
+                    overrides: value.overrides.map {
+                        ThresholdOverride(
+                            whenRecognition: $0.whenRecognition.isEmpty ? nil : $0.whenRecognition,
+                            whenFlag: $0.whenFlag.isEmpty ? nil : $0.whenFlag, value: $0.value,
+                            text: $0.text.isEmpty ? nil : $0.text)
+                    },
+                    newlyReached: value.newlyReached), text: text)
         case .below(let value): self.init(kind: .below(fact: value.fact, value: value.value), text: text)
         case .flag(let value): self.init(kind: .flag(fact: value.fact), text: text)
         case .project(let value):
@@ -229,6 +255,11 @@ extension Condition {
                     completedInPeriod: value.completedInPeriod), text: text)
         case .industry(let value): self.init(kind: .industry(industries: value.industries), text: text)
         case .county(let value): self.init(kind: .county(counties: value.counties), text: text)
+        case .anyOf(let value):
+            self.init(kind: .anyOf(try value.conditions.map { try Condition(message: $0, clause: clause) }), text: text)
+        case .exclusion(let value):
+            self.init(
+                kind: .exclusion(fact: value.fact.isEmpty ? nil : value.fact, industries: value.industries), text: text)
         case nil: throw CatalogMessageError(field: "\(clause).conditions.kind")
         }
     }
@@ -239,7 +270,7 @@ extension Formula {
         var formula = Jiaxing_Benefits_V1_Formula()
         switch self {
         case .fixed(let amount): formula.fixed.amountFen = amount
-        case .tiers(let recognition, let tiers):
+        case .tiers(let recognition, let tiers, let upTo):
             formula.tiers.recognition = recognition
             formula.tiers.tiers = tiers.map { tier in
                 var message = Jiaxing_Benefits_V1_Tier()
@@ -247,6 +278,16 @@ extension Formula {
                 message.amountFen = tier.amountFen
                 return message
             }
+            formula.tiers.upTo = upTo
+        case .thresholdTiers(let fact, let tiers, let newlyReached):
+            formula.thresholdTiers.fact = fact
+            formula.thresholdTiers.tiers = tiers.map { tier in
+                var message = Jiaxing_Benefits_V1_ThresholdTier()
+                message.atLeast = tier.atLeast
+                message.amountFen = tier.amountFen
+                return message
+            }
+            formula.thresholdTiers.newlyReached = newlyReached
         case .bands(let bands):
             formula.bands.bands = bands.map { band in
                 var message = Jiaxing_Benefits_V1_Band()
@@ -290,7 +331,11 @@ extension Formula {
         case .tiers(let value):
             self = .tiers(
                 recognition: value.recognition,
-                tiers: value.tiers.map { .init(level: $0.level, amountFen: $0.amountFen) })
+                tiers: value.tiers.map { .init(level: $0.level, amountFen: $0.amountFen) }, upTo: value.upTo)
+        case .thresholdTiers(let value):
+            self = .thresholdTiers(
+                fact: value.fact, tiers: value.tiers.map { .init(atLeast: $0.atLeast, amountFen: $0.amountFen) },
+                newlyReached: value.newlyReached)
         case .bands(let value): self = .bands(value.bands.map { .init(band: $0.band, amountFen: $0.amountFen) })
         case .percentage(let value):
             self = .percentage(
@@ -345,6 +390,7 @@ extension Vocabulary {
         }
         vocabulary.projectKinds = terms(self.projectKinds)
         vocabulary.industries = terms(self.industries)
+        vocabulary.levels = terms(self.levels)
         return vocabulary
     }
 
@@ -357,6 +403,7 @@ extension Vocabulary {
         self.recognitions = message.recognitions.map { Recognition(id: $0.id, name: $0.name, levels: $0.levels) }
         self.projectKinds = message.projectKinds.map { Term(id: $0.id, name: $0.name) }
         self.industries = message.industries.map { Term(id: $0.id, name: $0.name) }
+        self.levels = message.levels.map { Term(id: $0.id, name: $0.name) }
     }
 }
 
@@ -367,14 +414,58 @@ extension Catalog {
         snapshot.revision = self.revision
         snapshot.documents = self.documents(inForceOn: asOf).map { $0.message() }
         snapshot.vocabulary = self.vocabulary.message
+        snapshot.calendar = self.calendar.yearsGiven.map(\.message)
         return snapshot
     }
 
     public init(snapshot: Jiaxing_Benefits_V1_CatalogSnapshot) throws {
+        let years = try snapshot.calendar.enumerated().map { index, year in
+            try WorkingCalendar.Year(message: year, field: "calendar[\(index)]")
+        }
         self.init(
             revision: snapshot.revision,
             documents: try snapshot.documents.map(PolicyDocument.init(message:)),
-            vocabulary: Vocabulary(message: snapshot.vocabulary)
+            vocabulary: Vocabulary(message: snapshot.vocabulary),
+            calendar: try WorkingCalendar(years: years)
+        )
+    }
+}
+
+extension WorkingCalendar.Year {
+    var message: Jiaxing_Benefits_V1_CalendarYear {
+        var message = Jiaxing_Benefits_V1_CalendarYear()
+        message.year = Int32(self.year)
+        message.source = self.source
+        message.holidays = self.holidays.map { holiday in
+            var item = Jiaxing_Benefits_V1_CalendarHoliday()
+            item.name = holiday.name
+            item.from = holiday.from.message
+            item.to = holiday.to.message
+            return item
+        }
+        message.workingWeekends = self.workingWeekends.map(\.message)
+        message.provisional = self.provisional
+        return message
+    }
+
+    init(message: Jiaxing_Benefits_V1_CalendarYear, field: String) throws {
+        func date(_ value: Jiaxing_Benefits_V1_Date, _ name: String) throws -> CalendarDate {
+            guard let date = CalendarDate(message: value) else {
+                throw CatalogValidationError(issues: [
+                    CatalogIssue(file: "calendar", field: "\(field).\(name)", message: "not a date")
+                ])
+            }
+            return date
+        }
+        self.init(
+            year: Int(message.year), source: message.source,
+            holidays: try message.holidays.enumerated().map { index, holiday in
+                Holiday(
+                    name: holiday.name, from: try date(holiday.from, "holidays[\(index)].from"),
+                    to: try date(holiday.to, "holidays[\(index)].to"))
+            },
+            workingWeekends: try message.workingWeekends.enumerated().map { try date($1, "working_weekends[\($0)]") },
+            provisional: message.provisional
         )
     }
 }

@@ -6,12 +6,16 @@ public struct Catalog: Sendable {
     public let revision: String
     public let documents: [PolicyDocument]
     public let vocabulary: Vocabulary
+    /// The working days 限时即享 deadlines are counted in: the published years of `calendar/`, then
+    /// provisional ones computed from the statutory holidays.
+    public let calendar: WorkingCalendar
     private let clauseIndex: [String: (document: Int, clause: Int)]
 
-    public init(revision: String, documents: [PolicyDocument], vocabulary: Vocabulary) {
+    public init(revision: String, documents: [PolicyDocument], vocabulary: Vocabulary, calendar: WorkingCalendar) {
         self.revision = revision
         self.documents = documents.sorted { $0.id < $1.id }
         self.vocabulary = vocabulary
+        self.calendar = calendar
         var index: [String: (Int, Int)] = [:]
         for (documentIndex, document) in self.documents.enumerated() {
             for (clauseIndex, clause) in document.clauses.enumerated() {

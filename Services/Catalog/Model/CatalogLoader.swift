@@ -1,3 +1,4 @@
+import BenefitsDomain
 import Crypto
 import Foundation
 
@@ -9,8 +10,13 @@ public enum CatalogLoader {
     /// Loads every `*.json` in `directory` and checks that every verbatim text is found in the source
     /// documents its document names, read from `sourcesDirectory` (by default the catalog's own `sources`
     /// folder). The check never skips: a source file that is missing or unreadable is a problem naming it.
+    /// The working-day calendar comes from `<directory>/calendar` (one published year a file), followed by
+    /// provisional years through `provisionalThrough` (by default two years after the later of the last
+    /// published year and the current one). The files of both folders make the revision.
     /// Throws `CatalogValidationError` listing every problem.
-    public static func load(directory: String, sourcesDirectory: String? = nil) throws -> Catalog {
+    public static func load(directory: String, sourcesDirectory: String? = nil, provisionalThrough: Int? = nil)
+        throws -> Catalog
+    {
         let files = FileManager.default
         guard let names = try? files.contentsOfDirectory(atPath: directory) else {
             throw CatalogValidationError(issues: [
@@ -49,14 +55,40 @@ public enum CatalogLoader {
                         message: "missing or invalid: every catalog needs its vocabulary")
                 ])
         }
+        let calendarDirectory = "\(directory)/calendar"
+        var calendar: WorkingCalendar?
+        do {
+            let published = try WorkingCalendar.readYears(directory: calendarDirectory)
+            for name in try files.contentsOfDirectory(atPath: calendarDirectory).filter({ $0.hasSuffix(".json") })
+                .sorted()
+            {
+                hasher.update(data: Data("calendar/\(name)".utf8))
+                hasher.update(data: files.contents(atPath: "\(calendarDirectory)/\(name)") ?? Data())
+            }
+            let lastPublished = published.map(\.year).max() ?? Self.currentYear
+            let through = provisionalThrough ?? max(lastPublished, Self.currentYear) + 2
+            let provisional =
+                through > lastPublished ? (lastPublished + 1...through).map(WorkingCalendar.Year.provisional) : []
+            calendar = try WorkingCalendar(years: published + provisional)
+        } catch {
+            issues.append(CatalogIssue(file: "calendar", field: "calendar", message: "\(error)"))
+        }
         let sources = Self.readSources(
             named: Set(documents.flatMap(\.document.sources)),
             in: sourcesDirectory ?? Self.sourcesDirectory(of: directory)
         )
         issues += CatalogValidator(vocabulary: vocabulary, sources: sources).validate(documents)
-        guard issues.isEmpty else { throw CatalogValidationError(issues: issues) }
+        guard issues.isEmpty, let calendar else { throw CatalogValidationError(issues: issues) }
         let revision = hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(16)
-        return Catalog(revision: String(revision), documents: documents.map(\.document), vocabulary: vocabulary)
+        return Catalog(
+            revision: String(revision), documents: documents.map(\.document), vocabulary: vocabulary,
+            calendar: calendar)
+    }
+
+    /// The current year in China (UTC+8).
+    static var currentYear: Int {
+        let seconds = Int(Date().timeIntervalSince1970) + 8 * 3600
+        return CalendarDate(dayNumber: seconds / 86_400).year
     }
 
     /// Each named source file → its text with all whitespace removed, or why it could not be read.
@@ -70,12 +102,28 @@ public enum CatalogLoader {
             } else if !FileManager.default.fileExists(atPath: path) {
                 sources[name] = .failure(SourceError(message: "source file '\(name)' not found in \(directory)"))
             } else if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                sources[name] = .success(CatalogValidator.removingWhitespace(text))
+                sources[name] = .success(CatalogValidator.removingWhitespace(Self.removingPageFurniture(text)))
             } else {
                 sources[name] = .failure(SourceError(message: "source file '\(path)' cannot be read as UTF-8 text"))
             }
         }
         return sources
+    }
+
+    /// The text without the lines a page break left in it: a page marker (第15页) or a page number alone on its
+    /// line. A sentence cut by a page break is then found whole, as it was printed.
+    static func removingPageFurniture(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let isPageNumber =
+                !trimmed.isEmpty && trimmed.count <= 3 && trimmed.allSatisfy(\.isASCII)
+                && trimmed.allSatisfy(\.isNumber)
+            let isMarker =
+                trimmed.hasPrefix("第") && trimmed.hasSuffix("页")
+                && trimmed.dropFirst().dropLast().allSatisfy { $0.isASCII && $0.isNumber }
+                && trimmed.count > 2
+            return !isPageNumber && !isMarker
+        }.joined(separator: "\n")
     }
 
     /// Why a source document could not be used for the verbatim check.

@@ -13,7 +13,11 @@ struct CatalogValidator {
     }
 
     func validate(_ documents: [(file: String, document: PolicyDocument)]) -> [CatalogIssue] {
-        var issues: [CatalogIssue] = []
+        var issues: [CatalogIssue] = self.checkLevels()
+        let deliveries = Dictionary(
+            documents.flatMap { $0.document.clauses.map { ($0.id, $0.delivery) } },
+            uniquingKeysWith: { first, _ in first })
+        let allClauseIDs = Set(deliveries.keys)
         var documentIDs: Set<String> = []
         var clauseIDs: Set<String> = []
         for (file, document) in documents {
@@ -92,10 +96,24 @@ struct CatalogValidator {
                 }
                 for (index, condition) in clause.conditions.enumerated() {
                     verbatim(condition.text, "conditions[\(index)].text", clause: id, within: clause.text)
+                    for (field, text) in Self.quotedFragments(of: condition) {
+                        verbatim(text, "conditions[\(index)].\(field)", clause: id, within: clause.text)
+                    }
                     for problem in self.check(condition, clauseText: clause.text) {
                         issue("conditions[\(index)]", problem, clause: id)
                     }
                 }
+                for replaced in clause.replaces where replaced == id || !allClauseIDs.contains(replaced) {
+                    issue("replaces", "'\(replaced)' is not another clause of the catalog", clause: id)
+                }
+                for replaced in clause.replaces
+                where deliveries[replaced] == .proactive && clause.delivery != .proactive {
+                    issue(
+                        "replaces",
+                        "'\(replaced)' is paid without an application: only a clause paid the same way may replace it",
+                        clause: id)
+                }
+                for problem in Self.boundsEncodedAsExact(clause) { issue("formula", problem, clause: id) }
                 for problem in self.check(clause.formula, clause: clause) {
                     issue("formula.\(problem.field)", problem.message, clause: id)
                 }
@@ -145,6 +163,93 @@ struct CatalogValidator {
         return complete ? texts : nil
     }
 
+    /// Every level a recognition names is declared with its name, and there are few enough for the column
+    /// engine's level sets.
+    private func checkLevels() -> [CatalogIssue] {
+        var issues: [CatalogIssue] = []
+        let declared = Set(self.vocabulary.levels.map(\.id))
+        if declared.count > Vocabulary.maximumLevels {
+            issues.append(
+                CatalogIssue(
+                    file: "vocabulary.json", field: "levels",
+                    message: "at most \(Vocabulary.maximumLevels) levels, got \(declared.count)"))
+        }
+        for recognition in self.vocabulary.recognitions {
+            for level in recognition.levels where !declared.contains(level) {
+                issues.append(
+                    CatalogIssue(
+                        file: "vocabulary.json", field: "recognitions[\(recognition.id)].levels",
+                        message: "level '\(level)' is not declared under levels"))
+            }
+        }
+        return issues
+    }
+
+    /// The verbatim fragments a condition quotes besides its own `text`: its overrides' and its alternatives'.
+    static func quotedFragments(of condition: Condition) -> [(field: String, text: String?)] {
+        switch condition.kind {
+        case .atLeast(_, _, let overrides, _):
+            return overrides.enumerated().map { ("overrides[\($0)].text", $1.text) }
+        case .anyOf(let conditions):
+            return conditions.enumerated().flatMap { index, condition in
+                [("conditions[\(index)].text", condition.text)]
+                    + Self.quotedFragments(of: condition).map { ("conditions[\(index)].\($0.field)", $0.text) }
+            }
+        default:
+            return []
+        }
+    }
+
+    /// A bound the text sets (最高, 分别最高, 不超过, 不低于, 一定比例) encoded as an exact amount or rate: the
+    /// formula would pay the bound itself where the text leaves the amount to the department. A clause left to
+    /// the department (delivery manual) may keep the bound in its formula, shown for reference only.
+    static func boundsEncodedAsExact(_ clause: Clause) -> [String] {
+        guard clause.delivery != .manual else { return [] }
+        let text = Self.removingWhitespace(clause.text)
+        var problems: [String] = []
+        func boundBefore(_ needle: String) -> String? {
+            var searchStart = text.startIndex
+            var allBounded = true
+            var found: String?
+            while let range = text.range(of: needle, range: searchStart..<text.endIndex) {
+                let start = text.index(range.lowerBound, offsetBy: -8, limitedBy: text.startIndex) ?? text.startIndex
+                let before = text[start..<range.lowerBound]
+                let bounds = ["最高", "不超过", "不低于"]
+                if let word = bounds.first(where: { before.hasSuffix($0) || before.hasSuffix($0 + "给予") }) {
+                    found = word
+                } else {
+                    allBounded = false
+                }
+                searchStart = range.upperBound
+            }
+            return allBounded ? found : nil
+        }
+        switch clause.formula {
+        case .fixed(let amount):
+            if let word = boundBefore(Money.decimal(amount, scale: Money.fenPerWanYuan) + "万") {
+                problems.append(
+                    "\(Money.chinese(amount)) is a bound in the text (\(word)), not an exact amount: use capOnly")
+            }
+        case .tiers(_, _, let upTo):
+            if !upTo, text.contains("分别最高") {
+                problems.append("the text gives each tier as a cap (分别最高): set upTo")
+            }
+        case .percentage(_, let rate, _, _), .interestSubsidy(_, let rate, _, _), .insurancePremium(_, let rate, _):
+            let percent = Money.decimal(Int64(rate), scale: 100)
+            for bound in ["不低于", "最高"]
+            where text.contains(bound + percent + "%") || text.contains(bound + percent + "％") {
+                problems.append(
+                    "\(percent)% is a bound in the text (\(bound)), not a rate: the department sets it (manual)")
+            }
+            if text.contains("一定比例") {
+                problems.append("the text leaves the share open (一定比例): the department sets it (manual)")
+            }
+        default:
+            break
+        }
+        return problems
+    }
+
     private func check(_ condition: Condition, clauseText: String) -> [String] {
         switch condition.kind {
         case .recognition(let recognition, let levels, _):
@@ -153,7 +258,31 @@ struct CatalogValidator {
             }
             let unknown = (levels ?? []).filter { !declared.levels.contains($0) }
             return unknown.isEmpty ? [] : ["levels \(unknown) are not levels of '\(recognition)'"]
-        case .atLeast(let fact, _), .below(let fact, _):
+        case .atLeast(let fact, _, let overrides, let newlyReached):
+            guard let declared = self.vocabulary.fact(fact) else {
+                return ["fact '\(fact)' is not declared in vocabulary.json"]
+            }
+            var problems = declared.unit == .bool ? ["fact '\(fact)' is a flag, not a number"] : []
+            if newlyReached, !declared.perYear {
+                problems.append("newlyReached compares years: fact '\(fact)' is not yearly")
+            }
+            for (index, override) in overrides.enumerated() {
+                switch (override.whenRecognition, override.whenFlag) {
+                case (let recognition?, nil):
+                    if self.vocabulary.recognition(recognition) == nil {
+                        problems.append(
+                            "overrides[\(index)]: recognition '\(recognition)' is not declared in vocabulary.json")
+                    }
+                case (nil, let flag?):
+                    if self.vocabulary.fact(flag)?.unit != .bool {
+                        problems.append("overrides[\(index)]: '\(flag)' is not a flag of vocabulary.json")
+                    }
+                default:
+                    problems.append("overrides[\(index)]: exactly one of whenRecognition and whenFlag")
+                }
+            }
+            return problems
+        case .below(let fact, _):
             guard let declared = self.vocabulary.fact(fact) else {
                 return ["fact '\(fact)' is not declared in vocabulary.json"]
             }
@@ -178,6 +307,28 @@ struct CatalogValidator {
             }
         case .county:
             return []
+        case .anyOf(let conditions):
+            var problems = conditions.count < 2 ? ["anyOf needs at least two alternatives"] : []
+            for (index, alternative) in conditions.enumerated() {
+                switch alternative.kind {
+                case .anyOf, .exclusion:
+                    problems.append(
+                        "conditions[\(index)]: an alternative is a plain condition, not \(alternative.kind)")
+                default:
+                    problems += self.check(alternative, clauseText: clauseText).map { "conditions[\(index)]: \($0)" }
+                }
+            }
+            return problems
+        case .exclusion(let fact, let industries):
+            var problems: [String] = []
+            if fact == nil, industries.isEmpty { problems.append("an exclusion names a flag or industries") }
+            if let fact, self.vocabulary.fact(fact)?.unit != .bool {
+                problems.append("'\(fact)' is not a flag of vocabulary.json")
+            }
+            problems += industries.filter { id in !self.vocabulary.industries.contains { $0.id == id } }.map {
+                "industry '\($0)' is not declared in vocabulary.json"
+            }
+            return problems
         }
     }
 
@@ -199,7 +350,25 @@ struct CatalogValidator {
             problems.append(("base", "fact '\(base)' is not declared in vocabulary.json"))
         }
         switch formula {
-        case .tiers(let recognition, let tiers):
+        case .thresholdTiers(let fact, let tiers, let newlyReached):
+            guard let declared = self.vocabulary.fact(fact), declared.unit != .bool else {
+                problems.append(("fact", "'\(fact)' is not a numeric fact of vocabulary.json"))
+                break
+            }
+            if newlyReached, !declared.perYear {
+                problems.append(("newlyReached", "compares years: fact '\(fact)' is not yearly"))
+            }
+            if tiers.isEmpty || zip(tiers, tiers.dropFirst()).contains(where: { $0.atLeast >= $1.atLeast }) {
+                problems.append(("tiers", "thresholds are given in ascending order"))
+            }
+            for tier in tiers where declared.unit == .fen && !Self.containsMoney(tier.atLeast, in: clause.text) {
+                problems.append(
+                    (
+                        "tiers[\(tier.atLeast)].atLeast",
+                        "\(Money.chinese(tier.atLeast)) does not appear in the clause text"
+                    ))
+            }
+        case .tiers(let recognition, let tiers, _):
             if let declared = self.vocabulary.recognition(recognition) {
                 for tier in tiers where !declared.levels.contains(tier.level) {
                     problems.append(("tiers", "level '\(tier.level)' is not a level of '\(recognition)'"))

@@ -39,7 +39,37 @@ public struct Clause: Sendable, Hashable, Codable {
     public var cumulativeCapFen: Fen?
     /// 限时即享: working days the responsible department has to decide an application; nil: the mesh's default.
     public var decisionWorkingDays: Int?
+    /// Clauses this one replaces for the same item (示范样本 50% instead of 20%): where this one carries an
+    /// amount, those are superseded whatever their amount or stacking rule.
+    public var replaces: [String]
     public var notes: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, article, title, text, responsibleDepartments, beneficiary, benefitKind, cash, delivery, overlapGroup,
+            stacking, conditions, formula, perYearCapFen, cumulativeCapFen, decisionWorkingDays, replaces, notes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.id = try container.decode(String.self, forKey: .id)
+        self.article = try container.decode(String.self, forKey: .article)
+        self.title = try container.decode(String.self, forKey: .title)
+        self.text = try container.decode(String.self, forKey: .text)
+        self.responsibleDepartments = try container.decode([String].self, forKey: .responsibleDepartments)
+        self.beneficiary = try container.decode(Beneficiary.self, forKey: .beneficiary)
+        self.benefitKind = try container.decode(BenefitKind.self, forKey: .benefitKind)
+        self.cash = try container.decode(Bool.self, forKey: .cash)
+        self.delivery = try container.decode(Delivery.self, forKey: .delivery)
+        self.overlapGroup = try container.decodeIfPresent(String.self, forKey: .overlapGroup)
+        self.stacking = try container.decodeIfPresent(Stacking.self, forKey: .stacking)
+        self.conditions = try container.decode([Condition].self, forKey: .conditions)
+        self.formula = try container.decode(Formula.self, forKey: .formula)
+        self.perYearCapFen = try container.decodeIfPresent(Fen.self, forKey: .perYearCapFen)
+        self.cumulativeCapFen = try container.decodeIfPresent(Fen.self, forKey: .cumulativeCapFen)
+        self.decisionWorkingDays = try container.decodeIfPresent(Int.self, forKey: .decisionWorkingDays)
+        self.replaces = try container.decodeIfPresent([String].self, forKey: .replaces) ?? []
+        self.notes = try container.decodeIfPresent(String.self, forKey: .notes)
+    }
 
     /// The id of the document the clause belongs to (the part of the id before the first `/`).
     public var documentID: String { String(self.id.prefix { $0 != "/" }) }

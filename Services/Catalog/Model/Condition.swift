@@ -2,16 +2,42 @@ import BenefitsDomain
 
 /// One condition of a clause; all of a clause's conditions must hold.
 public struct Condition: Sendable, Hashable, Codable {
-    public enum Kind: Sendable, Hashable {
+    /// A threshold that depends on what the enterprise is: where it holds the recognition `whenRecognition` on
+    /// the day, or its flag `whenFlag` is true, `value` replaces the condition's own (高新技术企业 4%, 规上企业 3%).
+    /// Exactly one of the two is set.
+    public struct ThresholdOverride: Sendable, Hashable, Codable {
+        public var whenRecognition: String?
+        public var whenFlag: String?
+        public var value: Int64
+        /// The verbatim fragment that sets it.
+        public var text: String?
+
+        public init(whenRecognition: String? = nil, whenFlag: String? = nil, value: Int64, text: String? = nil) {
+            self.whenRecognition = whenRecognition
+            self.whenFlag = whenFlag
+            self.value = value
+            self.text = text
+        }
+    }
+
+    public indirect enum Kind: Sendable, Hashable {
         /// Holds a recognition (at one of `levels`, if given); with `newInPeriod`, recognised within the
         /// document's effective period.
         case recognition(recognition: String, levels: [String]?, newInPeriod: Bool)
-        case atLeast(fact: String, value: Int64)
+        /// A numeric fact is at least `value` (不低于 / 以上 / 达到), or the first override's value that applies to
+        /// the enterprise; with `newlyReached` (新达到), the latest year reaches it and the year before did not.
+        /// An effective threshold of 0 asks nothing (其中规上企业…须达到: no requirement for the others).
+        case atLeast(fact: String, value: Int64, overrides: [ThresholdOverride], newlyReached: Bool)
         case below(fact: String, value: Int64)
         case flag(fact: String)
         case project(projectKind: String, minimumInvestmentFen: Fen?, completedInPeriod: Bool)
         case industry(industries: [String])
         case county(counties: [String])
+        /// Any one of these is enough (…以上，或…以上). Each is a plain condition, never another `anyOf`.
+        case anyOf([Condition])
+        /// Who the clause excludes (…不享受): met unless the enterprise holds `fact` or is in one of `industries`.
+        /// A flag the enterprise never reported counts as not held.
+        case exclusion(fact: String?, industries: [String])
     }
 
     public var kind: Kind
@@ -25,7 +51,7 @@ public struct Condition: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case kind, text, recognition, levels, newInPeriod, fact, value, projectKind, minimumInvestmentFen,
-            completedInPeriod, industries, counties
+            completedInPeriod, industries, counties, overrides, newlyReached, conditions
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,7 +68,10 @@ public struct Condition: Sendable, Hashable, Codable {
         case "atLeast":
             self.kind = .atLeast(
                 fact: try container.decode(String.self, forKey: .fact),
-                value: try container.decode(Int64.self, forKey: .value))
+                value: try container.decode(Int64.self, forKey: .value),
+                overrides: try container.decodeIfPresent([ThresholdOverride].self, forKey: .overrides) ?? [],
+                newlyReached: try container.decodeIfPresent(Bool.self, forKey: .newlyReached) ?? false
+            )
         case "below":
             self.kind = .below(
                 fact: try container.decode(String.self, forKey: .fact),
@@ -59,6 +88,12 @@ public struct Condition: Sendable, Hashable, Codable {
             self.kind = .industry(industries: try container.decode([String].self, forKey: .industries))
         case "county":
             self.kind = .county(counties: try container.decode([String].self, forKey: .counties))
+        case "anyOf":
+            self.kind = .anyOf(try container.decode([Condition].self, forKey: .conditions))
+        case "exclusion":
+            self.kind = .exclusion(
+                fact: try container.decodeIfPresent(String.self, forKey: .fact),
+                industries: try container.decodeIfPresent([String].self, forKey: .industries) ?? [])
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: container, debugDescription: "unknown condition kind '\(kind)'")
@@ -73,12 +108,14 @@ public struct Condition: Sendable, Hashable, Codable {
             try container.encode(recognition, forKey: .recognition)
             try container.encode(levels, forKey: .levels)
             try container.encode(newInPeriod, forKey: .newInPeriod)
-        case .atLeast(let fact, let value), .below(let fact, let value):
-            if case .atLeast = self.kind {
-                try container.encode("atLeast", forKey: .kind)
-            } else {
-                try container.encode("below", forKey: .kind)
-            }
+        case .atLeast(let fact, let value, let overrides, let newlyReached):
+            try container.encode("atLeast", forKey: .kind)
+            try container.encode(fact, forKey: .fact)
+            try container.encode(value, forKey: .value)
+            if !overrides.isEmpty { try container.encode(overrides, forKey: .overrides) }
+            if newlyReached { try container.encode(true, forKey: .newlyReached) }
+        case .below(let fact, let value):
+            try container.encode("below", forKey: .kind)
             try container.encode(fact, forKey: .fact)
             try container.encode(value, forKey: .value)
         case .flag(let fact):
@@ -95,6 +132,13 @@ public struct Condition: Sendable, Hashable, Codable {
         case .county(let counties):
             try container.encode("county", forKey: .kind)
             try container.encode(counties, forKey: .counties)
+        case .anyOf(let conditions):
+            try container.encode("anyOf", forKey: .kind)
+            try container.encode(conditions, forKey: .conditions)
+        case .exclusion(let fact, let industries):
+            try container.encode("exclusion", forKey: .kind)
+            try container.encodeIfPresent(fact, forKey: .fact)
+            if !industries.isEmpty { try container.encode(industries, forKey: .industries) }
         }
         try container.encodeIfPresent(self.text, forKey: .text)
     }

@@ -12,10 +12,21 @@ public enum Formula: Sendable, Hashable, Codable {
         public var amountFen: Fen
     }
 
+    /// One step of an amount chosen by the highest threshold a figure reaches.
+    public struct ThresholdTier: Sendable, Hashable, Codable {
+        public var atLeast: Int64
+        public var amountFen: Fen
+    }
+
     /// 给予50万元奖励.
     case fixed(amountFen: Fen)
-    /// 国家级、省级、市级分别给予150万元、50万元、20万元.
-    case tiers(recognition: String, tiers: [Tier])
+    /// 国家级、省级、市级分别给予150万元、50万元、20万元: the tier of the highest level held; any level the
+    /// vocabulary declares for the recognition (国际/国内/省内/市内, A–E, 三星级…). With `upTo` (分别最高给予) each
+    /// tier's amount is a cap and the department decides the amount.
+    case tiers(recognition: String, tiers: [Tier], upTo: Bool)
+    /// 软件业务收入新达到2000万元、3000万元、5000万元…分别给予20万元、50万元、100万元: the amount of the highest
+    /// threshold `fact` reaches (with `newlyReached`, reaches in its latest year and not the year before).
+    case thresholdTiers(fact: String, tiers: [ThresholdTier], newlyReached: Bool)
     /// Graded bands (A–E 档): the band is decided by an evaluation.
     case bands([Band])
     /// 给予数字化投入20%的补助, 投入不低于100万元, 最高300万元.
@@ -35,7 +46,8 @@ public enum Formula: Sendable, Hashable, Codable {
     public var moneyAmounts: [(field: String, fen: Fen)] {
         switch self {
         case .fixed(let amount): return [("amountFen", amount)]
-        case .tiers(_, let tiers): return tiers.map { ("tiers[\($0.level)].amountFen", $0.amountFen) }
+        case .tiers(_, let tiers, _): return tiers.map { ("tiers[\($0.level)].amountFen", $0.amountFen) }
+        case .thresholdTiers(_, let tiers, _): return tiers.map { ("tiers[\($0.atLeast)].amountFen", $0.amountFen) }
         case .bands(let bands): return bands.map { ("tiers[\($0.band)].amountFen", $0.amountFen) }
         case .percentage(_, _, let minimum, let cap):
             return [minimum.map { ("minimumBaseFen", $0) }, cap.map { ("capFen", $0) }].compactMap { $0 }
@@ -73,6 +85,7 @@ public enum Formula: Sendable, Hashable, Codable {
         switch self {
         case .fixed: return "fixed"
         case .tiers: return "tiers"
+        case .thresholdTiers: return "thresholdTiers"
         case .bands: return "bands"
         case .percentage: return "percentage"
         case .ratioMatch: return "ratioMatch"
@@ -86,7 +99,7 @@ public enum Formula: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case kind, amountFen, recognition, tiers, base, rateBasisPoints, minimumBaseFen, capFen, numerator, denominator,
-            maxYears, amountFenPerUnit, reason
+            maxYears, amountFenPerUnit, reason, upTo, fact, newlyReached
     }
 
     public init(from decoder: any Decoder) throws {
@@ -99,7 +112,12 @@ public enum Formula: Sendable, Hashable, Codable {
         case "fixed": self = .fixed(amountFen: try container.decode(Fen.self, forKey: .amountFen))
         case "tiers":
             self = .tiers(
-                recognition: try string(.recognition), tiers: try container.decode([Tier].self, forKey: .tiers))
+                recognition: try string(.recognition), tiers: try container.decode([Tier].self, forKey: .tiers),
+                upTo: try container.decodeIfPresent(Bool.self, forKey: .upTo) ?? false)
+        case "thresholdTiers":
+            self = .thresholdTiers(
+                fact: try string(.fact), tiers: try container.decode([ThresholdTier].self, forKey: .tiers),
+                newlyReached: try container.decodeIfPresent(Bool.self, forKey: .newlyReached) ?? false)
         case "bands": self = .bands(try container.decode([Band].self, forKey: .tiers))
         case "percentage":
             self = .percentage(
@@ -133,9 +151,14 @@ public enum Formula: Sendable, Hashable, Codable {
         try container.encode(self.kindName, forKey: .kind)
         switch self {
         case .fixed(let amount): try container.encode(amount, forKey: .amountFen)
-        case .tiers(let recognition, let tiers):
+        case .tiers(let recognition, let tiers, let upTo):
             try container.encode(recognition, forKey: .recognition)
             try container.encode(tiers, forKey: .tiers)
+            if upTo { try container.encode(true, forKey: .upTo) }
+        case .thresholdTiers(let fact, let tiers, let newlyReached):
+            try container.encode(fact, forKey: .fact)
+            try container.encode(tiers, forKey: .tiers)
+            if newlyReached { try container.encode(true, forKey: .newlyReached) }
         case .bands(let bands): try container.encode(bands, forKey: .tiers)
         case .percentage(let base, let rate, let minimum, let cap):
             try container.encode(base, forKey: .base)

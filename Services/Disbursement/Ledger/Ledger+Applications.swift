@@ -51,9 +51,7 @@ extension Ledger {
     /// payout order is proposed in the same transaction. 限时即享: the application waits for the responsible
     /// department until the deadline, counted in working days. The same enterprise, clause, subject and period
     /// again returns the first application.
-    public func recordApplication(_ request: Jiaxing_Benefits_V1_RecordApplicationRequest, calendar: WorkingCalendar)
-        async throws -> Application
-    {
+    public func recordApplication(_ request: Jiaxing_Benefits_V1_RecordApplicationRequest) async throws -> Application {
         var application = request.application
         if case .failure(let problem) = CreditCode.validate(application.creditCode) {
             throw LedgerError(.invalidArgument, "application.credit_code: '\(application.creditCode)' \(problem)")
@@ -125,13 +123,16 @@ extension Ledger {
         application.period = application.period == 0 ? Int32(today.year) : application.period
         let workingDays = clause.decisionWorkingDays ?? ApplicationLimits.defaultWorkingDays
         application.workingDays = Int32(workingDays)
-        guard let due = calendar.adding(workingDays: workingDays, to: today) else {
+        let calendar = catalog.calendar
+        guard let deadline = calendar.deadline(workingDays: workingDays, from: today) else {
             throw LedgerError(
                 .failedPrecondition,
                 "the working-day calendar covers \(calendar.years.lowerBound)–\(calendar.years.upperBound) only; no deadline can be set from \(today)"
             )
         }
+        let due = deadline.date
         application.dueOn = due.message
+        application.dueProvisional = deadline.provisional
         let key = Self.applicationKey(application)
 
         return try await self.database.transaction { tx in
@@ -170,6 +171,7 @@ extension Ledger {
                 application.status = .pending
                 application.reason =
                     "待\(clause.responsibleDepartments.isEmpty ? "市财政局" : clause.responsibleDepartments.joined(separator: "、"))于\(due)前审核"
+                    + (deadline.provisional ? " (期限按法定节假日暂行推算: 该年国务院放假安排尚未发布)" : "")
             }
             try await tx.execute(
                 "INSERT INTO applications (id, idempotency_key, document_id, county, status, filed_day, due_day, decided_day, departments, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

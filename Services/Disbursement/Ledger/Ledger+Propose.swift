@@ -112,7 +112,8 @@ extension Ledger {
         var maximum: Fen?
         switch clause.formula {
         case .fixed(let amount): maximum = amount
-        case .tiers(_, let tiers): maximum = tiers.map(\.amountFen).max()
+        case .tiers(_, let tiers, _): maximum = tiers.map(\.amountFen).max()
+        case .thresholdTiers(_, let tiers, _): maximum = tiers.map(\.amountFen).max()
         case .bands(let bands): maximum = bands.map(\.amountFen).max()
         case .percentage(_, _, _, let cap), .ratioMatch(_, _, _, let cap), .interestSubsidy(_, _, let cap, _),
             .insurancePremium(_, _, let cap), .perUnit(_, _, let cap):

@@ -38,12 +38,8 @@ struct DisbursementCommand: AsyncParsableCommand {
     )
     var budgets: String?
 
-    @Option(help: "Folder of the working-day calendars (YYYY.json) that application deadlines are counted in.")
-    var calendar = "Services/Catalog/Data/calendar"
-
     func run() async throws {
         let logger = self.options.logger(label: "jiaxing.disbursement")
-        let workingCalendar = try WorkingCalendar.load(directory: self.calendar)
         let catalog = NIOLockedValueBox<Catalog?>(nil)
         let ledger = Ledger(
             database: try DatabaseOption.open(self.database, logger: logger),
@@ -57,7 +53,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         let catalogClient = MeshClient(
             configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
         var router = RPCRouter()
-        DisbursementHandlers(ledger: ledger, calendar: workingCalendar).register(into: &router)
+        DisbursementHandlers(ledger: ledger).register(into: &router)
         let budgets = try self.budgets.map(Self.readBudgets) ?? []
         let readiness = ServerHolder()
         try await ServiceRunner.run(

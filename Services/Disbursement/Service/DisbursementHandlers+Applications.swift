@@ -22,10 +22,7 @@ extension DisbursementHandlers {
                 throw RPCError(
                     .permissionDenied, "\(peer) files applications only for enterprises registered in its own county")
             }
-            guard let calendar = self.calendar else {
-                throw RPCError(.unavailable, "the working-day calendar is not loaded (--calendar)")
-            }
-            return try await self.ledger.recordApplication(request, calendar: calendar)
+            return try await self.ledger.recordApplication(request)
         }
         router.unary(DisbursementMethods.decideApplication) {
             (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in

@@ -10,12 +10,9 @@ import MeshTransport
 /// operator propose, a county proposes and reads for its own enterprises only.
 public struct DisbursementHandlers: Sendable {
     let ledger: Ledger
-    /// Working days for application deadlines; without it, applications are refused as unavailable.
-    let calendar: WorkingCalendar?
 
-    public init(ledger: Ledger, calendar: WorkingCalendar? = nil) {
+    public init(ledger: Ledger) {
         self.ledger = ledger
-        self.calendar = calendar
     }
 
     static func decider(_ context: ServerContext) -> Ledger.Decider {

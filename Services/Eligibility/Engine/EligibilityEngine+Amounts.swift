@@ -65,6 +65,17 @@ extension EligibilityEngine {
     /// enterprise is paid by more than one cash clause and any of them says 就高不重复, only the highest amount
     /// (the lower clause id on a tie) is kept; the others become 0.
     static func applyStacking(_ paid: inout [ClauseAmounts], count: Int) {
+        // A clause that replaces others (the catalog lets a paid-without-application clause be replaced only
+        // by another such clause): the replaced pay nothing to the enterprises it pays.
+        for replacer in paid.indices where !paid[replacer].clause.replaces.isEmpty {
+            let payees = Set(zip(paid[replacer].enterprises, paid[replacer].amounts).filter { $0.1 > 0 }.map(\.0))
+            for index in paid.indices where paid[replacer].clause.replaces.contains(paid[index].clause.id) {
+                for position in paid[index].enterprises.indices where payees.contains(paid[index].enterprises[position])
+                {
+                    paid[index].amounts[position] = 0
+                }
+            }
+        }
         var groups: [String: [Int]] = [:]
         for (index, clause) in paid.enumerated() where clause.clause.cash && clause.stacking.rule != .stacks {
             if let group = clause.clause.overlapGroup { groups[group, default: []].append(index) }

@@ -29,7 +29,10 @@ extension EligibilityEngine {
         /// clause whose formula never fixes an amount (the department decides it, so it is never proposed).
         mutating func evaluate(_ clause: Clause) -> (enterprises: [Int32], amounts: [Fen])? {
             switch clause.formula {
-            case .fixed, .tiers, .percentage, .ratioMatch, .interestSubsidy, .insurancePremium, .perUnit: break
+            case .tiers(_, _, upTo: true): return nil
+            case .fixed, .tiers, .thresholdTiers, .percentage, .ratioMatch, .interestSubsidy, .insurancePremium,
+                .perUnit:
+                break
             case .bands, .capOnly, .manual: return nil
             }
             // Start from the holders of what the clause names, the smallest sets.
@@ -51,11 +54,18 @@ extension EligibilityEngine {
                 switch condition.kind {
                 case .recognition, .project:
                     continue
-                case .atLeast(let fact, let threshold):
-                    let values = self.amounts(fact)
-                    enterprises.removeAll {
-                        values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] < threshold
+                case .atLeast(let fact, let threshold, let overrides, let newlyReached):
+                    if overrides.isEmpty, !newlyReached {
+                        let values = self.amounts(fact)
+                        enterprises.removeAll {
+                            threshold > 0
+                                && (values[Int($0)] == EnterpriseColumns.notReported || values[Int($0)] < threshold)
+                        }
+                    } else {
+                        enterprises = self.keeping(enterprises, condition)
                     }
+                case .anyOf, .exclusion:
+                    enterprises = self.keeping(enterprises, condition)
                 case .below(let fact, let threshold):
                     let values = self.amounts(fact)
                     enterprises.removeAll {
@@ -108,8 +118,20 @@ extension EligibilityEngine {
             switch clause.formula {
             case .fixed(let amount):
                 return [Fen](repeating: amount, count: enterprises.count)
-            case .tiers(let recognition, let tiers):
+            case .tiers(let recognition, let tiers, _):
                 return self.tierAmounts(clause, recognition: recognition, tiers: tiers, for: enterprises)
+            case .thresholdTiers(let fact, let tiers, let newlyReached):
+                let (values, previous) =
+                    newlyReached
+                    ? self.columns.resolvedWithPrevious(fact, asOfYear: self.asOf.year)
+                    : (self.amounts(fact), [])
+                return enterprises.map { enterprise in
+                    let value = values[Int(enterprise)]
+                    guard value != EnterpriseColumns.notReported else { return 0 }
+                    let before = newlyReached ? previous[Int(enterprise)] : Int64.min
+                    if newlyReached, before == EnterpriseColumns.notReported { return 0 }
+                    return tiers.last { value >= $0.atLeast && before < $0.atLeast }?.amountFen ?? 0
+                }
             case .percentage(let base, let rate, let minimum, let cap):
                 return scaled(base, by: Int64(rate), over: 10_000, minimum: minimum, cap: cap)
             case .ratioMatch(let base, let numerator, let denominator, let cap):
@@ -129,14 +151,14 @@ extension EligibilityEngine {
             _ clause: Clause, recognition: String, tiers: [Formula.Tier], for enterprises: [Int32]
         ) -> [Fen] {
             let condition = EligibilityEngine.tierCondition(of: clause, recognition: recognition)
-            var byLevel = [Int64](repeating: -1, count: EnterpriseColumns.levels.count)
+            var byLevel = [Int64](repeating: -1, count: self.columns.levels.count)
             for tier in tiers {
-                if let level = EnterpriseColumns.levels.firstIndex(of: tier.level) {
+                if let level = self.columns.levels.firstIndex(of: tier.level) {
                     byLevel[level] = max(byLevel[level], tier.amountFen)
                 }
             }
             let records = self.columns.recognitions[recognition] ?? .init()
-            let mask = Self.levelMask(condition?.levels)
+            let mask = self.levelMask(condition?.levels)
             let newInPeriod = condition?.newInPeriod ?? false
             for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod)
             {
@@ -153,7 +175,7 @@ extension EligibilityEngine {
         /// Enterprises with a record of `id` that counts for a condition on it, ascending.
         private func recognitionHolders(_ id: String, levels: [String]?, newInPeriod: Bool) -> [Int32] {
             guard let records = self.columns.recognitions[id] else { return [] }
-            let mask = Self.levelMask(levels)
+            let mask = self.levelMask(levels)
             var holders: [Int32] = []
             for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod)
             {
@@ -163,14 +185,14 @@ extension EligibilityEngine {
             return holders
         }
 
-        private func counts(_ records: EnterpriseColumns.Recognitions, _ record: Int, mask: UInt8?, newInPeriod: Bool)
+        private func counts(_ records: EnterpriseColumns.Recognitions, _ record: Int, mask: UInt64?, newInPeriod: Bool)
             -> Bool
         {
             let day = records.recognizedOn[record]
             guard day <= self.asOfDay, !newInPeriod || self.period.contains(day) else { return false }
             guard let mask else { return true }
             let level = records.level[record]
-            return level >= 0 && mask & (1 << UInt8(level)) != 0
+            return level >= 0 && mask & (1 << UInt64(level)) != 0
         }
 
         /// Enterprises with a project of `kind` (accepted in the period, if asked) investing at least `minimum`.
@@ -204,10 +226,92 @@ extension EligibilityEngine {
         }
 
         /// A bit per level index; nil when the condition accepts any level.
-        private static func levelMask(_ levels: [String]?) -> UInt8? {
+        private func levelMask(_ levels: [String]?) -> UInt64? {
             levels.map { levels in
-                levels.reduce(UInt8(0)) { mask, level in
-                    EnterpriseColumns.levels.firstIndex(of: level).map { mask | (1 << UInt8($0)) } ?? mask
+                levels.reduce(UInt64(0)) { mask, level in
+                    self.columns.levels.firstIndex(of: level).map { mask | (1 << UInt64($0)) } ?? mask
+                }
+            }
+        }
+
+        /// The enterprises of `enterprises` (ascending) that meet `condition`, by the rules `Context.check`
+        /// applies to one enterprise: thresholds that depend on a recognition or flag, 新达到, any-of and
+        /// exclusions.
+        mutating func keeping(_ enterprises: [Int32], _ condition: Condition) -> [Int32] {
+            let met = self.met(condition, enterprises)
+            return enterprises.indices.compactMap { met[$0] ? enterprises[$0] : nil }
+        }
+
+        /// Whether each of `enterprises` meets `condition`.
+        mutating func met(_ condition: Condition, _ enterprises: [Int32]) -> [Bool] {
+            switch condition.kind {
+            case .recognition(let id, let levels, let newInPeriod):
+                let holders = Set(self.recognitionHolders(id, levels: levels, newInPeriod: newInPeriod))
+                return enterprises.map(holders.contains)
+            case .project(let kind, let minimum, let completedInPeriod):
+                let holders = Set(self.projectHolders(kind, minimum: minimum, completedInPeriod: completedInPeriod))
+                return enterprises.map(holders.contains)
+            case .atLeast(let fact, let value, let overrides, let newlyReached):
+                var thresholds = [Int64](repeating: value, count: enterprises.count)
+                var decided = [Bool](repeating: false, count: enterprises.count)
+                for override in overrides {
+                    let applies: [Bool]
+                    if let recognition = override.whenRecognition {
+                        let holders = Set(self.recognitionHolders(recognition, levels: nil, newInPeriod: false))
+                        applies = enterprises.map(holders.contains)
+                    } else if let flag = override.whenFlag {
+                        let flags = self.flags(flag)
+                        applies = enterprises.map { flags[Int($0)] == 1 }
+                    } else {
+                        continue
+                    }
+                    for position in enterprises.indices where !decided[position] && applies[position] {
+                        (thresholds[position], decided[position]) = (override.value, true)
+                    }
+                }
+                let (values, previous) =
+                    newlyReached
+                    ? self.columns.resolvedWithPrevious(fact, asOfYear: self.asOf.year) : (self.amounts(fact), [])
+                return enterprises.indices.map { position in
+                    let enterprise = Int(enterprises[position])
+                    let threshold = thresholds[position]
+                    if threshold <= 0, !newlyReached { return true }
+                    let value = values[enterprise]
+                    guard value != EnterpriseColumns.notReported, value >= threshold else { return false }
+                    guard newlyReached else { return true }
+                    let before = previous[enterprise]
+                    return before != EnterpriseColumns.notReported && before < threshold
+                }
+            case .below(let fact, let threshold):
+                let values = self.amounts(fact)
+                return enterprises.map {
+                    values[Int($0)] != EnterpriseColumns.notReported && values[Int($0)] < threshold
+                }
+            case .flag(let fact):
+                let values = self.flags(fact)
+                return enterprises.map { values[Int($0)] == 1 }
+            case .industry(let industries):
+                let accepted = Set(industries.compactMap { self.columns.industries[$0] })
+                return enterprises.map { accepted.contains(self.columns.industry[Int($0)]) }
+            case .county(let counties):
+                let accepted = Set(
+                    County.allCases.indices.filter { counties.contains(County.allCases[$0].chineseName) }.map(
+                        UInt8.init))
+                return enterprises.map { accepted.contains(self.columns.county[Int($0)]) }
+            case .anyOf(let alternatives):
+                var any = [Bool](repeating: false, count: enterprises.count)
+                for alternative in alternatives {
+                    for (position, holds) in self.met(alternative, enterprises).enumerated() where holds {
+                        any[position] = true
+                    }
+                }
+                return any
+            case .exclusion(let fact, let industries):
+                let excludedIndustries = Set(industries.compactMap { self.columns.industries[$0] })
+                let flags = fact.map { self.flags($0) }
+                return enterprises.map { enterprise in
+                    !(flags?[Int(enterprise)] == 1
+                        || excludedIndustries.contains(self.columns.industry[Int(enterprise)]))
                 }
             }
         }

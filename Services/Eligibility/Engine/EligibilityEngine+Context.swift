@@ -43,14 +43,55 @@ extension EligibilityEngine {
             }
         }
 
+        func holds(recognition id: String) -> Bool {
+            (self.profile.recognitions[id] ?? []).contains { $0.recognizedOn <= self.asOf }
+        }
+
+        func flag(_ fact: String) -> Bool? {
+            guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag(let flag) = value
+            else { return nil }
+            return flag
+        }
+
+        /// The threshold that applies to this enterprise: the first override it meets, else the condition's own.
+        func threshold(_ value: Int64, _ overrides: [Condition.ThresholdOverride]) -> (
+            value: Int64, override: Condition.ThresholdOverride?
+        ) {
+            for override in overrides {
+                if let recognition = override.whenRecognition, self.holds(recognition: recognition) {
+                    return (override.value, override)
+                }
+                if let flag = override.whenFlag, self.flag(flag) == true { return (override.value, override) }
+            }
+            return (value, nil)
+        }
+
+        /// The amount reported for exactly `year`, if any (for 新达到: the year before the latest).
+        func amount(of fact: String, inYear year: Int) -> Int64? {
+            guard case .amount(let amount)? = self.profile.facts[fact]?[year] else { return nil }
+            return amount
+        }
+
+        /// Whether the enterprise is one the exclusion names: its flag is true, or it is in one of the industries.
+        func isExcluded(fact: String?, industries: [String]) -> Bool {
+            if let fact, self.flag(fact) == true { return true }
+            return self.profile.industry.map(industries.contains) ?? false
+        }
+
         /// Whether the condition fails with nothing near about it, decided without building any text: a
         /// recognition never held, an amount or flag never reported. `check` says the same, with words.
         func plainlyFails(_ condition: Condition) -> Bool {
             switch condition.kind {
             case .recognition(let id, _, _):
-                return !(self.profile.recognitions[id] ?? []).contains { $0.recognizedOn <= self.asOf }
-            case .atLeast(let fact, _), .below(let fact, _):
+                return !self.holds(recognition: id)
+            case .atLeast(let fact, let value, let overrides, _):
+                return self.amount(of: fact) == nil && self.threshold(value, overrides).value > 0
+            case .below(let fact, _):
                 return self.amount(of: fact) == nil
+            case .anyOf(let alternatives):
+                return alternatives.allSatisfy(self.plainlyFails)
+            case .exclusion(let fact, let industries):
+                return self.isExcluded(fact: fact, industries: industries)
             case .flag(let fact):
                 guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag = value else {
                     return true
@@ -61,6 +102,55 @@ extension EligibilityEngine {
             }
         }
 
+        /// 不低于 / 以上 / 达到, at the threshold that applies to this enterprise; with `newlyReached` (新达到),
+        /// the latest year reaches it and the year before, which must be reported, did not.
+        func checkAtLeast(
+            fact: String, threshold: (value: Int64, override: Condition.ThresholdOverride?), newlyReached: Bool,
+            text: String
+        ) -> Decision.Check {
+            let unit = self.unit(fact)
+            let name = self.factName(fact)
+            let required = FactDescription.value(threshold.value, unit: unit)
+            let whose = threshold.override.map { "(\($0.text ?? "按本企业类别"))" } ?? ""
+            if threshold.value <= 0, !newlyReached {
+                return .init(
+                    met: true, conditionText: text, factUsed: "不适用",
+                    explanation: "条款对本企业类别无\(name)要求")
+            }
+            guard let (value, year) = self.amount(of: fact) else {
+                return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(name)")
+            }
+            let used = self.describe(fact, value, year: year)
+            guard value >= threshold.value else {
+                let now = FactDescription.value(value, unit: unit)
+                return .init(
+                    met: false, conditionText: text, factUsed: used,
+                    explanation: "\(name)需不低于\(required)\(whose), 现为\(now)",
+                    nearMiss: Self.isNear(value, to: threshold.value)
+                        ? "\(name)需不低于\(required)\(whose), 现为\(now), 差\(FactDescription.value(threshold.value - value, unit: unit))"
+                        : nil
+                )
+            }
+            if newlyReached {
+                guard year != 0, let previous = self.amount(of: fact, inYear: year - 1) else {
+                    return .init(
+                        met: false, conditionText: text, factUsed: used,
+                        explanation: "未报送\(year - 1)年\(name), 无法确认\(year)年为新达到\(required)")
+                }
+                if previous >= threshold.value {
+                    return .init(
+                        met: false, conditionText: text,
+                        factUsed: "\(used); \(self.describe(fact, previous, year: year - 1))",
+                        explanation: "\(year - 1)年已达到\(required), 非\(year)年新达到")
+                }
+                return .init(
+                    met: true, conditionText: text,
+                    factUsed: "\(used); \(self.describe(fact, previous, year: year - 1))",
+                    explanation: "\(year)年新达到\(required)(上年\(FactDescription.value(previous, unit: unit)))")
+            }
+            return .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 不低于\(required)\(whose)")
+        }
+
         func check(_ condition: Condition, clauseText: String) -> Decision.Check {
             let text = condition.text ?? clauseText
             switch condition.kind {
@@ -69,7 +159,7 @@ extension EligibilityEngine {
                 let held = (self.profile.recognitions[id] ?? []).filter { $0.recognizedOn <= self.asOf }
                 let counting = self.recognitions(id, levels: levels, newInPeriod: newInPeriod)
                 let describe = { (record: EnterpriseProfile.RecognitionRecord) in
-                    "\(name) \(FactDescription.level(record.level)) \(record.recognizedOn)认定"
+                    "\(name) \(self.vocabulary.levelName(record.level)) \(record.recognizedOn)认定"
                 }
                 if let record = counting.max(by: { $0.recognizedOn < $1.recognizedOn }) {
                     return .init(
@@ -80,39 +170,52 @@ extension EligibilityEngine {
                     return .init(met: false, conditionText: text, factUsed: "无", explanation: "未取得\(name)认定")
                 }
                 if let levels, !(record.level.map(levels.contains) ?? false) {
-                    let wanted = levels.map { FactDescription.level($0) }.joined(separator: "或")
+                    let wanted = levels.map { self.vocabulary.levelName($0) }.joined(separator: "或")
                     return .init(
                         met: false, conditionText: text, factUsed: describe(record),
-                        explanation: "\(name)认定级别为\(FactDescription.level(record.level)), 条款要求\(wanted)",
-                        nearMiss: "需取得\(wanted)\(name)认定, 现为\(FactDescription.level(record.level))"
+                        explanation: "\(name)认定级别为\(self.vocabulary.levelName(record.level)), 条款要求\(wanted)",
+                        nearMiss: "需取得\(wanted)\(name)认定, 现为\(self.vocabulary.levelName(record.level))"
                     )
                 }
                 return .init(
                     met: false, conditionText: text, factUsed: describe(record),
                     explanation: "\(name)认定于\(record.recognizedOn), 不在政策期内新认定(\(FactDescription.period(self.period)))"
                 )
-            case .atLeast(let fact, let threshold), .below(let fact, let threshold):
-                let isAtLeast: Bool = { if case .atLeast = condition.kind { return true } else { return false } }()
+            case .atLeast(let fact, let value, let overrides, let newlyReached):
+                return self.checkAtLeast(
+                    fact: fact, threshold: self.threshold(value, overrides), newlyReached: newlyReached, text: text)
+            case .anyOf(let alternatives):
+                let checks = alternatives.map { self.check($0, clauseText: clauseText) }
+                if let met = checks.first(where: \.met) {
+                    return .init(
+                        met: true, conditionText: text, factUsed: met.factUsed, explanation: "满足其一: \(met.explanation)")
+                }
+                let near = checks.compactMap(\.nearMiss)
+                return .init(
+                    met: false, conditionText: text, factUsed: checks.map(\.factUsed).joined(separator: "; "),
+                    explanation: "以下任一项均未达到: " + checks.map(\.explanation).joined(separator: "; "),
+                    nearMiss: near.isEmpty ? nil : near.joined(separator: "; 或"))
+            case .exclusion(let fact, let industries):
+                let names =
+                    (fact.map { [self.factName($0)] } ?? [])
+                    + industries.map { id in self.vocabulary.industries.first { $0.id == id }?.name ?? id }
+                if self.isExcluded(fact: fact, industries: industries) {
+                    return .init(
+                        met: false, conditionText: text, factUsed: "属于: \(names.joined(separator: "、"))",
+                        explanation: "条款明确不享受: \(names.joined(separator: "、"))")
+                }
+                let reported = fact.map { self.flag($0) == nil } ?? false
+                return .init(
+                    met: true, conditionText: text,
+                    factUsed: "不属于\(names.joined(separator: "、"))" + (reported ? " (未报送, 按不属于处理)" : ""),
+                    explanation: "不属于条款排除的\(names.joined(separator: "、"))")
+            case .below(let fact, let threshold):
                 let thresholdText = FactDescription.value(threshold, unit: self.unit(fact))
                 guard let (value, year) = self.amount(of: fact) else {
                     return .init(
                         met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
                 }
                 let used = self.describe(fact, value, year: year)
-                if isAtLeast {
-                    if value >= threshold {
-                        return .init(
-                            met: true, conditionText: text, factUsed: used, explanation: "\(used), 不低于\(thresholdText)")
-                    }
-                    return .init(
-                        met: false, conditionText: text, factUsed: used,
-                        explanation:
-                            "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))",
-                        nearMiss: Self.isNear(value, to: threshold)
-                            ? "\(self.factName(fact))需不低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact))), 差\(FactDescription.value(threshold - value, unit: self.unit(fact)))"
-                            : nil
-                    )
-                }
                 return value < threshold
                     ? .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 低于\(thresholdText)")
                     : .init(

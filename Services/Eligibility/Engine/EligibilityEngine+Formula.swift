@@ -56,27 +56,32 @@ extension EligibilityEngine.Context {
         switch formula {
         case .fixed(let amount):
             return .init(result: .fixed(amount), calculation: "定额\(Money.chinese(amount))")
-        case .tiers(let recognition, let tiers):
+        case .tiers(let recognition, let tiers, let upTo):
             // The highest tier the enterprise holds, among the recognitions its conditions accept.
             let condition = EligibilityEngine.tierCondition(of: clause, recognition: recognition)
             let held = Set(
                 self.recognitions(recognition, levels: condition?.levels, newInPeriod: condition?.newInPeriod ?? false)
                     .compactMap(\.level))
             guard let tier = tiers.filter({ held.contains($0.level) }).max(by: { $0.amountFen < $1.amountFen }) else {
-                let levels = tiers.map { FactDescription.level($0.level) }.joined(separator: "、")
+                let levels = tiers.map { self.vocabulary.levelName($0.level) }.joined(separator: "、")
                 return .init(
                     result: .fixed(0), calculation: "",
                     threshold: .init(
                         met: false, conditionText: clause.text,
-                        factUsed: held.isEmpty ? "无" : held.map { FactDescription.level($0) }.joined(separator: "、"),
+                        factUsed: held.isEmpty
+                            ? "无" : held.map { self.vocabulary.levelName($0) }.joined(separator: "、"),
                         explanation: "未取得\(levels)\(self.recognitionName(recognition))认定"
                     ))
             }
-            return .init(
-                result: .fixed(tier.amountFen),
-                calculation:
-                    "\(FactDescription.level(tier.level))\(self.recognitionName(recognition))\(Money.chinese(tier.amountFen))"
-            )
+            let heldText = "\(self.vocabulary.levelName(tier.level))\(self.recognitionName(recognition))"
+            if upTo {
+                return .init(
+                    result: .upTo(tier.amountFen), calculation: "\(heldText)最高\(Money.chinese(tier.amountFen)), 由责任单位核定"
+                )
+            }
+            return .init(result: .fixed(tier.amountFen), calculation: "\(heldText)\(Money.chinese(tier.amountFen))")
+        case .thresholdTiers(let fact, let tiers, let newlyReached):
+            return self.thresholdTierAmount(fact: fact, tiers: tiers, newlyReached: newlyReached, clause: clause)
         case .bands(let bands):
             let top = bands.map(\.amountFen).max()
             return .init(
@@ -129,5 +134,56 @@ extension EligibilityEngine.Context {
         case .manual(let reason):
             return .init(result: .open(reason), calculation: "")
         }
+    }
+}
+
+extension EligibilityEngine.Context {
+    /// The tier of the highest threshold `fact` reaches (with `newlyReached`: reaches in its latest year and did
+    /// not the year before, which must be reported). Falling short of every threshold is a check that fails,
+    /// near where the lowest one is close.
+    func thresholdTierAmount(fact: String, tiers: [Formula.ThresholdTier], newlyReached: Bool, clause: Clause)
+        -> EligibilityEngine.AmountResult
+    {
+        let unit = self.unit(fact)
+        let name = self.factName(fact)
+        func failing(_ used: String, _ explanation: String, nearMiss: String? = nil) -> EligibilityEngine.AmountResult {
+            .init(
+                result: .fixed(0), calculation: "",
+                threshold: .init(
+                    met: false, conditionText: clause.text, factUsed: used, explanation: explanation, nearMiss: nearMiss
+                ))
+        }
+        guard let lowest = tiers.first else { return failing("无", "条款未列金额档次") }
+        guard let (value, year) = self.amount(of: fact) else { return failing("未报送", "未报送\(name), 无法确定档次") }
+        let used = self.describe(fact, value, year: year)
+        var previous: Int64?
+        if newlyReached {
+            guard year != 0, let reported = self.amount(of: fact, inYear: year - 1) else {
+                return failing(used, "未报送\(year - 1)年\(name), 无法确认\(year)年新达到的档次")
+            }
+            previous = reported
+        }
+        let newlyReachedTiers = tiers.filter { tier in
+            value >= tier.atLeast && previous.map { $0 < tier.atLeast } ?? true
+        }
+        guard let top = newlyReachedTiers.last else {
+            let usedBoth = used + (previous.map { "; " + self.describe(fact, $0, year: year - 1) } ?? "")
+            if value >= lowest.atLeast {
+                return failing(
+                    usedBoth,
+                    "\(year - 1)年已达到\(FactDescription.value(lowest.atLeast, unit: unit))及以上档次, \(year)年未新达到更高档次")
+            }
+            let now = FactDescription.value(value, unit: unit)
+            let required = FactDescription.value(lowest.atLeast, unit: unit)
+            return failing(
+                usedBoth, "\(name)需达到\(required), 现为\(now)",
+                nearMiss: Self.isNear(value, to: lowest.atLeast)
+                    ? "\(name)需达到\(required), 现为\(now), 差\(FactDescription.value(lowest.atLeast - value, unit: unit))"
+                    : nil)
+        }
+        let reachedText = FactDescription.value(top.atLeast, unit: unit)
+        return .init(
+            result: .fixed(top.amountFen),
+            calculation: "\(used), \(newlyReached ? "新达到" : "达到")\(reachedText)档, \(Money.chinese(top.amountFen))")
     }
 }

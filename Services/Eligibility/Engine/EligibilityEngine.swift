@@ -140,27 +140,77 @@ public struct EligibilityEngine: Sendable {
         "《\(document.shortTitle)》\(clause.article)"
     }
 
-    /// 就高不重复: where any eligible clause of an overlap group belongs to a document that says so, the group
-    /// pays only its highest amount; the others are superseded, naming the clause paid instead. A clause that
-    /// says it stacks (额外叠加) is kept beside the highest.
+    /// 就高不重复 on every decision that carries an amount. Where any clause of an overlap group belongs to a
+    /// document that says so: among the clauses paid without an application, only the highest is paid (the
+    /// lower clause id on a tie) and the others are superseded; a clause needing an application is superseded
+    /// when it could pay no more than that, and otherwise offered for the difference (the ledger pays a later
+    /// order of the group as a top-up). Without a clause paid now, the lower of the fixed amounts on
+    /// application are superseded by the highest. A clause that says it stacks (额外叠加) is kept beside them.
+    /// Replacements (`Clause.replaces`) come first.
     static func applyStacking(_ decisions: inout [Decision]) {
+        Self.applyReplacements(&decisions)
         var groups: [String: [Int]] = [:]
-        for (index, decision) in decisions.enumerated() where decision.status == .eligible && decision.clause.cash {
-            guard let group = decision.clause.overlapGroup, decision.stacking.rule != .stacks else { continue }
+        for (index, decision) in decisions.enumerated() where decision.clause.cash {
+            guard decision.status == .eligible || (decision.status == .needsApplication && decision.amountFen > 0),
+                let group = decision.clause.overlapGroup, decision.stacking.rule != .stacks
+            else { continue }
             groups[group, default: []].append(index)
+        }
+        func highest(_ members: [Int]) -> Int? {
+            members.max { lhs, rhs in
+                let (a, b) = (decisions[lhs], decisions[rhs])
+                return a.amountFen != b.amountFen ? a.amountFen < b.amountFen : a.clause.id > b.clause.id
+            }
+        }
+        func supersede(_ index: Int, by winner: Int) {
+            let paid = decisions[winner]
+            decisions[index].status = .superseded
+            decisions[index].supersededBy = paid.clause.id
+            decisions[index].reason =
+                "就高不重复: 同一事项按\(Self.cite(paid.clause, paid.document))给予\(Money.chinese(paid.amountFen)), 不低于本条的\(Money.chinese(decisions[index].amountFen))"
         }
         for (_, members) in groups
         where members.count > 1 && members.contains(where: { decisions[$0].stacking.rule == .highestOnly }) {
-            let winner = members.max { lhs, rhs in
-                let (a, b) = (decisions[lhs], decisions[rhs])
-                return a.amountFen != b.amountFen ? a.amountFen < b.amountFen : a.clause.id > b.clause.id
-            }!
-            for index in members where index != winner {
-                let paid = decisions[winner]
+            let paidNow = members.filter { decisions[$0].status == .eligible }
+            guard let winner = highest(paidNow) else {
+                let fixed = members.filter { decisions[$0].amountFixed }
+                if let winner = highest(fixed) {
+                    for index in fixed where index != winner { supersede(index, by: winner) }
+                }
+                continue
+            }
+            for index in paidNow where index != winner { supersede(index, by: winner) }
+            let paid = decisions[winner]
+            for index in members where decisions[index].status == .needsApplication {
+                guard decisions[index].amountFen > paid.amountFen else {
+                    supersede(index, by: winner)
+                    continue
+                }
+                let note =
+                    "就高不重复: 已按\(Self.cite(paid.clause, paid.document))兑付\(Money.chinese(paid.amountFen)), 本条申请后补足差额"
+                if decisions[index].amountFixed {
+                    decisions[index].amountFen -= paid.amountFen
+                    decisions[index].calculation += ", 扣除已兑付\(Money.chinese(paid.amountFen))"
+                }
+                decisions[index].reason += "; " + note
+            }
+        }
+    }
+
+    /// A clause that replaces others for the same item (示范样本 50% instead of 20%), once met, supersedes them
+    /// whatever their amount or stacking rule.
+    static func applyReplacements(_ decisions: inout [Decision]) {
+        let replacing = decisions.indices.filter {
+            !decisions[$0].clause.replaces.isEmpty
+                && (decisions[$0].status == .eligible || decisions[$0].status == .needsApplication)
+        }
+        for replacer in replacing {
+            let by = decisions[replacer]
+            for index in decisions.indices
+            where by.clause.replaces.contains(decisions[index].clause.id) && decisions[index].status != .ineligible {
                 decisions[index].status = .superseded
-                decisions[index].supersededBy = paid.clause.id
-                decisions[index].reason =
-                    "就高不重复: 同一事项按\(Self.cite(paid.clause, paid.document))给予\(Money.chinese(paid.amountFen)), 不低于本条的\(Money.chinese(decisions[index].amountFen))"
+                decisions[index].supersededBy = by.clause.id
+                decisions[index].reason = "同一项目适用\(Self.cite(by.clause, by.document)), 替代本条"
             }
         }
     }

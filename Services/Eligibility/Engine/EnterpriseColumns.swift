@@ -9,18 +9,19 @@ import CatalogModel
 public struct EnterpriseColumns: Sendable {
     /// A value a fact column holds for an enterprise that did not report the fact.
     static let notReported = Int64.min
-    /// The levels a recognition may carry, by index (a record's level is stored as its index, -1 for none).
-    static let levels = Vocabulary.levels.sorted()
+    /// The levels a recognition may carry (the vocabulary's), by index: a record's level is stored as its
+    /// index, -1 for none.
+    let levels: [String]
+    private let levelIndex: [String: Int8]
 
     struct Recognitions: Sendable {
         var owner: [Int32] = []
         var level: [Int8] = []
         var recognizedOn: [Int32] = []
 
-        mutating func append(_ owner: Int32, _ record: EnterpriseProfile.RecognitionRecord) {
+        mutating func append(_ owner: Int32, _ record: EnterpriseProfile.RecognitionRecord, level: Int8) {
             self.owner.append(owner)
-            self.level.append(
-                record.level.flatMap { level in EnterpriseColumns.levels.firstIndex(of: level).map(Int8.init) } ?? -1)
+            self.level.append(level)
             self.recognizedOn.append(Int32(record.recognizedOn.dayNumber))
         }
     }
@@ -65,6 +66,9 @@ public struct EnterpriseColumns: Sendable {
     public init(vocabulary: Vocabulary) {
         self.industries = Dictionary(
             uniqueKeysWithValues: vocabulary.industries.enumerated().map { ($1.id, Int16($0)) })
+        self.levels = vocabulary.levels.map(\.id)
+        self.levelIndex = Dictionary(
+            self.levels.enumerated().map { ($1, Int8($0)) }, uniquingKeysWith: { first, _ in first })
     }
 
     public init(_ profiles: some Sequence<EnterpriseProfile>, vocabulary: Vocabulary) {
@@ -79,7 +83,10 @@ public struct EnterpriseColumns: Sendable {
         self.county.append(UInt8(County.allCases.firstIndex(of: profile.county)!))
         self.industry.append(profile.industry.flatMap { self.industries[$0] } ?? -1)
         for (id, records) in profile.recognitions {
-            for record in records { self.recognitions[id, default: Recognitions()].append(owner, record) }
+            for record in records {
+                let level = record.level.flatMap { self.levelIndex[$0] } ?? -1
+                self.recognitions[id, default: Recognitions()].append(owner, record, level: level)
+            }
         }
         for (kind, records) in profile.projects {
             for record in records { self.projects[kind, default: Projects()].append(owner, record) }
@@ -106,6 +113,32 @@ public struct EnterpriseColumns: Sendable {
         }
         if let single = byYear[0] { Self.overlay(&result, single) }
         return result
+    }
+
+    /// Each enterprise's value of a yearly fact in the latest year reported up to `year`, and its value in the
+    /// year before that one (`notReported` where that year is missing): what 新达到 compares.
+    func resolvedWithPrevious(_ fact: String, asOfYear year: Int) -> (value: [Int64], previous: [Int64]) {
+        var value = [Int64](repeating: Self.notReported, count: self.count)
+        var previous = [Int64](repeating: Self.notReported, count: self.count)
+        guard let byYear = self.amounts[fact] else { return (value, previous) }
+        var latestYear = [Int32](repeating: 0, count: self.count)
+        for reported in byYear.keys.filter({ $0 != 0 && $0 <= year }).sorted() {
+            for (owner, amount) in zip(byYear[reported]!.owner, byYear[reported]!.value) {
+                value[Int(owner)] = amount
+                latestYear[Int(owner)] = Int32(reported)
+            }
+        }
+        for index in 0..<self.count where latestYear[index] != 0 {
+            guard let before = byYear[Int(latestYear[index]) - 1] else { continue }
+            // Reported lists are ascending by owner: a binary search finds the enterprise's value.
+            var (low, high) = (0, before.owner.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if before.owner[middle] < Int32(index) { low = middle + 1 } else { high = middle }
+            }
+            if low < before.owner.count, before.owner[low] == Int32(index) { previous[index] = before.value[low] }
+        }
+        return (value, previous)
     }
 
     private static func overlay(_ result: inout [Int64], _ reported: Reported) {

@@ -18,16 +18,5 @@ enum FactDescription {
         }
     }
 
-    static func level(_ level: String?) -> String {
-        switch level {
-        case "national": return "国家级"
-        case "provincial": return "省级"
-        case "municipal": return "市级"
-        case "county": return "县级"
-        case nil: return ""
-        case let other?: return other
-        }
-    }
-
     static func period(_ range: ClosedRange<CalendarDate>) -> String { "\(range.lowerBound)至\(range.upperBound)" }
 }

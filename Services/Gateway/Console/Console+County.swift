@@ -165,7 +165,7 @@ extension Console {
             let outcome =
                 application.status == .decidedAtOnce
                 ? "即申即享：已当场核定 \(Money.chinese(application.decidedFen))，兑付单 \(application.orderID) 已生成。"
-                : "限时即享：已送\(application.responsibleDepartments.joined(separator: "、"))，办结期限 \(application.dueOn.year)-\(application.dueOn.month)-\(application.dueOn.day)。"
+                : "限时即享：已送\(application.responsibleDepartments.joined(separator: "、"))，办结期限 \(application.dueOn.year)-\(application.dueOn.month)-\(application.dueOn.day)\(application.dueProvisional ? " (暂按法定节假日推算)" : "")。"
             return self.message(
                 application.replayed ? "申请此前已提交" : "申请已提交", "申请 \(application.id)：\(outcome)", session: session,
                 status: .ok, back: back)

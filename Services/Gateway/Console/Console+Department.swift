@@ -100,7 +100,8 @@ extension Console {
                             "detail": "\($0.size) 字节，SHA-256 \($0.sha256.prefix(12))…",
                         ]
                     },
-                    "dueOn": due?.description ?? "", "late": application.breached || daysLeft < 0,
+                    "dueOn": due?.description ?? "", "dueProvisional": application.dueProvisional,
+                    "late": application.breached || daysLeft < 0,
                     "timeLeft": application.breached
                         ? "已超期，已上报市级" : (daysLeft >= 0 ? "剩余 \(daysLeft) 天（\(application.workingDays) 个工作日时限）" : "已超期"),
                 ]

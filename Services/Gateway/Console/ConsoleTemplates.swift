@@ -124,7 +124,7 @@ enum ConsoleTemplates {
         <td>{{clauseTitle}}<br><span class="quote">{{clauseText}}</span></td>
         <td class="money">{{requested}}<br><small>上限 {{maximum}}</small></td>
         <td>{{#facts}}{{.}}<br>{{/facts}}{{#evidence}}<small>附件：<a href="{{href}}">{{name}}</a>（{{detail}}）</small><br>{{/evidence}}</td>
-        <td{{#late}} class="late"{{/late}}>{{dueOn}}<br>{{timeLeft}}</td>
+        <td{{#late}} class="late"{{/late}}>{{dueOn}}{{#dueProvisional}}<br><small>暂按法定节假日推算</small>{{/dueProvisional}}<br>{{timeLeft}}</td>
         <td>
         <form method="post" action="/console/applications/{{id}}/decide" class="inline">
         <input type="hidden" name="csrf" value="{{csrf}}">

@@ -186,6 +186,12 @@ public nonisolated struct Jiaxing_Benefits_V1_Application: @unchecked Sendable {
     set {_uniqueStorage()._workingDays = newValue}
   }
 
+  /// due_on was counted on a provisional calendar year (no 调休 published yet)
+  public var dueProvisional: Bool {
+    get {_storage._dueProvisional}
+    set {_uniqueStorage()._dueProvisional = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -469,7 +475,7 @@ nonisolated extension Jiaxing_Benefits_V1_Evidence: SwiftProtobuf.Message, Swift
 
 nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Application"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}maximum_fen\0\u{3}claimed_facts\0\u{1}evidence\0\u{1}status\0\u{3}filed_on\0\u{3}due_on\0\u{3}decided_fen\0\u{3}decided_by\0\u{1}reason\0\u{3}order_id\0\u{1}breached\0\u{3}responsible_departments\0\u{1}replayed\0\u{3}working_days\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}maximum_fen\0\u{3}claimed_facts\0\u{1}evidence\0\u{1}status\0\u{3}filed_on\0\u{3}due_on\0\u{3}decided_fen\0\u{3}decided_by\0\u{1}reason\0\u{3}order_id\0\u{1}breached\0\u{3}responsible_departments\0\u{1}replayed\0\u{3}working_days\0\u{3}due_provisional\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -495,6 +501,7 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
     var _responsibleDepartments: [String] = []
     var _replayed: Bool = false
     var _workingDays: Int32 = 0
+    var _dueProvisional: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -528,6 +535,7 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
       _responsibleDepartments = source._responsibleDepartments
       _replayed = source._replayed
       _workingDays = source._workingDays
+      _dueProvisional = source._dueProvisional
     }
   }
 
@@ -569,6 +577,7 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
         case 21: try { try decoder.decodeRepeatedStringField(value: &_storage._responsibleDepartments) }()
         case 22: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
         case 23: try { try decoder.decodeSingularInt32Field(value: &_storage._workingDays) }()
+        case 24: try { try decoder.decodeSingularBoolField(value: &_storage._dueProvisional) }()
         default: break
         }
       }
@@ -650,6 +659,9 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
       if _storage._workingDays != 0 {
         try visitor.visitSingularInt32Field(value: _storage._workingDays, fieldNumber: 23)
       }
+      if _storage._dueProvisional != false {
+        try visitor.visitSingularBoolField(value: _storage._dueProvisional, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -682,6 +694,7 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
         if _storage._responsibleDepartments != rhs_storage._responsibleDepartments {return false}
         if _storage._replayed != rhs_storage._replayed {return false}
         if _storage._workingDays != rhs_storage._workingDays {return false}
+        if _storage._dueProvisional != rhs_storage._dueProvisional {return false}
         return true
       }
       if !storagesAreEqual {return false}

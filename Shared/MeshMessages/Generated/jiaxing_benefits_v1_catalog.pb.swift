@@ -217,6 +217,22 @@ public nonisolated struct Jiaxing_Benefits_V1_Condition: Sendable {
     set {kind = .county(newValue)}
   }
 
+  public var anyOf: Jiaxing_Benefits_V1_AnyOfCondition {
+    get {
+      if case .anyOf(let v)? = kind {return v}
+      return Jiaxing_Benefits_V1_AnyOfCondition()
+    }
+    set {kind = .anyOf(newValue)}
+  }
+
+  public var exclusion: Jiaxing_Benefits_V1_ExclusionCondition {
+    get {
+      if case .exclusion(let v)? = kind {return v}
+      return Jiaxing_Benefits_V1_ExclusionCondition()
+    }
+    set {kind = .exclusion(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -227,6 +243,8 @@ public nonisolated struct Jiaxing_Benefits_V1_Condition: Sendable {
     case project(Jiaxing_Benefits_V1_ProjectCondition)
     case industry(Jiaxing_Benefits_V1_IndustryCondition)
     case county(Jiaxing_Benefits_V1_CountyCondition)
+    case anyOf(Jiaxing_Benefits_V1_AnyOfCondition)
+    case exclusion(Jiaxing_Benefits_V1_ExclusionCondition)
 
   }
 
@@ -258,6 +276,64 @@ public nonisolated struct Jiaxing_Benefits_V1_ThresholdCondition: Sendable {
   public var fact: String = String()
 
   public var value: Int64 = 0
+
+  /// Thresholds that depend on what the enterprise is (高新技术企业 4%, 规上企业 3%): the first override that the
+  /// enterprise meets (holds its recognition, or its flag is true) replaces `value`.
+  public var overrides: [Jiaxing_Benefits_V1_ThresholdOverride] = []
+
+  /// 新达到: the latest year's value reaches the threshold and the year before's did not.
+  public var newlyReached: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ThresholdOverride: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a recognition the enterprise holds on the day, or
+  public var whenRecognition: String = String()
+
+  public var value: Int64 = 0
+
+  /// the verbatim fragment that sets it
+  public var text: String = String()
+
+  /// a bool fact that is true for the enterprise
+  public var whenFlag: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Any one of the conditions is enough (…以上，或…以上): each a measured figure, so a near miss can name one.
+public nonisolated struct Jiaxing_Benefits_V1_AnyOfCondition: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conditions: [Jiaxing_Benefits_V1_Condition] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Who the clause excludes (金融类项目、房地产类项目…不享受): met when the enterprise is not one of them.
+public nonisolated struct Jiaxing_Benefits_V1_ExclusionCondition: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a bool fact; excluded when true
+  public var fact: String = String()
+
+  /// or excluded when in one of these industries
+  public var industries: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -404,6 +480,14 @@ public nonisolated struct Jiaxing_Benefits_V1_Formula: Sendable {
     set {kind = .manual(newValue)}
   }
 
+  public var thresholdTiers: Jiaxing_Benefits_V1_ThresholdTierTable {
+    get {
+      if case .thresholdTiers(let v)? = kind {return v}
+      return Jiaxing_Benefits_V1_ThresholdTierTable()
+    }
+    set {kind = .thresholdTiers(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -417,6 +501,7 @@ public nonisolated struct Jiaxing_Benefits_V1_Formula: Sendable {
     case perUnit(Jiaxing_Benefits_V1_PerUnit)
     case capOnly(Jiaxing_Benefits_V1_CapOnly)
     case manual(Jiaxing_Benefits_V1_Manual)
+    case thresholdTiers(Jiaxing_Benefits_V1_ThresholdTierTable)
 
   }
 
@@ -457,6 +542,42 @@ public nonisolated struct Jiaxing_Benefits_V1_TierTable: Sendable {
   public var recognition: String = String()
 
   public var tiers: [Jiaxing_Benefits_V1_Tier] = []
+
+  /// 分别最高给予: each tier's amount is a cap, the amount decided by the department.
+  public var upTo: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An amount chosen by the highest threshold a figure reaches (软件业务收入新达到2000万元、3000万元、5000万元…分别给予).
+public nonisolated struct Jiaxing_Benefits_V1_ThresholdTier: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var atLeast: Int64 = 0
+
+  public var amountFen: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ThresholdTierTable: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var fact: String = String()
+
+  /// ascending thresholds
+  public var tiers: [Jiaxing_Benefits_V1_ThresholdTier] = []
+
+  /// the threshold must be newly reached in the latest year
+  public var newlyReached: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -711,6 +832,12 @@ public nonisolated struct Jiaxing_Benefits_V1_Clause: @unchecked Sendable {
     set {_uniqueStorage()._decisionWorkingDays = newValue}
   }
 
+  /// Clauses this one replaces for the same item (示范样本 50% instead of 20%): never offered beside it.
+  public var replaces: [String] {
+    get {_storage._replaces}
+    set {_uniqueStorage()._replaces = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -890,6 +1017,9 @@ public nonisolated struct Jiaxing_Benefits_V1_Vocabulary: Sendable {
 
   public var industries: [Jiaxing_Benefits_V1_NamedTerm] = []
 
+  /// every level or grade a recognition may be held at, with its Chinese name
+  public var levels: [Jiaxing_Benefits_V1_NamedTerm] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1045,11 +1175,69 @@ public nonisolated struct Jiaxing_Benefits_V1_CatalogSnapshot: Sendable {
   /// Clears the value of `vocabulary`. Subsequent reads from it will return its default value.
   public mutating func clearVocabulary() {self._vocabulary = nil}
 
+  /// The working-day calendar: the State Council's published years, and provisional years computed from the
+  /// statutory holidays beyond them.
+  public var calendar: [Jiaxing_Benefits_V1_CalendarYear] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _vocabulary: Jiaxing_Benefits_V1_Vocabulary? = nil
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CalendarHoliday: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var from: Jiaxing_Benefits_V1_Date {
+    get {_from ?? Jiaxing_Benefits_V1_Date()}
+    set {_from = newValue}
+  }
+  /// Returns true if `from` has been explicitly set.
+  public var hasFrom: Bool {self._from != nil}
+  /// Clears the value of `from`. Subsequent reads from it will return its default value.
+  public mutating func clearFrom() {self._from = nil}
+
+  public var to: Jiaxing_Benefits_V1_Date {
+    get {_to ?? Jiaxing_Benefits_V1_Date()}
+    set {_to = newValue}
+  }
+  /// Returns true if `to` has been explicitly set.
+  public var hasTo: Bool {self._to != nil}
+  /// Clears the value of `to`. Subsequent reads from it will return its default value.
+  public mutating func clearTo() {self._to = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _from: Jiaxing_Benefits_V1_Date? = nil
+  fileprivate var _to: Jiaxing_Benefits_V1_Date? = nil
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CalendarYear: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var source: String = String()
+
+  public var holidays: [Jiaxing_Benefits_V1_CalendarHoliday] = []
+
+  public var workingWeekends: [Jiaxing_Benefits_V1_Date] = []
+
+  /// Computed from the statutory holidays (全国年节及纪念日放假办法) because no notice is published yet: no 调休.
+  public var provisional: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_WatchCatalogRequest: Sendable {
@@ -1280,7 +1468,7 @@ nonisolated extension Jiaxing_Benefits_V1_FundingSplit: SwiftProtobuf.Message, S
 
 nonisolated extension Jiaxing_Benefits_V1_Condition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Condition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}recognition\0\u{3}at_least\0\u{1}below\0\u{1}flag\0\u{1}project\0\u{1}industry\0\u{1}county\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}recognition\0\u{3}at_least\0\u{1}below\0\u{1}flag\0\u{1}project\0\u{1}industry\0\u{1}county\0\u{3}any_of\0\u{1}exclusion\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1380,6 +1568,32 @@ nonisolated extension Jiaxing_Benefits_V1_Condition: SwiftProtobuf.Message, Swif
           self.kind = .county(v)
         }
       }()
+      case 9: try {
+        var v: Jiaxing_Benefits_V1_AnyOfCondition?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .anyOf(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .anyOf(v)
+        }
+      }()
+      case 10: try {
+        var v: Jiaxing_Benefits_V1_ExclusionCondition?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .exclusion(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .exclusion(v)
+        }
+      }()
       default: break
       }
     }
@@ -1421,6 +1635,14 @@ nonisolated extension Jiaxing_Benefits_V1_Condition: SwiftProtobuf.Message, Swif
     case .county?: try {
       guard case .county(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    case .anyOf?: try {
+      guard case .anyOf(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .exclusion?: try {
+      guard case .exclusion(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     }()
     case nil: break
     }
@@ -1477,7 +1699,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionCondition: SwiftProtobuf.Me
 
 nonisolated extension Jiaxing_Benefits_V1_ThresholdCondition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ThresholdCondition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}value\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}value\0\u{1}overrides\0\u{3}newly_reached\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1487,6 +1709,8 @@ nonisolated extension Jiaxing_Benefits_V1_ThresholdCondition: SwiftProtobuf.Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.fact) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.value) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.overrides) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.newlyReached) }()
       default: break
       }
     }
@@ -1499,12 +1723,130 @@ nonisolated extension Jiaxing_Benefits_V1_ThresholdCondition: SwiftProtobuf.Mess
     if self.value != 0 {
       try visitor.visitSingularInt64Field(value: self.value, fieldNumber: 2)
     }
+    if !self.overrides.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.overrides, fieldNumber: 3)
+    }
+    if self.newlyReached != false {
+      try visitor.visitSingularBoolField(value: self.newlyReached, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ThresholdCondition, rhs: Jiaxing_Benefits_V1_ThresholdCondition) -> Bool {
     if lhs.fact != rhs.fact {return false}
     if lhs.value != rhs.value {return false}
+    if lhs.overrides != rhs.overrides {return false}
+    if lhs.newlyReached != rhs.newlyReached {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ThresholdOverride: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ThresholdOverride"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}when_recognition\0\u{1}value\0\u{1}text\0\u{3}when_flag\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.whenRecognition) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.value) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.whenFlag) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.whenRecognition.isEmpty {
+      try visitor.visitSingularStringField(value: self.whenRecognition, fieldNumber: 1)
+    }
+    if self.value != 0 {
+      try visitor.visitSingularInt64Field(value: self.value, fieldNumber: 2)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 3)
+    }
+    if !self.whenFlag.isEmpty {
+      try visitor.visitSingularStringField(value: self.whenFlag, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ThresholdOverride, rhs: Jiaxing_Benefits_V1_ThresholdOverride) -> Bool {
+    if lhs.whenRecognition != rhs.whenRecognition {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.whenFlag != rhs.whenFlag {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_AnyOfCondition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AnyOfCondition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conditions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.conditions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conditions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.conditions, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_AnyOfCondition, rhs: Jiaxing_Benefits_V1_AnyOfCondition) -> Bool {
+    if lhs.conditions != rhs.conditions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ExclusionCondition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExclusionCondition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}industries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fact) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.industries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fact.isEmpty {
+      try visitor.visitSingularStringField(value: self.fact, fieldNumber: 1)
+    }
+    if !self.industries.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.industries, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ExclusionCondition, rhs: Jiaxing_Benefits_V1_ExclusionCondition) -> Bool {
+    if lhs.fact != rhs.fact {return false}
+    if lhs.industries != rhs.industries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1642,7 +1984,7 @@ nonisolated extension Jiaxing_Benefits_V1_CountyCondition: SwiftProtobuf.Message
 
 nonisolated extension Jiaxing_Benefits_V1_Formula: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Formula"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fixed\0\u{1}tiers\0\u{1}bands\0\u{1}percentage\0\u{3}ratio_match\0\u{3}interest_subsidy\0\u{3}insurance_premium\0\u{3}per_unit\0\u{3}cap_only\0\u{1}manual\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fixed\0\u{1}tiers\0\u{1}bands\0\u{1}percentage\0\u{3}ratio_match\0\u{3}interest_subsidy\0\u{3}insurance_premium\0\u{3}per_unit\0\u{3}cap_only\0\u{1}manual\0\u{3}threshold_tiers\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1780,6 +2122,19 @@ nonisolated extension Jiaxing_Benefits_V1_Formula: SwiftProtobuf.Message, SwiftP
           self.kind = .manual(v)
         }
       }()
+      case 11: try {
+        var v: Jiaxing_Benefits_V1_ThresholdTierTable?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .thresholdTiers(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .thresholdTiers(v)
+        }
+      }()
       default: break
       }
     }
@@ -1830,6 +2185,10 @@ nonisolated extension Jiaxing_Benefits_V1_Formula: SwiftProtobuf.Message, SwiftP
     case .manual?: try {
       guard case .manual(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .thresholdTiers?: try {
+      guard case .thresholdTiers(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     }()
     case nil: break
     }
@@ -1910,7 +2269,7 @@ nonisolated extension Jiaxing_Benefits_V1_Tier: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Jiaxing_Benefits_V1_TierTable: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TierTable"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}tiers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}tiers\0\u{3}up_to\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1920,6 +2279,7 @@ nonisolated extension Jiaxing_Benefits_V1_TierTable: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.recognition) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.tiers) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.upTo) }()
       default: break
       }
     }
@@ -1932,12 +2292,91 @@ nonisolated extension Jiaxing_Benefits_V1_TierTable: SwiftProtobuf.Message, Swif
     if !self.tiers.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.tiers, fieldNumber: 2)
     }
+    if self.upTo != false {
+      try visitor.visitSingularBoolField(value: self.upTo, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_TierTable, rhs: Jiaxing_Benefits_V1_TierTable) -> Bool {
     if lhs.recognition != rhs.recognition {return false}
     if lhs.tiers != rhs.tiers {return false}
+    if lhs.upTo != rhs.upTo {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ThresholdTier: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ThresholdTier"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_least\0\u{3}amount_fen\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.atLeast) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.atLeast != 0 {
+      try visitor.visitSingularInt64Field(value: self.atLeast, fieldNumber: 1)
+    }
+    if self.amountFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ThresholdTier, rhs: Jiaxing_Benefits_V1_ThresholdTier) -> Bool {
+    if lhs.atLeast != rhs.atLeast {return false}
+    if lhs.amountFen != rhs.amountFen {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ThresholdTierTable: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ThresholdTierTable"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}tiers\0\u{3}newly_reached\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fact) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.tiers) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.newlyReached) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fact.isEmpty {
+      try visitor.visitSingularStringField(value: self.fact, fieldNumber: 1)
+    }
+    if !self.tiers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tiers, fieldNumber: 2)
+    }
+    if self.newlyReached != false {
+      try visitor.visitSingularBoolField(value: self.newlyReached, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ThresholdTierTable, rhs: Jiaxing_Benefits_V1_ThresholdTierTable) -> Bool {
+    if lhs.fact != rhs.fact {return false}
+    if lhs.tiers != rhs.tiers {return false}
+    if lhs.newlyReached != rhs.newlyReached {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2285,7 +2724,7 @@ nonisolated extension Jiaxing_Benefits_V1_Manual: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Clause"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}article\0\u{1}title\0\u{1}text\0\u{3}responsible_departments\0\u{1}beneficiary\0\u{3}benefit_kind\0\u{1}cash\0\u{1}delivery\0\u{3}overlap_group\0\u{1}stacking\0\u{1}conditions\0\u{1}formula\0\u{3}per_year_cap_fen\0\u{3}cumulative_cap_fen\0\u{1}notes\0\u{3}decision_working_days\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}article\0\u{1}title\0\u{1}text\0\u{3}responsible_departments\0\u{1}beneficiary\0\u{3}benefit_kind\0\u{1}cash\0\u{1}delivery\0\u{3}overlap_group\0\u{1}stacking\0\u{1}conditions\0\u{1}formula\0\u{3}per_year_cap_fen\0\u{3}cumulative_cap_fen\0\u{1}notes\0\u{3}decision_working_days\0\u{1}replaces\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2306,6 +2745,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
     var _cumulativeCapFen: Int64 = 0
     var _notes: String = String()
     var _decisionWorkingDays: Int32 = 0
+    var _replaces: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2334,6 +2774,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
       _cumulativeCapFen = source._cumulativeCapFen
       _notes = source._notes
       _decisionWorkingDays = source._decisionWorkingDays
+      _replaces = source._replaces
     }
   }
 
@@ -2370,6 +2811,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
         case 16: try { try decoder.decodeSingularInt64Field(value: &_storage._cumulativeCapFen) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._notes) }()
         case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._decisionWorkingDays) }()
+        case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._replaces) }()
         default: break
         }
       }
@@ -2436,6 +2878,9 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
       if _storage._decisionWorkingDays != 0 {
         try visitor.visitSingularInt32Field(value: _storage._decisionWorkingDays, fieldNumber: 18)
       }
+      if !_storage._replaces.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._replaces, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2463,6 +2908,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
         if _storage._cumulativeCapFen != rhs_storage._cumulativeCapFen {return false}
         if _storage._notes != rhs_storage._notes {return false}
         if _storage._decisionWorkingDays != rhs_storage._decisionWorkingDays {return false}
+        if _storage._replaces != rhs_storage._replaces {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2767,7 +3213,7 @@ nonisolated extension Jiaxing_Benefits_V1_NamedTerm: SwiftProtobuf.Message, Swif
 
 nonisolated extension Jiaxing_Benefits_V1_Vocabulary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Vocabulary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}facts\0\u{1}recognitions\0\u{3}project_kinds\0\u{1}industries\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}facts\0\u{1}recognitions\0\u{3}project_kinds\0\u{1}industries\0\u{1}levels\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2779,6 +3225,7 @@ nonisolated extension Jiaxing_Benefits_V1_Vocabulary: SwiftProtobuf.Message, Swi
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.recognitions) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.projectKinds) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.industries) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.levels) }()
       default: break
       }
     }
@@ -2797,6 +3244,9 @@ nonisolated extension Jiaxing_Benefits_V1_Vocabulary: SwiftProtobuf.Message, Swi
     if !self.industries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.industries, fieldNumber: 4)
     }
+    if !self.levels.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.levels, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2805,6 +3255,7 @@ nonisolated extension Jiaxing_Benefits_V1_Vocabulary: SwiftProtobuf.Message, Swi
     if lhs.recognitions != rhs.recognitions {return false}
     if lhs.projectKinds != rhs.projectKinds {return false}
     if lhs.industries != rhs.industries {return false}
+    if lhs.levels != rhs.levels {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3074,7 +3525,7 @@ nonisolated extension Jiaxing_Benefits_V1_GetCatalogRequest: SwiftProtobuf.Messa
 
 nonisolated extension Jiaxing_Benefits_V1_CatalogSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CatalogSnapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}revision\0\u{1}documents\0\u{1}vocabulary\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}revision\0\u{1}documents\0\u{1}vocabulary\0\u{1}calendar\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3085,6 +3536,7 @@ nonisolated extension Jiaxing_Benefits_V1_CatalogSnapshot: SwiftProtobuf.Message
       case 1: try { try decoder.decodeSingularStringField(value: &self.revision) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.documents) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._vocabulary) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.calendar) }()
       default: break
       }
     }
@@ -3104,6 +3556,9 @@ nonisolated extension Jiaxing_Benefits_V1_CatalogSnapshot: SwiftProtobuf.Message
     try { if let v = self._vocabulary {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.calendar.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.calendar, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3111,6 +3566,101 @@ nonisolated extension Jiaxing_Benefits_V1_CatalogSnapshot: SwiftProtobuf.Message
     if lhs.revision != rhs.revision {return false}
     if lhs.documents != rhs.documents {return false}
     if lhs._vocabulary != rhs._vocabulary {return false}
+    if lhs.calendar != rhs.calendar {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CalendarHoliday: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CalendarHoliday"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}from\0\u{1}to\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._from) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._to) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    try { if let v = self._from {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._to {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CalendarHoliday, rhs: Jiaxing_Benefits_V1_CalendarHoliday) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs._from != rhs._from {return false}
+    if lhs._to != rhs._to {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CalendarYear: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CalendarYear"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}source\0\u{1}holidays\0\u{3}working_weekends\0\u{1}provisional\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.holidays) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.workingWeekends) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.provisional) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 2)
+    }
+    if !self.holidays.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.holidays, fieldNumber: 3)
+    }
+    if !self.workingWeekends.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.workingWeekends, fieldNumber: 4)
+    }
+    if self.provisional != false {
+      try visitor.visitSingularBoolField(value: self.provisional, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CalendarYear, rhs: Jiaxing_Benefits_V1_CalendarYear) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.holidays != rhs.holidays {return false}
+    if lhs.workingWeekends != rhs.workingWeekends {return false}
+    if lhs.provisional != rhs.provisional {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
