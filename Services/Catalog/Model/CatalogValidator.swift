@@ -129,7 +129,12 @@ struct CatalogValidator {
                 if let days = clause.decisionWorkingDays, !(1...120).contains(days) {
                     issue("decisionWorkingDays", "1 to 120 working days, got \(days)", clause: id)
                 }
-                if case .manual = clause.formula, clause.delivery != .manual {
+                if clause.delivery == .notQuantified {
+                    if case .manual = clause.formula {
+                    } else {
+                        issue("formula", "a provision without an amount has a manual formula saying why", clause: id)
+                    }
+                } else if case .manual = clause.formula, clause.delivery != .manual {
                     issue(
                         "delivery", "a manual formula is never paid automatically: delivery must be manual", clause: id)
                 }

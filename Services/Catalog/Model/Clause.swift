@@ -17,6 +17,9 @@ public struct Clause: Sendable, Hashable, Codable {
         case onApplication
         /// The text leaves the amount open: never paid automatically.
         case manual
+        /// The document promises support with no amount and no rule for one (a plan's 加大支持, 优先保障):
+        /// recorded so the catalog covers the document and says why nothing is paid; never screened.
+        case notQuantified
     }
 
     public var id: String

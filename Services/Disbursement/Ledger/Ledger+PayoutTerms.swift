@@ -29,7 +29,7 @@ extension Ledger {
             self.clauseID = clause.id
             self.documentID = document.id
             self.cash = clause.cash
-            self.manual = clause.delivery == .manual
+            self.manual = clause.delivery == .manual || clause.delivery == .notQuantified
             self.maximumFen = Ledger.maximum(of: clause)
             self.perYearCapFen = clause.perYearCapFen
             self.cumulativeCapFen = clause.cumulativeCapFen

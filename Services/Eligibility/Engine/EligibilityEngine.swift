@@ -18,8 +18,9 @@ public struct EligibilityEngine: Sendable {
 
         init(_ document: PolicyDocument) {
             self.document = document
-            self.clauses = document.clauses.filter { $0.beneficiary == .enterprise || $0.beneficiary == .project }.map(
-                ClauseEntry.init)
+            self.clauses = document.clauses.filter {
+                ($0.beneficiary == .enterprise || $0.beneficiary == .project) && $0.delivery != .notQuantified
+            }.map(ClauseEntry.init)
         }
     }
 
