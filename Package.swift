@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "MeshTransport",
             dependencies: [
-                "MeshProtocol",
+                "MeshProtocol", "MeshIdentity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "MeshRPC",
             dependencies: [
-                "MeshTransport", "MeshMessages",
+                "MeshTransport", "MeshMessages", "MeshIdentity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -95,12 +95,15 @@ let package = Package(
         .target(
             name: "MeshPKI",
             dependencies: [
+                "MeshIdentity",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             path: "Shared/MeshPKI"
         ),
+        // What a party is (PartyRole): the PKI writes it, the transport reads it, the console's accounts hold it.
+        .target(name: "MeshIdentity", path: "Shared/MeshIdentity"),
         // Domain types every service shares: dates, money, credit codes. No NIO.
         .target(name: "BenefitsDomain", dependencies: ["MeshMessages"], path: "Shared/BenefitsDomain"),
         // The catalog as data: model, loading, validation, conversion to the shared messages.
@@ -115,13 +118,15 @@ let package = Package(
         // Method descriptors of every service, shared by servers and their clients.
         .target(
             name: "BenefitsAPI",
-            dependencies: ["MeshRPC", "MeshMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "MeshRPC", "MeshIdentity", "MeshMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             path: "Shared/BenefitsAPI"
         ),
         .target(
             name: "CatalogService",
             dependencies: [
-                "CatalogModel", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages",
+                "CatalogModel", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,7 +137,7 @@ let package = Package(
         .target(
             name: "CatalogClient",
             dependencies: [
-                "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
+                "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -146,7 +151,7 @@ let package = Package(
         .target(
             name: "EligibilityService",
             dependencies: [
-                "EligibilityEngine", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
+                "EligibilityEngine", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -179,7 +184,7 @@ let package = Package(
             name: "DisbursementService",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                "Ledger", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
+                "Ledger", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -204,7 +209,7 @@ let package = Package(
             name: "NotificationService",
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
-                "NotificationCore", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshMessages",
+                "NotificationCore", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -214,7 +219,8 @@ let package = Package(
         .target(
             name: "GatewayService",
             dependencies: [
-                "GatewayStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport", "MeshMessages",
+                "GatewayStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport",
+                "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -225,7 +231,7 @@ let package = Package(
         .target(
             name: "GatewayStore",
             dependencies: [
-                "SQLStore", "BenefitsDomain", "MeshMessages",
+                "SQLStore", "BenefitsDomain", "MeshMessages", "MeshIdentity",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -237,7 +243,8 @@ let package = Package(
         .target(
             name: "GatewayConsole",
             dependencies: [
-                "GatewayStore", "GatewayService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshTransport",
+                "GatewayStore", "GatewayService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity",
+                "MeshTransport",
                 "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -251,7 +258,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "BenefitsAPI", "MeshRPC", "MeshTransport", "MeshMessages",
+                "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -266,7 +273,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "MeshRPC", "MeshTransport", "SQLStore",
+                "MeshRPC", "MeshIdentity", "MeshTransport", "SQLStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -283,33 +290,36 @@ let package = Package(
         .executableTarget(
             name: "CatalogMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "CatalogModel", "CatalogService",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "CatalogModel", "CatalogService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Services/Catalog/Main"),
         .executableTarget(
             name: "EligibilityMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "EligibilityService", "CatalogClient",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "EligibilityService", "CatalogClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Services/Eligibility/Main"),
         .executableTarget(
             name: "DisbursementMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "DisbursementService", "Ledger", "SQLStore", "CatalogClient", "CatalogModel",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "DisbursementService", "Ledger", "SQLStore", "CatalogClient",
+                "CatalogModel",
                 "MeshMessages", "BenefitsDomain", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Services/Disbursement/Main"),
         .executableTarget(
             name: "NotificationMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "NotificationService", "NotificationCore", "CatalogClient", "CatalogModel",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "NotificationService", "NotificationCore", "CatalogClient",
+                "CatalogModel",
                 "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Services/Notification/Main"),
         .executableTarget(
             name: "GatewayMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "GatewayService", "GatewayHTTP", "GatewayStore", "GatewayConsole",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "GatewayService", "GatewayHTTP", "GatewayStore",
+                "GatewayConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Services/Gateway/Main"),
@@ -317,7 +327,7 @@ let package = Package(
             name: "MeshCommand",
             dependencies: [
                 "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain",
-                "NotificationCore", "CatalogModel", "GatewayStore",
+                "NotificationCore", "CatalogModel", "GatewayStore", "MeshIdentity",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -337,7 +347,7 @@ let package = Package(
         .target(
             name: "MeshTestSupport",
             dependencies: [
-                "MeshRPC", "MeshPKI", "MeshTransport",
+                "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -347,7 +357,8 @@ let package = Package(
         .testTarget(
             name: "CatalogTests",
             dependencies: [
-                "CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages",
+                "CatalogModel", "CatalogService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity",
+                "MeshMessages",
                 "MeshTestSupport",
             ],
             path: "Tests/CatalogTests"
@@ -357,7 +368,7 @@ let package = Package(
             dependencies: [
                 "EligibilityEngine", "EligibilityService", "CatalogClient", "CatalogModel", "CatalogService",
                 "BenefitsAPI", "BenefitsDomain",
-                "MeshRPC", "MeshMessages", "MeshTestSupport",
+                "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -368,7 +379,7 @@ let package = Package(
             name: "DisbursementTests",
             dependencies: [
                 "Ledger", "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages", "MeshTestSupport",
-                "DisbursementService", "BenefitsAPI", "MeshRPC", "MeshPKI",
+                "DisbursementService", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshPKI",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/DisbursementTests"
@@ -391,7 +402,7 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
-                "ServiceKit", "MeshRPC", "MeshMessages", "MeshTestSupport",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -401,7 +412,8 @@ let package = Package(
             name: "NotificationTests",
             dependencies: [
                 "NotificationCore", "NotificationService", "Ledger", "DisbursementService", "SQLStore", "CatalogModel",
-                "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshMessages", "MeshTestSupport", "MeshPKI",
+                "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport",
+                "MeshPKI",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/NotificationTests"
@@ -414,7 +426,7 @@ let package = Package(
                 "GatewayService", "CatalogService", "CatalogModel", "EligibilityService", "EligibilityEngine",
                 "DisbursementService",
                 "Ledger", "NotificationService", "NotificationCore", "SQLStore", "BenefitsAPI", "BenefitsDomain",
-                "MeshRPC",
+                "MeshRPC", "MeshIdentity",
                 "MeshMessages", "MeshPKI", "MeshTestSupport",
             ],
             path: "Tests/GatewayTests"
@@ -422,7 +434,8 @@ let package = Package(
         .testTarget(
             name: "MeshRPCTests",
             dependencies: [
-                "MeshTestSupport", "MeshRPC", "MeshPKI", "MeshMessages", "MeshProtocol", "MeshTransport",
+                "MeshTestSupport", "MeshRPC", "MeshIdentity", "MeshPKI", "MeshMessages", "MeshProtocol",
+                "MeshTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayStore
 import Logging
+import MeshIdentity
 import ServiceKit
 
 /// Web console accounts, kept in the gateway's database.
@@ -56,7 +57,7 @@ struct AccountCommand: AsyncParsableCommand {
         var replace = false
 
         func run() async throws {
-            guard let role = ConsoleAccount.Role(rawValue: self.role) else {
+            guard let role = PartyRole(rawValue: self.role), ConsoleAccount.roles.contains(role) else {
                 throw ValidationError("--role: county, department or operator, got '\(self.role)'")
             }
             let party = self.party ?? (role == .operator ? "operator" : "")

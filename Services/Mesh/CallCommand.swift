@@ -5,7 +5,9 @@ import Logging
 import MeshRPC
 import ServiceKit
 
-/// Calls any method of any service or of the gateway with JSON in and JSON out, in the spirit of grpcurl.
+/// Calls any method of any service or of the gateway with JSON in and JSON out, in the spirit of grpcurl. A
+/// party's certificate reaches the gateway's methods and every port's health; the services' own methods
+/// answer the other services only (`ServiceAccess`).
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call",
@@ -14,7 +16,8 @@ struct CallCommand: AsyncParsableCommand {
             Examples:
               mesh call --list
               mesh call --as nanhu Gateway/Screen '{"asOf": {"year": 2023, "month": 9, "day": 1}, "profile": {...}}'
-              mesh call --as operator --service disbursement DisbursementService/ListFunds '{}'
+              mesh call --as operator Gateway/ListFunds '{}'
+              mesh call --as nanhu --service disbursement Health/Check '{}'
             Streaming requests take several JSON arguments; streamed responses print one JSON object a line.
             """
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MeshIdentity
 import MeshPKI
 
 struct CertificatesCommand: ParsableCommand {

@@ -50,19 +50,14 @@ extension ChaosRun {
                 options: CallOptions(timeout: .seconds(10)))
         }
         let current = funds.funds.first { $0.account == "fund:jzf-2023-3:2023" }?.budgetFen ?? 0
-        guard let disbursement = self.state.withLockedValue({ $0.instances.first { $0.service == "disbursement" } })
-        else { throw ChaosError("the running mesh has no disbursement") }
-        // Opening funds is the operator's, directly at the disbursement service (the gateway offers no such call).
-        let tls = try TLSFiles.load(
-            directory: self.topology.certificates, name: "operator", serverHostname: "disbursement")
-        let client = MeshClient(configuration: .init(port: disbursement.port, tls: tls), logger: self.logger)
-        defer { Task { await client.close() } }
+        // Opening funds is the operator's, through the gateway like every party's call.
         var open = Jiaxing_Benefits_V1_OpenFundRequest()
         open.documentID = "jzf-2023-3"
         open.year = 2023
         open.budgetFen = current + Fen(self.payouts) * Self.awardFen
-        let _: Jiaxing_Benefits_V1_FundBalance = try await client.unary(
-            DisbursementMethods.openFund, open, options: CallOptions(timeout: .seconds(10)))
+        let _: Jiaxing_Benefits_V1_FundBalance = try await self.retrying {
+            try await operatorClient.unary(GatewayMethods.openFund, open, options: CallOptions(timeout: .seconds(10)))
+        }
     }
 
     /// Each accepted order's "proposed" and "approved" notices reached its county's webhook, each made once

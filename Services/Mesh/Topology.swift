@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshIdentity
 import MeshPKI
 
 /// The services of a mesh, their ports and replicas, and the parties that get certificates.

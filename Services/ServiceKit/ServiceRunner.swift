@@ -6,9 +6,21 @@ import UnixSignals
 /// Runs one service executable: its mesh server plus any background services, as a service group that
 /// drains gracefully on SIGTERM or SIGINT.
 public enum ServiceRunner {
+    /// The service's door (`ServiceAccess`), first of its interceptors. A name without a table is refused at
+    /// start rather than served open.
+    static func door(_ name: String) throws -> DoorInterceptor {
+        guard let access = ServiceAccess.all[name] else {
+            throw ServiceAccessError(
+                message:
+                    "no access table for service '\(name)'; known: \(ServiceAccess.all.keys.sorted().joined(separator: ", "))"
+            )
+        }
+        return DoorInterceptor(access)
+    }
+
     public static func run(
         name: String,
-        version: String = "0.1.0",
+        version: String = MeshRelease.version,
         options: ServiceOptions,
         router: RPCRouter,
         interceptors: [any ServerInterceptor] = [],
@@ -25,7 +37,8 @@ public enum ServiceRunner {
                 host: options.host, port: options.port, tls: tls,
                 drainGracePeriod: .seconds(options.drainSeconds), serverName: "\(name) \(version)"
             ),
-            router: router, interceptors: [DelegationInterceptor()] + interceptors, logger: logger
+            router: router,
+            interceptors: [try Self.door(name), DelegationInterceptor()] + interceptors, logger: logger
         )
         server.setServing(startsServing)
         configure(server)

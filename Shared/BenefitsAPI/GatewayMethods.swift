@@ -19,6 +19,8 @@ public enum GatewayMethods {
     public static let listDocuments = MethodDescriptor(service: service, method: "ListDocuments")
     public static let listFunds = MethodDescriptor(service: service, method: "ListFunds")
     public static let getPayoutRates = MethodDescriptor(service: service, method: "GetPayoutRates")
+    public static let openFund = MethodDescriptor(service: service, method: "OpenFund")
+    public static let clawback = MethodDescriptor(service: service, method: "Clawback")
     public static let fileApplication = MethodDescriptor(service: service, method: "FileApplication")
     public static let decideApplication = MethodDescriptor(service: service, method: "DecideApplication")
     public static let listApplications = MethodDescriptor(service: service, method: "ListApplications")

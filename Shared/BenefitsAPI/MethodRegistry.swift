@@ -196,6 +196,12 @@ public enum MethodRegistry {
             GatewayMethods.getPayoutRates, .unary, Jiaxing_Benefits_V1_PayoutRateRequest.self,
             Jiaxing_Benefits_V1_PayoutRateResponse.self),
         entry(
+            GatewayMethods.openFund, .unary, Jiaxing_Benefits_V1_OpenFundRequest.self,
+            Jiaxing_Benefits_V1_FundBalance.self),
+        entry(
+            GatewayMethods.clawback, .unary, Jiaxing_Benefits_V1_ClawbackRequest.self,
+            Jiaxing_Benefits_V1_PayoutOrder.self),
+        entry(
             GatewayMethods.fileApplication, .unary, Jiaxing_Benefits_V1_FileApplicationRequest.self,
             Jiaxing_Benefits_V1_Application.self),
         entry(

@@ -1,21 +1,8 @@
 import Crypto
 import Foundation
+import MeshIdentity
 import SwiftASN1
 import X509
-
-/// What a party is in the mesh; written as the organizational unit of its certificate subject.
-public enum PartyRole: String, Sendable, CaseIterable {
-    /// A mesh service (catalog, eligibility, disbursement, notification, gateway).
-    case service
-    /// A county or district IT system.
-    case county
-    /// A department that approves and pays (责任单位).
-    case department
-    /// The city operator.
-    case `operator`
-    /// A tool such as the `mesh` command.
-    case client
-}
 
 /// A certificate and its private key, as PEM text.
 public struct IssuedCertificate: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import MeshIdentity
 
 /// The certificates of a mesh on disk: `ca.pem`, `ca-key.pem`, and `<name>.pem` / `<name>-key.pem` per party.
 public struct CertificateDirectory: Sendable {

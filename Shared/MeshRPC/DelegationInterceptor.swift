@@ -1,3 +1,4 @@
+import MeshIdentity
 import MeshTransport
 
 /// Lets a trusted caller (the gateway) act for the party it serves: when a call from a trusted identity
@@ -28,8 +29,11 @@ public struct DelegationInterceptor: ServerInterceptor {
                 "\(context.peer?.description ?? "an unidentified caller") may not act on behalf of \(claimed)")
         }
         let parts = claimed.split(separator: "/", maxSplits: 1)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw RPCError(.invalidArgument, "\(Self.header): role/name expected, got '\(claimed)'")
+        guard parts.count == 2, let role = PartyRole(rawValue: String(parts[0])), !parts[1].isEmpty else {
+            throw RPCError(
+                .invalidArgument,
+                "\(Self.header): role/name expected with a role of \(PartyRole.allCases.map(\.rawValue).joined(separator: ", ")), got '\(claimed)'"
+            )
         }
         let person = context.metadata[Self.personHeader]
         if let person, person.isEmpty || person.count > 64 {
@@ -37,7 +41,7 @@ public struct DelegationInterceptor: ServerInterceptor {
         }
         let actor = person.map { "\(claimed) (\($0))" } ?? claimed
         let party = PeerIdentity(
-            commonName: String(parts[1]), role: String(parts[0]), subject: "\(actor) via \(peer.description)",
+            commonName: String(parts[1]), role: role, subject: "\(actor) via \(peer.description)",
             person: person)
         try await next(context.acting(as: party))
     }

@@ -1,3 +1,4 @@
+import MeshIdentity
 import NIOSSL
 import X509
 
@@ -8,13 +9,17 @@ import X509
 /// `operator`, `client`).
 public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     public var commonName: String
-    public var role: String?
+    /// Nil for a certificate whose organizational unit is not a role of the mesh: such a peer is refused
+    /// everywhere but health checks.
+    public var role: PartyRole?
     public var subject: String
     public var dnsNames: [String]
     /// The person acting for the party, where the gateway vouches for one (a web console user).
     public var person: String?
 
-    public init(commonName: String, role: String?, subject: String, dnsNames: [String] = [], person: String? = nil) {
+    public init(
+        commonName: String, role: PartyRole?, subject: String, dnsNames: [String] = [], person: String? = nil
+    ) {
         self.commonName = commonName
         self.role = role
         self.subject = subject
@@ -24,12 +29,12 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
 
     public init(certificate: Certificate) {
         var commonName = ""
-        var role: String?
+        var role: PartyRole?
         for relativeName in certificate.subject {
             for attribute in relativeName {
                 switch attribute.type {
                 case .RDNAttributeType.commonName: commonName = Self.text(attribute.value)
-                case .RDNAttributeType.organizationalUnitName: role = Self.text(attribute.value)
+                case .RDNAttributeType.organizationalUnitName: role = PartyRole(rawValue: Self.text(attribute.value))
                 default: break
                 }
             }
@@ -48,7 +53,7 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `role/commonName`, e.g. `county/nanhu`.
-    public var description: String { "\(self.role ?? "unknown")/\(self.commonName)" }
+    public var description: String { "\(self.role?.rawValue ?? "unknown")/\(self.commonName)" }
 
     private static func text(_ value: RelativeDistinguishedName.Attribute.Value) -> String {
         String(describing: value)

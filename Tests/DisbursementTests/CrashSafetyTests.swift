@@ -19,7 +19,7 @@ struct CrashSafetyTests {
     func killAndReplay() async throws {
         let folder = try TemporaryMeshFolder(parties: [
             ("catalog", .service), ("disbursement", .service), ("nanhu", .county), ("operator", .operator),
-            ("jingxin", .department),
+            ("jingxin", .department), ("gateway", .service),
         ])
         defer { folder.remove() }
         let budgets = "\(folder.path)/budgets.json"
@@ -54,7 +54,9 @@ struct CrashSafetyTests {
         }
         let acknowledged = NIOLockedValueBox([Int: String]())  // request index → order id the service answered
         let client = MeshClient(
-            configuration: .init(port: disbursement.port, tls: try folder.tls("nanhu", serverHostname: "disbursement")),
+            // The ledger answers the gateway only: the test plays it, acting for the county.
+            configuration: .init(
+                port: disbursement.port, tls: try folder.tls("gateway", serverHostname: "disbursement")),
             logger: TestMesh.logger)
         defer { Task { await client.close() } }
 
@@ -73,7 +75,7 @@ struct CrashSafetyTests {
                             for index in stride(from: lane, to: total, by: 8) {
                                 if let order: Jiaxing_Benefits_V1_PayoutOrder = try? await client.unary(
                                     DisbursementMethods.proposePayout, requests[index],
-                                    options: CallOptions(timeout: .seconds(2)))
+                                    options: .onBehalfOf("county/nanhu", timeout: .seconds(2)))
                                 {
                                     acknowledged.withLockedValue { $0[index] = order.id }
                                 }
@@ -96,7 +98,7 @@ struct CrashSafetyTests {
         var afterRestart: [Int: String] = [:]
         for (index, request) in requests.enumerated() {
             let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
-                DisbursementMethods.proposePayout, request, options: CallOptions(timeout: .seconds(30)))
+                DisbursementMethods.proposePayout, request, options: .onBehalfOf("county/nanhu", timeout: .seconds(30)))
             afterRestart[index] = order.id
         }
         for (index, id) in beforeCrash {

@@ -4,6 +4,7 @@ import CatalogModel
 import DisbursementService
 import Foundation
 import Ledger
+import MeshIdentity
 import MeshMessages
 import MeshPKI
 import MeshRPC

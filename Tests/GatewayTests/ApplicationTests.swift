@@ -3,6 +3,7 @@ import BenefitsDomain
 import CatalogModel
 import Foundation
 import Ledger
+import MeshIdentity
 import MeshMessages
 import MeshPKI
 import MeshRPC

@@ -3,6 +3,7 @@ import BenefitsDomain
 import Foundation
 import GatewayConsole
 import GatewayStore
+import MeshIdentity
 import MeshMessages
 import MeshPKI
 import MeshRPC

@@ -2,6 +2,7 @@ import BenefitsAPI
 import BenefitsDomain
 import Foundation
 import GatewayHTTP
+import MeshIdentity
 import MeshPKI
 import MeshRPC
 import MeshTestSupport

@@ -9,6 +9,7 @@ import Foundation
 import GatewayService
 import GatewayStore
 import Ledger
+import MeshIdentity
 import MeshMessages
 import MeshPKI
 import MeshRPC

@@ -51,6 +51,27 @@ struct HarnessTests {
         #expect(up.output.contains("signature ok"))
         #expect(!up.output.contains("BAD SIGNATURE"))
 
+        // One door: a county's or the operator's certificate at a service port gets health and nothing else; the
+        // same operator call through the gateway answers. (`mesh call` exits with the status code: 7 is
+        // permissionDenied.)
+        for (party, service, method) in [
+            ("nanhu", "disbursement", "DisbursementService/ProposePayout"),
+            ("operator", "disbursement", "DisbursementService/ListFunds"),
+            ("jingxin", "eligibility", "EligibilityService/Screen"),
+            ("nanhu", "notification", "NotificationService/ListInbox"),
+        ] {
+            let refused = try MeshProcess.runToCompletion(
+                "mesh", ["call", "--topology", topologyPath, "--as", party, "--service", service, method, "{}"])
+            #expect(refused.status == 7, "\(party) → \(service) \(method): \(refused.status) \(refused.output)")
+            #expect(refused.output.contains("through the gateway"), "\(refused.output)")
+            let health = try MeshProcess.runToCompletion(
+                "mesh", ["call", "--topology", topologyPath, "--as", party, "--service", service, "Health/Check", "{}"])
+            #expect(health.status == 0 && health.output.contains("SERVING"), "\(party) health: \(health.output)")
+        }
+        let throughGateway = try MeshProcess.runToCompletion(
+            "mesh", ["call", "--topology", topologyPath, "--as", "operator", "Gateway/ListFunds", "{}"])
+        #expect(throughGateway.status == 0 && throughGateway.output.contains("fund:"), "\(throughGateway.output)")
+
         // Kill one eligibility replica with SIGKILL, as a crash would.
         let stateData = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/state/mesh-state.json"))
         let state = try #require(try JSONSerialization.jsonObject(with: stateData) as? [String: Any])

@@ -442,7 +442,7 @@ struct EndToEndTests {
     func interceptorRefuses() async throws {
         struct CountiesMayNotSleep: ServerInterceptor {
             func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
-                if context.method == EndToEndTests.sleep, context.peer?.role == "county" {
+                if context.method == EndToEndTests.sleep, context.peer?.role == .county {
                     throw RPCError(.permissionDenied, "\(context.peer!) may not call \(context.method)")
                 }
                 try await next(context)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MeshIdentity
 import MeshMessages
 import MeshPKI
 import MeshRPC

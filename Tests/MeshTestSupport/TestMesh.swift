@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MeshIdentity
 import MeshPKI
 import MeshRPC
 import MeshTransport
@@ -167,4 +168,14 @@ extension TestMesh {
 /// The test server did not stop within 20 s of its graceful shutdown.
 public struct ShutdownTooSlow: Error, CustomStringConvertible {
     public var description: String { "the server did not stop within 20 s of its graceful shutdown" }
+}
+
+extension CallOptions {
+    /// A call as the gateway makes it for `party` (`role/name`): the services take parties' calls from the
+    /// gateway only, so tests that start the services without a gateway play its part with its certificate.
+    public static func onBehalfOf(_ party: String, timeout: Duration? = nil) -> CallOptions {
+        var metadata = Metadata()
+        metadata.add(DelegationInterceptor.header, party)
+        return CallOptions(timeout: timeout, metadata: metadata)
+    }
 }

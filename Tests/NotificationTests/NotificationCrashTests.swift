@@ -16,7 +16,7 @@ struct NotificationCrashTests {
     func killMidDelivery() async throws {
         let folder = try TemporaryMeshFolder(parties: [
             ("catalog", .service), ("disbursement", .service), ("notification", .service), ("nanhu", .county),
-            ("operator", .operator), ("webhooks", .client),
+            ("operator", .operator), ("webhooks", .client), ("gateway", .service),
         ])
         defer { folder.remove() }
         let budgets = "\(folder.path)/budgets.json"
@@ -58,20 +58,23 @@ struct NotificationCrashTests {
         )
         try await receiver.start()
         defer { Task { await receiver.stop() } }
+        // The services answer the gateway only: the test plays it, acting for the county and the operator.
         let county = MeshClient(
-            configuration: .init(port: notification.port, tls: try folder.tls("nanhu", serverHostname: "notification")),
+            configuration: .init(
+                port: notification.port, tls: try folder.tls("gateway", serverHostname: "notification")),
             logger: TestMesh.logger)
         defer { Task { await county.close() } }
         var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
         register.url = "https://127.0.0.1:\(receiver.port)/hook"
         register.secrets = WebhookSignature.makeSecret()
         let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await county.unary(
-            NotificationMethods.registerWebhook, register)
+            NotificationMethods.registerWebhook, register, options: .onBehalfOf("county/nanhu"))
 
         // Propose 120 orders; kill the notification service once a third of their webhooks have arrived.
         let orders = 120
         let ledgerClient = MeshClient(
-            configuration: .init(port: disbursement.port, tls: try folder.tls("nanhu", serverHostname: "disbursement")),
+            configuration: .init(
+                port: disbursement.port, tls: try folder.tls("gateway", serverHostname: "disbursement")),
             logger: TestMesh.logger)
         defer { Task { await ledgerClient.close() } }
         for index in 0..<orders {
@@ -84,7 +87,7 @@ struct NotificationCrashTests {
             request.period = 2023
             request.amountFen = 150_000_000
             let _: Jiaxing_Benefits_V1_PayoutOrder = try await ledgerClient.unary(
-                DisbursementMethods.proposePayout, request)
+                DisbursementMethods.proposePayout, request, options: .onBehalfOf("county/nanhu"))
         }
         func arrived() -> Set<String> { Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) }
         let started = ContinuousClock.now
@@ -100,7 +103,7 @@ struct NotificationCrashTests {
         try await notification.waitUntilServing(tls: try folder.tls("operator", serverHostname: "notification"))
         let operatorClient = MeshClient(
             configuration: .init(
-                port: notification.port, tls: try folder.tls("operator", serverHostname: "notification")),
+                port: notification.port, tls: try folder.tls("gateway", serverHostname: "notification")),
             logger: TestMesh.logger)
         defer { Task { await operatorClient.close() } }
         var list = Jiaxing_Benefits_V1_ListDeliveriesRequest()
@@ -110,7 +113,8 @@ struct NotificationCrashTests {
         let restarted = ContinuousClock.now
         var delivered = Jiaxing_Benefits_V1_ListDeliveriesResponse()
         while ContinuousClock.now - restarted < .seconds(60) {
-            delivered = try await operatorClient.unary(NotificationMethods.listDeliveries, list)
+            delivered = try await operatorClient.unary(
+                NotificationMethods.listDeliveries, list, options: .onBehalfOf("operator/operator"))
             if delivered.deliveries.count >= orders { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -125,7 +129,7 @@ struct NotificationCrashTests {
         inbox.audience = "county/nanhu"
         inbox.limit = 500
         let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorClient.unary(
-            NotificationMethods.listInbox, inbox)
+            NotificationMethods.listInbox, inbox, options: .onBehalfOf("operator/operator"))
         #expect(notices.notices.count == orders)
         #expect(Set(notices.notices.map(\.id)).count == orders)
         #expect(notification.stop() == 0)

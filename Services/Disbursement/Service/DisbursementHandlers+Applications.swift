@@ -1,6 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
 import Ledger
+import MeshIdentity
 import MeshMessages
 import MeshRPC
 
@@ -10,7 +11,7 @@ extension DisbursementHandlers {
     func registerApplications(into router: inout RPCRouter) {
         router.unary(DisbursementMethods.recordApplication) {
             (request: Jiaxing_Benefits_V1_RecordApplicationRequest, context) in
-            guard let peer = context.peer, peer.role == "county", peer.subject.hasSuffix("via service/gateway"),
+            guard let peer = context.peer, peer.role == .county, peer.subject.hasSuffix("via service/gateway"),
                 let county = try Self.county(of: context)
             else {
                 throw RPCError(
@@ -29,7 +30,7 @@ extension DisbursementHandlers {
             try await self.ledger.decideApplication(request, by: Self.decider(context))
         }
         router.unary(DisbursementMethods.getEvidence) { (request: Jiaxing_Benefits_V1_GetEvidenceRequest, context) in
-            try Self.require(context, roles: ["operator", "service", "county", "department"], to: "read evidence")
+            try Self.require(context, roles: [.operator, .service, .county, .department], to: "read evidence")
             return try await self.ledger.evidence(
                 applicationID: request.applicationID, sha256: request.sha256, county: try Self.county(of: context),
                 department: try Self.department(of: context)
@@ -38,11 +39,11 @@ extension DisbursementHandlers {
         router.unary(DisbursementMethods.listApplications) {
             (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
             switch context.peer?.role {
-            case "operator", "service":
+            case .operator, .service:
                 return try await self.ledger.applications(request)
-            case "county":
+            case .county:
                 return try await self.ledger.applications(request, county: try Self.county(of: context))
-            case "department":
+            case .department:
                 return try await self.ledger.applications(request, department: try Self.department(of: context))
             default:
                 throw RPCError(

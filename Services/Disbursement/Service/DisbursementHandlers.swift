@@ -1,6 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
 import Ledger
+import MeshIdentity
 import MeshMessages
 import MeshRPC
 import MeshTransport
@@ -18,10 +19,10 @@ public struct DisbursementHandlers: Sendable {
     static func decider(_ context: ServerContext) -> Ledger.Decider {
         guard let peer = context.peer else { return .other("unknown") }
         switch peer.role {
-        case "department":
+        case .department:
             return Department(rawValue: peer.commonName).map { .department($0, person: peer.person) }
                 ?? .other(peer.description)
-        case "operator": return .operator(peer.commonName)
+        case .operator: return .operator(peer.commonName)
         default: return .other(peer.description)
         }
     }
@@ -29,7 +30,7 @@ public struct DisbursementHandlers: Sendable {
     /// A county caller acts only on its own enterprises. A county certificate naming no county of Jiaxing is
     /// refused rather than left unscoped.
     static func county(of context: ServerContext) throws -> Jiaxing_Benefits_V1_County? {
-        guard let peer = context.peer, peer.role == "county" else { return nil }
+        guard let peer = context.peer, peer.role == .county else { return nil }
         guard let county = County(partyName: peer.commonName) else {
             throw RPCError(.permissionDenied, "\(peer) names no county or district of Jiaxing")
         }
@@ -38,14 +39,14 @@ public struct DisbursementHandlers: Sendable {
 
     /// A department caller reads only orders of clauses it is responsible for; an unknown one is refused.
     static func department(of context: ServerContext) throws -> Department? {
-        guard let peer = context.peer, peer.role == "department" else { return nil }
+        guard let peer = context.peer, peer.role == .department else { return nil }
         guard let department = Department(rawValue: peer.commonName) else {
             throw RPCError(.permissionDenied, "\(peer) names no department of the city")
         }
         return department
     }
 
-    static func require(_ context: ServerContext, roles: Set<String>, to action: String) throws {
+    static func require(_ context: ServerContext, roles: Set<PartyRole>, to action: String) throws {
         guard let role = context.peer?.role, roles.contains(role) else {
             throw RPCError(
                 .permissionDenied, "\(context.peer?.description ?? "an unidentified caller") may not \(action)")
@@ -56,7 +57,7 @@ public struct DisbursementHandlers: Sendable {
         self.registerApplications(into: &router)
         router.unary(DisbursementMethods.proposePayout) {
             (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
-            try Self.require(context, roles: ["service", "operator", "county"], to: "propose payouts")
+            try Self.require(context, roles: [.service, .operator, .county], to: "propose payouts")
             if let county = try Self.county(of: context), request.county != county {
                 throw RPCError(
                     .permissionDenied,
@@ -75,7 +76,7 @@ public struct DisbursementHandlers: Sendable {
                 orderID: request.orderID, by: Self.decider(context), trigger: request.trigger, reason: request.reason)
         }
         router.unary(DisbursementMethods.getOrder) { (request: Jiaxing_Benefits_V1_GetOrderRequest, context) in
-            try Self.require(context, roles: ["service", "operator", "county", "department"], to: "read orders")
+            try Self.require(context, roles: [.service, .operator, .county, .department], to: "read orders")
             let order = try await self.ledger.order(id: request.orderID)
             if let county = try Self.county(of: context), order.county != county {
                 throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
@@ -88,7 +89,7 @@ public struct DisbursementHandlers: Sendable {
             return order
         }
         router.unary(DisbursementMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
-            try Self.require(context, roles: ["service", "operator", "county", "department"], to: "read orders")
+            try Self.require(context, roles: [.service, .operator, .county, .department], to: "read orders")
             var filter = Ledger.OrderFilter(limit: request.limit == 0 ? 100 : Int(request.limit))
             guard request.limit >= 0, request.limit <= 1000 else {
                 throw RPCError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)")
@@ -114,16 +115,16 @@ public struct DisbursementHandlers: Sendable {
             return response
         }
         router.unary(DisbursementMethods.openFund) { (request: Jiaxing_Benefits_V1_OpenFundRequest, context) in
-            try Self.require(context, roles: ["operator"], to: "open funds")
+            try Self.require(context, roles: [.operator], to: "open funds")
             return try await self.ledger.openFund(
                 documentID: request.documentID, year: Int(request.year), budgetFen: request.budgetFen)
         }
         router.unary(DisbursementMethods.listFunds) { (_: Jiaxing_Benefits_V1_ListFundsRequest, context) in
-            try Self.require(context, roles: ["operator", "service"], to: "read the funds")
+            try Self.require(context, roles: [.operator, .service], to: "read the funds")
             return try await self.ledger.funds()
         }
         router.unary(DisbursementMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, context) in
-            try Self.require(context, roles: ["operator", "service"], to: "read payout rates")
+            try Self.require(context, roles: [.operator, .service], to: "read payout rates")
             var response = Jiaxing_Benefits_V1_PayoutRateResponse()
             response.rates = try await self.ledger.payoutRates(
                 documentID: request.documentID.isEmpty ? nil : request.documentID)
@@ -134,7 +135,7 @@ public struct DisbursementHandlers: Sendable {
                 request: Jiaxing_Benefits_V1_SubscribeRequest,
                 writer: ResponseWriter<Jiaxing_Benefits_V1_DisbursementEvent>, context
             ) in
-            try Self.require(context, roles: ["service", "operator"], to: "subscribe to ledger events")
+            try Self.require(context, roles: [.service, .operator], to: "subscribe to ledger events")
             let inFlight = request.maxInFlight == 0 ? 64 : Int(request.maxInFlight)
             let lease = Int64(request.leaseSeconds == 0 ? 30 : request.leaseSeconds) * 1000
             guard (1...10_000).contains(inFlight) else {
@@ -150,7 +151,7 @@ public struct DisbursementHandlers: Sendable {
             }
         }
         router.unary(DisbursementMethods.acknowledge) { (request: Jiaxing_Benefits_V1_AcknowledgeRequest, context) in
-            try Self.require(context, roles: ["service", "operator"], to: "acknowledge ledger events")
+            try Self.require(context, roles: [.service, .operator], to: "acknowledge ledger events")
             var response = Jiaxing_Benefits_V1_AcknowledgeResponse()
             response.acknowledged = Int32(
                 try await self.ledger.acknowledge(group: request.group, sequences: request.sequences))

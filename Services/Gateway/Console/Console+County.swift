@@ -3,6 +3,7 @@ import BenefitsDomain
 import Foundation
 import GatewayStore
 import Hummingbird
+import MeshIdentity
 import MeshMessages
 import MeshRPC
 

@@ -4,6 +4,7 @@ import Foundation
 import GatewayStore
 import HTTPTypes
 import Hummingbird
+import MeshIdentity
 import MeshMessages
 import NIOCore
 
@@ -16,7 +17,7 @@ extension Console {
         console.get("applications/:id/evidence/:sha256") { _, context in try await self.evidence(context) }
     }
 
-    func requireRole(_ role: ConsoleAccount.Role, _ context: ConsoleRequestContext) -> (ConsoleSession, Response?) {
+    func requireRole(_ role: PartyRole, _ context: ConsoleRequestContext) -> (ConsoleSession, Response?) {
         guard let session = context.session else { return (Self.noSession, Response.redirect(to: "/console/sign-in")) }
         guard session.account.role == role else {
             self.audit.record(
@@ -32,11 +33,12 @@ extension Console {
         return (session, nil)
     }
 
-    static func roleLabel(_ role: ConsoleAccount.Role) -> String {
+    static func roleLabel(_ role: PartyRole) -> String {
         switch role {
         case .county: return "县（市、区）工作人员"
         case .department: return "责任部门"
         case .operator: return "市级运营"
+        case .service, .client: return role.rawValue
         }
     }
 

@@ -4,6 +4,7 @@ import Foundation
 import GatewayService
 import GatewayStore
 import Hummingbird
+import MeshIdentity
 import MeshMessages
 
 extension Console {

@@ -4,6 +4,7 @@ import GatewayStore
 import HTTPTypes
 import Hummingbird
 import Logging
+import MeshIdentity
 import MeshRPC
 import Mustache
 import NIOCore
@@ -77,6 +78,7 @@ public struct Console: Sendable {
         case .department: return "/console/queue"
         case .county: return "/console/enterprises"
         case .operator: return "/console/overview"
+        case .service, .client: return "/console/sign-in"  // no account holds these roles
         }
     }
 
@@ -120,6 +122,7 @@ public struct Console: Sendable {
         case .county: return "\(account.county?.chineseName ?? account.party)工作人员"
         case .department: return account.department?.chineseName ?? account.party
         case .operator: return "市级运营"
+        case .service, .client: return account.party
         }
     }
 
@@ -129,6 +132,7 @@ public struct Console: Sendable {
         case .county: return [("/console/enterprises", "本地企业"), ("/console/forecast", "预算测算")]
         case .operator:
             return [("/console/overview", "运行总览"), ("/console/enterprises", "全部企业"), ("/console/forecast", "预算测算")]
+        case .service, .client: return []
         }
     }
 

@@ -100,7 +100,7 @@ extension GatewayHandlers {
     func registerApplications(into router: inout RPCRouter) {
         router.unary(GatewayMethods.fileApplication) { (request: Jiaxing_Benefits_V1_FileApplicationRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["county"], caller, context)
+            try self.requireRole([.county], caller, context)
             try self.requireCounty(request.profile.county, caller, context)
             try await self.requireNotRegisteredElsewhere(
                 request.profile.creditCode, request.profile.county, caller, context)
@@ -109,7 +109,7 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.decideApplication) {
             (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["department"], caller, context)
+            try self.requireRole([.department], caller, context)
             do {
                 let decided: Jiaxing_Benefits_V1_Application = try await self.services.disbursement.call(
                     idempotent: false

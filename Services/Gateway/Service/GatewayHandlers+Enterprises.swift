@@ -23,7 +23,7 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.registerEnterprises) {
             (request: Jiaxing_Benefits_V1_RegisterEnterprisesRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["county", "operator"], caller, context)
+            try self.requireRole([.county, .operator], caller, context)
             do {
                 let (added, updated) = try await self.store.register(
                     request.profiles, registeringCounty: caller.county, at: Self.nowMillis())
@@ -48,9 +48,9 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.searchEnterprises) {
             (request: Jiaxing_Benefits_V1_SearchEnterprisesRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["county", "operator"], caller, context)
+            try self.requireRole([.county, .operator], caller, context)
             var county = caller.county
-            if caller.role == "operator", request.county != .unspecified { county = County(message: request.county) }
+            if caller.role == .operator, request.county != .unspecified { county = County(message: request.county) }
             if let own = caller.county, request.county != .unspecified, request.county != own.message {
                 try self.requireCounty(request.county, caller, context)
             }
@@ -69,9 +69,9 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.forecastRegister) {
             (request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["county", "operator"], caller, context)
+            try self.requireRole([.county, .operator], caller, context)
             var county = caller.county
-            if caller.role == "operator", request.county != .unspecified {
+            if caller.role == .operator, request.county != .unspecified {
                 guard let chosen = County(message: request.county) else {
                     throw RPCError(.invalidArgument, "county: not a county or district of Jiaxing")
                 }
@@ -103,14 +103,14 @@ extension GatewayHandlers {
         }
         router.unary(GatewayMethods.listDeliveries) { (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["operator"], caller, context)
+            try self.requireRole([.operator], caller, context)
             return try await self.forward(
                 self.services.notification, NotificationMethods.listDeliveries, request, caller, idempotent: true,
                 as: Jiaxing_Benefits_V1_ListDeliveriesResponse.self)
         }
         router.unary(GatewayMethods.replay) { (request: Jiaxing_Benefits_V1_ReplayRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["operator"], caller, context)
+            try self.requireRole([.operator], caller, context)
             let delivery = try await self.forward(
                 self.services.notification, NotificationMethods.replay, request, caller, idempotent: false,
                 as: Jiaxing_Benefits_V1_Delivery.self)
@@ -128,7 +128,7 @@ extension GatewayHandlers {
     func registeredEnterprise(_ creditCode: String, _ caller: Caller, _ context: ServerContext) async throws
         -> Jiaxing_Benefits_V1_EnterpriseProfile
     {
-        try self.requireRole(["county", "operator"], caller, context)
+        try self.requireRole([.county, .operator], caller, context)
         guard let profile = try await self.store.enterprise(creditCode: creditCode) else {
             throw RPCError(.notFound, "credit_code: \(creditCode) is not registered")
         }
@@ -140,7 +140,7 @@ extension GatewayHandlers {
     func requireNotRegisteredElsewhere(
         _ creditCode: String, _ county: Jiaxing_Benefits_V1_County, _ caller: Caller, _ context: ServerContext
     ) async throws {
-        guard caller.role == "county", let registered = try await self.store.registeredCounty(creditCode: creditCode),
+        guard caller.role == .county, let registered = try await self.store.registeredCounty(creditCode: creditCode),
             registered != county
         else { return }
         let owner = BenefitsDomain.County(message: registered)?.chineseName ?? "another county"

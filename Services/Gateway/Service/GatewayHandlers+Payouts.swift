@@ -2,6 +2,7 @@ import BenefitsAPI
 import BenefitsDomain
 import MeshMessages
 import MeshRPC
+import SwiftProtobuf
 
 extension GatewayHandlers {
     /// Proposing is idempotent (the ledger derives the key), so it may be retried on another replica.
@@ -35,7 +36,7 @@ extension GatewayHandlers {
         async throws -> Jiaxing_Benefits_V1_PayoutOrder
     {
         let caller = try self.caller(context)
-        try self.requireRole(["department"], caller, context)
+        try self.requireRole([.department], caller, context)
         do {
             // A decision is not retried elsewhere: the ledger refuses a second one anyway, but the caller should see the first answer.
             let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(idempotent: false) {
@@ -50,6 +51,28 @@ extension GatewayHandlers {
             self.audit.record(
                 caller: caller.description, method: method.method, outcome: "refused",
                 detail: ["order": request.orderID, "reason": RPCError.from(error).message])
+            throw error
+        }
+    }
+
+    /// The operator's money decisions (opening a fund, a clawback): forwarded as the operator, every outcome
+    /// written to the audit log with what `detail` picks from the answer.
+    func operatorDecision<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: MethodDescriptor, _ request: Request, _ context: ServerContext, idempotent: Bool,
+        detail: (Response) -> [String: String]
+    ) async throws -> Response {
+        let caller = try self.caller(context)
+        try self.requireRole([.operator], caller, context)
+        do {
+            let response = try await self.forward(
+                self.services.disbursement, method, request, caller, idempotent: idempotent, as: Response.self)
+            self.audit.record(
+                caller: caller.description, method: method.method, outcome: "done", detail: detail(response))
+            return response
+        } catch {
+            self.audit.record(
+                caller: caller.description, method: method.method, outcome: "refused",
+                detail: ["reason": RPCError.from(error).message])
             throw error
         }
     }
@@ -84,14 +107,26 @@ extension GatewayHandlers {
         }
         router.unary(GatewayMethods.listFunds) { (request: Jiaxing_Benefits_V1_ListFundsRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["operator"], caller, context)
+            try self.requireRole([.operator], caller, context)
             return try await self.forward(
                 self.services.disbursement, DisbursementMethods.listFunds, request, caller, idempotent: true,
                 as: Jiaxing_Benefits_V1_ListFundsResponse.self)
         }
+        router.unary(GatewayMethods.openFund) { (request: Jiaxing_Benefits_V1_OpenFundRequest, context) in
+            try await self.operatorDecision(DisbursementMethods.openFund, request, context, idempotent: true) {
+                (fund: Jiaxing_Benefits_V1_FundBalance) in
+                ["fund": fund.account, "budgetFen": "\(fund.budgetFen)"]
+            }
+        }
+        router.unary(GatewayMethods.clawback) { (request: Jiaxing_Benefits_V1_ClawbackRequest, context) in
+            try await self.operatorDecision(DisbursementMethods.clawback, request, context, idempotent: false) {
+                (order: Jiaxing_Benefits_V1_PayoutOrder) in
+                ["order": order.id, "amountFen": "\(order.amountFen)", "reason": request.reason]
+            }
+        }
         router.unary(GatewayMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["operator"], caller, context)
+            try self.requireRole([.operator], caller, context)
             return try await self.forward(
                 self.services.disbursement, DisbursementMethods.getPayoutRates, request, caller, idempotent: true,
                 as: Jiaxing_Benefits_V1_PayoutRateResponse.self)

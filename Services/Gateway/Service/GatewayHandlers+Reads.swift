@@ -6,7 +6,7 @@ extension GatewayHandlers {
     func registerReads(into router: inout RPCRouter) {
         router.unary(GatewayMethods.registerWebhook) { (request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole(["county"], caller, context)
+            try self.requireRole([.county], caller, context)
             return try await self.forward(
                 self.services.notification, NotificationMethods.registerWebhook, request, caller, idempotent: true,
                 as: Jiaxing_Benefits_V1_RegisterWebhookResponse.self)
@@ -15,7 +15,7 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             // A county reads what its own registered enterprises were told: the gateway checks the register,
             // then reads that inbox as itself.
-            if caller.role == "county", request.audience.hasPrefix("enterprise/") {
+            if caller.role == .county, request.audience.hasPrefix("enterprise/") {
                 _ = try await self.registeredEnterprise(
                     String(request.audience.dropFirst("enterprise/".count)), caller, context)
                 return try await self.services.notification.call(idempotent: true) { client in

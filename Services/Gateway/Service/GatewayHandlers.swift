@@ -1,6 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
 import GatewayStore
+import MeshIdentity
 import MeshMessages
 import MeshRPC
 import MeshTransport
@@ -43,7 +44,7 @@ public struct GatewayHandlers: Sendable {
 
     struct Caller {
         var identity: PeerIdentity
-        var role: String
+        var role: PartyRole
         var county: County?
         var department: Department?
 
@@ -52,7 +53,7 @@ public struct GatewayHandlers: Sendable {
         /// Downstream calls carry who is being served; the services trust it from the gateway only.
         var options: CallOptions {
             var metadata = Metadata()
-            metadata.add(DelegationInterceptor.header, "\(self.role)/\(self.identity.commonName)")
+            metadata.add(DelegationInterceptor.header, "\(self.role.rawValue)/\(self.identity.commonName)")
             if let person = self.identity.person { metadata.add(DelegationInterceptor.personHeader, person) }
             return CallOptions(metadata: metadata)
         }
@@ -71,10 +72,10 @@ public struct GatewayHandlers: Sendable {
         }
         let caller = Caller(
             identity: peer, role: role,
-            county: role == "county" ? County(partyName: peer.commonName) : nil,
-            department: role == "department" ? Department(rawValue: peer.commonName) : nil
+            county: role == .county ? County(partyName: peer.commonName) : nil,
+            department: role == .department ? Department(rawValue: peer.commonName) : nil
         )
-        guard ["county", "department", "operator"].contains(role) else {
+        guard [.county, .department, .operator].contains(role) else {
             throw self.refuse(
                 caller, context, "\(peer) is not a county, department or operator; use the services directly")
         }
@@ -91,8 +92,8 @@ public struct GatewayHandlers: Sendable {
     /// its own methods.
     func requireCounty(_ county: Jiaxing_Benefits_V1_County, _ caller: Caller, _ context: ServerContext) throws {
         switch caller.role {
-        case "operator": return
-        case "county":
+        case .operator: return
+        case .county:
             guard let own = caller.county, own.message == county else {
                 let target = County(message: county)?.chineseName ?? "\(county)"
                 throw self.refuse(
@@ -105,7 +106,7 @@ public struct GatewayHandlers: Sendable {
         }
     }
 
-    func requireRole(_ roles: Set<String>, _ caller: Caller, _ context: ServerContext) throws {
+    func requireRole(_ roles: Set<PartyRole>, _ caller: Caller, _ context: ServerContext) throws {
         guard roles.contains(caller.role) else {
             throw self.refuse(caller, context, "\(caller.description) may not call \(context.method.method)")
         }

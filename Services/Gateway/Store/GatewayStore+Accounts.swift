@@ -1,6 +1,7 @@
 import BenefitsDomain
 import Foundation
 import HummingbirdBcrypt
+import MeshIdentity
 import NIOPosix
 import SQLStore
 
@@ -34,6 +35,9 @@ extension GatewayStore {
             guard account.party == "operator" else {
                 throw GatewayStoreError(.invalidArgument, field: "party", "the city operator's party is 'operator'")
             }
+        case .service, .client:
+            throw GatewayStoreError(
+                .invalidArgument, field: "role", "an account acts for a county, a department or the operator")
         }
         let length = password.utf8.count
         guard length >= policy.minimumPasswordLength, length <= policy.maximumPasswordLength else {
@@ -81,7 +85,7 @@ extension GatewayStore {
     }
 
     static func account(_ row: SQLRow) -> ConsoleAccount? {
-        guard let role = ConsoleAccount.Role(rawValue: row.text(1)) else { return nil }
+        guard let role = PartyRole(rawValue: row.text(1)), ConsoleAccount.roles.contains(role) else { return nil }
         return ConsoleAccount(userName: row.text(0), role: role, party: row.text(2), displayName: row.text(3))
     }
 

@@ -1,4 +1,5 @@
 import BenefitsAPI
+import MeshIdentity
 import MeshMessages
 import MeshRPC
 import NotificationCore
@@ -22,9 +23,9 @@ public struct NotificationHandlers: Sendable {
         guard let peer = context.peer, let role = peer.role else {
             throw RPCError(.unauthenticated, "no certificate identity")
         }
-        let own = "\(role)/\(peer.commonName)"
+        let own = "\(role.rawValue)/\(peer.commonName)"
         if requested.isEmpty || requested == own { return own }
-        guard role == "operator" || role == "service" else {
+        guard role == .operator || role == .service else {
             throw RPCError(.permissionDenied, "\(own) reads only its own inbox, not \(requested)")
         }
         return requested
@@ -33,7 +34,7 @@ public struct NotificationHandlers: Sendable {
     public func register(into router: inout RPCRouter) {
         router.unary(NotificationMethods.registerWebhook) {
             (request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context) in
-            guard context.peer?.role == "county", let county = context.peer?.commonName else {
+            guard context.peer?.role == .county, let county = context.peer?.commonName else {
                 throw RPCError(.permissionDenied, "only a county system registers a webhook, for itself")
             }
             try await self.center.registerWebhook(county: county, url: request.url, secrets: request.secrets)
@@ -71,7 +72,7 @@ public struct NotificationHandlers: Sendable {
         }
         router.unary(NotificationMethods.listDeliveries) {
             (request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context) in
-            guard context.peer?.role == "operator" || context.peer?.role == "service" else {
+            guard context.peer?.role == .operator || context.peer?.role == .service else {
                 throw RPCError(.permissionDenied, "deliveries are for the operator")
             }
             var response = Jiaxing_Benefits_V1_ListDeliveriesResponse()
@@ -81,7 +82,7 @@ public struct NotificationHandlers: Sendable {
             return response
         }
         router.unary(NotificationMethods.replay) { (request: Jiaxing_Benefits_V1_ReplayRequest, context) in
-            guard context.peer?.role == "operator" else {
+            guard context.peer?.role == .operator else {
                 throw RPCError(.permissionDenied, "only the operator replays deliveries")
             }
             return try await self.center.replay(noticeID: request.noticeID)
