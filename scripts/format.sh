@@ -4,7 +4,7 @@
 # fails on the first file that is not formatted (`swift format lint --strict`), as CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.swift' | grep -v '^Shared/MeshMessages/Generated/')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.swift' | grep -v '^Shared/MeshMessages/Generated/')
 if [ "${1:-}" = "--lint" ]; then
     swift format lint --strict --parallel "${files[@]}"
     echo "swift format: ${#files[@]} files formatted"
