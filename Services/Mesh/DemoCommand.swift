@@ -184,10 +184,11 @@ struct DemoCommand: AsyncParsableCommand {
             request.enterpriseName = profile.name
             request.county = profile.county
             request.clauseID = decision.citation.clauseID
-            request.subject = decision.overlapGroup.isEmpty ? decision.citation.clauseID : decision.overlapGroup
             request.period = Int32(asOf.year)
+            // The gateway screens the registered profile as of this day itself; the amount is the county's
+            // expectation, refused if the register's facts say otherwise.
+            request.asOf = asOf.message
             request.amountFen = decision.amountFen
-            request.explanation = decision.orderExplanation
             do {
                 let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
                     GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))

@@ -8,4 +8,8 @@ extension Jiaxing_Benefits_V1_Decision {
         let text = parts.filter { !$0.isEmpty }.joined(separator: "；")
         return text.count <= 4000 ? text : String(text.prefix(3999)) + "…"
     }
+
+    /// What an order for this decision pays for, the subject part of the ledger's idempotency key: the overlap
+    /// group where the clause has one (so 就高不重复 finds the same thing under another clause), else the clause.
+    public var orderSubject: String { self.overlapGroup.isEmpty ? self.citation.clauseID : self.overlapGroup }
 }

@@ -1,5 +1,6 @@
 import BenefitsAPI
 import BenefitsDomain
+import Foundation
 import MeshMessages
 import MeshRPC
 import SwiftProtobuf
@@ -55,6 +56,73 @@ extension GatewayHandlers {
         }
     }
 
+    /// A proposal the register's facts support, never the caller's word: the enterprise must be registered in
+    /// the county it is proposed for; the gateway screens its registered profile as of the request's day, and
+    /// the clause must pay it without an application. The amount, the subject (what the order pays for, the
+    /// idempotency key's part) and the explanation are the decision's; an amount given that differs is
+    /// refused naming both.
+    func derivedProposal(
+        _ request: Jiaxing_Benefits_V1_ProposePayoutRequest, _ caller: Caller, _ context: ServerContext
+    ) async throws -> Jiaxing_Benefits_V1_ProposePayoutRequest {
+        func refuse(_ message: String) -> RPCError {
+            self.audit.record(
+                caller: caller.description, method: "ProposePayout", outcome: "refused",
+                detail: ["creditCode": request.creditCode, "clause": request.clauseID, "reason": message])
+            return RPCError(.failedPrecondition, message)
+        }
+        guard let profile = try await self.store.enterprise(creditCode: request.creditCode),
+            profile.county == request.county
+        else {
+            throw refuse(
+                "credit_code: \(request.creditCode) is not registered in this county; payouts are derived from the register's facts, so a county registers its enterprises (RegisterEnterprises) before proposing"
+            )
+        }
+        let today = Self.chinaToday()
+        var asOf = today
+        if request.hasAsOf {
+            guard let day = CalendarDate(message: request.asOf), day <= today else {
+                throw RPCError(.invalidArgument, "as_of: a date no later than today (\(today)) is required")
+            }
+            asOf = day
+        } else if request.period != 0, let end = CalendarDate(year: Int(request.period), month: 12, day: 31) {
+            asOf = min(end, today)
+        }
+        var screen = Jiaxing_Benefits_V1_ScreenRequest()
+        screen.profile = profile
+        screen.asOf = asOf.message
+        screen.includeIneligible = true
+        let screening = try await self.screen(screen, caller)
+        guard let decision = screening.decisions.first(where: { $0.citation.clauseID == request.clauseID }) else {
+            throw refuse(
+                "clause_id: \(request.clauseID) is not a clause in force for \(request.creditCode) on \(asOf) (catalog \(screening.catalogRevision))"
+            )
+        }
+        guard decision.status == .eligible, decision.cash, decision.amountFen > 0 else {
+            throw refuse(
+                "clause_id: \(request.clauseID) does not pay \(request.creditCode) without an application on its registered facts as of \(asOf) (\(decision.status)): \(decision.reason)"
+            )
+        }
+        if request.amountFen != 0, request.amountFen != decision.amountFen {
+            throw refuse(
+                "amount_fen: \(Money.chinese(request.amountFen)) proposed, but \(request.clauseID) pays \(Money.chinese(decision.amountFen)) on the register's facts as of \(asOf)"
+            )
+        }
+        var derived = request
+        derived.enterpriseName = profile.name
+        derived.amountFen = decision.amountFen
+        derived.subject = decision.orderSubject
+        derived.period = request.period != 0 ? request.period : Int32(asOf.year)
+        derived.explanation = decision.orderExplanation
+        derived.clearAsOf()
+        return derived
+    }
+
+    /// The day in China (UTC+8).
+    static func chinaToday() -> CalendarDate {
+        let seconds = Int(Date().timeIntervalSince1970) + 8 * 3600
+        return CalendarDate(dayNumber: seconds / 86_400)
+    }
+
     /// The operator's money decisions (opening a fund, a clawback): forwarded as the operator, every outcome
     /// written to the audit log with what `detail` picks from the answer.
     func operatorDecision<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
@@ -82,7 +150,8 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             try self.requireCounty(request.county, caller, context)
             try await self.requireNotRegisteredElsewhere(request.creditCode, request.county, caller, context)
-            return try await self.propose(request, caller, context)
+            let derived = try await self.derivedProposal(request, caller, context)
+            return try await self.propose(derived, caller, context)
         }
         router.unary(GatewayMethods.approve) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in
             try await self.decide(DisbursementMethods.approve, request, context)

@@ -91,7 +91,7 @@ extension GatewayHandlers {
                     propose.enterpriseName = request.screen.profile.name
                     propose.county = request.screen.profile.county
                     propose.clauseID = decision.citation.clauseID
-                    propose.subject = decision.overlapGroup.isEmpty ? decision.citation.clauseID : decision.overlapGroup
+                    propose.subject = decision.orderSubject
                     propose.period = period
                     propose.amountFen = decision.amountFen
                     propose.explanation = decision.orderExplanation

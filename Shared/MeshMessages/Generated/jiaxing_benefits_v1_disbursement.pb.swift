@@ -236,9 +236,23 @@ public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: Sendable {
   /// the screening's calculation and the facts it used, for the approving department
   public var explanation: String = String()
 
+  /// Through the gateway: the day the entitlement is decided on. The gateway screens the enterprise's registered
+  /// profile as of it (unset: the last day of `period`, or today if earlier) and proposes what that screening
+  /// decides; the amount, subject and explanation are the decision's, never the caller's.
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_DecideRequest: Sendable {
@@ -757,7 +771,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder.Status: SwiftProtobuf._Pro
 
 nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProposePayoutRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -773,12 +787,17 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.period) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.creditCode.isEmpty {
       try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
     }
@@ -803,6 +822,9 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if !self.explanation.isEmpty {
       try visitor.visitSingularStringField(value: self.explanation, fieldNumber: 8)
     }
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -815,6 +837,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if lhs.period != rhs.period {return false}
     if lhs.amountFen != rhs.amountFen {return false}
     if lhs.explanation != rhs.explanation {return false}
+    if lhs._asOf != rhs._asOf {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,95 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import MeshIdentity
+import MeshMessages
+import MeshRPC
+import MeshTestSupport
+import Testing
+
+/// Verify, don't trust: a payout proposed through the gateway is what a screening of the enterprise's
+/// registered profile decides, never the county's word.
+@Suite("Derived proposals")
+struct DerivedProposalTests {
+    static func proposal(
+        _ clause: String, creditCode: String, county: Jiaxing_Benefits_V1_County = .nanhu, amount: Int64,
+        subject: String = ""
+    ) -> Jiaxing_Benefits_V1_ProposePayoutRequest {
+        var request = Jiaxing_Benefits_V1_ProposePayoutRequest()
+        request.creditCode = creditCode
+        request.enterpriseName = "县里写的名字"
+        request.county = county
+        request.clauseID = clause
+        request.subject = subject
+        request.period = 2023
+        request.asOf = CalendarDate("2023-09-01")!.message
+        request.amountFen = amount
+        request.explanation = "县里写的说明"
+        return request
+    }
+
+    @Test("the county's word is not the amount: another clause, amount or subject, a fund-draining clause, refused")
+    func derived() async throws {
+        try await GatewayTests.withMesh { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            // A national green factory, registered by its county: 150万元 under 3号 三、19.
+            let profile = GatewayTests.request(county: .nanhu).profile
+            var register = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
+            register.profiles = [profile]
+            let _: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await nanhu.unary(
+                GatewayMethods.registerEnterprises, register)
+            func propose(_ request: Jiaxing_Benefits_V1_ProposePayoutRequest) async throws
+                -> Jiaxing_Benefits_V1_PayoutOrder
+            {
+                try await nanhu.unary(GatewayMethods.proposePayout, request)
+            }
+            func refusal(_ request: Jiaxing_Benefits_V1_ProposePayoutRequest) async -> RPCError? {
+                await #expect(throws: RPCError.self) { _ = try await propose(request) }
+            }
+
+            // The rightful proposal: the amount, subject, name and explanation are the decision's.
+            let order = try await propose(Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 0))
+            #expect(order.amountFen == 150_000_000)
+            #expect(order.status == .pending)
+            #expect(order.subject == "jzf-2023-3/3.19b")
+            #expect(order.enterpriseName == profile.name)
+            #expect(!order.explanation.contains("县里写的说明"))
+
+            // The same recognition under another subject: the subject is the decision's, so it is the same order.
+            let again = try await propose(
+                Self.proposal(
+                    "jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 150_000_000, subject: "second"))
+            #expect(again.id == order.id)
+            #expect(again.replayed)
+
+            // A clause the facts do not give: the single-champion award for a green factory.
+            let champion = await refusal(
+                Self.proposal("jzf-2023-3/3.21a", creditCode: profile.creditCode, amount: 300_000_000))
+            #expect(champion?.code == .failedPrecondition)
+            #expect(champion?.message.contains("does not pay") == true, "\(champion?.message ?? "")")
+            // More than the decision, named with both amounts.
+            let more = await refusal(
+                Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 300_000_000))
+            #expect(more?.message.contains("300万元 proposed") == true && more?.message.contains("150万元") == true)
+            // A clause decided on application, with no cap per order: nothing reserved.
+            let drain = await refusal(
+                Self.proposal("jzbf-2023-36/2.1b", creditCode: profile.creditCode, amount: 99_999_970_000))
+            #expect(drain?.code == .failedPrecondition)
+            // Squatting a credit code nobody registered: refused, so the rightful county's proposal stays free.
+            let stranger = CreditCode.completing("91330481MA2B00077")!.value
+            let squat = await refusal(Self.proposal("jzf-2023-3/3.19b", creditCode: stranger, amount: 1))
+            #expect(squat?.message.contains("not registered") == true, "\(squat?.message ?? "")")
+
+            // One order in the ledger, every refusal audited, the books balanced.
+            let orders = try await mesh.ledger.orders(.init(creditCode: profile.creditCode))
+            #expect(orders.map(\.id) == [order.id])
+            #expect(try await mesh.ledger.orders(.init(creditCode: stranger)).isEmpty)
+            let refused = mesh.audit.entries().filter {
+                $0["method"] == "ProposePayout" && $0["outcome"] == "refused" && $0["caller"] == "county/nanhu"
+            }
+            #expect(refused.count == 4)
+            #expect(try await mesh.ledger.reconcile() == [])
+        }
+    }
+}
