@@ -98,7 +98,8 @@ struct EligibilityAmountsTests {
         var generator = RandomProfiles(vocabulary: Self.vocabulary, seed: 20_261_205)
         let profiles = try (0..<2_000).map { _ in
             try EnterpriseProfile(
-                message: generator.aimed(at: clauses[generator.below(clauses.count)]), vocabulary: Self.vocabulary)
+                message: generator.aimed(at: clauses[generator.below(clauses.count)], in: engine.catalog),
+                vocabulary: Self.vocabulary)
         }
         let columns = EnterpriseColumns(profiles, vocabulary: Self.vocabulary)
         var paidClauses: Set<String> = []
@@ -121,7 +122,7 @@ struct EligibilityAmountsTests {
         // Not vacuous: the clauses of each new feature pay someone.
         for clause in [
             "jzf-2023-3/2.12", "jzf-2023-3/4.32a", "jzbf-2023-32/4.3", "jzf-2023-3/3.19a", "jzbf-2023-36/2.1b",
-            "jzbf-2023-36/2.3", "jzbf-2023-32/4.2c", "jzf-2023-3/3.20c",
+            "jzbf-2023-36/2.3", "jzbf-2023-32/4.2c", "jzf-2023-3/3.20c", "jzf-2023-3/3.20d",
         ] {
             #expect(paidClauses.contains(clause), "\(clause) paid nobody")
         }
@@ -174,8 +175,17 @@ struct RandomProfiles {
     /// A random profile that also holds what `clause` asks about: its recognitions at one of their levels,
     /// its projects, and its facts for two consecutive years near their thresholds (half to twice), so most
     /// conditions are close calls one way or the other.
-    mutating func aimed(at clause: Clause) -> Jiaxing_Benefits_V1_EnterpriseProfile {
+    mutating func aimed(at clause: Clause, in catalog: Catalog) -> Jiaxing_Benefits_V1_EnterpriseProfile {
         var profile = self.next()
+        // Dates mostly inside the clause's document's period (new in the period, accepted in it), some before.
+        let document = catalog.clause(id: clause.id)?.document
+        func aimedDate() -> Jiaxing_Benefits_V1_Date {
+            guard let document, self.below(4) > 0 else { return self.date() }
+            let until = document.effectiveUntil ?? document.effectiveFrom.adding(days: 365)
+            let span = max(
+                1, min(until.dayNumber, document.effectiveFrom.dayNumber + 150) - document.effectiveFrom.dayNumber)
+            return document.effectiveFrom.adding(days: self.below(span)).message
+        }
         let year = 2021 + self.below(4)
         func addFact(_ id: String, near threshold: Int64?) {
             guard let fact = self.vocabulary.fact(id) else { return }
@@ -202,7 +212,7 @@ struct RandomProfiles {
                 let declared = self.vocabulary.recognition(id)?.levels ?? []
                 let choices = levels ?? declared
                 if !choices.isEmpty { record.level = choices[self.below(choices.count)] }
-                record.recognizedOn = self.date()
+                record.recognizedOn = aimedDate()
                 profile.recognitions.append(record)
             case .atLeast(let fact, let value, let overrides, _):
                 addFact(fact, near: max(value, overrides.map(\.value).max() ?? 0))
@@ -218,7 +228,7 @@ struct RandomProfiles {
                 var project = Jiaxing_Benefits_V1_ProjectRecord()
                 project.kind = kind
                 project.investmentFen = minimum.map { $0 / 2 + Int64(self.below(Int($0 * 3 / 2) + 1)) } ?? self.amount()
-                project.completedOn = self.date()
+                project.completedOn = aimedDate()
                 profile.projects.append(project)
             case .industry(let industries):
                 if self.below(4) > 0 { profile.industry = industries[self.below(industries.count)] }
@@ -241,10 +251,13 @@ struct RandomProfiles {
             var record = Jiaxing_Benefits_V1_RecognitionRecord()
             record.recognition = recognition
             record.level = tiers[self.below(tiers.count)].level
-            record.recognizedOn = self.date()
+            record.recognizedOn = aimedDate()
             profile.recognitions.append(record)
         case .thresholdTiers(let fact, let tiers, _):
             addFact(fact, near: tiers[self.below(tiers.count)].atLeast)
+        case .insurancePremium(let base, _, _, let premiumRateCap?):
+            addFact(base, near: nil)
+            addFact(premiumRateCap.insuredBase, near: nil)
         default:
             if let base = clause.formula.baseFact { addFact(base, near: nil) }
         }

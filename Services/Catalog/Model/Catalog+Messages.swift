@@ -296,10 +296,12 @@ extension Formula {
             formula.interestSubsidy.rateBasisPoints = Int32(rate)
             formula.interestSubsidy.capFen = cap ?? 0
             formula.interestSubsidy.maxYears = Int32(maxYears ?? 0)
-        case .insurancePremium(let base, let rate, let cap):
+        case .insurancePremium(let base, let rate, let cap, let premiumRateCap):
             formula.insurancePremium.base = base
             formula.insurancePremium.rateBasisPoints = Int32(rate)
             formula.insurancePremium.capFen = cap ?? 0
+            formula.insurancePremium.insuredBase = premiumRateCap?.insuredBase ?? ""
+            formula.insurancePremium.premiumRateCapBasisPoints = Int32(premiumRateCap?.basisPoints ?? 0)
         case .perUnit(let base, let perUnit, let cap):
             formula.perUnit.base = base
             formula.perUnit.amountFenPerUnit = perUnit
@@ -337,7 +339,10 @@ extension Formula {
                 maxYears: value.maxYears == 0 ? nil : Int(value.maxYears))
         case .insurancePremium(let value):
             self = .insurancePremium(
-                base: value.base, rateBasisPoints: Int(value.rateBasisPoints), capFen: optional(value.capFen))
+                base: value.base, rateBasisPoints: Int(value.rateBasisPoints), capFen: optional(value.capFen),
+                premiumRateCap: value.insuredBase.isEmpty
+                    ? nil
+                    : .init(insuredBase: value.insuredBase, basisPoints: Int(value.premiumRateCapBasisPoints)))
         case .perUnit(let value):
             self = .perUnit(base: value.base, amountFenPerUnit: value.amountFenPerUnit, capFen: optional(value.capFen))
         case .capOnly(let value): self = .capOnly(capFen: value.capFen)

@@ -239,7 +239,7 @@ struct CatalogValidator {
             if !upTo, text.contains("分别最高") {
                 problems.append("the text gives each tier as a cap (分别最高): set upTo")
             }
-        case .percentage(_, let rate, _, _), .interestSubsidy(_, let rate, _, _), .insurancePremium(_, let rate, _):
+        case .percentage(_, let rate, _, _), .interestSubsidy(_, let rate, _, _), .insurancePremium(_, let rate, _, _):
             let percent = Money.decimal(Int64(rate), scale: 100)
             for bound in ["不低于", "最高"]
             where text.contains(bound + percent + "%") || text.contains(bound + percent + "％") {
@@ -380,6 +380,14 @@ struct CatalogValidator {
                 }
             } else {
                 problems.append(("recognition", "recognition '\(recognition)' is not declared in vocabulary.json"))
+            }
+        case .insurancePremium(_, _, _, let premiumRateCap?):
+            if self.vocabulary.fact(premiumRateCap.insuredBase)?.unit != .fen {
+                problems.append(
+                    (
+                        "premiumRateCap.insuredBase",
+                        "'\(premiumRateCap.insuredBase)' is not a fact in fen of vocabulary.json"
+                    ))
             }
         case .ratioMatch(_, let numerator, let denominator, _):
             if numerator <= 0 || denominator <= 0 { problems.append(("numerator", "ratio terms must be positive")) }

@@ -12,6 +12,13 @@ public enum Formula: Sendable, Hashable, Codable {
         public var amountFen: Fen
     }
 
+    /// 在投保费率2%的上限内: the premium counts only up to this share of the insured amount.
+    public struct PremiumRateCap: Sendable, Hashable, Codable {
+        /// The insured amount, a fact in fen.
+        public var insuredBase: String
+        public var basisPoints: Int
+    }
+
     /// One step of an amount chosen by the highest threshold a figure reaches.
     public struct ThresholdTier: Sendable, Hashable, Codable {
         public var atLeast: Int64
@@ -34,7 +41,9 @@ public enum Formula: Sendable, Hashable, Codable {
     /// 按1:1.5给予配套: amount = base × numerator / denominator.
     case ratioMatch(base: String, numerator: Int, denominator: Int, capFen: Fen?)
     case interestSubsidy(base: String, rateBasisPoints: Int, capFen: Fen?, maxYears: Int?)
-    case insurancePremium(base: String, rateBasisPoints: Int, capFen: Fen?)
+    /// 按保费的70%给予补偿: a share of the premium, the premium counted up to `premiumRateCap` of the insured
+    /// amount where the text sets one (在投保费率2%的上限内), then capped.
+    case insurancePremium(base: String, rateBasisPoints: Int, capFen: Fen?, premiumRateCap: PremiumRateCap?)
     /// 每台/每人/每平方米 …
     case perUnit(base: String, amountFenPerUnit: Fen, capFen: Fen?)
     /// 最高X万元 with no rule below the cap: the department decides.
@@ -51,7 +60,7 @@ public enum Formula: Sendable, Hashable, Codable {
         case .bands(let bands): return bands.map { ("tiers[\($0.band)].amountFen", $0.amountFen) }
         case .percentage(_, _, let minimum, let cap):
             return [minimum.map { ("minimumBaseFen", $0) }, cap.map { ("capFen", $0) }].compactMap { $0 }
-        case .ratioMatch(_, _, _, let cap), .interestSubsidy(_, _, let cap, _), .insurancePremium(_, _, let cap):
+        case .ratioMatch(_, _, _, let cap), .interestSubsidy(_, _, let cap, _), .insurancePremium(_, _, let cap, _):
             return cap.map { [("capFen", $0)] } ?? []
         case .perUnit(_, let perUnit, let cap):
             return [("amountFenPerUnit", perUnit)] + (cap.map { [("capFen", $0)] } ?? [])
@@ -63,8 +72,11 @@ public enum Formula: Sendable, Hashable, Codable {
     /// Every rate the formula names, in basis points.
     public var rates: [(field: String, basisPoints: Int)] {
         switch self {
-        case .percentage(_, let rate, _, _), .interestSubsidy(_, let rate, _, _), .insurancePremium(_, let rate, _):
+        case .percentage(_, let rate, _, _), .interestSubsidy(_, let rate, _, _):
             return [("rateBasisPoints", rate)]
+        case .insurancePremium(_, let rate, _, let premiumRateCap):
+            return [("rateBasisPoints", rate)]
+                + (premiumRateCap.map { [("premiumRateCap.basisPoints", $0.basisPoints)] } ?? [])
         default:
             return []
         }
@@ -74,7 +86,7 @@ public enum Formula: Sendable, Hashable, Codable {
     public var baseFact: String? {
         switch self {
         case .percentage(let base, _, _, _), .ratioMatch(let base, _, _, _), .interestSubsidy(let base, _, _, _),
-            .insurancePremium(let base, _, _), .perUnit(let base, _, _):
+            .insurancePremium(let base, _, _, _), .perUnit(let base, _, _):
             return base
         default:
             return nil
@@ -99,7 +111,7 @@ public enum Formula: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case kind, amountFen, recognition, tiers, base, rateBasisPoints, minimumBaseFen, capFen, numerator, denominator,
-            maxYears, amountFenPerUnit, reason, upTo, fact, newlyReached
+            maxYears, amountFenPerUnit, reason, upTo, fact, newlyReached, premiumRateCap
     }
 
     public init(from decoder: any Decoder) throws {
@@ -133,7 +145,8 @@ public enum Formula: Sendable, Hashable, Codable {
                 maxYears: try container.decodeIfPresent(Int.self, forKey: .maxYears))
         case "insurancePremium":
             self = .insurancePremium(
-                base: try string(.base), rateBasisPoints: try int(.rateBasisPoints), capFen: try fen(.capFen))
+                base: try string(.base), rateBasisPoints: try int(.rateBasisPoints), capFen: try fen(.capFen),
+                premiumRateCap: try container.decodeIfPresent(PremiumRateCap.self, forKey: .premiumRateCap))
         case "perUnit":
             self = .perUnit(
                 base: try string(.base), amountFenPerUnit: try container.decode(Fen.self, forKey: .amountFenPerUnit),
@@ -175,10 +188,11 @@ public enum Formula: Sendable, Hashable, Codable {
             try container.encode(rate, forKey: .rateBasisPoints)
             try container.encode(cap, forKey: .capFen)
             try container.encode(maxYears, forKey: .maxYears)
-        case .insurancePremium(let base, let rate, let cap):
+        case .insurancePremium(let base, let rate, let cap, let premiumRateCap):
             try container.encode(base, forKey: .base)
             try container.encode(rate, forKey: .rateBasisPoints)
             try container.encode(cap, forKey: .capFen)
+            try container.encodeIfPresent(premiumRateCap, forKey: .premiumRateCap)
         case .perUnit(let base, let perUnit, let cap):
             try container.encode(base, forKey: .base)
             try container.encode(perUnit, forKey: .amountFenPerUnit)

@@ -116,7 +116,7 @@ extension Ledger {
         case .thresholdTiers(_, let tiers, _): maximum = tiers.map(\.amountFen).max()
         case .bands(let bands): maximum = bands.map(\.amountFen).max()
         case .percentage(_, _, _, let cap), .ratioMatch(_, _, _, let cap), .interestSubsidy(_, _, let cap, _),
-            .insurancePremium(_, _, let cap), .perUnit(_, _, let cap):
+            .insurancePremium(_, _, let cap, _), .perUnit(_, _, let cap):
             maximum = cap
         case .capOnly(let cap): maximum = cap
         case .manual: maximum = nil

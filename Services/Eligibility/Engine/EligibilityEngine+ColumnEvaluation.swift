@@ -136,7 +136,17 @@ extension EligibilityEngine {
                 return scaled(base, by: Int64(rate), over: 10_000, minimum: minimum, cap: cap)
             case .ratioMatch(let base, let numerator, let denominator, let cap):
                 return scaled(base, by: Int64(numerator), over: Int64(denominator), cap: cap)
-            case .interestSubsidy(let base, let rate, let cap, _), .insurancePremium(let base, let rate, let cap):
+            case .insurancePremium(let base, let rate, let cap, let premiumRateCap?):
+                let (premiums, insured) = (self.amounts(base), self.amounts(premiumRateCap.insuredBase))
+                return enterprises.map { enterprise in
+                    let (premium, insured) = (premiums[Int(enterprise)], insured[Int(enterprise)])
+                    guard premium != EnterpriseColumns.notReported, insured != EnterpriseColumns.notReported,
+                        let ceiling = Context.scale(insured, by: Int64(premiumRateCap.basisPoints), over: 10_000),
+                        let amount = Context.scale(min(premium, ceiling), by: Int64(rate), over: 10_000)
+                    else { return 0 }
+                    return cap.map { min(amount, $0) } ?? amount
+                }
+            case .interestSubsidy(let base, let rate, let cap, _), .insurancePremium(let base, let rate, let cap, nil):
                 return scaled(base, by: Int64(rate), over: 10_000, cap: cap)
             case .perUnit(let base, let perUnit, let cap):
                 return scaled(base, by: perUnit, over: 1, cap: cap)

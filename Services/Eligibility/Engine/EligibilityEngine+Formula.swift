@@ -114,7 +114,24 @@ extension EligibilityEngine.Context {
             return capped(
                 amount, cap,
                 "\(self.describe(base, value, year: year)) × \(numerator)/\(denominator) = \(Money.chinese(amount))")
-        case .interestSubsidy(let base, let rate, let cap, _), .insurancePremium(let base, let rate, let cap):
+        case .insurancePremium(let base, let rate, let cap, let premiumRateCap?):
+            guard let (premium, year) = self.amount(of: base) else { return missingBase(base) }
+            guard let (insured, insuredYear) = self.amount(of: premiumRateCap.insuredBase) else {
+                return missingBase(premiumRateCap.insuredBase)
+            }
+            guard let ceiling = Self.scale(insured, by: Int64(premiumRateCap.basisPoints), over: 10_000) else {
+                return missingBase(premiumRateCap.insuredBase)
+            }
+            let counted = min(premium, ceiling)
+            guard let amount = Self.scale(counted, by: Int64(rate), over: 10_000) else { return missingBase(base) }
+            let premiumText = self.describe(base, premium, year: year)
+            let countedText =
+                counted < premium
+                ? "\(premiumText), 按\(self.describe(premiumRateCap.insuredBase, insured, year: insuredYear))的\(Money.percent(basisPoints: premiumRateCap.basisPoints))计\(Money.chinese(counted))"
+                : premiumText
+            return capped(
+                amount, cap, "\(countedText) × \(Money.percent(basisPoints: rate)) = \(Money.chinese(amount))")
+        case .interestSubsidy(let base, let rate, let cap, _), .insurancePremium(let base, let rate, let cap, nil):
             guard let (value, year) = self.amount(of: base),
                 let amount = Self.scale(value, by: Int64(rate), over: 10_000)
             else { return missingBase(base) }

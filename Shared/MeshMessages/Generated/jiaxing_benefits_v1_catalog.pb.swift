@@ -677,6 +677,11 @@ public nonisolated struct Jiaxing_Benefits_V1_InsurancePremium: Sendable {
 
   public var capFen: Int64 = 0
 
+  /// 在投保费率2%的上限内: the premium counts up to this share of the insured amount (both unset: no such limit).
+  public var insuredBase: String = String()
+
+  public var premiumRateCapBasisPoints: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2584,7 +2589,7 @@ nonisolated extension Jiaxing_Benefits_V1_InterestSubsidy: SwiftProtobuf.Message
 
 nonisolated extension Jiaxing_Benefits_V1_InsurancePremium: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InsurancePremium"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}base\0\u{3}rate_basis_points\0\u{3}cap_fen\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}base\0\u{3}rate_basis_points\0\u{3}cap_fen\0\u{3}insured_base\0\u{3}premium_rate_cap_basis_points\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2595,6 +2600,8 @@ nonisolated extension Jiaxing_Benefits_V1_InsurancePremium: SwiftProtobuf.Messag
       case 1: try { try decoder.decodeSingularStringField(value: &self.base) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.rateBasisPoints) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.capFen) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.insuredBase) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.premiumRateCapBasisPoints) }()
       default: break
       }
     }
@@ -2610,6 +2617,12 @@ nonisolated extension Jiaxing_Benefits_V1_InsurancePremium: SwiftProtobuf.Messag
     if self.capFen != 0 {
       try visitor.visitSingularInt64Field(value: self.capFen, fieldNumber: 3)
     }
+    if !self.insuredBase.isEmpty {
+      try visitor.visitSingularStringField(value: self.insuredBase, fieldNumber: 4)
+    }
+    if self.premiumRateCapBasisPoints != 0 {
+      try visitor.visitSingularInt32Field(value: self.premiumRateCapBasisPoints, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2617,6 +2630,8 @@ nonisolated extension Jiaxing_Benefits_V1_InsurancePremium: SwiftProtobuf.Messag
     if lhs.base != rhs.base {return false}
     if lhs.rateBasisPoints != rhs.rateBasisPoints {return false}
     if lhs.capFen != rhs.capFen {return false}
+    if lhs.insuredBase != rhs.insuredBase {return false}
+    if lhs.premiumRateCapBasisPoints != rhs.premiumRateCapBasisPoints {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
