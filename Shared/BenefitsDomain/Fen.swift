@@ -5,6 +5,10 @@ public enum Money {
     public static let fenPerYuan: Fen = 100
     public static let fenPerWanYuan: Fen = 1_000_000
     public static let fenPerYiYuan: Fen = 10_000_000_000
+    /// The most any single amount the ledger writes may be, a fund's budget or an order's amount: 10^12 fen
+    /// (100亿元), far above any real budget, and small enough that no sum over the ledger's rows can overflow
+    /// Int64 (or a database's 64-bit integer) before millions of such rows.
+    public static let maximumFen: Fen = 1_000_000_000_000
 
     /// How the documents write an amount: 亿元 or 万元 where exact to four places, else 元.
     /// 150,000,000 fen → "150万元"; 2,500,000 → "2.5万元"; 20,000,000,000 → "2亿元"; 12,345 → "123.45元".

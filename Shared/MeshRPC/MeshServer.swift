@@ -175,8 +175,11 @@ public final class MeshServer: Service, Sendable {
         let started = ContinuousClock.now
         self.metrics.callStarted()
         var code = RPCStatusCode.unknown
+        // The method label is the routed method's name; a name the caller made up counts under one label, so
+        // no caller can grow the metrics without bound.
+        var label = ServerMetrics.unknownMethod
         defer {
-            self.metrics.callFinished(method: call.head.method, code: code, duration: ContinuousClock.now - started)
+            self.metrics.callFinished(method: label, code: code, duration: ContinuousClock.now - started)
         }
         guard let method = MethodDescriptor(fullName: call.head.method), let route = self.router.route(call.head.method)
         else {
@@ -187,6 +190,7 @@ public final class MeshServer: Service, Sendable {
             code = .unimplemented
             return
         }
+        label = method.fullName
         let deadline: ContinuousClock.Instant? =
             call.head.timeoutMicros == 0
             ? nil

@@ -10,6 +10,8 @@ final class ServerMetrics: Sendable {
     static let durationLabel = "mesh_rpc_server_call_duration_seconds"
     static let connectionsLabel = "mesh_rpc_server_open_connections"
     static let streamsLabel = "mesh_rpc_server_open_calls"
+    /// The method label of every call to a method the server does not route.
+    static let unknownMethod = "unknown"
 
     let server: String
     private let counters = NIOLockedValueBox<[String: Counter]>([:])

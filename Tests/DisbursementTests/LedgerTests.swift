@@ -280,8 +280,23 @@ struct LedgerTests {
                 _ = try await ledger.propose(Self.request(clause: "jzbf-2023-38/2.4.15a", amount: 100))
             }
             #expect(manual?.kind == .failedPrecondition)
+            // Money has a ceiling far above any budget, checked before anything is written: Int64.max as a
+            // budget used to commit and then break every sum of the funds.
+            let hugeBudget = await Self.refusal {
+                _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2024, budgetFen: Int64.max)
+            }
+            #expect(hugeBudget?.kind == .invalidArgument)
+            #expect(hugeBudget?.message.contains("budget_fen: 1 to 1000000000000 fen") == true)
+            let hugeAmount = await Self.refusal {
+                _ = try await ledger.propose(Self.request(clause: "jzbf-2023-36/2.1b", amount: Money.maximumFen + 1))
+            }
+            #expect(hugeAmount?.message.hasPrefix("amount_fen: 1 to 1000000000000 fen") == true)
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2025, budgetFen: Money.maximumFen)
             #expect(try await ledger.orders(.init()).isEmpty)
-            #expect(try await ledger.funds().funds.first!.availableFen == 1_000_000_000)
+            let funds = try await ledger.funds().funds
+            #expect(funds.count == 2)
+            #expect(funds.first { $0.year == 2023 }?.availableFen == 1_000_000_000)
+            #expect(funds.first { $0.year == 2025 }?.availableFen == Money.maximumFen)
         }
     }
 

@@ -128,6 +128,15 @@ struct NotificationTests {
         do { _ = try NoticeTemplates.load(path: path) } catch { #expect("\(error)".contains("bonus")) }
     }
 
+    @Test("placeholders are filled in one pass: a value holding {orderId} stays as written")
+    func renderOnePass() {
+        let values = ["reason": "重复申报 {orderId} {amount}", "orderId": "O-1", "amount": "150万元"]
+        #expect(
+            NoticeTemplates.render("订单{orderId}未通过: {reason}; 金额{amount}{", values: values)
+                == "订单O-1未通过: 重复申报 {orderId} {amount}; 金额150万元{")
+        #expect(NoticeTemplates.render("{unknown} {} {{orderId}}", values: values) == "{unknown} {} {O-1}")
+    }
+
     @Test("an event seen again (redelivered after a crash) makes no second notice")
     func noDuplicates() async throws {
         try await Self.withCenter { center, _ in

@@ -82,4 +82,40 @@ struct MetricsEndpointTests {
         #expect(missing.0 == 404)
         #expect(missing.1.contains("/metrics"))
     }
+
+    @Test("2,000 calls to made-up methods count under one label; the scrape does not grow with them")
+    func unknownMethodsAreOneLabel() async throws {
+        let endpoint = MetricsEndpoint(
+            host: "127.0.0.1", port: 0, registry: ServiceMetrics.registry, isReady: { true }, logger: TestMesh.logger)
+        let group = ServiceGroup(
+            services: [endpoint], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+        let running = Task { try await group.run() }
+        defer {
+            Task {
+                await group.triggerGracefulShutdown()
+                _ = try? await running.value
+            }
+        }
+        let port = try await endpoint.boundPort()
+        try await TestMesh.withServer(router: RPCRouter()) { _, meshPort in
+            let client = TestMesh.client(port: meshPort)
+            defer { Task { await client.close() } }
+            func call(_ index: Int) async {
+                let method = MethodDescriptor(service: "made.up.Service\(index)", method: "Method\(index)")
+                _ = try? await client.unary(method, Mesh_Testing_V1_SimpleRequest()) as Mesh_Testing_V1_SimpleResponse
+            }
+            for index in 0..<10 { await call(index) }
+            let before = try await Self.get(port, "/metrics").1
+            for index in 10..<2_000 { await call(index) }
+            let after = try await Self.get(port, "/metrics").1
+            #expect(!after.contains("made.up.Service"))
+            #expect(
+                after.split(separator: "\n").contains {
+                    $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="unknown""#)
+                        && $0.contains(#"code="unimplemented""#)
+                })
+            // The same series, only their counts and sums change.
+            #expect(after.split(separator: "\n").count == before.split(separator: "\n").count)
+        }
+    }
 }

@@ -57,8 +57,11 @@ extension Ledger {
         case .failure(let problem):
             throw LedgerError(.invalidArgument, "credit_code: '\(request.creditCode)' \(problem)")
         }
-        guard request.amountFen > 0 else {
-            throw LedgerError(.invalidArgument, "amount_fen: must be positive, got \(request.amountFen)")
+        guard request.amountFen > 0, request.amountFen <= Money.maximumFen else {
+            throw LedgerError(
+                .invalidArgument,
+                "amount_fen: 1 to \(Money.maximumFen) fen (\(Money.chinese(Money.maximumFen))), got \(request.amountFen)"
+            )
         }
         guard (1900...2200).contains(request.period) else {
             throw LedgerError(.invalidArgument, "period: a year in 1900-2200 is required, got \(request.period)")

@@ -72,8 +72,10 @@ extension Ledger {
     public func openFund(documentID: String, year: Int, budgetFen: Fen, onlyIfAbsent: Bool = false) async throws
         -> Jiaxing_Benefits_V1_FundBalance
     {
-        guard budgetFen > 0 else {
-            throw LedgerError(.invalidArgument, "budget_fen: must be positive, got \(budgetFen)")
+        guard budgetFen > 0, budgetFen <= Money.maximumFen else {
+            throw LedgerError(
+                .invalidArgument,
+                "budget_fen: 1 to \(Money.maximumFen) fen (\(Money.chinese(Money.maximumFen))), got \(budgetFen)")
         }
         guard (1900...2200).contains(year) else {
             throw LedgerError(.invalidArgument, "year: a year in 1900-2200 is required")

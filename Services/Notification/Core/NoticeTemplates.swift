@@ -60,10 +60,25 @@ public struct NoticeTemplates: Sendable {
         self.templates.first { $0.event == event && $0.audience == audience }
     }
 
-    /// Fills the placeholders; an unknown one stays as written.
+    /// Fills the placeholders in one pass over the template: a value is copied as it is, never read again
+    /// for placeholders (a rejection reason that contains `{orderId}` stays as the officer wrote it). An
+    /// unknown placeholder stays as written.
     public static func render(_ text: String, values: [String: String]) -> String {
-        var result = text
-        for (name, value) in values { result = result.replacingOccurrences(of: "{\(name)}", with: value) }
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            if let close = rest[afterOpen...].firstIndex(of: "}"), let value = values[String(rest[afterOpen..<close])] {
+                result += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                result.append("{")
+                rest = rest[afterOpen...]
+            }
+        }
+        result += rest
         return result
     }
 }
