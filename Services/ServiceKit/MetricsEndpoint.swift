@@ -33,15 +33,26 @@ public struct MetricsEndpoint: Service {
     public func boundPort() async throws -> Int { try await self.bound.futureResult.get() }
 
     public func run() async throws {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: self.host, port: self.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+        let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: self.host, port: self.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                            wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            // A port that is taken ends the service (and with it the process) with an error that names it;
+            // whoever waits for the port hears of it too.
+            let failure = MetricsEndpointError(
+                message: "--metrics-port \(self.port) on \(self.host): cannot listen: \(error)")
+            self.bound.fail(failure)
+            self.logger.error("metrics endpoint cannot start", metadata: ["error": "\(failure)"])
+            throw failure
+        }
         self.bound.succeed(channel.channel.localAddress?.port ?? self.port)
         self.logger.info(
             "metrics and health over HTTP", metadata: ["port": "\(channel.channel.localAddress?.port ?? self.port)"])
@@ -108,4 +119,10 @@ public enum ServiceMetrics {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
     }()
+}
+
+/// The metrics endpoint could not start.
+public struct MetricsEndpointError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { self.message }
 }

@@ -143,6 +143,33 @@ struct CatalogServiceTests {
         }
     }
 
+    @Test("the file watcher reloads on a new calendar year, and a cancelled watcher ends at once")
+    func fileWatcher() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "catalog-watcher-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.copyItem(atPath: CatalogValidationTests.dataDirectory, toPath: directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try CatalogStore(directory: directory, logger: TestMesh.logger)
+        let first = store.catalog.revision
+        #expect(store.catalog.calendar.provisionalYears.contains(2027))
+        let watcher = CatalogFileWatcher(store: store, interval: .milliseconds(50))
+        let running = Task { try await watcher.run() }
+        try #"{"year": 2027, "source": "test notice", "holidays": [], "workingWeekends": []}"#
+            .write(toFile: "\(directory)/calendar/2027.json", atomically: true, encoding: .utf8)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while store.catalog.revision == first, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(store.catalog.revision != first)
+        #expect(!store.catalog.calendar.provisionalYears.contains(2027))
+        // Cancelled, as the service group cancels its services when one fails: it returns, not spins.
+        running.cancel()
+        let cancelled = ContinuousClock.now
+        try await running.value
+        #expect(ContinuousClock.now - cancelled < .seconds(2))
+    }
+
     @Test("watch tells of a new revision; a broken file keeps the last good one")
     func watch() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -114,8 +114,37 @@ struct MetricsEndpointTests {
                     $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="unknown""#)
                         && $0.contains(#"code="unimplemented""#)
                 })
-            // The same series, only their counts and sums change.
-            #expect(after.split(separator: "\n").count == before.split(separator: "\n").count)
+            // One series for all of them, before and after (other suites share the registry, so only these lines
+            // are counted).
+            func unknownSeries(_ text: String) -> Int {
+                text.split(separator: "\n").count {
+                    $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="unknown""#)
+                }
+            }
+            #expect(unknownSeries(before) == 1)
+            #expect(unknownSeries(after) == 1)
         }
+    }
+
+    @Test("a metrics port that is taken: run throws naming the port, and whoever waits for the port hears it")
+    func portTaken() async throws {
+        let first = MetricsEndpoint(
+            host: "127.0.0.1", port: 0, registry: ServiceMetrics.registry, isReady: { true }, logger: TestMesh.logger)
+        let group = ServiceGroup(
+            services: [first], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+        let running = Task { try await group.run() }
+        defer {
+            Task {
+                await group.triggerGracefulShutdown()
+                _ = try? await running.value
+            }
+        }
+        let taken = try await first.boundPort()
+        let second = MetricsEndpoint(
+            host: "127.0.0.1", port: taken, registry: ServiceMetrics.registry, isReady: { true },
+            logger: TestMesh.logger)
+        let error = await #expect(throws: MetricsEndpointError.self) { try await second.run() }
+        #expect(error?.message.contains("--metrics-port \(taken)") == true, "\(error?.message ?? "")")
+        await #expect(throws: MetricsEndpointError.self) { _ = try await second.boundPort() }
     }
 }

@@ -1,21 +1,28 @@
 import Foundation
 import ServiceLifecycle
 
-/// Reloads the catalog when its files change (checked every `interval`), so a reviewed change to the data
-/// reaches every eligibility replica without a restart.
+/// Reloads the catalog when its files change (checked every `interval`): the documents, the vocabulary, the
+/// calendar's years and the source texts, so a reviewed change to the data, or a newly published calendar
+/// year, reaches every service without a restart. Ends when the service group shuts down or is cancelled.
 public struct CatalogFileWatcher: Service {
     let store: CatalogStore
     let interval: Duration
+    /// The files as they were when the watcher was made (right after the store loaded them): a change made
+    /// before `run` begins is still a change.
+    let initial: [String]
 
     public init(store: CatalogStore, interval: Duration = .seconds(2)) {
         self.store = store
         self.interval = interval
+        self.initial = Self.fingerprint(store.directory)
     }
 
     public func run() async throws {
-        var fingerprint = Self.fingerprint(self.store.directory)
-        while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: self.interval)
+        var fingerprint = self.initial
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Cancelled (the group ends because another service failed): stop, rather than spin on a sleep
+            // that returns at once.
+            do { try await Task.sleep(for: self.interval) } catch { return }
             let current = Self.fingerprint(self.store.directory)
             if current != fingerprint {
                 fingerprint = current
@@ -24,14 +31,17 @@ public struct CatalogFileWatcher: Service {
         }
     }
 
-    /// Names, sizes and modification times of the files: cheap to compute, changes when any file does.
+    /// Names, sizes and modification times of the files, and of those in the `calendar` and `sources`
+    /// folders: cheap to compute, changes when any file does.
     static func fingerprint(_ directory: String) -> [String] {
         let files = FileManager.default
-        return ((try? files.contentsOfDirectory(atPath: directory)) ?? []).sorted().map { name in
-            let attributes = try? files.attributesOfItem(atPath: "\(directory)/\(name)")
-            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\(name):\(size):\(modified)"
+        return ["", "calendar/", "sources/"].flatMap { folder in
+            ((try? files.contentsOfDirectory(atPath: "\(directory)/\(folder)")) ?? []).sorted().map { name in
+                let attributes = try? files.attributesOfItem(atPath: "\(directory)/\(folder)\(name)")
+                let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                return "\(folder)\(name):\(size):\(modified)"
+            }
         }
     }
 }
