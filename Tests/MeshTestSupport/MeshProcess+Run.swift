@@ -2,9 +2,18 @@ import Foundation
 
 extension MeshProcess {
     /// Runs an executable of this package to completion in the repository's folder and returns its exit
-    /// status and everything it printed.
-    public static func runToCompletion(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String)
-    {
+    /// status and everything it printed. The wait is on a thread of its own: blocking one of the two
+    /// cooperative threads for the many seconds `mesh up` takes starved every other test of the run (their
+    /// processes' health checks timed out).
+    public static func runToCompletion(_ name: String, _ arguments: [String]) async throws -> (
+        status: Int32, output: String
+    ) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try Self.runBlocking(name, arguments) }) }.start()
+        }
+    }
+
+    static func runBlocking(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let executable = "\(Self.binDirectory)/\(name)"
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw MeshProcessError(message: "no executable at \(executable): run `swift build` before the tests")
