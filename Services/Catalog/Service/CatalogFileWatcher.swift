@@ -9,7 +9,7 @@ public struct CatalogFileWatcher: Service {
     let interval: Duration
     /// The files as they were when the watcher was made (right after the store loaded them): a change made
     /// before `run` begins is still a change.
-    let initial: [String]
+    public let initial: [String]
 
     public init(store: CatalogStore, interval: Duration = .seconds(2)) {
         self.store = store
@@ -23,12 +23,16 @@ public struct CatalogFileWatcher: Service {
             // Cancelled (the group ends because another service failed): stop, rather than spin on a sleep
             // that returns at once.
             do { try await Task.sleep(for: self.interval) } catch { return }
-            let current = Self.fingerprint(self.store.directory)
-            if current != fingerprint {
-                fingerprint = current
-                self.store.reload()
-            }
+            fingerprint = self.reloadIfChanged(since: fingerprint)
         }
+    }
+
+    /// One look at the files: reloads the store if they differ from `fingerprint`; returns what they are now.
+    @discardableResult
+    public func reloadIfChanged(since fingerprint: [String]) -> [String] {
+        let current = Self.fingerprint(self.store.directory)
+        if current != fingerprint { self.store.reload() }
+        return current
     }
 
     /// Names, sizes and modification times of the files, and of those in the `calendar` and `sources`
