@@ -83,8 +83,8 @@ struct MetricsEndpointTests {
         #expect(missing.1.contains("/metrics"))
     }
 
-    @Test("2,000 calls to made-up methods count under one label; the scrape does not grow with them")
-    func unknownMethodsAreOneLabel() async throws {
+    /// Runs a metrics endpoint that is always ready on a free port for the duration of `body`.
+    static func withEndpoint<Result>(_ body: (Int) async throws -> Result) async throws -> Result {
         let endpoint = MetricsEndpoint(
             host: "127.0.0.1", port: 0, registry: ServiceMetrics.registry, isReady: { true }, logger: TestMesh.logger)
         let group = ServiceGroup(
@@ -96,55 +96,53 @@ struct MetricsEndpointTests {
                 _ = try? await running.value
             }
         }
-        let port = try await endpoint.boundPort()
-        try await TestMesh.withServer(router: RPCRouter()) { _, meshPort in
-            let client = TestMesh.client(port: meshPort)
-            defer { Task { await client.close() } }
-            func call(_ index: Int) async {
-                let method = MethodDescriptor(service: "made.up.Service\(index)", method: "Method\(index)")
-                _ = try? await client.unary(method, Mesh_Testing_V1_SimpleRequest()) as Mesh_Testing_V1_SimpleResponse
-            }
-            for index in 0..<10 { await call(index) }
-            let before = try await Self.get(port, "/metrics").1
-            for index in 10..<2_000 { await call(index) }
-            let after = try await Self.get(port, "/metrics").1
-            #expect(!after.contains("made.up.Service"))
-            #expect(
-                after.split(separator: "\n").contains {
-                    $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="unknown""#)
-                        && $0.contains(#"code="unimplemented""#)
-                })
-            // One series for all of them, before and after (other suites share the registry, so only these lines
-            // are counted).
-            func unknownSeries(_ text: String) -> Int {
-                text.split(separator: "\n").count {
-                    $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="unknown""#)
+        return try await body(try await endpoint.boundPort())
+    }
+
+    @Test("2,000 calls to made-up methods count under one label; the scrape does not grow with them")
+    func unknownMethodsAreOneLabel() async throws {
+        try await Self.withEndpoint { port in
+            try await TestMesh.withServer(router: RPCRouter()) { _, meshPort in
+                let client = TestMesh.client(port: meshPort)
+                defer { Task { await client.close() } }
+                func call(_ index: Int) async {
+                    let method = MethodDescriptor(service: "made.up.Service\(index)", method: "Method\(index)")
+                    _ =
+                        try? await client.unary(method, Mesh_Testing_V1_SimpleRequest())
+                        as Mesh_Testing_V1_SimpleResponse
                 }
+                for index in 0..<10 { await call(index) }
+                let before = try await Self.get(port, "/metrics").1
+                for index in 10..<2_000 { await call(index) }
+                let after = try await Self.get(port, "/metrics").1
+                #expect(!after.contains("made.up.Service"))
+                #expect(
+                    after.split(separator: "\n").contains {
+                        $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="unknown""#)
+                            && $0.contains(#"code="unimplemented""#)
+                    })
+                // One series for all of them, before and after (other suites share the registry, so only these lines
+                // are counted).
+                func unknownSeries(_ text: String) -> Int {
+                    text.split(separator: "\n").count {
+                        $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="unknown""#)
+                    }
+                }
+                #expect(unknownSeries(before) == 1)
+                #expect(unknownSeries(after) == 1)
             }
-            #expect(unknownSeries(before) == 1)
-            #expect(unknownSeries(after) == 1)
         }
     }
 
     @Test("a metrics port that is taken: run throws naming the port, and whoever waits for the port hears it")
     func portTaken() async throws {
-        let first = MetricsEndpoint(
-            host: "127.0.0.1", port: 0, registry: ServiceMetrics.registry, isReady: { true }, logger: TestMesh.logger)
-        let group = ServiceGroup(
-            services: [first], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
-        let running = Task { try await group.run() }
-        defer {
-            Task {
-                await group.triggerGracefulShutdown()
-                _ = try? await running.value
-            }
+        try await Self.withEndpoint { taken in
+            let second = MetricsEndpoint(
+                host: "127.0.0.1", port: taken, registry: ServiceMetrics.registry, isReady: { true },
+                logger: TestMesh.logger)
+            let error = await #expect(throws: MetricsEndpointError.self) { try await second.run() }
+            #expect(error?.message.contains("--metrics-port \(taken)") == true, "\(error?.message ?? "")")
+            await #expect(throws: MetricsEndpointError.self) { _ = try await second.boundPort() }
         }
-        let taken = try await first.boundPort()
-        let second = MetricsEndpoint(
-            host: "127.0.0.1", port: taken, registry: ServiceMetrics.registry, isReady: { true },
-            logger: TestMesh.logger)
-        let error = await #expect(throws: MetricsEndpointError.self) { try await second.run() }
-        #expect(error?.message.contains("--metrics-port \(taken)") == true, "\(error?.message ?? "")")
-        await #expect(throws: MetricsEndpointError.self) { _ = try await second.boundPort() }
     }
 }
