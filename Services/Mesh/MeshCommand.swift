@@ -14,4 +14,19 @@ struct MeshCommand: AsyncParsableCommand {
             SoakCommand.self,
         ]
     )
+
+    /// Files the tool makes (state, logs, certificates, the console's accounts) are its user's alone.
+    static func main() async {
+        FileModes.restrictToOwner()
+        do {
+            var command = try Self.parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
 }

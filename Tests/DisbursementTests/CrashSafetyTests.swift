@@ -43,6 +43,10 @@ struct CrashSafetyTests {
         try await catalog.waitUntilServing(tls: try folder.tls("operator", serverHostname: "catalog"))
         try disbursement.start()
         try await disbursement.waitUntilServing(tls: try folder.tls("operator", serverHostname: "disbursement"))
+        // The ledger is its owner's alone (the service's umask 077): not readable by group or others.
+        let mode = try #require(
+            try FileManager.default.attributesOfItem(atPath: database)[.posixPermissions] as? NSNumber)
+        #expect(mode.intValue & 0o077 == 0, "ledger.sqlite mode \(String(mode.intValue, radix: 8))")
 
         let total = 400
         let requests = (0..<total).map { index in

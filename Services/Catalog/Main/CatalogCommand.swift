@@ -38,6 +38,7 @@ struct CatalogCommand: AsyncParsableCommand {
         var reloadSeconds = 2
 
         func run() async throws {
+            FileModes.restrictToOwner()
             let logger = self.options.logger(label: "jiaxing.catalog")
             let store = try CatalogStore(
                 directory: self.data.data, sourcesDirectory: self.data.sourcesDirectory, logger: logger)

@@ -39,6 +39,7 @@ struct DisbursementCommand: AsyncParsableCommand {
     var budgets: String?
 
     func run() async throws {
+        FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.disbursement")
         let catalog = NIOLockedValueBox<Catalog?>(nil)
         let ledger = Ledger(

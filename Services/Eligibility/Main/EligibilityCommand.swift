@@ -21,6 +21,7 @@ struct EligibilityCommand: AsyncParsableCommand {
     var catalogPort = 7410
 
     func run() async throws {
+        FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.eligibility")
         let tls = try TLSFiles.load(
             directory: self.options.certificates, name: self.options.identity ?? "eligibility",

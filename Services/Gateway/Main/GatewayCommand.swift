@@ -52,6 +52,7 @@ struct GatewayCommand: AsyncParsableCommand {
     var database = ".mesh/state/gateway.sqlite"
 
     func run() async throws {
+        FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.gateway")
         let identity = self.options.identity ?? "gateway"
         func pool(_ service: String, _ ports: String) throws -> ReplicaPool {

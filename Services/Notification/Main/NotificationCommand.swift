@@ -48,6 +48,7 @@ struct NotificationCommand: AsyncParsableCommand {
     var webhookTrustRoots: String?
 
     func run() async throws {
+        FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.notification")
         let identity = self.options.identity ?? "notification"
         let center = Notifier(
