@@ -24,7 +24,9 @@ struct ConsoleTests {
         let clock: NIOLockedValueBox<Date>
 
         /// GET or POST (`form` given) a console path; returns the status, the body and the Location header.
-        func request(_ path: String, form: [(String, String)]? = nil, headers extra: [String] = []) async throws -> (
+        func request(
+            _ path: String, form: [(String, String)]? = nil, headers extra: [String] = [], curl options: [String] = []
+        ) async throws -> (
             status: Int, body: String, location: String, headers: String
         ) {
             let id = UUID().uuidString
@@ -40,6 +42,7 @@ struct ConsoleTests {
                 for (name, value) in form { arguments += ["--data-urlencode", "\(name)=\(value)"] }
             }
             for header in extra { arguments += ["-H", header] }
+            arguments += options
             arguments.append("https://localhost:\(self.port)\(path)")
             FileManager.default.createFile(atPath: statusPath, contents: nil)
             let process = Process()
@@ -153,6 +156,20 @@ struct ConsoleTests {
         let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(
             GatewayMethods.screenAndPropose, request)
         return try #require(response.proposals.first?.order)
+    }
+
+    @Test("TLS 1.2 in the console only with forward-secret AEAD suites: a CBC/SHA-1 suite gets no answer")
+    func consoleCipherSuites() async throws {
+        try await Self.withConsole { _, browser in
+            let cbc = try await browser.request(
+                "/console/sign-in", curl: ["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-SHA"])
+            #expect(cbc.status == 0, "a CBC/SHA-1 suite was accepted: \(cbc.status)")
+            let gcm = try await browser.request(
+                "/console/sign-in", curl: ["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"])
+            #expect(gcm.status == 200)
+            let current = try await browser.request("/console/sign-in", curl: ["--tlsv1.3"])
+            #expect(current.status == 200)
+        }
     }
 
     @Test(

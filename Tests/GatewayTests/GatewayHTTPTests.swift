@@ -94,6 +94,17 @@ struct GatewayHTTPTests {
     static let screen =
         #"{"asOf":{"year":2023,"month":9,"day":1},"profile":{"creditCode":"91330402MA2B000010","name":"嘉兴示例制造有限公司","county":"NANHU","recognitions":[{"recognition":"greenFactory","level":"national","recognizedOn":{"year":2023,"month":7,"day":1}}]}}"#
 
+    @Test("the HTTP face speaks TLS 1.3 only: a TLS 1.2 client gets no answer, a 1.3 one does")
+    func tls13Only() async throws {
+        try await Self.withFace { face in
+            let url = "https://localhost:\(face.port)/v1/ListDocuments"
+            let old = try await face.curl("nanhu", ["--tls-max", "1.2", "-X", "POST", url, "-d", "{}"])
+            #expect(old.status == 0, "a TLS 1.2 handshake was answered: \(old.status)")
+            let current = try await face.curl("nanhu", ["--tlsv1.3", "-X", "POST", url, "-d", "{}"])
+            #expect(current.status == 200, "\(current.body.prefix(200))")
+        }
+    }
+
     @Test("a county screens over HTTP/2 and HTTP/1.1 with its certificate; JSON is the protobuf mapping")
     func screenOverHTTP() async throws {
         try await Self.withFace { face in

@@ -9,6 +9,12 @@ extension Console {
     /// How long a browser's connection may sit idle before the server closes it.
     public static let idleTimeout = Duration.seconds(60)
 
+    /// The TLS 1.2 suites the console offers (TLS 1.3's are all AEAD already).
+    static let tls12CipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
     /// The console over TLS with the gateway's certificate. Browsers bring no client certificate: people
     /// are identified by their session, and act only through the gateway's own authorization.
     public func application(
@@ -17,6 +23,8 @@ extension Console {
     ) throws -> some ApplicationProtocol {
         var tlsConfiguration = try tls.serverTLSConfiguration(minimumVersion: .tlsv12)
         tlsConfiguration.certificateVerification = .none
+        // TLS 1.2 stays for browsers, with forward-secret AEAD suites only (no CBC, no SHA-1 MACs).
+        tlsConfiguration.cipherSuites = Self.tls12CipherSuites
         return Application(
             router: self.router(),
             server: try .http2Upgrade(

@@ -17,7 +17,8 @@ extension GatewayHTTP {
         Application(
             router: Self.router(gateway: gateway),
             server: try .http2Upgrade(
-                tlsConfiguration: tls.serverTLSConfiguration(minimumVersion: .tlsv12),
+                // Mutual TLS for county systems, as on the mesh port: TLS 1.3 only (no CBC or SHA-1 suites).
+                tlsConfiguration: tls.serverTLSConfiguration(minimumVersion: .tlsv13),
                 // A connection left idle is closed, so idle connections cannot pile up.
                 configuration: .init(
                     idleTimeout: .seconds(60), streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
