@@ -86,3 +86,12 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         try container.encode(self.description)
     }
 }
+
+extension CalendarDate {
+    /// The day in China (UTC+8, no daylight saving) at `millis` since 1970: the day documents, deadlines and
+    /// periods are counted in.
+    public static func inChina(atMillis millis: Int64) -> CalendarDate {
+        let seconds = millis / 1000 + 8 * 3600
+        return CalendarDate(dayNumber: Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400))
+    }
+}

@@ -87,8 +87,7 @@ public enum CatalogLoader {
 
     /// The current year in China (UTC+8).
     static var currentYear: Int {
-        let seconds = Int(Date().timeIntervalSince1970) + 8 * 3600
-        return CalendarDate(dayNumber: seconds / 86_400).year
+        CalendarDate.inChina(atMillis: Int64(Date().timeIntervalSince1970 * 1000)).year
     }
 
     /// Each named source file → its text with all whitespace removed, or why it could not be read.

@@ -18,10 +18,7 @@ extension Ledger {
     }
 
     /// The day in China (UTC+8) at `millis`.
-    static func chinaDay(_ millis: Int64) -> CalendarDate {
-        let seconds = millis / 1000 + 8 * 3600
-        return CalendarDate(dayNumber: Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400))
-    }
+    static func chinaDay(_ millis: Int64) -> CalendarDate { CalendarDate.inChina(atMillis: millis) }
 
     /// Appends an application's event in the transaction that changed it (the same outbox as orders').
     static func emit(_ tx: any SQLTransaction, type: String, application: Application, at: Int64) async throws {

@@ -119,8 +119,7 @@ extension GatewayHandlers {
 
     /// The day in China (UTC+8).
     static func chinaToday() -> CalendarDate {
-        let seconds = Int(Date().timeIntervalSince1970) + 8 * 3600
-        return CalendarDate(dayNumber: seconds / 86_400)
+        CalendarDate.inChina(atMillis: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
     /// The operator's money decisions (opening a fund, a clawback): forwarded as the operator, every outcome
