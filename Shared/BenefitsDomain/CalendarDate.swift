@@ -1,3 +1,5 @@
+import Foundation
+
 /// A calendar date without a time zone: the documents, entitlements and the ledger all count in days.
 public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, LosslessStringConvertible
 {
@@ -93,5 +95,10 @@ extension CalendarDate {
     public static func inChina(atMillis millis: Int64) -> CalendarDate {
         let seconds = millis / 1000 + 8 * 3600
         return CalendarDate(dayNumber: Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400))
+    }
+
+    /// Today in China, by the system clock.
+    public static func todayInChina() -> CalendarDate {
+        Self.inChina(atMillis: Int64(Date().timeIntervalSince1970 * 1000))
     }
 }

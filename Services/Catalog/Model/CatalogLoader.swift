@@ -87,7 +87,7 @@ public enum CatalogLoader {
 
     /// The current year in China (UTC+8).
     static var currentYear: Int {
-        CalendarDate.inChina(atMillis: Int64(Date().timeIntervalSince1970 * 1000)).year
+        CalendarDate.todayInChina().year
     }
 
     /// Each named source file → its text with all whitespace removed, or why it could not be read.

@@ -77,7 +77,7 @@ extension GatewayHandlers {
                 "credit_code: \(request.creditCode) is not registered in this county; payouts are derived from the register's facts, so a county registers its enterprises (RegisterEnterprises) before proposing"
             )
         }
-        let today = Self.chinaToday()
+        let today = CalendarDate.todayInChina()
         var asOf = today
         if request.hasAsOf {
             guard let day = CalendarDate(message: request.asOf), day <= today else {
@@ -115,11 +115,6 @@ extension GatewayHandlers {
         derived.explanation = decision.orderExplanation
         derived.clearAsOf()
         return derived
-    }
-
-    /// The day in China (UTC+8).
-    static func chinaToday() -> CalendarDate {
-        CalendarDate.inChina(atMillis: Int64(Date().timeIntervalSince1970 * 1000))
     }
 
     /// The operator's money decisions (opening a fund, a clawback): forwarded as the operator, every outcome
