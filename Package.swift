@@ -219,8 +219,8 @@ let package = Package(
         .target(
             name: "GatewayService",
             dependencies: [
-                "GatewayStore", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport",
-                "MeshMessages",
+                "GatewayStore", "BenefitsAPI", "BenefitsDomain", "CatalogModel", "EligibilityEngine", "MeshRPC",
+                "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

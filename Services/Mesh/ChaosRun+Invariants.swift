@@ -60,6 +60,33 @@ extension ChaosRun {
         }
     }
 
+    /// 市经信局 publishes the run's enterprises on its 绿色工厂 list, a thousand records a call: the mesh pays on
+    /// the department's records, not on what the counties send.
+    func publishTheRun() async throws {
+        let jingxin = try self.client(Department.jingxin.partyName)
+        var start = 0
+        while start < self.payouts {
+            let end = min(start + 1000, self.payouts)
+            var request = Jiaxing_Benefits_V1_PublishRecordsRequest()
+            request.records = (start..<end).map { index in
+                let profile = self.profile(index)
+                var record = Jiaxing_Benefits_V1_PublishedRecord()
+                record.creditCode = profile.creditCode
+                record.reference = "混沌演练绿色工厂名单#\(index)"
+                record.recognition = profile.recognitions[0]
+                return record
+            }
+            let response: Jiaxing_Benefits_V1_PublishRecordsResponse = try await self.retrying {
+                try await jingxin.unary(
+                    GatewayMethods.publishRecords, request, options: CallOptions(timeout: .seconds(30)))
+            }
+            guard response.refused.isEmpty else {
+                throw ChaosError("市经信局's list was refused: \(response.refused.prefix(3).map(\.message))")
+            }
+            start = end
+        }
+    }
+
     /// Each accepted order's "proposed" and "approved" notices reached its county's webhook, each made once
     /// (one notice id per order and event). Deliveries of one id more than once are counted, not failed:
     /// a crash between sending and recording repeats a delivery, and the id is what receivers dedupe on.

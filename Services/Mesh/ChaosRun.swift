@@ -195,6 +195,7 @@ final class ChaosRun: Sendable {
         let receiver = try await self.startReceiver()
         defer { Task { await receiver.stop() } }
         try await self.fundTheRun()
+        try await self.publishTheRun()
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.killer() }

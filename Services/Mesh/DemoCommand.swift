@@ -101,6 +101,40 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("")
         print(
+            "Step 0b — the departments publish the records they hold (市经信局 its 绿色工厂 list and accepted projects, 市科技局 its 高新技术企业 …): the mesh pays without an application on these, never on a county's word"
+        )
+        let vocabulary = try DepartmentPublications.vocabulary(catalogDirectory: "Services/Catalog/Data")
+        let publications = DepartmentPublications.records(
+            of: profiles, vocabulary: vocabulary, referencePrefix: "嘉兴\(asOf.year)年名单 ")
+        for (department, records) in publications.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let client = try gatewayClient(department.partyName)
+            defer { Task { await client.close() } }
+            var request = Jiaxing_Benefits_V1_PublishRecordsRequest()
+            request.records = records
+            let response: Jiaxing_Benefits_V1_PublishRecordsResponse = try await client.unary(
+                GatewayMethods.publishRecords, request, options: CallOptions(timeout: .seconds(5)))
+            let kinds = Set(
+                records.map { record -> String in
+                    switch record.record {
+                    case .recognition(let recognition):
+                        return vocabulary.recognition(recognition.recognition)?.name ?? recognition.recognition
+                    case .project(let project):
+                        return vocabulary.projectKinds.first { $0.id == project.kind }?.name ?? project.kind
+                    case .fact(let fact): return vocabulary.fact(fact.fact)?.name ?? fact.fact
+                    case nil: return ""
+                    }
+                }
+            ).sorted()
+            print(
+                "  \(department.chineseName): \(records.count) record(s) (\(kinds.joined(separator: "、"))): \(response.published) published, \(response.unchanged) already published"
+            )
+            checks.expect(
+                response.refused.isEmpty && Int(response.published + response.unchanged) == records.count,
+                "\(department.chineseName) published its \(records.count) record(s): \(response.refused.map(\.message))"
+            )
+        }
+        print("")
+        print(
             "Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (port \(gateway.port)), which spreads the calls over \(replicas.count) eligibility replica(s)"
         )
         var total: Fen = 0

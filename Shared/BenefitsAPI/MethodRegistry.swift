@@ -223,6 +223,12 @@ public enum MethodRegistry {
             GatewayMethods.searchEnterprises, .unary, Jiaxing_Benefits_V1_SearchEnterprisesRequest.self,
             Jiaxing_Benefits_V1_SearchEnterprisesResponse.self),
         entry(
+            GatewayMethods.publishRecords, .unary, Jiaxing_Benefits_V1_PublishRecordsRequest.self,
+            Jiaxing_Benefits_V1_PublishRecordsResponse.self),
+        entry(
+            GatewayMethods.listPublishedRecords, .unary, Jiaxing_Benefits_V1_ListPublishedRecordsRequest.self,
+            Jiaxing_Benefits_V1_ListPublishedRecordsResponse.self),
+        entry(
             GatewayMethods.forecastRegister, .unary, Jiaxing_Benefits_V1_ForecastRegisterRequest.self,
             Jiaxing_Benefits_V1_ForecastResult.self),
         entry(

@@ -1,5 +1,5 @@
 /// The city departments that approve and pay (责任单位), by the name of their certificate.
-public enum Department: String, Sendable, Hashable, CaseIterable {
+public enum Department: String, Sendable, Hashable, CaseIterable, Codable {
     case jingxin, fagai, keji, shangwu, nongye, caizheng, jiaotong, jinrong, shichang, ziranziyuan, shuili
 
     /// The name the documents print.

@@ -153,6 +153,7 @@ struct ConsoleTests {
         defer { Task { await nanhu.close() } }
         var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
         request.screen = GatewayTests.request(county: .nanhu, recognition: "singleChampion")
+        try await GatewayTests.attest([request.screen.profile], mesh)
         let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(
             GatewayMethods.screenAndPropose, request)
         return try #require(response.proposals.first?.order)

@@ -8,7 +8,7 @@ import MeshTestSupport
 import Testing
 
 /// Verify, don't trust: a payout proposed through the gateway is what a screening of the enterprise's
-/// registered profile decides, never the county's word.
+/// trusted profile (registered identity, attested records) decides, never the county's word.
 @Suite("Derived proposals")
 struct DerivedProposalTests {
     static func proposal(
@@ -47,6 +47,14 @@ struct DerivedProposalTests {
             func refusal(_ request: Jiaxing_Benefits_V1_ProposePayoutRequest) async -> RPCError? {
                 await #expect(throws: RPCError.self) { _ = try await propose(request) }
             }
+
+            // The county's own record of the recognition is its word only: nothing is paid on it.
+            let unattested = await refusal(
+                Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 150_000_000))
+            #expect(unattested?.code == .failedPrecondition)
+            #expect(unattested?.message.contains("attested") == true, "\(unattested?.message ?? "")")
+            // 市经信局 publishes its list with the enterprise on it.
+            try await GatewayTests.attest([profile], mesh)
 
             // The rightful proposal: the amount, subject, name and explanation are the decision's.
             let order = try await propose(Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 0))
@@ -88,7 +96,7 @@ struct DerivedProposalTests {
             let refused = mesh.audit.entries().filter {
                 $0["method"] == "ProposePayout" && $0["outcome"] == "refused" && $0["caller"] == "county/nanhu"
             }
-            #expect(refused.count == 4)
+            #expect(refused.count == 5)
             #expect(try await mesh.ledger.reconcile() == [])
         }
     }

@@ -40,6 +40,68 @@ struct GatewayStoreTests {
     }
 
     @Test(
+        "published records: idempotent by reference, a correction is a new version, a withdrawal ends it, history kept")
+    func publishedRecords() async throws {
+        try await Self.withStore { store in
+            let code = CreditCode.completing("91330402MA2B00001")!.value
+            var record = Jiaxing_Benefits_V1_PublishedRecord()
+            record.creditCode = code
+            record.reference = "浙经信〔2023〕45号#17"
+            record.recognition.recognition = "greenFactory"
+            record.recognition.level = "municipal"
+            record.recognition.recognizedOn = CalendarDate("2023-03-01")!.message
+            #expect(try await store.publish([record], department: .jingxin, at: 1) == [.published(version: 1)])
+            #expect(try await store.publish([record], department: .jingxin, at: 2) == [.unchanged(version: 1)])
+            // The same reference from another department is that department's own record.
+            #expect(try await store.publish([record], department: .keji, at: 2) == [.published(version: 1)])
+            var corrected = record
+            corrected.recognition.level = "provincial"
+            #expect(try await store.publish([corrected], department: .jingxin, at: 3) == [.published(version: 2)])
+            var current = try await store.attestedRecords(creditCode: code)
+            #expect(current.count == 2)
+            #expect(
+                current.first { $0.department == "jingxin" }?.record.recognition.level == "provincial"
+                    && current.first { $0.department == "jingxin" }?.version == 2)
+            var withdrawal = corrected
+            withdrawal.withdrawn = true
+            #expect(try await store.publish([withdrawal], department: .jingxin, at: 4) == [.withdrawn(version: 3)])
+            current = try await store.attestedRecords(creditCode: code)
+            #expect(current.map(\.department) == ["keji"])
+            let history = try await store.publishedHistory(creditCode: code)
+            #expect(history.filter { $0.department == "jingxin" }.map(\.version) == [1, 2, 3])
+            // A reference moved to another enterprise leaves the first one's records.
+            var moved = record
+            moved.creditCode = CreditCode.completing("91330402MA2B00002")!.value
+            #expect(try await store.publish([moved], department: .keji, at: 5) == [.published(version: 2)])
+            #expect(try await store.attestedRecords(creditCode: code).isEmpty)
+            #expect(try await store.attestedRecords(creditCode: moved.creditCode).count == 1)
+            let tooMany = await #expect(throws: GatewayStoreError.self) {
+                _ = try await store.publish(
+                    Array(repeating: record, count: GatewayStore.maximumRecordsPerCall + 1), department: .jingxin,
+                    at: 6)
+            }
+            #expect(tooMany?.field == "records")
+        }
+    }
+
+    @Test("what a county registers is stamped as registered by that county, whatever source it wrote")
+    func registeredSource() async throws {
+        try await Self.withStore { store in
+            var profile = Self.profile("91330402MA2B00003", "南湖示例公司", .nanhu)
+            var recognition = Jiaxing_Benefits_V1_RecognitionRecord()
+            recognition.recognition = "greenFactory"
+            recognition.source = .vouched(.attested, by: "jingxin", reference: "伪造", at: 0)
+            profile.recognitions = [recognition]
+            _ = try await store.register([profile], registeringCounty: .nanhu, at: 7)
+            let stored = try #require(try await store.enterprise(creditCode: profile.creditCode))
+            #expect(stored.recognitions[0].source.kind == .registered)
+            #expect(stored.recognitions[0].source.party == "nanhu")
+            #expect(stored.recognitions[0].source.reference.isEmpty)
+            #expect(stored.recognitions[0].source.recordedAtMillis == 7)
+        }
+    }
+
+    @Test(
         "the register: added then updated, a county may not take over another's enterprise, bad input names its field")
     func register() async throws {
         try await Self.withStore { store in

@@ -362,6 +362,7 @@ extension Vocabulary {
             message.perYear = fact.perYear
             message.name = fact.name
             message.description_p = fact.description
+            message.attestedBy = fact.attestedBy.map(\.rawValue)
             return message
         }
         vocabulary.recognitions = self.recognitions.map { recognition in
@@ -369,6 +370,7 @@ extension Vocabulary {
             message.id = recognition.id
             message.name = recognition.name
             message.levels = recognition.levels
+            message.attestedBy = recognition.attestedBy.map(\.rawValue)
             return message
         }
         func terms(_ terms: [Term]) -> [Jiaxing_Benefits_V1_NamedTerm] {
@@ -376,6 +378,7 @@ extension Vocabulary {
                 var message = Jiaxing_Benefits_V1_NamedTerm()
                 message.id = term.id
                 message.name = term.name
+                message.attestedBy = term.attestedBy.map(\.rawValue)
                 return message
             }
         }
@@ -389,10 +392,16 @@ extension Vocabulary {
         self.facts = message.facts.map {
             Fact(
                 id: $0.id, unit: Fact.Unit(rawValue: $0.unit) ?? .count, perYear: $0.perYear, name: $0.name,
-                description: $0.description_p)
+                description: $0.description_p, attestedBy: $0.attestedBy.compactMap(Department.init(rawValue:)))
         }
-        self.recognitions = message.recognitions.map { Recognition(id: $0.id, name: $0.name, levels: $0.levels) }
-        self.projectKinds = message.projectKinds.map { Term(id: $0.id, name: $0.name) }
+        self.recognitions = message.recognitions.map {
+            Recognition(
+                id: $0.id, name: $0.name, levels: $0.levels,
+                attestedBy: $0.attestedBy.compactMap(Department.init(rawValue:)))
+        }
+        self.projectKinds = message.projectKinds.map {
+            Term(id: $0.id, name: $0.name, attestedBy: $0.attestedBy.compactMap(Department.init(rawValue:)))
+        }
         self.industries = message.industries.map { Term(id: $0.id, name: $0.name) }
         self.levels = message.levels.map { Term(id: $0.id, name: $0.name) }
     }

@@ -169,7 +169,7 @@ struct CatalogValidator {
     }
 
     /// Every level a recognition names is declared with its name, and there are few enough for the column
-    /// engine's level sets.
+    /// engine's level sets; every recognition and project kind names the department that vouches for it.
     private func checkLevels() -> [CatalogIssue] {
         var issues: [CatalogIssue] = []
         let declared = Set(self.vocabulary.levels.map(\.id))
@@ -186,6 +186,19 @@ struct CatalogValidator {
                         file: "vocabulary.json", field: "recognitions[\(recognition.id)].levels",
                         message: "level '\(level)' is not declared under levels"))
             }
+            if recognition.attestedBy.isEmpty {
+                issues.append(
+                    CatalogIssue(
+                        file: "vocabulary.json", field: "recognitions[\(recognition.id)].attestedBy",
+                        message: "name the department that awards it: only its attestation pays without an application")
+                )
+            }
+        }
+        for kind in self.vocabulary.projectKinds where kind.attestedBy.isEmpty {
+            issues.append(
+                CatalogIssue(
+                    file: "vocabulary.json", field: "projectKinds[\(kind.id)].attestedBy",
+                    message: "name the department that accepts such projects"))
         }
         return issues
     }

@@ -28,6 +28,13 @@ extension EligibilityEngine {
             "\(self.factName(fact))\(year == 0 ? "" : "(\(year)年)")\(FactDescription.value(value, unit: self.unit(fact)))"
         }
 
+        /// Who vouches for a fact's value, as a suffix of the fact used: "（据市科技局 …）", or nothing.
+        func vouched(_ fact: String, year: Int) -> String {
+            Self.vouched(self.profile.factSources[fact]?[year])
+        }
+
+        static func vouched(_ source: String?) -> String { source.map { "（\($0)）" } ?? "" }
+
         static func isNear(_ value: Int64, to threshold: Int64) -> Bool {
             threshold > 0
                 && value.multipliedReportingOverflow(by: 10_000).partialValue
@@ -120,7 +127,7 @@ extension EligibilityEngine {
             guard let (value, year) = self.amount(of: fact) else {
                 return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(name)")
             }
-            let used = self.describe(fact, value, year: year)
+            let used = self.describe(fact, value, year: year) + self.vouched(fact, year: year)
             guard value >= threshold.value else {
                 let now = FactDescription.value(value, unit: unit)
                 return .init(
@@ -160,6 +167,7 @@ extension EligibilityEngine {
                 let counting = self.recognitions(id, levels: levels, newInPeriod: newInPeriod)
                 let describe = { (record: EnterpriseProfile.RecognitionRecord) in
                     "\(name) \(self.vocabulary.levelName(record.level)) \(record.recognizedOn)认定"
+                        + Self.vouched(record.source)
                 }
                 if let record = counting.max(by: { $0.recognizedOn < $1.recognizedOn }) {
                     return .init(
@@ -215,7 +223,7 @@ extension EligibilityEngine {
                     return .init(
                         met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
                 }
-                let used = self.describe(fact, value, year: year)
+                let used = self.describe(fact, value, year: year) + self.vouched(fact, year: year)
                 return value < threshold
                     ? .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 低于\(thresholdText)")
                     : .init(
@@ -224,13 +232,15 @@ extension EligibilityEngine {
                             "\(self.factName(fact))需低于\(thresholdText), 现为\(FactDescription.value(value, unit: self.unit(fact)))"
                     )
             case .flag(let fact):
-                guard let (value, _) = self.profile.fact(fact, asOfYear: self.asOf.year), case .flag(let flag) = value
+                guard let (value, year) = self.profile.fact(fact, asOfYear: self.asOf.year),
+                    case .flag(let flag) = value
                 else {
                     return .init(
                         met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(self.factName(fact))")
                 }
                 return .init(
-                    met: flag, conditionText: text, factUsed: "\(self.factName(fact)): \(flag ? "是" : "否")",
+                    met: flag, conditionText: text,
+                    factUsed: "\(self.factName(fact)): \(flag ? "是" : "否")\(self.vouched(fact, year: year))",
                     explanation: flag ? "\(self.factName(fact)): 是" : "不符合: \(self.factName(fact))")
             case .project(let kind, let minimum, let completedInPeriod):
                 let name = self.vocabulary.projectKinds.first { $0.id == kind }?.name ?? kind
@@ -246,7 +256,7 @@ extension EligibilityEngine {
                 }
                 let used =
                     "\(name)\(best.name.isEmpty ? "" : "「\(best.name)」")投资\(Money.chinese(best.investmentFen))"
-                    + (best.completedOn.map { ", \($0)验收" } ?? "")
+                    + (best.completedOn.map { ", \($0)验收" } ?? "") + Self.vouched(best.source)
                 if let minimum, best.investmentFen < minimum {
                     return .init(
                         met: false, conditionText: text, factUsed: used,

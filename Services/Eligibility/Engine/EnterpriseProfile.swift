@@ -8,6 +8,8 @@ public struct EnterpriseProfile: Sendable {
         public var recognition: String
         public var level: String?
         public var recognizedOn: CalendarDate
+        /// Who vouches for it, in words (据市经信局 …); nil for a what-if profile.
+        public var source: String? = nil
     }
 
     public struct ProjectRecord: Sendable, Hashable {
@@ -15,6 +17,7 @@ public struct EnterpriseProfile: Sendable {
         public var name: String
         public var investmentFen: Fen
         public var completedOn: CalendarDate?
+        public var source: String? = nil
     }
 
     public enum FactValue: Sendable, Hashable {
@@ -30,6 +33,8 @@ public struct EnterpriseProfile: Sendable {
     public var projects: [String: [ProjectRecord]]
     /// fact id → year (0 for facts that are not yearly) → value.
     public var facts: [String: [Int: FactValue]]
+    /// fact id → year → who vouches for the value, in words; only for values whose record names a source.
+    public var factSources: [String: [Int: String]] = [:]
 
     /// The value of a fact as of a year: the latest year reported up to it, or the single value of a
     /// fact that is not yearly.
@@ -100,7 +105,7 @@ extension EnterpriseProfile {
             recognitions[record.recognition, default: []].append(
                 RecognitionRecord(
                     recognition: record.recognition, level: record.level.isEmpty ? nil : record.level,
-                    recognizedOn: date))
+                    recognizedOn: date, source: record.source.chineseDescription))
         }
         self.recognitions = recognitions
         var projects: [String: [ProjectRecord]] = [:]
@@ -123,13 +128,16 @@ extension EnterpriseProfile {
             }
             projects[record.kind, default: []].append(
                 ProjectRecord(
-                    kind: record.kind, name: record.name, investmentFen: record.investmentFen, completedOn: completedOn)
-            )
+                    kind: record.kind, name: record.name, investmentFen: record.investmentFen, completedOn: completedOn,
+                    source: record.source.chineseDescription))
         }
         self.projects = projects
         var facts: [String: [Int: FactValue]] = [:]
         for (index, record) in message.facts.enumerated() {
             let field = "profile.facts[\(index)]"
+            if let source = record.source.chineseDescription {
+                self.factSources[record.fact, default: [:]][Int(record.year)] = source
+            }
             guard let declared = vocabulary.fact(record.fact) else {
                 throw ProfileError(field: "\(field).fact", message: "unknown fact '\(record.fact)'")
             }

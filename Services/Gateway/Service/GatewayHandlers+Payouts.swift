@@ -57,8 +57,9 @@ extension GatewayHandlers {
     }
 
     /// A proposal the register's facts support, never the caller's word: the enterprise must be registered in
-    /// the county it is proposed for; the gateway screens its registered profile as of the request's day, and
-    /// the clause must pay it without an application. The amount, the subject (what the order pays for, the
+    /// the county it is proposed for; the gateway screens its trusted profile (the county's identity, the
+    /// departments' attested records) as of the request's day, and the clause must pay it without an
+    /// application. The amount, the subject (what the order pays for, the
     /// idempotency key's part) and the explanation are the decision's; an amount given that differs is
     /// refused naming both.
     func derivedProposal(
@@ -88,7 +89,7 @@ extension GatewayHandlers {
             asOf = min(end, today)
         }
         var screen = Jiaxing_Benefits_V1_ScreenRequest()
-        screen.profile = profile
+        screen.profile = try await self.trustedProfile(profile, caller)
         screen.asOf = asOf.message
         screen.includeIneligible = true
         let screening = try await self.screen(screen, caller)
@@ -99,7 +100,7 @@ extension GatewayHandlers {
         }
         guard decision.status == .eligible, decision.cash, decision.amountFen > 0 else {
             throw refuse(
-                "clause_id: \(request.clauseID) does not pay \(request.creditCode) without an application on its registered facts as of \(asOf) (\(decision.status)): \(decision.reason)"
+                "clause_id: \(request.clauseID) does not pay \(request.creditCode) without an application on the register's attested facts as of \(asOf) (\(decision.status)): \(decision.reason)"
             )
         }
         if request.amountFen != 0, request.amountFen != decision.amountFen {

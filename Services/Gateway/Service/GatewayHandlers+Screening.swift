@@ -1,5 +1,6 @@
 import BenefitsAPI
 import BenefitsDomain
+import GatewayStore
 import MeshMessages
 import MeshRPC
 
@@ -71,25 +72,47 @@ extension GatewayHandlers {
             }
         }
 
-        // One call, three services: screen, then propose every eligible cash entitlement at once.
+        // One call, three services: the county's profile is registered (its own enterprises only), the register's
+        // trusted profile is screened, and every cash entitlement it pays without an application is proposed
+        // at once. What the county's own records alone would pay is reported, not proposed.
         router.unary(GatewayMethods.screenAndPropose) {
             (request: Jiaxing_Benefits_V1_ScreenAndProposeRequest, context) in
             let caller = try self.caller(context)
             try self.requireCounty(request.screen.profile.county, caller, context)
             try await self.requireNotRegisteredElsewhere(
                 request.screen.profile.creditCode, request.screen.profile.county, caller, context)
-            let screening = try await self.screen(request.screen, caller)
+            do {
+                _ = try await self.store.register(
+                    [request.screen.profile], registeringCounty: caller.county, at: Self.nowMillis())
+            } catch let error as GatewayStoreError {
+                if error.code == .permissionDenied { throw self.refuse(caller, context, error.description) }
+                throw error.rpcError
+            }
+            guard let registered = try await self.store.enterprise(creditCode: request.screen.profile.creditCode)
+            else { throw RPCError(.notFound, "credit_code: \(request.screen.profile.creditCode) is not registered") }
+            var trustedRequest = request.screen
+            trustedRequest.profile = try await self.trustedProfile(registered, caller)
+            var claimedRequest = request.screen
+            claimedRequest.profile = registered
+            async let trustedScreening = self.screen(trustedRequest, caller)
+            async let claimedScreening = self.screen(claimedRequest, caller)
+            let screening = try await trustedScreening
+            let claimed = try await claimedScreening
             let period = request.period != 0 ? request.period : request.screen.asOf.year
             let eligible = screening.decisions.filter { $0.status == .eligible && $0.cash }
+            let payable = Set(eligible.map(\.citation.clauseID))
             var response = Jiaxing_Benefits_V1_ScreenAndProposeResponse()
             response.screening = screening
+            response.unattested = claimed.decisions.filter {
+                $0.status == .eligible && $0.cash && !payable.contains($0.citation.clauseID)
+            }
             response.proposals = try await withThrowingTaskGroup(of: Jiaxing_Benefits_V1_ProposalOutcome.self) {
                 group in
                 for decision in eligible {
                     var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()
-                    propose.creditCode = request.screen.profile.creditCode
-                    propose.enterpriseName = request.screen.profile.name
-                    propose.county = request.screen.profile.county
+                    propose.creditCode = registered.creditCode
+                    propose.enterpriseName = registered.name
+                    propose.county = registered.county
                     propose.clauseID = decision.citation.clauseID
                     propose.subject = decision.orderSubject
                     propose.period = period

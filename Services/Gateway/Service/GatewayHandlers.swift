@@ -30,8 +30,10 @@ public struct GatewayHandlers: Sendable {
     let services: Services
     let audit: AuditLog
     let limiter: CountyRateLimiter
-    /// The counties' enterprise register.
+    /// The counties' enterprise register and the departments' published records.
     let store: GatewayStore
+    /// Which department attests which kind of record, read from the catalog.
+    let vocabulary = VocabularyCache()
     /// Profiles screened at once for one batch call.
     public static let batchWindow = 32
 
@@ -127,5 +129,6 @@ public struct GatewayHandlers: Sendable {
         self.registerApplications(into: &router)
         self.registerReads(into: &router)
         self.registerEnterprises(into: &router)
+        self.registerRecords(into: &router)
     }
 }

@@ -33,8 +33,15 @@ extension GatewayStore {
                     "\(registeringCounty.chineseName) registers only its own enterprises")
             }
         }
+        // What a county writes is registered by that county, whatever source the caller set on it.
         let rows = try profiles.map { profile in
-            (profile, try profile.jsonString())
+            var profile = profile
+            let source = Jiaxing_Benefits_V1_RecordSource.vouched(
+                .registered, by: County(message: profile.county)?.partyName ?? "", at: millis)
+            for index in profile.recognitions.indices { profile.recognitions[index].source = source }
+            for index in profile.projects.indices { profile.projects[index].source = source }
+            for index in profile.facts.indices { profile.facts[index].source = source }
+            return (profile, try profile.jsonString())
         }
         return try await self.database.transaction { transaction in
             var added = 0

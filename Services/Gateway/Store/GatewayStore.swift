@@ -9,6 +9,10 @@ public struct GatewayStore: Sendable {
     public static let maximumProfilesPerCall = 1000
     /// Rows one search returns at most.
     public static let maximumSearchResults = 500
+    /// Records one `PublishRecords` call may carry.
+    public static let maximumRecordsPerCall = 1000
+    /// Characters of a published record's reference (a 文号 and row, an acceptance document's number).
+    public static let maximumReferenceLength = 128
 
     public init(database: any SQLDatabase) {
         self.database = database
@@ -31,6 +35,17 @@ public struct GatewayStore: Sendable {
             updated_at BIGINT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS enterprises_by_county ON enterprises (county, name);
+        CREATE TABLE IF NOT EXISTS published_records (
+            department TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            credit_code TEXT NOT NULL,
+            record TEXT NOT NULL,
+            withdrawn BIGINT NOT NULL,
+            published_at BIGINT NOT NULL,
+            PRIMARY KEY (department, reference, version)
+        );
+        CREATE INDEX IF NOT EXISTS published_records_by_enterprise ON published_records (credit_code);
         CREATE TABLE IF NOT EXISTS console_accounts (
             user_name TEXT PRIMARY KEY,
             role TEXT NOT NULL,

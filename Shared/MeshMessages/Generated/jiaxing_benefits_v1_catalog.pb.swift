@@ -974,6 +974,9 @@ public nonisolated struct Jiaxing_Benefits_V1_Fact: Sendable {
 
   public var description_p: String = String()
 
+  /// The departments (certificate names) that hold this fact and may attest it; empty: the county registers it.
+  public var attestedBy: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -990,6 +993,9 @@ public nonisolated struct Jiaxing_Benefits_V1_Recognition: Sendable {
 
   public var levels: [String] = []
 
+  /// the departments that award it and may attest it
+  public var attestedBy: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1003,6 +1009,9 @@ public nonisolated struct Jiaxing_Benefits_V1_NamedTerm: Sendable {
   public var id: String = String()
 
   public var name: String = String()
+
+  /// project kinds: the departments that accept such projects
+  public var attestedBy: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3103,7 +3112,7 @@ nonisolated extension Jiaxing_Benefits_V1_PolicyDocument: SwiftProtobuf.Message,
 
 nonisolated extension Jiaxing_Benefits_V1_Fact: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Fact"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}unit\0\u{3}per_year\0\u{1}name\0\u{1}description\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}unit\0\u{3}per_year\0\u{1}name\0\u{1}description\0\u{3}attested_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3116,6 +3125,7 @@ nonisolated extension Jiaxing_Benefits_V1_Fact: SwiftProtobuf.Message, SwiftProt
       case 3: try { try decoder.decodeSingularBoolField(value: &self.perYear) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.attestedBy) }()
       default: break
       }
     }
@@ -3137,6 +3147,9 @@ nonisolated extension Jiaxing_Benefits_V1_Fact: SwiftProtobuf.Message, SwiftProt
     if !self.description_p.isEmpty {
       try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 5)
     }
+    if !self.attestedBy.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.attestedBy, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3146,6 +3159,7 @@ nonisolated extension Jiaxing_Benefits_V1_Fact: SwiftProtobuf.Message, SwiftProt
     if lhs.perYear != rhs.perYear {return false}
     if lhs.name != rhs.name {return false}
     if lhs.description_p != rhs.description_p {return false}
+    if lhs.attestedBy != rhs.attestedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3153,7 +3167,7 @@ nonisolated extension Jiaxing_Benefits_V1_Fact: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Jiaxing_Benefits_V1_Recognition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Recognition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}levels\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}levels\0\u{3}attested_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3164,6 +3178,7 @@ nonisolated extension Jiaxing_Benefits_V1_Recognition: SwiftProtobuf.Message, Sw
       case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.levels) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.attestedBy) }()
       default: break
       }
     }
@@ -3179,6 +3194,9 @@ nonisolated extension Jiaxing_Benefits_V1_Recognition: SwiftProtobuf.Message, Sw
     if !self.levels.isEmpty {
       try visitor.visitRepeatedStringField(value: self.levels, fieldNumber: 3)
     }
+    if !self.attestedBy.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.attestedBy, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3186,6 +3204,7 @@ nonisolated extension Jiaxing_Benefits_V1_Recognition: SwiftProtobuf.Message, Sw
     if lhs.id != rhs.id {return false}
     if lhs.name != rhs.name {return false}
     if lhs.levels != rhs.levels {return false}
+    if lhs.attestedBy != rhs.attestedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3193,7 +3212,7 @@ nonisolated extension Jiaxing_Benefits_V1_Recognition: SwiftProtobuf.Message, Sw
 
 nonisolated extension Jiaxing_Benefits_V1_NamedTerm: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NamedTerm"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{3}attested_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3203,6 +3222,7 @@ nonisolated extension Jiaxing_Benefits_V1_NamedTerm: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.attestedBy) }()
       default: break
       }
     }
@@ -3215,12 +3235,16 @@ nonisolated extension Jiaxing_Benefits_V1_NamedTerm: SwiftProtobuf.Message, Swif
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
     }
+    if !self.attestedBy.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.attestedBy, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_NamedTerm, rhs: Jiaxing_Benefits_V1_NamedTerm) -> Bool {
     if lhs.id != rhs.id {return false}
     if lhs.name != rhs.name {return false}
+    if lhs.attestedBy != rhs.attestedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

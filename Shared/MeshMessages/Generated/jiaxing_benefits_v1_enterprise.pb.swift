@@ -22,6 +22,79 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Who vouches for a record. The gateway sets it: a county's register marks what the county wrote REGISTERED, a
+/// department's publication marks what it holds ATTESTED; what a caller writes here is replaced.
+public nonisolated struct Jiaxing_Benefits_V1_RecordSource: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Jiaxing_Benefits_V1_RecordSource.Kind = .unspecified
+
+  /// the vouching party's certificate name: jiashan, jingxin …
+  public var party: String = String()
+
+  /// the holder's own reference: the list's 文号 and row, an acceptance document
+  public var reference: String = String()
+
+  /// when the mesh received it
+  public var recordedAtMillis: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// a profile sent for a what-if screening, vouched for by nobody
+    case unspecified // = 0
+
+    /// the enterprise's county (identity, size, industry, location)
+    case registered // = 1
+
+    /// the department the vocabulary names as holding this kind of record
+    case attested // = 2
+
+    /// the enterprise itself, with evidence (an application)
+    case declared // = 3
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .registered
+      case 2: self = .attested
+      case 3: self = .declared
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .registered: return 1
+      case .attested: return 2
+      case .declared: return 3
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Jiaxing_Benefits_V1_RecordSource.Kind] = [
+      .unspecified,
+      .registered,
+      .attested,
+      .declared,
+    ]
+
+  }
+
+  public init() {}
+}
+
 /// A recognition the enterprise holds (高新技术企业, 绿色工厂, 专精特新"小巨人" …).
 public nonisolated struct Jiaxing_Benefits_V1_RecognitionRecord: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -43,11 +116,24 @@ public nonisolated struct Jiaxing_Benefits_V1_RecognitionRecord: Sendable {
   /// Clears the value of `recognizedOn`. Subsequent reads from it will return its default value.
   public mutating func clearRecognizedOn() {self._recognizedOn = nil}
 
+  /// the item's own id: the holder's reference (浙经信〔2023〕45号#17); empty if none
+  public var id: String = String()
+
+  public var source: Jiaxing_Benefits_V1_RecordSource {
+    get {_source ?? Jiaxing_Benefits_V1_RecordSource()}
+    set {_source = newValue}
+  }
+  /// Returns true if `source` has been explicitly set.
+  public var hasSource: Bool {self._source != nil}
+  /// Clears the value of `source`. Subsequent reads from it will return its default value.
+  public mutating func clearSource() {self._source = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _recognizedOn: Jiaxing_Benefits_V1_Date? = nil
+  fileprivate var _source: Jiaxing_Benefits_V1_RecordSource? = nil
 }
 
 /// A project: an investment, a renovation, a first set of equipment …
@@ -73,11 +159,24 @@ public nonisolated struct Jiaxing_Benefits_V1_ProjectRecord: Sendable {
   /// Clears the value of `completedOn`. Subsequent reads from it will return its default value.
   public mutating func clearCompletedOn() {self._completedOn = nil}
 
+  /// the item's own id: the acceptance document or registration number
+  public var id: String = String()
+
+  public var source: Jiaxing_Benefits_V1_RecordSource {
+    get {_source ?? Jiaxing_Benefits_V1_RecordSource()}
+    set {_source = newValue}
+  }
+  /// Returns true if `source` has been explicitly set.
+  public var hasSource: Bool {self._source != nil}
+  /// Clears the value of `source`. Subsequent reads from it will return its default value.
+  public mutating func clearSource() {self._source = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _completedOn: Jiaxing_Benefits_V1_Date? = nil
+  fileprivate var _source: Jiaxing_Benefits_V1_RecordSource? = nil
 }
 
 /// One value of a fact of the vocabulary: an amount, a count or a flag, for a year where the fact is yearly.
@@ -111,6 +210,15 @@ public nonisolated struct Jiaxing_Benefits_V1_FactRecord: Sendable {
     set {value = .flag(newValue)}
   }
 
+  public var source: Jiaxing_Benefits_V1_RecordSource {
+    get {_source ?? Jiaxing_Benefits_V1_RecordSource()}
+    set {_source = newValue}
+  }
+  /// Returns true if `source` has been explicitly set.
+  public var hasSource: Bool {self._source != nil}
+  /// Clears the value of `source`. Subsequent reads from it will return its default value.
+  public mutating func clearSource() {self._source = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Value: Equatable, Sendable {
@@ -121,6 +229,8 @@ public nonisolated struct Jiaxing_Benefits_V1_FactRecord: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _source: Jiaxing_Benefits_V1_RecordSource? = nil
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_EnterpriseProfile: Sendable {
@@ -153,9 +263,58 @@ public nonisolated struct Jiaxing_Benefits_V1_EnterpriseProfile: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
 
+nonisolated extension Jiaxing_Benefits_V1_RecordSource: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordSource"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}party\0\u{1}reference\0\u{3}recorded_at_millis\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.party) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reference) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.recordedAtMillis) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.party.isEmpty {
+      try visitor.visitSingularStringField(value: self.party, fieldNumber: 2)
+    }
+    if !self.reference.isEmpty {
+      try visitor.visitSingularStringField(value: self.reference, fieldNumber: 3)
+    }
+    if self.recordedAtMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.recordedAtMillis, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_RecordSource, rhs: Jiaxing_Benefits_V1_RecordSource) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.party != rhs.party {return false}
+    if lhs.reference != rhs.reference {return false}
+    if lhs.recordedAtMillis != rhs.recordedAtMillis {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_RecordSource.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}REGISTERED\0\u{1}ATTESTED\0\u{1}DECLARED\0")
+}
+
 nonisolated extension Jiaxing_Benefits_V1_RecognitionRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecognitionRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}level\0\u{3}recognized_on\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}level\0\u{3}recognized_on\0\u{1}id\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -166,6 +325,8 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionRecord: SwiftProtobuf.Messa
       case 1: try { try decoder.decodeSingularStringField(value: &self.recognition) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.level) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._recognizedOn) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._source) }()
       default: break
       }
     }
@@ -185,6 +346,12 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionRecord: SwiftProtobuf.Messa
     try { if let v = self._recognizedOn {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 4)
+    }
+    try { if let v = self._source {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -192,6 +359,8 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionRecord: SwiftProtobuf.Messa
     if lhs.recognition != rhs.recognition {return false}
     if lhs.level != rhs.level {return false}
     if lhs._recognizedOn != rhs._recognizedOn {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs._source != rhs._source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -199,7 +368,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionRecord: SwiftProtobuf.Messa
 
 nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProjectRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}name\0\u{3}investment_fen\0\u{3}completed_on\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}name\0\u{3}investment_fen\0\u{3}completed_on\0\u{1}id\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -211,6 +380,8 @@ nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, 
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.investmentFen) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._completedOn) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._source) }()
       default: break
       }
     }
@@ -233,6 +404,12 @@ nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, 
     try { if let v = self._completedOn {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 5)
+    }
+    try { if let v = self._source {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -241,6 +418,8 @@ nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, 
     if lhs.name != rhs.name {return false}
     if lhs.investmentFen != rhs.investmentFen {return false}
     if lhs._completedOn != rhs._completedOn {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs._source != rhs._source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -248,7 +427,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, 
 
 nonisolated extension Jiaxing_Benefits_V1_FactRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FactRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}year\0\u{1}amount\0\u{1}flag\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}year\0\u{1}amount\0\u{1}flag\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -274,6 +453,7 @@ nonisolated extension Jiaxing_Benefits_V1_FactRecord: SwiftProtobuf.Message, Swi
           self.value = .flag(v)
         }
       }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._source) }()
       default: break
       }
     }
@@ -301,6 +481,9 @@ nonisolated extension Jiaxing_Benefits_V1_FactRecord: SwiftProtobuf.Message, Swi
     }()
     case nil: break
     }
+    try { if let v = self._source {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -308,6 +491,7 @@ nonisolated extension Jiaxing_Benefits_V1_FactRecord: SwiftProtobuf.Message, Swi
     if lhs.fact != rhs.fact {return false}
     if lhs.year != rhs.year {return false}
     if lhs.value != rhs.value {return false}
+    if lhs._source != rhs._source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -81,6 +81,7 @@ public nonisolated struct Jiaxing_Benefits_V1_ScreenAndProposeResponse: Sendable
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// on the register's trusted facts: what the county registered and the departments attested
   public var screening: Jiaxing_Benefits_V1_ScreeningResult {
     get {_screening ?? Jiaxing_Benefits_V1_ScreeningResult()}
     set {_screening = newValue}
@@ -92,11 +93,180 @@ public nonisolated struct Jiaxing_Benefits_V1_ScreenAndProposeResponse: Sendable
 
   public var proposals: [Jiaxing_Benefits_V1_ProposalOutcome] = []
 
+  /// Clauses the county's own records would pay without an application but that rest on a record no
+  /// responsible department has attested: paid once the department publishes it, or on an application.
+  public var unattested: [Jiaxing_Benefits_V1_Decision] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _screening: Jiaxing_Benefits_V1_ScreeningResult? = nil
+}
+
+/// One record a department holds about an enterprise, published so that the mesh pays on it (免申即享).
+public nonisolated struct Jiaxing_Benefits_V1_PublishedRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var creditCode: String = String()
+
+  /// the department's own reference, unique per department: the list's 文号 and row
+  public var reference: String = String()
+
+  public var record: Jiaxing_Benefits_V1_PublishedRecord.OneOf_Record? = nil
+
+  public var recognition: Jiaxing_Benefits_V1_RecognitionRecord {
+    get {
+      if case .recognition(let v)? = record {return v}
+      return Jiaxing_Benefits_V1_RecognitionRecord()
+    }
+    set {record = .recognition(newValue)}
+  }
+
+  public var project: Jiaxing_Benefits_V1_ProjectRecord {
+    get {
+      if case .project(let v)? = record {return v}
+      return Jiaxing_Benefits_V1_ProjectRecord()
+    }
+    set {record = .project(newValue)}
+  }
+
+  public var fact: Jiaxing_Benefits_V1_FactRecord {
+    get {
+      if case .fact(let v)? = record {return v}
+      return Jiaxing_Benefits_V1_FactRecord()
+    }
+    set {record = .fact(newValue)}
+  }
+
+  /// withdraws the record published under this reference (history is kept)
+  public var withdrawn: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Record: Equatable, Sendable {
+    case recognition(Jiaxing_Benefits_V1_RecognitionRecord)
+    case project(Jiaxing_Benefits_V1_ProjectRecord)
+    case fact(Jiaxing_Benefits_V1_FactRecord)
+
+  }
+
+  public init() {}
+}
+
+/// A department's records, at most 1000 a call; each idempotent by its reference: the same record again is
+/// unchanged, a different one under the same reference is a correction (a new version).
+public nonisolated struct Jiaxing_Benefits_V1_PublishRecordsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var records: [Jiaxing_Benefits_V1_PublishedRecord] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_RecordRefusal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// records[index]
+  public var index: Int32 = 0
+
+  /// names the field and why, e.g. "records[3].recognition: 市科技局 does not attest greenFactory"
+  public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_PublishRecordsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// new records and corrections
+  public var published: Int32 = 0
+
+  /// the same record again
+  public var unchanged: Int32 = 0
+
+  public var withdrawn: Int32 = 0
+
+  /// the rest of the call is published
+  public var refused: [Jiaxing_Benefits_V1_RecordRefusal] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ListPublishedRecordsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// required
+  public var creditCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_PublishedRecordVersion: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var record: Jiaxing_Benefits_V1_PublishedRecord {
+    get {_storage._record ?? Jiaxing_Benefits_V1_PublishedRecord()}
+    set {_uniqueStorage()._record = newValue}
+  }
+  /// Returns true if `record` has been explicitly set.
+  public var hasRecord: Bool {_storage._record != nil}
+  /// Clears the value of `record`. Subsequent reads from it will return its default value.
+  public mutating func clearRecord() {_uniqueStorage()._record = nil}
+
+  public var department: String {
+    get {_storage._department}
+    set {_uniqueStorage()._department = newValue}
+  }
+
+  public var version: Int32 {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
+
+  public var publishedAtMillis: Int64 {
+    get {_storage._publishedAtMillis}
+    set {_uniqueStorage()._publishedAtMillis = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ListPublishedRecordsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// every version, oldest first
+  public var versions: [Jiaxing_Benefits_V1_PublishedRecordVersion] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// The enterprises a county has registered: the profiles its staff look up and the gateway screens again.
@@ -309,7 +479,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposalOutcome: SwiftProtobuf.Message
 
 nonisolated extension Jiaxing_Benefits_V1_ScreenAndProposeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScreenAndProposeResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}screening\0\u{1}proposals\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}screening\0\u{1}proposals\0\u{1}unattested\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -319,6 +489,7 @@ nonisolated extension Jiaxing_Benefits_V1_ScreenAndProposeResponse: SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._screening) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.proposals) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.unattested) }()
       default: break
       }
     }
@@ -335,12 +506,376 @@ nonisolated extension Jiaxing_Benefits_V1_ScreenAndProposeResponse: SwiftProtobu
     if !self.proposals.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.proposals, fieldNumber: 2)
     }
+    if !self.unattested.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.unattested, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ScreenAndProposeResponse, rhs: Jiaxing_Benefits_V1_ScreenAndProposeResponse) -> Bool {
     if lhs._screening != rhs._screening {return false}
     if lhs.proposals != rhs.proposals {return false}
+    if lhs.unattested != rhs.unattested {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_PublishedRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PublishedRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}reference\0\u{1}recognition\0\u{1}project\0\u{1}fact\0\u{1}withdrawn\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reference) }()
+      case 3: try {
+        var v: Jiaxing_Benefits_V1_RecognitionRecord?
+        var hadOneofValue = false
+        if let current = self.record {
+          hadOneofValue = true
+          if case .recognition(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.record = .recognition(v)
+        }
+      }()
+      case 4: try {
+        var v: Jiaxing_Benefits_V1_ProjectRecord?
+        var hadOneofValue = false
+        if let current = self.record {
+          hadOneofValue = true
+          if case .project(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.record = .project(v)
+        }
+      }()
+      case 5: try {
+        var v: Jiaxing_Benefits_V1_FactRecord?
+        var hadOneofValue = false
+        if let current = self.record {
+          hadOneofValue = true
+          if case .fact(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.record = .fact(v)
+        }
+      }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.withdrawn) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.creditCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
+    }
+    if !self.reference.isEmpty {
+      try visitor.visitSingularStringField(value: self.reference, fieldNumber: 2)
+    }
+    switch self.record {
+    case .recognition?: try {
+      guard case .recognition(let v)? = self.record else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .project?: try {
+      guard case .project(let v)? = self.record else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .fact?: try {
+      guard case .fact(let v)? = self.record else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case nil: break
+    }
+    if self.withdrawn != false {
+      try visitor.visitSingularBoolField(value: self.withdrawn, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_PublishedRecord, rhs: Jiaxing_Benefits_V1_PublishedRecord) -> Bool {
+    if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.reference != rhs.reference {return false}
+    if lhs.record != rhs.record {return false}
+    if lhs.withdrawn != rhs.withdrawn {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_PublishRecordsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PublishRecordsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}records\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.records.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_PublishRecordsRequest, rhs: Jiaxing_Benefits_V1_PublishRecordsRequest) -> Bool {
+    if lhs.records != rhs.records {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_RecordRefusal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordRefusal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.index != 0 {
+      try visitor.visitSingularInt32Field(value: self.index, fieldNumber: 1)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_RecordRefusal, rhs: Jiaxing_Benefits_V1_RecordRefusal) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_PublishRecordsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PublishRecordsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}published\0\u{1}unchanged\0\u{1}withdrawn\0\u{1}refused\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.published) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.unchanged) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.withdrawn) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.refused) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.published != 0 {
+      try visitor.visitSingularInt32Field(value: self.published, fieldNumber: 1)
+    }
+    if self.unchanged != 0 {
+      try visitor.visitSingularInt32Field(value: self.unchanged, fieldNumber: 2)
+    }
+    if self.withdrawn != 0 {
+      try visitor.visitSingularInt32Field(value: self.withdrawn, fieldNumber: 3)
+    }
+    if !self.refused.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.refused, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_PublishRecordsResponse, rhs: Jiaxing_Benefits_V1_PublishRecordsResponse) -> Bool {
+    if lhs.published != rhs.published {return false}
+    if lhs.unchanged != rhs.unchanged {return false}
+    if lhs.withdrawn != rhs.withdrawn {return false}
+    if lhs.refused != rhs.refused {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListPublishedRecordsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.creditCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListPublishedRecordsRequest, rhs: Jiaxing_Benefits_V1_ListPublishedRecordsRequest) -> Bool {
+    if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_PublishedRecordVersion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PublishedRecordVersion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}record\0\u{1}department\0\u{1}version\0\u{3}published_at_millis\0")
+
+  fileprivate class _StorageClass {
+    var _record: Jiaxing_Benefits_V1_PublishedRecord? = nil
+    var _department: String = String()
+    var _version: Int32 = 0
+    var _publishedAtMillis: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _record = source._record
+      _department = source._department
+      _version = source._version
+      _publishedAtMillis = source._publishedAtMillis
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._record) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._department) }()
+        case 3: try { try decoder.decodeSingularInt32Field(value: &_storage._version) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._publishedAtMillis) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._record {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._department.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._department, fieldNumber: 2)
+      }
+      if _storage._version != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._version, fieldNumber: 3)
+      }
+      if _storage._publishedAtMillis != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._publishedAtMillis, fieldNumber: 4)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_PublishedRecordVersion, rhs: Jiaxing_Benefits_V1_PublishedRecordVersion) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._record != rhs_storage._record {return false}
+        if _storage._department != rhs_storage._department {return false}
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._publishedAtMillis != rhs_storage._publishedAtMillis {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListPublishedRecordsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.versions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.versions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.versions, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListPublishedRecordsResponse, rhs: Jiaxing_Benefits_V1_ListPublishedRecordsResponse) -> Bool {
+    if lhs.versions != rhs.versions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
