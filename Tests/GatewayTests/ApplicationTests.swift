@@ -87,9 +87,12 @@ struct ApplicationTests {
             #expect(expected.status == .needsApplication)
             #expect(expected.amountFixed)
 
+            // 市经信局 has published the accepted project and its digital investment: the city's own data.
+            try await GatewayTests.attest([Self.profile()], mesh)
             let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
                 GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
             #expect(filed.status == .decidedAtOnce)
+            #expect(filed.declaredProjects.isEmpty)
             #expect(filed.decidedFen == expected.amountFen)
             #expect(filed.decidedFen == 80_000_000)  // 400万元 × 20%
             let order = try await mesh.ledger.order(id: filed.orderID)
@@ -102,6 +105,27 @@ struct ApplicationTests {
             #expect(again.replayed)
             #expect(again.id == filed.id)
             #expect(try await mesh.ledger.orders(.init(limit: 100)).count == 1)
+        }
+    }
+
+    @Test(
+        "the county's own record of a project is declared, not the city's data: the department decides, seeing it marked"
+    )
+    func declaredRecordsGoToTheDepartment() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication, Self.application(clause: "jzf-2023-3/3.18a"))
+            #expect(filed.status == .pending)
+            #expect(filed.orderID.isEmpty)
+            #expect(filed.maximumFen == 80_000_000)  // what the declared facts would give, for the department
+            #expect(filed.declaredProjects.map(\.name) == ["MES上云"])
+            #expect(filed.declaredProjects.first?.source.kind == .declared)
+            #expect(filed.claimedFacts.map(\.fact) == ["digitalInvestment"])
+            #expect(filed.claimedFacts.allSatisfy { $0.source.kind == .declared && $0.source.party == "nanhu" })
+            #expect(try await mesh.ledger.orders(.init(limit: 100)).isEmpty)
         }
     }
 

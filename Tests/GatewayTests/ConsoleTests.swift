@@ -362,6 +362,7 @@ struct ConsoleTests {
         try await Self.withConsole(at: Date(timeIntervalSince1970: 1_693_533_600)) { mesh, browser in
             let profile = ApplicationTests.profile()
             _ = try await mesh.store.register([profile], registeringCounty: .nanhu, at: 0)
+            try await GatewayTests.attest([profile], mesh)
             _ = try await browser.signIn("nanhu-staff", Self.password)
             let page = try await browser.request("/console/enterprises/\(profile.creditCode)?as_of=2023-09-01")
             #expect(
@@ -392,7 +393,7 @@ struct ConsoleTests {
     }
 
     @Test(
-        "a department officer decides a 限时即享 application in the console: the time left, the evidence as a download, an amount over the cap refused, one within it paid"
+        "a department officer decides a 限时即享 application in the console: the time left, declared facts marked, the evidence as a download, an amount over the cap refused, one within it paid"
     )
     func departmentDecidesApplication() async throws {
         try await Self.withConsole(at: Date(timeIntervalSince1970: 1_693_533_600)) { mesh, browser in
@@ -419,6 +420,10 @@ struct ConsoleTests {
             #expect(queue.body.contains("剩余 36 天（20 个工作日时限）"), "due 2023-10-07, after the National Day holiday")
             let link = "/console/applications/\(filed.id)/evidence/\(filed.evidence[0].sha256)"
             #expect(queue.body.contains(link))
+            // What the decision rests on that no department attested is marked so: the claimed trade and the
+            // county's own record of its project.
+            #expect(queue.body.contains("crossBorderEcommerceTrade 2023年：是（企业申报，未经部门认定）"))
+            #expect(queue.body.contains("项目 pureDigitalTransformation「MES上云」400万元 2023-05-01验收（企业申报，未经部门认定）"))
             let download = try await browser.request(link)
             #expect(download.status == 200)
             #expect(download.headers.lowercased().contains("content-type: image/png"))

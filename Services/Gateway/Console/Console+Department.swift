@@ -95,7 +95,9 @@ extension Console {
                     "requested": Money.chinese(application.requestedFen),
                     "maximum": application.maximumFen > 0 ? Money.chinese(application.maximumFen) : "无",
                     "requestedYuan": Money.decimal(application.requestedFen, scale: Money.fenPerYuan),
-                    "facts": application.claimedFacts.map(Self.factText),
+                    "facts": application.declaredRecognitions.map(Self.recognitionText)
+                        + application.declaredProjects.map(Self.projectText)
+                        + application.claimedFacts.map(Self.factText),
                     "evidence": application.evidence.map {
                         [
                             "name": $0.name, "href": "/console/applications/\(application.id)/evidence/\($0.sha256)",
@@ -213,10 +215,32 @@ extension Console {
 
     static func factText(_ fact: Jiaxing_Benefits_V1_FactRecord) -> String {
         let year = fact.year > 0 ? " \(fact.year)年" : ""
+        let value: String
         switch fact.value {
-        case .amount(let amount): return "\(fact.fact)\(year)：\(amount)"
-        case .flag(let flag): return "\(fact.fact)\(year)：\(flag ? "是" : "否")"
-        case nil: return "\(fact.fact)\(year)"
+        case .amount(let amount): value = "：\(amount)"
+        case .flag(let flag): value = "：\(flag ? "是" : "否")"
+        case nil: value = ""
+        }
+        return "\(fact.fact)\(year)\(value)\(Self.sourceText(fact.source))"
+    }
+
+    static func recognitionText(_ record: Jiaxing_Benefits_V1_RecognitionRecord) -> String {
+        let date = CalendarDate(message: record.recognizedOn).map { " \($0)认定" } ?? ""
+        return "认定 \(record.recognition) \(record.level)\(date)\(Self.sourceText(record.source))"
+    }
+
+    static func projectText(_ record: Jiaxing_Benefits_V1_ProjectRecord) -> String {
+        let completed = CalendarDate(message: record.completedOn).map { " \($0)验收" } ?? ""
+        return
+            "项目 \(record.kind)「\(record.name)」\(Money.chinese(record.investmentFen))\(completed)\(Self.sourceText(record.source))"
+    }
+
+    /// How the officer sees who vouches for a fact: a declared one is marked as not attested by any department.
+    static func sourceText(_ source: Jiaxing_Benefits_V1_RecordSource) -> String {
+        switch source.kind {
+        case .declared: return "（企业申报，未经部门认定）"
+        case .attested, .registered: return source.chineseDescription.map { "（\($0)）" } ?? ""
+        default: return "（企业申报，未经部门认定）"
         }
     }
 

@@ -1,14 +1,17 @@
 import BenefitsAPI
 import BenefitsDomain
+import GatewayStore
 import MeshMessages
 import MeshRPC
 
 extension GatewayHandlers {
-    /// 即申即享 / 限时即享. The gateway asks eligibility twice, concurrently: on the city's own data, and with the
-    /// facts the enterprise claims. If the city's own data meets the clause and its formula fixes the amount,
-    /// the application is decided at once and the order proposed in the same call; if only the claimed facts
-    /// meet it (they need checking) or the clause leaves the amount open, it goes to the responsible
-    /// department with a deadline in working days.
+    /// 即申即享 / 限时即享. The profile sent is registered (the county's own enterprises only); the gateway then
+    /// asks eligibility twice, concurrently: on the city's own data (the trusted profile: the county's identity
+    /// and the departments' attested records), and with what is declared on top (the county's unattested
+    /// records and the facts the enterprise claims, each marked DECLARED). If the city's own data meets the
+    /// clause and its formula fixes the amount, the application is decided at once and the order proposed in
+    /// the same call; if only the declared facts meet it (they need checking) or the clause leaves the amount
+    /// open, it goes to the responsible department with a deadline in working days.
     func fileApplication(_ request: Jiaxing_Benefits_V1_FileApplicationRequest, _ caller: Caller) async throws
         -> Jiaxing_Benefits_V1_Application
     {
@@ -18,12 +21,33 @@ extension GatewayHandlers {
         guard request.requestedFen >= 0 else {
             throw RPCError(.invalidArgument, "requested_fen: must not be negative, got \(request.requestedFen)")
         }
+        let now = Self.nowMillis()
+        do {
+            _ = try await self.store.register([request.profile], registeringCounty: caller.county, at: now)
+        } catch let error as GatewayStoreError {
+            throw error.rpcError
+        }
+        guard let registered = try await self.store.enterprise(creditCode: request.profile.creditCode) else {
+            throw RPCError(.notFound, "credit_code: \(request.profile.creditCode) is not registered")
+        }
+        let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
+        let attested = try await self.store.attestedRecords(creditCode: registered.creditCode)
+        let trusted = TrustedProfile.build(registered: registered, attested: attested, vocabulary: vocabulary)
+        let declared = TrustedProfile.declarations(
+            of: registered, beside: trusted, vocabulary: vocabulary, at: now)
+        let claimedFacts = request.claimedFacts.map { fact in
+            var fact = fact
+            fact.source = .vouched(.declared, by: caller.county?.partyName ?? "", at: now)
+            return fact
+        }
         var own = Jiaxing_Benefits_V1_ScreenRequest()
-        own.profile = request.profile
+        own.profile = trusted
         own.asOf = request.asOf
         own.includeIneligible = true
         var claimed = own
-        claimed.profile.facts += request.claimedFacts
+        claimed.profile.recognitions += declared.recognitions
+        claimed.profile.projects += declared.projects
+        claimed.profile.facts += declared.facts + claimedFacts
         async let ownResult = self.screen(own, caller)
         async let claimedResult = self.screen(claimed, caller)
         let (cityData, withClaims) = try await (ownResult, claimedResult)
@@ -44,7 +68,9 @@ extension GatewayHandlers {
         application.subject = request.subject.isEmpty ? request.clauseID : request.subject
         application.period = request.asOf.year
         application.requestedFen = request.requestedFen
-        application.claimedFacts = request.claimedFacts
+        application.claimedFacts = declared.facts + claimedFacts
+        application.declaredRecognitions = declared.recognitions
+        application.declaredProjects = declared.projects
         application.evidence = request.evidence
         var record = Jiaxing_Benefits_V1_RecordApplicationRequest()
         let atOnce = cityData.decisions.first { $0.citation.clauseID == request.clauseID }

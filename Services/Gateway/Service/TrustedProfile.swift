@@ -45,4 +45,41 @@ public enum TrustedProfile {
         }
         return trusted
     }
+
+    /// What the county's register says that no department vouches for: its records of the kinds a department
+    /// holds where the trusted profile has none of that kind (recognition, project kind, fact and year),
+    /// stamped DECLARED by the county. An application may rest on them; the department checks them.
+    public static func declarations(
+        of registered: Jiaxing_Benefits_V1_EnterpriseProfile, beside trusted: Jiaxing_Benefits_V1_EnterpriseProfile,
+        vocabulary: Vocabulary, at millis: Int64
+    ) -> (
+        recognitions: [Jiaxing_Benefits_V1_RecognitionRecord], projects: [Jiaxing_Benefits_V1_ProjectRecord],
+        facts: [Jiaxing_Benefits_V1_FactRecord]
+    ) {
+        let source = Jiaxing_Benefits_V1_RecordSource.vouched(
+            .declared, by: County(message: registered.county)?.partyName ?? "", at: millis)
+        let attestedRecognitions = Set(trusted.recognitions.map(\.recognition))
+        let attestedProjects = Set(trusted.projects.map(\.kind))
+        let heldFacts = Set(trusted.facts.map { "\($0.fact)/\($0.year)" })
+        let recognitions = registered.recognitions.filter { !attestedRecognitions.contains($0.recognition) }.map {
+            record in
+            var record = record
+            record.source = source
+            return record
+        }
+        let projects = registered.projects.filter { !attestedProjects.contains($0.kind) }.map { record in
+            var record = record
+            record.source = source
+            return record
+        }
+        let facts = registered.facts.filter {
+            vocabulary.attesters(of: .fact($0.fact))?.isEmpty == false && !heldFacts.contains("\($0.fact)/\($0.year)")
+        }.map {
+            record in
+            var record = record
+            record.source = source
+            return record
+        }
+        return (recognitions, projects, facts)
+    }
 }

@@ -109,6 +109,7 @@ public nonisolated struct Jiaxing_Benefits_V1_Application: @unchecked Sendable {
     set {_uniqueStorage()._maximumFen = newValue}
   }
 
+  /// declared: claimed with the application, or the county's unattested
   public var claimedFacts: [Jiaxing_Benefits_V1_FactRecord] {
     get {_storage._claimedFacts}
     set {_uniqueStorage()._claimedFacts = newValue}
@@ -190,6 +191,18 @@ public nonisolated struct Jiaxing_Benefits_V1_Application: @unchecked Sendable {
   public var dueProvisional: Bool {
     get {_storage._dueProvisional}
     set {_uniqueStorage()._dueProvisional = newValue}
+  }
+
+  /// What the decision rests on that no responsible department has attested: the county's own records of the
+  /// enterprise's recognitions and projects, each with its source (DECLARED). claimed_facts holds the facts so.
+  public var declaredRecognitions: [Jiaxing_Benefits_V1_RecognitionRecord] {
+    get {_storage._declaredRecognitions}
+    set {_uniqueStorage()._declaredRecognitions = newValue}
+  }
+
+  public var declaredProjects: [Jiaxing_Benefits_V1_ProjectRecord] {
+    get {_storage._declaredProjects}
+    set {_uniqueStorage()._declaredProjects = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -475,7 +488,7 @@ nonisolated extension Jiaxing_Benefits_V1_Evidence: SwiftProtobuf.Message, Swift
 
 nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Application"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}maximum_fen\0\u{3}claimed_facts\0\u{1}evidence\0\u{1}status\0\u{3}filed_on\0\u{3}due_on\0\u{3}decided_fen\0\u{3}decided_by\0\u{1}reason\0\u{3}order_id\0\u{1}breached\0\u{3}responsible_departments\0\u{1}replayed\0\u{3}working_days\0\u{3}due_provisional\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}maximum_fen\0\u{3}claimed_facts\0\u{1}evidence\0\u{1}status\0\u{3}filed_on\0\u{3}due_on\0\u{3}decided_fen\0\u{3}decided_by\0\u{1}reason\0\u{3}order_id\0\u{1}breached\0\u{3}responsible_departments\0\u{1}replayed\0\u{3}working_days\0\u{3}due_provisional\0\u{3}declared_recognitions\0\u{3}declared_projects\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -502,6 +515,8 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
     var _replayed: Bool = false
     var _workingDays: Int32 = 0
     var _dueProvisional: Bool = false
+    var _declaredRecognitions: [Jiaxing_Benefits_V1_RecognitionRecord] = []
+    var _declaredProjects: [Jiaxing_Benefits_V1_ProjectRecord] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -536,6 +551,8 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
       _replayed = source._replayed
       _workingDays = source._workingDays
       _dueProvisional = source._dueProvisional
+      _declaredRecognitions = source._declaredRecognitions
+      _declaredProjects = source._declaredProjects
     }
   }
 
@@ -578,6 +595,8 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
         case 22: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
         case 23: try { try decoder.decodeSingularInt32Field(value: &_storage._workingDays) }()
         case 24: try { try decoder.decodeSingularBoolField(value: &_storage._dueProvisional) }()
+        case 25: try { try decoder.decodeRepeatedMessageField(value: &_storage._declaredRecognitions) }()
+        case 26: try { try decoder.decodeRepeatedMessageField(value: &_storage._declaredProjects) }()
         default: break
         }
       }
@@ -662,6 +681,12 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
       if _storage._dueProvisional != false {
         try visitor.visitSingularBoolField(value: _storage._dueProvisional, fieldNumber: 24)
       }
+      if !_storage._declaredRecognitions.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._declaredRecognitions, fieldNumber: 25)
+      }
+      if !_storage._declaredProjects.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._declaredProjects, fieldNumber: 26)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -695,6 +720,8 @@ nonisolated extension Jiaxing_Benefits_V1_Application: SwiftProtobuf.Message, Sw
         if _storage._replayed != rhs_storage._replayed {return false}
         if _storage._workingDays != rhs_storage._workingDays {return false}
         if _storage._dueProvisional != rhs_storage._dueProvisional {return false}
+        if _storage._declaredRecognitions != rhs_storage._declaredRecognitions {return false}
+        if _storage._declaredProjects != rhs_storage._declaredProjects {return false}
         return true
       }
       if !storagesAreEqual {return false}
