@@ -141,7 +141,7 @@ extension ChaosRun {
         else { return ["cannot find the disbursement database in the mesh state"] }
         let database = try DatabaseOption.open(arguments[flag + 1], logger: self.logger)
         let accepted = self.accepted.withLockedValue { $0 }
-        let pattern = "\(self.codePrefix)%"
+        let pattern = "________\(self.codeMark)%"
         let (orders, doubled, balances, accounts) = try await database.read { tx in
             (
                 try await tx.query("SELECT id, status FROM orders WHERE credit_code LIKE ?", [.text(pattern)]),

@@ -23,8 +23,9 @@ final class ChaosRun: Sendable {
     let concurrency: Int
     let gatewayPort: Int
     let logger: Logger
-    /// The credit codes of this run start with it, so runs on one mesh do not meet.
-    let codePrefix: String
+    /// Characters 9–10 of this run's credit codes (after each county's registration authority), so runs on one
+    /// mesh do not meet.
+    let codeMark: String
     static let asOf = CalendarDate(year: 2023, month: 9, day: 1)!
     static let awardFen: Fen = 20_000_000
     /// How long one call is retried before the run gives up on it.
@@ -55,8 +56,8 @@ final class ChaosRun: Sendable {
         self.logger = logger
         let letters = Array("ABCDEFGHJKLMNPQRTUWXY")
         var generator = SeededGenerator(state: seed)
-        self.codePrefix =
-            "91330402" + String(letters[Int(generator.next() % UInt64(letters.count))])
+        self.codeMark =
+            String(letters[Int(generator.next() % UInt64(letters.count))])
             + String(letters[Int(generator.next() % UInt64(letters.count))])
     }
 
@@ -101,9 +102,14 @@ final class ChaosRun: Sendable {
 
     func profile(_ index: Int) -> Jiaxing_Benefits_V1_EnterpriseProfile {
         var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
-        profile.creditCode = CreditCode.completing(self.codePrefix + String(format: "%07d", index))!.value
+        let county = Self.counties[index % Self.counties.count]
+        // Each county registers codes of its own registration authority (a zone, its host district's).
+        let division = county.divisionCodes.sorted()[0]
+        profile.creditCode =
+            CreditCode.completing("91" + division + self.codeMark + String(format: "%07d", index))!
+            .value
         profile.name = "混沌演练企业\(index)号"
-        profile.county = Self.counties[index % Self.counties.count].message
+        profile.county = county.message
         var recognition = Jiaxing_Benefits_V1_RecognitionRecord()
         recognition.recognition = "greenFactory"
         recognition.level = "municipal"

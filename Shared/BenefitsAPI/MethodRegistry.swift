@@ -229,6 +229,12 @@ public enum MethodRegistry {
             GatewayMethods.listPublishedRecords, .unary, Jiaxing_Benefits_V1_ListPublishedRecordsRequest.self,
             Jiaxing_Benefits_V1_ListPublishedRecordsResponse.self),
         entry(
+            GatewayMethods.listClaims, .unary, Jiaxing_Benefits_V1_ListClaimsRequest.self,
+            Jiaxing_Benefits_V1_ListClaimsResponse.self),
+        entry(
+            GatewayMethods.resolveClaim, .unary, Jiaxing_Benefits_V1_ResolveClaimRequest.self,
+            Jiaxing_Benefits_V1_RegistrationClaim.self),
+        entry(
             GatewayMethods.forecastRegister, .unary, Jiaxing_Benefits_V1_ForecastRegisterRequest.self,
             Jiaxing_Benefits_V1_ForecastResult.self),
         entry(

@@ -102,7 +102,7 @@ struct GatewayStoreTests {
     }
 
     @Test(
-        "the register: added then updated, a county may not take over another's enterprise, bad input names its field")
+        "the register: added then updated, another county's takeover held as a claim, bad input names its field")
     func register() async throws {
         try await Self.withStore { store in
             let first = Self.profile("91330402MA2B00001", "南湖示例公司", .nanhu)
@@ -116,10 +116,10 @@ struct GatewayStoreTests {
             #expect(stored?.name == "南湖示例有限公司")
             var takeover = first
             takeover.county = .haining
-            let refused = await #expect(throws: GatewayStoreError.self) {
-                _ = try await store.register([takeover], registeringCounty: .haining, at: 3)
-            }
-            #expect(refused?.code == .permissionDenied && refused?.field == "profiles[0].credit_code")
+            let held = try await store.register([takeover], registeringCounty: .haining, at: 3)
+            #expect(held.added == 0 && held.updated == 0 && held.held == 1)
+            #expect(held.claims.first?.reason == "registered in 南湖区")
+            #expect(held.claims.first?.registeredIn == .nanhu)
             let unchanged = try await store.enterprise(creditCode: first.creditCode)
             #expect(unchanged?.county == .nanhu, "nothing already registered changed")
             var bad = first
@@ -133,6 +133,63 @@ struct GatewayStoreTests {
                 _ = try await store.register(tooMany, registeringCounty: .nanhu, at: 5)
             }
             #expect(limit?.field == "profiles")
+        }
+    }
+
+    @Test(
+        "claims: another county's division or registration is held, seen by both counties, transferred or refused by the operator"
+    )
+    func claims() async throws {
+        try await Self.withStore { store in
+            // 海宁市's registration authority (330481): 南湖区 may not register it on its own word.
+            let hainingCode = Self.profile("91330481MA2B00041", "海宁皮革", .nanhu)
+            var outcome = try await store.register([hainingCode], registeringCounty: .nanhu, at: 1)
+            #expect(outcome.held == 1 && outcome.added == 0)
+            #expect(outcome.claims[0].reason == "registration authority 330481 is 海宁市's")
+            #expect(try await store.enterprise(creditCode: hainingCode.creditCode) == nil)
+            // The city's own authority (330400): any county.
+            let cityCode = Self.profile("91330400MA2B00042", "嘉兴市级登记公司", .haining)
+            outcome = try await store.register([cityCode], registeringCounty: .haining, at: 2)
+            #expect(outcome.added == 1 && outcome.held == 0)
+            // 经开区 registers its host districts' codes.
+            let zone = Self.profile("91330411MA2B00043", "经开区企业", .economicDevelopmentZone)
+            outcome = try await store.register([zone], registeringCounty: .economicDevelopmentZone, at: 2)
+            #expect(outcome.added == 1)
+            // 南湖区 claims the city-level enterprise 海宁市 registered: held, seen by both, not by a third.
+            var claimed = cityCode
+            claimed.county = .nanhu
+            outcome = try await store.register([claimed], registeringCounty: .nanhu, at: 3)
+            #expect(outcome.held == 1)
+            #expect(try await store.claims(visibleTo: .nanhu, status: .pending).count == 2)
+            #expect(
+                try await store.claims(visibleTo: .haining, status: .pending).map(\.creditCode) == [cityCode.creditCode]
+            )
+            #expect(try await store.claims(visibleTo: .jiashan, status: .unspecified).isEmpty)
+            #expect(try await store.claims(visibleTo: nil, status: .pending).count == 2)
+            // The operator transfers one and refuses the other; a second decision is refused.
+            let transferred = try await store.resolveClaim(
+                creditCode: cityCode.creditCode, claimant: .nanhu, transfer: true, reason: "经核实迁入南湖区",
+                by: "operator/operator", at: 4)
+            #expect(transferred.status == .transferred && transferred.registeredIn == .nanhu)
+            #expect(try await store.enterprise(creditCode: cityCode.creditCode)?.county == .nanhu)
+            let refused = try await store.resolveClaim(
+                creditCode: hainingCode.creditCode, claimant: .nanhu, transfer: false, reason: "非本区企业",
+                by: "operator/operator", at: 5)
+            #expect(refused.status == .refused && refused.resolvedBy == "operator/operator")
+            #expect(try await store.enterprise(creditCode: hainingCode.creditCode) == nil)
+            let again = await #expect(throws: GatewayStoreError.self) {
+                _ = try await store.resolveClaim(
+                    creditCode: hainingCode.creditCode, claimant: .nanhu, transfer: true, reason: "再议",
+                    by: "operator/operator", at: 6)
+            }
+            #expect(again?.code == .alreadyExists)
+            let missing = await #expect(throws: GatewayStoreError.self) {
+                _ = try await store.resolveClaim(
+                    creditCode: hainingCode.creditCode, claimant: .tongxiang, transfer: true, reason: "无",
+                    by: "operator/operator", at: 6)
+            }
+            #expect(missing?.code == .notFound)
+            #expect(try await store.claims(visibleTo: nil, status: .pending).isEmpty)
         }
     }
 

@@ -321,8 +321,11 @@ struct GatewayTests {
             // 1,500 enterprises (two pages of the register), two counties, a third with no recognition.
             var profiles: [Jiaxing_Benefits_V1_EnterpriseProfile] = []
             for index in 0..<1_500 {
+                // Each county's own registration authority: 330402 南湖区, 330481 海宁市.
+                let division = index % 2 == 0 ? "330402" : "330481"
                 var profile = Self.request(
-                    county: index % 2 == 0 ? .nanhu : .haining, body: "91330402MA2C\(String(format: "%05d", index))"
+                    county: index % 2 == 0 ? .nanhu : .haining,
+                    body: "91\(division)MA2C\(String(format: "%05d", index))"
                 ).profile
                 if index % 3 == 0 { profile.recognitions = [] }
                 profiles.append(profile)

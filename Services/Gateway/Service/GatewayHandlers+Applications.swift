@@ -22,11 +22,7 @@ extension GatewayHandlers {
             throw RPCError(.invalidArgument, "requested_fen: must not be negative, got \(request.requestedFen)")
         }
         let now = Self.nowMillis()
-        do {
-            _ = try await self.store.register([request.profile], registeringCounty: caller.county, at: now)
-        } catch let error as GatewayStoreError {
-            throw error.rpcError
-        }
+        try await self.registerForMoneyPath(request.profile, caller)
         guard let registered = try await self.store.enterprise(creditCode: request.profile.creditCode) else {
             throw RPCError(.notFound, "credit_code: \(request.profile.creditCode) is not registered")
         }

@@ -25,19 +25,58 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             try self.requireRole([.county, .operator], caller, context)
             do {
-                let (added, updated) = try await self.store.register(
+                let outcome = try await self.store.register(
                     request.profiles, registeringCounty: caller.county, at: Self.nowMillis())
                 self.audit.record(
                     caller: caller.description, method: "RegisterEnterprises", outcome: "registered",
-                    detail: ["added": "\(added)", "updated": "\(updated)"])
+                    detail: [
+                        "added": "\(outcome.added)", "updated": "\(outcome.updated)", "held": "\(outcome.held)",
+                    ])
+                for claim in outcome.claims {
+                    self.audit.record(
+                        caller: caller.description, method: "RegisterEnterprises", outcome: "held",
+                        detail: ["creditCode": claim.creditCode, "reason": claim.reason])
+                }
                 var response = Jiaxing_Benefits_V1_RegisterEnterprisesResponse()
-                response.added = Int32(added)
-                response.updated = Int32(updated)
+                response.added = Int32(outcome.added)
+                response.updated = Int32(outcome.updated)
+                response.held = Int32(outcome.held)
+                response.claims = outcome.claims
                 return response
             } catch let error as GatewayStoreError {
                 if error.code == .permissionDenied {
                     throw self.refuse(caller, context, error.description)
                 }
+                throw error.rpcError
+            }
+        }
+        router.unary(GatewayMethods.listClaims) { (request: Jiaxing_Benefits_V1_ListClaimsRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole([.county, .operator], caller, context)
+            var response = Jiaxing_Benefits_V1_ListClaimsResponse()
+            response.claims = try await self.store.claims(visibleTo: caller.county, status: request.status)
+            return response
+        }
+        router.unary(GatewayMethods.resolveClaim) { (request: Jiaxing_Benefits_V1_ResolveClaimRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole([.operator], caller, context)
+            guard let claimant = County(message: request.claimant) else {
+                throw RPCError(.invalidArgument, "claimant: the county that made the claim is required")
+            }
+            let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !reason.isEmpty, reason.count <= Self.maximumReasonLength else {
+                throw RPCError(
+                    .invalidArgument, "reason: a reason of 1 to \(Self.maximumReasonLength) characters is required")
+            }
+            do {
+                let claim = try await self.store.resolveClaim(
+                    creditCode: request.creditCode, claimant: claimant, transfer: request.transfer, reason: reason,
+                    by: caller.description, at: Self.nowMillis())
+                self.audit.record(
+                    caller: caller.description, method: "ResolveClaim", outcome: "\(claim.status)",
+                    detail: ["creditCode": claim.creditCode, "claimant": claimant.partyName, "reason": reason])
+                return claim
+            } catch let error as GatewayStoreError {
                 throw error.rpcError
             }
         }
@@ -118,6 +157,29 @@ extension GatewayHandlers {
                 caller: caller.description, method: "Replay", outcome: "replayed",
                 detail: ["notice": request.noticeID, "endpoint": delivery.endpoint])
             return delivery
+        }
+    }
+
+    /// Characters of the operator's reason for resolving a claim.
+    static let maximumReasonLength = 500
+
+    /// Registers the profile a money path was sent (a county's own enterprise), refusing the call when the
+    /// register holds it as a claim for the operator instead.
+    func registerForMoneyPath(_ profile: Jiaxing_Benefits_V1_EnterpriseProfile, _ caller: Caller) async throws {
+        let outcome: RegistrationOutcome
+        do {
+            outcome = try await self.store.register([profile], registeringCounty: caller.county, at: Self.nowMillis())
+        } catch let error as GatewayStoreError {
+            throw error.rpcError
+        }
+        if let claim = outcome.claims.first {
+            self.audit.record(
+                caller: caller.description, method: "RegisterEnterprises", outcome: "held",
+                detail: ["creditCode": claim.creditCode, "reason": claim.reason])
+            throw RPCError(
+                .failedPrecondition,
+                "credit_code: \(claim.creditCode) is held for the operator (\(claim.reason)); nothing is paid until the claim is resolved"
+            )
         }
     }
 

@@ -81,13 +81,7 @@ extension GatewayHandlers {
             try self.requireCounty(request.screen.profile.county, caller, context)
             try await self.requireNotRegisteredElsewhere(
                 request.screen.profile.creditCode, request.screen.profile.county, caller, context)
-            do {
-                _ = try await self.store.register(
-                    [request.screen.profile], registeringCounty: caller.county, at: Self.nowMillis())
-            } catch let error as GatewayStoreError {
-                if error.code == .permissionDenied { throw self.refuse(caller, context, error.description) }
-                throw error.rpcError
-            }
+            try await self.registerForMoneyPath(request.screen.profile, caller)
             guard let registered = try await self.store.enterprise(creditCode: request.screen.profile.creditCode)
             else { throw RPCError(.notFound, "credit_code: \(request.screen.profile.creditCode) is not registered") }
             var trustedRequest = request.screen

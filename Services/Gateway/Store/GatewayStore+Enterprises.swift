@@ -5,18 +5,23 @@ import SQLStore
 import SwiftProtobuf
 
 extension GatewayStore {
-    /// Adds or replaces profiles, all in one transaction. A county may not take over an enterprise another
-    /// county registered (`registeringCounty` set); the operator may (`registeringCounty` nil).
+    /// Adds or replaces profiles, all in one transaction. A county registers only its own: a credit code the
+    /// register has in another county, or whose registration authority is another county's, is held as a
+    /// claim for the operator (`RegistrationOutcome.claims`), never taken first come, first served. The
+    /// operator (`registeringCounty` nil) registers anywhere.
     public func register(
         _ profiles: [Jiaxing_Benefits_V1_EnterpriseProfile], registeringCounty: County?, at millis: Int64
-    ) async throws -> (added: Int, updated: Int) {
+    ) async throws -> RegistrationOutcome {
         guard profiles.count <= Self.maximumProfilesPerCall else {
             throw GatewayStoreError(
                 .invalidArgument, field: "profiles",
                 "at most \(Self.maximumProfilesPerCall) a call, got \(profiles.count)")
         }
+        var codes: [CreditCode] = []
         for (index, profile) in profiles.enumerated() {
-            if case .failure(let problem) = CreditCode.validate(profile.creditCode) {
+            switch CreditCode.validate(profile.creditCode) {
+            case .success(let code): codes.append(code)
+            case .failure(let problem):
                 throw GatewayStoreError(.invalidArgument, field: "profiles[\(index)].credit_code", "\(problem)")
             }
             guard County(message: profile.county) != nil else {
@@ -33,34 +38,31 @@ extension GatewayStore {
                     "\(registeringCounty.chineseName) registers only its own enterprises")
             }
         }
-        // What a county writes is registered by that county, whatever source the caller set on it.
         let rows = try profiles.map { profile in
-            var profile = profile
-            let source = Jiaxing_Benefits_V1_RecordSource.vouched(
-                .registered, by: County(message: profile.county)?.partyName ?? "", at: millis)
-            for index in profile.recognitions.indices { profile.recognitions[index].source = source }
-            for index in profile.projects.indices { profile.projects[index].source = source }
-            for index in profile.facts.indices { profile.facts[index].source = source }
-            return (profile, try profile.jsonString())
+            let stamped = Self.registered(profile, at: millis)
+            return (stamped, try stamped.jsonString())
         }
         return try await self.database.transaction { transaction in
-            var added = 0
-            var updated = 0
-            for (index, (profile, json)) in rows.enumerated() {
-                if let existing = try await transaction.queryOne(
-                    "SELECT county FROM enterprises WHERE credit_code = ?", [.text(profile.creditCode)])
-                {
-                    let county = Int(existing.integer(0))
-                    if registeringCounty != nil, county != profile.county.rawValue {
-                        let owner =
-                            County(message: .init(rawValue: county) ?? .unspecified)?.chineseName ?? "another county"
-                        throw GatewayStoreError(
-                            .permissionDenied, field: "profiles[\(index)].credit_code",
-                            "\(profile.creditCode) is registered in \(owner)")
+            var outcome = RegistrationOutcome()
+            for ((profile, json), code) in zip(rows, codes) {
+                let existing = try await transaction.queryOne(
+                    "SELECT county FROM enterprises WHERE credit_code = ?", [.text(profile.creditCode)]
+                ).map { Jiaxing_Benefits_V1_County(rawValue: Int($0.integer(0))) ?? .unspecified }
+                if let registeringCounty {
+                    var held: (reason: String, registeredIn: Jiaxing_Benefits_V1_County)?
+                    if let existing, existing != profile.county {
+                        held = ("registered in \(County(message: existing)?.chineseName ?? "another county")", existing)
+                    } else if existing == nil, !registeringCounty.mayRegister(code) {
+                        let owner = County.owning(code).map { "\($0.chineseName)'s" } ?? "outside Jiaxing"
+                        held = ("registration authority \(code.divisionCode) is \(owner)", .unspecified)
                     }
-                    updated += 1
-                } else {
-                    added += 1
+                    if let held {
+                        outcome.claims.append(
+                            try await Self.claim(
+                                profile, json: json, reason: held.reason, registeredIn: held.registeredIn, at: millis,
+                                in: transaction))
+                        continue
+                    }
                 }
                 // A county's update applies only while the row is still its own: two counties registering one new
                 // code at once cannot both win (PostgreSQL runs these concurrently; the check above may be stale).
@@ -78,14 +80,32 @@ extension GatewayStore {
                         .integer(registeringCounty == nil ? 0 : 1),
                     ]
                 )
-                guard !written.isEmpty else {
-                    throw GatewayStoreError(
-                        .permissionDenied, field: "profiles[\(index)].credit_code",
-                        "\(profile.creditCode) is registered in another county")
+                if written.isEmpty {
+                    outcome.claims.append(
+                        try await Self.claim(
+                            profile, json: json, reason: "registered in another county", registeredIn: .unspecified,
+                            at: millis, in: transaction))
+                } else if existing == nil {
+                    outcome.added += 1
+                } else {
+                    outcome.updated += 1
                 }
             }
-            return (added, updated)
+            return outcome
         }
+    }
+
+    /// What a county writes is registered by that county, whatever source the caller set on it.
+    static func registered(_ profile: Jiaxing_Benefits_V1_EnterpriseProfile, at millis: Int64)
+        -> Jiaxing_Benefits_V1_EnterpriseProfile
+    {
+        var profile = profile
+        let source = Jiaxing_Benefits_V1_RecordSource.vouched(
+            .registered, by: County(message: profile.county)?.partyName ?? "", at: millis)
+        for index in profile.recognitions.indices { profile.recognitions[index].source = source }
+        for index in profile.projects.indices { profile.projects[index].source = source }
+        for index in profile.facts.indices { profile.facts[index].source = source }
+        return profile
     }
 
     /// The county an enterprise is registered in, or nil when it is not registered.

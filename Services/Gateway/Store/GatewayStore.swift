@@ -46,6 +46,19 @@ public struct GatewayStore: Sendable {
             PRIMARY KEY (department, reference, version)
         );
         CREATE INDEX IF NOT EXISTS published_records_by_enterprise ON published_records (credit_code);
+        CREATE TABLE IF NOT EXISTS registration_claims (
+            credit_code TEXT NOT NULL,
+            claimant BIGINT NOT NULL,
+            registered_in BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            status BIGINT NOT NULL,
+            claimed_at BIGINT NOT NULL,
+            resolved_by TEXT NOT NULL,
+            resolution TEXT NOT NULL,
+            resolved_at BIGINT NOT NULL,
+            PRIMARY KEY (credit_code, claimant)
+        );
         CREATE TABLE IF NOT EXISTS console_accounts (
             user_name TEXT PRIMARY KEY,
             role TEXT NOT NULL,

@@ -292,6 +292,146 @@ public nonisolated struct Jiaxing_Benefits_V1_RegisterEnterprisesResponse: Senda
 
   public var updated: Int32 = 0
 
+  /// profiles held as claims for the operator, not registered
+  public var held: Int32 = 0
+
+  /// those claims
+  public var claims: [Jiaxing_Benefits_V1_RegistrationClaim] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A registration the register did not take on a county's word: the credit code is registered in another
+/// county, or its registration authority is another county's. The operator transfers or refuses it; both
+/// counties see it.
+public nonisolated struct Jiaxing_Benefits_V1_RegistrationClaim: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var creditCode: String = String()
+
+  public var claimant: Jiaxing_Benefits_V1_County = .unspecified
+
+  /// where the register has it; unspecified where it has it nowhere
+  public var registeredIn: Jiaxing_Benefits_V1_County = .unspecified
+
+  /// why it is held, e.g. "registered in 海宁市", "division 330481 is 海宁市's"
+  public var reason: String = String()
+
+  public var profile: Jiaxing_Benefits_V1_EnterpriseProfile {
+    get {_profile ?? Jiaxing_Benefits_V1_EnterpriseProfile()}
+    set {_profile = newValue}
+  }
+  /// Returns true if `profile` has been explicitly set.
+  public var hasProfile: Bool {self._profile != nil}
+  /// Clears the value of `profile`. Subsequent reads from it will return its default value.
+  public mutating func clearProfile() {self._profile = nil}
+
+  public var status: Jiaxing_Benefits_V1_RegistrationClaim.Status = .unspecified
+
+  public var claimedAtMillis: Int64 = 0
+
+  public var resolvedBy: String = String()
+
+  /// the operator's reason
+  public var resolution: String = String()
+
+  public var resolvedAtMillis: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+    case pending // = 1
+
+    /// the register now has the claimant's profile
+    case transferred // = 2
+    case refused // = 3
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .pending
+      case 2: self = .transferred
+      case 3: self = .refused
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .pending: return 1
+      case .transferred: return 2
+      case .refused: return 3
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Jiaxing_Benefits_V1_RegistrationClaim.Status] = [
+      .unspecified,
+      .pending,
+      .transferred,
+      .refused,
+    ]
+
+  }
+
+  public init() {}
+
+  fileprivate var _profile: Jiaxing_Benefits_V1_EnterpriseProfile? = nil
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ListClaimsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// unspecified: any
+  public var status: Jiaxing_Benefits_V1_RegistrationClaim.Status = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ListClaimsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var claims: [Jiaxing_Benefits_V1_RegistrationClaim] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ResolveClaimRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var creditCode: String = String()
+
+  public var claimant: Jiaxing_Benefits_V1_County = .unspecified
+
+  /// true: register the claimant's profile in its county; false: refuse the claim
+  public var transfer: Bool = false
+
+  /// required
+  public var reason: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -913,7 +1053,7 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterEnterprisesRequest: SwiftProto
 
 nonisolated extension Jiaxing_Benefits_V1_RegisterEnterprisesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegisterEnterprisesResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}added\0\u{1}updated\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}added\0\u{1}updated\0\u{1}held\0\u{1}claims\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -923,6 +1063,8 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterEnterprisesResponse: SwiftProt
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.added) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.updated) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.held) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.claims) }()
       default: break
       }
     }
@@ -935,12 +1077,208 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterEnterprisesResponse: SwiftProt
     if self.updated != 0 {
       try visitor.visitSingularInt32Field(value: self.updated, fieldNumber: 2)
     }
+    if self.held != 0 {
+      try visitor.visitSingularInt32Field(value: self.held, fieldNumber: 3)
+    }
+    if !self.claims.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.claims, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_RegisterEnterprisesResponse, rhs: Jiaxing_Benefits_V1_RegisterEnterprisesResponse) -> Bool {
     if lhs.added != rhs.added {return false}
     if lhs.updated != rhs.updated {return false}
+    if lhs.held != rhs.held {return false}
+    if lhs.claims != rhs.claims {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_RegistrationClaim: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegistrationClaim"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}claimant\0\u{3}registered_in\0\u{1}reason\0\u{1}profile\0\u{1}status\0\u{3}claimed_at_millis\0\u{3}resolved_by\0\u{1}resolution\0\u{3}resolved_at_millis\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.claimant) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.registeredIn) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._profile) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.claimedAtMillis) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.resolvedBy) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.resolution) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.resolvedAtMillis) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.creditCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
+    }
+    if self.claimant != .unspecified {
+      try visitor.visitSingularEnumField(value: self.claimant, fieldNumber: 2)
+    }
+    if self.registeredIn != .unspecified {
+      try visitor.visitSingularEnumField(value: self.registeredIn, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try { if let v = self._profile {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 6)
+    }
+    if self.claimedAtMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.claimedAtMillis, fieldNumber: 7)
+    }
+    if !self.resolvedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.resolvedBy, fieldNumber: 8)
+    }
+    if !self.resolution.isEmpty {
+      try visitor.visitSingularStringField(value: self.resolution, fieldNumber: 9)
+    }
+    if self.resolvedAtMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.resolvedAtMillis, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_RegistrationClaim, rhs: Jiaxing_Benefits_V1_RegistrationClaim) -> Bool {
+    if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.claimant != rhs.claimant {return false}
+    if lhs.registeredIn != rhs.registeredIn {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs._profile != rhs._profile {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.claimedAtMillis != rhs.claimedAtMillis {return false}
+    if lhs.resolvedBy != rhs.resolvedBy {return false}
+    if lhs.resolution != rhs.resolution {return false}
+    if lhs.resolvedAtMillis != rhs.resolvedAtMillis {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_RegistrationClaim.Status: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}PENDING\0\u{1}TRANSFERRED\0\u{1}REFUSED\0")
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListClaimsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListClaimsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListClaimsRequest, rhs: Jiaxing_Benefits_V1_ListClaimsRequest) -> Bool {
+    if lhs.status != rhs.status {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListClaimsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListClaimsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}claims\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.claims) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.claims.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.claims, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListClaimsResponse, rhs: Jiaxing_Benefits_V1_ListClaimsResponse) -> Bool {
+    if lhs.claims != rhs.claims {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ResolveClaimRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ResolveClaimRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}claimant\0\u{1}transfer\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.claimant) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.transfer) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.creditCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
+    }
+    if self.claimant != .unspecified {
+      try visitor.visitSingularEnumField(value: self.claimant, fieldNumber: 2)
+    }
+    if self.transfer != false {
+      try visitor.visitSingularBoolField(value: self.transfer, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ResolveClaimRequest, rhs: Jiaxing_Benefits_V1_ResolveClaimRequest) -> Bool {
+    if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.claimant != rhs.claimant {return false}
+    if lhs.transfer != rhs.transfer {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
