@@ -12,6 +12,10 @@ public struct EligibilityEngine: Sendable {
     /// them once per enterprise, and copying the clause values each time was most of its cost.
     let documents: [DocumentEntry]
 
+    /// The clauses screened: those paid to an enterprise, a project, or an institution. An institution (a
+    /// 孵化器, 众创空间, 园区, 创新中心, 科技中介服务机构) is run by an entity with a credit code the register holds
+    /// like an enterprise's, and the clause's own condition (the institution's recognition, its flag) says
+    /// which entities qualify. Clauses paid to a person are not screened: the register holds no people.
     final class DocumentEntry: Sendable {
         let document: PolicyDocument
         let clauses: [ClauseEntry]
@@ -19,7 +23,7 @@ public struct EligibilityEngine: Sendable {
         init(_ document: PolicyDocument) {
             self.document = document
             self.clauses = document.clauses.filter {
-                ($0.beneficiary == .enterprise || $0.beneficiary == .project) && $0.delivery != .notQuantified
+                $0.beneficiary != .individual && $0.delivery != .notQuantified
             }.map(ClauseEntry.init)
         }
     }
