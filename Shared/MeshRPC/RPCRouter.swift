@@ -14,6 +14,10 @@ public struct RPCRouter: Sendable {
     }
 
     private(set) var routes: [String: Route] = [:]
+    /// Runs on the request of every unary and server-streaming route registered after it is set (a text
+    /// limit): a refusal ends the call before the handler sees the message. Streaming requests are the
+    /// handler's to check, line by line, so one bad line need not end a batch.
+    public var requestCheck: (@Sendable (any Message) throws -> Void)?
 
     public init() {}
 
@@ -28,8 +32,10 @@ public struct RPCRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) {
+        let check = self.requestCheck
         self.routes[method.fullName] = Route(kind: .unary) { stream, context in
             let request: Request = try await Self.single(stream)
+            try check?(request)
             let response = try await handler(request, context)
             try ResponseWriter<Response>(stream: stream, context: context).holdForTrailers(response)
         }
@@ -39,8 +45,10 @@ public struct RPCRouter: Sendable {
         _ method: MethodDescriptor,
         _ handler: @escaping @Sendable (Request, ResponseWriter<Response>, ServerContext) async throws -> Void
     ) {
+        let check = self.requestCheck
         self.routes[method.fullName] = Route(kind: .serverStreaming) { stream, context in
             let request: Request = try await Self.single(stream)
+            try check?(request)
             try await handler(request, ResponseWriter(stream: stream, context: context), context)
         }
     }

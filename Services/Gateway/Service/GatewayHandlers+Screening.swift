@@ -48,6 +48,7 @@ extension GatewayHandlers {
                     next += 1
                     group.addTask {
                         do {
+                            try Self.textLimit.check(request)
                             try self.requireCounty(request.profile.county, caller, context)
                             return (index, try await self.screen(request, caller))
                         } catch {

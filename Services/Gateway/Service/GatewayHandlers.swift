@@ -123,7 +123,11 @@ public struct GatewayHandlers: Sendable {
         }
     }
 
+    /// The longest text any string field of a request to the gateway may hold.
+    public static let textLimit = TextLimit(maximumCharacters: 1_000)
+
     public func register(into router: inout RPCRouter) {
+        router.requestCheck = { try Self.textLimit.check($0) }
         self.registerScreening(into: &router)
         self.registerPayouts(into: &router)
         self.registerApplications(into: &router)

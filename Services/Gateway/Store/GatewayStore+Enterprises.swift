@@ -32,6 +32,11 @@ extension GatewayStore {
                 throw GatewayStoreError(
                     .invalidArgument, field: "profiles[\(index)].name", "the enterprise's name is required")
             }
+            guard profile.name.count <= Self.maximumNameLength else {
+                throw GatewayStoreError(
+                    .invalidArgument, field: "profiles[\(index)].name",
+                    "at most \(Self.maximumNameLength) characters, got \(profile.name.count)")
+            }
             if let registeringCounty, profile.county != registeringCounty.message {
                 throw GatewayStoreError(
                     .permissionDenied, field: "profiles[\(index)].county",

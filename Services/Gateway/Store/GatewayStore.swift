@@ -7,6 +7,8 @@ public struct GatewayStore: Sendable {
 
     /// Profiles one `RegisterEnterprises` call may carry.
     public static let maximumProfilesPerCall = 1000
+    /// Characters of an enterprise's registered name (the longest registered names run to some sixty).
+    public static let maximumNameLength = 200
     /// Rows one search returns at most.
     public static let maximumSearchResults = 500
     /// Records one `PublishRecords` call may carry.
