@@ -31,6 +31,7 @@ struct GatewayTests {
         let ledger: Ledger
         let store: GatewayStore
         let services: GatewayHandlers.Services
+        let notifier: Notifier
 
         func client(_ name: String, _ role: PartyRole) -> MeshClient {
             TestMesh.client(port: self.gatewayPort, tls: TestMesh.credentials(for: name, role: role))
@@ -99,7 +100,7 @@ struct GatewayTests {
         let gateway = try await TestMesh.RunningServer(router: router)
         let mesh = Mesh(
             gatewayPort: try await gateway.port(), eligibility: eligibility, audit: audit, ledger: ledger,
-            store: gatewayStore, services: services)
+            store: gatewayStore, services: services, notifier: notifier)
         do {
             let result = try await body(mesh)
             for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }

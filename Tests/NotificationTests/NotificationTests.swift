@@ -137,6 +137,24 @@ struct NotificationTests {
         #expect(NoticeTemplates.render("{unknown} {} {{orderId}}", values: values) == "{unknown} {} {O-1}")
     }
 
+    @Test("a watch replays at most the newest 200 notices, however long the inbox or old the position")
+    func boundedReplay() async throws {
+        try await Self.withCenter { center, _ in
+            let events = (1...250).map { Self.event("approved", sequence: Int64($0)) }
+            _ = try await center.record(events, catalog: Self.catalog)
+            let audience = "county/nanhu"
+            let start = try await center.replayStart(audience: audience, afterSequence: 0)
+            #expect(start == 50)
+            let replayed = try await center.notices(audience: audience, afterSequence: start)
+            #expect(replayed.count == Notifier.maximumReplay)
+            #expect(replayed.first?.eventSequence == 51 && replayed.last?.eventSequence == 250)
+            // A recent position is kept as it is.
+            #expect(try await center.replayStart(audience: audience, afterSequence: 240) == 240)
+            // A short inbox replays whole.
+            #expect(try await center.replayStart(audience: "county/haining", afterSequence: 0) == 0)
+        }
+    }
+
     @Test("an event seen again (redelivered after a crash) makes no second notice")
     func noDuplicates() async throws {
         try await Self.withCenter { center, _ in

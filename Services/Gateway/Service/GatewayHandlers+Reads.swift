@@ -33,6 +33,13 @@ extension GatewayHandlers {
                 context
             ) in
             let caller = try self.caller(context)
+            guard self.watches.acquire(caller.description) else {
+                throw RPCError(
+                    .resourceExhausted,
+                    "\(caller.description) has \(WatchSlots.maximumPerCaller) WatchInbox streams open, the most a caller may; close one first"
+                )
+            }
+            defer { self.watches.release(caller.description) }
             try await self.services.notification.call(idempotent: false) { client in
                 try await client.serverStreaming(NotificationMethods.watchInbox, request, options: caller.options) {
                     (notices: ResponseStream<Jiaxing_Benefits_V1_Notice>) in

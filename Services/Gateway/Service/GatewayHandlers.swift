@@ -34,6 +34,8 @@ public struct GatewayHandlers: Sendable {
     let store: GatewayStore
     /// Which department attests which kind of record, read from the catalog.
     let vocabulary = VocabularyCache()
+    /// WatchInbox streams open per caller.
+    let watches = WatchSlots()
     /// Profiles screened at once for one batch call.
     public static let batchWindow = 32
 

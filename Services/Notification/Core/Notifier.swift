@@ -218,6 +218,21 @@ public final class Notifier: Sendable {
         }
     }
 
+    /// The most notices a new watch replays: a watcher with an older position (or none) starts at the
+    /// newest this many and reads older ones with ListInbox, so a watch costs the same on any inbox.
+    public static let maximumReplay = 200
+
+    /// Where a watch from `afterSequence` starts: there, or later when more than `maximumReplay` notices
+    /// of the audience follow it.
+    public func replayStart(audience: String, afterSequence: Int64) async throws -> Int64 {
+        let row = try await self.database.read { tx in
+            try await tx.queryOne(
+                "SELECT event_seq FROM notices WHERE audience = ? ORDER BY event_seq DESC LIMIT 1 OFFSET ?",
+                [.text(audience), .integer(Int64(Self.maximumReplay))])
+        }
+        return max(afterSequence, row?.integer(0) ?? 0)
+    }
+
     static func notice(_ row: SQLRow) -> Notice {
         var notice = Notice()
         notice.id = row.text(0)

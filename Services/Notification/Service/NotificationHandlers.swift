@@ -60,7 +60,8 @@ public struct NotificationHandlers: Sendable {
                 context
             ) in
             let audience = try Self.audience(request.audience, context)
-            var after = request.afterEventSequence
+            var after = try await self.center.replayStart(
+                audience: audience, afterSequence: request.afterEventSequence)
             while !Task.isCancelled {
                 let notices = try await self.center.notices(audience: audience, afterSequence: after)
                 for notice in notices {
