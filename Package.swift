@@ -243,9 +243,8 @@ let package = Package(
         .target(
             name: "GatewayConsole",
             dependencies: [
-                "GatewayStore", "GatewayService", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity",
-                "MeshTransport",
-                "MeshMessages",
+                "GatewayStore", "GatewayService", "GatewayHTTP", "BenefitsAPI", "BenefitsDomain", "MeshRPC",
+                "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -262,6 +261,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
@@ -428,6 +430,7 @@ let package = Package(
                 "Ledger", "NotificationService", "NotificationCore", "SQLStore", "BenefitsAPI", "BenefitsDomain",
                 "MeshRPC", "MeshIdentity",
                 "MeshMessages", "MeshPKI", "MeshTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/GatewayTests"
         ),

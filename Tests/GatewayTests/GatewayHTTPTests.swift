@@ -6,6 +6,8 @@ import MeshIdentity
 import MeshPKI
 import MeshRPC
 import MeshTestSupport
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Testing
 
@@ -51,7 +53,7 @@ struct GatewayHTTPTests {
         }
     }
 
-    static func withFace(_ body: (Face) async throws -> Void) async throws {
+    static func withFace(limits: ConnectionLimits = .init(), _ body: (Face) async throws -> Void) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is not installed (Debian: apt-get install curl; .ci/run installs it)")
             return
@@ -70,7 +72,7 @@ struct GatewayHTTPTests {
             let own = TestMesh.client(port: mesh.gatewayPort, tls: TestMesh.serviceCredentials("gateway"))
             let listening = AsyncStream<Int>.makeStream()
             let application = try GatewayHTTP.application(
-                host: "127.0.0.1", port: 0, tls: serverTLS, gateway: own, logger: TestMesh.logger
+                host: "127.0.0.1", port: 0, tls: serverTLS, gateway: own, logger: TestMesh.logger, limits: limits
             ) { port in
                 listening.continuation.yield(port)
             }
@@ -93,6 +95,55 @@ struct GatewayHTTPTests {
 
     static let screen =
         #"{"asOf":{"year":2023,"month":9,"day":1},"profile":{"creditCode":"91330402MA2B000010","name":"嘉兴示例制造有限公司","county":"NANHU","recognitions":[{"recognition":"greenFactory","level":"national","recognizedOn":{"year":2023,"month":7,"day":1}}]}}"#
+
+    /// Waits for `channel` to close, at most `bound` (or until cancelled); whether it closed.
+    static func closes(_ channel: any Channel, within bound: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + bound
+        while channel.isActive, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !channel.isActive
+    }
+
+    @Test(
+        "connections are bounded: over the limit the next is closed at once, a silent one at the handshake deadline; the face keeps serving"
+    )
+    func connectionLimits() async throws {
+        try await Self.withFace(limits: ConnectionLimits(maximumConnections: 3, handshakeTimeout: .seconds(3))) {
+            face in
+            var channels: [any Channel] = []
+            for _ in 0..<4 {
+                channels.append(
+                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(
+                        host: "127.0.0.1", port: face.port
+                    ).get())
+            }
+            // One of the four (whichever the server set up last) is closed as it arrives; three stay.
+            let first = await withTaskGroup(of: Int?.self) { group -> Int? in
+                for (index, channel) in channels.enumerated() {
+                    group.addTask { await Self.closes(channel, within: .seconds(10)) ? index : nil }
+                }
+                for await index in group {
+                    if let index {
+                        group.cancelAll()
+                        return index
+                    }
+                }
+                return nil
+            }
+            let refused = try #require(first)
+            let held = channels.indices.filter { $0 != refused }
+            #expect(held.filter { channels[$0].isActive }.count == 3, "three within the limit stay open")
+            // Sending nothing, they are closed at the handshake deadline.
+            for index in held {
+                #expect(await Self.closes(channels[index], within: .seconds(15)), "a silent connection is closed")
+            }
+            // The face still serves, its slots free again.
+            let url = "https://localhost:\(face.port)/v1/ListDocuments"
+            let served = try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}"])
+            #expect(served.status == 200, "\(served.body.prefix(200))")
+        }
+    }
 
     @Test("the HTTP face speaks TLS 1.3 only: a TLS 1.2 client gets no answer, a 1.3 one does")
     func tls13Only() async throws {

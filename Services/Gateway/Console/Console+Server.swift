@@ -1,3 +1,4 @@
+import GatewayHTTP
 import Hummingbird
 import HummingbirdHTTP2
 import Logging
@@ -6,9 +7,6 @@ import NIOCore
 import NIOSSL
 
 extension Console {
-    /// How long a browser's connection may sit idle before the server closes it.
-    public static let idleTimeout = Duration.seconds(60)
-
     /// The TLS 1.2 suites the console offers (TLS 1.3's are all AEAD already).
     static let tls12CipherSuites = [
         "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
@@ -19,6 +17,7 @@ extension Console {
     /// are identified by their session, and act only through the gateway's own authorization.
     public func application(
         host: String, port: Int, tls: MeshTLSConfiguration, logger: Logger,
+        limits: ConnectionLimits = .init(), open: ConnectionCount = .init(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         var tlsConfiguration = try tls.serverTLSConfiguration(minimumVersion: .tlsv12)
@@ -27,11 +26,8 @@ extension Console {
         tlsConfiguration.cipherSuites = Self.tls12CipherSuites
         return Application(
             router: self.router(),
-            server: try .http2Upgrade(
-                tlsConfiguration: tlsConfiguration,
-                configuration: .init(
-                    idleTimeout: Self.idleTimeout, streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
-            ),
+            // A connection left idle for a minute is closed; a handshake takes at most `limits.handshakeTimeout`.
+            server: .guarded(tlsConfiguration: tlsConfiguration, limits: limits, open: open),
             configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-console"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger

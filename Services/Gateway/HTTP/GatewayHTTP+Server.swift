@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import MeshRPC
@@ -12,20 +13,35 @@ extension GatewayHTTP {
     /// - Parameter onListening: told the port once the server listens (tests pass port 0).
     public static func application(
         host: String, port: Int, tls: MeshTLSConfiguration, gateway: MeshClient, logger: Logger,
+        limits: ConnectionLimits = .init(), open: ConnectionCount = .init(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        Application(
+        // Mutual TLS for county systems, as on the mesh port: TLS 1.3 only (no CBC or SHA-1 suites).
+        let tlsConfiguration = try tls.serverTLSConfiguration(minimumVersion: .tlsv13)
+        return Application(
             router: Self.router(gateway: gateway),
-            server: try .http2Upgrade(
-                // Mutual TLS for county systems, as on the mesh port: TLS 1.3 only (no CBC or SHA-1 suites).
-                tlsConfiguration: tls.serverTLSConfiguration(minimumVersion: .tlsv13),
-                // A connection left idle is closed, so idle connections cannot pile up.
-                configuration: .init(
-                    idleTimeout: .seconds(60), streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60)))
-            ),
+            server: .guarded(tlsConfiguration: tlsConfiguration, limits: limits, open: open),
             configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-gateway"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger
         )
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/2 where the client offers it, HTTP/1.1 otherwise, over TLS, within `limits`; a connection left
+    /// idle for a minute is closed.
+    public static func guarded(
+        tlsConfiguration: TLSConfiguration, limits: ConnectionLimits, open: ConnectionCount
+    ) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            GuardedChildChannel(
+                try HTTP2UpgradeChannel(
+                    tlsConfiguration: tlsConfiguration,
+                    configuration: .init(
+                        idleTimeout: .seconds(60), streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60))),
+                    responder: responder),
+                limits: limits, open: open)
+        }
     }
 }

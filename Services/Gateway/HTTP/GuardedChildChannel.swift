@@ -1,0 +1,125 @@
+import HummingbirdCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOTLS
+
+/// The limits of a TLS listener in front of Hummingbird: at most `maximumConnections` open at once (the
+/// next is closed as it arrives) and a TLS handshake finished within `handshakeTimeout` (a silent
+/// connection or a slow ClientHello is closed then). Without them a peer held 2,000 idle connections and
+/// kept each for 75 s and more.
+public struct ConnectionLimits: Sendable {
+    public var maximumConnections: Int
+    public var handshakeTimeout: Duration
+
+    public init(maximumConnections: Int = 1_000, handshakeTimeout: Duration = .seconds(10)) {
+        self.maximumConnections = maximumConnections
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
+
+/// Wraps a server's child channel with `ConnectionLimits`.
+public struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
+    public typealias Value = Base.Value
+
+    let base: Base
+    let limits: ConnectionLimits
+    let open: ConnectionCount
+
+    public init(_ base: Base, limits: ConnectionLimits, open: ConnectionCount) {
+        self.base = base
+        self.limits = limits
+        self.open = open
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        guard self.open.admit(below: self.limits.maximumConnections) else {
+            logger.notice("connection refused: the listener is at its limit of \(self.limits.maximumConnections)")
+            // Closed as soon as it is active: a failed setup left the accepted socket open until later.
+            do {
+                try channel.pipeline.syncOperations.addHandler(CloseWhenActive())
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+            return self.base.setup(channel: channel, logger: logger)
+        }
+        let open = self.open
+        channel.closeFuture.whenComplete { _ in open.release() }
+        return self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // After the TLS handler, so that it sees the handshake's completion.
+            try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: self.limits.handshakeTimeout))
+            return value
+        }
+    }
+
+    public func handle(value: Value, logger: Logger) async {
+        await self.base.handle(value: value, logger: logger)
+    }
+}
+
+/// Connections open on one listener.
+public final class ConnectionCount: Sendable {
+    private let count = NIOLockedValueBox(0)
+
+    public init() {}
+
+    public var current: Int { self.count.withLockedValue { $0 } }
+
+    func admit(below maximum: Int) -> Bool {
+        self.count.withLockedValue { count in
+            guard count < maximum else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { self.count.withLockedValue { $0 -= 1 } }
+}
+
+/// Closes the connection unless the TLS handshake completes in time, then takes itself out of the pipeline.
+final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    let timeout: Duration
+    private var timer: Scheduled<Void>?
+
+    init(timeout: Duration) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        self.timer = context.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            self.timer?.cancel()
+            self.timer = nil
+            context.fireUserInboundEventTriggered(event)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// Closes a connection the listener has no room for, once it is active.
+final class CloseWhenActive: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { context.close(promise: nil) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
+    }
+}
