@@ -105,23 +105,28 @@ struct GatewayHTTPTests {
         return !channel.isActive
     }
 
-    @Test(
-        "connections are bounded: over the limit the next is closed at once, a silent one at the handshake deadline; the face keeps serving"
-    )
-    func connectionLimits() async throws {
-        try await Self.withFace(limits: ConnectionLimits(maximumConnections: 3, handshakeTimeout: .seconds(3))) {
+    /// Opens `count` TCP connections to the face that send nothing.
+    static func silentConnections(_ count: Int, to port: Int) async throws -> [any Channel] {
+        var channels: [any Channel] = []
+        for _ in 0..<count {
+            channels.append(
+                try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(
+                    host: "127.0.0.1", port: port
+                ).get())
+        }
+        return channels
+    }
+
+    @Test("connections are bounded: over the limit the next is closed at once; a slot frees when one closes")
+    func connectionLimit() async throws {
+        // No handshake deadline within the test's time: only the limit closes anything here.
+        try await Self.withFace(limits: ConnectionLimits(maximumConnections: 3, handshakeTimeout: .seconds(600))) {
             face in
-            var channels: [any Channel] = []
-            for _ in 0..<4 {
-                channels.append(
-                    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(
-                        host: "127.0.0.1", port: face.port
-                    ).get())
-            }
+            let channels = try await Self.silentConnections(4, to: face.port)
             // One of the four (whichever the server set up last) is closed as it arrives; three stay.
             let first = await withTaskGroup(of: Int?.self) { group -> Int? in
                 for (index, channel) in channels.enumerated() {
-                    group.addTask { await Self.closes(channel, within: .seconds(10)) ? index : nil }
+                    group.addTask { await Self.closes(channel, within: .seconds(60)) ? index : nil }
                 }
                 for await index in group {
                     if let index {
@@ -134,11 +139,25 @@ struct GatewayHTTPTests {
             let refused = try #require(first)
             let held = channels.indices.filter { $0 != refused }
             #expect(held.filter { channels[$0].isActive }.count == 3, "three within the limit stay open")
-            // Sending nothing, they are closed at the handshake deadline.
-            for index in held {
-                #expect(await Self.closes(channels[index], within: .seconds(15)), "a silent connection is closed")
+            // One of them closes; a request then finds a slot.
+            try await channels[held[0]].close()
+            var served = (status: 0, body: "")
+            for _ in 0..<50 where served.status != 200 {
+                served = try await face.curl(
+                    "nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ListDocuments", "-d", "{}"])
+                if served.status != 200 { try await Task.sleep(for: .milliseconds(100)) }
             }
-            // The face still serves, its slots free again.
+            #expect(served.status == 200, "\(served.body.prefix(200))")
+            for index in held.dropFirst() { try? await channels[index].close() }
+        }
+    }
+
+    @Test("a connection that sends nothing is closed at the handshake deadline; one that completes TLS is served")
+    func handshakeDeadline() async throws {
+        try await Self.withFace(limits: ConnectionLimits(maximumConnections: 100, handshakeTimeout: .seconds(3))) {
+            face in
+            let silent = try await Self.silentConnections(1, to: face.port)[0]
+            #expect(await Self.closes(silent, within: .seconds(60)), "a silent connection is closed")
             let url = "https://localhost:\(face.port)/v1/ListDocuments"
             let served = try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}"])
             #expect(served.status == 200, "\(served.body.prefix(200))")

@@ -2,6 +2,7 @@ import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import NIOTLS
 
 /// The limits of a TLS listener in front of Hummingbird: at most `maximumConnections` open at once (the
@@ -45,11 +46,18 @@ public struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel 
         }
         let open = self.open
         channel.closeFuture.whenComplete { _ in open.release() }
-        return self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            // After the TLS handler, so that it sees the handshake's completion.
-            try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: self.limits.handshakeTimeout))
-            return value
+        let value = self.base.setup(channel: channel, logger: logger)
+        // The base put its TLS handler in the pipeline synchronously; the deadline goes right after it, in
+        // the same turn of the event loop, so it sees the handshake complete however soon that happens.
+        do {
+            let pipeline = channel.pipeline.syncOperations
+            let tls = try pipeline.handler(type: NIOSSLServerHandler.self)
+            try pipeline.addHandler(HandshakeDeadline(timeout: self.limits.handshakeTimeout), position: .after(tls))
+        } catch {
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(error)
         }
+        return value
     }
 
     public func handle(value: Value, logger: Logger) async {
