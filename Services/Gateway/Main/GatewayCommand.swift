@@ -75,7 +75,7 @@ struct GatewayCommand: AsyncParsableCommand {
             notification: try pool("notification", self.notificationPorts)
         )
         let store = try await GatewayStore.open(DatabaseOption.open(self.database, logger: logger))
-        let audit = try AuditLog(path: self.auditLog)
+        let audit = try AuditLog(path: self.auditLog, logger: logger)
         var router = RPCRouter()
         GatewayHandlers(
             services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst),

@@ -1,14 +1,23 @@
 import Foundation
+import Logging
 import MeshRPC
 import NIOConcurrencyHelpers
 
 /// Every refusal and every money decision, one JSON object a line, with the caller's certificate identity.
+/// A line that cannot be written (a full disk, an I/O error) is counted and logged at `error`, never a
+/// crash of the gateway: the decisions themselves are kept by the services that made them.
 public final class AuditLog: Sendable {
     private let handle: NIOLockedValueBox<FileHandle?>
+    private let failures = NIOLockedValueBox(0)
+    private let logger: Logger?
     public let path: String
 
-    public init(path: String) throws {
+    /// Lines that could not be written since the gateway started.
+    public var failedWrites: Int { self.failures.withLockedValue { $0 } }
+
+    public init(path: String, logger: Logger? = nil) throws {
         self.path = path
+        self.logger = logger
         try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
@@ -27,7 +36,20 @@ public final class AuditLog: Sendable {
         if let trace = ServerContext.current?.trace { entry["trace-id"] = trace.traceID }
         guard var line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
         line.append(0x0A)
-        self.handle.withLockedValue { $0?.write(line) }
+        do {
+            try self.handle.withLockedValue { try $0?.write(contentsOf: line) }
+        } catch {
+            let count = self.failures.withLockedValue { count in
+                count += 1
+                return count
+            }
+            self.logger?.error(
+                "audit line not written",
+                metadata: [
+                    "path": "\(self.path)", "error": "\(error)", "failures": "\(count)", "method": "\(method)",
+                    "outcome": "\(outcome)",
+                ])
+        }
     }
 
     /// The entries written so far (for tests and the console).
