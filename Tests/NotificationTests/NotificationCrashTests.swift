@@ -40,6 +40,7 @@ struct NotificationCrashTests {
                 "--certificates", folder.certificates, "--catalog-port", "\(catalog.port)", "--disbursement-port",
                 "\(disbursement.port)",
                 "--database", "\(folder.path)/notices.sqlite", "--webhook-trust-roots", "\(folder.certificates)/ca.pem",
+                "--webhook-allow-host", "127.0.0.1",
                 "--delivery-claim-seconds", "2", "--log-level", "warning",
             ], log: "\(folder.path)/notification.log")
         try catalog.start()

@@ -178,9 +178,13 @@ public final class Notifier: Sendable {
     }
 
     public func registerWebhook(county: String, url: String, secrets: String) async throws {
-        guard WebhookClient.Endpoint(url) != nil else {
+        guard let endpoint = WebhookClient.Endpoint(url) else {
             throw NotificationError(
                 field: "url", message: "an https://host[:port]/path address is required, got '\(url)'")
+        }
+        // A name that does not resolve yet is accepted: every delivery checks the address it resolves to.
+        if let refusal = try? await self.webhooks.refusal(endpoint) {
+            throw NotificationError(field: "url", message: refusal)
         }
         let list = secrets.split(separator: " ").map(String.init)
         guard !list.isEmpty, list.count <= 4 else {

@@ -43,9 +43,12 @@ public struct WebhookClient: Sendable {
     }
 
     let context: NIOSSLContext
+    /// Which addresses webhooks may reach.
+    public let addresses: WebhookAddressPolicy
 
     /// `additionalTrustRootsPEM`: certificates trusted besides the system's, in PEM.
-    public init(additionalTrustRootsPEM: String? = nil) throws {
+    public init(additionalTrustRootsPEM: String? = nil, addresses: WebhookAddressPolicy = .init()) throws {
+        self.addresses = addresses
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .fullVerification
@@ -72,11 +75,29 @@ public struct WebhookClient: Sendable {
         }
     }
 
+    /// The address `endpoint` names now: its IP address as written, or what its name resolves to.
+    public static func resolve(_ endpoint: Endpoint) async throws -> SocketAddress {
+        if let literal = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) { return literal }
+        return try await NIOThreadPool.singleton.runIfActive {
+            try SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
+        }
+    }
+
+    /// Why a webhook may not go to `endpoint` as it resolves now; nil when it may.
+    public func refusal(_ endpoint: Endpoint) async throws -> String? {
+        self.addresses.refusal(host: endpoint.host, address: try await Self.resolve(endpoint))
+    }
+
     private func send(_ endpoint: Endpoint, headers: [(String, String)], body: [UInt8]) async throws -> Int {
         let context = self.context
+        // The address is checked, then connected to as checked: a name re-pointed in between is not followed.
+        let address = try await Self.resolve(endpoint)
+        if let refusal = self.addresses.refusal(host: endpoint.host, address: address) {
+            throw Failure(description: refusal)
+        }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
-            .connect(host: endpoint.host, port: endpoint.port) { channel in
+            .connect(to: address) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         NIOSSLClientHandler(context: context, serverHostname: endpoint.serverHostname))

@@ -47,6 +47,12 @@ struct NotificationCommand: AsyncParsableCommand {
         help: "PEM file of certificates trusted for webhook endpoints besides the system's (e.g. a county's own CA).")
     var webhookTrustRoots: String?
 
+    @Option(
+        help:
+            "A host (name or address) webhooks may reach although it is not public (loopback, private, link-local); repeatable."
+    )
+    var webhookAllowHost: [String] = []
+
     func run() async throws {
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.notification")
@@ -55,7 +61,8 @@ struct NotificationCommand: AsyncParsableCommand {
             database: try DatabaseOption.open(self.database, logger: logger),
             templates: try NoticeTemplates.load(path: self.templates),
             webhooks: try WebhookClient(
-                additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) }),
+                additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
+                addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost))),
             policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000)
         )
         try await center.migrate()
