@@ -417,6 +417,7 @@ let package = Package(
                 "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport",
                 "MeshPKI",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/NotificationTests"
         ),

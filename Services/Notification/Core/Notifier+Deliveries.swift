@@ -39,7 +39,8 @@ extension Notifier {
                         noticeID: row.text(0), county: row.text(1), endpoint: row.text(2),
                         attempts: Int(row.integer(3)), createdAt: row.integer(4),
                         notice: Self.notice(SQLRow(values: Array(row.values[5...12]))),
-                        secrets: row.text(13).split(separator: " ").map(String.init)
+                        secrets: try (self.sealer?.open(row.text(13)) ?? row.text(13)).split(separator: " ").map(
+                            String.init)
                     ))
             }
             return claimed

@@ -39,16 +39,20 @@ public final class Notifier: Sendable {
     public let templates: NoticeTemplates
     let webhooks: WebhookClient
     public let policy: Policy
+    /// Seals webhook secrets at rest; nil keeps them as given (tests that read the table).
+    let sealer: SecretSealer?
     let now: @Sendable () -> Int64
 
     public init(
         database: any SQLDatabase, templates: NoticeTemplates, webhooks: WebhookClient, policy: Policy = .init(),
+        sealer: SecretSealer? = nil,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.database = database
         self.templates = templates
         self.webhooks = webhooks
         self.policy = policy
+        self.sealer = sealer
         self.now = now
     }
 
@@ -195,10 +199,12 @@ public final class Notifier: Sendable {
                 throw NotificationError(field: "secrets", message: "\(error)")
             }
         }
+        let joined = list.joined(separator: " ")
+        let stored = try self.sealer?.seal(joined) ?? joined
         try await self.database.transaction { tx in
             try await tx.execute(
                 "INSERT INTO webhooks (county, url, secrets) VALUES (?, ?, ?) ON CONFLICT (county) DO UPDATE SET url = excluded.url, secrets = excluded.secrets, consecutive_failures = 0, switched_off = 0",
-                [.text(county), .text(url), .text(list.joined(separator: " "))]
+                [.text(county), .text(url), .text(stored)]
             )
         }
     }

@@ -53,17 +53,30 @@ struct NotificationCommand: AsyncParsableCommand {
     )
     var webhookAllowHost: [String] = []
 
+    @Option(
+        help:
+            "File of the 32-byte key that seals webhook secrets at rest (created if missing). Default for a SQLite database: its path with .key; replicas sharing PostgreSQL must name one file they share."
+    )
+    var secretsKey: String?
+
     func run() async throws {
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.notification")
         let identity = self.options.identity ?? "notification"
+        var keyPath = self.secretsKey
+        if keyPath == nil, !self.database.hasPrefix("postgres") { keyPath = self.database + ".key" }
+        let sealer = try keyPath.map { try SecretSealer.loadOrCreate(path: $0) }
+        if sealer == nil {
+            logger.warning("webhook secrets are stored unsealed: name a --secrets-key file the replicas share")
+        }
         let center = Notifier(
             database: try DatabaseOption.open(self.database, logger: logger),
             templates: try NoticeTemplates.load(path: self.templates),
             webhooks: try WebhookClient(
                 additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
                 addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost))),
-            policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000)
+            policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000),
+            sealer: sealer
         )
         try await center.migrate()
         let catalog = NIOLockedValueBox<Catalog?>(nil)
