@@ -266,13 +266,19 @@ struct ConsoleTests {
         }
     }
 
-    @Test("预算测算: the operator forecasts the city or a county, a county its own; a bad date names the field")
+    @Test(
+        "预算测算: on attested facts, the operator forecasts the city or a county, a county its own; a bad date names the field"
+    )
     func forecast() async throws {
         try await Self.withConsole { mesh, browser in
             let nanhu = GatewayTests.request(county: .nanhu).profile
             let haining = GatewayTests.request(county: .haining, body: "91330481MA2B00002").profile
             _ = try await mesh.store.register([nanhu, haining], registeringCounty: nil, at: 0)
             _ = try await browser.signIn("operator", Self.password)
+            // On the register's word alone nothing would be paid: no department has attested the recognitions.
+            let unattested = try await browser.request("/console/forecast?as_of=2023-09-01")
+            #expect(unattested.body.contains("登记企业 2 家，其中 0 家可获兑付"), "\(unattested.body.suffix(600))")
+            try await GatewayTests.attest([nanhu, haining], mesh)
             let form = try await browser.request("/console/forecast")
             #expect(form.status == 200 && form.body.contains("forecast-form") && !form.body.contains("forecast-total"))
             let city = try await browser.request("/console/forecast?as_of=2023-09-01")

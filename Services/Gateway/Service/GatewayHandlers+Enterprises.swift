@@ -103,8 +103,9 @@ extension GatewayHandlers {
                 throw error.rpcError
             }
         }
-        // The register's profiles, a page at a time, streamed to one eligibility replica's Forecast: what the
-        // clauses in force would propose to the city's (or one county's) registered enterprises.
+        // The register's trusted profiles, a page at a time, streamed to one eligibility replica's Forecast:
+        // what the clauses in force would propose to the city's (or one county's) registered enterprises on
+        // the facts a proposal rests on.
         router.unary(GatewayMethods.forecastRegister) {
             (request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context) in
             let caller = try self.caller(context)
@@ -120,6 +121,7 @@ extension GatewayHandlers {
             }
             guard request.hasAsOf else { throw RPCError(.invalidArgument, "as_of: the forecast date is required") }
             let scope = county
+            let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
             return try await self.services.eligibility.call(idempotent: true) {
                 client -> Jiaxing_Benefits_V1_ForecastResult in
                 try await client.clientStreaming(EligibilityMethods.forecast, options: caller.options) {
@@ -129,9 +131,15 @@ extension GatewayHandlers {
                     while true {
                         let page = try await self.store.registeredProfiles(
                             county: scope, after: after, limit: Self.forecastPage)
+                        // What would be paid: each profile as the trusted facts give it, as a proposal sees it.
+                        let attested = try await self.store.attestedRecords(creditCodes: page.map(\.creditCode))
                         var message = Jiaxing_Benefits_V1_ForecastRequest()
                         if first { message.asOf = request.asOf }
-                        message.profiles = page
+                        message.profiles = page.map { profile in
+                            TrustedProfile.build(
+                                registered: profile, attested: attested[profile.creditCode] ?? [],
+                                vocabulary: vocabulary)
+                        }
                         if first || !page.isEmpty { try await writer.write(message) }
                         first = false
                         guard page.count == Self.forecastPage, let last = page.last else { return }

@@ -79,6 +79,28 @@ extension GatewayStore {
         return try rows.map(Self.version(_:))
     }
 
+    /// The records in force for each of many enterprises (a page of the register), by credit code.
+    public func attestedRecords(creditCodes: [String]) async throws
+        -> [String: [Jiaxing_Benefits_V1_PublishedRecordVersion]]
+    {
+        guard !creditCodes.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: creditCodes.count).joined(separator: ", ")
+        let rows = try await self.database.read { transaction in
+            try await transaction.query(
+                """
+                SELECT p.department, p.version, p.record, p.published_at, p.credit_code FROM published_records p
+                WHERE p.credit_code IN (\(marks)) AND p.withdrawn = 0 AND p.version = (
+                    SELECT MAX(q.version) FROM published_records q
+                    WHERE q.department = p.department AND q.reference = p.reference)
+                ORDER BY p.published_at, p.department, p.reference
+                """,
+                creditCodes.map { .text($0) })
+        }
+        var records: [String: [Jiaxing_Benefits_V1_PublishedRecordVersion]] = [:]
+        for row in rows { records[row.text(4), default: []].append(try Self.version(row)) }
+        return records
+    }
+
     /// Every version ever published about an enterprise, oldest first: the history a correction or a
     /// withdrawal leaves.
     public func publishedHistory(creditCode: String) async throws -> [Jiaxing_Benefits_V1_PublishedRecordVersion] {
