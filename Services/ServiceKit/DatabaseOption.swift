@@ -2,22 +2,65 @@ import Foundation
 import Logging
 import SQLStore
 
-/// Opens the database a `--database` option names: a file path for SQLite (the embedded default), or
-/// `postgres://user[:password]@host[:port]/database` for PostgreSQL, which several replicas can share.
+/// `--database`: a SQLite file, or `postgres://user[:password]@host[:port]/database[?sslmode=…&sslrootcert=…]`.
+/// The password is better kept off the command line (every local user can read a process's arguments):
+/// without one in the URL it is read from `PGPASSWORD`, or from the file `PGPASSWORD_FILE` names (a Compose
+/// or Kubernetes secret). `sslmode` is libpq's: `disable` (the default, for a server on loopback),
+/// `require` (encrypted), `verify-full` (encrypted, the certificate checked against `sslrootcert` or the
+/// system's roots, and the host name).
 public enum DatabaseOption {
-    public static func open(_ value: String, logger: Logger) throws -> any SQLDatabase {
+    public static func open(
+        _ value: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any SQLDatabase {
         if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
-            guard let url = URL(string: value), let host = url.host, let user = url.user, url.path.count > 1 else {
+            guard let components = URLComponents(string: value), let host = components.host,
+                let user = components.user, components.path.count > 1
+            else {
                 throw DatabaseOptionError(
-                    message: "--database: expected postgres://user[:password]@host[:port]/database, got \(value)")
+                    message:
+                        "--database: expected postgres://user[:password]@host[:port]/database[?sslmode=…], got \(Self.redacted(value))"
+                )
             }
-            return PostgresDatabase(
-                host: host, port: url.port ?? 5432, username: user, password: url.password,
-                database: String(url.path.dropFirst()), logger: logger)
+            let query = Dictionary(
+                (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+            let tls: PostgresTLS
+            switch query["sslmode"] ?? "disable" {
+            case "disable": tls = .disable
+            case "require": tls = .require
+            case "verify-full":
+                let roots = try query["sslrootcert"].map { path -> String in
+                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                        throw DatabaseOptionError(message: "--database: sslrootcert \(path) cannot be read")
+                    }
+                    return text
+                }
+                tls = .verifyFull(rootCertificatesPEM: roots)
+            case let other:
+                throw DatabaseOptionError(
+                    message: "--database: sslmode must be disable, require or verify-full, got '\(other)'")
+            }
+            var password = components.password
+            if password == nil { password = environment["PGPASSWORD"] }
+            if password == nil, let file = environment["PGPASSWORD_FILE"] {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw DatabaseOptionError(message: "PGPASSWORD_FILE: \(file) cannot be read")
+                }
+                password = text.trimmingCharacters(in: .newlines)
+            }
+            return try PostgresDatabase(
+                host: host, port: components.port ?? 5432, username: user, password: password,
+                database: String(components.path.dropFirst()), tls: tls, logger: logger)
         }
         try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: value).deletingLastPathComponent().path, withIntermediateDirectories: true)
         return try SQLiteDatabase(path: value)
+    }
+
+    /// The URL with any password replaced, for messages and logs.
+    static func redacted(_ value: String) -> String {
+        guard var components = URLComponents(string: value), components.password != nil else { return value }
+        components.password = "***"
+        return components.string ?? "postgres://…"
     }
 }
 

@@ -12,9 +12,13 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     /// Attempts of one transaction before a serialization failure is given up on.
     static let maximumAttempts = 8
 
-    public init(host: String, port: Int, username: String, password: String?, database: String, logger: Logger) {
+    public init(
+        host: String, port: Int, username: String, password: String?, database: String, tls: PostgresTLS = .disable,
+        logger: Logger
+    ) throws {
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: .disable)
+            host: host, port: port, username: username, password: password, database: database,
+            tls: try tls.configuration())
         configuration.options.maximumConnections = 8
         // No JIT compilation: every statement here is a short lookup or write. PostgreSQL compiles a plan it
         // reckons costs over 100,000, as on a table without statistics yet, and that took longer than the

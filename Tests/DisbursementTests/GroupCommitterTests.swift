@@ -17,7 +17,7 @@ struct GroupCommitterTests {
         let postgres = try TemporaryPostgres.shared.get()
         return [
             try SQLiteDatabase(path: path),
-            PostgresDatabase(
+            try PostgresDatabase(
                 host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
                 database: try postgres.makeDatabase(), logger: TestMesh.logger),
         ]

@@ -28,7 +28,7 @@ struct LedgerTests {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let sqlite = try await Self.run(on: try SQLiteDatabase(path: path), body)
         let postgres = try TemporaryPostgres.shared.get()
-        let database = PostgresDatabase(
+        let database = try PostgresDatabase(
             host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
             database: try postgres.makeDatabase(), logger: TestMesh.logger)
         _ = try await Self.run(on: database, body)
@@ -617,13 +617,13 @@ extension LedgerTests {
     func replicasShareOnePostgresLedger() async throws {
         let postgres = try TemporaryPostgres.shared.get()
         let name = try postgres.makeDatabase()
-        func replica() -> Ledger {
-            let database = PostgresDatabase(
+        func replica() throws -> Ledger {
+            let database = try PostgresDatabase(
                 host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: name,
                 logger: TestMesh.logger)
             return Ledger(database: database, catalog: { Self.catalog })
         }
-        let (first, second) = (replica(), replica())
+        let (first, second) = (try replica(), try replica())
         try await first.migrate()
         // Room for six awards of 150万元. Each replica proposes for its own twelve enterprises in one batch (so
         // each alone would accept six), both at once; the first four enterprises also go through the other
@@ -680,7 +680,7 @@ extension LedgerTests {
     )
     func postgresArrays() async throws {
         let postgres = try TemporaryPostgres.shared.get()
-        let database = PostgresDatabase(
+        let database = try PostgresDatabase(
             host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
             database: try postgres.makeDatabase(), logger: TestMesh.logger)
         let texts = [#"a"b"#, #"c\d"#, "{e}", "f,g", "嘉兴", "", "NULL", " h "]

@@ -18,7 +18,7 @@ struct GatewayStoreTests {
         let postgres = try TemporaryPostgres.shared.get()
         try await body(
             GatewayStore.open(
-                PostgresDatabase(
+                try PostgresDatabase(
                     host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
                     database: try postgres.makeDatabase(), logger: TestMesh.logger)))
     }

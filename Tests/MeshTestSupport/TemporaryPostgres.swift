@@ -33,13 +33,20 @@ public final class TemporaryPostgres: @unchecked Sendable {
         // PostgreSQL refuses to run as root: run it as the postgres user the package created.
         self.user = getuid() == 0 ? "postgres" : nil
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        // TLS as production runs it: a server certificate from the tests' mesh CA, for localhost.
+        let server = try TestMesh.authority.issue(commonName: "postgres", role: .service, dnsNames: ["localhost"])
+        try server.certificatePEM.write(toFile: "\(self.directory)/server.crt", atomically: true, encoding: .utf8)
+        try server.privateKeyPEM.write(toFile: "\(self.directory)/server.key", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o600], ofItemAtPath: "\(self.directory)/server.key")
         if let user = self.user { try Self.run("/bin/chown", ["-R", user, self.directory]) }
         try self.run("initdb", ["-D", "\(self.directory)/data", "-A", "trust", "-U", "postgres", "--no-sync"])
         try self.run(
             "pg_ctl",
             [
                 "-D", "\(self.directory)/data", "-l", "\(self.directory)/log", "-w", "-t", "60",
-                "-o", "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1 -c max_connections=200",
+                "-o",
+                "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1 -c max_connections=200 -c ssl=on -c ssl_cert_file=\(self.directory)/server.crt -c ssl_key_file=\(self.directory)/server.key",
                 "start",
             ])
         stopAtExit(self)

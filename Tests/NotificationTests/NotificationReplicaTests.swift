@@ -21,9 +21,9 @@ struct NotificationReplicaTests {
     }
 
     static func startReplica(name: String, databaseName: String, disbursementPort: Int, postgres: TemporaryPostgres)
-        -> Replica
+        throws -> Replica
     {
-        let database = PostgresDatabase(
+        let database = try PostgresDatabase(
             host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: databaseName,
             logger: TestMesh.logger)
         let center = Notifier(
@@ -60,7 +60,7 @@ struct NotificationReplicaTests {
     func twoReplicas() async throws {
         let postgres = try TemporaryPostgres.shared.get()
         let ledger = Ledger(
-            database: PostgresDatabase(
+            database: try PostgresDatabase(
                 host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
                 database: try postgres.makeDatabase(), logger: TestMesh.logger),
             catalog: { NotificationTests.catalog }
@@ -78,10 +78,10 @@ struct NotificationReplicaTests {
         try await receiver.start()
         defer { Task { await receiver.stop() } }
 
-        let first = Self.startReplica(
+        let first = try Self.startReplica(
             name: "notification-a", databaseName: notices, disbursementPort: port, postgres: postgres)
         try await first.center.migrate()
-        let second = Self.startReplica(
+        let second = try Self.startReplica(
             name: "notification-b", databaseName: notices, disbursementPort: port, postgres: postgres)
         try await second.center.migrate()
         try await first.center.registerWebhook(

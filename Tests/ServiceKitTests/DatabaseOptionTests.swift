@@ -1,0 +1,68 @@
+import Foundation
+import MeshPKI
+import MeshTestSupport
+import SQLStore
+import ServiceKit
+import Testing
+
+/// `--database` for PostgreSQL: TLS as libpq's sslmode names it, the password off the command line.
+@Suite("Database option")
+struct DatabaseOptionTests {
+    /// Whether this session to PostgreSQL is encrypted, as the server sees it.
+    static func encrypted(_ database: any SQLDatabase) async throws -> Bool {
+        let row = try await database.read { transaction in
+            try await transaction.queryOne(
+                "SELECT CAST(CASE WHEN ssl THEN 1 ELSE 0 END AS BIGINT) FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                [])
+        }
+        return row?.integer(0) == 1
+    }
+
+    @Test("verify-full against the CA encrypts; disable does not; another CA's root is refused; a bad mode names it")
+    func tls() async throws {
+        let postgres = try TemporaryPostgres.shared.get()
+        let name = try postgres.makeDatabase()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try TestMesh.authority.certificatePEM.write(toFile: "\(folder)/ca.pem", atomically: true, encoding: .utf8)
+        let base = "postgres://postgres@localhost:\(postgres.port)/\(name)"
+
+        let verified = try DatabaseOption.open(
+            "\(base)?sslmode=verify-full&sslrootcert=\(folder)/ca.pem", logger: TestMesh.logger, environment: [:])
+        #expect(try await Self.encrypted(verified))
+        let plain = try DatabaseOption.open(base, logger: TestMesh.logger, environment: [:])
+        #expect(try await Self.encrypted(plain) == false)
+        let required = try DatabaseOption.open("\(base)?sslmode=require", logger: TestMesh.logger, environment: [:])
+        #expect(try await Self.encrypted(required))
+
+        try CertificateAuthority.create().certificatePEM.write(
+            toFile: "\(folder)/other.pem", atomically: true, encoding: .utf8)
+        let stranger = try DatabaseOption.open(
+            "\(base)?sslmode=verify-full&sslrootcert=\(folder)/other.pem", logger: TestMesh.logger, environment: [:])
+        await #expect(throws: (any Error).self) { _ = try await Self.encrypted(stranger) }
+
+        let badMode = #expect(throws: DatabaseOptionError.self) {
+            _ = try DatabaseOption.open("\(base)?sslmode=sometimes", logger: TestMesh.logger, environment: [:])
+        }
+        #expect(badMode?.message.contains("sslmode") == true)
+    }
+
+    @Test("the password comes from the URL, PGPASSWORD or PGPASSWORD_FILE; a message never shows it")
+    func password() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let missing = #expect(throws: DatabaseOptionError.self) {
+            _ = try DatabaseOption.open(
+                "postgres://ledger@localhost/ledger", logger: TestMesh.logger,
+                environment: ["PGPASSWORD_FILE": "\(folder)/absent"])
+        }
+        #expect(missing?.message == "PGPASSWORD_FILE: \(folder)/absent cannot be read")
+        let malformed = #expect(throws: DatabaseOptionError.self) {
+            _ = try DatabaseOption.open("postgres://ledger:s3cret@/", logger: TestMesh.logger, environment: [:])
+        }
+        #expect(malformed?.message.contains("s3cret") == false)
+        #expect(malformed?.message.contains("***") == true, "\(malformed?.message ?? "")")
+    }
+}
