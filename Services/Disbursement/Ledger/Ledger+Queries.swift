@@ -14,6 +14,8 @@ extension Ledger {
         public var status: Order.Status?
         public var county: Jiaxing_Benefits_V1_County?
         public var limit: Int
+        /// Only orders after this one in the list's order (newest first): the page after it.
+        public var after: (createdAtMillis: Int64, id: String)?
 
         public init(
             creditCode: String? = nil, department: Department? = nil, status: Order.Status? = nil,
@@ -55,6 +57,10 @@ extension Ledger {
         if let county = filter.county {
             conditions.append("\(plain)county = ?")
             parameters.append(.integer(Int64(county.rawValue)))
+        }
+        if let after = filter.after {
+            conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            parameters += [.integer(after.createdAtMillis), .integer(after.createdAtMillis), .text(after.id)]
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = max(1, min(filter.limit, 1000))

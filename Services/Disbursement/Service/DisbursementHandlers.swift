@@ -53,6 +53,10 @@ public struct DisbursementHandlers: Sendable {
         }
     }
 
+    /// Orders one ListOrders page holds at most: an order with the longest name and explanation is about
+    /// 14 KB, so a page stays well under the 4 MiB frame whatever is stored.
+    public static let maximumOrdersPerPage = 250
+
     public func register(into router: inout RPCRouter) {
         self.registerApplications(into: &router)
         router.unary(DisbursementMethods.proposePayout) {
@@ -91,8 +95,13 @@ public struct DisbursementHandlers: Sendable {
         router.unary(DisbursementMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
             try Self.require(context, roles: [.service, .operator, .county, .department], to: "read orders")
             var filter = Ledger.OrderFilter(limit: request.limit == 0 ? 100 : Int(request.limit))
-            guard request.limit >= 0, request.limit <= 1000 else {
-                throw RPCError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)")
+            guard request.limit >= 0, request.limit <= Self.maximumOrdersPerPage else {
+                throw RPCError(.invalidArgument, "limit: 1 to \(Self.maximumOrdersPerPage), got \(request.limit)")
+            }
+            if !request.pageToken.isEmpty {
+                guard let token = PageToken(encoded: request.pageToken, parts: 2), let millis = Int64(token.parts[0])
+                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
+                filter.after = (millis, token.parts[1])
             }
             if !request.creditCode.isEmpty { filter.creditCode = request.creditCode }
             if request.status != .unspecified { filter.status = request.status }
@@ -112,6 +121,9 @@ public struct DisbursementHandlers: Sendable {
             }
             var response = Jiaxing_Benefits_V1_ListOrdersResponse()
             response.orders = try await self.ledger.orders(filter)
+            if response.orders.count == filter.limit, let last = response.orders.last {
+                response.nextPageToken = PageToken(["\(last.createdAtMillis)", last.id]).encoded
+            }
             return response
         }
         router.unary(DisbursementMethods.openFund) { (request: Jiaxing_Benefits_V1_OpenFundRequest, context) in

@@ -94,10 +94,21 @@ extension GatewayHandlers {
                 try self.requireCounty(request.county, caller, context)
             }
             guard request.query.count <= 100 else { throw RPCError(.invalidArgument, "query: at most 100 characters") }
+            var after: (name: String, creditCode: String)?
+            if !request.pageToken.isEmpty {
+                guard let token = PageToken(encoded: request.pageToken, parts: 2) else {
+                    throw RPCError(.invalidArgument, "page_token: not a token this list gave")
+                }
+                after = (token.parts[0], token.parts[1])
+            }
             do {
                 var response = Jiaxing_Benefits_V1_SearchEnterprisesResponse()
                 response.enterprises = try await self.store.searchEnterprises(
-                    query: request.query, county: county, limit: Int(request.limit))
+                    query: request.query, county: county, limit: Int(request.limit), after: after)
+                let size = request.limit == 0 ? 50 : Int(request.limit)
+                if response.enterprises.count == size, let last = response.enterprises.last {
+                    response.nextPageToken = PageToken([last.name, last.creditCode]).encoded
+                }
                 return response
             } catch let error as GatewayStoreError {
                 throw error.rpcError

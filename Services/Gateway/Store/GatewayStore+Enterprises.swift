@@ -146,7 +146,9 @@ extension GatewayStore {
     }
 
     /// Enterprises whose name or credit code contains `query`, in one county or all, by name.
-    public func searchEnterprises(query: String, county: County?, limit: Int) async throws
+    public func searchEnterprises(
+        query: String, county: County?, limit: Int, after: (name: String, creditCode: String)? = nil
+    ) async throws
         -> [Jiaxing_Benefits_V1_EnterpriseSummary]
     {
         guard (0...Self.maximumSearchResults).contains(limit) else {
@@ -162,11 +164,13 @@ extension GatewayStore {
                 """
                 SELECT credit_code, name, county, industry, updated_at FROM enterprises
                 WHERE (? = 0 OR county = ?) AND (name LIKE ? ESCAPE '\\' OR credit_code LIKE ? ESCAPE '\\')
+                    AND (? = 0 OR name > ? OR (name = ? AND credit_code > ?))
                 ORDER BY name, credit_code LIMIT ?
                 """,
                 [
                     .integer(countyValue), .integer(countyValue), .text(pattern), .text(pattern),
-                    .integer(Int64(limit == 0 ? 50 : limit)),
+                    .integer(after == nil ? 0 : 1), .text(after?.name ?? ""), .text(after?.name ?? ""),
+                    .text(after?.creditCode ?? ""), .integer(Int64(limit == 0 ? 50 : limit)),
                 ]
             )
         }

@@ -209,11 +209,11 @@ public final class Notifier: Sendable {
         }
     }
 
-    public func inbox(audience: String, limit: Int) async throws -> [Notice] {
+    public func inbox(audience: String, limit: Int, before: Int64 = .max) async throws -> [Notice] {
         try await self.database.read { tx in
             try await tx.query(
-                "SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? ORDER BY event_seq DESC LIMIT ?",
-                [.text(audience), .integer(Int64(limit))]
+                "SELECT id, event_seq, event_type, audience, title, body, order_id, created_at FROM notices WHERE audience = ? AND event_seq < ? ORDER BY event_seq DESC LIMIT ?",
+                [.text(audience), .integer(before), .integer(Int64(limit))]
             ).map(Self.notice)
         }
     }

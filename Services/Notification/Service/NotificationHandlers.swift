@@ -1,4 +1,5 @@
 import BenefitsAPI
+import BenefitsDomain
 import MeshIdentity
 import MeshMessages
 import MeshRPC
@@ -49,9 +50,18 @@ public struct NotificationHandlers: Sendable {
             guard (0...500).contains(request.limit) else {
                 throw RPCError(.invalidArgument, "limit: 1 to 500, got \(request.limit)")
             }
+            var before = Int64.max
+            if !request.pageToken.isEmpty {
+                guard let token = PageToken(encoded: request.pageToken, parts: 1), let sequence = Int64(token.parts[0])
+                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
+                before = sequence
+            }
+            let limit = request.limit == 0 ? 50 : Int(request.limit)
             var response = Jiaxing_Benefits_V1_ListInboxResponse()
-            response.notices = try await self.center.inbox(
-                audience: audience, limit: request.limit == 0 ? 50 : Int(request.limit))
+            response.notices = try await self.center.inbox(audience: audience, limit: limit, before: before)
+            if response.notices.count == limit, let last = response.notices.last {
+                response.nextPageToken = PageToken(["\(last.eventSequence)"]).encoded
+            }
             return response
         }
         router.serverStreaming(NotificationMethods.watchInbox) {

@@ -311,10 +311,13 @@ public nonisolated struct Jiaxing_Benefits_V1_ListOrdersRequest: Sendable {
 
   public var status: Jiaxing_Benefits_V1_PayoutOrder.Status = .unspecified
 
-  /// default 100, at most 1000
+  /// the page size: default 100, at most 250
   public var limit: Int32 = 0
 
   public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  /// a response's next_page_token: the page after it
+  public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -326,7 +329,11 @@ public nonisolated struct Jiaxing_Benefits_V1_ListOrdersResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// newest first
   public var orders: [Jiaxing_Benefits_V1_PayoutOrder] = []
+
+  /// set when more orders may follow
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -950,7 +957,7 @@ nonisolated extension Jiaxing_Benefits_V1_GetOrderRequest: SwiftProtobuf.Message
 
 nonisolated extension Jiaxing_Benefits_V1_ListOrdersRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListOrdersRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}department\0\u{1}status\0\u{1}limit\0\u{1}county\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}department\0\u{1}status\0\u{1}limit\0\u{1}county\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -963,6 +970,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListOrdersRequest: SwiftProtobuf.Messa
       case 3: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -984,6 +992,9 @@ nonisolated extension Jiaxing_Benefits_V1_ListOrdersRequest: SwiftProtobuf.Messa
     if self.county != .unspecified {
       try visitor.visitSingularEnumField(value: self.county, fieldNumber: 5)
     }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -993,6 +1004,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListOrdersRequest: SwiftProtobuf.Messa
     if lhs.status != rhs.status {return false}
     if lhs.limit != rhs.limit {return false}
     if lhs.county != rhs.county {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1000,7 +1012,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListOrdersRequest: SwiftProtobuf.Messa
 
 nonisolated extension Jiaxing_Benefits_V1_ListOrdersResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListOrdersResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1009,6 +1021,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListOrdersResponse: SwiftProtobuf.Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.orders) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -1018,11 +1031,15 @@ nonisolated extension Jiaxing_Benefits_V1_ListOrdersResponse: SwiftProtobuf.Mess
     if !self.orders.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.orders, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListOrdersResponse, rhs: Jiaxing_Benefits_V1_ListOrdersResponse) -> Bool {
     if lhs.orders != rhs.orders {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

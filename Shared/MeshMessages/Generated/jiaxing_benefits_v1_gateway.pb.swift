@@ -460,8 +460,11 @@ public nonisolated struct Jiaxing_Benefits_V1_SearchEnterprisesRequest: Sendable
   /// a county sees its own only; the operator may name one
   public var county: Jiaxing_Benefits_V1_County = .unspecified
 
-  /// default 50, at most 500
+  /// the page size: default 50, at most 500
   public var limit: Int32 = 0
+
+  /// a response's next_page_token: the page after it
+  public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -518,7 +521,11 @@ public nonisolated struct Jiaxing_Benefits_V1_SearchEnterprisesResponse: Sendabl
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// by name, then credit code
   public var enterprises: [Jiaxing_Benefits_V1_EnterpriseSummary] = []
+
+  /// set when more may follow
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1316,7 +1323,7 @@ nonisolated extension Jiaxing_Benefits_V1_GetEnterpriseRequest: SwiftProtobuf.Me
 
 nonisolated extension Jiaxing_Benefits_V1_SearchEnterprisesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchEnterprisesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{1}county\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{1}county\0\u{1}limit\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1327,6 +1334,7 @@ nonisolated extension Jiaxing_Benefits_V1_SearchEnterprisesRequest: SwiftProtobu
       case 1: try { try decoder.decodeSingularStringField(value: &self.query) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.county) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -1342,6 +1350,9 @@ nonisolated extension Jiaxing_Benefits_V1_SearchEnterprisesRequest: SwiftProtobu
     if self.limit != 0 {
       try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 3)
     }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1349,6 +1360,7 @@ nonisolated extension Jiaxing_Benefits_V1_SearchEnterprisesRequest: SwiftProtobu
     if lhs.query != rhs.query {return false}
     if lhs.county != rhs.county {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1445,7 +1457,7 @@ nonisolated extension Jiaxing_Benefits_V1_ForecastRegisterRequest: SwiftProtobuf
 
 nonisolated extension Jiaxing_Benefits_V1_SearchEnterprisesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchEnterprisesResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enterprises\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enterprises\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1454,6 +1466,7 @@ nonisolated extension Jiaxing_Benefits_V1_SearchEnterprisesResponse: SwiftProtob
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.enterprises) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -1463,11 +1476,15 @@ nonisolated extension Jiaxing_Benefits_V1_SearchEnterprisesResponse: SwiftProtob
     if !self.enterprises.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.enterprises, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_SearchEnterprisesResponse, rhs: Jiaxing_Benefits_V1_SearchEnterprisesResponse) -> Bool {
     if lhs.enterprises != rhs.enterprises {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

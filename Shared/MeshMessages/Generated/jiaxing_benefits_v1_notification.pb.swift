@@ -162,8 +162,11 @@ public nonisolated struct Jiaxing_Benefits_V1_ListInboxRequest: Sendable {
   /// empty: the caller's own (county/<name>, department/<name>)
   public var audience: String = String()
 
-  /// default 50, at most 500
+  /// the page size: default 50, at most 500
   public var limit: Int32 = 0
+
+  /// a response's next_page_token: the older notices after it
+  public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -177,6 +180,9 @@ public nonisolated struct Jiaxing_Benefits_V1_ListInboxResponse: Sendable {
 
   /// newest first
   public var notices: [Jiaxing_Benefits_V1_Notice] = []
+
+  /// set when older notices may follow
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -446,7 +452,7 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookResponse: SwiftProtobuf
 
 nonisolated extension Jiaxing_Benefits_V1_ListInboxRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListInboxRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}audience\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}audience\0\u{1}limit\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -456,6 +462,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListInboxRequest: SwiftProtobuf.Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.audience) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -468,12 +475,16 @@ nonisolated extension Jiaxing_Benefits_V1_ListInboxRequest: SwiftProtobuf.Messag
     if self.limit != 0 {
       try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
     }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListInboxRequest, rhs: Jiaxing_Benefits_V1_ListInboxRequest) -> Bool {
     if lhs.audience != rhs.audience {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -481,7 +492,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListInboxRequest: SwiftProtobuf.Messag
 
 nonisolated extension Jiaxing_Benefits_V1_ListInboxResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListInboxResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}notices\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}notices\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -490,6 +501,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListInboxResponse: SwiftProtobuf.Messa
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.notices) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -499,11 +511,15 @@ nonisolated extension Jiaxing_Benefits_V1_ListInboxResponse: SwiftProtobuf.Messa
     if !self.notices.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.notices, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListInboxResponse, rhs: Jiaxing_Benefits_V1_ListInboxResponse) -> Bool {
     if lhs.notices != rhs.notices {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
