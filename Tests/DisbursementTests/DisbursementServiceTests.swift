@@ -27,6 +27,24 @@ struct DisbursementServiceTests {
         TestMesh.client(port: port, tls: TestMesh.credentials(for: name, role: role))
     }
 
+    @Test("text is bounded again where it is stored: an explanation over 4,000 characters is refused naming it")
+    func textLimit() async throws {
+        try await Self.withService { port, ledger in
+            let gateway = Self.client(port, "gateway", .service)
+            defer { Task { await gateway.close() } }
+            var request = LedgerTests.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000)
+            request.explanation = String(repeating: "释", count: DisbursementHandlers.textLimit.maximumCharacters + 1)
+            let refused = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await gateway.unary(
+                    DisbursementMethods.proposePayout, request)
+            }
+            #expect(refused?.code == .invalidArgument)
+            #expect(refused?.message == "explanation: at most 4000 characters, got 4001")
+            let orders = try await ledger.orders(.init())
+            #expect(orders.isEmpty)
+        }
+    }
+
     @Test("counties propose for their own enterprises, departments approve their own clauses, the operator opens funds")
     func roles() async throws {
         try await Self.withService { port, _ in

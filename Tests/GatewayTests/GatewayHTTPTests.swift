@@ -120,7 +120,9 @@ struct GatewayHTTPTests {
     @Test("connections are bounded: over the limit the next is closed at once; a slot frees when one closes")
     func connectionLimit() async throws {
         // No handshake deadline within the test's time: only the limit closes anything here.
-        try await Self.withFace(limits: ConnectionLimits(maximumConnections: 3, handshakeTimeout: .seconds(600))) {
+        try await Self.withFace(
+            limits: ConnectionLimits(maximumConnections: 3, maximumPerAddress: 3, handshakeTimeout: .seconds(600))
+        ) {
             face in
             let channels = try await Self.silentConnections(4, to: face.port)
             // One of the four (whichever the server set up last) is closed as it arrives; three stay.
@@ -149,6 +151,30 @@ struct GatewayHTTPTests {
             }
             #expect(served.status == 200, "\(served.body.prefix(200))")
             for index in held.dropFirst() { try? await channels[index].close() }
+        }
+    }
+
+    @Test("one client address holds at most its share: the next from it is closed, the listener has room")
+    func perAddressLimit() async throws {
+        try await Self.withFace(
+            limits: ConnectionLimits(maximumConnections: 100, maximumPerAddress: 2, handshakeTimeout: .seconds(600))
+        ) { face in
+            let channels = try await Self.silentConnections(3, to: face.port)
+            let closed = await withTaskGroup(of: Int?.self) { group -> Int? in
+                for (index, channel) in channels.enumerated() {
+                    group.addTask { await Self.closes(channel, within: .seconds(60)) ? index : nil }
+                }
+                for await index in group {
+                    if let index {
+                        group.cancelAll()
+                        return index
+                    }
+                }
+                return nil
+            }
+            let refused = try #require(closed)
+            #expect(channels.indices.filter { $0 != refused && channels[$0].isActive }.count == 2)
+            for channel in channels { try? await channel.close() }
         }
     }
 

@@ -57,7 +57,13 @@ public struct DisbursementHandlers: Sendable {
     /// 14 KB, so a page stays well under the 4 MiB frame whatever is stored.
     public static let maximumOrdersPerPage = 250
 
+    /// The longest text a request may carry in a string field, checked again here where it is stored (the
+    /// gateway holds parties to 1,000 characters; an order's explanation, which the gateway derives, runs to
+    /// 4,000).
+    public static let textLimit = TextLimit(maximumCharacters: 4_000)
+
     public func register(into router: inout RPCRouter) {
+        router.requestCheck = { try Self.textLimit.check($0) }
         self.registerApplications(into: &router)
         router.unary(DisbursementMethods.proposePayout) {
             (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in

@@ -11,10 +11,15 @@ import NIOTLS
 /// kept each for 75 s and more.
 public struct ConnectionLimits: Sendable {
     public var maximumConnections: Int
+    /// Connections one client address may hold, so one county system cannot take the whole listener.
+    public var maximumPerAddress: Int
     public var handshakeTimeout: Duration
 
-    public init(maximumConnections: Int = 1_000, handshakeTimeout: Duration = .seconds(10)) {
+    public init(
+        maximumConnections: Int = 1_000, maximumPerAddress: Int = 100, handshakeTimeout: Duration = .seconds(10)
+    ) {
         self.maximumConnections = maximumConnections
+        self.maximumPerAddress = maximumPerAddress
         self.handshakeTimeout = handshakeTimeout
     }
 }
@@ -34,8 +39,15 @@ public struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel 
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        guard self.open.admit(below: self.limits.maximumConnections) else {
-            logger.notice("connection refused: the listener is at its limit of \(self.limits.maximumConnections)")
+        let address = channel.remoteAddress?.ipAddress ?? "?"
+        guard self.open.admit(address, below: self.limits.maximumConnections, perAddress: self.limits.maximumPerAddress)
+        else {
+            logger.notice(
+                "connection refused: the listener is at its limit",
+                metadata: [
+                    "address": "\(address)", "maximum": "\(self.limits.maximumConnections)",
+                    "perAddress": "\(self.limits.maximumPerAddress)",
+                ])
             // Closed as soon as it is active: a failed setup left the accepted socket open until later.
             do {
                 try channel.pipeline.syncOperations.addHandler(CloseWhenActive())
@@ -45,7 +57,7 @@ public struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel 
             return self.base.setup(channel: channel, logger: logger)
         }
         let open = self.open
-        channel.closeFuture.whenComplete { _ in open.release() }
+        channel.closeFuture.whenComplete { _ in open.release(address) }
         let value = self.base.setup(channel: channel, logger: logger)
         // The base put its TLS handler in the pipeline synchronously; the deadline goes right after it, in
         // the same turn of the event loop, so it sees the handshake complete however soon that happens.
@@ -65,23 +77,30 @@ public struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel 
     }
 }
 
-/// Connections open on one listener.
+/// Connections open on one listener, in all and per client address.
 public final class ConnectionCount: Sendable {
-    private let count = NIOLockedValueBox(0)
+    private let state = NIOLockedValueBox((total: 0, byAddress: [String: Int]()))
 
     public init() {}
 
-    public var current: Int { self.count.withLockedValue { $0 } }
+    public var current: Int { self.state.withLockedValue { $0.total } }
 
-    func admit(below maximum: Int) -> Bool {
-        self.count.withLockedValue { count in
-            guard count < maximum else { return false }
-            count += 1
+    func admit(_ address: String, below maximum: Int, perAddress: Int) -> Bool {
+        self.state.withLockedValue { state in
+            guard state.total < maximum, state.byAddress[address, default: 0] < perAddress else { return false }
+            state.total += 1
+            state.byAddress[address, default: 0] += 1
             return true
         }
     }
 
-    func release() { self.count.withLockedValue { $0 -= 1 } }
+    func release(_ address: String) {
+        self.state.withLockedValue { state in
+            state.total -= 1
+            let left = state.byAddress[address, default: 1] - 1
+            state.byAddress[address] = left > 0 ? left : nil
+        }
+    }
 }
 
 /// Closes the connection unless the TLS handshake completes in time, then takes itself out of the pipeline.

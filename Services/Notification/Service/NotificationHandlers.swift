@@ -32,7 +32,13 @@ public struct NotificationHandlers: Sendable {
         return requested
     }
 
+    /// The longest text a request may carry in a string field, checked again here where it is stored (the
+    /// gateway holds parties to 1,000 characters; an order's explanation, which the gateway derives, runs to
+    /// 4,000).
+    public static let textLimit = TextLimit(maximumCharacters: 4_000)
+
     public func register(into router: inout RPCRouter) {
+        router.requestCheck = { try Self.textLimit.check($0) }
         router.unary(NotificationMethods.registerWebhook) {
             (request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context) in
             guard context.peer?.role == .county, let county = context.peer?.commonName else {
