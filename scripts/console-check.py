@@ -95,6 +95,9 @@ with sync_playwright() as playwright:
     if officer_page is not None:
         shot(officer_page, "03-department-queue")
         check(officer_page.locator(f"#order-{order_id} .quote").count() > 0, "the order shows the clause's own words")
+        explanation = officer_page.locator(f"#order-{order_id} .explanation")
+        check(explanation.count() > 0 and "据市" in explanation.inner_text(),
+              "the order names the department that vouched for each fact it rests on (据市经信局 …)")
         forged = officer_page.context.request.post(f"{base}/orders/{order_id}/approve", form={"reason": ""}, max_redirects=0)
         check(forged.status == 403, f"a post without the CSRF token is refused (got {forged.status})")
         officer_page.click(f"#order-{order_id} button.approve")
