@@ -32,6 +32,8 @@ public enum GatewayMethods {
     public static let listPublishedRecords = MethodDescriptor(service: service, method: "ListPublishedRecords")
     public static let listClaims = MethodDescriptor(service: service, method: "ListClaims")
     public static let resolveClaim = MethodDescriptor(service: service, method: "ResolveClaim")
+    public static let runCampaign = MethodDescriptor(service: service, method: "RunCampaign")
+    public static let decideOrders = MethodDescriptor(service: service, method: "DecideOrders")
     public static let forecastRegister = MethodDescriptor(service: service, method: "ForecastRegister")
     public static let listDeliveries = MethodDescriptor(service: service, method: "ListDeliveries")
     public static let replay = MethodDescriptor(service: service, method: "Replay")

@@ -235,6 +235,12 @@ public enum MethodRegistry {
             GatewayMethods.resolveClaim, .unary, Jiaxing_Benefits_V1_ResolveClaimRequest.self,
             Jiaxing_Benefits_V1_RegistrationClaim.self),
         entry(
+            GatewayMethods.runCampaign, .unary, Jiaxing_Benefits_V1_CampaignRequest.self,
+            Jiaxing_Benefits_V1_CampaignResult.self),
+        entry(
+            GatewayMethods.decideOrders, .unary, Jiaxing_Benefits_V1_DecideOrdersRequest.self,
+            Jiaxing_Benefits_V1_DecideOrdersResult.self),
+        entry(
             GatewayMethods.forecastRegister, .unary, Jiaxing_Benefits_V1_ForecastRegisterRequest.self,
             Jiaxing_Benefits_V1_ForecastResult.self),
         entry(

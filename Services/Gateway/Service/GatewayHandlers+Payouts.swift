@@ -7,13 +7,17 @@ import SwiftProtobuf
 
 extension GatewayHandlers {
     /// Proposing is idempotent (the ledger derives the key), so it may be retried on another replica.
-    func propose(_ request: Jiaxing_Benefits_V1_ProposePayoutRequest, _ caller: Caller, _ context: ServerContext)
-        async throws -> Jiaxing_Benefits_V1_PayoutOrder
-    {
+    /// - Parameter asGateway: proposed by the gateway itself (a campaign's derived proposals), not on the
+    ///   caller's behalf; the audit line still names the caller who started it.
+    func propose(
+        _ request: Jiaxing_Benefits_V1_ProposePayoutRequest, _ caller: Caller, _ context: ServerContext,
+        asGateway: Bool = false
+    ) async throws -> Jiaxing_Benefits_V1_PayoutOrder {
         do {
+            let options = asGateway ? CallOptions() : caller.options
             let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(idempotent: true) {
                 client in
-                try await client.unary(DisbursementMethods.proposePayout, request, options: caller.options)
+                try await client.unary(DisbursementMethods.proposePayout, request, options: options)
             }
             self.audit.record(
                 caller: caller.description, method: "ProposePayout", outcome: order.replayed ? "replayed" : "proposed",

@@ -136,5 +136,6 @@ public struct GatewayHandlers: Sendable {
         self.registerReads(into: &router)
         self.registerEnterprises(into: &router)
         self.registerRecords(into: &router)
+        self.registerCampaigns(into: &router)
     }
 }

@@ -392,6 +392,145 @@ public nonisolated struct Jiaxing_Benefits_V1_RegistrationClaim: Sendable {
   fileprivate var _profile: Jiaxing_Benefits_V1_EnterpriseProfile? = nil
 }
 
+/// 免申即享 for a whole register: every enterprise in scope screened on its trusted facts, every payable amount
+/// of the campaign's clauses proposed (idempotent: a campaign run again, or two that overlap, propose nothing
+/// twice), each order routed to its deciding department.
+public nonisolated struct Jiaxing_Benefits_V1_CampaignRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the clauses it pays; with document_ids, the union
+  public var clauseIds: [String] = []
+
+  /// every cash clause of these documents
+  public var documentIds: [String] = []
+
+  /// required: the day the facts and clauses are taken as of
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
+  /// the operator's: one county, or unspecified for the city
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  /// the year the payouts are for; default: the year of as_of
+  public var period: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CampaignClauseSummary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var clauseID: String = String()
+
+  /// new orders
+  public var proposed: Int64 = 0
+
+  /// orders an earlier run or a county's proposal had made
+  public var replayed: Int64 = 0
+
+  /// refused by the ledger (a cap reached, the fund spent)
+  public var refused: Int64 = 0
+
+  /// reserved by the new and the earlier orders
+  public var amountFen: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CampaignResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// screened
+  public var enterprises: Int64 = 0
+
+  /// with at least one order of the campaign's clauses
+  public var payableEnterprises: Int64 = 0
+
+  public var proposed: Int64 = 0
+
+  public var replayed: Int64 = 0
+
+  public var refused: Int64 = 0
+
+  public var amountFen: Int64 = 0
+
+  /// by clause id
+  public var clauses: [Jiaxing_Benefits_V1_CampaignClauseSummary] = []
+
+  /// the first few, each naming the enterprise and the clause
+  public var firstRefusals: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A department decides many of its pending orders at once: a list of ids, or a filter; each order still
+/// records who decided it, when and why, and the audit log has a line per order.
+public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// these orders; empty: the department's pending orders matching the filter
+  public var orderIds: [String] = []
+
+  /// filter: one clause
+  public var clauseID: String = String()
+
+  /// filter: one county
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  public var approve: Bool = false
+
+  /// required to reject
+  public var reason: String = String()
+
+  /// at most this many decided: default 1000, at most 10000
+  public var limit: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var decided: Int64 = 0
+
+  public var failed: Int64 = 0
+
+  /// of the orders decided
+  public var amountFen: Int64 = 0
+
+  public var firstFailures: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Jiaxing_Benefits_V1_ListClaimsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1184,6 +1323,275 @@ nonisolated extension Jiaxing_Benefits_V1_RegistrationClaim: SwiftProtobuf.Messa
 
 nonisolated extension Jiaxing_Benefits_V1_RegistrationClaim.Status: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}PENDING\0\u{1}TRANSFERRED\0\u{1}REFUSED\0")
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_ids\0\u{3}document_ids\0\u{3}as_of\0\u{1}county\0\u{1}period\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.clauseIds) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.documentIds) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.period) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.clauseIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.clauseIds, fieldNumber: 1)
+    }
+    if !self.documentIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.documentIds, fieldNumber: 2)
+    }
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 4)
+    }
+    if self.period != 0 {
+      try visitor.visitSingularInt32Field(value: self.period, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignRequest, rhs: Jiaxing_Benefits_V1_CampaignRequest) -> Bool {
+    if lhs.clauseIds != rhs.clauseIds {return false}
+    if lhs.documentIds != rhs.documentIds {return false}
+    if lhs._asOf != rhs._asOf {return false}
+    if lhs.county != rhs.county {return false}
+    if lhs.period != rhs.period {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignClauseSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignClauseSummary"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_id\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.proposed) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.replayed) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.refused) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 1)
+    }
+    if self.proposed != 0 {
+      try visitor.visitSingularInt64Field(value: self.proposed, fieldNumber: 2)
+    }
+    if self.replayed != 0 {
+      try visitor.visitSingularInt64Field(value: self.replayed, fieldNumber: 3)
+    }
+    if self.refused != 0 {
+      try visitor.visitSingularInt64Field(value: self.refused, fieldNumber: 4)
+    }
+    if self.amountFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignClauseSummary, rhs: Jiaxing_Benefits_V1_CampaignClauseSummary) -> Bool {
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.proposed != rhs.proposed {return false}
+    if lhs.replayed != rhs.replayed {return false}
+    if lhs.refused != rhs.refused {return false}
+    if lhs.amountFen != rhs.amountFen {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enterprises\0\u{3}payable_enterprises\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0\u{1}clauses\0\u{3}first_refusals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.enterprises) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.payableEnterprises) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.proposed) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.replayed) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.refused) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.clauses) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.firstRefusals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.enterprises != 0 {
+      try visitor.visitSingularInt64Field(value: self.enterprises, fieldNumber: 1)
+    }
+    if self.payableEnterprises != 0 {
+      try visitor.visitSingularInt64Field(value: self.payableEnterprises, fieldNumber: 2)
+    }
+    if self.proposed != 0 {
+      try visitor.visitSingularInt64Field(value: self.proposed, fieldNumber: 3)
+    }
+    if self.replayed != 0 {
+      try visitor.visitSingularInt64Field(value: self.replayed, fieldNumber: 4)
+    }
+    if self.refused != 0 {
+      try visitor.visitSingularInt64Field(value: self.refused, fieldNumber: 5)
+    }
+    if self.amountFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 6)
+    }
+    if !self.clauses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.clauses, fieldNumber: 7)
+    }
+    if !self.firstRefusals.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.firstRefusals, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignResult, rhs: Jiaxing_Benefits_V1_CampaignResult) -> Bool {
+    if lhs.enterprises != rhs.enterprises {return false}
+    if lhs.payableEnterprises != rhs.payableEnterprises {return false}
+    if lhs.proposed != rhs.proposed {return false}
+    if lhs.replayed != rhs.replayed {return false}
+    if lhs.refused != rhs.refused {return false}
+    if lhs.amountFen != rhs.amountFen {return false}
+    if lhs.clauses != rhs.clauses {return false}
+    if lhs.firstRefusals != rhs.firstRefusals {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecideOrdersRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{3}clause_id\0\u{1}county\0\u{1}approve\0\u{1}reason\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.orderIds) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.approve) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.orderIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.orderIds, fieldNumber: 1)
+    }
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 2)
+    }
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 3)
+    }
+    if self.approve != false {
+      try visitor.visitSingularBoolField(value: self.approve, fieldNumber: 4)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 5)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_DecideOrdersRequest, rhs: Jiaxing_Benefits_V1_DecideOrdersRequest) -> Bool {
+    if lhs.orderIds != rhs.orderIds {return false}
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.county != rhs.county {return false}
+    if lhs.approve != rhs.approve {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_DecideOrdersResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecideOrdersResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}decided\0\u{1}failed\0\u{3}amount_fen\0\u{3}first_failures\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.decided) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.failed) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.firstFailures) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.decided != 0 {
+      try visitor.visitSingularInt64Field(value: self.decided, fieldNumber: 1)
+    }
+    if self.failed != 0 {
+      try visitor.visitSingularInt64Field(value: self.failed, fieldNumber: 2)
+    }
+    if self.amountFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 3)
+    }
+    if !self.firstFailures.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.firstFailures, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_DecideOrdersResult, rhs: Jiaxing_Benefits_V1_DecideOrdersResult) -> Bool {
+    if lhs.decided != rhs.decided {return false}
+    if lhs.failed != rhs.failed {return false}
+    if lhs.amountFen != rhs.amountFen {return false}
+    if lhs.firstFailures != rhs.firstFailures {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Jiaxing_Benefits_V1_ListClaimsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -1,0 +1,238 @@
+import BenefitsAPI
+import BenefitsDomain
+import CatalogModel
+import MeshMessages
+import MeshRPC
+
+extension GatewayHandlers {
+    /// Enterprises of the register screened and proposed at once in a campaign.
+    static let campaignWindow = 32
+    /// Register profiles read per page of a campaign.
+    static let campaignPage = 500
+    /// Orders one DecideOrders call decides at most.
+    static let maximumBulkDecisions = 10_000
+
+    func registerCampaigns(into router: inout RPCRouter) {
+        router.unary(GatewayMethods.runCampaign) { (request: Jiaxing_Benefits_V1_CampaignRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole([.operator, .department], caller, context)
+            return try await self.runCampaign(request, caller, context)
+        }
+        router.unary(GatewayMethods.decideOrders) { (request: Jiaxing_Benefits_V1_DecideOrdersRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole([.department], caller, context)
+            return try await self.decideOrders(request, caller)
+        }
+    }
+
+    /// One campaign: the register in scope, page by page, each enterprise's trusted profile screened and
+    /// every eligible cash decision of the campaign's clauses proposed; the ledger's idempotency keys make a
+    /// second run propose nothing new. The orders are the gateway's own proposals, derived from attested
+    /// facts, whoever started the campaign (a department that starts one still only decides; it never
+    /// proposes on its own word); the audit log names who started it.
+    func runCampaign(_ request: Jiaxing_Benefits_V1_CampaignRequest, _ caller: Caller, _ context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_CampaignResult
+    {
+        guard request.hasAsOf, let asOf = CalendarDate(message: request.asOf) else {
+            throw RPCError(.invalidArgument, "as_of: the day the campaign screens is required")
+        }
+        guard !request.clauseIds.isEmpty || !request.documentIds.isEmpty else {
+            throw RPCError(.invalidArgument, "clause_ids: name the clauses or the documents the campaign pays")
+        }
+        var scope: County?
+        if request.county != .unspecified {
+            guard caller.role == .operator, let county = County(message: request.county) else {
+                throw RPCError(.invalidArgument, "county: the operator's to choose, a county or district of Jiaxing")
+            }
+            scope = county
+        }
+        let clauses = Set(request.clauseIds)
+        let documents = Set(request.documentIds)
+        let department = caller.department
+        func inCampaign(_ decision: Jiaxing_Benefits_V1_Decision) -> Bool {
+            guard decision.status == .eligible, decision.cash, decision.amountFen > 0 else { return false }
+            guard clauses.contains(decision.citation.clauseID) || documents.contains(decision.citation.documentID)
+            else { return false }
+            // A department campaigns for the clauses it decides only.
+            return department.map { $0.isResponsible(among: decision.citation.responsibleDepartments) } ?? true
+        }
+        let period = request.period != 0 ? request.period : Int32(asOf.year)
+        let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
+
+        var result = Jiaxing_Benefits_V1_CampaignResult()
+        var byClause: [String: Jiaxing_Benefits_V1_CampaignClauseSummary] = [:]
+        var after = ""
+        while true {
+            let page = try await self.store.registeredProfiles(county: scope, after: after, limit: Self.campaignPage)
+            guard let last = page.last else { break }
+            after = last.creditCode
+            let attested = try await self.store.attestedRecords(creditCodes: page.map(\.creditCode))
+            let outcomes = try await withThrowingTaskGroup(
+                of: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)].self
+            ) { group in
+                var all: [[(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)]] = []
+                for (index, registered) in page.enumerated() {
+                    if index >= Self.campaignWindow, let done = try await group.next() { all.append(done) }
+                    group.addTask {
+                        var screen = Jiaxing_Benefits_V1_ScreenRequest()
+                        screen.profile = TrustedProfile.build(
+                            registered: registered, attested: attested[registered.creditCode] ?? [],
+                            vocabulary: vocabulary)
+                        screen.asOf = request.asOf
+                        let screening = try await self.screen(screen, caller)
+                        var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
+                        for decision in screening.decisions where inCampaign(decision) {
+                            var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()
+                            propose.creditCode = registered.creditCode
+                            propose.enterpriseName = registered.name
+                            propose.county = registered.county
+                            propose.clauseID = decision.citation.clauseID
+                            propose.subject = decision.orderSubject
+                            propose.period = period
+                            propose.amountFen = decision.amountFen
+                            propose.explanation = decision.orderExplanation
+                            do {
+                                proposals.append(
+                                    (
+                                        decision.citation.clauseID,
+                                        .success(try await self.propose(propose, caller, context, asGateway: true))
+                                    ))
+                            } catch {
+                                proposals.append(
+                                    (
+                                        decision.citation.clauseID,
+                                        .failure(
+                                            RPCError(
+                                                RPCError.from(error).code,
+                                                "\(registered.creditCode) \(decision.citation.clauseID): \(RPCError.from(error).message)"
+                                            ))
+                                    ))
+                            }
+                        }
+                        return proposals
+                    }
+                }
+                for try await done in group { all.append(done) }
+                return all
+            }
+            result.enterprises += Int64(page.count)
+            for proposals in outcomes {
+                if proposals.contains(where: { if case .success = $0.1 { return true } else { return false } }) {
+                    result.payableEnterprises += 1
+                }
+                for (clause, outcome) in proposals {
+                    var summary = byClause[clause] ?? Jiaxing_Benefits_V1_CampaignClauseSummary()
+                    summary.clauseID = clause
+                    switch outcome {
+                    case .success(let order):
+                        if order.replayed {
+                            summary.replayed += 1
+                            result.replayed += 1
+                        } else {
+                            summary.proposed += 1
+                            result.proposed += 1
+                        }
+                        summary.amountFen += order.amountFen
+                        result.amountFen += order.amountFen
+                    case .failure(let error):
+                        summary.refused += 1
+                        result.refused += 1
+                        if result.firstRefusals.count < 10 { result.firstRefusals.append(error.message) }
+                    }
+                    byClause[clause] = summary
+                }
+            }
+            if page.count < Self.campaignPage { break }
+        }
+        result.clauses = byClause.keys.sorted().compactMap { byClause[$0] }
+        self.audit.record(
+            caller: caller.description, method: "RunCampaign", outcome: "done",
+            detail: [
+                "clauses": request.clauseIds.joined(separator: ","),
+                "documents": request.documentIds.joined(separator: ","),
+                "county": scope?.partyName ?? "city", "enterprises": "\(result.enterprises)",
+                "proposed": "\(result.proposed)", "replayed": "\(result.replayed)", "refused": "\(result.refused)",
+                "amountFen": "\(result.amountFen)",
+            ])
+        return result
+    }
+
+    /// A department's bulk decision: the listed orders, or its pending orders matching the filter, each
+    /// decided through the ledger (which checks the department is responsible) and audited on its own line.
+    func decideOrders(_ request: Jiaxing_Benefits_V1_DecideOrdersRequest, _ caller: Caller) async throws
+        -> Jiaxing_Benefits_V1_DecideOrdersResult
+    {
+        guard let department = caller.department else {
+            throw RPCError(.permissionDenied, "\(caller.description) is not a department of the city")
+        }
+        let limit = request.limit == 0 ? 1_000 : Int(request.limit)
+        guard (1...Self.maximumBulkDecisions).contains(limit) else {
+            throw RPCError(.invalidArgument, "limit: 1 to \(Self.maximumBulkDecisions), got \(request.limit)")
+        }
+        let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard request.approve || !reason.isEmpty else {
+            throw RPCError(.invalidArgument, "reason: a rejection says why (one reason for every order decided)")
+        }
+        var ids = request.orderIds
+        if ids.isEmpty {
+            var list = Jiaxing_Benefits_V1_ListOrdersRequest()
+            list.department = department.rawValue
+            list.status = .pending
+            list.county = request.county
+            list.limit = 250
+            while ids.count < limit {
+                let page: Jiaxing_Benefits_V1_ListOrdersResponse = try await self.forward(
+                    self.services.disbursement, DisbursementMethods.listOrders, list, caller, idempotent: true,
+                    as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
+                ids += page.orders.filter { request.clauseID.isEmpty || $0.clauseID == request.clauseID }.map(\.id)
+                guard !page.nextPageToken.isEmpty else { break }
+                list.pageToken = page.nextPageToken
+            }
+        }
+        ids = Array(ids.prefix(limit))
+        let method = request.approve ? DisbursementMethods.approve : DisbursementMethods.reject
+        let outcomes = try await withThrowingTaskGroup(of: Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>.self) {
+            group in
+            var outcomes: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>] = []
+            for (index, id) in ids.enumerated() {
+                if index >= Self.campaignWindow, let done = try await group.next() { outcomes.append(done) }
+                group.addTask {
+                    var decide = Jiaxing_Benefits_V1_DecideRequest()
+                    decide.orderID = id
+                    decide.reason = reason
+                    do {
+                        let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(
+                            idempotent: false
+                        ) { client in
+                            try await client.unary(method, decide, options: caller.options)
+                        }
+                        self.audit.record(
+                            caller: caller.description, method: "DecideOrders", outcome: "\(order.status)",
+                            detail: ["order": order.id, "amountFen": "\(order.amountFen)", "reason": reason])
+                        return .success(order)
+                    } catch {
+                        let status = RPCError.from(error)
+                        self.audit.record(
+                            caller: caller.description, method: "DecideOrders", outcome: "refused",
+                            detail: ["order": id, "reason": status.message])
+                        return .failure(RPCError(status.code, "\(id): \(status.message)"))
+                    }
+                }
+            }
+            for try await done in group { outcomes.append(done) }
+            return outcomes
+        }
+        var result = Jiaxing_Benefits_V1_DecideOrdersResult()
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let order):
+                result.decided += 1
+                result.amountFen += order.amountFen
+            case .failure(let error):
+                result.failed += 1
+                if result.firstFailures.count < 10 { result.firstFailures.append(error.message) }
+            }
+        }
+        return result
+    }
+}

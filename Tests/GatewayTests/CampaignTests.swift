@@ -1,0 +1,91 @@
+import BenefitsAPI
+import BenefitsDomain
+import Foundation
+import MeshIdentity
+import MeshMessages
+import MeshRPC
+import MeshTestSupport
+import Testing
+
+/// 免申即享 for the whole register: a campaign proposes what the trusted facts pay, once however often it runs,
+/// and the department decides the orders in bulk, each one still audited.
+@Suite("Campaigns")
+struct CampaignTests {
+    @Test(
+        "a campaign pays the attested enterprises once, in scope; a department runs its own clauses only, then approves in bulk"
+    )
+    func campaign() async throws {
+        try await GatewayTests.withMesh { mesh in
+            let operatorClient = mesh.client("operator", .operator)
+            let jingxin = mesh.client("jingxin", .department)
+            let keji = mesh.client("keji", .department)
+            defer { Task { for client in [operatorClient, jingxin, keji] { await client.close() } } }
+            // Six national green factories, three in 南湖区 and three in 海宁市; 市经信局's list has five.
+            let profiles = (1...6).map { index in
+                GatewayTests.request(
+                    county: index <= 3 ? .nanhu : .haining,
+                    body: (index <= 3 ? "91330402MA2H0000" : "91330481MA2H0000") + "\(index)"
+                ).profile
+            }
+            _ = try await mesh.store.register(profiles, registeringCounty: nil, at: 0)
+            try await GatewayTests.attest(Array(profiles.dropLast()), mesh)
+
+            var request = Jiaxing_Benefits_V1_CampaignRequest()
+            request.clauseIds = ["jzf-2023-3/3.19b"]
+            request.asOf = CalendarDate("2023-09-01")!.message
+            request.county = .nanhu
+            let nanhu: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, request)
+            #expect(nanhu.enterprises == 3 && nanhu.proposed == 3 && nanhu.payableEnterprises == 3)
+            #expect(nanhu.amountFen == 3 * 150_000_000)
+
+            request.county = .unspecified
+            let city: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, request)
+            #expect(city.enterprises == 6)
+            #expect(city.proposed == 2 && city.replayed == 3, "the unattested sixth is not paid; nothing twice")
+            #expect(city.clauses.map(\.clauseID) == ["jzf-2023-3/3.19b"])
+            #expect(try await mesh.ledger.orders(.init(limit: 100)).count == 5)
+
+            // 市科技局 does not decide 3.19b: its campaign proposes nothing; 市经信局's proposes nothing new.
+            let notTheirs: Jiaxing_Benefits_V1_CampaignResult = try await keji.unary(
+                GatewayMethods.runCampaign, request)
+            #expect(notTheirs.proposed == 0 && notTheirs.replayed == 0)
+            let again: Jiaxing_Benefits_V1_CampaignResult = try await jingxin.unary(
+                GatewayMethods.runCampaign, request)
+            #expect(again.proposed == 0 && again.replayed == 5)
+
+            // Bulk decisions: a rejection needs its reason; 市经信局 approves 南湖区's with one call.
+            var decide = Jiaxing_Benefits_V1_DecideOrdersRequest()
+            decide.clauseID = "jzf-2023-3/3.19b"
+            decide.county = .nanhu
+            let noReason = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                    GatewayMethods.decideOrders, decide)
+            }
+            #expect(noReason?.code == .invalidArgument && noReason?.message.hasPrefix("reason:") == true)
+            decide.approve = true
+            let approved: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                GatewayMethods.decideOrders, decide)
+            #expect(approved.decided == 3 && approved.failed == 0 && approved.amountFen == 3 * 150_000_000)
+            let posted = try await mesh.ledger.orders(.init(status: .posted, limit: 100))
+            #expect(posted.count == 3 && posted.allSatisfy { $0.decidedBy == "department/jingxin" })
+            // 市科技局 cannot decide 市经信局's orders, in bulk or otherwise.
+            decide.county = .haining
+            let wrong: Jiaxing_Benefits_V1_DecideOrdersResult = try await keji.unary(
+                GatewayMethods.decideOrders, decide)
+            #expect(wrong.decided == 0)
+            let entries = mesh.audit.entries()
+            #expect(entries.filter { $0["method"] == "DecideOrders" && $0["outcome"] == "posted" }.count == 3)
+            #expect(entries.contains { $0["method"] == "RunCampaign" && $0["caller"] == "operator/operator" })
+            // A county may not run a campaign.
+            let county = mesh.client("nanhu", .county)
+            defer { Task { await county.close() } }
+            let refused = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_CampaignResult = try await county.unary(GatewayMethods.runCampaign, request)
+            }
+            #expect(refused?.code == .permissionDenied)
+            #expect(try await mesh.ledger.reconcile() == [])
+        }
+    }
+}
