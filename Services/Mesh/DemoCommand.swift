@@ -243,6 +243,27 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         print("")
+        print(
+            "Step 2b — 免申即享 for the whole register: the operator runs a campaign over the documents of these payouts; every order already exists, so it proposes nothing twice"
+        )
+        do {
+            let operatorClient = try gatewayClient("operator")
+            defer { Task { await operatorClient.close() } }
+            var campaign = Jiaxing_Benefits_V1_CampaignRequest()
+            campaign.documentIds = Array(Set(entitlements.map(\.decision.citation.documentID))).sorted()
+            campaign.asOf = asOf.message
+            let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, campaign, options: CallOptions(timeout: .seconds(30)))
+            print(
+                "  \(result.enterprises) registered enterprises screened: \(result.proposed) new orders, \(result.replayed) already proposed, \(result.refused) refused, \(Money.chinese(result.amountFen)) reserved"
+            )
+            checks.expect(
+                result.proposed == 0 && Int(result.replayed) == orders.count,
+                "a campaign over the same documents proposes nothing twice (\(result.proposed) new, \(result.replayed) of \(orders.count) replayed)"
+            )
+        }
+
+        print("")
         print("Step 3 — the responsible departments approve; the money moves from the fund to the enterprise")
         // One order is left for a department officer to decide in the web console (step 6).
         let leftForConsole = orders.last(where: { $0.status == .pending && !$0.replayed })
