@@ -257,9 +257,10 @@ struct DemoCommand: AsyncParsableCommand {
             print(
                 "  \(result.enterprises) registered enterprises screened: \(result.proposed) new orders, \(result.replayed) already proposed, \(result.refused) refused, \(Money.chinese(result.amountFen)) reserved"
             )
+            // The register may hold enterprises of earlier runs too: their orders are replayed as well.
             checks.expect(
-                result.proposed == 0 && Int(result.replayed) == orders.count,
-                "a campaign over the same documents proposes nothing twice (\(result.proposed) new, \(result.replayed) of \(orders.count) replayed)"
+                result.proposed == 0 && Int(result.replayed) >= orders.count,
+                "a campaign over the same documents proposes nothing twice (\(result.proposed) new, \(result.replayed) replayed, \(orders.count) from this run)"
             )
         }
 
