@@ -13,3 +13,21 @@ extension Jiaxing_Benefits_V1_Decision {
     /// group where the clause has one (so 就高不重复 finds the same thing under another clause), else the clause.
     public var orderSubject: String { self.overlapGroup.isEmpty ? self.citation.clauseID : self.overlapGroup }
 }
+
+extension Jiaxing_Benefits_V1_ProposePayoutRequest {
+    /// The proposal a decision gives for an enterprise of the register: its amount, subject and explanation,
+    /// never a caller's.
+    public init(
+        decision: Jiaxing_Benefits_V1_Decision, for enterprise: Jiaxing_Benefits_V1_EnterpriseProfile, period: Int32
+    ) {
+        self.init()
+        self.creditCode = enterprise.creditCode
+        self.enterpriseName = enterprise.name
+        self.county = enterprise.county
+        self.clauseID = decision.citation.clauseID
+        self.subject = decision.orderSubject
+        self.period = period
+        self.amountFen = decision.amountFen
+        self.explanation = decision.orderExplanation
+    }
+}

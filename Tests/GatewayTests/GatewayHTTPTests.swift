@@ -105,6 +105,22 @@ struct GatewayHTTPTests {
         return !channel.isActive
     }
 
+    /// The index of the first of `channels` to close, waiting at most `bound`.
+    static func firstClosed(_ channels: [any Channel], within bound: Duration) async -> Int? {
+        await withTaskGroup(of: Int?.self) { group -> Int? in
+            for (index, channel) in channels.enumerated() {
+                group.addTask { await Self.closes(channel, within: bound) ? index : nil }
+            }
+            for await index in group {
+                if let index {
+                    group.cancelAll()
+                    return index
+                }
+            }
+            return nil
+        }
+    }
+
     /// Opens `count` TCP connections to the face that send nothing.
     static func silentConnections(_ count: Int, to port: Int) async throws -> [any Channel] {
         var channels: [any Channel] = []
@@ -126,18 +142,7 @@ struct GatewayHTTPTests {
             face in
             let channels = try await Self.silentConnections(4, to: face.port)
             // One of the four (whichever the server set up last) is closed as it arrives; three stay.
-            let first = await withTaskGroup(of: Int?.self) { group -> Int? in
-                for (index, channel) in channels.enumerated() {
-                    group.addTask { await Self.closes(channel, within: .seconds(60)) ? index : nil }
-                }
-                for await index in group {
-                    if let index {
-                        group.cancelAll()
-                        return index
-                    }
-                }
-                return nil
-            }
+            let first = await Self.firstClosed(channels, within: .seconds(60))
             let refused = try #require(first)
             let held = channels.indices.filter { $0 != refused }
             #expect(held.filter { channels[$0].isActive }.count == 3, "three within the limit stay open")
@@ -160,18 +165,7 @@ struct GatewayHTTPTests {
             limits: ConnectionLimits(maximumConnections: 100, maximumPerAddress: 2, handshakeTimeout: .seconds(600))
         ) { face in
             let channels = try await Self.silentConnections(3, to: face.port)
-            let closed = await withTaskGroup(of: Int?.self) { group -> Int? in
-                for (index, channel) in channels.enumerated() {
-                    group.addTask { await Self.closes(channel, within: .seconds(60)) ? index : nil }
-                }
-                for await index in group {
-                    if let index {
-                        group.cancelAll()
-                        return index
-                    }
-                }
-                return nil
-            }
+            let closed = await Self.firstClosed(channels, within: .seconds(60))
             let refused = try #require(closed)
             #expect(channels.indices.filter { $0 != refused && channels[$0].isActive }.count == 2)
             for channel in channels { try? await channel.close() }

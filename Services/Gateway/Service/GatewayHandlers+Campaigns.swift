@@ -82,15 +82,8 @@ extension GatewayHandlers {
                         let screening = try await self.screen(screen, caller)
                         var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
                         for decision in screening.decisions where inCampaign(decision) {
-                            var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()
-                            propose.creditCode = registered.creditCode
-                            propose.enterpriseName = registered.name
-                            propose.county = registered.county
-                            propose.clauseID = decision.citation.clauseID
-                            propose.subject = decision.orderSubject
-                            propose.period = period
-                            propose.amountFen = decision.amountFen
-                            propose.explanation = decision.orderExplanation
+                            let propose = Jiaxing_Benefits_V1_ProposePayoutRequest(
+                                decision: decision, for: registered, period: period)
                             do {
                                 proposals.append(
                                     (

@@ -104,15 +104,8 @@ extension GatewayHandlers {
             response.proposals = try await withThrowingTaskGroup(of: Jiaxing_Benefits_V1_ProposalOutcome.self) {
                 group in
                 for decision in eligible {
-                    var propose = Jiaxing_Benefits_V1_ProposePayoutRequest()
-                    propose.creditCode = registered.creditCode
-                    propose.enterpriseName = registered.name
-                    propose.county = registered.county
-                    propose.clauseID = decision.citation.clauseID
-                    propose.subject = decision.orderSubject
-                    propose.period = period
-                    propose.amountFen = decision.amountFen
-                    propose.explanation = decision.orderExplanation
+                    let propose = Jiaxing_Benefits_V1_ProposePayoutRequest(
+                        decision: decision, for: registered, period: period)
                     group.addTask {
                         var outcome = Jiaxing_Benefits_V1_ProposalOutcome()
                         outcome.clauseID = decision.citation.clauseID
