@@ -214,6 +214,43 @@ struct ApplicationTests {
         }
     }
 
+    @Test("applications are listed a page at a time, newest first, each once")
+    func pages() async throws {
+        let clock = Clock()
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
+            _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            var filed: [String] = []
+            for subject in ["a", "b", "c"] {
+                let application: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                    GatewayMethods.fileApplication,
+                    Self.application(
+                        clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000,
+                        subject: "crossBorder/\(subject)"))
+                filed.append(application.id)
+                clock.advance(days: 1)
+            }
+            var request = Jiaxing_Benefits_V1_ListApplicationsRequest()
+            request.limit = 2
+            let first: Jiaxing_Benefits_V1_ListApplicationsResponse = try await nanhu.unary(
+                GatewayMethods.listApplications, request)
+            #expect(first.applications.map(\.id) == [filed[2], filed[1]])
+            #expect(!first.nextPageToken.isEmpty)
+            request.pageToken = first.nextPageToken
+            let second: Jiaxing_Benefits_V1_ListApplicationsResponse = try await nanhu.unary(
+                GatewayMethods.listApplications, request)
+            #expect(second.applications.map(\.id) == [filed[0]])
+            #expect(second.nextPageToken.isEmpty)
+            request.pageToken = "garbage"
+            let refused = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListApplicationsResponse = try await nanhu.unary(
+                    GatewayMethods.listApplications, request)
+            }
+            #expect(refused?.code == .invalidArgument && refused?.message.contains("page_token") == true)
+        }
+    }
+
     @Test("a clause's own decision deadline counts instead of the default 20 working days")
     func clauseDeadline() async throws {
         let clock = Clock()

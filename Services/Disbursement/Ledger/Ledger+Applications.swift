@@ -300,6 +300,16 @@ extension Ledger {
         guard (1...1000).contains(limit) else {
             throw LedgerError(.invalidArgument, "limit: 1 to 1000, got \(request.limit)")
         }
+        var before: String?
+        if !request.pageToken.isEmpty {
+            // The token holds an application id (a UUID's 36 characters): anything else was not given here.
+            guard let token = PageToken(encoded: request.pageToken, parts: 1), token.parts[0].count == 36,
+                token.parts[0].allSatisfy({ $0.isHexDigit || $0 == "-" })
+            else {
+                throw LedgerError(.invalidArgument, "page_token: not a token this list gave")
+            }
+            before = token.parts[0]
+        }
         return try await self.database.read { tx in
             var response = Jiaxing_Benefits_V1_ListApplicationsResponse()
             var tallies: [String: Jiaxing_Benefits_V1_ApplicationTally] = [:]
@@ -329,7 +339,13 @@ extension Ledger {
                 }
                 if request.status != .unspecified, application.status != request.status { continue }
                 if request.breachedOnly, !application.breached { continue }
-                if response.applications.count < limit { response.applications.append(application) }
+                if let before, application.id >= before { continue }
+                if response.applications.count < limit {
+                    response.applications.append(application)
+                } else if response.nextPageToken.isEmpty, let last = response.applications.last {
+                    // One more matches beyond the page: the caller may go on from the page's last.
+                    response.nextPageToken = PageToken([last.id]).encoded
+                }
             }
             response.tallies = tallies.keys.sorted().map { tallies[$0]! }
             return response

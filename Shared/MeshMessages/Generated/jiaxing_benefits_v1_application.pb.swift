@@ -385,7 +385,11 @@ public nonisolated struct Jiaxing_Benefits_V1_ListApplicationsRequest: Sendable 
 
   public var breachedOnly: Bool = false
 
+  /// the page size: default 100, at most 1000
   public var limit: Int32 = 0
+
+  /// a response's next_page_token: the older applications after it
+  public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -397,7 +401,11 @@ public nonisolated struct Jiaxing_Benefits_V1_ListApplicationsResponse: Sendable
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// newest first
   public var applications: [Jiaxing_Benefits_V1_Application] = []
+
+  /// set when older applications may follow
+  public var nextPageToken: String = String()
 
   /// Per document and responsible department: received, decided within the deadline, breached.
   public var tallies: [Jiaxing_Benefits_V1_ApplicationTally] = []
@@ -925,7 +933,7 @@ nonisolated extension Jiaxing_Benefits_V1_GetEvidenceRequest: SwiftProtobuf.Mess
 
 nonisolated extension Jiaxing_Benefits_V1_ListApplicationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListApplicationsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}breached_only\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{3}breached_only\0\u{1}limit\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -936,6 +944,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListApplicationsRequest: SwiftProtobuf
       case 1: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.breachedOnly) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -951,6 +960,9 @@ nonisolated extension Jiaxing_Benefits_V1_ListApplicationsRequest: SwiftProtobuf
     if self.limit != 0 {
       try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 3)
     }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -958,6 +970,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListApplicationsRequest: SwiftProtobuf
     if lhs.status != rhs.status {return false}
     if lhs.breachedOnly != rhs.breachedOnly {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -965,7 +978,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListApplicationsRequest: SwiftProtobuf
 
 nonisolated extension Jiaxing_Benefits_V1_ListApplicationsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListApplicationsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}applications\0\u{1}tallies\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}applications\0\u{1}tallies\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -975,6 +988,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListApplicationsResponse: SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.applications) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.tallies) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -987,11 +1001,15 @@ nonisolated extension Jiaxing_Benefits_V1_ListApplicationsResponse: SwiftProtobu
     if !self.tallies.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.tallies, fieldNumber: 2)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListApplicationsResponse, rhs: Jiaxing_Benefits_V1_ListApplicationsResponse) -> Bool {
     if lhs.applications != rhs.applications {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.tallies != rhs.tallies {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
