@@ -17,7 +17,8 @@ let package = Package(
         .library(
             name: "MeshForBenchmarks",
             targets: [
-                "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "BenefitsDomain", "BenefitsAPI",
+                "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "MeshIdentity", "BenefitsDomain",
+                "BenefitsAPI",
                 "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "GatewayStore", "SQLStore",
                 "Ledger", "ServiceKit",
             ]),

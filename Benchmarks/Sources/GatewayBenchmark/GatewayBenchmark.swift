@@ -7,6 +7,7 @@ import Foundation
 import GatewayService
 import GatewayStore
 import Logging
+import MeshIdentity
 import MeshMessages
 import MeshPKI
 import MeshRPC
