@@ -56,9 +56,7 @@ extension GatewayStore {
         let rows = try await self.database.read { transaction in
             try await transaction.query(
                 """
-                SELECT c.credit_code, c.claimant, COALESCE(e.county, 0), c.reason, c.profile, c.status, c.claimed_at,
-                    c.resolved_by, c.resolution, c.resolved_at
-                FROM registration_claims c LEFT JOIN enterprises e ON e.credit_code = c.credit_code
+                \(Self.claimSelect)
                 WHERE (? = 0 OR c.claimant = ? OR e.county = ?) AND (? = 0 OR c.status = ?)
                 ORDER BY c.claimed_at DESC, c.credit_code LIMIT ?
                 """,
@@ -116,15 +114,20 @@ extension GatewayStore {
                 ])
             let resolved = try await transaction.query(
                 """
-                SELECT c.credit_code, c.claimant, COALESCE(e.county, 0), c.reason, c.profile, c.status, c.claimed_at,
-                    c.resolved_by, c.resolution, c.resolved_at
-                FROM registration_claims c LEFT JOIN enterprises e ON e.credit_code = c.credit_code
+                \(Self.claimSelect)
                 WHERE c.credit_code = ? AND c.claimant = ?
                 """,
                 [.text(creditCode), .integer(Int64(claimant.message.rawValue))])
             return try Self.claim(resolved[0])
         }
     }
+
+    /// A claim's columns, with where the register has its credit code now.
+    static let claimSelect = """
+        SELECT c.credit_code, c.claimant, COALESCE(e.county, 0), c.reason, c.profile, c.status, c.claimed_at,
+            c.resolved_by, c.resolution, c.resolved_at
+        FROM registration_claims c LEFT JOIN enterprises e ON e.credit_code = c.credit_code
+        """
 
     private static func claim(_ row: SQLRow) throws -> Jiaxing_Benefits_V1_RegistrationClaim {
         var claim = Jiaxing_Benefits_V1_RegistrationClaim()

@@ -65,18 +65,7 @@ extension GatewayStore {
     /// The records in force for an enterprise: each reference's latest version, where that version names this
     /// enterprise and is not withdrawn, oldest publication first.
     public func attestedRecords(creditCode: String) async throws -> [Jiaxing_Benefits_V1_PublishedRecordVersion] {
-        let rows = try await self.database.read { transaction in
-            try await transaction.query(
-                """
-                SELECT p.department, p.version, p.record, p.published_at FROM published_records p
-                WHERE p.credit_code = ? AND p.withdrawn = 0 AND p.version = (
-                    SELECT MAX(q.version) FROM published_records q
-                    WHERE q.department = p.department AND q.reference = p.reference)
-                ORDER BY p.published_at, p.department, p.reference
-                """,
-                [.text(creditCode)])
-        }
-        return try rows.map(Self.version(_:))
+        try await self.attestedRecords(creditCodes: [creditCode])[creditCode] ?? []
     }
 
     /// The records in force for each of many enterprises (a page of the register), by credit code.
