@@ -11,15 +11,15 @@ import Testing
 struct GroupCommitterTests {
     struct StorageTrouble: Error {}
 
-    static func databases() throws -> [any SQLDatabase] {
+    static func databases() async throws -> [any SQLDatabase] {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString).sqlite")
             .path
-        let postgres = try TemporaryPostgres.shared.get()
+        let postgres = try await TemporaryPostgres.shared()
         return [
             try SQLiteDatabase(path: path),
             try PostgresDatabase(
                 host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-                database: try postgres.makeDatabase(), logger: TestMesh.logger),
+                database: try await postgres.makeDatabase(), logger: TestMesh.logger),
         ]
     }
 
@@ -27,7 +27,7 @@ struct GroupCommitterTests {
         "60 concurrent changes: one refused before writing, one failing after writing, one failing before: the other 57 are kept"
     )
     func refusalsAndFailures() async throws {
-        for database in try Self.databases() {
+        for database in try await Self.databases() {
             try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
             let committer = GroupCommitter(database: database, maximumBatch: GroupCommitter.defaultMaximumBatch)
             let runs = NIOLockedValueBox([Int: Int]())
@@ -75,7 +75,7 @@ struct GroupCommitterTests {
         "set changes: one kind's changes run as one set with plain changes beside them; each caller gets its own value or refusal; a set that throws reruns change by change"
     )
     func setChanges() async throws {
-        for database in try Self.databases() {
+        for database in try await Self.databases() {
             try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
             let committer = GroupCommitter(database: database, maximumBatch: GroupCommitter.defaultMaximumBatch)
             let started = NIOLockedValueBox(0)

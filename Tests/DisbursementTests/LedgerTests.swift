@@ -27,10 +27,10 @@ struct LedgerTests {
             .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let sqlite = try await Self.run(on: try SQLiteDatabase(path: path), body)
-        let postgres = try TemporaryPostgres.shared.get()
+        let postgres = try await TemporaryPostgres.shared()
         let database = try PostgresDatabase(
             host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-            database: try postgres.makeDatabase(), logger: TestMesh.logger)
+            database: try await postgres.makeDatabase(), logger: TestMesh.logger)
         _ = try await Self.run(on: database, body)
         return sqlite
     }
@@ -615,8 +615,8 @@ extension LedgerTests {
 
     @Test("two replicas on one PostgreSQL ledger: concurrent batches never overdraw the fund or pay a key twice")
     func replicasShareOnePostgresLedger() async throws {
-        let postgres = try TemporaryPostgres.shared.get()
-        let name = try postgres.makeDatabase()
+        let postgres = try await TemporaryPostgres.shared()
+        let name = try await postgres.makeDatabase()
         func replica() throws -> Ledger {
             let database = try PostgresDatabase(
                 host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: name,
@@ -679,10 +679,10 @@ extension LedgerTests {
         "texts passed to PostgreSQL as one array parameter come back as they were: quotes, backslashes, braces, commas, blanks"
     )
     func postgresArrays() async throws {
-        let postgres = try TemporaryPostgres.shared.get()
+        let postgres = try await TemporaryPostgres.shared()
         let database = try PostgresDatabase(
             host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-            database: try postgres.makeDatabase(), logger: TestMesh.logger)
+            database: try await postgres.makeDatabase(), logger: TestMesh.logger)
         let texts = [#"a"b"#, #"c\d"#, "{e}", "f,g", "嘉兴", "", "NULL", " h "]
         let rows = try await database.read { tx in
             try await tx.query(

@@ -8,8 +8,15 @@ extension MeshProcess {
     public static func runToCompletion(_ name: String, _ arguments: [String]) async throws -> (
         status: Int32, output: String
     ) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try Self.runBlocking(name, arguments) }) }.start()
+        try await Self.onOwnThread { Result { try Self.runBlocking(name, arguments) } }.get()
+    }
+
+    /// Runs blocking work (a child process waited for, a tool run to completion) on a thread of its own and
+    /// suspends until it is done: a test that blocks one of the two cooperative threads stalls every other
+    /// test of the run, while their deadlines, kept on the event loops, run on.
+    public static func onOwnThread<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
         }
     }
 

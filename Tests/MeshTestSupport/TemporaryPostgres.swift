@@ -14,10 +14,22 @@ public final class TemporaryPostgres: @unchecked Sendable {
     }
 
     /// One server for the whole test process, started on first use.
-    public static let shared: Result<TemporaryPostgres, Unavailable> = {
-        do { return .success(try TemporaryPostgres()) } catch let error as Unavailable { return .failure(error) } catch
-        { return .failure(Unavailable(description: "\(error)")) }
-    }()
+    ///
+    /// Starting it (initdb, then pg_ctl) takes seconds, and a lazily initialised static blocks every thread
+    /// that touches it meanwhile: the test suites reaching for it at once held both cooperative threads, and
+    /// every other test's reads stalled while the event loops' deadlines ran on. So the start runs on a thread
+    /// of its own and callers suspend on it.
+    public static func shared() async throws -> TemporaryPostgres {
+        try await starting.value.get()
+    }
+
+    private static let starting = Task<Result<TemporaryPostgres, Unavailable>, Never> {
+        await MeshProcess.onOwnThread {
+            do { return .success(try TemporaryPostgres()) } catch let error as Unavailable {
+                return .failure(error)
+            } catch { return .failure(Unavailable(description: "\(error)")) }
+        }
+    }
 
     public init() throws {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted()
@@ -76,10 +88,12 @@ public final class TemporaryPostgres: @unchecked Sendable {
         }
     }
 
-    /// Creates an empty database and returns its name.
-    public func makeDatabase() throws -> String {
+    /// Creates an empty database and returns its name; `createdb` is waited for on a thread of its own.
+    public func makeDatabase() async throws -> String {
         let name = "test_\(UUID().uuidString.prefix(12).replacingOccurrences(of: "-", with: "_").lowercased())"
-        try self.run("createdb", ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", name])
+        try await MeshProcess.onOwnThread {
+            Result { try self.run("createdb", ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", name]) }
+        }.get()
         return name
     }
 

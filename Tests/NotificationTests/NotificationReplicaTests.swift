@@ -58,11 +58,11 @@ struct NotificationReplicaTests {
         "two replicas on PostgreSQL: every event noticed once and every webhook sent once, through a replica stopped mid-stream"
     )
     func twoReplicas() async throws {
-        let postgres = try TemporaryPostgres.shared.get()
+        let postgres = try await TemporaryPostgres.shared()
         let ledger = Ledger(
             database: try PostgresDatabase(
                 host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-                database: try postgres.makeDatabase(), logger: TestMesh.logger),
+                database: try await postgres.makeDatabase(), logger: TestMesh.logger),
             catalog: { NotificationTests.catalog }
         )
         try await ledger.migrate()
@@ -73,7 +73,7 @@ struct NotificationReplicaTests {
         defer { Task { await disbursement.stop() } }
         let port = try await disbursement.port()
 
-        let notices = try postgres.makeDatabase()
+        let notices = try await postgres.makeDatabase()
         let receiver = try NotificationTests.makeReceiver()
         try await receiver.start()
         defer { Task { await receiver.stop() } }

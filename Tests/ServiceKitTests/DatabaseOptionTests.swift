@@ -20,8 +20,8 @@ struct DatabaseOptionTests {
 
     @Test("verify-full against the CA encrypts; disable does not; another CA's root is refused; a bad mode names it")
     func tls() async throws {
-        let postgres = try TemporaryPostgres.shared.get()
-        let name = try postgres.makeDatabase()
+        let postgres = try await TemporaryPostgres.shared()
+        let name = try await postgres.makeDatabase()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
