@@ -11,6 +11,12 @@ struct EligibilityAmountsTests {
     static let engine = EligibilityCaseTests.engine
     static var vocabulary: Vocabulary { Self.engine.catalog.vocabulary }
 
+    /// Screening thousands of profiles one by one is seconds of work in a debug build. The tests run on the
+    /// two cooperative threads every other test shares, so they yield between batches: without it, this test
+    /// and one more like it held both threads and other tests' reads stalled while their deadlines, kept on
+    /// the event loops, ran out.
+    static let profilesBetweenYields = 100
+
     /// What `screen` proposes: the eligible amounts, per clause.
     static func screened(_ profile: EnterpriseProfile, asOf: CalendarDate) -> [String: Fen] {
         var byClause: [String: Fen] = [:]
@@ -37,7 +43,7 @@ struct EligibilityAmountsTests {
     }
 
     @Test("3,000 random profiles on every document's first day, a day inside and its last: equal to screening")
-    func randomProfiles() throws {
+    func randomProfiles() async throws {
         var generator = RandomProfiles(vocabulary: Self.vocabulary, seed: 20_261_122)
         let profiles = try (0..<3_000).map { _ in
             try EnterpriseProfile(message: generator.next(), vocabulary: Self.vocabulary)
@@ -55,11 +61,15 @@ struct EligibilityAmountsTests {
             let amounts = Self.engine.amounts(columns, asOf: asOf)
             var expectedByClause: [String: Fen] = [:]
             for (index, profile) in profiles.enumerated() {
-                let expected = Self.screened(profile, asOf: asOf)
-                for (clause, fen) in expected { expectedByClause[clause, default: 0] += fen }
-                #expect(
-                    amounts.perEnterprise[index] == expected.values.reduce(0, +), "enterprise \(index) as of \(asOf)")
-                superseded += Self.engine.screen(profile, asOf: asOf).decisions.count { $0.status == .superseded }
+                if index.isMultiple(of: Self.profilesBetweenYields) { await Task.yield() }
+                let decisions = Self.engine.screen(profile, asOf: asOf).decisions
+                var expected: Fen = 0
+                for decision in decisions where decision.status == .eligible {
+                    expectedByClause[decision.clause.id, default: 0] += decision.amountFen
+                    expected += decision.amountFen
+                }
+                #expect(amounts.perEnterprise[index] == expected, "enterprise \(index) as of \(asOf)")
+                superseded += decisions.count { $0.status == .superseded }
             }
             #expect(amounts.byClause == expectedByClause, "as of \(asOf)")
             paidClauses.formUnion(amounts.byClause.keys)
@@ -92,7 +102,7 @@ struct EligibilityAmountsTests {
     }()
 
     @Test("every clause paid without application, 2,000 profiles aimed at clauses: columns equal to screening")
-    func everyFeatureProfiles() throws {
+    func everyFeatureProfiles() async throws {
         let engine = Self.everyFeature
         let clauses = engine.catalog.documents.flatMap(\.clauses).filter { $0.delivery == .proactive && $0.cash }
         var generator = RandomProfiles(vocabulary: Self.vocabulary, seed: 20_261_205)
@@ -108,6 +118,7 @@ struct EligibilityAmountsTests {
                 let amounts = engine.amounts(columns, asOf: asOf)
                 var expectedByClause: [String: Fen] = [:]
                 for (index, profile) in profiles.enumerated() {
+                    if index.isMultiple(of: Self.profilesBetweenYields) { await Task.yield() }
                     var expected: Fen = 0
                     for decision in engine.screen(profile, asOf: asOf).decisions where decision.status == .eligible {
                         expectedByClause[decision.clause.id, default: 0] += decision.amountFen
