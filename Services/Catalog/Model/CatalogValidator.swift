@@ -44,13 +44,13 @@ struct CatalogValidator {
                     issue(field, "is empty", clause: clause)
                     return
                 }
-                if let sources, !sources.contains(where: { $0.contains(stripped) }) {
+                if let sources, !sources.contains(where: { $0.containsBytes(of: stripped) }) {
                     issue(
                         field,
                         "text not found verbatim in \(document.sources.joined(separator: ", ")): \(text.prefix(40))…",
                         clause: clause)
                 }
-                if let within, !Self.removingWhitespace(within).contains(stripped) {
+                if let within, !Self.removingWhitespace(within).containsBytes(of: stripped) {
                     issue(field, "fragment is not part of the clause text: \(text.prefix(40))", clause: clause)
                 }
             }
