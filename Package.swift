@@ -153,6 +153,8 @@ let package = Package(
             name: "EligibilityService",
             dependencies: [
                 "EligibilityEngine", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshMessages",
+                "MeshPKI",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -187,6 +189,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
                 "Ledger", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
+                "MeshPKI", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -300,14 +303,14 @@ let package = Package(
         .executableTarget(
             name: "EligibilityMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "MeshIdentity", "EligibilityService", "CatalogClient",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "MeshPKI", "EligibilityService", "CatalogClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Services/Eligibility/Main"),
         .executableTarget(
             name: "DisbursementMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "MeshIdentity", "DisbursementService", "Ledger", "SQLStore", "CatalogClient",
-                "CatalogModel",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "MeshPKI", "DisbursementService", "Ledger", "SQLStore",
+                "CatalogClient", "CatalogModel",
                 "MeshMessages", "BenefitsDomain", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Services/Disbursement/Main"),
@@ -351,7 +354,7 @@ let package = Package(
         .target(
             name: "MeshTestSupport",
             dependencies: [
-                "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity",
+                "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -372,7 +375,7 @@ let package = Package(
             dependencies: [
                 "EligibilityEngine", "EligibilityService", "CatalogClient", "CatalogModel", "CatalogService",
                 "BenefitsAPI", "BenefitsDomain",
-                "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport",
+                "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport", "MeshPKI", "MeshTransport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

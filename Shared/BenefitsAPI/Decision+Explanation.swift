@@ -29,5 +29,6 @@ extension Jiaxing_Benefits_V1_ProposePayoutRequest {
         self.period = period
         self.amountFen = decision.amountFen
         self.explanation = decision.orderExplanation
+        if decision.hasSeal { self.seal = decision.seal }
     }
 }

@@ -19,7 +19,7 @@ struct CrashSafetyTests {
     func killAndReplay() async throws {
         let folder = try TemporaryMeshFolder(parties: [
             ("catalog", .service), ("disbursement", .service), ("nanhu", .county), ("operator", .operator),
-            ("jingxin", .department), ("gateway", .service),
+            ("jingxin", .department), ("gateway", .service), ("eligibility", .service),
         ])
         defer { folder.remove() }
         let budgets = "\(folder.path)/budgets.json"
@@ -49,12 +49,13 @@ struct CrashSafetyTests {
         #expect(mode.intValue & 0o077 == 0, "ledger.sqlite mode \(String(mode.intValue, radix: 8))")
 
         let total = 400
+        let signer = try folder.signer()
         let requests = (0..<total).map { index in
             var request = LedgerTests.request(
                 clause: "jzf-2023-3/3.19b", amount: 20_000_000,
                 creditCode: CreditCode.completing("9133040" + String(format: "%010d", index))!.value)
             request.county = .nanhu
-            return request
+            return TestMesh.sealed(request, signer: signer)
         }
         let acknowledged = NIOLockedValueBox([Int: String]())  // request index → order id the service answered
         let client = MeshClient(

@@ -18,7 +18,8 @@ struct DisbursementServiceTests {
     static func withService<Result>(_ body: (Int, Ledger) async throws -> Result) async throws -> Result {
         try await LedgerTests.withLedger { ledger, _ in
             var router = RPCRouter()
-            DisbursementHandlers(ledger: ledger).register(into: &router)
+            DisbursementHandlers(ledger: ledger, seals: DecisionSealCheck(verifier: TestMesh.sealVerifier())).register(
+                into: &router)
             return try await TestMesh.withServer(router: router) { _, port in try await body(port, ledger) }
         }
     }
@@ -42,6 +43,87 @@ struct DisbursementServiceTests {
             #expect(refused?.message == "explanation: at most 4000 characters, got 4001")
             let orders = try await ledger.orders(.init())
             #expect(orders.isEmpty)
+        }
+    }
+
+    @Test(
+        "an order's amount is eligibility's signed decision: none, a stranger's, a changed field, an old seal refused naming it"
+    )
+    func seals() async throws {
+        try await Self.withService { port, ledger in
+            let gateway = Self.client(port, "gateway", .service)
+            defer { Task { await gateway.close() } }
+            let request = LedgerTests.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000)
+            func refusal(_ request: Jiaxing_Benefits_V1_ProposePayoutRequest) async -> RPCError? {
+                await #expect(throws: RPCError.self) {
+                    let _: Jiaxing_Benefits_V1_PayoutOrder = try await gateway.unary(
+                        DisbursementMethods.proposePayout, request)
+                }
+            }
+            let unsealed = await refusal(request)
+            #expect(unsealed?.code == .failedPrecondition)
+            #expect(unsealed?.message.hasPrefix("seal: required") == true, "\(unsealed?.message ?? "")")
+
+            let stranger = try CertificateAuthority.create(commonName: "Someone Else's CA").issue(
+                commonName: "eligibility", role: .service)
+            let strangerSigner = try StatementSigner(
+                certificatePEM: stranger.certificatePEM, privateKeyPEM: stranger.privateKeyPEM)
+            let foreign = await refusal(TestMesh.sealed(request, signer: strangerSigner))
+            #expect(foreign?.message == "seal: the signer's certificate was not issued by the mesh CA")
+
+            let gatewayCredentials = TestMesh.credentials(for: "gateway", role: .service)
+            let gatewaySigner = try StatementSigner(
+                certificatePEM: gatewayCredentials.certificateChainPEM, privateKeyPEM: gatewayCredentials.privateKeyPEM)
+            let selfSealed = await refusal(TestMesh.sealed(request, signer: gatewaySigner))
+            #expect(selfSealed?.message == "seal: signed by service/gateway, not by the eligibility service")
+
+            // Each field changed after sealing is named; a statement changed under its signature is not read.
+            let sealed = TestMesh.sealed(request)
+            var changes: [(String, Jiaxing_Benefits_V1_ProposePayoutRequest)] = []
+            var more = sealed
+            more.amountFen = 300_000_000
+            changes.append(("amount_fen 300000000, but eligibility computed 150000000", more))
+            var otherClause = sealed
+            otherClause.clauseID = "jzf-2023-3/3.19a"
+            changes.append(("clause_id jzf-2023-3/3.19a, but eligibility decided jzf-2023-3/3.19b", otherClause))
+            var otherSubject = sealed
+            otherSubject.subject = "greenFactory/national/2023-03-01#2"
+            changes.append(
+                (
+                    "subject greenFactory/national/2023-03-01#2, but eligibility decided it for greenFactory/national/2023-03-01",
+                    otherSubject
+                ))
+            var otherEnterprise = sealed
+            otherEnterprise.creditCode = CreditCode.completing("91330402MA2D00009")!.value
+            changes.append(
+                (
+                    "credit_code \(otherEnterprise.creditCode), but eligibility decided for \(request.creditCode)",
+                    otherEnterprise
+                ))
+            for (difference, changed) in changes {
+                let refused = await refusal(changed)
+                #expect(refused?.code == .failedPrecondition)
+                #expect(
+                    refused?.message == "seal: the proposal is not what eligibility decided: \(difference)",
+                    "\(refused?.message ?? "")")
+            }
+            var rewritten = sealed
+            var statement = try Jiaxing_Benefits_V1_DecisionStatement(serializedBytes: sealed.seal.statement)
+            statement.amountFen = 300_000_000
+            rewritten.seal.statement = try statement.serializedBytes()
+            rewritten.amountFen = 300_000_000
+            let forged = await refusal(rewritten)
+            #expect(forged?.message == "seal: the signature does not match the statement")
+
+            let old = await refusal(TestMesh.sealed(request, at: Date().addingTimeInterval(-3_600)))
+            #expect(old?.message.contains("more than") == true, "\(old?.message ?? "")")
+
+            #expect(try await ledger.orders(.init()).isEmpty)
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            let order: Jiaxing_Benefits_V1_PayoutOrder = try await gateway.unary(
+                DisbursementMethods.proposePayout, sealed)
+            #expect(order.amountFen == 150_000_000)
+            #expect(order.status == .pending)
         }
     }
 
@@ -75,7 +157,7 @@ struct DisbursementServiceTests {
             #expect(elsewhere?.code == .permissionDenied)
             request.county = .nanhu
             let order: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(
-                DisbursementMethods.proposePayout, request)
+                DisbursementMethods.proposePayout, TestMesh.sealed(request))
             #expect(order.status == .pending)
 
             var decide = Jiaxing_Benefits_V1_DecideRequest()
@@ -91,7 +173,8 @@ struct DisbursementServiceTests {
             var bad = request
             bad.amountFen = 0
             let badAmount = await #expect(throws: RPCError.self) {
-                let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(DisbursementMethods.proposePayout, bad)
+                let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(
+                    DisbursementMethods.proposePayout, TestMesh.sealed(bad))
             }
             #expect(badAmount?.code == .invalidArgument)
             #expect(badAmount?.message.hasPrefix("amount_fen:") == true)

@@ -5,8 +5,10 @@ import CatalogModel
 import CatalogService
 import EligibilityService
 import MeshMessages
+import MeshPKI
 import MeshRPC
 import MeshTestSupport
+import MeshTransport
 import ServiceLifecycle
 import Testing
 
@@ -26,7 +28,10 @@ struct EligibilityServiceTests {
         return try await TestMesh.withServer(router: catalogRouter) { _, catalogPort in
             let holder = EngineHolder()
             var router = RPCRouter()
-            EligibilityHandlers(holder: holder, maximumForecastProfiles: maximumForecastProfiles).register(
+            EligibilityHandlers(
+                holder: holder, sealer: DecisionSealer(signer: TestMesh.eligibilitySigner),
+                maximumForecastProfiles: maximumForecastProfiles
+            ).register(
                 into: &router)
             return try await TestMesh.withServer(router: router) { _, port in
                 let catalogClient = TestMesh.client(port: catalogPort)
@@ -71,6 +76,35 @@ struct EligibilityServiceTests {
         record.recognizedOn = CalendarDate("2023-03-01")!.message
         request.profile.recognitions = [record]
         return request
+    }
+
+    @Test("asked to seal, each fixed cash decision carries eligibility's signed statement of it; unasked, none")
+    func seals() async throws {
+        try await Self.withMesh { client, _ in
+            var request = Self.request(recognition: "greenFactory")
+            let plain: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(EligibilityMethods.screen, request)
+            #expect(plain.decisions.allSatisfy { !$0.hasSeal })
+            request.seal = true
+            let result: Jiaxing_Benefits_V1_ScreeningResult = try await client.unary(
+                EligibilityMethods.screen, request)
+            let sealed = result.decisions.filter(\.hasSeal)
+            #expect(!sealed.isEmpty)
+            #expect(sealed.count == result.decisions.filter(\.isSealable).count)
+            let verifier = TestMesh.sealVerifier()
+            for decision in sealed {
+                let certificate = try verifier.verify(
+                    statement: Array(decision.seal.statement), signature: Array(decision.seal.signature),
+                    certificateDER: Array(decision.seal.certificate))
+                #expect(PeerIdentity(certificate: certificate).description == "service/eligibility")
+                let statement = try Jiaxing_Benefits_V1_DecisionStatement(serializedBytes: decision.seal.statement)
+                #expect(statement.clauseID == decision.citation.clauseID)
+                #expect(statement.amountFen == decision.amountFen)
+                #expect(statement.subject == decision.orderSubject)
+                #expect(statement.creditCode == request.profile.creditCode)
+                #expect(statement.catalogRevision == result.catalogRevision)
+                #expect(statement.profileSha256.count == 64)
+            }
+        }
     }
 
     @Test("screen one enterprise over the mesh")

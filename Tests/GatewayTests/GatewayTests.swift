@@ -53,7 +53,10 @@ struct GatewayTests {
         var catalogRouter = RPCRouter()
         CatalogHandlers(store: store).register(into: &catalogRouter)
         var eligibilityRouter = RPCRouter()
-        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: Self.catalog))).register(
+        EligibilityHandlers(
+            holder: EngineHolder(engine: EligibilityEngine(catalog: Self.catalog)),
+            sealer: DecisionSealer(signer: TestMesh.eligibilitySigner)
+        ).register(
             into: &eligibilityRouter)
         let ledger = Ledger(
             database: try SQLiteDatabase(path: "\(folder)/ledger.sqlite"), catalog: { Self.catalog }, now: now)
@@ -61,7 +64,8 @@ struct GatewayTests {
         _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 10_000_000_000)
         _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 10_000_000_000)
         var disbursementRouter = RPCRouter()
-        DisbursementHandlers(ledger: ledger).register(into: &disbursementRouter)
+        DisbursementHandlers(ledger: ledger, seals: DecisionSealCheck(verifier: TestMesh.sealVerifier())).register(
+            into: &disbursementRouter)
         let notifier = Notifier(
             database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"),
             templates: try NoticeTemplates.load(

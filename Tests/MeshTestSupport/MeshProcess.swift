@@ -147,5 +147,12 @@ public struct TemporaryMeshFolder: Sendable {
             trustRootsPEM: try read("ca.pem"), serverHostname: serverHostname)
     }
 
+    /// A signer with `name`'s certificate and key from this folder (eligibility's, to seal decisions).
+    public func signer(_ name: String = "eligibility") throws -> StatementSigner {
+        let credentials = try self.tls(name, serverHostname: name)
+        return try StatementSigner(
+            certificatePEM: credentials.certificateChainPEM, privateKeyPEM: credentials.privateKeyPEM)
+    }
+
     public func remove() { try? FileManager.default.removeItem(atPath: self.path) }
 }

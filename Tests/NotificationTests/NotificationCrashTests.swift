@@ -16,7 +16,7 @@ struct NotificationCrashTests {
     func killMidDelivery() async throws {
         let folder = try TemporaryMeshFolder(parties: [
             ("catalog", .service), ("disbursement", .service), ("notification", .service), ("nanhu", .county),
-            ("operator", .operator), ("webhooks", .client), ("gateway", .service),
+            ("operator", .operator), ("webhooks", .client), ("gateway", .service), ("eligibility", .service),
         ])
         defer { folder.remove() }
         let budgets = "\(folder.path)/budgets.json"
@@ -73,6 +73,7 @@ struct NotificationCrashTests {
 
         // Propose 120 orders; kill the notification service once a third of their webhooks have arrived.
         let orders = 120
+        let signer = try folder.signer()
         let ledgerClient = MeshClient(
             configuration: .init(
                 port: disbursement.port, tls: try folder.tls("gateway", serverHostname: "disbursement")),
@@ -88,7 +89,8 @@ struct NotificationCrashTests {
             request.period = 2023
             request.amountFen = 150_000_000
             let _: Jiaxing_Benefits_V1_PayoutOrder = try await ledgerClient.unary(
-                DisbursementMethods.proposePayout, request, options: .onBehalfOf("county/nanhu"))
+                DisbursementMethods.proposePayout, TestMesh.sealed(request, signer: signer),
+                options: .onBehalfOf("county/nanhu"))
         }
         func arrived() -> Set<String> { Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) }
         let started = ContinuousClock.now

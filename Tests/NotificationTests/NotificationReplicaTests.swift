@@ -68,7 +68,8 @@ struct NotificationReplicaTests {
         try await ledger.migrate()
         _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 100_000_000_000)
         var router = RPCRouter()
-        DisbursementHandlers(ledger: ledger).register(into: &router)
+        DisbursementHandlers(ledger: ledger, seals: DecisionSealCheck(verifier: TestMesh.sealVerifier())).register(
+            into: &router)
         let disbursement = try await TestMesh.RunningServer(router: router)
         defer { Task { await disbursement.stop() } }
         let port = try await disbursement.port()

@@ -44,8 +44,13 @@ struct GatewayBenchmark {
         }
 
         var eligibilityRouter = RPCRouter()
-        EligibilityHandlers(holder: EngineHolder(engine: EligibilityEngine(catalog: catalog))).register(
-            into: &eligibilityRouter)
+        let signing = try credentials("eligibility", .service, serverHostname: nil)
+        EligibilityHandlers(
+            holder: EngineHolder(engine: EligibilityEngine(catalog: catalog)),
+            sealer: DecisionSealer(
+                signer: try StatementSigner(
+                    certificatePEM: signing.certificateChainPEM, privateKeyPEM: signing.privateKeyPEM))
+        ).register(into: &eligibilityRouter)
         let eligibility = [
             MeshServer(
                 configuration: .init(

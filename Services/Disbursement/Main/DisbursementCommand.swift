@@ -6,6 +6,7 @@ import DisbursementService
 import Foundation
 import Ledger
 import MeshMessages
+import MeshPKI
 import MeshRPC
 import NIOConcurrencyHelpers
 import SQLStore
@@ -54,7 +55,8 @@ struct DisbursementCommand: AsyncParsableCommand {
         let catalogClient = MeshClient(
             configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
         var router = RPCRouter()
-        DisbursementHandlers(ledger: ledger).register(into: &router)
+        let seals = DecisionSealCheck(verifier: try StatementVerifier(trustRootsPEM: tls.trustRootsPEM))
+        DisbursementHandlers(ledger: ledger, seals: seals).register(into: &router)
         let budgets = try self.budgets.map(Self.readBudgets) ?? []
         let readiness = ServerHolder()
         try await ServiceRunner.run(

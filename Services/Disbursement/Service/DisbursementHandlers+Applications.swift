@@ -23,6 +23,13 @@ extension DisbursementHandlers {
                 throw RPCError(
                     .permissionDenied, "\(peer) files applications only for enterprises registered in its own county")
             }
+            if request.decideAtOnce {
+                let application = request.application
+                _ = try self.seals.check(
+                    request.hasSeal ? request.seal : nil, creditCode: application.creditCode,
+                    county: application.county,
+                    clauseID: application.clauseID, subject: nil, amountFen: request.amountFen)
+            }
             return try await self.ledger.recordApplication(request)
         }
         router.unary(DisbursementMethods.decideApplication) {

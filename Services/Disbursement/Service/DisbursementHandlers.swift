@@ -11,9 +11,12 @@ import MeshTransport
 /// operator propose, a county proposes and reads for its own enterprises only.
 public struct DisbursementHandlers: Sendable {
     let ledger: Ledger
+    /// Every amount the ledger is asked to hold is checked against eligibility's signed decision.
+    let seals: DecisionSealCheck
 
-    public init(ledger: Ledger) {
+    public init(ledger: Ledger, seals: DecisionSealCheck) {
         self.ledger = ledger
+        self.seals = seals
     }
 
     static func decider(_ context: ServerContext) -> Ledger.Decider {
@@ -73,6 +76,9 @@ public struct DisbursementHandlers: Sendable {
                     .permissionDenied,
                     "\(context.peer!) proposes payouts only for enterprises registered in its own county")
             }
+            _ = try self.seals.check(
+                request.hasSeal ? request.seal : nil, creditCode: request.creditCode, county: request.county,
+                clauseID: request.clauseID, subject: request.subject, amountFen: request.amountFen)
             return try await self.ledger.propose(request)
         }
         router.unary(DisbursementMethods.approve) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in

@@ -2,6 +2,7 @@ import ArgumentParser
 import CatalogClient
 import EligibilityService
 import Foundation
+import MeshPKI
 import MeshRPC
 import ServiceKit
 
@@ -30,7 +31,9 @@ struct EligibilityCommand: AsyncParsableCommand {
             configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
         let holder = EngineHolder()
         var router = RPCRouter()
-        EligibilityHandlers(holder: holder).register(into: &router)
+        let sealer = DecisionSealer(
+            signer: try StatementSigner(certificatePEM: tls.certificateChainPEM, privateKeyPEM: tls.privateKeyPEM))
+        EligibilityHandlers(holder: holder, sealer: sealer).register(into: &router)
         let readiness = ServerHolder()
         // Health answers NOT_SERVING until the first catalog revision has loaded.
         try await ServiceRunner.run(

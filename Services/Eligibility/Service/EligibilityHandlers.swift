@@ -12,9 +12,29 @@ public struct EligibilityHandlers: Sendable {
     /// the clauses read adds a dense 16 MB column while the forecast is computed.
     public static let defaultMaximumForecastProfiles = 2_000_000
 
-    public init(holder: EngineHolder, maximumForecastProfiles: Int = Self.defaultMaximumForecastProfiles) {
+    /// Signs decisions for proposals; nil in a replica without a key of its own, which refuses `seal`.
+    let sealer: DecisionSealer?
+
+    public init(
+        holder: EngineHolder, sealer: DecisionSealer?,
+        maximumForecastProfiles: Int = Self.defaultMaximumForecastProfiles
+    ) {
         self.holder = holder
+        self.sealer = sealer
         self.maximumForecastProfiles = maximumForecastProfiles
+    }
+
+    /// The screening of `request`, its fixed cash decisions sealed when the request asks for it.
+    func screen(_ request: Jiaxing_Benefits_V1_ScreenRequest, on engine: EligibilityEngine) throws
+        -> Jiaxing_Benefits_V1_ScreeningResult
+    {
+        var result = engine.screen(request)
+        guard request.seal, !result.hasError else { return result }
+        guard let sealer = self.sealer else {
+            throw RPCError(.failedPrecondition, "seal: this eligibility replica has no signing key")
+        }
+        try sealer.seal(&result, of: request)
+        return result
     }
 
     func engine() throws -> EligibilityEngine {
@@ -26,7 +46,7 @@ public struct EligibilityHandlers: Sendable {
 
     public func register(into router: inout RPCRouter) {
         router.unary(EligibilityMethods.screen) { (request: Jiaxing_Benefits_V1_ScreenRequest, _) in
-            let result = try self.engine().screen(request)
+            let result = try self.screen(request, on: self.engine())
             if result.hasError { throw RPCError(.invalidArgument, result.error.message) }
             return result
         }
@@ -39,7 +59,7 @@ public struct EligibilityHandlers: Sendable {
             ) in
             let engine = try self.engine()
             for try await request in requests {
-                try await writer.write(engine.screen(request))
+                try await writer.write(self.screen(request, on: engine))
             }
         }
         // Amounts only over many profiles (a register), for budgets: one answer when the stream ends.

@@ -41,6 +41,7 @@ extension GatewayHandlers {
         own.asOf = request.asOf
         own.includeIneligible = true
         var claimed = own
+        own.seal = true
         claimed.profile.recognitions += declared.recognitions
         claimed.profile.projects += declared.projects
         claimed.profile.facts += declared.facts + claimedFacts
@@ -74,6 +75,7 @@ extension GatewayHandlers {
         {
             record.decideAtOnce = true
             record.amountFen = atOnce.amountFen
+            record.seal = atOnce.seal
             application.maximumFen = atOnce.amountFen
         } else {
             switch decision.status {

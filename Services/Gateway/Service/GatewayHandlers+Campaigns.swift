@@ -79,6 +79,7 @@ extension GatewayHandlers {
                             registered: registered, attested: attested[registered.creditCode] ?? [],
                             vocabulary: vocabulary)
                         screen.asOf = request.asOf
+                        screen.seal = true
                         let screening = try await self.screen(screen, caller)
                         var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
                         for decision in screening.decisions where inCampaign(decision) {

@@ -96,6 +96,7 @@ extension GatewayHandlers {
         screen.profile = try await self.trustedProfile(profile, caller)
         screen.asOf = asOf.message
         screen.includeIneligible = true
+        screen.seal = true
         let screening = try await self.screen(screen, caller)
         guard let decision = screening.decisions.first(where: { $0.citation.clauseID == request.clauseID }) else {
             throw refuse(
@@ -118,6 +119,7 @@ extension GatewayHandlers {
         derived.subject = decision.orderSubject
         derived.period = request.period != 0 ? request.period : Int32(asOf.year)
         derived.explanation = decision.orderExplanation
+        derived.seal = decision.seal
         derived.clearAsOf()
         return derived
     }

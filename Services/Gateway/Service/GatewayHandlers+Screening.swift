@@ -18,8 +18,11 @@ extension GatewayHandlers {
             (request: Jiaxing_Benefits_V1_ScreenRequest, context) -> Jiaxing_Benefits_V1_Passthrough in
             let caller = try self.caller(context)
             try self.requireCounty(request.profile.county, caller, context)
+            // Sealed decisions vouch for amounts the gateway proposes; a caller's own profile gets none.
+            var request = request
+            request.seal = false
             // The gateway reads nothing of the result: its bytes go back as the replica wrote them.
-            return try await self.services.eligibility.call(idempotent: true) { client in
+            return try await self.services.eligibility.call(idempotent: true) { [request] client in
                 try await client.unary(EligibilityMethods.screen, request, options: caller.options)
             }
         }
@@ -43,10 +46,12 @@ extension GatewayHandlers {
                         sent += 1
                     }
                 }
-                for try await request in requests {
+                for try await received in requests {
                     let index = next
                     next += 1
-                    group.addTask {
+                    var request = received
+                    request.seal = false
+                    group.addTask { [request] in
                         do {
                             try Self.textLimit.check(request)
                             try self.requireCounty(request.profile.county, caller, context)
@@ -87,8 +92,10 @@ extension GatewayHandlers {
             else { throw RPCError(.notFound, "credit_code: \(request.screen.profile.creditCode) is not registered") }
             var trustedRequest = request.screen
             trustedRequest.profile = try await self.trustedProfile(registered, caller)
+            trustedRequest.seal = true
             var claimedRequest = request.screen
             claimedRequest.profile = registered
+            claimedRequest.seal = false
             async let trustedScreening = self.screen(trustedRequest, caller)
             async let claimedScreening = self.screen(claimedRequest, caller)
             let screening = try await trustedScreening
@@ -98,6 +105,8 @@ extension GatewayHandlers {
             let payable = Set(eligible.map(\.citation.clauseID))
             var response = Jiaxing_Benefits_V1_ScreenAndProposeResponse()
             response.screening = screening
+            // The seals are for disbursement; the county reads the decisions.
+            for index in response.screening.decisions.indices { response.screening.decisions[index].clearSeal() }
             response.unattested = claimed.decisions.filter {
                 $0.status == .eligible && $0.cash && !payable.contains($0.citation.clauseID)
             }

@@ -332,11 +332,22 @@ public nonisolated struct Jiaxing_Benefits_V1_RecordApplicationRequest: Sendable
   /// with decide_at_once: the amount
   public var amountFen: Int64 = 0
 
+  /// with decide_at_once: eligibility's signed decision for that amount
+  public var seal: Jiaxing_Benefits_V1_DecisionSeal {
+    get {_seal ?? Jiaxing_Benefits_V1_DecisionSeal()}
+    set {_seal = newValue}
+  }
+  /// Returns true if `seal` has been explicitly set.
+  public var hasSeal: Bool {self._seal != nil}
+  /// Clears the value of `seal`. Subsequent reads from it will return its default value.
+  public mutating func clearSeal() {self._seal = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _application: Jiaxing_Benefits_V1_Application? = nil
+  fileprivate var _seal: Jiaxing_Benefits_V1_DecisionSeal? = nil
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_DecideApplicationRequest: Sendable {
@@ -809,7 +820,7 @@ nonisolated extension Jiaxing_Benefits_V1_FileApplicationRequest: SwiftProtobuf.
 
 nonisolated extension Jiaxing_Benefits_V1_RecordApplicationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecordApplicationRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}application\0\u{3}decide_at_once\0\u{3}amount_fen\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}application\0\u{3}decide_at_once\0\u{3}amount_fen\0\u{1}seal\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -820,6 +831,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecordApplicationRequest: SwiftProtobu
       case 1: try { try decoder.decodeSingularMessageField(value: &self._application) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.decideAtOnce) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._seal) }()
       default: break
       }
     }
@@ -839,6 +851,9 @@ nonisolated extension Jiaxing_Benefits_V1_RecordApplicationRequest: SwiftProtobu
     if self.amountFen != 0 {
       try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 3)
     }
+    try { if let v = self._seal {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -846,6 +861,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecordApplicationRequest: SwiftProtobu
     if lhs._application != rhs._application {return false}
     if lhs.decideAtOnce != rhs.decideAtOnce {return false}
     if lhs.amountFen != rhs.amountFen {return false}
+    if lhs._seal != rhs._seal {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -248,11 +248,23 @@ public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: Sendable {
   /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
   public mutating func clearAsOf() {self._asOf = nil}
 
+  /// Required by disbursement: eligibility's signed decision for this enterprise, clause, subject and amount.
+  /// The gateway sets it from its own screening; a proposal without one, or one that differs, is refused.
+  public var seal: Jiaxing_Benefits_V1_DecisionSeal {
+    get {_seal ?? Jiaxing_Benefits_V1_DecisionSeal()}
+    set {_seal = newValue}
+  }
+  /// Returns true if `seal` has been explicitly set.
+  public var hasSeal: Bool {self._seal != nil}
+  /// Clears the value of `seal`. Subsequent reads from it will return its default value.
+  public mutating func clearSeal() {self._seal = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+  fileprivate var _seal: Jiaxing_Benefits_V1_DecisionSeal? = nil
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_DecideRequest: Sendable {
@@ -778,7 +790,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder.Status: SwiftProtobuf._Pro
 
 nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProposePayoutRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0\u{1}seal\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -795,6 +807,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._seal) }()
       default: break
       }
     }
@@ -832,6 +845,9 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     try { if let v = self._asOf {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     } }()
+    try { if let v = self._seal {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -845,6 +861,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if lhs.amountFen != rhs.amountFen {return false}
     if lhs.explanation != rhs.explanation {return false}
     if lhs._asOf != rhs._asOf {return false}
+    if lhs._seal != rhs._seal {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

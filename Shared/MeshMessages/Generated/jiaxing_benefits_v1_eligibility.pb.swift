@@ -10,6 +10,11 @@
 
 /// Screening enterprises against the catalog (免申即享): each decision explained in the clause's own words.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -52,12 +57,79 @@ public nonisolated struct Jiaxing_Benefits_V1_ScreenRequest: Sendable {
   /// echoed in the result, to match results of a batch
   public var requestID: String = String()
 
+  /// Sign each decision whose formula fixes a cash amount (a DecisionSeal): the gateway asks for it when it
+  /// proposes, so disbursement can check that the amount is eligibility's and not the forwarder's.
+  public var seal: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _profile: Jiaxing_Benefits_V1_EnterpriseProfile? = nil
   fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
+/// What eligibility vouches for when it decides that a clause pays an enterprise a fixed amount.
+public nonisolated struct Jiaxing_Benefits_V1_DecisionStatement: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var creditCode: String = String()
+
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  public var clauseID: String = String()
+
+  /// the order's subject (the overlap group, else the clause)
+  public var subject: String = String()
+
+  public var amountFen: Int64 = 0
+
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
+  public var catalogRevision: String = String()
+
+  /// hex SHA-256 of the profile screened, as serialized in the request
+  public var profileSha256: String = String()
+
+  public var sealedAtMillis: Int64 = 0
+
+  /// ELIGIBLE (proactive) or NEEDS_APPLICATION (decided at once on application)
+  public var status: Jiaxing_Benefits_V1_Decision.Status = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
+/// A DecisionStatement signed by the eligibility service with the key of its mesh certificate.
+public nonisolated struct Jiaxing_Benefits_V1_DecisionSeal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a serialized DecisionStatement; the signature covers these bytes
+  public var statement: Data = Data()
+
+  /// ECDSA P-256 with SHA-256, DER
+  public var signature: Data = Data()
+
+  /// the signer's certificate (DER), issued by the mesh CA
+  public var certificate: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Where a decision comes from: the document, the article and its verbatim words.
@@ -193,6 +265,16 @@ public nonisolated struct Jiaxing_Benefits_V1_Decision: @unchecked Sendable {
     get {_storage._amountFixed}
     set {_uniqueStorage()._amountFixed = newValue}
   }
+
+  /// with ScreenRequest.seal, on a decision whose formula fixed a cash amount
+  public var seal: Jiaxing_Benefits_V1_DecisionSeal {
+    get {_storage._seal ?? Jiaxing_Benefits_V1_DecisionSeal()}
+    set {_uniqueStorage()._seal = newValue}
+  }
+  /// Returns true if `seal` has been explicitly set.
+  public var hasSeal: Bool {_storage._seal != nil}
+  /// Clears the value of `seal`. Subsequent reads from it will return its default value.
+  public mutating func clearSeal() {_uniqueStorage()._seal = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -415,7 +497,7 @@ fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
 
 nonisolated extension Jiaxing_Benefits_V1_ScreenRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScreenRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}profile\0\u{3}as_of\0\u{3}include_ineligible\0\u{3}request_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}profile\0\u{3}as_of\0\u{3}include_ineligible\0\u{3}request_id\0\u{1}seal\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -427,6 +509,7 @@ nonisolated extension Jiaxing_Benefits_V1_ScreenRequest: SwiftProtobuf.Message, 
       case 2: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.includeIneligible) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.seal) }()
       default: break
       }
     }
@@ -449,6 +532,9 @@ nonisolated extension Jiaxing_Benefits_V1_ScreenRequest: SwiftProtobuf.Message, 
     if !self.requestID.isEmpty {
       try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 4)
     }
+    if self.seal != false {
+      try visitor.visitSingularBoolField(value: self.seal, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -457,6 +543,126 @@ nonisolated extension Jiaxing_Benefits_V1_ScreenRequest: SwiftProtobuf.Message, 
     if lhs._asOf != rhs._asOf {return false}
     if lhs.includeIneligible != rhs.includeIneligible {return false}
     if lhs.requestID != rhs.requestID {return false}
+    if lhs.seal != rhs.seal {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_DecisionStatement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecisionStatement"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{3}amount_fen\0\u{3}as_of\0\u{3}catalog_revision\0\u{3}profile_sha256\0\u{3}sealed_at_millis\0\u{1}status\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.subject) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.catalogRevision) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.profileSha256) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.sealedAtMillis) }()
+      case 10: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.creditCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
+    }
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 2)
+    }
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 3)
+    }
+    if !self.subject.isEmpty {
+      try visitor.visitSingularStringField(value: self.subject, fieldNumber: 4)
+    }
+    if self.amountFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 5)
+    }
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.catalogRevision.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogRevision, fieldNumber: 7)
+    }
+    if !self.profileSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.profileSha256, fieldNumber: 8)
+    }
+    if self.sealedAtMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.sealedAtMillis, fieldNumber: 9)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_DecisionStatement, rhs: Jiaxing_Benefits_V1_DecisionStatement) -> Bool {
+    if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.county != rhs.county {return false}
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.subject != rhs.subject {return false}
+    if lhs.amountFen != rhs.amountFen {return false}
+    if lhs._asOf != rhs._asOf {return false}
+    if lhs.catalogRevision != rhs.catalogRevision {return false}
+    if lhs.profileSha256 != rhs.profileSha256 {return false}
+    if lhs.sealedAtMillis != rhs.sealedAtMillis {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_DecisionSeal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DecisionSeal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statement\0\u{1}signature\0\u{1}certificate\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.statement) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.certificate) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.statement.isEmpty {
+      try visitor.visitSingularBytesField(value: self.statement, fieldNumber: 1)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 2)
+    }
+    if !self.certificate.isEmpty {
+      try visitor.visitSingularBytesField(value: self.certificate, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_DecisionSeal, rhs: Jiaxing_Benefits_V1_DecisionSeal) -> Bool {
+    if lhs.statement != rhs.statement {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.certificate != rhs.certificate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -569,7 +775,7 @@ nonisolated extension Jiaxing_Benefits_V1_ConditionCheck: SwiftProtobuf.Message,
 
 nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0\u{3}amount_fixed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0\u{3}amount_fixed\0\u{1}seal\0")
 
   fileprivate class _StorageClass {
     var _status: Jiaxing_Benefits_V1_Decision.Status = .unspecified
@@ -586,6 +792,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
     var _cash: Bool = false
     var _delivery: String = String()
     var _amountFixed: Bool = false
+    var _seal: Jiaxing_Benefits_V1_DecisionSeal? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -610,6 +817,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       _cash = source._cash
       _delivery = source._delivery
       _amountFixed = source._amountFixed
+      _seal = source._seal
     }
   }
 
@@ -642,6 +850,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         case 12: try { try decoder.decodeSingularBoolField(value: &_storage._cash) }()
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._delivery) }()
         case 14: try { try decoder.decodeSingularBoolField(value: &_storage._amountFixed) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._seal) }()
         default: break
         }
       }
@@ -696,6 +905,9 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       if _storage._amountFixed != false {
         try visitor.visitSingularBoolField(value: _storage._amountFixed, fieldNumber: 14)
       }
+      try { if let v = _storage._seal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -719,6 +931,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         if _storage._cash != rhs_storage._cash {return false}
         if _storage._delivery != rhs_storage._delivery {return false}
         if _storage._amountFixed != rhs_storage._amountFixed {return false}
+        if _storage._seal != rhs_storage._seal {return false}
         return true
       }
       if !storagesAreEqual {return false}
