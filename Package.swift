@@ -155,6 +155,7 @@ let package = Package(
                 "EligibilityEngine", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshMessages",
                 "MeshPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -184,6 +184,46 @@ struct LedgerTests {
         }
     }
 
+    @Test(
+        "a rejected order holds its item until the facts change: the same facts replay it, new ones propose again once, naming it"
+    )
+    func proposedAgain() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 500_000_000)
+            let request = Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000)
+            let (basisA, basisB, basisC) = (
+                String(repeating: "a", count: 64), String(repeating: "b", count: 64), String(repeating: "c", count: 64)
+            )
+            let first = try await ledger.propose(TestMesh.sealed(request, basis: basisA))
+            #expect(first.basis == basisA)
+            _ = try await ledger.reject(orderID: first.id, by: .department(.jingxin), reason: "认定文件不符")
+
+            // The same facts, or no seal at all: the department's decision stands.
+            for again in [TestMesh.sealed(request, basis: basisA), request] {
+                let replayed = try await ledger.propose(again)
+                #expect(replayed.id == first.id)
+                #expect(replayed.replayed)
+                #expect(replayed.status == .rejected)
+            }
+            // The department corrected its record: another basis, one new order that names the first.
+            let second = try await ledger.propose(TestMesh.sealed(request, basis: basisB))
+            #expect(second.id != first.id)
+            #expect(second.status == .pending)
+            #expect(second.previousOrderID == first.id)
+            #expect(second.idempotencyKey == first.idempotencyKey + "|" + String(repeating: "b", count: 16))
+            #expect(second.reason.contains("重新提出") && second.reason.contains(first.id), "\(second.reason)")
+            let again = try await ledger.propose(TestMesh.sealed(request, basis: basisB))
+            #expect(again.id == second.id && again.replayed)
+            // While that one is pending, facts changing again propose nothing more.
+            let third = await Self.refusal { _ = try await ledger.propose(TestMesh.sealed(request, basis: basisC)) }
+            #expect(third?.kind == .alreadyExists)
+            #expect(third?.message.contains(second.idempotencyKey) == true, "\(third?.message ?? "")")
+            let orders = try await ledger.orders(.init())
+            #expect(orders.count == 2)
+            #expect(try await ledger.funds().funds.first!.availableFen == 350_000_000)
+        }
+    }
+
     @Test("a fund never goes below zero: an order bigger than what is left is refused with both amounts")
     func fundNeverNegative() async throws {
         try await Self.withLedger { ledger, _ in

@@ -141,6 +141,49 @@ struct AttestedRecordsTests {
         }
     }
 
+    @Test(
+        "a rejected order stands while the facts do; the department's corrected record proposes again, naming it"
+    )
+    func proposedAgainOnCorrectedFacts() async throws {
+        try await GatewayTests.withMesh { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            let jingxin = mesh.client("jingxin", .department)
+            defer { Task { for client in [nanhu, jingxin] { await client.close() } } }
+            func screenAndPropose() async throws -> Jiaxing_Benefits_V1_PayoutOrder {
+                var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
+                request.screen = GatewayTests.request(county: .nanhu, body: "91330402MA2B00031")
+                let response: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(
+                    GatewayMethods.screenAndPropose, request)
+                #expect(response.screening.decisions.allSatisfy { !$0.hasSeal }, "seals are not the county's")
+                return try #require(response.proposals.first?.order, "\(response.proposals)")
+            }
+            let code = CreditCode.completing("91330402MA2B00031")!.value
+            _ = try await Self.publish(jingxin, [Self.record(code, "浙经信〔2023〕45号#31")])
+            let first = try await screenAndPropose()
+            #expect(first.amountFen == 20_000_000)
+            #expect(first.basis.count == 64)
+            var reject = Jiaxing_Benefits_V1_DecideRequest()
+            reject.orderID = first.id
+            reject.reason = "名单级别有误，待更正"
+            let rejected: Jiaxing_Benefits_V1_PayoutOrder = try await jingxin.unary(GatewayMethods.reject, reject)
+            #expect(rejected.status == .rejected)
+
+            // The county sends its profile again (its registration is stamped anew): the facts did not change.
+            let unchanged = try await screenAndPropose()
+            #expect(unchanged.id == first.id && unchanged.status == .rejected && unchanged.replayed)
+
+            // 市经信局 corrects the level under the same reference: a new order for the item, naming the first.
+            _ = try await Self.publish(jingxin, [Self.record(code, "浙经信〔2023〕45号#31", level: "provincial")])
+            let again = try await screenAndPropose()
+            #expect(again.id != first.id)
+            #expect(again.amountFen == 50_000_000)
+            #expect(again.status == .pending)
+            #expect(again.previousOrderID == first.id)
+            #expect(again.basis != first.basis)
+            #expect(try await mesh.ledger.reconcile() == [])
+        }
+    }
+
     @Test("the trusted profile: the county's identity and own kinds, the departments' records of theirs, sourced")
     func trustedProfile() throws {
         let vocabulary = GatewayTests.catalog.vocabulary

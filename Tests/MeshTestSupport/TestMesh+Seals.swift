@@ -16,11 +16,12 @@ extension TestMesh {
         try! StatementVerifier(trustRootsPEM: TestMesh.authority.certificatePEM)
     }
 
-    /// `request` under a seal saying exactly what it proposes, signed by `signer`: for tests that play the
-    /// gateway toward disbursement, where eligibility's screening is not what is being tested.
+    /// `request` under a seal saying exactly what it proposes, signed by `signer`, on the facts digest `basis`:
+    /// for tests that play the gateway toward disbursement, where eligibility's screening is not what is being
+    /// tested.
     public static func sealed(
         _ request: Jiaxing_Benefits_V1_ProposePayoutRequest, signer: StatementSigner = TestMesh.eligibilitySigner,
-        at date: Date = Date()
+        at date: Date = Date(), basis: String = ""
     ) -> Jiaxing_Benefits_V1_ProposePayoutRequest {
         var statement = Jiaxing_Benefits_V1_DecisionStatement()
         statement.creditCode = request.creditCode
@@ -29,6 +30,7 @@ extension TestMesh {
         statement.subject = request.subject
         statement.amountFen = request.amountFen
         statement.status = .eligible
+        statement.profileSha256 = basis
         statement.sealedAtMillis = Int64(date.timeIntervalSince1970 * 1000)
         let bytes: [UInt8] = try! statement.serializedBytes()
         var sealed = request

@@ -157,19 +157,28 @@ extension Ledger {
     /// The rules of a proposal, on what `reads` holds: the idempotency key, the clause's caps, 就高不重复 and
     /// the fund's balance. Refuses with a `LedgerError`; writes nothing.
     func decide(_ input: ProposalInput, reads: ProposalSnapshot) throws(LedgerError) -> Proposal {
-        let (request, clauseID, key, fund) = (input.request, input.terms.clauseID, input.key, input.fund)
-        if var order = reads.order(key: key) {
-            guard order.requestedFen == request.amountFen else {
-                throw LedgerError(
-                    .alreadyExists,
-                    "idempotency key \(key) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))"
-                )
+        let (request, clauseID, fund) = (input.request, input.terms.clauseID, input.fund)
+        var again: (key: String, previous: Order)?
+        if let previous = reads.order(key: input.key) {
+            switch try Self.again(input, after: previous, reads: reads) {
+            case .replay(var order):
+                guard order.requestedFen == request.amountFen else {
+                    throw LedgerError(
+                        .alreadyExists,
+                        "idempotency key \(order.idempotencyKey) was used for \(Money.chinese(order.requestedFen)) (order \(order.id)); this request asks \(Money.chinese(request.amountFen))"
+                    )
+                }
+                order.replayed = true
+                return .replayed(order)
+            case .proposeAgain(let key): again = (key, previous)
             }
-            order.replayed = true
-            return .replayed(order)
         }
         var amount = request.amountFen
         var reasons: [String] = []
+        if let again {
+            let ended = again.previous.status == .rejected ? "驳回" : "过期"
+            reasons.append("重新提出: 前一笔\(again.previous.id)已\(ended), 所依事实已变更")
+        }
         let live = reads.live(of: input.creditCode)
         // Per-year and cumulative caps of the clause, for this enterprise.
         if let cap = input.terms.perYearCapFen {
@@ -213,7 +222,48 @@ extension Ledger {
         var order = input.draft
         order.amountFen = amount
         order.reason = reasons.joined(separator: "; ")
+        if let again {
+            order.idempotencyKey = again.key
+            order.previousOrderID = again.previous.id
+        }
         return .new(order, drafted: false)
+    }
+
+    /// What a proposal whose key was used before comes to.
+    enum Again {
+        /// The order already made for it (the same request again, or an item whose facts did not change).
+        case replay(Order)
+        /// A new order under this key: the earlier one was rejected or expired and the facts changed.
+        case proposeAgain(key: String)
+    }
+
+    /// A rejected or expired order does not hold its item for ever: proposed again on another basis (the
+    /// profile eligibility decided on changed), the item gets a new order, once per basis, under
+    /// `ProposalInput.againKey`. On the same basis, or without one, the earlier decision stands. While an
+    /// order for the item is live, nothing new is made.
+    static func again(_ input: ProposalInput, after previous: Order, reads: ProposalSnapshot) throws(LedgerError)
+        -> Again
+    {
+        guard previous.status == .rejected || previous.status == .expired, let againKey = input.againKey,
+            previous.basis != input.basis
+        else { return .replay(previous) }
+        if let earlier = reads.order(key: againKey) { return .replay(earlier) }
+        let family = input.key + "|"
+        if let live = reads.live(of: input.creditCode).first(where: { $0.key.hasPrefix(family) }) {
+            throw LedgerError(
+                .alreadyExists,
+                "idempotency key \(input.key): order \(previous.id) ended, and the item was proposed again under \(live.key), which is still pending or paid"
+            )
+        }
+        return .proposeAgain(key: againKey)
+    }
+
+    /// The profile digest of a proposal's seal, empty without one (the seal is checked where it arrives).
+    static func basis(of request: ProposeRequest) -> String {
+        guard request.hasSeal, !request.seal.statement.isEmpty,
+            let statement = try? Jiaxing_Benefits_V1_DecisionStatement(serializedBytes: request.seal.statement)
+        else { return "" }
+        return statement.profileSha256
     }
 }
 

@@ -15,6 +15,11 @@ extension Ledger {
         let key: String
         /// The credit code as orders keep it (upper case).
         let creditCode: String
+        /// The profile digest of the request's seal (`DecisionStatement.profile_sha256`); empty without one.
+        let basis: String
+        /// The key of a proposal made again after the order under `key` was rejected or expired, on another
+        /// basis: `key`, `|` and the basis's first 16 hex digits. Nil without a basis.
+        let againKey: String?
         /// The fund the order is paid from.
         let fund: String
         /// The order as it is when accepted in full (the requested amount, no reason), with its row and its
@@ -31,6 +36,8 @@ extension Ledger {
             self.terms = terms
             self.creditCode = creditCode
             self.key = Ledger.idempotencyKey(request, creditCode: self.creditCode)
+            self.basis = Ledger.basis(of: request)
+            self.againKey = self.basis.isEmpty ? nil : self.key + "|" + self.basis.prefix(16)
             self.fund = terms.fundAccount(year: request.period)
             let at = ledger.now()
             var order = Order()
@@ -52,6 +59,7 @@ extension Ledger {
             order.responsibleDepartments = terms.responsibleDepartments
             order.overlapGroup = terms.overlapGroup
             order.explanation = request.explanation
+            order.basis = self.basis
             self.draft = order
             self.draftRow = Ledger.values(order, departments: terms.departmentsText)
             do {
@@ -142,9 +150,9 @@ extension Ledger {
                 snapshot.live[row.text(0), default: []].append(
                     .init(
                         clauseID: row.text(1), period: Int32(row.integer(2)), overlapGroup: row.text(3),
-                        subject: row.text(4), amountFen: row.integer(5)))
+                        subject: row.text(4), amountFen: row.integer(5), key: row.text(7)))
             }
-            if keys == nil { keys = Set(inputs.map(\.key)) }
+            if keys == nil { keys = Set(inputs.map(\.key) + inputs.compactMap(\.againKey)) }
             let key = row.text(7)
             if keys!.contains(key) { used.append(key) }
         }

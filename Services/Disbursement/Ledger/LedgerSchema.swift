@@ -9,7 +9,9 @@
 enum LedgerSchema {
     /// Columns added after the first release, for ledgers created before them.
     static let addedColumns: [(table: String, definition: String)] = [
-        ("orders", "explanation TEXT NOT NULL DEFAULT ''")
+        ("orders", "explanation TEXT NOT NULL DEFAULT ''"),
+        ("orders", "basis TEXT NOT NULL DEFAULT ''"),
+        ("orders", "previous_order_id TEXT NOT NULL DEFAULT ''"),
     ]
 
     static let sqlite = """

@@ -11,6 +11,7 @@ final class ProposalSnapshot {
         var overlapGroup: String
         var subject: String
         var amountFen: Fen
+        var key: String
     }
 
     var orders: [String: Ledger.Order] = [:]
@@ -40,7 +41,7 @@ final class ProposalSnapshot {
         self.live[order.creditCode, default: []].append(
             LiveOrder(
                 clauseID: order.clauseID, period: order.period, overlapGroup: order.overlapGroup,
-                subject: order.subject, amountFen: order.amountFen))
+                subject: order.subject, amountFen: order.amountFen, key: order.idempotencyKey))
     }
 }
 

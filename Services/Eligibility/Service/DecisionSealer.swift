@@ -4,6 +4,7 @@ import Foundation
 import MeshMessages
 import MeshPKI
 import MeshRPC
+import SwiftProtobuf
 
 /// Signs the decisions whose formula fixes a cash amount, when a screening asks for it (`seal`): the gateway
 /// asks when it proposes, and disbursement accepts an order's amount only under such a seal.
@@ -18,13 +19,26 @@ public struct DecisionSealer: Sendable {
         self.now = now
     }
 
+    /// The facts a decision stands on, as a digest: SHA-256 of the profile without the times its records
+    /// reached the mesh. A county's registration is stamped again each time it is sent, and a department's
+    /// record republished unchanged is the same fact; a changed figure, level, date or source is another basis.
+    static func basis(of profile: Jiaxing_Benefits_V1_EnterpriseProfile) throws -> String {
+        var facts = profile
+        for index in facts.recognitions.indices { facts.recognitions[index].source.recordedAtMillis = 0 }
+        for index in facts.projects.indices { facts.projects[index].source.recordedAtMillis = 0 }
+        for index in facts.facts.indices { facts.facts[index].source.recordedAtMillis = 0 }
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        let bytes: [UInt8] = try facts.serializedBytes(options: options)
+        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Seals every sealable decision of `result`, screened from `request`.
     func seal(_ result: inout Jiaxing_Benefits_V1_ScreeningResult, of request: Jiaxing_Benefits_V1_ScreenRequest)
         throws
     {
         guard result.decisions.contains(where: \.isSealable) else { return }
-        let profileSHA256 = SHA256.hash(data: try request.profile.serializedBytes() as [UInt8])
-            .map { String(format: "%02x", $0) }.joined()
+        let profileSHA256 = try Self.basis(of: request.profile)
         let sealedAt = self.now()
         for index in result.decisions.indices where result.decisions[index].isSealable {
             let statement = Jiaxing_Benefits_V1_DecisionStatement(

@@ -147,6 +147,20 @@ public nonisolated struct Jiaxing_Benefits_V1_PayoutOrder: @unchecked Sendable {
     set {_uniqueStorage()._explanation = newValue}
   }
 
+  /// SHA-256 of the profile eligibility decided the amount on (its seal's), empty for an order made without one.
+  public var basis: String {
+    get {_storage._basis}
+    set {_uniqueStorage()._basis = newValue}
+  }
+
+  /// Set on an order proposed again for the same item after the earlier one was rejected or expired, once the
+  /// facts it stands on changed (another basis): that earlier order. Its idempotency key is the earlier one's
+  /// with `|` and the basis's first 16 hex digits added.
+  public var previousOrderID: String {
+    get {_storage._previousOrderID}
+    set {_uniqueStorage()._previousOrderID = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -573,7 +587,7 @@ fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
 
 nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PayoutOrder"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0\u{1}explanation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0\u{1}explanation\0\u{1}basis\0\u{3}previous_order_id\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -598,6 +612,8 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
     var _overlapGroup: String = String()
     var _replayed: Bool = false
     var _explanation: String = String()
+    var _basis: String = String()
+    var _previousOrderID: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -630,6 +646,8 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       _overlapGroup = source._overlapGroup
       _replayed = source._replayed
       _explanation = source._explanation
+      _basis = source._basis
+      _previousOrderID = source._previousOrderID
     }
   }
 
@@ -670,6 +688,8 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._overlapGroup) }()
         case 21: try { try decoder.decodeSingularBoolField(value: &_storage._replayed) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._explanation) }()
+        case 23: try { try decoder.decodeSingularStringField(value: &_storage._basis) }()
+        case 24: try { try decoder.decodeSingularStringField(value: &_storage._previousOrderID) }()
         default: break
         }
       }
@@ -744,6 +764,12 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       if !_storage._explanation.isEmpty {
         try visitor.visitSingularStringField(value: _storage._explanation, fieldNumber: 22)
       }
+      if !_storage._basis.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._basis, fieldNumber: 23)
+      }
+      if !_storage._previousOrderID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._previousOrderID, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -775,6 +801,8 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         if _storage._overlapGroup != rhs_storage._overlapGroup {return false}
         if _storage._replayed != rhs_storage._replayed {return false}
         if _storage._explanation != rhs_storage._explanation {return false}
+        if _storage._basis != rhs_storage._basis {return false}
+        if _storage._previousOrderID != rhs_storage._previousOrderID {return false}
         return true
       }
       if !storagesAreEqual {return false}

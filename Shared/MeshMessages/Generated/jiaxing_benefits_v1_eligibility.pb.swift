@@ -97,7 +97,8 @@ public nonisolated struct Jiaxing_Benefits_V1_DecisionStatement: Sendable {
 
   public var catalogRevision: String = String()
 
-  /// hex SHA-256 of the profile screened, as serialized in the request
+  /// The basis: hex SHA-256 of the profile screened (deterministic protobuf encoding) with each record's
+  /// recorded_at_millis cleared, so the same facts sent again give the same digest.
   public var profileSha256: String = String()
 
   public var sealedAtMillis: Int64 = 0
