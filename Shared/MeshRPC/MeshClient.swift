@@ -306,8 +306,13 @@ extension MeshClient {
         _ requests: @escaping @Sendable (RequestWriter<Request>) async throws -> Void
     ) async throws -> Response {
         try await self.withCall(method, options: options, initialParts: []) { stream in
-            try await requests(RequestWriter(stream: stream))
-            try await stream.write(.end)
+            do {
+                try await requests(RequestWriter(stream: stream))
+                try await RequestWriter<Request>.end(stream)
+            } catch is CallEndedByServer {
+                // The server answered while requests were still going out (a refusal, a limit): its answer is
+                // the call's outcome. The stream has ended, so the answer is there to read below.
+            }
             var response: Response?
             for try await message in ResponseStream<Response>(stream: stream) {
                 guard response == nil else {
@@ -328,8 +333,12 @@ extension MeshClient {
         try await self.withCall(method, options: options, initialParts: []) { stream in
             try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
-                    try await requests(RequestWriter(stream: stream))
-                    try await stream.write(.end)
+                    do {
+                        try await requests(RequestWriter(stream: stream))
+                        try await RequestWriter<Request>.end(stream)
+                    } catch is CallEndedByServer {
+                        // The server ended the call first: the responses say how.
+                    }
                     return nil
                 }
                 group.addTask { try await responses(ResponseStream(stream: stream)) }
@@ -350,10 +359,27 @@ public struct RequestWriter<Request: Message>: Sendable {
     public func write(_ request: Request) async throws {
         do {
             try await self.stream.write(.message(try request.byteBuffer()))
+        } catch let error as TransportError where error.kind == .streamClosed {
+            throw CallEndedByServer(error: RPCError.from(error))
         } catch {
             throw RPCError.from(error)
         }
     }
+
+    /// No more requests.
+    static func end(_ stream: MeshStream) async throws {
+        do {
+            try await stream.write(.end)
+        } catch let error as TransportError where error.kind == .streamClosed {
+            throw CallEndedByServer(error: RPCError.from(error))
+        }
+    }
+}
+
+/// A request could not be written because the server had already ended the call. The call's outcome is then
+/// the server's answer, read from the stream; `error` is the write's failure, as a status.
+struct CallEndedByServer: Error {
+    let error: RPCError
 }
 
 /// The responses of a call, decoded; ends when the server's trailers say ok, throws their status otherwise.
