@@ -263,7 +263,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
+                "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -91,6 +91,15 @@ def main(descriptor_set, output):
         body = {"application/x-ndjson": {"schema": request, "x-description": "one object a line"}} if streaming_in else {"application/json": {"schema": request}}
         result = {"application/x-ndjson": {"schema": {"type": "object", "properties": {"line": {"type": "integer"}, "result": response, "error": ref(".mesh.http.Error")}} if streaming_in else response,
                                            "x-description": "one object a line, streamed"}} if streaming_out else {"application/json": {"schema": response}}
+        if method.name == "PublishRecords":
+            # A department's whole list in one upload (GatewayHTTP+PublishUpload.swift): answered as NDJSON.
+            record = ref(".jiaxing.benefits.v1.PublishedRecord")
+            body["application/x-ndjson"] = {"schema": record, "x-description": "one PublishedRecord a line"}
+            body["text/csv"] = {"schema": {"type": "string"}, "x-description": "a header row naming the columns credit_code, reference, type (recognition, project, fact), id, and as the type needs level, date, year, amount, flag, name, withdrawn; then one record a row"}
+            result["application/x-ndjson"] = {"schema": {"type": "object", "properties": {
+                "line": {"type": "integer"}, "error": ref(".mesh.http.Error"),
+                "progress": {"type": "object"}, "done": {"type": "object"}}},
+                "x-description": "for an NDJSON or CSV upload: each refused line, progress after each 1,000 records, the totals last"}
         paths[f"/v1/{method.name}"] = {"post": {
             "operationId": method.name,
             "summary": describe_method(files, method) or method.name,

@@ -16,6 +16,8 @@ import SwiftProtobuf
 ///
 /// - `POST /v1/{Method}` with a request object → the response object (unary methods);
 /// - `POST /v1/ScreenBatch` with NDJSON, one `ScreenRequest` a line → NDJSON results, streamed in order;
+/// - `POST /v1/PublishRecords` with NDJSON or CSV (`text/csv`), a department's whole list → NDJSON refusals by
+///   line, progress, totals (`publishUpload`);
 /// - `POST /v1/WatchInbox` → NDJSON notices as they come (server streaming);
 /// - `GET /v1` → the methods. Errors are `{"code": …, "message": …}` with the HTTP status of the code.
 ///
@@ -47,6 +49,11 @@ public enum GatewayHTTP {
                 let options = try await Self.callOptions(request, context)
                 switch entry.kind {
                 case .unary:
+                    if entry.method == GatewayMethods.publishRecords,
+                        let format = UploadFormat(contentType: request.headers[.contentType])
+                    {
+                        return Self.publishUpload(request, format: format, gateway: gateway, options: options)
+                    }
                     let body = try await request.body.collect(upTo: Self.maximumRequestBytes)
                     let text = String(buffer: body)
                     let responses = try await entry.call(gateway, [text.isEmpty ? "{}" : text], options)
@@ -129,8 +136,7 @@ public enum GatewayHTTP {
     {
         let body = request.body
         let responseBody = ResponseBody { writer in
-            var lineNumber = 0
-            var pending = [UInt8]()
+            var reader = UploadLines(maximumLineBytes: Self.maximumRequestBytes)
             var lines: [(number: Int, request: Jiaxing_Benefits_V1_ScreenRequest?, problem: String?)] = []
             func flushLines() async throws {
                 guard !lines.isEmpty else { return }
@@ -164,61 +170,48 @@ public enum GatewayHTTP {
                 }
                 try await writer.write(ByteBuffer(string: output))
             }
-            func take(_ bytes: ArraySlice<UInt8>) {
-                lineNumber += 1
-                let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !text.isEmpty else { return }
-                do {
-                    lines.append((lineNumber, try Jiaxing_Benefits_V1_ScreenRequest(jsonString: text), nil))
-                } catch {
-                    lines.append(
-                        (
-                            lineNumber, nil,
-                            "line \(lineNumber): not a ScreenRequest in the protobuf JSON mapping: \(error)"
-                        ))
+            func take(_ read: [UploadLines.Line]) {
+                for line in read {
+                    switch line {
+                    case .tooLong(let number):
+                        lines.append(
+                            (
+                                number, nil,
+                                "line \(number): longer than the \(Self.maximumRequestBytes) bytes one profile may have"
+                            ))
+                    case .text(let number, let text):
+                        do {
+                            lines.append((number, try Jiaxing_Benefits_V1_ScreenRequest(jsonString: text), nil))
+                        } catch {
+                            lines.append(
+                                (
+                                    number, nil,
+                                    "line \(number): not a ScreenRequest in the protobuf JSON mapping: \(error)"
+                                ))
+                        }
+                    }
                 }
             }
             var received = 0
-            // A line longer than a single request may be is answered with an error and skipped to its end,
-            // so one endless line cannot hold memory.
-            var skipping = false
-            for try await var chunk in body {
+            for try await chunk in body {
                 received += chunk.readableBytes
                 guard received <= Self.maximumBatchBytes else {
                     try await flushLines()
                     let message =
-                        "body: larger than the \(Self.maximumBatchBytes) bytes a ScreenBatch upload may have; lines after \(lineNumber) were not read"
+                        "body: larger than the \(Self.maximumBatchBytes) bytes a ScreenBatch upload may have; lines after \(reader.lineNumber) were not read"
                     try await writer.write(
                         ByteBuffer(
                             string:
-                                #"{"line":\#(lineNumber + 1),"error":{"code":"resourceExhausted","message":\#(Self.quoted(message))}}"#
+                                #"{"line":\#(reader.lineNumber + 1),"error":{"code":"resourceExhausted","message":\#(Self.quoted(message))}}"#
                                 + "\n"))
                     try await writer.finish(nil)
                     return
                 }
-                pending += chunk.readBytes(length: chunk.readableBytes) ?? []
-                var start = pending.startIndex
-                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                    if skipping { skipping = false } else { take(pending[start..<newline]) }
-                    start = newline + 1
-                }
-                pending.removeSubrange(pending.startIndex..<start)
-                if pending.count > Self.maximumRequestBytes {
-                    if !skipping {
-                        lineNumber += 1
-                        lines.append(
-                            (
-                                lineNumber, nil,
-                                "line \(lineNumber): longer than the \(Self.maximumRequestBytes) bytes one profile may have"
-                            ))
-                        skipping = true
-                    }
-                    pending.removeAll(keepingCapacity: true)
-                }
+                take(reader.feed(chunk))
                 // Screen in slices of 256 lines, so results stream back while the upload goes on.
                 if lines.count >= 256 { try await flushLines() }
             }
-            if !pending.isEmpty, !skipping { take(pending[...]) }
+            take(reader.finish())
             try await flushLines()
             try await writer.finish(nil)
         }
