@@ -91,4 +91,43 @@ struct PaginationTests {
             #expect(size?.code == .invalidArgument && size?.message.contains("limit: 1 to 250") == true)
         }
     }
+
+    @Test("registration claims page by page, ties on the same millisecond included; an oversized page refused")
+    func claims() async throws {
+        try await GatewayTests.withMesh { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            let operatorClient = mesh.client("operator", .operator)
+            defer { Task { for client in [nanhu, operatorClient] { await client.close() } } }
+            // Five of 海宁市's codes (authority 330481) registered by 南湖区 in one call: five claims, held.
+            var register = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
+            register.profiles = (1...5).map {
+                GatewayTests.request(county: .nanhu, body: "91330481MA2H0000\($0)").profile
+            }
+            let held: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await nanhu.unary(
+                GatewayMethods.registerEnterprises, register)
+            #expect(held.held == 5)
+            for client in [operatorClient, nanhu] {
+                var codes: [String] = []
+                var list = Jiaxing_Benefits_V1_ListClaimsRequest()
+                list.limit = 2
+                var pages = 0
+                repeat {
+                    let page: Jiaxing_Benefits_V1_ListClaimsResponse = try await client.unary(
+                        GatewayMethods.listClaims, list)
+                    #expect(page.claims.count <= 2)
+                    codes += page.claims.map(\.creditCode)
+                    list.pageToken = page.nextPageToken
+                    pages += 1
+                } while !list.pageToken.isEmpty && pages < 10
+                #expect(Set(codes) == Set(register.profiles.map(\.creditCode)) && codes.count == 5, "\(codes)")
+            }
+            var oversized = Jiaxing_Benefits_V1_ListClaimsRequest()
+            oversized.limit = 1_001
+            let refused = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListClaimsResponse = try await operatorClient.unary(
+                    GatewayMethods.listClaims, oversized)
+            }
+            #expect(refused?.message == "limit: 1 to 1000, got 1001")
+        }
+    }
 }

@@ -235,6 +235,30 @@ struct NotificationTests {
         }
     }
 
+    @Test("deliveries page by page, newest first, ties on one millisecond by notice; every one once")
+    func deliveryPages() async throws {
+        try await Self.withCenter { center, _ in
+            try await center.registerWebhook(
+                county: "nanhu", url: "https://127.0.0.1:9/hook", secrets: WebhookSignature.makeSecret())
+            for sequence in 1...7 {
+                try await center.record(Self.event("approved", sequence: Int64(sequence)), catalog: Self.catalog)
+            }
+            var seen: [String] = []
+            var after: Notifier.DeliveryPosition?
+            var pages = 0
+            repeat {
+                let page = try await center.deliveries(status: .pending, limit: 3, after: after)
+                #expect(page.deliveries.count <= 3)
+                seen += page.deliveries.map(\.noticeID)
+                after = page.last
+                pages += 1
+            } while after != nil && pages < 10
+            #expect(seen.count == 7 && Set(seen).count == 7, "\(seen)")
+            #expect(pages == 3)
+            #expect(seen == seen.sorted(by: >), "one millisecond for all: by notice id, descending")
+        }
+    }
+
     @Test("the receiver down for a while: retried with backoff, delivered once")
     func retriesUntilDelivered() async throws {
         let receiver = try Self.makeReceiver()

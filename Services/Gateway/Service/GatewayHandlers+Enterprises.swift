@@ -53,8 +53,24 @@ extension GatewayHandlers {
         router.unary(GatewayMethods.listClaims) { (request: Jiaxing_Benefits_V1_ListClaimsRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole([.county, .operator], caller, context)
+            guard (0...Self.maximumClaimsPerPage).contains(request.limit) else {
+                throw RPCError(.invalidArgument, "limit: 1 to \(Self.maximumClaimsPerPage), got \(request.limit)")
+            }
+            var after: GatewayStore.ClaimPosition?
+            if !request.pageToken.isEmpty {
+                guard let token = PageToken(encoded: request.pageToken, parts: 3), let millis = Int64(token.parts[0]),
+                    let claimant = Int64(token.parts[2])
+                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
+                after = (millis, token.parts[1], claimant)
+            }
+            let limit = request.limit == 0 ? 100 : Int(request.limit)
             var response = Jiaxing_Benefits_V1_ListClaimsResponse()
-            response.claims = try await self.store.claims(visibleTo: caller.county, status: request.status)
+            response.claims = try await self.store.claims(
+                visibleTo: caller.county, status: request.status, limit: limit, after: after)
+            if response.claims.count == limit, let last = response.claims.last {
+                response.nextPageToken =
+                    PageToken(["\(last.claimedAtMillis)", last.creditCode, "\(last.claimant.rawValue)"]).encoded
+            }
             return response
         }
         router.unary(GatewayMethods.resolveClaim) { (request: Jiaxing_Benefits_V1_ResolveClaimRequest, context) in
@@ -201,6 +217,9 @@ extension GatewayHandlers {
             )
         }
     }
+
+    /// Claims one ListClaims page holds at most.
+    static let maximumClaimsPerPage: Int32 = 1_000
 
     /// Profiles read from the register and sent to eligibility per message of a forecast.
     static let forecastPage = 1_000

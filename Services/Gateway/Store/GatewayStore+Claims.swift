@@ -52,18 +52,35 @@ extension GatewayStore {
     public func claims(visibleTo county: County?, status: Jiaxing_Benefits_V1_RegistrationClaim.Status)
         async throws -> [Jiaxing_Benefits_V1_RegistrationClaim]
     {
+        try await self.claims(visibleTo: county, status: status, limit: Self.maximumSearchResults, after: nil)
+    }
+
+    /// Where a page of claims ended: the last one's time, credit code and claimant.
+    public typealias ClaimPosition = (claimedAtMillis: Int64, creditCode: String, claimant: Int64)
+
+    /// A page of claims, newest first (time descending, then credit code and claimant ascending), after
+    /// `after`.
+    public func claims(
+        visibleTo county: County?, status: Jiaxing_Benefits_V1_RegistrationClaim.Status, limit: Int,
+        after: ClaimPosition?
+    ) async throws -> [Jiaxing_Benefits_V1_RegistrationClaim] {
         let countyValue = Int64(county?.message.rawValue ?? 0)
         let rows = try await self.database.read { transaction in
             try await transaction.query(
                 """
                 \(Self.claimSelect)
                 WHERE (? = 0 OR c.claimant = ? OR e.county = ?) AND (? = 0 OR c.status = ?)
-                ORDER BY c.claimed_at DESC, c.credit_code LIMIT ?
+                AND (? = 0 OR c.claimed_at < ? OR (c.claimed_at = ? AND (c.credit_code > ?
+                    OR (c.credit_code = ? AND c.claimant > ?))))
+                ORDER BY c.claimed_at DESC, c.credit_code, c.claimant LIMIT ?
                 """,
                 [
                     .integer(countyValue), .integer(countyValue), .integer(countyValue),
                     .integer(Int64(status.rawValue)), .integer(Int64(status.rawValue)),
-                    .integer(Int64(Self.maximumSearchResults)),
+                    .integer(after == nil ? 0 : 1), .integer(after?.claimedAtMillis ?? 0),
+                    .integer(after?.claimedAtMillis ?? 0), .text(after?.creditCode ?? ""),
+                    .text(after?.creditCode ?? ""), .integer(after?.claimant ?? 0),
+                    .integer(Int64(limit)),
                 ])
         }
         return try rows.map(Self.claim(_:))

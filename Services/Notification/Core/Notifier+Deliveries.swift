@@ -182,18 +182,32 @@ extension Notifier {
     }
 
     public func deliveries(status: Delivery.Status?, limit: Int) async throws -> [Delivery] {
+        try await self.deliveries(status: status, limit: limit, after: nil).deliveries
+    }
+
+    /// Where a page of deliveries ended: the last one's creation time and notice.
+    public typealias DeliveryPosition = (createdAtMillis: Int64, noticeID: String)
+
+    /// A page of deliveries, newest first (creation time, then notice id, descending), starting after
+    /// `after`; `last` is where the page ended, set when it is full and more may follow.
+    public func deliveries(status: Delivery.Status?, limit: Int, after: DeliveryPosition?) async throws
+        -> (deliveries: [Delivery], last: DeliveryPosition?)
+    {
         try await self.database.read { tx in
-            let rows: [SQLRow]
-            if let status {
-                rows = try await tx.query(
-                    "SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries WHERE status = ? ORDER BY created_at DESC LIMIT ?",
-                    [.integer(Int64(status.rawValue)), .integer(Int64(limit))])
-            } else {
-                rows = try await tx.query(
-                    "SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at FROM deliveries ORDER BY created_at DESC LIMIT ?",
-                    [.integer(Int64(limit))])
-            }
-            return rows.map(Self.delivery)
+            let rows = try await tx.query(
+                """
+                SELECT notice_id, endpoint, status, attempts, next_attempt_at, last_error, delivered_at, created_at
+                FROM deliveries WHERE (? = 0 OR status = ?)
+                AND (? = 0 OR created_at < ? OR (created_at = ? AND notice_id < ?))
+                ORDER BY created_at DESC, notice_id DESC LIMIT ?
+                """,
+                [
+                    .integer(Int64(status?.rawValue ?? 0)), .integer(Int64(status?.rawValue ?? 0)),
+                    .integer(after == nil ? 0 : 1), .integer(after?.createdAtMillis ?? 0),
+                    .integer(after?.createdAtMillis ?? 0), .text(after?.noticeID ?? ""), .integer(Int64(limit)),
+                ])
+            let last = rows.count == limit ? rows.last.map { ($0.integer(7), $0.text(0)) } : nil
+            return (rows.map(Self.delivery), last)
         }
     }
 

@@ -37,6 +37,9 @@ public struct NotificationHandlers: Sendable {
     /// 4,000).
     public static let textLimit = TextLimit(maximumCharacters: 4_000)
 
+    /// Deliveries one ListDeliveries page holds at most.
+    public static let maximumDeliveriesPerPage: Int32 = 1_000
+
     public func register(into router: inout RPCRouter) {
         router.requestCheck = { try Self.textLimit.check($0) }
         router.unary(NotificationMethods.registerWebhook) {
@@ -92,10 +95,24 @@ public struct NotificationHandlers: Sendable {
             guard context.peer?.role == .operator || context.peer?.role == .service else {
                 throw RPCError(.permissionDenied, "deliveries are for the operator")
             }
-            var response = Jiaxing_Benefits_V1_ListDeliveriesResponse()
-            response.deliveries = try await self.center.deliveries(
+            guard (0...Self.maximumDeliveriesPerPage).contains(request.limit) else {
+                throw RPCError(
+                    .invalidArgument, "limit: 1 to \(Self.maximumDeliveriesPerPage), got \(request.limit)")
+            }
+            var after: Notifier.DeliveryPosition?
+            if !request.pageToken.isEmpty {
+                guard let token = PageToken(encoded: request.pageToken, parts: 2), let millis = Int64(token.parts[0])
+                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
+                after = (millis, token.parts[1])
+            }
+            let page = try await self.center.deliveries(
                 status: request.status == .unspecified ? nil : request.status,
-                limit: request.limit == 0 ? 100 : Int(min(request.limit, 1000)))
+                limit: request.limit == 0 ? 100 : Int(request.limit), after: after)
+            var response = Jiaxing_Benefits_V1_ListDeliveriesResponse()
+            response.deliveries = page.deliveries
+            if let last = page.last {
+                response.nextPageToken = PageToken(["\(last.createdAtMillis)", last.noticeID]).encoded
+            }
             return response
         }
         router.unary(NotificationMethods.replay) { (request: Jiaxing_Benefits_V1_ReplayRequest, context) in

@@ -539,6 +539,12 @@ public nonisolated struct Jiaxing_Benefits_V1_ListClaimsRequest: Sendable {
   /// unspecified: any
   public var status: Jiaxing_Benefits_V1_RegistrationClaim.Status = .unspecified
 
+  /// the page size: default 100, at most 1000
+  public var limit: Int32 = 0
+
+  /// a response's next_page_token: the older claims after it
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -549,7 +555,11 @@ public nonisolated struct Jiaxing_Benefits_V1_ListClaimsResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// newest first
   public var claims: [Jiaxing_Benefits_V1_RegistrationClaim] = []
+
+  /// set when older claims may follow
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1596,7 +1606,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersResult: SwiftProtobuf.Mess
 
 nonisolated extension Jiaxing_Benefits_V1_ListClaimsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListClaimsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}limit\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1605,6 +1615,8 @@ nonisolated extension Jiaxing_Benefits_V1_ListClaimsRequest: SwiftProtobuf.Messa
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -1614,11 +1626,19 @@ nonisolated extension Jiaxing_Benefits_V1_ListClaimsRequest: SwiftProtobuf.Messa
     if self.status != .unspecified {
       try visitor.visitSingularEnumField(value: self.status, fieldNumber: 1)
     }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListClaimsRequest, rhs: Jiaxing_Benefits_V1_ListClaimsRequest) -> Bool {
     if lhs.status != rhs.status {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1626,7 +1646,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListClaimsRequest: SwiftProtobuf.Messa
 
 nonisolated extension Jiaxing_Benefits_V1_ListClaimsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListClaimsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}claims\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}claims\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1635,6 +1655,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListClaimsResponse: SwiftProtobuf.Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.claims) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -1644,11 +1665,15 @@ nonisolated extension Jiaxing_Benefits_V1_ListClaimsResponse: SwiftProtobuf.Mess
     if !self.claims.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.claims, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListClaimsResponse, rhs: Jiaxing_Benefits_V1_ListClaimsResponse) -> Bool {
     if lhs.claims != rhs.claims {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
