@@ -95,6 +95,9 @@ with sync_playwright() as playwright:
     if officer_page is not None:
         shot(officer_page, "03-department-queue")
         check(officer_page.locator(f"#order-{order_id} .quote").count() > 0, "the order shows the clause's own words")
+        groups = officer_page.locator("#groups tr.group")
+        check(groups.count() > 0 and "笔" in groups.first.inner_text(),
+              "pending orders are counted and totalled by clause and county, each group with one bulk decision")
         explanation = officer_page.locator(f"#order-{order_id} .explanation")
         check(explanation.count() > 0 and "据市" in explanation.inner_text(),
               "the order names the department that vouched for each fact it rests on (据市经信局 …)")

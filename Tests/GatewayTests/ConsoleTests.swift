@@ -237,6 +237,67 @@ struct ConsoleTests {
     }
 
     @Test(
+        "a department decides a group at once: counts and totals by clause and county, one reason on every order, CSRF required"
+    )
+    func departmentDecidesAGroup() async throws {
+        try await Self.withConsole { mesh, browser in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            let requests = (1...3).map {
+                GatewayTests.request(county: .nanhu, body: "91330402MA2K0000\($0)", recognition: "singleChampion")
+            }
+            try await GatewayTests.attest(requests.map(\.profile), mesh)
+            for screen in requests {
+                var request = Jiaxing_Benefits_V1_ScreenAndProposeRequest()
+                request.screen = screen
+                let _: Jiaxing_Benefits_V1_ScreenAndProposeResponse = try await nanhu.unary(
+                    GatewayMethods.screenAndPropose, request)
+            }
+            let pending = try await mesh.ledger.orders(.init(status: .pending))
+            #expect(pending.count == 3)
+            let clause = try #require(pending.first?.clauseID)
+            _ = try await browser.signIn("li.wei", Self.password)
+            let queue = try await browser.request("/console/queue")
+            #expect(queue.status == 200)
+            #expect(queue.body.contains(#"id="groups""#))
+            #expect(queue.body.contains("3 笔<br>900万元"), "three orders of 300万元 in one group")
+            #expect(queue.body.contains("南湖区"))
+            let forged = try await browser.request(
+                "/console/orders/groups/decide",
+                form: [("clause", clause), ("county", "nanhu"), ("decision", "approve"), ("reason", "名单核实无误")])
+            #expect(forged.status == 403)
+            #expect(try await mesh.ledger.orders(.init(status: .pending)).count == 3)
+            let noReason = try await browser.request(
+                "/console/orders/groups/decide",
+                form: [
+                    ("csrf", Browser.csrf(queue.body)), ("clause", clause), ("county", "nanhu"),
+                    ("decision", "approve"),
+                ])
+            #expect(noReason.body.contains("须填写一条理由"))
+            let decided = try await browser.request(
+                "/console/orders/groups/decide",
+                form: [
+                    ("csrf", Browser.csrf(queue.body)), ("clause", clause), ("county", "nanhu"),
+                    ("decision", "approve"),
+                    ("reason", "名单核实无误"),
+                ])
+            #expect(decided.status == 200)
+            #expect(decided.body.contains("已批准 3 笔，共 900万元"), "\(decided.body.prefix(2000))")
+            for order in pending {
+                let posted = try await mesh.ledger.order(id: order.id)
+                #expect(posted.status == .posted)
+                #expect(posted.decidedBy == "department/jingxin (li.wei)")
+            }
+            #expect(
+                mesh.audit.entries().filter {
+                    $0["caller"] == "department/jingxin (li.wei)" && $0["method"] == "DecideOrders"
+                }
+                .count >= 3, "a line per order")
+            #expect(try await mesh.ledger.reconcile() == [])
+        }
+    }
+
+    @Test(
         "county staff find their own enterprises with entitlements and are refused another county's; HTML in a name is escaped"
     )
     func countyStaff() async throws {

@@ -13,6 +13,7 @@ extension Console {
         console.get("queue") { _, context in try await self.queue(context) }
         console.post("orders/:id/approve") { _, context in try await self.decideOrder(context, approve: true) }
         console.post("orders/:id/reject") { _, context in try await self.decideOrder(context, approve: false) }
+        console.post("orders/groups/decide") { _, context in try await self.decideGroup(context) }
         console.post("applications/:id/decide") { _, context in try await self.decideApplication(context) }
         console.get("applications/:id/evidence/:sha256") { _, context in try await self.evidence(context) }
     }
@@ -64,6 +65,7 @@ extension Console {
                 department.map { $0.isResponsible(among: application.responsibleDepartments) } ?? false
             }
             let clauses = try await self.clauses(Set(orderList.map(\.clauseID) + mine.map(\.clauseID)), as: account)
+            let (groups, complete) = try await self.orderGroups(as: account, clauses: clauses)
             let today = CalendarDate(Self.dayText(self.now())) ?? CalendarDate(year: 2026, month: 1, day: 1)!
             let orderRows: [[String: Any]] = orderList.map { order in
                 // Mustache treats an empty string as true: optional texts are left out when empty.
@@ -114,6 +116,8 @@ extension Console {
                 "待办审批", "queue",
                 [
                     "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
+                    "groups": groups, "hasGroups": !groups.isEmpty, "groupsPartial": !complete,
+                    "summarized": "\(Self.maximumSummarizedOrders)",
                     "applications": applicationRows, "hasApplications": !applicationRows.isEmpty,
                     "applicationCount": "\(applicationRows.count)",
                 ], session: session, status: error == nil ? .ok : .badRequest, flash: flash, error: error)

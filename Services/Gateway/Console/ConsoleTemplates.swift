@@ -93,6 +93,29 @@ enum ConsoleTemplates {
         """
 
     static let queue = """
+        {{#hasGroups}}
+        <h2>按条款与县（市、区）汇总</h2>
+        {{#groupsPartial}}<p class="late">待审批超过 {{summarized}} 笔，汇总只含前 {{summarized}} 笔。</p>{{/groupsPartial}}
+        <table id="groups">
+        <tr><th>条款</th><th>县（市、区）</th><th class="money">笔数 / 合计</th><th>金额范围与抽样</th><th>批量决定（一条理由记入每一笔）</th></tr>
+        {{#groups}}
+        <tr class="group">
+        <td>{{clauseTitle}}</td>
+        <td>{{county}}</td>
+        <td class="money">{{count}} 笔<br>{{total}}</td>
+        <td>{{range}}{{#reduced}}<br><small>{{reduced}}</small>{{/reduced}}{{#sample}}<br><small><a href="#order-{{id}}">{{enterpriseName}} {{amount}}</a></small>{{/sample}}</td>
+        <td>
+        <form method="post" action="/console/orders/groups/decide" class="inline">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="clause" value="{{clause}}"><input type="hidden" name="county" value="{{countyValue}}">
+        <input type="text" name="reason" placeholder="理由（必填）" required>
+        <button type="submit" name="decision" value="approve" class="approve">全部批准</button>
+        <button type="submit" name="decision" value="reject" class="reject">全部驳回</button>
+        </form>
+        </td>
+        </tr>
+        {{/groups}}
+        </table>
+        {{/hasGroups}}
         <h2>待审批的兑付单（{{orderCount}}）</h2>
         {{^orders}}<p>没有待审批的兑付单。</p>{{/orders}}
         {{#hasOrders}}
