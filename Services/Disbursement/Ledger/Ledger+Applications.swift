@@ -312,44 +312,82 @@ extension Ledger {
         }
         return try await self.database.read { tx in
             var response = Jiaxing_Benefits_V1_ListApplicationsResponse()
-            var tallies: [String: Jiaxing_Benefits_V1_ApplicationTally] = [:]
-            for row in try await tx.query(
-                "SELECT payload, filed_day, due_day, decided_day FROM applications ORDER BY id DESC", [])
-            {
-                let application = try Application(serializedBytes: row.blob(0))
-                if let county, application.county != county { continue }
-                if let department, !department.isResponsible(among: application.responsibleDepartments) { continue }
-                // A clause that names no department is decided by the finance bureau (市财政局).
-                for responsible in application.responsibleDepartments.isEmpty
-                    ? [Department.caizheng.chineseName] : application.responsibleDepartments
-                {
-                    let key = "\(application.documentID)\u{1F}\(responsible)"
-                    var tally = tallies[key] ?? Jiaxing_Benefits_V1_ApplicationTally()
-                    tally.documentID = application.documentID
-                    tally.department = responsible
-                    tally.received += 1
-                    switch application.status {
-                    case .decidedAtOnce: tally.decidedAtOnce += 1
-                    case .approved, .rejected: if row.integer(3) <= row.integer(2) { tally.decidedInTime += 1 }
-                    case .pending: tally.pending += 1
-                    default: break
+            response.tallies = try await Self.tallies(tx, county: county, department: department)
+            // The page: read by id, newest first, a slice at a time; a department's are picked from each slice
+            // (the departments column narrows the read, the application's own list decides).
+            let countyValue = Int64(county?.rawValue ?? 0)
+            let departmentPattern = department.map { "%\($0.chineseName)%" } ?? ""
+            let financeBureau: Int64 = department == .caizheng ? 1 : 0
+            var cursor = before
+            reading: while true {
+                let rows = try await tx.query(
+                    """
+                    SELECT id, payload FROM applications
+                    WHERE (? = 0 OR county = ?) AND (? = 0 OR status = ?) AND (? = 0 OR breached = 1)
+                    AND (? = '' OR id < ?) AND (? = '' OR departments LIKE ? OR (? = 1 AND departments = ''))
+                    ORDER BY id DESC LIMIT ?
+                    """,
+                    [
+                        .integer(countyValue), .integer(countyValue),
+                        .integer(Int64(request.status.rawValue)), .integer(Int64(request.status.rawValue)),
+                        .integer(request.breachedOnly ? 1 : 0), .text(cursor ?? ""), .text(cursor ?? ""),
+                        .text(departmentPattern), .text(departmentPattern), .integer(financeBureau),
+                        .integer(Int64(limit + 1)),
+                    ])
+                for row in rows {
+                    let application = try Application(serializedBytes: row.blob(1))
+                    if let department, !department.isResponsible(among: application.responsibleDepartments) {
+                        continue
                     }
-                    if application.breached { tally.breached += 1 }
-                    tallies[key] = tally
-                }
-                if request.status != .unspecified, application.status != request.status { continue }
-                if request.breachedOnly, !application.breached { continue }
-                if let before, application.id >= before { continue }
-                if response.applications.count < limit {
+                    guard response.applications.count < limit else {
+                        // One more matches beyond the page: the caller may go on from the page's last.
+                        response.nextPageToken = PageToken([response.applications.last!.id]).encoded
+                        break reading
+                    }
                     response.applications.append(application)
-                } else if response.nextPageToken.isEmpty, let last = response.applications.last {
-                    // One more matches beyond the page: the caller may go on from the page's last.
-                    response.nextPageToken = PageToken([last.id]).encoded
                 }
+                guard rows.count == limit + 1, let last = rows.last else { break }
+                cursor = last.text(0)
             }
-            response.tallies = tallies.keys.sorted().map { tallies[$0]! }
             return response
         }
+    }
+
+    /// The tallies per document and responsible department, from one grouped read: received, decided at
+    /// once, decided within the deadline, breached, pending. A clause that names no department is decided by
+    /// the finance bureau (市财政局).
+    static func tallies(_ tx: any SQLTransaction, county: Jiaxing_Benefits_V1_County?, department: Department?)
+        async throws -> [Jiaxing_Benefits_V1_ApplicationTally]
+    {
+        let countyValue = Int64(county?.rawValue ?? 0)
+        let inTime = "CASE WHEN decided_day <= due_day THEN 1 ELSE 0 END"
+        var tallies: [String: Jiaxing_Benefits_V1_ApplicationTally] = [:]
+        for row in try await tx.query(
+            """
+            SELECT document_id, departments, status, breached, \(inTime), COUNT(*) FROM applications
+            WHERE (? = 0 OR county = ?) GROUP BY document_id, departments, status, breached, \(inTime)
+            """, [.integer(countyValue), .integer(countyValue)])
+        {
+            let departments = row.text(1).split(separator: "|").map(String.init)
+            if let department, !department.isResponsible(among: departments) { continue }
+            let count = Int32(clamping: row.integer(5))
+            for responsible in departments.isEmpty ? [Department.caizheng.chineseName] : departments {
+                let key = "\(row.text(0))\u{1F}\(responsible)"
+                var tally = tallies[key] ?? Jiaxing_Benefits_V1_ApplicationTally()
+                tally.documentID = row.text(0)
+                tally.department = responsible
+                tally.received += count
+                switch Application.Status(rawValue: Int(row.integer(2))) {
+                case .decidedAtOnce: tally.decidedAtOnce += count
+                case .approved, .rejected: if row.integer(4) == 1 { tally.decidedInTime += count }
+                case .pending: tally.pending += count
+                default: break
+                }
+                if row.integer(3) == 1 { tally.breached += count }
+                tallies[key] = tally
+            }
+        }
+        return tallies.keys.sorted().map { tallies[$0]! }
     }
 
     /// One file of an application with its content, for a party that may see the application: its county,
