@@ -125,6 +125,16 @@ struct EligibilityEngineTests {
         #expect(
             refusal { $0.recognitions = [Self.recognition("greenFactory", "galactic", "2023-01-01")] }.hasPrefix(
                 "profile.recognitions[0].level: "))
+        // A profile of more records of one kind than any enterprise holds: refused naming the kind and the limit.
+        let tooMany = Array(
+            repeating: Self.recognition("greenFactory", "municipal", "2023-01-01"),
+            count: EnterpriseProfile.maximumRecords + 1)
+        #expect(
+            refusal { $0.recognitions = tooMany }
+                == "profile.recognitions: at most \(EnterpriseProfile.maximumRecords) records, got \(tooMany.count)")
+        #expect(
+            refusal { $0.recognitions = Array(tooMany.dropFirst()) } != "profile.recognitions: at most "
+                + "\(EnterpriseProfile.maximumRecords) records, got \(tooMany.count - 1)")
         var noDate = Self.request(Self.profile { _ in }, asOf: "2023-09-01")
         noDate.clearAsOf()
         #expect(Self.engine.screen(noDate).error.message.hasPrefix("as_of: "))

@@ -58,6 +58,10 @@ extension EnterpriseProfile {
     /// and keeps every product in the formulas inside Int64.
     public static let maximumAmount: Int64 = 1_000_000_000_000_000
 
+    /// The most records of one kind (recognitions, projects, facts) a profile may hold. An enterprise of the
+    /// register has tens; a profile of a hundred thousand facts would be screened, stored and sent back whole.
+    public static let maximumRecords = 1_000
+
     /// Validates a profile message against the vocabulary. Errors name the field, e.g.
     /// `profile.facts[2].fact`.
     public init(message: Jiaxing_Benefits_V1_EnterpriseProfile, vocabulary: Vocabulary) throws(ProfileError) {
@@ -84,6 +88,13 @@ extension EnterpriseProfile {
                 )
             }
             self.industry = message.industry
+        }
+        for (field, count) in [
+            ("recognitions", message.recognitions.count), ("projects", message.projects.count),
+            ("facts", message.facts.count),
+        ] where count > Self.maximumRecords {
+            throw ProfileError(
+                field: "profile.\(field)", message: "at most \(Self.maximumRecords) records, got \(count)")
         }
         var recognitions: [String: [RecognitionRecord]] = [:]
         for (index, record) in message.recognitions.enumerated() {
