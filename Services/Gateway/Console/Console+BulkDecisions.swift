@@ -7,20 +7,36 @@ import MeshMessages
 extension Console {
     /// Pending orders the queue reads to count and total them by clause and county: forty pages of 250.
     static let maximumSummarizedOrders = 10_000
+    /// Pending orders the queue lists one by one, newest first.
+    static let listedOrders = 200
     /// Orders of a group shown in full beside its totals, for the officer to check before deciding the rest.
     static let sampleOrdersPerGroup = 3
 
-    /// The department's pending orders by clause and county: counts, totals, the range of amounts, how many a
-    /// cap reduced, and a sample; each group decided with one reason (`DecideOrders`), every order still
-    /// recorded with who decided it, when and why.
-    func orderGroups(as account: ConsoleAccount, clauses: [String: Jiaxing_Benefits_V1_Clause]) async throws
-        -> (groups: [[String: Any]], complete: Bool)
-    {
-        var groups:
-            [String: (
-                clause: String, county: Jiaxing_Benefits_V1_County, orders: [Jiaxing_Benefits_V1_PayoutOrder],
-                count: Int, total: Fen, least: Fen, most: Fen, reduced: Int
-            )] = [:]
+    /// The orders of one clause in one county awaiting the department.
+    struct OrderGroup {
+        let clauseID: String
+        let county: Jiaxing_Benefits_V1_County
+        var sample: [Jiaxing_Benefits_V1_PayoutOrder] = []
+        var count = 0
+        var total: Fen = 0
+        var least: Fen = .max
+        var most: Fen = 0
+        /// Orders a cap or 就高不重复 reduced below what was requested.
+        var reduced = 0
+    }
+
+    /// The department's pending orders, read once a page at a time (newest first): the first
+    /// `listedOrders` to list, and all (up to `maximumSummarizedOrders`) by clause and county; `complete`
+    /// is false when more were waiting than were read.
+    struct PendingOrders {
+        var listed: [Jiaxing_Benefits_V1_PayoutOrder] = []
+        var groups: [OrderGroup] = []
+        var complete = true
+    }
+
+    func pendingOrders(as account: ConsoleAccount) async throws -> PendingOrders {
+        var pending = PendingOrders()
+        var groups: [String: OrderGroup] = [:]
         var request = Jiaxing_Benefits_V1_ListOrdersRequest()
         request.status = .pending
         request.limit = 250
@@ -29,9 +45,10 @@ extension Console {
             let page: Jiaxing_Benefits_V1_ListOrdersResponse = try await self.gateway.call(
                 GatewayMethods.listOrders, request, as: account)
             for order in page.orders {
+                if pending.listed.count < Self.listedOrders { pending.listed.append(order) }
                 let key = "\(order.clauseID)|\(order.county.rawValue)"
-                var group = groups[key] ?? (order.clauseID, order.county, [], 0, 0, .max, 0, 0)
-                if group.orders.count < Self.sampleOrdersPerGroup { group.orders.append(order) }
+                var group = groups[key] ?? OrderGroup(clauseID: order.clauseID, county: order.county)
+                if group.sample.count < Self.sampleOrdersPerGroup { group.sample.append(order) }
                 group.count += 1
                 group.total += order.amountFen
                 group.least = min(group.least, order.amountFen)
@@ -42,25 +59,31 @@ extension Console {
             read += page.orders.count
             request.pageToken = page.nextPageToken
         } while !request.pageToken.isEmpty && read < Self.maximumSummarizedOrders
-        let rows: [[String: Any]] = groups.values.sorted {
-            ($0.clause, $0.county.rawValue) < ($1.clause, $1.county.rawValue)
-        }
-        .map { group in
+        pending.groups = groups.values.sorted { ($0.clauseID, $0.county.rawValue) < ($1.clauseID, $1.county.rawValue) }
+        pending.complete = request.pageToken.isEmpty
+        return pending
+    }
+
+    /// The groups as the queue's template shows them: counts, totals, the range of amounts, how many a cap
+    /// reduced, and a sample; each decided with one reason (`DecideOrders`), every order still recorded with
+    /// who decided it, when and why.
+    static func groupRows(_ groups: [OrderGroup], clauses: [String: Jiaxing_Benefits_V1_Clause]) -> [[String: Any]] {
+        groups.map { group in
+            let county = County(message: group.county)
             var row: [String: Any] = [
-                "clause": group.clause, "countyValue": "\(County(message: group.county)?.partyName ?? "")",
-                "clauseTitle": Self.clauseTitle(clauses[group.clause], group.clause),
-                "county": County(message: group.county)?.chineseName ?? "",
+                "clause": group.clauseID, "countyValue": county?.partyName ?? "",
+                "clauseTitle": Self.clauseTitle(clauses[group.clauseID], group.clauseID),
+                "county": county?.chineseName ?? "",
                 "count": "\(group.count)", "total": Money.chinese(group.total),
                 "range": group.least == group.most
                     ? Money.chinese(group.least) : "\(Money.chinese(group.least))～\(Money.chinese(group.most))",
-                "sample": group.orders.map {
+                "sample": group.sample.map {
                     ["enterpriseName": $0.enterpriseName, "amount": Money.chinese($0.amountFen), "id": $0.id]
                 },
             ]
             if group.reduced > 0 { row["reduced"] = "\(group.reduced) 笔因上限或就高不重复调减" }
             return row
         }
-        return (rows, request.pageToken.isEmpty)
     }
 
     /// One decision for a whole group: the clause and county of the form, approve or reject, one reason.

@@ -49,23 +49,21 @@ extension Console {
         if let refused { return refused }
         let account = session.account
         do {
-            var ordersRequest = Jiaxing_Benefits_V1_ListOrdersRequest()
-            ordersRequest.status = .pending
-            ordersRequest.limit = 200
-            async let orders: Jiaxing_Benefits_V1_ListOrdersResponse = self.gateway.call(
-                GatewayMethods.listOrders, ordersRequest, as: account)
+            async let pending = self.pendingOrders(as: account)
             var applicationsRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
             applicationsRequest.status = .pending
             applicationsRequest.limit = 200
             async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
                 GatewayMethods.listApplications, applicationsRequest, as: account)
-            let (orderList, applicationList) = try await (orders.orders, applications.applications)
+            let (pendingOrders, applicationList) = try await (pending, applications.applications)
+            let orderList = pendingOrders.listed
             let department = account.department
             let mine = applicationList.filter { application in
                 department.map { $0.isResponsible(among: application.responsibleDepartments) } ?? false
             }
-            let clauses = try await self.clauses(Set(orderList.map(\.clauseID) + mine.map(\.clauseID)), as: account)
-            let (groups, complete) = try await self.orderGroups(as: account, clauses: clauses)
+            let clauses = try await self.clauses(
+                Set(pendingOrders.groups.map(\.clauseID) + mine.map(\.clauseID)), as: account)
+            let groups = Self.groupRows(pendingOrders.groups, clauses: clauses)
             let today = CalendarDate(Self.dayText(self.now())) ?? CalendarDate(year: 2026, month: 1, day: 1)!
             let orderRows: [[String: Any]] = orderList.map { order in
                 // Mustache treats an empty string as true: optional texts are left out when empty.
@@ -116,7 +114,7 @@ extension Console {
                 "待办审批", "queue",
                 [
                     "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
-                    "groups": groups, "hasGroups": !groups.isEmpty, "groupsPartial": !complete,
+                    "groups": groups, "hasGroups": !groups.isEmpty, "groupsPartial": !pendingOrders.complete,
                     "summarized": "\(Self.maximumSummarizedOrders)",
                     "applications": applicationRows, "hasApplications": !applicationRows.isEmpty,
                     "applicationCount": "\(applicationRows.count)",
