@@ -134,6 +134,7 @@ extension Clause {
         clause.cumulativeCapFen = self.cumulativeCapFen ?? 0
         clause.decisionWorkingDays = Int32(self.decisionWorkingDays ?? 0)
         clause.replaces = self.replaces
+        clause.perItem = self.perItem
         clause.notes = self.notes ?? ""
         return clause
     }
@@ -165,6 +166,7 @@ extension Clause {
         self.cumulativeCapFen = message.cumulativeCapFen == 0 ? nil : message.cumulativeCapFen
         self.decisionWorkingDays = message.decisionWorkingDays == 0 ? nil : Int(message.decisionWorkingDays)
         self.replaces = message.replaces
+        self.perItem = message.perItem
         self.notes = message.notes.isEmpty ? nil : message.notes
     }
 }

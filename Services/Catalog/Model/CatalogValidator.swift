@@ -138,6 +138,7 @@ struct CatalogValidator {
                     issue(
                         "delivery", "a manual formula is never paid automatically: delivery must be manual", clause: id)
                 }
+                for problem in Self.perItemProblems(clause) { issue("perItem", problem, clause: id) }
                 if case .capOnly = clause.formula, clause.delivery == .proactive {
                     issue(
                         "delivery", "a capOnly amount is decided by the department: delivery cannot be proactive",
@@ -146,6 +147,39 @@ struct CatalogValidator {
             }
         }
         return issues
+    }
+
+    /// Words by which a text pays each item on its own (每项最高50万元, 单个项目最高100万元).
+    static let perItemMarkers = ["每项", "单个项目", "每个项目"]
+
+    /// A clause whose text pays per item is encoded per item, and a per-item clause names its item: one
+    /// project or recognition condition. One paid without an application is over a project's figures, by a
+    /// formula the forecast computes per item, outside any overlap group (就高不重复 weighs enterprises).
+    static func perItemProblems(_ clause: Clause) -> [String] {
+        var problems: [String] = []
+        let marker = Self.perItemMarkers.first { clause.text.contains($0) }
+        if let marker, clause.cash, clause.delivery != .notQuantified, !clause.perItem {
+            problems.append("the text pays per item ('\(marker)'): set perItem and name the item's condition")
+        }
+        guard clause.perItem else { return problems }
+        guard let item = clause.itemCondition else {
+            problems.append(
+                "a per-item clause names its item: one project condition, or else one recognition condition")
+            return problems
+        }
+        if clause.delivery == .proactive {
+            if case .recognition = item.kind {
+                problems.append("a per-item clause paid without an application pays projects, not recognitions")
+            }
+            switch clause.formula {
+            case .fixed, .percentage, .ratioMatch, .perUnit: break
+            default: problems.append("a per-item clause paid without an application is fixed or over the item's figure")
+            }
+            if clause.overlapGroup != nil {
+                problems.append("a per-item clause paid without an application stands outside overlap groups")
+            }
+        }
+        return problems
     }
 
     /// The texts of a document's sources; nil when one of them is missing or unreadable (reported here, once,

@@ -45,11 +45,17 @@ public struct Clause: Sendable, Hashable, Codable {
     /// Clauses this one replaces for the same item (示范样本 50% instead of 20%): where this one carries an
     /// amount, those are superseded whatever their amount or stacking rule.
     public var replaces: [String]
+    /// 每项 / 单个项目: the clause pays each qualifying item (the project or recognition its one item condition
+    /// names) on its own, with the formula's cap per item and `perYearCapFen` / `cumulativeCapFen` over the
+    /// enterprise's items together. The formula's base is read from the item's own figures, never from the
+    /// enterprise's.
+    public var perItem: Bool
     public var notes: String?
 
     enum CodingKeys: String, CodingKey {
         case id, article, title, text, responsibleDepartments, beneficiary, benefitKind, cash, delivery, overlapGroup,
-            stacking, conditions, formula, perYearCapFen, cumulativeCapFen, decisionWorkingDays, replaces, notes
+            stacking, conditions, formula, perYearCapFen, cumulativeCapFen, decisionWorkingDays, replaces, perItem,
+            notes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -71,7 +77,23 @@ public struct Clause: Sendable, Hashable, Codable {
         self.cumulativeCapFen = try container.decodeIfPresent(Fen.self, forKey: .cumulativeCapFen)
         self.decisionWorkingDays = try container.decodeIfPresent(Int.self, forKey: .decisionWorkingDays)
         self.replaces = try container.decodeIfPresent([String].self, forKey: .replaces) ?? []
+        self.perItem = try container.decodeIfPresent(Bool.self, forKey: .perItem) ?? false
         self.notes = try container.decodeIfPresent(String.self, forKey: .notes)
+    }
+
+    /// The condition naming the kind of item a per-item clause pays for: its one project condition, else its
+    /// one recognition condition (a 农业龙头企业's renovation projects are the items, the recognition is who may
+    /// have them); nil for a clause paid per enterprise or one that names no single item.
+    public var itemCondition: Condition? {
+        guard self.perItem else { return nil }
+        let projects = self.conditions.filter {
+            if case .project = $0.kind { true } else { false }
+        }
+        if !projects.isEmpty { return projects.count == 1 ? projects[0] : nil }
+        let recognitions = self.conditions.filter {
+            if case .recognition = $0.kind { true } else { false }
+        }
+        return recognitions.count == 1 ? recognitions[0] : nil
     }
 
     /// The id of the document the clause belongs to (the part of the id before the first `/`).

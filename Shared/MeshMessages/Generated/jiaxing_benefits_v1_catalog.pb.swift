@@ -843,6 +843,14 @@ public nonisolated struct Jiaxing_Benefits_V1_Clause: @unchecked Sendable {
     set {_uniqueStorage()._replaces = newValue}
   }
 
+  /// 每项 / 单个项目: each qualifying item (the one project or recognition condition's records) is paid on its own,
+  /// the formula's base read from the item's figures; per_year_cap_fen and cumulative_cap_fen bound the items
+  /// together.
+  public var perItem: Bool {
+    get {_storage._perItem}
+    set {_uniqueStorage()._perItem = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2748,7 +2756,7 @@ nonisolated extension Jiaxing_Benefits_V1_Manual: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Clause"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}article\0\u{1}title\0\u{1}text\0\u{3}responsible_departments\0\u{1}beneficiary\0\u{3}benefit_kind\0\u{1}cash\0\u{1}delivery\0\u{3}overlap_group\0\u{1}stacking\0\u{1}conditions\0\u{1}formula\0\u{3}per_year_cap_fen\0\u{3}cumulative_cap_fen\0\u{1}notes\0\u{3}decision_working_days\0\u{1}replaces\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}document_id\0\u{1}article\0\u{1}title\0\u{1}text\0\u{3}responsible_departments\0\u{1}beneficiary\0\u{3}benefit_kind\0\u{1}cash\0\u{1}delivery\0\u{3}overlap_group\0\u{1}stacking\0\u{1}conditions\0\u{1}formula\0\u{3}per_year_cap_fen\0\u{3}cumulative_cap_fen\0\u{1}notes\0\u{3}decision_working_days\0\u{1}replaces\0\u{3}per_item\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2770,6 +2778,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
     var _notes: String = String()
     var _decisionWorkingDays: Int32 = 0
     var _replaces: [String] = []
+    var _perItem: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2799,6 +2808,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
       _notes = source._notes
       _decisionWorkingDays = source._decisionWorkingDays
       _replaces = source._replaces
+      _perItem = source._perItem
     }
   }
 
@@ -2836,6 +2846,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._notes) }()
         case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._decisionWorkingDays) }()
         case 19: try { try decoder.decodeRepeatedStringField(value: &_storage._replaces) }()
+        case 20: try { try decoder.decodeSingularBoolField(value: &_storage._perItem) }()
         default: break
         }
       }
@@ -2905,6 +2916,9 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
       if !_storage._replaces.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._replaces, fieldNumber: 19)
       }
+      if _storage._perItem != false {
+        try visitor.visitSingularBoolField(value: _storage._perItem, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2933,6 +2947,7 @@ nonisolated extension Jiaxing_Benefits_V1_Clause: SwiftProtobuf.Message, SwiftPr
         if _storage._notes != rhs_storage._notes {return false}
         if _storage._decisionWorkingDays != rhs_storage._decisionWorkingDays {return false}
         if _storage._replaces != rhs_storage._replaces {return false}
+        if _storage._perItem != rhs_storage._perItem {return false}
         return true
       }
       if !storagesAreEqual {return false}
