@@ -40,6 +40,8 @@ struct EligibilityCaseTests {
             var name: String?
             var investment_fen: Int64
             var completed_on: String?
+            var id: String?
+            var figures: [String: Int64]?
         }
         struct Fact: Decodable, Sendable {
             var fact: String
@@ -122,6 +124,8 @@ struct EligibilityCaseTests {
             message.name = record.name ?? ""
             message.investmentFen = record.investment_fen
             if let completed = record.completed_on { message.completedOn = Self.date(completed) }
+            message.id = record.id ?? ""
+            message.figures = record.figures ?? [:]
             return message
         }
         profile.facts = (item.profile.facts ?? []).map { record in
@@ -153,12 +157,16 @@ struct EligibilityCaseTests {
             return
         }
         #expect(!result.hasError, "refused: \(result.error.message)")
+        // A per-item decision answers to `clause@item`, and to the bare clause id for the first item.
         let byClause = Dictionary(
-            result.decisions.map { ($0.citation.clauseID, $0) }, uniquingKeysWith: { first, _ in first })
+            result.decisions.flatMap { decision in
+                [(decision.citation.clauseID, decision)]
+                    + (decision.item.isEmpty ? [] : [("\(decision.citation.clauseID)@\(decision.item)", decision)])
+            }, uniquingKeysWith: { first, _ in first })
         if let eligible = item.expect.eligible {
             let actual = Dictionary(
                 uniqueKeysWithValues: result.decisions.filter { $0.status == .eligible }.map {
-                    ($0.citation.clauseID, $0.amountFen)
+                    ($0.item.isEmpty ? $0.citation.clauseID : "\($0.citation.clauseID)@\($0.item)", $0.amountFen)
                 })
             #expect(actual == eligible, "eligible: \(actual)")
         }

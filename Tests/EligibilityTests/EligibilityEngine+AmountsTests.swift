@@ -132,11 +132,48 @@ struct EligibilityAmountsTests {
         }
         // Not vacuous: the clauses of each new feature pay someone.
         for clause in [
+            "jzbf-2024-7/3.3a",
             "jzf-2023-3/2.12", "jzf-2023-3/4.32a", "jzbf-2023-32/4.3", "jzf-2023-3/3.19a", "jzbf-2023-36/2.1b",
             "jzbf-2023-36/2.3", "jzbf-2023-32/4.2c", "jzf-2023-3/3.20c", "jzf-2023-3/3.20d",
         ] {
             #expect(paidClauses.contains(clause), "\(clause) paid nobody")
         }
+    }
+
+    @Test("per item, paid without application: each year's items capped on their own, columns equal to screening")
+    func perItemCapsByYear() throws {
+        let engine = Self.everyFeature
+        var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
+        profile.creditCode = CreditCode.completing("91330402MA2B00001")!.value
+        profile.name = "中介机构"
+        profile.county = .nanhu
+        var flag = Jiaxing_Benefits_V1_FactRecord()
+        flag.fact = "techIntermediaryAgency"
+        flag.flag = true
+        profile.facts = [flag]
+        // 11 contracts accepted in 2024 and 2 in 2025, each 500万元 paid: 3% is 15万元, 10万元 per contract.
+        for (year, count) in [(2024, 11), (2025, 2)] {
+            for number in 1...count {
+                var contract = Jiaxing_Benefits_V1_ProjectRecord()
+                contract.kind = "brokeredTechContract"
+                contract.id = "HT-\(year)-\(number < 10 ? "0" : "")\(number)"
+                contract.investmentFen = 500_000_000
+                contract.completedOn = CalendarDate(year: year, month: 6, day: number)!.message
+                contract.figures = ["techContractAmountPaid": 500_000_000]
+                profile.projects.append(contract)
+            }
+        }
+        let enterprise = try EnterpriseProfile(message: profile, vocabulary: Self.vocabulary)
+        let asOf = CalendarDate("2025-12-31")!
+        let decisions = engine.screen(enterprise, asOf: asOf).decisions.filter {
+            $0.clause.id == "jzbf-2024-7/3.3a" && $0.status == .eligible
+        }
+        // 每家每年累计不超过100万元: ten of 2024's eleven, both of 2025's.
+        #expect(decisions.count == 12)
+        #expect(decisions.map(\.amountFen).reduce(0, +) == 120_000_000)
+        #expect(!decisions.contains { $0.item?.id == "HT-2024-11" })
+        let amounts = engine.amounts(EnterpriseColumns([enterprise], vocabulary: Self.vocabulary), asOf: asOf)
+        #expect(amounts.byClause["jzbf-2024-7/3.3a"] == 120_000_000)
     }
 
     @Test("an empty register is proposed nothing")
@@ -271,6 +308,30 @@ struct RandomProfiles {
             addFact(premiumRateCap.insuredBase, near: nil)
         default:
             if let base = clause.formula.baseFact { addFact(base, near: nil) }
+        }
+        // A per-item clause: one to four items of its kind, most carrying the base figure, some a year apart
+        // (so the per-year cap across items is reached within a year and not across). Drawn from the serial
+        // number, not the generator, so the other profiles stay what the seed made them.
+        if clause.perItem, case .project(let kind, _, _)? = clause.itemCondition?.kind,
+            let first = profile.projects.lastIndex(where: { $0.kind == kind })
+        {
+            let template = profile.projects[first]
+            for copy in 0..<(1 + self.serial % 4) {
+                var project = template
+                project.id = "\(kind)-\(self.serial)-\(copy)"
+                let mixed = (self.serial &* 2_654_435_761 &+ copy &* 40_503) % 1_000_003
+                if copy > 0 {
+                    project.investmentFen =
+                        template.investmentFen / 2 + Int64(mixed) * template.investmentFen / 1_000_003
+                    if copy.isMultiple(of: 2), let day = CalendarDate(message: template.completedOn) {
+                        project.completedOn = day.adding(days: -365).message
+                    }
+                }
+                if let base = clause.formula.baseFact, mixed % 5 != 0 {
+                    project.figures[base] = Int64(mixed % 1_000) * 1_000_000
+                }
+                if copy == 0 { profile.projects[first] = project } else { profile.projects.append(project) }
+            }
         }
         return profile
     }

@@ -135,6 +135,33 @@ struct EligibilityEngineTests {
         #expect(
             refusal { $0.recognitions = Array(tooMany.dropFirst()) } != "profile.recognitions: at most "
                 + "\(EnterpriseProfile.maximumRecords) records, got \(tooMany.count - 1)")
+        // An item's id and its own figures are bounded and checked against the vocabulary.
+        func project(_ build: (inout Jiaxing_Benefits_V1_ProjectRecord) -> Void) -> String {
+            refusal { profile in
+                var record = Jiaxing_Benefits_V1_ProjectRecord()
+                record.kind = "brokeredTechContract"
+                record.investmentFen = 1
+                build(&record)
+                profile.projects = [record]
+            }
+        }
+        let longest = String(repeating: "号", count: EnterpriseProfile.maximumItemID)
+        #expect(project { $0.id = longest } == "accepted")
+        #expect(
+            project { $0.id = longest + "1" }
+                == "profile.projects[0].id: at most \(EnterpriseProfile.maximumItemID) characters, got \(longest.count + 1)"
+        )
+        #expect(
+            project { $0.figures = ["unicornValuation": 1] }.hasPrefix(
+                "profile.projects[0].figures[unicornValuation]: "))
+        #expect(project { $0.figures = ["techIntermediaryAgency": 1] }.contains("measured in amounts"))
+        #expect(project { $0.figures = ["techContractAmountPaid": -1] }.contains("must be between 0"))
+        let facts = Self.engine.catalog.vocabulary.facts.filter { $0.unit != .bool }.prefix(
+            EnterpriseProfile.maximumFigures + 1)
+        #expect(
+            project { $0.figures = Dictionary(uniqueKeysWithValues: facts.map { ($0.id, Int64(1)) }) }
+                == "profile.projects[0].figures: at most \(EnterpriseProfile.maximumFigures) figures, got \(facts.count)"
+        )
         var noDate = Self.request(Self.profile { _ in }, asOf: "2023-09-01")
         noDate.clearAsOf()
         #expect(Self.engine.screen(noDate).error.message.hasPrefix("as_of: "))

@@ -31,6 +31,16 @@ public struct Decision: Sendable {
     /// Whether the formula fixed `amountFen` (rather than a cap, or nothing): an application for it can be
     /// decided at once (即申即享).
     public var amountFixed: Bool = false
+    /// A per-item clause's item: the project or recognition this decision pays; nil for a clause paid per
+    /// enterprise.
+    public var item: Item? = nil
+
+    /// What a per-item decision pays for: the record's id and, for people, what it is.
+    public struct Item: Sendable, Hashable {
+        public var id: String
+        /// 项目「智能工厂改造」(JX-2023-001), 认定(国家级, 2023-03-15) …
+        public var words: String
+    }
 }
 
 /// The decisions for one enterprise on one day.

@@ -85,11 +85,20 @@ extension EligibilityEngine {
                 }
             }
             // An amount of 0 (no tier held, base not reported or under its minimum, overflow) is not paid.
-            var amounts = self.formulaAmounts(clause, for: enterprises)
+            var amounts: [Fen]
+            if clause.perItem {
+                guard case .project(let kind, let minimum, let completedInPeriod)? = clause.itemCondition?.kind else {
+                    return nil
+                }
+                amounts = self.itemAmounts(
+                    clause, kind: kind, minimum: minimum, completedInPeriod: completedInPeriod, for: enterprises)
+            } else {
+                amounts = self.formulaAmounts(clause, for: enterprises)
+            }
             var kept = 0
             for position in enterprises.indices {
                 var fen = amounts[position]
-                if let cap = clause.perYearCapFen, fen > cap { fen = cap }
+                if !clause.perItem, let cap = clause.perYearCapFen, fen > cap { fen = cap }
                 if let cap = clause.cumulativeCapFen, fen > cap { fen = cap }
                 guard fen > 0 else { continue }
                 (enterprises[kept], amounts[kept]) = (enterprises[position], fen)
@@ -153,6 +162,61 @@ extension EligibilityEngine {
             case .bands, .capOnly, .manual:
                 return [Fen](repeating: 0, count: enterprises.count)
             }
+        }
+
+        /// A per-item clause's amount for each enterprise: the sum over its records of `kind` that count (accepted
+        /// in the period if asked, investing at least `minimum`) of the formula on each record's own figure,
+        /// capped per item. The clause's per-enterprise caps apply to the sum afterwards, as `capAcrossItems`
+        /// applies them item by item.
+        private func itemAmounts(
+            _ clause: Clause, kind: String, minimum: Fen?, completedInPeriod: Bool, for enterprises: [Int32]
+        ) -> [Fen] {
+            guard let records = self.columns.projects[kind] else {
+                return [Fen](repeating: 0, count: enterprises.count)
+            }
+            func amount(_ figures: [String: Int64]) -> Fen {
+                func scaled(_ base: String, _ numerator: Int64, _ denominator: Int64, minimum: Fen?, cap: Fen?) -> Fen {
+                    guard let value = figures[base], value >= minimum ?? 0,
+                        let amount = Context.scale(value, by: numerator, over: denominator)
+                    else { return 0 }
+                    return cap.map { min(amount, $0) } ?? amount
+                }
+                switch clause.formula {
+                case .fixed(let amount): return amount
+                case .percentage(let base, let rate, let minimum, let cap):
+                    return scaled(base, Int64(rate), 10_000, minimum: minimum, cap: cap)
+                case .ratioMatch(let base, let numerator, let denominator, let cap):
+                    return scaled(base, Int64(numerator), Int64(denominator), minimum: nil, cap: cap)
+                case .perUnit(let base, let perUnit, let cap):
+                    return scaled(base, perUnit, 1, minimum: nil, cap: cap)
+                default: return 0
+                }
+            }
+            var position: [Int32: Int] = [:]
+            for (index, enterprise) in enterprises.enumerated() { position[enterprise] = index }
+            var sums = [Fen](repeating: 0, count: enterprises.count)
+            var byYear: [Int32: [Int: Fen]] = [:]
+            for record in records.owner.indices {
+                guard let index = position[records.owner[record]] else { continue }
+                let day = records.completedOn[record]
+                if completedInPeriod {
+                    guard day != Int32.min, self.period.contains(day) else { continue }
+                }
+                guard records.investmentFen[record] >= minimum ?? 0 else { continue }
+                let fen = amount(records.figures[record])
+                sums[index] += fen
+                if clause.perYearCapFen != nil, fen > 0 {
+                    let year = day == Int32.min ? self.asOf.year : CalendarDate(dayNumber: Int(day)).year
+                    byYear[records.owner[record], default: [:]][year, default: 0] += fen
+                }
+            }
+            // 每年累计: each year's items are capped on their own; the cumulative cap applies to the total after.
+            if let cap = clause.perYearCapFen {
+                for (owner, years) in byYear {
+                    sums[position[owner]!] = years.values.reduce(0) { $0 + min($1, cap) }
+                }
+            }
+            return sums
         }
 
         /// The highest tier among the levels each enterprise holds of `recognition`, counting the records the

@@ -45,6 +45,12 @@ public struct EligibilityEngine: Sendable {
             let period = entry.document.effectiveFrom...min(asOf, entry.document.effectiveUntil ?? asOf)
             let context = Context(profile: profile, vocabulary: self.catalog.vocabulary, asOf: asOf, period: period)
             for clause in entry.clauses {
+                if clause.clause.perItem {
+                    decisions += self.decideEachItem(
+                        clause, in: entry.document, profile: profile, asOf: asOf, period: period,
+                        includeIneligible: includeIneligible)
+                    continue
+                }
                 if !includeIneligible, Self.plainlyIneligible(clause, context) { continue }
                 if let decision = self.decide(
                     clause.clause, in: entry.document, context: context, keepIneligible: includeIneligible)
@@ -159,7 +165,8 @@ public struct EligibilityEngine: Sendable {
             guard decision.status == .eligible || (decision.status == .needsApplication && decision.amountFen > 0),
                 let group = decision.clause.overlapGroup, decision.stacking.rule != .stacks
             else { continue }
-            groups[group, default: []].append(index)
+            // Per item, the same thing is the same item: two projects of one group are paid each.
+            groups[decision.item.map { "\(group)@\($0.id)" } ?? group, default: []].append(index)
         }
         func highest(_ members: [Int]) -> Int? {
             members.max { lhs, rhs in
@@ -212,7 +219,9 @@ public struct EligibilityEngine: Sendable {
         for replacer in replacing {
             let by = decisions[replacer]
             for index in decisions.indices
-            where by.clause.replaces.contains(decisions[index].clause.id) && decisions[index].status != .ineligible {
+            where by.clause.replaces.contains(decisions[index].clause.id) && decisions[index].status != .ineligible
+                && (by.item == nil || decisions[index].item == nil || by.item?.id == decisions[index].item?.id)
+            {
                 decisions[index].status = .superseded
                 decisions[index].supersededBy = by.clause.id
                 decisions[index].reason = "同一项目适用\(Self.cite(by.clause, by.document)), 替代本条"

@@ -43,9 +43,12 @@ public struct EnterpriseColumns: Sendable {
         var investmentFen: [Int64] = []
         /// Day number of acceptance; `Int32.min` where not yet accepted.
         var completedOn: [Int32] = []
+        /// Each record's own figures (empty for most): what a per-item clause's base reads.
+        var figures: [[String: Int64]] = []
 
         mutating func append(_ owner: Int32, _ record: EnterpriseProfile.ProjectRecord) {
             self.owner.append(owner)
+            self.figures.append(record.figures)
             self.investmentFen.append(record.investmentFen)
             self.completedOn.append(record.completedOn.map { Int32($0.dayNumber) } ?? Int32.min)
         }

@@ -10,6 +10,14 @@ public struct EnterpriseProfile: Sendable {
         public var recognizedOn: CalendarDate
         /// Who vouches for it, in words (据市经信局 …); nil for a what-if profile.
         public var source: String? = nil
+        /// The item's id (the holder's reference); where the record has none, one made of what it is, so the same
+        /// record always gets the same id.
+        public var id: String = ""
+
+        /// The id of a record sent without one: the recognition, its level and its date.
+        public var itemID: String {
+            self.id.isEmpty ? "\(self.recognition)/\(self.level ?? "-")/\(self.recognizedOn)" : self.id
+        }
     }
 
     public struct ProjectRecord: Sendable, Hashable {
@@ -18,6 +26,15 @@ public struct EnterpriseProfile: Sendable {
         public var investmentFen: Fen
         public var completedOn: CalendarDate?
         public var source: String? = nil
+        /// The item's id (the acceptance document, the contract's registration number), or "" where none is sent.
+        public var id: String = ""
+        /// The item's own figures by fact id, in the fact's unit: what a per-item clause's base reads.
+        public var figures: [String: Int64] = [:]
+
+        /// The id of a record sent without one: the kind, the acceptance date and the name.
+        public var itemID: String {
+            self.id.isEmpty ? "\(self.kind)/\(self.completedOn.map { "\($0)" } ?? "-")/\(self.name)" : self.id
+        }
     }
 
     public enum FactValue: Sendable, Hashable {
@@ -61,6 +78,14 @@ extension EnterpriseProfile {
     /// The most records of one kind (recognitions, projects, facts) a profile may hold. An enterprise of the
     /// register has tens; a profile of a hundred thousand facts would be screened, stored and sent back whole.
     public static let maximumRecords = 1_000
+
+    /// The most figures one project may carry: a handful of amounts (investment, equipment, contract paid).
+    public static let maximumFigures = 16
+
+    /// The longest id of a record, in characters: a department's reference (which a published record's id
+    /// defaults to) is as long; an item's id is part of an order's subject, which the ledger bounds at 200
+    /// characters with the clause or overlap group before it.
+    public static let maximumItemID = 128
 
     /// Validates a profile message against the vocabulary. Errors name the field, e.g.
     /// `profile.facts[2].fact`.
@@ -113,10 +138,14 @@ extension EnterpriseProfile {
             guard let date = CalendarDate(message: record.recognizedOn) else {
                 throw ProfileError(field: "\(field).recognized_on", message: "a date in 1900-2200 is required")
             }
+            guard record.id.count <= Self.maximumItemID else {
+                throw ProfileError(
+                    field: "\(field).id", message: "at most \(Self.maximumItemID) characters, got \(record.id.count)")
+            }
             recognitions[record.recognition, default: []].append(
                 RecognitionRecord(
                     recognition: record.recognition, level: record.level.isEmpty ? nil : record.level,
-                    recognizedOn: date, source: record.source.chineseDescription))
+                    recognizedOn: date, source: record.source.chineseDescription, id: record.id))
         }
         self.recognitions = recognitions
         var projects: [String: [ProjectRecord]] = [:]
@@ -137,10 +166,30 @@ extension EnterpriseProfile {
                 }
                 completedOn = date
             }
+            guard record.id.count <= Self.maximumItemID else {
+                throw ProfileError(
+                    field: "\(field).id", message: "at most \(Self.maximumItemID) characters, got \(record.id.count)")
+            }
+            guard record.figures.count <= Self.maximumFigures else {
+                throw ProfileError(
+                    field: "\(field).figures",
+                    message: "at most \(Self.maximumFigures) figures, got \(record.figures.count)")
+            }
+            for (fact, amount) in record.figures.sorted(by: { $0.key < $1.key }) {
+                guard let declared = vocabulary.fact(fact), declared.unit != .bool else {
+                    throw ProfileError(
+                        field: "\(field).figures[\(fact)]", message: "not a fact of the vocabulary measured in amounts")
+                }
+                guard amount >= 0, amount <= Self.maximumAmount else {
+                    throw ProfileError(
+                        field: "\(field).figures[\(fact)]",
+                        message: "must be between 0 and \(Self.maximumAmount), got \(amount)")
+                }
+            }
             projects[record.kind, default: []].append(
                 ProjectRecord(
                     kind: record.kind, name: record.name, investmentFen: record.investmentFen, completedOn: completedOn,
-                    source: record.source.chineseDescription))
+                    source: record.source.chineseDescription, id: record.id, figures: record.figures))
         }
         self.projects = projects
         var facts: [String: [Int: FactValue]] = [:]

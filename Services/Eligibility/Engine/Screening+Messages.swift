@@ -45,6 +45,7 @@ extension Decision {
         decision.reason = self.reason
         decision.cash = self.clause.cash
         decision.delivery = self.clause.delivery.rawValue
+        decision.item = self.item?.id ?? ""
         return decision
     }
 }

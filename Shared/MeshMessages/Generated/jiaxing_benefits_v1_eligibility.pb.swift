@@ -81,7 +81,7 @@ public nonisolated struct Jiaxing_Benefits_V1_DecisionStatement: Sendable {
 
   public var clauseID: String = String()
 
-  /// the order's subject (the overlap group, else the clause)
+  /// the order's subject (the overlap group, else the clause; @item per item)
   public var subject: String = String()
 
   public var amountFen: Int64 = 0
@@ -276,6 +276,13 @@ public nonisolated struct Jiaxing_Benefits_V1_Decision: @unchecked Sendable {
   public var hasSeal: Bool {_storage._seal != nil}
   /// Clears the value of `seal`. Subsequent reads from it will return its default value.
   public mutating func clearSeal() {_uniqueStorage()._seal = nil}
+
+  /// A per-item clause (每项, 单个项目): the id of the project or recognition this decision pays, one decision
+  /// per item; empty for a clause paid per enterprise. It is part of the order's subject.
+  public var item: String {
+    get {_storage._item}
+    set {_uniqueStorage()._item = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -776,7 +783,7 @@ nonisolated extension Jiaxing_Benefits_V1_ConditionCheck: SwiftProtobuf.Message,
 
 nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0\u{3}amount_fixed\0\u{1}seal\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0\u{3}amount_fixed\0\u{1}seal\0\u{1}item\0")
 
   fileprivate class _StorageClass {
     var _status: Jiaxing_Benefits_V1_Decision.Status = .unspecified
@@ -794,6 +801,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
     var _delivery: String = String()
     var _amountFixed: Bool = false
     var _seal: Jiaxing_Benefits_V1_DecisionSeal? = nil
+    var _item: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -819,6 +827,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       _delivery = source._delivery
       _amountFixed = source._amountFixed
       _seal = source._seal
+      _item = source._item
     }
   }
 
@@ -852,6 +861,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._delivery) }()
         case 14: try { try decoder.decodeSingularBoolField(value: &_storage._amountFixed) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._seal) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._item) }()
         default: break
         }
       }
@@ -909,6 +919,9 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       try { if let v = _storage._seal {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
+      if !_storage._item.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._item, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -933,6 +946,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         if _storage._delivery != rhs_storage._delivery {return false}
         if _storage._amountFixed != rhs_storage._amountFixed {return false}
         if _storage._seal != rhs_storage._seal {return false}
+        if _storage._item != rhs_storage._item {return false}
         return true
       }
       if !storagesAreEqual {return false}

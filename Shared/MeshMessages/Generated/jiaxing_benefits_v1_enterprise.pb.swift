@@ -171,6 +171,10 @@ public nonisolated struct Jiaxing_Benefits_V1_ProjectRecord: Sendable {
   /// Clears the value of `source`. Subsequent reads from it will return its default value.
   public mutating func clearSource() {self._source = nil}
 
+  /// The item's own figures, by fact id of the vocabulary, in the fact's unit: a contract's amount actually paid
+  /// (techContractAmountPaid), a renovation's equipment investment. A per-item clause reads its base here.
+  public var figures: Dictionary<String,Int64> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -368,7 +372,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionRecord: SwiftProtobuf.Messa
 
 nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProjectRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}name\0\u{3}investment_fen\0\u{3}completed_on\0\u{1}id\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}name\0\u{3}investment_fen\0\u{3}completed_on\0\u{1}id\0\u{1}source\0\u{1}figures\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -382,6 +386,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, 
       case 4: try { try decoder.decodeSingularMessageField(value: &self._completedOn) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._source) }()
+      case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.figures) }()
       default: break
       }
     }
@@ -410,6 +415,9 @@ nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, 
     try { if let v = self._source {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.figures.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.figures, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -420,6 +428,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProjectRecord: SwiftProtobuf.Message, 
     if lhs._completedOn != rhs._completedOn {return false}
     if lhs.id != rhs.id {return false}
     if lhs._source != rhs._source {return false}
+    if lhs.figures != rhs.figures {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
