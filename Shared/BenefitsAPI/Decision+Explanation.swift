@@ -10,8 +10,13 @@ extension Jiaxing_Benefits_V1_Decision {
     }
 
     /// What an order for this decision pays for, the subject part of the ledger's idempotency key: the overlap
-    /// group where the clause has one (so 就高不重复 finds the same thing under another clause), else the clause.
-    public var orderSubject: String { self.overlapGroup.isEmpty ? self.citation.clauseID : self.overlapGroup }
+    /// group where the clause has one (so 就高不重复 finds the same thing under another clause), else the clause;
+    /// for a per-item clause followed by `@` and the item's id, so each project, contract or award is paid once
+    /// and on its own, whatever a caller writes.
+    public var orderSubject: String {
+        let thing = self.overlapGroup.isEmpty ? self.citation.clauseID : self.overlapGroup
+        return self.item.isEmpty ? thing : "\(thing)@\(self.item)"
+    }
 }
 
 extension Jiaxing_Benefits_V1_ProposePayoutRequest {

@@ -108,6 +108,68 @@ struct ApplicationTests {
         }
     }
 
+    /// A technology-transfer agency with two brokered contracts, as 市科技局 holds them: 200万元 and 500万元 paid.
+    static func agency() -> Jiaxing_Benefits_V1_EnterpriseProfile {
+        var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
+        profile.creditCode = CreditCode.completing("91330402MA2E00009")!.value
+        profile.name = "嘉兴技术转移中心有限公司"
+        profile.county = .nanhu
+        for (id, paid, day) in [("HT-2024-01", 200_000_000, "2024-07-01"), ("HT-2024-02", 500_000_000, "2024-08-15")] {
+            var contract = Jiaxing_Benefits_V1_ProjectRecord()
+            contract.kind = "brokeredTechContract"
+            contract.id = id
+            contract.name = "技术开发合同\(id)"
+            contract.investmentFen = Int64(paid)
+            contract.completedOn = CalendarDate(day)!.message
+            contract.figures = ["techContractAmountPaid": Int64(paid)]
+            profile.projects.append(contract)
+        }
+        var agency = Jiaxing_Benefits_V1_FactRecord()
+        agency.fact = "techIntermediaryAgency"
+        agency.flag = true
+        profile.facts = [agency]
+        return profile
+    }
+
+    @Test(
+        "每个合同 on its own: each of an agency's contracts is decided at once for its own amount; the same contract again is replayed; the subject names a contract it holds"
+    )
+    func eachContractOnItsOwn() async throws {
+        let clock = Clock(millis: 1_727_748_000_000)  // 2024-10-01 10:00 in China
+        try await GatewayTests.withMesh(now: clock.source) { mesh in
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            _ = try await mesh.ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000)
+            try await GatewayTests.attest([Self.agency()], mesh)
+            func file(_ subject: String) async throws -> Jiaxing_Benefits_V1_Application {
+                var request = Self.application(clause: "jzbf-2024-7/3.3a", profile: Self.agency(), subject: subject)
+                request.asOf = CalendarDate("2024-10-01")!.message
+                return try await nanhu.unary(GatewayMethods.fileApplication, request)
+            }
+            let first = try await file("HT-2024-01")
+            #expect(first.status == .decidedAtOnce)
+            #expect(first.decidedFen == 6_000_000)  // 200万元 × 3%
+            #expect(first.subject == "jzbf-2024-7/3.3a@HT-2024-01")
+            let second = try await file("HT-2024-02")
+            #expect(second.status == .decidedAtOnce)
+            #expect(second.decidedFen == 10_000_000)  // 500万元 × 3% = 15万元, 单个项目最高10万元
+            #expect(second.orderID != first.orderID)
+            let orders = try await mesh.ledger.orders(.init(limit: 100))
+            #expect(Set(orders.map(\.subject)) == ["jzbf-2024-7/3.3a@HT-2024-01", "jzbf-2024-7/3.3a@HT-2024-02"])
+
+            let again = try await file("HT-2024-01")
+            #expect(again.replayed)
+            #expect(again.id == first.id)
+            for (subject, fragment) in [("", "name one of: HT-2024-01, HT-2024-02"), ("HT-2099-09", "'HT-2099-09'")] {
+                let refused = await #expect(throws: RPCError.self) { _ = try await file(subject) }
+                #expect(refused?.code == .invalidArgument)
+                #expect(refused?.message.hasPrefix("subject: ") == true, "\(refused?.message ?? "")")
+                #expect(refused?.message.contains(fragment) == true, "\(refused?.message ?? "")")
+            }
+            #expect(try await mesh.ledger.orders(.init(limit: 100)).count == 2)
+        }
+    }
+
     @Test(
         "the county's own record of a project is declared, not the city's data: the department decides, seeing it marked"
     )
@@ -183,12 +245,23 @@ struct ApplicationTests {
             #expect(order.status == .posted)  // 一键直达: the department's decision pays
             #expect(order.amountFen == 250_000)
 
-            // A second application (another subject), rejected with a reason; a rejection without one is refused.
-            let second: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+            // The same enterprise again, naming another subject: what it is for is the screening's, so the
+            // approved application comes back and nothing is paid twice.
+            let renamed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
                 GatewayMethods.fileApplication,
                 Self.application(
                     clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000,
                     subject: "crossBorder/2023-h2")
+            )
+            #expect(renamed.replayed)
+            #expect(renamed.id == filed.id)
+
+            // Another enterprise's application, rejected with a reason; a rejection without one is refused.
+            let second: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
+                GatewayMethods.fileApplication,
+                Self.application(
+                    clause: "jzbf-2023-38/2.4.15b", profile: Self.profile("91330402MA2E00002"),
+                    claimed: [Self.crossBorderTrade], requested: 100_000)
             )
             var reject = Jiaxing_Benefits_V1_DecideApplicationRequest()
             reject.applicationID = second.id
@@ -222,12 +295,12 @@ struct ApplicationTests {
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             var filed: [String] = []
-            for subject in ["a", "b", "c"] {
+            for enterprise in ["91330402MA2E00003", "91330402MA2E00004", "91330402MA2E00005"] {
                 let application: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
                     GatewayMethods.fileApplication,
                     Self.application(
-                        clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 100_000,
-                        subject: "crossBorder/\(subject)"))
+                        clause: "jzbf-2023-38/2.4.15b", profile: Self.profile(enterprise),
+                        claimed: [Self.crossBorderTrade], requested: 100_000))
                 filed.append(application.id)
                 clock.advance(days: 1)
             }

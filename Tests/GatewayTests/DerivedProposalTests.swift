@@ -71,6 +71,13 @@ struct DerivedProposalTests {
             #expect(again.id == order.id)
             #expect(again.replayed)
 
+            // An item named for a clause paid per enterprise: refused, naming the field.
+            var withItem = Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 0)
+            withItem.item = "浙经信〔2023〕45号#17"
+            let notPerItem = await refusal(withItem)
+            #expect(notPerItem?.code == .failedPrecondition)
+            #expect(notPerItem?.message.hasPrefix("item: ") == true, "\(notPerItem?.message ?? "")")
+
             // A clause the facts do not give: the single-champion award for a green factory.
             let champion = await refusal(
                 Self.proposal("jzf-2023-3/3.21a", creditCode: profile.creditCode, amount: 300_000_000))
@@ -96,7 +103,7 @@ struct DerivedProposalTests {
             let refused = mesh.audit.entries().filter {
                 $0["method"] == "ProposePayout" && $0["outcome"] == "refused" && $0["caller"] == "county/nanhu"
             }
-            #expect(refused.count == 5)
+            #expect(refused.count == 6)  // each refusal above, audited
             #expect(try await mesh.ledger.reconcile() == [])
         }
     }

@@ -63,7 +63,7 @@ struct GatewayHTTPTests {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try TestMesh.authority.certificatePEM.write(toFile: "\(folder)/ca.pem", atomically: true, encoding: .utf8)
-            for (name, role) in [("nanhu", PartyRole.county), ("jingxin", .department)] {
+            for (name, role) in [("nanhu", PartyRole.county), ("jingxin", .department), ("keji", .department)] {
                 let issued = try TestMesh.authority.issue(commonName: name, role: role)
                 try issued.certificatePEM.write(toFile: "\(folder)/\(name).pem", atomically: true, encoding: .utf8)
                 try issued.privateKeyPEM.write(toFile: "\(folder)/\(name)-key.pem", atomically: true, encoding: .utf8)

@@ -117,6 +117,28 @@ struct PublishUploadTests {
                 ])
             #expect(listed.body.contains("厂房\\\"节能\\\"改造"), "\(listed.body.prefix(400))")
 
+            // A contract's own figure: a `figure:<fact>` column, the fact's id in its own case.
+            let contracts = [
+                "credit_code,reference,type,id,date,amount,figure:techContractAmountPaid,figure:unicornValuation",
+                "\(Self.code(8)),合同#8,project,brokeredTechContract,2024-07-01,200000000,180000000,",
+                "\(Self.code(9)),合同#9,project,brokeredTechContract,2024-07-01,200000000,,5",
+            ].joined(separator: "\n")
+            let figures = try await Self.upload(face, "keji", contracts, type: "text/csv")
+            #expect(figures.status == 200)
+            let figureErrors = figures.lines.compactMap { ($0["error"] as? [String: Any])?["message"] as? String }
+            #expect(figureErrors.count == 1, "\(figureErrors)")
+            #expect(figureErrors.first?.contains("figures[unicornValuation]") == true, "\(figureErrors)")
+            list.creditCode = Self.code(8)
+            let contract = try await face.curl(
+                "keji",
+                [
+                    "-X", "POST", "https://localhost:\(face.port)/v1/ListPublishedRecords", "-d",
+                    try list.jsonString(),
+                ])
+            #expect(
+                contract.body.contains("\"figures\":{\"techContractAmountPaid\":\"180000000\"}"),
+                "\(contract.body.prefix(600))")
+
             let badHeader = try await Self.upload(face, "jingxin", "credit_code,reference,kind\n", type: "text/csv")
             let headerError = badHeader.lines.first?["error"] as? [String: Any]
             #expect((headerError?["message"] as? String)?.contains("unknown column 'kind'") == true)

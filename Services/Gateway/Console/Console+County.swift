@@ -138,9 +138,8 @@ extension Console {
         guard let clause = context.form.text("clause") else {
             return self.message("申请未提交", "clause：请选择条款。", session: session, status: .badRequest, back: back)
         }
-        guard let subject = context.form.text("subject") else {
-            return self.message("申请未提交", "subject：请填写申请事项（项目或认定）。", session: session, status: .badRequest, back: back)
-        }
+        // Only a clause paid per item (每项, 单个项目) needs it: the project's, contract's or award's own number.
+        let subject = context.form.text("subject") ?? ""
         var requested: Int64 = 0
         if let text = context.form.text("amount_yuan") {
             guard let fen = Self.fen(fromYuan: text) else {

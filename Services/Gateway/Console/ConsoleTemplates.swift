@@ -206,7 +206,7 @@ enum ConsoleTemplates {
         <form method="post" action="/console/enterprises/{{creditCode}}/applications" id="apply">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <p><label>条款 <select name="clause">{{#applicable}}<option value="{{id}}">{{title}}</option>{{/applicable}}</select></label></p>
-        <p><label>事项（项目或认定） <input type="text" name="subject" required></label></p>
+        <p><label>项目、合同或奖项编号（仅“每项”“单个项目”条款填写） <input type="text" name="subject"></label></p>
         <p><label>申请金额（元） <input type="number" name="amount_yuan" min="0" step="0.01"></label></p>
         <input type="hidden" name="as_of" value="{{asOf}}">
         <p><button type="submit">提交申请</button></p>

@@ -7,7 +7,8 @@ import MeshMessages
 /// (`recognition`, `project` or `fact`) and `id` (the recognition, project kind or fact of the vocabulary);
 /// then what the type needs: `level` and `date` (recognized on) for a recognition; `name`, `amount`
 /// (investment in fen) and `date` (completed on) for a project; `year` and `amount` or `flag` for a fact;
-/// `withdrawn` (`true`/`false`) for any. Fields are RFC 4180: a field with a comma or a quote is quoted, a quote
+/// `withdrawn` (`true`/`false`) for any; a column `figure:<fact>` gives a project's own figure of that fact
+/// (`figure:techContractAmountPaid`, the amount a contract actually paid). Fields are RFC 4180: a field with a comma or a quote is quoted, a quote
 /// inside doubled; a field may not span lines.
 struct PublishedRecordCSV {
     static let columns: Set<String> = [
@@ -23,8 +24,12 @@ struct PublishedRecordCSV {
 
     /// The header row; refuses a column it does not know, or one missing, naming it.
     init(header line: String) throws(Problem) {
-        let names = try Self.fields(of: line).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if let unknown = names.first(where: { !Self.columns.contains($0) }) {
+        // Column names are case-insensitive; a figure's fact id keeps its case (techContractAmountPaid).
+        let names = try Self.fields(of: line).map { field in
+            let name = field.trimmingCharacters(in: .whitespaces)
+            return name.lowercased().hasPrefix("figure:") ? "figure:" + name.dropFirst(7) : name.lowercased()
+        }
+        if let unknown = names.first(where: { !Self.columns.contains($0) && Self.figure($0) == nil }) {
             throw Problem(
                 message:
                     "header: unknown column '\(unknown)'; the columns are \(Self.columns.sorted().joined(separator: ", "))"
@@ -34,6 +39,12 @@ struct PublishedRecordCSV {
             throw Problem(message: "header: the column '\(missing)' is required")
         }
         self.header = names
+    }
+
+    /// The fact a `figure:<fact>` column names, as written in the header.
+    static func figure(_ column: String) -> String? {
+        guard column.hasPrefix("figure:"), column.count > 7 else { return nil }
+        return String(column.dropFirst(7))
     }
 
     /// One row as a record; refuses naming the column.
@@ -84,6 +95,10 @@ struct PublishedRecordCSV {
             project.name = text("name")
             project.investmentFen = try integer("amount") ?? 0
             if let day = try date("date") { project.completedOn = day }
+            for column in self.header {
+                guard let fact = Self.figure(column), let value = try integer(column) else { continue }
+                project.figures[fact] = value
+            }
             record.project = project
         case "fact":
             var fact = Jiaxing_Benefits_V1_FactRecord()

@@ -51,18 +51,29 @@ extension GatewayHandlers {
         for result in [cityData, withClaims] where result.hasError {
             throw RPCError(.invalidArgument, result.error.message)
         }
-        guard let decision = withClaims.decisions.first(where: { $0.citation.clauseID == request.clauseID }) else {
+        let candidates = withClaims.decisions.filter { $0.citation.clauseID == request.clauseID }
+        guard !candidates.isEmpty else {
             throw RPCError(
                 .failedPrecondition,
                 "clause_id: \(request.clauseID) is not a clause in force on \(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day) that enterprises apply for"
             )
+        }
+        // For a clause paid per item, `subject` names the item (a project's, contract's or award's own id).
+        let isPerItem = candidates.contains { !$0.item.isEmpty }
+        let decision: Jiaxing_Benefits_V1_Decision
+        switch Self.item(isPerItem ? request.subject : "", among: candidates, clause: request.clauseID) {
+        case .success(let found): decision = found
+        case .failure(let refusal):
+            throw RPCError(.invalidArgument, refusal.message.replacingOccurrences(of: "item: ", with: "subject: "))
         }
         var application = Jiaxing_Benefits_V1_Application()
         application.creditCode = request.profile.creditCode
         application.enterpriseName = request.profile.name
         application.county = request.profile.county
         application.clauseID = request.clauseID
-        application.subject = request.subject.isEmpty ? request.clauseID : request.subject
+        // What it pays for is the screening's (the overlap group or clause, and the item), never the caller's
+        // words: one thing is applied for once, however the application names it.
+        application.subject = decision.orderSubject
         application.period = request.asOf.year
         application.requestedFen = request.requestedFen
         application.claimedFacts = declared.facts + claimedFacts
@@ -70,7 +81,7 @@ extension GatewayHandlers {
         application.declaredProjects = declared.projects
         application.evidence = request.evidence
         var record = Jiaxing_Benefits_V1_RecordApplicationRequest()
-        let atOnce = cityData.decisions.first { $0.citation.clauseID == request.clauseID }
+        let atOnce = cityData.decisions.first { $0.citation.clauseID == request.clauseID && $0.item == decision.item }
         if let atOnce, [.eligible, .needsApplication].contains(atOnce.status), atOnce.amountFixed, atOnce.amountFen > 0
         {
             record.decideAtOnce = true

@@ -98,10 +98,16 @@ extension GatewayHandlers {
         screen.includeIneligible = true
         screen.seal = true
         let screening = try await self.screen(screen, caller)
-        guard let decision = screening.decisions.first(where: { $0.citation.clauseID == request.clauseID }) else {
+        let decisions = screening.decisions.filter { $0.citation.clauseID == request.clauseID }
+        guard !decisions.isEmpty else {
             throw refuse(
                 "clause_id: \(request.clauseID) is not a clause in force for \(request.creditCode) on \(asOf) (catalog \(screening.catalogRevision))"
             )
+        }
+        let decision: Jiaxing_Benefits_V1_Decision
+        switch Self.item(request.item, among: decisions, clause: request.clauseID) {
+        case .success(let found): decision = found
+        case .failure(let refusal): throw refuse(refusal.message)
         }
         guard decision.status == .eligible, decision.cash, decision.amountFen > 0 else {
             throw refuse(
@@ -122,6 +128,37 @@ extension GatewayHandlers {
         derived.seal = decision.seal
         derived.clearAsOf()
         return derived
+    }
+
+    /// The decision a request names among a clause's: the one for `item` where the clause pays each item on
+    /// its own (the only one may go unnamed), else the clause's one decision. The failure names the field and
+    /// the items there are.
+    static func item(_ item: String, among decisions: [Jiaxing_Benefits_V1_Decision], clause: String)
+        -> Result<Jiaxing_Benefits_V1_Decision, ItemRefusal>
+    {
+        let items = decisions.map(\.item).filter { !$0.isEmpty }
+        if items.isEmpty {
+            guard item.isEmpty else {
+                return .failure(ItemRefusal("item: \(clause) pays the enterprise, not an item; leave item empty"))
+            }
+            return .success(decisions[0])
+        }
+        if item.isEmpty, decisions.count == 1 { return .success(decisions[0]) }
+        guard let found = decisions.first(where: { $0.item == item }) else {
+            let listed = items.prefix(20).joined(separator: ", ") + (items.count > 20 ? ", …" : "")
+            return .failure(
+                ItemRefusal(
+                    item.isEmpty
+                        ? "item: \(clause) pays each item on its own (每项, 单个项目); name one of: \(listed)"
+                        : "item: '\(item)' is not an item \(clause) pays; the enterprise's are: \(listed)"))
+        }
+        return .success(found)
+    }
+
+    /// Why a request's item names no decision, in the words a caller reads.
+    struct ItemRefusal: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
     }
 
     /// The operator's money decisions (opening a fund, a clawback): forwarded as the operator, every outcome

@@ -273,6 +273,10 @@ public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: Sendable {
   /// Clears the value of `seal`. Subsequent reads from it will return its default value.
   public mutating func clearSeal() {self._seal = nil}
 
+  /// Through the gateway, for a clause that pays each item on its own (每项, 单个项目): the id of the project or
+  /// recognition proposed for, as the screening's decision names it.
+  public var item: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -818,7 +822,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder.Status: SwiftProtobuf._Pro
 
 nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProposePayoutRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0\u{1}seal\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0\u{1}seal\0\u{1}item\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -836,6 +840,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
       case 8: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._seal) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.item) }()
       default: break
       }
     }
@@ -876,6 +881,9 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     try { if let v = self._seal {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     } }()
+    if !self.item.isEmpty {
+      try visitor.visitSingularStringField(value: self.item, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -890,6 +898,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if lhs.explanation != rhs.explanation {return false}
     if lhs._asOf != rhs._asOf {return false}
     if lhs._seal != rhs._seal {return false}
+    if lhs.item != rhs.item {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
