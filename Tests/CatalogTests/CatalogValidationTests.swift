@@ -132,6 +132,60 @@ struct CatalogValidationTests {
         #expect(messages.contains { $0.contains("'jzf-2023-3/9.99' is not another clause") }, "\(messages)")
     }
 
+    @Test("每项 and 单个项目 are paid per item: unmarked, without a single item, or a recognition paid unasked, refused")
+    func perItem() throws {
+        let unmarked = try self.loadBroken("jzbf-2024-7.json") { json in
+            Self.editClause("jzbf-2024-7/3.3a", &json) { $0.removeValue(forKey: "perItem") }
+        }
+        #expect(
+            unmarked.contains {
+                $0.clause == "jzbf-2024-7/3.3a" && $0.field == "perItem" && $0.message.contains("'单个项目'")
+            },
+            "\(unmarked)")
+        let noItem = try self.loadBroken("jzf-2023-3.json") { json in
+            Self.editClause("jzf-2023-3/2.12", &json) { $0["perItem"] = true }
+        }
+        #expect(
+            noItem.contains { $0.clause == "jzf-2023-3/2.12" && $0.message.contains("names its item") }, "\(noItem)")
+        let unasked = try self.loadBroken("jzbf-2023-38.json") { json in
+            Self.editClause("jzbf-2023-38/2.1.4b", &json) { clause in
+                clause["delivery"] = "proactive"
+                clause["overlapGroup"] = "designAward"
+            }
+        }
+        let messages = unasked.filter { $0.clause == "jzbf-2023-38/2.1.4b" && $0.field == "perItem" }.map(\.message)
+        #expect(messages.contains { $0.contains("pays projects, not recognitions") }, "\(messages)")
+        #expect(messages.contains { $0.contains("outside overlap groups") }, "\(messages)")
+    }
+
+    @Test(
+        "with coverage.json, every sentence promising an amount is quoted or listed; a listed passage is verbatim, with its reason"
+    )
+    func coverage() throws {
+        // 3.3a and 3.3b quote the agencies' and brokers' reward: without them the sentence is nobody's.
+        let dropped = try self.loadBroken("jzbf-2024-7.json") { json in
+            json["clauses"] = (json["clauses"] as! [[String: Any]]).filter {
+                !["jzbf-2024-7/3.3a", "jzbf-2024-7/3.3b"].contains($0["id"] as? String)
+            }
+        }
+        #expect(
+            dropped.contains {
+                $0.file == CatalogLoader.coverageFile && $0.field.hasPrefix("sources/")
+                    && $0.message.contains("对科技中介服务机构、技术经纪(经理)人促成的技术开发")
+            }, "\(dropped)")
+        let listed = try self.loadBroken(CatalogLoader.coverageFile) { json in
+            var passages = json["passages"] as! [[String: Any]]
+            passages[0]["text"] = "原文里没有这句话"
+            passages[1]["reason"] = " "
+            json["passages"] = passages
+        }
+        #expect(listed.contains { $0.field == "passages[0].text" && $0.message.contains("not found verbatim") })
+        #expect(listed.contains { $0.field == "passages[1].reason" })
+        // The passage no longer listed is an uncovered promise again.
+        #expect(
+            listed.contains { $0.field.hasPrefix("sources/") && $0.message.contains("以生产性服务业和生活性服务业") }, "\(listed)")
+    }
+
     @Test("a level a recognition names must be declared with its name")
     func undeclaredLevel() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
@@ -249,7 +303,12 @@ struct CatalogValidationTests {
         }
         let error = try #require(throws: CatalogValidationError.self) { try CatalogLoader.load(directory: directory) }
         #expect(error.issues.contains { $0.file == "jzf-2023-3.json" && $0.message.contains("not found verbatim") })
-        #expect(!error.issues.contains { $0.file != "jzf-2023-3.json" })
+        // …and the passages coverage.json lists from that source are not there either.
+        #expect(
+            !error.issues.contains {
+                $0.file != "jzf-2023-3.json"
+                    && !($0.file == CatalogLoader.coverageFile && $0.message.contains("001_f9fde01963eb4171.txt"))
+            })
     }
 
     @Test("a missing source file is an error naming the file, never a skipped check")

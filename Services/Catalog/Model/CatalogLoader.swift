@@ -27,6 +27,7 @@ public enum CatalogLoader {
         var hasher = SHA256()
         var vocabulary: Vocabulary?
         var documents: [(file: String, document: PolicyDocument)] = []
+        var coverage: CatalogCoverage?
         let decoder = JSONDecoder()
         for name in names.filter({ $0.hasSuffix(".json") }).sorted() {
             guard let data = files.contents(atPath: "\(directory)/\(name)") else {
@@ -38,6 +39,8 @@ public enum CatalogLoader {
             do {
                 if name == "vocabulary.json" {
                     vocabulary = try decoder.decode(Vocabulary.self, from: data)
+                } else if name == Self.coverageFile {
+                    coverage = try decoder.decode(CatalogCoverage.self, from: data)
                 } else {
                     documents.append((name, try decoder.decode(PolicyDocument.self, from: data)))
                 }
@@ -77,13 +80,18 @@ public enum CatalogLoader {
             named: Set(documents.flatMap(\.document.sources)),
             in: sourcesDirectory ?? Self.sourcesDirectory(of: directory)
         )
-        issues += CatalogValidator(vocabulary: vocabulary, sources: sources).validate(documents)
+        let validator = CatalogValidator(vocabulary: vocabulary, sources: sources)
+        issues += validator.validate(documents)
+        if let coverage { issues += validator.checkCoverage(coverage, of: documents.map(\.document)) }
         guard issues.isEmpty, let calendar else { throw CatalogValidationError(issues: issues) }
         let revision = hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(16)
         return Catalog(
             revision: String(revision), documents: documents.map(\.document), vocabulary: vocabulary,
             calendar: calendar)
     }
+
+    /// The file that claims the catalog covers its sources, listing the passages it does not encode.
+    public static let coverageFile = "coverage.json"
 
     /// The current year in China (UTC+8).
     static var currentYear: Int {

@@ -149,6 +149,49 @@ struct CatalogValidator {
         return issues
     }
 
+    /// With `coverage.json`: every sentence of every source that promises an amount is quoted by a clause of
+    /// a document reading that source (provisions without amounts included), or listed in the file; and every
+    /// listed passage is verbatim in its source, with a reason.
+    func checkCoverage(_ coverage: CatalogCoverage, of documents: [PolicyDocument]) -> [CatalogIssue] {
+        var issues: [CatalogIssue] = []
+        let file = CatalogLoader.coverageFile
+        for (index, passage) in coverage.passages.enumerated() {
+            let field = "passages[\(index)]"
+            if passage.reason.trimmingCharacters(in: .whitespaces).isEmpty {
+                issues.append(CatalogIssue(file: file, field: "\(field).reason", message: "say why no clause pays it"))
+            }
+            if case .failure? = self.sources[passage.source] { continue }  // reported once, with its document
+            guard case .success(let text)? = self.sources[passage.source] else {
+                issues.append(
+                    CatalogIssue(
+                        file: file, field: "\(field).source",
+                        message: "'\(passage.source)' is not a source a document of the catalog reads"))
+                continue
+            }
+            if !text.containsBytes(of: Self.removingWhitespace(passage.text)) {
+                issues.append(
+                    CatalogIssue(
+                        file: file, field: "\(field).text",
+                        message: "not found verbatim in \(passage.source): \(passage.text.prefix(40))…"))
+            }
+        }
+        for name in Set(documents.flatMap(\.sources)).sorted() {
+            guard case .success(let text)? = self.sources[name] else { continue }
+            let quoted =
+                documents.filter { $0.sources.contains(name) }.flatMap { $0.clauses.map(\.text) }
+                + coverage.passages.filter { $0.source == name }.map(\.text)
+            for sentence in CatalogCoverage.uncoveredPromises(in: text, quoted: quoted.map(Self.removingWhitespace)) {
+                issues.append(
+                    CatalogIssue(
+                        file: file, field: "sources/\(name)",
+                        message:
+                            "「\(sentence.prefix(60))…」 promises an amount no clause quotes: encode it, or list it here with the reason"
+                    ))
+            }
+        }
+        return issues
+    }
+
     /// Words by which a text pays each item on its own (每项最高50万元, 单个项目最高100万元).
     static let perItemMarkers = ["每项", "单个项目", "每个项目"]
 
