@@ -254,7 +254,7 @@ struct RandomProfiles {
         }
         func add(_ condition: Condition) {
             switch condition.kind {
-            case .recognition(let id, let levels, _):
+            case .recognition(let id, let levels, _, _):
                 var record = Jiaxing_Benefits_V1_RecognitionRecord()
                 record.recognition = id
                 let declared = self.vocabulary.recognition(id)?.levels ?? []
@@ -267,7 +267,10 @@ struct RandomProfiles {
                 for override in overrides {
                     if let flag = override.whenFlag { addFact(flag, near: nil) }
                     if let recognition = override.whenRecognition, self.below(2) == 0 {
-                        add(Condition(kind: .recognition(recognition: recognition, levels: nil, newInPeriod: false)))
+                        add(
+                            Condition(
+                                kind: .recognition(
+                                    recognition: recognition, levels: nil, newInPeriod: false, first: false)))
                     }
                 }
             case .below(let fact, let value): addFact(fact, near: value)

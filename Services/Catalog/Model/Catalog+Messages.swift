@@ -176,10 +176,11 @@ extension Condition {
         var condition = Jiaxing_Benefits_V1_Condition()
         condition.text = self.text ?? ""
         switch self.kind {
-        case .recognition(let recognition, let levels, let newInPeriod):
+        case .recognition(let recognition, let levels, let newInPeriod, let first):
             condition.recognition.recognition = recognition
             condition.recognition.levels = levels ?? []
             condition.recognition.newInPeriod = newInPeriod
+            condition.recognition.first = first
         case .atLeast(let fact, let value, let overrides, let newlyReached):
             condition.atLeast.fact = fact
             condition.atLeast.value = value
@@ -221,7 +222,7 @@ extension Condition {
             self.init(
                 kind: .recognition(
                     recognition: value.recognition, levels: value.levels.isEmpty ? nil : value.levels,
-                    newInPeriod: value.newInPeriod), text: text)
+                    newInPeriod: value.newInPeriod, first: value.first), text: text)
         case .atLeast(let value):
             self.init(
                 kind: .atLeast(

@@ -139,6 +139,16 @@ struct CatalogValidator {
                         "delivery", "a manual formula is never paid automatically: delivery must be manual", clause: id)
                 }
                 for problem in Self.perItemProblems(clause) { issue("perItem", problem, clause: id) }
+                if clause.text.contains("首次"), clause.delivery != .notQuantified,
+                    !clause.conditions.contains(where: {
+                        if case .recognition(_, _, _, first: true) = $0.kind { true } else { false }
+                    })
+                {
+                    issue(
+                        "conditions",
+                        "the text pays only a first recognition (首次): set first on its recognition condition",
+                        clause: id)
+                }
                 if case .capOnly = clause.formula, clause.delivery == .proactive {
                     issue(
                         "delivery", "a capOnly amount is decided by the department: delivery cannot be proactive",
@@ -347,7 +357,7 @@ struct CatalogValidator {
 
     private func check(_ condition: Condition, clauseText: String) -> [String] {
         switch condition.kind {
-        case .recognition(let recognition, let levels, _):
+        case .recognition(let recognition, let levels, _, _):
             guard let declared = self.vocabulary.recognition(recognition) else {
                 return ["recognition '\(recognition)' is not declared in vocabulary.json"]
             }

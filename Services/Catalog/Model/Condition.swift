@@ -22,8 +22,9 @@ public struct Condition: Sendable, Hashable, Codable {
 
     public indirect enum Kind: Sendable, Hashable {
         /// Holds a recognition (at one of `levels`, if given); with `newInPeriod`, recognised within the
-        /// document's effective period.
-        case recognition(recognition: String, levels: [String]?, newInPeriod: Bool)
+        /// document's effective period; with `first` (首次), its first record of that recognition at any level
+        /// is, so a re-recognition (重新认定) is not paid again.
+        case recognition(recognition: String, levels: [String]?, newInPeriod: Bool, first: Bool)
         /// A numeric fact is at least `value` (不低于 / 以上 / 达到), or the first override's value that applies to
         /// the enterprise; with `newlyReached` (新达到), the latest year reaches it and the year before did not.
         /// An effective threshold of 0 asks nothing (其中规上企业…须达到: no requirement for the others).
@@ -50,7 +51,7 @@ public struct Condition: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, text, recognition, levels, newInPeriod, fact, value, projectKind, minimumInvestmentFen,
+        case kind, text, recognition, levels, newInPeriod, first, fact, value, projectKind, minimumInvestmentFen,
             completedInPeriod, industries, counties, overrides, newlyReached, conditions
     }
 
@@ -63,7 +64,8 @@ public struct Condition: Sendable, Hashable, Codable {
             self.kind = .recognition(
                 recognition: try container.decode(String.self, forKey: .recognition),
                 levels: try container.decodeIfPresent([String].self, forKey: .levels),
-                newInPeriod: try container.decode(Bool.self, forKey: .newInPeriod)
+                newInPeriod: try container.decode(Bool.self, forKey: .newInPeriod),
+                first: try container.decodeIfPresent(Bool.self, forKey: .first) ?? false
             )
         case "atLeast":
             self.kind = .atLeast(
@@ -103,11 +105,12 @@ public struct Condition: Sendable, Hashable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self.kind {
-        case .recognition(let recognition, let levels, let newInPeriod):
+        case .recognition(let recognition, let levels, let newInPeriod, let first):
             try container.encode("recognition", forKey: .kind)
             try container.encode(recognition, forKey: .recognition)
             try container.encode(levels, forKey: .levels)
             try container.encode(newInPeriod, forKey: .newInPeriod)
+            if first { try container.encode(first, forKey: .first) }
         case .atLeast(let fact, let value, let overrides, let newlyReached):
             try container.encode("atLeast", forKey: .kind)
             try container.encode(fact, forKey: .fact)

@@ -40,8 +40,8 @@ extension EligibilityEngine {
             for condition in clause.conditions {
                 let holders: [Int32]
                 switch condition.kind {
-                case .recognition(let id, let levels, let newInPeriod):
-                    holders = self.recognitionHolders(id, levels: levels, newInPeriod: newInPeriod)
+                case .recognition(let id, let levels, let newInPeriod, let first):
+                    holders = self.recognitionHolders(id, levels: levels, newInPeriod: newInPeriod, first: first)
                 case .project(let kind, let minimum, let completedInPeriod):
                     holders = self.projectHolders(kind, minimum: minimum, completedInPeriod: completedInPeriod)
                 default:
@@ -233,8 +233,11 @@ extension EligibilityEngine {
             }
             let records = self.columns.recognitions[recognition] ?? .init()
             let mask = self.levelMask(condition?.levels)
-            let newInPeriod = condition?.newInPeriod ?? false
-            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod)
+            let newInPeriod = (condition?.newInPeriod ?? false) || (condition?.first ?? false)
+            let earlier = condition?.first == true ? self.heldBeforePeriod(records) : []
+            for record in records.owner.indices
+            where self.counts(records, record, mask: mask, newInPeriod: newInPeriod)
+                && !earlier.contains(records.owner[record])
             {
                 let level = Int(records.level[record])
                 guard level >= 0, byLevel[level] >= 0 else { continue }
@@ -246,17 +249,32 @@ extension EligibilityEngine {
             return amounts
         }
 
-        /// Enterprises with a record of `id` that counts for a condition on it, ascending.
-        private func recognitionHolders(_ id: String, levels: [String]?, newInPeriod: Bool) -> [Int32] {
+        /// Enterprises with a record of `id` that counts for a condition on it, ascending; with `first` (首次),
+        /// not those that held `id` at any level before the period.
+        private func recognitionHolders(_ id: String, levels: [String]?, newInPeriod: Bool, first: Bool = false)
+            -> [Int32]
+        {
             guard let records = self.columns.recognitions[id] else { return [] }
             let mask = self.levelMask(levels)
+            let earlier = first ? self.heldBeforePeriod(records) : []
             var holders: [Int32] = []
-            for record in records.owner.indices where self.counts(records, record, mask: mask, newInPeriod: newInPeriod)
+            for record in records.owner.indices
+            where self.counts(records, record, mask: mask, newInPeriod: newInPeriod || first)
+                && !earlier.contains(records.owner[record])
             {
                 let owner = records.owner[record]
                 if holders.last != owner { holders.append(owner) }
             }
             return holders
+        }
+
+        /// The enterprises with a record before the period: for them a record in it is a re-recognition.
+        private func heldBeforePeriod(_ records: EnterpriseColumns.Recognitions) -> Set<Int32> {
+            var owners: Set<Int32> = []
+            for record in records.owner.indices where records.recognizedOn[record] < self.period.lowerBound {
+                owners.insert(records.owner[record])
+            }
+            return owners
         }
 
         private func counts(_ records: EnterpriseColumns.Recognitions, _ record: Int, mask: UInt64?, newInPeriod: Bool)
@@ -319,8 +337,8 @@ extension EligibilityEngine {
         /// Whether each of `enterprises` meets `condition`.
         mutating func met(_ condition: Condition, _ enterprises: [Int32]) -> [Bool] {
             switch condition.kind {
-            case .recognition(let id, let levels, let newInPeriod):
-                let holders = Set(self.recognitionHolders(id, levels: levels, newInPeriod: newInPeriod))
+            case .recognition(let id, let levels, let newInPeriod, let first):
+                let holders = Set(self.recognitionHolders(id, levels: levels, newInPeriod: newInPeriod, first: first))
                 return enterprises.map(holders.contains)
             case .project(let kind, let minimum, let completedInPeriod):
                 let holders = Set(self.projectHolders(kind, minimum: minimum, completedInPeriod: completedInPeriod))

@@ -41,13 +41,24 @@ extension EligibilityEngine {
                     >= threshold.multipliedReportingOverflow(by: EligibilityEngine.nearMissShare).partialValue
         }
 
-        /// The recognitions of `id` that count: held by `asOf`, at one of `levels`, and new in the period if asked.
-        func recognitions(_ id: String, levels: [String]?, newInPeriod: Bool) -> [EnterpriseProfile.RecognitionRecord] {
-            (self.profile.recognitions[id] ?? []).filter { record in
+        /// The recognitions of `id` that count: held by `asOf`, at one of `levels`, and new in the period if asked;
+        /// with `first` (首次), none where the enterprise held `id` at any level before the period.
+        func recognitions(_ id: String, levels: [String]?, newInPeriod: Bool, first: Bool = false)
+            -> [EnterpriseProfile.RecognitionRecord]
+        {
+            if first, self.earlierRecognition(id) != nil { return [] }
+            return (self.profile.recognitions[id] ?? []).filter { record in
                 record.recognizedOn <= self.asOf
                     && (levels.map { record.level.map($0.contains) ?? false } ?? true)
-                    && (!newInPeriod || self.period.contains(record.recognizedOn))
+                    && (!(newInPeriod || first) || self.period.contains(record.recognizedOn))
             }
+        }
+
+        /// The enterprise's earliest record of `id` from before the period: what makes a recognition in the
+        /// period a re-recognition rather than a first one.
+        func earlierRecognition(_ id: String) -> EnterpriseProfile.RecognitionRecord? {
+            (self.profile.recognitions[id] ?? []).filter { $0.recognizedOn < self.period.lowerBound }
+                .min { $0.recognizedOn < $1.recognizedOn }
         }
 
         func holds(recognition id: String) -> Bool {
@@ -89,7 +100,7 @@ extension EligibilityEngine {
         /// recognition never held, an amount or flag never reported. `check` says the same, with words.
         func plainlyFails(_ condition: Condition) -> Bool {
             switch condition.kind {
-            case .recognition(let id, _, _):
+            case .recognition(let id, _, _, _):
                 return !self.holds(recognition: id)
             case .atLeast(let fact, let value, let overrides, _):
                 return self.amount(of: fact) == nil && self.threshold(value, overrides).value > 0
@@ -161,10 +172,10 @@ extension EligibilityEngine {
         func check(_ condition: Condition, clauseText: String) -> Decision.Check {
             let text = condition.text ?? clauseText
             switch condition.kind {
-            case .recognition(let id, let levels, let newInPeriod):
+            case .recognition(let id, let levels, let newInPeriod, let first):
                 let name = self.recognitionName(id)
                 let held = (self.profile.recognitions[id] ?? []).filter { $0.recognizedOn <= self.asOf }
-                let counting = self.recognitions(id, levels: levels, newInPeriod: newInPeriod)
+                let counting = self.recognitions(id, levels: levels, newInPeriod: newInPeriod, first: first)
                 let describe = { (record: EnterpriseProfile.RecognitionRecord) in
                     "\(name) \(self.vocabulary.levelName(record.level)) \(record.recognizedOn)认定"
                         + Self.vouched(record.source)
@@ -176,6 +187,11 @@ extension EligibilityEngine {
                 }
                 guard let record = held.max(by: { $0.recognizedOn < $1.recognizedOn }) else {
                     return .init(met: false, conditionText: text, factUsed: "无", explanation: "未取得\(name)认定")
+                }
+                if first, let earlier = self.earlierRecognition(id) {
+                    return .init(
+                        met: false, conditionText: text, factUsed: describe(earlier),
+                        explanation: "\(name)首次认定于\(earlier.recognizedOn), 政策期内为重新认定, 条款限首次认定")
                 }
                 if let levels, !(record.level.map(levels.contains) ?? false) {
                     let wanted = levels.map { self.vocabulary.levelName($0) }.joined(separator: "或")

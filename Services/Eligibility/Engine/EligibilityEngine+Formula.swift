@@ -21,10 +21,12 @@ extension EligibilityEngine {
 
 extension EligibilityEngine {
     /// The clause's own condition on the recognition a tiers formula pays by: which of its records count.
-    static func tierCondition(of clause: Clause, recognition: String) -> (levels: [String]?, newInPeriod: Bool)? {
+    static func tierCondition(of clause: Clause, recognition: String) -> (
+        levels: [String]?, newInPeriod: Bool, first: Bool
+    )? {
         for condition in clause.conditions {
-            if case .recognition(recognition, let levels, let newInPeriod) = condition.kind {
-                return (levels, newInPeriod)
+            if case .recognition(recognition, let levels, let newInPeriod, let first) = condition.kind {
+                return (levels, newInPeriod, first)
             }
         }
         return nil
@@ -60,8 +62,11 @@ extension EligibilityEngine.Context {
             // The highest tier the enterprise holds, among the recognitions its conditions accept.
             let condition = EligibilityEngine.tierCondition(of: clause, recognition: recognition)
             let held = Set(
-                self.recognitions(recognition, levels: condition?.levels, newInPeriod: condition?.newInPeriod ?? false)
-                    .compactMap(\.level))
+                self.recognitions(
+                    recognition, levels: condition?.levels, newInPeriod: condition?.newInPeriod ?? false,
+                    first: condition?.first ?? false
+                )
+                .compactMap(\.level))
             guard let tier = tiers.filter({ held.contains($0.level) }).max(by: { $0.amountFen < $1.amountFen }) else {
                 let levels = tiers.map { self.vocabulary.levelName($0.level) }.joined(separator: "、")
                 return .init(

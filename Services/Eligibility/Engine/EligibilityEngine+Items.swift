@@ -40,7 +40,7 @@ extension EligibilityEngine {
     static func itemYear(of clause: Clause, in profile: EnterpriseProfile) -> Int? {
         switch clause.itemCondition?.kind {
         case .project(let kind, _, _)?: return profile.projects[kind]?.first?.completedOn?.year
-        case .recognition(let id, _, _)?: return profile.recognitions[id]?.first?.recognizedOn.year
+        case .recognition(let id, _, _, _)?: return profile.recognitions[id]?.first?.recognizedOn.year
         default: return nil
         }
     }
@@ -68,7 +68,7 @@ extension EligibilityEngine {
                     restricted
                 )
             }
-        case .recognition(let id, _, _):
+        case .recognition(let id, _, _, _):
             return (profile.recognitions[id] ?? []).sorted { $0.itemID < $1.itemID }.map { record in
                 var restricted = profile
                 restricted.recognitions[id] = [record]

@@ -263,6 +263,10 @@ public nonisolated struct Jiaxing_Benefits_V1_RecognitionCondition: Sendable {
 
   public var newInPeriod: Bool = false
 
+  /// 首次: the enterprise's first record of the recognition, at any level, falls in the period (a re-recognition
+  /// is not paid); implies new_in_period.
+  public var first: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1681,7 +1685,7 @@ nonisolated extension Jiaxing_Benefits_V1_Condition: SwiftProtobuf.Message, Swif
 
 nonisolated extension Jiaxing_Benefits_V1_RecognitionCondition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecognitionCondition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}levels\0\u{3}new_in_period\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}levels\0\u{3}new_in_period\0\u{1}first\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1692,6 +1696,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionCondition: SwiftProtobuf.Me
       case 1: try { try decoder.decodeSingularStringField(value: &self.recognition) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.levels) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.newInPeriod) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.first) }()
       default: break
       }
     }
@@ -1707,6 +1712,9 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionCondition: SwiftProtobuf.Me
     if self.newInPeriod != false {
       try visitor.visitSingularBoolField(value: self.newInPeriod, fieldNumber: 3)
     }
+    if self.first != false {
+      try visitor.visitSingularBoolField(value: self.first, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1714,6 +1722,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionCondition: SwiftProtobuf.Me
     if lhs.recognition != rhs.recognition {return false}
     if lhs.levels != rhs.levels {return false}
     if lhs.newInPeriod != rhs.newInPeriod {return false}
+    if lhs.first != rhs.first {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
