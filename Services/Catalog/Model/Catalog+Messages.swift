@@ -62,6 +62,12 @@ extension PolicyDocument {
                 message.basisPoints = Int32(share.basisPoints)
                 return message
             }
+            document.fundingSplit.countyFunded = (split.countyFunded ?? []).map { funded in
+                var message = Jiaxing_Benefits_V1_CountyFunded()
+                message.counties = funded.counties.map(\.message)
+                message.text = funded.text
+                return message
+            }
         }
         if includeClauses { document.clauses = self.clauses.map { $0.message(in: self) } }
         return document
@@ -100,7 +106,13 @@ extension PolicyDocument {
                 shares: message.fundingSplit.shares.map {
                     .init(payer: .init(rawValue: $0.payer) ?? .county, basisPoints: Int($0.basisPoints))
                 },
-                text: message.fundingSplit.text
+                text: message.fundingSplit.text,
+                countyFunded: message.fundingSplit.countyFunded.isEmpty
+                    ? nil
+                    : message.fundingSplit.countyFunded.map {
+                        FundingSplit.CountyFunded(
+                            counties: $0.counties.compactMap(County.init(message:)), text: $0.text)
+                    }
             ) : nil
         self.clauses = try message.clauses.map(Clause.init(message:))
     }

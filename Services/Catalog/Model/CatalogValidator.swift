@@ -73,6 +73,12 @@ struct CatalogValidator {
             }
             if let split = document.fundingSplit {
                 verbatim(split.text, "fundingSplit.text")
+                for (index, funded) in (split.countyFunded ?? []).enumerated() {
+                    verbatim(funded.text, "fundingSplit.countyFunded[\(index)].text")
+                    if funded.counties.isEmpty {
+                        issue("fundingSplit.countyFunded[\(index)].counties", "name the counties it speaks of")
+                    }
+                }
                 if split.shares.reduce(0, { $0 + $1.basisPoints }) != 10_000 {
                     issue("fundingSplit.shares", "shares must add up to 10000 basis points")
                 }

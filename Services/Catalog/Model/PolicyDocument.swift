@@ -70,6 +70,20 @@ public struct FundingSplit: Sendable, Hashable, Codable {
 
     public var shares: [Share]
     public var text: String
+    /// Where the county funds the project itself instead (县级的项目由县级财政…保障支持; 港区…参照县级财政执行):
+    /// the city's fund pays nothing there, and the decision says who pays. Absent: the shares apply everywhere.
+    public var countyFunded: [CountyFunded]?
+
+    public struct CountyFunded: Sendable, Hashable, Codable {
+        public var counties: [County]
+        /// The verbatim words that say so.
+        public var text: String
+    }
+
+    /// The words that make the county of `county` fund a project there, if the document says so.
+    public func countyFunding(in county: County) -> String? {
+        self.countyFunded?.first { $0.counties.contains(county) }?.text
+    }
 }
 
 extension PolicyDocument {

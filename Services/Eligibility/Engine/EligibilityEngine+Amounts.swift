@@ -37,7 +37,17 @@ extension EligibilityEngine {
             evaluation.period = Int32(period.lowerBound.dayNumber)...Int32(period.upperBound.dayNumber)
             for clauseEntry in entry.clauses {
                 let clause = clauseEntry.clause
-                guard clause.delivery == .proactive, let result = evaluation.evaluate(clause) else { continue }
+                guard clause.delivery == .proactive, var result = evaluation.evaluate(clause) else { continue }
+                if clause.cash, let split = entry.document.fundingSplit, split.countyFunded != nil {
+                    // Projects the county funds itself are not the city's to pay (`decide` says so).
+                    let funded = Set(
+                        County.allCases.indices.filter { split.countyFunding(in: County.allCases[$0]) != nil }.map(
+                            UInt8.init))
+                    let kept = result.enterprises.indices.filter {
+                        !funded.contains(columns.county[Int(result.enterprises[$0])])
+                    }
+                    result = (kept.map { result.enterprises[$0] }, kept.map { result.amounts[$0] })
+                }
                 paid.append(
                     ClauseAmounts(
                         clause: clause, stacking: Catalog.stacking(of: clause, in: entry.document),

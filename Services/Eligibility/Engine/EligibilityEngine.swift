@@ -102,6 +102,14 @@ public struct EligibilityEngine: Sendable {
             }
             return decision
         }
+        if clause.cash, let words = document.fundingSplit?.countyFunding(in: context.profile.county) {
+            // 县级的项目由县级财政…保障支持: the county funds it under its own decision; the city pays nothing.
+            decision.status = .manualAssessment
+            decision.reason =
+                "项目在\(context.profile.county.chineseName), \(words): 由\(context.profile.county.chineseName)财政兑付, 市级资金不予兑付"
+                + (amount.calculation.isEmpty ? "" : " (按本条测算: \(amount.calculation))")
+            return decision
+        }
         if clause.delivery == .manual {
             decision.status = .manualAssessment
             decision.reason =
@@ -120,6 +128,13 @@ public struct EligibilityEngine: Sendable {
             if let cap = clause.cumulativeCapFen, fen > cap {
                 fen = cap
                 calculation += ", 累计最高\(Money.chinese(cap))"
+            }
+            if let split = document.fundingSplit, split.countyFunded != nil, fen > 0,
+                let city = split.shares.first(where: { $0.payer == .city })
+            {
+                // Where the document says who funds what by location, the decision says the shares.
+                let cityFen = fen * Int64(city.basisPoints) / 10_000
+                calculation += "; \(split.text): 市级\(Money.chinese(cityFen)), 区级\(Money.chinese(fen - cityFen))"
             }
             decision.amountFen = fen
             decision.calculation = calculation

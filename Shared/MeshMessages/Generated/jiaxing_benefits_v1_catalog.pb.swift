@@ -146,6 +146,24 @@ public nonisolated struct Jiaxing_Benefits_V1_FundingSplit: Sendable {
 
   public var text: String = String()
 
+  /// Where the county funds the project itself (县级的项目由县级财政…保障支持): the city's fund pays nothing there.
+  public var countyFunded: [Jiaxing_Benefits_V1_CountyFunded] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CountyFunded: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var counties: [Jiaxing_Benefits_V1_County] = []
+
+  /// verbatim
+  public var text: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1459,7 +1477,7 @@ nonisolated extension Jiaxing_Benefits_V1_FundingShare: SwiftProtobuf.Message, S
 
 nonisolated extension Jiaxing_Benefits_V1_FundingSplit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FundingSplit"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shares\0\u{1}text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shares\0\u{1}text\0\u{3}county_funded\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1469,6 +1487,7 @@ nonisolated extension Jiaxing_Benefits_V1_FundingSplit: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.countyFunded) }()
       default: break
       }
     }
@@ -1481,11 +1500,50 @@ nonisolated extension Jiaxing_Benefits_V1_FundingSplit: SwiftProtobuf.Message, S
     if !self.text.isEmpty {
       try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
     }
+    if !self.countyFunded.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.countyFunded, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_FundingSplit, rhs: Jiaxing_Benefits_V1_FundingSplit) -> Bool {
     if lhs.shares != rhs.shares {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.countyFunded != rhs.countyFunded {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CountyFunded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CountyFunded"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counties\0\u{1}text\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedEnumField(value: &self.counties) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.counties.isEmpty {
+      try visitor.visitPackedEnumField(value: self.counties, fieldNumber: 1)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CountyFunded, rhs: Jiaxing_Benefits_V1_CountyFunded) -> Bool {
+    if lhs.counties != rhs.counties {return false}
     if lhs.text != rhs.text {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
