@@ -193,7 +193,9 @@ extension Condition {
             condition.recognition.levels = levels ?? []
             condition.recognition.newInPeriod = newInPeriod
             condition.recognition.first = first
-        case .atLeast(let fact, let value, let overrides, let newlyReached):
+        case .atLeast(let fact, let value, let overrides, let year):
+            condition.atLeast.newlyReached = year == .newlyReached
+            condition.atLeast.firstYear = year == .first
             condition.atLeast.fact = fact
             condition.atLeast.value = value
             condition.atLeast.overrides = overrides.map { override in
@@ -204,7 +206,6 @@ extension Condition {
                 message.text = override.text ?? ""
                 return message
             }
-            condition.atLeast.newlyReached = newlyReached
         case .below(let fact, let value):
             condition.below.fact = fact
             condition.below.value = value
@@ -245,7 +246,7 @@ extension Condition {
                             whenFlag: $0.whenFlag.isEmpty ? nil : $0.whenFlag, value: $0.value,
                             text: $0.text.isEmpty ? nil : $0.text)
                     },
-                    newlyReached: value.newlyReached), text: text)
+                    year: value.firstYear ? .first : value.newlyReached ? .newlyReached : .latest), text: text)
         case .below(let value): self.init(kind: .below(fact: value.fact, value: value.value), text: text)
         case .flag(let value): self.init(kind: .flag(fact: value.fact), text: text)
         case .project(let value):

@@ -145,6 +145,12 @@ struct CatalogValidator {
                         "delivery", "a manual formula is never paid automatically: delivery must be manual", clause: id)
                 }
                 for problem in Self.perItemProblems(clause) { issue("perItem", problem, clause: id) }
+                for (index, condition) in clause.conditions.enumerated() where condition.text?.contains("首年") == true {
+                    if case .atLeast(_, _, _, .first) = condition.kind { continue }
+                    issue(
+                        "conditions[\(index)]", "the text reads the first year's figure (首年): set firstYear",
+                        clause: id)
+                }
                 if clause.text.contains("首次"), clause.delivery != .notQuantified,
                     !clause.conditions.contains(where: {
                         if case .recognition(_, _, _, first: true) = $0.kind { true } else { false }
@@ -369,13 +375,13 @@ struct CatalogValidator {
             }
             let unknown = (levels ?? []).filter { !declared.levels.contains($0) }
             return unknown.isEmpty ? [] : ["levels \(unknown) are not levels of '\(recognition)'"]
-        case .atLeast(let fact, _, let overrides, let newlyReached):
+        case .atLeast(let fact, _, let overrides, let year):
             guard let declared = self.vocabulary.fact(fact) else {
                 return ["fact '\(fact)' is not declared in vocabulary.json"]
             }
             var problems = declared.unit == .bool ? ["fact '\(fact)' is a flag, not a number"] : []
-            if newlyReached, !declared.perYear {
-                problems.append("newlyReached compares years: fact '\(fact)' is not yearly")
+            if year != .latest, !declared.perYear {
+                problems.append("newlyReached and firstYear read years: fact '\(fact)' is not yearly")
             }
             for (index, override) in overrides.enumerated() {
                 switch (override.whenRecognition, override.whenFlag) {

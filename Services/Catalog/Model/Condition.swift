@@ -28,7 +28,7 @@ public struct Condition: Sendable, Hashable, Codable {
         /// A numeric fact is at least `value` (不低于 / 以上 / 达到), or the first override's value that applies to
         /// the enterprise; with `newlyReached` (新达到), the latest year reaches it and the year before did not.
         /// An effective threshold of 0 asks nothing (其中规上企业…须达到: no requirement for the others).
-        case atLeast(fact: String, value: Int64, overrides: [ThresholdOverride], newlyReached: Bool)
+        case atLeast(fact: String, value: Int64, overrides: [ThresholdOverride], year: YearRule)
         case below(fact: String, value: Int64)
         case flag(fact: String)
         case project(projectKind: String, minimumInvestmentFen: Fen?, completedInPeriod: Bool)
@@ -39,6 +39,16 @@ public struct Condition: Sendable, Hashable, Codable {
         /// Who the clause excludes (…不享受): met unless the enterprise holds `fact` or is in one of `industries`.
         /// A flag the enterprise never reported counts as not held.
         case exclusion(fact: String?, industries: [String])
+    }
+
+    /// Which year's value a threshold on a yearly fact reads.
+    public enum YearRule: Sendable, Hashable {
+        /// The latest year reported up to the screening's year.
+        case latest
+        /// 新达到: the latest year reaches it and the year before, which must be reported, did not.
+        case newlyReached
+        /// 首年: the first year reported (the project's first year), not the current one.
+        case first
     }
 
     public var kind: Kind
@@ -52,7 +62,7 @@ public struct Condition: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case kind, text, recognition, levels, newInPeriod, first, fact, value, projectKind, minimumInvestmentFen,
-            completedInPeriod, industries, counties, overrides, newlyReached, conditions
+            completedInPeriod, industries, counties, overrides, newlyReached, firstYear, conditions
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,7 +82,9 @@ public struct Condition: Sendable, Hashable, Codable {
                 fact: try container.decode(String.self, forKey: .fact),
                 value: try container.decode(Int64.self, forKey: .value),
                 overrides: try container.decodeIfPresent([ThresholdOverride].self, forKey: .overrides) ?? [],
-                newlyReached: try container.decodeIfPresent(Bool.self, forKey: .newlyReached) ?? false
+                year: try container.decodeIfPresent(Bool.self, forKey: .firstYear) == true
+                    ? .first
+                    : try container.decodeIfPresent(Bool.self, forKey: .newlyReached) == true ? .newlyReached : .latest
             )
         case "below":
             self.kind = .below(
@@ -111,12 +123,13 @@ public struct Condition: Sendable, Hashable, Codable {
             try container.encode(levels, forKey: .levels)
             try container.encode(newInPeriod, forKey: .newInPeriod)
             if first { try container.encode(first, forKey: .first) }
-        case .atLeast(let fact, let value, let overrides, let newlyReached):
+        case .atLeast(let fact, let value, let overrides, let year):
             try container.encode("atLeast", forKey: .kind)
             try container.encode(fact, forKey: .fact)
             try container.encode(value, forKey: .value)
             if !overrides.isEmpty { try container.encode(overrides, forKey: .overrides) }
-            if newlyReached { try container.encode(true, forKey: .newlyReached) }
+            if year == .newlyReached { try container.encode(true, forKey: .newlyReached) }
+            if year == .first { try container.encode(true, forKey: .firstYear) }
         case .below(let fact, let value):
             try container.encode("below", forKey: .kind)
             try container.encode(fact, forKey: .fact)

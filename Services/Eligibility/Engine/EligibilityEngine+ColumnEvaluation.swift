@@ -54,8 +54,8 @@ extension EligibilityEngine {
                 switch condition.kind {
                 case .recognition, .project:
                     continue
-                case .atLeast(let fact, let threshold, let overrides, let newlyReached):
-                    if overrides.isEmpty, !newlyReached {
+                case .atLeast(let fact, let threshold, let overrides, let year):
+                    if overrides.isEmpty, year == .latest {
                         let values = self.amounts(fact)
                         enterprises.removeAll {
                             threshold > 0
@@ -343,7 +343,8 @@ extension EligibilityEngine {
             case .project(let kind, let minimum, let completedInPeriod):
                 let holders = Set(self.projectHolders(kind, minimum: minimum, completedInPeriod: completedInPeriod))
                 return enterprises.map(holders.contains)
-            case .atLeast(let fact, let value, let overrides, let newlyReached):
+            case .atLeast(let fact, let value, let overrides, let year):
+                let newlyReached = year == .newlyReached
                 var thresholds = [Int64](repeating: value, count: enterprises.count)
                 var decided = [Bool](repeating: false, count: enterprises.count)
                 for override in overrides {
@@ -362,8 +363,11 @@ extension EligibilityEngine {
                     }
                 }
                 let (values, previous) =
-                    newlyReached
-                    ? self.columns.resolvedWithPrevious(fact, asOfYear: self.asOf.year) : (self.amounts(fact), [])
+                    switch year {
+                    case .newlyReached: self.columns.resolvedWithPrevious(fact, asOfYear: self.asOf.year)
+                    case .first: (self.columns.resolvedFirst(fact, asOfYear: self.asOf.year), [])
+                    case .latest: (self.amounts(fact), [])
+                    }
                 return enterprises.indices.map { position in
                     let enterprise = Int(enterprises[position])
                     let threshold = thresholds[position]

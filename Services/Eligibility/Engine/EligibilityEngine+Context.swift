@@ -84,6 +84,16 @@ extension EligibilityEngine {
             return (value, nil)
         }
 
+        /// The amount of the first year reported up to the screening's year (首年), and that year.
+        func firstAmount(of fact: String) -> (value: Int64, year: Int)? {
+            guard let values = self.profile.facts[fact] else { return nil }
+            if case .amount(let amount)? = values[0] { return (amount, 0) }
+            guard let first = values.keys.filter({ $0 != 0 && $0 <= self.asOf.year }).min(),
+                case .amount(let amount)? = values[first]
+            else { return nil }
+            return (amount, first)
+        }
+
         /// The amount reported for exactly `year`, if any (for 新达到: the year before the latest).
         func amount(of fact: String, inYear year: Int) -> Int64? {
             guard case .amount(let amount)? = self.profile.facts[fact]?[year] else { return nil }
@@ -121,11 +131,14 @@ extension EligibilityEngine {
         }
 
         /// 不低于 / 以上 / 达到, at the threshold that applies to this enterprise; with `newlyReached` (新达到),
-        /// the latest year reaches it and the year before, which must be reported, did not.
+        /// the latest year reaches it and the year before, which must be reported, did not; with `first` (首年),
+        /// the first year reported reaches it.
         func checkAtLeast(
-            fact: String, threshold: (value: Int64, override: Condition.ThresholdOverride?), newlyReached: Bool,
+            fact: String, threshold: (value: Int64, override: Condition.ThresholdOverride?),
+            year rule: Condition.YearRule,
             text: String
         ) -> Decision.Check {
+            let newlyReached = rule == .newlyReached
             let unit = self.unit(fact)
             let name = self.factName(fact)
             let required = FactDescription.value(threshold.value, unit: unit)
@@ -135,10 +148,11 @@ extension EligibilityEngine {
                     met: true, conditionText: text, factUsed: "不适用",
                     explanation: "条款对本企业类别无\(name)要求")
             }
-            guard let (value, year) = self.amount(of: fact) else {
+            guard let (value, year) = rule == .first ? self.firstAmount(of: fact) : self.amount(of: fact) else {
                 return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(name)")
             }
-            let used = self.describe(fact, value, year: year) + self.vouched(fact, year: year)
+            let used =
+                (rule == .first ? "首年" : "") + self.describe(fact, value, year: year) + self.vouched(fact, year: year)
             guard value >= threshold.value else {
                 let now = FactDescription.value(value, unit: unit)
                 return .init(
@@ -205,9 +219,9 @@ extension EligibilityEngine {
                     met: false, conditionText: text, factUsed: describe(record),
                     explanation: "\(name)认定于\(record.recognizedOn), 不在政策期内新认定(\(FactDescription.period(self.period)))"
                 )
-            case .atLeast(let fact, let value, let overrides, let newlyReached):
+            case .atLeast(let fact, let value, let overrides, let year):
                 return self.checkAtLeast(
-                    fact: fact, threshold: self.threshold(value, overrides), newlyReached: newlyReached, text: text)
+                    fact: fact, threshold: self.threshold(value, overrides), year: year, text: text)
             case .anyOf(let alternatives):
                 let checks = alternatives.map { self.check($0, clauseText: clauseText) }
                 if let met = checks.first(where: \.met) {

@@ -118,6 +118,17 @@ public struct EnterpriseColumns: Sendable {
         return result
     }
 
+    /// Each enterprise's value of a fact in the first year reported up to `year` (首年), or its single value.
+    func resolvedFirst(_ fact: String, asOfYear year: Int) -> [Int64] {
+        var result = [Int64](repeating: Self.notReported, count: self.count)
+        guard let byYear = self.amounts[fact] else { return result }
+        for reported in byYear.keys.filter({ $0 != 0 && $0 <= year }).sorted(by: >) {
+            Self.overlay(&result, byYear[reported]!)
+        }
+        if let single = byYear[0] { Self.overlay(&result, single) }
+        return result
+    }
+
     /// Each enterprise's value of a yearly fact in the latest year reported up to `year`, and its value in the
     /// year before that one (`notReported` where that year is missing): what 新达到 compares.
     func resolvedWithPrevious(_ fact: String, asOfYear year: Int) -> (value: [Int64], previous: [Int64]) {

@@ -306,6 +306,9 @@ public nonisolated struct Jiaxing_Benefits_V1_ThresholdCondition: Sendable {
   /// 新达到: the latest year's value reaches the threshold and the year before's did not.
   public var newlyReached: Bool = false
 
+  /// 首年: the first year reported (the project's first year) is read, not the latest.
+  public var firstYear: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1788,7 +1791,7 @@ nonisolated extension Jiaxing_Benefits_V1_RecognitionCondition: SwiftProtobuf.Me
 
 nonisolated extension Jiaxing_Benefits_V1_ThresholdCondition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ThresholdCondition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}value\0\u{1}overrides\0\u{3}newly_reached\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fact\0\u{1}value\0\u{1}overrides\0\u{3}newly_reached\0\u{3}first_year\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1800,6 +1803,7 @@ nonisolated extension Jiaxing_Benefits_V1_ThresholdCondition: SwiftProtobuf.Mess
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.value) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.overrides) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.newlyReached) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.firstYear) }()
       default: break
       }
     }
@@ -1818,6 +1822,9 @@ nonisolated extension Jiaxing_Benefits_V1_ThresholdCondition: SwiftProtobuf.Mess
     if self.newlyReached != false {
       try visitor.visitSingularBoolField(value: self.newlyReached, fieldNumber: 4)
     }
+    if self.firstYear != false {
+      try visitor.visitSingularBoolField(value: self.firstYear, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1826,6 +1833,7 @@ nonisolated extension Jiaxing_Benefits_V1_ThresholdCondition: SwiftProtobuf.Mess
     if lhs.value != rhs.value {return false}
     if lhs.overrides != rhs.overrides {return false}
     if lhs.newlyReached != rhs.newlyReached {return false}
+    if lhs.firstYear != rhs.firstYear {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
