@@ -297,8 +297,13 @@ struct RandomProfiles {
             }
         }
         for condition in clause.conditions { add(condition) }
+        // Where the document leaves some counties' projects to the county, mostly a county the city pays in.
+        if let split = document?.fundingSplit, split.countyFunded != nil, self.below(4) > 0 {
+            let paid = County.allCases.filter { split.countyFunding(in: $0) == nil }
+            profile.county = paid[self.below(paid.count)].message
+        }
         switch clause.formula {
-        case .tiers(let recognition, let tiers, _):
+        case .tiers(let recognition, let tiers, _), .tierShare(let recognition, let tiers, _):
             var record = Jiaxing_Benefits_V1_RecognitionRecord()
             record.recognition = recognition
             record.level = tiers[self.below(tiers.count)].level
@@ -310,7 +315,7 @@ struct RandomProfiles {
             addFact(base, near: nil)
             addFact(premiumRateCap.insuredBase, near: nil)
         default:
-            if let base = clause.formula.baseFact { addFact(base, near: nil) }
+            for base in clause.formula.baseFacts { addFact(base, near: nil) }
         }
         // A per-item clause: one to four items of its kind, most carrying the base figure, some a year apart
         // (so the per-year cap across items is reached within a year and not across). Drawn from the serial
@@ -330,8 +335,8 @@ struct RandomProfiles {
                         project.completedOn = day.adding(days: -365).message
                     }
                 }
-                if let base = clause.formula.baseFact, mixed % 5 != 0 {
-                    project.figures[base] = Int64(mixed % 1_000) * 1_000_000
+                for (index, base) in clause.formula.baseFacts.enumerated() where (mixed + index) % 5 != 0 {
+                    project.figures[base] = Int64((mixed + index * 7_919) % 1_000) * 1_000_000
                 }
                 if copy == 0 { profile.projects[first] = project } else { profile.projects.append(project) }
             }

@@ -281,6 +281,15 @@ extension Formula {
                 return message
             }
             formula.tiers.upTo = upTo
+        case .tierShare(let recognition, let tiers, let rate):
+            formula.tiers.recognition = recognition
+            formula.tiers.tiers = tiers.map { tier in
+                var message = Jiaxing_Benefits_V1_Tier()
+                message.level = tier.level
+                message.amountFen = tier.amountFen
+                return message
+            }
+            formula.tiers.shareBasisPoints = Int32(rate)
         case .thresholdTiers(let fact, let tiers, let newlyReached):
             formula.thresholdTiers.fact = fact
             formula.thresholdTiers.tiers = tiers.map { tier in
@@ -323,6 +332,15 @@ extension Formula {
             formula.perUnit.amountFenPerUnit = perUnit
             formula.perUnit.capFen = cap ?? 0
         case .capOnly(let cap): formula.capOnly.capFen = cap
+        case .lowestOf(let terms):
+            formula.lowestOf.terms = terms.map { term in
+                var message = Jiaxing_Benefits_V1_LowestOf.Term()
+                message.base = term.base
+                message.numerator = Int32(term.numerator ?? 0)
+                message.denominator = Int32(term.denominator ?? 0)
+                message.amountFenPerUnit = term.amountFenPerUnit ?? 0
+                return message
+            }
         case .manual(let reason): formula.manual.reason = reason
         }
         return formula
@@ -332,6 +350,11 @@ extension Formula {
         func optional(_ value: Int64) -> Fen? { value == 0 ? nil : value }
         switch message.kind {
         case .fixed(let value): self = .fixed(amountFen: value.amountFen)
+        case .tiers(let value) where value.shareBasisPoints != 0:
+            self = .tierShare(
+                recognition: value.recognition,
+                tiers: value.tiers.map { .init(level: $0.level, amountFen: $0.amountFen) },
+                rateBasisPoints: Int(value.shareBasisPoints))
         case .tiers(let value):
             self = .tiers(
                 recognition: value.recognition,
@@ -362,6 +385,14 @@ extension Formula {
         case .perUnit(let value):
             self = .perUnit(base: value.base, amountFenPerUnit: value.amountFenPerUnit, capFen: optional(value.capFen))
         case .capOnly(let value): self = .capOnly(capFen: value.capFen)
+        case .lowestOf(let value):
+            self = .lowestOf(
+                terms: value.terms.map {
+                    Term(
+                        base: $0.base, numerator: $0.denominator == 0 ? nil : Int($0.numerator),
+                        denominator: $0.denominator == 0 ? nil : Int($0.denominator),
+                        amountFenPerUnit: $0.amountFenPerUnit == 0 ? nil : $0.amountFenPerUnit)
+                })
         case .manual(let value): self = .manual(reason: value.reason)
         case nil: throw CatalogMessageError(field: "\(clause).formula.kind")
         }

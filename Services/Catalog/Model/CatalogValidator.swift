@@ -237,7 +237,7 @@ struct CatalogValidator {
                 problems.append("a per-item clause paid without an application pays projects, not recognitions")
             }
             switch clause.formula {
-            case .fixed, .percentage, .ratioMatch, .perUnit: break
+            case .fixed, .percentage, .ratioMatch, .perUnit, .lowestOf: break
             default: problems.append("a per-item clause paid without an application is fixed or over the item's figure")
             }
             if clause.overlapGroup != nil {
@@ -485,7 +485,7 @@ struct CatalogValidator {
                         "\(Money.chinese(tier.atLeast)) does not appear in the clause text"
                     ))
             }
-        case .tiers(let recognition, let tiers, _):
+        case .tiers(let recognition, let tiers, _), .tierShare(let recognition, let tiers, _):
             if let declared = self.vocabulary.recognition(recognition) {
                 for tier in tiers where !declared.levels.contains(tier.level) {
                     problems.append(("tiers", "level '\(tier.level)' is not a level of '\(recognition)'"))
@@ -503,6 +503,26 @@ struct CatalogValidator {
             }
         case .ratioMatch(_, let numerator, let denominator, _):
             if numerator <= 0 || denominator <= 0 { problems.append(("numerator", "ratio terms must be positive")) }
+        case .lowestOf(let terms):
+            if terms.count < 2 { problems.append(("terms", "the lowest of at least two terms")) }
+            for (index, term) in terms.enumerated() {
+                let field = "terms[\(index)]"
+                if self.vocabulary.fact(term.base).map({ $0.unit != .bool }) != true {
+                    problems.append(("\(field).base", "'\(term.base)' is not a numeric fact of vocabulary.json"))
+                }
+                switch (term.numerator, term.denominator, term.amountFenPerUnit) {
+                case (let numerator?, let denominator?, nil):
+                    if numerator <= 0 || denominator <= 0 {
+                        problems.append((field, "numerator and denominator must be positive"))
+                    } else if denominator != 1,
+                        !Self.removingWhitespace(clause.text).contains("\(numerator)/\(denominator)")
+                    {
+                        problems.append((field, "\(numerator)/\(denominator) does not appear in the clause text"))
+                    }
+                case (nil, nil, _?): break
+                default: problems.append((field, "either numerator and denominator, or amountFenPerUnit"))
+                }
+            }
         default:
             break
         }

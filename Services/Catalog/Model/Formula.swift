@@ -12,6 +12,15 @@ public enum Formula: Sendable, Hashable, Codable {
         public var amountFen: Fen
     }
 
+    /// One term of `lowestOf`: a figure times `amountFenPerUnit` (2000元/亩), or times `numerator` / `denominator`
+    /// (投资总额的1/3; 同等比例 is 1/1).
+    public struct Term: Sendable, Hashable, Codable {
+        public var base: String
+        public var numerator: Int?
+        public var denominator: Int?
+        public var amountFenPerUnit: Fen?
+    }
+
     /// 在投保费率2%的上限内: the premium counts only up to this share of the insured amount.
     public struct PremiumRateCap: Sendable, Hashable, Codable {
         /// The insured amount, a fact in fen.
@@ -31,6 +40,9 @@ public enum Formula: Sendable, Hashable, Codable {
     /// vocabulary declares for the recognition (国际/国内/省内/市内, A–E, 三星级…). With `upTo` (分别最高给予) each
     /// tier's amount is a cap and the department decides the amount.
     case tiers(recognition: String, tiers: [Tier], upTo: Bool)
+    /// 对…专业型科技企业孵化器，奖励资金上浮20%: a share of the tier the text names for the highest level held,
+    /// paid beside it (the uplift stacks with the tier's own clause).
+    case tierShare(recognition: String, tiers: [Tier], rateBasisPoints: Int)
     /// 软件业务收入新达到2000万元、3000万元、5000万元…分别给予20万元、50万元、100万元: the amount of the highest
     /// threshold `fact` reaches (with `newlyReached`, reaches in its latest year and not the year before).
     case thresholdTiers(fact: String, tiers: [ThresholdTier], newlyReached: Bool)
@@ -46,6 +58,9 @@ public enum Formula: Sendable, Hashable, Codable {
     case insurancePremium(base: String, rateBasisPoints: Int, capFen: Fen?, premiumRateCap: PremiumRateCap?)
     /// 每台/每人/每平方米 …
     case perUnit(base: String, amountFenPerUnit: Fen, capFen: Fen?)
+    /// 按…给予同等比例补助（最高不超过投资总额的1/3，且不超过2000元/亩）: the lowest of the terms, each computed
+    /// from its figure; a term whose figure is not reported leaves the amount unknown.
+    case lowestOf(terms: [Term])
     /// 最高X万元 with no rule below the cap: the department decides.
     case capOnly(capFen: Fen)
     /// The text leaves the amount open.
@@ -55,7 +70,8 @@ public enum Formula: Sendable, Hashable, Codable {
     public var moneyAmounts: [(field: String, fen: Fen)] {
         switch self {
         case .fixed(let amount): return [("amountFen", amount)]
-        case .tiers(_, let tiers, _): return tiers.map { ("tiers[\($0.level)].amountFen", $0.amountFen) }
+        case .tiers(_, let tiers, _), .tierShare(_, let tiers, _):
+            return tiers.map { ("tiers[\($0.level)].amountFen", $0.amountFen) }
         case .thresholdTiers(_, let tiers, _): return tiers.map { ("tiers[\($0.atLeast)].amountFen", $0.amountFen) }
         case .bands(let bands): return bands.map { ("tiers[\($0.band)].amountFen", $0.amountFen) }
         case .percentage(_, _, let minimum, let cap):
@@ -65,6 +81,10 @@ public enum Formula: Sendable, Hashable, Codable {
         case .perUnit(_, let perUnit, let cap):
             return [("amountFenPerUnit", perUnit)] + (cap.map { [("capFen", $0)] } ?? [])
         case .capOnly(let cap): return [("capFen", cap)]
+        case .lowestOf(let terms):
+            return terms.enumerated().compactMap { index, term in
+                term.amountFenPerUnit.map { ("terms[\(index)].amountFenPerUnit", $0) }
+            }
         case .manual: return []
         }
     }
@@ -72,7 +92,7 @@ public enum Formula: Sendable, Hashable, Codable {
     /// Every rate the formula names, in basis points.
     public var rates: [(field: String, basisPoints: Int)] {
         switch self {
-        case .percentage(_, let rate, _, _), .interestSubsidy(_, let rate, _, _):
+        case .percentage(_, let rate, _, _), .interestSubsidy(_, let rate, _, _), .tierShare(_, _, let rate):
             return [("rateBasisPoints", rate)]
         case .insurancePremium(_, let rate, _, let premiumRateCap):
             return [("rateBasisPoints", rate)]
@@ -93,10 +113,20 @@ public enum Formula: Sendable, Hashable, Codable {
         }
     }
 
+    /// Every fact the amount is computed from: the base, the insured amount, each term of `lowestOf`.
+    public var baseFacts: [String] {
+        switch self {
+        case .insurancePremium(let base, _, _, let cap?): return [base, cap.insuredBase]
+        case .lowestOf(let terms): return terms.map(\.base)
+        default: return self.baseFact.map { [$0] } ?? []
+        }
+    }
+
     public var kindName: String {
         switch self {
         case .fixed: return "fixed"
         case .tiers: return "tiers"
+        case .tierShare: return "tierShare"
         case .thresholdTiers: return "thresholdTiers"
         case .bands: return "bands"
         case .percentage: return "percentage"
@@ -105,13 +135,14 @@ public enum Formula: Sendable, Hashable, Codable {
         case .insurancePremium: return "insurancePremium"
         case .perUnit: return "perUnit"
         case .capOnly: return "capOnly"
+        case .lowestOf: return "lowestOf"
         case .manual: return "manual"
         }
     }
 
     enum CodingKeys: String, CodingKey {
         case kind, amountFen, recognition, tiers, base, rateBasisPoints, minimumBaseFen, capFen, numerator, denominator,
-            maxYears, amountFenPerUnit, reason, upTo, fact, newlyReached, premiumRateCap
+            maxYears, amountFenPerUnit, reason, upTo, fact, newlyReached, premiumRateCap, terms
     }
 
     public init(from decoder: any Decoder) throws {
@@ -126,6 +157,10 @@ public enum Formula: Sendable, Hashable, Codable {
             self = .tiers(
                 recognition: try string(.recognition), tiers: try container.decode([Tier].self, forKey: .tiers),
                 upTo: try container.decodeIfPresent(Bool.self, forKey: .upTo) ?? false)
+        case "tierShare":
+            self = .tierShare(
+                recognition: try string(.recognition), tiers: try container.decode([Tier].self, forKey: .tiers),
+                rateBasisPoints: try int(.rateBasisPoints))
         case "thresholdTiers":
             self = .thresholdTiers(
                 fact: try string(.fact), tiers: try container.decode([ThresholdTier].self, forKey: .tiers),
@@ -152,6 +187,7 @@ public enum Formula: Sendable, Hashable, Codable {
                 base: try string(.base), amountFenPerUnit: try container.decode(Fen.self, forKey: .amountFenPerUnit),
                 capFen: try fen(.capFen))
         case "capOnly": self = .capOnly(capFen: try container.decode(Fen.self, forKey: .capFen))
+        case "lowestOf": self = .lowestOf(terms: try container.decode([Term].self, forKey: .terms))
         case "manual": self = .manual(reason: try string(.reason))
         default:
             throw DecodingError.dataCorruptedError(
@@ -168,6 +204,10 @@ public enum Formula: Sendable, Hashable, Codable {
             try container.encode(recognition, forKey: .recognition)
             try container.encode(tiers, forKey: .tiers)
             if upTo { try container.encode(true, forKey: .upTo) }
+        case .tierShare(let recognition, let tiers, let rate):
+            try container.encode(recognition, forKey: .recognition)
+            try container.encode(tiers, forKey: .tiers)
+            try container.encode(rate, forKey: .rateBasisPoints)
         case .thresholdTiers(let fact, let tiers, let newlyReached):
             try container.encode(fact, forKey: .fact)
             try container.encode(tiers, forKey: .tiers)
@@ -198,6 +238,7 @@ public enum Formula: Sendable, Hashable, Codable {
             try container.encode(perUnit, forKey: .amountFenPerUnit)
             try container.encode(cap, forKey: .capFen)
         case .capOnly(let cap): try container.encode(cap, forKey: .capFen)
+        case .lowestOf(let terms): try container.encode(terms, forKey: .terms)
         case .manual(let reason): try container.encode(reason, forKey: .reason)
         }
     }

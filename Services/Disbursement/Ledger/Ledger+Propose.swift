@@ -116,13 +116,15 @@ extension Ledger {
         switch clause.formula {
         case .fixed(let amount): maximum = amount
         case .tiers(_, let tiers, _): maximum = tiers.map(\.amountFen).max()
+        case .tierShare(_, let tiers, let rate):
+            maximum = tiers.map(\.amountFen).max().map { $0 * Int64(rate) / 10_000 }
         case .thresholdTiers(_, let tiers, _): maximum = tiers.map(\.amountFen).max()
         case .bands(let bands): maximum = bands.map(\.amountFen).max()
         case .percentage(_, _, _, let cap), .ratioMatch(_, _, _, let cap), .interestSubsidy(_, _, let cap, _),
             .insurancePremium(_, _, let cap, _), .perUnit(_, _, let cap):
             maximum = cap
         case .capOnly(let cap): maximum = cap
-        case .manual: maximum = nil
+        case .lowestOf, .manual: maximum = nil
         }
         for cap in [clause.perYearCapFen, clause.cumulativeCapFen].compactMap({ $0 }) {
             maximum = min(maximum ?? cap, cap)

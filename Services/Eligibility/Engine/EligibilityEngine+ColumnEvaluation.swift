@@ -30,10 +30,12 @@ extension EligibilityEngine {
         mutating func evaluate(_ clause: Clause) -> (enterprises: [Int32], amounts: [Fen])? {
             switch clause.formula {
             case .tiers(_, _, upTo: true): return nil
-            case .fixed, .tiers, .thresholdTiers, .percentage, .ratioMatch, .interestSubsidy, .insurancePremium,
+            case .fixed, .tiers, .tierShare, .thresholdTiers, .percentage, .ratioMatch, .interestSubsidy,
+                .insurancePremium,
                 .perUnit:
                 break
             case .bands, .capOnly, .manual: return nil
+            case .lowestOf: break
             }
             // Start from the holders of what the clause names, the smallest sets.
             var candidates: [Int32]?
@@ -129,6 +131,10 @@ extension EligibilityEngine {
                 return [Fen](repeating: amount, count: enterprises.count)
             case .tiers(let recognition, let tiers, _):
                 return self.tierAmounts(clause, recognition: recognition, tiers: tiers, for: enterprises)
+            case .tierShare(let recognition, let tiers, let rate):
+                return self.tierAmounts(clause, recognition: recognition, tiers: tiers, for: enterprises).map {
+                    Context.scale($0, by: Int64(rate), over: 10_000) ?? 0
+                }
             case .thresholdTiers(let fact, let tiers, let newlyReached):
                 let (values, previous) =
                     newlyReached
@@ -159,6 +165,19 @@ extension EligibilityEngine {
                 return scaled(base, by: Int64(rate), over: 10_000, cap: cap)
             case .perUnit(let base, let perUnit, let cap):
                 return scaled(base, by: perUnit, over: 1, cap: cap)
+            case .lowestOf(let terms):
+                var lowest = [Fen](repeating: Fen.max, count: enterprises.count)
+                for term in terms {
+                    let values = self.amounts(term.base)
+                    for (position, enterprise) in enterprises.enumerated() {
+                        let value = values[Int(enterprise)]
+                        let amount =
+                            value == EnterpriseColumns.notReported
+                            ? 0 : Self.termAmount(term, value)
+                        lowest[position] = min(lowest[position], amount)
+                    }
+                }
+                return lowest.map { $0 == Fen.max ? 0 : $0 }
             case .bands, .capOnly, .manual:
                 return [Fen](repeating: 0, count: enterprises.count)
             }
@@ -189,6 +208,8 @@ extension EligibilityEngine {
                     return scaled(base, Int64(numerator), Int64(denominator), minimum: nil, cap: cap)
                 case .perUnit(let base, let perUnit, let cap):
                     return scaled(base, perUnit, 1, minimum: nil, cap: cap)
+                case .lowestOf(let terms):
+                    return terms.map { term in figures[term.base].map { Self.termAmount(term, $0) } ?? 0 }.min() ?? 0
                 default: return 0
                 }
             }
@@ -217,6 +238,14 @@ extension EligibilityEngine {
                 }
             }
             return sums
+        }
+
+        /// One term of a `lowestOf` on a reported figure; 0 on overflow (no amount).
+        static func termAmount(_ term: Formula.Term, _ value: Int64) -> Fen {
+            let amount =
+                term.amountFenPerUnit.map { Context.scale(value, by: $0, over: 1) }
+                ?? Context.scale(value, by: Int64(term.numerator ?? 1), over: Int64(term.denominator ?? 1))
+            return amount ?? 0
         }
 
         /// The highest tier among the levels each enterprise holds of `recognition`, counting the records the

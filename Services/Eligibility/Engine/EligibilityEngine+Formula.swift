@@ -85,6 +85,14 @@ extension EligibilityEngine.Context {
                 )
             }
             return .init(result: .fixed(tier.amountFen), calculation: "\(heldText)\(Money.chinese(tier.amountFen))")
+        case .tierShare(let recognition, let tiers, let rate):
+            var result = self.amount(.tiers(recognition: recognition, tiers: tiers, upTo: false), clause: clause)
+            guard case .fixed(let tier) = result.result, tier > 0,
+                let share = Self.scale(tier, by: Int64(rate), over: 10_000)
+            else { return result }
+            result.result = .fixed(share)
+            result.calculation += " × \(Money.percent(basisPoints: rate)) = \(Money.chinese(share))"
+            return result
         case .thresholdTiers(let fact, let tiers, let newlyReached):
             return self.thresholdTierAmount(fact: fact, tiers: tiers, newlyReached: newlyReached, clause: clause)
         case .bands(let bands):
@@ -153,6 +161,23 @@ extension EligibilityEngine.Context {
                 "\(self.describe(base, value, year: year)) × \(Money.chinese(perUnit)) = \(Money.chinese(amount))")
         case .capOnly(let cap):
             return .init(result: .upTo(cap), calculation: "最高\(Money.chinese(cap)), 由责任单位核定")
+        case .lowestOf(let terms):
+            var parts: [(amount: Fen, words: String)] = []
+            for term in terms {
+                guard let (value, year) = self.amount(of: term.base),
+                    let amount = term.amountFenPerUnit.map({ Self.scale(value, by: $0, over: 1) })
+                        ?? Self.scale(value, by: Int64(term.numerator ?? 1), over: Int64(term.denominator ?? 1))
+                else { return missingBase(term.base) }
+                let how =
+                    term.amountFenPerUnit.map { "× \(Money.chinese($0))" }
+                    ?? (term.denominator == 1 ? "" : "× \(term.numerator ?? 1)/\(term.denominator ?? 1)")
+                parts.append(
+                    (amount, "\(self.describe(term.base, value, year: year))\(how) = \(Money.chinese(amount))"))
+            }
+            let lowest = parts.map(\.amount).min() ?? 0
+            return .init(
+                result: .fixed(lowest),
+                calculation: "取低: " + parts.map(\.words).joined(separator: "; ") + ", 取\(Money.chinese(lowest))")
         case .manual(let reason):
             return .init(result: .open(reason), calculation: "")
         }

@@ -52,7 +52,7 @@ extension EligibilityEngine {
         guard let condition = clause.itemCondition else { return [] }
         switch condition.kind {
         case .project(let kind, _, _):
-            let bases = [clause.formula.baseFact].compactMap { $0 }
+            let bases = clause.formula.baseFacts
             return (profile.projects[kind] ?? []).sorted { $0.itemID < $1.itemID }.map { record in
                 var restricted = profile
                 restricted.projects[kind] = [record]

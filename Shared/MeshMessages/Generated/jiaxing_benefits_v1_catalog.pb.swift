@@ -513,6 +513,14 @@ public nonisolated struct Jiaxing_Benefits_V1_Formula: Sendable {
     set {kind = .thresholdTiers(newValue)}
   }
 
+  public var lowestOf: Jiaxing_Benefits_V1_LowestOf {
+    get {
+      if case .lowestOf(let v)? = kind {return v}
+      return Jiaxing_Benefits_V1_LowestOf()
+    }
+    set {kind = .lowestOf(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -527,7 +535,41 @@ public nonisolated struct Jiaxing_Benefits_V1_Formula: Sendable {
     case capOnly(Jiaxing_Benefits_V1_CapOnly)
     case manual(Jiaxing_Benefits_V1_Manual)
     case thresholdTiers(Jiaxing_Benefits_V1_ThresholdTierTable)
+    case lowestOf(Jiaxing_Benefits_V1_LowestOf)
 
+  }
+
+  public init() {}
+}
+
+/// 同等比例…最高不超过投资总额的1/3，且不超过2000元/亩: the lowest of the terms.
+public nonisolated struct Jiaxing_Benefits_V1_LowestOf: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var terms: [Jiaxing_Benefits_V1_LowestOf.Term] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated struct Term: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var base: String = String()
+
+    /// with denominator: base × numerator / denominator
+    public var numerator: Int32 = 0
+
+    public var denominator: Int32 = 0
+
+    /// else: base × amount_fen_per_unit
+    public var amountFenPerUnit: Int64 = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
   }
 
   public init() {}
@@ -570,6 +612,9 @@ public nonisolated struct Jiaxing_Benefits_V1_TierTable: Sendable {
 
   /// 分别最高给予: each tier's amount is a cap, the amount decided by the department.
   public var upTo: Bool = false
+
+  /// 奖励资金上浮20%: the clause pays this share of the tier (a tierShare formula); 0 for the tier itself.
+  public var shareBasisPoints: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2081,7 +2126,7 @@ nonisolated extension Jiaxing_Benefits_V1_CountyCondition: SwiftProtobuf.Message
 
 nonisolated extension Jiaxing_Benefits_V1_Formula: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Formula"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fixed\0\u{1}tiers\0\u{1}bands\0\u{1}percentage\0\u{3}ratio_match\0\u{3}interest_subsidy\0\u{3}insurance_premium\0\u{3}per_unit\0\u{3}cap_only\0\u{1}manual\0\u{3}threshold_tiers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fixed\0\u{1}tiers\0\u{1}bands\0\u{1}percentage\0\u{3}ratio_match\0\u{3}interest_subsidy\0\u{3}insurance_premium\0\u{3}per_unit\0\u{3}cap_only\0\u{1}manual\0\u{3}threshold_tiers\0\u{3}lowest_of\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2232,6 +2277,19 @@ nonisolated extension Jiaxing_Benefits_V1_Formula: SwiftProtobuf.Message, SwiftP
           self.kind = .thresholdTiers(v)
         }
       }()
+      case 12: try {
+        var v: Jiaxing_Benefits_V1_LowestOf?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .lowestOf(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .lowestOf(v)
+        }
+      }()
       default: break
       }
     }
@@ -2287,6 +2345,10 @@ nonisolated extension Jiaxing_Benefits_V1_Formula: SwiftProtobuf.Message, SwiftP
       guard case .thresholdTiers(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     }()
+    case .lowestOf?: try {
+      guard case .lowestOf(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -2294,6 +2356,81 @@ nonisolated extension Jiaxing_Benefits_V1_Formula: SwiftProtobuf.Message, SwiftP
 
   public static func ==(lhs: Jiaxing_Benefits_V1_Formula, rhs: Jiaxing_Benefits_V1_Formula) -> Bool {
     if lhs.kind != rhs.kind {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_LowestOf: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LowestOf"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}terms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.terms) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.terms.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.terms, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_LowestOf, rhs: Jiaxing_Benefits_V1_LowestOf) -> Bool {
+    if lhs.terms != rhs.terms {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_LowestOf.Term: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Jiaxing_Benefits_V1_LowestOf.protoMessageName + ".Term"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}base\0\u{1}numerator\0\u{1}denominator\0\u{3}amount_fen_per_unit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.base) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.numerator) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.denominator) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.amountFenPerUnit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.base.isEmpty {
+      try visitor.visitSingularStringField(value: self.base, fieldNumber: 1)
+    }
+    if self.numerator != 0 {
+      try visitor.visitSingularInt32Field(value: self.numerator, fieldNumber: 2)
+    }
+    if self.denominator != 0 {
+      try visitor.visitSingularInt32Field(value: self.denominator, fieldNumber: 3)
+    }
+    if self.amountFenPerUnit != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountFenPerUnit, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_LowestOf.Term, rhs: Jiaxing_Benefits_V1_LowestOf.Term) -> Bool {
+    if lhs.base != rhs.base {return false}
+    if lhs.numerator != rhs.numerator {return false}
+    if lhs.denominator != rhs.denominator {return false}
+    if lhs.amountFenPerUnit != rhs.amountFenPerUnit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2366,7 +2503,7 @@ nonisolated extension Jiaxing_Benefits_V1_Tier: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Jiaxing_Benefits_V1_TierTable: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TierTable"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}tiers\0\u{3}up_to\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}recognition\0\u{1}tiers\0\u{3}up_to\0\u{3}share_basis_points\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2377,6 +2514,7 @@ nonisolated extension Jiaxing_Benefits_V1_TierTable: SwiftProtobuf.Message, Swif
       case 1: try { try decoder.decodeSingularStringField(value: &self.recognition) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.tiers) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.upTo) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.shareBasisPoints) }()
       default: break
       }
     }
@@ -2392,6 +2530,9 @@ nonisolated extension Jiaxing_Benefits_V1_TierTable: SwiftProtobuf.Message, Swif
     if self.upTo != false {
       try visitor.visitSingularBoolField(value: self.upTo, fieldNumber: 3)
     }
+    if self.shareBasisPoints != 0 {
+      try visitor.visitSingularInt32Field(value: self.shareBasisPoints, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2399,6 +2540,7 @@ nonisolated extension Jiaxing_Benefits_V1_TierTable: SwiftProtobuf.Message, Swif
     if lhs.recognition != rhs.recognition {return false}
     if lhs.tiers != rhs.tiers {return false}
     if lhs.upTo != rhs.upTo {return false}
+    if lhs.shareBasisPoints != rhs.shareBasisPoints {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
