@@ -249,7 +249,8 @@ let package = Package(
         .target(
             name: "GatewayConsole",
             dependencies: [
-                "GatewayStore", "GatewayService", "GatewayHTTP", "BenefitsAPI", "BenefitsDomain", "MeshRPC",
+                "GatewayStore", "GatewayService", "GatewayHTTP", "BenefitsAPI", "BenefitsDomain", "CatalogModel",
+                "MeshRPC",
                 "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),

@@ -261,6 +261,9 @@ struct LedgerTests {
             }
             #expect(second?.kind == .failedPrecondition)
             #expect(second?.message.contains("就高不重复") == true)
+            // People read the clause paid before by its document and article, not its id.
+            #expect(second?.message.contains("已按《") == true, "\(second?.message ?? "")")
+            #expect(second?.message.contains("jzbf-2023-32/4.1a") == false)
             // A smaller first award leaves the difference to pay.
             let littleGiant = "littleGiant/national/2023-06-20"
             let lower = try await ledger.propose(
@@ -270,6 +273,7 @@ struct LedgerTests {
             #expect(lower.amountFen == 100_000_000)
             #expect(higher.amountFen == 50_000_000)
             #expect(higher.reason.contains("就高不重复"))
+            #expect(higher.reason.contains("已按《") && !higher.reason.contains("jzf-2023-3/3.21b"), "\(higher.reason)")
         }
     }
 

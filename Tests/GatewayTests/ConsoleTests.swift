@@ -409,6 +409,11 @@ struct ConsoleTests {
             }
             #expect(page.status == 200)
             #expect(page.body.contains("jzf-2023-3"))
+            // A fund is named by its document and number, its account id beside it.
+            let document = try #require(GatewayTests.catalog.documents.first { $0.id == "jzf-2023-3" })
+            #expect(
+                page.body.contains("《\(document.shortTitle)》（\(document.documentNumber ?? "")） 2023年度"),
+                "\(page.body.components(separatedBy: "<table").dropFirst().first?.prefix(600) ?? "")")
             #expect(page.body.contains("（平衡）"))
             #expect(page.body.contains(#"<svg id="payout-chart""#))
             #expect(

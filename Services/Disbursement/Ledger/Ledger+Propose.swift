@@ -203,7 +203,8 @@ extension Ledger {
             let already = paid.reduce(0) { $0 + $1.amountFen }
             if already > 0 {
                 amount = min(amount, request.amountFen - already)
-                reasons.append("就高不重复: 同一事项已按\(paid.map(\.clauseID).joined(separator: "、"))安排\(Money.chinese(already))")
+                let names = paid.map { Self.clauseName($0.clauseID, in: input.ledger.catalog()) }
+                reasons.append("就高不重复: 同一事项已按\(names.joined(separator: "、"))安排\(Money.chinese(already))")
             }
         }
         guard amount > 0 else {
@@ -258,6 +259,13 @@ extension Ledger {
             )
         }
         return .proposeAgain(key: againKey)
+    }
+
+    /// A clause as people name it, for the reasons an officer and an enterprise read: the document's title and
+    /// the article (《…》第四条第（一）项); the id where the catalog does not know it.
+    static func clauseName(_ id: String, in catalog: Catalog?) -> String {
+        guard let (clause, document) = catalog?.clause(id: id) else { return id }
+        return "《\(document.shortTitle)》\(clause.article)"
     }
 
     /// The profile digest of a proposal's seal, empty without one (the seal is checked where it arrives).

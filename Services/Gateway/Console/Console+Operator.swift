@@ -1,5 +1,6 @@
 import BenefitsAPI
 import BenefitsDomain
+import CatalogModel
 import Foundation
 import GatewayService
 import GatewayStore
@@ -83,10 +84,18 @@ extension Console {
             breachedRequest.limit = 100
             async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
                 GatewayMethods.listApplications, breachedRequest, as: account)
+            async let documents: Jiaxing_Benefits_V1_ListDocumentsResponse = self.gateway.call(
+                GatewayMethods.listDocuments, Jiaxing_Benefits_V1_ListDocumentsRequest(), as: account)
             async let replicas = self.services?.status() ?? []
             let (fundList, rateList, deadList, applicationList, replicaList) = try await (
                 funds, rates, dead, applications, replicas
             )
+            // Funds are read by the document's name and number; the account id stays beside it, small.
+            let documentNames = Dictionary(
+                (try await documents.documents).map {
+                    ($0.id, "《\(PolicyDocument.shortTitle($0.title))》（\($0.documentNumber)）")
+                },
+                uniquingKeysWith: { first, _ in first })
             let tallies: [[String: Any]] = applicationList.tallies.map {
                 [
                     "documentID": $0.documentID, "department": $0.department, "received": "\($0.received)",
@@ -104,7 +113,8 @@ extension Console {
             }
             let fundRows: [[String: Any]] = fundList.funds.map {
                 [
-                    "account": $0.account, "budget": Money.chinese($0.budgetFen), "posted": Money.chinese($0.postedFen),
+                    "account": $0.account, "name": "\(documentNames[$0.documentID] ?? $0.documentID) \($0.year)年度",
+                    "budget": Money.chinese($0.budgetFen), "posted": Money.chinese($0.postedFen),
                     "reserved": Money.chinese($0.reservedFen), "available": Money.chinese($0.availableFen),
                 ]
             }

@@ -218,7 +218,7 @@ enum ConsoleTemplates {
         <h2>资金使用</h2>
         <table id="funds">
         <tr><th>资金账户</th><th class="money">预算</th><th class="money">已兑付</th><th class="money">已预留</th><th class="money">可用</th></tr>
-        {{#funds}}<tr><td>{{account}}</td><td class="money">{{budget}}</td><td class="money">{{posted}}</td><td class="money">{{reserved}}</td><td class="money">{{available}}</td></tr>{{/funds}}
+        {{#funds}}<tr><td>{{name}}<br><small>{{account}}</small></td><td class="money">{{budget}}</td><td class="money">{{posted}}</td><td class="money">{{reserved}}</td><td class="money">{{available}}</td></tr>{{/funds}}
         </table>
         <p>借方合计 {{debits}} · 贷方合计 {{credits}} {{#balanced}}（平衡）{{/balanced}}{{^balanced}}<strong class="late">（不平衡）</strong>{{/balanced}}</p>
         <h2>兑付率</h2>
