@@ -8,6 +8,7 @@ import MeshRPC
 import MeshTestSupport
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Testing
 
@@ -180,6 +181,44 @@ struct GatewayHTTPTests {
             #expect(await Self.closes(silent, within: .seconds(60)), "a silent connection is closed")
             let url = "https://localhost:\(face.port)/v1/ListDocuments"
             let served = try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}"])
+            #expect(served.status == 200, "\(served.body.prefix(200))")
+        }
+    }
+
+    @Test("a client that completes TLS but trickles its request head is closed at the head deadline")
+    func headDeadline() async throws {
+        try await Self.withFace(
+            limits: ConnectionLimits(maximumConnections: 100, handshakeTimeout: .seconds(600), headTimeout: .seconds(2))
+        ) { face in
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            configuration.certificateChain = [
+                .certificate(try NIOSSLCertificate(file: "\(face.folder)/nanhu.pem", format: .pem))
+            ]
+            configuration.privateKey = .privateKey(
+                try NIOSSLPrivateKey(file: "\(face.folder)/nanhu-key.pem", format: .pem))
+            let context = try NIOSSLContext(configuration: configuration)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).channelInitializer {
+                channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: nil))
+                }
+            }.connect(host: "127.0.0.1", port: face.port).get()
+            // The head's first line and one header, then a byte a second: never the blank line.
+            try await channel.writeAndFlush(
+                ByteBuffer(string: "POST /v1/ListDocuments HTTP/1.1\r\nhost: localhost\r\n"))
+            let started = ContinuousClock.now
+            for _ in 0..<30 where channel.isActive {
+                try? await channel.writeAndFlush(ByteBuffer(string: "x"))
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(!channel.isActive, "the trickling client was not closed")
+            #expect(ContinuousClock.now - started < .seconds(20))
+            try? await channel.close()
+            // A whole request is served as before.
+            let served = try await face.curl(
+                "nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ListDocuments", "-d", "{}"])
             #expect(served.status == 200, "\(served.body.prefix(200))")
         }
     }

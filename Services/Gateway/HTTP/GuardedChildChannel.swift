@@ -6,21 +6,26 @@ import NIOSSL
 import NIOTLS
 
 /// The limits of a TLS listener in front of Hummingbird: at most `maximumConnections` open at once (the
-/// next is closed as it arrives) and a TLS handshake finished within `handshakeTimeout` (a silent
-/// connection or a slow ClientHello is closed then). Without them a peer held 2,000 idle connections and
-/// kept each for 75 s and more.
+/// next is closed as it arrives), a TLS handshake finished within `handshakeTimeout` (a silent
+/// connection or a slow ClientHello is closed then), and the first request's head (or the HTTP/2 preface)
+/// whole within `headTimeout` after it (a client trickling its headers byte by byte is closed then; the idle
+/// timeout alone restarts with every byte). Without them a peer held 2,000 idle connections and kept each
+/// for 75 s and more.
 public struct ConnectionLimits: Sendable {
     public var maximumConnections: Int
     /// Connections one client address may hold, so one county system cannot take the whole listener.
     public var maximumPerAddress: Int
     public var handshakeTimeout: Duration
+    public var headTimeout: Duration
 
     public init(
-        maximumConnections: Int = 1_000, maximumPerAddress: Int = 100, handshakeTimeout: Duration = .seconds(10)
+        maximumConnections: Int = 1_000, maximumPerAddress: Int = 100, handshakeTimeout: Duration = .seconds(10),
+        headTimeout: Duration = .seconds(10)
     ) {
         self.maximumConnections = maximumConnections
         self.maximumPerAddress = maximumPerAddress
         self.handshakeTimeout = handshakeTimeout
+        self.headTimeout = headTimeout
     }
 }
 
@@ -64,7 +69,9 @@ public struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel 
         do {
             let pipeline = channel.pipeline.syncOperations
             let tls = try pipeline.handler(type: NIOSSLServerHandler.self)
-            try pipeline.addHandler(HandshakeDeadline(timeout: self.limits.handshakeTimeout), position: .after(tls))
+            try pipeline.addHandler(
+                HandshakeDeadline(timeout: self.limits.handshakeTimeout, headTimeout: self.limits.headTimeout),
+                position: .after(tls))
         } catch {
             channel.close(promise: nil)
             return channel.eventLoop.makeFailedFuture(error)
@@ -103,18 +110,25 @@ public final class ConnectionCount: Sendable {
     }
 }
 
-/// Closes the connection unless the TLS handshake completes in time, then takes itself out of the pipeline.
+/// Closes the connection unless the TLS handshake completes within `timeout` and then the first request's
+/// head (HTTP/1: up to its blank line; HTTP/2: the connection preface, which ends in one too) arrives whole
+/// within `headTimeout`; once it has, takes itself out of the pipeline.
 final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+    typealias InboundIn = ByteBuffer
 
     let timeout: Duration
+    let headTimeout: Duration
     private var timer: Scheduled<Void>?
+    /// Bytes of "\r\n\r\n" matched so far, after the handshake; nil before it.
+    private var matched: Int?
 
-    init(timeout: Duration) { self.timeout = timeout }
+    init(timeout: Duration, headTimeout: Duration) {
+        self.timeout = timeout
+        self.headTimeout = headTimeout
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        self.timer = context.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) { channel.close(promise: nil) }
+        self.arm(context, self.timeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -122,17 +136,33 @@ final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler {
         self.timer = nil
     }
 
+    private func arm(_ context: ChannelHandlerContext, _ timeout: Duration) {
+        let channel = context.channel
+        self.timer?.cancel()
+        self.timer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) { channel.close(promise: nil) }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if var matched = self.matched {
+            let terminator: [UInt8] = [13, 10, 13, 10]
+            for byte in self.unwrapInboundIn(data).readableBytesView {
+                matched = byte == terminator[matched] ? matched + 1 : (byte == 13 ? 1 : 0)
+                if matched == terminator.count { break }
+            }
+            self.matched = matched
+            context.fireChannelRead(data)
+            if matched == terminator.count {
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            }
+            return
+        }
         context.fireChannelRead(data)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
-            self.timer?.cancel()
-            self.timer = nil
-            context.fireUserInboundEventTriggered(event)
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            return
+            self.matched = 0
+            self.arm(context, self.headTimeout)
         }
         context.fireUserInboundEventTriggered(event)
     }
