@@ -274,6 +274,37 @@ struct ConsoleTests {
                     ("decision", "approve"),
                 ])
             #expect(noReason.body.contains("须填写一条理由"))
+            // Filters: above 300万元 nothing is left to group; a bad amount is named; a group decided under a
+            // filter decides only what it selects (none was reduced by a cap here).
+            let above = try await browser.request("/console/queue?min_yuan=3000000.01")
+            #expect(above.status == 200)
+            #expect(!above.body.contains(#"<tr class="group">"#), "no order is above 300万元")
+            #expect(above.body.contains(#"value="3000000.01""#), "the filter is shown as set")
+            let within = try await browser.request("/console/queue?min_yuan=3000000&max_yuan=3000000")
+            #expect(within.body.contains("3 笔<br>900万元"), "300万元 is within 300万元…300万元")
+            let bad = try await browser.request("/console/queue?max_yuan=abc")
+            #expect(bad.status == 400)
+            #expect(bad.body.contains("max_yuan"))
+            let onlyReduced = try await browser.request(
+                "/console/orders/groups/decide",
+                form: [
+                    ("csrf", Browser.csrf(queue.body)), ("clause", clause), ("county", "nanhu"),
+                    ("adjustment", "reduced"), ("decision", "approve"), ("reason", "名单核实无误"),
+                ])
+            #expect(onlyReduced.body.contains("已批准 0 笔"), "\(onlyReduced.body.prefix(1500))")
+            #expect(try await mesh.ledger.orders(.init(status: .pending)).count == 3)
+            let jingxin = mesh.client("jingxin", .department)
+            defer { Task { await jingxin.close() } }
+            var inverted = Jiaxing_Benefits_V1_DecideOrdersRequest()
+            inverted.approve = true
+            inverted.minimumFen = 2
+            inverted.maximumFen = 1
+            let refused = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                    GatewayMethods.decideOrders, inverted)
+            }
+            #expect(refused?.code == .invalidArgument)
+            #expect(refused?.message.hasPrefix("minimum_fen, maximum_fen") == true)
             let decided = try await browser.request(
                 "/console/orders/groups/decide",
                 form: [

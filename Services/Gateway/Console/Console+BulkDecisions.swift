@@ -34,7 +34,7 @@ extension Console {
         var complete = true
     }
 
-    func pendingOrders(as account: ConsoleAccount) async throws -> PendingOrders {
+    func pendingOrders(as account: ConsoleAccount, filter: OrderFilter = .init()) async throws -> PendingOrders {
         var pending = PendingOrders()
         var groups: [String: OrderGroup] = [:]
         var request = Jiaxing_Benefits_V1_ListOrdersRequest()
@@ -44,7 +44,7 @@ extension Console {
         repeat {
             let page: Jiaxing_Benefits_V1_ListOrdersResponse = try await self.gateway.call(
                 GatewayMethods.listOrders, request, as: account)
-            for order in page.orders {
+            for order in page.orders where filter.matches(order) {
                 if pending.listed.count < Self.listedOrders { pending.listed.append(order) }
                 let key = "\(order.clauseID)|\(order.county.rawValue)"
                 var group = groups[key] ?? OrderGroup(clauseID: order.clauseID, county: order.county)
@@ -91,14 +91,23 @@ extension Console {
         let (session, refused) = self.requireRole(.department, context)
         if let refused { return refused }
         var request = Jiaxing_Benefits_V1_DecideOrdersRequest()
+        let filter: OrderFilter
+        do {
+            filter = try OrderFilter { context.form.text($0) }
+        } catch {
+            return try await self.queue(context, error: error.message)
+        }
+        filter.apply(to: &request)
         guard let clause = context.form.text("clause"),
             let county = context.form.text("county").flatMap(County.init(partyName:))
-        else { return try await self.queue(context, error: "批量审批须指明条款（clause）和县（市、区）（county）。") }
+        else {
+            return try await self.queue(context, error: "批量审批须指明条款（clause）和县（市、区）（county）。", filter: filter)
+        }
         request.clauseID = clause
         request.county = county.message
         request.approve = context.form.text("decision") == "approve"
         guard let reason = context.form.text("reason") else {
-            return try await self.queue(context, error: "批量审批须填写一条理由（reason），记入每一笔兑付单。")
+            return try await self.queue(context, error: "批量审批须填写一条理由（reason），记入每一笔兑付单。", filter: filter)
         }
         request.reason = reason
         request.limit = Int32(Self.maximumSummarizedOrders)
@@ -109,7 +118,7 @@ extension Console {
             var flash =
                 "\(county.chineseName) \(clause)：\(verb) \(result.decided) 笔，共 \(Money.chinese(result.amountFen))。"
             if result.failed > 0 { flash += "未能决定 \(result.failed) 笔：\(result.firstFailures.joined(separator: "；"))" }
-            return try await self.queue(context, flash: flash)
+            return try await self.queue(context, flash: flash, filter: filter)
         } catch {
             return self.failure(error, session: session, back: "/console/queue")
         }

@@ -10,7 +10,15 @@ import NIOCore
 
 extension Console {
     func addDepartmentRoutes(_ console: RouterGroup<ConsoleRequestContext>) {
-        console.get("queue") { _, context in try await self.queue(context) }
+        console.get("queue") { request, context in
+            do {
+                let query = request.uri.queryParameters
+                let filter = try OrderFilter { name in query.get(name).map { String($0) } }
+                return try await self.queue(context, filter: filter)
+            } catch let error as FilterError {
+                return try await self.queue(context, error: error.message)
+            }
+        }
         console.post("orders/:id/approve") { _, context in try await self.decideOrder(context, approve: true) }
         console.post("orders/:id/reject") { _, context in try await self.decideOrder(context, approve: false) }
         console.post("orders/groups/decide") { _, context in try await self.decideGroup(context) }
@@ -44,12 +52,14 @@ extension Console {
     }
 
     /// The department's pending orders and applications, each with the clause's own words.
-    func queue(_ context: ConsoleRequestContext, flash: String? = nil, error: String? = nil) async throws -> Response {
+    func queue(
+        _ context: ConsoleRequestContext, flash: String? = nil, error: String? = nil, filter: OrderFilter = .init()
+    ) async throws -> Response {
         let (session, refused) = self.requireRole(.department, context)
         if let refused { return refused }
         let account = session.account
         do {
-            async let pending = self.pendingOrders(as: account)
+            async let pending = self.pendingOrders(as: account, filter: filter)
             var applicationsRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
             applicationsRequest.status = .pending
             applicationsRequest.limit = 200
@@ -112,13 +122,14 @@ extension Console {
             }
             return self.page(
                 "待办审批", "queue",
-                [
+                filter.fields.merging([
                     "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
                     "groups": groups, "hasGroups": !groups.isEmpty, "groupsPartial": !pendingOrders.complete,
                     "summarized": "\(Self.maximumSummarizedOrders)",
                     "applications": applicationRows, "hasApplications": !applicationRows.isEmpty,
                     "applicationCount": "\(applicationRows.count)",
-                ], session: session, status: error == nil ? .ok : .badRequest, flash: flash, error: error)
+                ]) { _, new in new }, session: session, status: error == nil ? .ok : .badRequest, flash: flash,
+                error: error)
         } catch {
             return self.failure(error, session: session, back: nil)
         }

@@ -93,8 +93,14 @@ enum ConsoleTemplates {
         """
 
     static let queue = """
+        <form method="get" action="/console/queue" id="filter" class="inline">
+        金额 <input type="number" name="min_yuan" min="0" step="0.01" value="{{minYuan}}" placeholder="下限（元）"> ～
+        <input type="number" name="max_yuan" min="0" step="0.01" value="{{maxYuan}}" placeholder="上限（元）">
+        <select name="adjustment"><option value="">全部</option><option value="reduced"{{#adjustmentReduced}} selected{{/adjustmentReduced}}>因上限或就高不重复调减</option><option value="requested"{{#adjustmentRequested}} selected{{/adjustmentRequested}}>按申报金额</option></select>
+        <button type="submit">筛选</button>{{#filterActive}} <a href="/console/queue">清除筛选</a>{{/filterActive}}
+        </form>
         {{#hasGroups}}
-        <h2>按条款与县（市、区）汇总</h2>
+        <h2>按条款与县（市、区）汇总{{#filterActive}}（已筛选：批量决定只含筛选出的兑付单）{{/filterActive}}</h2>
         {{#groupsPartial}}<p class="late">待审批超过 {{summarized}} 笔，汇总只含前 {{summarized}} 笔。</p>{{/groupsPartial}}
         <table id="groups">
         <tr><th>条款</th><th>县（市、区）</th><th class="money">笔数 / 合计</th><th>金额范围与抽样</th><th>批量决定（一条理由记入每一笔）</th></tr>
@@ -106,7 +112,7 @@ enum ConsoleTemplates {
         <td>{{range}}{{#reduced}}<br><small>{{reduced}}</small>{{/reduced}}{{#sample}}<br><small><a href="#order-{{id}}">{{enterpriseName}} {{amount}}</a></small>{{/sample}}</td>
         <td>
         <form method="post" action="/console/orders/groups/decide" class="inline">
-        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="clause" value="{{clause}}"><input type="hidden" name="county" value="{{countyValue}}">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="clause" value="{{clause}}"><input type="hidden" name="county" value="{{countyValue}}"><input type="hidden" name="min_yuan" value="{{minYuan}}"><input type="hidden" name="max_yuan" value="{{maxYuan}}"><input type="hidden" name="adjustment" value="{{adjustment}}">
         <input type="text" name="reason" placeholder="理由（必填）" required>
         <button type="submit" name="decision" value="approve" class="approve">全部批准</button>
         <button type="submit" name="decision" value="reject" class="reject">全部驳回</button>

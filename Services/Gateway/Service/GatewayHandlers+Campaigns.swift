@@ -153,6 +153,21 @@ extension GatewayHandlers {
 
     /// A department's bulk decision: the listed orders, or its pending orders matching the filter, each
     /// decided through the ledger (which checks the department is responsible) and audited on its own line.
+    /// Whether a pending order is one a bulk decision's filter selects: its clause, its amount's range, and
+    /// whether a cap or 就高不重复 reduced it (the county is filtered by the ledger).
+    static func matches(_ order: Jiaxing_Benefits_V1_PayoutOrder, _ filter: Jiaxing_Benefits_V1_DecideOrdersRequest)
+        -> Bool
+    {
+        guard filter.clauseID.isEmpty || order.clauseID == filter.clauseID,
+            order.amountFen >= filter.minimumFen, filter.maximumFen == 0 || order.amountFen <= filter.maximumFen
+        else { return false }
+        switch filter.adjustment {
+        case .reduced: return order.amountFen != order.requestedFen
+        case .asRequested: return order.amountFen == order.requestedFen
+        case .any, .UNRECOGNIZED: return true
+        }
+    }
+
     func decideOrders(_ request: Jiaxing_Benefits_V1_DecideOrdersRequest, _ caller: Caller) async throws
         -> Jiaxing_Benefits_V1_DecideOrdersResult
     {
@@ -167,6 +182,14 @@ extension GatewayHandlers {
         guard request.approve || !reason.isEmpty else {
             throw RPCError(.invalidArgument, "reason: a rejection says why (one reason for every order decided)")
         }
+        guard request.minimumFen >= 0, request.maximumFen >= 0,
+            request.maximumFen == 0 || request.minimumFen <= request.maximumFen
+        else {
+            throw RPCError(
+                .invalidArgument,
+                "minimum_fen, maximum_fen: 0 or more, the minimum not above the maximum; got \(request.minimumFen) and \(request.maximumFen)"
+            )
+        }
         var ids = request.orderIds
         if ids.isEmpty {
             var list = Jiaxing_Benefits_V1_ListOrdersRequest()
@@ -178,7 +201,7 @@ extension GatewayHandlers {
                 let page: Jiaxing_Benefits_V1_ListOrdersResponse = try await self.forward(
                     self.services.disbursement, DisbursementMethods.listOrders, list, caller, idempotent: true,
                     as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
-                ids += page.orders.filter { request.clauseID.isEmpty || $0.clauseID == request.clauseID }.map(\.id)
+                ids += page.orders.filter { Self.matches($0, request) }.map(\.id)
                 guard !page.nextPageToken.isEmpty else { break }
                 list.pageToken = page.nextPageToken
             }

@@ -23,6 +23,45 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Whether an order pays what was proposed, or less (a cap, 就高不重复 reduced it).
+public nonisolated enum Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case any // = 0
+  case reduced // = 1
+  case asRequested // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .any
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .any
+    case 1: self = .reduced
+    case 2: self = .asRequested
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .any: return 0
+    case .reduced: return 1
+    case .asRequested: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Jiaxing_Benefits_V1_OrderAdjustment] = [
+    .any,
+    .reduced,
+    .asRequested,
+  ]
+
+}
+
 public nonisolated struct Jiaxing_Benefits_V1_ScreenAndProposeRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -507,6 +546,15 @@ public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersRequest: Sendable {
   /// at most this many decided: default 1000, at most 10000
   public var limit: Int32 = 0
 
+  /// filter: amounts at least this (0: no lower bound)
+  public var minimumFen: Int64 = 0
+
+  /// filter: amounts at most this (0: no upper bound)
+  public var maximumFen: Int64 = 0
+
+  /// filter: reduced by a cap or 就高不重复, or as requested
+  public var adjustment: Jiaxing_Benefits_V1_OrderAdjustment = .any
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -684,6 +732,10 @@ public nonisolated struct Jiaxing_Benefits_V1_SearchEnterprisesResponse: Sendabl
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
+
+nonisolated extension Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ORDER_ADJUSTMENT_ANY\0\u{1}ORDER_ADJUSTMENT_REDUCED\0\u{1}ORDER_ADJUSTMENT_AS_REQUESTED\0")
+}
 
 nonisolated extension Jiaxing_Benefits_V1_ScreenAndProposeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScreenAndProposeRequest"
@@ -1506,7 +1558,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message,
 
 nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideOrdersRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{3}clause_id\0\u{1}county\0\u{1}approve\0\u{1}reason\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{3}clause_id\0\u{1}county\0\u{1}approve\0\u{1}reason\0\u{1}limit\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1520,6 +1572,9 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
       case 4: try { try decoder.decodeSingularBoolField(value: &self.approve) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.minimumFen) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.maximumFen) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.adjustment) }()
       default: break
       }
     }
@@ -1544,6 +1599,15 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
     if self.limit != 0 {
       try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 6)
     }
+    if self.minimumFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.minimumFen, fieldNumber: 7)
+    }
+    if self.maximumFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.maximumFen, fieldNumber: 8)
+    }
+    if self.adjustment != .any {
+      try visitor.visitSingularEnumField(value: self.adjustment, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1554,6 +1618,9 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
     if lhs.approve != rhs.approve {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.minimumFen != rhs.minimumFen {return false}
+    if lhs.maximumFen != rhs.maximumFen {return false}
+    if lhs.adjustment != rhs.adjustment {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
