@@ -3,7 +3,8 @@
 
 1. reference.py (a port of the Swift engine that interprets the catalog JSON) against every case of
    Tests/EligibilityTests/Cases/*.yaml: eligible amounts, superseded, total, needs_application,
-   near_miss clauses; for the refusals, reference.validate names the field the engine names.
+   manual_assessment, near_miss, not_offered clauses and amounts (per-item decisions as `clause@item`;
+   reasons and near-miss wording are not compared); for the refusals, reference.validate names the field the engine names.
 2. The OpenFisca encoding against the same cases, for the clauses of clauses.txt.
 3. Generated profiles are valid for the engine (reference.validate, after EnterpriseProfile.swift), with
    unique credit codes; and the OpenFisca encoding agrees with reference.py enterprise by enterprise and
@@ -52,7 +53,9 @@ def case_message(profile):
         for r in profile.get("recognitions", [])]
     message["projects"] = [
         {"kind": p["kind"], "name": p.get("name", ""), "investmentFen": str(p.get("investment_fen", 0)),
-         **({"completedOn": day(p["completed_on"])} if p.get("completed_on") else {})}
+         **({"completedOn": day(p["completed_on"])} if p.get("completed_on") else {}),
+         **({"id": p["id"]} if p.get("id") else {}),
+         **({"figures": {k: str(v) for k, v in p["figures"].items()}} if p.get("figures") else {})}
         for p in profile.get("projects", [])]
     message["facts"] = [
         {"fact": f["fact"], **({"year": f["year"]} if f.get("year") else {}),
@@ -97,12 +100,24 @@ def check_cases(tally, catalog, system, encoded):
             as_of = str(case["as_of"])
             decisions = reference.screen(catalog, reference.Profile(message), reference.date_tuple(as_of))
             paid = reference.proposed(decisions)
-            status = {d.clause["id"]: d for d in decisions}
-            ok = paid == {k: int(v) for k, v in (expect.get("eligible") or {}).items()}
-            ok &= all(status[c].status == "superseded" and status[c].superseded_by == by for c, by in (expect.get("superseded") or {}).items())
+            # As EligibilityCaseTests: a per-item decision answers to `clause@item`, and to the bare clause id
+            # for the first one listed.
+            status = {}
+            for d in decisions:
+                status.setdefault(d.clause["id"], d)
+                status.setdefault(d.key, d)
+
+            def is_(c, s):
+                return c in status and status[c].status == s
+
+            ok = reference.eligible(decisions) == {k: int(v) for k, v in (expect.get("eligible") or {}).items()}
+            ok &= all(is_(c, "superseded") and status[c].superseded_by == by for c, by in (expect.get("superseded") or {}).items())
             ok &= sum(paid.values()) == int(expect.get("total_eligible_fen", sum(paid.values())))
-            ok &= all(status[c].status == "needsApplication" for c in expect.get("needs_application") or [])
-            ok &= all(status[c].status == "nearMiss" for c in expect.get("near_miss") or {})
+            ok &= all(is_(c, "needsApplication") for c in expect.get("needs_application") or [])
+            ok &= all(is_(c, "manualAssessment") for c in expect.get("manual_assessment") or [])
+            ok &= all(is_(c, "nearMiss") for c in expect.get("near_miss") or {})
+            ok &= all(c not in status or status[c].status == "ineligible" for c in expect.get("not_offered") or [])
+            ok &= all(c in status and status[c].amount == int(v) for c, v in (expect.get("amounts") or {}).items())
             tally.check(ok, f"reference vs case {name}: {decisions}")
 
             amounts, total = openfisca_amounts(system, [message], as_of)

@@ -153,6 +153,8 @@ class Generator:
         kind = r.choice(["nationalKeySoftwareEnterprise", "nationalKeyIcDesignEnterprise", "chinaSoftwareTop100"])
         d = r.choice(EDGE_DAYS) if r.random() < 0.25 else self.day((2021, 1, 1), (2024, 6, 30))
         out["recognitions"].append((kind, "" if r.random() < 0.05 else "national", d))
+        if r.random() < 0.2:  # 首次: listed before too (at any level, or none), so a listing in 2023 is a re-listing
+            out["recognitions"].append((kind, r.choice(["national", ""]), r.choice([(2022, 12, 31), self.day((2019, 1, 1), (2022, 12, 31))])))
         if r.random() < 0.5:
             year = r.choice([2021, 2022, 2022, 2023])
             out["facts"].append({"fact": "softwareRevenue", "year": year, "amount": str(r.randint(5_000_000_000, 90_000_000_000))})
@@ -216,7 +218,7 @@ class Generator:
         if r.random() < 0.05:
             out["recognitions"].append(("specialisedSme", "", self.day((2019, 1, 1), (2024, 6, 30))))
         if r.random() < 0.02:
-            out["recognitions"].append(("firstSetEquipment", r.choice(["national", "provincial", "municipal"]), self.day((2020, 1, 1), (2024, 6, 30))))
+            out["recognitions"].append(("firstSetEquipment", r.choice(["international", "domestic", "withinProvince", "withinCity"]), self.day((2020, 1, 1), (2024, 6, 30))))
         if r.random() < 0.35:
             out["facts"].append({"fact": "aboveDesignatedSize", "flag": r.random() < 0.8})
         if r.random() < 0.04:

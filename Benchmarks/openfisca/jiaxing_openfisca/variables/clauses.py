@@ -11,7 +11,7 @@ import numpy
 from openfisca_core.periods import DateUnit
 
 from jiaxing_openfisca.entities import Enterprise
-from jiaxing_openfisca.variables.common import holds, in_force, latest_reported, period_start
+from jiaxing_openfisca.variables.common import held_before, holds, in_force, latest_reported, period_start
 from jiaxing_openfisca.variables.inputs import FenVariable
 
 
@@ -66,13 +66,17 @@ class new_hidden_champion_award_32(FenVariable):
 # 嘉政发〔2023〕3号 -----------------------------------------------------------------------------------
 
 
-def _recognition_3(enterprise, period, parameters, kind, amount_of, levels=None, new=False):
-    """Fixed amount for a recognition (at ``levels``, 新认定 in the document period when ``new``)."""
+def _recognition_3(enterprise, period, parameters, kind, amount_of, levels=None, new=False, first=False):
+    """Fixed amount for a recognition (at ``levels``, 新认定 in the document period when ``new``; 首次 when
+    ``first``: also none of ``kind`` at any level before the period)."""
     if not in_force(parameters, period, "jzf_2023_3"):
         return _zeros(enterprise)
     amount = amount_of(parameters(period).jzf_2023_3)
-    since = period_start(enterprise, period, "jzf_2023_3") if new else None
-    return numpy.where(holds(enterprise, period, kind, levels=levels, since=since), amount, 0).astype(numpy.int64)
+    since = period_start(enterprise, period, "jzf_2023_3") if (new or first) else None
+    met = holds(enterprise, period, kind, levels=levels, since=since)
+    if first:
+        met &= ~held_before(enterprise, period, kind, since)
+    return numpy.where(met, amount, 0).astype(numpy.int64)
 
 
 def _tiers_3(enterprise, period, parameters, kind, tiers_of):
@@ -102,7 +106,13 @@ class rd_investment_subsidy(FenVariable):
         growth = latest_reported(enterprise, period, "rd_expense_growth")
         intensity = latest_reported(enterprise, period, "rd_intensity")
         increase = latest_reported(enterprise, period, "rd_expense_increase")
-        met = (expense >= p.minimum_rd_expense) & (growth >= p.minimum_growth) & (intensity >= p.minimum_intensity) & (increase >= 0)
+        # 占比: 高新技术企业 (holding the recognition on the day) 4%, else 规上企业 (flag true) 3%, else none asked.
+        high_tech = holds(enterprise, period, "highTechEnterprise")
+        above_size = enterprise("above_designated_size", period)
+        minimum_intensity = numpy.where(high_tech, p.minimum_intensity_high_tech,
+                                        numpy.where(above_size, p.minimum_intensity, 0))
+        met = (expense >= p.minimum_rd_expense) & (growth >= p.minimum_growth) & (increase >= 0)
+        met &= (minimum_intensity <= 0) | (intensity >= minimum_intensity)
         amount = numpy.minimum(numpy.maximum(increase, 0) * p.rate // 10_000, p.cap)
         return numpy.where(met, amount, 0).astype(numpy.int64)
 
@@ -259,7 +269,7 @@ class key_software_enterprise_award(FenVariable):
     reference = "jzf-2023-3/4.32b"
 
     def formula(enterprise, period, parameters):
-        return _recognition_3(enterprise, period, parameters, "nationalKeySoftwareEnterprise", lambda p: p.first_listing_award.key_software_enterprise, levels=["national"], new=True)
+        return _recognition_3(enterprise, period, parameters, "nationalKeySoftwareEnterprise", lambda p: p.first_listing_award.key_software_enterprise, levels=["national"], new=True, first=True)
 
 
 class key_ic_design_enterprise_award(FenVariable):
@@ -270,7 +280,7 @@ class key_ic_design_enterprise_award(FenVariable):
     reference = "jzf-2023-3/4.32c"
 
     def formula(enterprise, period, parameters):
-        return _recognition_3(enterprise, period, parameters, "nationalKeyIcDesignEnterprise", lambda p: p.first_listing_award.key_ic_design_enterprise, levels=["national"], new=True)
+        return _recognition_3(enterprise, period, parameters, "nationalKeyIcDesignEnterprise", lambda p: p.first_listing_award.key_ic_design_enterprise, levels=["national"], new=True, first=True)
 
 
 class software_top100_award(FenVariable):
@@ -281,4 +291,4 @@ class software_top100_award(FenVariable):
     reference = "jzf-2023-3/4.32d"
 
     def formula(enterprise, period, parameters):
-        return _recognition_3(enterprise, period, parameters, "chinaSoftwareTop100", lambda p: p.first_listing_award.software_top100, levels=["national"], new=True)
+        return _recognition_3(enterprise, period, parameters, "chinaSoftwareTop100", lambda p: p.first_listing_award.software_top100, levels=["national"], new=True, first=True)

@@ -61,6 +61,14 @@ def holds(enterprise, period, kind: str, levels=None, since=None):
     return enterprise.any(mask, role=Enterprise.RECORD)
 
 
+def held_before(enterprise, period, kind: str, before):
+    """Per enterprise: whether it held a record of ``kind`` at any level recognised before ``before``: for
+    首次 (a first recognition), what makes one in the period a re-recognition."""
+    kinds = enterprise.members("recognition_kind", period)
+    dates = enterprise.members("recognized_on", period)
+    return enterprise.any((kinds == RecognitionKind[kind]) & (dates < before), role=Enterprise.RECORD)
+
+
 def latest_reported(enterprise, period, variable: str):
     """The value of a yearly fact for the latest year up to the as-of year that holds one, per enterprise;
     NOT_REPORTED where no such year does."""

@@ -73,6 +73,7 @@ class RecognitionKind(Enum):
     starSouthLakeFlexibleTalent = "“星耀南湖”柔性人才计划入选者"
     agriEntrepreneur = "农创客"
     agriLeadingEnterpriseOrDemoCooperative = "农业龙头企业或示范性农民专业合作社"
+    intelligentRenovationGrade = "智能化改造项目评价档次"
 
 
 class RecognitionLevel(Enum):
@@ -81,6 +82,19 @@ class RecognitionLevel(Enum):
     provincial = "省级"
     municipal = "市级"
     county = "县级"
+    # The vocabulary's other levels: no encoded clause names them, but a record may carry one.
+    international = "国际"
+    domestic = "国内"
+    withinProvince = "省内"
+    withinCity = "市内"
+    threeStar = "三星级"
+    fourStar = "四星级"
+    fiveStar = "五星级"
+    gradeA = "A档"
+    gradeB = "B档"
+    gradeC = "C档"
+    gradeD = "D档"
+    gradeE = "E档"
 
 
 class recognition_kind(Variable):
@@ -151,6 +165,14 @@ class community_lead_unit(Variable):
     label = "共同体牵头单位 (fact communityLeadUnit, not yearly): true only when reported as flag true"
 
 
+class above_designated_size(Variable):
+    value_type = bool
+    default_value = False
+    entity = Enterprise
+    definition_period = DateUnit.ETERNITY
+    label = "规上企业 (fact aboveDesignatedSize, not yearly): true only when reported as flag true"
+
+
 #: fact id of the vocabulary -> yearly input variable
 YEARLY_FACTS = {
     "rdExpense": "rd_expense",
@@ -161,4 +183,5 @@ YEARLY_FACTS = {
 #: fact id -> non-yearly flag input variable
 FLAG_FACTS = {
     "communityLeadUnit": "community_lead_unit",
+    "aboveDesignatedSize": "above_designated_size",
 }
