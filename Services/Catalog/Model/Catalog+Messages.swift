@@ -273,22 +273,10 @@ extension Formula {
         switch self {
         case .fixed(let amount): formula.fixed.amountFen = amount
         case .tiers(let recognition, let tiers, let upTo):
-            formula.tiers.recognition = recognition
-            formula.tiers.tiers = tiers.map { tier in
-                var message = Jiaxing_Benefits_V1_Tier()
-                message.level = tier.level
-                message.amountFen = tier.amountFen
-                return message
-            }
+            formula.tiers = Self.tierTable(recognition, tiers)
             formula.tiers.upTo = upTo
         case .tierShare(let recognition, let tiers, let rate):
-            formula.tiers.recognition = recognition
-            formula.tiers.tiers = tiers.map { tier in
-                var message = Jiaxing_Benefits_V1_Tier()
-                message.level = tier.level
-                message.amountFen = tier.amountFen
-                return message
-            }
+            formula.tiers = Self.tierTable(recognition, tiers)
             formula.tiers.shareBasisPoints = Int32(rate)
         case .thresholdTiers(let fact, let tiers, let newlyReached):
             formula.thresholdTiers.fact = fact
@@ -344,6 +332,18 @@ extension Formula {
         case .manual(let reason): formula.manual.reason = reason
         }
         return formula
+    }
+
+    static func tierTable(_ recognition: String, _ tiers: [Tier]) -> Jiaxing_Benefits_V1_TierTable {
+        var table = Jiaxing_Benefits_V1_TierTable()
+        table.recognition = recognition
+        table.tiers = tiers.map { tier in
+            var message = Jiaxing_Benefits_V1_Tier()
+            message.level = tier.level
+            message.amountFen = tier.amountFen
+            return message
+        }
+        return table
     }
 
     init(message: Jiaxing_Benefits_V1_Formula, clause: String) throws {

@@ -1,3 +1,4 @@
+import BenefitsAPI
 import BenefitsDomain
 import Hummingbird
 import MeshMessages
@@ -15,13 +16,9 @@ extension Console {
         var isActive: Bool { self.minimumFen > 0 || self.maximumFen > 0 || self.adjustment != .any }
 
         func matches(_ order: Jiaxing_Benefits_V1_PayoutOrder) -> Bool {
-            guard order.amountFen >= self.minimumFen, self.maximumFen == 0 || order.amountFen <= self.maximumFen
-            else { return false }
-            switch self.adjustment {
-            case .reduced: return order.amountFen != order.requestedFen
-            case .asRequested: return order.amountFen == order.requestedFen
-            case .any, .UNRECOGNIZED: return true
-            }
+            var selection = Jiaxing_Benefits_V1_DecideOrdersRequest()
+            self.apply(to: &selection)
+            return selection.selects(order)
         }
 
         /// Reads `min_yuan`, `max_yuan` and `adjustment` (`reduced`, `requested`, anything else: any) from a

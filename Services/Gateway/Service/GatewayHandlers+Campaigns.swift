@@ -153,21 +153,6 @@ extension GatewayHandlers {
 
     /// A department's bulk decision: the listed orders, or its pending orders matching the filter, each
     /// decided through the ledger (which checks the department is responsible) and audited on its own line.
-    /// Whether a pending order is one a bulk decision's filter selects: its clause, its amount's range, and
-    /// whether a cap or 就高不重复 reduced it (the county is filtered by the ledger).
-    static func matches(_ order: Jiaxing_Benefits_V1_PayoutOrder, _ filter: Jiaxing_Benefits_V1_DecideOrdersRequest)
-        -> Bool
-    {
-        guard filter.clauseID.isEmpty || order.clauseID == filter.clauseID,
-            order.amountFen >= filter.minimumFen, filter.maximumFen == 0 || order.amountFen <= filter.maximumFen
-        else { return false }
-        switch filter.adjustment {
-        case .reduced: return order.amountFen != order.requestedFen
-        case .asRequested: return order.amountFen == order.requestedFen
-        case .any, .UNRECOGNIZED: return true
-        }
-    }
-
     func decideOrders(_ request: Jiaxing_Benefits_V1_DecideOrdersRequest, _ caller: Caller) async throws
         -> Jiaxing_Benefits_V1_DecideOrdersResult
     {
@@ -201,7 +186,7 @@ extension GatewayHandlers {
                 let page: Jiaxing_Benefits_V1_ListOrdersResponse = try await self.forward(
                     self.services.disbursement, DisbursementMethods.listOrders, list, caller, idempotent: true,
                     as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
-                ids += page.orders.filter { Self.matches($0, request) }.map(\.id)
+                ids += page.orders.filter(request.selects).map(\.id)
                 guard !page.nextPageToken.isEmpty else { break }
                 list.pageToken = page.nextPageToken
             }
