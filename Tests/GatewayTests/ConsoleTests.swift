@@ -328,6 +328,33 @@ struct ConsoleTests {
         }
     }
 
+    @Test("the enterprise list is paged: 200 a page, a link to the next, each enterprise once")
+    func enterprisePages() async throws {
+        try await Self.withConsole { mesh, browser in
+            let profiles = (0...Console.enterprisesPerPage).map { index in
+                GatewayTests.request(county: .nanhu, body: String(format: "91330402MA2P%05d", index)).profile
+            }
+            _ = try await mesh.store.register(profiles, registeringCounty: nil, at: 0)
+            _ = try await browser.signIn("nanhu-staff", Self.password)
+            func codes(_ body: String) -> [String] {
+                body.components(separatedBy: "href=\"/console/enterprises/").dropFirst().map { String($0.prefix(18)) }
+            }
+            let first = try await browser.request("/console/enterprises")
+            #expect(first.status == 200)
+            #expect(codes(first.body).count == Console.enterprisesPerPage)
+            let link = try #require(
+                first.body.components(separatedBy: #"<a href=""#).last { $0.contains(#"id="next-page""#) })
+            let next = String(link.prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            #expect(next.hasPrefix("/console/enterprises?page="), "\(next)")
+            let second = try await browser.request(next)
+            #expect(second.status == 200)
+            #expect(!second.body.contains(#"id="next-page""#))
+            let all = codes(first.body) + codes(second.body)
+            #expect(all.count == profiles.count)
+            #expect(Set(all) == Set(profiles.map(\.creditCode)))
+        }
+    }
+
     @Test(
         "county staff find their own enterprises with entitlements and are refused another county's; HTML in a name is escaped"
     )

@@ -27,7 +27,8 @@ extension Console {
         let query = request.uri.queryParameters.get("q") ?? ""
         var search = Jiaxing_Benefits_V1_SearchEnterprisesRequest()
         search.query = query
-        search.limit = 200
+        search.limit = Int32(Self.enterprisesPerPage)
+        search.pageToken = request.uri.queryParameters.get("page").map { String($0) } ?? ""
         do {
             let found: Jiaxing_Benefits_V1_SearchEnterprisesResponse = try await self.gateway.call(
                 GatewayMethods.searchEnterprises, search, as: session.account)
@@ -37,9 +38,12 @@ extension Console {
                     "county": County(message: $0.county)?.chineseName ?? "", "industry": $0.industry,
                 ]
             }
+            var values: [String: Any] = ["query": query, "enterprises": rows]
+            if !found.nextPageToken.isEmpty {
+                values["next"] = "/console/enterprises?" + Self.query(["q": query, "page": found.nextPageToken])
+            }
             return self.page(
-                session.account.role == .operator ? "全部企业" : "本地企业", "enterprises",
-                ["query": query, "enterprises": rows], session: session)
+                session.account.role == .operator ? "全部企业" : "本地企业", "enterprises", values, session: session)
         } catch {
             return self.failure(error, session: session, back: nil)
         }

@@ -14,7 +14,8 @@ extension Console {
             do {
                 let query = request.uri.queryParameters
                 let filter = try OrderFilter { name in query.get(name).map { String($0) } }
-                return try await self.queue(context, filter: filter)
+                return try await self.queue(
+                    context, filter: filter, applicationsPage: query.get("applications_page").map { String($0) } ?? "")
             } catch let error as FilterError {
                 return try await self.queue(context, error: error.message)
             }
@@ -53,7 +54,8 @@ extension Console {
 
     /// The department's pending orders and applications, each with the clause's own words.
     func queue(
-        _ context: ConsoleRequestContext, flash: String? = nil, error: String? = nil, filter: OrderFilter = .init()
+        _ context: ConsoleRequestContext, flash: String? = nil, error: String? = nil, filter: OrderFilter = .init(),
+        applicationsPage: String = ""
     ) async throws -> Response {
         let (session, refused) = self.requireRole(.department, context)
         if let refused { return refused }
@@ -62,10 +64,12 @@ extension Console {
             async let pending = self.pendingOrders(as: account, filter: filter)
             var applicationsRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
             applicationsRequest.status = .pending
-            applicationsRequest.limit = 200
+            applicationsRequest.limit = Int32(Self.applicationsPerPage)
+            applicationsRequest.pageToken = applicationsPage
             async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
                 GatewayMethods.listApplications, applicationsRequest, as: account)
-            let (pendingOrders, applicationList) = try await (pending, applications.applications)
+            let (pendingOrders, applicationPage) = try await (pending, applications)
+            let applicationList = applicationPage.applications
             let orderList = pendingOrders.listed
             let department = account.department
             let mine = applicationList.filter { application in
@@ -128,6 +132,9 @@ extension Console {
                     "summarized": "\(Self.maximumSummarizedOrders)",
                     "applications": applicationRows, "hasApplications": !applicationRows.isEmpty,
                     "applicationCount": "\(applicationRows.count)",
+                    "applicationsNext": applicationPage.nextPageToken.isEmpty
+                        ? "" : "/console/queue?" + Self.query(["applications_page": applicationPage.nextPageToken]),
+                    "hasApplicationsNext": !applicationPage.nextPageToken.isEmpty,
                 ]) { _, new in new }, session: session, status: error == nil ? .ok : .badRequest, flash: flash,
                 error: error)
         } catch {

@@ -167,6 +167,7 @@ enum ConsoleTemplates {
         {{/applications}}
         </table>
         {{/hasApplications}}
+        {{#hasApplicationsNext}}<p><a href="{{applicationsNext}}" id="applications-next">更早的申请</a></p>{{/hasApplicationsNext}}
         """
 
     static let enterprises = """
@@ -179,6 +180,7 @@ enum ConsoleTemplates {
         {{#enterprises}}<tr><td><a href="/console/enterprises/{{creditCode}}">{{name}}</a></td><td>{{creditCode}}</td><td>{{county}}</td><td>{{industry}}</td></tr>{{/enterprises}}
         </table>
         {{^enterprises}}<p>没有符合条件的企业。</p>{{/enterprises}}
+        {{#next}}<p><a href="{{next}}" id="next-page">下一页</a></p>{{/next}}
         """
 
     static let enterprise = """
