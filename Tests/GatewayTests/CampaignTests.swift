@@ -88,4 +88,42 @@ struct CampaignTests {
             #expect(try await mesh.ledger.reconcile() == [])
         }
     }
+
+    @Test("a campaign counts the enterprises it nearly pays and lists them with what they lack, in numbers")
+    func nearMisses() async throws {
+        try await GatewayTests.withMesh { mesh in
+            let operatorClient = mesh.client("operator", .operator)
+            defer { Task { await operatorClient.close() } }
+            // Two enterprises filing R&D figures with 市科技局: one meets 2.12, one grew 12% where 15% is asked.
+            func profile(_ body: String, growth: Int64) -> Jiaxing_Benefits_V1_EnterpriseProfile {
+                var profile = GatewayTests.request(county: .nanhu, body: body).profile
+                profile.recognitions = []
+                profile.facts = [
+                    ("rdExpense", 500_000_000), ("rdExpenseGrowth", growth), ("rdIntensity", 400),
+                    ("rdExpenseIncrease", 53_600_000),
+                ].map { fact, amount in
+                    var record = Jiaxing_Benefits_V1_FactRecord()
+                    record.fact = fact
+                    record.year = 2022
+                    record.amount = amount
+                    return record
+                }
+                return profile
+            }
+            let profiles = [profile("91330402MA2N00001", growth: 1_600), profile("91330402MA2N00002", growth: 1_200)]
+            _ = try await mesh.store.register(profiles, registeringCounty: nil, at: 0)
+            try await GatewayTests.attest(profiles, mesh)
+            var request = Jiaxing_Benefits_V1_CampaignRequest()
+            request.clauseIds = ["jzf-2023-3/2.12"]
+            request.asOf = CalendarDate("2023-09-01")!.message
+            let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, request)
+            #expect(result.enterprises == 2 && result.proposed == 1)
+            #expect(result.nearMisses == 1)
+            #expect(result.clauses.first { $0.clauseID == "jzf-2023-3/2.12" }?.nearMisses == 1)
+            let nearMiss = try #require(result.firstNearMisses.first)
+            #expect(nearMiss.creditCode == profiles[1].creditCode)
+            #expect(nearMiss.missing.contains { $0.contains("现为12%, 差3%") }, "\(nearMiss.missing)")
+        }
+    }
 }

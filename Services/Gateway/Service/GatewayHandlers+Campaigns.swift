@@ -25,6 +25,16 @@ extension GatewayHandlers {
         }
     }
 
+    /// Near misses a campaign's answer lists in full; it counts them all.
+    static let reportedNearMisses = 100
+
+    /// What a campaign did for one enterprise: its proposals by clause, and the clauses it nearly meets.
+    struct EnterpriseOutcome: Sendable {
+        var creditCode: String
+        var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)]
+        var nearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss]
+    }
+
     /// One campaign: the register in scope, page by page, each enterprise's trusted profile screened and
     /// every eligible cash decision of the campaign's clauses proposed; the ledger's idempotency keys make a
     /// second run propose nothing new. The orders are the gateway's own proposals, derived from attested
@@ -49,12 +59,15 @@ extension GatewayHandlers {
         let clauses = Set(request.clauseIds)
         let documents = Set(request.documentIds)
         let department = caller.department
-        func inCampaign(_ decision: Jiaxing_Benefits_V1_Decision) -> Bool {
-            guard decision.status == .eligible, decision.cash, decision.amountFen > 0 else { return false }
-            guard clauses.contains(decision.citation.clauseID) || documents.contains(decision.citation.documentID)
+        func ofCampaign(_ decision: Jiaxing_Benefits_V1_Decision) -> Bool {
+            guard decision.cash,
+                clauses.contains(decision.citation.clauseID) || documents.contains(decision.citation.documentID)
             else { return false }
             // A department campaigns for the clauses it decides only.
             return department.map { $0.isResponsible(among: decision.citation.responsibleDepartments) } ?? true
+        }
+        func inCampaign(_ decision: Jiaxing_Benefits_V1_Decision) -> Bool {
+            decision.status == .eligible && decision.amountFen > 0 && ofCampaign(decision)
         }
         let period = request.period != 0 ? request.period : Int32(asOf.year)
         let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
@@ -67,10 +80,8 @@ extension GatewayHandlers {
             guard let last = page.last else { break }
             after = last.creditCode
             let attested = try await self.store.attestedRecords(creditCodes: page.map(\.creditCode))
-            let outcomes = try await withThrowingTaskGroup(
-                of: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)].self
-            ) { group in
-                var all: [[(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)]] = []
+            let outcomes = try await withThrowingTaskGroup(of: EnterpriseOutcome.self) { group in
+                var all: [EnterpriseOutcome] = []
                 for (index, registered) in page.enumerated() {
                     if index >= Self.campaignWindow, let done = try await group.next() { all.append(done) }
                     group.addTask {
@@ -103,14 +114,34 @@ extension GatewayHandlers {
                                     ))
                             }
                         }
-                        return proposals
+                        let nearMisses = screening.decisions.filter { $0.status == .nearMiss && ofCampaign($0) }.map {
+                            decision in
+                            var nearMiss = Jiaxing_Benefits_V1_CampaignNearMiss()
+                            nearMiss.creditCode = registered.creditCode
+                            nearMiss.enterpriseName = registered.name
+                            nearMiss.county = registered.county
+                            nearMiss.clauseID = decision.citation.clauseID
+                            nearMiss.missing = decision.missing
+                            return nearMiss
+                        }
+                        return EnterpriseOutcome(
+                            creditCode: registered.creditCode, proposals: proposals, nearMisses: nearMisses)
                     }
                 }
                 for try await done in group { all.append(done) }
                 return all
             }
             result.enterprises += Int64(page.count)
-            for proposals in outcomes {
+            for outcome in outcomes.sorted(by: { $0.creditCode < $1.creditCode }) {
+                for nearMiss in outcome.nearMisses {
+                    result.nearMisses += 1
+                    byClause[nearMiss.clauseID, default: .init()].clauseID = nearMiss.clauseID
+                    byClause[nearMiss.clauseID]?.nearMisses += 1
+                    if result.firstNearMisses.count < Self.reportedNearMisses {
+                        result.firstNearMisses.append(nearMiss)
+                    }
+                }
+                let proposals = outcome.proposals
                 if proposals.contains(where: { if case .success = $0.1 { return true } else { return false } }) {
                     result.payableEnterprises += 1
                 }
@@ -146,7 +177,7 @@ extension GatewayHandlers {
                 "documents": request.documentIds.joined(separator: ","),
                 "county": scope?.partyName ?? "city", "enterprises": "\(result.enterprises)",
                 "proposed": "\(result.proposed)", "replayed": "\(result.replayed)", "refused": "\(result.refused)",
-                "amountFen": "\(result.amountFen)",
+                "amountFen": "\(result.amountFen)", "nearMisses": "\(result.nearMisses)",
             ])
         return result
     }

@@ -487,6 +487,30 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignClauseSummary: Sendable {
   /// reserved by the new and the earlier orders
   public var amountFen: Int64 = 0
 
+  /// enterprises one or two conditions short, each by a measurable amount
+  public var nearMisses: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An enterprise a campaign nearly pays: what it lacks, in numbers, so the county can tell it.
+public nonisolated struct Jiaxing_Benefits_V1_CampaignNearMiss: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var creditCode: String = String()
+
+  public var enterpriseName: String = String()
+
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  public var clauseID: String = String()
+
+  public var missing: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -516,6 +540,12 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignResult: Sendable {
 
   /// the first few, each naming the enterprise and the clause
   public var firstRefusals: [String] = []
+
+  /// decisions one or two conditions short
+  public var nearMisses: Int64 = 0
+
+  /// the first 100, in credit-code order
+  public var firstNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1443,7 +1473,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignRequest: SwiftProtobuf.Message
 
 nonisolated extension Jiaxing_Benefits_V1_CampaignClauseSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CampaignClauseSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_id\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_id\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0\u{3}near_misses\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1456,6 +1486,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignClauseSummary: SwiftProtobuf.M
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.replayed) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.refused) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.nearMisses) }()
       default: break
       }
     }
@@ -1477,6 +1508,9 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignClauseSummary: SwiftProtobuf.M
     if self.amountFen != 0 {
       try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 5)
     }
+    if self.nearMisses != 0 {
+      try visitor.visitSingularInt64Field(value: self.nearMisses, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1486,6 +1520,57 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignClauseSummary: SwiftProtobuf.M
     if lhs.replayed != rhs.replayed {return false}
     if lhs.refused != rhs.refused {return false}
     if lhs.amountFen != rhs.amountFen {return false}
+    if lhs.nearMisses != rhs.nearMisses {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignNearMiss: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignNearMiss"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}missing\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.enterpriseName) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.missing) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.creditCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
+    }
+    if !self.enterpriseName.isEmpty {
+      try visitor.visitSingularStringField(value: self.enterpriseName, fieldNumber: 2)
+    }
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 3)
+    }
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 4)
+    }
+    if !self.missing.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.missing, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignNearMiss, rhs: Jiaxing_Benefits_V1_CampaignNearMiss) -> Bool {
+    if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.enterpriseName != rhs.enterpriseName {return false}
+    if lhs.county != rhs.county {return false}
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.missing != rhs.missing {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1493,7 +1578,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignClauseSummary: SwiftProtobuf.M
 
 nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CampaignResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enterprises\0\u{3}payable_enterprises\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0\u{1}clauses\0\u{3}first_refusals\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enterprises\0\u{3}payable_enterprises\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0\u{1}clauses\0\u{3}first_refusals\0\u{3}near_misses\0\u{3}first_near_misses\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1509,6 +1594,8 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message,
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.clauses) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.firstRefusals) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.nearMisses) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.firstNearMisses) }()
       default: break
       }
     }
@@ -1539,6 +1626,12 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message,
     if !self.firstRefusals.isEmpty {
       try visitor.visitRepeatedStringField(value: self.firstRefusals, fieldNumber: 8)
     }
+    if self.nearMisses != 0 {
+      try visitor.visitSingularInt64Field(value: self.nearMisses, fieldNumber: 9)
+    }
+    if !self.firstNearMisses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.firstNearMisses, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1551,6 +1644,8 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message,
     if lhs.amountFen != rhs.amountFen {return false}
     if lhs.clauses != rhs.clauses {return false}
     if lhs.firstRefusals != rhs.firstRefusals {return false}
+    if lhs.nearMisses != rhs.nearMisses {return false}
+    if lhs.firstNearMisses != rhs.firstNearMisses {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
