@@ -80,10 +80,15 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         }
     }
 
-    /// Serialization failures and deadlocks: the transaction may simply run again.
+    /// Serialization failures and deadlocks, and unique-key and exclusion violations: the transaction may
+    /// simply run again. Under SERIALIZABLE, PostgreSQL reports a key another transaction inserted meanwhile
+    /// as a unique violation (23505) rather than a serialization failure when the reading transaction's
+    /// predicate locks do not cover it (a batch reading its keys with `= ANY($1)`); run again, the
+    /// transaction reads that key committed and answers with it. A duplicate of the transaction's own making
+    /// fails the same way every attempt and is reported after the last.
     static func isRetryable(_ error: PSQLError) -> Bool {
         guard let state = error.serverInfo?[.sqlState] else { return false }
-        return state == "40001" || state == "40P01"
+        return ["40001", "40P01", "23505", "23P01"].contains(state)
     }
 
     struct Transaction: SQLTransaction {
