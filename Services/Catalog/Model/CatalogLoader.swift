@@ -84,7 +84,7 @@ public enum CatalogLoader {
         issues += validator.validate(documents)
         if let coverage { issues += validator.checkCoverage(coverage, of: documents.map(\.document)) }
         guard issues.isEmpty, let calendar else { throw CatalogValidationError(issues: issues) }
-        let revision = hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(16)
+        let revision = hasher.finalize().hexadecimal.prefix(16)
         return Catalog(
             revision: String(revision), documents: documents.map(\.document), vocabulary: vocabulary,
             calendar: calendar)

@@ -142,7 +142,7 @@ extension Ledger {
             }
             for index in application.evidence.indices {
                 let content = application.evidence[index].content
-                let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+                let digest = SHA256.hash(data: content).hexadecimal
                 try await tx.execute(
                     "INSERT INTO evidence (sha256, content_type, size, content) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
                     [

@@ -1,4 +1,5 @@
 import BenefitsAPI
+import BenefitsDomain
 import Crypto
 import Foundation
 import MeshMessages
@@ -30,7 +31,7 @@ public struct DecisionSealer: Sendable {
         var options = BinaryEncodingOptions()
         options.useDeterministicOrdering = true
         let bytes: [UInt8] = try facts.serializedBytes(options: options)
-        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: bytes).hexadecimal
     }
 
     /// Seals every sealable decision of `result`, screened from `request`.

@@ -1,3 +1,4 @@
+import BenefitsDomain
 import Crypto
 import Foundation
 import SQLStore
@@ -67,10 +68,10 @@ extension GatewayStore {
     /// 32 random bytes as 64 hexadecimal digits.
     public static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexadecimal
     }
 
     static func digest(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(token.utf8)).hexadecimal
     }
 }
