@@ -159,6 +159,22 @@ struct ConsoleTests {
         return try #require(response.proposals.first?.order)
     }
 
+    @Test("an enterprise's payout record names each order's clause by title and article, not its id")
+    func orderClauseNamed() async throws {
+        try await Self.withConsole { mesh, browser in
+            let order = try await Self.pendingOrder(mesh)
+            let clause = try #require(GatewayTests.catalog.clause(id: order.clauseID)?.clause)
+            _ = try await browser.signIn("nanhu-staff", Self.password)
+            let page = try await browser.request("/console/enterprises/\(order.creditCode)?as_of=2023-09-01")
+            #expect(page.status == 200)
+            let record = try #require(page.body.components(separatedBy: #"<table id="orders">"#).last)
+            #expect(
+                record.contains("<td>\(order.id)</td><td>\(clause.title)（\(clause.article)）</td>"),
+                "\(record.prefix(600))")
+            #expect(!record.prefix(600).contains("<td>\(order.clauseID)</td>"))
+        }
+    }
+
     @Test("TLS 1.2 in the console only with forward-secret AEAD suites: a CBC/SHA-1 suite gets no answer")
     func consoleCipherSuites() async throws {
         try await Self.withConsole { _, browser in

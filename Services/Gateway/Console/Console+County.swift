@@ -108,9 +108,12 @@ extension Console {
                     "title": "\(decision.citation.documentNumber) \(decision.citation.article)",
                 ]
             }
+            // Orders are read by their clause's title and article; the id stays in the API.
+            let clauses = try await self.clauses(Set(history.orders.map(\.clauseID)), as: account)
             let orderRows: [[String: Any]] = history.orders.map { order in
                 [
-                    "id": order.id, "clauseID": order.clauseID, "amount": Money.chinese(order.amountFen),
+                    "id": order.id, "clauseTitle": Self.clauseTitle(clauses[order.clauseID], order.clauseID),
+                    "amount": Money.chinese(order.amountFen),
                     "status": Self.statusText(order.status),
                     "decidedBy": order.decidedBy, "reason": order.reason,
                 ]

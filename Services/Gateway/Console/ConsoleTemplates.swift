@@ -202,7 +202,7 @@ enum ConsoleTemplates {
         <h2>兑付记录</h2>
         <table id="orders">
         <tr><th>兑付单</th><th>条款</th><th class="money">金额</th><th>状态</th><th>决定</th></tr>
-        {{#orders}}<tr><td>{{id}}</td><td>{{clauseID}}</td><td class="money">{{amount}}</td><td>{{status}}</td><td>{{decidedBy}} {{reason}}</td></tr>{{/orders}}
+        {{#orders}}<tr><td>{{id}}</td><td>{{clauseTitle}}</td><td class="money">{{amount}}</td><td>{{status}}</td><td>{{decidedBy}} {{reason}}</td></tr>{{/orders}}
         </table>
         <h2>已发送的通知</h2>
         <table id="notices">
