@@ -35,16 +35,17 @@ extension EligibilityEngine {
         for entry in self.documents where entry.document.isInForce(on: asOf) {
             let period = entry.document.effectiveFrom...min(asOf, entry.document.effectiveUntil ?? asOf)
             evaluation.period = Int32(period.lowerBound.dayNumber)...Int32(period.upperBound.dayNumber)
+            // Projects the county funds itself are not the city's to pay (`decide` says so).
+            let countyFunded = Set(
+                County.allCases.indices.filter {
+                    entry.document.fundingSplit?.countyFunding(in: County.allCases[$0]) != nil
+                }.map(UInt8.init))
             for clauseEntry in entry.clauses {
                 let clause = clauseEntry.clause
                 guard clause.delivery == .proactive, var result = evaluation.evaluate(clause) else { continue }
-                if clause.cash, let split = entry.document.fundingSplit, split.countyFunded != nil {
-                    // Projects the county funds itself are not the city's to pay (`decide` says so).
-                    let funded = Set(
-                        County.allCases.indices.filter { split.countyFunding(in: County.allCases[$0]) != nil }.map(
-                            UInt8.init))
+                if clause.cash, !countyFunded.isEmpty {
                     let kept = result.enterprises.indices.filter {
-                        !funded.contains(columns.county[Int(result.enterprises[$0])])
+                        !countyFunded.contains(columns.county[Int(result.enterprises[$0])])
                     }
                     result = (kept.map { result.enterprises[$0] }, kept.map { result.amounts[$0] })
                 }

@@ -242,10 +242,7 @@ extension EligibilityEngine {
 
         /// One term of a `lowestOf` on a reported figure; 0 on overflow (no amount).
         static func termAmount(_ term: Formula.Term, _ value: Int64) -> Fen {
-            let amount =
-                term.amountFenPerUnit.map { Context.scale(value, by: $0, over: 1) }
-                ?? Context.scale(value, by: Int64(term.numerator ?? 1), over: Int64(term.denominator ?? 1))
-            return amount ?? 0
+            Context.amount(of: term, value) ?? 0
         }
 
         /// The highest tier among the levels each enterprise holds of `recognition`, counting the records the

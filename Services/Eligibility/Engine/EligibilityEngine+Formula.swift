@@ -41,6 +41,13 @@ extension EligibilityEngine.Context {
         return product / denominator
     }
 
+    /// One term of a `lowestOf` on its figure: times the amount per unit, or times the fraction, rounded
+    /// down; nil on overflow.
+    static func amount(of term: Formula.Term, _ value: Int64) -> Fen? {
+        term.amountFenPerUnit.map { Self.scale(value, by: $0, over: 1) }
+            ?? Self.scale(value, by: Int64(term.numerator ?? 1), over: Int64(term.denominator ?? 1))
+    }
+
     func amount(_ formula: Formula, clause: Clause) -> EligibilityEngine.AmountResult {
         func capped(_ amount: Fen, _ cap: Fen?, _ calculation: String) -> EligibilityEngine.AmountResult {
             if let cap, amount > cap {
@@ -164,10 +171,9 @@ extension EligibilityEngine.Context {
         case .lowestOf(let terms):
             var parts: [(amount: Fen, words: String)] = []
             for term in terms {
-                guard let (value, year) = self.amount(of: term.base),
-                    let amount = term.amountFenPerUnit.map({ Self.scale(value, by: $0, over: 1) })
-                        ?? Self.scale(value, by: Int64(term.numerator ?? 1), over: Int64(term.denominator ?? 1))
-                else { return missingBase(term.base) }
+                guard let (value, year) = self.amount(of: term.base), let amount = Self.amount(of: term, value) else {
+                    return missingBase(term.base)
+                }
                 let how =
                     term.amountFenPerUnit.map { "× \(Money.chinese($0))" }
                     ?? (term.denominator == 1 ? "" : "× \(term.numerator ?? 1)/\(term.denominator ?? 1)")

@@ -41,10 +41,11 @@ extension Console {
         request.status = .pending
         request.limit = 250
         var read = 0
+        let selection = filter.selection
         repeat {
             let page: Jiaxing_Benefits_V1_ListOrdersResponse = try await self.gateway.call(
                 GatewayMethods.listOrders, request, as: account)
-            for order in page.orders where filter.matches(order) {
+            for order in page.orders where selection.selects(order) {
                 if pending.listed.count < Self.listedOrders { pending.listed.append(order) }
                 let key = "\(order.clauseID)|\(order.county.rawValue)"
                 var group = groups[key] ?? OrderGroup(clauseID: order.clauseID, county: order.county)

@@ -15,10 +15,11 @@ extension Console {
 
         var isActive: Bool { self.minimumFen > 0 || self.maximumFen > 0 || self.adjustment != .any }
 
-        func matches(_ order: Jiaxing_Benefits_V1_PayoutOrder) -> Bool {
+        /// The filter as a bulk decision's selection, whose `selects` the gateway decides by.
+        var selection: Jiaxing_Benefits_V1_DecideOrdersRequest {
             var selection = Jiaxing_Benefits_V1_DecideOrdersRequest()
             self.apply(to: &selection)
-            return selection.selects(order)
+            return selection
         }
 
         /// Reads `min_yuan`, `max_yuan` and `adjustment` (`reduced`, `requested`, anything else: any) from a

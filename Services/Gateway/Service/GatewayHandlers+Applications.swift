@@ -61,10 +61,11 @@ extension GatewayHandlers {
         // For a clause paid per item, `subject` names the item (a project's, contract's or award's own id).
         let isPerItem = candidates.contains { !$0.item.isEmpty }
         let decision: Jiaxing_Benefits_V1_Decision
-        switch Self.item(isPerItem ? request.subject : "", among: candidates, clause: request.clauseID) {
-        case .success(let found): decision = found
-        case .failure(let refusal):
-            throw RPCError(.invalidArgument, refusal.message.replacingOccurrences(of: "item: ", with: "subject: "))
+        do {
+            decision = try Self.item(
+                isPerItem ? request.subject : "", field: "subject", among: candidates, clause: request.clauseID)
+        } catch {
+            throw RPCError(.invalidArgument, error.message)
         }
         var application = Jiaxing_Benefits_V1_Application()
         application.creditCode = request.profile.creditCode

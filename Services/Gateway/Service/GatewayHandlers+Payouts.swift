@@ -105,9 +105,10 @@ extension GatewayHandlers {
             )
         }
         let decision: Jiaxing_Benefits_V1_Decision
-        switch Self.item(request.item, among: decisions, clause: request.clauseID) {
-        case .success(let found): decision = found
-        case .failure(let refusal): throw refuse(refusal.message)
+        do {
+            decision = try Self.item(request.item, field: "item", among: decisions, clause: request.clauseID)
+        } catch {
+            throw refuse(error.message)
         }
         guard decision.status == .eligible, decision.cash, decision.amountFen > 0 else {
             throw refuse(
@@ -131,28 +132,27 @@ extension GatewayHandlers {
     }
 
     /// The decision a request names among a clause's: the one for `item` where the clause pays each item on
-    /// its own (the only one may go unnamed), else the clause's one decision. The failure names the field and
-    /// the items there are.
-    static func item(_ item: String, among decisions: [Jiaxing_Benefits_V1_Decision], clause: String)
-        -> Result<Jiaxing_Benefits_V1_Decision, ItemRefusal>
-    {
+    /// its own (the only one may go unnamed), else the clause's one decision. The refusal names `field` (where
+    /// the request carries the item) and the items there are.
+    static func item(
+        _ item: String, field: String, among decisions: [Jiaxing_Benefits_V1_Decision], clause: String
+    ) throws(ItemRefusal) -> Jiaxing_Benefits_V1_Decision {
         let items = decisions.map(\.item).filter { !$0.isEmpty }
         if items.isEmpty {
             guard item.isEmpty else {
-                return .failure(ItemRefusal("item: \(clause) pays the enterprise, not an item; leave item empty"))
+                throw ItemRefusal("\(field): \(clause) pays the enterprise, not an item; leave \(field) empty")
             }
-            return .success(decisions[0])
+            return decisions[0]
         }
-        if item.isEmpty, decisions.count == 1 { return .success(decisions[0]) }
+        if item.isEmpty, decisions.count == 1 { return decisions[0] }
         guard let found = decisions.first(where: { $0.item == item }) else {
             let listed = items.prefix(20).joined(separator: ", ") + (items.count > 20 ? ", …" : "")
-            return .failure(
-                ItemRefusal(
-                    item.isEmpty
-                        ? "item: \(clause) pays each item on its own (每项, 单个项目); name one of: \(listed)"
-                        : "item: '\(item)' is not an item \(clause) pays; the enterprise's are: \(listed)"))
+            throw ItemRefusal(
+                item.isEmpty
+                    ? "\(field): \(clause) pays each item on its own (每项, 单个项目); name one of: \(listed)"
+                    : "\(field): '\(item)' is not an item \(clause) pays; the enterprise's are: \(listed)")
         }
-        return .success(found)
+        return found
     }
 
     /// Why a request's item names no decision, in the words a caller reads.
