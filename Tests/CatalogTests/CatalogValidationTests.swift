@@ -132,7 +132,9 @@ struct CatalogValidationTests {
         #expect(messages.contains { $0.contains("'jzf-2023-3/9.99' is not another clause") }, "\(messages)")
     }
 
-    @Test("每项 and 单个项目 are paid per item: unmarked, without a single item, or a recognition paid unasked, refused")
+    @Test(
+        "每项 and 单个项目 are paid per item: unmarked, without a single item, or an item paid unasked by its figure, refused"
+    )
     func perItem() throws {
         let unmarked = try self.loadBroken("jzbf-2024-7.json") { json in
             Self.editClause("jzbf-2024-7/3.3a", &json) { $0.removeValue(forKey: "perItem") }
@@ -154,8 +156,25 @@ struct CatalogValidationTests {
             }
         }
         let messages = unasked.filter { $0.clause == "jzbf-2023-38/2.1.4b" && $0.field == "perItem" }.map(\.message)
-        #expect(messages.contains { $0.contains("pays projects, not recognitions") }, "\(messages)")
+        #expect(messages.contains { $0.contains("fixed or tiered by the item's level") }, "\(messages)")
         #expect(messages.contains { $0.contains("outside overlap groups") }, "\(messages)")
+        let fixed = try self.loadBroken("jzbf-2023-38.json") { json in
+            Self.editClause("jzbf-2023-38/2.1.4b", &json) { clause in
+                clause["delivery"] = "proactive"
+                clause["formula"] = ["kind": "fixed", "amountFen": 50_000_000]
+            }
+        }
+        #expect(!fixed.contains { $0.clause == "jzbf-2023-38/2.1.4b" && $0.field == "perItem" }, "\(fixed)")
+        let first = try self.loadBroken("jzbf-2023-38.json") { json in
+            Self.editClause("jzbf-2023-38/2.1.4b", &json) { clause in
+                var conditions = clause["conditions"] as! [[String: Any]]
+                conditions[0]["first"] = true
+                clause["conditions"] = conditions
+            }
+        }
+        #expect(
+            first.contains { $0.clause == "jzbf-2023-38/2.1.4b" && $0.message.contains("首次 cannot be asked of each") },
+            "\(first)")
     }
 
     @Test(

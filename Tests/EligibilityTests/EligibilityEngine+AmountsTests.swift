@@ -176,6 +176,44 @@ struct EligibilityAmountsTests {
         #expect(amounts.byClause["jzbf-2024-7/3.3a"] == 120_000_000)
     }
 
+    @Test("per-item recognitions paid without application: one amount per award, a year's capped, columns equal")
+    func perItemRecognitions() throws {
+        // 38号 二、(一)4. as if it paid a fixed 50万元 per award unasked, at most 80万元 a year.
+        var documents = Self.engine.catalog.documents
+        let document = try #require(documents.firstIndex { $0.id == "jzbf-2023-38" })
+        let index = try #require(documents[document].clauses.firstIndex { $0.id == "jzbf-2023-38/2.1.4b" })
+        documents[document].clauses[index].delivery = .proactive
+        documents[document].clauses[index].formula = .fixed(amountFen: 50_000_000)
+        documents[document].clauses[index].perYearCapFen = 80_000_000
+        let catalog = Self.engine.catalog
+        let engine = EligibilityEngine(
+            catalog: Catalog(
+                revision: "per-item-recognition", documents: documents, vocabulary: catalog.vocabulary,
+                calendar: catalog.calendar))
+        var profile = Jiaxing_Benefits_V1_EnterpriseProfile()
+        profile.creditCode = CreditCode.completing("91330402MA2B00002")!.value
+        profile.name = "箱包设计"
+        profile.county = .nanhu
+        profile.industry = "traditionalSpecialty"
+        // Two awards in 2023 (50万元 and what is left of 80万元, 30万元) and one in 2024 (50万元).
+        for (number, day) in ["2023-03-01", "2023-09-01", "2024-02-01"].enumerated() {
+            var award = Jiaxing_Benefits_V1_RecognitionRecord()
+            award.recognition = "internationalDesignAward"
+            award.id = "IF-\(number)"
+            award.recognizedOn = CalendarDate(day)!.message
+            profile.recognitions.append(award)
+        }
+        let enterprise = try EnterpriseProfile(message: profile, vocabulary: Self.vocabulary)
+        let asOf = CalendarDate("2024-06-30")!
+        let decisions = engine.screen(enterprise, asOf: asOf).decisions.filter {
+            $0.clause.id == "jzbf-2023-38/2.1.4b" && $0.status == .eligible
+        }
+        #expect(decisions.map(\.amountFen) == [50_000_000, 30_000_000, 50_000_000])
+        #expect(decisions.compactMap(\.item?.id) == ["IF-0", "IF-1", "IF-2"])
+        let amounts = engine.amounts(EnterpriseColumns([enterprise], vocabulary: Self.vocabulary), asOf: asOf)
+        #expect(amounts.byClause["jzbf-2023-38/2.1.4b"] == 130_000_000)
+    }
+
     @Test("an empty register is proposed nothing")
     func emptyRegister() {
         let amounts = Self.engine.amounts(

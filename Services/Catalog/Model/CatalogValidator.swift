@@ -232,13 +232,27 @@ struct CatalogValidator {
                 "a per-item clause names its item: one project condition, or else one recognition condition")
             return problems
         }
-        if clause.delivery == .proactive {
-            if case .recognition = item.kind {
-                problems.append("a per-item clause paid without an application pays projects, not recognitions")
+        if case .recognition(let id, _, _, let first) = item.kind {
+            if first {
+                problems.append("首次 cannot be asked of each item: a per-item clause's recognition is the item")
             }
-            switch clause.formula {
-            case .fixed, .percentage, .ratioMatch, .perUnit, .lowestOf: break
-            default: problems.append("a per-item clause paid without an application is fixed or over the item's figure")
+            if clause.delivery == .proactive {
+                switch clause.formula {
+                case .fixed: break
+                case .tiers(id, _, upTo: false): break
+                default:
+                    problems.append(
+                        "a per-item recognition paid without an application is fixed or tiered by the item's level")
+                }
+            }
+        }
+        if clause.delivery == .proactive {
+            if case .project = item.kind {
+                switch clause.formula {
+                case .fixed, .percentage, .ratioMatch, .perUnit, .lowestOf: break
+                default:
+                    problems.append("a per-item clause paid without an application is fixed or over the item's figure")
+                }
             }
             if clause.overlapGroup != nil {
                 problems.append("a per-item clause paid without an application stands outside overlap groups")

@@ -89,11 +89,16 @@ extension EligibilityEngine {
             // An amount of 0 (no tier held, base not reported or under its minimum, overflow) is not paid.
             var amounts: [Fen]
             if clause.perItem {
-                guard case .project(let kind, let minimum, let completedInPeriod)? = clause.itemCondition?.kind else {
+                switch clause.itemCondition?.kind {
+                case .project(let kind, let minimum, let completedInPeriod)?:
+                    amounts = self.projectItemAmounts(
+                        clause, kind: kind, minimum: minimum, completedInPeriod: completedInPeriod, for: enterprises)
+                case .recognition(let id, let levels, let newInPeriod, _)?:
+                    amounts = self.recognitionItemAmounts(
+                        clause, id: id, levels: levels, newInPeriod: newInPeriod, for: enterprises)
+                default:
                     return nil
                 }
-                amounts = self.itemAmounts(
-                    clause, kind: kind, minimum: minimum, completedInPeriod: completedInPeriod, for: enterprises)
             } else {
                 amounts = self.formulaAmounts(clause, for: enterprises)
             }
@@ -183,11 +188,9 @@ extension EligibilityEngine {
             }
         }
 
-        /// A per-item clause's amount for each enterprise: the sum over its records of `kind` that count (accepted
-        /// in the period if asked, investing at least `minimum`) of the formula on each record's own figure,
-        /// capped per item. The clause's per-enterprise caps apply to the sum afterwards, as `capAcrossItems`
-        /// applies them item by item.
-        private func itemAmounts(
+        /// A per-item clause's amount for each enterprise over its projects of `kind` that count (accepted in
+        /// the period if asked, investing at least `minimum`): the formula on each record's own figures.
+        private func projectItemAmounts(
             _ clause: Clause, kind: String, minimum: Fen?, completedInPeriod: Bool, for enterprises: [Int32]
         ) -> [Fen] {
             guard let records = self.columns.projects[kind] else {
@@ -213,25 +216,74 @@ extension EligibilityEngine {
                 default: return 0
                 }
             }
+            let items = records.owner.indices.lazy.compactMap { record -> Item? in
+                let day = records.completedOn[record]
+                if completedInPeriod {
+                    guard day != Int32.min, self.period.contains(day) else { return nil }
+                }
+                guard records.investmentFen[record] >= minimum ?? 0 else { return nil }
+                return Item(owner: records.owner[record], day: day, fen: amount(records.figures[record]))
+            }
+            return self.summing(items, clause, for: enterprises)
+        }
+
+        /// A per-item clause's amount for each enterprise over its records of recognition `id` that count (of
+        /// `levels`, new in the period if asked): the fixed amount, or the tier of each record's own level.
+        private func recognitionItemAmounts(
+            _ clause: Clause, id: String, levels: [String]?, newInPeriod: Bool, for enterprises: [Int32]
+        ) -> [Fen] {
+            guard let records = self.columns.recognitions[id] else {
+                return [Fen](repeating: 0, count: enterprises.count)
+            }
+            var fixed: Fen?
+            var byLevel = [Fen](repeating: 0, count: self.columns.levels.count)
+            switch clause.formula {
+            case .fixed(let amount):
+                fixed = amount
+            case .tiers(id, let tiers, _):
+                for tier in tiers {
+                    if let level = self.columns.levels.firstIndex(of: tier.level) {
+                        byLevel[level] = max(byLevel[level], tier.amountFen)
+                    }
+                }
+            default:
+                return [Fen](repeating: 0, count: enterprises.count)
+            }
+            let mask = self.levelMask(levels)
+            let items = records.owner.indices.lazy.compactMap { record -> Item? in
+                guard self.counts(records, record, mask: mask, newInPeriod: newInPeriod) else { return nil }
+                let level = Int(records.level[record])
+                return Item(
+                    owner: records.owner[record], day: records.recognizedOn[record],
+                    fen: fixed ?? (level >= 0 ? byLevel[level] : 0))
+            }
+            return self.summing(items, clause, for: enterprises)
+        }
+
+        /// One item a per-item clause pays: its enterprise, the day it counts from (`Int32.min` where none)
+        /// and its amount before the caps across items.
+        private struct Item {
+            var owner: Int32
+            var day: Int32
+            var fen: Fen
+        }
+
+        /// Each enterprise's items summed, as `capAcrossItems` caps them one by one: each year's items (the
+        /// as-of year for an item without a day) within the per-year cap; the cumulative cap applies to the sum
+        /// afterwards, with the clause's other caps.
+        private func summing(_ items: some Sequence<Item>, _ clause: Clause, for enterprises: [Int32]) -> [Fen] {
             var position: [Int32: Int] = [:]
             for (index, enterprise) in enterprises.enumerated() { position[enterprise] = index }
             var sums = [Fen](repeating: 0, count: enterprises.count)
             var byYear: [Int32: [Int: Fen]] = [:]
-            for record in records.owner.indices {
-                guard let index = position[records.owner[record]] else { continue }
-                let day = records.completedOn[record]
-                if completedInPeriod {
-                    guard day != Int32.min, self.period.contains(day) else { continue }
-                }
-                guard records.investmentFen[record] >= minimum ?? 0 else { continue }
-                let fen = amount(records.figures[record])
-                sums[index] += fen
-                if clause.perYearCapFen != nil, fen > 0 {
-                    let year = day == Int32.min ? self.asOf.year : CalendarDate(dayNumber: Int(day)).year
-                    byYear[records.owner[record], default: [:]][year, default: 0] += fen
+            for item in items {
+                guard let index = position[item.owner] else { continue }
+                sums[index] += item.fen
+                if clause.perYearCapFen != nil, item.fen > 0 {
+                    let year = item.day == Int32.min ? self.asOf.year : CalendarDate(dayNumber: Int(item.day)).year
+                    byYear[item.owner, default: [:]][year, default: 0] += item.fen
                 }
             }
-            // 每年累计: each year's items are capped on their own; the cumulative cap applies to the total after.
             if let cap = clause.perYearCapFen {
                 for (owner, years) in byYear {
                     sums[position[owner]!] = years.values.reduce(0) { $0 + min($1, cap) }
