@@ -143,10 +143,13 @@ struct GroupCommitterTests {
                     "\(database.dialect): \(input)")
             }
             #expect((0..<5).allSatisfy { outcomes["plain-\($0)"] == "value \($0)" }, "\(database.dialect)")
-            // The set with 99 in it ran (and was rolled back), holding every member queued behind the first.
+            // Every member ran in a set, and the set with 99 in it (rolled back) held others, which were then
+            // rerun one by one and got their own values above. How many joined the first set depends on when
+            // the drain started, so only the sets' union is fixed.
             let seen = sets.withLockedValue { $0 }
+            #expect(Set(seen.joined()) == Set(inputs), "\(database.dialect): sets were \(seen.map(\.count))")
             #expect(
-                seen.contains { $0.contains(99) && $0.count >= 30 },
+                seen.contains { $0.contains(99) && $0.count > 1 },
                 "\(database.dialect): sets were \(seen.map(\.count))")
             let kept = Set(
                 try await database.read { tx in try await tx.query("SELECT k FROM items", []).map { $0.text(0) } })

@@ -255,6 +255,43 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a server whose task is cancelled stops, with a client still connected and a call in flight")
+    func cancelledWithOpenConnection() async throws {
+        let observations = Observations()
+        let request = {
+            var request = Mesh_Testing_V1_SimpleRequest()
+            request.sleepMillis = 60_000
+            return request
+        }()
+        let server = MeshServer(
+            configuration: .init(port: 0, tls: TestMesh.credentials.server, serverName: "test"),
+            router: Self.sleepingRouter(observations), logger: TestMesh.logger)
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            let running = Task { try await server.run() }
+            let port = try await server.boundPort()
+            let connected = TestMesh.client(port: port)
+            let inFlight = Task { @Sendable in
+                let _: Mesh_Testing_V1_SimpleResponse = try await connected.unary(
+                    Self.sleep, request, options: CallOptions(timeout: .seconds(90)))
+            }
+            #expect(await observations.waitFor("started"))
+            running.cancel()
+            tasks.addTask {
+                _ = try? await running.value
+                return true
+            }
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(15))
+                return false
+            }
+            let stopped = try await tasks.next()
+            tasks.cancelAll()
+            #expect(stopped == true, "the server's run did not end within 15 s of its cancellation")
+            inFlight.cancel()
+            await connected.close()
+        }
+    }
+
     @Test("drain: the call in flight finishes then the server stops taking calls")
     func drainFinishesInFlightCalls() async throws {
         let observations = Observations()
