@@ -20,18 +20,16 @@ extension Jiaxing_Benefits_V1_Decision {
 }
 
 extension Jiaxing_Benefits_V1_ProposePayoutRequest {
-    /// The proposal a decision gives for an enterprise of the register: its amount, subject and explanation,
-    /// never a caller's.
-    public init(
-        decision: Jiaxing_Benefits_V1_Decision, for enterprise: Jiaxing_Benefits_V1_EnterpriseProfile, period: Int32
-    ) {
+    /// The proposal a decision gives for an enterprise of the register: its amount, subject, period and
+    /// explanation, never a caller's.
+    public init(decision: Jiaxing_Benefits_V1_Decision, for enterprise: Jiaxing_Benefits_V1_EnterpriseProfile) {
         self.init()
         self.creditCode = enterprise.creditCode
         self.enterpriseName = enterprise.name
         self.county = enterprise.county
         self.clauseID = decision.citation.clauseID
         self.subject = decision.orderSubject
-        self.period = period
+        self.period = decision.period
         self.amountFen = decision.amountFen
         self.explanation = decision.orderExplanation
         if decision.hasSeal { self.seal = decision.seal }

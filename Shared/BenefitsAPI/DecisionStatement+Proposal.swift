@@ -30,13 +30,15 @@ extension Jiaxing_Benefits_V1_DecisionStatement {
         self.profileSha256 = profileSHA256
         self.sealedAtMillis = sealedAtMillis
         self.status = decision.status
+        self.period = decision.period
     }
 
     /// What a proposal or a decided-at-once application says that this statement does not, one line per
     /// field, named as the request names it; empty when the statement vouches for all of it. `subject` nil:
     /// not compared (an application names its own subject).
     public func differences(
-        creditCode: String, county: Jiaxing_Benefits_V1_County, clauseID: String, subject: String?, amountFen: Int64
+        creditCode: String, county: Jiaxing_Benefits_V1_County, clauseID: String, subject: String?, period: Int32,
+        amountFen: Int64
     ) -> [String] {
         var differences: [String] = []
         if creditCode != self.creditCode {
@@ -50,6 +52,9 @@ extension Jiaxing_Benefits_V1_DecisionStatement {
         }
         if let subject, subject != self.subject {
             differences.append("subject \(subject), but eligibility decided it for \(self.subject)")
+        }
+        if period != self.period {
+            differences.append("period \(period), but eligibility decided it for \(self.period)")
         }
         if amountFen != self.amountFen {
             differences.append("amount_fen \(amountFen), but eligibility computed \(self.amountFen)")

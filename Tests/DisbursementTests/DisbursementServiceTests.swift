@@ -93,6 +93,12 @@ struct DisbursementServiceTests {
                     "subject greenFactory/national/2023-03-01#2, but eligibility decided it for greenFactory/national/2023-03-01",
                     otherSubject
                 ))
+            var otherYear = sealed
+            otherYear.period = 2024
+            changes.append(("period 2024, but eligibility decided it for 2023", otherYear))
+            var otherCounty = sealed
+            otherCounty.county = .haining
+            changes.append(("county haining, but the enterprise screened is in nanhu", otherCounty))
             var otherEnterprise = sealed
             otherEnterprise.creditCode = CreditCode.completing("91330402MA2D00009")!.value
             changes.append(

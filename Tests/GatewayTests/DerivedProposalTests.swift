@@ -71,6 +71,12 @@ struct DerivedProposalTests {
             #expect(again.id == order.id)
             #expect(again.replayed)
 
+            // Under a year the county writes: the year is the recognition's, so it is the same order.
+            var anyYear = Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 0)
+            anyYear.period = 2099
+            let written = try await propose(anyYear)
+            #expect(written.id == order.id, "\(written.period) \(written.subject)")
+
             // An item named for a clause paid per enterprise: refused, naming the field.
             var withItem = Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 0)
             withItem.item = "浙经信〔2023〕45号#17"
@@ -104,6 +110,46 @@ struct DerivedProposalTests {
                 $0["method"] == "ProposePayout" && $0["outcome"] == "refused" && $0["caller"] == "county/nanhu"
             }
             #expect(refused.count == 6)  // each refusal above, audited
+            #expect(try await mesh.ledger.reconcile() == [])
+        }
+    }
+
+    @Test("a recognition is paid once: proposed again a year later, or by a campaign the next year, the same order")
+    func onceAcrossYears() async throws {
+        try await GatewayTests.withMesh { mesh in
+            _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-32", year: 2024, budgetFen: 10_000_000_000)
+            let nanhu = mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            // A single champion newly recognised in 2023: 32号 四、1. pays 300万元 once.
+            let profile = GatewayTests.request(county: .nanhu, recognition: "singleChampion").profile
+            var register = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
+            register.profiles = [profile]
+            let _: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await nanhu.unary(
+                GatewayMethods.registerEnterprises, register)
+            try await GatewayTests.attest([profile], mesh)
+            func propose(asOf: String, period: Int32) async throws -> Jiaxing_Benefits_V1_PayoutOrder {
+                var request = Self.proposal("jzbf-2023-32/4.1a", creditCode: profile.creditCode, amount: 0)
+                request.asOf = CalendarDate(asOf)!.message
+                request.period = period
+                return try await nanhu.unary(GatewayMethods.proposePayout, request)
+            }
+            let first = try await propose(asOf: "2023-12-31", period: 2023)
+            #expect(first.amountFen == 300_000_000)
+            #expect(first.period == 2023)
+            let later = try await propose(asOf: "2024-06-30", period: 2024)
+            #expect(later.id == first.id, "a second order: \(later.period) \(later.subject)")
+            #expect(later.replayed)
+            // The operator's campaign of 2025 finds the same recognition and proposes nothing new.
+            let operatorClient = mesh.client("operator", .operator)
+            defer { Task { await operatorClient.close() } }
+            var campaign = Jiaxing_Benefits_V1_CampaignRequest()
+            campaign.clauseIds = ["jzbf-2023-32/4.1a"]
+            campaign.asOf = CalendarDate("2025-03-31")!.message
+            let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, campaign)
+            #expect(result.proposed == 0 && result.replayed == 1, "\(result.firstRefusals)")
+            let orders = try await mesh.ledger.orders(.init(creditCode: profile.creditCode))
+            #expect(orders.map(\.id) == [first.id])
             #expect(try await mesh.ledger.reconcile() == [])
         }
     }

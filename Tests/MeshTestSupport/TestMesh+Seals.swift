@@ -28,6 +28,7 @@ extension TestMesh {
         statement.county = request.county
         statement.clauseID = request.clauseID
         statement.subject = request.subject
+        statement.period = request.period
         statement.amountFen = request.amountFen
         statement.status = .eligible
         statement.profileSha256 = basis

@@ -28,7 +28,7 @@ public struct DecisionSealCheck: Sendable {
     /// Refuses `failedPrecondition`, naming the field, unless `seal` vouches for all of it.
     func check(
         _ seal: Jiaxing_Benefits_V1_DecisionSeal?, creditCode: String, county: Jiaxing_Benefits_V1_County,
-        clauseID: String, subject: String?, amountFen: Int64
+        clauseID: String, subject: String?, period: Int32, amountFen: Int64
     ) throws -> Jiaxing_Benefits_V1_DecisionStatement {
         guard let seal, !seal.statement.isEmpty else {
             throw RPCError(
@@ -58,7 +58,8 @@ public struct DecisionSealCheck: Sendable {
                 "seal: made at \(statement.sealedAtMillis) ms, more than \(Self.maximumAge) from now; screen again")
         }
         let differences = statement.differences(
-            creditCode: creditCode, county: county, clauseID: clauseID, subject: subject, amountFen: amountFen)
+            creditCode: creditCode, county: county, clauseID: clauseID, subject: subject, period: period,
+            amountFen: amountFen)
         guard differences.isEmpty else {
             throw RPCError(
                 .failedPrecondition,

@@ -28,7 +28,8 @@ extension DisbursementHandlers {
                 _ = try self.seals.check(
                     request.hasSeal ? request.seal : nil, creditCode: application.creditCode,
                     county: application.county,
-                    clauseID: application.clauseID, subject: application.subject, amountFen: request.amountFen)
+                    clauseID: application.clauseID, subject: application.subject, period: application.period,
+                    amountFen: request.amountFen)
             }
             return try await self.ledger.recordApplication(request)
         }

@@ -78,7 +78,8 @@ public struct DisbursementHandlers: Sendable {
             }
             _ = try self.seals.check(
                 request.hasSeal ? request.seal : nil, creditCode: request.creditCode, county: request.county,
-                clauseID: request.clauseID, subject: request.subject, amountFen: request.amountFen)
+                clauseID: request.clauseID, subject: request.subject, period: request.period,
+                amountFen: request.amountFen)
             return try await self.ledger.propose(request)
         }
         router.unary(DisbursementMethods.approve) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in

@@ -34,6 +34,9 @@ public struct Decision: Sendable {
     /// A per-item clause's item: the project or recognition this decision pays; nil for a clause paid per
     /// enterprise.
     public var item: Item? = nil
+    /// The year the payout is for (`EligibilityEngine.payoutYear`): with the clause, subject and enterprise,
+    /// what makes one payout one.
+    public var year: Int = 0
 
     /// What a per-item decision pays for: the record's id and, for people, what it is.
     public struct Item: Sendable, Hashable {

@@ -280,7 +280,9 @@ extension EligibilityEngine {
                 guard let index = position[item.owner] else { continue }
                 sums[index] += item.fen
                 if clause.perYearCapFen != nil, item.fen > 0 {
-                    let year = item.day == Int32.min ? self.asOf.year : CalendarDate(dayNumber: Int(item.day)).year
+                    let year = max(
+                        item.day == Int32.min ? self.asOf.year : CalendarDate(dayNumber: Int(item.day)).year,
+                        CalendarDate(dayNumber: Int(self.period.lowerBound)).year)
                     byYear[item.owner, default: [:]][year, default: 0] += item.fen
                 }
             }

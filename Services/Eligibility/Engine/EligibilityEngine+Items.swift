@@ -21,7 +21,8 @@ extension EligibilityEngine {
         var decisions: [Decision] = []
         var years: [String: Int] = [:]
         for (item, itemProfile) in items {
-            years[item.id] = Self.itemYear(of: clause, in: itemProfile) ?? asOf.year
+            // An item from before the document took effect counts in its first year.
+            years[item.id] = max(Self.itemYear(of: clause, in: itemProfile) ?? asOf.year, period.lowerBound.year)
             let context = Context(
                 profile: itemProfile, vocabulary: self.catalog.vocabulary, asOf: asOf, period: period)
             if !includeIneligible, Self.plainlyIneligible(entry, context) { continue }
@@ -32,6 +33,10 @@ extension EligibilityEngine {
             decisions.append(decision)
         }
         Self.capAcrossItems(&decisions, clause) { years[$0.id] ?? asOf.year }
+        // Each item is paid for its own year, whatever day it is screened on.
+        for index in decisions.indices {
+            decisions[index].year = decisions[index].item.flatMap { years[$0.id] } ?? asOf.year
+        }
         return decisions
     }
 

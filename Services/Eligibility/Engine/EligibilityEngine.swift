@@ -88,6 +88,7 @@ public struct EligibilityEngine: Sendable {
             status: .ineligible, clause: clause, document: document, amountFen: 0, calculation: amount.calculation,
             checks: checks, missing: [], stacking: stacking, supersededBy: nil, reason: ""
         )
+        decision.year = context.asOf.year
         let failing = checks.filter { !$0.met }
         if !failing.isEmpty {
             // Nearly met: at most two conditions short (one shortfall often fails two checks, such as a
@@ -139,6 +140,7 @@ public struct EligibilityEngine: Sendable {
             decision.amountFen = fen
             decision.calculation = calculation
             decision.amountFixed = fen > 0
+            if fen > 0 { decision.year = Self.payoutYear(of: clause, context) }
             if fen <= 0 {
                 decision.reason = "按公式计算金额为0"
             } else if clause.delivery == .proactive {

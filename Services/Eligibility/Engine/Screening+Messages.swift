@@ -46,6 +46,7 @@ extension Decision {
         decision.cash = self.clause.cash
         decision.delivery = self.clause.delivery.rawValue
         decision.item = self.item?.id ?? ""
+        decision.period = Int32(self.year)
         return decision
     }
 }

@@ -75,7 +75,7 @@ extension GatewayHandlers {
         // What it pays for is the screening's (the overlap group or clause, and the item), never the caller's
         // words: one thing is applied for once, however the application names it.
         application.subject = decision.orderSubject
-        application.period = request.asOf.year
+        application.period = decision.period
         application.requestedFen = request.requestedFen
         application.claimedFacts = declared.facts + claimedFacts
         application.declaredRecognitions = declared.recognitions
@@ -87,6 +87,7 @@ extension GatewayHandlers {
         {
             record.decideAtOnce = true
             record.amountFen = atOnce.amountFen
+            application.period = atOnce.period
             record.seal = atOnce.seal
             application.maximumFen = atOnce.amountFen
         } else {

@@ -69,7 +69,6 @@ extension GatewayHandlers {
         func inCampaign(_ decision: Jiaxing_Benefits_V1_Decision) -> Bool {
             decision.status == .eligible && decision.amountFen > 0 && ofCampaign(decision)
         }
-        let period = request.period != 0 ? request.period : Int32(asOf.year)
         let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
 
         var result = Jiaxing_Benefits_V1_CampaignResult()
@@ -95,7 +94,7 @@ extension GatewayHandlers {
                         var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
                         for decision in screening.decisions where inCampaign(decision) {
                             let propose = Jiaxing_Benefits_V1_ProposePayoutRequest(
-                                decision: decision, for: registered, period: period)
+                                decision: decision, for: registered)
                             do {
                                 proposals.append(
                                     (

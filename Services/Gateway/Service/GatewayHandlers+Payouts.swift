@@ -124,7 +124,7 @@ extension GatewayHandlers {
         derived.enterpriseName = profile.name
         derived.amountFen = decision.amountFen
         derived.subject = decision.orderSubject
-        derived.period = request.period != 0 ? request.period : Int32(asOf.year)
+        derived.period = decision.period
         derived.explanation = decision.orderExplanation
         derived.seal = decision.seal
         derived.clearAsOf()

@@ -100,7 +100,6 @@ extension GatewayHandlers {
             async let claimedScreening = self.screen(claimedRequest, caller)
             let screening = try await trustedScreening
             let claimed = try await claimedScreening
-            let period = request.period != 0 ? request.period : request.screen.asOf.year
             let eligible = screening.decisions.filter { $0.status == .eligible && $0.cash }
             let payable = Set(eligible.map(\.citation.clauseID))
             var response = Jiaxing_Benefits_V1_ScreenAndProposeResponse()
@@ -114,7 +113,7 @@ extension GatewayHandlers {
                 group in
                 for decision in eligible {
                     let propose = Jiaxing_Benefits_V1_ProposePayoutRequest(
-                        decision: decision, for: registered, period: period)
+                        decision: decision, for: registered)
                     group.addTask {
                         var outcome = Jiaxing_Benefits_V1_ProposalOutcome()
                         outcome.clauseID = decision.citation.clauseID

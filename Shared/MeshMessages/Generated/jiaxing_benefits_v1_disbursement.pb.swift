@@ -243,6 +243,8 @@ public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: Sendable {
 
   public var subject: String = String()
 
+  /// The year the payout is for. Through the gateway only a default for as_of: the order's period is the
+  /// decision's (Decision.period). At disbursement it must be the seal's.
   public var period: Int32 = 0
 
   public var amountFen: Int64 = 0

@@ -106,6 +106,9 @@ public nonisolated struct Jiaxing_Benefits_V1_DecisionStatement: Sendable {
   /// ELIGIBLE (proactive) or NEEDS_APPLICATION (decided at once on application)
   public var status: Jiaxing_Benefits_V1_Decision.Status = .unspecified
 
+  /// the decision's period: the year the payout is for
+  public var period: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -282,6 +285,15 @@ public nonisolated struct Jiaxing_Benefits_V1_Decision: @unchecked Sendable {
   public var item: String {
     get {_storage._item}
     set {_uniqueStorage()._item = newValue}
+  }
+
+  /// The year the payout is for, part of the order's key and the year of its fund: for a one-off award, the
+  /// year of the record that gives it (the recognition giving the fixed amount or the tier, the project
+  /// accepted, the item), not before the document took effect, so the same recognition screened as of a
+  /// later day is the same payout; for a clause over a year's figures, the as-of year.
+  public var period: Int32 {
+    get {_storage._period}
+    set {_uniqueStorage()._period = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -559,7 +571,7 @@ nonisolated extension Jiaxing_Benefits_V1_ScreenRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Jiaxing_Benefits_V1_DecisionStatement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecisionStatement"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{3}amount_fen\0\u{3}as_of\0\u{3}catalog_revision\0\u{3}profile_sha256\0\u{3}sealed_at_millis\0\u{1}status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{3}amount_fen\0\u{3}as_of\0\u{3}catalog_revision\0\u{3}profile_sha256\0\u{3}sealed_at_millis\0\u{1}status\0\u{1}period\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -577,6 +589,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecisionStatement: SwiftProtobuf.Messa
       case 8: try { try decoder.decodeSingularStringField(value: &self.profileSha256) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.sealedAtMillis) }()
       case 10: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.period) }()
       default: break
       }
     }
@@ -617,6 +630,9 @@ nonisolated extension Jiaxing_Benefits_V1_DecisionStatement: SwiftProtobuf.Messa
     if self.status != .unspecified {
       try visitor.visitSingularEnumField(value: self.status, fieldNumber: 10)
     }
+    if self.period != 0 {
+      try visitor.visitSingularInt32Field(value: self.period, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -631,6 +647,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecisionStatement: SwiftProtobuf.Messa
     if lhs.profileSha256 != rhs.profileSha256 {return false}
     if lhs.sealedAtMillis != rhs.sealedAtMillis {return false}
     if lhs.status != rhs.status {return false}
+    if lhs.period != rhs.period {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -783,7 +800,7 @@ nonisolated extension Jiaxing_Benefits_V1_ConditionCheck: SwiftProtobuf.Message,
 
 nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0\u{3}amount_fixed\0\u{1}seal\0\u{1}item\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}citation\0\u{3}amount_fen\0\u{3}amount_text\0\u{1}calculation\0\u{1}conditions\0\u{1}missing\0\u{3}overlap_group\0\u{3}stacking_rule\0\u{3}superseded_by\0\u{1}reason\0\u{1}cash\0\u{1}delivery\0\u{3}amount_fixed\0\u{1}seal\0\u{1}item\0\u{1}period\0")
 
   fileprivate class _StorageClass {
     var _status: Jiaxing_Benefits_V1_Decision.Status = .unspecified
@@ -802,6 +819,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
     var _amountFixed: Bool = false
     var _seal: Jiaxing_Benefits_V1_DecisionSeal? = nil
     var _item: String = String()
+    var _period: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -828,6 +846,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       _amountFixed = source._amountFixed
       _seal = source._seal
       _item = source._item
+      _period = source._period
     }
   }
 
@@ -862,6 +881,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         case 14: try { try decoder.decodeSingularBoolField(value: &_storage._amountFixed) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._seal) }()
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._item) }()
+        case 17: try { try decoder.decodeSingularInt32Field(value: &_storage._period) }()
         default: break
         }
       }
@@ -922,6 +942,9 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
       if !_storage._item.isEmpty {
         try visitor.visitSingularStringField(value: _storage._item, fieldNumber: 16)
       }
+      if _storage._period != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._period, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -947,6 +970,7 @@ nonisolated extension Jiaxing_Benefits_V1_Decision: SwiftProtobuf.Message, Swift
         if _storage._amountFixed != rhs_storage._amountFixed {return false}
         if _storage._seal != rhs_storage._seal {return false}
         if _storage._item != rhs_storage._item {return false}
+        if _storage._period != rhs_storage._period {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -76,7 +76,7 @@ public nonisolated struct Jiaxing_Benefits_V1_ScreenAndProposeRequest: Sendable 
   /// Clears the value of `screen`. Subsequent reads from it will return its default value.
   public mutating func clearScreen() {self._screen = nil}
 
-  /// the year the payouts are for; default: the year of as_of
+  /// Not read: each order's period is its decision's (Decision.period), never the caller's.
   public var period: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -458,7 +458,7 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignRequest: Sendable {
   /// the operator's: one county, or unspecified for the city
   public var county: Jiaxing_Benefits_V1_County = .unspecified
 
-  /// the year the payouts are for; default: the year of as_of
+  /// not read: each order's period is its decision's (Decision.period)
   public var period: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
