@@ -356,7 +356,7 @@ let package = Package(
         .target(
             name: "MeshTestSupport",
             dependencies: [
-                "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages",
+                "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages", "SQLStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -78,10 +78,10 @@ struct AttestedRecordsTests {
     }
 
     @Test(
-        "paid on the department's record, not the county's: a correction pays its level, a withdrawal pays nothing, history kept"
-    )
-    func paidOnAttestedRecords() async throws {
-        try await GatewayTests.withMesh { mesh in
+        "paid on the department's record, not the county's: a correction pays its level, a withdrawal pays nothing, history kept",
+        arguments: TestStore.allCases)
+    func paidOnAttestedRecords(store: TestStore) async throws {
+        try await GatewayTests.withMesh(store: store) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             let jingxin = mesh.client("jingxin", .department)
             defer { Task { for client in [nanhu, jingxin] { await client.close() } } }
@@ -142,10 +142,10 @@ struct AttestedRecordsTests {
     }
 
     @Test(
-        "a rejected order stands while the facts do; the department's corrected record proposes again, naming it"
-    )
-    func proposedAgainOnCorrectedFacts() async throws {
-        try await GatewayTests.withMesh { mesh in
+        "a rejected order stands while the facts do; the department's corrected record proposes again, naming it",
+        arguments: TestStore.allCases)
+    func proposedAgainOnCorrectedFacts(store: TestStore) async throws {
+        try await GatewayTests.withMesh(store: store) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             let jingxin = mesh.client("jingxin", .department)
             defer { Task { for client in [nanhu, jingxin] { await client.close() } } }

@@ -28,9 +28,11 @@ struct DerivedProposalTests {
         return request
     }
 
-    @Test("the county's word is not the amount: another clause, amount or subject, a fund-draining clause, refused")
-    func derived() async throws {
-        try await GatewayTests.withMesh { mesh in
+    @Test(
+        "the county's word is not the amount: another clause, amount or subject, a fund-draining clause, refused",
+        arguments: TestStore.allCases)
+    func derived(store: TestStore) async throws {
+        try await GatewayTests.withMesh(store: store) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             // A national green factory, registered by its county: 150万元 under 3号 三、19.
@@ -93,19 +95,37 @@ struct DerivedProposalTests {
             let more = await refusal(
                 Self.proposal("jzf-2023-3/3.19b", creditCode: profile.creditCode, amount: 300_000_000))
             #expect(more?.message.contains("300万元 proposed") == true && more?.message.contains("150万元") == true)
-            // A clause decided on application, with no cap per order: nothing reserved.
+            // A clause decided on application, with no cap per order, against a fund that exists: refused
+            // because the clause does not pay without an application, and not a fen of the fund reserved.
+            _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-36", year: 2023, budgetFen: 1_000_000_000)
             let drain = await refusal(
-                Self.proposal("jzbf-2023-36/2.1b", creditCode: profile.creditCode, amount: 99_999_970_000))
+                Self.proposal("jzbf-2023-36/2.1b", creditCode: profile.creditCode, amount: 999_997_000))
             #expect(drain?.code == .failedPrecondition)
+            #expect(drain?.message.contains("does not pay") == true, "\(drain?.message ?? "")")
+            let fund = try #require(try await mesh.ledger.funds().funds.first { $0.documentID == "jzbf-2023-36" })
+            #expect(fund.reservedFen == 0 && fund.availableFen == 1_000_000_000)
             // Squatting a credit code nobody registered: refused, so the rightful county's proposal stays free.
             let stranger = CreditCode.completing("91330481MA2B00077")!.value
             let squat = await refusal(Self.proposal("jzf-2023-3/3.19b", creditCode: stranger, amount: 1))
             #expect(squat?.message.contains("not registered") == true, "\(squat?.message ?? "")")
+            // 海宁市 registers its enterprise, 市经信局 lists it, and its 150万元 goes through.
+            let haining = mesh.client("haining", .county)
+            defer { Task { await haining.close() } }
+            let rightful = GatewayTests.request(county: .haining, body: "91330481MA2B00077").profile
+            var registerRightful = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
+            registerRightful.profiles = [rightful]
+            let _: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await haining.unary(
+                GatewayMethods.registerEnterprises, registerRightful)
+            try await GatewayTests.attest([rightful], mesh)
+            let paid: Jiaxing_Benefits_V1_PayoutOrder = try await haining.unary(
+                GatewayMethods.proposePayout,
+                Self.proposal("jzf-2023-3/3.19b", creditCode: stranger, county: .haining, amount: 0))
+            #expect(paid.amountFen == 150_000_000 && paid.status == .pending && paid.county == .haining)
 
             // One order in the ledger, every refusal audited, the books balanced.
             let orders = try await mesh.ledger.orders(.init(creditCode: profile.creditCode))
             #expect(orders.map(\.id) == [order.id])
-            #expect(try await mesh.ledger.orders(.init(creditCode: stranger)).isEmpty)
+            #expect(try await mesh.ledger.orders(.init(creditCode: stranger)).map(\.id) == [paid.id])
             let refused = mesh.audit.entries().filter {
                 $0["method"] == "ProposePayout" && $0["outcome"] == "refused" && $0["caller"] == "county/nanhu"
             }
@@ -114,9 +134,11 @@ struct DerivedProposalTests {
         }
     }
 
-    @Test("a recognition is paid once: proposed again a year later, or by a campaign the next year, the same order")
-    func onceAcrossYears() async throws {
-        try await GatewayTests.withMesh { mesh in
+    @Test(
+        "a recognition is paid once: proposed again a year later, or by a campaign the next year, the same order",
+        arguments: TestStore.allCases)
+    func onceAcrossYears(store: TestStore) async throws {
+        try await GatewayTests.withMesh(store: store) { mesh in
             _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-32", year: 2024, budgetFen: 10_000_000_000)
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }

@@ -38,9 +38,11 @@ struct GatewayTests {
         }
     }
 
-    /// - Parameter now: the ledger's clock (milliseconds), for tests that need a day in the documents' period.
+    /// - Parameters:
+    ///   - store: where the ledger and the gateway's register are kept.
+    ///   - now: the ledger's clock (milliseconds), for tests that need a day in the documents' period.
     static func withMesh<Result>(
-        rate: Double = 10_000, burst: Double = 10_000,
+        store kind: TestStore = .sqlite, rate: Double = 10_000, burst: Double = 10_000,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
         _ body: (Mesh) async throws -> Result
     ) async throws -> Result {
@@ -59,7 +61,7 @@ struct GatewayTests {
         ).register(
             into: &eligibilityRouter)
         let ledger = Ledger(
-            database: try SQLiteDatabase(path: "\(folder)/ledger.sqlite"), catalog: { Self.catalog }, now: now)
+            database: try await kind.database("ledger", in: folder), catalog: { Self.catalog }, now: now)
         try await ledger.migrate()
         _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 10_000_000_000)
         _ = try await ledger.openFund(documentID: "jzbf-2023-32", year: 2023, budgetFen: 10_000_000_000)
@@ -97,7 +99,7 @@ struct GatewayTests {
             notification: try await pool("notification", [notification])
         )
         var router = RPCRouter()
-        let gatewayStore = try await GatewayStore.open(SQLiteDatabase(path: "\(folder)/gateway.sqlite"))
+        let gatewayStore = try await GatewayStore.open(kind.database("gateway", in: folder))
         GatewayHandlers(
             services: services, audit: audit, limiter: CountyRateLimiter(rate: rate, burst: burst), store: gatewayStore
         ).register(into: &router)

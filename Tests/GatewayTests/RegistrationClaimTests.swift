@@ -13,10 +13,10 @@ import Testing
 @Suite("Registration claims")
 struct RegistrationClaimTests {
     @Test(
-        "another county's code is held, seen by both, nothing paid on it until the operator transfers it; a squatter is refused"
-    )
-    func heldUntilResolved() async throws {
-        try await GatewayTests.withMesh { mesh in
+        "another county's code is held, seen by both, nothing paid on it until the operator transfers it; a squatter is refused",
+        arguments: TestStore.allCases)
+    func heldUntilResolved(store: TestStore) async throws {
+        try await GatewayTests.withMesh(store: store) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             let haining = mesh.client("haining", .county)
             let jiashan = mesh.client("jiashan", .county)
