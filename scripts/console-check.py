@@ -113,6 +113,25 @@ with sync_playwright() as playwright:
         response = officer_page.goto(f"{base}/overview")
         check(response.status == 403, "a department officer may not open the operator's page")
 
+    print("declared facts")
+    applicant_page = None
+    for user, (password, party) in accounts.items():
+        if not party.startswith("department/"):
+            continue
+        candidate = browser.new_context(locale="zh-CN").new_page()
+        sign_in(candidate, user, password)
+        if candidate.locator("#applications tr[id^=application-]").count() > 0:
+            applicant_page = candidate
+            print(f"  {user} has an application waiting")
+            break
+    check(applicant_page is not None, "a department officer sees the application the demo filed")
+    if applicant_page is not None:
+        row = applicant_page.locator("#applications tr[id^=application-]").first
+        check("企业申报，未经部门认定" in row.inner_text(),
+              "a fact the enterprise declared is marked as not attested by any department")
+        check(row.locator("a[href*='/evidence/']").count() > 0, "the declared fact's evidence is linked for download")
+        shot(applicant_page, "05b-department-application")
+
     print("county")
     counties = [(user, password, party) for user, (password, party) in accounts.items() if party.startswith("county/")]
     operator.goto(f"{base}/enterprises")

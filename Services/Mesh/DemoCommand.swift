@@ -207,7 +207,36 @@ struct DemoCommand: AsyncParsableCommand {
         defer { Task { await receiver.stop() } }
 
         print("")
-        print("Step 2 — each county proposes the payouts of its enterprises (idempotent: proposing twice pays once)")
+        print(
+            "Step 2 — 免申即享: the operator runs a campaign over the documents of these payouts; the mesh finds every registered enterprise the departments' records make payable and proposes what each decision computes"
+        )
+        var newOrders = 0
+        do {
+            let operatorClient = try gatewayClient("operator")
+            defer { Task { await operatorClient.close() } }
+            var campaign = Jiaxing_Benefits_V1_CampaignRequest()
+            campaign.documentIds = Array(Set(entitlements.map(\.decision.citation.documentID))).sorted()
+            campaign.asOf = asOf.message
+            let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, campaign, options: CallOptions(timeout: .seconds(30)))
+            newOrders = Int(result.proposed)
+            print(
+                "  \(result.enterprises) registered enterprises screened: \(result.proposed) new orders pending for their departments, \(result.replayed) already proposed, \(result.refused) refused, \(Money.chinese(result.amountFen)) reserved"
+            )
+            for clause in result.clauses where clause.amountFen > 0 {
+                print("    \(clause.clauseID): \(clause.proposed) new, \(Money.chinese(clause.amountFen))")
+            }
+            // The register may hold enterprises of earlier runs too: their orders are replayed.
+            checks.expect(
+                result.refused == 0 && Int(result.proposed + result.replayed) >= entitlements.count,
+                "the campaign proposes every payout the screening found (\(result.proposed) new, \(result.replayed) replayed, \(result.refused) refused, \(entitlements.count) found)"
+            )
+        }
+
+        print("")
+        print(
+            "Step 2b — each county proposes its enterprises' payouts itself: the campaign already did, so each gets the same order back (idempotent: proposing twice pays once)"
+        )
         var orders: [Jiaxing_Benefits_V1_PayoutOrder] = []
         for (profile, decision) in entitlements {
             guard let county = County(message: profile.county) else { continue }
@@ -218,7 +247,6 @@ struct DemoCommand: AsyncParsableCommand {
             request.enterpriseName = profile.name
             request.county = profile.county
             request.clauseID = decision.citation.clauseID
-            request.period = Int32(asOf.year)
             // The gateway screens the registered profile as of this day itself; the amount is the county's
             // expectation, refused if the register's facts say otherwise.
             request.asOf = asOf.message
@@ -226,14 +254,12 @@ struct DemoCommand: AsyncParsableCommand {
             do {
                 let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
                     GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
-                let again: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
-                    GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
                 orders.append(order)
                 print(
-                    "  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(already proposed earlier)" : "pending")\(again.id == order.id ? ", retry returned the same order" : "")"
+                    "  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(the campaign's order)" : "new")"
                 )
                 checks.expect(
-                    again.id == order.id, "proposing \(order.clauseID) for \(profile.name) twice returns one order")
+                    order.replayed, "the campaign had proposed \(order.clauseID) for \(profile.name): the same order")
             } catch let error as RPCError {
                 print(
                     "  \(county.chineseName) → \(profile.name) \(decision.citation.clauseID): refused, \(error.code): \(error.message)"
@@ -243,31 +269,55 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         print("")
+        let applicationClause = "jzbf-2024-7/3.2e"
         print(
-            "Step 2b — 免申即享 for the whole register: the operator runs a campaign over the documents of these payouts; every order already exists, so it proposes nothing twice"
+            "Step 2c — 限时即享: an enterprise applies for \(applicationClause) (牵头承担国家重点研发计划), a fact no department has published; it declares it with evidence, and the deciding department sees it marked as declared in the console (step 6)"
         )
-        do {
-            let operatorClient = try gatewayClient("operator")
-            defer { Task { await operatorClient.close() } }
-            var campaign = Jiaxing_Benefits_V1_CampaignRequest()
-            campaign.documentIds = Array(Set(entitlements.map(\.decision.citation.documentID))).sorted()
-            campaign.asOf = asOf.message
-            let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
-                GatewayMethods.runCampaign, campaign, options: CallOptions(timeout: .seconds(30)))
-            print(
-                "  \(result.enterprises) registered enterprises screened: \(result.proposed) new orders, \(result.replayed) already proposed, \(result.refused) refused, \(Money.chinese(result.amountFen)) reserved"
-            )
-            // The register may hold enterprises of earlier runs too: their orders are replayed as well.
-            checks.expect(
-                result.proposed == 0 && Int(result.replayed) >= orders.count,
-                "a campaign over the same documents proposes nothing twice (\(result.proposed) new, \(result.replayed) replayed, \(orders.count) from this run)"
-            )
+        var applicationDepartment: Department?
+        var applicationsFiled = 0
+        if let applicant = profiles.first, let county = County(message: applicant.county) {
+            let client = try gatewayClient(county.partyName)
+            defer { Task { await client.close() } }
+            var application = Jiaxing_Benefits_V1_FileApplicationRequest()
+            application.profile = applicant
+            application.asOf = CalendarDate(year: 2024, month: 6, day: 30)!.message
+            application.clauseID = applicationClause
+            var declared = Jiaxing_Benefits_V1_FactRecord()
+            declared.fact = "leadsNationalKeyRdProgramme"
+            declared.flag = true
+            application.claimedFacts = [declared]
+            application.requestedFen = 100_000_000
+            var evidence = Jiaxing_Benefits_V1_Evidence()
+            evidence.name = "国家重点研发计划任务书.pdf"
+            evidence.contentType = "application/pdf"
+            evidence.content = Data("%PDF-1.4\n% 任务书（演示）\n%%EOF\n".utf8)
+            application.evidence = [evidence]
+            do {
+                let filed: Jiaxing_Benefits_V1_Application = try await client.unary(
+                    GatewayMethods.fileApplication, application, options: CallOptions(timeout: .seconds(10)))
+                applicationDepartment = Department.allCases.first {
+                    $0.isResponsible(among: filed.responsibleDepartments)
+                }
+                if !filed.replayed { applicationsFiled += 1 }
+                print(
+                    "  \(county.chineseName) → application …\(filed.id.suffix(12)) for \(applicant.name): \(filed.status), up to \(Money.chinese(filed.maximumFen)), with \(applicationDepartment?.chineseName ?? "?")"
+                )
+                checks.expect(
+                    filed.status == .pending,
+                    "\(applicant.name)'s application on a declared fact waits for its department")
+            } catch let error as RPCError {
+                print(
+                    "  \(county.chineseName) → \(applicant.name) \(applicationClause): refused, \(error.code): \(error.message)"
+                )
+                checks.expect(false, "\(applicant.name) applied for \(applicationClause) (refused: \(error.code))")
+            }
         }
 
         print("")
         print("Step 3 — the responsible departments approve; the money moves from the fund to the enterprise")
         // One order is left for a department officer to decide in the web console (step 6).
-        let leftForConsole = orders.last(where: { $0.status == .pending && !$0.replayed })
+        let leftForConsole = orders.last(where: { $0.status == .pending })
+        var approved = 0
         for order in orders where order.status == .pending && order.id != leftForConsole?.id {
             guard
                 let department = Department.allCases.first(where: {
@@ -287,6 +337,7 @@ struct DemoCommand: AsyncParsableCommand {
                 "  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)"
             )
             checks.expect(posted.status == .posted, "order of \(posted.enterpriseName) under \(posted.clauseID) posted")
+            approved += 1
         }
         if let order = leftForConsole {
             print(
@@ -314,8 +365,9 @@ struct DemoCommand: AsyncParsableCommand {
             print("")
             print(
                 "Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
-            // Every new order makes a "proposed" and an "approved" notice for its county (the one left pending, only the first).
-            let expected = orders.filter { !$0.replayed }.count * 2 - (leftForConsole == nil ? 0 : 1)
+            // Each order the campaign made sends its county a "proposed" notice, each approval an "approved" one,
+            // and a new application a "received" one.
+            let expected = newOrders + approved + applicationsFiled
             let deadline = ContinuousClock.now + .seconds(20)
             while receiver.requests.count < expected, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
@@ -357,7 +409,7 @@ struct DemoCommand: AsyncParsableCommand {
             departments: Set(
                 orders.compactMap { order in
                     Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
-                }))
+                } + [applicationDepartment].compactMap { $0 }))
         print("")
         print(
             "Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it."
