@@ -1,5 +1,4 @@
 import BenefitsDomain
-import CatalogModel
 import Foundation
 import MeshMessages
 
