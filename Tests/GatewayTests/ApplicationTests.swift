@@ -71,11 +71,11 @@ struct ApplicationTests {
     }
 
     @Test(
-        "即申即享: the city's own data meets the clause and its formula fixes the amount: decided at once, order proposed in the same call"
-    )
-    func decidedAtOnce() async throws {
+        "即申即享: the city's own data meets the clause and its formula fixes the amount: decided at once, order proposed in the same call",
+        arguments: TestStore.allCases)
+    func decidedAtOnce(store: TestStore) async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: clock.source) { mesh in
+        try await GatewayTests.withMesh(store: store, now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             var screen = Jiaxing_Benefits_V1_ScreenRequest()
@@ -132,11 +132,11 @@ struct ApplicationTests {
     }
 
     @Test(
-        "每个合同 on its own: each of an agency's contracts is decided at once for its own amount; the same contract again is replayed; the subject names a contract it holds"
-    )
-    func eachContractOnItsOwn() async throws {
+        "每个合同 on its own: each of an agency's contracts is decided at once for its own amount; the same contract again is replayed; the subject names a contract it holds",
+        arguments: TestStore.allCases)
+    func eachContractOnItsOwn(store: TestStore) async throws {
         let clock = Clock(millis: 1_727_748_000_000)  // 2024-10-01 10:00 in China
-        try await GatewayTests.withMesh(now: clock.source) { mesh in
+        try await GatewayTests.withMesh(store: store, now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             _ = try await mesh.ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000)
@@ -171,11 +171,11 @@ struct ApplicationTests {
     }
 
     @Test(
-        "the county's own record of a project is declared, not the city's data: the department decides, seeing it marked"
-    )
-    func declaredRecordsGoToTheDepartment() async throws {
+        "the county's own record of a project is declared, not the city's data: the department decides, seeing it marked",
+        arguments: TestStore.allCases)
+    func declaredRecordsGoToTheDepartment(store: TestStore) async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: clock.source) { mesh in
+        try await GatewayTests.withMesh(store: store, now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             let filed: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
@@ -192,11 +192,11 @@ struct ApplicationTests {
     }
 
     @Test(
-        "限时即享: a claimed fact sends it to the department with a deadline in working days; approved within the cap and paid; another rejected"
-    )
-    func departmentDecides() async throws {
+        "限时即享: a claimed fact sends it to the department with a deadline in working days; approved within the cap and paid; another rejected",
+        arguments: TestStore.allCases)
+    func departmentDecides(store: TestStore) async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: clock.source) { mesh in
+        try await GatewayTests.withMesh(store: store, now: clock.source) { mesh in
             _ = try await mesh.ledger.openFund(documentID: "jzbf-2023-38", year: 2023, budgetFen: 1_000_000_000)
             let nanhu = mesh.client("nanhu", .county)
             let shangwu = mesh.client("shangwu", .department)
@@ -443,11 +443,11 @@ struct ApplicationTests {
     }
 
     @Test(
-        "refused: another county, a clause not in force, not met, more than the cap, evidence of the wrong type; nothing filed"
-    )
-    func refusals() async throws {
+        "refused: another county, a clause not in force, not met, more than the cap, evidence of the wrong type; nothing filed",
+        arguments: TestStore.allCases)
+    func refusals(store: TestStore) async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: clock.source) { mesh in
+        try await GatewayTests.withMesh(store: store, now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             func refusal(_ request: Jiaxing_Benefits_V1_FileApplicationRequest) async -> RPCError? {
@@ -536,11 +536,11 @@ struct ApplicationTests {
     }
 
     @Test(
-        "a county may not claim for itself an enterprise the register puts in another county: no application, no proposal"
-    )
-    func registeredElsewhere() async throws {
+        "a county may not claim for itself an enterprise the register puts in another county: no application, no proposal",
+        arguments: TestStore.allCases)
+    func registeredElsewhere(store: TestStore) async throws {
         let clock = Clock()
-        try await GatewayTests.withMesh(now: clock.source) { mesh in
+        try await GatewayTests.withMesh(store: store, now: clock.source) { mesh in
             let nanhu = mesh.client("nanhu", .county)
             defer { Task { await nanhu.close() } }
             var haining = Self.profile("91330481MA2E00009", county: .haining)
