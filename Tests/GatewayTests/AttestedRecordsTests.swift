@@ -137,6 +137,33 @@ struct AttestedRecordsTests {
                 GatewayMethods.listPublishedRecords, list)
             #expect(history.versions.map(\.version) == [1, 2])
             #expect(history.versions.map(\.record.recognition.level) == ["municipal", "provincial"])
+            #expect(history.nextPageToken.isEmpty)
+
+            // A history that grows with every correction is read a page at a time: five more versions, two a
+            // page, each once and in order; a page too large or a token of another list is refused, named.
+            for level in ["national", "municipal", "provincial", "national", "municipal"] {
+                _ = try await Self.publish(jingxin, [Self.record(first, "浙经信〔2023〕45号#17", level: level)])
+            }
+            var versions: [Int32] = []
+            list.limit = 2
+            repeat {
+                let page: Jiaxing_Benefits_V1_ListPublishedRecordsResponse = try await nanhu.unary(
+                    GatewayMethods.listPublishedRecords, list)
+                #expect(page.versions.count <= 2)
+                versions += page.versions.map(\.version)
+                list.pageToken = page.nextPageToken
+            } while !list.pageToken.isEmpty && versions.count < 20
+            #expect(versions == [1, 2, 3, 4, 5, 6, 7])
+            for (limit, token, field) in [(Int32(1_001), "", "limit: "), (2, "bm90LWEtdG9rZW4", "page_token: ")] {
+                list.limit = limit
+                list.pageToken = token
+                let refused = await #expect(throws: RPCError.self) {
+                    let _: Jiaxing_Benefits_V1_ListPublishedRecordsResponse = try await nanhu.unary(
+                        GatewayMethods.listPublishedRecords, list)
+                }
+                #expect(refused?.code == .invalidArgument)
+                #expect(refused?.message.hasPrefix(field) == true, "\(refused?.message ?? "")")
+            }
             #expect(try await mesh.ledger.reconcile() == [])
         }
     }

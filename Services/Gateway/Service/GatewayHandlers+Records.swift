@@ -8,6 +8,12 @@ import MeshMessages
 import MeshRPC
 
 extension GatewayHandlers {
+    /// Versions in one page of `ListPublishedRecords`, at most and when the caller names none.
+    static let maximumHistoryPage: Int32 = 1_000
+    static let defaultHistoryPage = 200
+}
+
+extension GatewayHandlers {
     /// The departments' records: a department publishes what it holds (recognitions it awarded, projects it
     /// accepted, figures it keeps), only of the kinds the vocabulary names it for; the register's trusted
     /// profile is built from them.
@@ -71,12 +77,28 @@ extension GatewayHandlers {
             if caller.role == .county {
                 _ = try await self.registeredEnterprise(code.value, caller, context)
             }
-            var versions = try await self.store.publishedHistory(creditCode: code.value)
-            if let department = caller.department {
-                versions = versions.filter { $0.department == department.rawValue }
+            guard (0...Self.maximumHistoryPage).contains(request.limit) else {
+                throw RPCError(
+                    .invalidArgument, "limit: 1 to \(Self.maximumHistoryPage) versions a page, got \(request.limit)")
+            }
+            let limit = request.limit == 0 ? Self.defaultHistoryPage : Int(request.limit)
+            var after: GatewayStore.HistoryPosition?
+            if !request.pageToken.isEmpty {
+                guard let token = PageToken(encoded: request.pageToken, parts: 4),
+                    let publishedAt = Int64(token.parts[0]), let version = Int32(token.parts[3])
+                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
+                after = .init(
+                    publishedAt: publishedAt, department: token.parts[1], reference: token.parts[2], version: version)
             }
             var response = Jiaxing_Benefits_V1_ListPublishedRecordsResponse()
-            response.versions = versions
+            response.versions = try await self.store.publishedHistory(
+                creditCode: code.value, department: caller.department?.rawValue, after: after, limit: limit)
+            if response.versions.count == limit, let last = response.versions.last {
+                response.nextPageToken =
+                    PageToken([
+                        "\(last.publishedAtMillis)", last.department, last.record.reference, "\(last.version)",
+                    ]).encoded
+            }
             return response
         }
     }

@@ -92,15 +92,46 @@ extension GatewayStore {
 
     /// Every version ever published about an enterprise, oldest first: the history a correction or a
     /// withdrawal leaves.
-    public func publishedHistory(creditCode: String) async throws -> [Jiaxing_Benefits_V1_PublishedRecordVersion] {
-        let rows = try await self.database.read { transaction in
-            try await transaction.query(
-                """
-                SELECT department, version, record, published_at FROM published_records WHERE credit_code = ?
-                ORDER BY published_at, department, reference, version
-                """,
-                [.text(creditCode)])
+    /// Where a page of an enterprise's published history ends: the last version's place in the list's order.
+    public struct HistoryPosition: Sendable, Hashable {
+        public var publishedAt: Int64
+        public var department: String
+        public var reference: String
+        public var version: Int32
+
+        public init(publishedAt: Int64, department: String, reference: String, version: Int32) {
+            (self.publishedAt, self.department, self.reference, self.version) =
+                (publishedAt, department, reference, version)
         }
+    }
+
+    /// Every version the departments published about `creditCode` (only `department`'s where given), oldest
+    /// first, at most `limit` after `after`: a history that grows with every correction is read a page at a time.
+    public func publishedHistory(
+        creditCode: String, department: String? = nil, after: HistoryPosition? = nil, limit: Int = 1_000
+    ) async throws -> [Jiaxing_Benefits_V1_PublishedRecordVersion] {
+        var sql = """
+            SELECT department, version, record, published_at FROM published_records WHERE credit_code = ?
+            """
+        var parameters: [SQLValue] = [.text(creditCode)]
+        if let department {
+            sql += " AND department = ?"
+            parameters.append(.text(department))
+        }
+        if let after {
+            sql += """
+                 AND (published_at > ? OR (published_at = ? AND (department > ? OR (department = ? AND
+                 (reference > ? OR (reference = ? AND version > ?))))))
+                """
+            parameters += [
+                .integer(after.publishedAt), .integer(after.publishedAt), .text(after.department),
+                .text(after.department), .text(after.reference), .text(after.reference),
+                .integer(Int64(after.version)),
+            ]
+        }
+        sql += " ORDER BY published_at, department, reference, version LIMIT ?"
+        parameters.append(.integer(Int64(limit)))
+        let rows = try await self.database.read { transaction in try await transaction.query(sql, parameters) }
         return try rows.map(Self.version(_:))
     }
 

@@ -254,6 +254,12 @@ public nonisolated struct Jiaxing_Benefits_V1_ListPublishedRecordsRequest: Senda
   /// required
   public var creditCode: String = String()
 
+  /// versions per page: 1 to 1,000; 0 means 200
+  public var limit: Int32 = 0
+
+  /// the previous page's next_page_token
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -300,8 +306,11 @@ public nonisolated struct Jiaxing_Benefits_V1_ListPublishedRecordsResponse: Send
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// every version, oldest first
+  /// oldest first, a page at a time
   public var versions: [Jiaxing_Benefits_V1_PublishedRecordVersion] = []
+
+  /// empty on the last page
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1110,7 +1119,7 @@ nonisolated extension Jiaxing_Benefits_V1_PublishRecordsResponse: SwiftProtobuf.
 
 nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListPublishedRecordsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}limit\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1119,6 +1128,8 @@ nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsRequest: SwiftProt
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -1128,11 +1139,19 @@ nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsRequest: SwiftProt
     if !self.creditCode.isEmpty {
       try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
     }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListPublishedRecordsRequest, rhs: Jiaxing_Benefits_V1_ListPublishedRecordsRequest) -> Bool {
     if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1231,7 +1250,7 @@ nonisolated extension Jiaxing_Benefits_V1_PublishedRecordVersion: SwiftProtobuf.
 
 nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListPublishedRecordsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1240,6 +1259,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsResponse: SwiftPro
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.versions) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -1249,11 +1269,15 @@ nonisolated extension Jiaxing_Benefits_V1_ListPublishedRecordsResponse: SwiftPro
     if !self.versions.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.versions, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ListPublishedRecordsResponse, rhs: Jiaxing_Benefits_V1_ListPublishedRecordsResponse) -> Bool {
     if lhs.versions != rhs.versions {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
