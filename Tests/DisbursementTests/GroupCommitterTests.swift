@@ -14,13 +14,7 @@ struct GroupCommitterTests {
     static func databases() async throws -> [any SQLDatabase] {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString).sqlite")
             .path
-        let postgres = try await TemporaryPostgres.shared()
-        return [
-            try SQLiteDatabase(path: path),
-            try PostgresDatabase(
-                host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-                database: try await postgres.makeDatabase(), logger: TestMesh.logger),
-        ]
+        return [try SQLiteDatabase(path: path), try await TemporaryPostgres.shared().database()]
     }
 
     @Test(

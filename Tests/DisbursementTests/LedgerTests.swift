@@ -27,11 +27,7 @@ struct LedgerTests {
             .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let sqlite = try await Self.run(on: try SQLiteDatabase(path: path), body)
-        let postgres = try await TemporaryPostgres.shared()
-        let database = try PostgresDatabase(
-            host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-            database: try await postgres.makeDatabase(), logger: TestMesh.logger)
-        _ = try await Self.run(on: database, body)
+        _ = try await Self.run(on: TemporaryPostgres.shared().database(), body)
         return sqlite
     }
 
@@ -661,13 +657,10 @@ extension LedgerTests {
     func replicasShareOnePostgresLedger() async throws {
         let postgres = try await TemporaryPostgres.shared()
         let name = try await postgres.makeDatabase()
-        func replica() throws -> Ledger {
-            let database = try PostgresDatabase(
-                host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil, database: name,
-                logger: TestMesh.logger)
-            return Ledger(database: database, catalog: { Self.catalog })
+        func replica() async throws -> Ledger {
+            Ledger(database: try await postgres.database(name), catalog: { Self.catalog })
         }
-        let (first, second) = (try replica(), try replica())
+        let (first, second) = (try await replica(), try await replica())
         try await first.migrate()
         // Room for six awards of 150万元. Each replica proposes for its own twelve enterprises in one batch (so
         // each alone would accept six), both at once; the first four enterprises also go through the other
@@ -723,10 +716,7 @@ extension LedgerTests {
         "texts passed to PostgreSQL as one array parameter come back as they were: quotes, backslashes, braces, commas, blanks"
     )
     func postgresArrays() async throws {
-        let postgres = try await TemporaryPostgres.shared()
-        let database = try PostgresDatabase(
-            host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-            database: try await postgres.makeDatabase(), logger: TestMesh.logger)
+        let database = try await TemporaryPostgres.shared().database()
         let texts = [#"a"b"#, #"c\d"#, "{e}", "f,g", "嘉兴", "", "NULL", " h "]
         let rows = try await database.read { tx in
             try await tx.query(

@@ -15,12 +15,7 @@ struct GatewayStoreTests {
             .path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         try await body(GatewayStore.open(SQLiteDatabase(path: path)))
-        let postgres = try await TemporaryPostgres.shared()
-        try await body(
-            GatewayStore.open(
-                try PostgresDatabase(
-                    host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-                    database: try await postgres.makeDatabase(), logger: TestMesh.logger)))
+        try await body(GatewayStore.open(TemporaryPostgres.shared().database()))
     }
 
     static let policy: ConsolePolicy = {

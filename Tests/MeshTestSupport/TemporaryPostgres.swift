@@ -1,4 +1,5 @@
 import Foundation
+import SQLStore
 
 /// A throwaway PostgreSQL server for the tests: initdb into a temporary folder, started on a free port,
 /// stopped when the test process ends. Needs Debian's `postgresql` package (`.ci/run` installs it); the tests
@@ -95,6 +96,15 @@ public final class TemporaryPostgres: @unchecked Sendable {
             Result { try self.run("createdb", ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", name]) }
         }.get()
         return name
+    }
+
+    /// A connection to database `name` on this server, or to a new, empty one.
+    public func database(_ name: String? = nil) async throws -> PostgresDatabase {
+        let database: String
+        if let name { database = name } else { database = try await self.makeDatabase() }
+        return try PostgresDatabase(
+            host: "127.0.0.1", port: self.port, username: "postgres", password: nil, database: database,
+            logger: TestMesh.logger)
     }
 
     public func stop() {

@@ -15,10 +15,7 @@ public enum TestStore: String, CaseIterable, Sendable, CustomStringConvertible {
         case .sqlite:
             return try SQLiteDatabase(path: "\(folder)/\(name).sqlite")
         case .postgres:
-            let server = try await TemporaryPostgres.shared()
-            return try PostgresDatabase(
-                host: "127.0.0.1", port: server.port, username: "postgres", password: nil,
-                database: try await server.makeDatabase(), logger: TestMesh.logger)
+            return try await TemporaryPostgres.shared().database()
         }
     }
 }

@@ -59,12 +59,7 @@ struct NotificationReplicaTests {
     )
     func twoReplicas() async throws {
         let postgres = try await TemporaryPostgres.shared()
-        let ledger = Ledger(
-            database: try PostgresDatabase(
-                host: "127.0.0.1", port: postgres.port, username: "postgres", password: nil,
-                database: try await postgres.makeDatabase(), logger: TestMesh.logger),
-            catalog: { NotificationTests.catalog }
-        )
+        let ledger = Ledger(database: try await postgres.database(), catalog: { NotificationTests.catalog })
         try await ledger.migrate()
         _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 100_000_000_000)
         var router = RPCRouter()
