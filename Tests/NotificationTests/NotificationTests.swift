@@ -283,7 +283,8 @@ struct NotificationTests {
             #expect(try await center.deliverDue() == 0)  // nothing more, ever
             let delivered = try await center.deliveries(status: .delivered, limit: 10)
             #expect(delivered.count == 1)
-            #expect(delivered.first?.attempts == 3)
+            // Once in a full run the 200 was seen as a failure and sent again; the last error says why.
+            #expect(delivered.first?.attempts == 3, "last error: \(delivered.first?.lastError ?? "")")
             #expect(receiver.requests.count == 2)  // the 503 and the 200; the dropped one never got through
             #expect(Set(receiver.requests.compactMap { $0.headers["webhook-id"] }) == ["4-county/nanhu"])
         }
@@ -312,7 +313,13 @@ struct NotificationTests {
             let replayed = try await center.replay(noticeID: dead[0].noticeID)
             #expect(replayed.status == .pending)
             #expect(try await center.deliverDue() == 1)
-            #expect(try await center.deliveries(status: .delivered, limit: 10).count == 1)
+            // Once in a full run the replayed attempt was made but not delivered; say why if it happens again.
+            let notDelivered = try await center.deliveries(status: nil, limit: 10).map {
+                "\($0.status) \($0.lastError)"
+            }
+            #expect(
+                try await center.deliveries(status: .delivered, limit: 10).count == 1,
+                "the replayed attempt failed: \(notDelivered)")
             let unknown = await #expect(throws: NotificationError.self) {
                 _ = try await center.replay(noticeID: "nope")
             }

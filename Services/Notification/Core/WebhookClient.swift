@@ -95,18 +95,37 @@ public struct WebhookClient: Sendable {
         if let refusal = self.addresses.refusal(host: endpoint.host, address: address) {
             throw Failure(description: refusal)
         }
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(5))
-            .connect(to: address) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        NIOSSLClientHandler(context: context, serverHostname: endpoint.serverHostname))
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                        wrappingChannelSynchronously: channel)
+        // A failure names its stage, so a dead letter's last error says where the exchange broke.
+        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(5))
+                .connect(to: address) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: endpoint.serverHostname))
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                            wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
+        } catch {
+            throw Failure(description: "connecting to \(address): \(error)")
+        }
+        do {
+            return try await Self.exchange(channel, endpoint, headers: headers, body: body)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(description: "exchanging with \(address) (TLS, request or response): \(error)")
+        }
+    }
+
+    private static func exchange(
+        _ channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, _ endpoint: Endpoint,
+        headers: [(String, String)], body: [UInt8]
+    ) async throws -> Int {
+        try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path)
             head.headers.add(
                 name: "Host", value: endpoint.port == 443 ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
@@ -114,9 +133,11 @@ public struct WebhookClient: Sendable {
             head.headers.add(name: "Content-Length", value: "\(body.count)")
             head.headers.add(name: "Connection", value: "close")
             for (name, value) in headers { head.headers.add(name: name, value: value) }
-            try await outbound.write(.head(head))
-            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
-            try await outbound.write(.end(nil))
+            // One write: with Content-Length the endpoint has the whole request once the body's bytes arrive and
+            // may answer and close at once; a separate write of the (empty) end after that would fail on the
+            // closed channel and count a delivered webhook as failed.
+            try await outbound.write(
+                contentsOf: [.head(head), .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
             var status: Int?
             for try await part in inbound {
                 switch part {
