@@ -120,7 +120,8 @@ let package = Package(
         .target(
             name: "BenefitsAPI",
             dependencies: [
-                "MeshRPC", "MeshIdentity", "MeshMessages", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "MeshRPC", "MeshIdentity", "MeshMessages", "BenefitsDomain",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Shared/BenefitsAPI"
         ),

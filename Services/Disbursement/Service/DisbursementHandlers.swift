@@ -111,10 +111,8 @@ public struct DisbursementHandlers: Sendable {
             guard request.limit >= 0, request.limit <= Self.maximumOrdersPerPage else {
                 throw RPCError(.invalidArgument, "limit: 1 to \(Self.maximumOrdersPerPage), got \(request.limit)")
             }
-            if !request.pageToken.isEmpty {
-                guard let token = PageToken(encoded: request.pageToken, parts: 2), let millis = Int64(token.parts[0])
-                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
-                filter.after = (millis, token.parts[1])
+            filter.after = try PageToken.position(in: request.pageToken, parts: 2) { parts in
+                Int64(parts[0]).map { ($0, parts[1]) }
             }
             if !request.creditCode.isEmpty { filter.creditCode = request.creditCode }
             if request.status != .unspecified { filter.status = request.status }

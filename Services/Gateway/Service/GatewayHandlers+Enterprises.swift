@@ -56,12 +56,10 @@ extension GatewayHandlers {
             guard (0...Self.maximumClaimsPerPage).contains(request.limit) else {
                 throw RPCError(.invalidArgument, "limit: 1 to \(Self.maximumClaimsPerPage), got \(request.limit)")
             }
-            var after: GatewayStore.ClaimPosition?
-            if !request.pageToken.isEmpty {
-                guard let token = PageToken(encoded: request.pageToken, parts: 3), let millis = Int64(token.parts[0]),
-                    let claimant = Int64(token.parts[2])
-                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
-                after = (millis, token.parts[1], claimant)
+            let after: GatewayStore.ClaimPosition? = try PageToken.position(in: request.pageToken, parts: 3) {
+                parts in
+                guard let millis = Int64(parts[0]), let claimant = Int64(parts[2]) else { return nil }
+                return (millis, parts[1], claimant)
             }
             let limit = request.limit == 0 ? 100 : Int(request.limit)
             var response = Jiaxing_Benefits_V1_ListClaimsResponse()
@@ -110,13 +108,9 @@ extension GatewayHandlers {
                 try self.requireCounty(request.county, caller, context)
             }
             guard request.query.count <= 100 else { throw RPCError(.invalidArgument, "query: at most 100 characters") }
-            var after: (name: String, creditCode: String)?
-            if !request.pageToken.isEmpty {
-                guard let token = PageToken(encoded: request.pageToken, parts: 2) else {
-                    throw RPCError(.invalidArgument, "page_token: not a token this list gave")
-                }
-                after = (token.parts[0], token.parts[1])
-            }
+            let after: (name: String, creditCode: String)? = try PageToken.position(
+                in: request.pageToken, parts: 2
+            ) { ($0[0], $0[1]) }
             do {
                 var response = Jiaxing_Benefits_V1_SearchEnterprisesResponse()
                 response.enterprises = try await self.store.searchEnterprises(

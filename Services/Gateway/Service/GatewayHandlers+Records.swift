@@ -82,13 +82,13 @@ extension GatewayHandlers {
                     .invalidArgument, "limit: 1 to \(Self.maximumHistoryPage) versions a page, got \(request.limit)")
             }
             let limit = request.limit == 0 ? Self.defaultHistoryPage : Int(request.limit)
-            var after: GatewayStore.HistoryPosition?
-            if !request.pageToken.isEmpty {
-                guard let token = PageToken(encoded: request.pageToken, parts: 4),
-                    let publishedAt = Int64(token.parts[0]), let version = Int32(token.parts[3])
-                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
-                after = .init(
-                    publishedAt: publishedAt, department: token.parts[1], reference: token.parts[2], version: version)
+            let after = try PageToken.position(in: request.pageToken, parts: 4) { parts in
+                Int64(parts[0]).flatMap { publishedAt in
+                    Int32(parts[3]).map {
+                        GatewayStore.HistoryPosition(
+                            publishedAt: publishedAt, department: parts[1], reference: parts[2], version: $0)
+                    }
+                }
             }
             var response = Jiaxing_Benefits_V1_ListPublishedRecordsResponse()
             response.versions = try await self.store.publishedHistory(

@@ -59,12 +59,7 @@ public struct NotificationHandlers: Sendable {
             guard (0...500).contains(request.limit) else {
                 throw RPCError(.invalidArgument, "limit: 1 to 500, got \(request.limit)")
             }
-            var before = Int64.max
-            if !request.pageToken.isEmpty {
-                guard let token = PageToken(encoded: request.pageToken, parts: 1), let sequence = Int64(token.parts[0])
-                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
-                before = sequence
-            }
+            let before = try PageToken.position(in: request.pageToken, parts: 1) { Int64($0[0]) } ?? Int64.max
             let limit = request.limit == 0 ? 50 : Int(request.limit)
             var response = Jiaxing_Benefits_V1_ListInboxResponse()
             response.notices = try await self.center.inbox(audience: audience, limit: limit, before: before)
@@ -99,11 +94,8 @@ public struct NotificationHandlers: Sendable {
                 throw RPCError(
                     .invalidArgument, "limit: 1 to \(Self.maximumDeliveriesPerPage), got \(request.limit)")
             }
-            var after: Notifier.DeliveryPosition?
-            if !request.pageToken.isEmpty {
-                guard let token = PageToken(encoded: request.pageToken, parts: 2), let millis = Int64(token.parts[0])
-                else { throw RPCError(.invalidArgument, "page_token: not a token this list gave") }
-                after = (millis, token.parts[1])
+            let after: Notifier.DeliveryPosition? = try PageToken.position(in: request.pageToken, parts: 2) { parts in
+                Int64(parts[0]).map { ($0, parts[1]) }
             }
             let page = try await self.center.deliveries(
                 status: request.status == .unspecified ? nil : request.status,
