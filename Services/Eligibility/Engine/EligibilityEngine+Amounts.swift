@@ -36,10 +36,9 @@ extension EligibilityEngine {
             let period = entry.document.effectiveFrom...min(asOf, entry.document.effectiveUntil ?? asOf)
             evaluation.period = Int32(period.lowerBound.dayNumber)...Int32(period.upperBound.dayNumber)
             // Projects the county funds itself are not the city's to pay (`decide` says so).
-            let countyFunded = Set(
-                County.allCases.indices.filter {
-                    entry.document.fundingSplit?.countyFunding(in: County.allCases[$0]) != nil
-                }.map(UInt8.init))
+            let countyFunded = EnterpriseColumns.countyCodes {
+                entry.document.fundingSplit?.countyFunding(in: $0) != nil
+            }
             for clauseEntry in entry.clauses {
                 let clause = clauseEntry.clause
                 guard clause.delivery == .proactive, var result = evaluation.evaluate(clause) else { continue }

@@ -80,9 +80,7 @@ extension EligibilityEngine {
                     let accepted = Set(industries.compactMap { self.columns.industries[$0] })
                     enterprises.removeAll { !accepted.contains(self.columns.industry[Int($0)]) }
                 case .county(let counties):
-                    let accepted = Set(
-                        County.allCases.indices.filter { counties.contains(County.allCases[$0].chineseName) }.map(
-                            UInt8.init))
+                    let accepted = EnterpriseColumns.countyCodes { counties.contains($0.chineseName) }
                     enterprises.removeAll { !accepted.contains(self.columns.county[Int($0)]) }
                 }
             }
@@ -236,16 +234,12 @@ extension EligibilityEngine {
                 return [Fen](repeating: 0, count: enterprises.count)
             }
             var fixed: Fen?
-            var byLevel = [Fen](repeating: 0, count: self.columns.levels.count)
+            var byLevel: [Fen] = []
             switch clause.formula {
             case .fixed(let amount):
                 fixed = amount
             case .tiers(id, let tiers, _):
-                for tier in tiers {
-                    if let level = self.columns.levels.firstIndex(of: tier.level) {
-                        byLevel[level] = max(byLevel[level], tier.amountFen)
-                    }
-                }
+                byLevel = self.tierTable(tiers)
             default:
                 return [Fen](repeating: 0, count: enterprises.count)
             }
@@ -255,7 +249,7 @@ extension EligibilityEngine {
                 let level = Int(records.level[record])
                 return Item(
                     owner: records.owner[record], day: records.recognizedOn[record],
-                    fen: fixed ?? (level >= 0 ? byLevel[level] : 0))
+                    fen: fixed ?? (level >= 0 ? max(byLevel[level], 0) : 0))
             }
             return self.summing(items, clause, for: enterprises)
         }
@@ -299,18 +293,24 @@ extension EligibilityEngine {
             Context.amount(of: term, value) ?? 0
         }
 
+        /// The amount of each level's tier, by level index; -1 for a level no tier names.
+        private func tierTable(_ tiers: [Formula.Tier]) -> [Fen] {
+            var byLevel = [Fen](repeating: -1, count: self.columns.levels.count)
+            for tier in tiers {
+                if let level = self.columns.levels.firstIndex(of: tier.level) {
+                    byLevel[level] = max(byLevel[level], tier.amountFen)
+                }
+            }
+            return byLevel
+        }
+
         /// The highest tier among the levels each enterprise holds of `recognition`, counting the records the
         /// clause's own condition on it counts (its levels, new in the period or not).
         private mutating func tierAmounts(
             _ clause: Clause, recognition: String, tiers: [Formula.Tier], for enterprises: [Int32]
         ) -> [Fen] {
             let condition = EligibilityEngine.tierCondition(of: clause, recognition: recognition)
-            var byLevel = [Int64](repeating: -1, count: self.columns.levels.count)
-            for tier in tiers {
-                if let level = self.columns.levels.firstIndex(of: tier.level) {
-                    byLevel[level] = max(byLevel[level], tier.amountFen)
-                }
-            }
+            let byLevel = self.tierTable(tiers)
             let records = self.columns.recognitions[recognition] ?? .init()
             let mask = self.levelMask(condition?.levels)
             let newInPeriod = (condition?.newInPeriod ?? false) || (condition?.first ?? false)
@@ -470,9 +470,7 @@ extension EligibilityEngine {
                 let accepted = Set(industries.compactMap { self.columns.industries[$0] })
                 return enterprises.map { accepted.contains(self.columns.industry[Int($0)]) }
             case .county(let counties):
-                let accepted = Set(
-                    County.allCases.indices.filter { counties.contains(County.allCases[$0].chineseName) }.map(
-                        UInt8.init))
+                let accepted = EnterpriseColumns.countyCodes { counties.contains($0.chineseName) }
                 return enterprises.map { accepted.contains(self.columns.county[Int($0)]) }
             case .anyOf(let alternatives):
                 var any = [Bool](repeating: false, count: enterprises.count)

@@ -56,6 +56,11 @@ public struct EnterpriseColumns: Sendable {
 
     public private(set) var count = 0
     var county: [UInt8] = []
+
+    /// The codes `county` holds for the counties `included` accepts: each county's index in `County.allCases`.
+    static func countyCodes(where included: (County) -> Bool) -> Set<UInt8> {
+        Set(County.allCases.indices.filter { included(County.allCases[$0]) }.map(UInt8.init))
+    }
     /// Index into the vocabulary's industries; -1 where none is registered.
     var industry: [Int16] = []
     /// Records of each recognition, in the order of their enterprises.
