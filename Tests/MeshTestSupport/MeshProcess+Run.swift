@@ -31,7 +31,10 @@ extension MeshProcess {
 
     /// Runs a program to completion with posix_spawn and waitpid, its output in a file; returns the exit status
     /// (128 + the signal if one ended it) and the output. Not Foundation's Process and a pipe: a program that
-    /// leaves children behind (`mesh up --detach`, `pg_ctl start`) would hold the pipe open for ever.
+    /// leaves children behind (`mesh up --detach`, `pg_ctl start`) would hold the pipe open for ever. Nothing
+    /// but the three standard descriptors is inherited: PostgreSQL started by `pg_ctl` kept every socket the
+    /// test process had open at that moment, so a connection a server closed stayed open to its peer for as
+    /// long as PostgreSQL ran (a handshake-deadline test then waited 60 s for a close that had happened).
     static func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "mesh-run-\(UUID().uuidString).out"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
@@ -41,6 +44,10 @@ extension MeshProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        guard Self.addCloseFrom(&actions, 3) == 0 else {
+            throw MeshProcessError(
+                message: "cannot start \(executable): posix_spawn_file_actions_addclosefrom_np failed")
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
@@ -51,4 +58,15 @@ extension MeshProcess {
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return (code, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc module does not
+    /// import.
+    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 =
+        {
+            guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else {
+                fatalError("glibc 2.34 or later is needed: posix_spawn_file_actions_addclosefrom_np is missing")
+            }
+            return unsafeBitCast(
+                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
 }
