@@ -340,6 +340,48 @@ struct LedgerTests {
         }
     }
 
+    @Test("the tables themselves refuse a budget or a transfer over the money ceiling, on both stores")
+    func ceilingInTheTables() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).sqlite")
+            .path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let databases: [any SQLDatabase] = [
+            try SQLiteDatabase(path: path), try await TemporaryPostgres.shared().database(),
+        ]
+        for database in databases {
+            let clock = Clock()
+            let ledger = Ledger(
+                database: database, catalog: { Self.catalog }, orderLifetime: .seconds(3600), now: { clock.now })
+            try await ledger.migrate()
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000)
+            // Writes that bypass the code's checks, as a wrong migration or a hand-made fix would.
+            let writes: [(String, [SQLValue])] = [
+                ("UPDATE accounts SET budget_fen = ? WHERE kind = 'fund'", [.integer(Money.maximumFen + 1)]),
+                (
+                    "INSERT INTO transfers (order_id, debit_account, credit_account, amount_fen, kind, created_at) SELECT NULL, 'treasury', id, ?, 'budget', 0 FROM accounts WHERE kind = 'fund'",
+                    [.integer(Money.maximumFen + 1)]
+                ),
+                (
+                    "INSERT INTO transfers (order_id, debit_account, credit_account, amount_fen, kind, created_at) SELECT NULL, 'treasury', id, ?, 'budget', 0 FROM accounts WHERE kind = 'fund'",
+                    [.integer(0)]
+                ),
+            ]
+            for (sql, parameters) in writes {
+                var refused = false
+                do {
+                    try await database.transaction { tx in try await tx.execute(sql, parameters) }
+                } catch {
+                    refused = true
+                    #expect("\(error)".lowercased().contains("check"), "\(database.dialect): \(error)")
+                }
+                #expect(refused, "\(database.dialect) accepted \(sql) with \(parameters)")
+            }
+            // Nothing of it was written: the books still balance and the fund keeps its budget.
+            #expect(try await ledger.reconcile().isEmpty)
+            #expect(try await ledger.funds().funds.map(\.budgetFen) == [1_000_000])
+        }
+    }
+
     @Test("pending orders expire; an approval after the expiry is refused and changes nothing")
     func expiry() async throws {
         try await Self.withLedger { ledger, clock in

@@ -1,3 +1,5 @@
+import BenefitsDomain
+
 /// The ledger's tables. Transfers are immutable; a correction is a new transfer. Balances in `accounts` are a
 /// cache of the transfers, updated in the same transaction and checked by `Ledger.reconcile()`.
 ///
@@ -6,6 +8,11 @@
 /// idempotency keys (each starts with the credit code), so that SQLite writes one index fewer. Events take
 /// the next rowid without AUTOINCREMENT (which rewrites `sqlite_sequence` on every insert): events are never
 /// deleted, so a sequence number is never given twice either way.
+///
+/// Every amount and budget is bounded by `Money.maximumFen` in the tables too, not only in code: a row over
+/// the ceiling cannot be written by any path, so no sum of the funds can overflow in practice and a wrong
+/// write fails instead of breaking every later `ListFunds`. Ledgers created before the bound keep their
+/// tables; the code's checks still apply to them.
 enum LedgerSchema {
     /// Columns added after the first release, for ledgers created before them.
     static let addedColumns: [(table: String, definition: String)] = [
@@ -20,7 +27,7 @@ enum LedgerSchema {
             kind TEXT NOT NULL,
             document_id TEXT,
             year INTEGER,
-            budget_fen INTEGER NOT NULL DEFAULT 0,
+            budget_fen INTEGER NOT NULL DEFAULT 0 CHECK (budget_fen BETWEEN 0 AND \(Money.maximumFen)),
             balance_fen INTEGER NOT NULL DEFAULT 0,
             reserved_fen INTEGER NOT NULL DEFAULT 0
         );
@@ -29,7 +36,7 @@ enum LedgerSchema {
             order_id TEXT,
             debit_account TEXT NOT NULL REFERENCES accounts(id),
             credit_account TEXT NOT NULL REFERENCES accounts(id),
-            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen BETWEEN 1 AND \(Money.maximumFen)),
             kind TEXT NOT NULL,
             created_at INTEGER NOT NULL
         );
@@ -43,8 +50,8 @@ enum LedgerSchema {
             document_id TEXT NOT NULL,
             subject TEXT NOT NULL,
             period INTEGER NOT NULL,
-            requested_fen INTEGER NOT NULL,
-            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            requested_fen INTEGER NOT NULL CHECK (requested_fen BETWEEN 0 AND \(Money.maximumFen)),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen BETWEEN 1 AND \(Money.maximumFen)),
             fund_account TEXT NOT NULL REFERENCES accounts(id),
             status INTEGER NOT NULL,
             created_at INTEGER NOT NULL,
@@ -115,7 +122,7 @@ enum LedgerSchema {
             kind TEXT NOT NULL,
             document_id TEXT,
             year BIGINT,
-            budget_fen BIGINT NOT NULL DEFAULT 0,
+            budget_fen BIGINT NOT NULL DEFAULT 0 CHECK (budget_fen BETWEEN 0 AND \(Money.maximumFen)),
             balance_fen BIGINT NOT NULL DEFAULT 0,
             reserved_fen BIGINT NOT NULL DEFAULT 0
         );
@@ -124,7 +131,7 @@ enum LedgerSchema {
             order_id TEXT,
             debit_account TEXT NOT NULL REFERENCES accounts(id),
             credit_account TEXT NOT NULL REFERENCES accounts(id),
-            amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+            amount_fen BIGINT NOT NULL CHECK (amount_fen BETWEEN 1 AND \(Money.maximumFen)),
             kind TEXT NOT NULL,
             created_at BIGINT NOT NULL
         );
@@ -138,8 +145,8 @@ enum LedgerSchema {
             document_id TEXT NOT NULL,
             subject TEXT NOT NULL,
             period BIGINT NOT NULL,
-            requested_fen BIGINT NOT NULL,
-            amount_fen BIGINT NOT NULL CHECK (amount_fen > 0),
+            requested_fen BIGINT NOT NULL CHECK (requested_fen BETWEEN 0 AND \(Money.maximumFen)),
+            amount_fen BIGINT NOT NULL CHECK (amount_fen BETWEEN 1 AND \(Money.maximumFen)),
             fund_account TEXT NOT NULL REFERENCES accounts(id),
             status BIGINT NOT NULL,
             created_at BIGINT NOT NULL,
