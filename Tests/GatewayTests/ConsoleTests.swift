@@ -2,6 +2,7 @@ import BenefitsAPI
 import BenefitsDomain
 import Foundation
 import GatewayConsole
+import GatewayHTTP
 import GatewayStore
 import MeshIdentity
 import MeshMessages
@@ -97,9 +98,10 @@ struct ConsoleTests {
     }()
 
     /// - Parameter start: the day the console and the ledger live in (the browser's clock moves both).
-    static func withConsole(at start: Date = Date(), _ body: (GatewayTests.Mesh, Browser) async throws -> Void)
-        async throws
-    {
+    static func withConsole(
+        at start: Date = Date(), limits: ConnectionLimits = .init(),
+        _ body: (GatewayTests.Mesh, Browser) async throws -> Void
+    ) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is not installed (Debian: apt-get install curl; .ci/run installs it)")
             return
@@ -126,7 +128,7 @@ struct ConsoleTests {
                 now: { clock.withLockedValue { $0 } })
             let listening = AsyncStream<Int>.makeStream()
             let application = try console.application(
-                host: "127.0.0.1", port: 0, tls: TestMesh.credentials.server, logger: TestMesh.logger
+                host: "127.0.0.1", port: 0, tls: TestMesh.credentials.server, logger: TestMesh.logger, limits: limits
             ) { port in
                 listening.continuation.yield(port)
             }
@@ -172,6 +174,28 @@ struct ConsoleTests {
                 record.contains("<td>\(order.id)</td><td>\(clause.title)（\(clause.article)）</td>"),
                 "\(record.prefix(600))")
             #expect(!record.prefix(600).contains("<td>\(order.clauseID)</td>"))
+        }
+    }
+
+    @Test("the console's port has the same bounds: one address's share, then a silent connection's deadline")
+    func consoleConnectionLimits() async throws {
+        try await Self.withConsole(
+            limits: ConnectionLimits(maximumConnections: 100, maximumPerAddress: 2, handshakeTimeout: .seconds(3))
+        ) { _, browser in
+            let channels = try await GatewayHTTPTests.silentConnections(3, to: browser.port)
+            // One over the address's share is closed as it arrives, long before the handshake deadline.
+            let first = try #require(await GatewayHTTPTests.firstClosed(channels, within: .seconds(2)))
+            #expect(channels.indices.filter { $0 != first && channels[$0].isActive }.count == 2)
+            // The two within it said nothing and are closed at the handshake deadline; the slots free up.
+            for channel in channels {
+                #expect(await GatewayHTTPTests.closes(channel, within: .seconds(60)))
+            }
+            var page = try await browser.request("/console/sign-in")
+            for _ in 0..<50 where page.status != 200 {
+                try await Task.sleep(for: .milliseconds(100))
+                page = try await browser.request("/console/sign-in")
+            }
+            #expect(page.status == 200)
         }
     }
 

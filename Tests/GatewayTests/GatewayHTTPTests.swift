@@ -6,6 +6,7 @@ import MeshIdentity
 import MeshPKI
 import MeshRPC
 import MeshTestSupport
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -190,21 +191,7 @@ struct GatewayHTTPTests {
         try await Self.withFace(
             limits: ConnectionLimits(maximumConnections: 100, handshakeTimeout: .seconds(600), headTimeout: .seconds(2))
         ) { face in
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            configuration.certificateChain = [
-                .certificate(try NIOSSLCertificate(file: "\(face.folder)/nanhu.pem", format: .pem))
-            ]
-            configuration.privateKey = .privateKey(
-                try NIOSSLPrivateKey(file: "\(face.folder)/nanhu-key.pem", format: .pem))
-            let context = try NIOSSLContext(configuration: configuration)
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).channelInitializer {
-                channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        NIOSSLClientHandler(context: context, serverHostname: nil))
-                }
-            }.connect(host: "127.0.0.1", port: face.port).get()
+            let channel = try await Self.tlsConnection(as: "nanhu", to: face)
             // The head's first line and one header, then a byte a second: never the blank line.
             try await channel.writeAndFlush(
                 ByteBuffer(string: "POST /v1/ListDocuments HTTP/1.1\r\nhost: localhost\r\n"))
@@ -220,6 +207,89 @@ struct GatewayHTTPTests {
             let served = try await face.curl(
                 "nanhu", ["-X", "POST", "https://localhost:\(face.port)/v1/ListDocuments", "-d", "{}"])
             #expect(served.status == 200, "\(served.body.prefix(200))")
+        }
+    }
+
+    /// A county's TLS connection to the face, HTTP/1.1 written by hand; `received` counts the bytes back.
+    static func tlsConnection(as county: String, to face: Face, received: ByteCounter? = nil) async throws
+        -> any Channel
+    {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        configuration.certificateChain = [
+            .certificate(try NIOSSLCertificate(file: "\(face.folder)/\(county).pem", format: .pem))
+        ]
+        configuration.privateKey = .privateKey(
+            try NIOSSLPrivateKey(file: "\(face.folder)/\(county)-key.pem", format: .pem))
+        let context = try NIOSSLContext(configuration: configuration)
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    NIOSSLClientHandler(context: context, serverHostname: nil))
+                if let received { try channel.pipeline.syncOperations.addHandler(received) }
+            }
+        }.connect(host: "127.0.0.1", port: face.port).get()
+    }
+
+    /// Counts the bytes a connection receives.
+    final class ByteCounter: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let count = NIOLockedValueBox(0)
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let bytes = self.unwrapInboundIn(data).readableBytes
+            self.count.withLockedValue { $0 += bytes }
+        }
+    }
+
+    @Test("a ClientHello trickled a byte at a time is closed at the handshake deadline")
+    func slowClientHello() async throws {
+        try await Self.withFace(limits: ConnectionLimits(maximumConnections: 100, handshakeTimeout: .seconds(2))) {
+            face in
+            let channel = try await Self.silentConnections(1, to: face.port)[0]
+            // A TLS record header for a handshake message, then the message's bytes one a second.
+            let started = ContinuousClock.now
+            for byte: UInt8 in [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC] + Array(repeating: 0, count: 30)
+            where channel.isActive {
+                try? await channel.writeAndFlush(ByteBuffer(bytes: [byte]))
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(!channel.isActive, "the trickling ClientHello was not closed")
+            #expect(ContinuousClock.now - started < .seconds(20))
+            try? await channel.close()
+        }
+    }
+
+    @Test("a kept-alive connection is closed at the idle timeout, also while it trickles its next request's head")
+    func idleTimeout() async throws {
+        try await Self.withFace(
+            limits: ConnectionLimits(
+                maximumConnections: 100, handshakeTimeout: .seconds(600), headTimeout: .seconds(600),
+                idleTimeout: .seconds(3))
+        ) { face in
+            let request = "POST /v1/ListDocuments HTTP/1.1\r\nhost: localhost\r\ncontent-length: 2\r\n\r\n{}"
+            // Left alone after one answered request: closed at the idle timeout.
+            let quiet = ByteCounter()
+            let idle = try await Self.tlsConnection(as: "nanhu", to: face, received: quiet)
+            try await idle.writeAndFlush(ByteBuffer(string: request))
+            #expect(await Self.closes(idle, within: .seconds(60)), "an idle kept-alive connection stays open")
+            #expect(quiet.count.withLockedValue { $0 } > 0, "the request was not answered before the close")
+            // Answered, then the next head a byte a second: the bytes do not count as activity.
+            let answered = ByteCounter()
+            let trickling = try await Self.tlsConnection(as: "nanhu", to: face, received: answered)
+            try await trickling.writeAndFlush(ByteBuffer(string: request))
+            for _ in 0..<100 where answered.count.withLockedValue({ $0 }) == 0 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(answered.count.withLockedValue { $0 } > 0)
+            let started = ContinuousClock.now
+            for byte in "POST /v1/ListDocuments HTTP/1.1\r\nhost: localhost\r\nx-slow: ".utf8 where trickling.isActive {
+                try? await trickling.writeAndFlush(ByteBuffer(bytes: [byte]))
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(!trickling.isActive, "the trickled head kept the connection open")
+            #expect(ContinuousClock.now - started < .seconds(20))
+            try? await trickling.close()
         }
     }
 

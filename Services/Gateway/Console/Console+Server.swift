@@ -26,7 +26,6 @@ extension Console {
         tlsConfiguration.cipherSuites = Self.tls12CipherSuites
         return Application(
             router: self.router(),
-            // A connection left idle for a minute is closed; a handshake takes at most `limits.handshakeTimeout`.
             server: .guarded(tlsConfiguration: tlsConfiguration, limits: limits, open: open),
             configuration: .init(address: .hostname(host, port: port), serverName: "jiaxing-console"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },

@@ -29,8 +29,7 @@ extension GatewayHTTP {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/2 where the client offers it, HTTP/1.1 otherwise, over TLS, within `limits`; a connection left
-    /// idle for a minute is closed.
+    /// HTTP/2 where the client offers it, HTTP/1.1 otherwise, over TLS, within `limits`.
     public static func guarded(
         tlsConfiguration: TLSConfiguration, limits: ConnectionLimits, open: ConnectionCount
     ) -> HTTPServerBuilder {
@@ -39,7 +38,8 @@ extension HTTPServerBuilder {
                 try HTTP2UpgradeChannel(
                     tlsConfiguration: tlsConfiguration,
                     configuration: .init(
-                        idleTimeout: .seconds(60), streamConfiguration: .init(idleTimeout: TimeAmount.seconds(60))),
+                        idleTimeout: limits.idleTimeout,
+                        streamConfiguration: .init(idleTimeout: TimeAmount(limits.idleTimeout))),
                     responder: responder),
                 limits: limits, open: open)
         }

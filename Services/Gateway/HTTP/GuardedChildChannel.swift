@@ -9,23 +9,28 @@ import NIOTLS
 /// next is closed as it arrives), a TLS handshake finished within `handshakeTimeout` (a silent
 /// connection or a slow ClientHello is closed then), and the first request's head (or the HTTP/2 preface)
 /// whole within `headTimeout` after it (a client trickling its headers byte by byte is closed then; the idle
-/// timeout alone restarts with every byte). Without them a peer held 2,000 idle connections and kept each
-/// for 75 s and more.
+/// timeout alone restarts with every byte), and closed once it has been `idleTimeout` without a request in
+/// flight. The idle clock runs from the last response and only a whole request head restarts it, so a later
+/// head trickled on a kept-alive connection is closed at the idle timeout. Without them a peer held 2,000
+/// idle connections and kept each for 75 s and more.
 public struct ConnectionLimits: Sendable {
     public var maximumConnections: Int
     /// Connections one client address may hold, so one county system cannot take the whole listener.
     public var maximumPerAddress: Int
     public var handshakeTimeout: Duration
     public var headTimeout: Duration
+    /// How long a connection (or an HTTP/2 stream) may stay without a request in flight.
+    public var idleTimeout: Duration
 
     public init(
         maximumConnections: Int = 1_000, maximumPerAddress: Int = 100, handshakeTimeout: Duration = .seconds(10),
-        headTimeout: Duration = .seconds(10)
+        headTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60)
     ) {
         self.maximumConnections = maximumConnections
         self.maximumPerAddress = maximumPerAddress
         self.handshakeTimeout = handshakeTimeout
         self.headTimeout = headTimeout
+        self.idleTimeout = idleTimeout
     }
 }
 
