@@ -177,6 +177,52 @@ struct ConsoleTests {
         }
     }
 
+    @Test("an enterprise's notices a page at a time: a link to the older ones, each notice once, the as-of kept")
+    func enterpriseNoticesPaged() async throws {
+        try await Self.withConsole { mesh, browser in
+            let order = try await Self.pendingOrder(mesh)
+            let events = (1...(Console.historyPerPage + 4)).map { index in
+                var event = Jiaxing_Benefits_V1_DisbursementEvent()
+                event.sequence = Int64(10_000 + index)
+                event.type = "approved"
+                event.order = order
+                event.order.id = "order-paged-\(index)"
+                event.order.amountFen = 1_000_000 + Int64(index)  // each notice told apart by its amount
+                return event
+            }
+            _ = try await mesh.notifier.record(events, catalog: GatewayTests.catalog)
+            _ = try await browser.signIn("nanhu-staff", Self.password)
+            var path = "/console/enterprises/\(order.creditCode)?as_of=2023-09-01"
+            var seen: [String] = []
+            var pages = 0
+            while !path.isEmpty, pages < 5 {
+                let page = try await browser.request(path)
+                #expect(page.status == 200)
+                pages += 1
+                let table = try #require(
+                    page.body.components(separatedBy: #"<table id="notices">"#).last?.components(
+                        separatedBy: "</table>"
+                    )
+                    .first)
+                let rows = table.components(separatedBy: "<tr><td>").dropFirst()
+                #expect(rows.count <= Console.historyPerPage)
+                seen += rows.map { String($0) }
+                let link =
+                    page.body.range(of: #"id="notices-next""#) == nil
+                    ? nil : page.body.components(separatedBy: #"<a href=""#).last { $0.contains(#"id="notices-next""#) }
+                path = link.map { String($0.prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&") } ?? ""
+                if !path.isEmpty {
+                    #expect(path.contains("as_of=2023-09-01") && path.contains("notices_page="), "\(path)")
+                }
+            }
+            #expect(pages == 2)
+            for event in events {
+                let amount = Money.chinese(event.order.amountFen)
+                #expect(seen.filter { $0.contains(amount) }.count == 1, "\(amount) not shown exactly once")
+            }
+        }
+    }
+
     @Test("the console's port has the same bounds: one address's share, then a silent connection's deadline")
     func consoleConnectionLimits() async throws {
         try await Self.withConsole(

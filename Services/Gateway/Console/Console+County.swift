@@ -71,13 +71,19 @@ extension Console {
             screen.asOf = Self.message(asOf)
             async let screening: Jiaxing_Benefits_V1_ScreeningResult = self.gateway.call(
                 GatewayMethods.screen, screen, as: account)
+            let pages = ["as_of", "orders_page", "notices_page"].reduce(into: [String: String]()) { pages, name in
+                pages[name] = request.uri.queryParameters.get(name).map { String($0) } ?? ""
+            }
             var ordersRequest = Jiaxing_Benefits_V1_ListOrdersRequest()
             ordersRequest.creditCode = code
+            ordersRequest.limit = Int32(Self.historyPerPage)
+            ordersRequest.pageToken = pages["orders_page"] ?? ""
             async let orders: Jiaxing_Benefits_V1_ListOrdersResponse = self.gateway.call(
                 GatewayMethods.listOrders, ordersRequest, as: account)
             var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
             inbox.audience = "enterprise/\(code)"
-            inbox.limit = 100
+            inbox.limit = Int32(Self.historyPerPage)
+            inbox.pageToken = pages["notices_page"] ?? ""
             async let notices: Jiaxing_Benefits_V1_ListInboxResponse = self.gateway.call(
                 GatewayMethods.listInbox, inbox, as: account)
             let (result, history, told) = try await (screening, orders, notices)
@@ -129,8 +135,15 @@ extension Console {
                     "entitlements": entitlements, "entitlementCount": "\(entitlements.count)", "nearMisses": nearMisses,
                     "nearMissCount": "\(nearMisses.count)",
                     "orders": orderRows, "notices": noticeRows, "applicable": applicable,
+
                     "canApply": account.role == .county && !applicable.isEmpty,
-                ], session: session, flash: flash, error: error)
+                ].merging(
+                    Self.nextLinks(
+                        "/console/enterprises/\(code)", keeping: pages,
+                        [
+                            ("ordersNext", "orders_page", history.nextPageToken),
+                            ("noticesNext", "notices_page", told.nextPageToken),
+                        ]), uniquingKeysWith: { first, _ in first }), session: session, flash: flash, error: error)
         } catch {
             return self.failure(error, session: session, back: "/console/enterprises")
         }

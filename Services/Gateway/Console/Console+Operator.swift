@@ -10,7 +10,9 @@ import MeshMessages
 
 extension Console {
     func addOperatorRoutes(_ console: RouterGroup<ConsoleRequestContext>) {
-        console.get("overview") { _, context in try await self.overview(context) }
+        console.get("overview") { request, context in
+            try await self.overview(context, pages: Self.overviewPages(request))
+        }
         console.post("deliveries/:id/replay") { _, context in try await self.replay(context) }
         console.get("forecast") { request, context in try await self.forecast(request, context) }
     }
@@ -65,7 +67,16 @@ extension Console {
     }
 
     /// Funds used and left, 兑付率 against each document's targets, every replica's health, dead letters.
-    func overview(_ context: ConsoleRequestContext, flash: String? = nil) async throws -> Response {
+    /// The overview's paged lists: where each one is (`dead_page`, `breached_page`), from the query.
+    static func overviewPages(_ request: Request) -> [String: String] {
+        ["dead_page", "breached_page"].reduce(into: [String: String]()) { pages, name in
+            pages[name] = request.uri.queryParameters.get(name).map { String($0) } ?? ""
+        }
+    }
+
+    func overview(_ context: ConsoleRequestContext, pages: [String: String] = [:], flash: String? = nil)
+        async throws -> Response
+    {
         let (session, refused) = self.requireRole(.operator, context)
         if let refused { return refused }
         let account = session.account
@@ -76,12 +87,14 @@ extension Console {
                 GatewayMethods.getPayoutRates, Jiaxing_Benefits_V1_PayoutRateRequest(), as: account)
             var deadRequest = Jiaxing_Benefits_V1_ListDeliveriesRequest()
             deadRequest.status = .dead
-            deadRequest.limit = 100
+            deadRequest.limit = Int32(Self.historyPerPage)
+            deadRequest.pageToken = pages["dead_page"] ?? ""
             async let dead: Jiaxing_Benefits_V1_ListDeliveriesResponse = self.gateway.call(
                 GatewayMethods.listDeliveries, deadRequest, as: account)
             var breachedRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
             breachedRequest.breachedOnly = true
-            breachedRequest.limit = 100
+            breachedRequest.limit = Int32(Self.historyPerPage)
+            breachedRequest.pageToken = pages["breached_page"] ?? ""
             async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
                 GatewayMethods.listApplications, breachedRequest, as: account)
             async let documents: Jiaxing_Benefits_V1_ListDocumentsResponse = self.gateway.call(
@@ -156,7 +169,13 @@ extension Console {
                     "chartHeight": "\(20 + bars.count * 26)",
                     "replicas": replicaRows, "dead": deadRows, "tallies": tallies, "breached": breached,
                     "hasBreached": !breached.isEmpty,
-                ], session: session, flash: flash)
+                ].merging(
+                    Self.nextLinks(
+                        "/console/overview", keeping: pages,
+                        [
+                            ("deadNext", "dead_page", deadList.nextPageToken),
+                            ("breachedNext", "breached_page", applicationList.nextPageToken),
+                        ]), uniquingKeysWith: { first, _ in first }), session: session, flash: flash)
         } catch {
             return self.failure(error, session: session, back: nil)
         }

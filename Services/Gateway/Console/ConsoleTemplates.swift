@@ -204,11 +204,13 @@ enum ConsoleTemplates {
         <tr><th>兑付单</th><th>条款</th><th class="money">金额</th><th>状态</th><th>决定</th></tr>
         {{#orders}}<tr><td>{{id}}</td><td>{{clauseTitle}}</td><td class="money">{{amount}}</td><td>{{status}}</td><td>{{decidedBy}} {{reason}}</td></tr>{{/orders}}
         </table>
+        {{#ordersNext}}<p><a href="{{ordersNext}}" id="orders-next">更多兑付记录</a></p>{{/ordersNext}}
         <h2>已发送的通知</h2>
         <table id="notices">
         <tr><th>时间</th><th>标题</th><th>内容</th></tr>
         {{#notices}}<tr><td>{{at}}</td><td>{{title}}</td><td>{{body}}</td></tr>{{/notices}}
         </table>
+        {{#noticesNext}}<p><a href="{{noticesNext}}" id="notices-next">更早的通知</a></p>{{/noticesNext}}
         {{#canApply}}
         <h2>提交申请（即申即享 / 限时即享）</h2>
         <form method="post" action="/console/enterprises/{{creditCode}}/applications" id="apply">
@@ -249,6 +251,7 @@ enum ConsoleTemplates {
         <tr><th>申请</th><th>企业</th><th>条款</th><th>办结期限</th><th>责任单位</th></tr>
         {{#breached}}<tr><td>{{id}}</td><td>{{enterpriseName}}</td><td>{{clauseID}}</td><td class="late">{{dueOn}}</td><td>{{departments}}</td></tr>{{/breached}}
         </table>
+        {{#breachedNext}}<p><a href="{{breachedNext}}" id="breached-next">更早的超期申请</a></p>{{/breachedNext}}
         {{/hasBreached}}
         <h2>服务与副本</h2>
         <table id="health">
@@ -261,6 +264,7 @@ enum ConsoleTemplates {
         {{#dead}}<tr><td>{{noticeID}}</td><td>{{endpoint}}</td><td>{{attempts}} 次</td><td>{{lastError}}</td>
         <td><form method="post" action="/console/deliveries/{{noticeID}}/replay" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="endpoint" value="{{endpoint}}"><button type="submit">重新投递</button></form></td></tr>{{/dead}}
         </table>
+        {{#deadNext}}<p><a href="{{deadNext}}" id="dead-next">更早的死信</a></p>{{/deadNext}}
         """
 
     static let forecast = """
