@@ -129,6 +129,8 @@ with sync_playwright() as playwright:
         row = applicant_page.locator("#applications tr[id^=application-]").first
         check("企业申报，未经部门认定" in row.inner_text(),
               "a fact the enterprise declared is marked as not attested by any department")
+        check("牵头承担国家重点研发计划" in row.inner_text() and "leadsNationalKeyRdProgramme" not in row.inner_text(),
+              "the declared fact is named as the catalog names it, not by its id")
         check(row.locator("a[href*='/evidence/']").count() > 0, "the declared fact's evidence is linked for download")
         shot(applicant_page, "05b-department-application")
 

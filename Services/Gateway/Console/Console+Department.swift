@@ -1,11 +1,13 @@
 import BenefitsAPI
 import BenefitsDomain
+import CatalogModel
 import Foundation
 import GatewayStore
 import HTTPTypes
 import Hummingbird
 import MeshIdentity
 import MeshMessages
+import MeshRPC
 import NIOCore
 
 extension Console {
@@ -69,6 +71,7 @@ extension Console {
             async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
                 GatewayMethods.listApplications, applicationsRequest, as: account)
             let (pendingOrders, applicationPage) = try await (pending, applications)
+            let vocabulary = await self.names()
             let applicationList = applicationPage.applications
             let orderList = pendingOrders.listed
             let department = account.department
@@ -109,9 +112,9 @@ extension Console {
                     "requested": Money.chinese(application.requestedFen),
                     "maximum": application.maximumFen > 0 ? Money.chinese(application.maximumFen) : "无",
                     "requestedYuan": Money.decimal(application.requestedFen, scale: Money.fenPerYuan),
-                    "facts": application.declaredRecognitions.map(Self.recognitionText)
-                        + application.declaredProjects.map(Self.projectText)
-                        + application.claimedFacts.map(Self.factText),
+                    "facts": application.declaredRecognitions.map { Self.recognitionText($0, vocabulary) }
+                        + application.declaredProjects.map { Self.projectText($0, vocabulary) }
+                        + application.claimedFacts.map { Self.factText($0, vocabulary) },
                     "evidence": application.evidence.map {
                         [
                             "name": $0.name, "href": "/console/applications/\(application.id)/evidence/\($0.sha256)",
@@ -233,26 +236,44 @@ extension Console {
         }
     }
 
-    static func factText(_ fact: Jiaxing_Benefits_V1_FactRecord) -> String {
+    /// The catalog's vocabulary for names, or nil when no catalog answers: the page then shows ids rather than
+    /// failing.
+    func names() async -> Vocabulary? {
+        guard let catalog = self.services?.catalog else { return nil }
+        return try? await self.vocabulary.vocabulary(
+            from: catalog, options: CallOptions(timeout: ConsoleGateway.timeout))
+    }
+
+    /// A fact as the officer reads it: its Chinese name, the year, the value in its unit, who vouches for it.
+    static func factText(_ fact: Jiaxing_Benefits_V1_FactRecord, _ vocabulary: Vocabulary?) -> String {
+        let term = vocabulary?.fact(fact.fact)
         let year = fact.year > 0 ? " \(fact.year)年" : ""
         let value: String
         switch fact.value {
-        case .amount(let amount): value = "：\(amount)"
+        case .amount(let amount):
+            switch term?.unit {
+            case .fen: value = "：\(Money.chinese(amount))"
+            case .basisPoints: value = "：\(Money.percent(basisPoints: Int(amount)))"
+            default: value = "：\(amount)"
+            }
         case .flag(let flag): value = "：\(flag ? "是" : "否")"
         case nil: value = ""
         }
-        return "\(fact.fact)\(year)\(value)\(Self.sourceText(fact.source))"
+        return "\(term?.name ?? fact.fact)\(year)\(value)\(Self.sourceText(fact.source))"
     }
 
-    static func recognitionText(_ record: Jiaxing_Benefits_V1_RecognitionRecord) -> String {
+    static func recognitionText(_ record: Jiaxing_Benefits_V1_RecognitionRecord, _ vocabulary: Vocabulary?) -> String {
         let date = CalendarDate(message: record.recognizedOn).map { " \($0)认定" } ?? ""
-        return "认定 \(record.recognition) \(record.level)\(date)\(Self.sourceText(record.source))"
+        let name = vocabulary?.recognition(record.recognition)?.name ?? record.recognition
+        let level = vocabulary?.levelName(record.level) ?? record.level
+        return "认定 \(name) \(level)\(date)\(Self.sourceText(record.source))"
     }
 
-    static func projectText(_ record: Jiaxing_Benefits_V1_ProjectRecord) -> String {
+    static func projectText(_ record: Jiaxing_Benefits_V1_ProjectRecord, _ vocabulary: Vocabulary?) -> String {
         let completed = CalendarDate(message: record.completedOn).map { " \($0)验收" } ?? ""
+        let kind = vocabulary?.projectKinds.first { $0.id == record.kind }?.name ?? record.kind
         return
-            "项目 \(record.kind)「\(record.name)」\(Money.chinese(record.investmentFen))\(completed)\(Self.sourceText(record.source))"
+            "项目 \(kind)「\(record.name)」\(Money.chinese(record.investmentFen))\(completed)\(Self.sourceText(record.source))"
     }
 
     /// How the officer sees who vouches for a fact: a declared one is marked as not attested by any department.

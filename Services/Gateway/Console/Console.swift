@@ -25,6 +25,9 @@ public struct Console: Sendable {
     let policy: ConsolePolicy
     let gateway: ConsoleGateway
     let services: GatewayHandlers.Services?
+    /// The catalog's names for facts, recognitions, levels and project kinds, so officers read 牵头承担国家重点研发计划
+    /// rather than `leadsNationalKeyRdProgramme`.
+    let vocabulary = VocabularyCache()
     let audit: AuditLog
     let library: MustacheLibrary
     let now: @Sendable () -> Date

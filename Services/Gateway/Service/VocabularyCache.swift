@@ -15,7 +15,7 @@ public final class VocabularyCache: Sendable {
 
     public init() {}
 
-    func vocabulary(from catalog: ReplicaPool, options: CallOptions) async throws -> Vocabulary {
+    public func vocabulary(from catalog: ReplicaPool, options: CallOptions) async throws -> Vocabulary {
         let now = ContinuousClock.now
         if let cached = self.state.withLockedValue({ $0 }), now - cached.readAt < Self.maximumAge {
             return cached.vocabulary
