@@ -395,6 +395,12 @@ public struct ResponseStream<Response: Message>: AsyncSequence, Sendable {
     /// The server's trailing metadata (after the stream ended).
     public var trailingMetadata: Metadata { self.metadata.state.withLockedValue { $0.trailing } }
 
+    /// Runs `action` once, when the server first answers: its response head or its first response, whichever
+    /// comes first, as the stream is read. A call refused outright ends with an error instead.
+    public func onAnswer(_ action: @escaping @Sendable () -> Void) {
+        self.metadata.answered.withLockedValue { $0 = action }
+    }
+
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: self.stream.inbound.makeAsyncIterator(), metadata: self.metadata)
     }
@@ -411,7 +417,9 @@ public struct ResponseStream<Response: Message>: AsyncSequence, Sendable {
                     switch part {
                     case .responseHead(let head):
                         self.metadata.state.withLockedValue { $0.initial = Metadata(wire: head.metadata) }
+                        self.metadata.answer()
                     case .message(let buffer):
+                        self.metadata.answer()
                         return try Response.decode(buffer, code: .internal)
                     case .trailers(let trailers):
                         self.finished = true
@@ -437,4 +445,14 @@ public struct ResponseStream<Response: Message>: AsyncSequence, Sendable {
 
 final class MetadataBox: Sendable {
     let state = NIOLockedValueBox((initial: Metadata(), trailing: Metadata()))
+    /// Told once, when the server first answers; nil after.
+    let answered = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
+
+    func answer() {
+        let action = self.answered.withLockedValue { action in
+            defer { action = nil }
+            return action
+        }
+        action?()
+    }
 }

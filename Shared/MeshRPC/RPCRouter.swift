@@ -118,6 +118,16 @@ public struct ResponseWriter<Response: Message>: Sendable {
         try await self.stream.write(try self.parts(response))
     }
 
+    /// Sends the response head now, before any response: tells the caller the call was accepted (a watch
+    /// that may stay silent for long, say) so that a refusal and an acceptance are told apart at once. Does
+    /// nothing once the head went out.
+    public func sendHead() async throws {
+        guard self.context.response.markHeadSent() else { return }
+        var head = MeshMessages.Mesh_Rpc_V1_ResponseHead()
+        head.metadata = self.context.response.initial.wire
+        try await self.stream.write([.responseHead(head)])
+    }
+
     /// The single response of a unary or client-streaming call: sent by the server with the trailers.
     func holdForTrailers(_ response: Response) throws {
         let parts = try self.parts(response)

@@ -2,6 +2,7 @@ import BenefitsAPI
 import BenefitsDomain
 import Foundation
 import GatewayHTTP
+import GatewayService
 import MeshIdentity
 import MeshPKI
 import MeshRPC
@@ -65,7 +66,9 @@ struct GatewayHTTPTests {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             try TestMesh.authority.certificatePEM.write(toFile: "\(folder)/ca.pem", atomically: true, encoding: .utf8)
-            for (name, role) in [("nanhu", PartyRole.county), ("jingxin", .department), ("keji", .department)] {
+            for (name, role) in [
+                ("nanhu", PartyRole.county), ("haining", .county), ("jingxin", .department), ("keji", .department),
+            ] {
                 let issued = try TestMesh.authority.issue(commonName: name, role: role)
                 try issued.certificatePEM.write(toFile: "\(folder)/\(name).pem", atomically: true, encoding: .utf8)
                 try issued.privateKeyPEM.write(toFile: "\(folder)/\(name)-key.pem", atomically: true, encoding: .utf8)
@@ -290,6 +293,34 @@ struct GatewayHTTPTests {
             #expect(!trickling.isActive, "the trickled head kept the connection open")
             #expect(ContinuousClock.now - started < .seconds(20))
             try? await trickling.close()
+        }
+    }
+
+    @Test("WatchInbox over HTTP: a watch past the caller's four is 429 resourceExhausted, not a 200 then a reset")
+    func watchRefusedWithItsStatus() async throws {
+        try await Self.withFace { face in
+            let url = "https://localhost:\(face.port)/v1/WatchInbox"
+            try await withThrowingTaskGroup(of: (status: Int, body: String).self) { group in
+                // Four watches held open for 12 s (curl's own limit), each answered 200 on acceptance.
+                for _ in 0..<WatchSlots.maximumPerCaller {
+                    group.addTask { try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}", "--max-time", "12"]) }
+                }
+                // The fifth is refused as soon as the four are in, with its own status and a JSON error.
+                var refused = (status: 0, body: "")
+                for _ in 0..<100 where refused.status != 429 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    refused = try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}", "--max-time", "2"])
+                }
+                #expect(refused.status == 429, "\(refused.body.prefix(300))")
+                #expect(refused.body.contains(#""code":"resourceExhausted""#), "\(refused.body.prefix(300))")
+                #expect(refused.body.contains("WatchInbox streams open"))
+                // Another county's watch is accepted: 200 although its inbox stays quiet until curl gives up.
+                let other = try await face.curl("haining", ["-X", "POST", url, "-d", "{}", "--max-time", "2"])
+                #expect(other.status == 200, "\(other.body.prefix(300))")
+                for try await held in group {
+                    #expect(held.status == 200, "a held watch: \(held.status) \(held.body.prefix(200))")
+                }
+            }
         }
     }
 

@@ -64,7 +64,7 @@ public enum GatewayHTTP {
                 case .serverStreaming where entry.method == GatewayMethods.watchInbox:
                     let body = try await request.body.collect(upTo: Self.maximumRequestBytes)
                     let text = String(buffer: body)
-                    return try Self.watchInbox(text.isEmpty ? "{}" : text, gateway: gateway, options: options)
+                    return try await Self.watchInbox(text.isEmpty ? "{}" : text, gateway: gateway, options: options)
                 default:
                     return Self.error(RPCError(.unimplemented, "\(name) is not offered over HTTP"))
                 }
@@ -220,32 +220,23 @@ public enum GatewayHTTP {
         return Response(status: .ok, headers: headers, body: responseBody)
     }
 
-    /// New notices of the caller's inbox as NDJSON, until the client goes away or the deadline passes.
-    static func watchInbox(_ text: String, gateway: MeshClient, options: CallOptions) throws -> Response {
+    /// New notices of the caller's inbox as NDJSON, until the client goes away or the deadline passes. The
+    /// status waits for the gateway's answer: 200 once the watch is accepted (its response head), the refusal's
+    /// own status otherwise (429 for a caller over its watches), never a 200 followed by a reset.
+    static func watchInbox(_ text: String, gateway: MeshClient, options: CallOptions) async throws -> Response {
         let watch = try Jiaxing_Benefits_V1_WatchInboxRequest(jsonString: text)
+        let call = WatchCall(watch, gateway: gateway, options: options)
+        if case .failure(let error) = await call.answer() { return Self.error(error) }
         let body = ResponseBody { writer in
-            // The mesh call runs in its own task and hands each notice over; the writer stays in this one.
-            let (notices, continuation) = AsyncThrowingStream<Jiaxing_Benefits_V1_Notice, any Error>.makeStream()
-            let call = Task {
-                do {
-                    try await gateway.serverStreaming(GatewayMethods.watchInbox, watch, options: options) {
-                        (stream: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
-                        for try await notice in stream { continuation.yield(notice) }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            defer { call.cancel() }
             do {
-                for try await notice in notices {
+                for try await notice in call.notices {
                     try await writer.write(ByteBuffer(string: try notice.jsonString() + "\n"))
                 }
             } catch let error as RPCError where error.code == .deadlineExceeded {
                 // The watch ran for as long as it was asked to.
             }
             try await writer.finish(nil)
+            withExtendedLifetime(call) {}
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"

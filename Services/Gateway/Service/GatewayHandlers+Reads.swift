@@ -40,6 +40,9 @@ extension GatewayHandlers {
                 )
             }
             defer { self.watches.release(caller.description) }
+            // Accepted: the head goes out now, so a caller tells this watch from a refused one at once, however
+            // long its inbox stays quiet (the HTTP face answers 200 only then, a refusal with its status).
+            try await writer.sendHead()
             try await self.services.notification.call(idempotent: false) { client in
                 try await client.serverStreaming(NotificationMethods.watchInbox, request, options: caller.options) {
                     (notices: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
