@@ -238,6 +238,12 @@ public enum MethodRegistry {
             GatewayMethods.runCampaign, .unary, Jiaxing_Benefits_V1_CampaignRequest.self,
             Jiaxing_Benefits_V1_CampaignResult.self),
         entry(
+            GatewayMethods.listCampaigns, .unary, Jiaxing_Benefits_V1_ListCampaignsRequest.self,
+            Jiaxing_Benefits_V1_ListCampaignsResponse.self),
+        entry(
+            GatewayMethods.listCampaignNearMisses, .unary, Jiaxing_Benefits_V1_ListCampaignNearMissesRequest.self,
+            Jiaxing_Benefits_V1_ListCampaignNearMissesResponse.self),
+        entry(
             GatewayMethods.decideOrders, .unary, Jiaxing_Benefits_V1_DecideOrdersRequest.self,
             Jiaxing_Benefits_V1_DecideOrdersResult.self),
         entry(

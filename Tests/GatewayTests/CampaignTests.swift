@@ -1,6 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
 import Foundation
+import GatewayStore
 import MeshIdentity
 import MeshMessages
 import MeshRPC
@@ -124,6 +125,93 @@ struct CampaignTests {
             let nearMiss = try #require(result.firstNearMisses.first)
             #expect(nearMiss.creditCode == profiles[1].creditCode)
             #expect(nearMiss.missing.contains { $0.contains("现为12%, 差3%") }, "\(nearMiss.missing)")
+
+            // Kept with the campaign: its county reads them, another county sees none of them.
+            var list = Jiaxing_Benefits_V1_ListCampaignNearMissesRequest()
+            list.campaignID = result.campaignID
+            let nanhu = mesh.client("nanhu", .county)
+            let haining = mesh.client("haining", .county)
+            defer { Task { for client in [nanhu, haining] { await client.close() } } }
+            let own: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await nanhu.unary(
+                GatewayMethods.listCampaignNearMisses, list)
+            #expect(own.nearMisses.map(\.creditCode) == [profiles[1].creditCode])
+            let other: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await haining.unary(
+                GatewayMethods.listCampaignNearMisses, list)
+            #expect(other.nearMisses.isEmpty)
+            list.limit = Int32(GatewayStore.maximumNearMissesPerPage + 1)
+            let oversized = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await operatorClient.unary(
+                    GatewayMethods.listCampaignNearMisses, list)
+            }
+            #expect(oversized?.message == "limit: 1 to 1000 near misses a page, got 1001")
         }
     }
+
+    @Test(
+        "a campaign interrupted midway resumes after its last recorded page; one still running is not started twice"
+    )
+    func resumes() async throws {
+        try await GatewayTests.withMesh { mesh in
+            let operatorClient = mesh.client("operator", .operator)
+            let jingxin = mesh.client("jingxin", .department)
+            defer { Task { for client in [operatorClient, jingxin] { await client.close() } } }
+            // Three national green factories in 南湖区, three in 海宁市 (the sixth unattested), as above.
+            let profiles = (1...6).map { index in
+                GatewayTests.request(
+                    county: index <= 3 ? .nanhu : .haining,
+                    body: (index <= 3 ? "91330402MA2H0000" : "91330481MA2H0000") + "\(index)"
+                ).profile
+            }
+            _ = try await mesh.store.register(profiles, registeringCounty: nil, at: 0)
+            try await GatewayTests.attest(Array(profiles.dropLast()), mesh)
+            var request = Jiaxing_Benefits_V1_CampaignRequest()
+            request.clauseIds = ["jzf-2023-3/3.19b"]
+            request.asOf = CalendarDate("2023-09-01")!.message
+            let id = GatewayStore.campaignID(for: request, startedBy: "operator/operator")
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+
+            // A run at work (it wrote just now): a second start is refused, naming the campaign.
+            guard
+                case .fresh(var running) = try await mesh.store.startCampaign(
+                    id: id, request: request, startedBy: "operator/operator", at: now)
+            else { throw CampaignTestError("a new campaign did not start fresh") }
+            let twice = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                    GatewayMethods.runCampaign, request)
+            }
+            #expect(twice?.code == .aborted && twice?.message.contains("\(id) is running") == true)
+
+            // The run died after recording 南湖区's three (its page said so two minutes ago): the next call
+            // resumes after them, screening 海宁市's only.
+            running.enterprises = 3
+            let cursor = profiles[2].creditCode
+            try await mesh.store.recordCampaignPage(running, cursor: cursor, nearMisses: [], at: now - 120_000)
+            let resumed: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, request)
+            #expect(resumed.campaignID == id && resumed.state == .done)
+            #expect(resumed.resumedAfter == 3 && resumed.enterprises == 6 && resumed.proposed == 2)
+            let orders = try await mesh.ledger.orders(.init(limit: 100))
+            #expect(Set(orders.map(\.creditCode)) == Set(profiles[3...4].map(\.creditCode)), "南湖区 screened again")
+
+            // Listed for the operator with its progress; not for a department that did not start it.
+            let listed: Jiaxing_Benefits_V1_ListCampaignsResponse = try await operatorClient.unary(
+                GatewayMethods.listCampaigns, Jiaxing_Benefits_V1_ListCampaignsRequest())
+            #expect(listed.campaigns.map(\.campaignID) == [id])
+            #expect(listed.campaigns.first?.enterprises == 6 && listed.campaigns.first?.resumedAfter == 3)
+            let notTheirs: Jiaxing_Benefits_V1_ListCampaignsResponse = try await jingxin.unary(
+                GatewayMethods.listCampaigns, Jiaxing_Benefits_V1_ListCampaignsRequest())
+            #expect(notTheirs.campaigns.isEmpty)
+
+            // Done, run again: it starts over and pays only what is new (南湖区's three).
+            let again: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, request)
+            #expect(again.resumedAfter == 0 && again.enterprises == 6 && again.proposed == 3 && again.replayed == 2)
+            #expect(try await mesh.ledger.reconcile() == [])
+        }
+    }
+}
+
+struct CampaignTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

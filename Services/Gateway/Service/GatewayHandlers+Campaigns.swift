@@ -1,6 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
 import CatalogModel
+import GatewayStore
 import MeshMessages
 import MeshRPC
 
@@ -17,6 +18,17 @@ extension GatewayHandlers {
             let caller = try self.caller(context)
             try self.requireRole([.operator, .department], caller, context)
             return try await self.runCampaign(request, caller, context)
+        }
+        router.unary(GatewayMethods.listCampaigns) { (request: Jiaxing_Benefits_V1_ListCampaignsRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole([.operator, .department], caller, context)
+            return try await self.listCampaigns(request, caller)
+        }
+        router.unary(GatewayMethods.listCampaignNearMisses) {
+            (request: Jiaxing_Benefits_V1_ListCampaignNearMissesRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole([.operator, .department, .county], caller, context)
+            return try await self.listCampaignNearMisses(request, caller)
         }
         router.unary(GatewayMethods.decideOrders) { (request: Jiaxing_Benefits_V1_DecideOrdersRequest, context) in
             let caller = try self.caller(context)
@@ -71,9 +83,24 @@ extension GatewayHandlers {
         }
         let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
 
-        var result = Jiaxing_Benefits_V1_CampaignResult()
-        var byClause: [String: Jiaxing_Benefits_V1_CampaignClauseSummary] = [:]
+        let id = GatewayStore.campaignID(for: request, startedBy: caller.description)
+        var result: Jiaxing_Benefits_V1_CampaignResult
         var after = ""
+        switch try await self.store.startCampaign(
+            id: id, request: request, startedBy: caller.description, at: Self.nowMillis())
+        {
+        case .fresh(let fresh):
+            result = fresh
+        case .resume(let interrupted, let cursor):
+            result = interrupted
+            after = cursor
+        case .running(let running):
+            throw RPCError(
+                .aborted,
+                "campaign \(id) is running: \(running.enterprises) enterprises screened so far; ListCampaigns shows its progress (a run silent for \(GatewayStore.campaignLeaseMillis / 1000) s is taken over by the next call)"
+            )
+        }
+        var byClause = Dictionary(result.clauses.map { ($0.clauseID, $0) }, uniquingKeysWith: { first, _ in first })
         while true {
             let page = try await self.store.registeredProfiles(county: scope, after: after, limit: Self.campaignPage)
             guard let last = page.last else { break }
@@ -131,14 +158,13 @@ extension GatewayHandlers {
                 return all
             }
             result.enterprises += Int64(page.count)
+            var pageNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
             for outcome in outcomes.sorted(by: { $0.creditCode < $1.creditCode }) {
                 for nearMiss in outcome.nearMisses {
                     result.nearMisses += 1
                     byClause[nearMiss.clauseID, default: .init()].clauseID = nearMiss.clauseID
                     byClause[nearMiss.clauseID]?.nearMisses += 1
-                    if result.firstNearMisses.count < Self.reportedNearMisses {
-                        result.firstNearMisses.append(nearMiss)
-                    }
+                    pageNearMisses.append(nearMiss)
                 }
                 let proposals = outcome.proposals
                 if proposals.contains(where: { if case .success = $0.1 { return true } else { return false } }) {
@@ -166,9 +192,20 @@ extension GatewayHandlers {
                     byClause[clause] = summary
                 }
             }
-            if page.count < Self.campaignPage { break }
+            result.clauses = byClause.keys.sorted().compactMap { byClause[$0] }
+            if page.count < Self.campaignPage { result.state = .done }
+            // The page's tallies, near misses and cursor together: a run killed after this resumes after it.
+            try await self.store.recordCampaignPage(
+                result, cursor: after, nearMisses: pageNearMisses, at: Self.nowMillis())
+            if result.state == .done { break }
         }
-        result.clauses = byClause.keys.sorted().compactMap { byClause[$0] }
+        if result.state != .done {
+            // An empty register in scope (or one that ended on a full page).
+            result.state = .done
+            try await self.store.recordCampaignPage(result, cursor: after, nearMisses: [], at: Self.nowMillis())
+        }
+        result.firstNearMisses = try await self.store.campaignNearMisses(
+            id: id, clauseID: nil, county: nil, limit: Self.reportedNearMisses, after: nil)
         self.audit.record(
             caller: caller.description, method: "RunCampaign", outcome: "done",
             detail: [
@@ -176,9 +213,75 @@ extension GatewayHandlers {
                 "documents": request.documentIds.joined(separator: ","),
                 "county": scope?.partyName ?? "city", "enterprises": "\(result.enterprises)",
                 "proposed": "\(result.proposed)", "replayed": "\(result.replayed)", "refused": "\(result.refused)",
-                "amountFen": "\(result.amountFen)", "nearMisses": "\(result.nearMisses)",
+                "amountFen": "\(result.amountFen)", "nearMisses": "\(result.nearMisses)", "campaign": id,
+                "resumedAfter": "\(result.resumedAfter)",
             ])
         return result
+    }
+
+    /// Campaigns newest first: the operator sees every one, a department those it started.
+    func listCampaigns(_ request: Jiaxing_Benefits_V1_ListCampaignsRequest, _ caller: Caller) async throws
+        -> Jiaxing_Benefits_V1_ListCampaignsResponse
+    {
+        let limit = request.limit == 0 ? 50 : Int(request.limit)
+        guard (1...GatewayStore.maximumCampaignsPerPage).contains(limit) else {
+            throw RPCError(
+                .invalidArgument,
+                "limit: 1 to \(GatewayStore.maximumCampaignsPerPage) campaigns a page, got \(request.limit)")
+        }
+        let after = try PageToken.position(in: request.pageToken, parts: 2) { parts in
+            Int64(parts[0]).map { (startedAt: $0, id: parts[1]) }
+        }
+        var response = Jiaxing_Benefits_V1_ListCampaignsResponse()
+        response.campaigns = try await self.store.campaigns(
+            startedBy: caller.role == .operator ? nil : caller.description, limit: limit, after: after)
+        for index in response.campaigns.indices { response.campaigns[index].firstNearMisses = [] }
+        if response.campaigns.count == limit, let last = response.campaigns.last {
+            response.nextPageToken = PageToken(["\(last.startedAtMillis)", last.campaignID]).encoded
+        }
+        return response
+    }
+
+    /// A campaign's near misses a page at a time; a county reads its own enterprises' only.
+    func listCampaignNearMisses(_ request: Jiaxing_Benefits_V1_ListCampaignNearMissesRequest, _ caller: Caller)
+        async throws -> Jiaxing_Benefits_V1_ListCampaignNearMissesResponse
+    {
+        let limit = request.limit == 0 ? 200 : Int(request.limit)
+        guard (1...GatewayStore.maximumNearMissesPerPage).contains(limit) else {
+            throw RPCError(
+                .invalidArgument,
+                "limit: 1 to \(GatewayStore.maximumNearMissesPerPage) near misses a page, got \(request.limit)")
+        }
+        guard let campaign = try await self.store.campaign(id: request.campaignID) else {
+            throw RPCError(.notFound, "campaign_id: no campaign '\(request.campaignID)'")
+        }
+        var county = request.county == .unspecified ? nil : County(message: request.county)
+        switch caller.role {
+        case .county:
+            guard let own = caller.county, county == nil || county == own else {
+                throw RPCError(
+                    .permissionDenied, "county: \(caller.description) reads its own enterprises' near misses")
+            }
+            county = own
+        case .department:
+            guard campaign.startedBy == caller.description else {
+                throw RPCError(
+                    .permissionDenied, "campaign_id: \(request.campaignID) is not one \(caller.description) started")
+            }
+        default:
+            break
+        }
+        let after = try PageToken.position(in: request.pageToken, parts: 2) { parts in
+            (creditCode: parts[0], clauseID: parts[1])
+        }
+        var response = Jiaxing_Benefits_V1_ListCampaignNearMissesResponse()
+        response.nearMisses = try await self.store.campaignNearMisses(
+            id: request.campaignID, clauseID: request.clauseID.isEmpty ? nil : request.clauseID, county: county,
+            limit: limit, after: after)
+        if response.nearMisses.count == limit, let last = response.nearMisses.last {
+            response.nextPageToken = PageToken([last.creditCode, last.clauseID]).encoded
+        }
+        return response
     }
 
     /// A department's bulk decision: the listed orders, or its pending orders matching the filter, each

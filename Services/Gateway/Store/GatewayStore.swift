@@ -23,6 +23,7 @@ public struct GatewayStore: Sendable {
     /// Opens the store and creates its tables where they are missing.
     public static func open(_ database: any SQLDatabase) async throws -> GatewayStore {
         try await database.executeScript(Self.schema)
+        try await database.executeScript(Self.campaignSchema)
         return GatewayStore(database: database)
     }
 

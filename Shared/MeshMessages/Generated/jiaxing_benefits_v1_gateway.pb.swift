@@ -23,6 +23,48 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Jiaxing_Benefits_V1_CampaignState: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// screening and proposing; a run silent for a minute is taken over by the next
+  case running // = 1
+
+  /// every enterprise in scope screened; run again, it starts over
+  case done // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .running
+    case 2: self = .done
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .running: return 1
+    case .done: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Jiaxing_Benefits_V1_CampaignState] = [
+    .unspecified,
+    .running,
+    .done,
+  ]
+
+}
+
 /// Whether an order pays what was proposed, or less (a cap, 就高不重复 reduced it).
 public nonisolated enum Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
@@ -525,36 +567,182 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignNearMiss: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jiaxing_Benefits_V1_CampaignResult: Sendable {
+public nonisolated struct Jiaxing_Benefits_V1_CampaignResult: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// screened
-  public var enterprises: Int64 = 0
+  public var enterprises: Int64 {
+    get {_storage._enterprises}
+    set {_uniqueStorage()._enterprises = newValue}
+  }
 
   /// with at least one order of the campaign's clauses
-  public var payableEnterprises: Int64 = 0
+  public var payableEnterprises: Int64 {
+    get {_storage._payableEnterprises}
+    set {_uniqueStorage()._payableEnterprises = newValue}
+  }
 
-  public var proposed: Int64 = 0
+  public var proposed: Int64 {
+    get {_storage._proposed}
+    set {_uniqueStorage()._proposed = newValue}
+  }
 
-  public var replayed: Int64 = 0
+  public var replayed: Int64 {
+    get {_storage._replayed}
+    set {_uniqueStorage()._replayed = newValue}
+  }
 
-  public var refused: Int64 = 0
+  public var refused: Int64 {
+    get {_storage._refused}
+    set {_uniqueStorage()._refused = newValue}
+  }
 
-  public var amountFen: Int64 = 0
+  public var amountFen: Int64 {
+    get {_storage._amountFen}
+    set {_uniqueStorage()._amountFen = newValue}
+  }
 
   /// by clause id
-  public var clauses: [Jiaxing_Benefits_V1_CampaignClauseSummary] = []
+  public var clauses: [Jiaxing_Benefits_V1_CampaignClauseSummary] {
+    get {_storage._clauses}
+    set {_uniqueStorage()._clauses = newValue}
+  }
 
   /// the first few, each naming the enterprise and the clause
-  public var firstRefusals: [String] = []
+  public var firstRefusals: [String] {
+    get {_storage._firstRefusals}
+    set {_uniqueStorage()._firstRefusals = newValue}
+  }
 
   /// decisions one or two conditions short
-  public var nearMisses: Int64 = 0
+  public var nearMisses: Int64 {
+    get {_storage._nearMisses}
+    set {_uniqueStorage()._nearMisses = newValue}
+  }
 
   /// the first 100, in credit-code order
-  public var firstNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
+  public var firstNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] {
+    get {_storage._firstNearMisses}
+    set {_uniqueStorage()._firstNearMisses = newValue}
+  }
+
+  /// The campaign as the gateway keeps it: one id per request and caller (the same request run again is the
+  /// same campaign), its state, and where a run killed midway resumed.
+  public var campaignID: String {
+    get {_storage._campaignID}
+    set {_uniqueStorage()._campaignID = newValue}
+  }
+
+  public var state: Jiaxing_Benefits_V1_CampaignState {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
+
+  public var request: Jiaxing_Benefits_V1_CampaignRequest {
+    get {_storage._request ?? Jiaxing_Benefits_V1_CampaignRequest()}
+    set {_uniqueStorage()._request = newValue}
+  }
+  /// Returns true if `request` has been explicitly set.
+  public var hasRequest: Bool {_storage._request != nil}
+  /// Clears the value of `request`. Subsequent reads from it will return its default value.
+  public mutating func clearRequest() {_uniqueStorage()._request = nil}
+
+  /// the caller, as the audit log names it
+  public var startedBy: String {
+    get {_storage._startedBy}
+    set {_uniqueStorage()._startedBy = newValue}
+  }
+
+  public var startedAtMillis: Int64 {
+    get {_storage._startedAtMillis}
+    set {_uniqueStorage()._startedAtMillis = newValue}
+  }
+
+  /// after each page of the register
+  public var updatedAtMillis: Int64 {
+    get {_storage._updatedAtMillis}
+    set {_uniqueStorage()._updatedAtMillis = newValue}
+  }
+
+  /// enterprises an earlier, interrupted run had screened; 0 for a fresh run
+  public var resumedAfter: Int64 {
+    get {_storage._resumedAfter}
+    set {_uniqueStorage()._resumedAfter = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ListCampaignsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the page size: default 50, at most 200
+  public var limit: Int32 = 0
+
+  /// a response's next_page_token: the older campaigns after it
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ListCampaignsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// newest first; without first_near_misses
+  public var campaigns: [Jiaxing_Benefits_V1_CampaignResult] = []
+
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Every near miss a campaign found, kept with it: the county tells each enterprise what it lacks.
+public nonisolated struct Jiaxing_Benefits_V1_ListCampaignNearMissesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var campaignID: String = String()
+
+  /// filter: one clause
+  public var clauseID: String = String()
+
+  /// filter: one county (a county caller sees its own only)
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  /// the page size: default 200, at most 1000
+  public var limit: Int32 = 0
+
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_ListCampaignNearMissesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// in credit-code, then clause order
+  public var nearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
+
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -771,6 +959,10 @@ public nonisolated struct Jiaxing_Benefits_V1_SearchEnterprisesResponse: Sendabl
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignState: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CAMPAIGN_STATE_UNSPECIFIED\0\u{1}CAMPAIGN_STATE_RUNNING\0\u{1}CAMPAIGN_STATE_DONE\0")
+}
 
 nonisolated extension Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ORDER_ADJUSTMENT_ANY\0\u{1}ORDER_ADJUSTMENT_REDUCED\0\u{1}ORDER_ADJUSTMENT_AS_REQUESTED\0")
@@ -1602,7 +1794,189 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignNearMiss: SwiftProtobuf.Messag
 
 nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CampaignResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enterprises\0\u{3}payable_enterprises\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0\u{1}clauses\0\u{3}first_refusals\0\u{3}near_misses\0\u{3}first_near_misses\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enterprises\0\u{3}payable_enterprises\0\u{1}proposed\0\u{1}replayed\0\u{1}refused\0\u{3}amount_fen\0\u{1}clauses\0\u{3}first_refusals\0\u{3}near_misses\0\u{3}first_near_misses\0\u{3}campaign_id\0\u{1}state\0\u{1}request\0\u{3}started_by\0\u{3}started_at_millis\0\u{3}updated_at_millis\0\u{3}resumed_after\0")
+
+  fileprivate class _StorageClass {
+    var _enterprises: Int64 = 0
+    var _payableEnterprises: Int64 = 0
+    var _proposed: Int64 = 0
+    var _replayed: Int64 = 0
+    var _refused: Int64 = 0
+    var _amountFen: Int64 = 0
+    var _clauses: [Jiaxing_Benefits_V1_CampaignClauseSummary] = []
+    var _firstRefusals: [String] = []
+    var _nearMisses: Int64 = 0
+    var _firstNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
+    var _campaignID: String = String()
+    var _state: Jiaxing_Benefits_V1_CampaignState = .unspecified
+    var _request: Jiaxing_Benefits_V1_CampaignRequest? = nil
+    var _startedBy: String = String()
+    var _startedAtMillis: Int64 = 0
+    var _updatedAtMillis: Int64 = 0
+    var _resumedAfter: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _enterprises = source._enterprises
+      _payableEnterprises = source._payableEnterprises
+      _proposed = source._proposed
+      _replayed = source._replayed
+      _refused = source._refused
+      _amountFen = source._amountFen
+      _clauses = source._clauses
+      _firstRefusals = source._firstRefusals
+      _nearMisses = source._nearMisses
+      _firstNearMisses = source._firstNearMisses
+      _campaignID = source._campaignID
+      _state = source._state
+      _request = source._request
+      _startedBy = source._startedBy
+      _startedAtMillis = source._startedAtMillis
+      _updatedAtMillis = source._updatedAtMillis
+      _resumedAfter = source._resumedAfter
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._enterprises) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._payableEnterprises) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._proposed) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._replayed) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._refused) }()
+        case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._amountFen) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._clauses) }()
+        case 8: try { try decoder.decodeRepeatedStringField(value: &_storage._firstRefusals) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._nearMisses) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._firstNearMisses) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._campaignID) }()
+        case 12: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._request) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._startedBy) }()
+        case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._startedAtMillis) }()
+        case 16: try { try decoder.decodeSingularInt64Field(value: &_storage._updatedAtMillis) }()
+        case 17: try { try decoder.decodeSingularInt64Field(value: &_storage._resumedAfter) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._enterprises != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._enterprises, fieldNumber: 1)
+      }
+      if _storage._payableEnterprises != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._payableEnterprises, fieldNumber: 2)
+      }
+      if _storage._proposed != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._proposed, fieldNumber: 3)
+      }
+      if _storage._replayed != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._replayed, fieldNumber: 4)
+      }
+      if _storage._refused != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._refused, fieldNumber: 5)
+      }
+      if _storage._amountFen != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._amountFen, fieldNumber: 6)
+      }
+      if !_storage._clauses.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._clauses, fieldNumber: 7)
+      }
+      if !_storage._firstRefusals.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._firstRefusals, fieldNumber: 8)
+      }
+      if _storage._nearMisses != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._nearMisses, fieldNumber: 9)
+      }
+      if !_storage._firstNearMisses.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._firstNearMisses, fieldNumber: 10)
+      }
+      if !_storage._campaignID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._campaignID, fieldNumber: 11)
+      }
+      if _storage._state != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 12)
+      }
+      try { if let v = _storage._request {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      if !_storage._startedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._startedBy, fieldNumber: 14)
+      }
+      if _storage._startedAtMillis != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._startedAtMillis, fieldNumber: 15)
+      }
+      if _storage._updatedAtMillis != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._updatedAtMillis, fieldNumber: 16)
+      }
+      if _storage._resumedAfter != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._resumedAfter, fieldNumber: 17)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignResult, rhs: Jiaxing_Benefits_V1_CampaignResult) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._enterprises != rhs_storage._enterprises {return false}
+        if _storage._payableEnterprises != rhs_storage._payableEnterprises {return false}
+        if _storage._proposed != rhs_storage._proposed {return false}
+        if _storage._replayed != rhs_storage._replayed {return false}
+        if _storage._refused != rhs_storage._refused {return false}
+        if _storage._amountFen != rhs_storage._amountFen {return false}
+        if _storage._clauses != rhs_storage._clauses {return false}
+        if _storage._firstRefusals != rhs_storage._firstRefusals {return false}
+        if _storage._nearMisses != rhs_storage._nearMisses {return false}
+        if _storage._firstNearMisses != rhs_storage._firstNearMisses {return false}
+        if _storage._campaignID != rhs_storage._campaignID {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._request != rhs_storage._request {return false}
+        if _storage._startedBy != rhs_storage._startedBy {return false}
+        if _storage._startedAtMillis != rhs_storage._startedAtMillis {return false}
+        if _storage._updatedAtMillis != rhs_storage._updatedAtMillis {return false}
+        if _storage._resumedAfter != rhs_storage._resumedAfter {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListCampaignsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCampaignsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1610,66 +1984,146 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message,
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.enterprises) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.payableEnterprises) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.proposed) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.replayed) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.refused) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
-      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.clauses) }()
-      case 8: try { try decoder.decodeRepeatedStringField(value: &self.firstRefusals) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.nearMisses) }()
-      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.firstNearMisses) }()
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.enterprises != 0 {
-      try visitor.visitSingularInt64Field(value: self.enterprises, fieldNumber: 1)
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 1)
     }
-    if self.payableEnterprises != 0 {
-      try visitor.visitSingularInt64Field(value: self.payableEnterprises, fieldNumber: 2)
-    }
-    if self.proposed != 0 {
-      try visitor.visitSingularInt64Field(value: self.proposed, fieldNumber: 3)
-    }
-    if self.replayed != 0 {
-      try visitor.visitSingularInt64Field(value: self.replayed, fieldNumber: 4)
-    }
-    if self.refused != 0 {
-      try visitor.visitSingularInt64Field(value: self.refused, fieldNumber: 5)
-    }
-    if self.amountFen != 0 {
-      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 6)
-    }
-    if !self.clauses.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.clauses, fieldNumber: 7)
-    }
-    if !self.firstRefusals.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.firstRefusals, fieldNumber: 8)
-    }
-    if self.nearMisses != 0 {
-      try visitor.visitSingularInt64Field(value: self.nearMisses, fieldNumber: 9)
-    }
-    if !self.firstNearMisses.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.firstNearMisses, fieldNumber: 10)
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignResult, rhs: Jiaxing_Benefits_V1_CampaignResult) -> Bool {
-    if lhs.enterprises != rhs.enterprises {return false}
-    if lhs.payableEnterprises != rhs.payableEnterprises {return false}
-    if lhs.proposed != rhs.proposed {return false}
-    if lhs.replayed != rhs.replayed {return false}
-    if lhs.refused != rhs.refused {return false}
-    if lhs.amountFen != rhs.amountFen {return false}
-    if lhs.clauses != rhs.clauses {return false}
-    if lhs.firstRefusals != rhs.firstRefusals {return false}
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListCampaignsRequest, rhs: Jiaxing_Benefits_V1_ListCampaignsRequest) -> Bool {
+    if lhs.limit != rhs.limit {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListCampaignsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCampaignsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}campaigns\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.campaigns) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.campaigns.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.campaigns, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListCampaignsResponse, rhs: Jiaxing_Benefits_V1_ListCampaignsResponse) -> Bool {
+    if lhs.campaigns != rhs.campaigns {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListCampaignNearMissesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCampaignNearMissesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}campaign_id\0\u{3}clause_id\0\u{1}county\0\u{1}limit\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.campaignID.isEmpty {
+      try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 1)
+    }
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 2)
+    }
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 3)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 4)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListCampaignNearMissesRequest, rhs: Jiaxing_Benefits_V1_ListCampaignNearMissesRequest) -> Bool {
+    if lhs.campaignID != rhs.campaignID {return false}
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.county != rhs.county {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_ListCampaignNearMissesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCampaignNearMissesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}near_misses\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.nearMisses) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.nearMisses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.nearMisses, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse, rhs: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse) -> Bool {
     if lhs.nearMisses != rhs.nearMisses {return false}
-    if lhs.firstNearMisses != rhs.firstNearMisses {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,197 @@
+import BenefitsDomain
+import Crypto
+import Foundation
+import MeshMessages
+import SQLStore
+import SwiftProtobuf
+
+/// What the store says when a campaign is asked to start.
+public enum CampaignStart: Sendable {
+    /// Run it from the register's start.
+    case fresh(Jiaxing_Benefits_V1_CampaignResult)
+    /// A run was interrupted: carry on after `cursor` (a credit code) with the tallies it had.
+    case resume(Jiaxing_Benefits_V1_CampaignResult, cursor: String)
+    /// Another run is at work on it (it wrote within the lease).
+    case running(Jiaxing_Benefits_V1_CampaignResult)
+}
+
+extension GatewayStore {
+    /// How long a running campaign may go without writing its progress before another run takes it over: a
+    /// page of the register is written every few seconds, so a minute's silence means the run is gone.
+    public static let campaignLeaseMillis: Int64 = 60_000
+    /// Campaigns one ListCampaigns page holds at most.
+    public static let maximumCampaignsPerPage = 200
+    /// Near misses one ListCampaignNearMisses page holds at most.
+    public static let maximumNearMissesPerPage = 1_000
+
+    static let campaignSchema = """
+        CREATE TABLE IF NOT EXISTS campaigns (
+            id TEXT PRIMARY KEY,
+            started_by TEXT NOT NULL,
+            state BIGINT NOT NULL,
+            cursor TEXT NOT NULL,
+            result TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS campaigns_by_start ON campaigns (started_at, id);
+        CREATE TABLE IF NOT EXISTS campaign_near_misses (
+            campaign_id TEXT NOT NULL,
+            credit_code TEXT NOT NULL,
+            clause_id TEXT NOT NULL,
+            county BIGINT NOT NULL,
+            near_miss TEXT NOT NULL,
+            PRIMARY KEY (campaign_id, credit_code, clause_id)
+        )
+        """
+
+    /// A campaign's id: the same request (its clauses and documents in any order, day and county) from the
+    /// same caller is the same campaign, so running it again resumes or repeats it rather than starting another.
+    public static func campaignID(for request: Jiaxing_Benefits_V1_CampaignRequest, startedBy caller: String) -> String
+    {
+        let canonical = [
+            caller, request.clauseIds.sorted().joined(separator: ","),
+            request.documentIds.sorted().joined(separator: ","),
+            "\(request.asOf.year)-\(request.asOf.month)-\(request.asOf.day)", "\(request.county.rawValue)",
+        ].joined(separator: "\n")
+        let digest = SHA256.hash(data: Data(canonical.utf8))
+        return "campaign-" + digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Starts or resumes campaign `id`: a new one, or one done before, starts fresh (its near misses cleared);
+    /// one whose run went silent past the lease resumes at its cursor; one still being run is left alone.
+    public func startCampaign(
+        id: String, request: Jiaxing_Benefits_V1_CampaignRequest, startedBy: String, at millis: Int64
+    ) async throws -> CampaignStart {
+        try await self.database.transaction { transaction in
+            if let row = try await transaction.queryOne(
+                "SELECT state, cursor, result, updated_at FROM campaigns WHERE id = ?", [.text(id)])
+            {
+                var result = try Jiaxing_Benefits_V1_CampaignResult(jsonString: row.text(2))
+                if row.integer(0) == Int64(Jiaxing_Benefits_V1_CampaignState.running.rawValue) {
+                    guard millis - row.integer(3) > Self.campaignLeaseMillis else { return .running(result) }
+                    result.resumedAfter = result.enterprises
+                    result.updatedAtMillis = millis
+                    try await transaction.execute(
+                        "UPDATE campaigns SET updated_at = ?, result = ? WHERE id = ?",
+                        [.integer(millis), .text(try result.jsonString()), .text(id)])
+                    return .resume(result, cursor: row.text(1))
+                }
+            }
+            var result = Jiaxing_Benefits_V1_CampaignResult()
+            result.campaignID = id
+            result.state = .running
+            result.request = request
+            result.startedBy = startedBy
+            result.startedAtMillis = millis
+            result.updatedAtMillis = millis
+            try await transaction.execute("DELETE FROM campaign_near_misses WHERE campaign_id = ?", [.text(id)])
+            try await transaction.execute(
+                """
+                INSERT INTO campaigns (id, started_by, state, cursor, result, started_at, updated_at)
+                VALUES (?, ?, ?, '', ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, cursor = '', result = excluded.result,
+                    started_at = excluded.started_at, updated_at = excluded.updated_at
+                """,
+                [
+                    .text(id), .text(startedBy), .integer(Int64(result.state.rawValue)),
+                    .text(try result.jsonString()), .integer(millis), .integer(millis),
+                ])
+            return .fresh(result)
+        }
+    }
+
+    /// Records a page of the register done: the tallies so far, the last credit code screened and the page's
+    /// near misses, in one transaction, so a run killed after it resumes after `cursor` and counts nothing twice.
+    public func recordCampaignPage(
+        _ result: Jiaxing_Benefits_V1_CampaignResult, cursor: String,
+        nearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss], at millis: Int64
+    ) async throws {
+        var stored = result
+        stored.updatedAtMillis = millis
+        stored.firstNearMisses = []
+        let json = try stored.jsonString()
+        let rows: [[SQLValue]] = try nearMisses.map {
+            [
+                .text(result.campaignID), .text($0.creditCode), .text($0.clauseID),
+                .integer(Int64($0.county.rawValue)), .text(try $0.jsonString()),
+            ]
+        }
+        try await self.database.transaction { transaction in
+            try await transaction.execute(
+                "UPDATE campaigns SET state = ?, cursor = ?, result = ?, updated_at = ? WHERE id = ?",
+                [
+                    .integer(Int64(result.state.rawValue)), .text(cursor), .text(json), .integer(millis),
+                    .text(result.campaignID),
+                ])
+            for row in rows {
+                try await transaction.execute(
+                    """
+                    INSERT INTO campaign_near_misses (campaign_id, credit_code, clause_id, county, near_miss)
+                    VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id, credit_code, clause_id) DO NOTHING
+                    """, row)
+            }
+        }
+    }
+
+    /// Campaigns newest first (only those `startedBy` started, where given), at most `limit` after `after`
+    /// (the last one's start and id).
+    public func campaigns(startedBy: String?, limit: Int, after: (startedAt: Int64, id: String)?) async throws
+        -> [Jiaxing_Benefits_V1_CampaignResult]
+    {
+        var sql = "SELECT result FROM campaigns WHERE 1 = 1"
+        var parameters: [SQLValue] = []
+        if let startedBy {
+            sql += " AND started_by = ?"
+            parameters.append(.text(startedBy))
+        }
+        if let after {
+            sql += " AND (started_at < ? OR (started_at = ? AND id < ?))"
+            parameters += [.integer(after.startedAt), .integer(after.startedAt), .text(after.id)]
+        }
+        sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
+        parameters.append(.integer(Int64(limit)))
+        return try await self.database.read { transaction in
+            try await transaction.query(sql, parameters).map {
+                try Jiaxing_Benefits_V1_CampaignResult(jsonString: $0.text(0))
+            }
+        }
+    }
+
+    /// Campaign `id` as last recorded, or nil.
+    public func campaign(id: String) async throws -> Jiaxing_Benefits_V1_CampaignResult? {
+        try await self.database.read { transaction in
+            try await transaction.queryOne("SELECT result FROM campaigns WHERE id = ?", [.text(id)]).map {
+                try Jiaxing_Benefits_V1_CampaignResult(jsonString: $0.text(0))
+            }
+        }
+    }
+
+    /// A campaign's near misses in credit-code then clause order, at most `limit` after `after`, only one
+    /// clause's or one county's where given.
+    public func campaignNearMisses(
+        id: String, clauseID: String?, county: County?, limit: Int, after: (creditCode: String, clauseID: String)?
+    ) async throws -> [Jiaxing_Benefits_V1_CampaignNearMiss] {
+        var sql = "SELECT near_miss FROM campaign_near_misses WHERE campaign_id = ?"
+        var parameters: [SQLValue] = [.text(id)]
+        if let clauseID {
+            sql += " AND clause_id = ?"
+            parameters.append(.text(clauseID))
+        }
+        if let county {
+            sql += " AND county = ?"
+            parameters.append(.integer(Int64(county.message.rawValue)))
+        }
+        if let after {
+            sql += " AND (credit_code > ? OR (credit_code = ? AND clause_id > ?))"
+            parameters += [.text(after.creditCode), .text(after.creditCode), .text(after.clauseID)]
+        }
+        sql += " ORDER BY credit_code, clause_id LIMIT ?"
+        parameters.append(.integer(Int64(limit)))
+        return try await self.database.read { transaction in
+            try await transaction.query(sql, parameters).map {
+                try Jiaxing_Benefits_V1_CampaignNearMiss(jsonString: $0.text(0))
+            }
+        }
+    }
+}
