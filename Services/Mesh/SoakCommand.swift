@@ -118,10 +118,10 @@ struct SoakCommand: AsyncParsableCommand {
             }
         }
         let failedAtPeak = counter.withLockedValue { $0 } - succeeded.withLockedValue { $0 }
-        if failedAtPeak > 0 { print("peak: \(failedAtPeak) calls failed while measuring it (not counted)") }
+        if failedAtPeak > 0 { Self.say("peak: \(failedAtPeak) calls failed while measuring it (not counted)") }
         let peak = Double(succeeded.withLockedValue { $0 }) / Double(self.peakSeconds)
         let rate = peak * self.fraction
-        print(
+        Self.say(
             String(
                 format:
                     "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s after %d s of warm-up",
@@ -197,12 +197,12 @@ struct SoakCommand: AsyncParsableCommand {
         let all = samples.withLockedValue { $0 }
         let notStarted = skipped.withLockedValue { $0 }
         if notStarted > 0 {
-            print(
+            Self.say(
                 "\(notStarted) calls not started: \(self.maximumInFlight) were still in flight when they were due (counted as failed)"
             )
         }
         let memorySamples = memory.withLockedValue { $0 }
-        print("window      calls   errors   p50 µs    p99 µs   resident MB per process")
+        Self.say("window      calls   errors   p50 µs    p99 µs   resident MB per process")
         func percentiles(_ window: Int) -> (calls: Int, errors: Int, p50: Int64, p99: Int64) {
             let inWindow = all.filter { $0.window == window }
             let latencies = inWindow.map(\.micros).sorted()
@@ -212,7 +212,7 @@ struct SoakCommand: AsyncParsableCommand {
         }
         if warmupSeconds > 0 {
             let warm = percentiles(-1)
-            print(
+            Self.say(
                 String(
                     format: "warm-up %4d s %7d %7d %9lld %9lld   (not judged)", warmupSeconds, warm.calls, warm.errors,
                     warm.p50, warm.p99))
@@ -225,7 +225,7 @@ struct SoakCommand: AsyncParsableCommand {
                 number < memorySamples.count
                 ? memorySamples[number].sorted { $0.key < $1.key }.map { "\($0.key) \($0.value / 1024)" }.joined(
                     separator: ", ") : ""
-            print(
+            Self.say(
                 String(
                     format: "%4d-%-4d s %7d %7d %9lld %9lld   ", number * windowSeconds, (number + 1) * windowSeconds,
                     calls, windowErrors, p50, p99) + resident)
@@ -237,7 +237,7 @@ struct SoakCommand: AsyncParsableCommand {
             for (process, kilobytes) in last.sorted(by: { $0.key < $1.key }) {
                 guard let baseline = first[process], baseline > 0 else { continue }
                 let drift = Double(kilobytes - baseline) / Double(baseline)
-                print(
+                Self.say(
                     String(
                         format: "memory %@: %d MB after the first window, %d MB at the end (%+.1f%%)", process,
                         baseline / 1024, kilobytes / 1024, drift * 100))
@@ -250,13 +250,13 @@ struct SoakCommand: AsyncParsableCommand {
         if let worst = p99s.max(), worst > median * 2 {
             failures.append("a window's p99 of \(worst) µs is over twice the median window's \(median) µs")
         }
-        print(
+        Self.say(
             "calls: \(all.count), errors: \(errors); p99 per window from \(p99s.min() ?? 0) to \(p99s.max() ?? 0) µs (median \(median))"
         )
         if failures.isEmpty {
-            print("soak: passed")
+            Self.say("soak: passed")
         } else {
-            for failure in failures { print("  FAILED: \(failure)") }
+            for failure in failures { Self.say("  FAILED: \(failure)") }
             throw ExitCode.failure
         }
     }
@@ -279,5 +279,11 @@ struct SoakCommand: AsyncParsableCommand {
             request.asOf = asOf.message
             return (County(message: profile.county)?.partyName ?? "operator", request)
         }
+    }
+
+    /// A line of the report written at once: `print` is block-buffered through a pipe (`scripts/soak.sh`
+    /// tees it), which held twelve minutes of windows back until the end.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }
