@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against their peers in one run and prints one table (ratios are what to read: absolute
 # times drift on a shared 2-core machine). Not run by CI; BENCHMARKS.md records the latest output.
-#   scripts/benchmarks.sh [eligibility] [ledger] [gateway] [rpc] [e2e]      (default: all)
+#   scripts/benchmarks.sh [eligibility] [ledger] [gateway] [rpc] [e2e] [campaign]      (default: all)
 # Needs: python3 (a virtualenv for OpenFisca is made in Benchmarks/.venv-openfisca), PostgreSQL binaries
 # (Debian's postgresql: the ledger rows start a throwaway server on a free port).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$root"
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(eligibility ledger gateway rpc e2e)
+[ ${#parts[@]} -eq 0 ] && parts=(eligibility ledger gateway rpc e2e campaign)
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 results="$(mktemp)"
 data="$root/Benchmarks/data"
@@ -141,6 +141,43 @@ print(json.dumps({"row": f"end to end {payouts:,} enterprises", "contender": "me
                   "invariantsHold": status == 0 and "invariants: all hold" in log,
                   "note": f"{notices_done} s in all ({flow} s to the last posting); peak {max(memory.values())} MB ({max(memory, key=memory.get)}); "
                           + ", ".join(f"{name} {rate:,.0f}/s" for name, rate in stages.items())
+                          + ("" if status == 0 else "; INVARIANTS BROKEN")}))
+EOF2
+fi
+
+if wants campaign; then
+    payouts="${CAMPAIGN_PAYOUTS:-100000}"
+    # 免申即享 for the same number of new enterprises as the e2e row: registered by their counties, one campaign
+    # by the operator, 市经信局's approvals in bulk, notices to the counties' webhook receiver; then the same
+    # invariants. The e2e row (one enterprise at a time) is the peer of the same run.
+    echo "== campaign: $payouts enterprises registered, one campaign, approvals in bulk (release build of the mesh)"
+    swift build -c release 2>&1 | tail -1
+    mesh="$root/.build/release/mesh"
+    state="$(mktemp -d)"
+    sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|; s|\"--audit-log\"|\"--rate\", \"1000000\", \"--burst\", \"1000000\", \"--audit-log\"|" Compose/topology.json > "$state/topology.json"
+    "$mesh" up --detach --topology "$state/topology.json" --bin-directory "$root/.build/release" > /dev/null
+    set +e
+    "$mesh" chaos --campaign --topology "$state/topology.json" --payouts "$payouts" --kills 0 --notice-wait-seconds 900 > "$state/campaign.log" 2>&1
+    status=$?
+    set -e
+    "$mesh" down --topology "$state/topology.json" > /dev/null
+    grep -v '^  ' "$state/campaign.log" | sed 's/^/   /'
+    python3 - "$state" "$payouts" "$status" >> "$results" <<'EOF2'
+import json, re, sys
+state, payouts, status = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+log = open(f"{state}/campaign.log").read()
+def seconds(pattern):
+    found = re.search(pattern, log)
+    return int(found.group(1)) if found else -1
+register = seconds(r"registered: \d+ enterprises in (\d+) s")
+campaign = seconds(r"enterprises screened in (\d+) s")
+approve = seconds(r"approved in bulk: \d+ orders in (\d+) s")
+done = seconds(r"notices done after (\d+) s")
+memory = {name: int(mb) for name, mb in re.findall(r"(\w+-\d+) (\d+) MB", log.split("peak memory", 1)[-1].split("\n", 1)[0])}
+print(json.dumps({"row": f"campaign {payouts:,} enterprises", "contender": "mesh campaign", "perSecond": payouts / max(done, 1),
+                  "seconds": done, "peakMB": memory, "invariantsHold": status == 0 and "invariants: all hold" in log,
+                  "note": f"{done} s in all: register {register} s, campaign {campaign} s, bulk approval {approve} s, then notices; "
+                          + (f"peak {max(memory.values())} MB ({max(memory, key=memory.get)})" if memory else "no memory figures")
                           + ("" if status == 0 else "; INVARIANTS BROKEN")}))
 EOF2
 fi

@@ -38,6 +38,12 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the last notices after the last payout.")
     var noticeWaitSeconds = 300
 
+    @Flag(
+        help:
+            "免申即享 instead of one payout at a time: the counties register the enterprises, the operator runs one campaign, 市经信局 approves in bulk."
+    )
+    var campaign = false
+
     func validate() throws {
         guard (1...1_000_000).contains(self.payouts) else {
             throw ValidationError("--payouts: 1 to 1000000, got \(self.payouts)")
@@ -55,11 +61,11 @@ struct ChaosCommand: AsyncParsableCommand {
         }
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         print(
-            "chaos: seed \(seed) (replay with --seed \(seed)), \(self.payouts) payouts, \(self.kills) kills, \(self.concurrency) in flight"
+            "chaos: seed \(seed) (replay with --seed \(seed)), \(self.payouts) payouts\(self.campaign ? " by one campaign" : ""), \(self.kills) kills, \(self.concurrency) in flight"
         )
         let run = try ChaosRun(
             topology: topology, state: state, seed: seed, payouts: self.payouts, kills: self.kills,
-            concurrency: self.concurrency)
+            concurrency: self.concurrency, campaign: self.campaign)
         let failures = try await run.run(noticeWait: .seconds(self.noticeWaitSeconds))
         if failures.isEmpty {
             print("invariants: all hold")

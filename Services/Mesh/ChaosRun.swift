@@ -21,6 +21,8 @@ final class ChaosRun: Sendable {
     let payouts: Int
     let kills: Int
     let concurrency: Int
+    /// 免申即享: register, one campaign, bulk approval (`ChaosRun+Campaign.swift`) instead of one payout at a time.
+    let campaign: Bool
     let gatewayPort: Int
     let logger: Logger
     /// Characters 9–10 of this run's credit codes (after each county's registration authority), so runs on one
@@ -40,7 +42,10 @@ final class ChaosRun: Sendable {
     let errors = NIOLockedValueBox<[String]>([])
     let killed = NIOLockedValueBox<[String: Int]>([:])
 
-    init(topology: Topology, state: MeshState, seed: UInt64, payouts: Int, kills: Int, concurrency: Int) throws {
+    init(
+        topology: Topology, state: MeshState, seed: UInt64, payouts: Int, kills: Int, concurrency: Int,
+        campaign: Bool = false
+    ) throws {
         guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
             throw ChaosError("the running mesh has no gateway")
         }
@@ -50,6 +55,7 @@ final class ChaosRun: Sendable {
         self.payouts = payouts
         self.kills = kills
         self.concurrency = concurrency
+        self.campaign = campaign
         self.gatewayPort = gateway.port
         var logger = Logger(label: "mesh.chaos")
         logger.logLevel = .critical
@@ -205,6 +211,12 @@ final class ChaosRun: Sendable {
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.killer() }
+            if self.campaign {
+                group.addTask { try await self.runCampaign() }
+                group.addTask { try await self.followCampaign() }
+                try await group.waitForAll()
+                return
+            }
             for _ in 0..<self.concurrency {
                 group.addTask {
                     while true {
