@@ -138,6 +138,13 @@ struct CampaignTests {
             let other: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await haining.unary(
                 GatewayMethods.listCampaignNearMisses, list)
             #expect(other.nearMisses.isEmpty)
+            list.county = .nanhu
+            let foreign = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await haining.unary(
+                    GatewayMethods.listCampaignNearMisses, list)
+            }
+            #expect(foreign?.code == .permissionDenied)
+            list.county = .unspecified
             list.limit = Int32(GatewayStore.maximumNearMissesPerPage + 1)
             let oversized = await #expect(throws: RPCError.self) {
                 let _: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await operatorClient.unary(
@@ -172,7 +179,7 @@ struct CampaignTests {
 
             // A run at work (it wrote just now): a second start is refused, naming the campaign.
             guard
-                case .fresh(var running) = try await mesh.store.startCampaign(
+                case .fresh(var running, let run) = try await mesh.store.startCampaign(
                     id: id, request: request, startedBy: "operator/operator", at: now)
             else { throw CampaignTestError("a new campaign did not start fresh") }
             let twice = await #expect(throws: RPCError.self) {
@@ -185,13 +192,18 @@ struct CampaignTests {
             // resumes after them, screening 海宁市's only.
             running.enterprises = 3
             let cursor = profiles[2].creditCode
-            try await mesh.store.recordCampaignPage(running, cursor: cursor, nearMisses: [], at: now - 120_000)
+            try await mesh.store.recordCampaignPage(
+                running, run: run, cursor: cursor, nearMisses: [], at: now - 120_000)
             let resumed: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
                 GatewayMethods.runCampaign, request)
             #expect(resumed.campaignID == id && resumed.state == .done)
             #expect(resumed.resumedAfter == 3 && resumed.enterprises == 6 && resumed.proposed == 2)
             let orders = try await mesh.ledger.orders(.init(limit: 100))
             #expect(Set(orders.map(\.creditCode)) == Set(profiles[3...4].map(\.creditCode)), "南湖区 screened again")
+            // The run that lost the campaign cannot record a page over the one that took it over.
+            await #expect(throws: CampaignLeaseLost.self) {
+                try await mesh.store.recordCampaignPage(running, run: run, cursor: "", nearMisses: [], at: now)
+            }
 
             // Listed for the operator with its progress; not for a department that did not start it.
             let listed: Jiaxing_Benefits_V1_ListCampaignsResponse = try await operatorClient.unary(
@@ -201,6 +213,27 @@ struct CampaignTests {
             let notTheirs: Jiaxing_Benefits_V1_ListCampaignsResponse = try await jingxin.unary(
                 GatewayMethods.listCampaigns, Jiaxing_Benefits_V1_ListCampaignsRequest())
             #expect(notTheirs.campaigns.isEmpty)
+            // A county sees the city's campaigns (they take it in); an oversized page is refused, naming the limit.
+            let haining = mesh.client("haining", .county)
+            defer { Task { await haining.close() } }
+            let county: Jiaxing_Benefits_V1_ListCampaignsResponse = try await haining.unary(
+                GatewayMethods.listCampaigns, Jiaxing_Benefits_V1_ListCampaignsRequest())
+            #expect(county.campaigns.map(\.campaignID) == [id])
+            var oversized = Jiaxing_Benefits_V1_ListCampaignsRequest()
+            oversized.limit = Int32(GatewayStore.maximumCampaignsPerPage + 1)
+            let refused = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListCampaignsResponse = try await operatorClient.unary(
+                    GatewayMethods.listCampaigns, oversized)
+            }
+            #expect(refused?.message == "limit: 1 to 200 campaigns a page, got 201")
+            // jingxin may not read the operator's near misses: to it the campaign does not exist.
+            var nearMisses = Jiaxing_Benefits_V1_ListCampaignNearMissesRequest()
+            nearMisses.campaignID = id
+            let hidden = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await jingxin.unary(
+                    GatewayMethods.listCampaignNearMisses, nearMisses)
+            }
+            #expect(hidden?.code == .notFound)
 
             // Done, run again: it starts over and pays only what is new (南湖区's three).
             let again: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(

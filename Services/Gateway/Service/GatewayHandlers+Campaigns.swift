@@ -21,7 +21,7 @@ extension GatewayHandlers {
         }
         router.unary(GatewayMethods.listCampaigns) { (request: Jiaxing_Benefits_V1_ListCampaignsRequest, context) in
             let caller = try self.caller(context)
-            try self.requireRole([.operator, .department], caller, context)
+            try self.requireRole([.operator, .department, .county], caller, context)
             return try await self.listCampaigns(request, caller)
         }
         router.unary(GatewayMethods.listCampaignNearMisses) {
@@ -36,6 +36,10 @@ extension GatewayHandlers {
             return try await self.decideOrders(request, caller)
         }
     }
+
+    /// Failures of a proposal that a later call may not meet: a campaign's page with one is redone, not
+    /// counted as refused.
+    static let retryable: Set<RPCStatusCode> = [.unavailable, .deadlineExceeded, .cancelled, .aborted, .unknown]
 
     /// Near misses a campaign's answer lists in full; it counts them all.
     static let reportedNearMisses = 100
@@ -86,123 +90,149 @@ extension GatewayHandlers {
         let id = GatewayStore.campaignID(for: request, startedBy: caller.description)
         var result: Jiaxing_Benefits_V1_CampaignResult
         var after = ""
+        let run: String
         switch try await self.store.startCampaign(
             id: id, request: request, startedBy: caller.description, at: Self.nowMillis())
         {
-        case .fresh(let fresh):
+        case .fresh(let fresh, let token):
             result = fresh
-        case .resume(let interrupted, let cursor):
+            run = token
+        case .resume(let interrupted, let cursor, let token):
             result = interrupted
             after = cursor
+            run = token
         case .running(let running):
             throw RPCError(
                 .aborted,
                 "campaign \(id) is running: \(running.enterprises) enterprises screened so far; ListCampaigns shows its progress (a run silent for \(GatewayStore.campaignLeaseMillis / 1000) s is taken over by the next call)"
             )
         }
-        var byClause = Dictionary(result.clauses.map { ($0.clauseID, $0) }, uniquingKeysWith: { first, _ in first })
-        while true {
-            let page = try await self.store.registeredProfiles(county: scope, after: after, limit: Self.campaignPage)
-            guard let last = page.last else { break }
-            after = last.creditCode
-            let attested = try await self.store.attestedRecords(creditCodes: page.map(\.creditCode))
-            let outcomes = try await withThrowingTaskGroup(of: EnterpriseOutcome.self) { group in
-                var all: [EnterpriseOutcome] = []
-                for (index, registered) in page.enumerated() {
-                    if index >= Self.campaignWindow, let done = try await group.next() { all.append(done) }
-                    group.addTask {
-                        var screen = Jiaxing_Benefits_V1_ScreenRequest()
-                        screen.profile = TrustedProfile.build(
-                            registered: registered, attested: attested[registered.creditCode] ?? [],
-                            vocabulary: vocabulary)
-                        screen.asOf = request.asOf
-                        screen.seal = true
-                        let screening = try await self.screen(screen, caller)
-                        var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
-                        for decision in screening.decisions where inCampaign(decision) {
-                            let propose = Jiaxing_Benefits_V1_ProposePayoutRequest(
-                                decision: decision, for: registered)
-                            do {
-                                proposals.append(
-                                    (
-                                        decision.citation.clauseID,
-                                        .success(try await self.propose(propose, caller, context, asGateway: true))
-                                    ))
-                            } catch {
-                                proposals.append(
-                                    (
-                                        decision.citation.clauseID,
-                                        .failure(
-                                            RPCError(
-                                                RPCError.from(error).code,
-                                                "\(registered.creditCode) \(decision.citation.clauseID): \(RPCError.from(error).message)"
-                                            ))
-                                    ))
+        do {
+            var byClause = Dictionary(result.clauses.map { ($0.clauseID, $0) }, uniquingKeysWith: { first, _ in first })
+            while true {
+                let page = try await self.store.registeredProfiles(
+                    county: scope, after: after, limit: Self.campaignPage)
+                guard let last = page.last else { break }
+                after = last.creditCode
+                let attested = try await self.store.attestedRecords(creditCodes: page.map(\.creditCode))
+                let outcomes = try await withThrowingTaskGroup(of: EnterpriseOutcome.self) { group in
+                    var all: [EnterpriseOutcome] = []
+                    for (index, registered) in page.enumerated() {
+                        if index >= Self.campaignWindow, let done = try await group.next() { all.append(done) }
+                        group.addTask {
+                            var screen = Jiaxing_Benefits_V1_ScreenRequest()
+                            screen.profile = TrustedProfile.build(
+                                registered: registered, attested: attested[registered.creditCode] ?? [],
+                                vocabulary: vocabulary)
+                            screen.asOf = request.asOf
+                            screen.seal = true
+                            let screening = try await self.screen(screen, caller)
+                            var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
+                            for decision in screening.decisions where inCampaign(decision) {
+                                let propose = Jiaxing_Benefits_V1_ProposePayoutRequest(
+                                    decision: decision, for: registered)
+                                do {
+                                    proposals.append(
+                                        (
+                                            decision.citation.clauseID,
+                                            .success(try await self.propose(propose, caller, context, asGateway: true))
+                                        ))
+                                } catch {
+                                    proposals.append(
+                                        (
+                                            decision.citation.clauseID,
+                                            .failure(
+                                                RPCError(
+                                                    RPCError.from(error).code,
+                                                    "\(registered.creditCode) \(decision.citation.clauseID): \(RPCError.from(error).message)"
+                                                ))
+                                        ))
+                                }
                             }
+                            let nearMisses = screening.decisions.filter { $0.status == .nearMiss && ofCampaign($0) }.map
+                            {
+                                decision in
+                                var nearMiss = Jiaxing_Benefits_V1_CampaignNearMiss()
+                                nearMiss.creditCode = registered.creditCode
+                                nearMiss.enterpriseName = registered.name
+                                nearMiss.county = registered.county
+                                nearMiss.clauseID = decision.citation.clauseID
+                                nearMiss.missing = decision.missing
+                                nearMiss.item = decision.item
+                                return nearMiss
+                            }
+                            return EnterpriseOutcome(
+                                creditCode: registered.creditCode, proposals: proposals, nearMisses: nearMisses)
                         }
-                        let nearMisses = screening.decisions.filter { $0.status == .nearMiss && ofCampaign($0) }.map {
-                            decision in
-                            var nearMiss = Jiaxing_Benefits_V1_CampaignNearMiss()
-                            nearMiss.creditCode = registered.creditCode
-                            nearMiss.enterpriseName = registered.name
-                            nearMiss.county = registered.county
-                            nearMiss.clauseID = decision.citation.clauseID
-                            nearMiss.missing = decision.missing
-                            return nearMiss
-                        }
-                        return EnterpriseOutcome(
-                            creditCode: registered.creditCode, proposals: proposals, nearMisses: nearMisses)
+                    }
+                    for try await done in group { all.append(done) }
+                    return all
+                }
+                // A proposal that failed for a reason a retry may cure (a replica down, a deadline) is not a
+                // refusal: the page is not recorded, so the next call redoes it (the ledger's keys make that safe).
+                for outcome in outcomes {
+                    for case (_, .failure(let error)) in outcome.proposals where Self.retryable.contains(error.code) {
+                        throw RPCError(
+                            error.code,
+                            "campaign \(id): a proposal failed (\(error.message)); \(result.enterprises) enterprises are recorded, call again to resume"
+                        )
                     }
                 }
-                for try await done in group { all.append(done) }
-                return all
-            }
-            result.enterprises += Int64(page.count)
-            var pageNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
-            for outcome in outcomes.sorted(by: { $0.creditCode < $1.creditCode }) {
-                for nearMiss in outcome.nearMisses {
-                    result.nearMisses += 1
-                    byClause[nearMiss.clauseID, default: .init()].clauseID = nearMiss.clauseID
-                    byClause[nearMiss.clauseID]?.nearMisses += 1
-                    pageNearMisses.append(nearMiss)
-                }
-                let proposals = outcome.proposals
-                if proposals.contains(where: { if case .success = $0.1 { return true } else { return false } }) {
-                    result.payableEnterprises += 1
-                }
-                for (clause, outcome) in proposals {
-                    var summary = byClause[clause] ?? Jiaxing_Benefits_V1_CampaignClauseSummary()
-                    summary.clauseID = clause
-                    switch outcome {
-                    case .success(let order):
-                        if order.replayed {
-                            summary.replayed += 1
-                            result.replayed += 1
-                        } else {
-                            summary.proposed += 1
-                            result.proposed += 1
-                        }
-                        summary.amountFen += order.amountFen
-                        result.amountFen += order.amountFen
-                    case .failure(let error):
-                        summary.refused += 1
-                        result.refused += 1
-                        if result.firstRefusals.count < 10 { result.firstRefusals.append(error.message) }
+                result.enterprises += Int64(page.count)
+                var pageNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
+                for outcome in outcomes.sorted(by: { $0.creditCode < $1.creditCode }) {
+                    for nearMiss in outcome.nearMisses {
+                        result.nearMisses += 1
+                        byClause[nearMiss.clauseID, default: .init()].clauseID = nearMiss.clauseID
+                        byClause[nearMiss.clauseID]?.nearMisses += 1
+                        pageNearMisses.append(nearMiss)
                     }
-                    byClause[clause] = summary
+                    let proposals = outcome.proposals
+                    if proposals.contains(where: { if case .success = $0.1 { return true } else { return false } }) {
+                        result.payableEnterprises += 1
+                    }
+                    for (clause, outcome) in proposals {
+                        var summary = byClause[clause] ?? Jiaxing_Benefits_V1_CampaignClauseSummary()
+                        summary.clauseID = clause
+                        switch outcome {
+                        case .success(let order):
+                            if order.replayed {
+                                summary.replayed += 1
+                                result.replayed += 1
+                            } else {
+                                summary.proposed += 1
+                                result.proposed += 1
+                            }
+                            summary.amountFen += order.amountFen
+                            result.amountFen += order.amountFen
+                        case .failure(let error):
+                            summary.refused += 1
+                            result.refused += 1
+                            if result.firstRefusals.count < 10 { result.firstRefusals.append(error.message) }
+                        }
+                        byClause[clause] = summary
+                    }
                 }
+                result.clauses = byClause.keys.sorted().compactMap { byClause[$0] }
+                if page.count < Self.campaignPage { result.state = .done }
+                // The page's tallies, near misses and cursor together: a run killed after this resumes after it.
+                try await self.store.recordCampaignPage(
+                    result, run: run, cursor: after, nearMisses: pageNearMisses, at: Self.nowMillis())
+                if result.state == .done { break }
             }
-            result.clauses = byClause.keys.sorted().compactMap { byClause[$0] }
-            if page.count < Self.campaignPage { result.state = .done }
-            // The page's tallies, near misses and cursor together: a run killed after this resumes after it.
-            try await self.store.recordCampaignPage(
-                result, cursor: after, nearMisses: pageNearMisses, at: Self.nowMillis())
-            if result.state == .done { break }
-        }
-        if result.state != .done {
-            // An empty register in scope (or one that ended on a full page).
-            result.state = .done
-            try await self.store.recordCampaignPage(result, cursor: after, nearMisses: [], at: Self.nowMillis())
+            if result.state != .done {
+                // An empty register in scope (or one that ended on a full page).
+                result.state = .done
+                try await self.store.recordCampaignPage(
+                    result, run: run, cursor: after, nearMisses: [], at: Self.nowMillis())
+            }
+        } catch {
+            // The next call resumes at once instead of waiting out the lease; a page not recorded is redone.
+            try? await self.store.releaseCampaign(id: id, run: run)
+            if error is CampaignLeaseLost {
+                throw RPCError(.aborted, "campaign \(id): another run took it over; ListCampaigns shows its progress")
+            }
+            throw error
         }
         result.firstNearMisses = try await self.store.campaignNearMisses(
             id: id, clauseID: nil, county: nil, limit: Self.reportedNearMisses, after: nil)
@@ -233,8 +263,18 @@ extension GatewayHandlers {
             Int64(parts[0]).map { (startedAt: $0, id: parts[1]) }
         }
         var response = Jiaxing_Benefits_V1_ListCampaignsResponse()
-        response.campaigns = try await self.store.campaigns(
-            startedBy: caller.role == .operator ? nil : caller.description, limit: limit, after: after)
+        switch caller.role {
+        case .operator:
+            response.campaigns = try await self.store.campaigns(limit: limit, after: after)
+        case .county:
+            guard let county = caller.county else {
+                throw RPCError(.permissionDenied, "\(caller.description) is not a county of Jiaxing")
+            }
+            response.campaigns = try await self.store.campaigns(county: county, limit: limit, after: after)
+        default:
+            response.campaigns = try await self.store.campaigns(
+                startedBy: caller.description, limit: limit, after: after)
+        }
         for index in response.campaigns.indices { response.campaigns[index].firstNearMisses = [] }
         if response.campaigns.count == limit, let last = response.campaigns.last {
             response.nextPageToken = PageToken(["\(last.startedAtMillis)", last.campaignID]).encoded
@@ -252,34 +292,40 @@ extension GatewayHandlers {
                 .invalidArgument,
                 "limit: 1 to \(GatewayStore.maximumNearMissesPerPage) near misses a page, got \(request.limit)")
         }
-        guard let campaign = try await self.store.campaign(id: request.campaignID) else {
-            throw RPCError(.notFound, "campaign_id: no campaign '\(request.campaignID)'")
+        var county: County?
+        if request.county != .unspecified {
+            guard let named = County(message: request.county) else {
+                throw RPCError(.invalidArgument, "county: a county or district of Jiaxing")
+            }
+            county = named
         }
-        var county = request.county == .unspecified ? nil : County(message: request.county)
+        // A campaign the caller may not read is as unknown to it as one that does not exist.
+        let notFound = RPCError(.notFound, "campaign_id: no campaign '\(request.campaignID)'")
+        guard let campaign = try await self.store.campaign(id: request.campaignID) else { throw notFound }
         switch caller.role {
         case .county:
             guard let own = caller.county, county == nil || county == own else {
                 throw RPCError(
                     .permissionDenied, "county: \(caller.description) reads its own enterprises' near misses")
             }
+            guard campaign.request.county == .unspecified || campaign.request.county == own.message else {
+                throw notFound
+            }
             county = own
         case .department:
-            guard campaign.startedBy == caller.description else {
-                throw RPCError(
-                    .permissionDenied, "campaign_id: \(request.campaignID) is not one \(caller.description) started")
-            }
+            guard campaign.startedBy == caller.description else { throw notFound }
         default:
             break
         }
-        let after = try PageToken.position(in: request.pageToken, parts: 2) { parts in
-            (creditCode: parts[0], clauseID: parts[1])
+        let after = try PageToken.position(in: request.pageToken, parts: 3) { parts in
+            (creditCode: parts[0], clauseID: parts[1], item: parts[2])
         }
         var response = Jiaxing_Benefits_V1_ListCampaignNearMissesResponse()
         response.nearMisses = try await self.store.campaignNearMisses(
             id: request.campaignID, clauseID: request.clauseID.isEmpty ? nil : request.clauseID, county: county,
             limit: limit, after: after)
         if response.nearMisses.count == limit, let last = response.nearMisses.last {
-            response.nextPageToken = PageToken([last.creditCode, last.clauseID]).encoded
+            response.nextPageToken = PageToken([last.creditCode, last.clauseID, last.item]).encoded
         }
         return response
     }

@@ -562,6 +562,9 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignNearMiss: Sendable {
 
   public var missing: [String] = []
 
+  /// a per-item clause's project or recognition (Decision.item); empty otherwise
+  public var item: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -679,6 +682,7 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignResult: @unchecked Sendabl
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// The operator lists every campaign, a department those it started, a county those whose scope takes it in.
 public nonisolated struct Jiaxing_Benefits_V1_ListCampaignsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -739,7 +743,7 @@ public nonisolated struct Jiaxing_Benefits_V1_ListCampaignNearMissesResponse: Se
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// in credit-code, then clause order
+  /// in credit-code, clause, then item order
   public var nearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
 
   public var nextPageToken: String = String()
@@ -1744,7 +1748,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignClauseSummary: SwiftProtobuf.M
 
 nonisolated extension Jiaxing_Benefits_V1_CampaignNearMiss: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CampaignNearMiss"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}missing\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}missing\0\u{1}item\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1757,6 +1761,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignNearMiss: SwiftProtobuf.Messag
       case 3: try { try decoder.decodeSingularEnumField(value: &self.county) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.missing) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.item) }()
       default: break
       }
     }
@@ -1778,6 +1783,9 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignNearMiss: SwiftProtobuf.Messag
     if !self.missing.isEmpty {
       try visitor.visitRepeatedStringField(value: self.missing, fieldNumber: 5)
     }
+    if !self.item.isEmpty {
+      try visitor.visitSingularStringField(value: self.item, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1787,6 +1795,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignNearMiss: SwiftProtobuf.Messag
     if lhs.county != rhs.county {return false}
     if lhs.clauseID != rhs.clauseID {return false}
     if lhs.missing != rhs.missing {return false}
+    if lhs.item != rhs.item {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
