@@ -395,32 +395,57 @@ public struct ResponseStream<Response: Message>: AsyncSequence, Sendable {
     /// The server's trailing metadata (after the stream ended).
     public var trailingMetadata: Metadata { self.metadata.state.withLockedValue { $0.trailing } }
 
-    /// Runs `action` once, when the server first answers: its response head or its first response, whichever
-    /// comes first, as the stream is read. A call refused outright ends with an error instead.
-    public func onAnswer(_ action: @escaping @Sendable () -> Void) {
-        self.metadata.answered.withLockedValue { $0 = action }
+    /// The same responses with the server's head among them: `.head` when the server sends one (a call that
+    /// may stay silent says it was accepted this way, PROTOCOL.md §7), then `.response` for each response.
+    public var events: Events { Events(stream: self.stream, metadata: self.metadata) }
+
+    public enum Event: Sendable {
+        case head(Metadata)
+        case response(Response)
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.stream.inbound.makeAsyncIterator(), metadata: self.metadata)
+        AsyncIterator(reader: Reader(base: self.stream.inbound.makeAsyncIterator(), metadata: self.metadata))
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
+        var reader: Reader
+
+        public mutating func next() async throws -> Response? {
+            while let event = try await self.reader.next() {
+                if case .response(let response) = event { return response }
+            }
+            return nil
+        }
+    }
+
+    public struct Events: AsyncSequence, Sendable {
+        public typealias Element = Event
+        let stream: MeshStream
+        let metadata: MetadataBox
+
+        public func makeAsyncIterator() -> Reader {
+            Reader(base: self.stream.inbound.makeAsyncIterator(), metadata: self.metadata)
+        }
+    }
+
+    /// Reads the stream's parts into events; ends when the trailers say ok, throws their status otherwise.
+    public struct Reader: AsyncIteratorProtocol {
         var base: MeshStream.Inbound.AsyncIterator
         let metadata: MetadataBox
         var finished = false
 
-        public mutating func next() async throws -> Response? {
+        public mutating func next() async throws -> Event? {
             guard !self.finished else { return nil }
             do {
                 while let part = try await self.base.next() {
                     switch part {
                     case .responseHead(let head):
-                        self.metadata.state.withLockedValue { $0.initial = Metadata(wire: head.metadata) }
-                        self.metadata.answer()
+                        let initial = Metadata(wire: head.metadata)
+                        self.metadata.state.withLockedValue { $0.initial = initial }
+                        return .head(initial)
                     case .message(let buffer):
-                        self.metadata.answer()
-                        return try Response.decode(buffer, code: .internal)
+                        return .response(try Response.decode(buffer, code: .internal))
                     case .trailers(let trailers):
                         self.finished = true
                         let trailing = Metadata(wire: trailers.metadata)
@@ -445,14 +470,4 @@ public struct ResponseStream<Response: Message>: AsyncSequence, Sendable {
 
 final class MetadataBox: Sendable {
     let state = NIOLockedValueBox((initial: Metadata(), trailing: Metadata()))
-    /// Told once, when the server first answers; nil after.
-    let answered = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
-
-    func answer() {
-        let action = self.answered.withLockedValue { action in
-            defer { action = nil }
-            return action
-        }
-        action?()
-    }
 }

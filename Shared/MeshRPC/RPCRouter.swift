@@ -120,7 +120,7 @@ public struct ResponseWriter<Response: Message>: Sendable {
 
     /// Sends the response head now, before any response: tells the caller the call was accepted (a watch
     /// that may stay silent for long, say) so that a refusal and an acceptance are told apart at once. Does
-    /// nothing once the head went out.
+    /// nothing once the head went out; initial metadata set after it is not sent.
     public func sendHead() async throws {
         guard self.context.response.markHeadSent() else { return }
         var head = MeshMessages.Mesh_Rpc_V1_ResponseHead()

@@ -4,6 +4,7 @@ import Foundation
 import GatewayHTTP
 import GatewayService
 import MeshIdentity
+import MeshMessages
 import MeshPKI
 import MeshRPC
 import MeshTestSupport
@@ -21,6 +22,7 @@ struct GatewayHTTPTests {
     struct Face {
         let port: Int
         let folder: String
+        let mesh: GatewayTests.Mesh
 
         /// Runs curl with `party`'s certificate (or none); returns the HTTP status (0 when no response) and body.
         /// Waits without blocking a thread: the server under test needs the same few threads to answer.
@@ -87,7 +89,7 @@ struct GatewayHTTPTests {
             var ports = listening.stream.makeAsyncIterator()
             let port = try #require(await ports.next())
             do {
-                try await body(Face(port: port, folder: folder))
+                try await body(Face(port: port, folder: folder, mesh: mesh))
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
@@ -275,7 +277,8 @@ struct GatewayHTTPTests {
             let quiet = ByteCounter()
             let idle = try await Self.tlsConnection(as: "nanhu", to: face, received: quiet)
             try await idle.writeAndFlush(ByteBuffer(string: request))
-            #expect(await Self.closes(idle, within: .seconds(60)), "an idle kept-alive connection stays open")
+            // Well before the 60 s default: the limit given is the one applied.
+            #expect(await Self.closes(idle, within: .seconds(20)), "an idle kept-alive connection stays open")
             #expect(quiet.count.withLockedValue { $0 } > 0, "the request was not answered before the close")
             // Answered, then the next head a byte a second: the bytes do not count as activity.
             let answered = ByteCounter()
@@ -300,26 +303,41 @@ struct GatewayHTTPTests {
     func watchRefusedWithItsStatus() async throws {
         try await Self.withFace { face in
             let url = "https://localhost:\(face.port)/v1/WatchInbox"
-            try await withThrowingTaskGroup(of: (status: Int, body: String).self) { group in
-                // Four watches held open for 12 s (curl's own limit), each answered 200 on acceptance.
+            let nanhu = face.mesh.client("nanhu", .county)
+            defer { Task { await nanhu.close() } }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The county's four watches, held natively; each is in once the gateway's head arrives.
+                let (accepted, acceptance) = AsyncStream<Void>.makeStream()
                 for _ in 0..<WatchSlots.maximumPerCaller {
-                    group.addTask { try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}", "--max-time", "12"]) }
+                    group.addTask {
+                        try await nanhu.serverStreaming(
+                            GatewayMethods.watchInbox, Jiaxing_Benefits_V1_WatchInboxRequest(),
+                            options: CallOptions(timeout: .seconds(60))
+                        ) { (notices: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
+                            for try await event in notices.events {
+                                if case .head = event { acceptance.yield() }
+                            }
+                        }
+                    }
                 }
-                // The fifth is refused as soon as the four are in, with its own status and a JSON error.
-                var refused = (status: 0, body: "")
-                for _ in 0..<100 where refused.status != 429 {
-                    try await Task.sleep(for: .milliseconds(100))
-                    refused = try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}", "--max-time", "2"])
+                var count = 0
+                for await _ in accepted {
+                    count += 1
+                    if count == WatchSlots.maximumPerCaller { break }
                 }
+                // The fifth, over HTTP: refused with its own status and a JSON error, not a 200 then a reset.
+                let refused = try await face.curl("nanhu", ["-X", "POST", url, "-d", "{}", "--max-time", "10"])
                 #expect(refused.status == 429, "\(refused.body.prefix(300))")
                 #expect(refused.body.contains(#""code":"resourceExhausted""#), "\(refused.body.prefix(300))")
                 #expect(refused.body.contains("WatchInbox streams open"))
-                // Another county's watch is accepted: 200 although its inbox stays quiet until curl gives up.
-                let other = try await face.curl("haining", ["-X", "POST", url, "-d", "{}", "--max-time", "2"])
-                #expect(other.status == 200, "\(other.body.prefix(300))")
-                for try await held in group {
-                    #expect(held.status == 200, "a held watch: \(held.status) \(held.body.prefix(200))")
-                }
+                // Another county's inbox is refused by notification, and that too is its own status.
+                let foreign = try await face.curl(
+                    "haining", ["-X", "POST", url, "-d", #"{"audience":"county/nanhu"}"#, "--max-time", "10"])
+                #expect(foreign.status == 403, "\(foreign.status) \(foreign.body.prefix(300))")
+                // Its own watch is accepted: 200 although its inbox stays quiet until curl gives up.
+                let own = try await face.curl("haining", ["-X", "POST", url, "-d", "{}", "--max-time", "2"])
+                #expect(own.status == 200, "\(own.body.prefix(300))")
+                group.cancelAll()
             }
         }
     }

@@ -64,7 +64,8 @@ public enum GatewayHTTP {
                 case .serverStreaming where entry.method == GatewayMethods.watchInbox:
                     let body = try await request.body.collect(upTo: Self.maximumRequestBytes)
                     let text = String(buffer: body)
-                    return try await Self.watchInbox(text.isEmpty ? "{}" : text, gateway: gateway, options: options)
+                    return try await Self.watchInbox(
+                        text.isEmpty ? "{}" : text, gateway: gateway, options: options, channel: context.channel)
                 default:
                     return Self.error(RPCError(.unimplemented, "\(name) is not offered over HTTP"))
                 }
@@ -223,9 +224,13 @@ public enum GatewayHTTP {
     /// New notices of the caller's inbox as NDJSON, until the client goes away or the deadline passes. The
     /// status waits for the gateway's answer: 200 once the watch is accepted (its response head), the refusal's
     /// own status otherwise (429 for a caller over its watches), never a 200 followed by a reset.
-    static func watchInbox(_ text: String, gateway: MeshClient, options: CallOptions) async throws -> Response {
+    static func watchInbox(_ text: String, gateway: MeshClient, options: CallOptions, channel: any Channel)
+        async throws -> Response
+    {
         let watch = try Jiaxing_Benefits_V1_WatchInboxRequest(jsonString: text)
         let call = WatchCall(watch, gateway: gateway, options: options)
+        // Hummingbird does not cancel a handler whose client went away; a quiet watch would hold its slot.
+        channel.closeFuture.whenComplete { _ in call.cancel() }
         if case .failure(let error) = await call.answer() { return Self.error(error) }
         let body = ResponseBody { writer in
             do {
@@ -236,7 +241,6 @@ public enum GatewayHTTP {
                 // The watch ran for as long as it was asked to.
             }
             try await writer.finish(nil)
-            withExtendedLifetime(call) {}
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"

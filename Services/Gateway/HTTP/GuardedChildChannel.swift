@@ -8,9 +8,8 @@ import NIOTLS
 /// The limits of a TLS listener in front of Hummingbird: at most `maximumConnections` open at once (the
 /// next is closed as it arrives), a TLS handshake finished within `handshakeTimeout` (a silent
 /// connection or a slow ClientHello is closed then), and the first request's head (or the HTTP/2 preface)
-/// whole within `headTimeout` after it (a client trickling its headers byte by byte is closed then; the idle
-/// timeout alone restarts with every byte), and closed once it has been `idleTimeout` without a request in
-/// flight. The idle clock runs from the last response and only a whole request head restarts it, so a later
+/// whole within `headTimeout` after it (a client trickling its headers byte by byte is closed then), and
+/// closed once it has been `idleTimeout` without a request in flight. The idle clock runs from the last response and only a whole request head restarts it, so a later
 /// head trickled on a kept-alive connection is closed at the idle timeout. Without them a peer held 2,000
 /// idle connections and kept each for 75 s and more.
 public struct ConnectionLimits: Sendable {

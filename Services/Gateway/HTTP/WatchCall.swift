@@ -5,8 +5,9 @@ import NIOConcurrencyHelpers
 
 /// One WatchInbox call the HTTP face makes on a client's behalf. The call runs in its own task from the
 /// start, so the face can wait for the gateway's answer before it writes a status; its notices are handed
-/// over through `notices`. The call is cancelled when this object goes, whether or not the response body was
-/// ever run (a client gone before its head was written must not hold a watch slot until the deadline).
+/// over through `notices`. The call is cancelled when the client's connection or stream closes, and when
+/// this object goes, whether or not the response body was ever run: a client gone must not hold a watch
+/// slot until the deadline.
 final class WatchCall: Sendable {
     let notices: AsyncThrowingStream<Jiaxing_Benefits_V1_Notice, any Error>
     private let task: Task<Void, Never>
@@ -21,8 +22,10 @@ final class WatchCall: Sendable {
             do {
                 try await gateway.serverStreaming(GatewayMethods.watchInbox, request, options: options) {
                     (stream: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
-                    stream.onAnswer { answer.yield(.success(())) }
-                    for try await notice in stream { continuation.yield(notice) }
+                    for try await event in stream.events {
+                        answer.yield(.success(()))
+                        if case .response(let notice) = event { continuation.yield(notice) }
+                    }
                 }
                 answer.yield(.success(()))
                 continuation.finish()
@@ -35,6 +38,11 @@ final class WatchCall: Sendable {
     }
 
     deinit {
+        self.task.cancel()
+    }
+
+    /// Ends the call now (the client went away): its watch slot frees at once, not at the deadline.
+    func cancel() {
         self.task.cancel()
     }
 

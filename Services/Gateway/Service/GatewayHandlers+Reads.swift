@@ -40,13 +40,18 @@ extension GatewayHandlers {
                 )
             }
             defer { self.watches.release(caller.description) }
-            // Accepted: the head goes out now, so a caller tells this watch from a refused one at once, however
-            // long its inbox stays quiet (the HTTP face answers 200 only then, a refusal with its status).
-            try await writer.sendHead()
             try await self.services.notification.call(idempotent: false) { client in
                 try await client.serverStreaming(NotificationMethods.watchInbox, request, options: caller.options) {
                     (notices: ResponseStream<Jiaxing_Benefits_V1_Notice>) in
-                    for try await notice in notices { try await writer.write(notice) }
+                    // Accepted once notification accepted it too (the audience is the caller's, the inbox is
+                    // there): the head goes out then, so a caller tells this watch from a refused one at once,
+                    // however long its inbox stays quiet (the HTTP face answers 200 only then).
+                    for try await event in notices.events {
+                        switch event {
+                        case .head: try await writer.sendHead()
+                        case .response(let notice): try await writer.write(notice)
+                        }
+                    }
                 }
             }
         }

@@ -76,6 +76,8 @@ public struct NotificationHandlers: Sendable {
             let audience = try Self.audience(request.audience, context)
             var after = try await self.center.replayStart(
                 audience: audience, afterSequence: request.afterEventSequence)
+            // Accepted: the head says so before any notice, however long the inbox stays quiet.
+            try await writer.sendHead()
             while !Task.isCancelled {
                 let notices = try await self.center.notices(audience: audience, afterSequence: after)
                 for notice in notices {
