@@ -84,14 +84,20 @@ final class ChaosRun: Sendable {
         }
     }
 
-    /// Runs `body` until it succeeds or fails in a way no crash explains, for up to `retryWindow`.
+    /// Runs `body` until it succeeds or fails in a way no crash explains, for up to `retryWindow` of failing
+    /// attempts: an attempt that ran longer than the window (a campaign's call, killed minutes in) starts the
+    /// window again, since it got somewhere.
     func retrying<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        let deadline = ContinuousClock.now + Self.retryWindow
+        var deadline = ContinuousClock.now + Self.retryWindow
         var delay = Duration.milliseconds(50)
         while true {
+            let attempt = ContinuousClock.now
             do {
                 return try await body()
             } catch {
+                if ContinuousClock.now - attempt > Self.retryWindow {
+                    deadline = ContinuousClock.now + Self.retryWindow
+                }
                 let code = RPCError.from(error).code
                 let transient: Set<RPCStatusCode> = [
                     .unavailable, .deadlineExceeded, .unknown, .internal, .aborted, .resourceExhausted, .cancelled,

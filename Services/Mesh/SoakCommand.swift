@@ -140,6 +140,9 @@ struct SoakCommand: AsyncParsableCommand {
         let memory = NIOLockedValueBox<[[String: Int]]>([])
         let windowSeconds = self.window
         let instances = state.instances
+        // Calls and errors per window so far, kept apart from the samples so that a window's line can be
+        // written as it ends without reading (or copying) the samples under their lock.
+        let tallies = NIOLockedValueBox([Int: (calls: Int, errors: Int)]())
         @Sendable func record(_ index: Int, due: ContinuousClock.Instant, ok: Bool) {
             let elapsed = ContinuousClock.now - due
             let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
@@ -148,13 +151,28 @@ struct SoakCommand: AsyncParsableCommand {
                 dueSecond < Double(warmupSeconds)
                 ? -1 : min(windowCount - 1, Int(dueSecond - Double(warmupSeconds)) / windowSeconds)
             samples.withLockedValue { $0.append((window, micros, ok)) }
+            tallies.withLockedValue { tallies in
+                let tally = tallies[window, default: (0, 0)]
+                tallies[window] = (tally.calls + 1, tally.errors + (ok ? 0 : 1))
+            }
         }
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for number in 1...windowCount {
                     try? await Task.sleep(
                         until: start + .seconds(warmupSeconds + number * windowSeconds), clock: .continuous)
-                    memory.withLockedValue { $0.append(Self.residentMemory(instances)) }
+                    let resident = Self.residentMemory(instances)
+                    memory.withLockedValue { $0.append(resident) }
+                    // As each window ends: its calls answered so far, errors, memory (percentiles at the end).
+                    let tally: (calls: Int, errors: Int) = tallies.withLockedValue { $0[number - 1] } ?? (0, 0)
+                    let megabytes: [String] = resident.keys.sorted().map { name in
+                        "\(name) \((resident[name] ?? 0) / 1024)"
+                    }
+                    let from = (number - 1) * windowSeconds
+                    let to = number * windowSeconds
+                    Self.say(
+                        "  window \(from)-\(to) s ended: \(tally.calls) calls answered, \(tally.errors) errors; resident MB "
+                            + megabytes.joined(separator: ", "))
                 }
             }
             // Open loop: each call starts when it is due, however many are still in flight. A fixed set of

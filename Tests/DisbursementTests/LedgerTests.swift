@@ -353,10 +353,13 @@ struct LedgerTests {
             let ledger = Ledger(
                 database: database, catalog: { Self.catalog }, orderLifetime: .seconds(3600), now: { clock.now })
             try await ledger.migrate()
-            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000)
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 100_000_000)
+            _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000))
             // Writes that bypass the code's checks, as a wrong migration or a hand-made fix would.
             let writes: [(String, [SQLValue])] = [
                 ("UPDATE accounts SET budget_fen = ? WHERE kind = 'fund'", [.integer(Money.maximumFen + 1)]),
+                ("UPDATE orders SET amount_fen = ?", [.integer(Money.maximumFen + 1)]),
+                ("UPDATE orders SET requested_fen = ?", [.integer(Money.maximumFen + 1)]),
                 (
                     "INSERT INTO transfers (order_id, debit_account, credit_account, amount_fen, kind, created_at) SELECT NULL, 'treasury', id, ?, 'budget', 0 FROM accounts WHERE kind = 'fund'",
                     [.integer(Money.maximumFen + 1)]
@@ -378,7 +381,8 @@ struct LedgerTests {
             }
             // Nothing of it was written: the books still balance and the fund keeps its budget.
             #expect(try await ledger.reconcile().isEmpty)
-            #expect(try await ledger.funds().funds.map(\.budgetFen) == [1_000_000])
+            #expect(try await ledger.funds().funds.map(\.budgetFen) == [100_000_000])
+            #expect(try await ledger.orders(.init()).map(\.amountFen) == [20_000_000])
         }
     }
 

@@ -226,11 +226,11 @@ struct ConsoleTests {
     @Test("the console's port has the same bounds: one address's share, then a silent connection's deadline")
     func consoleConnectionLimits() async throws {
         try await Self.withConsole(
-            limits: ConnectionLimits(maximumConnections: 100, maximumPerAddress: 2, handshakeTimeout: .seconds(3))
+            limits: ConnectionLimits(maximumConnections: 100, maximumPerAddress: 2, handshakeTimeout: .seconds(8))
         ) { _, browser in
             let channels = try await GatewayHTTPTests.silentConnections(3, to: browser.port)
             // One over the address's share is closed as it arrives, long before the handshake deadline.
-            let first = try #require(await GatewayHTTPTests.firstClosed(channels, within: .seconds(2)))
+            let first = try #require(await GatewayHTTPTests.firstClosed(channels, within: .seconds(5)))
             #expect(channels.indices.filter { $0 != first && channels[$0].isActive }.count == 2)
             // The two within it said nothing and are closed at the handshake deadline; the slots free up.
             for channel in channels {
