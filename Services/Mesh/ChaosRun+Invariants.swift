@@ -51,10 +51,16 @@ extension ChaosRun {
         }
         let current = funds.funds.first { $0.account == "fund:jzf-2023-3:2023" }?.budgetFen ?? 0
         // Opening funds is the operator's, through the gateway like every party's call.
+        let needed = Fen(self.payouts) * Self.awardFen
+        guard needed <= Money.maximumFen - current else {
+            throw ChaosError(
+                "\(self.payouts) payouts of \(Money.chinese(Self.awardFen)) need \(Money.chinese(needed)) more in one fund, which holds at most \(Money.chinese(Money.maximumFen)) (\(Money.chinese(current)) already): run at most \((Money.maximumFen - current) / Self.awardFen)"
+            )
+        }
         var open = Jiaxing_Benefits_V1_OpenFundRequest()
         open.documentID = "jzf-2023-3"
         open.year = 2023
-        open.budgetFen = current + Fen(self.payouts) * Self.awardFen
+        open.budgetFen = current + needed
         let _: Jiaxing_Benefits_V1_FundBalance = try await self.retrying {
             try await operatorClient.unary(GatewayMethods.openFund, open, options: CallOptions(timeout: .seconds(10)))
         }
