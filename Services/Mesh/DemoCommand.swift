@@ -119,7 +119,7 @@ struct DemoCommand: AsyncParsableCommand {
                     case .recognition(let recognition):
                         return vocabulary.recognition(recognition.recognition)?.name ?? recognition.recognition
                     case .project(let project):
-                        return vocabulary.projectKinds.first { $0.id == project.kind }?.name ?? project.kind
+                        return vocabulary.projectKind(project.kind)?.name ?? project.kind
                     case .fact(let fact): return vocabulary.fact(fact.fact)?.name ?? fact.fact
                     case nil: return ""
                     }

@@ -111,7 +111,7 @@ public struct Vocabulary: Sendable, Hashable, Codable {
     public func attesters(of kind: RecordKind) -> [Department]? {
         switch kind {
         case .recognition(let id): return self.recognition(id)?.attestedBy
-        case .project(let id): return self.projectKinds.first { $0.id == id }?.attestedBy
+        case .project(let id): return self.projectKind(id)?.attestedBy
         case .fact(let id): return self.fact(id)?.attestedBy
         }
     }

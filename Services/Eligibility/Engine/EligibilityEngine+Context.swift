@@ -273,7 +273,7 @@ extension EligibilityEngine {
                     factUsed: "\(self.factName(fact)): \(flag ? "是" : "否")\(self.vouched(fact, year: year))",
                     explanation: flag ? "\(self.factName(fact)): 是" : "不符合: \(self.factName(fact))")
             case .project(let kind, let minimum, let completedInPeriod):
-                let name = self.vocabulary.projectKinds.first { $0.id == kind }?.name ?? kind
+                let name = self.vocabulary.projectKind(kind)?.name ?? kind
                 let projects = (self.profile.projects[kind] ?? []).filter { project in
                     guard completedInPeriod else { return true }
                     return project.completedOn.map(self.period.contains) ?? false

@@ -71,9 +71,7 @@ extension Console {
             screen.asOf = Self.message(asOf)
             async let screening: Jiaxing_Benefits_V1_ScreeningResult = self.gateway.call(
                 GatewayMethods.screen, screen, as: account)
-            let pages = ["as_of", "orders_page", "notices_page"].reduce(into: [String: String]()) { pages, name in
-                pages[name] = request.uri.queryParameters.get(name).map { String($0) } ?? ""
-            }
+            let pages = Self.queryValues(request, ["as_of", "orders_page", "notices_page"])
             var ordersRequest = Jiaxing_Benefits_V1_ListOrdersRequest()
             ordersRequest.creditCode = code
             ordersRequest.limit = Int32(Self.historyPerPage)
@@ -135,7 +133,6 @@ extension Console {
                     "entitlements": entitlements, "entitlementCount": "\(entitlements.count)", "nearMisses": nearMisses,
                     "nearMissCount": "\(nearMisses.count)",
                     "orders": orderRows, "notices": noticeRows, "applicable": applicable,
-
                     "canApply": account.role == .county && !applicable.isEmpty,
                 ].merging(
                     Self.nextLinks(

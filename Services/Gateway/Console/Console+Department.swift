@@ -250,12 +250,7 @@ extension Console {
         let year = fact.year > 0 ? " \(fact.year)年" : ""
         let value: String
         switch fact.value {
-        case .amount(let amount):
-            switch term?.unit {
-            case .fen: value = "：\(Money.chinese(amount))"
-            case .basisPoints: value = "：\(Money.percent(basisPoints: Int(amount)))"
-            default: value = "：\(amount)"
-            }
+        case .amount(let amount): value = "：\(term?.unit.words(amount) ?? "\(amount)")"
         case .flag(let flag): value = "：\(flag ? "是" : "否")"
         case nil: value = ""
         }
@@ -271,7 +266,7 @@ extension Console {
 
     static func projectText(_ record: Jiaxing_Benefits_V1_ProjectRecord, _ vocabulary: Vocabulary?) -> String {
         let completed = CalendarDate(message: record.completedOn).map { " \($0)验收" } ?? ""
-        let kind = vocabulary?.projectKinds.first { $0.id == record.kind }?.name ?? record.kind
+        let kind = vocabulary?.projectKind(record.kind)?.name ?? record.kind
         return
             "项目 \(kind)「\(record.name)」\(Money.chinese(record.investmentFen))\(completed)\(Self.sourceText(record.source))"
     }

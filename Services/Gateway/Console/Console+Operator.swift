@@ -66,14 +66,12 @@ extension Console {
         }
     }
 
-    /// Funds used and left, 兑付率 against each document's targets, every replica's health, dead letters.
     /// The overview's paged lists: where each one is (`dead_page`, `breached_page`), from the query.
     static func overviewPages(_ request: Request) -> [String: String] {
-        ["dead_page", "breached_page"].reduce(into: [String: String]()) { pages, name in
-            pages[name] = request.uri.queryParameters.get(name).map { String($0) } ?? ""
-        }
+        Self.queryValues(request, ["dead_page", "breached_page"])
     }
 
+    /// Funds used and left, 兑付率 against each document's targets, every replica's health, dead letters.
     func overview(_ context: ConsoleRequestContext, pages: [String: String] = [:], flash: String? = nil)
         async throws -> Response
     {

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 extension Console {
     /// Enterprises a search page lists; a link leads to the next page.
@@ -8,6 +9,13 @@ extension Console {
     /// An enterprise's orders and notices, and the operator's dead letters and breached applications, a page
     /// at a time; a link per list leads to the next page of that list, the others staying on theirs.
     public static let historyPerPage = 100
+
+    /// The query's values of `names` (empty where absent): where each of a page's lists is.
+    static func queryValues(_ request: Request, _ names: [String]) -> [String: String] {
+        names.reduce(into: [String: String]()) { values, name in
+            values[name] = request.uri.queryParameters.get(name).map { String($0) } ?? ""
+        }
+    }
 
     /// Template values `name` → the link to the page after `token` of the list read from `parameter`,
     /// keeping the other lists' pages; none on a list's last page (the template shows no link then).
