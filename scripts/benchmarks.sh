@@ -106,15 +106,21 @@ if wants rpc; then
     fi
 fi
 
-if wants e2e; then
-    payouts="${E2E_PAYOUTS:-100000}"
-    # The gateway's per-caller rate limit is lifted: one department approves every order here.
-    echo "== end to end: $payouts enterprises through the gateway (release build of the mesh), notices to a webhook receiver"
+# A release mesh on a state folder of its own ($state), without the gateway's per-caller rate limit (one
+# department approves every order here); $mesh is its tool.
+release_mesh() {
     swift build -c release 2>&1 | tail -1
     mesh="$root/.build/release/mesh"
     state="$(mktemp -d)"
     sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|; s|\"--audit-log\"|\"--rate\", \"1000000\", \"--burst\", \"1000000\", \"--audit-log\"|" Compose/topology.json > "$state/topology.json"
     "$mesh" up --detach --topology "$state/topology.json" --bin-directory "$root/.build/release" > /dev/null
+}
+
+if wants e2e; then
+    payouts="${E2E_PAYOUTS:-100000}"
+    # The gateway's per-caller rate limit is lifted: one department approves every order here.
+    echo "== end to end: $payouts enterprises through the gateway (release build of the mesh), notices to a webhook receiver"
+    release_mesh
     set +e
     "$mesh" chaos --topology "$state/topology.json" --payouts "$payouts" --kills 0 --concurrency "${E2E_CONCURRENCY:-64}" --notice-wait-seconds 900 > "$state/e2e.log" 2>&1
     status=$?
@@ -151,11 +157,7 @@ if wants campaign; then
     # by the operator, 市经信局's approvals in bulk, notices to the counties' webhook receiver; then the same
     # invariants. The e2e row (one enterprise at a time) is the peer of the same run.
     echo "== campaign: $payouts enterprises registered, one campaign, approvals in bulk (release build of the mesh)"
-    swift build -c release 2>&1 | tail -1
-    mesh="$root/.build/release/mesh"
-    state="$(mktemp -d)"
-    sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|; s|\"--audit-log\"|\"--rate\", \"1000000\", \"--burst\", \"1000000\", \"--audit-log\"|" Compose/topology.json > "$state/topology.json"
-    "$mesh" up --detach --topology "$state/topology.json" --bin-directory "$root/.build/release" > /dev/null
+    release_mesh
     set +e
     "$mesh" chaos --campaign --topology "$state/topology.json" --payouts "$payouts" --kills 0 --notice-wait-seconds 900 > "$state/campaign.log" 2>&1
     status=$?

@@ -12,6 +12,20 @@ import Testing
 /// and the department decides the orders in bulk, each one still audited.
 @Suite("Campaigns")
 struct CampaignTests {
+    /// Six national green factories registered, three in 南湖区 and three in 海宁市, in credit-code order;
+    /// 市经信局's list has the first five.
+    static func greenFactories(_ mesh: GatewayTests.Mesh) async throws -> [Jiaxing_Benefits_V1_EnterpriseProfile] {
+        let profiles = (1...6).map { index in
+            GatewayTests.request(
+                county: index <= 3 ? .nanhu : .haining,
+                body: (index <= 3 ? "91330402MA2H0000" : "91330481MA2H0000") + "\(index)"
+            ).profile
+        }
+        _ = try await mesh.store.register(profiles, registeringCounty: nil, at: 0)
+        try await GatewayTests.attest(Array(profiles.dropLast()), mesh)
+        return profiles
+    }
+
     @Test(
         "a campaign pays the attested enterprises once, in scope; a department runs its own clauses only, then approves in bulk"
     )
@@ -21,15 +35,7 @@ struct CampaignTests {
             let jingxin = mesh.client("jingxin", .department)
             let keji = mesh.client("keji", .department)
             defer { Task { for client in [operatorClient, jingxin, keji] { await client.close() } } }
-            // Six national green factories, three in 南湖区 and three in 海宁市; 市经信局's list has five.
-            let profiles = (1...6).map { index in
-                GatewayTests.request(
-                    county: index <= 3 ? .nanhu : .haining,
-                    body: (index <= 3 ? "91330402MA2H0000" : "91330481MA2H0000") + "\(index)"
-                ).profile
-            }
-            _ = try await mesh.store.register(profiles, registeringCounty: nil, at: 0)
-            try await GatewayTests.attest(Array(profiles.dropLast()), mesh)
+            let profiles = try await Self.greenFactories(mesh)
 
             var request = Jiaxing_Benefits_V1_CampaignRequest()
             request.clauseIds = ["jzf-2023-3/3.19b"]
@@ -162,15 +168,7 @@ struct CampaignTests {
             let operatorClient = mesh.client("operator", .operator)
             let jingxin = mesh.client("jingxin", .department)
             defer { Task { for client in [operatorClient, jingxin] { await client.close() } } }
-            // Three national green factories in 南湖区, three in 海宁市 (the sixth unattested), as above.
-            let profiles = (1...6).map { index in
-                GatewayTests.request(
-                    county: index <= 3 ? .nanhu : .haining,
-                    body: (index <= 3 ? "91330402MA2H0000" : "91330481MA2H0000") + "\(index)"
-                ).profile
-            }
-            _ = try await mesh.store.register(profiles, registeringCounty: nil, at: 0)
-            try await GatewayTests.attest(Array(profiles.dropLast()), mesh)
+            let profiles = try await Self.greenFactories(mesh)
             var request = Jiaxing_Benefits_V1_CampaignRequest()
             request.clauseIds = ["jzf-2023-3/3.19b"]
             request.asOf = CalendarDate("2023-09-01")!.message
