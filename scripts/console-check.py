@@ -76,6 +76,8 @@ with sync_playwright() as playwright:
     check(operator.url.endswith("/console/overview"), "the operator lands on the overview")
     funds_before = operator.inner_text("#funds")
     check(operator.locator("#payout-chart rect").count() > 0, "兑付率 is charted against its targets")
+    check(operator.locator("#campaigns tr").count() > 0 and "已完成" in operator.locator("#campaigns").inner_text(),
+          "the demo's campaign is listed, done, with its progress")
     check("SERVING" in operator.inner_text("#health"), "the services' replicas are listed with their health")
     shot(operator, "02-operator-overview")
 

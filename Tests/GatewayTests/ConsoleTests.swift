@@ -543,6 +543,15 @@ struct ConsoleTests {
     @Test("the operator sees funds that balance, 兑付率 against targets, and every replica serving")
     func operatorOverview() async throws {
         try await Self.withConsole { mesh, browser in
+            // A campaign the operator ran shows with its progress.
+            let operatorClient = mesh.client("operator", .operator)
+            defer { Task { await operatorClient.close() } }
+            _ = try await CampaignTests.greenFactories(mesh)
+            var campaign = Jiaxing_Benefits_V1_CampaignRequest()
+            campaign.clauseIds = ["jzf-2023-3/3.19b"]
+            campaign.asOf = CalendarDate("2023-09-01")!.message
+            let ran: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                GatewayMethods.runCampaign, campaign)
             _ = try await browser.signIn("operator", Self.password)
             // The page asks every replica live, each within a second; on a loaded machine the first asks can
             // include TLS handshakes that take longer, so the page is read again (at most five times).
@@ -560,6 +569,9 @@ struct ConsoleTests {
                 "\(page.body.components(separatedBy: "<table").dropFirst().first?.prefix(600) ?? "")")
             #expect(page.body.contains("（平衡）"))
             #expect(page.body.contains(#"<svg id="payout-chart""#))
+            let campaigns = page.body.components(separatedBy: #"<table id="campaigns">"#).last ?? ""
+            #expect(campaigns.contains("<small>\(ran.campaignID)</small>"), "\(campaigns.prefix(600))")
+            #expect(campaigns.contains("已完成") && campaigns.contains("筛查 6 家，新拨付 5 笔"))
             #expect(
                 page.body.components(separatedBy: "SERVING").count - 1 == 5,
                 "catalog, two eligibility, disbursement, notification")

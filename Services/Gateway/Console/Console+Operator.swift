@@ -71,6 +71,29 @@ extension Console {
         Self.queryValues(request, ["dead_page", "breached_page"])
     }
 
+    /// The newest campaigns the overview shows, with their progress; `mesh campaign list` shows them all.
+    static let campaignsShown = 10
+
+    /// A campaign as the operator reads it: what it pays (documents by name), how far it got, what it found.
+    static func campaignRow(_ campaign: Jiaxing_Benefits_V1_CampaignResult, _ documentNames: [String: String])
+        -> [String: Any]
+    {
+        let scope = County(message: campaign.request.county)?.chineseName ?? "全市"
+        let what = (campaign.request.documentIds.map { documentNames[$0] ?? $0 } + campaign.request.clauseIds)
+            .joined(separator: "、")
+        let asOf = campaign.request.asOf
+        return [
+            "id": campaign.campaignID, "what": what, "scope": scope,
+            "asOf": "\(asOf.year)-\(asOf.month)-\(asOf.day)",
+            "state": campaign.state == .done ? "已完成" : "进行中", "running": campaign.state != .done,
+            "startedBy": campaign.startedBy, "startedAt": Self.dateTime(campaign.startedAtMillis),
+            "screened": "\(campaign.enterprises)", "proposed": "\(campaign.proposed)",
+            "replayed": "\(campaign.replayed)", "refused": "\(campaign.refused)",
+            "amount": Money.chinese(campaign.amountFen), "nearMisses": "\(campaign.nearMisses)",
+            "resumed": campaign.resumedAfter > 0 ? "（中断后自第\(campaign.resumedAfter)家续跑）" : "",
+        ]
+    }
+
     /// Funds used and left, 兑付率 against each document's targets, every replica's health, dead letters.
     func overview(_ context: ConsoleRequestContext, pages: [String: String] = [:], flash: String? = nil)
         async throws -> Response
@@ -95,6 +118,10 @@ extension Console {
             breachedRequest.pageToken = pages["breached_page"] ?? ""
             async let applications: Jiaxing_Benefits_V1_ListApplicationsResponse = self.gateway.call(
                 GatewayMethods.listApplications, breachedRequest, as: account)
+            var campaignsRequest = Jiaxing_Benefits_V1_ListCampaignsRequest()
+            campaignsRequest.limit = Int32(Self.campaignsShown)
+            async let campaigns: Jiaxing_Benefits_V1_ListCampaignsResponse = self.gateway.call(
+                GatewayMethods.listCampaigns, campaignsRequest, as: account)
             async let documents: Jiaxing_Benefits_V1_ListDocumentsResponse = self.gateway.call(
                 GatewayMethods.listDocuments, Jiaxing_Benefits_V1_ListDocumentsRequest(), as: account)
             async let replicas = self.services?.status() ?? []
@@ -167,6 +194,7 @@ extension Console {
                     "chartHeight": "\(20 + bars.count * 26)",
                     "replicas": replicaRows, "dead": deadRows, "tallies": tallies, "breached": breached,
                     "hasBreached": !breached.isEmpty,
+                    "campaigns": try await campaigns.campaigns.map { Self.campaignRow($0, documentNames) },
                 ].merging(
                     Self.nextLinks(
                         "/console/overview", keeping: pages,

@@ -240,6 +240,11 @@ enum ConsoleTemplates {
         <text x="{{textX}}" y="{{labelY}}" font-size="12">{{achieved}} / 目标 {{target}}</text>
         {{/bars}}
         </svg>
+        <h2>免申即享活动</h2>
+        {{^campaigns}}<p>尚无活动。</p>{{/campaigns}}
+        <table id="campaigns">
+        {{#campaigns}}<tr><td>{{what}}<br><small>{{id}}</small></td><td>{{scope}} · {{asOf}}</td><td{{#running}} class="late"{{/running}}>{{state}}{{resumed}}</td><td>筛查 {{screened}} 家，新拨付 {{proposed}} 笔，已有 {{replayed}} 笔，未通过 {{refused}} 笔</td><td class="money">{{amount}}</td><td>差一点 {{nearMisses}} 家</td><td>{{startedBy}} {{startedAt}}</td></tr>{{/campaigns}}
+        </table>
         <h2>依申请兑付（即申即享 / 限时即享）</h2>
         <table id="application-tallies">
         <tr><th>文件</th><th>责任单位</th><th>受理</th><th>即时办结</th><th>限时内办结</th><th>超期</th><th>待办</th></tr>
