@@ -230,7 +230,8 @@ public enum GatewayHTTP {
         let watch = try Jiaxing_Benefits_V1_WatchInboxRequest(jsonString: text)
         let call = WatchCall(watch, gateway: gateway, options: options)
         // Hummingbird does not cancel a handler whose client went away; a quiet watch would hold its slot.
-        channel.closeFuture.whenComplete { _ in call.cancel() }
+        // Weakly: on a kept-alive HTTP/1.1 connection the callback lives as long as the connection does.
+        channel.closeFuture.whenComplete { [weak call] _ in call?.cancel() }
         if case .failure(let error) = await call.answer() { return Self.error(error) }
         let body = ResponseBody { writer in
             do {

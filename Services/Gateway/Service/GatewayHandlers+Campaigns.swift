@@ -275,7 +275,6 @@ extension GatewayHandlers {
             response.campaigns = try await self.store.campaigns(
                 startedBy: caller.description, limit: limit, after: after)
         }
-        for index in response.campaigns.indices { response.campaigns[index].firstNearMisses = [] }
         if response.campaigns.count == limit, let last = response.campaigns.last {
             response.nextPageToken = PageToken(["\(last.startedAtMillis)", last.campaignID]).encoded
         }
