@@ -153,8 +153,8 @@ let package = Package(
         .target(
             name: "EligibilityService",
             dependencies: [
-                "EligibilityEngine", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshMessages",
-                "MeshPKI",
+                "EligibilityEngine", "CatalogModel", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity",
+                "MeshMessages", "MeshPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,4 +6,5 @@ public enum EligibilityMethods {
     public static let screen = MethodDescriptor(service: service, method: "Screen")
     public static let screenBatch = MethodDescriptor(service: service, method: "ScreenBatch")
     public static let forecast = MethodDescriptor(service: service, method: "Forecast")
+    public static let screenCampaign = MethodDescriptor(service: service, method: "ScreenCampaign")
 }

@@ -89,6 +89,9 @@ public enum MethodRegistry {
             EligibilityMethods.forecast, .clientStreaming, Jiaxing_Benefits_V1_ForecastRequest.self,
             Jiaxing_Benefits_V1_ForecastResult.self),
         entry(
+            EligibilityMethods.screenCampaign, .unary, Jiaxing_Benefits_V1_CampaignScreenRequest.self,
+            Jiaxing_Benefits_V1_CampaignScreenResponse.self),
+        entry(
             DisbursementMethods.proposePayout, .unary, Jiaxing_Benefits_V1_ProposePayoutRequest.self,
             Jiaxing_Benefits_V1_PayoutOrder.self),
         entry(
@@ -97,6 +100,12 @@ public enum MethodRegistry {
         entry(
             DisbursementMethods.reject, .unary, Jiaxing_Benefits_V1_DecideRequest.self,
             Jiaxing_Benefits_V1_PayoutOrder.self),
+        entry(
+            DisbursementMethods.proposePayouts, .unary, Jiaxing_Benefits_V1_ProposePayoutsRequest.self,
+            Jiaxing_Benefits_V1_ProposePayoutsResponse.self),
+        entry(
+            DisbursementMethods.decideOrdersBatch, .unary, Jiaxing_Benefits_V1_DecideOrdersBatchRequest.self,
+            Jiaxing_Benefits_V1_DecideOrdersBatchResponse.self),
         entry(
             DisbursementMethods.clawback, .unary, Jiaxing_Benefits_V1_ClawbackRequest.self,
             Jiaxing_Benefits_V1_PayoutOrder.self),
@@ -249,6 +258,9 @@ public enum MethodRegistry {
         entry(
             GatewayMethods.forecastRegister, .unary, Jiaxing_Benefits_V1_ForecastRegisterRequest.self,
             Jiaxing_Benefits_V1_ForecastResult.self),
+        entry(
+            EligibilityMethods.screenCampaign, .unary, Jiaxing_Benefits_V1_CampaignScreenRequest.self,
+            Jiaxing_Benefits_V1_CampaignScreenResponse.self),
         entry(
             GatewayMethods.listDeliveries, .unary, Jiaxing_Benefits_V1_ListDeliveriesRequest.self,
             Jiaxing_Benefits_V1_ListDeliveriesResponse.self),

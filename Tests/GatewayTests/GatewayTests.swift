@@ -26,6 +26,8 @@ struct GatewayTests {
 
     struct Mesh {
         let gatewayPort: Int
+        /// Disbursement's own port, for the calls only the gateway makes (and the refusals of anyone else).
+        let disbursementPort: Int
         let eligibility: [TestMesh.RunningServer]
         let audit: AuditLog
         let ledger: Ledger
@@ -35,6 +37,10 @@ struct GatewayTests {
 
         func client(_ name: String, _ role: PartyRole) -> MeshClient {
             TestMesh.client(port: self.gatewayPort, tls: TestMesh.credentials(for: name, role: role))
+        }
+
+        func disbursementClient(_ name: String, _ role: PartyRole) -> MeshClient {
+            TestMesh.client(port: self.disbursementPort, tls: TestMesh.credentials(for: name, role: role))
         }
     }
 
@@ -105,7 +111,8 @@ struct GatewayTests {
         ).register(into: &router)
         let gateway = try await TestMesh.RunningServer(router: router)
         let mesh = Mesh(
-            gatewayPort: try await gateway.port(), eligibility: eligibility, audit: audit, ledger: ledger,
+            gatewayPort: try await gateway.port(), disbursementPort: try await disbursement.port(),
+            eligibility: eligibility, audit: audit, ledger: ledger,
             store: gatewayStore, services: services, notifier: notifier)
         do {
             let result = try await body(mesh)

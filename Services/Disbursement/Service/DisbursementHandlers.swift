@@ -68,6 +68,7 @@ public struct DisbursementHandlers: Sendable {
     public func register(into router: inout RPCRouter) {
         router.requestCheck = { try Self.textLimit.check($0) }
         self.registerApplications(into: &router)
+        self.registerBatches(into: &router)
         router.unary(DisbursementMethods.proposePayout) {
             (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
             try Self.require(context, roles: [.service, .operator, .county], to: "propose payouts")

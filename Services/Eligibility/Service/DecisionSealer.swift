@@ -38,19 +38,29 @@ public struct DecisionSealer: Sendable {
     func seal(_ result: inout Jiaxing_Benefits_V1_ScreeningResult, of request: Jiaxing_Benefits_V1_ScreenRequest)
         throws
     {
-        guard result.decisions.contains(where: \.isSealable) else { return }
-        let profileSHA256 = try Self.basis(of: request.profile)
+        try self.seal(
+            &result.decisions, profile: request.profile, asOf: result.asOf, catalogRevision: result.catalogRevision)
+    }
+
+    /// Seals every sealable decision of `decisions`, screened from `profile` as of `asOf`: the profile's
+    /// digest is worked out once for all of them.
+    func seal(
+        _ decisions: inout [Jiaxing_Benefits_V1_Decision], profile: Jiaxing_Benefits_V1_EnterpriseProfile,
+        asOf: Jiaxing_Benefits_V1_Date, catalogRevision: String
+    ) throws {
+        guard decisions.contains(where: \.isSealable) else { return }
+        let profileSHA256 = try Self.basis(of: profile)
         let sealedAt = self.now()
-        for index in result.decisions.indices where result.decisions[index].isSealable {
+        for index in decisions.indices where decisions[index].isSealable {
             let statement = Jiaxing_Benefits_V1_DecisionStatement(
-                decision: result.decisions[index], profile: request.profile, profileSHA256: profileSHA256,
-                asOf: result.asOf, catalogRevision: result.catalogRevision, sealedAtMillis: sealedAt)
+                decision: decisions[index], profile: profile, profileSHA256: profileSHA256,
+                asOf: asOf, catalogRevision: catalogRevision, sealedAtMillis: sealedAt)
             let bytes: [UInt8] = try statement.serializedBytes()
             var seal = Jiaxing_Benefits_V1_DecisionSeal()
             seal.statement = Data(bytes)
             seal.signature = Data(try self.signer.sign(bytes))
             seal.certificate = Data(self.signer.certificateDER)
-            result.decisions[index].seal = seal
+            decisions[index].seal = seal
         }
     }
 }

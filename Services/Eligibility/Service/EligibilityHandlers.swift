@@ -62,6 +62,9 @@ public struct EligibilityHandlers: Sendable {
                 try await writer.write(self.screen(request, on: engine))
             }
         }
+        router.unary(EligibilityMethods.screenCampaign) { (request: Jiaxing_Benefits_V1_CampaignScreenRequest, _) in
+            try self.screenCampaign(request, on: self.engine())
+        }
         // Amounts only over many profiles (a register), for budgets: one answer when the stream ends.
         router.clientStreaming(EligibilityMethods.forecast) {
             (requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, _) in

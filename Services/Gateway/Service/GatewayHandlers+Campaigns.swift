@@ -6,10 +6,16 @@ import MeshMessages
 import MeshRPC
 
 extension GatewayHandlers {
-    /// Enterprises of the register screened and proposed at once in a campaign.
-    static let campaignWindow = 32
+    /// Calls of a campaign's page, or of a bulk decision, in flight at once (spread over the replicas).
+    static let campaignWindow = 4
     /// Register profiles read per page of a campaign.
     static let campaignPage = 500
+    /// Profiles one `ScreenCampaign` call carries: a page's calls run at once, across eligibility's replicas.
+    static let campaignScreenChunk = 125
+    /// Proposals one `ProposePayouts` call carries (disbursement takes at most 500).
+    static let campaignProposalChunk = 250
+    /// Orders one `DecideOrdersBatch` call decides (disbursement takes at most 1,000).
+    static let bulkDecisionChunk = 500
     /// Orders one DecideOrders call decides at most.
     static let maximumBulkDecisions = 10_000
 
@@ -72,19 +78,12 @@ extension GatewayHandlers {
             }
             scope = county
         }
-        let clauses = Set(request.clauseIds)
-        let documents = Set(request.documentIds)
-        let department = caller.department
-        func ofCampaign(_ decision: Jiaxing_Benefits_V1_Decision) -> Bool {
-            guard decision.cash,
-                clauses.contains(decision.citation.clauseID) || documents.contains(decision.citation.documentID)
-            else { return false }
-            // A department campaigns for the clauses it decides only.
-            return department.map { $0.isResponsible(among: decision.citation.responsibleDepartments) } ?? true
-        }
-        func inCampaign(_ decision: Jiaxing_Benefits_V1_Decision) -> Bool {
-            decision.status == .eligible && decision.amountFen > 0 && ofCampaign(decision)
-        }
+        var screen = Jiaxing_Benefits_V1_CampaignScreenRequest()
+        screen.asOf = request.asOf
+        screen.clauseIds = request.clauseIds
+        screen.documentIds = request.documentIds
+        // A department campaigns for the clauses it decides only.
+        screen.department = caller.department?.rawValue ?? ""
         let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
 
         let id = GatewayStore.campaignID(for: request, startedBy: caller.description)
@@ -115,57 +114,20 @@ extension GatewayHandlers {
                 guard let last = page.last else { break }
                 after = last.creditCode
                 let attested = try await self.store.attestedRecords(creditCodes: page.map(\.creditCode))
-                let outcomes = try await withThrowingTaskGroup(of: EnterpriseOutcome.self) { group in
-                    var all: [EnterpriseOutcome] = []
-                    for (index, registered) in page.enumerated() {
-                        if index >= Self.campaignWindow, let done = try await group.next() { all.append(done) }
-                        group.addTask {
-                            var screen = Jiaxing_Benefits_V1_ScreenRequest()
-                            screen.profile = TrustedProfile.build(
-                                registered: registered, attested: attested[registered.creditCode] ?? [],
-                                vocabulary: vocabulary)
-                            screen.asOf = request.asOf
-                            screen.seal = true
-                            let screening = try await self.screen(screen, caller)
-                            var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
-                            for decision in screening.decisions where inCampaign(decision) {
-                                let propose = Jiaxing_Benefits_V1_ProposePayoutRequest(
-                                    decision: decision, for: registered)
-                                do {
-                                    proposals.append(
-                                        (
-                                            decision.citation.clauseID,
-                                            .success(try await self.propose(propose, caller, context, asGateway: true))
-                                        ))
-                                } catch {
-                                    proposals.append(
-                                        (
-                                            decision.citation.clauseID,
-                                            .failure(
-                                                RPCError(
-                                                    RPCError.from(error).code,
-                                                    "\(registered.creditCode) \(decision.citation.clauseID): \(RPCError.from(error).message)"
-                                                ))
-                                        ))
-                                }
-                            }
-                            let nearMisses = screening.decisions.filter { $0.status == .nearMiss && ofCampaign($0) }.map
-                            {
-                                decision in
-                                var nearMiss = Jiaxing_Benefits_V1_CampaignNearMiss()
-                                nearMiss.creditCode = registered.creditCode
-                                nearMiss.enterpriseName = registered.name
-                                nearMiss.county = registered.county
-                                nearMiss.clauseID = decision.citation.clauseID
-                                nearMiss.missing = decision.missing
-                                nearMiss.item = decision.item
-                                return nearMiss
-                            }
-                            return EnterpriseOutcome(
-                                creditCode: registered.creditCode, proposals: proposals, nearMisses: nearMisses)
+                let chunks = stride(from: 0, to: page.count, by: Self.campaignScreenChunk).map {
+                    Array(page[$0..<min($0 + Self.campaignScreenChunk, page.count)])
+                }
+                let outcomes = try await withThrowingTaskGroup(of: [EnterpriseOutcome].self) { group in
+                    for chunk in chunks {
+                        var screen = screen
+                        screen.profiles = chunk.map {
+                            TrustedProfile.build(
+                                registered: $0, attested: attested[$0.creditCode] ?? [], vocabulary: vocabulary)
                         }
+                        group.addTask { try await self.campaignChunk(chunk, screen, caller) }
                     }
-                    for try await done in group { all.append(done) }
+                    var all: [EnterpriseOutcome] = []
+                    for try await done in group { all += done }
                     return all
                 }
                 // A proposal that failed for a reason a retry may cure (a replica down, a deadline) is not a
@@ -192,6 +154,12 @@ extension GatewayHandlers {
                         result.payableEnterprises += 1
                     }
                     for (clause, outcome) in proposals {
+                        // A profile eligibility refused is the enterprise's, not a clause's.
+                        if clause.isEmpty, case .failure(let error) = outcome {
+                            result.refused += 1
+                            if result.firstRefusals.count < 10 { result.firstRefusals.append(error.message) }
+                            continue
+                        }
                         var summary = byClause[clause] ?? Jiaxing_Benefits_V1_CampaignClauseSummary()
                         summary.clauseID = clause
                         switch outcome {
@@ -247,6 +215,84 @@ extension GatewayHandlers {
                 "resumedAfter": "\(result.resumedAfter)",
             ])
         return result
+    }
+
+    /// One chunk of a campaign's page: its trusted profiles screened in one call, and every payable decision
+    /// proposed in as few calls as fit. A profile eligibility refuses counts as refused, with its reason.
+    func campaignChunk(
+        _ registered: [Jiaxing_Benefits_V1_EnterpriseProfile], _ screen: Jiaxing_Benefits_V1_CampaignScreenRequest,
+        _ caller: Caller
+    ) async throws -> [EnterpriseOutcome] {
+        let screened: Jiaxing_Benefits_V1_CampaignScreenResponse = try await self.services.eligibility.call(
+            idempotent: true
+        ) { client in
+            try await client.unary(EligibilityMethods.screenCampaign, screen, options: caller.options)
+        }
+        guard screened.enterprises.count == registered.count else {
+            throw RPCError(
+                .unavailable,
+                "eligibility answered \(screened.enterprises.count) screenings for \(registered.count) profiles")
+        }
+        var outcomes: [EnterpriseOutcome] = []
+        var proposals: [(enterprise: Int, request: Jiaxing_Benefits_V1_ProposePayoutRequest)] = []
+        for (index, (enterprise, screening)) in zip(registered, screened.enterprises).enumerated() {
+            var outcome = EnterpriseOutcome(creditCode: enterprise.creditCode, proposals: [], nearMisses: [])
+            if screening.hasError {
+                outcome.proposals.append(
+                    ("", .failure(RPCError(.invalidArgument, "\(enterprise.creditCode): \(screening.error.message)"))))
+            }
+            for decision in screening.payable {
+                proposals.append((index, Jiaxing_Benefits_V1_ProposePayoutRequest(decision: decision, for: enterprise)))
+            }
+            outcome.nearMisses = screening.nearMisses.map { decision in
+                var nearMiss = Jiaxing_Benefits_V1_CampaignNearMiss()
+                nearMiss.creditCode = enterprise.creditCode
+                nearMiss.enterpriseName = enterprise.name
+                nearMiss.county = enterprise.county
+                nearMiss.clauseID = decision.citation.clauseID
+                nearMiss.missing = decision.missing
+                nearMiss.item = decision.item
+                return nearMiss
+            }
+            outcomes.append(outcome)
+        }
+        for start in stride(from: 0, to: proposals.count, by: Self.campaignProposalChunk) {
+            let part = proposals[start..<min(start + Self.campaignProposalChunk, proposals.count)]
+            var batch = Jiaxing_Benefits_V1_ProposePayoutsRequest()
+            batch.proposals = part.map(\.request)
+            // The gateway proposes on its own identity: the amounts are derived, not the caller's.
+            let answer: Jiaxing_Benefits_V1_ProposePayoutsResponse = try await self.services.disbursement.call(
+                idempotent: true
+            ) { client in
+                try await client.unary(DisbursementMethods.proposePayouts, batch, options: CallOptions())
+            }
+            guard answer.outcomes.count == part.count else {
+                throw RPCError(
+                    .unavailable, "disbursement answered \(answer.outcomes.count) outcomes for \(part.count) proposals")
+            }
+            for ((enterprise, request), outcome) in zip(part, answer.outcomes) {
+                let clause = request.clauseID
+                if outcome.hasOrder {
+                    let order = outcome.order
+                    self.audit.record(
+                        caller: caller.description, method: "ProposePayout",
+                        outcome: order.replayed ? "replayed" : "proposed",
+                        detail: [
+                            "order": order.id, "creditCode": order.creditCode, "clause": order.clauseID,
+                            "amountFen": "\(order.amountFen)",
+                        ])
+                    outcomes[enterprise].proposals.append((clause, .success(order)))
+                } else {
+                    self.audit.record(
+                        caller: caller.description, method: "ProposePayout", outcome: "refused",
+                        detail: ["creditCode": request.creditCode, "clause": clause, "reason": outcome.message])
+                    outcomes[enterprise].proposals.append(
+                        (clause, .failure(RPCError(RPCStatusCode(rawValue: outcome.code) ?? .unknown, outcome.message)))
+                    )
+                }
+            }
+        }
+        return outcomes
     }
 
     /// Campaigns newest first: the operator sees every one, a department those it started.
@@ -370,36 +416,17 @@ extension GatewayHandlers {
             }
         }
         ids = Array(ids.prefix(limit))
-        let method = request.approve ? DisbursementMethods.approve : DisbursementMethods.reject
-        let outcomes = try await withThrowingTaskGroup(of: Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>.self) {
+        let chunks = stride(from: 0, to: ids.count, by: Self.bulkDecisionChunk).map {
+            Array(ids[$0..<min($0 + Self.bulkDecisionChunk, ids.count)])
+        }
+        let outcomes = try await withThrowingTaskGroup(of: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>].self) {
             group in
             var outcomes: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>] = []
-            for (index, id) in ids.enumerated() {
-                if index >= Self.campaignWindow, let done = try await group.next() { outcomes.append(done) }
-                group.addTask {
-                    var decide = Jiaxing_Benefits_V1_DecideRequest()
-                    decide.orderID = id
-                    decide.reason = reason
-                    do {
-                        let order: Jiaxing_Benefits_V1_PayoutOrder = try await self.services.disbursement.call(
-                            idempotent: false
-                        ) { client in
-                            try await client.unary(method, decide, options: caller.options)
-                        }
-                        self.audit.record(
-                            caller: caller.description, method: "DecideOrders", outcome: "\(order.status)",
-                            detail: ["order": order.id, "amountFen": "\(order.amountFen)", "reason": reason])
-                        return .success(order)
-                    } catch {
-                        let status = RPCError.from(error)
-                        self.audit.record(
-                            caller: caller.description, method: "DecideOrders", outcome: "refused",
-                            detail: ["order": id, "reason": status.message])
-                        return .failure(RPCError(status.code, "\(id): \(status.message)"))
-                    }
-                }
+            for (index, chunk) in chunks.enumerated() {
+                if index >= Self.campaignWindow, let done = try await group.next() { outcomes += done }
+                group.addTask { try await self.decideChunk(chunk, approve: request.approve, reason: reason, caller) }
             }
-            for try await done in group { outcomes.append(done) }
+            for try await done in group { outcomes += done }
             return outcomes
         }
         var result = Jiaxing_Benefits_V1_DecideOrdersResult()
@@ -414,5 +441,47 @@ extension GatewayHandlers {
             }
         }
         return result
+    }
+
+    /// One call deciding `ids` for the department calling, each order audited on its own line. A decision is
+    /// not retried elsewhere: the ledger refuses a second one anyway, but the caller should see the first answer.
+    func decideChunk(_ ids: [String], approve: Bool, reason: String, _ caller: Caller) async throws
+        -> [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>]
+    {
+        var decide = Jiaxing_Benefits_V1_DecideOrdersBatchRequest()
+        decide.orderIds = ids
+        decide.approve = approve
+        decide.reason = reason
+        let answer: Jiaxing_Benefits_V1_DecideOrdersBatchResponse
+        do {
+            answer = try await self.services.disbursement.call(idempotent: false) { client in
+                try await client.unary(DisbursementMethods.decideOrdersBatch, decide, options: caller.options)
+            }
+        } catch {
+            let status = RPCError.from(error)
+            for id in ids {
+                self.audit.record(
+                    caller: caller.description, method: "DecideOrders", outcome: "refused",
+                    detail: ["order": id, "reason": status.message])
+            }
+            return ids.map { .failure(RPCError(status.code, "\($0): \(status.message)")) }
+        }
+        guard answer.outcomes.count == ids.count else {
+            throw RPCError(
+                .unavailable, "disbursement answered \(answer.outcomes.count) outcomes for \(ids.count) orders")
+        }
+        return zip(ids, answer.outcomes).map { id, outcome in
+            if outcome.hasOrder {
+                let order = outcome.order
+                self.audit.record(
+                    caller: caller.description, method: "DecideOrders", outcome: "\(order.status)",
+                    detail: ["order": order.id, "amountFen": "\(order.amountFen)", "reason": reason])
+                return .success(order)
+            }
+            self.audit.record(
+                caller: caller.description, method: "DecideOrders", outcome: "refused",
+                detail: ["order": id, "reason": outcome.message])
+            return .failure(RPCError(RPCStatusCode(rawValue: outcome.code) ?? .unknown, outcome.message))
+        }
     }
 }

@@ -426,6 +426,97 @@ public nonisolated struct Jiaxing_Benefits_V1_ScreeningError: Sendable {
   public init() {}
 }
 
+/// A page of a campaign's register screened in one call: every profile screened on all clauses in force (so
+/// 就高不重复 weighs the clauses outside the campaign too), and only what the campaign keeps comes back,
+/// explained: its payable decisions, sealed, and its near misses. At most 500 profiles.
+public nonisolated struct Jiaxing_Benefits_V1_CampaignScreenRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var profiles: [Jiaxing_Benefits_V1_EnterpriseProfile] = []
+
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
+  /// the campaign's clauses
+  public var clauseIds: [String] = []
+
+  /// and every clause of these documents
+  public var documentIds: [String] = []
+
+  /// a department's campaign: only the clauses it is responsible for
+  public var department: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CampaignScreening: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var creditCode: String = String()
+
+  /// ELIGIBLE cash decisions with a fixed amount, each sealed
+  public var payable: [Jiaxing_Benefits_V1_Decision] = []
+
+  /// NEAR_MISS decisions of the campaign's clauses
+  public var nearMisses: [Jiaxing_Benefits_V1_Decision] = []
+
+  /// set instead when the profile was refused
+  public var error: Jiaxing_Benefits_V1_ScreeningError {
+    get {_error ?? Jiaxing_Benefits_V1_ScreeningError()}
+    set {_error = newValue}
+  }
+  /// Returns true if `error` has been explicitly set.
+  public var hasError: Bool {self._error != nil}
+  /// Clears the value of `error`. Subsequent reads from it will return its default value.
+  public mutating func clearError() {self._error = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _error: Jiaxing_Benefits_V1_ScreeningError? = nil
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CampaignScreenResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var catalogRevision: String = String()
+
+  public var asOf: Jiaxing_Benefits_V1_Date {
+    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_asOf = newValue}
+  }
+  /// Returns true if `asOf` has been explicitly set.
+  public var hasAsOf: Bool {self._asOf != nil}
+  /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
+  public mutating func clearAsOf() {self._asOf = nil}
+
+  /// one per profile, in the order sent
+  public var enterprises: [Jiaxing_Benefits_V1_CampaignScreening] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
+}
+
 /// A forecast: what the clauses in force on a day would propose to many enterprises (a register), amounts
 /// only, 就高不重复 applied; for setting budgets. The amounts are those Screen decides, without the words.
 public nonisolated struct Jiaxing_Benefits_V1_ForecastRequest: Sendable {
@@ -1078,6 +1169,153 @@ nonisolated extension Jiaxing_Benefits_V1_ScreeningError: SwiftProtobuf.Message,
   public static func ==(lhs: Jiaxing_Benefits_V1_ScreeningError, rhs: Jiaxing_Benefits_V1_ScreeningError) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignScreenRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignScreenRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}profiles\0\u{3}as_of\0\u{3}clause_ids\0\u{3}document_ids\0\u{1}department\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.profiles) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.clauseIds) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.documentIds) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.department) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.profiles.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.profiles, fieldNumber: 1)
+    }
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.clauseIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.clauseIds, fieldNumber: 3)
+    }
+    if !self.documentIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.documentIds, fieldNumber: 4)
+    }
+    if !self.department.isEmpty {
+      try visitor.visitSingularStringField(value: self.department, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignScreenRequest, rhs: Jiaxing_Benefits_V1_CampaignScreenRequest) -> Bool {
+    if lhs.profiles != rhs.profiles {return false}
+    if lhs._asOf != rhs._asOf {return false}
+    if lhs.clauseIds != rhs.clauseIds {return false}
+    if lhs.documentIds != rhs.documentIds {return false}
+    if lhs.department != rhs.department {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignScreening: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignScreening"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{1}payable\0\u{3}near_misses\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.payable) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.nearMisses) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._error) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.creditCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
+    }
+    if !self.payable.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.payable, fieldNumber: 2)
+    }
+    if !self.nearMisses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.nearMisses, fieldNumber: 3)
+    }
+    try { if let v = self._error {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignScreening, rhs: Jiaxing_Benefits_V1_CampaignScreening) -> Bool {
+    if lhs.creditCode != rhs.creditCode {return false}
+    if lhs.payable != rhs.payable {return false}
+    if lhs.nearMisses != rhs.nearMisses {return false}
+    if lhs._error != rhs._error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignScreenResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignScreenResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}catalog_revision\0\u{3}as_of\0\u{1}enterprises\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.catalogRevision) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.enterprises) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.catalogRevision.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogRevision, fieldNumber: 1)
+    }
+    try { if let v = self._asOf {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.enterprises.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.enterprises, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignScreenResponse, rhs: Jiaxing_Benefits_V1_CampaignScreenResponse) -> Bool {
+    if lhs.catalogRevision != rhs.catalogRevision {return false}
+    if lhs._asOf != rhs._asOf {return false}
+    if lhs.enterprises != rhs.enterprises {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
