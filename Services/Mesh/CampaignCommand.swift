@@ -14,7 +14,7 @@ struct CampaignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign",
         abstract: "Start, resume and follow 免申即享 campaigns through the gateway.",
-        subcommands: [Start.self, List.self, NearMisses.self]
+        subcommands: [Start.self, Status.self, List.self, NearMisses.self]
     )
 
     struct Connection: ParsableArguments {
@@ -81,6 +81,55 @@ struct CampaignCommand: AsyncParsableCommand {
                 GatewayMethods.runCampaign, request, options: options)
             CampaignCommand.show(result)
         }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A campaign stage by stage: screened, proposed, decided, posted, notified, with rates.")
+
+        @OptionGroup var connection: Connection
+
+        @Argument(help: "The campaign's id (from `mesh campaign list`).")
+        var campaign: String
+
+        @Option(help: "Show it again every this many seconds until every stage is done (0: once).")
+        var watch: Int = 0
+
+        func run() async throws {
+            let (client, options) = try self.connection.client()
+            defer { Task { await client.close() } }
+            var request = Jiaxing_Benefits_V1_GetCampaignRequest()
+            request.campaignID = self.campaign
+            while true {
+                let status: Jiaxing_Benefits_V1_CampaignStatus = try await client.unary(
+                    GatewayMethods.getCampaign, request, options: options)
+                CampaignCommand.show(status.campaign)
+                for stage in status.stages { print("  " + CampaignCommand.line(stage)) }
+                print("  paid \(Money.chinese(status.postedFen))")
+                let finished = status.stages.allSatisfy { $0.total > 0 && $0.done >= $0.total }
+                guard self.watch > 0, !finished else { return }
+                try await Task.sleep(for: .seconds(self.watch))
+            }
+        }
+    }
+
+    /// One stage as a line: a bar of 20, the counts, the rate and the time left.
+    static func line(_ stage: Jiaxing_Benefits_V1_CampaignStage) -> String {
+        let name: String
+        switch stage.stage {
+        case .screened: name = "screened"
+        case .proposed: name = "proposed"
+        case .decided: name = "decided"
+        case .posted: name = "posted"
+        case .notified: name = "notified"
+        default: name = "stage \(stage.stage.rawValue)"
+        }
+        let filled = stage.total > 0 ? Int(min(20, stage.done * 20 / stage.total)) : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
+        let total = stage.total > 0 ? "\(stage.total)" : "?"
+        let rate = stage.perSecond > 0 ? String(format: ", %.0f/s", stage.perSecond) : ""
+        let left = stage.secondsLeft >= 0 ? ", \(stage.secondsLeft) s left" : ""
+        return "\(name.padding(toLength: 9, withPad: " ", startingAt: 0)) [\(bar)] \(stage.done)/\(total)\(rate)\(left)"
     }
 
     struct List: AsyncParsableCommand {

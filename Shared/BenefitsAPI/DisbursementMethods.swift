@@ -8,6 +8,7 @@ public enum DisbursementMethods {
     public static let reject = MethodDescriptor(service: service, method: "Reject")
     public static let proposePayouts = MethodDescriptor(service: service, method: "ProposePayouts")
     public static let decideOrdersBatch = MethodDescriptor(service: service, method: "DecideOrdersBatch")
+    public static let getCampaignProgress = MethodDescriptor(service: service, method: "GetCampaignProgress")
     public static let clawback = MethodDescriptor(service: service, method: "Clawback")
     public static let getOrder = MethodDescriptor(service: service, method: "GetOrder")
     public static let listOrders = MethodDescriptor(service: service, method: "ListOrders")

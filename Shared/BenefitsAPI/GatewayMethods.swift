@@ -34,6 +34,7 @@ public enum GatewayMethods {
     public static let resolveClaim = MethodDescriptor(service: service, method: "ResolveClaim")
     public static let runCampaign = MethodDescriptor(service: service, method: "RunCampaign")
     public static let listCampaigns = MethodDescriptor(service: service, method: "ListCampaigns")
+    public static let getCampaign = MethodDescriptor(service: service, method: "GetCampaign")
     public static let listCampaignNearMisses = MethodDescriptor(service: service, method: "ListCampaignNearMisses")
     public static let decideOrders = MethodDescriptor(service: service, method: "DecideOrders")
     public static let forecastRegister = MethodDescriptor(service: service, method: "ForecastRegister")

@@ -107,6 +107,9 @@ public enum MethodRegistry {
             DisbursementMethods.decideOrdersBatch, .unary, Jiaxing_Benefits_V1_DecideOrdersBatchRequest.self,
             Jiaxing_Benefits_V1_DecideOrdersBatchResponse.self),
         entry(
+            DisbursementMethods.getCampaignProgress, .unary, Jiaxing_Benefits_V1_CampaignProgressRequest.self,
+            Jiaxing_Benefits_V1_CampaignProgress.self),
+        entry(
             DisbursementMethods.clawback, .unary, Jiaxing_Benefits_V1_ClawbackRequest.self,
             Jiaxing_Benefits_V1_PayoutOrder.self),
         entry(
@@ -246,6 +249,9 @@ public enum MethodRegistry {
         entry(
             GatewayMethods.runCampaign, .unary, Jiaxing_Benefits_V1_CampaignRequest.self,
             Jiaxing_Benefits_V1_CampaignResult.self),
+        entry(
+            GatewayMethods.getCampaign, .unary, Jiaxing_Benefits_V1_GetCampaignRequest.self,
+            Jiaxing_Benefits_V1_CampaignStatus.self),
         entry(
             GatewayMethods.listCampaigns, .unary, Jiaxing_Benefits_V1_ListCampaignsRequest.self,
             Jiaxing_Benefits_V1_ListCampaignsResponse.self),

@@ -134,6 +134,20 @@ struct CampaignBatchTests {
             let twice: Jiaxing_Benefits_V1_DecideOrdersBatchResponse = try await jingxin.unary(
                 DisbursementMethods.decideOrdersBatch, decide)
             #expect(twice.outcomes[0].code == RPCStatusCode.failedPrecondition.rawValue)
+            // A selection needs its limit, and only a department's selection takes orders.
+            var selecting = Jiaxing_Benefits_V1_DecideOrdersBatchRequest()
+            selecting.approve = true
+            let noLimit = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_DecideOrdersBatchResponse = try await jingxin.unary(
+                    DisbursementMethods.decideOrdersBatch, selecting)
+            }
+            #expect(noLimit?.message == "limit: 1 to 1000 with a selection, got 0")
+            selecting.limit = 10
+            let notADepartment = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_DecideOrdersBatchResponse = try await gateway.unary(
+                    DisbursementMethods.decideOrdersBatch, selecting)
+            }
+            #expect(notADepartment?.code == .permissionDenied)
             decide.orderIds = Array(repeating: order, count: DisbursementHandlers.maximumDecisionsPerCall + 1)
             let tooManyOrders = await #expect(throws: RPCError.self) {
                 let _: Jiaxing_Benefits_V1_DecideOrdersBatchResponse = try await jingxin.unary(

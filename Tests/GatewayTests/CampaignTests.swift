@@ -77,13 +77,45 @@ struct CampaignTests {
             #expect(approved.decided == 3 && approved.failed == 0 && approved.amountFen == 3 * 150_000_000)
             let posted = try await mesh.ledger.orders(.init(status: .posted, limit: 100))
             #expect(posted.count == 3 && posted.allSatisfy { $0.decidedBy == "department/jingxin" })
+            // 南湖区's campaign stage by stage: its three screened, proposed, decided and posted.
+            var ask = Jiaxing_Benefits_V1_GetCampaignRequest()
+            ask.campaignID = nanhu.campaignID
+            let status: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
+                GatewayMethods.getCampaign, ask)
+            #expect(status.stages.map(\.stage) == [.screened, .proposed, .decided, .posted, .notified])
+            #expect(status.stages.map(\.done).prefix(4) == [3, 3, 3, 3])
+            #expect(status.stages.map(\.total).prefix(4) == [3, 3, 3, 3])
+            #expect(status.stages[4].total == 3 && status.postedFen == 3 * 150_000_000)
+            #expect(status.stages[0].secondsLeft == 0)
+            // A campaign jingxin did not start does not exist for it.
+            let hidden = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_CampaignStatus = try await jingxin.unary(GatewayMethods.getCampaign, ask)
+            }
+            #expect(hidden?.code == .notFound)
+
             // 市科技局 cannot decide 市经信局's orders, in bulk or otherwise.
             decide.county = .haining
             let wrong: Jiaxing_Benefits_V1_DecideOrdersResult = try await keji.unary(
                 GatewayMethods.decideOrders, decide)
             #expect(wrong.decided == 0)
+            // The city's campaign's own orders (海宁市's two) by its id, one rejected at a time with a reason.
+            var byCampaign = Jiaxing_Benefits_V1_DecideOrdersRequest()
+            byCampaign.campaignID = city.campaignID
+            byCampaign.reason = "名单复核中"
+            byCampaign.limit = 1
+            let first: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                GatewayMethods.decideOrders, byCampaign)
+            #expect(first.decided == 1 && first.amountFen == 150_000_000)
+            byCampaign.limit = 0
+            let rest: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                GatewayMethods.decideOrders, byCampaign)
+            #expect(rest.decided == 1, "the one left of two")
+            let rejected = try await mesh.ledger.orders(.init(status: .rejected, limit: 100))
+            #expect(
+                rejected.count == 2 && rejected.allSatisfy { $0.reason == "名单复核中" && $0.campaignID == city.campaignID })
             let entries = mesh.audit.entries()
             #expect(entries.filter { $0["method"] == "DecideOrders" && $0["outcome"] == "posted" }.count == 3)
+            #expect(entries.filter { $0["method"] == "DecideOrders" && $0["outcome"] == "rejected" }.count == 2)
             #expect(entries.contains { $0["method"] == "RunCampaign" && $0["caller"] == "operator/operator" })
             // A county may not run a campaign.
             let county = mesh.client("nanhu", .county)

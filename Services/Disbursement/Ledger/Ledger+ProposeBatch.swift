@@ -60,6 +60,7 @@ extension Ledger {
             order.overlapGroup = terms.overlapGroup
             order.explanation = request.explanation
             order.basis = self.basis
+            order.campaignID = request.campaignID
             self.draft = order
             self.draftRow = Ledger.values(order, departments: terms.departmentsText)
             do {

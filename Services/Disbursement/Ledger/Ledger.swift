@@ -52,6 +52,7 @@ public final class Ledger: Sendable {
                 // SQLite has no IF NOT EXISTS for columns: the column is there already.
             }
         }
+        try await self.database.executeScript(LedgerSchema.afterColumns)
     }
 
     static func fundAccount(documentID: String, year: Int) -> String {

@@ -19,7 +19,13 @@ enum LedgerSchema {
         ("orders", "explanation TEXT NOT NULL DEFAULT ''"),
         ("orders", "basis TEXT NOT NULL DEFAULT ''"),
         ("orders", "previous_order_id TEXT NOT NULL DEFAULT ''"),
+        ("orders", "campaign_id TEXT NOT NULL DEFAULT ''"),
     ]
+
+    /// What needs the added columns: run after them, on either store.
+    static let afterColumns = """
+        CREATE INDEX IF NOT EXISTS orders_by_campaign ON orders (campaign_id, status) WHERE campaign_id <> '';
+        """
 
     static let sqlite = """
         CREATE TABLE IF NOT EXISTS accounts (

@@ -17,7 +17,9 @@ extension DisbursementHandlers {
     {
         var outcome = Jiaxing_Benefits_V1_PayoutOutcome()
         switch result {
-        case .success(let order):
+        case .success(var order):
+            // A batch's answer is for counting and auditing; GetOrder gives an order's explanation.
+            order.explanation = ""
             outcome.order = order
         case .failure(let error):
             let status = RPCError.from(error)
@@ -85,13 +87,33 @@ extension DisbursementHandlers {
                 throw RPCError(.invalidArgument, "reason: a rejection says why")
             }
             let decider = Self.decider(context)
+            var ids = request.orderIds
+            if ids.isEmpty {
+                guard case .department(let department, _) = decider else {
+                    throw RPCError(.permissionDenied, "\(decider) is not a department: only departments decide orders")
+                }
+                guard (1...Self.maximumDecisionsPerCall).contains(Int(request.limit)) else {
+                    throw RPCError(
+                        .invalidArgument,
+                        "limit: 1 to \(Self.maximumDecisionsPerCall) with a selection, got \(request.limit)")
+                }
+                ids = try await self.ledger.pendingOrderIDs(
+                    request.selection, department: department, limit: Int(request.limit))
+            }
             var response = Jiaxing_Benefits_V1_DecideOrdersBatchResponse()
-            response.outcomes = await Self.each(request.orderIds, naming: { "order \($0)" }) { id in
+            response.outcomes = await Self.each(ids, naming: { "order \($0)" }) { id in
                 request.approve
                     ? try await self.ledger.approve(orderID: id, by: decider)
                     : try await self.ledger.reject(orderID: id, by: decider, reason: request.reason)
             }
+            for index in response.outcomes.indices { response.outcomes[index].orderID = ids[index] }
             return response
+        }
+        router.unary(DisbursementMethods.getCampaignProgress) {
+            (request: Jiaxing_Benefits_V1_CampaignProgressRequest, context) in
+            try Self.require(context, roles: [.service, .operator], to: "read a campaign's progress")
+            return try await self.ledger.campaignProgress(
+                id: request.campaignID, group: request.group.isEmpty ? "notification" : request.group)
         }
     }
 }

@@ -25,6 +25,11 @@ extension GatewayHandlers {
             try self.requireRole([.operator, .department], caller, context)
             return try await self.runCampaign(request, caller, context)
         }
+        router.unary(GatewayMethods.getCampaign) { (request: Jiaxing_Benefits_V1_GetCampaignRequest, context) in
+            let caller = try self.caller(context)
+            try self.requireRole([.operator, .department, .county], caller, context)
+            return try await self.campaignStatus(request, caller)
+        }
         router.unary(GatewayMethods.listCampaigns) { (request: Jiaxing_Benefits_V1_ListCampaignsRequest, context) in
             let caller = try self.caller(context)
             try self.requireRole([.operator, .department, .county], caller, context)
@@ -124,7 +129,7 @@ extension GatewayHandlers {
                             TrustedProfile.build(
                                 registered: $0, attested: attested[$0.creditCode] ?? [], vocabulary: vocabulary)
                         }
-                        group.addTask { try await self.campaignChunk(chunk, screen, caller) }
+                        group.addTask { try await self.campaignChunk(chunk, screen, campaign: id, caller) }
                     }
                     var all: [EnterpriseOutcome] = []
                     for try await done in group { all += done }
@@ -221,7 +226,7 @@ extension GatewayHandlers {
     /// proposed in as few calls as fit. A profile eligibility refuses counts as refused, with its reason.
     func campaignChunk(
         _ registered: [Jiaxing_Benefits_V1_EnterpriseProfile], _ screen: Jiaxing_Benefits_V1_CampaignScreenRequest,
-        _ caller: Caller
+        campaign: String, _ caller: Caller
     ) async throws -> [EnterpriseOutcome] {
         let screened: Jiaxing_Benefits_V1_CampaignScreenResponse = try await self.services.eligibility.call(
             idempotent: true
@@ -242,7 +247,9 @@ extension GatewayHandlers {
                     ("", .failure(RPCError(.invalidArgument, "\(enterprise.creditCode): \(screening.error.message)"))))
             }
             for decision in screening.payable {
-                proposals.append((index, Jiaxing_Benefits_V1_ProposePayoutRequest(decision: decision, for: enterprise)))
+                var proposal = Jiaxing_Benefits_V1_ProposePayoutRequest(decision: decision, for: enterprise)
+                proposal.campaignID = campaign
+                proposals.append((index, proposal))
             }
             outcome.nearMisses = screening.nearMisses.map { decision in
                 var nearMiss = Jiaxing_Benefits_V1_CampaignNearMiss()
@@ -401,21 +408,26 @@ extension GatewayHandlers {
         }
         var ids = request.orderIds
         if ids.isEmpty {
-            var list = Jiaxing_Benefits_V1_ListOrdersRequest()
-            list.department = department.rawValue
-            list.status = .pending
-            list.county = request.county
-            list.limit = 250
-            while ids.count < limit {
-                let page: Jiaxing_Benefits_V1_ListOrdersResponse = try await self.forward(
-                    self.services.disbursement, DisbursementMethods.listOrders, list, caller, idempotent: true,
-                    as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
-                ids += page.orders.filter(request.selects).map(\.id)
-                guard !page.nextPageToken.isEmpty else { break }
-                list.pageToken = page.nextPageToken
+            // The ledger chooses the pending orders a round decides: nothing is read here but their outcomes.
+            var selection = Jiaxing_Benefits_V1_OrderSelection()
+            selection.clauseID = request.clauseID
+            selection.county = request.county
+            selection.minimumFen = request.minimumFen
+            selection.maximumFen = request.maximumFen
+            selection.adjustment = request.adjustment
+            selection.campaignID = request.campaignID
+            var outcomes: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>] = []
+            while outcomes.count < limit {
+                let round = try await self.decideChunk(
+                    selection: selection, limit: min(Self.bulkDecisionChunk, limit - outcomes.count),
+                    approve: request.approve, reason: reason, caller)
+                outcomes += round
+                // A round that decided nothing (every order it took refused) ends the call: the same orders
+                // would be taken again.
+                guard round.contains(where: { if case .success = $0 { true } else { false } }) else { break }
             }
+            return Self.tally(outcomes)
         }
-        ids = Array(ids.prefix(limit))
         let chunks = stride(from: 0, to: ids.count, by: Self.bulkDecisionChunk).map {
             Array(ids[$0..<min($0 + Self.bulkDecisionChunk, ids.count)])
         }
@@ -424,11 +436,20 @@ extension GatewayHandlers {
             var outcomes: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>] = []
             for (index, chunk) in chunks.enumerated() {
                 if index >= Self.campaignWindow, let done = try await group.next() { outcomes += done }
-                group.addTask { try await self.decideChunk(chunk, approve: request.approve, reason: reason, caller) }
+                group.addTask {
+                    try await self.decideChunk(ids: chunk, approve: request.approve, reason: reason, caller)
+                }
             }
             for try await done in group { outcomes += done }
             return outcomes
         }
+        return Self.tally(outcomes)
+    }
+
+    /// A bulk decision's result from its orders' outcomes.
+    static func tally(_ outcomes: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>])
+        -> Jiaxing_Benefits_V1_DecideOrdersResult
+    {
         var result = Jiaxing_Benefits_V1_DecideOrdersResult()
         for outcome in outcomes {
             switch outcome {
@@ -445,11 +466,17 @@ extension GatewayHandlers {
 
     /// One call deciding `ids` for the department calling, each order audited on its own line. A decision is
     /// not retried elsewhere: the ledger refuses a second one anyway, but the caller should see the first answer.
-    func decideChunk(_ ids: [String], approve: Bool, reason: String, _ caller: Caller) async throws
-        -> [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>]
-    {
+    /// With `selection` (and `ids` empty), the ledger takes up to `limit` of the department's pending orders.
+    func decideChunk(
+        ids: [String] = [], selection: Jiaxing_Benefits_V1_OrderSelection? = nil, limit: Int = 0, approve: Bool,
+        reason: String, _ caller: Caller
+    ) async throws -> [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>] {
         var decide = Jiaxing_Benefits_V1_DecideOrdersBatchRequest()
         decide.orderIds = ids
+        if let selection {
+            decide.selection = selection
+            decide.limit = Int32(limit)
+        }
         decide.approve = approve
         decide.reason = reason
         let answer: Jiaxing_Benefits_V1_DecideOrdersBatchResponse
@@ -458,6 +485,9 @@ extension GatewayHandlers {
                 try await client.unary(DisbursementMethods.decideOrdersBatch, decide, options: caller.options)
             }
         } catch {
+            // A selection names no orders before the answer: the failure is the answer (what the call decided
+            // before it failed stays decided, and the next round does not take it again).
+            guard !ids.isEmpty else { throw error }
             let status = RPCError.from(error)
             for id in ids {
                 self.audit.record(
@@ -466,11 +496,12 @@ extension GatewayHandlers {
             }
             return ids.map { .failure(RPCError(status.code, "\($0): \(status.message)")) }
         }
-        guard answer.outcomes.count == ids.count else {
+        guard ids.isEmpty || answer.outcomes.count == ids.count else {
             throw RPCError(
                 .unavailable, "disbursement answered \(answer.outcomes.count) outcomes for \(ids.count) orders")
         }
-        return zip(ids, answer.outcomes).map { id, outcome in
+        return answer.outcomes.map { outcome in
+            let id = outcome.orderID
             if outcome.hasOrder {
                 let order = outcome.order
                 self.audit.record(

@@ -145,6 +145,17 @@ extension GatewayStore {
         return try rows.map { try Jiaxing_Benefits_V1_EnterpriseProfile(jsonString: $0.text(0)) }
     }
 
+    /// How many enterprises the register holds, in one county or all: what a campaign over it screens.
+    public func registeredCount(county: County?) async throws -> Int64 {
+        let countyValue = Int64(county?.message.rawValue ?? 0)
+        let row = try await self.database.read { transaction in
+            try await transaction.queryOne(
+                "SELECT COUNT(*) FROM enterprises WHERE (? = 0 OR county = ?)",
+                [.integer(countyValue), .integer(countyValue)])
+        }
+        return row?.integer(0) ?? 0
+    }
+
     /// Enterprises whose name or credit code contains `query`, in one county or all, by name.
     public func searchEnterprises(
         query: String, county: County?, limit: Int, after: (name: String, creditCode: String)? = nil

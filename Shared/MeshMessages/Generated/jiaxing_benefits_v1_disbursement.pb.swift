@@ -22,6 +22,45 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Whether an order pays what was proposed, or less (a cap, 就高不重复 reduced it).
+public nonisolated enum Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case any // = 0
+  case reduced // = 1
+  case asRequested // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .any
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .any
+    case 1: self = .reduced
+    case 2: self = .asRequested
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .any: return 0
+    case .reduced: return 1
+    case .asRequested: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Jiaxing_Benefits_V1_OrderAdjustment] = [
+    .any,
+    .reduced,
+    .asRequested,
+  ]
+
+}
+
 public nonisolated struct Jiaxing_Benefits_V1_PayoutOrder: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -161,6 +200,13 @@ public nonisolated struct Jiaxing_Benefits_V1_PayoutOrder: @unchecked Sendable {
     set {_uniqueStorage()._previousOrderID = newValue}
   }
 
+  /// The campaign that proposed the order (the gateway's campaign id); empty for an order proposed otherwise.
+  /// An order proposed again by another campaign keeps the first one's.
+  public var campaignID: String {
+    get {_storage._campaignID}
+    set {_uniqueStorage()._campaignID = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -279,6 +325,9 @@ public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: Sendable {
   /// recognition proposed for, as the screening's decision names it.
   public var item: String = String()
 
+  /// Set by the gateway on a campaign's proposals: the campaign the order is counted under.
+  public var campaignID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -338,6 +387,9 @@ public nonisolated struct Jiaxing_Benefits_V1_PayoutOutcome: Sendable {
   /// naming the order or the enterprise and clause
   public var message: String = String()
 
+  /// in a batch of decisions: the order decided or refused
+  public var orderID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -358,8 +410,35 @@ public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutsResponse: Sendable {
   public init() {}
 }
 
+/// The pending orders a bulk decision takes, chosen by the ledger: those of clauses the calling department is
+/// responsible for, not yet expired, matching every filter set.
+public nonisolated struct Jiaxing_Benefits_V1_OrderSelection: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var clauseID: String = String()
+
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  /// 0: no lower bound
+  public var minimumFen: Int64 = 0
+
+  /// 0: no upper bound
+  public var maximumFen: Int64 = 0
+
+  public var adjustment: Jiaxing_Benefits_V1_OrderAdjustment = .any
+
+  public var campaignID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// One department's decision on many orders at once (a campaign's bulk approval), each checked and recorded
-/// on its own as Approve or Reject would. At most 1,000 orders.
+/// on its own as Approve or Reject would: the listed orders, or up to `limit` pending orders the selection
+/// takes (oldest first). At most 1,000 orders.
 public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersBatchRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -372,9 +451,24 @@ public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersBatchRequest: Sendable
   /// required to reject; recorded on every order
   public var reason: String = String()
 
+  /// used when order_ids is empty
+  public var selection: Jiaxing_Benefits_V1_OrderSelection {
+    get {_selection ?? Jiaxing_Benefits_V1_OrderSelection()}
+    set {_selection = newValue}
+  }
+  /// Returns true if `selection` has been explicitly set.
+  public var hasSelection: Bool {self._selection != nil}
+  /// Clears the value of `selection`. Subsequent reads from it will return its default value.
+  public mutating func clearSelection() {self._selection = nil}
+
+  /// with a selection: 1 to 1,000
+  public var limit: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _selection: Jiaxing_Benefits_V1_OrderSelection? = nil
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersBatchResponse: Sendable {
@@ -382,8 +476,56 @@ public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersBatchResponse: Sendabl
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// one per order id, in the order sent
+  /// one per order id, in the order sent (or selected); orders without
   public var outcomes: [Jiaxing_Benefits_V1_PayoutOutcome] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jiaxing_Benefits_V1_CampaignProgressRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var campaignID: String = String()
+
+  /// the consumer group whose acknowledgement counts as notified; default "notification"
+  public var group: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The orders one campaign made, by status, as the ledger holds them.
+public nonisolated struct Jiaxing_Benefits_V1_CampaignProgress: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var orders: Int64 = 0
+
+  public var pending: Int64 = 0
+
+  public var posted: Int64 = 0
+
+  public var rejected: Int64 = 0
+
+  public var expired: Int64 = 0
+
+  public var clawedBack: Int64 = 0
+
+  public var postedFen: Int64 = 0
+
+  /// posted orders whose posted event the group acknowledged
+  public var notified: Int64 = 0
+
+  /// 0 before any decision
+  public var firstDecidedAtMillis: Int64 = 0
+
+  public var lastDecidedAtMillis: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -679,9 +821,13 @@ public nonisolated struct Jiaxing_Benefits_V1_AcknowledgeResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
 
+nonisolated extension Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ORDER_ADJUSTMENT_ANY\0\u{1}ORDER_ADJUSTMENT_REDUCED\0\u{1}ORDER_ADJUSTMENT_AS_REQUESTED\0")
+}
+
 nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PayoutOrder"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0\u{1}explanation\0\u{1}basis\0\u{3}previous_order_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0\u{1}explanation\0\u{1}basis\0\u{3}previous_order_id\0\u{3}campaign_id\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -708,6 +854,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
     var _explanation: String = String()
     var _basis: String = String()
     var _previousOrderID: String = String()
+    var _campaignID: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -742,6 +889,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       _explanation = source._explanation
       _basis = source._basis
       _previousOrderID = source._previousOrderID
+      _campaignID = source._campaignID
     }
   }
 
@@ -784,6 +932,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._explanation) }()
         case 23: try { try decoder.decodeSingularStringField(value: &_storage._basis) }()
         case 24: try { try decoder.decodeSingularStringField(value: &_storage._previousOrderID) }()
+        case 25: try { try decoder.decodeSingularStringField(value: &_storage._campaignID) }()
         default: break
         }
       }
@@ -864,6 +1013,9 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       if !_storage._previousOrderID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._previousOrderID, fieldNumber: 24)
       }
+      if !_storage._campaignID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._campaignID, fieldNumber: 25)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -897,6 +1049,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         if _storage._explanation != rhs_storage._explanation {return false}
         if _storage._basis != rhs_storage._basis {return false}
         if _storage._previousOrderID != rhs_storage._previousOrderID {return false}
+        if _storage._campaignID != rhs_storage._campaignID {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -912,7 +1065,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder.Status: SwiftProtobuf._Pro
 
 nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ProposePayoutRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0\u{1}seal\0\u{1}item\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0\u{1}seal\0\u{1}item\0\u{3}campaign_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -931,6 +1084,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
       case 9: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._seal) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.item) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
       default: break
       }
     }
@@ -974,6 +1128,9 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if !self.item.isEmpty {
       try visitor.visitSingularStringField(value: self.item, fieldNumber: 11)
     }
+    if !self.campaignID.isEmpty {
+      try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -989,6 +1146,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
     if lhs._asOf != rhs._asOf {return false}
     if lhs._seal != rhs._seal {return false}
     if lhs.item != rhs.item {return false}
+    if lhs.campaignID != rhs.campaignID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1061,7 +1219,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutsRequest: SwiftProtobuf.M
 
 nonisolated extension Jiaxing_Benefits_V1_PayoutOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PayoutOutcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}code\0\u{1}message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}order\0\u{1}code\0\u{1}message\0\u{3}order_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1072,6 +1230,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOutcome: SwiftProtobuf.Message, 
       case 1: try { try decoder.decodeSingularMessageField(value: &self._order) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.code) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.orderID) }()
       default: break
       }
     }
@@ -1091,6 +1250,9 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOutcome: SwiftProtobuf.Message, 
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
     }
+    if !self.orderID.isEmpty {
+      try visitor.visitSingularStringField(value: self.orderID, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1098,6 +1260,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOutcome: SwiftProtobuf.Message, 
     if lhs._order != rhs._order {return false}
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.orderID != rhs.orderID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1133,9 +1296,64 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutsResponse: SwiftProtobuf.
   }
 }
 
+nonisolated extension Jiaxing_Benefits_V1_OrderSelection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrderSelection"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_id\0\u{1}county\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0\u{3}campaign_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.minimumFen) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.maximumFen) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.adjustment) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 1)
+    }
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 2)
+    }
+    if self.minimumFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.minimumFen, fieldNumber: 3)
+    }
+    if self.maximumFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.maximumFen, fieldNumber: 4)
+    }
+    if self.adjustment != .any {
+      try visitor.visitSingularEnumField(value: self.adjustment, fieldNumber: 5)
+    }
+    if !self.campaignID.isEmpty {
+      try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_OrderSelection, rhs: Jiaxing_Benefits_V1_OrderSelection) -> Bool {
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.county != rhs.county {return false}
+    if lhs.minimumFen != rhs.minimumFen {return false}
+    if lhs.maximumFen != rhs.maximumFen {return false}
+    if lhs.adjustment != rhs.adjustment {return false}
+    if lhs.campaignID != rhs.campaignID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Jiaxing_Benefits_V1_DecideOrdersBatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideOrdersBatchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{1}approve\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{1}approve\0\u{1}reason\0\u{1}selection\0\u{1}limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1146,12 +1364,18 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersBatchRequest: SwiftProtobu
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.orderIds) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.approve) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._selection) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.orderIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.orderIds, fieldNumber: 1)
     }
@@ -1161,6 +1385,12 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersBatchRequest: SwiftProtobu
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
     }
+    try { if let v = self._selection {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1168,6 +1398,8 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersBatchRequest: SwiftProtobu
     if lhs.orderIds != rhs.orderIds {return false}
     if lhs.approve != rhs.approve {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs._selection != rhs._selection {return false}
+    if lhs.limit != rhs.limit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1198,6 +1430,116 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersBatchResponse: SwiftProtob
 
   public static func ==(lhs: Jiaxing_Benefits_V1_DecideOrdersBatchResponse, rhs: Jiaxing_Benefits_V1_DecideOrdersBatchResponse) -> Bool {
     if lhs.outcomes != rhs.outcomes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignProgressRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignProgressRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}campaign_id\0\u{1}group\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.group) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.campaignID.isEmpty {
+      try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 1)
+    }
+    if !self.group.isEmpty {
+      try visitor.visitSingularStringField(value: self.group, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignProgressRequest, rhs: Jiaxing_Benefits_V1_CampaignProgressRequest) -> Bool {
+    if lhs.campaignID != rhs.campaignID {return false}
+    if lhs.group != rhs.group {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignProgress"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{1}pending\0\u{1}posted\0\u{1}rejected\0\u{1}expired\0\u{3}clawed_back\0\u{3}posted_fen\0\u{1}notified\0\u{3}first_decided_at_millis\0\u{3}last_decided_at_millis\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.pending) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.posted) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.rejected) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.expired) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.clawedBack) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.postedFen) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.notified) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.firstDecidedAtMillis) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.lastDecidedAtMillis) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.orders != 0 {
+      try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 1)
+    }
+    if self.pending != 0 {
+      try visitor.visitSingularInt64Field(value: self.pending, fieldNumber: 2)
+    }
+    if self.posted != 0 {
+      try visitor.visitSingularInt64Field(value: self.posted, fieldNumber: 3)
+    }
+    if self.rejected != 0 {
+      try visitor.visitSingularInt64Field(value: self.rejected, fieldNumber: 4)
+    }
+    if self.expired != 0 {
+      try visitor.visitSingularInt64Field(value: self.expired, fieldNumber: 5)
+    }
+    if self.clawedBack != 0 {
+      try visitor.visitSingularInt64Field(value: self.clawedBack, fieldNumber: 6)
+    }
+    if self.postedFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.postedFen, fieldNumber: 7)
+    }
+    if self.notified != 0 {
+      try visitor.visitSingularInt64Field(value: self.notified, fieldNumber: 8)
+    }
+    if self.firstDecidedAtMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.firstDecidedAtMillis, fieldNumber: 9)
+    }
+    if self.lastDecidedAtMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastDecidedAtMillis, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignProgress, rhs: Jiaxing_Benefits_V1_CampaignProgress) -> Bool {
+    if lhs.orders != rhs.orders {return false}
+    if lhs.pending != rhs.pending {return false}
+    if lhs.posted != rhs.posted {return false}
+    if lhs.rejected != rhs.rejected {return false}
+    if lhs.expired != rhs.expired {return false}
+    if lhs.clawedBack != rhs.clawedBack {return false}
+    if lhs.postedFen != rhs.postedFen {return false}
+    if lhs.notified != rhs.notified {return false}
+    if lhs.firstDecidedAtMillis != rhs.firstDecidedAtMillis {return false}
+    if lhs.lastDecidedAtMillis != rhs.lastDecidedAtMillis {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -65,45 +65,6 @@ public nonisolated enum Jiaxing_Benefits_V1_CampaignState: SwiftProtobuf.Enum, S
 
 }
 
-/// Whether an order pays what was proposed, or less (a cap, 就高不重复 reduced it).
-public nonisolated enum Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf.Enum, Swift.CaseIterable {
-  public typealias RawValue = Int
-  case any // = 0
-  case reduced // = 1
-  case asRequested // = 2
-  case UNRECOGNIZED(Int)
-
-  public init() {
-    self = .any
-  }
-
-  public init?(rawValue: Int) {
-    switch rawValue {
-    case 0: self = .any
-    case 1: self = .reduced
-    case 2: self = .asRequested
-    default: self = .UNRECOGNIZED(rawValue)
-    }
-  }
-
-  public var rawValue: Int {
-    switch self {
-    case .any: return 0
-    case .reduced: return 1
-    case .asRequested: return 2
-    case .UNRECOGNIZED(let i): return i
-    }
-  }
-
-  // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Jiaxing_Benefits_V1_OrderAdjustment] = [
-    .any,
-    .reduced,
-    .asRequested,
-  ]
-
-}
-
 public nonisolated struct Jiaxing_Benefits_V1_ScreenAndProposeRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -683,6 +644,131 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignResult: @unchecked Sendabl
 }
 
 /// The operator lists every campaign, a department those it started, a county those whose scope takes it in.
+public nonisolated struct Jiaxing_Benefits_V1_GetCampaignRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var campaignID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// How far one stage of a campaign has come.
+public nonisolated struct Jiaxing_Benefits_V1_CampaignStage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var stage: Jiaxing_Benefits_V1_CampaignStage.Stage = .unspecified
+
+  public var done: Int64 = 0
+
+  /// what the stage works through: known, or 0 while the stage before is running
+  public var total: Int64 = 0
+
+  /// the stage's rate so far; 0 where the mesh has no time for it
+  public var perSecond: Double = 0
+
+  /// at that rate; -1 when unknown
+  public var secondsLeft: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Stage: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// enterprises of the register in scope screened
+    case screened // = 1
+
+    /// orders the campaign made (new ones; orders made before it are replayed, not counted)
+    case proposed // = 2
+
+    /// of those, decided by their department (approved, rejected) or expired
+    case decided // = 3
+
+    /// of those, approved and paid
+    case posted // = 4
+
+    /// of the posted, those whose notices notification has recorded (inbox; webhooks follow)
+    case notified // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .screened
+      case 2: self = .proposed
+      case 3: self = .decided
+      case 4: self = .posted
+      case 5: self = .notified
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .screened: return 1
+      case .proposed: return 2
+      case .decided: return 3
+      case .posted: return 4
+      case .notified: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Jiaxing_Benefits_V1_CampaignStage.Stage] = [
+      .unspecified,
+      .screened,
+      .proposed,
+      .decided,
+      .posted,
+      .notified,
+    ]
+
+  }
+
+  public init() {}
+}
+
+/// A campaign with its progress stage by stage, for `mesh campaign status` and the console.
+public nonisolated struct Jiaxing_Benefits_V1_CampaignStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// as ListCampaigns gives it
+  public var campaign: Jiaxing_Benefits_V1_CampaignResult {
+    get {_campaign ?? Jiaxing_Benefits_V1_CampaignResult()}
+    set {_campaign = newValue}
+  }
+  /// Returns true if `campaign` has been explicitly set.
+  public var hasCampaign: Bool {self._campaign != nil}
+  /// Clears the value of `campaign`. Subsequent reads from it will return its default value.
+  public mutating func clearCampaign() {self._campaign = nil}
+
+  /// screened, proposed, decided, posted, notified
+  public var stages: [Jiaxing_Benefits_V1_CampaignStage] = []
+
+  /// paid by the campaign's orders
+  public var postedFen: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _campaign: Jiaxing_Benefits_V1_CampaignResult? = nil
+}
+
 public nonisolated struct Jiaxing_Benefits_V1_ListCampaignsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -785,6 +871,9 @@ public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersRequest: Sendable {
 
   /// filter: reduced by a cap or 就高不重复, or as requested
   public var adjustment: Jiaxing_Benefits_V1_OrderAdjustment = .any
+
+  /// filter: the orders one campaign made
+  public var campaignID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -966,10 +1055,6 @@ fileprivate nonisolated let _protobuf_package = "jiaxing.benefits.v1"
 
 nonisolated extension Jiaxing_Benefits_V1_CampaignState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CAMPAIGN_STATE_UNSPECIFIED\0\u{1}CAMPAIGN_STATE_RUNNING\0\u{1}CAMPAIGN_STATE_DONE\0")
-}
-
-nonisolated extension Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ORDER_ADJUSTMENT_ANY\0\u{1}ORDER_ADJUSTMENT_REDUCED\0\u{1}ORDER_ADJUSTMENT_AS_REQUESTED\0")
 }
 
 nonisolated extension Jiaxing_Benefits_V1_ScreenAndProposeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1983,6 +2068,134 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignResult: SwiftProtobuf.Message,
   }
 }
 
+nonisolated extension Jiaxing_Benefits_V1_GetCampaignRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetCampaignRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}campaign_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.campaignID.isEmpty {
+      try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_GetCampaignRequest, rhs: Jiaxing_Benefits_V1_GetCampaignRequest) -> Bool {
+    if lhs.campaignID != rhs.campaignID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignStage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignStage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stage\0\u{1}done\0\u{1}total\0\u{3}per_second\0\u{3}seconds_left\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.stage) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.done) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.total) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.perSecond) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.secondsLeft) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.stage != .unspecified {
+      try visitor.visitSingularEnumField(value: self.stage, fieldNumber: 1)
+    }
+    if self.done != 0 {
+      try visitor.visitSingularInt64Field(value: self.done, fieldNumber: 2)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularInt64Field(value: self.total, fieldNumber: 3)
+    }
+    if self.perSecond.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.perSecond, fieldNumber: 4)
+    }
+    if self.secondsLeft != 0 {
+      try visitor.visitSingularInt64Field(value: self.secondsLeft, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignStage, rhs: Jiaxing_Benefits_V1_CampaignStage) -> Bool {
+    if lhs.stage != rhs.stage {return false}
+    if lhs.done != rhs.done {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.perSecond != rhs.perSecond {return false}
+    if lhs.secondsLeft != rhs.secondsLeft {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignStage.Stage: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STAGE_UNSPECIFIED\0\u{1}SCREENED\0\u{1}PROPOSED\0\u{1}DECIDED\0\u{1}POSTED\0\u{1}NOTIFIED\0")
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}campaign\0\u{1}stages\0\u{3}posted_fen\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._campaign) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.stages) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.postedFen) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._campaign {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.stages.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.stages, fieldNumber: 2)
+    }
+    if self.postedFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.postedFen, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignStatus, rhs: Jiaxing_Benefits_V1_CampaignStatus) -> Bool {
+    if lhs._campaign != rhs._campaign {return false}
+    if lhs.stages != rhs.stages {return false}
+    if lhs.postedFen != rhs.postedFen {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Jiaxing_Benefits_V1_ListCampaignsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListCampaignsRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{3}page_token\0")
@@ -2140,7 +2353,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListCampaignNearMissesResponse: SwiftP
 
 nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideOrdersRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{3}clause_id\0\u{1}county\0\u{1}approve\0\u{1}reason\0\u{1}limit\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{3}clause_id\0\u{1}county\0\u{1}approve\0\u{1}reason\0\u{1}limit\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0\u{3}campaign_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2157,6 +2370,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.minimumFen) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.maximumFen) }()
       case 9: try { try decoder.decodeSingularEnumField(value: &self.adjustment) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
       default: break
       }
     }
@@ -2190,6 +2404,9 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
     if self.adjustment != .any {
       try visitor.visitSingularEnumField(value: self.adjustment, fieldNumber: 9)
     }
+    if !self.campaignID.isEmpty {
+      try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2203,6 +2420,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
     if lhs.minimumFen != rhs.minimumFen {return false}
     if lhs.maximumFen != rhs.maximumFen {return false}
     if lhs.adjustment != rhs.adjustment {return false}
+    if lhs.campaignID != rhs.campaignID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
