@@ -1,3 +1,4 @@
+import BenefitsDomain
 import Foundation
 import Logging
 import MeshRPC
@@ -28,7 +29,7 @@ public final class AuditLog: Sendable {
 
     public func record(caller: String, method: String, outcome: String, detail: [String: String] = [:]) {
         var entry: [String: String] = detail
-        entry["at"] = ISO8601DateFormatter().string(from: Date())
+        entry["at"] = UTCTimestamp.iso8601(seconds: Int64(Date().timeIntervalSince1970))
         entry["caller"] = caller
         entry["method"] = method
         entry["outcome"] = outcome

@@ -1,3 +1,4 @@
+import BenefitsDomain
 import Foundation
 import MeshMessages
 import SQLStore
@@ -50,7 +51,7 @@ extension Notifier {
     /// The JSON body of a webhook: `type`, `timestamp` and the notice as `data`.
     static func payload(_ notice: Notice, timestamp: Int64) throws -> [UInt8] {
         let data = try notice.jsonString()
-        let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(timestamp)))
+        let iso = UTCTimestamp.iso8601(seconds: timestamp)
         return Array(#"{"type":"payout.\#(notice.eventType)","timestamp":"\#(iso)","data":\#(data)}"#.utf8)
     }
 
