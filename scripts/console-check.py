@@ -80,6 +80,17 @@ with sync_playwright() as playwright:
           "the demo's campaign is listed, done, with its progress")
     check("SERVING" in operator.inner_text("#health"), "the services' replicas are listed with their health")
     shot(operator, "02-operator-overview")
+    campaign_link = operator.locator("#campaigns a").first
+    if campaign_link.count() > 0:
+        campaign_link.click()
+        operator.wait_for_load_state()
+        stages = operator.locator("#campaign-stages progress")
+        check(stages.count() == 5, "a campaign's page draws a bar for each of its five stages")
+        check(int(stages.first.get_attribute("value")) > 0, "its screening bar shows the enterprises screened")
+        shot(operator, "02b-operator-campaign")
+        operator.goto(operator.url.split("/console/")[0] + "/console/overview")
+    else:
+        check(False, "the overview links the demo's campaign to its page")
 
     print("department")
     officer_page, order_id = None, None

@@ -87,6 +87,18 @@ struct CampaignTests {
             #expect(status.stages.map(\.total).prefix(4) == [3, 3, 3, 3])
             #expect(status.stages[4].total == 3 && status.postedFen == 3 * 150_000_000)
             #expect(status.stages[0].secondsLeft == 0)
+            #expect(status.stages[4].done == 0, "no consumer has recorded a notice yet")
+            // Notification's group takes every event (an enterprise's in order) and acknowledges it: the three
+            // posted orders count as notified.
+            for _ in 0..<5 {
+                let events = try await mesh.ledger.lease(
+                    group: "notification", consumer: "test", maximumInFlight: 1_000, leaseMillis: 30_000)
+                guard !events.isEmpty else { break }
+                _ = try await mesh.ledger.acknowledge(group: "notification", sequences: events.map(\.sequence))
+            }
+            let notified: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
+                GatewayMethods.getCampaign, ask)
+            #expect(notified.stages[4].done == 3 && notified.stages[4].secondsLeft == 0)
             // A campaign jingxin did not start does not exist for it.
             let hidden = await #expect(throws: RPCError.self) {
                 let _: Jiaxing_Benefits_V1_CampaignStatus = try await jingxin.unary(GatewayMethods.getCampaign, ask)

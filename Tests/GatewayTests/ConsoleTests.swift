@@ -570,8 +570,16 @@ struct ConsoleTests {
             #expect(page.body.contains("（平衡）"))
             #expect(page.body.contains(#"<svg id="payout-chart""#))
             let campaigns = page.body.components(separatedBy: #"<table id="campaigns">"#).last ?? ""
-            #expect(campaigns.contains("<small>\(ran.campaignID)</small>"), "\(campaigns.prefix(600))")
+            let link = "/console/campaigns/\(ran.campaignID)"
+            #expect(campaigns.contains(#"<a href="\#(link)">\#(ran.campaignID)</a>"#), "\(campaigns.prefix(600))")
             #expect(campaigns.contains("已完成") && campaigns.contains("筛查 6 家，新拨付 5 笔"))
+            // Its own page: a bar per stage, six screened of six, five orders waiting on their department.
+            let detail = try await browser.request(link)
+            #expect(detail.status == 200)
+            #expect(detail.body.components(separatedBy: "<progress").count - 1 == 5)
+            #expect(detail.body.contains(#"<td>筛查</td><td><progress value="6" max="6"></progress></td><td>6 / 6</td>"#))
+            #expect(detail.body.contains("<td>审定</td><td><progress value=\"0\" max=\"5\"></progress></td><td>0 / 5</td>"))
+            #expect(try await browser.request("/console/campaigns/no-such-campaign").body.contains("no campaign"))
             #expect(
                 page.body.components(separatedBy: "SERVING").count - 1 == 5,
                 "catalog, two eligibility, disbursement, notification")

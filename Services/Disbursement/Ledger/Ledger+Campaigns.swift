@@ -50,7 +50,7 @@ extension Ledger {
     }
 
     /// The orders one campaign made, by status, and how many of the posted ones `group` has acknowledged the
-    /// posted event of (notification records an event's notices before it acknowledges it).
+    /// `approved` event of (notification records an event's notices before it acknowledges it).
     public func campaignProgress(id: String, group: String) async throws -> Jiaxing_Benefits_V1_CampaignProgress {
         guard !id.isEmpty else { throw LedgerError(.invalidArgument, "campaign_id: required") }
         return try await self.database.read { tx in
@@ -84,7 +84,7 @@ extension Ledger {
             let notified = try await tx.queryOne(
                 """
                 SELECT COUNT(*) FROM orders o JOIN events e ON e.entity_key = o.credit_code AND e.order_id = o.id
-                WHERE o.campaign_id = ? AND e.type = 'posted'
+                WHERE o.campaign_id = ? AND e.type = 'approved'
                   AND (e.seq <= COALESCE((SELECT acked_through FROM event_cursors WHERE grp = ?), 0)
                        OR EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq))
                 """, [.text(id), .text(group), .text(group)])

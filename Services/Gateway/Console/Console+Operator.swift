@@ -15,6 +15,47 @@ extension Console {
         }
         console.post("deliveries/:id/replay") { _, context in try await self.replay(context) }
         console.get("forecast") { request, context in try await self.forecast(request, context) }
+        console.get("campaigns/:id") { _, context in try await self.campaign(context) }
+    }
+
+    /// A stage as the campaign page draws it: a bar, the counts, the rate and the time left.
+    static func stageRow(_ stage: Jiaxing_Benefits_V1_CampaignStage) -> [String: Any] {
+        let names: [Jiaxing_Benefits_V1_CampaignStage.Stage: String] = [
+            .screened: "筛查", .proposed: "拨付", .decided: "审定", .posted: "入账", .notified: "通知",
+        ]
+        return [
+            "name": names[stage.stage] ?? "\(stage.stage)", "done": "\(stage.done)",
+            "total": stage.total > 0 ? "\(stage.total)" : "—", "max": "\(max(stage.total, stage.done, 1))",
+            "rate": stage.perSecond > 0 ? String(format: "%.0f/秒", stage.perSecond) : "",
+            "left": stage.secondsLeft > 0 ? "约 \(stage.secondsLeft) 秒" : (stage.secondsLeft == 0 ? "已完成" : ""),
+        ]
+    }
+
+    /// One campaign stage by stage (the operator's; `mesh campaign status` shows the same).
+    func campaign(_ context: ConsoleRequestContext) async throws -> Response {
+        let (session, refused) = self.requireRole(.operator, context)
+        if let refused { return refused }
+        var request = Jiaxing_Benefits_V1_GetCampaignRequest()
+        request.campaignID = context.parameters.get("id") ?? ""
+        do {
+            async let status: Jiaxing_Benefits_V1_CampaignStatus = self.gateway.call(
+                GatewayMethods.getCampaign, request, as: session.account)
+            async let documents: Jiaxing_Benefits_V1_ListDocumentsResponse = self.gateway.call(
+                GatewayMethods.listDocuments, Jiaxing_Benefits_V1_ListDocumentsRequest(), as: session.account)
+            let (campaign, documentList) = try await (status, documents)
+            let documentNames = Dictionary(
+                documentList.documents.map {
+                    ($0.id, "《\(PolicyDocument.shortTitle($0.title))》（\($0.documentNumber)）")
+                }, uniquingKeysWith: { first, _ in first })
+            return self.page(
+                "免申即享活动", "campaign",
+                [
+                    "campaign": Self.campaignRow(campaign.campaign, documentNames),
+                    "stages": campaign.stages.map(Self.stageRow), "paid": Money.chinese(campaign.postedFen),
+                ], session: session)
+        } catch {
+            return self.failure(error, session: session, back: "/console/overview")
+        }
     }
 
     /// 预算测算: what the clauses in force on a day would propose to the register's enterprises (the city's or

@@ -16,6 +16,7 @@ enum ConsoleTemplates {
     static let all: [(String, String)] = [
         ("layout", layout), ("signIn", signIn), ("resume", resume), ("message", message), ("queue", queue),
         ("enterprises", enterprises), ("enterprise", enterprise), ("overview", overview), ("forecast", forecast),
+        ("campaign", campaign),
     ]
 
     static let layout = """
@@ -243,7 +244,7 @@ enum ConsoleTemplates {
         <h2>免申即享活动</h2>
         {{^campaigns}}<p>尚无活动。</p>{{/campaigns}}
         <table id="campaigns">
-        {{#campaigns}}<tr><td>{{what}}<br><small>{{id}}</small></td><td>{{scope}} · {{asOf}}</td><td{{#running}} class="late"{{/running}}>{{state}}{{resumed}}</td><td>筛查 {{screened}} 家，新拨付 {{proposed}} 笔，已有 {{replayed}} 笔，未通过 {{refused}} 笔</td><td class="money">{{amount}}</td><td>差一点 {{nearMisses}} 家</td><td>{{startedBy}} {{startedAt}}</td></tr>{{/campaigns}}
+        {{#campaigns}}<tr><td>{{what}}<br><small><a href="/console/campaigns/{{id}}">{{id}}</a></small></td><td>{{scope}} · {{asOf}}</td><td{{#running}} class="late"{{/running}}>{{state}}{{resumed}}</td><td>筛查 {{screened}} 家，新拨付 {{proposed}} 笔，已有 {{replayed}} 笔，未通过 {{refused}} 笔</td><td class="money">{{amount}}</td><td>差一点 {{nearMisses}} 家</td><td>{{startedBy}} {{startedAt}}</td></tr>{{/campaigns}}
         </table>
         <h2>依申请兑付（即申即享 / 限时即享）</h2>
         <table id="application-tallies">
@@ -270,6 +271,19 @@ enum ConsoleTemplates {
         <td><form method="post" action="/console/deliveries/{{noticeID}}/replay" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="endpoint" value="{{endpoint}}"><button type="submit">重新投递</button></form></td></tr>{{/dead}}
         </table>
         {{#deadNext}}<p><a href="{{deadNext}}" id="dead-next">更早的死信</a></p>{{/deadNext}}
+        """
+
+    static let campaign = """
+        {{#campaign}}
+        <h2>{{what}}</h2>
+        <p>{{scope}} · 截至 {{asOf}} · {{state}}{{resumed}} · {{startedBy}} {{startedAt}}</p>
+        <p>新拨付 {{proposed}} 笔，已有 {{replayed}} 笔，未通过 {{refused}} 笔，<span class="money">{{amount}}</span>；差一点 {{nearMisses}} 家</p>
+        {{/campaign}}
+        <table id="campaign-stages">
+        <tr><th>环节</th><th>进度</th><th>完成</th><th>速度</th><th>剩余</th></tr>
+        {{#stages}}<tr><td>{{name}}</td><td><progress value="{{done}}" max="{{max}}"></progress></td><td>{{done}} / {{total}}</td><td>{{rate}}</td><td>{{left}}</td></tr>{{/stages}}
+        </table>
+        <p>已入账 <span class="money" id="campaign-paid">{{paid}}</span></p>
         """
 
     static let forecast = """

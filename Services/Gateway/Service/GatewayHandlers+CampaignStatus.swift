@@ -40,6 +40,9 @@ extension GatewayHandlers {
         return status
     }
 
+    /// How long after the last decision the deciding stages still estimate the time left.
+    static let decidingIdleMillis: Int64 = 60_000
+
     /// The five stages of a campaign: done, out of what, at what rate and how long the rest takes at it.
     static func stages(
         of campaign: Jiaxing_Benefits_V1_CampaignResult, ledger: Jiaxing_Benefits_V1_CampaignProgress,
@@ -48,9 +51,13 @@ extension GatewayHandlers {
         let screening = campaign.state == .done ? nil : now
         let screenedSpan = (screening ?? campaign.updatedAtMillis) - campaign.startedAtMillis
         let decided = ledger.orders - ledger.pending
+        // Deciding waits on people: once no order was decided for a while, the past rate says nothing of when
+        // the rest will be, so those stages give no estimate.
+        let deciding = now - ledger.lastDecidedAtMillis <= Self.decidingIdleMillis
         let decidingSpan = ledger.lastDecidedAtMillis - ledger.firstDecidedAtMillis
         func stage(
-            _ kind: Jiaxing_Benefits_V1_CampaignStage.Stage, done: Int64, total: Int64, spanMillis: Int64?
+            _ kind: Jiaxing_Benefits_V1_CampaignStage.Stage, done: Int64, total: Int64, spanMillis: Int64?,
+            estimates: Bool = true
         ) -> Jiaxing_Benefits_V1_CampaignStage {
             var stage = Jiaxing_Benefits_V1_CampaignStage()
             stage.stage = kind
@@ -59,7 +66,9 @@ extension GatewayHandlers {
             stage.secondsLeft = -1
             if let spanMillis, spanMillis > 0, done > 0 {
                 stage.perSecond = Double(done) * 1000 / Double(spanMillis)
-                if total >= done { stage.secondsLeft = Int64((Double(total - done) / stage.perSecond).rounded(.up)) }
+                if estimates, total >= done {
+                    stage.secondsLeft = Int64((Double(total - done) / stage.perSecond).rounded(.up))
+                }
             } else if total > 0, done >= total {
                 stage.secondsLeft = 0
             }
@@ -72,10 +81,11 @@ extension GatewayHandlers {
             stage(
                 .proposed, done: campaign.proposed, total: campaign.state == .done ? campaign.proposed : 0,
                 spanMillis: screenedSpan),
-            stage(.decided, done: decided, total: ledger.orders, spanMillis: decidingSpan),
+            stage(.decided, done: decided, total: ledger.orders, spanMillis: decidingSpan, estimates: deciding),
             stage(
                 .posted, done: ledger.posted, total: ledger.orders - ledger.rejected - ledger.expired,
-                spanMillis: decidingSpan),
+                spanMillis: decidingSpan,
+                estimates: deciding),
             stage(.notified, done: ledger.notified, total: ledger.posted, spanMillis: nil),
         ]
     }
