@@ -578,7 +578,8 @@ struct ConsoleTests {
             #expect(detail.status == 200)
             #expect(detail.body.components(separatedBy: "<progress").count - 1 == 5)
             #expect(detail.body.contains(#"<td>筛查</td><td><progress value="6" max="6"></progress></td><td>6 / 6</td>"#))
-            #expect(detail.body.contains("<td>审定</td><td><progress value=\"0\" max=\"5\"></progress></td><td>0 / 5</td>"))
+            #expect(
+                detail.body.contains("<td>审定</td><td><progress value=\"0\" max=\"5\"></progress></td><td>0 / 5</td>"))
             #expect(try await browser.request("/console/campaigns/no-such-campaign").body.contains("no campaign"))
             #expect(
                 page.body.components(separatedBy: "SERVING").count - 1 == 5,

@@ -74,11 +74,12 @@ struct GatewayTests {
         var disbursementRouter = RPCRouter()
         DisbursementHandlers(ledger: ledger, seals: DecisionSealCheck(verifier: TestMesh.sealVerifier())).register(
             into: &disbursementRouter)
+        let webhooks = try WebhookClient()
         let notifier = Notifier(
             database: try SQLiteDatabase(path: "\(folder)/notices.sqlite"),
             templates: try NoticeTemplates.load(
                 path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json"),
-            webhooks: try WebhookClient())
+            webhooks: webhooks)
         try await notifier.migrate()
         var notificationRouter = RPCRouter()
         NotificationHandlers(center: notifier).register(into: &notificationRouter)
@@ -117,9 +118,11 @@ struct GatewayTests {
         do {
             let result = try await body(mesh)
             for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }
+            await webhooks.shutdown()
             return result
         } catch {
             for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }
+            await webhooks.shutdown()
             throw error
         }
     }

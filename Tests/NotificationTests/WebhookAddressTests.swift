@@ -73,10 +73,37 @@ struct WebhookAddressTests {
         }
         #expect(refused?.description.contains("loopback") == true, "\(refused?.description ?? "")")
         #expect(receiver.requests.isEmpty)
+        await strict.shutdown()
         let status = try await NotificationTests.webhooks.post(
             try #require(WebhookClient.Endpoint("https://127.0.0.1:\(receiver.port)/hook")), headers: [],
             body: Array("{}".utf8), timeout: .seconds(10))
         #expect(status == 200)
         #expect(receiver.requests.count == 1)
+    }
+
+    @Test("webhooks to one endpoint share a kept connection; a receiver stopped and started again is reached anew")
+    func keptConnections() async throws {
+        let receiver = try NotificationTests.makeReceiver()
+        try await receiver.start()
+        let client = try WebhookClient(
+            additionalTrustRootsPEM: TestMesh.authority.certificatePEM, addresses: .init(allowedHosts: ["127.0.0.1"]))
+        let endpoint = try #require(WebhookClient.Endpoint("https://127.0.0.1:\(receiver.port)/hook"))
+        for index in 0..<20 {
+            let status = try await client.post(
+                endpoint, headers: [("webhook-id", "n\(index)")], body: Array("{}".utf8), timeout: .seconds(10))
+            #expect(status == 200)
+        }
+        #expect(receiver.requests.count == 20)
+        #expect(receiver.connectionsAccepted == 1, "20 webhooks, \(receiver.connectionsAccepted) connections")
+        // Stopped: the kept connection is closed with it, and nothing is delivered.
+        await receiver.stop()
+        await #expect(throws: WebhookClient.Failure.self) {
+            _ = try await client.post(endpoint, headers: [], body: Array("{}".utf8), timeout: .seconds(5))
+        }
+        try await receiver.start(port: receiver.port)
+        let again = try await client.post(endpoint, headers: [], body: Array("{}".utf8), timeout: .seconds(10))
+        #expect(again == 200 && receiver.requests.count == 21)
+        await receiver.stop()
+        await client.shutdown()
     }
 }

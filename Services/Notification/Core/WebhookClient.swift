@@ -1,12 +1,19 @@
+import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
-/// Posts one webhook over HTTPS (HTTP/1.1) and returns the response status. One connection per request:
-/// webhook traffic is low and each county's endpoint differs. The receiver's certificate is verified against
+/// Posts webhooks over HTTPS and returns the response status. Connections are kept and reused
+/// (async-http-client's pool: HTTP/1.1 keep-alive, or HTTP/2 where the endpoint offers it), one pool per
+/// endpoint host and the address it was checked at: a campaign's notices go to a few county endpoints, and a
+/// TLS handshake per notice was half of notification's time. The receiver's certificate is verified against
 /// the system's trust roots plus any the operator adds (a county's own CA, or the mesh CA on a test machine).
-public struct WebhookClient: Sendable {
+/// Redirects are not followed (a webhook goes where it was registered, checked).
+///
+/// `shutdown()` closes the pools; it is due before the client is dropped.
+public final class WebhookClient: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
@@ -36,15 +43,33 @@ public struct WebhookClient: Sendable {
             self.path = path.isEmpty ? "/" : String(path)
         }
 
+        /// The endpoint as a URL, for the HTTP client.
+        var url: String { "https://\(self.host):\(self.port)\(self.path)" }
+
         /// The name the certificate must carry; nil for an IP address, which is checked against the address.
         var serverHostname: String? {
             self.host.allSatisfy { $0.isNumber || $0 == "." } ? nil : self.host
         }
     }
 
-    let context: NIOSSLContext
+    let tls: TLSConfiguration
     /// Which addresses webhooks may reach.
     public let addresses: WebhookAddressPolicy
+    /// The pools by endpoint host and port, each with the address it connects to (the one checked).
+    private let pools: Mutex<(byHost: [String: Pool], shutDown: Bool)>
+    /// Pools kept at most; beyond, the oldest is closed (a county registers one endpoint).
+    static let maximumPools = 64
+    /// Connections to one endpoint at most.
+    static let connectionsPerEndpoint = 16
+    /// The most of an answer's body read (an endpoint answers a status; the body is read only to keep the
+    /// connection).
+    static let maximumAnswer = 64 * 1024
+
+    struct Pool: Sendable {
+        let address: String
+        let client: HTTPClient
+        let madeAt: ContinuousClock.Instant
+    }
 
     /// `additionalTrustRootsPEM`: certificates trusted besides the system's, in PEM.
     public init(additionalTrustRootsPEM: String? = nil, addresses: WebhookAddressPolicy = .init()) throws {
@@ -57,22 +82,77 @@ public struct WebhookClient: Sendable {
                 .certificates(try NIOSSLCertificate.fromPEMBytes(Array(additionalTrustRootsPEM.utf8)))
             ]
         }
-        self.context = try NIOSSLContext(configuration: configuration)
+        self.tls = configuration
+        self.pools = Mutex(([:], false))
     }
 
     public func post(_ endpoint: Endpoint, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws
         -> Int
     {
-        try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask { try await self.send(endpoint, headers: headers, body: body) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw Failure(description: "no answer within \(timeout)")
-            }
-            let status = try await group.next()!
-            group.cancelAll()
-            return status
+        // The address is checked, then connected to as checked: a name re-pointed in between is not followed.
+        let address = try await Self.resolve(endpoint)
+        if let refusal = self.addresses.refusal(host: endpoint.host, address: address) {
+            throw Failure(description: refusal)
         }
+        guard let ip = address.ipAddress else { throw Failure(description: "\(address) has no IP address") }
+        let client = try await self.client(for: endpoint, at: ip)
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        // A failure names its stage, so a dead letter's last error says where the exchange broke.
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
+            _ = try await response.body.collect(upTo: Self.maximumAnswer)
+            return Int(response.status.code)
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            throw Failure(description: "no answer within \(timeout)")
+        } catch {
+            throw Failure(
+                description: "exchanging with \(ip):\(endpoint.port) (connection, TLS, request or response): \(error)")
+        }
+    }
+
+    /// The pool for `endpoint` connecting to `ip`: the one kept, or a new one where there is none or the name
+    /// now resolves elsewhere (the old one is closed, its calls fail and are retried later).
+    private func client(for endpoint: Endpoint, at ip: String) async throws -> HTTPClient {
+        let key = "\(endpoint.host):\(endpoint.port)"
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: self.tls, redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerEndpoint)
+        configuration.decompression = .disabled
+        if endpoint.serverHostname != nil { configuration.dnsOverride = [endpoint.host: ip] }
+        let (client, retired): (HTTPClient?, [HTTPClient]) = self.pools.withLock { pools in
+            if pools.shutDown { return (nil, []) }
+            if let kept = pools.byHost[key], kept.address == ip { return (kept.client, []) }
+            var retired: [HTTPClient] = []
+            if let old = pools.byHost.removeValue(forKey: key) { retired.append(old.client) }
+            if pools.byHost.count >= Self.maximumPools,
+                let oldest = pools.byHost.min(by: { $0.value.madeAt < $1.value.madeAt })
+            {
+                pools.byHost.removeValue(forKey: oldest.key)
+                retired.append(oldest.value.client)
+            }
+            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+            pools.byHost[key] = Pool(address: ip, client: client, madeAt: .now)
+            return (client, retired)
+        }
+        for old in retired { try? await old.shutdown() }
+        guard let client else { throw Failure(description: "the webhook client is shut down") }
+        return client
+    }
+
+    /// Closes every pool; later posts fail.
+    public func shutdown() async {
+        let clients = self.pools.withLock { pools -> [HTTPClient] in
+            pools.shutDown = true
+            defer { pools.byHost = [:] }
+            return pools.byHost.values.map(\.client)
+        }
+        for client in clients { try? await client.shutdown() }
     }
 
     /// The address `endpoint` names now: its IP address as written, or what its name resolves to.
@@ -86,68 +166,5 @@ public struct WebhookClient: Sendable {
     /// Why a webhook may not go to `endpoint` as it resolves now; nil when it may.
     public func refusal(_ endpoint: Endpoint) async throws -> String? {
         self.addresses.refusal(host: endpoint.host, address: try await Self.resolve(endpoint))
-    }
-
-    private func send(_ endpoint: Endpoint, headers: [(String, String)], body: [UInt8]) async throws -> Int {
-        let context = self.context
-        // The address is checked, then connected to as checked: a name re-pointed in between is not followed.
-        let address = try await Self.resolve(endpoint)
-        if let refusal = self.addresses.refusal(host: endpoint.host, address: address) {
-            throw Failure(description: refusal)
-        }
-        // A failure names its stage, so a dead letter's last error says where the exchange broke.
-        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-        do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.seconds(5))
-                .connect(to: address) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            NIOSSLClientHandler(context: context, serverHostname: endpoint.serverHostname))
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                            wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw Failure(description: "connecting to \(address): \(error)")
-        }
-        do {
-            return try await Self.exchange(channel, endpoint, headers: headers, body: body)
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure(description: "exchanging with \(address) (TLS, request or response): \(error)")
-        }
-    }
-
-    private static func exchange(
-        _ channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, _ endpoint: Endpoint,
-        headers: [(String, String)], body: [UInt8]
-    ) async throws -> Int {
-        try await channel.executeThenClose { inbound, outbound in
-            var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path)
-            head.headers.add(
-                name: "Host", value: endpoint.port == 443 ? endpoint.host : "\(endpoint.host):\(endpoint.port)")
-            head.headers.add(name: "Content-Type", value: "application/json")
-            head.headers.add(name: "Content-Length", value: "\(body.count)")
-            head.headers.add(name: "Connection", value: "close")
-            for (name, value) in headers { head.headers.add(name: name, value: value) }
-            // One write: with Content-Length the endpoint has the whole request once the body's bytes arrive and
-            // may answer and close at once; a separate write of the (empty) end after that would fail on the
-            // closed channel and count a delivered webhook as failed.
-            try await outbound.write(
-                contentsOf: [.head(head), .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
-            var status: Int?
-            for try await part in inbound {
-                switch part {
-                case .head(let response): status = Int(response.status.code)
-                case .body: continue
-                case .end: return status ?? 0
-                }
-            }
-            guard let status else { throw Failure(description: "the endpoint closed without a response") }
-            return status
-        }
     }
 }

@@ -20,6 +20,13 @@ public final class WebhookReceiver: Sendable {
     public func setDown(_ down: Bool) { self.down.withLockedValue { $0 = down } }
     var isDown: Bool { self.down.withLockedValue { $0 } }
     private let channel: NIOLockedValueBox<(any Channel)?> = .init(nil)
+    /// The connections open now, kept alive between requests: stopping closes them too, as an endpoint that
+    /// went away does.
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    private let accepted = NIOLockedValueBox(0)
+
+    /// Connections accepted since it was made: fewer than the requests where the client keeps them.
+    public var connectionsAccepted: Int { self.accepted.withLockedValue { $0 } }
     private let boundPort = NIOLockedValueBox(0)
 
     /// The port it listens on (the last one, while stopped).
@@ -43,7 +50,13 @@ public final class WebhookReceiver: Sendable {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let id = ObjectIdentifier(channel)
+                receiver.connections.withLockedValue { $0[id] = channel }
+                receiver.accepted.withLockedValue { $0 += 1 }
+                channel.closeFuture.whenComplete { _ in
+                    _ = receiver.connections.withLockedValue { $0.removeValue(forKey: id) }
+                }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(receiver: receiver))
@@ -61,6 +74,11 @@ public final class WebhookReceiver: Sendable {
             return current
         }
         try? await channel?.close()
+        let open = self.connections.withLockedValue { connections in
+            defer { connections = [:] }
+            return Array(connections.values)
+        }
+        for connection in open { try? await connection.close() }
     }
 
     /// The next answers, in order; after them, `defaultStatus`.
@@ -101,6 +119,11 @@ public final class WebhookReceiver: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch self.unwrapInboundIn(data) {
             case .head(let head):
+                // An endpoint that went down answers nothing, on a kept connection too.
+                if self.receiver.isDown {
+                    context.close(promise: nil)
+                    return
+                }
                 self.head = head
                 self.body = []
             case .body(var buffer):
@@ -112,10 +135,10 @@ public final class WebhookReceiver: Sendable {
                 let status = self.receiver.receive(Request(path: head.uri, headers: headers, body: self.body))
                 var response = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
                 response.headers.add(name: "Content-Length", value: "0")
-                response.headers.add(name: "Connection", value: "close")
+                // Kept alive unless the client asked to close (HTTPServerPipeline closes it then).
                 context.write(self.wrapOutboundOut(.head(response)), promise: nil)
-                let channel = context.channel
-                context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                self.head = nil
             }
         }
     }

@@ -69,12 +69,13 @@ struct NotificationCommand: AsyncParsableCommand {
         if sealer == nil {
             logger.warning("webhook secrets are stored unsealed: name a --secrets-key file the replicas share")
         }
+        let webhooks = try WebhookClient(
+            additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
+            addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost)))
         let center = Notifier(
             database: try DatabaseOption.open(self.database, logger: logger),
             templates: try NoticeTemplates.load(path: self.templates),
-            webhooks: try WebhookClient(
-                additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
-                addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost))),
+            webhooks: webhooks,
             policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000),
             sealer: sealer
         )
@@ -93,18 +94,26 @@ struct NotificationCommand: AsyncParsableCommand {
             logger: logger)
         var router = RPCRouter()
         NotificationHandlers(center: center).register(into: &router)
-        try await ServiceRunner.run(
-            name: "notification", options: self.options, router: router,
-            services: [
-                CatalogSubscription(
-                    client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
-                ) { loaded in catalog.withLockedValue { $0 = loaded } },
-                LedgerEventConsumer(
-                    client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } },
-                    consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)", logger: logger),
-                WebhookDeliverer(center: center, logger: logger),
-                DeliveryGauges(center: center, logger: logger),
-            ]
-        )
+        // The webhooks' connections are closed once every service has stopped, however the run ends.
+        do {
+            try await ServiceRunner.run(
+                name: "notification", options: self.options, router: router,
+                services: [
+                    CatalogSubscription(
+                        client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
+                    ) { loaded in catalog.withLockedValue { $0 = loaded } },
+                    LedgerEventConsumer(
+                        client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } },
+                        consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)",
+                        logger: logger),
+                    WebhookDeliverer(center: center, logger: logger),
+                    DeliveryGauges(center: center, logger: logger),
+                ]
+            )
+        } catch {
+            await webhooks.shutdown()
+            throw error
+        }
+        await webhooks.shutdown()
     }
 }
