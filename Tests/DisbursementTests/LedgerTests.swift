@@ -295,6 +295,51 @@ struct LedgerTests {
         }
     }
 
+    @Test(
+        "decisions in one batch: an enterprise's orders paid together, a rejection with its reason, a second decision, an unknown order and another department refused on their own"
+    )
+    func decisionsTogether() async throws {
+        try await Self.withLedger { ledger, _ in
+            _ = try await ledger.openFund(documentID: "jzbf-2024-7", year: 2024, budgetFen: 1_000_000_000)
+            var orders: [Ledger.Order] = []
+            for index in 0..<3 {
+                orders.append(
+                    try await ledger.propose(
+                        Self.request(
+                            clause: "jzbf-2024-7/3.3a", amount: 10_000_000, subject: "contract-\(index)", period: 2024))
+                )
+            }
+            let caizheng = Ledger.Decider.department(.caizheng)
+            let results = try await ledger.decide(together: [
+                (orders[0].id, caizheng, true, ""), (orders[1].id, caizheng, true, ""),
+                (orders[2].id, caizheng, false, "合同未备案"), (orders[0].id, caizheng, true, ""),
+                ("no-such-order", caizheng, true, ""), (orders[1].id, .department(.keji), false, "不符"),
+            ])
+            let decided = results.compactMap { try? $0.get() }
+            #expect(decided.map(\.status) == [.posted, .posted, .rejected])
+            #expect(decided[2].reason == "合同未备案" && decided.allSatisfy { $0.decidedBy == "department/caizheng" })
+            let refusals = results.compactMap { result -> LedgerError.Kind? in
+                if case .failure(let error) = result { return error.kind } else { return nil }
+            }
+            #expect(refusals == [.failedPrecondition, .notFound, .permissionDenied])
+            let fund = try #require(try await ledger.funds().funds.first { $0.documentID == "jzbf-2024-7" })
+            #expect(fund.postedFen == 20_000_000 && fund.reservedFen == 0)
+            let stored = try await ledger.orders(.init(creditCode: Self.creditCode))
+            #expect(stored.filter { $0.status == .posted }.count == 2)
+            #expect(stored.first { $0.id == orders[2].id }?.reason == "合同未备案")
+            // Each decision has its event, as one at a time (an enterprise's are leased one after another).
+            var types: [String] = []
+            for _ in 0..<20 {
+                let events = try await ledger.lease(
+                    group: "audit", consumer: "test", maximumInFlight: 100, leaseMillis: 60_000)
+                guard !events.isEmpty else { break }
+                types += events.map(\.type)
+                _ = try await ledger.acknowledge(group: "audit", sequences: events.map(\.sequence))
+            }
+            #expect(types == ["proposed", "proposed", "proposed", "approved", "approved", "rejected"])
+        }
+    }
+
     @Test("bad input is refused naming the field; nothing changes")
     func badInput() async throws {
         try await Self.withLedger { ledger, _ in

@@ -203,7 +203,7 @@ extension Ledger {
     /// statement with the keys in an `IN` list, as every statement is a round trip; a unique key's index is
     /// used for it whatever the table's statistics (unlike the enterprises' orders, `ordersOfEnterprises`). On
     /// SQLite, in process, the statement once per key, so its cache of prepared statements holds one text.
-    private func rows(_ tx: any SQLTransaction, _ statement: String, _ keys: [String]) async throws -> [SQLRow] {
+    func rows(_ tx: any SQLTransaction, _ statement: String, _ keys: [String]) async throws -> [SQLRow] {
         guard !keys.isEmpty else { return [] }
         guard self.database.dialect == .postgres else {
             var rows: [SQLRow] = []
@@ -253,7 +253,7 @@ extension Ledger {
     /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`) in multi-row statements: on PostgreSQL up to
     /// `rowsPerStatement` a statement, each a round trip saved; on SQLite in `sqliteForms` (made once, so that
     /// prepared statements are reused), each saving a statement's run per row, then one by one.
-    private func insert(
+    func insert(
         _ tx: any SQLTransaction, _ statement: String, _ rows: [[SQLValue]], sqliteForms: [(rows: Int, sql: String)]
     ) async throws {
         guard self.database.dialect == .postgres else {
