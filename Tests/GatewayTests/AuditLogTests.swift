@@ -26,4 +26,21 @@ struct AuditLogTests {
         #expect(audit.failedWrites == 0)
         #expect(audit.entries().map { $0["method"] } == ["OpenFund"])
     }
+
+    @Test("a line is one JSON object, keys sorted, whatever a reason holds: quotes, backslashes, newlines, controls")
+    func escaping() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let audit = try AuditLog(path: path)
+        let reason = "名单\"复核\"中\\ 第二行\n\r\t\u{0}\u{1F}\u{7F} 𠀀 </script>"
+        audit.record(caller: "department/jingxin", method: "DecideOrders", outcome: "rejected", detail: ["reason": reason])
+        audit.record(caller: "operator/operator", method: "OpenFund", outcome: "done")
+        let entries = audit.entries()
+        #expect(entries.count == 2)
+        #expect(entries.first?["reason"] == reason)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.split(separator: "\n").count == 2)
+        let first = try #require(text.split(separator: "\n").first)
+        #expect(first.hasPrefix(#"{"at":"#) && first.contains(#""caller":"department/jingxin","method":"DecideOrders""#))
+    }
 }

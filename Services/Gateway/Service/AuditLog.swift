@@ -35,8 +35,7 @@ public final class AuditLog: Sendable {
         entry["outcome"] = outcome
         // The call's trace id, so a refusal or a payout can be followed into every service's logs.
         if let trace = ServerContext.current?.trace { entry["trace-id"] = trace.traceID }
-        guard var line = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) else { return }
-        line.append(0x0A)
+        let line = Array(Self.line(entry).utf8)
         do {
             try self.handle.withLockedValue { try $0?.write(contentsOf: line) }
         } catch {
@@ -51,6 +50,39 @@ public final class AuditLog: Sendable {
                     "outcome": "\(outcome)",
                 ])
         }
+    }
+
+    /// `entry` as one line of JSON with its keys sorted, and a newline. Written here rather than through
+    /// JSONSerialization, which was a fifth of the gateway's time in a campaign (a line per order).
+    static func line(_ entry: [String: String]) -> String {
+        var line = "{"
+        for (index, key) in entry.keys.sorted().enumerated() {
+            if index > 0 { line += "," }
+            Self.quote(key, into: &line)
+            line += ":"
+            Self.quote(entry[key] ?? "", into: &line)
+        }
+        line += "}\n"
+        return line
+    }
+
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as it is.
+    static func quote(_ text: String, into line: inout String) {
+        line += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": line += "\\\""
+            case "\\": line += "\\\\"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        line += "\""
     }
 
     /// The entries written so far (for tests and the console).
