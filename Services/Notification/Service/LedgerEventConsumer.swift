@@ -56,7 +56,7 @@ public struct LedgerEventConsumer: Service {
         var request = Jiaxing_Benefits_V1_SubscribeRequest()
         request.group = self.group
         request.consumer = self.consumer
-        request.maxInFlight = 64
+        request.maxInFlight = Int32(Self.maximumBatch)
         request.leaseSeconds = self.leaseSeconds
         let subscribe = request
         try await self.client.serverStreaming(DisbursementMethods.subscribe, subscribe) {
@@ -92,8 +92,9 @@ public struct LedgerEventConsumer: Service {
         }
     }
 
-    /// Events recorded in one transaction at most (the subscription keeps 64 in flight).
-    static let maximumBatch = 64
+    /// Events recorded in one transaction at most, and kept in flight by the subscription: a campaign posts
+    /// tens of thousands of orders at once, and each batch is a transaction here and an acknowledgement there.
+    static let maximumBatch = 256
 
     /// Records a batch's notices durably, then acknowledges the batch: a crash in between redelivers it, and
     /// recording it again adds nothing.
