@@ -142,10 +142,14 @@ stages = {
     "approved and posted": span("disbursement.sqlite", "SELECT MIN(decided_at), MAX(decided_at), COUNT(*) FROM orders WHERE decided_at > 0"),
     "notices delivered": span("notification.sqlite", "SELECT MIN(delivered_at), MAX(delivered_at), COUNT(*) FROM deliveries WHERE delivered_at > 0"),
 }
+# The same span as the campaign row's, from the stores: the first order proposed to the last notice delivered.
+first = sqlite3.connect(f"file:{state}/disbursement.sqlite?mode=ro", uri=True).execute("SELECT MIN(created_at) FROM orders").fetchone()[0]
+last = sqlite3.connect(f"file:{state}/notification.sqlite?mode=ro", uri=True).execute("SELECT MAX(delivered_at) FROM deliveries").fetchone()[0]
+stored = (last - first) / 1000
 print(json.dumps({"row": f"end to end {payouts:,} enterprises", "contender": "mesh", "perSecond": payouts / max(notices_done, 1),
-                  "seconds": notices_done, "flowSeconds": flow, "peakMB": memory, "stagesPerSecond": stages,
+                  "seconds": notices_done, "storedSeconds": stored, "flowSeconds": flow, "peakMB": memory, "stagesPerSecond": stages,
                   "invariantsHold": status == 0 and "invariants: all hold" in log,
-                  "note": f"{notices_done} s in all ({flow} s to the last posting); peak {max(memory.values())} MB ({max(memory, key=memory.get)}); "
+                  "note": f"{notices_done} s in all ({flow} s to the last posting; first order → last notice delivered {stored:.1f} s); peak {max(memory.values())} MB ({max(memory, key=memory.get)}); "
                           + ", ".join(f"{name} {rate:,.0f}/s" for name, rate in stages.items())
                           + ("" if status == 0 else "; INVARIANTS BROKEN")}))
 EOF2
@@ -165,9 +169,19 @@ if wants campaign; then
     "$mesh" down --topology "$state/topology.json" > /dev/null
     grep -v '^  ' "$state/campaign.log" | sed 's/^/   /'
     python3 - "$state" "$payouts" "$status" >> "$results" <<'EOF2'
-import json, re, sys
+import json, re, sqlite3, sys
 state, payouts, status = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 log = open(f"{state}/campaign.log").read()
+def one(path, sql):
+    return sqlite3.connect(f"file:{state}/{path}?mode=ro", uri=True).execute(sql).fetchone()
+# From the stores' own times: the campaign started (the gateway's record), the last order posted (the
+# ledger), the last webhook delivered (notification); the driver's listing of the orders for the invariants
+# is not part of it.
+started = one("gateway.sqlite", "SELECT MIN(started_at) FROM campaigns")[0]
+posted = one("disbursement.sqlite", "SELECT MAX(decided_at) FROM orders")[0]
+delivered = one("notification.sqlite", "SELECT MAX(delivered_at) FROM deliveries WHERE delivered_at > 0")[0]
+to_posted = (posted - started) / 1000
+to_delivered = (delivered - started) / 1000
 def seconds(pattern):
     found = re.search(pattern, log)
     return int(found.group(1)) if found else -1
@@ -176,9 +190,9 @@ campaign = seconds(r"enterprises screened in (\d+) s")
 approve = seconds(r"approved in bulk: \d+ orders in (\d+) s")
 done = seconds(r"notices done after (\d+) s")
 memory = {name: int(mb) for name, mb in re.findall(r"(\w+-\d+) (\d+) MB", log.split("peak memory", 1)[-1].split("\n", 1)[0])}
-print(json.dumps({"row": f"campaign {payouts:,} enterprises", "contender": "mesh campaign", "perSecond": payouts / max(done, 1),
-                  "seconds": done, "peakMB": memory, "invariantsHold": status == 0 and "invariants: all hold" in log,
-                  "note": f"{done} s in all: register {register} s, campaign {campaign} s, bulk approval {approve} s, then notices; "
+print(json.dumps({"row": f"campaign {payouts:,} enterprises", "contender": "mesh campaign", "perSecond": payouts / max(to_delivered, 0.001),
+                  "seconds": to_delivered, "drivenSeconds": done, "peakMB": memory, "invariantsHold": status == 0 and "invariants: all hold" in log,
+                  "note": f"campaign started → last order posted {to_posted:.1f} s → last notice delivered {to_delivered:.1f} s (campaign {campaign} s, bulk approval {approve} s; the driver's run {done} s with registering {register} s and its listing); "
                           + (f"peak {max(memory.values())} MB ({max(memory, key=memory.get)})" if memory else "no memory figures")
                           + ("" if status == 0 else "; INVARIANTS BROKEN")}))
 EOF2
