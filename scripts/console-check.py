@@ -92,6 +92,25 @@ with sync_playwright() as playwright:
     else:
         check(False, "the overview links the demo's campaign to its page")
 
+    # The same stages as metrics on the gateway's /metrics (published every few seconds).
+    instances = json.load(open(os.path.join(state, "mesh-state.json"), encoding="utf-8"))["instances"]
+    gateway_metrics = next((i.get("metricsPort") for i in instances if i["service"] == "gateway"), None)
+    metrics = ""
+    for _ in range(20):
+        if gateway_metrics is None:
+            break
+        import time, urllib.request
+        try:
+            metrics = urllib.request.urlopen(f"http://127.0.0.1:{gateway_metrics}/metrics", timeout=5).read().decode()
+        except OSError:
+            metrics = ""
+        if "benefits_campaign_stage_done" in metrics:
+            break
+        time.sleep(1)
+    check(any(line.startswith("benefits_campaign_stage_done") and 'stage="screened"' in line and not line.rstrip().endswith(" 0")
+              for line in metrics.splitlines()),
+          "the gateway's /metrics gives the campaign's stages (screened, done)")
+
     print("department")
     officer_page, order_id = None, None
     for user, (password, party) in accounts.items():

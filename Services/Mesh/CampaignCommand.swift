@@ -106,6 +106,18 @@ struct CampaignCommand: AsyncParsableCommand {
                 CampaignCommand.show(status.campaign)
                 for stage in status.stages { print("  " + CampaignCommand.line(stage)) }
                 print("  paid \(Money.chinese(status.postedFen))")
+                for share in status.shares {
+                    let county = County(message: share.county)?.partyName ?? "\(share.county)"
+                    let rate = share.promisedFen > 0 ? Double(share.paidFen) * 100 / Double(share.promisedFen) : 0
+                    print(
+                        "  \(county)  \(share.clauseID)  \(share.posted)/\(share.orders) posted  \(Money.chinese(share.paidFen)) of \(Money.chinese(share.promisedFen)) (\(String(format: "%.1f", rate))%)"
+                    )
+                }
+                for rate in status.rates {
+                    print(
+                        "  \(rate.documentID) by \(rate.by.year)-\(rate.by.month)-\(rate.by.day): \(Double(rate.achievedBasisPoints) / 100)% of \(Double(rate.targetBasisPoints) / 100)% target"
+                    )
+                }
                 let finished = status.stages.allSatisfy { $0.total > 0 && $0.done >= $0.total }
                 guard self.watch > 0, !finished else { return }
                 try await Task.sleep(for: .seconds(self.watch))
@@ -115,15 +127,7 @@ struct CampaignCommand: AsyncParsableCommand {
 
     /// One stage as a line: a bar of 20, the counts, the rate and the time left.
     static func line(_ stage: Jiaxing_Benefits_V1_CampaignStage) -> String {
-        let name: String
-        switch stage.stage {
-        case .screened: name = "screened"
-        case .proposed: name = "proposed"
-        case .decided: name = "decided"
-        case .posted: name = "posted"
-        case .notified: name = "notified"
-        default: name = "stage \(stage.stage.rawValue)"
-        }
+        let name = stage.stage.name
         let filled = stage.total > 0 ? Int(min(20, stage.done * 20 / stage.total)) : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled)
         let total = stage.total > 0 ? "\(stage.total)" : "?"

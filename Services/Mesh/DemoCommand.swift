@@ -226,6 +226,17 @@ struct DemoCommand: AsyncParsableCommand {
             for clause in result.clauses where clause.amountFen > 0 {
                 print("    \(clause.clauseID): \(clause.proposed) new, \(Money.chinese(clause.amountFen))")
             }
+            // Its progress, stage by stage, as `mesh campaign status` and the console show it.
+            var ask = Jiaxing_Benefits_V1_GetCampaignRequest()
+            ask.campaignID = result.campaignID
+            let status: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
+                GatewayMethods.getCampaign, ask, options: CallOptions(timeout: .seconds(10)))
+            for stage in status.stages { print("    " + CampaignCommand.line(stage)) }
+            checks.expect(
+                status.stages.first?.done == result.enterprises
+                    && status.stages.dropFirst().first?.done == result.proposed,
+                "the campaign's progress shows its \(result.enterprises) enterprises screened and \(result.proposed) orders proposed"
+            )
             // The register may hold enterprises of earlier runs too: their orders are replayed.
             checks.expect(
                 result.refused == 0 && Int(result.proposed + result.replayed) >= entitlements.count,

@@ -33,7 +33,8 @@ struct AuditLogTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let audit = try AuditLog(path: path)
         let reason = "名单\"复核\"中\\ 第二行\n\r\t\u{0}\u{1F}\u{7F} 𠀀 </script>"
-        audit.record(caller: "department/jingxin", method: "DecideOrders", outcome: "rejected", detail: ["reason": reason])
+        audit.record(
+            caller: "department/jingxin", method: "DecideOrders", outcome: "rejected", detail: ["reason": reason])
         audit.record(caller: "operator/operator", method: "OpenFund", outcome: "done")
         let entries = audit.entries()
         #expect(entries.count == 2)
@@ -41,6 +42,7 @@ struct AuditLogTests {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.split(separator: "\n").count == 2)
         let first = try #require(text.split(separator: "\n").first)
-        #expect(first.hasPrefix(#"{"at":"#) && first.contains(#""caller":"department/jingxin","method":"DecideOrders""#))
+        #expect(
+            first.hasPrefix(#"{"at":"#) && first.contains(#""caller":"department/jingxin","method":"DecideOrders""#))
     }
 }

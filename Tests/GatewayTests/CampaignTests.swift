@@ -87,6 +87,12 @@ struct CampaignTests {
             #expect(status.stages.map(\.total).prefix(4) == [3, 3, 3, 3])
             #expect(status.stages[4].total == 3 && status.postedFen == 3 * 150_000_000)
             #expect(status.stages[0].secondsLeft == 0)
+            // Its report: 南湖区's three of 3.19b promised and paid in full.
+            #expect(status.shares.count == 1)
+            #expect(status.shares.first?.county == .nanhu && status.shares.first?.clauseID == "jzf-2023-3/3.19b")
+            #expect(status.shares.first?.orders == 3 && status.shares.first?.posted == 3)
+            #expect(status.shares.first?.promisedFen == 450_000_000 && status.shares.first?.paidFen == 450_000_000)
+            #expect(status.rates.allSatisfy { $0.documentID == "jzf-2023-3" })
             #expect(status.stages[4].done == 0, "no consumer has recorded a notice yet")
             // Notification's group takes every event (an enterprise's in order) and acknowledges it: the three
             // posted orders count as notified.

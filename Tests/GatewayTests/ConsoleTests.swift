@@ -580,6 +580,11 @@ struct ConsoleTests {
             #expect(detail.body.contains(#"<td>筛查</td><td><progress value="6" max="6"></progress></td><td>6 / 6</td>"#))
             #expect(
                 detail.body.contains("<td>审定</td><td><progress value=\"0\" max=\"5\"></progress></td><td>0 / 5</td>"))
+            // Nothing paid yet: 南湖区 and 海宁市 each with what their orders promise, 0.0% paid.
+            let shares = detail.body.components(separatedBy: #"<table id="campaign-shares">"#).last ?? ""
+            #expect(
+                shares.contains("<td>南湖区</td><td>jzf-2023-3/3.19b</td><td>3</td><td>0</td>"), "\(shares.prefix(800))")
+            #expect(shares.contains("<td>0.0%</td>"))
             #expect(try await browser.request("/console/campaigns/no-such-campaign").body.contains("no campaign"))
             #expect(
                 page.body.components(separatedBy: "SERVING").count - 1 == 5,

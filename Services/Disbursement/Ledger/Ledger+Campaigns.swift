@@ -89,6 +89,29 @@ extension Ledger {
                        OR EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq))
                 """, [.text(id), .text(group), .text(group)])
             progress.notified = notified?.integer(0) ?? 0
+            let shares = try await tx.query(
+                """
+                SELECT county, clause_id, document_id, COUNT(*),
+                       SUM(CASE WHEN status = ? THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN status IN (?, ?) THEN amount_fen ELSE 0 END),
+                       SUM(CASE WHEN status = ? THEN amount_fen ELSE 0 END)
+                FROM orders WHERE campaign_id = ? GROUP BY county, clause_id, document_id ORDER BY county, clause_id
+                """,
+                [
+                    .integer(Status.posted.rawValue), .integer(Status.pending.rawValue),
+                    .integer(Status.posted.rawValue), .integer(Status.posted.rawValue), .text(id),
+                ])
+            progress.shares = shares.map { row in
+                var share = Jiaxing_Benefits_V1_CampaignShare()
+                share.county = Jiaxing_Benefits_V1_County(rawValue: Int(row.integer(0))) ?? .unspecified
+                share.clauseID = row.text(1)
+                share.documentID = row.text(2)
+                share.orders = row.integer(3)
+                share.posted = row.integer(4)
+                share.promisedFen = row.integer(5)
+                share.paidFen = row.integer(6)
+                return share
+            }
             return progress
         }
     }

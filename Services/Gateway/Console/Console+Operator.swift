@@ -47,11 +47,30 @@ extension Console {
                 documentList.documents.map {
                     ($0.id, "《\(PolicyDocument.shortTitle($0.title))》（\($0.documentNumber)）")
                 }, uniquingKeysWith: { first, _ in first })
+            let shares: [[String: Any]] = campaign.shares.map { share in
+                [
+                    "county": County(message: share.county)?.chineseName ?? "—", "clause": share.clauseID,
+                    "orders": "\(share.orders)", "posted": "\(share.posted)",
+                    "promised": Money.chinese(share.promisedFen), "paid": Money.chinese(share.paidFen),
+                    "rate": share.promisedFen > 0
+                        ? String(format: "%.1f%%", Double(share.paidFen) * 100 / Double(share.promisedFen)) : "—",
+                ]
+            }
+            let targets: [[String: Any]] = campaign.rates.map { rate in
+                [
+                    "document": documentNames[rate.documentID] ?? rate.documentID,
+                    "by": "\(rate.by.year)-\(rate.by.month)-\(rate.by.day)",
+                    "target": String(format: "%.0f%%", Double(rate.targetBasisPoints) / 100),
+                    "achieved": String(format: "%.1f%%", Double(rate.achievedBasisPoints) / 100),
+                    "late": rate.achievedBasisPoints < rate.targetBasisPoints,
+                ]
+            }
             return self.page(
                 "免申即享活动", "campaign",
                 [
                     "campaign": Self.campaignRow(campaign.campaign, documentNames),
                     "stages": campaign.stages.map(Self.stageRow), "paid": Money.chinese(campaign.postedFen),
+                    "shares": shares, "targets": targets, "hasTargets": !targets.isEmpty,
                 ], session: session)
         } catch {
             return self.failure(error, session: session, back: "/console/overview")

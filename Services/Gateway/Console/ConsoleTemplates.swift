@@ -284,6 +284,18 @@ enum ConsoleTemplates {
         {{#stages}}<tr><td>{{name}}</td><td><progress value="{{done}}" max="{{max}}"></progress></td><td>{{done}} / {{total}}</td><td>{{rate}}</td><td>{{left}}</td></tr>{{/stages}}
         </table>
         <p>已入账 <span class="money" id="campaign-paid">{{paid}}</span></p>
+        <h3>分县（市、区）兑付</h3>
+        <table id="campaign-shares">
+        <tr><th>县（市、区）</th><th>条款</th><th>笔数</th><th>已入账</th><th>应付</th><th>已付</th><th>兑付率</th></tr>
+        {{#shares}}<tr><td>{{county}}</td><td>{{clause}}</td><td>{{orders}}</td><td>{{posted}}</td><td class="money">{{promised}}</td><td class="money">{{paid}}</td><td>{{rate}}</td></tr>{{/shares}}
+        </table>
+        {{#hasTargets}}
+        <h3>文件兑付目标</h3>
+        <table id="campaign-targets">
+        <tr><th>文件</th><th>时限</th><th>目标</th><th>已达</th></tr>
+        {{#targets}}<tr><td>{{document}}</td><td>{{by}}</td><td>{{target}}</td><td{{#late}} class="late"{{/late}}>{{achieved}}</td></tr>{{/targets}}
+        </table>
+        {{/hasTargets}}
         """
 
     static let forecast = """

@@ -77,13 +77,13 @@ struct GatewayCommand: AsyncParsableCommand {
         let store = try await GatewayStore.open(DatabaseOption.open(self.database, logger: logger))
         let audit = try AuditLog(path: self.auditLog, logger: logger)
         var router = RPCRouter()
-        GatewayHandlers(
+        let handlers = GatewayHandlers(
             services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst),
-            store: store
-        ).register(into: &router)
+            store: store)
+        handlers.register(into: &router)
         // The HTTP/JSON face and the console call this gateway's own mesh port on the caller's behalf: one
         // behaviour, three faces.
-        var faces: [any Service] = []
+        var alongside: [any Service] = [CampaignGauges(handlers: handlers, logger: logger)]
         let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
         let own = MeshClient(
             configuration: .init(
@@ -91,14 +91,15 @@ struct GatewayCommand: AsyncParsableCommand {
                 tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "gateway")),
             logger: logger)
         if let httpPort = self.httpPort {
-            faces.append(
+            alongside.append(
                 try GatewayHTTP.application(
                     host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
         }
         if let consolePort = self.consolePort {
             let console = try Console(store: store, gateway: own, services: services, audit: audit)
-            faces.append(try console.application(host: self.options.host, port: consolePort, tls: tls, logger: logger))
+            alongside.append(
+                try console.application(host: self.options.host, port: consolePort, tls: tls, logger: logger))
         }
-        try await ServiceRunner.run(name: "gateway", options: self.options, router: router, services: faces)
+        try await ServiceRunner.run(name: "gateway", options: self.options, router: router, services: alongside)
     }
 }

@@ -14,7 +14,7 @@ extension GatewayHandlers {
         guard !request.campaignID.isEmpty else {
             throw RPCError(.invalidArgument, "campaign_id: required")
         }
-        guard var campaign = try await self.store.campaign(id: request.campaignID) else { throw notFound }
+        guard let campaign = try await self.store.campaign(id: request.campaignID) else { throw notFound }
         switch caller.role {
         case .operator: break
         case .county:
@@ -24,6 +24,12 @@ extension GatewayHandlers {
         default:
             guard campaign.startedBy == caller.description else { throw notFound }
         }
+        return try await self.status(of: campaign)
+    }
+
+    /// A campaign's stages and report, whoever asks (the caller is checked before).
+    func status(of recorded: Jiaxing_Benefits_V1_CampaignResult) async throws -> Jiaxing_Benefits_V1_CampaignStatus {
+        var campaign = recorded
         campaign.firstNearMisses = []
         var ask = Jiaxing_Benefits_V1_CampaignProgressRequest()
         ask.campaignID = campaign.campaignID
@@ -37,6 +43,18 @@ extension GatewayHandlers {
         status.stages = Self.stages(of: campaign, ledger: ledger, register: register, now: Self.nowMillis())
         status.campaign = campaign
         status.postedFen = ledger.postedFen
+        status.shares = ledger.shares
+        // The 兑付率 targets of the documents the campaign's orders draw on.
+        let documents = Set(ledger.shares.map(\.documentID))
+        if !documents.isEmpty {
+            let rates: Jiaxing_Benefits_V1_PayoutRateResponse = try await self.services.disbursement.call(
+                idempotent: true
+            ) { client in
+                try await client.unary(
+                    DisbursementMethods.getPayoutRates, Jiaxing_Benefits_V1_PayoutRateRequest(), options: CallOptions())
+            }
+            status.rates = rates.rates.filter { documents.contains($0.documentID) }
+        }
         return status
     }
 

@@ -527,6 +527,37 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignProgress: Sendable {
 
   public var lastDecidedAtMillis: Int64 = 0
 
+  /// by county, then clause
+  public var shares: [Jiaxing_Benefits_V1_CampaignShare] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A campaign's orders of one county and one clause: what they promise and what is paid (兑付率 = paid ÷
+/// promised).
+public nonisolated struct Jiaxing_Benefits_V1_CampaignShare: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var county: Jiaxing_Benefits_V1_County = .unspecified
+
+  public var clauseID: String = String()
+
+  public var documentID: String = String()
+
+  public var orders: Int64 = 0
+
+  public var posted: Int64 = 0
+
+  /// pending and posted orders
+  public var promisedFen: Int64 = 0
+
+  /// posted
+  public var paidFen: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1472,7 +1503,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignProgressRequest: SwiftProtobuf
 
 nonisolated extension Jiaxing_Benefits_V1_CampaignProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CampaignProgress"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{1}pending\0\u{1}posted\0\u{1}rejected\0\u{1}expired\0\u{3}clawed_back\0\u{3}posted_fen\0\u{1}notified\0\u{3}first_decided_at_millis\0\u{3}last_decided_at_millis\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}orders\0\u{1}pending\0\u{1}posted\0\u{1}rejected\0\u{1}expired\0\u{3}clawed_back\0\u{3}posted_fen\0\u{1}notified\0\u{3}first_decided_at_millis\0\u{3}last_decided_at_millis\0\u{1}shares\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1490,6 +1521,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignProgress: SwiftProtobuf.Messag
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.notified) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.firstDecidedAtMillis) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.lastDecidedAtMillis) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
       default: break
       }
     }
@@ -1526,6 +1558,9 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignProgress: SwiftProtobuf.Messag
     if self.lastDecidedAtMillis != 0 {
       try visitor.visitSingularInt64Field(value: self.lastDecidedAtMillis, fieldNumber: 10)
     }
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1540,6 +1575,67 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignProgress: SwiftProtobuf.Messag
     if lhs.notified != rhs.notified {return false}
     if lhs.firstDecidedAtMillis != rhs.firstDecidedAtMillis {return false}
     if lhs.lastDecidedAtMillis != rhs.lastDecidedAtMillis {return false}
+    if lhs.shares != rhs.shares {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jiaxing_Benefits_V1_CampaignShare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CampaignShare"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}orders\0\u{1}posted\0\u{3}promised_fen\0\u{3}paid_fen\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.county) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.orders) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.posted) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.promisedFen) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.paidFen) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.county != .unspecified {
+      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 1)
+    }
+    if !self.clauseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 2)
+    }
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 3)
+    }
+    if self.orders != 0 {
+      try visitor.visitSingularInt64Field(value: self.orders, fieldNumber: 4)
+    }
+    if self.posted != 0 {
+      try visitor.visitSingularInt64Field(value: self.posted, fieldNumber: 5)
+    }
+    if self.promisedFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.promisedFen, fieldNumber: 6)
+    }
+    if self.paidFen != 0 {
+      try visitor.visitSingularInt64Field(value: self.paidFen, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jiaxing_Benefits_V1_CampaignShare, rhs: Jiaxing_Benefits_V1_CampaignShare) -> Bool {
+    if lhs.county != rhs.county {return false}
+    if lhs.clauseID != rhs.clauseID {return false}
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.orders != rhs.orders {return false}
+    if lhs.posted != rhs.posted {return false}
+    if lhs.promisedFen != rhs.promisedFen {return false}
+    if lhs.paidFen != rhs.paidFen {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -762,6 +762,12 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignStatus: Sendable {
   /// paid by the campaign's orders
   public var postedFen: Int64 = 0
 
+  /// by county, then clause: promised, paid, 兑付率
+  public var shares: [Jiaxing_Benefits_V1_CampaignShare] = []
+
+  /// the 兑付率 targets of the campaign's documents, as GetPayoutRates gives them
+  public var rates: [Jiaxing_Benefits_V1_PayoutRate] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2154,7 +2160,7 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignStage.Stage: SwiftProtobuf._Pr
 
 nonisolated extension Jiaxing_Benefits_V1_CampaignStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CampaignStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}campaign\0\u{1}stages\0\u{3}posted_fen\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}campaign\0\u{1}stages\0\u{3}posted_fen\0\u{1}shares\0\u{1}rates\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2165,6 +2171,8 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignStatus: SwiftProtobuf.Message,
       case 1: try { try decoder.decodeSingularMessageField(value: &self._campaign) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.stages) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.postedFen) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.rates) }()
       default: break
       }
     }
@@ -2184,6 +2192,12 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignStatus: SwiftProtobuf.Message,
     if self.postedFen != 0 {
       try visitor.visitSingularInt64Field(value: self.postedFen, fieldNumber: 3)
     }
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 4)
+    }
+    if !self.rates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rates, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2191,6 +2205,8 @@ nonisolated extension Jiaxing_Benefits_V1_CampaignStatus: SwiftProtobuf.Message,
     if lhs._campaign != rhs._campaign {return false}
     if lhs.stages != rhs.stages {return false}
     if lhs.postedFen != rhs.postedFen {return false}
+    if lhs.shares != rhs.shares {return false}
+    if lhs.rates != rhs.rates {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

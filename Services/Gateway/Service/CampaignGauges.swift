@@ -1,0 +1,38 @@
+import BenefitsAPI
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Publishes the newest campaigns' stages as metrics, every few seconds, from the figures `GetCampaign`
+/// answers: `benefits_campaign_stage_done` and `benefits_campaign_stage_total`, by campaign and stage.
+public struct CampaignGauges: Service {
+    let handlers: GatewayHandlers
+    let interval: Duration
+    let logger: Logger
+    /// Campaigns published at once: the newest, where an operator watches a run.
+    static let campaignsPublished = 5
+
+    public init(handlers: GatewayHandlers, interval: Duration = .seconds(5), logger: Logger) {
+        self.handlers = handlers
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                for campaign in try await self.handlers.store.campaigns(limit: Self.campaignsPublished, after: nil) {
+                    let status = try await self.handlers.status(of: campaign)
+                    for stage in status.stages {
+                        let dimensions = [("campaign", campaign.campaignID), ("stage", stage.stage.name)]
+                        Gauge(label: "benefits_campaign_stage_done", dimensions: dimensions).record(stage.done)
+                        Gauge(label: "benefits_campaign_stage_total", dimensions: dimensions).record(stage.total)
+                    }
+                }
+            } catch {
+                self.logger.warning("campaign gauges not updated", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: self.interval)
+        }
+    }
+}
