@@ -32,4 +32,14 @@ public struct StatementSigner: Sendable {
     public func sign(_ statement: [UInt8]) throws -> [UInt8] {
         Array(try self.key.signature(for: statement).derRepresentation)
     }
+
+    /// What a signature over many statements covers: this prefix, then their `MerkleTree` root. No serialized
+    /// statement starts so (its first byte would be an end-group tag), so a signature over one statement and
+    /// one over a root can never stand for each other.
+    public static let rootPrefix = Array("jiaxing.benefits.v1.DecisionSealBatch\n".utf8)
+
+    /// One signature for every statement under `root` (a `MerkleTree` root).
+    public func sign(root: [UInt8]) throws -> [UInt8] {
+        try self.sign(Self.rootPrefix + root)
+    }
 }

@@ -20,9 +20,42 @@ public final class StatementVerifier: Sendable {
         public let description: String
     }
 
+    /// Roots whose signature was checked, by root, signature and certificate: the statements of one page
+    /// cost one signature check between them.
+    private let checkedRoots: Mutex<[[UInt8]: Certificate]>
+    /// Roots remembered at most; beyond, the memory starts again.
+    static let maximumRootsRemembered = 4_096
+
     public init(trustRootsPEM: String) throws {
         self.authority = try Certificate(pemEncoded: trustRootsPEM)
         self.checked = Mutex([:])
+        self.checkedRoots = Mutex([:])
+    }
+
+    /// The signer's certificate, once `statement` is shown to be under a root the signature covers: the root
+    /// recomputed from the statement, its place (`index` of `count`) and `proof` (`MerkleTree`).
+    public func verify(
+        statement: [UInt8], proof: [[UInt8]], index: Int, count: Int, signature: [UInt8], certificateDER: [UInt8],
+        now: Date = Date()
+    ) throws(Refusal) -> Certificate {
+        guard
+            let root = MerkleTree.root(leaf: MerkleTree.leaf(statement), index: index, count: count, proof: proof)
+        else {
+            throw Refusal(description: "the proof does not lead from the statement to a root")
+        }
+        let key = root + signature + certificateDER
+        if let known = self.checkedRoots.withLock({ $0[key] }), known.notValidBefore <= now, now <= known.notValidAfter
+        {
+            return known
+        }
+        let certificate = try self.verify(
+            statement: StatementSigner.rootPrefix + root, signature: signature, certificateDER: certificateDER,
+            now: now)
+        self.checkedRoots.withLock {
+            if $0.count >= Self.maximumRootsRemembered { $0.removeAll() }
+            $0[key] = certificate
+        }
+        return certificate
     }
 
     /// The signer's certificate, once the certificate and the signature are both good.

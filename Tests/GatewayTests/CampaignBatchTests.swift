@@ -69,10 +69,15 @@ struct CampaignBatchTests {
                 screening.payable.map { Jiaxing_Benefits_V1_ProposePayoutRequest(decision: $0, for: profile) }
             }
             #expect(proposals.count == 3)
+            // One signature for the page: each seal proves its statement's place under it.
+            #expect(Set(proposals.map(\.seal.signature)).count == 1)
+            #expect(proposals.map(\.seal.leafIndex) == [0, 1, 2] && proposals.allSatisfy { $0.seal.leafCount == 3 })
+            var wrongPlace = proposals[0]
+            wrongPlace.seal.leafIndex = 1
             proposals[1].amountFen += 1  // a figure changed on the way
             proposals[2].clearSeal()
             var batch = Jiaxing_Benefits_V1_ProposePayoutsRequest()
-            batch.proposals = proposals
+            batch.proposals = proposals + [wrongPlace]
 
             // A county reaching disbursement itself may propose only for its own enterprises.
             let haining = mesh.disbursementClient("haining", .county)
@@ -86,7 +91,11 @@ struct CampaignBatchTests {
 
             let answer: Jiaxing_Benefits_V1_ProposePayoutsResponse = try await gateway.unary(
                 DisbursementMethods.proposePayouts, batch)
-            #expect(answer.outcomes.count == 3)
+            #expect(answer.outcomes.count == 4)
+            // Another place under the root leads to another root: the signature does not cover it.
+            #expect(
+                answer.outcomes[3].message.contains("seal: the signature does not match"),
+                "\(answer.outcomes[3].message)")
             #expect(answer.outcomes[0].hasOrder && answer.outcomes[0].order.amountFen == 150_000_000)
             #expect(answer.outcomes[1].code == RPCStatusCode.failedPrecondition.rawValue)
             #expect(answer.outcomes[1].message.contains("amount_fen"), "\(answer.outcomes[1].message)")

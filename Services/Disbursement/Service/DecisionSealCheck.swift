@@ -38,9 +38,17 @@ public struct DecisionSealCheck: Sendable {
         let now = self.now()
         let certificate: Certificate
         do throws(StatementVerifier.Refusal) {
-            certificate = try self.verifier.verify(
-                statement: Array(seal.statement), signature: Array(seal.signature),
-                certificateDER: Array(seal.certificate), now: now)
+            if seal.leafCount > 0 {
+                // One signature over a page's statements: this one's place under it is proved.
+                certificate = try self.verifier.verify(
+                    statement: Array(seal.statement), proof: seal.proof.map { Array($0) },
+                    index: Int(seal.leafIndex), count: Int(seal.leafCount), signature: Array(seal.signature),
+                    certificateDER: Array(seal.certificate), now: now)
+            } else {
+                certificate = try self.verifier.verify(
+                    statement: Array(seal.statement), signature: Array(seal.signature),
+                    certificateDER: Array(seal.certificate), now: now)
+            }
         } catch {
             throw RPCError(.failedPrecondition, "seal: \(error.description)")
         }

@@ -63,4 +63,44 @@ public struct DecisionSealer: Sendable {
             decisions[index].seal = seal
         }
     }
+
+    /// Seals every decision of `decisions` (each screened from `profiles[i]`, its enterprise's profile) under
+    /// one signature: a hash tree over their statements, its root signed once. A page of a campaign costs one
+    /// signature instead of one a decision, and disbursement one check.
+    func sealTogether(
+        _ decisions: [(profile: Int, decision: Int)], of kept: inout [Jiaxing_Benefits_V1_CampaignScreening],
+        profiles: [Jiaxing_Benefits_V1_EnterpriseProfile], asOf: Jiaxing_Benefits_V1_Date, catalogRevision: String
+    ) throws {
+        guard !decisions.isEmpty else { return }
+        let sealedAt = self.now()
+        var digests: [Int: String] = [:]
+        var statements: [[UInt8]] = []
+        statements.reserveCapacity(decisions.count)
+        for (profile, decision) in decisions {
+            let digest: String
+            if let known = digests[profile] {
+                digest = known
+            } else {
+                digest = try Self.basis(of: profiles[profile])
+                digests[profile] = digest
+            }
+            let statement = Jiaxing_Benefits_V1_DecisionStatement(
+                decision: kept[profile].payable[decision], profile: profiles[profile], profileSHA256: digest,
+                asOf: asOf, catalogRevision: catalogRevision, sealedAtMillis: sealedAt)
+            statements.append(try statement.serializedBytes())
+        }
+        let tree = MerkleTree.build(statements.map(MerkleTree.leaf))
+        let signature = Data(try self.signer.sign(root: tree.root))
+        let certificate = Data(self.signer.certificateDER)
+        for (index, (profile, decision)) in decisions.enumerated() {
+            var seal = Jiaxing_Benefits_V1_DecisionSeal()
+            seal.statement = Data(statements[index])
+            seal.signature = signature
+            seal.certificate = certificate
+            seal.proof = tree.proofs[index].map { Data($0) }
+            seal.leafIndex = UInt32(index)
+            seal.leafCount = UInt32(decisions.count)
+            kept[profile].payable[decision].seal = seal
+        }
+    }
 }

@@ -64,7 +64,8 @@ extension EligibilityHandlers {
         response.enterprises.reserveCapacity(request.profiles.count)
         var screen = Jiaxing_Benefits_V1_ScreenRequest()
         screen.asOf = request.asOf
-        for profile in request.profiles {
+        var payable: [(profile: Int, decision: Int)] = []
+        for (index, profile) in request.profiles.enumerated() {
             screen.profile = profile
             let result = engine.screen(screen)
             response.catalogRevision = result.catalogRevision
@@ -82,10 +83,13 @@ extension EligibilityHandlers {
                 default: break
                 }
             }
-            try sealer.seal(
-                &kept.payable, profile: profile, asOf: result.asOf, catalogRevision: result.catalogRevision)
+            payable += kept.payable.indices.map { (index, $0) }
             response.enterprises.append(kept)
         }
+        // The page's payable decisions under one signature.
+        try sealer.sealTogether(
+            payable, of: &response.enterprises, profiles: request.profiles, asOf: request.asOf,
+            catalogRevision: response.catalogRevision)
         return response
     }
 }

@@ -274,66 +274,95 @@ public nonisolated struct Jiaxing_Benefits_V1_PayoutOrder: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: Sendable {
+public nonisolated struct Jiaxing_Benefits_V1_ProposePayoutRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var creditCode: String = String()
+  public var creditCode: String {
+    get {_storage._creditCode}
+    set {_uniqueStorage()._creditCode = newValue}
+  }
 
-  public var enterpriseName: String = String()
+  public var enterpriseName: String {
+    get {_storage._enterpriseName}
+    set {_uniqueStorage()._enterpriseName = newValue}
+  }
 
-  public var county: Jiaxing_Benefits_V1_County = .unspecified
+  public var county: Jiaxing_Benefits_V1_County {
+    get {_storage._county}
+    set {_uniqueStorage()._county = newValue}
+  }
 
-  public var clauseID: String = String()
+  public var clauseID: String {
+    get {_storage._clauseID}
+    set {_uniqueStorage()._clauseID = newValue}
+  }
 
-  public var subject: String = String()
+  public var subject: String {
+    get {_storage._subject}
+    set {_uniqueStorage()._subject = newValue}
+  }
 
   /// The year the payout is for. Through the gateway only a default for as_of: the order's period is the
   /// decision's (Decision.period). At disbursement it must be the seal's.
-  public var period: Int32 = 0
+  public var period: Int32 {
+    get {_storage._period}
+    set {_uniqueStorage()._period = newValue}
+  }
 
-  public var amountFen: Int64 = 0
+  public var amountFen: Int64 {
+    get {_storage._amountFen}
+    set {_uniqueStorage()._amountFen = newValue}
+  }
 
   /// the screening's calculation and the facts it used, for the approving department
-  public var explanation: String = String()
+  public var explanation: String {
+    get {_storage._explanation}
+    set {_uniqueStorage()._explanation = newValue}
+  }
 
   /// Through the gateway: the day the entitlement is decided on. The gateway screens the enterprise's registered
   /// profile as of it (unset: the last day of `period`, or today if earlier) and proposes what that screening
   /// decides; the amount, subject and explanation are the decision's, never the caller's.
   public var asOf: Jiaxing_Benefits_V1_Date {
-    get {_asOf ?? Jiaxing_Benefits_V1_Date()}
-    set {_asOf = newValue}
+    get {_storage._asOf ?? Jiaxing_Benefits_V1_Date()}
+    set {_uniqueStorage()._asOf = newValue}
   }
   /// Returns true if `asOf` has been explicitly set.
-  public var hasAsOf: Bool {self._asOf != nil}
+  public var hasAsOf: Bool {_storage._asOf != nil}
   /// Clears the value of `asOf`. Subsequent reads from it will return its default value.
-  public mutating func clearAsOf() {self._asOf = nil}
+  public mutating func clearAsOf() {_uniqueStorage()._asOf = nil}
 
   /// Required by disbursement: eligibility's signed decision for this enterprise, clause, subject and amount.
   /// The gateway sets it from its own screening; a proposal without one, or one that differs, is refused.
   public var seal: Jiaxing_Benefits_V1_DecisionSeal {
-    get {_seal ?? Jiaxing_Benefits_V1_DecisionSeal()}
-    set {_seal = newValue}
+    get {_storage._seal ?? Jiaxing_Benefits_V1_DecisionSeal()}
+    set {_uniqueStorage()._seal = newValue}
   }
   /// Returns true if `seal` has been explicitly set.
-  public var hasSeal: Bool {self._seal != nil}
+  public var hasSeal: Bool {_storage._seal != nil}
   /// Clears the value of `seal`. Subsequent reads from it will return its default value.
-  public mutating func clearSeal() {self._seal = nil}
+  public mutating func clearSeal() {_uniqueStorage()._seal = nil}
 
   /// Through the gateway, for a clause that pays each item on its own (每项, 单个项目): the id of the project or
   /// recognition proposed for, as the screening's decision names it.
-  public var item: String = String()
+  public var item: String {
+    get {_storage._item}
+    set {_uniqueStorage()._item = newValue}
+  }
 
   /// Set by the gateway on a campaign's proposals: the campaign the order is counted under.
-  public var campaignID: String = String()
+  public var campaignID: String {
+    get {_storage._campaignID}
+    set {_uniqueStorage()._campaignID = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _asOf: Jiaxing_Benefits_V1_Date? = nil
-  fileprivate var _seal: Jiaxing_Benefits_V1_DecisionSeal? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Jiaxing_Benefits_V1_DecideRequest: Sendable {
@@ -1098,86 +1127,144 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutRequest: SwiftProtobuf.Me
   public static let protoMessageName: String = _protobuf_package + ".ProposePayoutRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{1}subject\0\u{1}period\0\u{3}amount_fen\0\u{1}explanation\0\u{3}as_of\0\u{1}seal\0\u{1}item\0\u{3}campaign_id\0")
 
+  fileprivate class _StorageClass {
+    var _creditCode: String = String()
+    var _enterpriseName: String = String()
+    var _county: Jiaxing_Benefits_V1_County = .unspecified
+    var _clauseID: String = String()
+    var _subject: String = String()
+    var _period: Int32 = 0
+    var _amountFen: Int64 = 0
+    var _explanation: String = String()
+    var _asOf: Jiaxing_Benefits_V1_Date? = nil
+    var _seal: Jiaxing_Benefits_V1_DecisionSeal? = nil
+    var _item: String = String()
+    var _campaignID: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _creditCode = source._creditCode
+      _enterpriseName = source._enterpriseName
+      _county = source._county
+      _clauseID = source._clauseID
+      _subject = source._subject
+      _period = source._period
+      _amountFen = source._amountFen
+      _explanation = source._explanation
+      _asOf = source._asOf
+      _seal = source._seal
+      _item = source._item
+      _campaignID = source._campaignID
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.creditCode) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.enterpriseName) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.county) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.clauseID) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.subject) }()
-      case 6: try { try decoder.decodeSingularInt32Field(value: &self.period) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.amountFen) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._asOf) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._seal) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.item) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._creditCode) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._enterpriseName) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._county) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._clauseID) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._subject) }()
+        case 6: try { try decoder.decodeSingularInt32Field(value: &_storage._period) }()
+        case 7: try { try decoder.decodeSingularInt64Field(value: &_storage._amountFen) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._explanation) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._asOf) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._seal) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._item) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._campaignID) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.creditCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.creditCode, fieldNumber: 1)
-    }
-    if !self.enterpriseName.isEmpty {
-      try visitor.visitSingularStringField(value: self.enterpriseName, fieldNumber: 2)
-    }
-    if self.county != .unspecified {
-      try visitor.visitSingularEnumField(value: self.county, fieldNumber: 3)
-    }
-    if !self.clauseID.isEmpty {
-      try visitor.visitSingularStringField(value: self.clauseID, fieldNumber: 4)
-    }
-    if !self.subject.isEmpty {
-      try visitor.visitSingularStringField(value: self.subject, fieldNumber: 5)
-    }
-    if self.period != 0 {
-      try visitor.visitSingularInt32Field(value: self.period, fieldNumber: 6)
-    }
-    if self.amountFen != 0 {
-      try visitor.visitSingularInt64Field(value: self.amountFen, fieldNumber: 7)
-    }
-    if !self.explanation.isEmpty {
-      try visitor.visitSingularStringField(value: self.explanation, fieldNumber: 8)
-    }
-    try { if let v = self._asOf {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    try { if let v = self._seal {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
-    if !self.item.isEmpty {
-      try visitor.visitSingularStringField(value: self.item, fieldNumber: 11)
-    }
-    if !self.campaignID.isEmpty {
-      try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 12)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._creditCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._creditCode, fieldNumber: 1)
+      }
+      if !_storage._enterpriseName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._enterpriseName, fieldNumber: 2)
+      }
+      if _storage._county != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._county, fieldNumber: 3)
+      }
+      if !_storage._clauseID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._clauseID, fieldNumber: 4)
+      }
+      if !_storage._subject.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._subject, fieldNumber: 5)
+      }
+      if _storage._period != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._period, fieldNumber: 6)
+      }
+      if _storage._amountFen != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._amountFen, fieldNumber: 7)
+      }
+      if !_storage._explanation.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._explanation, fieldNumber: 8)
+      }
+      try { if let v = _storage._asOf {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._seal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if !_storage._item.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._item, fieldNumber: 11)
+      }
+      if !_storage._campaignID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._campaignID, fieldNumber: 12)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_ProposePayoutRequest, rhs: Jiaxing_Benefits_V1_ProposePayoutRequest) -> Bool {
-    if lhs.creditCode != rhs.creditCode {return false}
-    if lhs.enterpriseName != rhs.enterpriseName {return false}
-    if lhs.county != rhs.county {return false}
-    if lhs.clauseID != rhs.clauseID {return false}
-    if lhs.subject != rhs.subject {return false}
-    if lhs.period != rhs.period {return false}
-    if lhs.amountFen != rhs.amountFen {return false}
-    if lhs.explanation != rhs.explanation {return false}
-    if lhs._asOf != rhs._asOf {return false}
-    if lhs._seal != rhs._seal {return false}
-    if lhs.item != rhs.item {return false}
-    if lhs.campaignID != rhs.campaignID {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._creditCode != rhs_storage._creditCode {return false}
+        if _storage._enterpriseName != rhs_storage._enterpriseName {return false}
+        if _storage._county != rhs_storage._county {return false}
+        if _storage._clauseID != rhs_storage._clauseID {return false}
+        if _storage._subject != rhs_storage._subject {return false}
+        if _storage._period != rhs_storage._period {return false}
+        if _storage._amountFen != rhs_storage._amountFen {return false}
+        if _storage._explanation != rhs_storage._explanation {return false}
+        if _storage._asOf != rhs_storage._asOf {return false}
+        if _storage._seal != rhs_storage._seal {return false}
+        if _storage._item != rhs_storage._item {return false}
+        if _storage._campaignID != rhs_storage._campaignID {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -131,6 +131,17 @@ public nonisolated struct Jiaxing_Benefits_V1_DecisionSeal: Sendable {
   /// the signer's certificate (DER), issued by the mesh CA
   public var certificate: Data = Data()
 
+  /// A seal shared by many decisions (a campaign's page, ScreenCampaign): `signature` then covers
+  /// "jiaxing.benefits.v1.DecisionSealBatch\n" followed by the 32-byte root of a hash tree over the page's
+  /// statements (leaf SHA-256(0x00 ‖ statement), node SHA-256(0x01 ‖ left ‖ right), each level paired left to
+  /// right, an odd last node rising unchanged); `proof` holds the sibling hashes from this statement's leaf
+  /// up, `leaf_index` its place among `leaf_count`. With leaf_count 0, `signature` covers `statement` itself.
+  public var proof: [Data] = []
+
+  public var leafIndex: UInt32 = 0
+
+  public var leafCount: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -746,7 +757,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecisionStatement: SwiftProtobuf.Messa
 
 nonisolated extension Jiaxing_Benefits_V1_DecisionSeal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecisionSeal"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statement\0\u{1}signature\0\u{1}certificate\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statement\0\u{1}signature\0\u{1}certificate\0\u{1}proof\0\u{3}leaf_index\0\u{3}leaf_count\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -757,6 +768,9 @@ nonisolated extension Jiaxing_Benefits_V1_DecisionSeal: SwiftProtobuf.Message, S
       case 1: try { try decoder.decodeSingularBytesField(value: &self.statement) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
       case 3: try { try decoder.decodeSingularBytesField(value: &self.certificate) }()
+      case 4: try { try decoder.decodeRepeatedBytesField(value: &self.proof) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.leafIndex) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.leafCount) }()
       default: break
       }
     }
@@ -772,6 +786,15 @@ nonisolated extension Jiaxing_Benefits_V1_DecisionSeal: SwiftProtobuf.Message, S
     if !self.certificate.isEmpty {
       try visitor.visitSingularBytesField(value: self.certificate, fieldNumber: 3)
     }
+    if !self.proof.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.proof, fieldNumber: 4)
+    }
+    if self.leafIndex != 0 {
+      try visitor.visitSingularUInt32Field(value: self.leafIndex, fieldNumber: 5)
+    }
+    if self.leafCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.leafCount, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -779,6 +802,9 @@ nonisolated extension Jiaxing_Benefits_V1_DecisionSeal: SwiftProtobuf.Message, S
     if lhs.statement != rhs.statement {return false}
     if lhs.signature != rhs.signature {return false}
     if lhs.certificate != rhs.certificate {return false}
+    if lhs.proof != rhs.proof {return false}
+    if lhs.leafIndex != rhs.leafIndex {return false}
+    if lhs.leafCount != rhs.leafCount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
