@@ -118,7 +118,9 @@ struct CampaignCommand: AsyncParsableCommand {
                         "  \(rate.documentID) by \(rate.by.year)-\(rate.by.month)-\(rate.by.day): \(Double(rate.achievedBasisPoints) / 100)% of \(Double(rate.targetBasisPoints) / 100)% target"
                     )
                 }
-                let finished = status.stages.allSatisfy { $0.total > 0 && $0.done >= $0.total }
+                // Done when every stage has caught up with its total (a stage with nothing to do is done).
+                let finished =
+                    status.campaign.state == .done && status.stages.allSatisfy { $0.done >= $0.total }
                 guard self.watch > 0, !finished else { return }
                 try await Task.sleep(for: .seconds(self.watch))
             }

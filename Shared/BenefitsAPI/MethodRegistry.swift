@@ -265,9 +265,6 @@ public enum MethodRegistry {
             GatewayMethods.forecastRegister, .unary, Jiaxing_Benefits_V1_ForecastRegisterRequest.self,
             Jiaxing_Benefits_V1_ForecastResult.self),
         entry(
-            EligibilityMethods.screenCampaign, .unary, Jiaxing_Benefits_V1_CampaignScreenRequest.self,
-            Jiaxing_Benefits_V1_CampaignScreenResponse.self),
-        entry(
             GatewayMethods.listDeliveries, .unary, Jiaxing_Benefits_V1_ListDeliveriesRequest.self,
             Jiaxing_Benefits_V1_ListDeliveriesResponse.self),
         entry(GatewayMethods.replay, .unary, Jiaxing_Benefits_V1_ReplayRequest.self, Jiaxing_Benefits_V1_Delivery.self),

@@ -105,6 +105,27 @@ struct CampaignTests {
             let notified: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
                 GatewayMethods.getCampaign, ask)
             #expect(notified.stages[4].done == 3 && notified.stages[4].secondsLeft == 0)
+            // The county of a city-wide campaign reads its own share, and no document's targets.
+            var askCity = Jiaxing_Benefits_V1_GetCampaignRequest()
+            askCity.campaignID = city.campaignID
+            let haining = mesh.client("haining", .county)
+            defer { Task { await haining.close() } }
+            let hainingView: Jiaxing_Benefits_V1_CampaignStatus = try await haining.unary(
+                GatewayMethods.getCampaign, askCity)
+            #expect(hainingView.shares.map(\.county) == [.haining] && hainingView.rates.isEmpty)
+            let operatorView: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
+                GatewayMethods.getCampaign, askCity)
+            #expect(operatorView.shares.count == 1, "the city's campaign made 海宁市's two orders only")
+            // A list of orders longer than the call's limit is refused, naming both.
+            var tooMany = Jiaxing_Benefits_V1_DecideOrdersRequest()
+            tooMany.orderIds = ["a", "b", "c"]
+            tooMany.limit = 2
+            tooMany.approve = true
+            let overLimit = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                    GatewayMethods.decideOrders, tooMany)
+            }
+            #expect(overLimit?.message == "order_ids: at most limit (2; 1 to 10000) orders a call, got 3")
             // A campaign jingxin did not start does not exist for it.
             let hidden = await #expect(throws: RPCError.self) {
                 let _: Jiaxing_Benefits_V1_CampaignStatus = try await jingxin.unary(GatewayMethods.getCampaign, ask)

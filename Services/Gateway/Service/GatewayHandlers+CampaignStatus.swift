@@ -24,11 +24,19 @@ extension GatewayHandlers {
         default:
             guard campaign.startedBy == caller.description else { throw notFound }
         }
-        return try await self.status(of: campaign)
+        var status = try await self.status(of: campaign, withRates: caller.role != .county)
+        // A county reads its own share of a city-wide campaign, as it reads its own near misses only.
+        if caller.role == .county, let own = caller.county?.message {
+            status.shares = status.shares.filter { $0.county == own }
+        }
+        return status
     }
 
-    /// A campaign's stages and report, whoever asks (the caller is checked before).
-    func status(of recorded: Jiaxing_Benefits_V1_CampaignResult) async throws -> Jiaxing_Benefits_V1_CampaignStatus {
+    /// A campaign's stages and report, whoever asks (the caller is checked before); with `withRates`, the
+    /// payout-rate targets of its documents too.
+    func status(of recorded: Jiaxing_Benefits_V1_CampaignResult, withRates: Bool = true) async throws
+        -> Jiaxing_Benefits_V1_CampaignStatus
+    {
         var campaign = recorded
         campaign.firstNearMisses = []
         var ask = Jiaxing_Benefits_V1_CampaignProgressRequest()
@@ -46,7 +54,7 @@ extension GatewayHandlers {
         status.shares = ledger.shares
         // The 兑付率 targets of the documents the campaign's orders draw on.
         let documents = Set(ledger.shares.map(\.documentID))
-        if !documents.isEmpty {
+        if withRates, !documents.isEmpty {
             let rates: Jiaxing_Benefits_V1_PayoutRateResponse = try await self.services.disbursement.call(
                 idempotent: true
             ) { client in
@@ -94,17 +102,18 @@ extension GatewayHandlers {
         }
         // The register may grow while a campaign runs: the screened count never claims more than all of it.
         let screenedTotal = max(register, campaign.enterprises)
+        let paid = ledger.posted + ledger.clawedBack
         return [
             stage(.screened, done: campaign.enterprises, total: screenedTotal, spanMillis: screenedSpan),
             stage(
                 .proposed, done: campaign.proposed, total: campaign.state == .done ? campaign.proposed : 0,
                 spanMillis: screenedSpan),
             stage(.decided, done: decided, total: ledger.orders, spanMillis: decidingSpan, estimates: deciding),
+            // Paid counts an order clawed back since: it was posted, and its notices went out.
             stage(
-                .posted, done: ledger.posted, total: ledger.orders - ledger.rejected - ledger.expired,
-                spanMillis: decidingSpan,
-                estimates: deciding),
-            stage(.notified, done: ledger.notified, total: ledger.posted, spanMillis: nil),
+                .posted, done: paid, total: ledger.orders - ledger.rejected - ledger.expired,
+                spanMillis: decidingSpan, estimates: deciding),
+            stage(.notified, done: ledger.notified, total: paid, spanMillis: nil),
         ]
     }
 }

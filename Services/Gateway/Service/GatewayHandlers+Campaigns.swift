@@ -228,11 +228,7 @@ extension GatewayHandlers {
         _ registered: [Jiaxing_Benefits_V1_EnterpriseProfile], _ screen: Jiaxing_Benefits_V1_CampaignScreenRequest,
         campaign: String, _ caller: Caller
     ) async throws -> [EnterpriseOutcome] {
-        let screened: Jiaxing_Benefits_V1_CampaignScreenResponse = try await self.services.eligibility.call(
-            idempotent: true
-        ) { client in
-            try await client.unary(EligibilityMethods.screenCampaign, screen, options: caller.options)
-        }
+        let screened = try await self.screenCampaign(screen, caller)
         guard screened.enterprises.count == registered.count else {
             throw RPCError(
                 .unavailable,
@@ -300,6 +296,28 @@ extension GatewayHandlers {
             }
         }
         return outcomes
+    }
+
+    /// A chunk screened in one call; an answer too large for a message (many explained decisions an
+    /// enterprise) is asked for again in halves, down to one profile a call.
+    func screenCampaign(_ screen: Jiaxing_Benefits_V1_CampaignScreenRequest, _ caller: Caller) async throws
+        -> Jiaxing_Benefits_V1_CampaignScreenResponse
+    {
+        do {
+            return try await self.services.eligibility.call(idempotent: true) { client in
+                try await client.unary(EligibilityMethods.screenCampaign, screen, options: caller.options)
+            }
+        } catch let error as RPCError where error.code == .resourceExhausted && screen.profiles.count > 1 {
+            let half = screen.profiles.count / 2
+            var first = screen
+            first.profiles = Array(screen.profiles[..<half])
+            var second = screen
+            second.profiles = Array(screen.profiles[half...])
+            var answer = try await self.screenCampaign(first, caller)
+            let rest = try await self.screenCampaign(second, caller)
+            answer.enterprises += rest.enterprises
+            return answer
+        }
     }
 
     /// Campaigns newest first: the operator sees every one, a department those it started.
@@ -428,6 +446,12 @@ extension GatewayHandlers {
             }
             return Self.tally(outcomes)
         }
+        guard ids.count <= limit else {
+            throw RPCError(
+                .invalidArgument,
+                "order_ids: at most limit (\(limit); 1 to \(Self.maximumBulkDecisions)) orders a call, got \(ids.count)"
+            )
+        }
         let chunks = stride(from: 0, to: ids.count, by: Self.bulkDecisionChunk).map {
             Array(ids[$0..<min($0 + Self.bulkDecisionChunk, ids.count)])
         }
@@ -485,13 +509,23 @@ extension GatewayHandlers {
                 try await client.unary(DisbursementMethods.decideOrdersBatch, decide, options: caller.options)
             }
         } catch {
-            // A selection names no orders before the answer: the failure is the answer (what the call decided
-            // before it failed stays decided, and the next round does not take it again).
-            guard !ids.isEmpty else { throw error }
+            // The call failed, perhaps after the ledger decided some of its orders: the audit log says the
+            // outcome is unknown (the orders' own records tell), never that they were refused.
             let status = RPCError.from(error)
+            guard !ids.isEmpty else {
+                // A selection names no orders before its answer: the failure is the answer, and what the call
+                // decided stays decided; the next round does not take it again.
+                self.audit.record(
+                    caller: caller.description, method: "DecideOrders", outcome: "unknown",
+                    detail: [
+                        "selection": (try? decide.selection.jsonString()) ?? "", "limit": "\(limit)",
+                        "reason": status.message,
+                    ])
+                throw error
+            }
             for id in ids {
                 self.audit.record(
-                    caller: caller.description, method: "DecideOrders", outcome: "refused",
+                    caller: caller.description, method: "DecideOrders", outcome: "unknown",
                     detail: ["order": id, "reason": status.message])
             }
             return ids.map { .failure(RPCError(status.code, "\($0): \(status.message)")) }

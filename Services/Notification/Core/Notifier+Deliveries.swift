@@ -57,7 +57,7 @@ extension Notifier {
 
     /// Deliveries attempted at once by one pass: also the most a replica stopped mid-pass can leave sent but
     /// not recorded, which another replica then sends again under the same webhook-id.
-    public static let deliveriesPerPass = 128
+    public static let deliveriesPerPass = 64
 
     /// Delivers whatever is due, `limit` at once; the outcomes are recorded together, in one transaction.
     /// Returns how many attempts were made.

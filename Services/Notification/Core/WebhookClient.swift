@@ -55,20 +55,26 @@ public final class WebhookClient: Sendable {
     let tls: TLSConfiguration
     /// Which addresses webhooks may reach.
     public let addresses: WebhookAddressPolicy
-    /// The pools by endpoint host and port, each with the address it connects to (the one checked).
-    private let pools: Mutex<(byHost: [String: Pool], shutDown: Bool)>
-    /// Pools kept at most; beyond, the oldest is closed (a county registers one endpoint).
+    /// The pools by endpoint host, port and the address the policy checked; a name that resolves to several
+    /// addresses (round-robin) has a pool for each, and none is closed while others are used.
+    private let pools: Mutex<(byTarget: [String: Pool], shutDown: Bool)>
+    /// Pools kept at most; beyond, the least recently used is closed (a county registers one endpoint).
     static let maximumPools = 64
-    /// Connections to one endpoint at most.
-    static let connectionsPerEndpoint = 16
-    /// The most of an answer's body read (an endpoint answers a status; the body is read only to keep the
-    /// connection).
+    /// Connections to one endpoint address at most: a pass's deliveries (`Notifier.deliveriesPerPass`) wait
+    /// for one at most once, inside their deadline.
+    static let connectionsPerEndpoint = 32
+    /// The most of an answer's body read: an endpoint answers with its status; the body is read (and
+    /// dropped) only so that the connection can be used again.
     static let maximumAnswer = 64 * 1024
 
-    struct Pool: Sendable {
-        let address: String
+    final class Pool: Sendable {
         let client: HTTPClient
-        let madeAt: ContinuousClock.Instant
+        let lastUsed: Mutex<ContinuousClock.Instant>
+
+        init(client: HTTPClient) {
+            self.client = client
+            self.lastUsed = Mutex(.now)
+        }
     }
 
     /// `additionalTrustRootsPEM`: certificates trusted besides the system's, in PEM.
@@ -102,45 +108,55 @@ public final class WebhookClient: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         // A failure names its stage, so a dead letter's last error says where the exchange broke.
+        let response: HTTPClientResponse
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
-            _ = try await response.body.collect(upTo: Self.maximumAnswer)
-            return Int(response.status.code)
+            response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw Failure(description: "no answer within \(timeout)")
         } catch {
             throw Failure(
                 description: "exchanging with \(ip):\(endpoint.port) (connection, TLS, request or response): \(error)")
         }
+        // The status is the answer; a body too long or cut off does not undo a delivery.
+        _ = try? await response.body.collect(upTo: Self.maximumAnswer)
+        return Int(response.status.code)
     }
 
-    /// The pool for `endpoint` connecting to `ip`: the one kept, or a new one where there is none or the name
-    /// now resolves elsewhere (the old one is closed, its calls fail and are retried later).
+    /// The pool for `endpoint` connecting to `ip`, made on first use. Past `maximumPools`, the least recently
+    /// used pool is closed (its calls fail and are retried later).
     private func client(for endpoint: Endpoint, at ip: String) async throws -> HTTPClient {
-        let key = "\(endpoint.host):\(endpoint.port)"
+        let key = "\(endpoint.host.lowercased()):\(endpoint.port)|\(ip)"
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: self.tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5)))
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerEndpoint)
         configuration.decompression = .disabled
-        if endpoint.serverHostname != nil { configuration.dnsOverride = [endpoint.host: ip] }
-        let (client, retired): (HTTPClient?, [HTTPClient]) = self.pools.withLock { pools in
-            if pools.shutDown { return (nil, []) }
-            if let kept = pools.byHost[key], kept.address == ip { return (kept.client, []) }
-            var retired: [HTTPClient] = []
-            if let old = pools.byHost.removeValue(forKey: key) { retired.append(old.client) }
-            if pools.byHost.count >= Self.maximumPools,
-                let oldest = pools.byHost.min(by: { $0.value.madeAt < $1.value.madeAt })
+        // Anything but an IP address as written is a name: it is connected to at the address checked, and
+        // its certificate checked against the name.
+        if (try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port)) == nil {
+            configuration.dnsOverride = [endpoint.host: ip, endpoint.host.lowercased(): ip]
+        }
+        let (client, retired): (HTTPClient?, HTTPClient?) = self.pools.withLock { pools in
+            if pools.shutDown { return (nil, nil) }
+            if let kept = pools.byTarget[key] {
+                kept.lastUsed.withLock { $0 = .now }
+                return (kept.client, nil)
+            }
+            var retired: HTTPClient?
+            if pools.byTarget.count >= Self.maximumPools,
+                let oldest = pools.byTarget.min(by: {
+                    $0.value.lastUsed.withLock { $0 } < $1.value.lastUsed.withLock { $0 }
+                })
             {
-                pools.byHost.removeValue(forKey: oldest.key)
-                retired.append(oldest.value.client)
+                pools.byTarget.removeValue(forKey: oldest.key)
+                retired = oldest.value.client
             }
             let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-            pools.byHost[key] = Pool(address: ip, client: client, madeAt: .now)
+            pools.byTarget[key] = Pool(client: client)
             return (client, retired)
         }
-        for old in retired { try? await old.shutdown() }
+        if let retired { try? await retired.shutdown() }
         guard let client else { throw Failure(description: "the webhook client is shut down") }
         return client
     }
@@ -149,8 +165,8 @@ public final class WebhookClient: Sendable {
     public func shutdown() async {
         let clients = self.pools.withLock { pools -> [HTTPClient] in
             pools.shutDown = true
-            defer { pools.byHost = [:] }
-            return pools.byHost.values.map(\.client)
+            defer { pools.byTarget = [:] }
+            return pools.byTarget.values.map(\.client)
         }
         for client in clients { try? await client.shutdown() }
     }

@@ -643,7 +643,7 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignResult: @unchecked Sendabl
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-/// The operator lists every campaign, a department those it started, a county those whose scope takes it in.
+/// One campaign, stage by stage, and its report: for whoever may list it (a county sees its own share only).
 public nonisolated struct Jiaxing_Benefits_V1_GetCampaignRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -762,10 +762,10 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignStatus: Sendable {
   /// paid by the campaign's orders
   public var postedFen: Int64 = 0
 
-  /// by county, then clause: promised, paid, 兑付率
+  /// by county, then clause: promised, paid, 兑付率 (a county: its own)
   public var shares: [Jiaxing_Benefits_V1_CampaignShare] = []
 
-  /// the 兑付率 targets of the campaign's documents, as GetPayoutRates gives them
+  /// the 兑付率 targets of the campaign's documents (not for a county)
   public var rates: [Jiaxing_Benefits_V1_PayoutRate] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -775,6 +775,7 @@ public nonisolated struct Jiaxing_Benefits_V1_CampaignStatus: Sendable {
   fileprivate var _campaign: Jiaxing_Benefits_V1_CampaignResult? = nil
 }
 
+/// The operator lists every campaign, a department those it started, a county those whose scope takes it in.
 public nonisolated struct Jiaxing_Benefits_V1_ListCampaignsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
