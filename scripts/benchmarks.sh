@@ -15,7 +15,16 @@ data="$root/Benchmarks/data"
 mkdir -p "$data"
 
 echo "== building Benchmarks/ (release)"
-(cd Benchmarks && swift build -c release 2>&1 | tail -1)
+# The first build after the main package's sources change has exited non-zero without an error line (seen
+# three times in session 16; the next build succeeds at once). The log is kept to find out why; one retry.
+if ! (cd Benchmarks && swift build -c release > "$data/build.log" 2>&1); then
+    echo "   the build failed (log kept in $data/build-failed.log); building once more"
+    cp "$data/build.log" "$data/build-failed.log"
+    grep -nE "error|Killed|signal|terminated" "$data/build-failed.log" | tail -5 || true
+    (cd Benchmarks && swift build -c release 2>&1 | tail -1)
+else
+    tail -1 "$data/build.log"
+fi
 bin="$root/Benchmarks/.build/release"
 
 if wants eligibility; then
