@@ -1,4 +1,5 @@
 import BenefitsAPI
+import BenefitsDomain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -281,21 +282,6 @@ public enum GatewayHTTP {
         }
     }
 
-    /// `text` as a JSON string literal (RFC 8259: quote, backslash and control characters escaped).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// `text` as a JSON string literal.
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 }

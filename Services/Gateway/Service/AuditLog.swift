@@ -58,31 +58,10 @@ public final class AuditLog: Sendable {
         var line = "{"
         for (index, key) in entry.keys.sorted().enumerated() {
             if index > 0 { line += "," }
-            Self.quote(key, into: &line)
-            line += ":"
-            Self.quote(entry[key] ?? "", into: &line)
+            line += JSONText.quoted(key) + ":" + JSONText.quoted(entry[key] ?? "")
         }
         line += "}\n"
         return line
-    }
-
-    /// `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as it is.
-    static func quote(_ text: String, into line: inout String) {
-        line += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: line.unicodeScalars.append(scalar)
-            }
-        }
-        line += "\""
     }
 
     /// The entries written so far (for tests and the console).
