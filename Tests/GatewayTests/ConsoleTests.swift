@@ -582,8 +582,11 @@ struct ConsoleTests {
                 detail.body.contains("<td>审定</td><td><progress value=\"0\" max=\"5\"></progress></td><td>0 / 5</td>"))
             // Nothing paid yet: 南湖区 and 海宁市 each with what their orders promise, 0.0% paid.
             let shares = detail.body.components(separatedBy: #"<table id="campaign-shares">"#).last ?? ""
+            let clause = try #require(GatewayTests.catalog.clause(id: "jzf-2023-3/3.19b")?.clause)
             #expect(
-                shares.contains("<td>南湖区</td><td>jzf-2023-3/3.19b</td><td>3</td><td>0</td>"), "\(shares.prefix(800))")
+                shares.contains(
+                    "<td>南湖区</td><td>\(clause.title)（\(clause.article)）<br><small>jzf-2023-3/3.19b</small></td><td>3</td><td>0</td>"
+                ), "\(shares.prefix(800))")
             #expect(shares.contains("<td>0.0%</td>"))
             #expect(try await browser.request("/console/campaigns/no-such-campaign").body.contains("no campaign"))
             #expect(

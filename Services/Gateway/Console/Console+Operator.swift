@@ -47,9 +47,12 @@ extension Console {
                 documentList.documents.map {
                     ($0.id, "《\(PolicyDocument.shortTitle($0.title))》（\($0.documentNumber)）")
                 }, uniquingKeysWith: { first, _ in first })
+            // Clauses by title and article for people; the id stays beside it, small.
+            let clauses = try await self.clauses(Set(campaign.shares.map(\.clauseID)), as: session.account)
             let shares: [[String: Any]] = campaign.shares.map { share in
                 [
-                    "county": County(message: share.county)?.chineseName ?? "—", "clause": share.clauseID,
+                    "county": County(message: share.county)?.chineseName ?? "—",
+                    "clause": Self.clauseTitle(clauses[share.clauseID], share.clauseID), "clauseID": share.clauseID,
                     "orders": "\(share.orders)", "posted": "\(share.posted)",
                     "promised": Money.chinese(share.promisedFen), "paid": Money.chinese(share.paidFen),
                     "rate": share.promisedFen > 0

@@ -287,7 +287,7 @@ enum ConsoleTemplates {
         <h3>分县（市、区）兑付</h3>
         <table id="campaign-shares">
         <tr><th>县（市、区）</th><th>条款</th><th>笔数</th><th>已入账</th><th>应付</th><th>已付</th><th>兑付率</th></tr>
-        {{#shares}}<tr><td>{{county}}</td><td>{{clause}}</td><td>{{orders}}</td><td>{{posted}}</td><td class="money">{{promised}}</td><td class="money">{{paid}}</td><td>{{rate}}</td></tr>{{/shares}}
+        {{#shares}}<tr><td>{{county}}</td><td>{{clause}}<br><small>{{clauseID}}</small></td><td>{{orders}}</td><td>{{posted}}</td><td class="money">{{promised}}</td><td class="money">{{paid}}</td><td>{{rate}}</td></tr>{{/shares}}
         </table>
         {{#hasTargets}}
         <h3>文件兑付目标</h3>
