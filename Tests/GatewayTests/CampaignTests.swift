@@ -35,7 +35,7 @@ struct CampaignTests {
             let jingxin = mesh.client("jingxin", .department)
             let keji = mesh.client("keji", .department)
             defer { Task { for client in [operatorClient, jingxin, keji] { await client.close() } } }
-            let profiles = try await Self.greenFactories(mesh)
+            _ = try await Self.greenFactories(mesh)
 
             var request = Jiaxing_Benefits_V1_CampaignRequest()
             request.clauseIds = ["jzf-2023-3/3.19b"]

@@ -154,7 +154,7 @@ extension Ledger {
         for credit in credits {
             try await tx.execute(DecisionSQL.credit, [.text(credit.account), .integer(credit.fen)])
         }
-        try await self.insert(tx, DecisionSQL.insertTransfer, transfers, sqliteForms: DecisionSQL.insertTransferForms)
+        try await self.insert(tx, Self.insertTransfer, transfers, sqliteForms: DecisionSQL.insertTransferForms)
         for fund in funds {
             try await tx.execute(
                 DecisionSQL.settleFund, [.integer(fund.paid), .integer(fund.released), .text(fund.account)])
@@ -182,9 +182,7 @@ enum DecisionSQL {
         INSERT INTO accounts (id, kind, balance_fen) VALUES (?, 'enterprise', ?)
         ON CONFLICT (id) DO UPDATE SET balance_fen = accounts.balance_fen + excluded.balance_fen
         """
-    static let insertTransfer =
-        "INSERT INTO transfers (order_id, debit_account, credit_account, amount_fen, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-    static let insertTransferForms = [32, 8].map { (rows: $0, sql: ProposalSQL.multiRow(insertTransfer, $0)) }
+    static let insertTransferForms = [32, 8].map { (rows: $0, sql: ProposalSQL.multiRow(Ledger.insertTransfer, $0)) }
     /// A fund pays what its approved orders reserved and releases every decided order's reservation.
     static let settleFund =
         "UPDATE accounts SET balance_fen = balance_fen - ?, reserved_fen = reserved_fen - ? WHERE id = ?"

@@ -66,11 +66,14 @@ public final class Ledger: Sendable {
 
     /// Moves money: debit loses it, credit gains it. Both accounts' cached balances change in the same
     /// transaction as the transfer row.
+    static let insertTransfer =
+        "INSERT INTO transfers (order_id, debit_account, credit_account, amount_fen, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+
     static func transfer(
         _ tx: any SQLTransaction, order: String?, debit: String, credit: String, amount: Fen, kind: String, at: Int64
     ) async throws {
         try await tx.execute(
-            "INSERT INTO transfers (order_id, debit_account, credit_account, amount_fen, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            Self.insertTransfer,
             [
                 order.map { SQLValue.text($0) } ?? .null, .text(debit), .text(credit), .integer(amount), .text(kind),
                 .integer(at),

@@ -43,10 +43,7 @@ extension Console {
             async let documents: Jiaxing_Benefits_V1_ListDocumentsResponse = self.gateway.call(
                 GatewayMethods.listDocuments, Jiaxing_Benefits_V1_ListDocumentsRequest(), as: session.account)
             let (campaign, documentList) = try await (status, documents)
-            let documentNames = Dictionary(
-                documentList.documents.map {
-                    ($0.id, "《\(PolicyDocument.shortTitle($0.title))》（\($0.documentNumber)）")
-                }, uniquingKeysWith: { first, _ in first })
+            let documentNames = Self.documentNames(documentList)
             // Clauses by title and article for people; the id stays beside it, small.
             let clauses = try await self.clauses(Set(campaign.shares.map(\.clauseID)), as: session.account)
             let shares: [[String: Any]] = campaign.shares.map { share in
@@ -134,6 +131,13 @@ extension Console {
         Self.queryValues(request, ["dead_page", "breached_page"])
     }
 
+    /// Documents as people read them, by id: short title and number (《…》（嘉政发〔2023〕3号）).
+    static func documentNames(_ list: Jiaxing_Benefits_V1_ListDocumentsResponse) -> [String: String] {
+        Dictionary(
+            list.documents.map { ($0.id, "《\(PolicyDocument.shortTitle($0.title))》（\($0.documentNumber)）") },
+            uniquingKeysWith: { first, _ in first })
+    }
+
     /// The newest campaigns the overview shows, with their progress; `mesh campaign list` shows them all.
     static let campaignsShown = 10
 
@@ -192,11 +196,7 @@ extension Console {
                 funds, rates, dead, applications, replicas
             )
             // Funds are read by the document's name and number; the account id stays beside it, small.
-            let documentNames = Dictionary(
-                (try await documents.documents).map {
-                    ($0.id, "《\(PolicyDocument.shortTitle($0.title))》（\($0.documentNumber)）")
-                },
-                uniquingKeysWith: { first, _ in first })
+            let documentNames = Self.documentNames(try await documents)
             let tallies: [[String: Any]] = applicationList.tallies.map {
                 [
                     "documentID": $0.documentID, "department": $0.department, "received": "\($0.received)",

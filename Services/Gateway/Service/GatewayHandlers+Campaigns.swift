@@ -55,11 +55,13 @@ extension GatewayHandlers {
     /// Near misses a campaign's answer lists in full; it counts them all.
     static let reportedNearMisses = 100
 
-    /// What a campaign did for one enterprise: its proposals by clause, and the clauses it nearly meets.
+    /// What a campaign did for one enterprise: its proposals by clause, and the clauses it nearly meets; or
+    /// why eligibility refused its profile.
     struct EnterpriseOutcome: Sendable {
         var creditCode: String
-        var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)]
-        var nearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss]
+        var proposals: [(String, Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>)] = []
+        var nearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
+        var refusal: RPCError?
     }
 
     /// One campaign: the register in scope, page by page, each enterprise's trusted profile screened and
@@ -70,7 +72,7 @@ extension GatewayHandlers {
     func runCampaign(_ request: Jiaxing_Benefits_V1_CampaignRequest, _ caller: Caller, _ context: ServerContext)
         async throws -> Jiaxing_Benefits_V1_CampaignResult
     {
-        guard request.hasAsOf, let asOf = CalendarDate(message: request.asOf) else {
+        guard request.hasAsOf, CalendarDate(message: request.asOf) != nil else {
             throw RPCError(.invalidArgument, "as_of: the day the campaign screens is required")
         }
         guard !request.clauseIds.isEmpty || !request.documentIds.isEmpty else {
@@ -119,11 +121,8 @@ extension GatewayHandlers {
                 guard let last = page.last else { break }
                 after = last.creditCode
                 let attested = try await self.store.attestedRecords(creditCodes: page.map(\.creditCode))
-                let chunks = stride(from: 0, to: page.count, by: Self.campaignScreenChunk).map {
-                    Array(page[$0..<min($0 + Self.campaignScreenChunk, page.count)])
-                }
                 let outcomes = try await withThrowingTaskGroup(of: [EnterpriseOutcome].self) { group in
-                    for chunk in chunks {
+                    for chunk in page.chunks(of: Self.campaignScreenChunk).map(Array.init) {
                         var screen = screen
                         screen.profiles = chunk.map {
                             TrustedProfile.build(
@@ -148,6 +147,11 @@ extension GatewayHandlers {
                 result.enterprises += Int64(page.count)
                 var pageNearMisses: [Jiaxing_Benefits_V1_CampaignNearMiss] = []
                 for outcome in outcomes.sorted(by: { $0.creditCode < $1.creditCode }) {
+                    // A profile eligibility refused is the enterprise's, not a clause's.
+                    if let refusal = outcome.refusal {
+                        result.refused += 1
+                        if result.firstRefusals.count < 10 { result.firstRefusals.append(refusal.message) }
+                    }
                     for nearMiss in outcome.nearMisses {
                         result.nearMisses += 1
                         byClause[nearMiss.clauseID, default: .init()].clauseID = nearMiss.clauseID
@@ -159,12 +163,6 @@ extension GatewayHandlers {
                         result.payableEnterprises += 1
                     }
                     for (clause, outcome) in proposals {
-                        // A profile eligibility refused is the enterprise's, not a clause's.
-                        if clause.isEmpty, case .failure(let error) = outcome {
-                            result.refused += 1
-                            if result.firstRefusals.count < 10 { result.firstRefusals.append(error.message) }
-                            continue
-                        }
                         var summary = byClause[clause] ?? Jiaxing_Benefits_V1_CampaignClauseSummary()
                         summary.clauseID = clause
                         switch outcome {
@@ -237,10 +235,9 @@ extension GatewayHandlers {
         var outcomes: [EnterpriseOutcome] = []
         var proposals: [(enterprise: Int, request: Jiaxing_Benefits_V1_ProposePayoutRequest)] = []
         for (index, (enterprise, screening)) in zip(registered, screened.enterprises).enumerated() {
-            var outcome = EnterpriseOutcome(creditCode: enterprise.creditCode, proposals: [], nearMisses: [])
+            var outcome = EnterpriseOutcome(creditCode: enterprise.creditCode)
             if screening.hasError {
-                outcome.proposals.append(
-                    ("", .failure(RPCError(.invalidArgument, "\(enterprise.creditCode): \(screening.error.message)"))))
+                outcome.refusal = RPCError(.invalidArgument, "\(enterprise.creditCode): \(screening.error.message)")
             }
             for decision in screening.payable {
                 var proposal = Jiaxing_Benefits_V1_ProposePayoutRequest(decision: decision, for: enterprise)
@@ -259,8 +256,7 @@ extension GatewayHandlers {
             }
             outcomes.append(outcome)
         }
-        for start in stride(from: 0, to: proposals.count, by: Self.campaignProposalChunk) {
-            let part = proposals[start..<min(start + Self.campaignProposalChunk, proposals.count)]
+        for part in proposals.chunks(of: Self.campaignProposalChunk) {
             var batch = Jiaxing_Benefits_V1_ProposePayoutsRequest()
             batch.proposals = part.map(\.request)
             // The gateway proposes on its own identity: the amounts are derived, not the caller's.
@@ -274,25 +270,8 @@ extension GatewayHandlers {
                     .unavailable, "disbursement answered \(answer.outcomes.count) outcomes for \(part.count) proposals")
             }
             for ((enterprise, request), outcome) in zip(part, answer.outcomes) {
-                let clause = request.clauseID
-                if outcome.hasOrder {
-                    let order = outcome.order
-                    self.audit.record(
-                        caller: caller.description, method: "ProposePayout",
-                        outcome: order.replayed ? "replayed" : "proposed",
-                        detail: [
-                            "order": order.id, "creditCode": order.creditCode, "clause": order.clauseID,
-                            "amountFen": "\(order.amountFen)",
-                        ])
-                    outcomes[enterprise].proposals.append((clause, .success(order)))
-                } else {
-                    self.audit.record(
-                        caller: caller.description, method: "ProposePayout", outcome: "refused",
-                        detail: ["creditCode": request.creditCode, "clause": clause, "reason": outcome.message])
-                    outcomes[enterprise].proposals.append(
-                        (clause, .failure(RPCError(RPCStatusCode(rawValue: outcome.code) ?? .unknown, outcome.message)))
-                    )
-                }
+                self.auditProposal(request, outcome.result, caller)
+                outcomes[enterprise].proposals.append((request.clauseID, outcome.result))
             }
         }
         return outcomes
@@ -405,7 +384,7 @@ extension GatewayHandlers {
     func decideOrders(_ request: Jiaxing_Benefits_V1_DecideOrdersRequest, _ caller: Caller) async throws
         -> Jiaxing_Benefits_V1_DecideOrdersResult
     {
-        guard let department = caller.department else {
+        guard caller.department != nil else {
             throw RPCError(.permissionDenied, "\(caller.description) is not a department of the city")
         }
         let limit = request.limit == 0 ? 1_000 : Int(request.limit)
@@ -424,7 +403,7 @@ extension GatewayHandlers {
                 "minimum_fen, maximum_fen: 0 or more, the minimum not above the maximum; got \(request.minimumFen) and \(request.maximumFen)"
             )
         }
-        var ids = request.orderIds
+        let ids = request.orderIds
         if ids.isEmpty {
             // The ledger chooses the pending orders a round decides: nothing is read here but their outcomes.
             var selection = Jiaxing_Benefits_V1_OrderSelection()
@@ -452,9 +431,7 @@ extension GatewayHandlers {
                 "order_ids: at most limit (\(limit); 1 to \(Self.maximumBulkDecisions)) orders a call, got \(ids.count)"
             )
         }
-        let chunks = stride(from: 0, to: ids.count, by: Self.bulkDecisionChunk).map {
-            Array(ids[$0..<min($0 + Self.bulkDecisionChunk, ids.count)])
-        }
+        let chunks = ids.chunks(of: Self.bulkDecisionChunk).map(Array.init)
         let outcomes = try await withThrowingTaskGroup(of: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>].self) {
             group in
             var outcomes: [Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>] = []
@@ -535,18 +512,17 @@ extension GatewayHandlers {
                 .unavailable, "disbursement answered \(answer.outcomes.count) outcomes for \(ids.count) orders")
         }
         return answer.outcomes.map { outcome in
-            let id = outcome.orderID
-            if outcome.hasOrder {
-                let order = outcome.order
+            switch outcome.result {
+            case .success(let order):
                 self.audit.record(
                     caller: caller.description, method: "DecideOrders", outcome: "\(order.status)",
                     detail: ["order": order.id, "amountFen": "\(order.amountFen)", "reason": reason])
-                return .success(order)
+            case .failure(let error):
+                self.audit.record(
+                    caller: caller.description, method: "DecideOrders", outcome: "refused",
+                    detail: ["order": outcome.orderID, "reason": error.message])
             }
-            self.audit.record(
-                caller: caller.description, method: "DecideOrders", outcome: "refused",
-                detail: ["order": id, "reason": outcome.message])
-            return .failure(RPCError(RPCStatusCode(rawValue: outcome.code) ?? .unknown, outcome.message))
+            return outcome.result
         }
     }
 }

@@ -19,21 +19,32 @@ extension GatewayHandlers {
                 client in
                 try await client.unary(DisbursementMethods.proposePayout, request, options: options)
             }
+            self.auditProposal(request, .success(order), caller)
+            return order
+        } catch {
+            self.auditProposal(request, .failure(RPCError.from(error)), caller)
+            throw error
+        }
+    }
+
+    /// The audit line of one proposal, however it was made (one call, or a campaign's batch).
+    func auditProposal(
+        _ request: Jiaxing_Benefits_V1_ProposePayoutRequest,
+        _ outcome: Result<Jiaxing_Benefits_V1_PayoutOrder, RPCError>,
+        _ caller: Caller
+    ) {
+        switch outcome {
+        case .success(let order):
             self.audit.record(
                 caller: caller.description, method: "ProposePayout", outcome: order.replayed ? "replayed" : "proposed",
                 detail: [
                     "order": order.id, "creditCode": order.creditCode, "clause": order.clauseID,
                     "amountFen": "\(order.amountFen)",
                 ])
-            return order
-        } catch {
+        case .failure(let error):
             self.audit.record(
                 caller: caller.description, method: "ProposePayout", outcome: "refused",
-                detail: [
-                    "creditCode": request.creditCode, "clause": request.clauseID,
-                    "reason": RPCError.from(error).message,
-                ])
-            throw error
+                detail: ["creditCode": request.creditCode, "clause": request.clauseID, "reason": error.message])
         }
     }
 
