@@ -42,16 +42,7 @@ public final class Ledger: Sendable {
     public func migrate() async throws {
         try await self.database.executeScript(
             self.database.dialect == .postgres ? LedgerSchema.postgres : LedgerSchema.sqlite)
-        // Columns added since a ledger was first created.
-        for column in LedgerSchema.addedColumns {
-            do {
-                try await self.database.executeScript(
-                    "ALTER TABLE \(column.table) ADD COLUMN \(self.database.dialect == .postgres ? "IF NOT EXISTS " : "")\(column.definition)"
-                )
-            } catch let error as SQLError where error.message.contains("duplicate column") {
-                // SQLite has no IF NOT EXISTS for columns: the column is there already.
-            }
-        }
+        try await self.database.addColumns(LedgerSchema.addedColumns)
         try await self.database.executeScript(LedgerSchema.afterColumns)
     }
 
