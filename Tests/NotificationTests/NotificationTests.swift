@@ -214,6 +214,58 @@ struct NotificationTests {
         }
     }
 
+    @Test("a county that takes batches gets its notices in signed deliveries of its batch size, each once")
+    func batchedWebhooks() async throws {
+        let receiver = try Self.makeReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        try await Self.withCenter { center, clock in
+            let secret = WebhookSignature.makeSecret()
+            try await center.registerWebhook(
+                county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: secret, batchSize: 3)
+            try await center.record((1...7).map { Self.event("approved", sequence: Int64($0)) }, catalog: Self.catalog)
+            #expect(try await center.deliverDue() == 3)  // 3 + 3 + 1
+            var carried: [String] = []
+            for request in receiver.requests {
+                let id = try #require(request.headers["webhook-id"])
+                let timestamp = try #require(request.headers["webhook-timestamp"].flatMap { Int64($0) })
+                #expect(id.hasPrefix("batch_"))
+                #expect(
+                    WebhookSignature.verify(
+                        id: id, timestamp: timestamp, body: request.body,
+                        signatureHeader: request.headers["webhook-signature"] ?? "", secrets: [secret]))
+                let body = try #require(
+                    try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+                #expect(body["type"] as? String == "payout.batch")
+                let notices = try #require((body["data"] as? [String: Any])?["notices"] as? [[String: Any]])
+                #expect((1...3).contains(notices.count))
+                carried += notices.compactMap { $0["id"] as? String }
+            }
+            #expect(carried.count == 7 && Set(carried) == Set((1...7).map { "\($0)-county/nanhu" }), "\(carried)")
+            #expect(try await center.deliveries(status: .delivered, limit: 10).count == 7)
+
+            // A batch that fails is retried whole, under the same webhook-id.
+            try await center.record((8...9).map { Self.event("approved", sequence: Int64($0)) }, catalog: Self.catalog)
+            receiver.answer([503])
+            #expect(try await center.deliverDue() == 1)
+            let pending = try await center.deliveries(status: .pending, limit: 10)
+            #expect(pending.count == 2 && pending.allSatisfy { $0.attempts == 1 })
+            clock.advance(millis: 2_000)
+            #expect(try await center.deliverDue() == 1)
+            let retried = receiver.requests.suffix(2).compactMap { $0.headers["webhook-id"] }
+            #expect(retried.count == 2 && retried[0] == retried[1], "\(retried)")
+            #expect(try await center.deliveries(status: .delivered, limit: 10).count == 9)
+
+            let tooLarge = await #expect(throws: NotificationError.self) {
+                try await center.registerWebhook(
+                    county: "nanhu", url: "https://127.0.0.1:\(receiver.port)/hook", secrets: secret,
+                    batchSize: Notifier.maximumBatchSize + 1)
+            }
+            #expect(tooLarge?.field == "batch_size")
+            #expect(tooLarge?.message.contains("\(Notifier.maximumBatchSize)") == true)
+        }
+    }
+
     @Test("an endpoint whose certificate is not trusted gets nothing: the delivery fails and is retried")
     func untrustedEndpoint() async throws {
         let stranger = try CertificateAuthority.create(commonName: "Not the county's CA").issue(

@@ -1,6 +1,12 @@
 /// The notification service's durable state: notices made (never twice: the id is unique), webhooks per
 /// county, and every delivery with its attempts.
 enum NotificationSchema {
+    /// Columns added since a database was first created. `batch_size`: the most notices one delivery to
+    /// the county's endpoint carries (1: a notice a delivery).
+    static let addedColumns: [(table: String, definition: String)] = [
+        (table: "webhooks", definition: "batch_size INTEGER NOT NULL DEFAULT 1")
+    ]
+
     static let sqlite = """
         CREATE TABLE IF NOT EXISTS notices (
             id TEXT PRIMARY KEY,

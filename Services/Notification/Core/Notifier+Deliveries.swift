@@ -1,4 +1,5 @@
 import BenefitsDomain
+import Crypto
 import Foundation
 import MeshMessages
 import SQLStore
@@ -7,44 +8,109 @@ import SwiftProtobuf
 extension Notifier {
     struct DueDelivery: Sendable {
         var noticeID: String
-        var county: String
-        var endpoint: String
         var attempts: Int
         var createdAt: Int64
         var notice: Notice
-        var secrets: [String]
     }
 
-    /// Claims the deliveries due now: each is pushed `claimMillis` into the future in the same transaction, so
-    /// another replica sharing the database does not send it too while this one tries.
-    func due(limit: Int) async throws -> [DueDelivery] {
+    /// One POST to a county's endpoint: a notice, or (where the county registered a batch size above one)
+    /// up to that many, under one id and one signature.
+    struct WebhookAttempt: Sendable {
+        var county: String
+        var endpoint: String
+        var secrets: [String]
+        var batchSize: Int
+        var deliveries: [DueDelivery]
+
+        /// The webhook-id: the notice's own, or for a batch one derived from its notices' ids, so a batch
+        /// retried with the same notices keeps its id.
+        var id: String {
+            guard self.batchSize > 1 else { return self.deliveries.first?.noticeID ?? "" }
+            let digest = SHA256.hash(data: Array(self.deliveries.map(\.noticeID).sorted().joined(separator: "\n").utf8))
+            return "batch_" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    /// The most due notices one pass reads to fill its attempts.
+    static let noticesPerPass = 4_096
+
+    /// Claims what is due now as at most `limit` attempts: each delivery is pushed `claimMillis` into the
+    /// future in the same transaction, so another replica sharing the database does not send it too while
+    /// this one tries. The due ids are read first and the notices only for what was claimed.
+    func due(limit: Int) async throws -> [WebhookAttempt] {
         let at = self.now()
         return try await self.database.transaction { tx in
-            let rows = try await tx.query(
+            // Enough ids to fill `limit` attempts of the largest batch an endpoint takes, and no more.
+            let largest =
+                try await tx.queryOne(
+                    "SELECT MAX(batch_size) FROM webhooks WHERE switched_off = 0", [])?.integer(0) ?? 1
+            let reading = min(Self.noticesPerPass, limit * max(1, Int(largest)))
+            let due = try await tx.query(
                 """
-                SELECT d.notice_id, d.county, d.endpoint, d.attempts, d.created_at,
-                       n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets
-                FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN webhooks w ON w.county = d.county
+                SELECT d.notice_id, d.county, w.batch_size
+                FROM deliveries d JOIN webhooks w ON w.county = d.county
                 WHERE d.status = 1 AND d.next_attempt_at <= ? AND w.switched_off = 0
                 ORDER BY d.next_attempt_at LIMIT ?
-                """, [.integer(at), .integer(Int64(limit))])
-            var claimed: [DueDelivery] = []
-            for row in rows {
-                let won = try await tx.query(
-                    "UPDATE deliveries SET next_attempt_at = ? WHERE notice_id = ? AND status = 1 AND next_attempt_at <= ? RETURNING notice_id",
-                    [.integer(at + self.policy.claimMillis), .text(row.text(0)), .integer(at)]
-                )
-                guard !won.isEmpty else { continue }
-                claimed.append(
-                    DueDelivery(
-                        noticeID: row.text(0), county: row.text(1), endpoint: row.text(2),
-                        attempts: Int(row.integer(3)), createdAt: row.integer(4),
-                        notice: Self.notice(SQLRow(values: Array(row.values[5...12]))),
-                        secrets: try (self.sealer?.open(row.text(13)) ?? row.text(13)).split(separator: " ").map(
-                            String.init)
-                    ))
+                """, [.integer(at), .integer(Int64(reading))])
+            // Each county's notices fill its open batch before a new attempt starts; no more than `limit`.
+            var groups: [(county: String, batchSize: Int, ids: [String])] = []
+            var open: [String: Int] = [:]
+            for row in due {
+                let county = row.text(1)
+                let batchSize = max(1, Int(row.integer(2)))
+                if let index = open[county] {
+                    groups[index].ids.append(row.text(0))
+                    if groups[index].ids.count >= batchSize { open[county] = nil }
+                    continue
+                }
+                guard groups.count < limit else { continue }
+                groups.append((county, batchSize, [row.text(0)]))
+                if batchSize > 1 { open[county] = groups.count - 1 }
             }
-            return claimed
+            let wanted = groups.flatMap(\.ids)
+            guard !wanted.isEmpty else { return [] }
+            var won: Set<String> = []
+            for chunk in wanted.chunks(of: 500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let rows = try await tx.query(
+                    "UPDATE deliveries SET next_attempt_at = ? WHERE status = 1 AND next_attempt_at <= ? AND notice_id IN (\(marks)) RETURNING notice_id",
+                    [.integer(at + self.policy.claimMillis), .integer(at)] + chunk.map { .text($0) })
+                for row in rows { won.insert(row.text(0)) }
+            }
+            var details: [String: (endpoint: String, secrets: String, delivery: DueDelivery)] = [:]
+            for chunk in Array(won).chunks(of: 500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let rows = try await tx.query(
+                    """
+                    SELECT d.notice_id, d.endpoint, d.attempts, d.created_at,
+                           n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets
+                    FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN webhooks w ON w.county = d.county
+                    WHERE d.notice_id IN (\(marks))
+                    """, chunk.map { .text($0) })
+                for row in rows {
+                    details[row.text(0)] = (
+                        row.text(1), row.text(12),
+                        DueDelivery(
+                            noticeID: row.text(0), attempts: Int(row.integer(2)), createdAt: row.integer(3),
+                            notice: Self.notice(SQLRow(values: Array(row.values[4...11]))))
+                    )
+                }
+            }
+            var opened: [String: [String]] = [:]
+            var attempts: [WebhookAttempt] = []
+            for group in groups {
+                let claimed = group.ids.compactMap { details[$0] }
+                guard let first = claimed.first else { continue }
+                if opened[first.secrets] == nil {
+                    opened[first.secrets] = try (self.sealer?.open(first.secrets) ?? first.secrets)
+                        .split(separator: " ").map(String.init)
+                }
+                attempts.append(
+                    WebhookAttempt(
+                        county: group.county, endpoint: first.endpoint, secrets: opened[first.secrets] ?? [],
+                        batchSize: group.batchSize, deliveries: claimed.map(\.delivery)))
+            }
+            return attempts
         }
     }
 
@@ -55,21 +121,37 @@ extension Notifier {
         return Array(#"{"type":"payout.\#(notice.eventType)","timestamp":"\#(iso)","data":\#(data)}"#.utf8)
     }
 
-    /// Deliveries attempted at once by one pass: also the most a replica stopped mid-pass can leave sent but
-    /// not recorded, which another replica then sends again under the same webhook-id.
+    /// The JSON body of a batch: `type` `payout.batch`, `timestamp`, and the notices as `data.notices`, each
+    /// with its own id for the county to record once.
+    static func payload(batch notices: [Notice], timestamp: Int64) throws -> [UInt8] {
+        let iso = UTCTimestamp.iso8601(seconds: timestamp)
+        var body = Array(#"{"type":"payout.batch","timestamp":"\#(iso)","data":{"notices":["#.utf8)
+        for (index, notice) in notices.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body += Array(try notice.jsonString().utf8)
+        }
+        body += Array("]}}".utf8)
+        return body
+    }
+
+    /// Attempts (POSTs) made at once by one pass: also the most a replica stopped mid-pass can leave sent
+    /// but not recorded, which another replica then sends again under the same webhook-ids.
     public static let deliveriesPerPass = 64
 
-    /// Delivers whatever is due, `limit` at once; the outcomes are recorded together, in one transaction.
-    /// Returns how many attempts were made.
+    /// The most notices a county may ask one delivery to carry (`RegisterWebhook`'s `batch_size`).
+    public static let maximumBatchSize = 500
+
+    /// Delivers whatever is due, in at most `limit` attempts at once; the outcomes are recorded together, in
+    /// one transaction. Returns how many attempts were made.
     @discardableResult
     public func deliverDue(limit: Int = Notifier.deliveriesPerPass, timeout: Duration = .seconds(5)) async throws -> Int
     {
         let due = try await self.due(limit: limit)
-        let outcomes = await withTaskGroup(of: (DueDelivery, Result<Void, any Error>).self) { group in
-            for delivery in due {
-                group.addTask { (delivery, await self.attempt(delivery, timeout: timeout)) }
+        let outcomes = await withTaskGroup(of: (WebhookAttempt, Result<Void, any Error>).self) { group in
+            for attempt in due {
+                group.addTask { (attempt, await self.attempt(attempt, timeout: timeout)) }
             }
-            var outcomes: [(DueDelivery, Result<Void, any Error>)] = []
+            var outcomes: [(WebhookAttempt, Result<Void, any Error>)] = []
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
@@ -77,45 +159,52 @@ extension Notifier {
         return due.count
     }
 
-    func attempt(_ delivery: DueDelivery, timeout: Duration) async -> Result<Void, any Error> {
+    func attempt(_ attempt: WebhookAttempt, timeout: Duration) async -> Result<Void, any Error> {
         let timestamp = self.now() / 1000
-        var outcome: Result<Void, any Error>
         do {
-            guard let endpoint = WebhookClient.Endpoint(delivery.endpoint) else {
-                throw WebhookClient.Failure(description: "bad endpoint \(delivery.endpoint)")
+            guard let endpoint = WebhookClient.Endpoint(attempt.endpoint) else {
+                throw WebhookClient.Failure(description: "bad endpoint \(attempt.endpoint)")
             }
-            let body = try Self.payload(delivery.notice, timestamp: timestamp)
+            let notices = attempt.deliveries.map(\.notice)
+            let body =
+                attempt.batchSize > 1
+                ? try Self.payload(batch: notices, timestamp: timestamp)
+                : try Self.payload(notices[0], timestamp: timestamp)
+            let id = attempt.id
             let signature = try WebhookSignature.sign(
-                id: delivery.noticeID, timestamp: timestamp, body: body, secrets: delivery.secrets)
+                id: id, timestamp: timestamp, body: body, secrets: attempt.secrets)
             let status = try await self.webhooks.post(
                 endpoint,
                 headers: [
-                    ("webhook-id", delivery.noticeID), ("webhook-timestamp", "\(timestamp)"),
-                    ("webhook-signature", signature),
+                    ("webhook-id", id), ("webhook-timestamp", "\(timestamp)"), ("webhook-signature", signature),
                 ], body: body, timeout: timeout)
-            outcome =
-                (200..<300).contains(status)
+            return (200..<300).contains(status)
                 ? .success(()) : .failure(WebhookClient.Failure(description: "HTTP \(status)"))
         } catch {
-            outcome = .failure(error)
+            return .failure(error)
         }
-        return outcome
     }
 
-    /// Records attempts' outcomes in one transaction: delivered, or retried later with backoff and jitter, or
-    /// dead-lettered; an endpoint that keeps failing is switched off and the operator told.
-    func settle(_ outcomes: [(DueDelivery, Result<Void, any Error>)]) async throws {
+    /// Records attempts' outcomes in one transaction: delivered (every notice of a batch at once), or retried
+    /// later with backoff and jitter, or dead-lettered; an endpoint that keeps failing is switched off and the
+    /// operator told. A failed attempt counts once against its endpoint, whatever it carried.
+    func settle(_ outcomes: [(WebhookAttempt, Result<Void, any Error>)]) async throws {
         let at = self.now()
         try await self.database.transaction { tx in
-            for (delivery, outcome) in outcomes {
-                switch outcome {
-                case .success:
-                    try await tx.execute(
-                        "UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id = ?",
-                        [.integer(at), .text(delivery.noticeID)])
-                    try await tx.execute(
-                        "UPDATE webhooks SET consecutive_failures = 0 WHERE county = ?", [.text(delivery.county)])
-                case .failure(let error):
+            let delivered = outcomes.filter { if case .success = $0.1 { true } else { false } }.map(\.0)
+            for chunk in delivered.flatMap({ $0.deliveries.map(\.noticeID) }).chunks(of: 500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                try await tx.execute(
+                    "UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id IN (\(marks))",
+                    [.integer(at)] + chunk.map { .text($0) })
+            }
+            for county in Set(delivered.map(\.county)).sorted() {
+                try await tx.execute(
+                    "UPDATE webhooks SET consecutive_failures = 0 WHERE county = ?", [.text(county)])
+            }
+            for (attempt, outcome) in outcomes {
+                guard case .failure(let error) = outcome else { continue }
+                for delivery in attempt.deliveries {
                     let attempts = delivery.attempts + 1
                     let dead =
                         attempts >= self.policy.maximumAttempts
@@ -130,28 +219,28 @@ extension Notifier {
                             .text(String(describing: error)), .text(delivery.noticeID),
                         ]
                     )
+                }
+                try await tx.execute(
+                    "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?",
+                    [.text(attempt.county)])
+                let failures = try await tx.queryOne(
+                    "SELECT consecutive_failures, switched_off FROM webhooks WHERE county = ?",
+                    [.text(attempt.county)])
+                if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures),
+                    failures.integer(1) == 0
+                {
                     try await tx.execute(
-                        "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE county = ?",
-                        [.text(delivery.county)])
-                    let failures = try await tx.queryOne(
-                        "SELECT consecutive_failures, switched_off FROM webhooks WHERE county = ?",
-                        [.text(delivery.county)])
-                    if let failures, failures.integer(0) >= Int64(self.policy.disableAfterFailures),
-                        failures.integer(1) == 0
-                    {
-                        try await tx.execute(
-                            "UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(delivery.county)])
-                        let id = "webhook-disabled-\(delivery.county)-\(at)"
-                        try await tx.execute(
-                            "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",
-                            [
-                                .text(id), .text("县区接口已停用"),
-                                .text(
-                                    "\(delivery.county)的webhook \(delivery.endpoint)连续\(failures.integer(0))次投递失败, 已停用; 县区重新登记后恢复。最后错误: \(error)"
-                                ), .integer(at),
-                            ]
-                        )
-                    }
+                        "UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(attempt.county)])
+                    let id = "webhook-disabled-\(attempt.county)-\(at)"
+                    try await tx.execute(
+                        "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",
+                        [
+                            .text(id), .text("县区接口已停用"),
+                            .text(
+                                "\(attempt.county)的webhook \(attempt.endpoint)连续\(failures.integer(0))次投递失败, 已停用; 县区重新登记后恢复。最后错误: \(error)"
+                            ), .integer(at),
+                        ]
+                    )
                 }
             }
         }

@@ -59,6 +59,7 @@ public final class Notifier: Sendable {
     public func migrate() async throws {
         try await self.database.executeScript(
             self.database.dialect == .postgres ? NotificationSchema.postgres : NotificationSchema.sqlite)
+        try await self.database.addColumns(NotificationSchema.addedColumns)
     }
 
     /// The notices one event makes: the enterprise, its county, and (for orders awaiting a decision) the
@@ -181,7 +182,12 @@ public final class Notifier: Sendable {
         }
     }
 
-    public func registerWebhook(county: String, url: String, secrets: String) async throws {
+    /// Registers (or replaces) a county's endpoint; `batchSize` above 1 asks for batches of notices.
+    public func registerWebhook(county: String, url: String, secrets: String, batchSize: Int = 1) async throws {
+        guard (0...Self.maximumBatchSize).contains(batchSize) else {
+            throw NotificationError(
+                field: "batch_size", message: "0 to \(Self.maximumBatchSize) notices a delivery, got \(batchSize)")
+        }
         guard let endpoint = WebhookClient.Endpoint(url) else {
             throw NotificationError(
                 field: "url", message: "an https://host[:port]/path address is required, got '\(url)'")
@@ -203,8 +209,8 @@ public final class Notifier: Sendable {
         let stored = try self.sealer?.seal(joined) ?? joined
         try await self.database.transaction { tx in
             try await tx.execute(
-                "INSERT INTO webhooks (county, url, secrets) VALUES (?, ?, ?) ON CONFLICT (county) DO UPDATE SET url = excluded.url, secrets = excluded.secrets, consecutive_failures = 0, switched_off = 0",
-                [.text(county), .text(url), .text(stored)]
+                "INSERT INTO webhooks (county, url, secrets, batch_size) VALUES (?, ?, ?, ?) ON CONFLICT (county) DO UPDATE SET url = excluded.url, secrets = excluded.secrets, batch_size = excluded.batch_size, consecutive_failures = 0, switched_off = 0",
+                [.text(county), .text(url), .text(stored), .integer(Int64(max(1, batchSize)))]
             )
         }
     }

@@ -47,8 +47,10 @@ public struct NotificationHandlers: Sendable {
             guard context.peer?.role == .county, let county = context.peer?.commonName else {
                 throw RPCError(.permissionDenied, "only a county system registers a webhook, for itself")
             }
-            try await self.center.registerWebhook(county: county, url: request.url, secrets: request.secrets)
+            try await self.center.registerWebhook(
+                county: county, url: request.url, secrets: request.secrets, batchSize: Int(request.batchSize))
             var response = Jiaxing_Benefits_V1_RegisterWebhookResponse()
+            response.batchSize = max(1, request.batchSize)
             response.county = county
             response.url = request.url
             response.secretCount = Int32(request.secrets.split(separator: " ").count)

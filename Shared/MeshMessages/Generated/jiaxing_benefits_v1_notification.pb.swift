@@ -133,6 +133,11 @@ public nonisolated struct Jiaxing_Benefits_V1_RegisterWebhookRequest: Sendable {
   /// every notice is signed with each.
   public var secrets: String = String()
 
+  /// The most notices one delivery may carry, 1 to 500 (0: 1). Above 1 the endpoint receives batches,
+  /// {"type":"payout.batch","timestamp":…,"data":{"notices":[…]}}, signed once under a webhook-id of their own;
+  /// each notice keeps its id for the county to record once.
+  public var batchSize: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -148,6 +153,8 @@ public nonisolated struct Jiaxing_Benefits_V1_RegisterWebhookResponse: Sendable 
   public var url: String = String()
 
   public var secretCount: Int32 = 0
+
+  public var batchSize: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -385,7 +392,7 @@ nonisolated extension Jiaxing_Benefits_V1_Delivery.Status: SwiftProtobuf._ProtoN
 
 nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegisterWebhookRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}url\0\u{1}secrets\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}url\0\u{1}secrets\0\u{3}batch_size\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -395,6 +402,7 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookRequest: SwiftProtobuf.
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.url) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.secrets) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.batchSize) }()
       default: break
       }
     }
@@ -407,12 +415,16 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookRequest: SwiftProtobuf.
     if !self.secrets.isEmpty {
       try visitor.visitSingularStringField(value: self.secrets, fieldNumber: 2)
     }
+    if self.batchSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.batchSize, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Jiaxing_Benefits_V1_RegisterWebhookRequest, rhs: Jiaxing_Benefits_V1_RegisterWebhookRequest) -> Bool {
     if lhs.url != rhs.url {return false}
     if lhs.secrets != rhs.secrets {return false}
+    if lhs.batchSize != rhs.batchSize {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -420,7 +432,7 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookRequest: SwiftProtobuf.
 
 nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegisterWebhookResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}county\0\u{1}url\0\u{3}secret_count\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}county\0\u{1}url\0\u{3}secret_count\0\u{3}batch_size\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -431,6 +443,7 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookResponse: SwiftProtobuf
       case 1: try { try decoder.decodeSingularStringField(value: &self.county) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.url) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.secretCount) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.batchSize) }()
       default: break
       }
     }
@@ -446,6 +459,9 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookResponse: SwiftProtobuf
     if self.secretCount != 0 {
       try visitor.visitSingularInt32Field(value: self.secretCount, fieldNumber: 3)
     }
+    if self.batchSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.batchSize, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -453,6 +469,7 @@ nonisolated extension Jiaxing_Benefits_V1_RegisterWebhookResponse: SwiftProtobuf
     if lhs.county != rhs.county {return false}
     if lhs.url != rhs.url {return false}
     if lhs.secretCount != rhs.secretCount {return false}
+    if lhs.batchSize != rhs.batchSize {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
