@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -37,8 +38,9 @@ def check(condition, what):
         failures.append(what)
 
 
-def shot(page, name):
-    page.screenshot(path=os.path.join(screenshots, f"{name}.png"), full_page=True)
+def shot(page, name, full_page=True):
+    """A screenshot of the whole page, or of what the window shows (a queue of hundreds of orders is tall)."""
+    page.screenshot(path=os.path.join(screenshots, f"{name}.png"), full_page=full_page)
 
 
 def sign_in(page, user, password):
@@ -80,6 +82,7 @@ with sync_playwright() as playwright:
           "the demo's campaign is listed, done, with its progress")
     check("SERVING" in operator.inner_text("#health"), "the services' replicas are listed with their health")
     shot(operator, "02-operator-overview")
+    campaign_url = None
     campaign_link = operator.locator("#campaigns a").first
     if campaign_link.count() > 0:
         campaign_link.click()
@@ -88,6 +91,7 @@ with sync_playwright() as playwright:
         check(stages.count() == 5, "a campaign's page draws a bar for each of its five stages")
         check(int(stages.first.get_attribute("value")) > 0, "its screening bar shows the enterprises screened")
         shot(operator, "02b-operator-campaign")
+        campaign_url = operator.url
         operator.goto(operator.url.split("/console/")[0] + "/console/overview")
     else:
         check(False, "the overview links the demo's campaign to its page")
@@ -125,7 +129,7 @@ with sync_playwright() as playwright:
             break
     check(officer_page is not None, "a department officer sees the order the demo left pending")
     if officer_page is not None:
-        shot(officer_page, "03-department-queue")
+        shot(officer_page, "03-department-queue", full_page=False)
         check(officer_page.locator(f"#order-{order_id} .quote").count() > 0, "the order shows the clause's own words")
         groups = officer_page.locator("#groups tr.group")
         check(groups.count() > 0 and "笔" in groups.first.inner_text(),
@@ -138,7 +142,31 @@ with sync_playwright() as playwright:
         officer_page.click(f"#order-{order_id} button.approve")
         check("已批准" in officer_page.inner_text("#flash"), "approving shows the decision")
         check(officer_page.locator(f"#order-{order_id}").count() == 0, "the approved order leaves the queue")
-        shot(officer_page, "04-department-approved")
+        shot(officer_page, "04-department-approved", full_page=False)
+
+        # A whole group (one clause in one county) decided at once, with one reason recorded on every order.
+        group = officer_page.locator("#groups tr.group").first
+        check(group.count() > 0, "the campaign left groups of orders to decide in bulk")
+        if group.count() > 0:
+            counted = int(re.search(r"(\d+) 笔", group.inner_text()).group(1))
+            clause = group.locator("input[name=clause]").get_attribute("value")
+            county = group.locator("input[name=county]").get_attribute("value")
+            groups_before = officer_page.locator("#groups tr.group").count()
+            group.locator("input[name=reason]").fill("经审核，符合条款，批量批准")
+            shot(officer_page, "04b-department-bulk-before", full_page=False)
+            group.locator("button.approve").click()
+            officer_page.wait_for_load_state()
+            flash = officer_page.inner_text("#flash")
+            print(f"  {clause} in {county}: {flash}")
+            check(f"已批准 {counted} 笔" in flash, f"approving the group approves its {counted} orders at once ({flash})")
+            check(officer_page.locator("#groups tr.group").count() == groups_before - 1, "the decided group leaves the summary")
+            shot(officer_page, "04c-department-bulk-approved", full_page=False)
+            if campaign_url:
+                operator.goto(campaign_url)
+                posted = operator.locator("#campaign-stages progress").nth(3)
+                check(int(posted.get_attribute("value")) > 0, "the campaign's page shows its orders posted")
+                shot(operator, "04d-operator-campaign-after-bulk")
+                operator.goto(campaign_url.split("/console/")[0] + "/console/overview")
         operator.reload()
         check(operator.inner_text("#funds") != funds_before, "the ledger changed: the fund's paid and reserved amounts moved")
         shot(operator, "05-operator-after-approval")

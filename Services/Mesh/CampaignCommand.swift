@@ -104,20 +104,7 @@ struct CampaignCommand: AsyncParsableCommand {
                 let status: Jiaxing_Benefits_V1_CampaignStatus = try await client.unary(
                     GatewayMethods.getCampaign, request, options: options)
                 CampaignCommand.show(status.campaign)
-                for stage in status.stages { print("  " + CampaignCommand.line(stage)) }
-                print("  paid \(Money.chinese(status.postedFen))")
-                for share in status.shares {
-                    let county = County(message: share.county)?.partyName ?? "\(share.county)"
-                    let rate = share.promisedFen > 0 ? Double(share.paidFen) * 100 / Double(share.promisedFen) : 0
-                    print(
-                        "  \(county)  \(share.clauseID)  \(share.posted)/\(share.orders) posted  \(Money.chinese(share.paidFen)) of \(Money.chinese(share.promisedFen)) (\(String(format: "%.1f", rate))%)"
-                    )
-                }
-                for rate in status.rates {
-                    print(
-                        "  \(rate.documentID) by \(rate.by.year)-\(rate.by.month)-\(rate.by.day): \(Double(rate.achievedBasisPoints) / 100)% of \(Double(rate.targetBasisPoints) / 100)% target"
-                    )
-                }
+                for line in CampaignCommand.report(status) { print("  " + line) }
                 // Done when every stage has caught up with its total (a stage with nothing to do is done).
                 let finished =
                     status.campaign.state == .done && status.stages.allSatisfy { $0.done >= $0.total }
@@ -125,6 +112,26 @@ struct CampaignCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .seconds(self.watch))
             }
         }
+    }
+
+    /// A campaign's stages, what it paid, its shares by county and clause with their 兑付率, and the
+    /// documents' targets, a line each.
+    static func report(_ status: Jiaxing_Benefits_V1_CampaignStatus) -> [String] {
+        var lines = status.stages.map(Self.line)
+        lines.append("paid \(Money.chinese(status.postedFen))")
+        for share in status.shares {
+            let county = County(message: share.county)?.partyName ?? "\(share.county)"
+            let rate = share.promisedFen > 0 ? Double(share.paidFen) * 100 / Double(share.promisedFen) : 0
+            lines.append(
+                "\(county)  \(share.clauseID)  \(share.posted)/\(share.orders) posted  \(Money.chinese(share.paidFen)) of \(Money.chinese(share.promisedFen)) (\(String(format: "%.1f", rate))%)"
+            )
+        }
+        for rate in status.rates {
+            lines.append(
+                "\(rate.documentID) by \(rate.by.year)-\(rate.by.month)-\(rate.by.day): \(Double(rate.achievedBasisPoints) / 100)% of \(Double(rate.targetBasisPoints) / 100)% target"
+            )
+        }
+        return lines
     }
 
     /// One stage as a line: a bar of 20, the counts, the rate and the time left.

@@ -37,12 +37,20 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Sample enterprises (protobuf JSON).")
     var enterprises = "Compose/demo/enterprises.json"
 
+    @Option(help: "Enterprises generated beside the samples, in their counties, for the campaign to find.")
+    var generated = DemoCommand.defaultGenerated
+
+    /// How far the sample counties' registers grow: a few thousand, so a campaign and a bulk decision have
+    /// the size of a district's.
+    static let defaultGenerated = 3_000
+
     func run() async throws {
         let topology = try Topology.load(path: self.topology)
         guard let state = MeshState.load(directory: topology.state) else {
             throw ValidationError("no mesh is running: start it with `mesh up`")
         }
-        try await Self.run(state: state, topology: topology, enterprisesPath: self.enterprises)
+        try await Self.run(
+            state: state, topology: topology, enterprisesPath: self.enterprises, generated: self.generated)
     }
 
     /// The sample enterprises of a file like Compose/demo/enterprises.json, and the day they are screened on.
@@ -62,8 +70,9 @@ struct DemoCommand: AsyncParsableCommand {
         return (asOf, profiles)
     }
 
-    static func run(state: MeshState, topology: Topology, enterprisesPath: String) async throws {
+    static func run(state: MeshState, topology: Topology, enterprisesPath: String, generated: Int) async throws {
         let (asOf, profiles) = try Self.samples(enterprisesPath)
+        let register = profiles + DemoRegister.generated(generated, like: profiles)
         let replicas = state.instances.filter { $0.service == "eligibility" }
         guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
             throw ValidationError("the running mesh has no gateway")
@@ -81,22 +90,28 @@ struct DemoCommand: AsyncParsableCommand {
         var checks = DemoChecks()
         print("")
         print(
-            "Step 0 — each county registers its sample enterprises in the gateway's register (what its staff then look up in the console)"
+            "Step 0 — each county registers its enterprises in the gateway's register (what its staff then look up in the console): the \(profiles.count) samples and \(register.count - profiles.count) generated like them"
         )
         for (county, registered) in Dictionary(
-            grouping: profiles, by: { County(message: $0.county)?.partyName ?? "operator" }
+            grouping: register, by: { County(message: $0.county)?.partyName ?? "operator" }
         ).sorted(by: { $0.key < $1.key }) {
             let client = try gatewayClient(county)
             defer { Task { await client.close() } }
-            var request = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
-            request.profiles = registered
-            let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(
-                GatewayMethods.registerEnterprises, request, options: CallOptions(timeout: .seconds(5)))
+            var (added, updated, held) = (0, 0, 0)
+            for chunk in registered.chunks(of: GatewayStore.maximumProfilesPerCall) {
+                var request = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
+                request.profiles = Array(chunk)
+                let response: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await client.unary(
+                    GatewayMethods.registerEnterprises, request, options: CallOptions(timeout: .seconds(30)))
+                added += Int(response.added)
+                updated += Int(response.updated)
+                held += Int(response.held)
+            }
             print(
-                "  \(County(partyName: county)?.chineseName ?? county): \(response.added) added, \(response.updated) updated"
+                "  \(County(partyName: county)?.chineseName ?? county): \(registered.count) enterprises, \(added) added, \(updated) updated, \(held) held for the operator"
             )
             checks.expect(
-                Int(response.added + response.updated) == registered.count,
+                added + updated == registered.count,
                 "\(county) registered its \(registered.count) enterprise(s)")
         }
         print("")
@@ -105,14 +120,20 @@ struct DemoCommand: AsyncParsableCommand {
         )
         let vocabulary = try DepartmentPublications.vocabulary(catalogDirectory: "Services/Catalog/Data")
         let publications = DepartmentPublications.records(
-            of: profiles, vocabulary: vocabulary, referencePrefix: "嘉兴\(asOf.year)年名单 ")
+            of: register, vocabulary: vocabulary, referencePrefix: "嘉兴\(asOf.year)年名单 ")
         for (department, records) in publications.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let client = try gatewayClient(department.partyName)
             defer { Task { await client.close() } }
-            var request = Jiaxing_Benefits_V1_PublishRecordsRequest()
-            request.records = records
-            let response: Jiaxing_Benefits_V1_PublishRecordsResponse = try await client.unary(
-                GatewayMethods.publishRecords, request, options: CallOptions(timeout: .seconds(5)))
+            var response = Jiaxing_Benefits_V1_PublishRecordsResponse()
+            for chunk in records.chunks(of: GatewayStore.maximumRecordsPerCall) {
+                var request = Jiaxing_Benefits_V1_PublishRecordsRequest()
+                request.records = Array(chunk)
+                let page: Jiaxing_Benefits_V1_PublishRecordsResponse = try await client.unary(
+                    GatewayMethods.publishRecords, request, options: CallOptions(timeout: .seconds(30)))
+                response.published += page.published
+                response.unchanged += page.unchanged
+                response.refused += page.refused
+            }
             let kinds = Set(
                 records.map { record -> String in
                     switch record.record {
@@ -193,12 +214,14 @@ struct DemoCommand: AsyncParsableCommand {
         var secrets: [String: String] = [:]
         if state.instances.contains(where: { $0.service == "notification" }) {
             try await receiver.start()
-            for county in Set(entitlements.compactMap { County(message: $0.profile.county) }) {
+            for county in Set(register.compactMap { County(message: $0.county) }) {
                 let client = try gatewayClient(county.partyName)
                 defer { Task { await client.close() } }
                 var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
                 register.url = "https://127.0.0.1:\(receiver.port)/webhooks/\(county.partyName)"
                 register.secrets = WebhookSignature.makeSecret()
+                // A county system that takes its notices in batches: one signed POST for up to this many.
+                register.batchSize = Self.webhookBatchSize
                 secrets[county.partyName] = register.secrets
                 let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await client.unary(
                     GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(5)))
@@ -211,6 +234,8 @@ struct DemoCommand: AsyncParsableCommand {
             "Step 2 — 免申即享: the operator runs a campaign over the documents of these payouts; the mesh finds every registered enterprise the departments' records make payable and proposes what each decision computes"
         )
         var newOrders = 0
+        var campaignID = ""
+        var campaignClauses: [Jiaxing_Benefits_V1_CampaignClauseSummary] = []
         do {
             let operatorClient = try gatewayClient("operator")
             defer { Task { await operatorClient.close() } }
@@ -218,8 +243,10 @@ struct DemoCommand: AsyncParsableCommand {
             campaign.documentIds = Array(Set(entitlements.map(\.decision.citation.documentID))).sorted()
             campaign.asOf = asOf.message
             let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
-                GatewayMethods.runCampaign, campaign, options: CallOptions(timeout: .seconds(30)))
+                GatewayMethods.runCampaign, campaign, options: CallOptions(timeout: .seconds(600)))
             newOrders = Int(result.proposed)
+            campaignID = result.campaignID
+            campaignClauses = result.clauses
             print(
                 "  \(result.enterprises) registered enterprises screened: \(result.proposed) new orders pending for their departments, \(result.replayed) already proposed, \(result.refused) refused, \(Money.chinese(result.amountFen)) reserved"
             )
@@ -356,6 +383,42 @@ struct DemoCommand: AsyncParsableCommand {
             )
         }
 
+        // Step 3b: one clause's orders decided together, as a department decides a campaign's.
+        var bulkDecided = 0
+        let departments = Dictionary(
+            orders.compactMap { order in
+                Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }.map {
+                    (order.clauseID, $0)
+                }
+            }, uniquingKeysWith: { first, _ in first })
+        if let clause = campaignClauses.filter({ departments[$0.clauseID] != nil }).max(by: {
+            ($0.proposed, $1.clauseID) < ($1.proposed, $0.clauseID)
+        }), let department = departments[clause.clauseID] {
+            print("")
+            print(
+                "Step 3b — \(department.chineseName) approves the campaign's \(clause.clauseID) orders in one decision (DecideOrders with a filter): each order still records who decided it, when and why"
+            )
+            let client = try ledgerClient(department.partyName)
+            defer { Task { await client.close() } }
+            var request = Jiaxing_Benefits_V1_DecideOrdersRequest()
+            request.clauseID = clause.clauseID
+            request.campaignID = campaignID
+            request.approve = true
+            request.reason = "经审核，符合条款，批量批准"
+            request.limit = 10_000
+            let started = ContinuousClock.now
+            let result: Jiaxing_Benefits_V1_DecideOrdersResult = try await client.unary(
+                GatewayMethods.decideOrders, request, options: CallOptions(timeout: .seconds(300)))
+            bulkDecided = Int(result.decided)
+            print(
+                "  \(result.decided) orders approved, \(Money.chinese(result.amountFen)), \(result.failed) failed, in \(ContinuousClock.now - started)"
+            )
+            checks.expect(
+                result.decided > 0 && result.failed == 0,
+                "\(department.chineseName) approved \(clause.clauseID)'s orders in bulk (\(result.decided) decided, \(result.failed) failed: \(result.firstFailures))"
+            )
+        }
+
         let operatorClient = try ledgerClient("operator")
         defer { Task { await operatorClient.close() } }
         let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(
@@ -378,11 +441,21 @@ struct DemoCommand: AsyncParsableCommand {
                 "Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes")
             // Each order the campaign made sends its county a "proposed" notice, each approval an "approved" one,
             // and a new application a "received" one.
-            let expected = newOrders + approved + applicationsFiled
-            let deadline = ContinuousClock.now + .seconds(20)
-            while receiver.requests.count < expected, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
+            let expected = newOrders + approved + bulkDecided + applicationsFiled
+            let deadline = ContinuousClock.now + .seconds(20 + expected / 100)
+            func received() -> [String: Jiaxing_Benefits_V1_Notice] {
+                var notices: [String: Jiaxing_Benefits_V1_Notice] = [:]
+                for request in receiver.requests {
+                    for notice in Self.notices(request.body) { notices[notice.id] = notice }
+                }
+                return notices
             }
+            while received().count < expected, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            let notices = received()
+            var perCounty: [String: (deliveries: Int, notices: Int, verified: Int)] = [:]
+            var bad = 0
             for request in receiver.requests {
                 let county = String(request.path.split(separator: "/").last ?? "")
                 let verified = WebhookSignature.verify(
@@ -391,18 +464,31 @@ struct DemoCommand: AsyncParsableCommand {
                     body: request.body, signatureHeader: request.headers["webhook-signature"] ?? "",
                     secrets: [secrets[county] ?? ""]
                 )
-                let notice = try? Jiaxing_Benefits_V1_Notice(jsonString: Self.dataField(request.body))
+                var tally = perCounty[county] ?? (0, 0, 0)
+                tally.deliveries += 1
+                tally.notices += Self.notices(request.body).count
+                if verified { tally.verified += 1 } else { bad += 1 }
+                perCounty[county] = tally
+            }
+            for (county, tally) in perCounty.sorted(by: { $0.key < $1.key }) {
                 print(
-                    "  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(verified ? "signature ok" : "BAD SIGNATURE")  \(notice?.title ?? ""): \(notice?.body ?? "")"
+                    "  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(tally.notices) notices in \(tally.deliveries) signed deliveries (up to \(Self.webhookBatchSize) a delivery), \(tally.verified == tally.deliveries ? "signature ok" : "BAD SIGNATURE")"
                 )
-                checks.expect(verified, "webhook \(request.headers["webhook-id"] ?? "?") to \(county) verified")
             }
-            if receiver.requests.count < expected {
-                print("  (\(receiver.requests.count) of \(expected) webhooks arrived within 20 s)")
+            let sampleOrders = Set(orders.map(\.id))
+            for notice in notices.values.filter({ sampleOrders.contains($0.orderID) }).sorted(by: {
+                $0.eventSequence < $1.eventSequence
+            }).prefix(10) {
+                print("    \(notice.audience): \(notice.title): \(notice.body)")
             }
+            if notices.count < expected {
+                print("  (\(notices.count) of \(expected) notices arrived by webhook in time)")
+            }
+            checks.expect(bad == 0, "every webhook delivery's signature verifies (\(bad) did not)")
+            let carried = perCounty.values.reduce(0) { $0 + $1.notices }
             checks.expect(
-                Set(receiver.requests.compactMap { $0.headers["webhook-id"] }).count == expected,
-                "\(expected) webhooks arrived, each once")
+                notices.count == expected && carried == expected,
+                "\(expected) notices arrived by webhook, each once (\(notices.count) distinct in \(carried))")
             let operatorNotices = try gatewayClient("operator")
             defer { Task { await operatorNotices.close() } }
             if let first = orders.first {
@@ -480,6 +566,23 @@ struct DemoCommand: AsyncParsableCommand {
         let text = String(decoding: body, as: UTF8.self)
         guard let range = text.range(of: "\"data\":") else { return "{}" }
         return String(text[range.upperBound...].dropLast())
+    }
+
+    /// Notices a county's endpoint takes in one delivery in the demo.
+    static let webhookBatchSize: Int32 = 100
+
+    /// The notices a webhook body carries: `data` itself, or a batch's `data.notices`.
+    static func notices(_ body: [UInt8]) -> [Jiaxing_Benefits_V1_Notice] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let data = object["data"] as? [String: Any]
+        else { return [] }
+        let entries =
+            (object["type"] as? String) == "payout.batch" ? (data["notices"] as? [[String: Any]] ?? []) : [data]
+        return entries.compactMap { entry in
+            (try? JSONSerialization.data(withJSONObject: entry)).flatMap {
+                try? Jiaxing_Benefits_V1_Notice(jsonUTF8Data: $0)
+            }
+        }
     }
 
     static func excerpt(_ text: String) -> String {

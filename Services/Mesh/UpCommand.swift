@@ -25,6 +25,9 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Once healthy, run `mesh demo`: screen the sample enterprises and print what they are entitled to.")
     var demo = false
 
+    @Option(help: "With --demo: enterprises generated beside the samples for the campaign to find.")
+    var demoGenerated = DemoCommand.defaultGenerated
+
     func run() async throws {
         var topology = try Topology.load(path: self.topology)
         try topology.override(replicas: self.replicas)
@@ -111,7 +114,8 @@ struct UpCommand: AsyncParsableCommand {
         if self.demo {
             do {
                 try await DemoCommand.run(
-                    state: state, topology: topology, enterprisesPath: "Compose/demo/enterprises.json")
+                    state: state, topology: topology, enterprisesPath: "Compose/demo/enterprises.json",
+                    generated: self.demoGenerated)
             } catch {
                 print("demo failed: \(error)")
                 await Self.stopAll(state, topology: topology)
