@@ -116,8 +116,9 @@ extension Console {
             let result: Jiaxing_Benefits_V1_DecideOrdersResult = try await self.gateway.call(
                 GatewayMethods.decideOrders, request, as: session.account)
             let verb = request.approve ? "已批准" : "已驳回"
+            let title = Self.clauseTitle(try? await self.clauses([clause], as: session.account)[clause], clause)
             var flash =
-                "\(county.chineseName) \(clause)：\(verb) \(result.decided) 笔，共 \(Money.chinese(result.amountFen))。"
+                "\(county.chineseName) \(title)：\(verb) \(result.decided) 笔，共 \(Money.chinese(result.amountFen))。"
             if result.failed > 0 { flash += "未能决定 \(result.failed) 笔：\(result.firstFailures.joined(separator: "；"))" }
             return try await self.queue(context, flash: flash, filter: filter)
         } catch {
