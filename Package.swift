@@ -400,7 +400,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SQLStoreTests",
-            dependencies: ["SQLStore"],
+            dependencies: ["SQLStore", "MeshTestSupport"],
             path: "Tests/SQLStoreTests"
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 
@@ -9,6 +10,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
+    private let signals = ChangeSignals()
     /// Attempts of one transaction before a serialization failure is given up on.
     static let maximumAttempts = 8
 
@@ -36,6 +38,22 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
 
     public var dialect: SQLDialect { .postgres }
 
+    public func signal(_ channel: String) -> ChangeSignal { self.signals.signal(channel) }
+
+    /// Rings `channel`'s signal whenever any session's commit notified it (`LISTEN`), until cancelled:
+    /// replicas sharing the database follow each other's commits without asking on a timer. Holds one of
+    /// the pool's connections while it runs.
+    public func listen(_ channel: String) async throws {
+        let signal = self.signals.signal(channel)
+        try await self.client.withConnection { connection in
+            try await connection.listen(on: channel) { notifications in
+                // Whatever was committed before the listener started is found by the follower's first look.
+                signal.ring()
+                for try await _ in notifications { signal.ring() }
+            }
+        }
+    }
+
     public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
         -> Result
     {
@@ -46,8 +64,11 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                 return try await self.client.withConnection { connection in
                     try await connection.query("BEGIN ISOLATION LEVEL SERIALIZABLE", logger: self.logger)
                     do {
-                        let result = try await body(Transaction(connection: connection, logger: self.logger))
+                        let transaction = Transaction(connection: connection, logger: self.logger)
+                        let result = try await body(transaction)
                         try await connection.query("COMMIT", logger: self.logger)
+                        let channels = transaction.notified.withLockedValue { $0 }
+                        if !channels.isEmpty { self.signals.ring(channels) }
                         return result
                     } catch {
                         _ = try? await connection.query("ROLLBACK", logger: self.logger)
@@ -94,6 +115,13 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     struct Transaction: SQLTransaction {
         let connection: PostgresConnection
         let logger: Logger
+        /// Channels this transaction notified, rung here after its commit.
+        let notified = NIOLockedValueBox<Set<String>>([])
+
+        func notify(_ channel: String) async throws {
+            try await self.connection.query("SELECT pg_notify(\(channel), '')", logger: self.logger)
+            self.notified.withLockedValue { _ = $0.insert(channel) }
+        }
 
         func execute(_ sql: String, _ parameters: [SQLValue]) async throws {
             try await self.connection.query(Self.query(sql, parameters), logger: self.logger)

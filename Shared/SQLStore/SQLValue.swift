@@ -53,6 +53,10 @@ public protocol SQLTransaction {
     func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow]
     /// Runs `sql` with the values of `rows`, one row after another, as its parameters: a multi-row insert's.
     func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws
+    /// Rings `channel`'s signal (`SQLDatabase.signal`) once this transaction commits: in this process, and
+    /// on PostgreSQL in every process listening (`NOTIFY`, sent at commit). A rolled-back transaction may
+    /// still ring here; a follower then finds nothing new and waits again.
+    func notify(_ channel: String) async throws
 }
 
 extension SQLTransaction {
@@ -85,6 +89,8 @@ public protocol SQLDatabase: Sendable {
     func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> (
         Result, Durability
     )
+    /// The signal a commit notifying `channel` rings.
+    func signal(_ channel: String) -> ChangeSignal
 }
 
 extension SQLDatabase {

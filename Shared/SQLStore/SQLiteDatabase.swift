@@ -19,6 +19,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     private var statements: [StatementText: OpaquePointer] = [:]
     private var bindings = BindingBytes()
     private let mutex = AsyncMutex()
+    /// Channels the transaction now running notified (held under `mutex`).
+    private var notified: Set<String> = []
+    private let signals = ChangeSignals()
     /// Syncs the log after commits; nil where commits sync themselves.
     let logSync: WriteAheadLogSync?
     public let path: String
@@ -85,6 +88,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     public var dialect: SQLDialect { .sqlite }
 
+    public func signal(_ channel: String) -> ChangeSignal { self.signals.signal(channel) }
+
     public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
         -> Result
     {
@@ -104,17 +109,22 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     private func committed<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result, inline: Bool)
         async throws -> (Result, UInt64)
     {
-        try await self.holdingConnection(inline: inline) {
+        var channels: Set<String> = []
+        let committed = try await self.holdingConnection(inline: inline) {
             try self.run("BEGIN IMMEDIATE", [])
+            self.notified = []
             do {
                 let result = try await body(Transaction(database: self))
                 try self.run("COMMIT", [])
+                channels = self.notified
                 return (result, committed: true)
             } catch {
                 try? self.run("ROLLBACK", [])
                 throw error
             }
         }
+        if !channels.isEmpty { self.signals.ring(channels) }
+        return committed
     }
 
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
@@ -185,6 +195,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
         func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws {
             try self.database.run(sql, rows: rows)
+        }
+
+        func notify(_ channel: String) async throws {
+            self.database.notified.insert(channel)
         }
     }
 

@@ -265,4 +265,8 @@ private final class WriteTracking: SQLTransaction {
         self.wrote = true
         try await self.base.execute(sql, rows: rows)
     }
+
+    func notify(_ channel: String) async throws {
+        try await self.base.notify(channel)
+    }
 }
