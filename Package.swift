@@ -320,6 +320,8 @@ let package = Package(
                 "CatalogClient", "CatalogModel",
                 "MeshMessages", "BenefitsDomain", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Services/Disbursement/Main"),
         .executableTarget(
             name: "NotificationMain",
@@ -328,6 +330,8 @@ let package = Package(
                 "CatalogModel",
                 "SQLStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Services/Notification/Main"),
         .executableTarget(
             name: "GatewayMain",

@@ -537,6 +537,31 @@ struct LedgerTests {
         }
     }
 
+    @Test("the events' signal rings on each commit that appends or acknowledges events, never on a lease alone")
+    func eventSignal() async throws {
+        try await Self.withLedger { ledger, _ in
+            let signal = ledger.eventSignal
+            var seen = signal.generation
+            func rang() -> Bool {
+                defer { seen = signal.generation }
+                return signal.generation > seen
+            }
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            #expect(!rang(), "opening a fund appends no event")
+            let order = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000))
+            #expect(rang(), "a proposal's event")
+            _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
+            #expect(rang(), "an approval's event")
+            let leased = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 1, leaseMillis: 30_000)
+            #expect(leased.count == 1)
+            #expect(!rang(), "a lease appends nothing: followers do not wake each other")
+            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 1, leaseMillis: 30_000).isEmpty)
+            #expect(!rang())
+            _ = try await ledger.acknowledge(group: "g", sequences: leased.map(\.sequence))
+            #expect(rang(), "an acknowledgement makes room for the next lease")
+        }
+    }
+
     @Test("events acknowledged out of order: the group's cursor stops before the first open one, which is leased again")
     func eventCursor() async throws {
         try await Self.withLedger { ledger, clock in

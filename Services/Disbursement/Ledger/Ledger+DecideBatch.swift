@@ -172,6 +172,7 @@ extension Ledger {
             }
         }
         try await self.insert(tx, Self.insertEvent, events, sqliteForms: ProposalSQL.insertEventForms)
+        if !events.isEmpty { try await tx.notify(Self.eventsChannel) }
     }
 }
 

@@ -115,6 +115,8 @@ extension Ledger {
                     "DELETE FROM event_leases WHERE grp = ? AND seq = ?", [.text(group), .integer(sequence)])
                 acknowledged += 1
             }
+            // A subscription at its limit in flight, or held back by an enterprise's earlier event, may go on.
+            if acknowledged > 0 { try await tx.notify(Self.eventsChannel) }
             return acknowledged
         }
     }

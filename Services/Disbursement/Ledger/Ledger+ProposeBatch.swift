@@ -248,6 +248,7 @@ extension Ledger {
             try await tx.execute(ProposalSQL.reserve, [.integer(fen), .text(fund)])
         }
         try await self.insert(tx, Self.insertEvent, eventRows, sqliteForms: ProposalSQL.insertEventForms)
+        if !eventRows.isEmpty { try await tx.notify(Self.eventsChannel) }
     }
 
     /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`) in multi-row statements: on PostgreSQL up to

@@ -87,7 +87,16 @@ public final class Ledger: Sendable {
     /// a third of the bytes each payout wrote.
     static func emit(_ tx: any SQLTransaction, type: String, order: Order, at: Int64) async throws {
         try await tx.execute(Self.insertEvent, try Self.eventRow(type: type, order: order, at: at))
+        try await tx.notify(Self.eventsChannel)
     }
+
+    /// The channel every transaction that appends events or acknowledges them notifies: a subscription with
+    /// nothing to lease waits on it (`eventSignal`) instead of leasing again on a timer.
+    public static let eventsChannel = "benefits_ledger_events"
+
+    /// Rung once a commit appended or acknowledged events, here or (PostgreSQL, while `listen` runs) in
+    /// another replica.
+    public var eventSignal: ChangeSignal { self.database.signal(Self.eventsChannel) }
 
     /// The fields of an order that change after it is written (its decision); an event records them as they
     /// were when it happened.
@@ -128,6 +137,7 @@ public final class Ledger: Sendable {
     ) async throws {
         try await tx.execute(
             Self.insertEvent, try Self.eventRow(event, type: type, entityKey: entityKey, id: id, at: at))
+        try await tx.notify(Self.eventsChannel)
     }
 
     static let eventColumns = "type, entity_key, order_id, payload, at"

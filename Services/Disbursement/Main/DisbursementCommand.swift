@@ -5,12 +5,14 @@ import CatalogModel
 import DisbursementService
 import Foundation
 import Ledger
+import Logging
 import MeshMessages
 import MeshPKI
 import MeshRPC
 import NIOConcurrencyHelpers
 import SQLStore
 import ServiceKit
+import ServiceLifecycle
 
 /// The disbursement service: the ledger of payout orders, over the mesh.
 @main
@@ -43,8 +45,9 @@ struct DisbursementCommand: AsyncParsableCommand {
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.disbursement")
         let catalog = NIOLockedValueBox<Catalog?>(nil)
+        let database = try DatabaseOption.open(self.database, logger: logger)
         let ledger = Ledger(
-            database: try DatabaseOption.open(self.database, logger: logger),
+            database: database,
             catalog: { catalog.withLockedValue { $0 } },
             orderLifetime: .seconds(self.orderLifetimeHours * 3600)
         )
@@ -87,10 +90,16 @@ struct DisbursementCommand: AsyncParsableCommand {
                 },
                 ExpirySweeper(ledger: ledger, logger: logger),
                 FundGauges(ledger: ledger, logger: logger),
-            ],
+            ] + Self.listeners(database, logger: logger),
             startsServing: false,
             configure: { readiness.server = $0 }
         )
+    }
+
+    /// Where replicas share PostgreSQL, each follows the others' ledger events (`LISTEN`).
+    static func listeners(_ database: any SQLDatabase, logger: Logger) -> [any Service] {
+        guard let postgres = database as? PostgresDatabase else { return [] }
+        return [ChangeListener(database: postgres, channel: Ledger.eventsChannel, logger: logger)]
     }
 
     struct Budget: Decodable {

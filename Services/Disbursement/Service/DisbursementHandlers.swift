@@ -60,6 +60,11 @@ public struct DisbursementHandlers: Sendable {
     /// 14 KB, so a page stays well under the 4 MiB frame whatever is stored.
     public static let maximumOrdersPerPage = 250
 
+    /// How long a subscription with nothing to lease waits for the ledger's signal before it looks again
+    /// anyway: leases other consumers held run out, and a replica sharing PostgreSQL without a listener
+    /// rings nothing here.
+    static let idleSubscriptionLook = Duration.seconds(1)
+
     /// The longest text a request may carry in a string field, checked again here where it is stored (the
     /// gateway holds parties to 1,000 characters; an order's explanation, which the gateway derives, runs to
     /// 4,000).
@@ -167,11 +172,13 @@ public struct DisbursementHandlers: Sendable {
             }
             guard (1...3600_000).contains(lease) else { throw RPCError(.invalidArgument, "lease_seconds: 1 to 3600") }
             try await self.ledger.releaseLeases(group: request.group, consumer: request.consumer)
+            let signal = self.ledger.eventSignal
             while !Task.isCancelled {
+                let seen = signal.generation
                 let events = try await self.ledger.lease(
                     group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
                 for event in events { try await writer.write(event) }
-                if events.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+                if events.isEmpty { await signal.wait(after: seen, timeout: Self.idleSubscriptionLook) }
             }
         }
         router.unary(DisbursementMethods.acknowledge) { (request: Jiaxing_Benefits_V1_AcknowledgeRequest, context) in

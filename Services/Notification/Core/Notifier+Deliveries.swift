@@ -256,6 +256,7 @@ extension Notifier {
             try await tx.execute(
                 "UPDATE deliveries SET status = 1, attempts = 0, next_attempt_at = ?, created_at = ?, last_error = '' WHERE notice_id = ?",
                 [.integer(at), .integer(at), .text(noticeID)])
+            try await tx.notify(Self.noticesChannel)
             return try await Self.delivery(noticeID, tx)!
         }
     }

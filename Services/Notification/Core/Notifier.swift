@@ -178,9 +178,18 @@ public final class Notifier: Sendable {
                     )
                 }
             }
+            if !created.isEmpty { try await tx.notify(Self.noticesChannel) }
             return created
         }
     }
+
+    /// The channel a commit that made notices or deliveries due notifies: inbox watches and the deliverer
+    /// wait on it (`noticeSignal`) instead of asking again on a timer.
+    public static let noticesChannel = "benefits_notices"
+
+    /// Rung once a commit made notices or deliveries due, here or (PostgreSQL, while a `ChangeListener`
+    /// runs) in another replica.
+    public var noticeSignal: ChangeSignal { self.database.signal(Self.noticesChannel) }
 
     /// Registers (or replaces) a county's endpoint; `batchSize` above 1 asks for batches of notices.
     public func registerWebhook(county: String, url: String, secrets: String, batchSize: Int = 1) async throws {

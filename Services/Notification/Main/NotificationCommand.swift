@@ -2,12 +2,14 @@ import ArgumentParser
 import CatalogClient
 import CatalogModel
 import Foundation
+import Logging
 import MeshRPC
 import NIOConcurrencyHelpers
 import NotificationCore
 import NotificationService
 import SQLStore
 import ServiceKit
+import ServiceLifecycle
 
 /// The notification service: tells enterprises, counties and departments what the ledger did, once.
 @main
@@ -72,8 +74,9 @@ struct NotificationCommand: AsyncParsableCommand {
         let webhooks = try WebhookClient(
             additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
             addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost)))
+        let database = try DatabaseOption.open(self.database, logger: logger)
         let center = Notifier(
-            database: try DatabaseOption.open(self.database, logger: logger),
+            database: database,
             templates: try NoticeTemplates.load(path: self.templates),
             webhooks: webhooks,
             policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000),
@@ -109,11 +112,18 @@ struct NotificationCommand: AsyncParsableCommand {
                     WebhookDeliverer(center: center, logger: logger),
                     DeliveryGauges(center: center, logger: logger),
                 ]
+                    + Self.listeners(database, logger: logger)
             )
         } catch {
             await webhooks.shutdown()
             throw error
         }
         await webhooks.shutdown()
+    }
+
+    /// Where replicas share PostgreSQL, each follows the others' notices (`LISTEN`).
+    static func listeners(_ database: any SQLDatabase, logger: Logger) -> [any Service] {
+        guard let postgres = database as? PostgresDatabase else { return [] }
+        return [ChangeListener(database: postgres, channel: Notifier.noticesChannel, logger: logger)]
     }
 }

@@ -121,16 +121,22 @@ public struct WebhookDeliverer: Service {
     let interval: Duration
     let logger: Logger
 
-    public init(center: Notifier, interval: Duration = .milliseconds(100), logger: Logger) {
+    /// `interval`: how long an idle deliverer waits before it looks again when nothing new was recorded, for
+    /// retries falling due; new notices wake it at once.
+    public init(center: Notifier, interval: Duration = .milliseconds(250), logger: Logger) {
         self.center = center
         self.interval = interval
         self.logger = logger
     }
 
     public func run() async throws {
+        let signal = self.center.noticeSignal
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if try await self.center.deliverDue() == 0 { try? await Task.sleep(for: self.interval) }
+                let seen = signal.generation
+                if try await self.center.deliverDue() == 0 {
+                    await signal.wait(after: seen, timeout: self.interval)
+                }
             } catch {
                 self.logger.error("delivery pass failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: self.interval)

@@ -14,6 +14,10 @@ extension NotificationError: RPCErrorConvertible {
 /// The notification service's methods. A county registers its own webhook and reads its own inbox; a
 /// department reads its own; the operator and services read any.
 public struct NotificationHandlers: Sendable {
+    /// How long an inbox watch with nothing new waits for the notices' signal before it looks again anyway
+    /// (a replica sharing PostgreSQL without a listener rings nothing here).
+    static let idleWatchLook = Duration.seconds(1)
+
     let center: Notifier
 
     public init(center: Notifier) {
@@ -80,13 +84,15 @@ public struct NotificationHandlers: Sendable {
                 audience: audience, afterSequence: request.afterEventSequence)
             // Accepted: the head says so before any notice, however long the inbox stays quiet.
             try await writer.sendHead()
+            let signal = self.center.noticeSignal
             while !Task.isCancelled {
+                let seen = signal.generation
                 let notices = try await self.center.notices(audience: audience, afterSequence: after)
                 for notice in notices {
                     try await writer.write(notice)
                     after = max(after, notice.eventSequence)
                 }
-                if notices.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                if notices.isEmpty { await signal.wait(after: seen, timeout: Self.idleWatchLook) }
             }
         }
         router.unary(NotificationMethods.listDeliveries) {
