@@ -188,6 +188,45 @@ struct GatewayStoreTests {
         }
     }
 
+    @Test("a replica started again takes back its earlier life's campaign runs at once; another's are left alone")
+    func releaseEarlierRuns() async throws {
+        try await Self.withStore { opened in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            func request(_ clause: String) -> Jiaxing_Benefits_V1_CampaignRequest {
+                var request = Jiaxing_Benefits_V1_CampaignRequest()
+                request.clauseIds = [clause]
+                request.asOf = CalendarDate("2023-09-01")!.message
+                return request
+            }
+            let earlier = GatewayStore(database: opened.database, replica: "gateway-host:7400")
+            let other = GatewayStore(database: opened.database, replica: "gateway-host:7401")
+            let mine = request("jzf-2023-3/3.19b")
+            let theirs = request("jzf-2023-3/3.21b")
+            guard
+                case .fresh = try await earlier.startCampaign(
+                    id: "mine", request: mine, startedBy: "operator/operator", at: now),
+                case .fresh = try await other.startCampaign(
+                    id: "theirs", request: theirs, startedBy: "operator/operator", at: now)
+            else { throw StoreTestError("new campaigns did not start fresh") }
+
+            // The first replica is killed and starts again under the same name.
+            let restarted = GatewayStore(database: opened.database, replica: "gateway-host:7400")
+            #expect(try await restarted.releaseEarlierRuns() == 1)
+            guard
+                case .resume = try await restarted.startCampaign(
+                    id: "mine", request: mine, startedBy: "operator/operator", at: now + 1)
+            else { throw StoreTestError("its own campaign did not resume at once") }
+            guard
+                case .running = try await restarted.startCampaign(
+                    id: "theirs", request: theirs, startedBy: "operator/operator", at: now + 1)
+            else { throw StoreTestError("another replica's running campaign was taken") }
+            // A replica whose name only begins the same takes nothing.
+            #expect(
+                try await GatewayStore(database: opened.database, replica: "gateway-host:740").releaseEarlierRuns() == 0
+            )
+        }
+    }
+
     @Test("search: by part of the name or code, within a county, wildcards taken literally")
     func search() async throws {
         try await Self.withStore { store in
@@ -315,4 +354,9 @@ struct GatewayStoreTests {
             #expect(try await store.session(token: "not a token", policy: Self.policy, at: 0) == nil)
         }
     }
+}
+
+struct StoreTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

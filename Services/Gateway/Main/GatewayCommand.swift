@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GatewayConsole
 import GatewayHTTP
 import GatewayService
@@ -74,7 +75,14 @@ struct GatewayCommand: AsyncParsableCommand {
             disbursement: try pool("disbursement", self.disbursementPorts),
             notification: try pool("notification", self.notificationPorts)
         )
-        let store = try await GatewayStore.open(DatabaseOption.open(self.database, logger: logger))
+        let store = try await GatewayStore.open(
+            DatabaseOption.open(self.database, logger: logger),
+            replica: "\(ProcessInfo.processInfo.hostName):\(self.options.port)")
+        // Campaigns this replica was running when it was last stopped resume on the next call, not a lease later.
+        let released = try await store.releaseEarlierRuns()
+        if released > 0 {
+            logger.info("campaigns of this replica's last run released", metadata: ["count": "\(released)"])
+        }
         let audit = try AuditLog(path: self.auditLog, logger: logger)
         var router = RPCRouter()
         let handlers = GatewayHandlers(

@@ -78,7 +78,7 @@ extension GatewayStore {
     public func startCampaign(
         id: String, request: Jiaxing_Benefits_V1_CampaignRequest, startedBy: String, at millis: Int64
     ) async throws -> CampaignStart {
-        let run = UUID().uuidString
+        let run = "\(self.replica)|\(UUID().uuidString)"
         return try await self.database.transaction { transaction in
             if let row = try await transaction.queryOne(
                 "SELECT state, cursor, result, updated_at, started_at FROM campaigns WHERE id = ?", [.text(id)])
@@ -165,6 +165,22 @@ extension GatewayStore {
             guard try await transaction.queryOne("SELECT run FROM campaigns WHERE id = ?", [.text(id)])?.text(0) == run
             else { return }
             try await transaction.execute("UPDATE campaigns SET updated_at = 0 WHERE id = ?", [.text(id)])
+        }
+    }
+
+    /// Gives up the leases of the runs this replica's earlier life held (it was killed or crashed while they
+    /// ran): called as the replica starts, before it runs any campaign, so the next call resumes them at once
+    /// rather than after `campaignLeaseMillis`. Returns how many were given up.
+    @discardableResult
+    public func releaseEarlierRuns() async throws -> Int {
+        try await self.database.transaction { transaction in
+            try await transaction.query(
+                "UPDATE campaigns SET updated_at = 0 WHERE state = ? AND substr(run, 1, CAST(? AS INTEGER)) = ? RETURNING id",
+                [
+                    .integer(Int64(Jiaxing_Benefits_V1_CampaignState.running.rawValue)),
+                    .integer(Int64(self.replica.unicodeScalars.count + 1)), .text(self.replica + "|"),
+                ]
+            ).count
         }
     }
 

@@ -1,9 +1,13 @@
+import Foundation
 import SQLStore
 
 /// What the gateway keeps itself: the enterprises each county registered, and the web console's accounts and
 /// sessions. SQLite by default; PostgreSQL (`--database postgres://…`) when several gateway replicas share it.
 public struct GatewayStore: Sendable {
     public let database: any SQLDatabase
+    /// This gateway replica's name among those sharing the store (its host and port): a campaign run it
+    /// starts carries it, so when the replica starts again it takes back the runs its earlier life left.
+    public let replica: String
 
     /// Profiles one `RegisterEnterprises` call may carry.
     public static let maximumProfilesPerCall = 1000
@@ -16,15 +20,18 @@ public struct GatewayStore: Sendable {
     /// Characters of a published record's reference (a 文号 and row, an acceptance document's number).
     public static let maximumReferenceLength = 128
 
-    public init(database: any SQLDatabase) {
+    public init(database: any SQLDatabase, replica: String = UUID().uuidString) {
         self.database = database
+        self.replica = replica
     }
 
     /// Opens the store and creates its tables where they are missing.
-    public static func open(_ database: any SQLDatabase) async throws -> GatewayStore {
+    public static func open(_ database: any SQLDatabase, replica: String = UUID().uuidString) async throws
+        -> GatewayStore
+    {
         try await database.executeScript(Self.schema)
         try await database.executeScript(Self.campaignSchema)
-        return GatewayStore(database: database)
+        return GatewayStore(database: database, replica: replica)
     }
 
     // BIGINT and TEXT mean the same in SQLite and PostgreSQL, so one schema serves both.
