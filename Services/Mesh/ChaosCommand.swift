@@ -38,6 +38,9 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the last notices after the last payout.")
     var noticeWaitSeconds = 300
 
+    @Option(help: "Notices each county's webhook takes in one delivery (1: one a delivery; at most 500).")
+    var webhookBatch: Int32 = 1
+
     @Flag(
         help:
             "免申即享 instead of one payout at a time: the counties register the enterprises, the operator runs one campaign, 市经信局 approves in bulk."
@@ -65,7 +68,7 @@ struct ChaosCommand: AsyncParsableCommand {
         )
         let run = try ChaosRun(
             topology: topology, state: state, seed: seed, payouts: self.payouts, kills: self.kills,
-            concurrency: self.concurrency, campaign: self.campaign)
+            concurrency: self.concurrency, campaign: self.campaign, webhookBatch: self.webhookBatch)
         let failures = try await run.run(noticeWait: .seconds(self.noticeWaitSeconds))
         if failures.isEmpty {
             print("invariants: all hold")

@@ -33,6 +33,7 @@ extension ChaosRun {
             var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
             register.url = "https://127.0.0.1:\(receiver.port)/chaos/\(county.partyName)"
             register.secrets = WebhookSignature.makeSecret()
+            register.batchSize = self.webhookBatch
             let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await self.retrying {
                 try await client.unary(
                     GatewayMethods.registerWebhook, register, options: CallOptions(timeout: .seconds(10)))
@@ -94,30 +95,39 @@ extension ChaosRun {
     }
 
     /// Each accepted order's "proposed" and "approved" notices reached its county's webhook, each made once
-    /// (one notice id per order and event). Deliveries of one id more than once are counted, not failed:
-    /// a crash between sending and recording repeats a delivery, and the id is what receivers dedupe on.
+    /// (one notice id per order and event), alone or in a batch. Deliveries of one notice more than once are
+    /// counted, not failed: a crash between sending and recording repeats a delivery, and the notice's id is
+    /// what receivers dedupe on.
     func checkNotices(_ receiver: WebhookReceiver, within wait: Duration) async throws -> [String] {
         let orders = self.accepted.withLockedValue { $0 }
         let expected = orders.count * 2
         let deadline = ContinuousClock.now + wait
-        func distinct() -> Int {
-            Set(receiver.requests.filter { $0.path.hasPrefix("/chaos/") }.compactMap { $0.headers["webhook-id"] }).count
-        }
-        while distinct() < expected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(250)) }
+        // Bodies are read once each, as they arrive.
+        var read = 0
+        var requests = 0
         var deliveries: [String: Int] = [:]
         var noticeIDs: [String: Set<String>] = [:]
-        for request in receiver.requests where request.path.hasPrefix("/chaos/") {
-            guard let id = request.headers["webhook-id"] else { continue }
-            deliveries[id, default: 0] += 1
-            if let notice = try? Jiaxing_Benefits_V1_Notice(jsonString: DemoCommand.dataField(request.body)),
-                orders[notice.orderID] != nil
-            {
-                noticeIDs["\(notice.orderID) \(notice.eventType)", default: []].insert(id)
+        func readArrived() {
+            let arrived = receiver.requests
+            for request in arrived[read...] where request.path.hasPrefix("/chaos/") {
+                requests += 1
+                for notice in DemoCommand.notices(request.body) {
+                    deliveries[notice.id, default: 0] += 1
+                    if orders[notice.orderID] != nil {
+                        noticeIDs["\(notice.orderID) \(notice.eventType)", default: []].insert(notice.id)
+                    }
+                }
             }
+            read = arrived.count
+        }
+        readArrived()
+        while deliveries.count < expected, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            readArrived()
         }
         let repeated = deliveries.values.filter { $0 > 1 }.count
         print(
-            "notices: \(deliveries.count) distinct webhook ids of \(expected) expected, \(deliveries.values.reduce(0, +)) deliveries (\(repeated) ids delivered more than once)"
+            "notices: \(deliveries.count) distinct notices of \(expected) expected in \(requests) deliveries, \(deliveries.values.reduce(0, +)) carried (\(repeated) notices delivered more than once)"
         )
         var failures: [String] = []
         var missing = 0

@@ -23,6 +23,8 @@ final class ChaosRun: Sendable {
     let concurrency: Int
     /// 免申即享: register, one campaign, bulk approval (`ChaosRun+Campaign.swift`) instead of one payout at a time.
     let campaign: Bool
+    /// Notices a county's endpoint takes in one delivery (1: a notice a delivery).
+    let webhookBatch: Int32
     let gatewayPort: Int
     let logger: Logger
     /// Characters 9–10 of this run's credit codes (after each county's registration authority), so runs on one
@@ -44,7 +46,7 @@ final class ChaosRun: Sendable {
 
     init(
         topology: Topology, state: MeshState, seed: UInt64, payouts: Int, kills: Int, concurrency: Int,
-        campaign: Bool = false
+        campaign: Bool = false, webhookBatch: Int32 = 1
     ) throws {
         guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
             throw ChaosError("the running mesh has no gateway")
@@ -56,6 +58,7 @@ final class ChaosRun: Sendable {
         self.kills = kills
         self.concurrency = concurrency
         self.campaign = campaign
+        self.webhookBatch = webhookBatch
         self.gatewayPort = gateway.port
         var logger = Logger(label: "mesh.chaos")
         logger.logLevel = .critical

@@ -561,13 +561,6 @@ struct DemoCommand: AsyncParsableCommand {
         )
     }
 
-    /// The `data` object of a webhook body (`{"type":…,"timestamp":…,"data":{…}}`).
-    static func dataField(_ body: [UInt8]) -> String {
-        let text = String(decoding: body, as: UTF8.self)
-        guard let range = text.range(of: "\"data\":") else { return "{}" }
-        return String(text[range.upperBound...].dropLast())
-    }
-
     /// Notices a county's endpoint takes in one delivery in the demo.
     static let webhookBatchSize: Int32 = 100
 
