@@ -98,6 +98,7 @@ struct ApplicationTests {
             let order = try await mesh.ledger.order(id: filed.orderID)
             #expect(order.amountFen == filed.decidedFen)
             #expect(order.status == .pending)  // then the usual approval path
+            #expect(!order.declaredFacts, "decided at once on the departments' records alone")
 
             // The same application again returns the first one, and no second order.
             let again: Jiaxing_Benefits_V1_Application = try await nanhu.unary(
@@ -244,6 +245,10 @@ struct ApplicationTests {
             let order = try await mesh.ledger.order(id: approved.orderID)
             #expect(order.status == .posted)  // 一键直达: the department's decision pays
             #expect(order.amountFen == 250_000)
+            // Paid on the enterprise's declaration (跨境电商 trade no department published), and the record says so.
+            #expect(order.declaredFacts)
+            let listed = try await mesh.ledger.orders(.init(limit: 10))
+            #expect(listed.first { $0.id == order.id }?.declaredFacts == true)
 
             // The same enterprise again, naming another subject: what it is for is the screening's, so the
             // approved application comes back and nothing is paid twice.

@@ -40,6 +40,18 @@ extension Ledger {
         return order
     }
 
+    /// Marks the order a department's approval made as resting on declared facts where the application did
+    /// (facts it claimed, recognitions or projects no responsible department attested), in the transaction
+    /// that made it. An order 即申即享 made rests on the city's records alone; one proposed before for the
+    /// same item keeps what it was made with.
+    static func markDeclared(_ order: Order, of application: Application, _ tx: any SQLTransaction) async throws {
+        guard
+            !application.claimedFacts.isEmpty || !application.declaredRecognitions.isEmpty
+                || !application.declaredProjects.isEmpty, !order.replayed
+        else { return }
+        try await tx.execute("UPDATE orders SET declared = 1 WHERE id = ?", [.text(order.id)])
+    }
+
     static func applicationKey(_ application: Application) -> String {
         "\(Self.storedCreditCode(application.creditCode))|\(application.clauseID)|\(application.subject)|\(application.period)"
     }
@@ -236,6 +248,7 @@ extension Ledger {
                 let proposed = try await self.propose(
                     Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document,
                     tx: tx)
+                try await Self.markDeclared(proposed, of: application, tx)
                 application.status = .approved
                 application.decidedFen = proposed.amountFen
                 application.orderID = proposed.id

@@ -12,7 +12,7 @@ extension Ledger {
     }
 
     static let orderColumns =
-        "id, idempotency_key, credit_code, enterprise_name, county, clause_id, document_id, subject, period, requested_fen, amount_fen, fund_account, status, created_at, expires_at, decided_by, decided_at, reason, departments, overlap_group, explanation, basis, previous_order_id, campaign_id"
+        "id, idempotency_key, credit_code, enterprise_name, county, clause_id, document_id, subject, period, requested_fen, amount_fen, fund_account, status, created_at, expires_at, decided_by, decided_at, reason, departments, overlap_group, explanation, basis, previous_order_id, campaign_id, declared"
 
     /// The same columns of `orders o` in a join.
     static let orderColumnsOfJoin = Ledger.orderColumns.split(separator: ", ").map { "o.\($0)" }.joined(separator: ", ")
@@ -32,7 +32,7 @@ extension Ledger {
             .text(order.decidedBy), .integer(order.decidedAtMillis), .text(order.reason),
             .text(departments ?? Self.departmentsText(order.responsibleDepartments)), .text(order.overlapGroup),
             .text(order.explanation), .text(order.basis), .text(order.previousOrderID),
-            .text(order.campaignID),
+            .text(order.campaignID), .integer(order.declaredFacts ? 1 : 0),
         ]
     }
 
@@ -62,6 +62,7 @@ extension Ledger {
         order.basis = row.text(21)
         order.previousOrderID = row.text(22)
         order.campaignID = row.text(23)
+        order.declaredFacts = row.integer(24) != 0
         return order
     }
 }

@@ -20,6 +20,7 @@ enum LedgerSchema {
         ("orders", "basis TEXT NOT NULL DEFAULT ''"),
         ("orders", "previous_order_id TEXT NOT NULL DEFAULT ''"),
         ("orders", "campaign_id TEXT NOT NULL DEFAULT ''"),
+        ("orders", "declared INTEGER NOT NULL DEFAULT 0"),
     ]
 
     /// What needs the added columns: run after them, on either store.

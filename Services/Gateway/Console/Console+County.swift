@@ -120,6 +120,7 @@ extension Console {
                     "amount": Money.chinese(order.amountFen),
                     "status": Self.statusText(order.status),
                     "decidedBy": order.decidedBy, "reason": order.reason,
+                    "declaredFacts": order.declaredFacts,
                 ]
             }
             let noticeRows: [[String: Any]] = told.notices.map {

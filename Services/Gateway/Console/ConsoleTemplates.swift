@@ -203,7 +203,7 @@ enum ConsoleTemplates {
         <h2>兑付记录</h2>
         <table id="orders">
         <tr><th>兑付单</th><th>条款</th><th class="money">金额</th><th>状态</th><th>决定</th></tr>
-        {{#orders}}<tr><td>{{id}}</td><td>{{clauseTitle}}</td><td class="money">{{amount}}</td><td>{{status}}</td><td>{{decidedBy}} {{reason}}</td></tr>{{/orders}}
+        {{#orders}}<tr><td>{{id}}</td><td>{{clauseTitle}}</td><td class="money">{{amount}}</td><td>{{status}}</td><td>{{decidedBy}} {{reason}}{{#declaredFacts}}<br><small class="declared">依企业申报、未经部门认定的事实，经审核申报材料兑付</small>{{/declaredFacts}}</td></tr>{{/orders}}
         </table>
         {{#ordersNext}}<p><a href="{{ordersNext}}" id="orders-next">更多兑付记录</a></p>{{/ordersNext}}
         <h2>已发送的通知</h2>

@@ -207,6 +207,15 @@ public nonisolated struct Jiaxing_Benefits_V1_PayoutOrder: @unchecked Sendable {
     set {_uniqueStorage()._campaignID = newValue}
   }
 
+  /// Set by the ledger on an order a department's approval of an application made, where the application
+  /// rested on something the enterprise declared with evidence (a fact, recognition or project) that no
+  /// responsible department attested: paid on the officer's reading of the evidence, not on the city's records.
+  /// Never taken from a caller. Such an order never waits in a bulk decision: the approval pays it.
+  public var declaredFacts: Bool {
+    get {_storage._declaredFacts}
+    set {_uniqueStorage()._declaredFacts = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -887,7 +896,7 @@ nonisolated extension Jiaxing_Benefits_V1_OrderAdjustment: SwiftProtobuf._ProtoN
 
 nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PayoutOrder"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0\u{1}explanation\0\u{1}basis\0\u{3}previous_order_id\0\u{3}campaign_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}idempotency_key\0\u{3}credit_code\0\u{3}enterprise_name\0\u{1}county\0\u{3}clause_id\0\u{3}document_id\0\u{1}subject\0\u{1}period\0\u{3}requested_fen\0\u{3}amount_fen\0\u{3}fund_account\0\u{1}status\0\u{3}created_at_millis\0\u{3}expires_at_millis\0\u{3}decided_by\0\u{3}decided_at_millis\0\u{1}reason\0\u{3}responsible_departments\0\u{3}overlap_group\0\u{1}replayed\0\u{1}explanation\0\u{1}basis\0\u{3}previous_order_id\0\u{3}campaign_id\0\u{3}declared_facts\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -915,6 +924,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
     var _basis: String = String()
     var _previousOrderID: String = String()
     var _campaignID: String = String()
+    var _declaredFacts: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -950,6 +960,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       _basis = source._basis
       _previousOrderID = source._previousOrderID
       _campaignID = source._campaignID
+      _declaredFacts = source._declaredFacts
     }
   }
 
@@ -993,6 +1004,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         case 23: try { try decoder.decodeSingularStringField(value: &_storage._basis) }()
         case 24: try { try decoder.decodeSingularStringField(value: &_storage._previousOrderID) }()
         case 25: try { try decoder.decodeSingularStringField(value: &_storage._campaignID) }()
+        case 26: try { try decoder.decodeSingularBoolField(value: &_storage._declaredFacts) }()
         default: break
         }
       }
@@ -1076,6 +1088,9 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
       if !_storage._campaignID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._campaignID, fieldNumber: 25)
       }
+      if _storage._declaredFacts != false {
+        try visitor.visitSingularBoolField(value: _storage._declaredFacts, fieldNumber: 26)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1110,6 +1125,7 @@ nonisolated extension Jiaxing_Benefits_V1_PayoutOrder: SwiftProtobuf.Message, Sw
         if _storage._basis != rhs_storage._basis {return false}
         if _storage._previousOrderID != rhs_storage._previousOrderID {return false}
         if _storage._campaignID != rhs_storage._campaignID {return false}
+        if _storage._declaredFacts != rhs_storage._declaredFacts {return false}
         return true
       }
       if !storagesAreEqual {return false}
