@@ -192,7 +192,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
                 "Ledger", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
-                "MeshPKI", .product(name: "X509", package: "swift-certificates"),
+                "MeshPKI", "SQLStore", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

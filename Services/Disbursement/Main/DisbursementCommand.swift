@@ -61,6 +61,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         let seals = DecisionSealCheck(verifier: try StatementVerifier(trustRootsPEM: tls.trustRootsPEM))
         DisbursementHandlers(ledger: ledger, seals: seals).register(into: &router)
         let budgets = try self.budgets.map(Self.readBudgets) ?? []
+        let catalogLoaded = ChangeSignal()
         let readiness = ServerHolder()
         try await ServiceRunner.run(
             name: "disbursement", options: self.options, router: router,
@@ -68,26 +69,13 @@ struct DisbursementCommand: AsyncParsableCommand {
                 CatalogSubscription(
                     client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
                 ) { loaded in
-                    let first = catalog.withLockedValue { current in
-                        defer { current = loaded }
-                        return current == nil
-                    }
-                    guard first else { return }
-                    Task {
-                        for budget in budgets {
-                            do {
-                                _ = try await ledger.openFund(
-                                    documentID: budget.documentId, year: budget.year, budgetFen: budget.budgetFen,
-                                    onlyIfAbsent: true)
-                            } catch {
-                                logger.error(
-                                    "cannot open fund",
-                                    metadata: ["document": "\(budget.documentId)", "error": "\(error)"])
-                            }
-                        }
-                        readiness.server?.setServing(true)
-                    }
+                    catalog.withLockedValue { $0 = loaded }
+                    catalogLoaded.ring()
                 },
+                FundOpener(
+                    ledger: ledger, budgets: budgets, catalogSignal: catalogLoaded,
+                    catalogLoaded: { catalog.withLockedValue { $0 != nil } },
+                    serving: { readiness.server?.setServing(true) }, logger: logger),
                 ExpirySweeper(ledger: ledger, logger: logger),
                 FundGauges(ledger: ledger, logger: logger),
             ] + Self.listeners(database, logger: logger),
@@ -102,16 +90,10 @@ struct DisbursementCommand: AsyncParsableCommand {
         return [ChangeListener(database: postgres, channel: Ledger.eventsChannel, logger: logger)]
     }
 
-    struct Budget: Decodable {
-        var documentId: String
-        var year: Int
-        var budgetFen: Int64
-    }
-
-    static func readBudgets(_ path: String) throws -> [Budget] {
+    static func readBudgets(_ path: String) throws -> [FundOpener.Budget] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("--budgets: cannot read \(path)")
         }
-        return try JSONDecoder().decode([Budget].self, from: data)
+        return try JSONDecoder().decode([FundOpener.Budget].self, from: data)
     }
 }
