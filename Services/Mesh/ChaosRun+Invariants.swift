@@ -121,7 +121,7 @@ extension ChaosRun {
             read = arrived.count
         }
         readArrived()
-        while deliveries.count < expected, ContinuousClock.now < deadline {
+        while noticeIDs.count < expected, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(250))
             readArrived()
         }
