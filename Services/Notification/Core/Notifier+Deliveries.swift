@@ -77,19 +77,20 @@ extension Notifier {
                     [.integer(at + self.policy.claimMillis), .integer(at)] + chunk.map { .text($0) })
                 for row in rows { won.insert(row.text(0)) }
             }
-            var details: [String: (endpoint: String, secrets: String, delivery: DueDelivery)] = [:]
+            var details: [String: (endpoint: String, secrets: String, current: String, delivery: DueDelivery)] = [:]
             for chunk in Array(won).chunks(of: 500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
                 let rows = try await tx.query(
                     """
                     SELECT d.notice_id, d.endpoint, d.attempts, d.created_at,
-                           n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets
+                           n.id, n.event_seq, n.event_type, n.audience, n.title, n.body, n.order_id, n.created_at, w.secrets,
+                           w.url
                     FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN webhooks w ON w.county = d.county
                     WHERE d.notice_id IN (\(marks))
                     """, chunk.map { .text($0) })
                 for row in rows {
                     details[row.text(0)] = (
-                        row.text(1), row.text(12),
+                        row.text(1), row.text(12), row.text(13),
                         DueDelivery(
                             noticeID: row.text(0), attempts: Int(row.integer(2)), createdAt: row.integer(3),
                             notice: Self.notice(SQLRow(values: Array(row.values[4...11]))))
@@ -105,9 +106,11 @@ extension Notifier {
                     opened[first.secrets] = try (self.sealer?.open(first.secrets) ?? first.secrets)
                         .split(separator: " ").map(String.init)
                 }
+                // A batch goes where the county receives now; a single notice where it was made to go.
                 attempts.append(
                     WebhookAttempt(
-                        county: group.county, endpoint: first.endpoint, secrets: opened[first.secrets] ?? [],
+                        county: group.county, endpoint: group.batchSize > 1 ? first.current : first.endpoint,
+                        secrets: opened[first.secrets] ?? [],
                         batchSize: group.batchSize, deliveries: claimed.map(\.delivery)))
             }
             return attempts
@@ -204,6 +207,8 @@ extension Notifier {
             }
             for (attempt, outcome) in outcomes {
                 guard case .failure(let error) = outcome else { continue }
+                // One jitter for the attempt: a batch's notices fall due again together and go out together.
+                let jitterShare = Double.random(in: -0.2...0.2)
                 for delivery in attempt.deliveries {
                     let attempts = delivery.attempts + 1
                     let dead =
@@ -211,7 +216,7 @@ extension Notifier {
                         || at - delivery.createdAt >= self.policy.maximumAgeMillis
                     let delay = min(
                         self.policy.maximumDelayMillis, self.policy.initialDelayMillis << min(attempts - 1, 30))
-                    let jitter = Int64.random(in: -(delay / 5)...(delay / 5))
+                    let jitter = Int64(Double(delay) * jitterShare)
                     try await tx.execute(
                         "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE notice_id = ?",
                         [
@@ -232,6 +237,7 @@ extension Notifier {
                     try await tx.execute(
                         "UPDATE webhooks SET switched_off = 1 WHERE county = ?", [.text(attempt.county)])
                     let id = "webhook-disabled-\(attempt.county)-\(at)"
+                    try await tx.notify(Self.noticesChannel)
                     try await tx.execute(
                         "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, 0, 'webhookDisabled', 'operator/operator', ?, ?, '', ?)",
                         [
