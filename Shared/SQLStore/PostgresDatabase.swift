@@ -118,9 +118,10 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         /// Channels this transaction notified, rung here after its commit.
         let notified = NIOLockedValueBox<Set<String>>([])
 
+        /// Once per channel and transaction: PostgreSQL folds equal notifications of one transaction anyway.
         func notify(_ channel: String) async throws {
+            guard self.notified.withLockedValue({ $0.insert(channel).inserted }) else { return }
             try await self.connection.query("SELECT pg_notify(\(channel), '')", logger: self.logger)
-            self.notified.withLockedValue { _ = $0.insert(channel) }
         }
 
         func execute(_ sql: String, _ parameters: [SQLValue]) async throws {
