@@ -64,6 +64,8 @@ public struct DisbursementHandlers: Sendable {
     /// anyway: leases other consumers held run out, and a replica sharing PostgreSQL without a listener
     /// rings nothing here.
     static let idleSubscriptionLook = Duration.seconds(1)
+    /// The least time between two looks of a subscription that found nothing.
+    static let minimumLookGap = Duration.milliseconds(10)
 
     /// The longest text a request may carry in a string field, checked again here where it is stored (the
     /// gateway holds parties to 1,000 characters; an order's explanation, which the gateway derives, runs to
@@ -178,7 +180,13 @@ public struct DisbursementHandlers: Sendable {
                 let events = try await self.ledger.lease(
                     group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
                 for event in events { try await writer.write(event) }
-                if events.isEmpty { await signal.wait(after: seen, timeout: Self.idleSubscriptionLook) }
+                guard events.isEmpty else { continue }
+                let looked = ContinuousClock.now
+                await signal.wait(after: seen, timeout: Self.idleSubscriptionLook)
+                // Under load every commit rings; a subscription at its limit in flight looks (a write
+                // transaction) at most once a gap, not once a commit.
+                let since = ContinuousClock.now - looked
+                if since < Self.minimumLookGap { try await Task.sleep(for: Self.minimumLookGap - since) }
             }
         }
         router.unary(DisbursementMethods.acknowledge) { (request: Jiaxing_Benefits_V1_AcknowledgeRequest, context) in

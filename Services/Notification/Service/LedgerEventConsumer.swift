@@ -56,7 +56,7 @@ public struct LedgerEventConsumer: Service {
         var request = Jiaxing_Benefits_V1_SubscribeRequest()
         request.group = self.group
         request.consumer = self.consumer
-        request.maxInFlight = Int32(Self.maximumBatch)
+        request.maxInFlight = Int32(Self.maximumInFlight)
         request.leaseSeconds = self.leaseSeconds
         let subscribe = request
         try await self.client.serverStreaming(DisbursementMethods.subscribe, subscribe) {
@@ -95,6 +95,10 @@ public struct LedgerEventConsumer: Service {
     /// Events recorded in one transaction at most, and kept in flight by the subscription: a campaign posts
     /// tens of thousands of orders at once, and each batch is a transaction here and an acknowledgement there.
     static let maximumBatch = 256
+
+    /// Events the subscription keeps in flight: several batches, so the ledger streams the next while this
+    /// replica records one and acknowledges it (with one batch in flight, each waited for the last's ack).
+    static let maximumInFlight = 4 * Self.maximumBatch
 
     /// Records a batch's notices durably, then acknowledges the batch: a crash in between redelivers it, and
     /// recording it again adds nothing.
