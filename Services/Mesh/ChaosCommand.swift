@@ -47,7 +47,19 @@ struct ChaosCommand: AsyncParsableCommand {
     )
     var campaign = false
 
+    @Option(
+        help:
+            "With --campaign: enterprises registered in all, the payouts' among them; the rest hold nothing the campaign pays (a city's register, where few are payable). Default: the payouts."
+    )
+    var register: Int?
+
     func validate() throws {
+        if let register = self.register {
+            guard self.campaign, (self.payouts...2_000_000).contains(register) else {
+                throw ValidationError(
+                    "--register: with --campaign only, from the payouts (\(self.payouts)) to 2000000, got \(register)")
+            }
+        }
         guard (1...1_000_000).contains(self.payouts) else {
             throw ValidationError("--payouts: 1 to 1000000, got \(self.payouts)")
         }
@@ -68,7 +80,8 @@ struct ChaosCommand: AsyncParsableCommand {
         )
         let run = try ChaosRun(
             topology: topology, state: state, seed: seed, payouts: self.payouts, kills: self.kills,
-            concurrency: self.concurrency, campaign: self.campaign, webhookBatch: self.webhookBatch)
+            concurrency: self.concurrency, campaign: self.campaign, webhookBatch: self.webhookBatch,
+            register: self.register ?? self.payouts)
         let failures = try await run.run(noticeWait: .seconds(self.noticeWaitSeconds))
         if failures.isEmpty {
             print("invariants: all hold")

@@ -10,23 +10,24 @@ extension ChaosRun {
     /// Every call is retried through the kills; a campaign whose gateway died resumes where its last page
     /// ended. The orders are then read back for the invariants, as the one-at-a-time run records them.
     func runCampaign() async throws {
-        var byCounty: [County: [Jiaxing_Benefits_V1_EnterpriseProfile]] = [:]
-        for index in 0..<self.payouts {
-            byCounty[Self.counties[index % Self.counties.count], default: []].append(self.profile(index))
-        }
+        // Each county registers its own (index ≡ county's place mod the counties), a thousand a call, made as
+        // they are sent: a register of a million is not held in memory.
         let registerStarted = ContinuousClock.now
-        for (county, profiles) in byCounty.sorted(by: { $0.key.partyName < $1.key.partyName }) {
+        for (place, county) in Self.counties.enumerated() {
             let client = try self.client(county.partyName)
-            for start in stride(from: 0, to: profiles.count, by: 1000) {
+            let indices = Array(stride(from: place, to: self.register, by: Self.counties.count))
+            for chunk in indices.chunks(of: 1000) {
                 var request = Jiaxing_Benefits_V1_RegisterEnterprisesRequest()
-                request.profiles = Array(profiles[start..<min(start + 1000, profiles.count)])
+                request.profiles = chunk.map(self.profile)
                 let _: Jiaxing_Benefits_V1_RegisterEnterprisesResponse = try await self.retrying {
                     try await client.unary(
                         GatewayMethods.registerEnterprises, request, options: CallOptions(timeout: .seconds(60)))
                 }
             }
         }
-        print("registered: \(self.payouts) enterprises in \(Self.seconds(since: registerStarted)) s")
+        print(
+            "registered: \(self.register) enterprises (\(self.payouts) payable) in \(Self.seconds(since: registerStarted)) s"
+        )
 
         let operatorClient = try self.client("operator")
         var campaign = Jiaxing_Benefits_V1_CampaignRequest()
@@ -98,7 +99,9 @@ extension ChaosRun {
                     as Jiaxing_Benefits_V1_ListCampaignsResponse,
                 let campaign = latest.campaigns.first, campaign.state == .running
             else { continue }
-            let screened = Int(min(campaign.enterprises, Int64(self.payouts)))
+            // Screened in the register's order: the share screened, as payouts.
+            let screened = Int(
+                min(campaign.enterprises * Int64(self.payouts) / Int64(self.register), Int64(self.payouts)))
             self.completed.withLockedValue { $0 = max($0, min(screened / 2, self.payouts / 2 - 1)) }
         }
     }

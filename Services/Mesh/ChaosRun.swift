@@ -25,6 +25,8 @@ final class ChaosRun: Sendable {
     let campaign: Bool
     /// Notices a county's endpoint takes in one delivery (1: a notice a delivery).
     let webhookBatch: Int32
+    /// Enterprises registered for a campaign: the first `payouts` payable, the rest holding nothing it pays.
+    let register: Int
     let gatewayPort: Int
     let logger: Logger
     /// Characters 9–10 of this run's credit codes (after each county's registration authority), so runs on one
@@ -46,7 +48,7 @@ final class ChaosRun: Sendable {
 
     init(
         topology: Topology, state: MeshState, seed: UInt64, payouts: Int, kills: Int, concurrency: Int,
-        campaign: Bool = false, webhookBatch: Int32 = 1
+        campaign: Bool = false, webhookBatch: Int32 = 1, register: Int = 0
     ) throws {
         guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
             throw ChaosError("the running mesh has no gateway")
@@ -59,6 +61,7 @@ final class ChaosRun: Sendable {
         self.concurrency = concurrency
         self.campaign = campaign
         self.webhookBatch = webhookBatch
+        self.register = max(register, payouts)
         self.gatewayPort = gateway.port
         var logger = Logger(label: "mesh.chaos")
         logger.logLevel = .critical
@@ -125,6 +128,8 @@ final class ChaosRun: Sendable {
             .value
         profile.name = "混沌演练企业\(index)号"
         profile.county = county.message
+        // Past the payouts: registered, holding nothing the campaign pays.
+        guard index < self.payouts else { return profile }
         var recognition = Jiaxing_Benefits_V1_RecognitionRecord()
         recognition.recognition = "greenFactory"
         recognition.level = "municipal"
