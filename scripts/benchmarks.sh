@@ -136,9 +136,9 @@ if wants e2e; then
     set -e
     "$mesh" down --topology "$state/topology.json" > /dev/null
     grep -v '^  ' "$state/e2e.log" | sed 's/^/   /'
-    python3 - "$state" "$payouts" "$status" "$register" >> "$results" <<'EOF2'
+    python3 - "$state" "$payouts" "$status" >> "$results" <<'EOF2'
 import json, re, sqlite3, sys
-state, payouts, status, registered = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+state, payouts, status = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 log = open(f"{state}/e2e.log").read()
 flow = int(re.search(r"payouts: \d+ in (\d+) s", log).group(1))
 notices_done = int(re.search(r"notices done after (\d+) s", log).group(1))
