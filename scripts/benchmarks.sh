@@ -117,11 +117,36 @@ fi
 
 # A release mesh on a state folder of its own ($state), without the gateway's per-caller rate limit (one
 # department approves every order here); $mesh is its tool.
+# A throwaway PostgreSQL server for the mesh's stores (`release_mesh postgres`): started once, stopped at exit.
+mesh_postgres() {
+    [ -n "${mesh_pg_port:-}" ] && return
+    local pgbin; pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ -n "$pgbin" ] || { echo "PostgreSQL not installed: apt-get install postgresql" >&2; exit 1; }
+    mesh_pg_dir="$(mktemp -d)"; mesh_pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mesh_pg_as=(); [ "$(id -u)" = 0 ] && { chown -R postgres "$mesh_pg_dir"; mesh_pg_as=(runuser -u postgres --); }
+    "${mesh_pg_as[@]}" "$pgbin/initdb" -D "$mesh_pg_dir/data" -A trust -U postgres > /dev/null
+    "${mesh_pg_as[@]}" "$pgbin/pg_ctl" -D "$mesh_pg_dir/data" -l "$mesh_pg_dir/log" -w -o "-p $mesh_pg_port -k $mesh_pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200" start > /dev/null
+    mesh_pg_bin="$pgbin"
+    trap '"${mesh_pg_as[@]}" "$mesh_pg_bin/pg_ctl" -D "$mesh_pg_dir/data" -m fast stop > /dev/null; rm -rf "$mesh_pg_dir"' EXIT
+}
+
+# A release mesh of its own on a fresh state folder; `release_mesh postgres` puts the ledger, the notices and
+# the gateway's store on PostgreSQL (new databases each time) instead of SQLite files.
 release_mesh() {
     swift build -c release 2>&1 | tail -1
     mesh="$root/.build/release/mesh"
     state="$(mktemp -d)"
     sed "s|\"state\": \".mesh/state\"|\"state\": \"$state\"|; s|\"certificates\": \".mesh/certs\"|\"certificates\": \"$state/certs\"|; s|\"--audit-log\"|\"--rate\", \"1000000\", \"--burst\", \"1000000\", \"--audit-log\"|" Compose/topology.json > "$state/topology.json"
+    store_url=""
+    if [ "${1:-sqlite}" = postgres ]; then
+        mesh_postgres
+        local suffix; suffix="$(date +%s)$RANDOM"
+        for name in disbursement notification gateway; do
+            "${mesh_pg_as[@]}" "$mesh_pg_bin/createdb" -h 127.0.0.1 -p "$mesh_pg_port" -U postgres "${name}_$suffix"
+            sed -i "s|{state}/$name.sqlite|postgres://postgres@127.0.0.1:$mesh_pg_port/${name}_$suffix|" "$state/topology.json"
+        done
+        store_url="postgres://postgres@127.0.0.1:$mesh_pg_port/%s_$suffix"
+    fi
     "$mesh" up --detach --topology "$state/topology.json" --bin-directory "$root/.build/release" > /dev/null
 }
 
@@ -173,19 +198,24 @@ if wants campaign; then
     # by the operator, 市经信局's approvals in bulk, notices to the counties' webhook receiver; then the same
     # invariants. The counties' endpoints take their notices in batches of 100. The e2e row (one enterprise at a
     # time, a notice a delivery) is the peer of the same run.
-    echo "== campaign: $register enterprises registered, $payouts payable, one campaign, approvals in bulk (release build of the mesh)"
-    release_mesh
+    store="${CAMPAIGN_STORE:-sqlite}"
+    echo "== campaign: $register enterprises registered, $payouts payable, one campaign, approvals in bulk (release build of the mesh, $store)"
+    release_mesh "$store"
     set +e
     "$mesh" chaos --campaign --topology "$state/topology.json" --payouts "$payouts" --register "$register" --kills 0 --webhook-batch 100 --notice-wait-seconds 900 > "$state/campaign.log" 2>&1
     status=$?
     set -e
     "$mesh" down --topology "$state/topology.json" > /dev/null
     grep -v '^  ' "$state/campaign.log" | sed 's/^/   /'
-    python3 - "$state" "$payouts" "$status" "$register" >> "$results" <<'EOF2'
-import json, re, sqlite3, sys
-state, payouts, status, registered = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    python3 - "$state" "$payouts" "$status" "$register" "$store_url" >> "$results" <<'EOF2'
+import json, re, sqlite3, subprocess, sys
+state, payouts, status, registered, store_url = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 log = open(f"{state}/campaign.log").read()
 def one(path, sql):
+    if store_url:
+        url = store_url % path.split(".")[0]
+        out = subprocess.run(["psql", url, "-Atc", sql], capture_output=True, text=True, check=True).stdout.strip()
+        return [int(value) for value in out.split("|")]
     return sqlite3.connect(f"file:{state}/{path}?mode=ro", uri=True).execute(sql).fetchone()
 # From the stores' own times: the campaign started (the gateway's record), the last order posted (the
 # ledger), the last webhook delivered (notification); the driver's listing of the orders for the invariants
@@ -204,6 +234,7 @@ approve = seconds(r"approved in bulk: \d+ orders in (\d+) s")
 done = seconds(r"notices done after (\d+) s")
 memory = {name: int(mb) for name, mb in re.findall(r"(\w+-\d+) (\d+) MB", log.split("peak memory", 1)[-1].split("\n", 1)[0])}
 row = f"campaign {payouts:,} enterprises" if registered == payouts else f"campaign {registered:,} registered, {payouts:,} payable"
+if store_url: row += ", PostgreSQL"
 print(json.dumps({"row": row, "contender": "mesh campaign", "perSecond": payouts / max(to_delivered, 0.001),
                   "seconds": to_delivered, "drivenSeconds": done, "peakMB": memory, "invariantsHold": status == 0 and "invariants: all hold" in log,
                   "note": f"campaign started → last order posted {to_posted:.1f} s → last notice delivered {to_delivered:.1f} s (campaign {campaign} s, bulk approval {approve} s; the driver's run {done} s with registering {register} s and its listing); "
