@@ -128,6 +128,19 @@ struct GatewayStoreTests {
                 _ = try await store.register(tooMany, registeringCounty: .nanhu, at: 5)
             }
             #expect(limit?.field == "profiles")
+
+            // A full call is written several rows a statement; a code twice in one call is registered once, the
+            // later row's, counted as added then updated, as two calls would count it.
+            var many = (0..<GatewayStore.maximumProfilesPerCall - 1).map {
+                Self.profile(String(format: "91330402MA2C%05d", $0), "南湖批量企业\($0)号", .nanhu)
+            }
+            var again = many[3]
+            again.name = "南湖批量企业三号（更名）"
+            many.append(again)
+            let batch = try await store.register(many, registeringCounty: .nanhu, at: 6)
+            #expect(batch.added == GatewayStore.maximumProfilesPerCall - 1 && batch.updated == 1 && batch.held == 0)
+            #expect(try await store.enterprise(creditCode: again.creditCode)?.name == "南湖批量企业三号（更名）")
+            #expect(try await store.enterprise(creditCode: many[998].creditCode)?.name == "南湖批量企业998号")
         }
     }
 

@@ -49,15 +49,29 @@ extension GatewayStore {
         }
         return try await self.database.transaction { transaction in
             var outcome = RegistrationOutcome()
+            // The counties the call's codes are registered in now, read at once.
+            var existing: [String: Jiaxing_Benefits_V1_County] = [:]
+            for chunk in rows.map(\.0.creditCode).chunks(of: 500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                for row in try await transaction.query(
+                    "SELECT credit_code, county FROM enterprises WHERE credit_code IN (\(marks))",
+                    chunk.map { .text($0) })
+                {
+                    existing[row.text(0)] = Jiaxing_Benefits_V1_County(rawValue: Int(row.integer(1))) ?? .unspecified
+                }
+            }
+            var writes: [(profile: Jiaxing_Benefits_V1_EnterpriseProfile, json: String, new: Bool)] = []
+            var writing: Set<String> = []
             for ((profile, json), code) in zip(rows, codes) {
-                let existing = try await transaction.queryOne(
-                    "SELECT county FROM enterprises WHERE credit_code = ?", [.text(profile.creditCode)]
-                ).map { Jiaxing_Benefits_V1_County(rawValue: Int($0.integer(0))) ?? .unspecified }
+                let registeredIn = existing[profile.creditCode]
                 if let registeringCounty {
                     var held: (reason: String, registeredIn: Jiaxing_Benefits_V1_County)?
-                    if let existing, existing != profile.county {
-                        held = ("registered in \(County(message: existing)?.chineseName ?? "another county")", existing)
-                    } else if existing == nil, !registeringCounty.mayRegister(code) {
+                    if let registeredIn, registeredIn != profile.county {
+                        held = (
+                            "registered in \(County(message: registeredIn)?.chineseName ?? "another county")",
+                            registeredIn
+                        )
+                    } else if registeredIn == nil, !registeringCounty.mayRegister(code) {
                         let owner = County.owning(code).map { "\($0.chineseName)'s" } ?? "outside Jiaxing"
                         held = ("registration authority \(code.divisionCode) is \(owner)", .unspecified)
                     }
@@ -69,36 +83,61 @@ extension GatewayStore {
                         continue
                     }
                 }
-                // A county's update applies only while the row is still its own: two counties registering one new
-                // code at once cannot both win (PostgreSQL runs these concurrently; the check above may be stale).
-                let written = try await transaction.query(
-                    """
-                    INSERT INTO enterprises (credit_code, name, county, industry, profile, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, county = excluded.county,
-                        industry = excluded.industry, profile = excluded.profile, updated_at = excluded.updated_at
-                        WHERE ? = 0 OR enterprises.county = excluded.county
-                    RETURNING credit_code
-                    """,
-                    [
-                        .text(profile.creditCode), .text(profile.name), .integer(Int64(profile.county.rawValue)),
-                        .text(profile.industry), .text(json), .integer(millis),
-                        .integer(registeringCounty == nil ? 0 : 1),
+                // A code twice in one call: the later row replaces the earlier, as two calls would.
+                writes.append((profile, json, registeredIn == nil && !writing.contains(profile.creditCode)))
+                writing.insert(profile.creditCode)
+                existing[profile.creditCode] = profile.county
+            }
+            // Written a chunk at a time; within a chunk a code appears once (PostgreSQL refuses to update one
+            // row twice in a statement), the last of the call's rows for it.
+            var last: [String: Int] = [:]
+            for (index, write) in writes.enumerated() { last[write.profile.creditCode] = index }
+            var lostRaces: [String] = []
+            let unique = writes.enumerated().filter { last[$0.element.profile.creditCode] == $0.offset }.map(\.element)
+            for chunk in unique.chunks(of: Self.registerRowsPerStatement) {
+                let values = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                var parameters: [SQLValue] = []
+                for write in chunk {
+                    parameters += [
+                        .text(write.profile.creditCode), .text(write.profile.name),
+                        .integer(Int64(write.profile.county.rawValue)), .text(write.profile.industry),
+                        .text(write.json),
+                        .integer(millis),
                     ]
-                )
-                if written.isEmpty {
+                }
+                parameters.append(.integer(registeringCounty == nil ? 0 : 1))
+                // A county's update applies only while the row is still its own: two counties registering one
+                // new code at once cannot both win (PostgreSQL runs these concurrently; the read above may be
+                // stale).
+                let written = Set(
+                    try await transaction.query(
+                        """
+                        INSERT INTO enterprises (credit_code, name, county, industry, profile, updated_at) VALUES \(values)
+                        ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, county = excluded.county,
+                            industry = excluded.industry, profile = excluded.profile, updated_at = excluded.updated_at
+                            WHERE ? = 0 OR enterprises.county = excluded.county
+                        RETURNING credit_code
+                        """, parameters
+                    ).map { $0.text(0) })
+                for write in chunk where !written.contains(write.profile.creditCode) {
+                    lostRaces.append(write.profile.creditCode)
                     outcome.claims.append(
                         try await Self.claim(
-                            profile, json: json, reason: "registered in another county", registeredIn: .unspecified,
-                            at: millis, in: transaction))
-                } else if existing == nil {
-                    outcome.added += 1
-                } else {
-                    outcome.updated += 1
+                            write.profile, json: write.json, reason: "registered in another county",
+                            registeredIn: .unspecified, at: millis, in: transaction))
                 }
+            }
+            let lost = Set(lostRaces)
+            for write in writes {
+                guard !lost.contains(write.profile.creditCode) else { continue }
+                if write.new { outcome.added += 1 } else { outcome.updated += 1 }
             }
             return outcome
         }
     }
+
+    /// Profiles one INSERT writes: 6 values each, well inside SQLite's and PostgreSQL's parameter limits.
+    static let registerRowsPerStatement = 100
 
     /// What a county writes is registered by that county, whatever source the caller set on it.
     static func registered(_ profile: Jiaxing_Benefits_V1_EnterpriseProfile, at millis: Int64)
