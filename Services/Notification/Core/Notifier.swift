@@ -153,35 +153,57 @@ public final class Notifier: Sendable {
         let notices = events.flatMap { self.notices(for: $0, catalog: catalog) }
         let at = self.now()
         return try await self.database.transaction { tx in
-            var created: [Notice] = []
-            for notice in notices {
-                guard try await tx.queryOne("SELECT 1 FROM notices WHERE id = ?", [.text(notice.id)]) == nil else {
-                    continue
-                }
-                try await tx.execute(
-                    "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        .text(notice.id), .integer(notice.eventSequence), .text(notice.eventType),
-                        .text(notice.audience), .text(notice.title), .text(notice.body), .text(notice.orderID),
-                        .integer(notice.createdAtMillis),
-                    ]
-                )
-                created.append(notice)
-                guard notice.audience.hasPrefix("county/") else { continue }
-                let county = String(notice.audience.dropFirst(7))
-                if let hook = try await tx.queryOne(
-                    "SELECT url FROM webhooks WHERE county = ? AND switched_off = 0", [.text(county)])
+            // Notices made before (an event redelivered after a crash), read at once; a notice twice in the
+            // batch is made once.
+            var made: Set<String> = []
+            for chunk in notices.map(\.id).chunks(of: 500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                for row in try await tx.query("SELECT id FROM notices WHERE id IN (\(marks))", chunk.map { .text($0) })
                 {
-                    try await tx.execute(
-                        "INSERT INTO deliveries (notice_id, county, endpoint, status, next_attempt_at, created_at) VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (notice_id) DO NOTHING",
-                        [.text(notice.id), .text(county), .text(hook.text(0)), .integer(at), .integer(at)]
-                    )
+                    made.insert(row.text(0))
                 }
+            }
+            let created = notices.filter { made.insert($0.id).inserted }
+            for chunk in created.chunks(of: Self.rowsPerStatement) {
+                let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                try await tx.execute(
+                    "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES \(values)",
+                    chunk.flatMap { notice -> [SQLValue] in
+                        [
+                            .text(notice.id), .integer(notice.eventSequence), .text(notice.eventType),
+                            .text(notice.audience), .text(notice.title), .text(notice.body), .text(notice.orderID),
+                            .integer(notice.createdAtMillis),
+                        ]
+                    })
+            }
+            // A county's notices go to its webhook, where it has one switched on: each county's read once.
+            var endpoints: [String: String] = [:]
+            var looked: Set<String> = []
+            var deliveries: [[SQLValue]] = []
+            for notice in created where notice.audience.hasPrefix("county/") {
+                let county = String(notice.audience.dropFirst(7))
+                if looked.insert(county).inserted,
+                    let hook = try await tx.queryOne(
+                        "SELECT url FROM webhooks WHERE county = ? AND switched_off = 0", [.text(county)])
+                {
+                    endpoints[county] = hook.text(0)
+                }
+                guard let endpoint = endpoints[county] else { continue }
+                deliveries.append([.text(notice.id), .text(county), .text(endpoint), .integer(at), .integer(at)])
+            }
+            for chunk in deliveries.chunks(of: Self.rowsPerStatement) {
+                let values = Array(repeating: "(?, ?, ?, 1, ?, ?)", count: chunk.count).joined(separator: ", ")
+                try await tx.execute(
+                    "INSERT INTO deliveries (notice_id, county, endpoint, status, next_attempt_at, created_at) VALUES \(values) ON CONFLICT (notice_id) DO NOTHING",
+                    Array(chunk.joined()))
             }
             if !created.isEmpty { try await tx.notify(Self.noticesChannel) }
             return created
         }
     }
+
+    /// Rows one INSERT writes while recording: 8 values each at most, well inside both databases' limits.
+    static let rowsPerStatement = 100
 
     /// The channel a commit that made notices or deliveries due notifies: inbox watches and the deliverer
     /// wait on it (`noticeSignal`) instead of asking again on a timer.
