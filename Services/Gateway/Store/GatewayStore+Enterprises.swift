@@ -93,7 +93,10 @@ extension GatewayStore {
             var last: [String: Int] = [:]
             for (index, write) in writes.enumerated() { last[write.profile.creditCode] = index }
             var lostRaces: [String] = []
+            // In credit-code order: two calls writing overlapping codes at once lock their rows in one order
+            // and cannot deadlock each other on PostgreSQL.
             let unique = writes.enumerated().filter { last[$0.element.profile.creditCode] == $0.offset }.map(\.element)
+                .sorted { $0.profile.creditCode < $1.profile.creditCode }
             for chunk in unique.chunks(of: Self.registerRowsPerStatement) {
                 let values = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
                 var parameters: [SQLValue] = []
