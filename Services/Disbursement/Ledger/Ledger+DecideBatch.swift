@@ -163,7 +163,7 @@ extension Ledger {
             let ids = updates[key] ?? []
             for start in stride(from: 0, to: ids.count, by: Self.rowsPerStatement) {
                 let chunk = ids[start..<min(ids.count, start + Self.rowsPerStatement)]
-                let list = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let list = SQLPlaceholders.list(chunk.count)
                 let reason = key[3] == .null ? "" : ", reason = ?"
                 let parameters = Array(key[0..<3]) + (key[3] == .null ? [] : [key[3]]) + chunk.map { .text($0) }
                 try await tx.execute(

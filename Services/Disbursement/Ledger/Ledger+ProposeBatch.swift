@@ -213,7 +213,7 @@ extension Ledger {
         var rows: [SQLRow] = []
         for start in stride(from: 0, to: keys.count, by: Self.rowsPerStatement) {
             let chunk = keys[start..<min(keys.count, start + Self.rowsPerStatement)]
-            let list = "IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+            let list = "IN (\(SQLPlaceholders.list(chunk.count)))"
             rows += try await tx.query(statement.replacingOccurrences(of: "= ?", with: list), chunk.map { .text($0) })
         }
         return rows

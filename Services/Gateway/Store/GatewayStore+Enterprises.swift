@@ -52,7 +52,7 @@ extension GatewayStore {
             // The counties the call's codes are registered in now, read at once.
             var existing: [String: Jiaxing_Benefits_V1_County] = [:]
             for chunk in rows.map(\.0.creditCode).chunks(of: 500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let marks = SQLPlaceholders.list(chunk.count)
                 for row in try await transaction.query(
                     "SELECT credit_code, county FROM enterprises WHERE credit_code IN (\(marks))",
                     chunk.map { .text($0) })
@@ -98,7 +98,7 @@ extension GatewayStore {
             let unique = writes.enumerated().filter { last[$0.element.profile.creditCode] == $0.offset }.map(\.element)
                 .sorted { $0.profile.creditCode < $1.profile.creditCode }
             for chunk in unique.chunks(of: Self.registerRowsPerStatement) {
-                let values = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                let values = SQLPlaceholders.rows(chunk.count, columns: 6)
                 var parameters: [SQLValue] = []
                 for write in chunk {
                     parameters += [

@@ -73,7 +73,7 @@ extension GatewayStore {
         -> [String: [Jiaxing_Benefits_V1_PublishedRecordVersion]]
     {
         guard !creditCodes.isEmpty else { return [:] }
-        let marks = Array(repeating: "?", count: creditCodes.count).joined(separator: ", ")
+        let marks = SQLPlaceholders.list(creditCodes.count)
         let rows = try await self.database.read { transaction in
             try await transaction.query(
                 """

@@ -71,7 +71,7 @@ extension Notifier {
             guard !wanted.isEmpty else { return [] }
             var won: Set<String> = []
             for chunk in wanted.chunks(of: 500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let marks = SQLPlaceholders.list(chunk.count)
                 let rows = try await tx.query(
                     "UPDATE deliveries SET next_attempt_at = ? WHERE status = 1 AND next_attempt_at <= ? AND notice_id IN (\(marks)) RETURNING notice_id",
                     [.integer(at + self.policy.claimMillis), .integer(at)] + chunk.map { .text($0) })
@@ -79,7 +79,7 @@ extension Notifier {
             }
             var details: [String: (endpoint: String, secrets: String, current: String, delivery: DueDelivery)] = [:]
             for chunk in Array(won).chunks(of: 500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let marks = SQLPlaceholders.list(chunk.count)
                 let rows = try await tx.query(
                     """
                     SELECT d.notice_id, d.endpoint, d.attempts, d.created_at,
@@ -196,7 +196,7 @@ extension Notifier {
         try await self.database.transaction { tx in
             let delivered = outcomes.filter { if case .success = $0.1 { true } else { false } }.map(\.0)
             for chunk in delivered.flatMap({ $0.deliveries.map(\.noticeID) }).chunks(of: 500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let marks = SQLPlaceholders.list(chunk.count)
                 try await tx.execute(
                     "UPDATE deliveries SET status = 2, attempts = attempts + 1, delivered_at = ?, last_error = '' WHERE notice_id IN (\(marks))",
                     [.integer(at)] + chunk.map { .text($0) })

@@ -157,7 +157,7 @@ public final class Notifier: Sendable {
             // batch is made once.
             var made: Set<String> = []
             for chunk in notices.map(\.id).chunks(of: 500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let marks = SQLPlaceholders.list(chunk.count)
                 for row in try await tx.query("SELECT id FROM notices WHERE id IN (\(marks))", chunk.map { .text($0) })
                 {
                     made.insert(row.text(0))
@@ -165,7 +165,7 @@ public final class Notifier: Sendable {
             }
             let created = notices.filter { made.insert($0.id).inserted }
             for chunk in created.chunks(of: Self.rowsPerStatement) {
-                let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                let values = SQLPlaceholders.rows(chunk.count, columns: 8)
                 try await tx.execute(
                     "INSERT INTO notices (id, event_seq, event_type, audience, title, body, order_id, created_at) VALUES \(values)",
                     chunk.flatMap { notice -> [SQLValue] in
