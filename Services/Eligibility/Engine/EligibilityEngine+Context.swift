@@ -8,7 +8,7 @@ extension EligibilityEngine {
     /// One profile on one day, against one document's period.
     struct Context {
         let profile: EnterpriseProfile
-        let vocabulary: Vocabulary
+        let vocabulary: VocabularyIndex
         let asOf: CalendarDate
         /// The document's effective period up to `asOf`: 新认定 / 验收 within it count as new.
         let period: ClosedRange<CalendarDate>
@@ -125,6 +125,8 @@ extension EligibilityEngine {
                     return true
                 }
                 return false
+            case .project(let kind, _, _):
+                return self.profile.projects[kind]?.isEmpty ?? true
             default:
                 return false
             }
@@ -236,7 +238,7 @@ extension EligibilityEngine {
             case .exclusion(let fact, let industries):
                 let names =
                     (fact.map { [self.factName($0)] } ?? [])
-                    + industries.map { id in self.vocabulary.industries.first { $0.id == id }?.name ?? id }
+                    + industries.map { id in self.vocabulary.industryName(id) }
                 if self.isExcluded(fact: fact, industries: industries) {
                     return .init(
                         met: false, conditionText: text, factUsed: "属于: \(names.joined(separator: "、"))",
@@ -273,7 +275,7 @@ extension EligibilityEngine {
                     factUsed: "\(self.factName(fact)): \(flag ? "是" : "否")\(self.vouched(fact, year: year))",
                     explanation: flag ? "\(self.factName(fact)): 是" : "不符合: \(self.factName(fact))")
             case .project(let kind, let minimum, let completedInPeriod):
-                let name = self.vocabulary.projectKind(kind)?.name ?? kind
+                let name = self.vocabulary.projectKindName(kind)
                 let projects = (self.profile.projects[kind] ?? []).filter { project in
                     guard completedInPeriod else { return true }
                     return project.completedOn.map(self.period.contains) ?? false
@@ -298,13 +300,13 @@ extension EligibilityEngine {
                 }
                 return .init(met: true, conditionText: text, factUsed: used, explanation: used)
             case .industry(let industries):
-                let names = industries.map { id in self.vocabulary.industries.first { $0.id == id }?.name ?? id }
+                let names = industries.map { id in self.vocabulary.industryName(id) }
                 guard let industry = self.profile.industry else {
                     return .init(
                         met: false, conditionText: text, factUsed: "未登记行业",
                         explanation: "条款限于\(names.joined(separator: "、"))")
                 }
-                let name = self.vocabulary.industries.first { $0.id == industry }?.name ?? industry
+                let name = self.vocabulary.industryName(industry)
                 return industries.contains(industry)
                     ? .init(met: true, conditionText: text, factUsed: name, explanation: "行业: \(name)")
                     : .init(

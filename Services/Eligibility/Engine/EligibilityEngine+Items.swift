@@ -13,9 +13,9 @@ extension EligibilityEngine {
         let clause = entry.clause
         let items = Self.items(of: clause, in: profile)
         guard !items.isEmpty else {
-            let context = Context(profile: profile, vocabulary: self.catalog.vocabulary, asOf: asOf, period: period)
+            let context = Context(profile: profile, vocabulary: self.vocabulary, asOf: asOf, period: period)
             if !includeIneligible, Self.plainlyIneligible(entry, context) { return [] }
-            return self.decide(clause, in: document, context: context, keepIneligible: includeIneligible).map { [$0] }
+            return self.decide(entry, in: document, context: context, keepIneligible: includeIneligible).map { [$0] }
                 ?? []
         }
         var decisions: [Decision] = []
@@ -24,9 +24,9 @@ extension EligibilityEngine {
             // An item from before the document took effect counts in its first year.
             years[item.id] = max(Self.itemYear(of: clause, in: itemProfile) ?? asOf.year, period.lowerBound.year)
             let context = Context(
-                profile: itemProfile, vocabulary: self.catalog.vocabulary, asOf: asOf, period: period)
+                profile: itemProfile, vocabulary: self.vocabulary, asOf: asOf, period: period)
             if !includeIneligible, Self.plainlyIneligible(entry, context) { continue }
-            guard var decision = self.decide(clause, in: document, context: context, keepIneligible: includeIneligible)
+            guard var decision = self.decide(entry, in: document, context: context, keepIneligible: includeIneligible)
             else { continue }
             decision.item = item
             decision.reason = "\(item.words): \(decision.reason)"

@@ -24,27 +24,46 @@ public struct EligibilityEngine: Sendable {
             self.document = document
             self.clauses = document.clauses.filter {
                 $0.beneficiary != .individual && $0.delivery != .notQuantified
-            }.map(ClauseEntry.init)
+            }.map { ClauseEntry($0, in: document) }
         }
     }
 
     final class ClauseEntry: Sendable {
         let clause: Clause
-        init(_ clause: Clause) { self.clause = clause }
+        /// 《document》article, as every decision on the clause cites it.
+        let citation: String
+        init(_ clause: Clause, in document: PolicyDocument) {
+            self.clause = clause
+            self.citation = EligibilityEngine.cite(clause, document)
+        }
     }
+
+    /// The vocabulary's terms by id, shared by every screening of this revision.
+    let vocabulary: VocabularyIndex
+    /// The screened clauses' numbers by the records that open them; numbered in document order.
+    let gates: ClauseGates
 
     public init(catalog: Catalog) {
         self.catalog = catalog
         self.documents = catalog.documents.map(DocumentEntry.init)
+        self.vocabulary = VocabularyIndex(catalog.vocabulary)
+        self.gates = ClauseGates(self.documents.flatMap { $0.clauses.map(\.clause) })
     }
 
     /// Screens one enterprise on `asOf` against every clause of the documents in force that day.
     public func screen(_ profile: EnterpriseProfile, asOf: CalendarDate, includeIneligible: Bool = false) -> Screening {
         var decisions: [Decision] = []
-        for entry in self.documents where entry.document.isInForce(on: asOf) {
+        // Without the ineligible, only the clauses the enterprise's records open are tried.
+        let candidates = includeIneligible ? nil : self.gates.candidates(of: profile)
+        var number = 0
+        for entry in self.documents {
+            defer { number += entry.clauses.count }
+            guard entry.document.isInForce(on: asOf),
+                includeIneligible || entry.clauses.indices.contains(where: { candidates![number + $0] })
+            else { continue }
             let period = entry.document.effectiveFrom...min(asOf, entry.document.effectiveUntil ?? asOf)
-            let context = Context(profile: profile, vocabulary: self.catalog.vocabulary, asOf: asOf, period: period)
-            for clause in entry.clauses {
+            let context = Context(profile: profile, vocabulary: self.vocabulary, asOf: asOf, period: period)
+            for (offset, clause) in entry.clauses.enumerated() where candidates?[number + offset] ?? true {
                 if clause.clause.perItem {
                     decisions += self.decideEachItem(
                         clause, in: entry.document, profile: profile, asOf: asOf, period: period,
@@ -53,7 +72,7 @@ public struct EligibilityEngine: Sendable {
                 }
                 if !includeIneligible, Self.plainlyIneligible(clause, context) { continue }
                 if let decision = self.decide(
-                    clause.clause, in: entry.document, context: context, keepIneligible: includeIneligible)
+                    clause, in: entry.document, context: context, keepIneligible: includeIneligible)
                 {
                     decisions.append(decision)
                 }
@@ -73,9 +92,10 @@ public struct EligibilityEngine: Sendable {
 
     /// The decision on one clause; nil for an ineligible one unless `keepIneligible` (most clauses, for most
     /// enterprises: not building what would be thrown away is most of a batch's speed).
-    func decide(_ clause: Clause, in document: PolicyDocument, context: Context, keepIneligible: Bool = true)
+    func decide(_ entry: ClauseEntry, in document: PolicyDocument, context: Context, keepIneligible: Bool = true)
         -> Decision?
     {
+        let clause = entry.clause
         var checks = clause.conditions.map { context.check($0, clauseText: clause.text) }
         let amount = context.amount(clause.formula, clause: clause)
         if let threshold = amount.threshold { checks.append(threshold) }
@@ -114,7 +134,7 @@ public struct EligibilityEngine: Sendable {
         if clause.delivery == .manual {
             decision.status = .manualAssessment
             decision.reason =
-                "条件已满足, 按\(Self.cite(clause, document))金额需由\(clause.responsibleDepartments.first ?? "责任单位")核定"
+                "条件已满足, 按\(entry.citation)金额需由\(clause.responsibleDepartments.first ?? "责任单位")核定"
                 + (amount.calculation.isEmpty ? "" : " (参考: \(amount.calculation))")
             return decision
         }
@@ -146,10 +166,10 @@ public struct EligibilityEngine: Sendable {
             } else if clause.delivery == .proactive {
                 decision.status = .eligible
                 decision.reason =
-                    "符合\(Self.cite(clause, document)), \(clause.cash ? "可获\(Money.chinese(fen))" : "享受\(Money.chinese(fen))非现金优惠")"
+                    "符合\(entry.citation), \(clause.cash ? "可获\(Money.chinese(fen))" : "享受\(Money.chinese(fen))非现金优惠")"
             } else {
                 decision.status = .needsApplication
-                decision.reason = "条件已满足, 按\(Self.cite(clause, document))需申请认定后兑付, 预计\(Money.chinese(fen))"
+                decision.reason = "条件已满足, 按\(entry.citation)需申请认定后兑付, 预计\(Money.chinese(fen))"
             }
         case .upTo(let cap):
             decision.status = .needsApplication
@@ -176,6 +196,8 @@ public struct EligibilityEngine: Sendable {
     /// application are superseded by the highest. A clause that says it stacks (额外叠加) is kept beside them.
     /// Replacements (`Clause.replaces`) come first.
     static func applyStacking(_ decisions: inout [Decision]) {
+        // One decision neither replaces nor overlaps another.
+        guard decisions.count > 1 else { return }
         Self.applyReplacements(&decisions)
         var groups: [String: [Int]] = [:]
         for (index, decision) in decisions.enumerated() where decision.clause.cash {
