@@ -15,6 +15,9 @@ data="$root/Benchmarks/data"
 mkdir -p "$data"
 
 echo "== building Benchmarks/ (release)"
+# SwiftPM keeps the path dependency's file list in the build description: without this a source file added
+# to the main package since the last build is not compiled ("cannot find type … in scope").
+rm -f Benchmarks/.build/release.yaml Benchmarks/.build/release/description.json
 # The first build after the main package's sources change has exited non-zero without an error line (seen
 # three times in session 16; the next build succeeds at once). The log is kept to find out why; one retry.
 if ! (cd Benchmarks && swift build -c release > "$data/build.log" 2>&1); then
