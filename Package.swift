@@ -129,6 +129,7 @@ let package = Package(
         .target(
             name: "CatalogService",
             dependencies: [
+                "ServiceKit",
                 "CatalogModel", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -190,6 +191,7 @@ let package = Package(
         .target(
             name: "DisbursementService",
             dependencies: [
+                "ServiceKit",
                 .product(name: "Metrics", package: "swift-metrics"),
                 "Ledger", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
                 "MeshPKI", "SQLStore", .product(name: "X509", package: "swift-certificates"),
@@ -217,6 +219,7 @@ let package = Package(
         .target(
             name: "NotificationService",
             dependencies: [
+                "ServiceKit",
                 .product(name: "Metrics", package: "swift-metrics"),
                 "NotificationCore", "CatalogModel", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),
@@ -228,6 +231,7 @@ let package = Package(
         .target(
             name: "GatewayService",
             dependencies: [
+                "ServiceKit",
                 "GatewayStore", "BenefitsAPI", "BenefitsDomain", "CatalogModel", "EligibilityEngine", "MeshRPC",
                 "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ServiceKit
 import ServiceLifecycle
 
 /// Reloads the catalog when its files change (checked every `interval`): the documents, the vocabulary, the
@@ -19,10 +21,9 @@ public struct CatalogFileWatcher: Service {
 
     public func run() async throws {
         var fingerprint = self.initial
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            // Cancelled (the group ends because another service failed): stop, rather than spin on a sleep
-            // that returns at once.
-            do { try await Task.sleep(for: self.interval) } catch { return }
+        await PeriodicJob.run(
+            every: self.interval, "catalog file check", logger: Logger(label: "catalog"), first: .afterInterval
+        ) {
             fingerprint = self.reloadIfChanged(since: fingerprint)
         }
     }

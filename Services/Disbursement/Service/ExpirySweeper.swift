@@ -1,5 +1,6 @@
 import Ledger
 import Logging
+import ServiceKit
 import ServiceLifecycle
 
 /// Expires pending orders nobody decided in time, releasing their reservations.
@@ -15,24 +16,19 @@ public struct ExpirySweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let expired = try await self.ledger.expireDue()
-                if expired > 0 { self.logger.info("orders expired", metadata: ["count": "\(expired)"]) }
-                // 限时即享: a deadline passed undecided is escalated to the city operator.
-                for application in try await self.ledger.markBreaches() {
-                    self.logger.warning(
-                        "application deadline breached; escalated to the operator",
-                        metadata: [
-                            "application": "\(application.id)", "clause": "\(application.clauseID)",
-                            "due": "\(application.dueOn.year)-\(application.dueOn.month)-\(application.dueOn.day)",
-                            "departments": "\(application.responsibleDepartments.joined(separator: ","))",
-                        ])
-                }
-            } catch {
-                self.logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
+        await PeriodicJob.run(every: self.interval, "expiry sweep", logger: self.logger, level: .error) {
+            let expired = try await self.ledger.expireDue()
+            if expired > 0 { self.logger.info("orders expired", metadata: ["count": "\(expired)"]) }
+            // 限时即享: a deadline passed undecided is escalated to the city operator.
+            for application in try await self.ledger.markBreaches() {
+                self.logger.warning(
+                    "application deadline breached; escalated to the operator",
+                    metadata: [
+                        "application": "\(application.id)", "clause": "\(application.clauseID)",
+                        "due": "\(application.dueOn.year)-\(application.dueOn.month)-\(application.dueOn.day)",
+                        "departments": "\(application.responsibleDepartments.joined(separator: ","))",
+                    ])
             }
-            try? await Task.sleep(for: self.interval)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Ledger
 import Logging
 import Metrics
+import ServiceKit
 import ServiceLifecycle
 
 /// Publishes each fund's budget, what it has paid and what is reserved, as metrics the operator can alert on
@@ -17,19 +18,14 @@ public struct FundGauges: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                for fund in try await self.ledger.funds().funds {
-                    let dimensions = [("fund", fund.account)]
-                    Gauge(label: "benefits_fund_budget_fen", dimensions: dimensions).record(fund.budgetFen)
-                    Gauge(label: "benefits_fund_posted_fen", dimensions: dimensions).record(fund.postedFen)
-                    Gauge(label: "benefits_fund_reserved_fen", dimensions: dimensions).record(fund.reservedFen)
-                    Gauge(label: "benefits_fund_available_fen", dimensions: dimensions).record(fund.availableFen)
-                }
-            } catch {
-                self.logger.warning("fund gauges not updated", metadata: ["error": "\(error)"])
+        await PeriodicJob.run(every: self.interval, "fund gauges", logger: self.logger) {
+            for fund in try await self.ledger.funds().funds {
+                let dimensions = [("fund", fund.account)]
+                Gauge(label: "benefits_fund_budget_fen", dimensions: dimensions).record(fund.budgetFen)
+                Gauge(label: "benefits_fund_posted_fen", dimensions: dimensions).record(fund.postedFen)
+                Gauge(label: "benefits_fund_reserved_fen", dimensions: dimensions).record(fund.reservedFen)
+                Gauge(label: "benefits_fund_available_fen", dimensions: dimensions).record(fund.availableFen)
             }
-            try? await Task.sleep(for: self.interval)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import NotificationCore
+import ServiceKit
 import ServiceLifecycle
 
 /// Publishes the webhook backlog (deliveries waiting or retrying) and the dead letters, as metrics the
@@ -17,16 +18,11 @@ public struct DeliveryGauges: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let counts = try await self.center.deliveryCounts()
-                Gauge(label: "benefits_webhook_backlog").record(counts[.pending] ?? 0)
-                Gauge(label: "benefits_webhook_dead_letters").record(counts[.dead] ?? 0)
-                Gauge(label: "benefits_webhook_delivered").record(counts[.delivered] ?? 0)
-            } catch {
-                self.logger.warning("delivery gauges not updated", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: self.interval)
+        await PeriodicJob.run(every: self.interval, "delivery gauges", logger: self.logger) {
+            let counts = try await self.center.deliveryCounts()
+            Gauge(label: "benefits_webhook_backlog").record(counts[.pending] ?? 0)
+            Gauge(label: "benefits_webhook_dead_letters").record(counts[.dead] ?? 0)
+            Gauge(label: "benefits_webhook_delivered").record(counts[.delivered] ?? 0)
         }
     }
 }
