@@ -185,6 +185,7 @@ let package = Package(
                 "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Disbursement/Ledger"
         ),
@@ -403,6 +404,7 @@ let package = Package(
                 "Ledger", "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages", "MeshTestSupport",
                 "DisbursementService", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshPKI",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/DisbursementTests"
         ),

@@ -18,12 +18,18 @@ public enum ServiceRunner {
         return DoorInterceptor(access)
     }
 
+    /// - Parameters:
+    ///   - foundations: what the server's handlers stand on (the ledger's committer): started before the
+    ///     server and, since a group stops its services in reverse, stopped only after the server drained, so
+    ///     a call in flight at SIGTERM still completes.
+    ///   - services: background work beside the server, stopped before it.
     public static func run(
         name: String,
         version: String = MeshRelease.version,
         options: ServiceOptions,
         router: RPCRouter,
         interceptors: [any ServerInterceptor] = [],
+        foundations: [any Service] = [],
         services: [any Service] = [],
         startsServing: Bool = true,
         configure: (MeshServer) -> Void = { _ in }
@@ -42,7 +48,7 @@ public enum ServiceRunner {
         )
         server.setServing(startsServing)
         configure(server)
-        var all: [any Service] = [server] + services
+        var all: [any Service] = foundations + [server] + services
         if let metricsPort = options.metricsPort, let registry {
             all.append(
                 MetricsEndpoint(

@@ -3,6 +3,7 @@ import Ledger
 import MeshTestSupport
 import NIOConcurrencyHelpers
 import SQLStore
+import ServiceLifecycle
 import Testing
 
 /// Group commit without savepoints: a refusal before any write leaves the shared transaction to the others;
@@ -25,27 +26,29 @@ struct GroupCommitterTests {
             try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
             let committer = GroupCommitter(database: database, maximumBatch: GroupCommitter.defaultMaximumBatch)
             let runs = NIOLockedValueBox([Int: Int]())
-            let outcomes = await withTaskGroup(of: (Int, String).self) { group in
-                for index in 0..<60 {
-                    group.addTask {
-                        do {
-                            let value = try await committer.transaction { tx -> Int in
-                                runs.withLockedValue { $0[index, default: 0] += 1 }
-                                if index == 13 { throw LedgerError(.failedPrecondition, "refused before writing") }
-                                if index == 21 { throw StorageTrouble() }  // not a refusal: spoils the batch too
-                                try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")])
-                                if index == 7 { throw StorageTrouble() }
-                                return index
+            let outcomes = try await committer.running {
+                await withTaskGroup(of: (Int, String).self) { group in
+                    for index in 0..<60 {
+                        group.addTask {
+                            do {
+                                let value = try await committer.transaction { tx -> Int in
+                                    runs.withLockedValue { $0[index, default: 0] += 1 }
+                                    if index == 13 { throw LedgerError(.failedPrecondition, "refused before writing") }
+                                    if index == 21 { throw StorageTrouble() }  // not a refusal: spoils the batch too
+                                    try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")])
+                                    if index == 7 { throw StorageTrouble() }
+                                    return index
+                                }
+                                return (index, "kept \(value)")
+                            } catch let error as LedgerError {
+                                return (index, "\(error.kind)")
+                            } catch {
+                                return (index, "other \(error)")
                             }
-                            return (index, "kept \(value)")
-                        } catch let error as LedgerError {
-                            return (index, "\(error.kind)")
-                        } catch {
-                            return (index, "other \(error)")
                         }
                     }
+                    return await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
                 }
-                return await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
             }
             #expect(outcomes[13] == "failedPrecondition", "\(database.dialect)")
             #expect(outcomes[7] == "unavailable", "\(database.dialect): a failure after writing is the storage's")
@@ -62,6 +65,55 @@ struct GroupCommitterTests {
             let counts = runs.withLockedValue { $0 }
             #expect(counts.count == 60 && counts.values.allSatisfy { (1...2).contains($0) }, "\(database.dialect)")
             #expect(counts.values.reduce(0, +) > 60, "\(database.dialect)")
+        }
+    }
+
+    @Test(
+        "a graceful shutdown commits and answers every change queued before it, then refuses new ones",
+        .timeLimit(.minutes(2)))
+    func gracefulShutdown() async throws {
+        for database in try await Self.databases() {
+            try await database.executeScript("CREATE TABLE items (k TEXT PRIMARY KEY)")
+            let committer = GroupCommitter(database: database, maximumBatch: 8)
+            let release = NIOLockedValueBox(false)
+            let group = ServiceGroup(
+                services: [committer], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let outcomes = await withTaskGroup(of: String.self) { changes in
+                    for index in 0..<40 {
+                        changes.addTask {
+                            do {
+                                let value = try await committer.transaction { tx -> Int in
+                                    // The first batch holds on until the shutdown was asked for.
+                                    while !release.withLockedValue({ $0 }) {
+                                        try await Task.sleep(for: .milliseconds(2))
+                                    }
+                                    try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")])
+                                    return index
+                                }
+                                return "kept \(value)"
+                            } catch {
+                                return "refused \(error)"
+                            }
+                        }
+                    }
+                    // Everything but the first batch is queued behind it; then the shutdown, then the batch goes on.
+                    while committer.queued < 32 { try? await Task.sleep(for: .milliseconds(2)) }
+                    await group.triggerGracefulShutdown()
+                    release.withLockedValue { $0 = true }
+                    return await changes.reduce(into: [String]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0.hasPrefix("kept") }.count == 40, "\(database.dialect): \(outcomes)")
+                try await tasks.next()
+            }
+            var late = "kept"
+            do { _ = try await committer.transaction { _ in 1 } } catch { late = "\(error)" }
+            #expect(late.contains("shutting down"), "\(database.dialect): \(late)")
+            let kept = try await database.read { tx in
+                try await tx.query("SELECT COUNT(*) FROM items", [])[0].integer(0)
+            }
+            #expect(kept == 40, "\(database.dialect)")
         }
     }
 
@@ -102,34 +154,36 @@ struct GroupCommitterTests {
                 }
             )
             let inputs = Array(0..<39) + [99]
-            let outcomes = await withTaskGroup(of: (String, String).self) { group in
-                for input in inputs {
-                    group.addTask {
-                        started.withLockedValue { $0 += 1 }
-                        do {
-                            return ("member-\(input)", "value \(try await committer.transaction(input, as: kind))")
-                        } catch let error as LedgerError {
-                            return ("member-\(input)", "\(error.kind)")
-                        } catch {
-                            return ("member-\(input)", "other \(error)")
-                        }
-                    }
-                }
-                for index in 0..<5 {
-                    group.addTask {
-                        started.withLockedValue { $0 += 1 }
-                        do {
-                            let value = try await committer.transaction { tx -> Int in
-                                try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("plain-\(index)")])
-                                return index
+            let outcomes = try await committer.running {
+                await withTaskGroup(of: (String, String).self) { group in
+                    for input in inputs {
+                        group.addTask {
+                            started.withLockedValue { $0 += 1 }
+                            do {
+                                return ("member-\(input)", "value \(try await committer.transaction(input, as: kind))")
+                            } catch let error as LedgerError {
+                                return ("member-\(input)", "\(error.kind)")
+                            } catch {
+                                return ("member-\(input)", "other \(error)")
                             }
-                            return ("plain-\(index)", "value \(value)")
-                        } catch {
-                            return ("plain-\(index)", "other \(error)")
                         }
                     }
+                    for index in 0..<5 {
+                        group.addTask {
+                            started.withLockedValue { $0 += 1 }
+                            do {
+                                let value = try await committer.transaction { tx -> Int in
+                                    try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("plain-\(index)")])
+                                    return index
+                                }
+                                return ("plain-\(index)", "value \(value)")
+                            } catch {
+                                return ("plain-\(index)", "other \(error)")
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
                 }
-                return await group.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
             }
             for input in inputs {
                 #expect(

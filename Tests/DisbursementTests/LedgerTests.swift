@@ -38,7 +38,7 @@ struct LedgerTests {
         let ledger = Ledger(
             database: database, catalog: { Self.catalog }, orderLifetime: .seconds(48 * 3600), now: { clock.now })
         try await ledger.migrate()
-        let result = try await body(ledger, clock)
+        let result = try await ledger.running { try await body(ledger, clock) }
         let problems = try await ledger.reconcile()
         #expect(problems.isEmpty, "\(database.dialect): \(problems)")
         return result
@@ -399,7 +399,9 @@ struct LedgerTests {
                 database: database, catalog: { Self.catalog }, orderLifetime: .seconds(3600), now: { clock.now })
             try await ledger.migrate()
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 100_000_000)
-            _ = try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000))
+            _ = try await ledger.running {
+                try await ledger.propose(Self.request(clause: "jzf-2023-3/3.19b", amount: 20_000_000))
+            }
             // Writes that bypass the code's checks, as a wrong migration or a hand-made fix would.
             let writes: [(String, [SQLValue])] = [
                 ("UPDATE accounts SET budget_fen = ? WHERE kind = 'fund'", [.integer(Money.maximumFen + 1)]),
@@ -786,7 +788,32 @@ extension LedgerTests {
         let request: @Sendable (String) -> Ledger.ProposeRequest = {
             Self.request(clause: "jzf-2023-3/3.19b", amount: 150_000_000, creditCode: $0)
         }
-        let outcomes = await withTaskGroup(of: [(String, String)].self) { group in
+        let outcomes = try await first.running {
+            try await second.running { await Self.race(first, second, codes, request) }
+        }
+        let orders = try await first.orders(.init(limit: 100))
+        #expect(orders.count == 6, "\(outcomes)")
+        #expect(Set(orders.map(\.creditCode)).count == 6)
+        // Every answer is the order that exists for its key, or a refusal for want of money.
+        let byCode = Dictionary(uniqueKeysWithValues: orders.map { ($0.creditCode, $0.id) })
+        for (code, outcome) in outcomes {
+            if let id = byCode[code] {
+                #expect(outcome == "order \(id)" || outcome.contains("available"), "\(code): \(outcome)")
+            } else {
+                #expect(outcome.hasPrefix("failedPrecondition") && outcome.contains("available"), "\(code): \(outcome)")
+            }
+        }
+        #expect(try await second.funds().funds.first?.reservedFen == 6 * 150_000_000)
+        #expect(try await second.reconcile().isEmpty)
+    }
+
+    /// Each replica proposes for its half of `codes` in one batch, both at once, and the first four codes also
+    /// go through the other replica one by one; returns each code's outcomes in words.
+    static func race(
+        _ first: Ledger, _ second: Ledger, _ codes: [String],
+        _ request: @escaping @Sendable (String) -> Ledger.ProposeRequest
+    ) async -> [(String, String)] {
+        await withTaskGroup(of: [(String, String)].self) { group in
             for (replica, ledger) in [first, second].enumerated() {
                 let mine = codes.enumerated().filter { $0.offset % 2 == replica }.map(\.element)
                 group.addTask {
@@ -810,20 +837,6 @@ extension LedgerTests {
             }
             return await group.reduce(into: [(String, String)]()) { $0 += $1 }
         }
-        let orders = try await first.orders(.init(limit: 100))
-        #expect(orders.count == 6, "\(outcomes)")
-        #expect(Set(orders.map(\.creditCode)).count == 6)
-        // Every answer is the order that exists for its key, or a refusal for want of money.
-        let byCode = Dictionary(uniqueKeysWithValues: orders.map { ($0.creditCode, $0.id) })
-        for (code, outcome) in outcomes {
-            if let id = byCode[code] {
-                #expect(outcome == "order \(id)" || outcome.contains("available"), "\(code): \(outcome)")
-            } else {
-                #expect(outcome.hasPrefix("failedPrecondition") && outcome.contains("available"), "\(code): \(outcome)")
-            }
-        }
-        #expect(try await second.funds().funds.first?.reservedFen == 6 * 150_000_000)
-        #expect(try await second.reconcile().isEmpty)
     }
 }
 

@@ -116,7 +116,7 @@ struct GatewayTests {
             eligibility: eligibility, audit: audit, ledger: ledger,
             store: gatewayStore, services: services, notifier: notifier)
         do {
-            let result = try await body(mesh)
+            let result = try await ledger.running { try await body(mesh) }
             for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }
             await webhooks.shutdown()
             return result

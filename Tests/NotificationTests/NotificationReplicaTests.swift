@@ -85,17 +85,19 @@ struct NotificationReplicaTests {
 
         // 60 orders for 60 enterprises; the first replica is stopped (as a crash would) a third of the way in.
         let orders = 60
-        for index in 0..<orders {
-            var request = Ledger.ProposeRequest()
-            request.creditCode = CreditCode.completing(String(format: "91330402MA2C%05d", index))!.value
-            request.enterpriseName = "嘉兴示例企业\(index)"
-            request.county = .nanhu
-            request.clauseID = "jzf-2023-3/3.19b"
-            request.subject = "greenFactory/national/2023-03-01"
-            request.period = 2023
-            request.amountFen = 150_000_000
-            _ = try await ledger.propose(request)
-            if index == orders / 3 { first.task.cancel() }
+        try await ledger.running {
+            for index in 0..<orders {
+                var request = Ledger.ProposeRequest()
+                request.creditCode = CreditCode.completing(String(format: "91330402MA2C%05d", index))!.value
+                request.enterpriseName = "嘉兴示例企业\(index)"
+                request.county = .nanhu
+                request.clauseID = "jzf-2023-3/3.19b"
+                request.subject = "greenFactory/national/2023-03-01"
+                request.period = 2023
+                request.amountFen = 150_000_000
+                _ = try await ledger.propose(request)
+                if index == orders / 3 { first.task.cancel() }
+            }
         }
 
         // Each proposal tells the enterprise, the county and the responsible department; the county is told by

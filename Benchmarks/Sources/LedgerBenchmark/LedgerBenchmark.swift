@@ -55,21 +55,8 @@ struct LedgerBenchmark {
         let next = NIOLockedValueBox(0)
         let failures = NIOLockedValueBox(0)
         let start = ContinuousClock.now
-        await withDiscardingTaskGroup { group in
-            for _ in 0..<callers {
-                group.addTask {
-                    while true {
-                        let index = next.withLockedValue { value -> Int in
-                            defer { value += 1 }
-                            return value
-                        }
-                        guard index < payouts else { return }
-                        do { _ = try await ledger.propose(requests[index]) } catch {
-                            failures.withLockedValue { $0 += 1 }
-                        }
-                    }
-                }
-            }
+        try await ledger.running {
+            await Self.propose(requests, on: ledger, callers: callers, next: next, failures: failures)
         }
         let seconds = (ContinuousClock.now - start).seconds
         let problems = try await ledger.reconcile()
@@ -79,6 +66,29 @@ struct LedgerBenchmark {
         print(
             #"{"row":"ledger \#(store)","store":"\#(store)","mode":"\#(grouped ? "grouped" : "naive")","payouts":\#(payouts),"callers":\#(callers),"failures":\#(failures.withLockedValue { $0 }),"seconds":\#(seconds),"perSecond":\#(Double(payouts) / seconds),"balanced":\#(balanced)}"#
         )
+    }
+
+    /// `callers` tasks each proposing the next request until none is left; a refusal is counted.
+    static func propose(
+        _ requests: [Ledger.ProposeRequest], on ledger: Ledger, callers: Int, next: NIOLockedValueBox<Int>,
+        failures: NIOLockedValueBox<Int>
+    ) async {
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    while true {
+                        let index = next.withLockedValue { value -> Int in
+                            defer { value += 1 }
+                            return value
+                        }
+                        guard index < requests.count else { return }
+                        do { _ = try await ledger.propose(requests[index]) } catch {
+                            failures.withLockedValue { $0 += 1 }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

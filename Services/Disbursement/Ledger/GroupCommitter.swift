@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import SQLStore
+import ServiceLifecycle
 
 /// Batches concurrent changes into one transaction: one commit (one fsync) for many orders.
 ///
@@ -15,7 +16,11 @@ import SQLStore
 ///
 /// Batches are pipelined where the store allows it (SQLite): the next batch begins once the last one is
 /// written, and the last one's callers are answered once its commit is durable.
-package final class GroupCommitter: Sendable {
+///
+/// The batches run in `run()`, a service: the waits for durability are child tasks of it, so a graceful
+/// shutdown returns only once every change queued before it is committed and its caller answered. A change
+/// queued after that is refused as `unavailable` (nothing written: the caller may retry on another replica).
+package final class GroupCommitter: Service, Sendable {
     /// A plain change; returns its caller's value.
     typealias Work = @Sendable (any SQLTransaction) async throws -> (any Sendable)?
 
@@ -57,7 +62,16 @@ package final class GroupCommitter: Sendable {
     }
 
     private let database: any SQLDatabase
-    private let state = NIOLockedValueBox((queue: [Item](), running: false))
+
+    /// The queue, and what `run()` is doing with it.
+    private struct State {
+        var queue: [Item] = []
+        /// `run()` waiting for a change, while the queue is empty.
+        var waiting: CheckedContinuation<Void, Never>?
+        /// Shutting down: no change is queued any more; `run()` ends once the queue is empty.
+        var stopped = false
+    }
+    private let state = NIOLockedValueBox(State())
     /// Most changes in one transaction.
     package static let defaultMaximumBatch = 512
     package let maximumBatch: Int
@@ -99,22 +113,76 @@ package final class GroupCommitter: Sendable {
         do {
             return try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<(any Sendable)?, any Error>) in
-                let start = self.state.withLockedValue { state -> Bool in
+                let wake = self.state.withLockedValue {
+                    state -> Result<CheckedContinuation<Void, Never>?, LedgerError> in
+                    guard !state.stopped else {
+                        return .failure(LedgerError(.unavailable, "the ledger is shutting down; nothing was written"))
+                    }
                     state.queue.append(Item(kind: kind, input: input, change: change, plain: plain, done: continuation))
-                    guard !state.running else { return false }
-                    state.running = true
-                    return true
+                    defer { state.waiting = nil }
+                    return .success(state.waiting)
                 }
-                if start { Task { await self.drain() } }
+                switch wake {
+                case .success(let waiting): waiting?.resume()
+                case .failure(let refusal): continuation.resume(throwing: refusal)
+                }
             }
         } catch {
             throw error as? LedgerError ?? LedgerError(.unavailable, "ledger storage failed: \(error)")
         }
     }
 
-    private func drain() async {
+    /// Commits the queued changes, a batch at a time, until shut down (gracefully: the queue is emptied
+    /// first) or cancelled. Each pipelined batch's callers are answered by a child task once its commit is
+    /// durable, so the next batch need not wait for the sync.
+    package func run() async {
+        await withDiscardingTaskGroup { group in
+            await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    while let batch = await self.nextBatch() {
+                        await self.commit(batch, in: &group)
+                    }
+                } onGracefulShutdown: {
+                    self.stop()
+                }
+            } onCancel: {
+                self.stop()
+            }
+        }
+    }
+
+    /// Changes queued and not yet taken into a batch.
+    package var queued: Int { self.state.withLockedValue { $0.queue.count } }
+
+    /// Runs `body` with `run()` beside it, then stops it once the queue is empty.
+    package func running<Result>(_ body: () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            defer { self.stop() }
+            return try await body()
+        }
+    }
+
+    /// Refuses further changes and wakes `run()`, which ends once the queue is empty.
+    private func stop() {
+        let waiting = self.state.withLockedValue { state in
+            state.stopped = true
+            defer { state.waiting = nil }
+            return state.waiting
+        }
+        waiting?.resume()
+    }
+
+    /// The next changes to commit, waiting for one if none is queued; nil once stopped with none left.
+    private func nextBatch() async -> [Item]? {
         while true {
-            var batch = self.state.withLockedValue { state -> [Item] in
+            enum Next {
+                case batch([Item])
+                case done
+                case wait
+            }
+            let next = self.state.withLockedValue { state -> Next in
+                guard !state.queue.isEmpty else { return state.stopped ? .done : .wait }
                 // The whole queue is taken by swapping arrays where it fits: copying and shifting the items
                 // (each a few existentials and closures) showed in profiles of the committer.
                 var batch: [Item] = []
@@ -124,36 +192,54 @@ package final class GroupCommitter: Sendable {
                     batch = Array(state.queue.prefix(self.maximumBatch))
                     state.queue.removeFirst(batch.count)
                 }
-                if batch.isEmpty { state.running = false }
-                return batch
+                return .batch(batch)
             }
-            guard !batch.isEmpty else { return }
-            do {
-                // The next batch begins as soon as this one committed; its callers hear once its commit is
-                // durable (on SQLite, the log's sync runs beside the next batch instead of holding it up).
-                let (outcomes, durability) =
-                    self.pipelined
-                    ? try await self.database.pipelinedTransaction { tx in try await Self.run(batch, tx) }
-                    : (try await self.database.transaction { tx in try await Self.run(batch, tx) }, .immediate)
-                // The callers are resumed after the batch is let go of, so that the last reference to each
-                // change's input is its caller's, which frees it on its own thread, not on the committer's.
-                let waiting = batch.map(\.done)
-                batch = []
-                if self.pipelined {
-                    Task { await Self.finish(waiting, outcomes, once: durability) }
-                } else {
-                    await Self.finish(waiting, outcomes, once: durability)
-                }
-            } catch {
-                // A change failed after writing, or the commit failed: nothing of the batch was kept. Each
-                // change runs again alone, so one bad change costs only itself.
-                for item in batch {
-                    do {
-                        let value = try await self.database.transaction { tx in try await item.alone(tx) }
-                        item.done.resume(returning: value)
-                    } catch {
-                        item.done.resume(throwing: error)
+            switch next {
+            case .batch(let batch): return batch
+            case .done: return nil
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = self.state.withLockedValue { state -> Bool in
+                        // A change queued, or a stop, since the look above: no wait.
+                        guard state.queue.isEmpty, !state.stopped else { return true }
+                        state.waiting = continuation
+                        return false
                     }
+                    if ready { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// One batch in one transaction; its callers are answered once the commit is durable (pipelined: by a
+    /// child task in `group`, while the next batch runs).
+    private func commit(_ taken: [Item], in group: inout DiscardingTaskGroup) async {
+        var batch = taken
+        do {
+            // The next batch begins as soon as this one committed; its callers hear once its commit is
+            // durable (on SQLite, the log's sync runs beside the next batch instead of holding it up).
+            let (outcomes, durability) =
+                self.pipelined
+                ? try await self.database.pipelinedTransaction { tx in try await Self.run(batch, tx) }
+                : (try await self.database.transaction { tx in try await Self.run(batch, tx) }, .immediate)
+            // The callers are resumed after the batch is let go of, so that the last reference to each
+            // change's input is its caller's, which frees it on its own thread, not on the committer's.
+            let waiting = batch.map(\.done)
+            batch = []
+            if self.pipelined {
+                group.addTask { await Self.finish(waiting, outcomes, once: durability) }
+            } else {
+                await Self.finish(waiting, outcomes, once: durability)
+            }
+        } catch {
+            // A change failed after writing, or the commit failed: nothing of the batch was kept. Each
+            // change runs again alone, so one bad change costs only itself.
+            for item in batch {
+                do {
+                    let value = try await self.database.transaction { tx in try await item.alone(tx) }
+                    item.done.resume(returning: value)
+                } catch {
+                    item.done.resume(throwing: error)
                 }
             }
         }

@@ -4,10 +4,14 @@ import Foundation
 import MeshMessages
 import NIOConcurrencyHelpers
 import SQLStore
+import ServiceLifecycle
 
 /// The double-entry ledger of payout orders: reservations, approvals, payments, clawbacks, and the events
 /// of each change, all in one transaction per change (or per group of changes: group commit).
-public final class Ledger: Sendable {
+///
+/// A service: its changes are committed while `run()` runs (the group committer's batches), so it is run
+/// in the process's service group, before the server that calls it and stopped after the server drained.
+public final class Ledger: Service, Sendable {
     public typealias Order = Jiaxing_Benefits_V1_PayoutOrder
 
     let database: any SQLDatabase
@@ -36,6 +40,18 @@ public final class Ledger: Sendable {
         self.committer = GroupCommitter(
             database: database, maximumBatch: groupCommit ? GroupCommitter.defaultMaximumBatch : 1,
             pipelined: groupCommit)
+    }
+
+    /// Commits the ledger's changes until the service group shuts down; changes queued before that are
+    /// committed and answered first.
+    public func run() async {
+        await self.committer.run()
+    }
+
+    /// Runs `body` with the ledger running, outside a service group (a tool, a test), then commits what was
+    /// queued and stops it: a change asked for afterwards is refused.
+    public func running<Result>(_ body: () async throws -> Result) async throws -> Result {
+        try await self.committer.running(body)
     }
 
     /// Creates the tables where they do not exist.

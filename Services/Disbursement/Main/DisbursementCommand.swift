@@ -65,6 +65,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         let readiness = ServerHolder()
         try await ServiceRunner.run(
             name: "disbursement", options: self.options, router: router,
+            foundations: [ledger],
             services: [
                 CatalogSubscription(
                     client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
