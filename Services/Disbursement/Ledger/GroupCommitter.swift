@@ -155,8 +155,10 @@ package final class GroupCommitter: Service, Sendable {
     package var queued: Int { self.state.withLockedValue { $0.queue.count } }
 
     /// Runs `body` with `run()` beside it, then stops it once the queue is empty.
-    package func running<Result>(_ body: () async throws -> Result) async throws -> Result {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+    package func running<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self, returning: Result.self, isolation: isolation) { group in
             group.addTask { await self.run() }
             defer { self.stop() }
             return try await body()

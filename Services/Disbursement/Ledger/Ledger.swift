@@ -50,8 +50,10 @@ public final class Ledger: Service, Sendable {
 
     /// Runs `body` with the ledger running, outside a service group (a tool, a test), then commits what was
     /// queued and stops it: a change asked for afterwards is refused.
-    public func running<Result>(_ body: () async throws -> Result) async throws -> Result {
-        try await self.committer.running(body)
+    public func running<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await self.committer.running(isolation: isolation, body)
     }
 
     /// Creates the tables where they do not exist.
