@@ -37,7 +37,8 @@ struct LedgerBenchmark {
         let database = try DatabaseOption.open(location, logger: logger)
         let ledger = Ledger(database: database, catalog: { catalog }, groupCommit: grouped)
         try await ledger.migrate()
-        _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000_000_000)
+        // The most one fund may hold (100亿元): 50,000 awards of 20万元.
+        _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: Money.maximumFen)
 
         // One green-factory award (20万元) for each of `payouts` enterprises; distinct credit codes, so no cap
         // or stacking rule refuses any of them.
