@@ -20,7 +20,8 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: "The gateway's database instead: a SQLite file or postgres://… (as the gateway's --database).")
         var database: String?
 
-        func open() async throws -> GatewayStore {
+        /// Runs `body` on the gateway's store, its database served meanwhile.
+        func withStore<Result>(_ body: (GatewayStore) async throws -> Result) async throws -> Result {
             let path = try self.database ?? "\(Topology.load(path: self.topology).state)/gateway.sqlite"
             if !path.hasPrefix("postgres") {
                 try FileManager.default.createDirectory(
@@ -29,7 +30,8 @@ struct AccountCommand: AsyncParsableCommand {
             }
             var logger = Logger(label: "mesh.account")
             logger.logLevel = .warning
-            return try await GatewayStore.open(DatabaseOption.open(path, logger: logger))
+            let database = try DatabaseOption.open(path, logger: logger)
+            return try await database.running { try await body(GatewayStore.open(database)) }
         }
     }
 
@@ -65,13 +67,14 @@ struct AccountCommand: AsyncParsableCommand {
                 throw ValidationError(
                     "password: give it on standard input, e.g. `printf '%s\\n' \"$PASSWORD\" | mesh account add …`")
             }
-            let store = try await self.location.open()
             let account = ConsoleAccount(
                 userName: self.user, role: role, party: party, displayName: self.name ?? self.user)
             do {
-                try await store.createAccount(
-                    account, password: password, policy: ConsolePolicy(), replace: self.replace,
-                    at: Int64(Date().timeIntervalSince1970 * 1000))
+                try await self.location.withStore { store in
+                    try await store.createAccount(
+                        account, password: password, policy: ConsolePolicy(), replace: self.replace,
+                        at: Int64(Date().timeIntervalSince1970 * 1000))
+                }
             } catch let error as GatewayStoreError {
                 throw ValidationError("\(error)")
             }
@@ -85,7 +88,7 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
-            for account in try await self.location.open().accounts() {
+            for account in try await self.location.withStore({ try await $0.accounts() }) {
                 print("\(account.userName)\t\(account.partyIdentity)\t\(account.displayName)")
             }
         }

@@ -158,17 +158,20 @@ extension ChaosRun {
         let database = try DatabaseOption.open(arguments[flag + 1], logger: self.logger)
         let accepted = self.accepted.withLockedValue { $0 }
         let pattern = "________\(self.codeMark)%"
-        let (orders, doubled, balances, accounts) = try await database.read { tx in
-            (
-                try await tx.query("SELECT id, status FROM orders WHERE credit_code LIKE ?", [.text(pattern)]),
-                try await tx.query(
-                    "SELECT order_id FROM transfers WHERE kind = 'payout' GROUP BY order_id HAVING COUNT(*) > 1", []),
-                try await tx.query(
-                    "SELECT account, SUM(delta) FROM (SELECT credit_account AS account, amount_fen AS delta FROM transfers UNION ALL SELECT debit_account AS account, -amount_fen AS delta FROM transfers) moves GROUP BY account",
-                    []
-                ),
-                try await tx.query("SELECT id, kind, balance_fen, reserved_fen FROM accounts", [])
-            )
+        let (orders, doubled, balances, accounts) = try await database.running {
+            try await database.read { tx in
+                (
+                    try await tx.query("SELECT id, status FROM orders WHERE credit_code LIKE ?", [.text(pattern)]),
+                    try await tx.query(
+                        "SELECT order_id FROM transfers WHERE kind = 'payout' GROUP BY order_id HAVING COUNT(*) > 1", []
+                    ),
+                    try await tx.query(
+                        "SELECT account, SUM(delta) FROM (SELECT credit_account AS account, amount_fen AS delta FROM transfers UNION ALL SELECT debit_account AS account, -amount_fen AS delta FROM transfers) moves GROUP BY account",
+                        []
+                    ),
+                    try await tx.query("SELECT id, kind, balance_fen, reserved_fen FROM accounts", [])
+                )
+            }
         }
         var failures: [String] = []
         let stored = Dictionary(orders.map { ($0.text(0), $0.integer(1)) }, uniquingKeysWith: { first, _ in first })

@@ -6,10 +6,12 @@ import PostgresNIO
 
 /// PostgreSQL for several replicas sharing one ledger: transactions run SERIALIZABLE and are retried on a
 /// serialization failure, so concurrent replicas never overdraw a fund or reuse an idempotency key.
+///
+/// Its connections are served while `run()` runs (postgres-nio's `PostgresClient.run()`, in the caller's
+/// task group: `SQLDatabase.running(_:)`); a statement asked for before then waits for it.
 public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
     let logger: Logger
-    private let runner: Task<Void, Never>
     private let signals = ChangeSignals()
     /// Attempts of one transaction before a serialization failure is given up on.
     static let maximumAttempts = 8
@@ -29,11 +31,11 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
-        self.runner = Task { await client.run() }
     }
 
-    deinit {
-        self.runner.cancel()
+    /// Serves the pool's connections until cancelled.
+    public func run() async {
+        await self.client.run()
     }
 
     public var dialect: SQLDialect { .postgres }

@@ -94,6 +94,19 @@ public protocol SQLDatabase: Sendable {
 }
 
 extension SQLDatabase {
+    /// Runs `body` with the database serving it: for PostgreSQL, the client's connection pool runs beside
+    /// `body` in a task group and stops when `body` returns; SQLite needs nothing running.
+    public func running<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard let postgres = self as? PostgresDatabase else { return try await body() }
+        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self, isolation: isolation) { group in
+            group.addTask { await postgres.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
     /// Where a commit is durable when it returns (PostgreSQL): nothing more to wait for.
     public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
         -> (Result, Durability)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import SQLStore
 
 /// A throwaway PostgreSQL server for the tests: initdb into a temporary folder, started on a free port,
@@ -102,9 +103,17 @@ public final class TemporaryPostgres: @unchecked Sendable {
     public func database(_ name: String? = nil) async throws -> PostgresDatabase {
         let database: String
         if let name { database = name } else { database = try await self.makeDatabase() }
-        return try PostgresDatabase(
+        let connection = try PostgresDatabase(
             host: "127.0.0.1", port: self.port, username: "postgres", password: nil, database: database,
             logger: TestMesh.logger)
+        Self.serve(connection)
+        return connection
+    }
+
+    /// Tests hold a database for as long as they like, where the services run it in their service group: its
+    /// pool is served until the test process ends.
+    private static func serve(_ database: PostgresDatabase) {
+        serving.withLockedValue { $0.append(Task { await database.run() }) }
     }
 
     public func stop() {
@@ -114,6 +123,9 @@ public final class TemporaryPostgres: @unchecked Sendable {
 }
 
 private nonisolated(unsafe) var serversToStop: [TemporaryPostgres] = []
+
+/// The pools of the databases handed to tests, served until the process ends.
+private let serving = NIOLockedValueBox<[Task<Void, Never>]>([])
 
 private func stopAtExit(_ server: TemporaryPostgres) {
     if serversToStop.isEmpty {

@@ -10,10 +10,12 @@ import Testing
 struct DatabaseOptionTests {
     /// Whether this session to PostgreSQL is encrypted, as the server sees it.
     static func encrypted(_ database: any SQLDatabase) async throws -> Bool {
-        let row = try await database.read { transaction in
-            try await transaction.queryOne(
-                "SELECT CAST(CASE WHEN ssl THEN 1 ELSE 0 END AS BIGINT) FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                [])
+        let row = try await database.running {
+            try await database.read { transaction in
+                try await transaction.queryOne(
+                    "SELECT CAST(CASE WHEN ssl THEN 1 ELSE 0 END AS BIGINT) FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    [])
+            }
         }
         return row?.integer(0) == 1
     }

@@ -35,38 +35,40 @@ struct LedgerBenchmark {
         logger.logLevel = .warning
 
         let database = try DatabaseOption.open(location, logger: logger)
-        let ledger = Ledger(database: database, catalog: { catalog }, groupCommit: grouped)
-        try await ledger.migrate()
-        // The most one fund may hold (100亿元): 50,000 awards of 20万元.
-        _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: Money.maximumFen)
+        try await database.running {
+            let ledger = Ledger(database: database, catalog: { catalog }, groupCommit: grouped)
+            try await ledger.migrate()
+            // The most one fund may hold (100亿元): 50,000 awards of 20万元.
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: Money.maximumFen)
 
-        // One green-factory award (20万元) for each of `payouts` enterprises; distinct credit codes, so no cap
-        // or stacking rule refuses any of them.
-        let requests: [Ledger.ProposeRequest] = (0..<payouts).map { index in
-            var request = Ledger.ProposeRequest()
-            request.creditCode = CreditCode.completing("9133" + String(format: "%013d", index))!.value
-            request.enterpriseName = "基准企业\(index)"
-            request.county = .nanhu
-            request.clauseID = "jzf-2023-3/3.19b"
-            request.subject = "greenFactory/municipal/2023-03-01"
-            request.period = 2023
-            request.amountFen = 20_000_000
-            return request
+            // One green-factory award (20万元) for each of `payouts` enterprises; distinct credit codes, so no cap
+            // or stacking rule refuses any of them.
+            let requests: [Ledger.ProposeRequest] = (0..<payouts).map { index in
+                var request = Ledger.ProposeRequest()
+                request.creditCode = CreditCode.completing("9133" + String(format: "%013d", index))!.value
+                request.enterpriseName = "基准企业\(index)"
+                request.county = .nanhu
+                request.clauseID = "jzf-2023-3/3.19b"
+                request.subject = "greenFactory/municipal/2023-03-01"
+                request.period = 2023
+                request.amountFen = 20_000_000
+                return request
+            }
+            let next = NIOLockedValueBox(0)
+            let failures = NIOLockedValueBox(0)
+            let start = ContinuousClock.now
+            try await ledger.running {
+                await Self.propose(requests, on: ledger, callers: callers, next: next, failures: failures)
+            }
+            let seconds = (ContinuousClock.now - start).seconds
+            let problems = try await ledger.reconcile()
+            let reserved = try await ledger.funds().funds.first?.reservedFen ?? 0
+            let store = location.hasPrefix("postgres") ? "postgresql" : "sqlite"
+            let balanced = problems.isEmpty && reserved == Int64(payouts - failures.withLockedValue { $0 }) * 20_000_000
+            print(
+                #"{"row":"ledger \#(store)","store":"\#(store)","mode":"\#(grouped ? "grouped" : "naive")","payouts":\#(payouts),"callers":\#(callers),"failures":\#(failures.withLockedValue { $0 }),"seconds":\#(seconds),"perSecond":\#(Double(payouts) / seconds),"balanced":\#(balanced)}"#
+            )
         }
-        let next = NIOLockedValueBox(0)
-        let failures = NIOLockedValueBox(0)
-        let start = ContinuousClock.now
-        try await ledger.running {
-            await Self.propose(requests, on: ledger, callers: callers, next: next, failures: failures)
-        }
-        let seconds = (ContinuousClock.now - start).seconds
-        let problems = try await ledger.reconcile()
-        let reserved = try await ledger.funds().funds.first?.reservedFen ?? 0
-        let store = location.hasPrefix("postgres") ? "postgresql" : "sqlite"
-        let balanced = problems.isEmpty && reserved == Int64(payouts - failures.withLockedValue { $0 }) * 20_000_000
-        print(
-            #"{"row":"ledger \#(store)","store":"\#(store)","mode":"\#(grouped ? "grouped" : "naive")","payouts":\#(payouts),"callers":\#(callers),"failures":\#(failures.withLockedValue { $0 }),"seconds":\#(seconds),"perSecond":\#(Double(payouts) / seconds),"balanced":\#(balanced)}"#
-        )
     }
 
     /// `callers` tasks each proposing the next request until none is left; a refusal is counted.

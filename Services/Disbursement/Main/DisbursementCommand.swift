@@ -46,43 +46,46 @@ struct DisbursementCommand: AsyncParsableCommand {
         let logger = self.options.logger(label: "jiaxing.disbursement")
         let catalog = NIOLockedValueBox<Catalog?>(nil)
         let database = try DatabaseOption.open(self.database, logger: logger)
-        let ledger = Ledger(
-            database: database,
-            catalog: { catalog.withLockedValue { $0 } },
-            orderLifetime: .seconds(self.orderLifetimeHours * 3600)
-        )
-        try await ledger.migrate()
-        let tls = try TLSFiles.load(
-            directory: self.options.certificates, name: self.options.identity ?? "disbursement",
-            serverHostname: "catalog")
-        let catalogClient = MeshClient(
-            configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
-        var router = RPCRouter()
-        let seals = DecisionSealCheck(verifier: try StatementVerifier(trustRootsPEM: tls.trustRootsPEM))
-        DisbursementHandlers(ledger: ledger, seals: seals).register(into: &router)
-        let budgets = try self.budgets.map(Self.readBudgets) ?? []
-        let catalogLoaded = ChangeSignal()
-        let readiness = ServerHolder()
-        try await ServiceRunner.run(
-            name: "disbursement", options: self.options, router: router,
-            foundations: [ledger],
-            services: [
-                CatalogSubscription(
-                    client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
-                ) { loaded in
-                    catalog.withLockedValue { $0 = loaded }
-                    catalogLoaded.ring()
-                },
-                FundOpener(
-                    ledger: ledger, budgets: budgets, catalogSignal: catalogLoaded,
-                    catalogLoaded: { catalog.withLockedValue { $0 != nil } },
-                    serving: { readiness.server?.setServing(true) }, logger: logger),
-                ExpirySweeper(ledger: ledger, logger: logger),
-                FundGauges(ledger: ledger, logger: logger),
-            ] + Self.listeners(database, logger: logger),
-            startsServing: false,
-            configure: { readiness.server = $0 }
-        )
+        // The pool's connections are served (PostgreSQL) for as long as the service runs.
+        try await database.running {
+            let ledger = Ledger(
+                database: database,
+                catalog: { catalog.withLockedValue { $0 } },
+                orderLifetime: .seconds(self.orderLifetimeHours * 3600)
+            )
+            try await ledger.migrate()
+            let tls = try TLSFiles.load(
+                directory: self.options.certificates, name: self.options.identity ?? "disbursement",
+                serverHostname: "catalog")
+            let catalogClient = MeshClient(
+                configuration: .init(host: self.catalogHost, port: self.catalogPort, tls: tls), logger: logger)
+            var router = RPCRouter()
+            let seals = DecisionSealCheck(verifier: try StatementVerifier(trustRootsPEM: tls.trustRootsPEM))
+            DisbursementHandlers(ledger: ledger, seals: seals).register(into: &router)
+            let budgets = try self.budgets.map(Self.readBudgets) ?? []
+            let catalogLoaded = ChangeSignal()
+            let readiness = ServerHolder()
+            try await ServiceRunner.run(
+                name: "disbursement", options: self.options, router: router,
+                foundations: [ledger],
+                services: [
+                    CatalogSubscription(
+                        client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
+                    ) { loaded in
+                        catalog.withLockedValue { $0 = loaded }
+                        catalogLoaded.ring()
+                    },
+                    FundOpener(
+                        ledger: ledger, budgets: budgets, catalogSignal: catalogLoaded,
+                        catalogLoaded: { catalog.withLockedValue { $0 != nil } },
+                        serving: { readiness.server?.setServing(true) }, logger: logger),
+                    ExpirySweeper(ledger: ledger, logger: logger),
+                    FundGauges(ledger: ledger, logger: logger),
+                ] + Self.listeners(database, logger: logger),
+                startsServing: false,
+                configure: { readiness.server = $0 }
+            )
+        }
     }
 
     /// Where replicas share PostgreSQL, each follows the others' ledger events (`LISTEN`).

@@ -75,39 +75,43 @@ struct GatewayCommand: AsyncParsableCommand {
             disbursement: try pool("disbursement", self.disbursementPorts),
             notification: try pool("notification", self.notificationPorts)
         )
-        let store = try await GatewayStore.open(
-            DatabaseOption.open(self.database, logger: logger),
-            replica: "\(ProcessInfo.processInfo.hostName):\(self.options.port)")
-        // Campaigns this replica was running when it was last stopped resume on the next call, not a lease later.
-        let released = try await store.releaseEarlierRuns()
-        if released > 0 {
-            logger.info("campaigns of this replica's last run released", metadata: ["count": "\(released)"])
+        let database = try DatabaseOption.open(self.database, logger: logger)
+        // The pool's connections are served (PostgreSQL) for as long as the service runs.
+        try await database.running {
+            let store = try await GatewayStore.open(
+                database, replica: "\(ProcessInfo.processInfo.hostName):\(self.options.port)")
+            // Campaigns this replica was running when it was last stopped resume on the next call, not a lease later.
+            let released = try await store.releaseEarlierRuns()
+            if released > 0 {
+                logger.info("campaigns of this replica's last run released", metadata: ["count": "\(released)"])
+            }
+            let audit = try AuditLog(path: self.auditLog, logger: logger)
+            var router = RPCRouter()
+            let handlers = GatewayHandlers(
+                services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst),
+                store: store)
+            handlers.register(into: &router)
+            // The HTTP/JSON face and the console call this gateway's own mesh port on the caller's behalf: one
+            // behaviour, three faces.
+            var alongside: [any Service] = [CampaignGauges(handlers: handlers, logger: logger)]
+            let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
+            let own = MeshClient(
+                configuration: .init(
+                    host: "127.0.0.1", port: self.options.port,
+                    tls: try TLSFiles.load(
+                        directory: self.options.certificates, name: identity, serverHostname: "gateway")),
+                logger: logger)
+            if let httpPort = self.httpPort {
+                alongside.append(
+                    try GatewayHTTP.application(
+                        host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
+            }
+            if let consolePort = self.consolePort {
+                let console = try Console(store: store, gateway: own, services: services, audit: audit)
+                alongside.append(
+                    try console.application(host: self.options.host, port: consolePort, tls: tls, logger: logger))
+            }
+            try await ServiceRunner.run(name: "gateway", options: self.options, router: router, services: alongside)
         }
-        let audit = try AuditLog(path: self.auditLog, logger: logger)
-        var router = RPCRouter()
-        let handlers = GatewayHandlers(
-            services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst),
-            store: store)
-        handlers.register(into: &router)
-        // The HTTP/JSON face and the console call this gateway's own mesh port on the caller's behalf: one
-        // behaviour, three faces.
-        var alongside: [any Service] = [CampaignGauges(handlers: handlers, logger: logger)]
-        let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
-        let own = MeshClient(
-            configuration: .init(
-                host: "127.0.0.1", port: self.options.port,
-                tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "gateway")),
-            logger: logger)
-        if let httpPort = self.httpPort {
-            alongside.append(
-                try GatewayHTTP.application(
-                    host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
-        }
-        if let consolePort = self.consolePort {
-            let console = try Console(store: store, gateway: own, services: services, audit: audit)
-            alongside.append(
-                try console.application(host: self.options.host, port: consolePort, tls: tls, logger: logger))
-        }
-        try await ServiceRunner.run(name: "gateway", options: self.options, router: router, services: alongside)
     }
 }

@@ -75,50 +75,55 @@ struct NotificationCommand: AsyncParsableCommand {
             additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
             addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost)))
         let database = try DatabaseOption.open(self.database, logger: logger)
-        let center = Notifier(
-            database: database,
-            templates: try NoticeTemplates.load(path: self.templates),
-            webhooks: webhooks,
-            policy: .init(maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000),
-            sealer: sealer
-        )
-        try await center.migrate()
-        let catalog = NIOLockedValueBox<Catalog?>(nil)
-        let catalogClient = MeshClient(
-            configuration: .init(
-                host: self.catalogHost, port: self.catalogPort,
-                tls: try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: "catalog")),
-            logger: logger)
-        let ledgerClient = MeshClient(
-            configuration: .init(
-                host: self.disbursementHost, port: self.disbursementPort,
-                tls: try TLSFiles.load(
-                    directory: self.options.certificates, name: identity, serverHostname: "disbursement")),
-            logger: logger)
-        var router = RPCRouter()
-        NotificationHandlers(center: center).register(into: &router)
-        // The webhooks' connections are closed once every service has stopped, however the run ends.
-        do {
-            try await ServiceRunner.run(
-                name: "notification", options: self.options, router: router,
-                services: [
-                    CatalogSubscription(
-                        client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
-                    ) { loaded in catalog.withLockedValue { $0 = loaded } },
-                    LedgerEventConsumer(
-                        client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } },
-                        consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)",
-                        logger: logger),
-                    WebhookDeliverer(center: center, logger: logger),
-                    DeliveryGauges(center: center, logger: logger),
-                ]
-                    + Self.listeners(database, logger: logger)
+        // The pool's connections are served (PostgreSQL) for as long as the service runs.
+        try await database.running {
+            let center = Notifier(
+                database: database,
+                templates: try NoticeTemplates.load(path: self.templates),
+                webhooks: webhooks,
+                policy: .init(
+                    maximumAttempts: self.maximumAttempts, claimMillis: Int64(self.deliveryClaimSeconds) * 1000),
+                sealer: sealer
             )
-        } catch {
+            try await center.migrate()
+            let catalog = NIOLockedValueBox<Catalog?>(nil)
+            let catalogClient = MeshClient(
+                configuration: .init(
+                    host: self.catalogHost, port: self.catalogPort,
+                    tls: try TLSFiles.load(
+                        directory: self.options.certificates, name: identity, serverHostname: "catalog")),
+                logger: logger)
+            let ledgerClient = MeshClient(
+                configuration: .init(
+                    host: self.disbursementHost, port: self.disbursementPort,
+                    tls: try TLSFiles.load(
+                        directory: self.options.certificates, name: identity, serverHostname: "disbursement")),
+                logger: logger)
+            var router = RPCRouter()
+            NotificationHandlers(center: center).register(into: &router)
+            // The webhooks' connections are closed once every service has stopped, however the run ends.
+            do {
+                try await ServiceRunner.run(
+                    name: "notification", options: self.options, router: router,
+                    services: [
+                        CatalogSubscription(
+                            client: catalogClient, current: { catalog.withLockedValue { $0?.revision } }, logger: logger
+                        ) { loaded in catalog.withLockedValue { $0 = loaded } },
+                        LedgerEventConsumer(
+                            client: ledgerClient, center: center, catalog: { catalog.withLockedValue { $0 } },
+                            consumer: "\(identity)-\(ProcessInfo.processInfo.hostName)-\(self.options.port)",
+                            logger: logger),
+                        WebhookDeliverer(center: center, logger: logger),
+                        DeliveryGauges(center: center, logger: logger),
+                    ]
+                        + Self.listeners(database, logger: logger)
+                )
+            } catch {
+                await webhooks.shutdown()
+                throw error
+            }
             await webhooks.shutdown()
-            throw error
         }
-        await webhooks.shutdown()
     }
 
     /// Where replicas share PostgreSQL, each follows the others' notices (`LISTEN`).
