@@ -13,17 +13,28 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
     let logger: Logger
     private let signals = ChangeSignals()
+    /// Whether `run()` was called: postgres-nio's client may be run once only.
+    private let served = NIOLockedValueBox(false)
+    /// The pool's own runner where nobody runs it in a task group (`serveUntilReleased`), ended with the object.
+    private let runner = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// Attempts of one transaction before a serialization failure is given up on.
     static let maximumAttempts = 8
+    /// The pool's size where the caller does not choose one: a service's replica.
+    public static let defaultMaximumConnections = 8
 
+    /// - Parameters:
+    ///   - maximumConnections: the pool's size.
+    ///   - idleTimeout: how long a connection the pool opened for a burst stays open unused.
     public init(
         host: String, port: Int, username: String, password: String?, database: String, tls: PostgresTLS = .disable,
+        maximumConnections: Int = PostgresDatabase.defaultMaximumConnections, idleTimeout: Duration = .seconds(60),
         logger: Logger
     ) throws {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database,
             tls: try tls.configuration())
-        configuration.options.maximumConnections = 8
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectionIdleTimeout = idleTimeout
         // No JIT compilation: every statement here is a short lookup or write. PostgreSQL compiles a plan it
         // reckons costs over 100,000, as on a table without statistics yet, and that took longer than the
         // statement (30 ms against 3 ms for a batch's lookups).
@@ -33,9 +44,30 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         self.logger = logger
     }
 
-    /// Serves the pool's connections until cancelled.
+    /// Serves the pool's connections until cancelled. A second call (the pool already served) returns at once.
     public func run() async {
+        guard self.beginServing() else { return }
         await self.client.run()
+    }
+
+    /// Serves the pool until this object is released, for code that holds a database without a task group to
+    /// run it in (the tests' throwaway databases). A service runs it in its group instead (`running(_:)`).
+    public func serveUntilReleased() {
+        guard self.beginServing() else { return }
+        let client = self.client
+        self.runner.withLockedValue { $0 = Task { await client.run() } }
+    }
+
+    deinit {
+        self.runner.withLockedValue { $0?.cancel() }
+    }
+
+    /// Marks the pool served; false if it already was.
+    func beginServing() -> Bool {
+        self.served.withLockedValue { served in
+            defer { served = true }
+            return !served
+        }
     }
 
     public var dialect: SQLDialect { .postgres }

@@ -99,9 +99,10 @@ extension SQLDatabase {
     public func running<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
     ) async throws -> Result {
-        guard let postgres = self as? PostgresDatabase else { return try await body() }
+        // A pool already served (by an enclosing call, or by whoever handed the database out) serves this body too.
+        guard let postgres = self as? PostgresDatabase, postgres.beginServing() else { return try await body() }
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self, isolation: isolation) { group in
-            group.addTask { await postgres.run() }
+            group.addTask { await postgres.client.run() }
             defer { group.cancelAll() }
             return try await body()
         }

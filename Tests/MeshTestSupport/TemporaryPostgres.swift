@@ -103,17 +103,13 @@ public final class TemporaryPostgres: @unchecked Sendable {
     public func database(_ name: String? = nil) async throws -> PostgresDatabase {
         let database: String
         if let name { database = name } else { database = try await self.makeDatabase() }
+        // A small pool whose idle connections close soon, served until the test lets go of it: the tests together
+        // hold many databases at once, and a pool that outlived its test kept its connections from the others.
         let connection = try PostgresDatabase(
             host: "127.0.0.1", port: self.port, username: "postgres", password: nil, database: database,
-            logger: TestMesh.logger)
-        Self.serve(connection)
+            maximumConnections: 4, idleTimeout: .seconds(5), logger: TestMesh.logger)
+        connection.serveUntilReleased()
         return connection
-    }
-
-    /// Tests hold a database for as long as they like, where the services run it in their service group: its
-    /// pool is served until the test process ends.
-    private static func serve(_ database: PostgresDatabase) {
-        serving.withLockedValue { $0.append(Task { await database.run() }) }
     }
 
     public func stop() {
@@ -123,9 +119,6 @@ public final class TemporaryPostgres: @unchecked Sendable {
 }
 
 private nonisolated(unsafe) var serversToStop: [TemporaryPostgres] = []
-
-/// The pools of the databases handed to tests, served until the process ends.
-private let serving = NIOLockedValueBox<[Task<Void, Never>]>([])
 
 private func stopAtExit(_ server: TemporaryPostgres) {
     if serversToStop.isEmpty {
