@@ -70,6 +70,8 @@ package final class GroupCommitter: Service, Sendable {
         var waiting: CheckedContinuation<Void, Never>?
         /// Shutting down: no change is queued any more; `run()` ends once the queue is empty.
         var stopped = false
+        /// `run()` was called: one loop takes the batches, once (a stopped committer stays stopped).
+        var started = false
     }
     private let state = NIOLockedValueBox(State())
     /// Most changes in one transaction.
@@ -136,6 +138,11 @@ package final class GroupCommitter: Service, Sendable {
     /// first) or cancelled. Each pipelined batch's callers are answered by a child task once its commit is
     /// durable, so the next batch need not wait for the sync.
     package func run() async {
+        let first = self.state.withLockedValue { state in
+            defer { state.started = true }
+            return !state.started
+        }
+        precondition(first, "a group committer runs once: a second loop would take the first one's wake-ups")
         await withDiscardingTaskGroup { group in
             await withTaskCancellationHandler {
                 await withGracefulShutdownHandler {
