@@ -6,7 +6,8 @@ import CatalogModel
 ///
 /// Invariant: a clause left out of `candidates` is one `EligibilityEngine.plainlyIneligible` refuses. Each
 /// clause is gated by its first condition that plainly fails without one of a set of records (a recognition,
-/// a fact, a project of a kind); a clause without such a condition is always a candidate.
+/// a fact, a project of a kind), a per-item clause by its item condition; a clause without such a condition
+/// is always a candidate.
 struct ClauseGates: Sendable {
     /// Clause numbers (their place in the engine's `clauses`) screened whatever the enterprise holds.
     let ungated: [Int]
@@ -28,7 +29,10 @@ struct ClauseGates: Sendable {
         var byFact: [String: [Int]] = [:]
         var byProject: [String: [Int]] = [:]
         for (number, clause) in clauses.enumerated() {
-            guard let keys = clause.conditions.lazy.compactMap(Self.keys(of:)).first else {
+            // A per-item clause is screened on each item's own profile, whose figures (the formula's base) the
+            // enterprise's may lack; only its item condition gates it: without such a record it has no items.
+            let gating = clause.perItem ? [clause.itemCondition].compactMap { $0 } : clause.conditions
+            guard let keys = gating.lazy.compactMap(Self.keys(of:)).first else {
                 ungated.append(number)
                 continue
             }
