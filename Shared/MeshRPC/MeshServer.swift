@@ -96,13 +96,21 @@ public final class MeshServer: Service, Sendable {
         // Shutdown is bounded: once the grace period is over and the connections were closed, whatever still
         // runs gets a second more, then it is cancelled. (A peer that never answers TLS's close_notify keeps
         // its connection open for NIOSSL's shutdown timeout, five seconds, and its calls with it.) The watcher
-        // and the connections are siblings, so the watcher outlives the listener until every connection ended.
-        let (forcedExit, forceExit) = AsyncStream<Void>.makeStream()
+        // and the connections are siblings, so the watcher outlives the listener until every connection ended,
+        // and is cancelled with the group once they have.
+        let (draining, startDraining) = AsyncStream<Void>.makeStream()
+        let grace = self.configuration.drainGracePeriod
         try await withGracefulShutdownHandler {
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await _ in forcedExit {
+                        for await _ in draining {
+                            try await Task.sleep(for: grace)
+                            self.shutdown.withLockedValue { $0.closing = true }
+                            for connection in self.connections.withLockedValue({ Array($0.values) }) {
+                                connection.close()
+                            }
+                            try await Task.sleep(for: .seconds(1))
                             throw ForcedShutdown(connections: self.connections.withLockedValue { $0.count })
                         }
                     }
@@ -130,14 +138,8 @@ public final class MeshServer: Service, Sendable {
             listener.channel.close(promise: nil)
             let open = self.connections.withLockedValue { Array($0.values) }
             for connection in open { connection.drain(reason: "server is shutting down") }
-            let grace = self.configuration.drainGracePeriod
-            Task {
-                try? await Task.sleep(for: grace)
-                self.shutdown.withLockedValue { $0.closing = true }
-                for connection in self.connections.withLockedValue({ Array($0.values) }) { connection.close() }
-                try? await Task.sleep(for: .seconds(1))
-                forceExit.yield()
-            }
+            // The grace period runs in the watcher, a child of the server's task group.
+            startDraining.yield()
         }
         self.logger.info("stopped")
     }
