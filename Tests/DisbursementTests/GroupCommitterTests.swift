@@ -80,14 +80,18 @@ struct GroupCommitterTests {
                 services: [committer], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
+                let entered = NIOLockedValueBox(false)
                 let outcomes = await withTaskGroup(of: String.self) { changes in
-                    for index in 0..<40 {
+                    func change(_ index: Int) {
                         changes.addTask {
                             do {
                                 let value = try await committer.transaction { tx -> Int in
-                                    // The first batch holds on until the shutdown was asked for.
-                                    while !release.withLockedValue({ $0 }) {
-                                        try await Task.sleep(for: .milliseconds(2))
+                                    if index == 0 {
+                                        // The first change holds its batch until the shutdown was asked for.
+                                        entered.withLockedValue { $0 = true }
+                                        while !release.withLockedValue({ $0 }) {
+                                            try await Task.sleep(for: .milliseconds(2))
+                                        }
                                     }
                                     try await tx.execute("INSERT INTO items (k) VALUES (?)", [.text("item-\(index)")])
                                     return index
@@ -98,8 +102,11 @@ struct GroupCommitterTests {
                             }
                         }
                     }
-                    // Everything but the first batch is queued behind it; then the shutdown, then the batch goes on.
-                    while committer.queued < 32 { try? await Task.sleep(for: .milliseconds(2)) }
+                    change(0)
+                    while !entered.withLockedValue({ $0 }) { try? await Task.sleep(for: .milliseconds(2)) }
+                    // The committer is held in the first batch: the other 39 all wait in its queue.
+                    for index in 1..<40 { change(index) }
+                    while committer.queued < 39 { try? await Task.sleep(for: .milliseconds(2)) }
                     await group.triggerGracefulShutdown()
                     release.withLockedValue { $0 = true }
                     return await changes.reduce(into: [String]()) { $0.append($1) }
