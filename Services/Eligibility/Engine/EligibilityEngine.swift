@@ -58,12 +58,11 @@ public struct EligibilityEngine: Sendable {
         var number = 0
         for entry in self.documents {
             defer { number += entry.clauses.count }
-            guard entry.document.isInForce(on: asOf),
-                includeIneligible || entry.clauses.indices.contains(where: { candidates![number + $0] })
-            else { continue }
+            let open = { (offset: Int) in candidates?[number + offset] ?? true }
+            guard entry.document.isInForce(on: asOf), entry.clauses.indices.contains(where: open) else { continue }
             let period = entry.document.effectiveFrom...min(asOf, entry.document.effectiveUntil ?? asOf)
             let context = Context(profile: profile, vocabulary: self.vocabulary, asOf: asOf, period: period)
-            for (offset, clause) in entry.clauses.enumerated() where candidates?[number + offset] ?? true {
+            for (offset, clause) in entry.clauses.enumerated() where open(offset) {
                 if clause.clause.perItem {
                     decisions += self.decideEachItem(
                         clause, in: entry.document, profile: profile, asOf: asOf, period: period,
