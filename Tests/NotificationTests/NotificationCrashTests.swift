@@ -82,14 +82,7 @@ struct NotificationCrashTests {
             logger: TestMesh.logger)
         defer { Task { await ledgerClient.close() } }
         func propose(_ index: Int) async throws {
-            var request = Jiaxing_Benefits_V1_ProposePayoutRequest()
-            request.creditCode = CreditCode.completing(String(format: "91330402MA2D%05d", index))!.value
-            request.enterpriseName = "嘉兴示例企业\(index)"
-            request.county = .nanhu
-            request.clauseID = "jzf-2023-3/3.19b"
-            request.subject = "greenFactory/national/2023-03-01"
-            request.period = 2023
-            request.amountFen = 150_000_000
+            let request = NotificationTests.award(index, series: "91330402MA2D")
             let _: Jiaxing_Benefits_V1_PayoutOrder = try await ledgerClient.unary(
                 DisbursementMethods.proposePayout, TestMesh.sealed(request, signer: signer),
                 options: .onBehalfOf("county/nanhu"))

@@ -89,15 +89,7 @@ struct NotificationReplicaTests {
         let orders = 60
         try await ledger.running {
             for index in 0..<orders {
-                var request = Ledger.ProposeRequest()
-                request.creditCode = CreditCode.completing(String(format: "91330402MA2C%05d", index))!.value
-                request.enterpriseName = "嘉兴示例企业\(index)"
-                request.county = .nanhu
-                request.clauseID = "jzf-2023-3/3.19b"
-                request.subject = "greenFactory/national/2023-03-01"
-                request.period = 2023
-                request.amountFen = 150_000_000
-                _ = try await ledger.propose(request)
+                _ = try await ledger.propose(NotificationTests.award(index, series: "91330402MA2C"))
                 if index == orders / 3 { first.task.cancel() }
             }
         }
@@ -130,7 +122,7 @@ struct NotificationReplicaTests {
         }
         for index in 0..<orders {
             recorded += try await reader.inbox(
-                audience: "enterprise/" + CreditCode.completing(String(format: "91330402MA2C%05d", index))!.value,
+                audience: "enterprise/" + NotificationTests.award(index, series: "91330402MA2C").creditCode,
                 limit: 10
             ).count
         }

@@ -50,6 +50,20 @@ struct NotificationTests {
         return try await body(center, clock)
     }
 
+    /// A national green factory's award (150万元) for the `index`th enterprise of a series, in 南湖区: the
+    /// series' credit codes begin with `series` (five characters).
+    static func award(_ index: Int, series: String) -> Jiaxing_Benefits_V1_ProposePayoutRequest {
+        var request = Jiaxing_Benefits_V1_ProposePayoutRequest()
+        request.creditCode = CreditCode.completing(String(format: "\(series)%05d", index))!.value
+        request.enterpriseName = "嘉兴示例企业\(index)"
+        request.county = .nanhu
+        request.clauseID = "jzf-2023-3/3.19b"
+        request.subject = "greenFactory/national/2023-03-01"
+        request.period = 2023
+        request.amountFen = 150_000_000
+        return request
+    }
+
     static func event(_ type: String, sequence: Int64, county: Jiaxing_Benefits_V1_County = .nanhu)
         -> Jiaxing_Benefits_V1_DisbursementEvent
     {
