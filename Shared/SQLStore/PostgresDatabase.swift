@@ -105,7 +105,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                         if !channels.isEmpty { self.signals.ring(channels) }
                         return result
                     } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                        if Self.isOpen(connection, after: error) {
+                            _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                        }
                         throw error
                     }
                 }
@@ -144,6 +146,21 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     static func isRetryable(_ error: PSQLError) -> Bool {
         guard let state = error.serverInfo?[.sqlState] else { return false }
         return ["40001", "40P01", "23505", "23P01"].contains(state)
+    }
+
+    /// Whether a transaction's connection can still take its ROLLBACK. A closed connection (the pool shut
+    /// down, the server went away) ended its transaction with it, and must not be written to: postgres-nio
+    /// writes a statement to its channel without a promise, so on a closed channel the statement is dropped
+    /// and its caller waits for ever. That hung a replica stopped mid-pass (its pool cancelled with it).
+    /// What remains is a close that begins between this look and the write: microseconds wide, and then the
+    /// statement meets the connection's handler and fails, unless the channel is torn down as well.
+    static func isOpen(_ connection: PostgresConnection, after error: any Error) -> Bool {
+        if let error = error as? PSQLError,
+            [.clientClosedConnection, .serverClosedConnection, .connectionError].contains(error.code)
+        {
+            return false
+        }
+        return !connection.isClosed
     }
 
     struct Transaction: SQLTransaction {
