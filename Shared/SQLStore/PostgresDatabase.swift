@@ -96,18 +96,16 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             attempt += 1
             do {
                 return try await self.client.withConnection { connection in
-                    try await connection.query("BEGIN ISOLATION LEVEL SERIALIZABLE", logger: self.logger)
+                    try await Self.run("BEGIN ISOLATION LEVEL SERIALIZABLE", on: connection, logger: self.logger)
                     do {
                         let transaction = Transaction(connection: connection, logger: self.logger)
                         let result = try await body(transaction)
-                        try await connection.query("COMMIT", logger: self.logger)
+                        try await Self.run("COMMIT", on: connection, logger: self.logger)
                         let channels = transaction.notified.withLockedValue { $0 }
                         if !channels.isEmpty { self.signals.ring(channels) }
                         return result
                     } catch {
-                        if Self.isOpen(connection, after: error) {
-                            _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                        }
+                        await Self.abandon(connection, after: error, logger: self.logger)
                         throw error
                     }
                 }
@@ -132,7 +130,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         try await self.client.withConnection { connection in
             for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) })
             where !statement.isEmpty {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                try await Self.run(PostgresQuery(unsafeSQL: statement), on: connection, logger: self.logger)
             }
         }
     }
@@ -148,19 +146,37 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         return ["40001", "40P01", "23505", "23P01"].contains(state)
     }
 
-    /// Whether a transaction's connection can still take its ROLLBACK. A closed connection (the pool shut
-    /// down, the server went away) ended its transaction with it, and must not be written to: postgres-nio
-    /// writes a statement to its channel without a promise, so on a closed channel the statement is dropped
-    /// and its caller waits for ever. That hung a replica stopped mid-pass (its pool cancelled with it).
-    /// What remains is a close that begins between this look and the write: microseconds wide, and then the
-    /// statement meets the connection's handler and fails, unless the channel is torn down as well.
-    static func isOpen(_ connection: PostgresConnection, after error: any Error) -> Bool {
+    /// Writes a statement to a connection, unless the caller was cancelled or the connection closed: then it
+    /// throws without writing. postgres-nio writes a statement to its channel without a promise, so a
+    /// statement written to a channel already torn down is dropped and its caller waits for ever (no timer,
+    /// no thread: the test run hung so, a replica stopped with its pool). A pool is shut down by its task's
+    /// cancellation, which is set before the pool's handler runs: a task that sees itself not cancelled
+    /// writes before its own pool closes, and the connection's handler then fails the statement if it must.
+    /// Every statement goes through here.
+    @discardableResult
+    static func run(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws
+        -> PostgresRowSequence
+    {
+        try Task.checkCancellation()
+        guard !connection.isClosed else {
+            throw SQLError(code: 0, message: "the connection to PostgreSQL closed", sql: query.sql)
+        }
+        return try await connection.query(query, logger: logger)
+    }
+
+    /// Ends a transaction that failed: ROLLBACK where the connection can take it, and otherwise (the caller
+    /// cancelled, the connection closed or failing) closes the connection, which the server rolls back and
+    /// the pool replaces, rather than write to it.
+    static func abandon(_ connection: PostgresConnection, after error: any Error, logger: Logger) async {
         if let error = error as? PSQLError,
             [.clientClosedConnection, .serverClosedConnection, .connectionError].contains(error.code)
         {
-            return false
+            try? await connection.close()
+        } else if Task.isCancelled || connection.isClosed {
+            try? await connection.close()
+        } else {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
         }
-        return !connection.isClosed
     }
 
     struct Transaction: SQLTransaction {
@@ -172,16 +188,18 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         /// Once per channel and transaction: PostgreSQL folds equal notifications of one transaction anyway.
         func notify(_ channel: String) async throws {
             guard self.notified.withLockedValue({ $0.insert(channel).inserted }) else { return }
-            try await self.connection.query("SELECT pg_notify(\(channel), '')", logger: self.logger)
+            try await PostgresDatabase.run("SELECT pg_notify(\(channel), '')", on: self.connection, logger: self.logger)
         }
 
         func execute(_ sql: String, _ parameters: [SQLValue]) async throws {
-            try await self.connection.query(Self.query(sql, parameters), logger: self.logger)
+            try await PostgresDatabase.run(Self.query(sql, parameters), on: self.connection, logger: self.logger)
         }
 
         func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow] {
             var rows: [SQLRow] = []
-            for try await row in try await self.connection.query(Self.query(sql, parameters), logger: self.logger) {
+            for try await row in try await PostgresDatabase.run(
+                Self.query(sql, parameters), on: self.connection, logger: self.logger)
+            {
                 rows.append(SQLRow(values: try row.map(Self.value)))
             }
             return rows
