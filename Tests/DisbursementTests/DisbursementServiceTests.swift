@@ -232,7 +232,7 @@ struct DisbursementServiceTests {
                 DisbursementMethods.acknowledge, acknowledge)
             #expect(acknowledged.acknowledged == 5)
             #expect(
-                try await ledger.lease(
+                try await ledger.outbox.lease(
                     group: "notification", consumer: "replica-1", maximumInFlight: 10, leaseMillis: 1_000
                 ).isEmpty)
             // A county may not read the bus.

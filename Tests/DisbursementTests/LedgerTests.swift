@@ -330,11 +330,11 @@ struct LedgerTests {
             // Each decision has its event, as one at a time (an enterprise's are leased one after another).
             var types: [String] = []
             for _ in 0..<20 {
-                let events = try await ledger.lease(
+                let events = try await ledger.outbox.lease(
                     group: "audit", consumer: "test", maximumInFlight: 100, leaseMillis: 60_000)
                 guard !events.isEmpty else { break }
                 types += events.map(\.type)
-                _ = try await ledger.acknowledge(group: "audit", sequences: events.map(\.sequence))
+                _ = try await ledger.outbox.acknowledge(group: "audit", sequences: events.map(\.sequence))
             }
             #expect(types == ["proposed", "proposed", "proposed", "approved", "approved", "rejected"])
         }
@@ -500,7 +500,7 @@ struct LedgerTests {
             _ = try await ledger.propose(
                 Self.request(clause: "jzf-2023-3/3.19b", amount: 50_000_000, creditCode: other))
             // The first enterprise's "approved" waits until its "proposed" is acknowledged.
-            let first = try await ledger.lease(
+            let first = try await ledger.outbox.lease(
                 group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(first.map(\.type) == ["proposed", "proposed"])
             #expect(Set(first.map(\.order.creditCode)).count == 2)
@@ -513,14 +513,17 @@ struct LedgerTests {
                     && first[0].order.enterpriseName == order.enterpriseName)
             // Another consumer of the group gets nothing while the leases run.
             #expect(
-                try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
-                    .isEmpty)
+                try await ledger.outbox.lease(
+                    group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000
+                )
+                .isEmpty)
             // A different group sees everything on its own.
             #expect(
-                try await ledger.lease(group: "audit", consumer: "x", maximumInFlight: 10, leaseMillis: 30_000).count
+                try await ledger.outbox.lease(group: "audit", consumer: "x", maximumInFlight: 10, leaseMillis: 30_000)
+                    .count
                     == 2)
-            _ = try await ledger.acknowledge(group: "notification", sequences: [first[0].sequence])
-            let next = try await ledger.lease(
+            _ = try await ledger.outbox.acknowledge(group: "notification", sequences: [first[0].sequence])
+            let next = try await ledger.outbox.lease(
                 group: "notification", consumer: "a", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(next.map(\.type) == ["approved"])
             #expect(
@@ -528,21 +531,23 @@ struct LedgerTests {
                     && next[0].order.amountFen == 150_000_000)
             // Consumer a goes away: after the lease, b gets what a never acknowledged.
             clock.advance(hours: 1)
-            let redelivered = try await ledger.lease(
+            let redelivered = try await ledger.outbox.lease(
                 group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
             #expect(Set(redelivered.map(\.sequence)) == Set([first[1].sequence, next[0].sequence]))
-            _ = try await ledger.acknowledge(group: "notification", sequences: redelivered.map(\.sequence))
+            _ = try await ledger.outbox.acknowledge(group: "notification", sequences: redelivered.map(\.sequence))
             clock.advance(hours: 1)
             #expect(
-                try await ledger.lease(group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000)
-                    .isEmpty)
+                try await ledger.outbox.lease(
+                    group: "notification", consumer: "b", maximumInFlight: 10, leaseMillis: 30_000
+                )
+                .isEmpty)
         }
     }
 
     @Test("the events' signal rings on each commit that appends or acknowledges events, never on a lease alone")
     func eventSignal() async throws {
         try await Self.withLedger { ledger, _ in
-            let signal = ledger.eventSignal
+            let signal = ledger.outbox.signal
             var seen = signal.generation
             func rang() -> Bool {
                 defer { seen = signal.generation }
@@ -554,12 +559,15 @@ struct LedgerTests {
             #expect(rang(), "a proposal's event")
             _ = try await ledger.approve(orderID: order.id, by: .department(.jingxin))
             #expect(rang(), "an approval's event")
-            let leased = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 1, leaseMillis: 30_000)
+            let leased = try await ledger.outbox.lease(
+                group: "g", consumer: "a", maximumInFlight: 1, leaseMillis: 30_000)
             #expect(leased.count == 1)
             #expect(!rang(), "a lease appends nothing: followers do not wake each other")
-            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 1, leaseMillis: 30_000).isEmpty)
+            #expect(
+                try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 1, leaseMillis: 30_000)
+                    .isEmpty)
             #expect(!rang())
-            _ = try await ledger.acknowledge(group: "g", sequences: leased.map(\.sequence))
+            _ = try await ledger.outbox.acknowledge(group: "g", sequences: leased.map(\.sequence))
             #expect(rang(), "an acknowledgement makes room for the next lease")
         }
     }
@@ -574,31 +582,35 @@ struct LedgerTests {
                         clause: "jzf-2023-3/3.19b", amount: 50_000_000,
                         creditCode: CreditCode.completing("91330402MA2B0001\(index)")!.value))
             }
-            let all = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
+            let all = try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
             #expect(all.count == 6)
             let sequences = all.map(\.sequence)
-            _ = try await ledger.acknowledge(
+            _ = try await ledger.outbox.acknowledge(
                 group: "g", sequences: [sequences[0], sequences[1], sequences[3], sequences[4]])
             clock.advance(hours: 1)
-            let open = try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
+            let open = try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
             #expect(open.map(\.sequence) == [sequences[2], sequences[5]])
-            _ = try await ledger.acknowledge(group: "g", sequences: [sequences[2]])
+            _ = try await ledger.outbox.acknowledge(group: "g", sequences: [sequences[2]])
             clock.advance(hours: 1)
             #expect(
-                try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).map(
+                try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).map(
                     \.sequence) == [sequences[5]])
-            _ = try await ledger.acknowledge(group: "g", sequences: [sequences[5]])
+            _ = try await ledger.outbox.acknowledge(group: "g", sequences: [sequences[5]])
             clock.advance(hours: 1)
-            #expect(try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).isEmpty)
+            #expect(
+                try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
+                    .isEmpty)
             // Past the cursor, a new event is leased; another group still sees all seven.
             _ = try await ledger.propose(
                 Self.request(
                     clause: "jzf-2023-3/3.19b", amount: 50_000_000,
                     creditCode: CreditCode.completing("91330402MA2B00017")!.value))
             #expect(
-                try await ledger.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).count == 1)
+                try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).count
+                    == 1)
             #expect(
-                try await ledger.lease(group: "other", consumer: "x", maximumInFlight: 10, leaseMillis: 1_000).count
+                try await ledger.outbox.lease(group: "other", consumer: "x", maximumInFlight: 10, leaseMillis: 1_000)
+                    .count
                     == 7)
         }
     }
@@ -606,12 +618,12 @@ struct LedgerTests {
     @Test("a proposed order's event, encoded by hand for its time, is the bytes SwiftProtobuf writes")
     func proposedEventEncoding() throws {
         for at: Int64 in [0, 1, 127, 128, 16_383, 16_384, 1_795_388_870_303, Int64.max, -1] {
-            var event = Ledger.Event()
+            var event = LedgerOutbox.Event()
             event.type = "proposed"
             event.order.status = .pending
             event.atMillis = at
             let expected: [UInt8] = try event.serializedBytes()
-            #expect(Ledger.proposedEvent(at: at) == expected, "at \(at)")
+            #expect(LedgerOutbox.proposedEvent(at: at) == expected, "at \(at)")
         }
     }
 
@@ -670,13 +682,13 @@ extension LedgerTests {
                 #expect(listed.count == 15)
             }
             // An enterprise's events come one at a time, each after the one before is acknowledged.
-            var events: [Ledger.Event] = []
+            var events: [LedgerOutbox.Event] = []
             while true {
-                let leased = try await ledger.lease(
+                let leased = try await ledger.outbox.lease(
                     group: "test", consumer: "test", maximumInFlight: 1000, leaseMillis: 60_000)
                 guard !leased.isEmpty, events.count < 100 else { break }
                 events += leased
-                _ = try await ledger.acknowledge(group: "test", sequences: leased.map(\.sequence))
+                _ = try await ledger.outbox.acknowledge(group: "test", sequences: leased.map(\.sequence))
             }
             #expect(events.count == 45)
             #expect(Set(events.map(\.order.id)) == Set(answered.map(\.id)))

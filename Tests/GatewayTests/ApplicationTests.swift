@@ -351,7 +351,7 @@ struct ApplicationTests {
         request.application.clauseID = "jzbf-2023-38/2.4.15b"
         request.application.subject = "crossBorder/2023"
         request.application.requestedFen = 100_000
-        let filed = try await ledger.recordApplication(request)
+        let filed = try await ApplicationsDesk(ledger: ledger).record(request)
         #expect(filed.workingDays == 5)
         // Friday 2023-09-01 + 5 working days: 09-04 … 09-08.
         #expect(
@@ -386,7 +386,7 @@ struct ApplicationTests {
             request.application.clauseID = "jzbf-2024-7/3.3c"
             request.application.subject = subject
             request.application.requestedFen = 100_000
-            return try await ledger.recordApplication(request)
+            return try await ApplicationsDesk(ledger: ledger).record(request)
         }
         // Twenty working days: 12-07 … 12-31 (19), 元旦 2027-01-01 off, Monday 2027-01-04 (20).
         let provisional = try await file("contest/2026")
@@ -410,7 +410,7 @@ struct ApplicationTests {
         #expect(!official.dueProvisional)
         #expect(CalendarDate(message: official.dueOn) == CalendarDate("2027-01-05"))
         // The first application keeps the deadline it was given.
-        let listed = try await ledger.applications(.init())
+        let listed = try await ApplicationsDesk(ledger: ledger).list(.init())
         #expect(listed.applications.first { $0.id == provisional.id }?.dueProvisional == true)
     }
 
@@ -430,13 +430,13 @@ struct ApplicationTests {
                 GatewayMethods.fileApplication,
                 Self.application(clause: "jzbf-2023-38/2.4.15b", claimed: [Self.crossBorderTrade], requested: 300_000)
             )
-            #expect(try await mesh.ledger.markBreaches().isEmpty)  // due 2023-10-07
+            #expect(try await ApplicationsDesk(ledger: mesh.ledger).markBreaches().isEmpty)  // due 2023-10-07
             clock.advance(days: 36)  // 2023-10-07: the last day, still in time
-            #expect(try await mesh.ledger.markBreaches().isEmpty)
+            #expect(try await ApplicationsDesk(ledger: mesh.ledger).markBreaches().isEmpty)
             clock.advance(days: 1)  // 2023-10-08: late
-            let breached = try await mesh.ledger.markBreaches()
+            let breached = try await ApplicationsDesk(ledger: mesh.ledger).markBreaches()
             #expect(breached.map(\.id) == [filed.id])
-            #expect(try await mesh.ledger.markBreaches().isEmpty)  // counted once
+            #expect(try await ApplicationsDesk(ledger: mesh.ledger).markBreaches().isEmpty)  // counted once
             var request = Jiaxing_Benefits_V1_ListApplicationsRequest()
             request.breachedOnly = true
             let listing: Jiaxing_Benefits_V1_ListApplicationsResponse = try await operatorClient.unary(
@@ -485,7 +485,7 @@ struct ApplicationTests {
             let badEvidence = await refusal(withEvidence)
             #expect(badEvidence?.code == .invalidArgument)
             #expect(badEvidence?.message.contains("evidence[0]") == true)
-            #expect(try await mesh.ledger.applications(.init()).applications.isEmpty)
+            #expect(try await ApplicationsDesk(ledger: mesh.ledger).list(.init()).applications.isEmpty)
 
             // The same file as a real PDF is kept by its hash, and only the hash comes back.
             file.content = Data("%PDF-1.7\n合同正文".utf8)
@@ -567,7 +567,7 @@ struct ApplicationTests {
                 let _: Jiaxing_Benefits_V1_PayoutOrder = try await nanhu.unary(GatewayMethods.proposePayout, propose)
             }
             #expect(proposal?.code == .permissionDenied)
-            #expect(try await mesh.ledger.applications(.init()).applications.isEmpty)
+            #expect(try await ApplicationsDesk(ledger: mesh.ledger).list(.init()).applications.isEmpty)
         }
     }
 }

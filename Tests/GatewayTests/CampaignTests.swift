@@ -97,10 +97,10 @@ struct CampaignTests {
             // Notification's group takes every event (an enterprise's in order) and acknowledges it: the three
             // posted orders count as notified.
             for _ in 0..<5 {
-                let events = try await mesh.ledger.lease(
+                let events = try await mesh.ledger.outbox.lease(
                     group: "notification", consumer: "test", maximumInFlight: 1_000, leaseMillis: 30_000)
                 guard !events.isEmpty else { break }
-                _ = try await mesh.ledger.acknowledge(group: "notification", sequences: events.map(\.sequence))
+                _ = try await mesh.ledger.outbox.acknowledge(group: "notification", sequences: events.map(\.sequence))
             }
             let notified: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
                 GatewayMethods.getCampaign, ask)

@@ -4,6 +4,7 @@ import Foundation
 import GatewayConsole
 import GatewayHTTP
 import GatewayStore
+import Ledger
 import MeshIdentity
 import MeshMessages
 import MeshPKI
@@ -700,7 +701,7 @@ struct ConsoleTests {
                 ])
             #expect(approved.status == 200 && approved.body.contains("已批准，核定 0.25万元"))
             let decided = try #require(
-                try await mesh.ledger.applications(.init()).applications.first { $0.id == filed.id })
+                try await ApplicationsDesk(ledger: mesh.ledger).list(.init()).applications.first { $0.id == filed.id })
             #expect(decided.status == .approved && decided.decidedFen == 250_000)
             #expect(decided.decidedBy == "department/shangwu (zhao.min)")
         }

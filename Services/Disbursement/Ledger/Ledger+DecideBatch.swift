@@ -142,7 +142,8 @@ extension Ledger {
                 ])
             }
             events.append(
-                try Self.eventRow(type: approved ? "approved" : "rejected", order: order, at: order.decidedAtMillis))
+                try LedgerOutbox.eventRow(
+                    type: approved ? "approved" : "rejected", order: order, at: order.decidedAtMillis))
             // Alike: same status, decider, time and (for a rejection) reason; an approval keeps each reason.
             let key: [SQLValue] = [
                 .integer(Int64(order.status.rawValue)), .text(order.decidedBy), .integer(order.decidedAtMillis),
@@ -171,8 +172,8 @@ extension Ledger {
                     parameters)
             }
         }
-        try await self.insert(tx, Self.insertEvent, events, sqliteForms: ProposalSQL.insertEventForms)
-        if !events.isEmpty { try await tx.notify(Self.eventsChannel) }
+        try await self.insert(tx, LedgerOutbox.insertEvent, events, sqliteForms: ProposalSQL.insertEventForms)
+        if !events.isEmpty { try await tx.notify(LedgerOutbox.channel) }
     }
 }
 

@@ -54,7 +54,7 @@ extension Ledger {
                     .text(order.id),
                 ]
             )
-            try await Self.emit(tx, type: "clawedBack", order: order, at: at)
+            try await LedgerOutbox.emit(tx, type: "clawedBack", order: order, at: at)
             return order
         }
     }
@@ -89,7 +89,7 @@ extension Ledger {
         order.decidedBy = "ledger"
         order.decidedAtMillis = at
         order.reason = "nobody decided before the order expired"
-        try await Self.emit(tx, type: "expired", order: order, at: at)
+        try await LedgerOutbox.emit(tx, type: "expired", order: order, at: at)
     }
 
     static func load(_ orderID: String, _ tx: any SQLTransaction) async throws -> Order {

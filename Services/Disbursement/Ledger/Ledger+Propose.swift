@@ -308,7 +308,7 @@ enum ProposalSQL {
 
     /// The inserts' multi-row forms for SQLite, largest first.
     static let insertOrderForms = [32, 8].map { (rows: $0, sql: multiRow(insertOrder, $0)) }
-    static let insertEventForms = [32, 8].map { (rows: $0, sql: multiRow(Ledger.insertEvent, $0)) }
+    static let insertEventForms = [32, 8].map { (rows: $0, sql: multiRow(LedgerOutbox.insertEvent, $0)) }
 }
 
 /// Time-ordered unique ids (UUID version 7), so orders sort by creation.

@@ -64,7 +64,7 @@ extension Ledger {
             self.draft = order
             self.draftRow = Ledger.values(order, departments: terms.departmentsText)
             do {
-                self.draftEvent = try Ledger.eventRow(type: "proposed", order: order, at: at)
+                self.draftEvent = try LedgerOutbox.eventRow(type: "proposed", order: order, at: at)
             } catch {
                 throw LedgerError(.unavailable, "cannot encode the event of order \(order.id): \(error)")
             }
@@ -241,14 +241,15 @@ extension Ledger {
             orderRows.append(drafted ? input.draftRow : Self.values(order))
             eventRows.append(
                 drafted
-                    ? input.draftEvent : try Self.eventRow(type: "proposed", order: order, at: order.createdAtMillis))
+                    ? input.draftEvent
+                    : try LedgerOutbox.eventRow(type: "proposed", order: order, at: order.createdAtMillis))
         }
         try await self.insert(tx, ProposalSQL.insertOrder, orderRows, sqliteForms: ProposalSQL.insertOrderForms)
         for (fund, fen) in reserved {
             try await tx.execute(ProposalSQL.reserve, [.integer(fen), .text(fund)])
         }
-        try await self.insert(tx, Self.insertEvent, eventRows, sqliteForms: ProposalSQL.insertEventForms)
-        if !eventRows.isEmpty { try await tx.notify(Self.eventsChannel) }
+        try await self.insert(tx, LedgerOutbox.insertEvent, eventRows, sqliteForms: ProposalSQL.insertEventForms)
+        if !eventRows.isEmpty { try await tx.notify(LedgerOutbox.channel) }
     }
 
     /// Inserts rows with `statement` (`INSERT … VALUES (?, …)`) in multi-row statements: on PostgreSQL up to

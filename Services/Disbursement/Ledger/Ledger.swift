@@ -6,8 +6,10 @@ import NIOConcurrencyHelpers
 import SQLStore
 import ServiceLifecycle
 
-/// The double-entry ledger of payout orders: reservations, approvals, payments, clawbacks, and the events
-/// of each change, all in one transaction per change (or per group of changes: group commit).
+/// The double-entry ledger of payout orders and the funds they draw on: reservations, approvals, payments,
+/// clawbacks, each in one transaction per change (or per group of changes: group commit) together with its
+/// event in the outbox (`LedgerOutbox`, which subscribers read). Applications are the `ApplicationsDesk`'s,
+/// which proposes an approved application's order here in the same transaction.
 ///
 /// A service: its changes are committed while `run()` runs (the group committer's batches), so it is run
 /// in the process's service group, before the server that calls it and stopped after the server drained.
@@ -20,6 +22,8 @@ public final class Ledger: Service, Sendable {
     /// How long a pending order waits for its department before it expires.
     public let orderLifetimeMillis: Int64
     let committer: GroupCommitter
+    /// The events of every change, written in the change's transaction; subscribers read them here.
+    public let outbox: LedgerOutbox
     let payoutTerms = NIOLockedValueBox(PayoutTermsCache())
 
     /// - Parameters:
@@ -37,6 +41,7 @@ public final class Ledger: Service, Sendable {
         self.catalog = catalog
         self.now = now
         self.orderLifetimeMillis = orderLifetime.components.seconds * 1000
+        self.outbox = LedgerOutbox(database: database, now: now)
         self.committer = GroupCommitter(
             database: database, maximumBatch: groupCommit ? GroupCommitter.defaultMaximumBatch : 1,
             pipelined: groupCommit)
@@ -98,117 +103,4 @@ public final class Ledger: Service, Sendable {
         try await tx.execute(
             "INSERT INTO accounts (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", [.text(id), .text(kind)])
     }
-
-    /// Appends an event in the transaction that made the change (transactional outbox). The event keeps only
-    /// what an order's later changes overwrite (`OrderState`); the rest never changes once the order is
-    /// written and is read from the order's row when the event is leased. The whole order in every event was
-    /// a third of the bytes each payout wrote.
-    static func emit(_ tx: any SQLTransaction, type: String, order: Order, at: Int64) async throws {
-        try await tx.execute(Self.insertEvent, try Self.eventRow(type: type, order: order, at: at))
-        try await tx.notify(Self.eventsChannel)
-    }
-
-    /// The channel every transaction that appends events or acknowledges them notifies: a subscription with
-    /// nothing to lease waits on it (`eventSignal`) instead of leasing again on a timer.
-    public static let eventsChannel = "benefits_ledger_events"
-
-    /// Rung once a commit appended or acknowledged events, here or (PostgreSQL, while `listen` runs) in
-    /// another replica.
-    public var eventSignal: ChangeSignal { self.database.signal(Self.eventsChannel) }
-
-    /// The fields of an order that change after it is written (its decision); an event records them as they
-    /// were when it happened.
-    struct OrderState {
-        var status: Order.Status
-        var decidedBy: String
-        var decidedAtMillis: Int64
-        var reason: String
-
-        init(of order: Order) {
-            self.status = order.status
-            self.decidedBy = order.decidedBy
-            self.decidedAtMillis = order.decidedAtMillis
-            self.reason = order.reason
-        }
-
-        /// An order carrying only these fields, as stored in the event.
-        var snapshot: Order {
-            var order = Order()
-            self.apply(to: &order)
-            return order
-        }
-
-        /// The order as it was at the event: its row, with the state the event recorded.
-        func apply(to order: inout Order) {
-            order.status = self.status
-            order.decidedBy = self.decidedBy
-            order.decidedAtMillis = self.decidedAtMillis
-            order.reason = self.reason
-        }
-    }
-
-    /// The outbox row of an event about an order or an application; events of one enterprise (the entity
-    /// key) are delivered in order.
-    static func append(
-        _ tx: any SQLTransaction, _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String,
-        id: String, at: Int64
-    ) async throws {
-        try await tx.execute(
-            Self.insertEvent, try Self.eventRow(event, type: type, entityKey: entityKey, id: id, at: at))
-        try await tx.notify(Self.eventsChannel)
-    }
-
-    static let eventColumns = "type, entity_key, order_id, payload, at"
-    static let insertEvent = "INSERT INTO events (\(eventColumns)) VALUES (?, ?, ?, ?, ?)"
-
-    /// The values of an event's outbox row, in the order of `eventColumns`.
-    static func eventRow(
-        _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String, id: String, at: Int64
-    ) throws -> [SQLValue] {
-        var event = event
-        event.type = type
-        event.atMillis = at
-        let payload: [UInt8] = try event.serializedBytes()
-        return [.text(type), .text(entityKey), .text(id), .blob(payload), .integer(at)]
-    }
-
-    /// The outbox row of an order's event (see `emit`).
-    static func eventRow(type: String, order: Order, at: Int64) throws -> [SQLValue] {
-        let state = OrderState(of: order)
-        if type == "proposed", state.status == .pending, state.decidedBy.isEmpty, state.decidedAtMillis == 0,
-            state.reason.isEmpty,
-            let payload = Self.proposedEvent(at: at)
-        {
-            return [.text(type), .text(order.creditCode), .text(order.id), .blob(payload), .integer(at)]
-        }
-        var event = Jiaxing_Benefits_V1_DisbursementEvent()
-        event.order = state.snapshot
-        return try Self.eventRow(event, type: type, entityKey: order.creditCode, id: order.id, at: at)
-    }
-
-    /// The payload of most orders' first event (proposed, pending, no reason), which differs only in its
-    /// time: serializing it whole was a twentieth of a payout's time. Protobuf writes fields in the order of
-    /// their numbers, and `at_millis` (4) comes last of those set, so the payload is the encoding of the rest,
-    /// made once, followed by field 4's tag and the time as a varint: the same bytes SwiftProtobuf writes
-    /// (`LedgerTests` compares them).
-    package static func proposedEvent(at: Int64) -> [UInt8]? {
-        guard var payload = Self.proposedEventHead else { return nil }
-        guard at != 0 else { return payload }  // proto3 leaves a field at its default out
-        payload.reserveCapacity(payload.count + 11)
-        payload.append(4 << 3)  // field 4, wire type 0 (varint)
-        var value = UInt64(bitPattern: at)
-        while value >= 0x80 {
-            payload.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        payload.append(UInt8(value))
-        return payload
-    }
-
-    private static let proposedEventHead: [UInt8]? = {
-        var event = Jiaxing_Benefits_V1_DisbursementEvent()
-        event.type = "proposed"
-        event.order.status = .pending
-        return try? event.serializedBytes()
-    }()
 }

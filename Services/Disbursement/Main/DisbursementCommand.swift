@@ -91,7 +91,7 @@ struct DisbursementCommand: AsyncParsableCommand {
     /// Where replicas share PostgreSQL, each follows the others' ledger events (`LISTEN`).
     static func listeners(_ database: any SQLDatabase, logger: Logger) -> [any Service] {
         guard let postgres = database as? PostgresDatabase else { return [] }
-        return [ChangeListener(database: postgres, channel: Ledger.eventsChannel, logger: logger)]
+        return [ChangeListener(database: postgres, channel: LedgerOutbox.channel, logger: logger)]
     }
 
     static func readBudgets(_ path: String) throws -> [FundOpener.Budget] {

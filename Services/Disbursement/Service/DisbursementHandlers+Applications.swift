@@ -31,15 +31,15 @@ extension DisbursementHandlers {
                     clauseID: application.clauseID, subject: application.subject, period: application.period,
                     amountFen: request.amountFen)
             }
-            return try await self.ledger.recordApplication(request)
+            return try await self.applications.record(request)
         }
         router.unary(DisbursementMethods.decideApplication) {
             (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
-            try await self.ledger.decideApplication(request, by: Self.decider(context))
+            try await self.applications.decide(request, by: Self.decider(context))
         }
         router.unary(DisbursementMethods.getEvidence) { (request: Jiaxing_Benefits_V1_GetEvidenceRequest, context) in
             try Self.require(context, roles: [.operator, .service, .county, .department], to: "read evidence")
-            return try await self.ledger.evidence(
+            return try await self.applications.evidence(
                 applicationID: request.applicationID, sha256: request.sha256, county: try Self.county(of: context),
                 department: try Self.department(of: context)
             )
@@ -48,11 +48,11 @@ extension DisbursementHandlers {
             (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
             switch context.peer?.role {
             case .operator, .service:
-                return try await self.ledger.applications(request)
+                return try await self.applications.list(request)
             case .county:
-                return try await self.ledger.applications(request, county: try Self.county(of: context))
+                return try await self.applications.list(request, county: try Self.county(of: context))
             case .department:
-                return try await self.ledger.applications(request, department: try Self.department(of: context))
+                return try await self.applications.list(request, department: try Self.department(of: context))
             default:
                 throw RPCError(
                     .permissionDenied,

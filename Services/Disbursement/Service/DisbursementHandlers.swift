@@ -11,11 +11,14 @@ import MeshTransport
 /// operator propose, a county proposes and reads for its own enterprises only.
 public struct DisbursementHandlers: Sendable {
     let ledger: Ledger
+    /// Applications, decided or kept for their departments; approvals propose orders to `ledger`.
+    let applications: ApplicationsDesk
     /// Every amount the ledger is asked to hold is checked against eligibility's signed decision.
     let seals: DecisionSealCheck
 
     public init(ledger: Ledger, seals: DecisionSealCheck) {
         self.ledger = ledger
+        self.applications = ApplicationsDesk(ledger: ledger)
         self.seals = seals
     }
 
@@ -173,11 +176,11 @@ public struct DisbursementHandlers: Sendable {
                 throw RPCError(.invalidArgument, "max_in_flight: 1 to 10000, got \(inFlight)")
             }
             guard (1...3600_000).contains(lease) else { throw RPCError(.invalidArgument, "lease_seconds: 1 to 3600") }
-            try await self.ledger.releaseLeases(group: request.group, consumer: request.consumer)
-            let signal = self.ledger.eventSignal
+            try await self.ledger.outbox.releaseLeases(group: request.group, consumer: request.consumer)
+            let signal = self.ledger.outbox.signal
             while !Task.isCancelled {
                 let seen = signal.generation
-                let events = try await self.ledger.lease(
+                let events = try await self.ledger.outbox.lease(
                     group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
                 for event in events { try await writer.write(event) }
                 guard events.isEmpty else { continue }
@@ -193,7 +196,7 @@ public struct DisbursementHandlers: Sendable {
             try Self.require(context, roles: [.service, .operator], to: "acknowledge ledger events")
             var response = Jiaxing_Benefits_V1_AcknowledgeResponse()
             response.acknowledged = Int32(
-                try await self.ledger.acknowledge(group: request.group, sequences: request.sequences))
+                try await self.ledger.outbox.acknowledge(group: request.group, sequences: request.sequences))
             return response
         }
     }

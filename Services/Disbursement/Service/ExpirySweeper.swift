@@ -6,11 +6,13 @@ import ServiceLifecycle
 /// Expires pending orders nobody decided in time, releasing their reservations.
 public struct ExpirySweeper: Service {
     let ledger: Ledger
+    let applications: ApplicationsDesk
     let interval: Duration
     let logger: Logger
 
     public init(ledger: Ledger, interval: Duration = .seconds(5), logger: Logger) {
         self.ledger = ledger
+        self.applications = ApplicationsDesk(ledger: ledger)
         self.interval = interval
         self.logger = logger
     }
@@ -20,7 +22,7 @@ public struct ExpirySweeper: Service {
             let expired = try await self.ledger.expireDue()
             if expired > 0 { self.logger.info("orders expired", metadata: ["count": "\(expired)"]) }
             // 限时即享: a deadline passed undecided is escalated to the city operator.
-            for application in try await self.ledger.markBreaches() {
+            for application in try await self.applications.markBreaches() {
                 self.logger.warning(
                     "application deadline breached; escalated to the operator",
                     metadata: [

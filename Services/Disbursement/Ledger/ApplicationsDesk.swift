@@ -5,11 +5,31 @@ import Foundation
 import MeshMessages
 import SQLStore
 
-extension Ledger {
+/// The applications desk: what an enterprise asks for where the city cannot pay unasked (即申即享, 限时即享).
+/// It records each application with its evidence, decides it at once where the clause fixes the amount, or
+/// keeps it for the responsible department until its deadline in working days and marks the breaches; an
+/// approval proposes the payout order to the ledger in the same transaction.
+///
+/// Invariant: one application per enterprise, clause, subject and period; an approved application has
+/// exactly one order, and every change is an event in the ledger's outbox.
+public struct ApplicationsDesk: Sendable {
     public typealias Application = Jiaxing_Benefits_V1_Application
+    public typealias Order = Ledger.Order
+    typealias ProposeRequest = Ledger.ProposeRequest
+
+    /// The ledger the desk's approvals propose orders to, and whose storage it shares.
+    let ledger: Ledger
+
+    public init(ledger: Ledger) {
+        self.ledger = ledger
+    }
+
+    var database: any SQLDatabase { self.ledger.database }
+    var catalog: @Sendable () -> Catalog? { self.ledger.catalog }
+    var now: @Sendable () -> Int64 { self.ledger.now }
 
     /// Limits on what an application may carry.
-    public enum ApplicationLimits {
+    public enum Limits {
         public static let maximumEvidenceFiles = 10
         public static let maximumEvidenceBytes = 5 << 20
         public static let evidenceTypes: Set<String> = ["application/pdf", "image/jpeg", "image/png"]
@@ -19,13 +39,6 @@ extension Ledger {
 
     /// The day in China (UTC+8) at `millis`.
     static func chinaDay(_ millis: Int64) -> CalendarDate { CalendarDate.inChina(atMillis: millis) }
-
-    /// Appends an application's event in the transaction that changed it (the same outbox as orders').
-    static func emit(_ tx: any SQLTransaction, type: String, application: Application, at: Int64) async throws {
-        var event = Jiaxing_Benefits_V1_DisbursementEvent()
-        event.application = application
-        try await Self.append(tx, event, type: type, entityKey: application.creditCode, id: application.id, at: at)
-    }
 
     /// The payout order an application asks for, for `amount`.
     static func orderRequest(_ application: Application, amount: Fen) -> ProposeRequest {
@@ -53,14 +66,14 @@ extension Ledger {
     }
 
     static func applicationKey(_ application: Application) -> String {
-        "\(Self.storedCreditCode(application.creditCode))|\(application.clauseID)|\(application.subject)|\(application.period)"
+        "\(Ledger.storedCreditCode(application.creditCode))|\(application.clauseID)|\(application.subject)|\(application.period)"
     }
 
     /// Records an application the gateway has looked at with eligibility. 即申即享 (`decideAtOnce`): the
     /// payout order is proposed in the same transaction. 限时即享: the application waits for the responsible
     /// department until the deadline, counted in working days. The same enterprise, clause, subject and period
     /// again returns the first application.
-    public func recordApplication(_ request: Jiaxing_Benefits_V1_RecordApplicationRequest) async throws -> Application {
+    public func record(_ request: Jiaxing_Benefits_V1_RecordApplicationRequest) async throws -> Application {
         var application = request.application
         if case .failure(let problem) = CreditCode.validate(application.creditCode) {
             throw LedgerError(.invalidArgument, "application.credit_code: '\(application.creditCode)' \(problem)")
@@ -100,14 +113,14 @@ extension Ledger {
                 "application.requested_fen: \(Money.chinese(application.requestedFen)) asked, the clause allows at most \(Money.chinese(application.maximumFen))"
             )
         }
-        guard application.evidence.count <= ApplicationLimits.maximumEvidenceFiles else {
+        guard application.evidence.count <= Limits.maximumEvidenceFiles else {
             throw LedgerError(
                 .invalidArgument,
-                "application.evidence: at most \(ApplicationLimits.maximumEvidenceFiles) files, got \(application.evidence.count)"
+                "application.evidence: at most \(Limits.maximumEvidenceFiles) files, got \(application.evidence.count)"
             )
         }
         for (index, file) in application.evidence.enumerated() {
-            guard ApplicationLimits.evidenceTypes.contains(file.contentType),
+            guard Limits.evidenceTypes.contains(file.contentType),
                 Self.contentMatches(file.content, file.contentType)
             else {
                 throw LedgerError(
@@ -115,10 +128,10 @@ extension Ledger {
                     "application.evidence[\(index)]: '\(file.name)' must be a PDF, JPEG or PNG file, got \(file.contentType.isEmpty ? "no type" : file.contentType)"
                 )
             }
-            guard file.content.count <= ApplicationLimits.maximumEvidenceBytes else {
+            guard file.content.count <= Limits.maximumEvidenceBytes else {
                 throw LedgerError(
                     .invalidArgument,
-                    "application.evidence[\(index)]: '\(file.name)' is \(file.content.count) bytes; at most \(ApplicationLimits.maximumEvidenceBytes)"
+                    "application.evidence[\(index)]: '\(file.name)' is \(file.content.count) bytes; at most \(Limits.maximumEvidenceBytes)"
                 )
             }
         }
@@ -130,7 +143,7 @@ extension Ledger {
         application.responsibleDepartments = clause.responsibleDepartments
         application.filedOn = today.message
         application.period = application.period == 0 ? Int32(today.year) : application.period
-        let workingDays = clause.decisionWorkingDays ?? ApplicationLimits.defaultWorkingDays
+        let workingDays = clause.decisionWorkingDays ?? Limits.defaultWorkingDays
         application.workingDays = Int32(workingDays)
         let calendar = catalog.calendar
         guard let deadline = calendar.deadline(workingDays: workingDays, from: today) else {
@@ -168,7 +181,7 @@ extension Ledger {
             }
             application.id = UUIDv7.make(millis: at)
             if request.decideAtOnce {
-                let proposed = try await self.propose(
+                let proposed = try await self.ledger.propose(
                     Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document,
                     tx: tx)
                 application.status = .decidedAtOnce
@@ -194,7 +207,7 @@ extension Ledger {
                 ]
             )
             if application.status == .pending {
-                try await Self.emit(tx, type: "applicationReceived", application: application, at: at)
+                try await LedgerOutbox.emit(tx, type: "applicationReceived", application: application, at: at)
             }
             return application
         }
@@ -202,7 +215,7 @@ extension Ledger {
 
     /// The responsible department decides a pending application: approving proposes the order and posts it
     /// at once (the department's decision is the approval); rejecting needs a reason.
-    public func decideApplication(_ request: Jiaxing_Benefits_V1_DecideApplicationRequest, by decider: Decider)
+    public func decide(_ request: Jiaxing_Benefits_V1_DecideApplicationRequest, by decider: Ledger.Decider)
         async throws -> Application
     {
         guard !request.applicationID.isEmpty else { throw LedgerError(.invalidArgument, "application_id: required") }
@@ -245,7 +258,7 @@ extension Ledger {
                     throw LedgerError(
                         .unavailable, "the catalog has not loaded, or no longer has \(application.clauseID)")
                 }
-                let proposed = try await self.propose(
+                let proposed = try await self.ledger.propose(
                     Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document,
                     tx: tx)
                 try await Self.markDeclared(proposed, of: application, tx)
@@ -260,7 +273,7 @@ extension Ledger {
                 }
                 application.status = .rejected
                 application.reason = request.reason
-                try await Self.emit(tx, type: "applicationRejected", application: application, at: at)
+                try await LedgerOutbox.emit(tx, type: "applicationRejected", application: application, at: at)
             }
             try await tx.execute(
                 "UPDATE applications SET status = ?, decided_day = ?, payload = ? WHERE id = ?",
@@ -273,7 +286,7 @@ extension Ledger {
         }
         // 一键直达: the order the department just decided is paid through the same approval path as any other.
         if decided.status == .approved, !decided.orderID.isEmpty {
-            _ = try await self.approve(orderID: decided.orderID, by: decider)
+            _ = try await self.ledger.approve(orderID: decided.orderID, by: decider)
         }
         return decided
     }
@@ -296,7 +309,7 @@ extension Ledger {
                 try await tx.execute(
                     "UPDATE applications SET breached = 1, payload = ? WHERE id = ?",
                     [.blob(try application.serializedBytes()), .text(application.id)])
-                try await Self.emit(tx, type: "applicationBreached", application: application, at: at)
+                try await LedgerOutbox.emit(tx, type: "applicationBreached", application: application, at: at)
                 marked.append(application)
             }
             return marked
@@ -305,7 +318,7 @@ extension Ledger {
 
     /// Applications, newest first, with the tallies per document and responsible department: received,
     /// decided at once, decided within the deadline, breached, pending.
-    public func applications(
+    public func list(
         _ request: Jiaxing_Benefits_V1_ListApplicationsRequest, county: Jiaxing_Benefits_V1_County? = nil,
         department: Department? = nil
     ) async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse {
