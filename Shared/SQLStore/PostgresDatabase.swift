@@ -120,6 +120,36 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         }
     }
 
+    /// The advisory lock every migration of every component takes (`pg_advisory_xact_lock`), for the
+    /// transaction's length: replicas starting together migrate one after the other. Without it, their
+    /// `CREATE … IF NOT EXISTS` raced on PostgreSQL's catalog, and most of four replicas failed to start.
+    static let schemaLock: Int64 = 0x6A78_6D65_7368  // "jxmesh"
+
+    /// READ COMMITTED, so each statement after the lock sees what the migrations before it committed (a
+    /// SERIALIZABLE snapshot would be taken by the lock's statement itself, before the wait).
+    public func schemaTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result)
+        async throws -> Result
+    {
+        do {
+            return try await self.client.withConnection { connection in
+                try await Self.run("BEGIN ISOLATION LEVEL READ COMMITTED", on: connection, logger: self.logger)
+                do {
+                    try await Self.run(
+                        "SELECT pg_advisory_xact_lock(\(Self.schemaLock))", on: connection, logger: self.logger)
+                    let result = try await body(Transaction(connection: connection, logger: self.logger))
+                    try await Self.run("COMMIT", on: connection, logger: self.logger)
+                    return result
+                } catch {
+                    await Self.abandon(connection, after: error, logger: self.logger)
+                    throw error
+                }
+            }
+        } catch let error as PSQLError {
+            throw SQLError(
+                code: 0, message: error.serverInfo?[.message] ?? String(reflecting: error), sql: error.query?.sql ?? "")
+        }
+    }
+
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
         try await self.client.withConnection { connection in
             try await body(Transaction(connection: connection, logger: self.logger))

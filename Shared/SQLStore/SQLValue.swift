@@ -91,6 +91,10 @@ public protocol SQLDatabase: Sendable {
     )
     /// The signal a commit notifying `channel` rings.
     func signal(_ channel: String) -> ChangeSignal
+    /// Runs `body` in a transaction that holds the schema's lock, for migrations: one at a time across every
+    /// process sharing the database, each seeing what those before it committed.
+    func schemaTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
+        -> Result
 }
 
 extension SQLDatabase {
@@ -106,6 +110,13 @@ extension SQLDatabase {
             defer { group.cancelAll() }
             return try await body()
         }
+    }
+
+    /// One process writes a SQLite database, one transaction at a time: any transaction holds the lock.
+    public func schemaTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result)
+        async throws -> Result
+    {
+        try await self.transaction(body)
     }
 
     /// Where a commit is durable when it returns (PostgreSQL): nothing more to wait for.

@@ -61,12 +61,9 @@ public final class Ledger: Service, Sendable {
         try await self.committer.running(isolation: isolation, body)
     }
 
-    /// Creates the tables where they do not exist.
+    /// Brings the tables up to the ledger's last schema step; replicas starting together take turns.
     public func migrate() async throws {
-        try await self.database.executeScript(
-            self.database.dialect == .postgres ? LedgerSchema.postgres : LedgerSchema.sqlite)
-        try await self.database.addColumns(LedgerSchema.addedColumns)
-        try await self.database.executeScript(LedgerSchema.afterColumns)
+        try await self.database.migrate("ledger", LedgerSchema.migrations, now: self.now())
     }
 
     static func fundAccount(documentID: String, year: Int) -> String {

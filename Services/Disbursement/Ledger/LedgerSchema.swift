@@ -1,4 +1,5 @@
 import BenefitsDomain
+import SQLStore
 
 /// The ledger's tables. Transfers are immutable; a correction is a new transfer. Balances in `accounts` are a
 /// cache of the transfers, updated in the same transaction and checked by `Ledger.reconcile()`.
@@ -14,6 +15,14 @@ import BenefitsDomain
 /// write fails instead of breaking every later `ListFunds`. Ledgers created before the bound keep their
 /// tables; the code's checks still apply to them.
 enum LedgerSchema {
+    /// The ledger's schema as recorded steps (`SQLDatabase.migrate`); a ledger made before steps were
+    /// recorded has them all, and each is written so that running it there changes nothing.
+    static let migrations = [
+        SchemaMigration(1, "orders, accounts, transfers, events and applications", sqlite: sqlite, postgres: postgres),
+        SchemaMigration(2, "orders: explanation, basis, previous order, campaign, declared", addColumns: addedColumns),
+        SchemaMigration(3, "orders by campaign", script: afterColumns),
+    ]
+
     /// Columns added after the first release, for ledgers created before them.
     static let addedColumns: [(table: String, definition: String)] = [
         ("orders", "explanation TEXT NOT NULL DEFAULT ''"),

@@ -25,14 +25,21 @@ public struct GatewayStore: Sendable {
         self.replica = replica
     }
 
-    /// Opens the store and creates its tables where they are missing.
+    /// Opens the store and brings its tables up to the last schema step; replicas starting together take
+    /// turns.
     public static func open(_ database: any SQLDatabase, replica: String = UUID().uuidString) async throws
         -> GatewayStore
     {
-        try await database.executeScript(Self.schema)
-        try await database.executeScript(Self.campaignSchema)
+        try await database.migrate(
+            "gateway", Self.migrations, now: Int64(Date().timeIntervalSince1970 * 1000))
         return GatewayStore(database: database, replica: replica)
     }
+
+    /// The store's schema as recorded steps (`SQLDatabase.migrate`).
+    static let migrations = [
+        SchemaMigration(1, "register, records and applications", script: schema),
+        SchemaMigration(2, "campaigns", script: campaignSchema),
+    ]
 
     // BIGINT and TEXT mean the same in SQLite and PostgreSQL, so one schema serves both.
     static let schema = """

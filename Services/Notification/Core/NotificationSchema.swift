@@ -1,6 +1,14 @@
+import SQLStore
+
 /// The notification service's durable state: notices made (never twice: the id is unique), webhooks per
 /// county, and every delivery with its attempts.
 enum NotificationSchema {
+    /// The notices' schema as recorded steps (`SQLDatabase.migrate`).
+    static let migrations = [
+        SchemaMigration(1, "notices, webhooks and deliveries", sqlite: sqlite, postgres: postgres),
+        SchemaMigration(2, "webhooks: batch size", addColumns: addedColumns),
+    ]
+
     /// Columns added since a database was first created. `batch_size`: the most notices one delivery to
     /// the county's endpoint carries (1: a notice a delivery).
     static let addedColumns: [(table: String, definition: String)] = [

@@ -56,10 +56,9 @@ public final class Notifier: Sendable {
         self.now = now
     }
 
+    /// Brings the tables up to the notices' last schema step; replicas starting together take turns.
     public func migrate() async throws {
-        try await self.database.executeScript(
-            self.database.dialect == .postgres ? NotificationSchema.postgres : NotificationSchema.sqlite)
-        try await self.database.addColumns(NotificationSchema.addedColumns)
+        try await self.database.migrate("notification", NotificationSchema.migrations, now: self.now())
     }
 
     /// The notices one event makes: the enterprise, its county, and (for orders awaiting a decision) the
