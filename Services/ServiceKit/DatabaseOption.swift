@@ -7,8 +7,13 @@ import SQLStore
 /// without one in the URL it is read from `PGPASSWORD`, or from the file `PGPASSWORD_FILE` names (a Compose
 /// or Kubernetes secret). `sslmode` is libpq's: `disable` (the default, for a server on loopback),
 /// `require` (encrypted), `verify-full` (encrypted, the certificate checked against `sslrootcert` or the
-/// system's roots, and the host name).
+/// system's roots, and the host name). `pool_max_conns` (pgx's name) sizes the replica's pool: 1 to
+/// `maximumPoolSize`, `PostgresDatabase.defaultMaximumConnections` where it is not given; the replicas'
+/// pools together must stay under the server's `max_connections`.
 public enum DatabaseOption {
+    /// The most connections one replica's pool may open.
+    public static let maximumPoolSize = 64
+
     public static func open(
         _ value: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> any SQLDatabase {
@@ -39,6 +44,16 @@ public enum DatabaseOption {
                 throw DatabaseOptionError(
                     message: "--database: sslmode must be disable, require or verify-full, got '\(other)'")
             }
+            var poolSize = PostgresDatabase.defaultMaximumConnections
+            if let text = query["pool_max_conns"] {
+                guard let size = Int(text), (1...Self.maximumPoolSize).contains(size) else {
+                    throw DatabaseOptionError(
+                        message:
+                            "--database: pool_max_conns must be a whole number from 1 to \(Self.maximumPoolSize), got '\(text)'"
+                    )
+                }
+                poolSize = size
+            }
             var password = components.password
             if password == nil { password = environment["PGPASSWORD"] }
             if password == nil, let file = environment["PGPASSWORD_FILE"] {
@@ -49,7 +64,7 @@ public enum DatabaseOption {
             }
             return try PostgresDatabase(
                 host: host, port: components.port ?? 5432, username: user, password: password,
-                database: String(components.path.dropFirst()), tls: tls, logger: logger)
+                database: String(components.path.dropFirst()), tls: tls, maximumConnections: poolSize, logger: logger)
         }
         try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: value).deletingLastPathComponent().path, withIntermediateDirectories: true)

@@ -11,6 +11,8 @@ import PostgresNIO
 /// task group: `SQLDatabase.running(_:)`); a statement asked for before then waits for it.
 public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
+    /// The pool's size: the most connections this process opens to the server.
+    public let maximumConnections: Int
     let logger: Logger
     private let signals = ChangeSignals()
     /// Whether `run()` was called: postgres-nio's client may be run once only.
@@ -41,6 +43,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         configuration.options.additionalStartupParameters = [("jit", "off")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
+        self.maximumConnections = maximumConnections
         self.logger = logger
     }
 

@@ -50,6 +50,23 @@ struct DatabaseOptionTests {
         #expect(badMode?.message.contains("sslmode") == true)
     }
 
+    @Test("pool_max_conns sizes the pool, 8 where not given; outside 1 to 64 it is refused naming the limit")
+    func poolSize() throws {
+        let base = "postgres://ledger:pw@127.0.0.1:5432/ledger"
+        let sized = try DatabaseOption.open("\(base)?pool_max_conns=16", logger: TestMesh.logger, environment: [:])
+        #expect((sized as? PostgresDatabase)?.maximumConnections == 16)
+        let plain = try DatabaseOption.open(base, logger: TestMesh.logger, environment: [:])
+        #expect((plain as? PostgresDatabase)?.maximumConnections == PostgresDatabase.defaultMaximumConnections)
+        for bad in ["0", "65", "-1", "many", ""] {
+            let error = #expect(throws: DatabaseOptionError.self) {
+                _ = try DatabaseOption.open("\(base)?pool_max_conns=\(bad)", logger: TestMesh.logger, environment: [:])
+            }
+            #expect(
+                error?.message == "--database: pool_max_conns must be a whole number from 1 to 64, got '\(bad)'",
+                "\(error?.message ?? "")")
+        }
+    }
+
     @Test("the password comes from the URL, PGPASSWORD or PGPASSWORD_FILE; a message never shows it")
     func password() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
