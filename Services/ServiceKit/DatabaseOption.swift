@@ -14,6 +14,22 @@ public enum DatabaseOption {
     /// The most connections one replica's pool may open.
     public static let maximumPoolSize = 64
 
+    /// Opens the database and, for PostgreSQL, connects once (`PostgresDatabase.check`): a service that
+    /// cannot reach its database refuses to start, saying why.
+    public static func connect(
+        _ value: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> any SQLDatabase {
+        let database = try Self.open(value, logger: logger, environment: environment)
+        if let postgres = database as? PostgresDatabase {
+            do {
+                try await postgres.check()
+            } catch let error as SQLError {
+                throw DatabaseOptionError(message: "--database: \(error.message)")
+            }
+        }
+        return database
+    }
+
     public static func open(
         _ value: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> any SQLDatabase {

@@ -13,6 +13,10 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
     /// The pool's size: the most connections this process opens to the server.
     public let maximumConnections: Int
+    /// One connection's settings, the pool's own, for `check`.
+    private let single: PostgresConnection.Configuration
+    /// Where the server is, for messages.
+    private let address: String
     let logger: Logger
     private let signals = ChangeSignals()
     /// Whether `run()` was called: postgres-nio's client may be run once only.
@@ -44,7 +48,36 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.maximumConnections = maximumConnections
+        var single = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database,
+            tls: try tls.connectionConfiguration())
+        single.options.additionalStartupParameters = configuration.options.additionalStartupParameters
+        single.options.connectTimeout = .seconds(10)
+        self.single = single
+        self.address = "\(host):\(port)/\(database)"
         self.logger = logger
+    }
+
+    /// Opens one connection with the pool's settings and closes it, or throws what stopped it (the host,
+    /// the password, the server's certificate): a replica that cannot reach its database says so when it
+    /// starts. Through the pool, each statement would wait a minute (postgres-nio retries connecting until
+    /// its circuit breaker trips) before failing with a generic error.
+    public func check() async throws {
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: self.single, id: 0, logger: self.logger)
+            try await connection.close()
+        } catch {
+            throw SQLError(
+                code: 0, message: "cannot connect to PostgreSQL at \(self.address): \(Self.reason(error))", sql: "")
+        }
+    }
+
+    /// What went wrong, in words: PSQLError's own description hides even the server's message.
+    static func reason(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        if let message = error.serverInfo?[.message] { return message }
+        return error.underlying.map { String(describing: $0) } ?? "\(error.code)"
     }
 
     /// Serves the pool's connections until cancelled. A second call (the pool already served) returns at once.

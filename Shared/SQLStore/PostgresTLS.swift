@@ -12,21 +12,32 @@ public enum PostgresTLS: Sendable, Hashable {
     case require
     case verifyFull(rootCertificatesPEM: String?)
 
+    /// The pool's protection.
     func configuration() throws -> PostgresClientTLS {
+        try self.tlsConfiguration().map { .require($0) } ?? .disable
+    }
+
+    /// The same protection for a single connection (`PostgresDatabase.check`).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration.TLS {
+        try self.tlsConfiguration().map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
+    }
+
+    /// TLS as the mode asks; nil for none.
+    private func tlsConfiguration() throws -> TLSConfiguration? {
         switch self {
         case .disable:
-            return .disable
+            return nil
         case .require:
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateVerification = .none
-            return .require(tls)
+            return tls
         case .verifyFull(let roots):
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateVerification = .fullVerification
             if let roots {
                 tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(roots.utf8)))
             }
-            return .require(tls)
+            return tls
         }
     }
 }

@@ -40,9 +40,18 @@ struct DatabaseOptionTests {
 
         try CertificateAuthority.create().certificatePEM.write(
             toFile: "\(folder)/other.pem", atomically: true, encoding: .utf8)
-        let stranger = try DatabaseOption.open(
-            "\(base)?sslmode=verify-full&sslrootcert=\(folder)/other.pem", logger: TestMesh.logger, environment: [:])
-        await #expect(throws: (any Error).self) { _ = try await Self.encrypted(stranger) }
+        // Another CA's root: refused when the service starts, naming the database and the certificate,
+        // rather than each statement waiting out the pool's minute of retries.
+        let stranger = await #expect(throws: DatabaseOptionError.self) {
+            _ = try await DatabaseOption.connect(
+                "\(base)?sslmode=verify-full&sslrootcert=\(folder)/other.pem", logger: TestMesh.logger,
+                environment: [:])
+        }
+        #expect(stranger?.message.hasPrefix("--database: cannot connect to PostgreSQL at localhost:") == true)
+        #expect(stranger?.message.lowercased().contains("certificate") == true, "\(stranger?.message ?? "")")
+        // The ones that work pass the same check.
+        _ = try await DatabaseOption.connect(
+            "\(base)?sslmode=verify-full&sslrootcert=\(folder)/ca.pem", logger: TestMesh.logger, environment: [:])
 
         let badMode = #expect(throws: DatabaseOptionError.self) {
             _ = try DatabaseOption.open("\(base)?sslmode=sometimes", logger: TestMesh.logger, environment: [:])

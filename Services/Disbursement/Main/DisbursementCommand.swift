@@ -45,7 +45,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.disbursement")
         let catalog = NIOLockedValueBox<Catalog?>(nil)
-        let database = try DatabaseOption.open(self.database, logger: logger)
+        let database = try await DatabaseOption.connect(self.database, logger: logger)
         // The pool's connections are served (PostgreSQL) for as long as the service runs.
         try await database.running {
             let ledger = Ledger(

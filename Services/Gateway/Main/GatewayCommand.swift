@@ -75,7 +75,7 @@ struct GatewayCommand: AsyncParsableCommand {
             disbursement: try pool("disbursement", self.disbursementPorts),
             notification: try pool("notification", self.notificationPorts)
         )
-        let database = try DatabaseOption.open(self.database, logger: logger)
+        let database = try await DatabaseOption.connect(self.database, logger: logger)
         // The pool's connections are served (PostgreSQL) for as long as the service runs.
         try await database.running {
             let store = try await GatewayStore.open(

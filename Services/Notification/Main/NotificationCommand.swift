@@ -74,7 +74,7 @@ struct NotificationCommand: AsyncParsableCommand {
         let webhooks = try WebhookClient(
             additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
             addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost)))
-        let database = try DatabaseOption.open(self.database, logger: logger)
+        let database = try await DatabaseOption.connect(self.database, logger: logger)
         // The pool's connections are served (PostgreSQL) for as long as the service runs.
         try await database.running {
             let center = Notifier(
