@@ -70,7 +70,7 @@ public final class MeshClient: Sendable {
             case .connecting(let task):
                 return task
             case .closed:
-                throw RPCError(.unavailable, "client is closed")
+                throw RPCError(.unavailable, "client is closed", processing: .notProcessed)
             case .idle, .connected:
                 let configuration = self.configuration
                 let logger = self.logger
@@ -96,7 +96,7 @@ public final class MeshClient: Sendable {
             }
             throw RPCError(
                 .unavailable, "cannot connect to \(self.configuration.host):\(self.configuration.port): \(error)",
-                cause: error)
+                cause: error, processing: .notProcessed)
         }
     }
 
@@ -197,19 +197,10 @@ public final class MeshClient: Sendable {
                     stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
             } catch {
                 let status = RPCError.from(error)
-                if wholeRequest, attempts == 1, Self.wasRefusedUnprocessed(status) { continue }
+                if wholeRequest, attempts == 1, status.processing == .notProcessed { continue }
                 throw status
             }
         }
-    }
-
-    static func wasRefusedUnprocessed(_ error: RPCError) -> Bool {
-        var cause: (any Error)? = error
-        while let current = cause {
-            if let transport = current as? TransportError { return transport.kind == .streamRefused }
-            cause = (current as? RPCError)?.cause
-        }
-        return false
     }
 
     private func run<Result: Sendable>(

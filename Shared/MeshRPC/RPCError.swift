@@ -7,12 +7,27 @@ public struct RPCError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var metadata: Metadata
     public var cause: (any Error)?
+    /// Whether the server can have acted on the call. A call it never took (no connection could be made,
+    /// the client was closed, the stream was refused before the server read it) is safe to send to another
+    /// replica whatever the method does; any other failure is not, unless the method is idempotent.
+    public var processing: Processing
 
-    public init(_ code: RPCStatusCode, _ message: String, metadata: Metadata = [:], cause: (any Error)? = nil) {
+    public enum Processing: Sendable, Hashable {
+        /// The server never took the call: nothing was done.
+        case notProcessed
+        /// The server may have acted on it, in part or whole.
+        case mayHaveBeenProcessed
+    }
+
+    public init(
+        _ code: RPCStatusCode, _ message: String, metadata: Metadata = [:], cause: (any Error)? = nil,
+        processing: Processing = .mayHaveBeenProcessed
+    ) {
         self.code = code
         self.message = message
         self.metadata = metadata
         self.cause = cause
+        self.processing = processing
     }
 
     public var description: String { "\(self.code): \(self.message)" }
@@ -24,7 +39,9 @@ public struct RPCError: Error, Sendable, CustomStringConvertible {
             return error
         case let error as TransportError:
             switch error.kind {
-            case .connectionClosed, .streamRefused, .streamClosed:
+            case .streamRefused:
+                return RPCError(.unavailable, error.message, cause: error, processing: .notProcessed)
+            case .connectionClosed, .streamClosed:
                 return RPCError(.unavailable, error.message, cause: error)
             case .cancelled:
                 return RPCError(.cancelled, error.message, cause: error)

@@ -99,13 +99,14 @@ public final class ReplicaPool: Sendable {
             } catch let error as RPCError where error.code == .unavailable {
                 self.finish(index, failed: true)
                 // A call never processed (no connection, stream refused) may go elsewhere; so may an idempotent one.
-                let unprocessed =
-                    error.message.hasPrefix("cannot connect")
-                    || (error.cause as? TransportError)?.kind == .streamRefused
-                if idempotent || unprocessed, tried.count < self.replicas.count, self.spendRetryToken() {
+                if idempotent || error.processing == .notProcessed, tried.count < self.replicas.count,
+                    self.spendRetryToken()
+                {
                     continue
                 }
-                throw RPCError(error.code, "\(self.service): \(error.message)", metadata: error.metadata, cause: error)
+                throw RPCError(
+                    error.code, "\(self.service): \(error.message)", metadata: error.metadata, cause: error,
+                    processing: error.processing)
             } catch let error as RPCError {
                 self.finish(index, failed: false)
                 throw RPCError(error.code, "\(self.service): \(error.message)", metadata: error.metadata, cause: error)
