@@ -21,6 +21,21 @@ struct MetricsEndpointTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
+    /// The upper bounds of a method's latency buckets in a scrape.
+    static func bucketBounds(_ text: String, method: String) -> [Double] {
+        let prefix = #"mesh_rpc_server_call_duration_seconds_bucket{method=""# + method + #"",le=""#
+        return text.split(separator: "\n").map(String.init).compactMap { line in
+            guard line.hasPrefix(prefix) else { return nil }
+            return Double(String(line.dropFirst(prefix.count).prefix { $0 != "\"" }))
+        }
+    }
+
+    /// A metric without labels in a scrape.
+    static func value(_ text: String, _ name: String) -> Double? {
+        text.split(separator: "\n").map(String.init).first { $0.hasPrefix(name + " ") }
+            .flatMap { Double($0.split(separator: " ").last.map(String.init) ?? "") }
+    }
+
     @Test("calls are counted by method and status with their latency; /live, /ready and an unknown path")
     func scrape() async throws {
         var router = RPCRouter()
@@ -56,7 +71,7 @@ struct MetricsEndpointTests {
 
             let (status, text) = try await Self.get(port, "/metrics")
             #expect(status == 200)
-            let lines = text.split(separator: "\n")
+            let lines = text.split(separator: "\n").map(String.init)
             #expect(
                 lines.contains {
                     $0.hasPrefix("mesh_rpc_server_calls_total{") && $0.contains(#"method="test.Metrics/Echo""#)
@@ -73,6 +88,16 @@ struct MetricsEndpointTests {
                         && $0.contains(#"method="test.Metrics/Echo""#)
                 })
             #expect(lines.contains { $0.hasPrefix("mesh_rpc_server_open_connections{") })
+            // Latency buckets from 50 µs to 5 s: a loopback call lands in the first few, not all in one.
+            let bounds = Self.bucketBounds(text, method: "test.Metrics/Echo")
+            #expect(bounds.min() == 0.00005, "\(bounds)")
+            #expect(bounds.contains(5.0))
+            // The process's own figures, read at the scrape.
+            #expect((Self.value(text, "process_resident_memory_bytes") ?? 0) > 1_000_000)
+            #expect((Self.value(text, "process_open_fds") ?? 0) > 2)
+            #expect((Self.value(text, "process_max_fds") ?? 0) >= (Self.value(text, "process_open_fds") ?? .infinity))
+            #expect((Self.value(text, "process_cpu_seconds_total") ?? 0) > 0)
+            #expect((Self.value(text, "process_start_time_seconds") ?? 0) > 1_700_000_000)
         }
         #expect(try await Self.get(port, "/live").0 == 200)
         #expect(try await Self.get(port, "/ready").0 == 503)
