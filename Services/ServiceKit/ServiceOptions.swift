@@ -18,6 +18,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     public var logLevel: String = "info"
 
+    @Option(help: "Log format: text (lines for people) or json (a JSON object a line, for a log collector).")
+    public var logFormat: LogFormat = .text
+
     @Option(help: "Port for Prometheus metrics and HTTP health (/metrics, /live, /ready); none when not given.")
     public var metricsPort: Int?
 
@@ -26,9 +29,20 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// The service's logger, on standard error, in the format asked for; every line logged while a call is
+    /// served carries the call's `trace_id`.
     public func logger(label: String) -> Logger {
-        var logger = Logger(label: label)
+        let format = self.logFormat
+        var logger = Logger(label: label) { label, provider -> any LogHandler in
+            switch format {
+            case .text: StreamLogHandler.standardError(label: label, metadataProvider: provider)
+            case .json: JSONLogHandler(label: label, metadataProvider: provider)
+            }
+        }
+        logger.handler.metadataProvider = .meshTrace
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
         return logger
     }
 }
+
+extension LogFormat: ExpressibleByArgument {}
