@@ -353,6 +353,20 @@ struct GatewayHTTPTests {
         }
     }
 
+    @Test("GET /openapi.json serves the face's description, the very file the generator wrote")
+    func openAPIServed() async throws {
+        try await Self.withFace { face in
+            let (status, body) = try await face.curl("nanhu", ["https://localhost:\(face.port)/openapi.json"])
+            #expect(status == 200)
+            let file = try String(
+                contentsOfFile: "\(TestMesh.repositoryRoot)/Services/Gateway/HTTP/openapi.json", encoding: .utf8)
+            #expect(body == file, "served \(body.count) characters, the file has \(file.count)")
+            let document = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            #expect((document?["openapi"] as? String)?.hasPrefix("3.") == true)
+            #expect((document?["paths"] as? [String: Any])?["/v1/Screen"] != nil)
+        }
+    }
+
     @Test("a county screens over HTTP/2 and HTTP/1.1 with its certificate; JSON is the protobuf mapping")
     func screenOverHTTP() async throws {
         try await Self.withFace { face in

@@ -20,7 +20,8 @@ import SwiftProtobuf
 /// - `POST /v1/PublishRecords` with NDJSON or CSV (`text/csv`), a department's whole list → NDJSON refusals by
 ///   line, progress, totals (`publishUpload`);
 /// - `POST /v1/WatchInbox` → NDJSON notices as they come (server streaming);
-/// - `GET /v1` → the methods. Errors are `{"code": …, "message": …}` with the HTTP status of the code.
+/// - `GET /v1` → the methods; `GET /openapi.json` → this face described in OpenAPI 3.1, for generators. Errors
+///   are `{"code": …, "message": …}` with the HTTP status of the code.
 ///
 /// Each request is made on the caller's behalf over the gateway's own mesh port, so both faces pass through
 /// the same authorization, audit, rate limits and fan-out.
@@ -40,6 +41,7 @@ public enum GatewayHTTP {
             }
             return Self.json(.ok, "{\"methods\":[\(methods.joined(separator: ","))]}")
         }
+        router.get("/openapi.json") { _, _ -> Response in Self.json(.ok, OpenAPIDocument.json) }
         router.post("/v1/:method") { request, context -> Response in
             let name = context.parameters.get("method") ?? ""
             guard let entry = MethodRegistry.find("\(GatewayMethods.service)/\(name)") else {
