@@ -75,16 +75,17 @@ struct CallCommand: AsyncParsableCommand {
         logger.logLevel = .critical
         let tls = try TLSFiles.load(directory: topology.certificates, name: self.identity, serverHostname: serviceName)
         let client = MeshClient(configuration: .init(port: port!, tls: tls), logger: logger)
-        defer { Task { await client.close() } }
-        do {
-            for line in try await entry.call(
-                client, self.requests.isEmpty ? ["{}"] : self.requests, CallOptions(timeout: .seconds(self.timeout)))
-            {
-                print(line)
+        try await client.closing {
+            do {
+                for line in try await entry.call(
+                    client, self.requests.isEmpty ? ["{}"] : self.requests, CallOptions(timeout: .seconds(self.timeout))
+                ) {
+                    print(line)
+                }
+            } catch let error as RPCError {
+                FileHandle.standardError.write(Data("\(error.code): \(error.message)\n".utf8))
+                throw ExitCode(Int32(error.code.rawValue))
             }
-        } catch let error as RPCError {
-            FileHandle.standardError.write(Data("\(error.code): \(error.message)\n".utf8))
-            throw ExitCode(Int32(error.code.rawValue))
         }
     }
 

@@ -76,10 +76,11 @@ struct CampaignCommand: AsyncParsableCommand {
                 request.county = county.message
             }
             let (client, options) = try self.connection.client()
-            defer { Task { await client.close() } }
-            let result: Jiaxing_Benefits_V1_CampaignResult = try await client.unary(
-                GatewayMethods.runCampaign, request, options: options)
-            CampaignCommand.show(result)
+            try await client.closing {
+                let result: Jiaxing_Benefits_V1_CampaignResult = try await client.unary(
+                    GatewayMethods.runCampaign, request, options: options)
+                CampaignCommand.show(result)
+            }
         }
     }
 
@@ -97,19 +98,20 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (client, options) = try self.connection.client()
-            defer { Task { await client.close() } }
-            var request = Jiaxing_Benefits_V1_GetCampaignRequest()
-            request.campaignID = self.campaign
-            while true {
-                let status: Jiaxing_Benefits_V1_CampaignStatus = try await client.unary(
-                    GatewayMethods.getCampaign, request, options: options)
-                CampaignCommand.show(status.campaign)
-                for line in CampaignCommand.report(status) { print("  " + line) }
-                // Done when every stage has caught up with its total (a stage with nothing to do is done).
-                let finished =
-                    status.campaign.state == .done && status.stages.allSatisfy { $0.done >= $0.total }
-                guard self.watch > 0, !finished else { return }
-                try await Task.sleep(for: .seconds(self.watch))
+            try await client.closing {
+                var request = Jiaxing_Benefits_V1_GetCampaignRequest()
+                request.campaignID = self.campaign
+                while true {
+                    let status: Jiaxing_Benefits_V1_CampaignStatus = try await client.unary(
+                        GatewayMethods.getCampaign, request, options: options)
+                    CampaignCommand.show(status.campaign)
+                    for line in CampaignCommand.report(status) { print("  " + line) }
+                    // Done when every stage has caught up with its total (a stage with nothing to do is done).
+                    let finished =
+                        status.campaign.state == .done && status.stages.allSatisfy { $0.done >= $0.total }
+                    guard self.watch > 0, !finished else { return }
+                    try await Task.sleep(for: .seconds(self.watch))
+                }
             }
         }
     }
@@ -152,14 +154,15 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (client, options) = try self.connection.client()
-            defer { Task { await client.close() } }
-            var request = Jiaxing_Benefits_V1_ListCampaignsRequest()
-            repeat {
-                let page: Jiaxing_Benefits_V1_ListCampaignsResponse = try await client.unary(
-                    GatewayMethods.listCampaigns, request, options: options)
-                for campaign in page.campaigns { CampaignCommand.show(campaign) }
-                request.pageToken = page.nextPageToken
-            } while !request.pageToken.isEmpty
+            try await client.closing {
+                var request = Jiaxing_Benefits_V1_ListCampaignsRequest()
+                repeat {
+                    let page: Jiaxing_Benefits_V1_ListCampaignsResponse = try await client.unary(
+                        GatewayMethods.listCampaigns, request, options: options)
+                    for campaign in page.campaigns { CampaignCommand.show(campaign) }
+                    request.pageToken = page.nextPageToken
+                } while !request.pageToken.isEmpty
+            }
         }
     }
 
@@ -174,19 +177,20 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (client, options) = try self.connection.client()
-            defer { Task { await client.close() } }
-            var request = Jiaxing_Benefits_V1_ListCampaignNearMissesRequest()
-            request.campaignID = self.campaign
-            repeat {
-                let page: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await client.unary(
-                    GatewayMethods.listCampaignNearMisses, request, options: options)
-                for nearMiss in page.nearMisses {
-                    print(
-                        "\(nearMiss.creditCode)  \(nearMiss.enterpriseName)  \(nearMiss.clauseID)  \(nearMiss.missing.joined(separator: "；"))"
-                    )
-                }
-                request.pageToken = page.nextPageToken
-            } while !request.pageToken.isEmpty
+            try await client.closing {
+                var request = Jiaxing_Benefits_V1_ListCampaignNearMissesRequest()
+                request.campaignID = self.campaign
+                repeat {
+                    let page: Jiaxing_Benefits_V1_ListCampaignNearMissesResponse = try await client.unary(
+                        GatewayMethods.listCampaignNearMisses, request, options: options)
+                    for nearMiss in page.nearMisses {
+                        print(
+                            "\(nearMiss.creditCode)  \(nearMiss.enterpriseName)  \(nearMiss.clauseID)  \(nearMiss.missing.joined(separator: "；"))"
+                        )
+                    }
+                    request.pageToken = page.nextPageToken
+                } while !request.pageToken.isEmpty
+            }
         }
     }
 

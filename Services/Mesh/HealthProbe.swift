@@ -18,15 +18,16 @@ enum HealthProbe {
         var logger = Logger(label: "mesh.health")
         logger.logLevel = .critical
         let client = MeshClient(configuration: .init(host: host, port: port, tls: tls), logger: logger)
-        defer { Task { await client.close() } }
+        let result: Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError>
         do {
-            let response: Mesh_Rpc_V1_HealthCheckResponse = try await client.unary(
-                self.method, Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: timeout)
-            )
-            return .success(response)
+            result = .success(
+                try await client.unary(
+                    self.method, Mesh_Rpc_V1_HealthCheckRequest(), options: CallOptions(timeout: timeout)))
         } catch {
-            return .failure(RPCError.from(error))
+            result = .failure(RPCError.from(error))
         }
+        await client.close()
+        return result
     }
 
     /// Polls until the server answers SERVING or `within` runs out.

@@ -41,6 +41,22 @@ public final class MeshClient: Sendable {
         self.logger = logger
     }
 
+    /// Runs `body`, then closes the client, whether `body` returned or threw: its connection ends with a
+    /// goodbye the server hears, not with the process (a `defer` cannot await the close).
+    public func closing<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let result: Result
+        do {
+            result = try await body()
+        } catch {
+            await self.close()
+            throw error
+        }
+        await self.close()
+        return result
+    }
+
     /// Closes the connection; calls in flight fail.
     public func close() async {
         let previous = self.state.withLockedValue { state -> State in
