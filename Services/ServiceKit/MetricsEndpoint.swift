@@ -121,9 +121,25 @@ public enum ServiceMetrics {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.durationBuckets
+        factory.nameAndLabelSanitizer = { name, labels in
+            (Self.prometheusName(name), labels.map { (Self.prometheusName($0.0), $0.1) })
+        }
         MetricsSystem.bootstrap(factory)
         return registry
     }()
+
+    /// A name Prometheus takes (`[a-zA-Z_][a-zA-Z0-9_]*`): libraries name their metrics and labels in
+    /// OpenTelemetry's dotted style (Hummingbird's `http.server.request.duration`, `http.route`), which a
+    /// scraper refuses. Every other character becomes `_`.
+    public static func prometheusName(_ name: String) -> String {
+        var result = String(
+            name.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_")
+                    ? Character(scalar) : "_"
+            })
+        if result.first?.isNumber ?? true { result = "_" + result }
+        return result
+    }
 
     /// The buckets of every latency histogram: from 50 µs (a call within one process, a cached read) to 5 s
     /// (a slow batch). swift-prometheus' defaults begin at 5 ms, under which nearly every mesh call fell.

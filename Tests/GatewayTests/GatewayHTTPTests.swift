@@ -12,6 +12,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ServiceKit
 import ServiceLifecycle
 import Testing
 
@@ -353,8 +354,9 @@ struct GatewayHTTPTests {
         }
     }
 
-    @Test("GET /openapi.json serves the face's description, the very file the generator wrote")
+    @Test("GET /openapi.json serves the face's description, the very file the generator wrote; it is counted")
     func openAPIServed() async throws {
+        let registry = ServiceMetrics.registry  // swift-metrics bootstrapped before the face makes its counters
         try await Self.withFace { face in
             let (status, body) = try await face.curl("nanhu", ["https://localhost:\(face.port)/openapi.json"])
             #expect(status == 200)
@@ -364,6 +366,13 @@ struct GatewayHTTPTests {
             let document = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
             #expect((document?["openapi"] as? String)?.hasPrefix("3.") == true)
             #expect((document?["paths"] as? [String: Any])?["/v1/Screen"] != nil)
+            // The face's requests are counted by route and status, under names Prometheus takes.
+            let scrape = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+            #expect(
+                scrape.contains(
+                    #"hb_requests{http_route="/openapi.json",http_request_method="GET",http_response_status_code="200"} "#
+                ), "\(scrape.split(separator: "\n").filter { $0.contains("hb_") }.prefix(5))")
+            #expect(scrape.contains(#"http_server_request_duration_bucket{http_route="/openapi.json""#))
         }
     }
 

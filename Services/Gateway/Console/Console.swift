@@ -56,6 +56,7 @@ public struct Console: Sendable {
 
     public func router() -> Router<ConsoleRequestContext> {
         let router = Router(context: ConsoleRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ConsoleSecurityHeaders())
         router.get("/") { _, _ in Response.redirect(to: "/console") }
         let console = router.group("console").add(middleware: ConsoleSessionMiddleware(console: self))

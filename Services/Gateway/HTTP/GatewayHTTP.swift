@@ -35,6 +35,8 @@ public enum GatewayHTTP {
 
     public static func router(gateway: MeshClient) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        // Requests counted and timed by route, method and status (hb_requests, http_server_request_duration).
+        router.add(middleware: MetricsMiddleware())
         router.get("/v1") { _, _ -> Response in
             let methods = MethodRegistry.entries.filter { $0.method.service == GatewayMethods.service }.map { entry in
                 #"{"method":"\#(entry.method.method)","kind":"\#(entry.kind)","path":"/v1/\#(entry.method.method)"}"#
