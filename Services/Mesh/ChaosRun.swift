@@ -219,64 +219,67 @@ final class ChaosRun: Sendable {
         let started = ContinuousClock.now
         let before = try await self.catalogFingerprint()
         let receiver = try await self.startReceiver()
-        defer { Task { await receiver.stop() } }
-        try await self.fundTheRun()
-        try await self.publishTheRun()
+        return try await receiver.stopping {
+            try await self.fundTheRun()
+            try await self.publishTheRun()
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.killer() }
-            if self.campaign {
-                group.addTask { try await self.runCampaign() }
-                group.addTask { try await self.followCampaign() }
-                try await group.waitForAll()
-                return
-            }
-            for _ in 0..<self.concurrency {
-                group.addTask {
-                    while true {
-                        let index = self.next.withLockedValue { next -> Int? in
-                            guard next < self.payouts else { return nil }
-                            defer { next += 1 }
-                            return next
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.killer() }
+                if self.campaign {
+                    group.addTask { try await self.runCampaign() }
+                    group.addTask { try await self.followCampaign() }
+                    try await group.waitForAll()
+                    return
+                }
+                for _ in 0..<self.concurrency {
+                    group.addTask {
+                        while true {
+                            let index = self.next.withLockedValue { next -> Int? in
+                                guard next < self.payouts else { return nil }
+                                defer { next += 1 }
+                                return next
+                            }
+                            guard let index else { return }
+                            do {
+                                try await self.payout(index)
+                            } catch {
+                                self.errors.withLockedValue { $0.append("payout \(index): \(error)") }
+                            }
+                            let done = self.completed.withLockedValue {
+                                $0 += 1
+                                return $0
+                            }
+                            if done % max(1, self.payouts / 10) == 0 {
+                                print("  \(done) of \(self.payouts) payouts done")
+                            }
                         }
-                        guard let index else { return }
-                        do {
-                            try await self.payout(index)
-                        } catch {
-                            self.errors.withLockedValue { $0.append("payout \(index): \(error)") }
-                        }
-                        let done = self.completed.withLockedValue {
-                            $0 += 1
-                            return $0
-                        }
-                        if done % max(1, self.payouts / 10) == 0 { print("  \(done) of \(self.payouts) payouts done") }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            let flowSeconds = Double((ContinuousClock.now - started).components.seconds)
+            let killed = self.killed.withLockedValue { $0 }
+            print(
+                "payouts: \(self.completed.withLockedValue { $0 }) in \(Int(flowSeconds)) s, \(self.retries.withLockedValue { $0 }) retried calls; kills: \(killed.values.reduce(0, +)) (\(killed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
+            )
+            var failures = self.errors.withLockedValue { $0 }.prefix(20).map { $0 }
+            if self.errors.withLockedValue({ $0.count }) > 20 {
+                failures.append("… and \(self.errors.withLockedValue { $0.count } - 20) more payouts failed")
+            }
+            failures += try await self.checkNotices(receiver, within: noticeWait)
+            let noticeSeconds = Double((ContinuousClock.now - started).components.seconds)
+            print(
+                "flow: \(String(format: "%.0f", Double(self.completed.withLockedValue { $0 }) / max(flowSeconds, 1))) payouts/s (each a screening, a proposal and an approval through the gateway); notices done after \(Int(noticeSeconds)) s"
+            )
+            print(
+                "peak memory (VmHWM, since each process started): "
+                    + self.state.withLockedValue { $0.instances }.map { instance in
+                        "\(instance.service)-\(instance.replica) \(ProcessControl.memoryKilobytes(instance.pid, "VmHWM") / 1024) MB"
+                    }.joined(separator: ", "))
+            failures += try await self.checkLedger()
+            if try await self.catalogFingerprint() != before { failures.append("the catalog changed during the run") }
+            for client in self.clients.withLockedValue({ Array($0.values) }) { await client.close() }
+            return failures
         }
-        let flowSeconds = Double((ContinuousClock.now - started).components.seconds)
-        let killed = self.killed.withLockedValue { $0 }
-        print(
-            "payouts: \(self.completed.withLockedValue { $0 }) in \(Int(flowSeconds)) s, \(self.retries.withLockedValue { $0 }) retried calls; kills: \(killed.values.reduce(0, +)) (\(killed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
-        )
-        var failures = self.errors.withLockedValue { $0 }.prefix(20).map { $0 }
-        if self.errors.withLockedValue({ $0.count }) > 20 {
-            failures.append("… and \(self.errors.withLockedValue { $0.count } - 20) more payouts failed")
-        }
-        failures += try await self.checkNotices(receiver, within: noticeWait)
-        let noticeSeconds = Double((ContinuousClock.now - started).components.seconds)
-        print(
-            "flow: \(String(format: "%.0f", Double(self.completed.withLockedValue { $0 }) / max(flowSeconds, 1))) payouts/s (each a screening, a proposal and an approval through the gateway); notices done after \(Int(noticeSeconds)) s"
-        )
-        print(
-            "peak memory (VmHWM, since each process started): "
-                + self.state.withLockedValue { $0.instances }.map { instance in
-                    "\(instance.service)-\(instance.replica) \(ProcessControl.memoryKilobytes(instance.pid, "VmHWM") / 1024) MB"
-                }.joined(separator: ", "))
-        failures += try await self.checkLedger()
-        if try await self.catalogFingerprint() != before { failures.append("the catalog changed during the run") }
-        for client in self.clients.withLockedValue({ Array($0.values) }) { await client.close() }
-        return failures
     }
 }

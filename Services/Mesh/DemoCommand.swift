@@ -233,319 +233,325 @@ struct DemoCommand: AsyncParsableCommand {
                 }
             }
         }
-        defer { Task { await receiver.stop() } }
+        try await receiver.stopping {
 
-        print("")
-        print(
-            "Step 2 — 免申即享: the operator runs a campaign over the documents of these payouts; the mesh finds every registered enterprise the departments' records make payable and proposes what each decision computes"
-        )
-        var newOrders = 0
-        var campaignID = ""
-        var campaignClauses: [Jiaxing_Benefits_V1_CampaignClauseSummary] = []
-        do {
-            let operatorClient = try gatewayClient("operator")
-            try await operatorClient.closing {
-                var campaign = Jiaxing_Benefits_V1_CampaignRequest()
-                campaign.documentIds = Array(Set(entitlements.map(\.decision.citation.documentID))).sorted()
-                campaign.asOf = asOf.message
-                let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
-                    GatewayMethods.runCampaign, campaign, options: CallOptions(timeout: .seconds(600)))
-                newOrders = Int(result.proposed)
-                campaignID = result.campaignID
-                campaignClauses = result.clauses
-                print(
-                    "  \(result.enterprises) registered enterprises screened: \(result.proposed) new orders pending for their departments, \(result.replayed) already proposed, \(result.refused) refused, \(Money.chinese(result.amountFen)) reserved"
-                )
-                for clause in result.clauses where clause.amountFen > 0 {
-                    print("    \(clause.clauseID): \(clause.proposed) new, \(Money.chinese(clause.amountFen))")
-                }
-                // Its progress, stage by stage, as `mesh campaign status` and the console show it.
-                var ask = Jiaxing_Benefits_V1_GetCampaignRequest()
-                ask.campaignID = result.campaignID
-                let status: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
-                    GatewayMethods.getCampaign, ask, options: CallOptions(timeout: .seconds(10)))
-                for stage in status.stages { print("    " + CampaignCommand.line(stage)) }
-                checks.expect(
-                    status.stages.first?.done == result.enterprises
-                        && status.stages.dropFirst().first?.done == result.proposed,
-                    "the campaign's progress shows its \(result.enterprises) enterprises screened and \(result.proposed) orders proposed"
-                )
-                // The register may hold enterprises of earlier runs too: their orders are replayed.
-                checks.expect(
-                    result.refused == 0 && Int(result.proposed + result.replayed) >= entitlements.count,
-                    "the campaign proposes every payout the screening found (\(result.proposed) new, \(result.replayed) replayed, \(result.refused) refused, \(entitlements.count) found)"
-                )
-            }
-        }
-
-        print("")
-        print(
-            "Step 2b — each county proposes its enterprises' payouts itself: the campaign already did, so each gets the same order back (idempotent: proposing twice pays once)"
-        )
-        var orders: [Jiaxing_Benefits_V1_PayoutOrder] = []
-        for (profile, decision) in entitlements {
-            guard let county = County(message: profile.county) else { continue }
-            let client = try ledgerClient(county.partyName)
-            try await client.closing {
-                var request = Jiaxing_Benefits_V1_ProposePayoutRequest()
-                request.creditCode = profile.creditCode
-                request.enterpriseName = profile.name
-                request.county = profile.county
-                request.clauseID = decision.citation.clauseID
-                // The gateway screens the registered profile as of this day itself; the amount is the county's
-                // expectation, refused if the register's facts say otherwise.
-                request.asOf = asOf.message
-                request.amountFen = decision.amountFen
-                do {
-                    let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
-                        GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
-                    orders.append(order)
+            print("")
+            print(
+                "Step 2 — 免申即享: the operator runs a campaign over the documents of these payouts; the mesh finds every registered enterprise the departments' records make payable and proposes what each decision computes"
+            )
+            var newOrders = 0
+            var campaignID = ""
+            var campaignClauses: [Jiaxing_Benefits_V1_CampaignClauseSummary] = []
+            do {
+                let operatorClient = try gatewayClient("operator")
+                try await operatorClient.closing {
+                    var campaign = Jiaxing_Benefits_V1_CampaignRequest()
+                    campaign.documentIds = Array(Set(entitlements.map(\.decision.citation.documentID))).sorted()
+                    campaign.asOf = asOf.message
+                    let result: Jiaxing_Benefits_V1_CampaignResult = try await operatorClient.unary(
+                        GatewayMethods.runCampaign, campaign, options: CallOptions(timeout: .seconds(600)))
+                    newOrders = Int(result.proposed)
+                    campaignID = result.campaignID
+                    campaignClauses = result.clauses
                     print(
-                        "  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(the campaign's order)" : "new")"
+                        "  \(result.enterprises) registered enterprises screened: \(result.proposed) new orders pending for their departments, \(result.replayed) already proposed, \(result.refused) refused, \(Money.chinese(result.amountFen)) reserved"
                     )
-                    checks.expect(
-                        order.replayed,
-                        "the campaign had proposed \(order.clauseID) for \(profile.name): the same order")
-                } catch let error as RPCError {
-                    print(
-                        "  \(county.chineseName) → \(profile.name) \(decision.citation.clauseID): refused, \(error.code): \(error.message)"
-                    )
-                    checks.expect(
-                        false, "\(profile.name) \(decision.citation.clauseID) proposed (refused: \(error.code))")
-                }
-            }
-        }
-
-        print("")
-        let applicationClause = "jzbf-2024-7/3.2e"
-        print(
-            "Step 2c — 限时即享: an enterprise applies for \(applicationClause) (牵头承担国家重点研发计划), a fact no department has published; it declares it with evidence, and the deciding department sees it marked as declared in the console (step 6)"
-        )
-        var applicationDepartment: Department?
-        var applicationsFiled = 0
-        if let applicant = profiles.first, let county = County(message: applicant.county) {
-            let client = try gatewayClient(county.partyName)
-            try await client.closing {
-                var application = Jiaxing_Benefits_V1_FileApplicationRequest()
-                application.profile = applicant
-                application.asOf = CalendarDate(year: 2024, month: 6, day: 30)!.message
-                application.clauseID = applicationClause
-                var declared = Jiaxing_Benefits_V1_FactRecord()
-                declared.fact = "leadsNationalKeyRdProgramme"
-                declared.flag = true
-                application.claimedFacts = [declared]
-                application.requestedFen = 100_000_000
-                var evidence = Jiaxing_Benefits_V1_Evidence()
-                evidence.name = "国家重点研发计划任务书.pdf"
-                evidence.contentType = "application/pdf"
-                evidence.content = Data("%PDF-1.4\n% 任务书（演示）\n%%EOF\n".utf8)
-                application.evidence = [evidence]
-                do {
-                    let filed: Jiaxing_Benefits_V1_Application = try await client.unary(
-                        GatewayMethods.fileApplication, application, options: CallOptions(timeout: .seconds(10)))
-                    applicationDepartment = Department.allCases.first {
-                        $0.isResponsible(among: filed.responsibleDepartments)
+                    for clause in result.clauses where clause.amountFen > 0 {
+                        print("    \(clause.clauseID): \(clause.proposed) new, \(Money.chinese(clause.amountFen))")
                     }
-                    if !filed.replayed { applicationsFiled += 1 }
-                    print(
-                        "  \(county.chineseName) → application …\(filed.id.suffix(12)) for \(applicant.name): \(filed.status), up to \(Money.chinese(filed.maximumFen)), with \(applicationDepartment?.chineseName ?? "?")"
-                    )
+                    // Its progress, stage by stage, as `mesh campaign status` and the console show it.
+                    var ask = Jiaxing_Benefits_V1_GetCampaignRequest()
+                    ask.campaignID = result.campaignID
+                    let status: Jiaxing_Benefits_V1_CampaignStatus = try await operatorClient.unary(
+                        GatewayMethods.getCampaign, ask, options: CallOptions(timeout: .seconds(10)))
+                    for stage in status.stages { print("    " + CampaignCommand.line(stage)) }
                     checks.expect(
-                        filed.status == .pending,
-                        "\(applicant.name)'s application on a declared fact waits for its department")
-                } catch let error as RPCError {
-                    print(
-                        "  \(county.chineseName) → \(applicant.name) \(applicationClause): refused, \(error.code): \(error.message)"
+                        status.stages.first?.done == result.enterprises
+                            && status.stages.dropFirst().first?.done == result.proposed,
+                        "the campaign's progress shows its \(result.enterprises) enterprises screened and \(result.proposed) orders proposed"
                     )
-                    checks.expect(false, "\(applicant.name) applied for \(applicationClause) (refused: \(error.code))")
+                    // The register may hold enterprises of earlier runs too: their orders are replayed.
+                    checks.expect(
+                        result.refused == 0 && Int(result.proposed + result.replayed) >= entitlements.count,
+                        "the campaign proposes every payout the screening found (\(result.proposed) new, \(result.replayed) replayed, \(result.refused) refused, \(entitlements.count) found)"
+                    )
                 }
             }
-        }
 
-        print("")
-        print("Step 3 — the responsible departments approve; the money moves from the fund to the enterprise")
-        // One order is left for a department officer to decide in the web console (step 6).
-        let leftForConsole = orders.last(where: { $0.status == .pending })
-        var approved = 0
-        var approvedByClause: [String: Int] = [:]
-        for order in orders where order.status == .pending && order.id != leftForConsole?.id {
-            guard
-                let department = Department.allCases.first(where: {
-                    $0.isResponsible(among: order.responsibleDepartments)
-                })
-            else {
-                print("  order \(order.id.prefix(8))…: no department of the mesh is responsible for \(order.clauseID)")
-                continue
-            }
-            let client = try ledgerClient(department.partyName)
-            try await client.closing {
-                var request = Jiaxing_Benefits_V1_DecideRequest()
-                request.orderID = order.id
-                let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
-                    GatewayMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
-                print(
-                    "  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)"
-                )
-                checks.expect(
-                    posted.status == .posted, "order of \(posted.enterpriseName) under \(posted.clauseID) posted")
-                approved += 1
-                approvedByClause[posted.clauseID, default: 0] += 1
-            }
-        }
-        if let order = leftForConsole {
-            print(
-                "  left pending for the console: \(Money.chinese(order.amountFen)) to \(order.enterpriseName) under \(order.clauseID) (order \(order.id))"
-            )
-        }
-
-        // Step 3b: one clause's orders decided together, as a department decides a campaign's.
-        var bulkDecided = 0
-        // The clause with the most of the campaign's new orders still pending, but that of the order left for
-        // the console (it stays pending for the officer), decided by its responsible department as the catalog
-        // names it.
-        func pending(_ clause: Jiaxing_Benefits_V1_CampaignClauseSummary) -> Int64 {
-            clause.proposed - Int64(approvedByClause[clause.clauseID] ?? 0)
-        }
-        let bulkClause = campaignClauses.filter { $0.clauseID != leftForConsole?.clauseID && pending($0) > 0 }
-            .max { (pending($0), $1.clauseID) < (pending($1), $0.clauseID) }
-        var bulkDepartment: Department?
-        if let bulkClause {
-            let client = try ledgerClient("operator")
-            try await client.closing {
-                var ask = Jiaxing_Benefits_V1_GetClauseRequest()
-                ask.id = bulkClause.clauseID
-                let clause: Jiaxing_Benefits_V1_Clause = try await client.unary(
-                    GatewayMethods.getClause, ask, options: CallOptions(timeout: .seconds(5)))
-                bulkDepartment = Department.allCases.first { $0.isResponsible(among: clause.responsibleDepartments) }
-            }
-        }
-        if let clause = bulkClause, let department = bulkDepartment {
             print("")
             print(
-                "Step 3b — \(department.chineseName) approves the campaign's \(clause.clauseID) orders in one decision (DecideOrders with a filter): each order still records who decided it, when and why"
+                "Step 2b — each county proposes its enterprises' payouts itself: the campaign already did, so each gets the same order back (idempotent: proposing twice pays once)"
             )
-            let client = try ledgerClient(department.partyName)
-            try await client.closing {
-                var request = Jiaxing_Benefits_V1_DecideOrdersRequest()
-                request.clauseID = clause.clauseID
-                request.campaignID = campaignID
-                request.approve = true
-                request.reason = "经审核，符合条款，批量批准"
-                request.limit = 10_000
-                let started = ContinuousClock.now
-                let result: Jiaxing_Benefits_V1_DecideOrdersResult = try await client.unary(
-                    GatewayMethods.decideOrders, request, options: CallOptions(timeout: .seconds(300)))
-                bulkDecided = Int(result.decided)
-                print(
-                    "  \(result.decided) orders approved, \(Money.chinese(result.amountFen)), \(result.failed) failed, in \(ContinuousClock.now - started)"
-                )
-                checks.expect(
-                    result.decided == pending(clause) && result.failed == 0,
-                    "\(department.chineseName) approved \(clause.clauseID)'s orders in bulk (\(result.decided) decided, \(result.failed) failed: \(result.firstFailures))"
-                )
+            var orders: [Jiaxing_Benefits_V1_PayoutOrder] = []
+            for (profile, decision) in entitlements {
+                guard let county = County(message: profile.county) else { continue }
+                let client = try ledgerClient(county.partyName)
+                try await client.closing {
+                    var request = Jiaxing_Benefits_V1_ProposePayoutRequest()
+                    request.creditCode = profile.creditCode
+                    request.enterpriseName = profile.name
+                    request.county = profile.county
+                    request.clauseID = decision.citation.clauseID
+                    // The gateway screens the registered profile as of this day itself; the amount is the county's
+                    // expectation, refused if the register's facts say otherwise.
+                    request.asOf = asOf.message
+                    request.amountFen = decision.amountFen
+                    do {
+                        let order: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                            GatewayMethods.proposePayout, request, options: CallOptions(timeout: .seconds(5)))
+                        orders.append(order)
+                        print(
+                            "  \(county.chineseName) → order …\(order.id.suffix(12))  \(Money.chinese(order.amountFen))  \(profile.name)  \(order.clauseID)  \(order.replayed ? "(the campaign's order)" : "new")"
+                        )
+                        checks.expect(
+                            order.replayed,
+                            "the campaign had proposed \(order.clauseID) for \(profile.name): the same order")
+                    } catch let error as RPCError {
+                        print(
+                            "  \(county.chineseName) → \(profile.name) \(decision.citation.clauseID): refused, \(error.code): \(error.message)"
+                        )
+                        checks.expect(
+                            false, "\(profile.name) \(decision.citation.clauseID) proposed (refused: \(error.code))")
+                    }
+                }
             }
-        }
 
-        let operatorClient = try ledgerClient("operator")
-        try await operatorClient.closing {
-            let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(
-                GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(),
-                options: CallOptions(timeout: .seconds(5))
-            )
             print("")
+            let applicationClause = "jzbf-2024-7/3.2e"
             print(
-                "Step 4 — the ledger: budget, paid, reserved and left per fund; debits \(Money.chinese(funds.totalDebitsFen)) = credits \(Money.chinese(funds.totalCreditsFen))"
+                "Step 2c — 限时即享: an enterprise applies for \(applicationClause) (牵头承担国家重点研发计划), a fact no department has published; it declares it with evidence, and the deciding department sees it marked as declared in the console (step 6)"
             )
-            checks.expect(funds.totalDebitsFen == funds.totalCreditsFen, "the ledger's debits equal its credits")
-            for fund in funds.funds {
-                checks.expect(fund.availableFen >= 0, "fund \(fund.account) not below zero")
+            var applicationDepartment: Department?
+            var applicationsFiled = 0
+            if let applicant = profiles.first, let county = County(message: applicant.county) {
+                let client = try gatewayClient(county.partyName)
+                try await client.closing {
+                    var application = Jiaxing_Benefits_V1_FileApplicationRequest()
+                    application.profile = applicant
+                    application.asOf = CalendarDate(year: 2024, month: 6, day: 30)!.message
+                    application.clauseID = applicationClause
+                    var declared = Jiaxing_Benefits_V1_FactRecord()
+                    declared.fact = "leadsNationalKeyRdProgramme"
+                    declared.flag = true
+                    application.claimedFacts = [declared]
+                    application.requestedFen = 100_000_000
+                    var evidence = Jiaxing_Benefits_V1_Evidence()
+                    evidence.name = "国家重点研发计划任务书.pdf"
+                    evidence.contentType = "application/pdf"
+                    evidence.content = Data("%PDF-1.4\n% 任务书（演示）\n%%EOF\n".utf8)
+                    application.evidence = [evidence]
+                    do {
+                        let filed: Jiaxing_Benefits_V1_Application = try await client.unary(
+                            GatewayMethods.fileApplication, application, options: CallOptions(timeout: .seconds(10)))
+                        applicationDepartment = Department.allCases.first {
+                            $0.isResponsible(among: filed.responsibleDepartments)
+                        }
+                        if !filed.replayed { applicationsFiled += 1 }
+                        print(
+                            "  \(county.chineseName) → application …\(filed.id.suffix(12)) for \(applicant.name): \(filed.status), up to \(Money.chinese(filed.maximumFen)), with \(applicationDepartment?.chineseName ?? "?")"
+                        )
+                        checks.expect(
+                            filed.status == .pending,
+                            "\(applicant.name)'s application on a declared fact waits for its department")
+                    } catch let error as RPCError {
+                        print(
+                            "  \(county.chineseName) → \(applicant.name) \(applicationClause): refused, \(error.code): \(error.message)"
+                        )
+                        checks.expect(
+                            false, "\(applicant.name) applied for \(applicationClause) (refused: \(error.code))")
+                    }
+                }
+            }
+
+            print("")
+            print("Step 3 — the responsible departments approve; the money moves from the fund to the enterprise")
+            // One order is left for a department officer to decide in the web console (step 6).
+            let leftForConsole = orders.last(where: { $0.status == .pending })
+            var approved = 0
+            var approvedByClause: [String: Int] = [:]
+            for order in orders where order.status == .pending && order.id != leftForConsole?.id {
+                guard
+                    let department = Department.allCases.first(where: {
+                        $0.isResponsible(among: order.responsibleDepartments)
+                    })
+                else {
+                    print(
+                        "  order \(order.id.prefix(8))…: no department of the mesh is responsible for \(order.clauseID)"
+                    )
+                    continue
+                }
+                let client = try ledgerClient(department.partyName)
+                try await client.closing {
+                    var request = Jiaxing_Benefits_V1_DecideRequest()
+                    request.orderID = order.id
+                    let posted: Jiaxing_Benefits_V1_PayoutOrder = try await client.unary(
+                        GatewayMethods.approve, request, options: CallOptions(timeout: .seconds(5)))
+                    print(
+                        "  \(department.chineseName) approved \(Money.chinese(posted.amountFen)) to \(posted.enterpriseName) under \(posted.clauseID): \(posted.status)"
+                    )
+                    checks.expect(
+                        posted.status == .posted, "order of \(posted.enterpriseName) under \(posted.clauseID) posted")
+                    approved += 1
+                    approvedByClause[posted.clauseID, default: 0] += 1
+                }
+            }
+            if let order = leftForConsole {
                 print(
-                    "  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))"
+                    "  left pending for the console: \(Money.chinese(order.amountFen)) to \(order.enterpriseName) under \(order.clauseID) (order \(order.id))"
                 )
             }
-            if state.instances.contains(where: { $0.service == "notification" }), !orders.isEmpty {
+
+            // Step 3b: one clause's orders decided together, as a department decides a campaign's.
+            var bulkDecided = 0
+            // The clause with the most of the campaign's new orders still pending, but that of the order left for
+            // the console (it stays pending for the officer), decided by its responsible department as the catalog
+            // names it.
+            func pending(_ clause: Jiaxing_Benefits_V1_CampaignClauseSummary) -> Int64 {
+                clause.proposed - Int64(approvedByClause[clause.clauseID] ?? 0)
+            }
+            let bulkClause = campaignClauses.filter { $0.clauseID != leftForConsole?.clauseID && pending($0) > 0 }
+                .max { (pending($0), $1.clauseID) < (pending($1), $0.clauseID) }
+            var bulkDepartment: Department?
+            if let bulkClause {
+                let client = try ledgerClient("operator")
+                try await client.closing {
+                    var ask = Jiaxing_Benefits_V1_GetClauseRequest()
+                    ask.id = bulkClause.clauseID
+                    let clause: Jiaxing_Benefits_V1_Clause = try await client.unary(
+                        GatewayMethods.getClause, ask, options: CallOptions(timeout: .seconds(5)))
+                    bulkDepartment = Department.allCases.first {
+                        $0.isResponsible(among: clause.responsibleDepartments)
+                    }
+                }
+            }
+            if let clause = bulkClause, let department = bulkDepartment {
                 print("")
                 print(
-                    "Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes"
+                    "Step 3b — \(department.chineseName) approves the campaign's \(clause.clauseID) orders in one decision (DecideOrders with a filter): each order still records who decided it, when and why"
                 )
-                // Each order the campaign made sends its county a "proposed" notice, each approval an "approved" one,
-                // and a new application a "received" one.
-                let expected = newOrders + approved + bulkDecided + applicationsFiled
-                let deadline = ContinuousClock.now + .seconds(20 + expected / 100)
-                func received() -> [String: Jiaxing_Benefits_V1_Notice] {
-                    var notices: [String: Jiaxing_Benefits_V1_Notice] = [:]
-                    for request in receiver.requests {
-                        for notice in Self.notices(request.body) { notices[notice.id] = notice }
-                    }
-                    return notices
-                }
-                while received().count < expected, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(250))
-                }
-                let notices = received()
-                var perCounty: [String: (deliveries: Int, notices: Int, verified: Int)] = [:]
-                var bad = 0
-                for request in receiver.requests {
-                    let county = String(request.path.split(separator: "/").last ?? "")
-                    let verified = WebhookSignature.verify(
-                        id: request.headers["webhook-id"] ?? "",
-                        timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0,
-                        body: request.body, signatureHeader: request.headers["webhook-signature"] ?? "",
-                        secrets: [secrets[county] ?? ""]
-                    )
-                    var tally = perCounty[county] ?? (0, 0, 0)
-                    tally.deliveries += 1
-                    tally.notices += Self.notices(request.body).count
-                    if verified { tally.verified += 1 } else { bad += 1 }
-                    perCounty[county] = tally
-                }
-                for (county, tally) in perCounty.sorted(by: { $0.key < $1.key }) {
+                let client = try ledgerClient(department.partyName)
+                try await client.closing {
+                    var request = Jiaxing_Benefits_V1_DecideOrdersRequest()
+                    request.clauseID = clause.clauseID
+                    request.campaignID = campaignID
+                    request.approve = true
+                    request.reason = "经审核，符合条款，批量批准"
+                    request.limit = 10_000
+                    let started = ContinuousClock.now
+                    let result: Jiaxing_Benefits_V1_DecideOrdersResult = try await client.unary(
+                        GatewayMethods.decideOrders, request, options: CallOptions(timeout: .seconds(300)))
+                    bulkDecided = Int(result.decided)
                     print(
-                        "  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(tally.notices) notices in \(tally.deliveries) signed deliveries (up to \(Self.webhookBatchSize) a delivery), \(tally.verified == tally.deliveries ? "signature ok" : "BAD SIGNATURE")"
+                        "  \(result.decided) orders approved, \(Money.chinese(result.amountFen)), \(result.failed) failed, in \(ContinuousClock.now - started)"
                     )
-                }
-                let sampleOrders = Set(orders.map(\.id))
-                for notice in notices.values.filter({ sampleOrders.contains($0.orderID) }).sorted(by: {
-                    $0.eventSequence < $1.eventSequence
-                }).prefix(10) {
-                    print("    \(notice.audience): \(notice.title): \(notice.body)")
-                }
-                if notices.count < expected {
-                    print("  (\(notices.count) of \(expected) notices arrived by webhook in time)")
-                }
-                checks.expect(bad == 0, "every webhook delivery's signature verifies (\(bad) did not)")
-                let carried = perCounty.values.reduce(0) { $0 + $1.notices }
-                checks.expect(
-                    notices.count == expected && carried == expected,
-                    "\(expected) notices arrived by webhook, each once (\(notices.count) distinct in \(carried))")
-                let operatorNotices = try gatewayClient("operator")
-                try await operatorNotices.closing {
-                    if let first = orders.first {
-                        var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
-                        inbox.audience = "enterprise/\(first.creditCode)"
-                        let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(
-                            GatewayMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
-                        print("  inbox of \(first.enterpriseName):")
-                        for notice in notices.notices.reversed() { print("    \(notice.title): \(notice.body)") }
-                        checks.expect(!notices.notices.isEmpty, "the inbox of \(first.enterpriseName) has notices")
-                    }
+                    checks.expect(
+                        result.decided == pending(clause) && result.failed == 0,
+                        "\(department.chineseName) approved \(clause.clauseID)'s orders in bulk (\(result.decided) decided, \(result.failed) failed: \(result.firstFailures))"
+                    )
                 }
             }
-            try await Self.consoleStep(
-                topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }),
-                departments: Set(
-                    orders.compactMap { order in
-                        Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
-                    } + [applicationDepartment].compactMap { $0 }))
-            print("")
-            print(
-                "Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it."
-            )
-            checks.expect(!entitlements.isEmpty, "some sample enterprise is entitled to a payout")
-            print("")
-            print("demo checks: \(checks.passed) passed, \(checks.failures.count) failed")
-            for failure in checks.failures { print("  FAILED: \(failure)") }
-            if !checks.failures.isEmpty { throw ExitCode.failure }
+
+            let operatorClient = try ledgerClient("operator")
+            try await operatorClient.closing {
+                let funds: Jiaxing_Benefits_V1_ListFundsResponse = try await operatorClient.unary(
+                    GatewayMethods.listFunds, Jiaxing_Benefits_V1_ListFundsRequest(),
+                    options: CallOptions(timeout: .seconds(5))
+                )
+                print("")
+                print(
+                    "Step 4 — the ledger: budget, paid, reserved and left per fund; debits \(Money.chinese(funds.totalDebitsFen)) = credits \(Money.chinese(funds.totalCreditsFen))"
+                )
+                checks.expect(funds.totalDebitsFen == funds.totalCreditsFen, "the ledger's debits equal its credits")
+                for fund in funds.funds {
+                    checks.expect(fund.availableFen >= 0, "fund \(fund.account) not below zero")
+                    print(
+                        "  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))"
+                    )
+                }
+                if state.instances.contains(where: { $0.service == "notification" }), !orders.isEmpty {
+                    print("")
+                    print(
+                        "Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes"
+                    )
+                    // Each order the campaign made sends its county a "proposed" notice, each approval an "approved" one,
+                    // and a new application a "received" one.
+                    let expected = newOrders + approved + bulkDecided + applicationsFiled
+                    let deadline = ContinuousClock.now + .seconds(20 + expected / 100)
+                    func received() -> [String: Jiaxing_Benefits_V1_Notice] {
+                        var notices: [String: Jiaxing_Benefits_V1_Notice] = [:]
+                        for request in receiver.requests {
+                            for notice in Self.notices(request.body) { notices[notice.id] = notice }
+                        }
+                        return notices
+                    }
+                    while received().count < expected, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
+                    let notices = received()
+                    var perCounty: [String: (deliveries: Int, notices: Int, verified: Int)] = [:]
+                    var bad = 0
+                    for request in receiver.requests {
+                        let county = String(request.path.split(separator: "/").last ?? "")
+                        let verified = WebhookSignature.verify(
+                            id: request.headers["webhook-id"] ?? "",
+                            timestamp: Int64(request.headers["webhook-timestamp"] ?? "") ?? 0,
+                            body: request.body, signatureHeader: request.headers["webhook-signature"] ?? "",
+                            secrets: [secrets[county] ?? ""]
+                        )
+                        var tally = perCounty[county] ?? (0, 0, 0)
+                        tally.deliveries += 1
+                        tally.notices += Self.notices(request.body).count
+                        if verified { tally.verified += 1 } else { bad += 1 }
+                        perCounty[county] = tally
+                    }
+                    for (county, tally) in perCounty.sorted(by: { $0.key < $1.key }) {
+                        print(
+                            "  webhook → \(county.padding(toLength: 10, withPad: " ", startingAt: 0)) \(tally.notices) notices in \(tally.deliveries) signed deliveries (up to \(Self.webhookBatchSize) a delivery), \(tally.verified == tally.deliveries ? "signature ok" : "BAD SIGNATURE")"
+                        )
+                    }
+                    let sampleOrders = Set(orders.map(\.id))
+                    for notice in notices.values.filter({ sampleOrders.contains($0.orderID) }).sorted(by: {
+                        $0.eventSequence < $1.eventSequence
+                    }).prefix(10) {
+                        print("    \(notice.audience): \(notice.title): \(notice.body)")
+                    }
+                    if notices.count < expected {
+                        print("  (\(notices.count) of \(expected) notices arrived by webhook in time)")
+                    }
+                    checks.expect(bad == 0, "every webhook delivery's signature verifies (\(bad) did not)")
+                    let carried = perCounty.values.reduce(0) { $0 + $1.notices }
+                    checks.expect(
+                        notices.count == expected && carried == expected,
+                        "\(expected) notices arrived by webhook, each once (\(notices.count) distinct in \(carried))")
+                    let operatorNotices = try gatewayClient("operator")
+                    try await operatorNotices.closing {
+                        if let first = orders.first {
+                            var inbox = Jiaxing_Benefits_V1_ListInboxRequest()
+                            inbox.audience = "enterprise/\(first.creditCode)"
+                            let notices: Jiaxing_Benefits_V1_ListInboxResponse = try await operatorNotices.unary(
+                                GatewayMethods.listInbox, inbox, options: CallOptions(timeout: .seconds(5)))
+                            print("  inbox of \(first.enterpriseName):")
+                            for notice in notices.notices.reversed() { print("    \(notice.title): \(notice.body)") }
+                            checks.expect(!notices.notices.isEmpty, "the inbox of \(first.enterpriseName) has notices")
+                        }
+                    }
+                }
+                try await Self.consoleStep(
+                    topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }),
+                    departments: Set(
+                        orders.compactMap { order in
+                            Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
+                        } + [applicationDepartment].compactMap { $0 }))
+                print("")
+                print(
+                    "Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it."
+                )
+                checks.expect(!entitlements.isEmpty, "some sample enterprise is entitled to a payout")
+                print("")
+                print("demo checks: \(checks.passed) passed, \(checks.failures.count) failed")
+                for failure in checks.failures { print("  FAILED: \(failure)") }
+                if !checks.failures.isEmpty { throw ExitCode.failure }
+            }
         }
     }
 

@@ -67,6 +67,21 @@ public final class WebhookReceiver: Sendable {
         self.channel.withLockedValue { $0 = channel }
     }
 
+    /// Runs `body`, then stops the receiver, whether `body` returned or threw (a `defer` cannot await it).
+    public func stopping<Result>(
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let result: Result
+        do {
+            result = try await body()
+        } catch {
+            await self.stop()
+            throw error
+        }
+        await self.stop()
+        return result
+    }
+
     /// Stops listening: the endpoint is down.
     public func stop() async {
         let channel = self.channel.withLockedValue { current -> (any Channel)? in
