@@ -33,13 +33,12 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     /// served carries the call's `trace_id`.
     public func logger(label: String) -> Logger {
         let format = self.logFormat
-        var logger = Logger(label: label) { label, provider -> any LogHandler in
+        var logger = Logger(label: label) { label -> any LogHandler in
             switch format {
-            case .text: StreamLogHandler.standardError(label: label, metadataProvider: provider)
-            case .json: JSONLogHandler(label: label, metadataProvider: provider)
+            case .text: StreamLogHandler.standardError(label: label, metadataProvider: .meshTrace)
+            case .json: JSONLogHandler(label: label, metadataProvider: .meshTrace)
             }
         }
-        logger.handler.metadataProvider = .meshTrace
         logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
         return logger
     }

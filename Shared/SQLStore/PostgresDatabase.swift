@@ -13,8 +13,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
     /// The pool's size: the most connections this process opens to the server.
     public let maximumConnections: Int
-    /// One connection's settings, the pool's own, for `check`.
-    private let single: PostgresConnection.Configuration
+    /// One connection's settings, the pool's own, for `check`: made when asked, as its TLS context (the
+    /// trust roots loaded) is needed once at a service's start, not by every pool.
+    private let single: @Sendable () throws -> PostgresConnection.Configuration
     /// Where the server is, for messages.
     private let address: String
     let logger: Logger
@@ -48,12 +49,15 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.maximumConnections = maximumConnections
-        var single = PostgresConnection.Configuration(
-            host: host, port: port, username: username, password: password, database: database,
-            tls: try tls.connectionConfiguration())
-        single.options.additionalStartupParameters = configuration.options.additionalStartupParameters
-        single.options.connectTimeout = .seconds(10)
-        self.single = single
+        let startup = configuration.options.additionalStartupParameters
+        self.single = {
+            var single = PostgresConnection.Configuration(
+                host: host, port: port, username: username, password: password, database: database,
+                tls: try tls.connectionConfiguration())
+            single.options.additionalStartupParameters = startup
+            single.options.connectTimeout = .seconds(10)
+            return single
+        }
         self.address = "\(host):\(port)/\(database)"
         self.logger = logger
     }
@@ -65,7 +69,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     public func check() async throws {
         do {
             let connection = try await PostgresConnection.connect(
-                configuration: self.single, id: 0, logger: self.logger)
+                configuration: try self.single(), id: 0, logger: self.logger)
             try await connection.close()
         } catch {
             throw SQLError(
