@@ -47,7 +47,9 @@ def sign_in(page, user, password):
     page.goto(f"{base}/sign-in")
     page.fill("#sign-in input[name=user]", user)
     page.fill("#sign-in input[name=password]", password)
-    page.click("#sign-in button[type=submit]")
+    # Wait for the page the sign-in leads to: the checks after it read that page without waiting.
+    with page.expect_navigation(wait_until="load"):
+        page.click("#sign-in button[type=submit]")
 
 
 def spki_pin(certificate_path):
