@@ -23,6 +23,7 @@ public enum ServiceRunner {
     ///     server and, since a group stops its services in reverse, stopped only after the server drained, so
     ///     a call in flight at SIGTERM still completes.
     ///   - services: background work beside the server, stopped before it.
+    ///   - faces: other doors to the same server (the gateway's gRPC port), made from it; stopped before it.
     public static func run(
         name: String,
         version: String = MeshRelease.version,
@@ -32,6 +33,7 @@ public enum ServiceRunner {
         foundations: [any Service] = [],
         services: [any Service] = [],
         startsServing: Bool = true,
+        faces: (MeshServer) throws -> [any Service] = { _ in [] },
         configure: (MeshServer) -> Void = { _ in }
     ) async throws {
         let logger = options.logger(label: "jiaxing.\(name)")
@@ -48,7 +50,7 @@ public enum ServiceRunner {
         )
         server.setServing(startsServing)
         configure(server)
-        var all: [any Service] = foundations + [server] + services
+        var all: [any Service] = foundations + [server] + (try faces(server)) + services
         if let metricsPort = options.metricsPort, let registry {
             all.append(
                 MetricsEndpoint(

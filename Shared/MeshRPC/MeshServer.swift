@@ -173,6 +173,18 @@ public final class MeshServer: Service, Sendable {
         case cancelledByPeer
     }
 
+    /// Serves a call another face of this process received (the gateway's standard gRPC port): the same
+    /// routes, interceptors, deadline and metrics as a call over a mesh connection.
+    public func serve(_ call: InProcessCall) async {
+        await self.serve(call.call)
+    }
+
+    /// The methods this server routes, its health's among them, sorted by full name.
+    public var methods: [(name: String, kind: MethodKind)] { self.router.methods }
+
+    /// The services this server answers for, by full name (what a health check may ask about).
+    public var services: Set<String> { self.health.services }
+
     func serve(_ call: InboundCall) async {
         let started = ContinuousClock.now
         self.metrics.callStarted()

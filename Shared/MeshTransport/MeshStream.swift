@@ -20,11 +20,30 @@ public enum OutboundPart: Sendable {
     case trailers(Mesh_Rpc_V1_Trailers)
 }
 
-/// One call's stream on a connection, usable from any task.
+/// One call's stream on a connection, usable from any task, or a call served in process (a gRPC call the
+/// gateway's gRPC face hands to the same server, `InProcessCall`).
 public struct MeshStream: Sendable {
     public let id: UInt32
-    let connection: ConnectionHandle
+    let carrier: Carrier
     let base: AsyncThrowingStream<InboundPart, any Error>
+
+    /// What carries the stream's parts: a mesh connection, or the in-process end of another face's call.
+    enum Carrier: Sendable {
+        case connection(ConnectionHandle)
+        case inProcess(InProcessCall.Link)
+    }
+
+    init(id: UInt32, connection: ConnectionHandle, base: AsyncThrowingStream<InboundPart, any Error>) {
+        self.id = id
+        self.carrier = .connection(connection)
+        self.base = base
+    }
+
+    init(link: InProcessCall.Link, base: AsyncThrowingStream<InboundPart, any Error>) {
+        self.id = 1
+        self.carrier = .inProcess(link)
+        self.base = base
+    }
 
     /// The parts the peer sends, in order. Reading a message grants the peer more window.
     public var inbound: Inbound { Inbound(stream: self) }
@@ -32,7 +51,10 @@ public struct MeshStream: Sendable {
     /// Writes the parts in order; returns when they are handed to the connection. Waits while the peer's
     /// window is exhausted, so a slow reader holds the writer back instead of growing memory.
     public func write(_ parts: [OutboundPart]) async throws {
-        try await self.connection.write(streamID: self.id, parts: parts)
+        switch self.carrier {
+        case .connection(let connection): try await connection.write(streamID: self.id, parts: parts)
+        case .inProcess(let link): try await link.write(parts)
+        }
     }
 
     public func write(_ part: OutboundPart) async throws {
@@ -41,25 +63,37 @@ public struct MeshStream: Sendable {
 
     /// Client: abandon the call. The server's handler is cancelled.
     public func cancel(code: UInt32, reason: String) {
-        self.connection.cancel(streamID: self.id, code: code, reason: reason)
+        guard case .connection(let connection) = self.carrier else { return }
+        connection.cancel(streamID: self.id, code: code, reason: reason)
     }
 
     /// Client: abandon the call at `deadline` unless the returned task is cancelled before.
     public func cancel(at deadline: NIODeadline, code: UInt32, reason: String) -> Scheduled<Void> {
-        self.connection.cancel(streamID: self.id, at: deadline, code: code, reason: reason)
+        switch self.carrier {
+        case .connection(let connection):
+            return connection.cancel(streamID: self.id, at: deadline, code: code, reason: reason)
+        case .inProcess(let link):
+            return link.eventLoop.scheduleTask(deadline: deadline) {}
+        }
     }
 
     /// Server: runs `body` on the connection's event loop at `deadline`, unless the returned task is
     /// cancelled first. A timer on the event loop, where a task sleeping until the deadline cost a task and a
     /// dispatch timer per call.
     public func schedule(at deadline: NIODeadline, _ body: @escaping @Sendable () -> Void) -> Scheduled<Void> {
-        self.connection.eventLoop.scheduleTask(deadline: deadline, body)
+        switch self.carrier {
+        case .connection(let connection): connection.eventLoop.scheduleTask(deadline: deadline, body)
+        case .inProcess(let link): link.eventLoop.scheduleTask(deadline: deadline, body)
+        }
     }
 
     /// Server: `handler` runs (on the connection's event loop) when the client cancels the call or the
     /// connection is lost before the call ends.
     public func onCancel(_ handler: @escaping @Sendable (TransportError) -> Void) {
-        self.connection.onCancel(streamID: self.id, handler)
+        switch self.carrier {
+        case .connection(let connection): connection.onCancel(streamID: self.id, handler)
+        case .inProcess(let link): link.onCancel(handler)
+        }
     }
 
     public struct Inbound: AsyncSequence, Sendable {
@@ -68,13 +102,12 @@ public struct MeshStream: Sendable {
 
         public func makeAsyncIterator() -> AsyncIterator {
             AsyncIterator(
-                base: self.stream.base.makeAsyncIterator(), connection: self.stream.connection, streamID: self.stream.id
-            )
+                base: self.stream.base.makeAsyncIterator(), carrier: self.stream.carrier, streamID: self.stream.id)
         }
 
         public struct AsyncIterator: AsyncIteratorProtocol {
             var base: AsyncThrowingStream<InboundPart, any Error>.AsyncIterator
-            let connection: ConnectionHandle
+            let carrier: Carrier
             let streamID: UInt32
             /// Bytes read and not yet reported to the connection. Whatever is left when the stream ends is
             /// never reported: windows are per stream. A sender held back by the window has sent at least the
@@ -84,10 +117,15 @@ public struct MeshStream: Sendable {
             public mutating func next() async throws -> InboundPart? {
                 let part = try await self.base.next()
                 if case .message(let buffer) = part {
-                    self.unreported += buffer.readableBytes
-                    if self.unreported >= self.connection.consumedReportBytes {
-                        self.connection.consumed(streamID: self.streamID, size: self.unreported)
-                        self.unreported = 0
+                    switch self.carrier {
+                    case .connection(let connection):
+                        self.unreported += buffer.readableBytes
+                        if self.unreported >= connection.consumedReportBytes {
+                            connection.consumed(streamID: self.streamID, size: self.unreported)
+                            self.unreported = 0
+                        }
+                    case .inProcess(let link):
+                        link.consumed(buffer.readableBytes)
                     }
                 }
                 return part

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayConsole
+import GatewayGRPC
 import GatewayHTTP
 import GatewayService
 import GatewayStore
@@ -42,6 +43,12 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Option(help: "Port of the HTTP/JSON face (HTTP/1.1 and HTTP/2 over mutual TLS); none when not given.")
     var httpPort: Int?
+
+    @Option(
+        help:
+            "Port of the standard gRPC face (HTTP/2 over mutual TLS): every Gateway method and grpc.health.v1.Health; none when not given."
+    )
+    var grpcPort: Int?
 
     @Option(help: "Port of the web console (HTTPS, sign-in with a `mesh account`); none when not given.")
     var consolePort: Int?
@@ -111,7 +118,19 @@ struct GatewayCommand: AsyncParsableCommand {
                 alongside.append(
                     try console.application(host: self.options.host, port: consolePort, tls: tls, logger: logger))
             }
-            try await ServiceRunner.run(name: "gateway", options: self.options, router: router, services: alongside)
+            let grpcPort = self.grpcPort
+            let host = self.options.host
+            let drain = Duration.seconds(self.options.drainSeconds)
+            try await ServiceRunner.run(
+                name: "gateway", options: self.options, router: router, services: alongside,
+                faces: { server in
+                    guard let grpcPort else { return [] }
+                    return [
+                        GRPCFace(
+                            configuration: .init(host: host, port: grpcPort, tls: tls, drainGracePeriod: drain),
+                            mesh: server, logger: logger)
+                    ]
+                })
         }
     }
 }

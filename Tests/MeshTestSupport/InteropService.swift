@@ -2,23 +2,24 @@ import MeshMessages
 import MeshRPC
 import NIOCore
 
-/// The gRPC interoperability test service, in mesh terms.
-enum InteropService {
-    static let service = "mesh.testing.v1.TestService"
-    static let emptyCall = MethodDescriptor(service: service, method: "EmptyCall")
-    static let unaryCall = MethodDescriptor(service: service, method: "UnaryCall")
-    static let streamingOutputCall = MethodDescriptor(service: service, method: "StreamingOutputCall")
-    static let streamingInputCall = MethodDescriptor(service: service, method: "StreamingInputCall")
-    static let fullDuplexCall = MethodDescriptor(service: service, method: "FullDuplexCall")
-    static let unimplementedCall = MethodDescriptor(service: service, method: "UnimplementedCall")
+/// The gRPC interoperability test service, in mesh terms: the mesh protocol's tests and the gateway's gRPC
+/// face's tests serve it.
+public enum InteropService {
+    public static let service = "mesh.testing.v1.TestService"
+    public static let emptyCall = MethodDescriptor(service: service, method: "EmptyCall")
+    public static let unaryCall = MethodDescriptor(service: service, method: "UnaryCall")
+    public static let streamingOutputCall = MethodDescriptor(service: service, method: "StreamingOutputCall")
+    public static let streamingInputCall = MethodDescriptor(service: service, method: "StreamingInputCall")
+    public static let fullDuplexCall = MethodDescriptor(service: service, method: "FullDuplexCall")
+    public static let unimplementedCall = MethodDescriptor(service: service, method: "UnimplementedCall")
 
-    static func payload(size: Int) -> Mesh_Testing_V1_Payload {
+    public static func payload(size: Int) -> Mesh_Testing_V1_Payload {
         var payload = Mesh_Testing_V1_Payload()
         payload.body = .init(repeating: 0, count: size)
         return payload
     }
 
-    static func router() -> RPCRouter {
+    public static func router() -> RPCRouter {
         var router = RPCRouter()
         router.unary(emptyCall) { (_: Mesh_Testing_V1_Empty, _) in Mesh_Testing_V1_Empty() }
         router.unary(unaryCall) { (request: Mesh_Testing_V1_SimpleRequest, context) in

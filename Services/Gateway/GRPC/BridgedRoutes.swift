@@ -1,0 +1,132 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import MeshMessages
+import MeshRPC
+import MeshTransport
+import NIOCore
+import NIOPosix
+
+/// Every method the mesh server routes, registered with gRPC under the same full name and handed to that
+/// server as an in-process call.
+struct BridgedRoutes: RegistrableRPCService {
+    let mesh: MeshServer
+    let maxRequestBytes: Int
+
+    func registerMethods<Transport: ServerTransport>(with router: inout GRPCCore.RPCRouter<Transport>) {
+        for (name, _) in self.mesh.methods {
+            guard let method = MeshRPC.MethodDescriptor(fullName: name) else { continue }
+            let mesh = self.mesh
+            router.registerHandler(
+                forMethod: GRPCCore.MethodDescriptor(fullyQualifiedService: method.service, method: method.method),
+                deserializer: ByteBufferCoding(limit: self.maxRequestBytes), serializer: ByteBufferCoding()
+            ) { request, context in
+                Self.serve(name, request: request, context: context, mesh: mesh)
+            }
+        }
+    }
+
+    /// Request headers that belong to gRPC's framing, not to the call: not passed to the handlers.
+    static func isTransportHeader(_ key: String) -> Bool {
+        key.hasPrefix(":") || key.hasPrefix("grpc-") || key == "te" || key == "content-type"
+            || key == "user-agent"
+    }
+
+    /// Runs one gRPC call as an in-process mesh call: request messages go in as they arrive, responses come
+    /// out as the handler writes them, and the mesh trailers become the gRPC status and trailing metadata.
+    static func serve(
+        _ fullName: String, request: StreamingServerRequest<ByteBuffer>, context: GRPCCore.ServerContext,
+        mesh: MeshServer
+    ) -> StreamingServerResponse<ByteBuffer> {
+        var head = Mesh_Rpc_V1_RequestHead()
+        head.method = fullName
+        for (key, value) in request.metadata where !Self.isTransportHeader(key) {
+            var entry = Mesh_Rpc_V1_MetadataEntry()
+            entry.key = key
+            switch value {
+            case .string(let text): entry.textValue = text
+            case .binary(let bytes): entry.binaryValue = .init(bytes)
+            }
+            head.metadata.append(entry)
+        }
+        let timeout = GRPCTimeout.microseconds(
+            request.metadata[stringValues: "grpc-timeout"].first(where: { _ in true }))
+        head.timeoutMicros = timeout ?? 0
+        let deadline = timeout.map { ContinuousClock.now + .microseconds(Int64(clamping: $0)) }
+        let peer = (context.transportSpecific as? HTTP2ServerTransport.Posix.Context)?.peerCertificate
+            .map(PeerIdentity.init(certificate:))
+        let call = InProcessCall(head: head, peer: peer, eventLoop: MultiThreadedEventLoopGroup.singleton.any())
+
+        return StreamingServerResponse(of: ByteBuffer.self) { writer in
+            try await withRPCCancellationHandler {
+                try await Self.relay(call, requests: request.messages, to: writer, mesh: mesh)
+            } onCancelRPC: {
+                // gRPC cancels a call whose deadline passed as it cancels one the client gave up; the mesh
+                // server answers the first itself (DEADLINE_EXCEEDED, with its message).
+                if let deadline, ContinuousClock.now >= deadline - .milliseconds(5) { return }
+                call.cancel(reason: "the client cancelled the call")
+            }
+        }
+    }
+
+    static func relay(
+        _ call: InProcessCall, requests: RPCAsyncSequence<ByteBuffer, any Error>, to writer: RPCWriter<ByteBuffer>,
+        mesh: MeshServer
+    ) async throws -> GRPCCore.Metadata {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await mesh.serve(call) }
+            group.addTask {
+                do {
+                    for try await message in requests { await call.send(message) }
+                    call.finishRequests()
+                } catch let error as GRPCCore.RPCError {
+                    // The transport's own refusal (a reset, a protocol error): the mesh handler sees its code.
+                    let code = Status.Code(error.code)
+                    call.finishRequests(
+                        throwing: MeshRPC.RPCError(
+                            RPCStatusCode.parse(UInt32(code.rawValue)), error.message, cause: error))
+                } catch {
+                    call.finishRequests(throwing: error)
+                }
+            }
+            var initial: [Mesh_Rpc_V1_MetadataEntry] = []
+            var trailers: Mesh_Rpc_V1_Trailers?
+            for await response in call.responses {
+                do {
+                    for part in response.parts {
+                        switch part {
+                        case .responseHead(let head): initial = head.metadata
+                        case .message(let buffer): try await writer.write(buffer)
+                        case .trailers(let end): trailers = end
+                        case .end: break
+                        }
+                    }
+                    response.taken()
+                } catch {
+                    // The client is gone: the handler's write fails, and so does every later one.
+                    response.refused(error)
+                    call.cancel(reason: "the client is gone: \(error)")
+                    group.cancelAll()
+                    throw error
+                }
+            }
+            // The handler is done (or the call was given up): requests the client still sends are not read.
+            group.cancelAll()
+            guard let trailers else {
+                throw RPCError(code: .cancelled, message: "the call was cancelled before it finished")
+            }
+            // gRPC sent its response headers before the first message; the handler's initial metadata goes out
+            // with the trailing metadata instead.
+            var metadata = GRPCCore.Metadata()
+            for entry in initial + trailers.metadata {
+                switch entry.value {
+                case .binaryValue(let bytes): metadata.addBinary(Array(bytes), forKey: entry.key)
+                case .textValue(let text): metadata.addString(text, forKey: entry.key)
+                case nil: metadata.addString("", forKey: entry.key)
+                }
+            }
+            guard trailers.code != 0 else { return metadata }
+            let code = Status.Code(rawValue: Int(trailers.code)).flatMap(RPCError.Code.init) ?? .unknown
+            throw RPCError(code: code, message: trailers.message, metadata: metadata)
+        }
+    }
+}

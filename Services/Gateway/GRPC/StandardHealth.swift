@@ -1,0 +1,84 @@
+import GRPCCore
+import MeshMessages
+import MeshRPC
+import NIOConcurrencyHelpers
+import NIOCore
+import SwiftProtobuf
+
+/// `grpc.health.v1.Health`, for gRPC's own probes (Kubernetes, Envoy, grpc-health-probe). The mesh's
+/// `mesh.rpc.v1.Health` messages are grpc.health.v1's on the wire (field 1 the service, field 1 the status,
+/// same numbers), with the server's name as a field 2 a standard client skips.
+///
+/// Both answer from the mesh server's readiness (`MeshServer.isServing`). `Watch` sends the status at once and
+/// again whenever it changes, until the client cancels.
+struct StandardHealth: RegistrableRPCService {
+    static let service = "grpc.health.v1.Health"
+    /// How often a watch looks at the server's readiness.
+    static let watchInterval: Duration = .seconds(1)
+
+    let mesh: MeshServer
+
+    func registerMethods<Transport: ServerTransport>(with router: inout GRPCCore.RPCRouter<Transport>) {
+        let mesh = self.mesh
+        router.registerHandler(
+            forMethod: GRPCCore.MethodDescriptor(fullyQualifiedService: Self.service, method: "Check"),
+            deserializer: ByteBufferCoding(), serializer: ByteBufferCoding()
+        ) { request, _ in
+            let asked = try await Self.request(request)
+            let status = Self.status(of: asked.service, mesh: mesh)
+            // The standard's answer for a service the server does not have is an error, not a status.
+            guard status != .serviceUnknown else {
+                throw RPCError(code: .notFound, message: "service '\(asked.service)' is not served here")
+            }
+            return StreamingServerResponse(single: ServerResponse(message: try Self.response(status)))
+        }
+        router.registerHandler(
+            forMethod: GRPCCore.MethodDescriptor(fullyQualifiedService: Self.service, method: "Watch"),
+            deserializer: ByteBufferCoding(), serializer: ByteBufferCoding()
+        ) { request, _ in
+            let asked = try await Self.request(request)
+            return StreamingServerResponse(of: ByteBuffer.self) { writer in
+                let stopped = NIOLockedValueBox(false)
+                try await withRPCCancellationHandler {
+                    var last: Mesh_Rpc_V1_HealthCheckResponse.ServingStatus?
+                    while !stopped.withLockedValue({ $0 }) {
+                        let status = Self.status(of: asked.service, mesh: mesh)
+                        if status != last {
+                            try await writer.write(try Self.response(status))
+                            last = status
+                        }
+                        try await Task.sleep(for: Self.watchInterval)
+                    }
+                } onCancelRPC: {
+                    stopped.withLockedValue { $0 = true }
+                }
+                return [:]
+            }
+        }
+    }
+
+    static func request(_ request: StreamingServerRequest<ByteBuffer>) async throws -> Mesh_Rpc_V1_HealthCheckRequest {
+        let single = try await GRPCCore.ServerRequest<ByteBuffer>(stream: request)
+        do {
+            return try Mesh_Rpc_V1_HealthCheckRequest(serializedBytes: Array(single.message.readableBytesView))
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "request: not a grpc.health.v1.HealthCheckRequest")
+        }
+    }
+
+    static func response(_ status: Mesh_Rpc_V1_HealthCheckResponse.ServingStatus) throws -> ByteBuffer {
+        var response = Mesh_Rpc_V1_HealthCheckResponse()
+        response.status = status
+        return ByteBuffer(bytes: try response.serializedBytes() as [UInt8])
+    }
+
+    /// What the mesh server's Check answers, without a call: serving or not for the server or one of its
+    /// services, unknown for a service it does not have.
+    static func status(of service: String, mesh: MeshServer) -> Mesh_Rpc_V1_HealthCheckResponse.ServingStatus {
+        guard
+            service.isEmpty || service == Self.service || service == "mesh.rpc.v1.Health"
+                || mesh.services.contains(service)
+        else { return .serviceUnknown }
+        return mesh.isServing ? .serving : .notServing
+    }
+}

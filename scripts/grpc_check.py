@@ -1,0 +1,101 @@
+"""Calls the gateway's standard gRPC port through stubs grpcio-tools generated from Shared/Protos, with a
+county's certificate: a unary call, ScreenBatch streaming both ways, a WatchInbox stream cancelled, a deadline
+exceeded, permission denied, and grpc.health.v1 Check and Watch. Exits 1 on any failed check.
+Run by scripts/grpc-check.sh against a running mesh."""
+import sys
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from jiaxing.benefits.v1 import eligibility_pb2, enterprise_pb2, gateway_pb2_grpc, notification_pb2, common_pb2
+
+certificates, port = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def check(condition, what):
+    print(("  ok    " if condition else "  FAIL  ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def read(name):
+    return open(f"{certificates}/{name}", "rb").read()
+
+
+def channel(party):
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read("ca.pem"), private_key=read(f"{party}-key.pem"), certificate_chain=read(f"{party}.pem"))
+    return grpc.secure_channel(f"localhost:{port}", credentials)
+
+
+def screen_request(county, request_id=""):
+    profile = enterprise_pb2.EnterpriseProfile(credit_code="91330402MA2JX00017", name="嘉兴绿能纺织有限公司", county=county)
+    profile.recognitions.add(recognition="greenFactory", level="national",
+                             recognized_on=common_pb2.Date(year=2023, month=3, day=15))
+    return eligibility_pb2.ScreenRequest(profile=profile, as_of=common_pb2.Date(year=2023, month=9, day=1),
+                                         request_id=request_id)
+
+
+def code_of(call):
+    try:
+        call()
+    except grpc.RpcError as error:
+        return error.code(), error.details()
+    return grpc.StatusCode.OK, ""
+
+
+nanhu = channel("nanhu")
+gateway = gateway_pb2_grpc.GatewayStub(nanhu)
+
+print("unary")
+result = gateway.Screen(screen_request(common_pb2.NANHU), timeout=30)
+eligible = [d for d in result.decisions if d.status == eligibility_pb2.Decision.ELIGIBLE]
+check(result.total_eligible_fen == 150_000_000, f"Screen pays the national green factory 150万元 (got {result.total_eligible_fen} fen)")
+check(bool(eligible) and eligible[0].citation.clause_id == "jzf-2023-3/3.19b", "under jzf-2023-3/3.19b")
+
+print("permission denied")
+code, details = code_of(lambda: gateway.Screen(screen_request(common_pb2.HAINING), timeout=30))
+check(code == grpc.StatusCode.PERMISSION_DENIED, f"another county's enterprise is refused ({code.name}: {details})")
+
+print("streaming both ways")
+requests = [screen_request(common_pb2.NANHU, f"line-{i}") for i in range(50)]
+results = list(gateway.ScreenBatch(iter(requests), timeout=60))
+check([r.request_id for r in results] == [f"line-{i}" for i in range(50)], f"ScreenBatch answers 50 lines in order (got {len(results)})")
+check(all(r.total_eligible_fen == 150_000_000 for r in results), "each with its amount")
+
+print("a stream cancelled")
+watch = gateway.WatchInbox(notification_pb2.WatchInboxRequest(audience="county/nanhu"))
+time.sleep(1)
+watch.cancel()
+code, _ = code_of(lambda: next(watch))
+check(code == grpc.StatusCode.CANCELLED, f"WatchInbox cancelled by the client ends as CANCELLED (got {code.name})")
+check(gateway.Screen(screen_request(common_pb2.NANHU), timeout=30).total_eligible_fen == 150_000_000,
+      "the gateway serves the next call")
+
+print("deadline")
+started = time.monotonic()
+code, details = code_of(lambda: list(gateway.WatchInbox(notification_pb2.WatchInboxRequest(audience="county/nanhu"), timeout=1.0)))
+elapsed = time.monotonic() - started
+check(code == grpc.StatusCode.DEADLINE_EXCEEDED, f"a watch past its 1 s deadline ends as DEADLINE_EXCEEDED after {elapsed:.2f} s ({details})")
+
+print("health")
+health = health_pb2_grpc.HealthStub(nanhu)
+for service in ["", "jiaxing.benefits.v1.Gateway"]:
+    answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+    check(answer.status == health_pb2.HealthCheckResponse.SERVING, f"Check({service!r}) is SERVING")
+code, _ = code_of(lambda: health.Check(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=10))
+check(code == grpc.StatusCode.NOT_FOUND, f"Check of an unknown service is NOT_FOUND (got {code.name})")
+watching = health.Watch(health_pb2.HealthCheckRequest(service=""))
+first = next(watching)
+check(first.status == health_pb2.HealthCheckResponse.SERVING, "Watch sends SERVING at once")
+watching.cancel()
+
+print("no certificate")
+plain = grpc.secure_channel(f"localhost:{port}", grpc.ssl_channel_credentials(root_certificates=read("ca.pem")))
+code, _ = code_of(lambda: health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=10))
+check(code == grpc.StatusCode.UNAVAILABLE, f"a caller without a certificate is refused at the handshake ({code.name})")
+
+print(f"grpc checks: {len(failures)} failed")
+sys.exit(1 if failures else 0)
