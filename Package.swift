@@ -20,7 +20,7 @@ let package = Package(
                 "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "MeshIdentity", "BenefitsDomain",
                 "BenefitsAPI",
                 "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "GatewayStore", "SQLStore",
-                "Ledger", "ServiceKit",
+                "Ledger", "ServiceKit", "GatewayGRPC",
             ]),
         .executable(name: "catalog", targets: ["CatalogMain"]),
         .executable(name: "eligibility", targets: ["EligibilityMain"]),
@@ -295,7 +295,7 @@ let package = Package(
         .target(
             name: "GatewayGRPC",
             dependencies: [
-                "MeshRPC", "MeshTransport", "MeshMessages", "MeshProtocol",
+                "MeshRPC", "MeshTransport", "MeshMessages", "MeshProtocol", "BenefitsAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -360,8 +360,8 @@ let package = Package(
         .executableTarget(
             name: "GatewayMain",
             dependencies: [
-                "ServiceKit", "MeshRPC", "MeshIdentity", "GatewayService", "GatewayHTTP", "GatewayStore",
-                "GatewayConsole", "GatewayGRPC",
+                "ServiceKit", "MeshRPC", "MeshIdentity", "MeshTransport", "GatewayService", "GatewayHTTP",
+                "GatewayStore", "GatewayConsole", "GatewayGRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Services/Gateway/Main"),

@@ -1,16 +1,21 @@
 """Calls the gateway's standard gRPC port through stubs grpcio-tools generated from Shared/Protos, with a
 county's certificate: a unary call, ScreenBatch streaming both ways, a WatchInbox stream cancelled, a deadline
-exceeded, permission denied, and grpc.health.v1 Check and Watch. Exits 1 on any failed check.
-Run by scripts/grpc-check.sh against a running mesh."""
+exceeded, permission denied, and grpc.health.v1 Check and Watch. Then, with no stubs at all, learns the
+methods by server reflection and calls one, and reads the descriptor set the HTTP face serves. Exits 1 on any
+failed check. Run by scripts/grpc-check.sh against a running mesh."""
+import ssl
 import sys
 import time
+import urllib.request
 
 import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from jiaxing.benefits.v1 import eligibility_pb2, enterprise_pb2, gateway_pb2_grpc, notification_pb2, common_pb2
 
-certificates, port = sys.argv[1], sys.argv[2]
+certificates, port, http_port = sys.argv[1], sys.argv[2], sys.argv[3]
 failures = []
 
 
@@ -96,6 +101,28 @@ print("no certificate")
 plain = grpc.secure_channel(f"localhost:{port}", grpc.ssl_channel_credentials(root_certificates=read("ca.pem")))
 code, _ = code_of(lambda: health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=10))
 check(code == grpc.StatusCode.UNAVAILABLE, f"a caller without a certificate is refused at the handshake ({code.name})")
+
+print("reflection")
+database = ProtoReflectionDescriptorDatabase(channel("nanhu"))
+services = set(database.get_services())
+check({"jiaxing.benefits.v1.Gateway", "grpc.health.v1.Health"} <= services, f"reflection lists the services ({len(services)})")
+pool = descriptor_pool.DescriptorPool(database)
+method = pool.FindMethodByName("jiaxing.benefits.v1.Gateway.Screen")
+Request = message_factory.GetMessageClass(method.input_type)
+Response = message_factory.GetMessageClass(method.output_type)
+request = Request()
+request.ParseFromString(screen_request(common_pb2.NANHU).SerializeToString())
+call = channel("nanhu").unary_unary("/jiaxing.benefits.v1.Gateway/Screen",
+                                    request_serializer=Request.SerializeToString, response_deserializer=Response.FromString)
+answer = call(request, timeout=30)
+check(answer.total_eligible_fen == 150_000_000, "a client with no .proto files calls Screen from what reflection told it")
+
+print("descriptor set")
+context = ssl.create_default_context(cafile=f"{certificates}/ca.pem")
+context.load_cert_chain(f"{certificates}/nanhu.pem", f"{certificates}/nanhu-key.pem")
+body = urllib.request.urlopen(f"https://localhost:{http_port}/v1/descriptors", context=context, timeout=30).read()
+files = descriptor_pb2.FileDescriptorSet.FromString(body).file
+check("jiaxing/benefits/v1/gateway.proto" in [f.name for f in files], f"GET /v1/descriptors serves the .proto files ({len(files)})")
 
 print(f"grpc checks: {len(failures)} failed")
 sys.exit(1 if failures else 0)

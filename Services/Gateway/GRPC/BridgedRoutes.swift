@@ -60,12 +60,20 @@ struct BridgedRoutes: RegistrableRPCService {
             try await withRPCCancellationHandler {
                 try await Self.relay(call, requests: request.messages, to: writer, mesh: mesh)
             } onCancelRPC: {
-                // gRPC cancels a call whose deadline passed as it cancels one the client gave up; the mesh
-                // server answers the first itself (DEADLINE_EXCEEDED, with its message).
-                if let deadline, ContinuousClock.now >= deadline - .milliseconds(5) { return }
+                // gRPC cancels a call whose grpc-timeout passed as it cancels one the client gave up, without
+                // saying which, and its timer started before this handler did. Near the deadline the mesh
+                // server's own timer ends the call (DEADLINE_EXCEEDED, with its message); a client giving up
+                // that late has its handler stopped at the deadline instead of at once.
+                if let deadline, let timeout, ContinuousClock.now >= deadline - Self.deadlineSlack(timeout) { return }
                 call.cancel(reason: "the client cancelled the call")
             }
         }
+    }
+
+    /// How long before this face's deadline a gRPC cancellation is taken for the timeout: half the timeout, at
+    /// most a second (gRPC's timer starts before this face sees the call; never by that much).
+    static func deadlineSlack(_ timeoutMicros: UInt64) -> Duration {
+        .microseconds(Int64(clamping: min(timeoutMicros / 2, 1_000_000)))
     }
 
     static func relay(
@@ -90,7 +98,12 @@ struct BridgedRoutes: RegistrableRPCService {
             }
             var initial: [Mesh_Rpc_V1_MetadataEntry] = []
             var trailers: Mesh_Rpc_V1_Trailers?
+            var failure: (any Error)?
             for await response in call.responses {
+                if let failure {
+                    response.refused(failure)
+                    continue
+                }
                 do {
                     for part in response.parts {
                         switch part {
@@ -102,12 +115,16 @@ struct BridgedRoutes: RegistrableRPCService {
                     }
                     response.taken()
                 } catch {
-                    // The client is gone: the handler's write fails, and so does every later one.
+                    // The client is gone: this write fails, and so does every later one; the handler is
+                    // stopped, and what it wrote meanwhile is refused as the responses drain.
+                    failure = error
                     response.refused(error)
                     call.cancel(reason: "the client is gone: \(error)")
-                    group.cancelAll()
-                    throw error
                 }
+            }
+            if let failure {
+                group.cancelAll()
+                throw failure
             }
             // The handler is done (or the call was given up): requests the client still sends are not read.
             group.cancelAll()

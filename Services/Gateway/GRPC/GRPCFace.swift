@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// server in process (`MeshServer.serve(_: InProcessCall)`): the caller's certificate, the door's
 /// authorization, the rate limits, the audit, the deadline (`grpc-timeout`), the metadata and the status codes
 /// are the native face's, by construction. `grpc.health.v1.Health` (Check and Watch) answers from the same
-/// server's health.
+/// server's health, and server reflection (`grpc.reflection.v1`) describes it all from the .proto files.
 public final class GRPCFace: Service, Sendable {
     public struct Configuration: Sendable {
         /// An IPv4 or IPv6 address to listen on.
@@ -75,6 +75,7 @@ public final class GRPCFace: Service, Sendable {
             transport: transport,
             services: [
                 BridgedRoutes(mesh: mesh, maxRequestBytes: configuration.maxRequestBytes), StandardHealth(mesh: mesh),
+                ServerReflection(mesh: mesh),
             ])
     }
 

@@ -5,9 +5,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SwiftProtobuf
 
-/// `grpc.health.v1.Health`, for gRPC's own probes (Kubernetes, Envoy, grpc-health-probe). The mesh's
-/// `mesh.rpc.v1.Health` messages are grpc.health.v1's on the wire (field 1 the service, field 1 the status,
-/// same numbers), with the server's name as a field 2 a standard client skips.
+/// `grpc.health.v1.Health` (`Shared/Protos/grpc/health/v1`), for gRPC's own probes (Kubernetes, Envoy,
+/// grpc-health-probe).
 ///
 /// Both answer from the mesh server's readiness (`MeshServer.isServing`). `Watch` sends the status at once and
 /// again whenever it changes, until the client cancels.
@@ -40,7 +39,7 @@ struct StandardHealth: RegistrableRPCService {
             return StreamingServerResponse(of: ByteBuffer.self) { writer in
                 let stopped = NIOLockedValueBox(false)
                 try await withRPCCancellationHandler {
-                    var last: Mesh_Rpc_V1_HealthCheckResponse.ServingStatus?
+                    var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
                     while !stopped.withLockedValue({ $0 }) {
                         let status = Self.status(of: asked.service, mesh: mesh)
                         if status != last {
@@ -57,24 +56,25 @@ struct StandardHealth: RegistrableRPCService {
         }
     }
 
-    static func request(_ request: StreamingServerRequest<ByteBuffer>) async throws -> Mesh_Rpc_V1_HealthCheckRequest {
+    static func request(_ request: StreamingServerRequest<ByteBuffer>) async throws -> Grpc_Health_V1_HealthCheckRequest
+    {
         let single = try await GRPCCore.ServerRequest<ByteBuffer>(stream: request)
         do {
-            return try Mesh_Rpc_V1_HealthCheckRequest(serializedBytes: Array(single.message.readableBytesView))
+            return try Grpc_Health_V1_HealthCheckRequest(serializedBytes: Array(single.message.readableBytesView))
         } catch {
             throw RPCError(code: .invalidArgument, message: "request: not a grpc.health.v1.HealthCheckRequest")
         }
     }
 
-    static func response(_ status: Mesh_Rpc_V1_HealthCheckResponse.ServingStatus) throws -> ByteBuffer {
-        var response = Mesh_Rpc_V1_HealthCheckResponse()
+    static func response(_ status: Grpc_Health_V1_HealthCheckResponse.ServingStatus) throws -> ByteBuffer {
+        var response = Grpc_Health_V1_HealthCheckResponse()
         response.status = status
         return ByteBuffer(bytes: try response.serializedBytes() as [UInt8])
     }
 
     /// What the mesh server's Check answers, without a call: serving or not for the server or one of its
     /// services, unknown for a service it does not have.
-    static func status(of service: String, mesh: MeshServer) -> Mesh_Rpc_V1_HealthCheckResponse.ServingStatus {
+    static func status(of service: String, mesh: MeshServer) -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
         guard
             service.isEmpty || service == Self.service || service == "mesh.rpc.v1.Health"
                 || mesh.services.contains(service)

@@ -20,10 +20,11 @@ import SwiftProtobuf
 /// - `POST /v1/PublishRecords` with NDJSON or CSV (`text/csv`), a department's whole list → NDJSON refusals by
 ///   line, progress, totals (`publishUpload`);
 /// - `POST /v1/WatchInbox` → NDJSON notices as they come (server streaming);
-/// - `GET /v1` → the methods; `GET /openapi.json` → this face described in OpenAPI 3.1, for generators. Errors
-///   are `{"code": …, "message": …}` with the HTTP status of the code.
+/// - `GET /v1` → the methods; `GET /openapi.json` → this face described in OpenAPI 3.1, for generators;
+///   `GET /v1/descriptors` → the .proto files as a FileDescriptorSet, for gRPC tools. Errors are
+///   `{"code": …, "message": …}` with the HTTP status of the code.
 ///
-/// Each request is made on the caller's behalf over the gateway's own mesh port, so both faces pass through
+/// Each request is made on the caller's behalf to the gateway's own mesh server, in process, so all faces pass through
 /// the same authorization, audit, rate limits and fan-out.
 public enum GatewayHTTP {
     /// Largest body of a single-request method.
@@ -44,6 +45,16 @@ public enum GatewayHTTP {
             return Self.json(.ok, "{\"methods\":[\(methods.joined(separator: ","))]}")
         }
         router.get("/openapi.json") { _, _ -> Response in Self.json(.ok, OpenAPIDocument.json) }
+        // The .proto files with their imports as one FileDescriptorSet, for gRPC tools given no reflection
+        // (`grpcurl -protoset`).
+        router.get("/v1/descriptors") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/x-protobuf", .contentDisposition: "attachment; filename=mesh.protoset",
+                ],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: ProtoDescriptorSet.bytes)))
+        }
         router.post("/v1/:method") { request, context -> Response in
             let name = context.parameters.get("method") ?? ""
             guard let entry = MethodRegistry.find("\(GatewayMethods.service)/\(name)") else {
