@@ -271,6 +271,10 @@ for row, sides in by.items():
     if row == "screening via gateway" and "screening direct" in by:
         direct, via = by["screening direct"].get("x1"), sides.get("x1")
         if direct and via: print(f"{'':34} p99 via gateway / direct = {via['p99us'] / direct['p99us']:.2f}")
+    if row == "screening via gateway" and {"x1", "grpc-x1"} <= sides.keys():
+        print(f"{'':34} p99 gRPC face / native face = {sides['grpc-x1']['p99us'] / sides['x1']['p99us']:.2f}")
+    if row == "screening via gateway, 1 replica" and {"x64", "grpc-x64"} <= sides.keys():
+        print(f"{'':34} calls/s gRPC face / native face = {sides['grpc-x64']['callsPerSecond'] / sides['x64']['callsPerSecond']:.2f}")
     if row.startswith("ledger") and {"grouped", "naive"} <= sides.keys():
         print(f"{'':34} ratio grouped/naive = {sides['grouped']['perSecond'] / sides['naive']['perSecond']:.1f}")
 EOF

@@ -3,10 +3,12 @@ import MeshMessages
 import MeshTransport
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import SwiftProtobuf
 
 /// A client of one mesh server (one address). Shares one connection among all calls, connects lazily and
-/// reconnects when the connection closes or drains.
+/// reconnects when the connection closes or drains. Or a client of a server in the same process
+/// (`init(serving:as:)`): each call is handed to that server as an in-process call, with no connection.
 public final class MeshClient: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -32,13 +34,41 @@ public final class MeshClient: Sendable {
         case closed
     }
 
-    public let configuration: Configuration
+    /// Where calls go.
+    private enum Target: Sendable {
+        case network(Configuration)
+        /// A server of this process, and who the calls come from (what a connection's certificate would say).
+        case inProcess(MeshServer, PeerIdentity)
+    }
+
+    private let target: Target
     private let logger: Logger
     private let state = NIOLockedValueBox(State.idle)
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "mesh.client")) {
-        self.configuration = configuration
+        self.target = .network(configuration)
         self.logger = logger
+    }
+
+    /// A client of `server`, in this process, calling as `peer`: the server's interceptors and handlers see
+    /// the calls as they would see the same party's calls over a connection, without TLS or a socket.
+    public init(serving server: MeshServer, as peer: PeerIdentity, logger: Logger = Logger(label: "mesh.client")) {
+        self.target = .inProcess(server, peer)
+        self.logger = logger
+    }
+
+    /// The address and TLS of a client over the network; nil for an in-process client.
+    public var configuration: Configuration? {
+        guard case .network(let configuration) = self.target else { return nil }
+        return configuration
+    }
+
+    /// Where calls go, for messages.
+    private var address: String {
+        switch self.target {
+        case .network(let configuration): "\(configuration.host):\(configuration.port)"
+        case .inProcess: "the in-process server"
+        }
     }
 
     /// Runs `body`, then closes the client, whether `body` returned or threw: its connection ends with a
@@ -88,7 +118,9 @@ public final class MeshClient: Sendable {
             case .closed:
                 throw RPCError(.unavailable, "client is closed", processing: .notProcessed)
             case .idle, .connected:
-                let configuration = self.configuration
+                guard case .network(let configuration) = self.target else {
+                    throw RPCError(.internal, "an in-process client has no connection", processing: .notProcessed)
+                }
                 let logger = self.logger
                 let task = Task {
                     try await ClientConnection.connect(
@@ -111,7 +143,7 @@ public final class MeshClient: Sendable {
                 if case .connecting = state { state = .idle }
             }
             throw RPCError(
-                .unavailable, "cannot connect to \(self.configuration.host):\(self.configuration.port): \(error)",
+                .unavailable, "cannot connect to \(self.address): \(error)",
                 cause: error, processing: .notProcessed)
         }
     }
@@ -135,7 +167,7 @@ public final class MeshClient: Sendable {
             guard let stream = first else {
                 throw RPCError(
                     .deadlineExceeded,
-                    "deadline of \(head.timeoutMicros / 1000) ms expired while connecting to \(self.configuration.host):\(self.configuration.port) for \(head.method)"
+                    "deadline of \(head.timeoutMicros / 1000) ms expired while connecting to \(self.address) for \(head.method)"
                 )
             }
             return stream
@@ -201,6 +233,10 @@ public final class MeshClient: Sendable {
             }
             head.timeoutMicros = UInt64(max(1, Self.microseconds(deadline - now)))
         }
+        if case .inProcess(let server, let peer) = self.target {
+            return try await self.inProcess(
+                server, as: peer, head: head, initialParts: initialParts, method: method, deadline: deadline, body)
+        }
         // A call whose whole request went out with the head (unary, server streaming) and that the server
         // refused unprocessed (a GOAWAY raced it) is sent once more, on a fresh connection.
         let wholeRequest = initialParts.contains { if case .end = $0 { return true } else { return false } }
@@ -215,6 +251,32 @@ public final class MeshClient: Sendable {
                 let status = RPCError.from(error)
                 if wholeRequest, attempts == 1, status.processing == .notProcessed { continue }
                 throw status
+            }
+        }
+    }
+
+    /// One call handed to `server` in this process: the server serves it and a pump carries its answer back,
+    /// both children of the call, which ends when the body is done with the stream.
+    private func inProcess<Result: Sendable>(
+        _ server: MeshServer, as peer: PeerIdentity, head: Mesh_Rpc_V1_RequestHead, initialParts: [OutboundPart],
+        method: MethodDescriptor, deadline: ContinuousClock.Instant?,
+        _ body: @escaping @Sendable (MeshStream) async throws -> Result
+    ) async throws -> Result {
+        let call = InProcessCall(head: head, peer: peer, eventLoop: MultiThreadedEventLoopGroup.singleton.any())
+        let (stream, pump) = call.clientEnd()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await server.serve(call) }
+            group.addTask { await pump() }
+            do {
+                try await stream.write(initialParts)
+                let result = try await self.run(
+                    stream, method: method, deadline: deadline, timeoutMicros: head.timeoutMicros, body)
+                try await group.waitForAll()
+                return result
+            } catch {
+                // `run` cancelled the call on its way out: the server's handler stops and both children end.
+                try? await group.waitForAll()
+                throw RPCError.from(error)
             }
         }
     }

@@ -48,7 +48,7 @@ public struct InProcessCall: Sendable {
 
     /// One request message; waits while the handler has `window` bytes or more unread.
     public func send(_ message: ByteBuffer) async {
-        await self.link.reserve(message.readableBytes)
+        await self.link.requests.reserve(message.readableBytes)
         self.requests.yield(.message(message))
     }
 
@@ -64,6 +64,60 @@ public struct InProcessCall: Sendable {
         self.requests.finish(throwing: TransportError(.cancelled, reason))
     }
 
+    /// The caller's end, for a client in the same process (`MeshClient(serving:as:)`): a stream whose writes are
+    /// this call's requests and whose inbound parts are what the server writes, and the pump that carries the
+    /// server's parts to it, to run beside the call. The pump holds the server back while `window` bytes of
+    /// responses are unread.
+    public func clientEnd(window: Int = 1 << 20) -> (stream: MeshStream, pump: @Sendable () async -> Void) {
+        let (inbound, continuation) = AsyncThrowingStream<InboundPart, any Error>.makeStream()
+        let end = ClientEnd(call: self, window: InProcessWindow(limit: window))
+        let responses = self.responses
+        let pump: @Sendable () async -> Void = {
+            for await response in responses {
+                for part in response.parts {
+                    switch part {
+                    case .responseHead(let head): continuation.yield(.responseHead(head))
+                    case .message(let buffer):
+                        await end.window.reserve(buffer.readableBytes)
+                        continuation.yield(.message(buffer))
+                    case .trailers(let trailers): continuation.yield(.trailers(trailers))
+                    case .end: break
+                    }
+                }
+                response.taken()
+            }
+            continuation.finish()
+        }
+        return (MeshStream(clientEnd: end, base: inbound), pump)
+    }
+
+    /// What a client's stream holds of an in-process call.
+    final class ClientEnd: Sendable {
+        let call: InProcessCall
+        /// Response bytes the pump handed over and the client has not read.
+        let window: InProcessWindow
+
+        init(call: InProcessCall, window: InProcessWindow) {
+            self.call = call
+            self.window = window
+        }
+
+        func write(_ parts: [OutboundPart]) async {
+            for part in parts {
+                switch part {
+                case .message(let buffer): await self.call.send(buffer)
+                case .end: self.call.finishRequests()
+                case .responseHead, .trailers: break
+                }
+            }
+        }
+
+        func cancel(reason: String) {
+            self.window.close()
+            self.call.cancel(reason: reason)
+        }
+    }
+
     /// The face stopped reading responses: writes from now on fail, and a `send` waiting returns.
     public func close() {
         self.link.close()
@@ -73,20 +127,19 @@ public struct InProcessCall: Sendable {
     final class Link: Sendable {
         let eventLoop: any EventLoop
         private let responder: AsyncStream<Response>.Continuation
-        private let window: Int
+        /// The request bytes sent and not yet read by the handler.
+        let requests: InProcessWindow
         private struct State {
             var onCancel: (@Sendable (TransportError) -> Void)?
             var cancelled: TransportError?
             var closed = false
-            var unread = 0
-            var waiting: [(bytes: Int, continuation: CheckedContinuation<Void, Never>)] = []
         }
         private let state = NIOLockedValueBox(State())
 
         init(eventLoop: any EventLoop, responder: AsyncStream<Response>.Continuation, window: Int) {
             self.eventLoop = eventLoop
             self.responder = responder
-            self.window = window
+            self.requests = InProcessWindow(limit: window)
         }
 
         func write(_ parts: [OutboundPart]) async throws {
@@ -110,64 +163,23 @@ public struct InProcessCall: Sendable {
         }
 
         func cancel(_ error: TransportError) {
-            typealias Taken = (
-                handler: (@Sendable (TransportError) -> Void)?,
-                waiting: [(bytes: Int, continuation: CheckedContinuation<Void, Never>)]
-            )
-            let taken = self.state.withLockedValue { state -> Taken in
-                guard state.cancelled == nil else { return (nil, []) }
+            let handler = self.state.withLockedValue { state -> (@Sendable (TransportError) -> Void)? in
+                guard state.cancelled == nil else { return nil }
                 state.cancelled = error
-                let waiting = state.waiting
-                state.waiting = []
-                return (state.onCancel, waiting)
+                return state.onCancel
             }
-            for waiter in taken.waiting { waiter.continuation.resume() }
-            taken.handler?(error)
+            self.requests.close()
+            handler?(error)
             self.responder.finish()
         }
 
         func close() {
-            let waiting = self.state.withLockedValue { state in
-                state.closed = true
-                defer { state.waiting = [] }
-                return state.waiting
-            }
-            for waiter in waiting { waiter.continuation.resume() }
+            self.state.withLockedValue { $0.closed = true }
+            self.requests.close()
             self.responder.finish()
         }
 
-        /// Waits until the handler has read enough for `bytes` more to fit the window (one message always fits
-        /// an empty window), then counts them as unread. Returns at once once the call is cancelled or closed.
-        func reserve(_ bytes: Int) async {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = self.state.withLockedValue { state -> Bool in
-                    if state.cancelled != nil || state.closed || state.unread == 0
-                        || state.unread + bytes <= self.window
-                    {
-                        state.unread += bytes
-                        return true
-                    }
-                    state.waiting.append((bytes, continuation))
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        }
+        func consumed(_ bytes: Int) { self.requests.consumed(bytes) }
 
-        /// The handler read `bytes`: waiting senders go on, in order, as far as the window has room (a waiter
-        /// let through is counted as unread here).
-        func consumed(_ bytes: Int) {
-            let admitted = self.state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-                state.unread = max(0, state.unread - bytes)
-                var admitted: [CheckedContinuation<Void, Never>] = []
-                while let next = state.waiting.first, state.unread == 0 || state.unread + next.bytes <= self.window {
-                    state.waiting.removeFirst()
-                    state.unread += next.bytes
-                    admitted.append(next.continuation)
-                }
-                return admitted
-            }
-            for continuation in admitted { continuation.resume() }
-        }
     }
 }

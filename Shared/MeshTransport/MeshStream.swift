@@ -30,7 +30,10 @@ public struct MeshStream: Sendable {
     /// What carries the stream's parts: a mesh connection, or the in-process end of another face's call.
     enum Carrier: Sendable {
         case connection(ConnectionHandle)
+        /// The server's end of an in-process call.
         case inProcess(InProcessCall.Link)
+        /// The client's end of an in-process call.
+        case inProcessClient(InProcessCall.ClientEnd)
     }
 
     init(id: UInt32, connection: ConnectionHandle, base: AsyncThrowingStream<InboundPart, any Error>) {
@@ -45,6 +48,12 @@ public struct MeshStream: Sendable {
         self.base = base
     }
 
+    init(clientEnd: InProcessCall.ClientEnd, base: AsyncThrowingStream<InboundPart, any Error>) {
+        self.id = 1
+        self.carrier = .inProcessClient(clientEnd)
+        self.base = base
+    }
+
     /// The parts the peer sends, in order. Reading a message grants the peer more window.
     public var inbound: Inbound { Inbound(stream: self) }
 
@@ -54,6 +63,7 @@ public struct MeshStream: Sendable {
         switch self.carrier {
         case .connection(let connection): try await connection.write(streamID: self.id, parts: parts)
         case .inProcess(let link): try await link.write(parts)
+        case .inProcessClient(let end): await end.write(parts)
         }
     }
 
@@ -63,8 +73,11 @@ public struct MeshStream: Sendable {
 
     /// Client: abandon the call. The server's handler is cancelled.
     public func cancel(code: UInt32, reason: String) {
-        guard case .connection(let connection) = self.carrier else { return }
-        connection.cancel(streamID: self.id, code: code, reason: reason)
+        switch self.carrier {
+        case .connection(let connection): connection.cancel(streamID: self.id, code: code, reason: reason)
+        case .inProcessClient(let end): end.cancel(reason: reason)
+        case .inProcess: break
+        }
     }
 
     /// Client: abandon the call at `deadline` unless the returned task is cancelled before.
@@ -74,6 +87,8 @@ public struct MeshStream: Sendable {
             return connection.cancel(streamID: self.id, at: deadline, code: code, reason: reason)
         case .inProcess(let link):
             return link.eventLoop.scheduleTask(deadline: deadline) {}
+        case .inProcessClient(let end):
+            return end.call.link.eventLoop.scheduleTask(deadline: deadline) { end.cancel(reason: reason) }
         }
     }
 
@@ -84,6 +99,7 @@ public struct MeshStream: Sendable {
         switch self.carrier {
         case .connection(let connection): connection.eventLoop.scheduleTask(deadline: deadline, body)
         case .inProcess(let link): link.eventLoop.scheduleTask(deadline: deadline, body)
+        case .inProcessClient(let end): end.call.link.eventLoop.scheduleTask(deadline: deadline, body)
         }
     }
 
@@ -93,6 +109,7 @@ public struct MeshStream: Sendable {
         switch self.carrier {
         case .connection(let connection): connection.onCancel(streamID: self.id, handler)
         case .inProcess(let link): link.onCancel(handler)
+        case .inProcessClient: break
         }
     }
 
@@ -126,6 +143,8 @@ public struct MeshStream: Sendable {
                         }
                     case .inProcess(let link):
                         link.consumed(buffer.readableBytes)
+                    case .inProcessClient(let end):
+                        end.window.consumed(buffer.readableBytes)
                     }
                 }
                 return part

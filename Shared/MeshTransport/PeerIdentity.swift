@@ -48,6 +48,14 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
         self.init(commonName: commonName, role: role, subject: certificate.subject.description, dnsNames: dnsNames)
     }
 
+    /// The party a PEM certificate names (the first certificate of a chain): what a server would read from
+    /// it at the handshake, for calls made in process on that party's behalf.
+    public init(certificatePEM: String) throws {
+        let marker = "-----END CERTIFICATE-----"
+        let first = certificatePEM.range(of: marker).map { String(certificatePEM[..<$0.upperBound]) } ?? certificatePEM
+        try self.init(certificate: Certificate(pemEncoded: first))
+    }
+
     public init(certificate: NIOSSLCertificate) throws {
         try self.init(certificate: Certificate(derEncoded: certificate.toDERBytes()))
     }

@@ -4,6 +4,9 @@ import CatalogModel
 import EligibilityEngine
 import EligibilityService
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import GatewayGRPC
 import GatewayService
 import GatewayStore
 import Logging
@@ -15,10 +18,13 @@ import MeshTransport
 import NIOConcurrencyHelpers
 import SQLStore
 import ServiceLifecycle
+import SwiftProtobuf
 
 /// A single screening over the mesh, directly against eligibility and through the gateway, in one process
 /// over mutual TLS on loopback: latency percentiles one call at a time, and throughput with 64 callers on one
-/// and on two eligibility replicas. Prints one JSON object per row.
+/// and on two eligibility replicas; and the same screening through the gateway's standard gRPC face
+/// (grpc-swift-2's client, contenders grpc-x1 and grpc-x64) beside the native face. Prints one JSON object
+/// per row.
 ///
 ///     GatewayBenchmark [--seconds 5] [--catalog Services/Catalog/Data]
 @main
@@ -117,7 +123,7 @@ struct GatewayBenchmark {
         }
         // Through the gateway, with one eligibility replica and then two.
         for replicas in [1, 2] {
-            let (_, gatewayGroup, gatewayTask, port) = try await gateway(replicas: replicas)
+            let (server, gatewayGroup, gatewayTask, port) = try await gateway(replicas: replicas)
             let county = MeshClient(
                 configuration: .init(port: port, tls: try credentials("nanhu", .county, serverHostname: "gateway")),
                 logger: logger)
@@ -125,6 +131,8 @@ struct GatewayBenchmark {
                 try await Self.row("screening via gateway", contender: "x1", seconds: seconds, callers: 1) {
                     let _: Jiaxing_Benefits_V1_ScreeningResult = try await county.unary(GatewayMethods.screen, screen)
                 }
+                try await Self.viaGRPCFace(
+                    server, credentials: credentials, screen: screen, seconds: seconds, logger: logger)
             }
             try await Self.row(
                 "screening via gateway, \(replicas) replica\(replicas == 1 ? "" : "s")", contender: "x64",
@@ -142,6 +150,51 @@ struct GatewayBenchmark {
         await direct.close()
         await group.triggerGracefulShutdown()
         _ = try? await running.value
+    }
+
+    /// Screening through the gateway's gRPC face in front of `server`, one call at a time and with 64 callers on
+    /// one HTTP/2 connection, with grpc-swift-2's client and a county's certificate.
+    static func viaGRPCFace(
+        _ server: MeshServer, credentials: (String, PartyRole, String?) throws -> MeshTLSConfiguration,
+        screen: Jiaxing_Benefits_V1_ScreenRequest, seconds: Double, logger: Logger
+    ) async throws {
+        let face = GRPCFace(
+            configuration: .init(host: "127.0.0.1", port: 0, tls: try credentials("gateway", .service, nil)),
+            mesh: server, logger: logger)
+        let group = ServiceGroup(services: [face], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await face.boundPort()
+            let county = try credentials("nanhu", .county, "gateway")
+            func pem(_ text: String) -> TLSConfig.CertificateSource { .bytes(Array(text.utf8), format: .pem) }
+            var config = HTTP2ClientTransport.Posix.Config.defaults
+            config.http2.authority = "localhost"
+            let transport = try HTTP2ClientTransport.Posix(
+                target: .ipv4(address: "127.0.0.1", port: port),
+                transportSecurity: .mTLS(
+                    certificateChain: [pem(county.certificateChainPEM)],
+                    privateKey: .bytes(Array(county.privateKeyPEM.utf8), format: .pem)
+                ) { tls in tls.trustRoots = .certificates([pem(county.trustRootsPEM)]) },
+                config: config)
+            try await withGRPCClient(transport: transport) { client in
+                let method = GRPCCore.MethodDescriptor(
+                    fullyQualifiedService: GatewayMethods.service, method: GatewayMethods.screen.method)
+                let call: @Sendable () async throws -> Void = {
+                    _ = try await client.unary(
+                        request: ClientRequest(message: screen), descriptor: method,
+                        serializer: ProtoCoding<Jiaxing_Benefits_V1_ScreenRequest>(),
+                        deserializer: ProtoCoding<Jiaxing_Benefits_V1_ScreeningResult>(),
+                        options: GRPCCore.CallOptions.defaults
+                    ) { try $0.message }
+                }
+                try await Self.row("screening via gateway", contender: "grpc-x1", seconds: seconds, callers: 1, call)
+                try await Self.row(
+                    "screening via gateway, 1 replica", contender: "grpc-x64", seconds: seconds, callers: 64, call)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+            tasks.cancelAll()
+        }
     }
 
     /// Calls `call` from `callers` concurrent tasks for `seconds` after a warm-up; prints calls/s and
@@ -186,5 +239,16 @@ struct GatewayBenchmark {
         print(
             #"{"row":"\#(row)","contender":"\#(contender)","callsPerSecond":\#(Int(perSecond)),"p50us":\#(percentile(0.5)),"p99us":\#(percentile(0.99)),"p999us":\#(percentile(0.999)),"failures":\#(failures.withLockedValue { $0 }),"allocationsPerCall":\#(perCall.map { String(format: "%.0f", $0) } ?? "null")}"#
         )
+    }
+}
+
+/// SwiftProtobuf messages as gRPC's coding, as a client generated by grpc-swift-protobuf would do.
+struct ProtoCoding<Message: SwiftProtobuf.Message & Sendable>: MessageSerializer, MessageDeserializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: Message) throws -> Bytes {
+        Bytes(try message.serializedBytes() as [UInt8])
+    }
+
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Message {
+        try serializedMessageBytes.withUnsafeBytes { try Message(serializedBytes: Array($0)) }
     }
 }

@@ -13,7 +13,7 @@ import NIOCore
 /// applications, county staff look up their enterprises and file applications, the city operator watches
 /// funds, 兑付率, the services and dead-lettered notices. Plain server-rendered HTML in Chinese, no script.
 ///
-/// Every action is a call on the gateway's own mesh port as the account's party, with the person named
+/// Every action is a call on the gateway's own mesh server (in process) as the account's party, with the person named
 /// (`ConsoleGateway`), so the console can do nothing a certificate holder of that party could not.
 public struct Console: Sendable {
     /// Largest form body accepted.
@@ -36,7 +36,7 @@ public struct Console: Sendable {
     public static let maximumConcurrentSignIns = 8
 
     /// - Parameters:
-    ///   - gateway: a client of this gateway's own mesh port, with the gateway's certificate.
+    ///   - gateway: a client of this gateway's own mesh server (in process, as the gateway's own party).
     ///   - services: the replica pools, for the operator's health table.
     public init(
         store: GatewayStore, policy: ConsolePolicy = ConsolePolicy(), gateway: MeshClient,

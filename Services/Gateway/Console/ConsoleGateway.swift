@@ -3,7 +3,7 @@ import GatewayStore
 import MeshRPC
 import SwiftProtobuf
 
-/// Calls the gateway's own mesh port for a signed-in person, as the party of their account: the gateway
+/// Calls the gateway's own mesh server (in process) for a signed-in person, as the party of their account: the gateway
 /// authorizes, audits and fans out exactly as for a county system or department with a certificate, and
 /// the person's user name travels with the call into the audit log and the ledger's `decided_by`.
 struct ConsoleGateway: Sendable {

@@ -6,6 +6,7 @@ import GatewayHTTP
 import GatewayService
 import GatewayStore
 import MeshRPC
+import MeshTransport
 import ServiceKit
 import ServiceLifecycle
 
@@ -98,38 +99,35 @@ struct GatewayCommand: AsyncParsableCommand {
                 services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst),
                 store: store)
             handlers.register(into: &router)
-            // The HTTP/JSON face and the console call this gateway's own mesh port on the caller's behalf: one
-            // behaviour, three faces.
-            var alongside: [any Service] = [CampaignGauges(handlers: handlers, logger: logger)]
+            let alongside: [any Service] = [CampaignGauges(handlers: handlers, logger: logger)]
             let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
-            let own = MeshClient(
-                configuration: .init(
-                    host: "127.0.0.1", port: self.options.port,
-                    tls: try TLSFiles.load(
-                        directory: self.options.certificates, name: identity, serverHostname: "gateway")),
-                logger: logger)
-            if let httpPort = self.httpPort {
-                alongside.append(
-                    try GatewayHTTP.application(
-                        host: self.options.host, port: httpPort, tls: tls, gateway: own, logger: logger))
-            }
-            if let consolePort = self.consolePort {
-                let console = try Console(store: store, gateway: own, services: services, audit: audit)
-                alongside.append(
-                    try console.application(host: self.options.host, port: consolePort, tls: tls, logger: logger))
-            }
-            let grpcPort = self.grpcPort
+            // The gRPC face, the HTTP/JSON face and the console hand each call to this gateway's mesh server in
+            // process, on the caller's behalf: one behaviour, four faces, no hop over loopback.
+            let gatewayParty = try PeerIdentity(certificatePEM: tls.certificateChainPEM)
+            let (grpcPort, httpPort, consolePort) = (self.grpcPort, self.httpPort, self.consolePort)
             let host = self.options.host
             let drain = Duration.seconds(self.options.drainSeconds)
             try await ServiceRunner.run(
                 name: "gateway", options: self.options, router: router, services: alongside,
                 faces: { server in
-                    guard let grpcPort else { return [] }
-                    return [
-                        GRPCFace(
-                            configuration: .init(host: host, port: grpcPort, tls: tls, drainGracePeriod: drain),
-                            mesh: server, logger: logger)
-                    ]
+                    let own = MeshClient(serving: server, as: gatewayParty, logger: logger)
+                    var faces: [any Service] = []
+                    if let grpcPort {
+                        faces.append(
+                            GRPCFace(
+                                configuration: .init(host: host, port: grpcPort, tls: tls, drainGracePeriod: drain),
+                                mesh: server, logger: logger))
+                    }
+                    if let httpPort {
+                        faces.append(
+                            try GatewayHTTP.application(
+                                host: host, port: httpPort, tls: tls, gateway: own, logger: logger))
+                    }
+                    if let consolePort {
+                        let console = try Console(store: store, gateway: own, services: services, audit: audit)
+                        faces.append(try console.application(host: host, port: consolePort, tls: tls, logger: logger))
+                    }
+                    return faces
                 })
         }
     }
