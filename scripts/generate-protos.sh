@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the Swift code for every .proto under Shared/Protos into Shared/MeshMessages/Generated, and the
+# Regenerates the Swift code for every .proto under Shared/Protos into Shared/MeshMessages/Generated, the
+# services' descriptors and typed clients into Shared/BenefitsAPI/Generated (protoc-gen-mesh), and the
 # descriptor set of them all (Shared/BenefitsAPI/ProtoDescriptorSet.swift) that the gateway's gRPC reflection
 # and `GET /v1/descriptors` serve.
 # Needs protoc (Debian: protobuf-compiler) and protoc-gen-swift built from swift-protobuf 1.39.0:
@@ -20,6 +21,15 @@ rm -rf "$out" && mkdir -p "$out"
 protoc --plugin=protoc-gen-swift="$plugin" \
   --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
   --swift_out="$out" -I Shared/Protos $(cd Shared/Protos && find . -name '*.proto' | sort | sed 's|^\./||')
+# The method descriptors, registry entries and typed clients of the domain's services, from the project's own
+# plugin (Tools/ProtocGenMesh, built once into .build-protoc-gen-mesh).
+mesh_plugin=.build-protoc-gen-mesh/debug/protoc-gen-mesh
+swift build --package-path Tools/ProtocGenMesh --scratch-path .build-protoc-gen-mesh > /dev/null
+mesh_out=Shared/BenefitsAPI/Generated
+rm -rf "$mesh_out" && mkdir -p "$mesh_out"
+protoc --plugin=protoc-gen-mesh="$mesh_plugin" --mesh_out="$mesh_out" -I Shared/Protos \
+  $(cd Shared/Protos && find jiaxing -name '*.proto' | sort)
+
 descriptors=$(mktemp)
 protoc --include_imports --descriptor_set_out="$descriptors" -I Shared/Protos \
   $(cd Shared/Protos && find . -name '*.proto' | sort | sed 's|^\./||')

@@ -6,7 +6,7 @@ import ServiceKit
 
 /// Asks a mesh server whether it serves, over mutual TLS with the `mesh-cli` certificate.
 enum HealthProbe {
-    static let method = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check")
+    static let method = HealthMethods.check
 
     static func tls(certificates: String, service: String) throws -> MeshTLSConfiguration {
         try TLSFiles.load(directory: certificates, name: "mesh-cli", serverHostname: service)

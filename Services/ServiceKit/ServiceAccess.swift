@@ -39,7 +39,7 @@ public struct ServiceAccess: Sendable, Hashable {
         uniqueKeysWithValues: [catalog, eligibility, disbursement, notification, gateway].map { ($0.service, $0) })
 
     /// The health service, open to every certificate of the mesh CA.
-    public static let healthService = "mesh.rpc.v1.Health"
+    public static let healthService = HealthMethods.service
 
     /// Whether `peer` may call `method` on this service directly.
     public func admits(_ peer: PeerIdentity?, calling method: MethodDescriptor) -> Bool {

@@ -1,12 +1,19 @@
 import MeshMessages
 import NIOConcurrencyHelpers
 
+/// The methods of `mesh.rpc.v1.Health` (health.proto), which every mesh server answers.
+public enum HealthMethods {
+    public static let service = "mesh.rpc.v1.Health"
+    /// Readiness.
+    public static let check = MethodDescriptor(service: service, method: "Check")
+    /// Liveness.
+    public static let live = MethodDescriptor(service: service, method: "Live")
+}
+
 /// Answers `mesh.rpc.v1.Health/Check` (readiness: serving or not, per service and overall) and
 /// `mesh.rpc.v1.Health/Live` (liveness: the process answers, whatever it is still loading) for every server.
 /// A replica not ready is taken out of rotation; one not live is restarted.
 final class HealthState: Sendable {
-    static let method = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check")
-    static let liveMethod = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Live")
 
     let serverName: String
     let services: Set<String>
@@ -21,16 +28,17 @@ final class HealthState: Sendable {
     var isServing: Bool { self.serving.withLockedValue { $0 } }
 
     func register(into router: inout RPCRouter) {
-        router.unary(Self.liveMethod) { (_: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
+        router.unary(HealthMethods.live) { (_: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
             var response = Mesh_Rpc_V1_HealthCheckResponse()
             response.server = self.serverName
             response.status = .serving
             return response
         }
-        router.unary(Self.method) { (request: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
+        router.unary(HealthMethods.check) {
+            (request: Mesh_Rpc_V1_HealthCheckRequest, _) -> Mesh_Rpc_V1_HealthCheckResponse in
             var response = Mesh_Rpc_V1_HealthCheckResponse()
             response.server = self.serverName
-            if !request.service.isEmpty, request.service != "mesh.rpc.v1.Health",
+            if !request.service.isEmpty, request.service != HealthMethods.service,
                 !self.services.contains(request.service)
             {
                 response.status = .serviceUnknown

@@ -76,7 +76,7 @@ struct StandardHealth: RegistrableRPCService {
     /// services, unknown for a service it does not have.
     static func status(of service: String, mesh: MeshServer) -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
         guard
-            service.isEmpty || service == Self.service || service == "mesh.rpc.v1.Health"
+            service.isEmpty || service == Self.service || service == HealthMethods.service
                 || mesh.services.contains(service)
         else { return .serviceUnknown }
         return mesh.isServing ? .serving : .notServing

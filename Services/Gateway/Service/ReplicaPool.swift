@@ -133,7 +133,7 @@ extension ReplicaPool {
         public var outstanding: Int
     }
 
-    static let healthMethod = MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check")
+    static let healthMethod = HealthMethods.check
 
     /// Asks every replica whether it serves, concurrently, each within `timeout`.
     public func status(timeout: Duration = .seconds(1)) async -> [ReplicaStatus] {
