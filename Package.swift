@@ -1,11 +1,22 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+/// SwiftPM refuses a package with unsafe flags as another package's dependency, so the one the messages use
+/// is set only where the mesh's own release binaries are built (`MESH_UNCHECKED_EXCLUSIVITY=1`:
+/// scripts/benchmarks.sh, the Compose images); a county system depending on `MeshClient` never sees it.
+let uncheckedExclusivity = ProcessInfo.processInfo.environment["MESH_UNCHECKED_EXCLUSIVITY"] == "1"
 
 let package = Package(
     name: "jiaxing-benefits-mesh",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mesh", targets: ["MeshCommand"]),
+        // For county systems written in Swift: the typed calls of every mesh service over mutual TLS
+        // (`MeshClient`, `GatewayMethods` and the messages), depended on by version.
+        .library(
+            name: "MeshClient",
+            targets: ["MeshRPC", "BenefitsAPI", "MeshMessages", "MeshTransport", "MeshIdentity", "BenefitsDomain"]),
         // For Fuzz/ only: the protocol layer as a library product it can depend on.
         .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol"]),
         // For Fuzz/ only: the engine and the catalog, without the servers (a wider closure leaves the Swift
@@ -59,7 +70,7 @@ let package = Package(
             path: "Shared/MeshMessages",
             // Generated code only: SwiftProtobuf's messages keep large ones' fields in a class, and every access
             // to them was checked for exclusivity at run time (a payout order's first copy was 2% of a payout).
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+            swiftSettings: uncheckedExclusivity ? [.unsafeFlags(["-enforce-exclusivity=unchecked"])] : []
         ),
         // Layer 2: framing and state machines. NIOCore only.
         .target(
