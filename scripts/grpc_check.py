@@ -117,6 +117,36 @@ call = channel("nanhu").unary_unary("/jiaxing.benefits.v1.Gateway/Screen",
 answer = call(request, timeout=30)
 check(answer.total_eligible_fen == 150_000_000, "a client with no .proto files calls Screen from what reflection told it")
 
+print("every method")
+# Each of the Gateway service's methods, learned by reflection, called with an empty request (an empty stream for
+# streaming ones) as a county: each answers with a status of its own (a refusal naming what is missing, say),
+# never UNIMPLEMENTED, UNKNOWN or INTERNAL.
+gateway_service = pool.FindServiceByName("jiaxing.benefits.v1.Gateway")
+bad = []
+answered = {}
+county_channel = channel("nanhu")
+for method in gateway_service.methods:
+    Request = message_factory.GetMessageClass(method.input_type)
+    Response = message_factory.GetMessageClass(method.output_type)
+    path = f"/jiaxing.benefits.v1.Gateway/{method.name}"
+    kinds = {(False, False): county_channel.unary_unary, (False, True): county_channel.unary_stream,
+             (True, False): county_channel.stream_unary, (True, True): county_channel.stream_stream}
+    call = kinds[(method.client_streaming, method.server_streaming)](
+        path, request_serializer=Request.SerializeToString, response_deserializer=Response.FromString)
+    request = iter([]) if method.client_streaming else Request()
+    def invoke():
+        result = call(request, timeout=5)
+        if method.server_streaming:
+            list(result)
+    code, details = code_of(invoke)
+    answered[method.name] = code.name
+    if code in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL):
+        bad.append(f"{method.name}: {code.name} {details}")
+check(len(gateway_service.methods) >= 37 and not bad,
+      f"all {len(gateway_service.methods)} Gateway methods answer an empty request with a status of their own"
+      + (f"; not: {bad}" if bad else ""))
+print("    " + ", ".join(f"{name} {code}" for name, code in sorted(answered.items())))
+
 print("descriptor set")
 context = ssl.create_default_context(cafile=f"{certificates}/ca.pem")
 context.load_cert_chain(f"{certificates}/nanhu.pem", f"{certificates}/nanhu-key.pem")

@@ -132,7 +132,9 @@ struct GatewayBenchmark {
                     let _: Jiaxing_Benefits_V1_ScreeningResult = try await county.unary(GatewayMethods.screen, screen)
                 }
                 try await Self.viaGRPCFace(
-                    server, credentials: credentials, screen: screen, seconds: seconds, logger: logger)
+                    server, serverTLS: try credentials("gateway", .service, serverHostname: nil),
+                    countyTLS: try credentials("nanhu", .county, serverHostname: "gateway"), screen: screen,
+                    seconds: seconds, logger: logger)
             }
             try await Self.row(
                 "screening via gateway, \(replicas) replica\(replicas == 1 ? "" : "s")", contender: "x64",
@@ -155,17 +157,16 @@ struct GatewayBenchmark {
     /// Screening through the gateway's gRPC face in front of `server`, one call at a time and with 64 callers on
     /// one HTTP/2 connection, with grpc-swift-2's client and a county's certificate.
     static func viaGRPCFace(
-        _ server: MeshServer, credentials: (String, PartyRole, String?) throws -> MeshTLSConfiguration,
+        _ server: MeshServer, serverTLS: MeshTLSConfiguration, countyTLS county: MeshTLSConfiguration,
         screen: Jiaxing_Benefits_V1_ScreenRequest, seconds: Double, logger: Logger
     ) async throws {
         let face = GRPCFace(
-            configuration: .init(host: "127.0.0.1", port: 0, tls: try credentials("gateway", .service, nil)),
+            configuration: .init(host: "127.0.0.1", port: 0, tls: serverTLS),
             mesh: server, logger: logger)
         let group = ServiceGroup(services: [face], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let port = try await face.boundPort()
-            let county = try credentials("nanhu", .county, "gateway")
             func pem(_ text: String) -> TLSConfig.CertificateSource { .bytes(Array(text.utf8), format: .pem) }
             var config = HTTP2ClientTransport.Posix.Config.defaults
             config.http2.authority = "localhost"
