@@ -16,9 +16,12 @@ let package = Package(
         // (`MeshClient`, `GatewayMethods` and the messages), depended on by version.
         .library(
             name: "MeshClient",
-            targets: ["MeshRPC", "BenefitsAPI", "MeshMessages", "MeshTransport", "MeshIdentity", "BenefitsDomain"]),
+            targets: [
+                "MeshRPC", "BenefitsAPI", "MeshMessages", "MeshWire", "MeshProtocol", "MeshTransport", "MeshIdentity",
+                "BenefitsDomain",
+            ]),
         // For Fuzz/ only: the protocol layer as a library product it can depend on.
-        .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol"]),
+        .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol", "MeshWire"]),
         // For Fuzz/ only: the engine and the catalog, without the servers (a wider closure leaves the Swift
         // code uninstrumented in the fuzzer's build).
         .library(
@@ -28,8 +31,8 @@ let package = Package(
         .library(
             name: "MeshForBenchmarks",
             targets: [
-                "MeshMessages", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "MeshIdentity", "BenefitsDomain",
-                "BenefitsAPI",
+                "MeshMessages", "MeshWire", "MeshProtocol", "MeshTransport", "MeshRPC", "MeshPKI", "MeshIdentity",
+                "BenefitsDomain", "BenefitsAPI",
                 "CatalogModel", "EligibilityEngine", "EligibilityService", "GatewayService", "GatewayStore", "SQLStore",
                 "Ledger", "ServiceKit", "GatewayGRPC",
             ]),
@@ -63,7 +66,16 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // Layer 1: the messages, defined once in Shared/Protos. No NIO.
+        // Layer 1: the wire's own messages (mesh/rpc/v1: heads, trailers, health; grpc's health and
+        // reflection), which the protocol, transport and RPC layers compile against. No NIO, no domain.
+        .target(
+            name: "MeshWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/MeshWire",
+            swiftSettings: uncheckedExclusivity ? [.unsafeFlags(["-enforce-exclusivity=unchecked"])] : []
+        ),
+        // The domain's messages (jiaxing/benefits/v1, and the interop test service's), defined once in
+        // Shared/Protos. No NIO.
         .target(
             name: "MeshMessages",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -72,10 +84,10 @@ let package = Package(
             // to them was checked for exclusivity at run time (a payout order's first copy was 2% of a payout).
             swiftSettings: uncheckedExclusivity ? [.unsafeFlags(["-enforce-exclusivity=unchecked"])] : []
         ),
-        // Layer 2: framing and state machines. NIOCore only.
+        // Layer 2: framing, state machines and the status codes. NIOCore only.
         .target(
             name: "MeshProtocol",
-            dependencies: ["MeshMessages", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MeshWire", .product(name: "NIOCore", package: "swift-nio")],
             path: "Shared/MeshProtocol"
         ),
         // Layer 3: TLS connections carrying the protocol.
@@ -97,7 +109,7 @@ let package = Package(
         .target(
             name: "MeshRPC",
             dependencies: [
-                "MeshTransport", "MeshMessages", "MeshIdentity",
+                "MeshTransport", "MeshProtocol", "MeshWire", "MeshIdentity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -135,6 +147,8 @@ let package = Package(
         .target(
             name: "BenefitsAPI",
             dependencies: [
+                "MeshProtocol",
+                "MeshWire",
                 "MeshRPC", "MeshIdentity", "MeshMessages", "BenefitsDomain",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -169,6 +183,7 @@ let package = Package(
         .target(
             name: "EligibilityService",
             dependencies: [
+                "MeshProtocol",
                 "EligibilityEngine", "CatalogModel", "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity",
                 "MeshMessages", "MeshPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -246,6 +261,8 @@ let package = Package(
         .target(
             name: "GatewayService",
             dependencies: [
+                "MeshProtocol",
+                "MeshWire",
                 "ServiceKit",
                 "GatewayStore", "BenefitsAPI", "BenefitsDomain", "CatalogModel", "EligibilityEngine", "MeshRPC",
                 "MeshIdentity", "MeshTransport", "MeshMessages",
@@ -288,6 +305,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
+                "MeshProtocol",
                 "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -306,6 +324,7 @@ let package = Package(
         .target(
             name: "GatewayGRPC",
             dependencies: [
+                "MeshWire",
                 "MeshRPC", "MeshTransport", "MeshMessages", "MeshProtocol", "BenefitsAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -379,6 +398,8 @@ let package = Package(
         .executableTarget(
             name: "MeshCommand",
             dependencies: [
+                "MeshProtocol",
+                "MeshWire",
                 "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain",
                 "NotificationCore", "CatalogModel", "GatewayStore", "MeshIdentity",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -391,6 +412,7 @@ let package = Package(
         .testTarget(
             name: "MeshProtocolTests",
             dependencies: [
+                "MeshWire",
                 "MeshProtocol", "MeshMessages",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
@@ -400,6 +422,8 @@ let package = Package(
         .target(
             name: "MeshTestSupport",
             dependencies: [
+                "MeshProtocol",
+                "MeshWire",
                 "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages", "SQLStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -457,6 +481,7 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
+                "MeshWire",
                 "ServiceKit", "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport", "MeshPKI", "SQLStore",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -477,6 +502,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "MeshWire",
                 "GatewayHTTP", "GatewayStore", "GatewayConsole", "GatewayGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -496,6 +522,7 @@ let package = Package(
         .testTarget(
             name: "MeshRPCTests",
             dependencies: [
+                "MeshWire",
                 "MeshTestSupport", "MeshRPC", "MeshIdentity", "MeshPKI", "MeshMessages", "MeshProtocol",
                 "MeshTransport",
                 .product(name: "NIOCore", package: "swift-nio"),

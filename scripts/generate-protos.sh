@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the Swift code for every .proto under Shared/Protos into Shared/MeshMessages/Generated, the
+# Regenerates the Swift code for every .proto under Shared/Protos into Shared/MeshWire/Generated (the wire's)
+# and Shared/MeshMessages/Generated (the domain's), the
 # services' descriptors and typed clients into Shared/BenefitsAPI/Generated (protoc-gen-mesh), and the
 # descriptor set of them all (Shared/BenefitsAPI/ProtoDescriptorSet.swift) that the gateway's gRPC reflection
 # and `GET /v1/descriptors` serve.
@@ -16,11 +17,17 @@ if [ -z "$plugin" ]; then
   fi
   plugin="$tmp/release/protoc-gen-swift"
 fi
-out=Shared/MeshMessages/Generated
-rm -rf "$out" && mkdir -p "$out"
-protoc --plugin=protoc-gen-swift="$plugin" \
-  --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
-  --swift_out="$out" -I Shared/Protos $(cd Shared/Protos && find . -name '*.proto' | sort | sed 's|^\./||')
+# The wire's own messages (mesh/rpc, and gRPC's health and reflection) for the protocol layers; the domain's
+# (jiaxing, and the interop test service) apart from them.
+generate() {
+  rm -rf "$1" && mkdir -p "$1"
+  protoc --plugin=protoc-gen-swift="$plugin" \
+    --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
+    --swift_out="$1" -I Shared/Protos $(cd Shared/Protos && find "${@:2}" -name '*.proto' | sort)
+}
+generate Shared/MeshWire/Generated mesh/rpc grpc
+generate Shared/MeshMessages/Generated jiaxing mesh/testing
+out="Shared/MeshWire/Generated and Shared/MeshMessages/Generated"
 # The method descriptors, registry entries and typed clients of the domain's services, from the project's own
 # plugin (Tools/ProtocGenMesh, built once into .build-protoc-gen-mesh).
 mesh_plugin=.build-protoc-gen-mesh/debug/protoc-gen-mesh
@@ -46,4 +53,4 @@ protoc --include_imports --descriptor_set_out="$descriptors" -I Shared/Protos \
   echo "}"
 } > Shared/BenefitsAPI/ProtoDescriptorSet.swift
 rm -f "$descriptors"
-echo "generated $(ls "$out" | wc -l) files in $out and the descriptor set ($(wc -c < Shared/BenefitsAPI/ProtoDescriptorSet.swift) bytes)"
+echo "generated $(ls Shared/MeshWire/Generated Shared/MeshMessages/Generated | grep -c swift) files in $out and the descriptor set ($(wc -c < Shared/BenefitsAPI/ProtoDescriptorSet.swift) bytes)"

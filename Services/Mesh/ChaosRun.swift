@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import MeshMessages
 import MeshPKI
+import MeshProtocol
 import MeshRPC
 import NIOConcurrencyHelpers
 import NotificationCore

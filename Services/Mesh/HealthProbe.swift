@@ -2,6 +2,7 @@ import Logging
 import MeshMessages
 import MeshRPC
 import MeshTransport
+import MeshWire
 import ServiceKit
 
 /// Asks a mesh server whether it serves, over mutual TLS with the `mesh-cli` certificate.

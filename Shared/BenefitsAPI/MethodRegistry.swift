@@ -1,5 +1,6 @@
 import MeshMessages
 import MeshRPC
+import MeshWire
 import SwiftProtobuf
 
 /// Every method of every mesh service with its message types, so tools can call any of them with JSON

@@ -1,4 +1,5 @@
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 
 extension Jiaxing_Benefits_V1_PayoutOutcome {

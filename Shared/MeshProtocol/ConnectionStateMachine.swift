@@ -1,4 +1,4 @@
-import MeshMessages
+import MeshWire
 import NIOCore
 
 /// The rules of one connection, as plain values: which streams are open, how much each side may still send,
@@ -196,7 +196,7 @@ extension ConnectionStateMachine {
                 return .refuseStream(
                     frame.streamID,
                     .init(
-                        code: 8,
+                        status: .resourceExhausted,
                         message:
                             "request head of \(frame.payload.readableBytes) bytes exceeds the maximum header size of \(self.localSettings.maxHeaderSize) bytes"
                     ))
@@ -222,13 +222,16 @@ extension ConnectionStateMachine {
                 return .refuseStream(
                     frame.streamID,
                     .init(
-                        code: 13, message: "request head on stream \(frame.streamID) is not a valid RequestHead message"
+                        status: .internal,
+                        message: "request head on stream \(frame.streamID) is not a valid RequestHead message"
                     ))
             }
             if case .draining = self.phase {
                 return .refuseStream(
                     frame.streamID,
-                    .init(code: 14, message: "server is draining and accepts no new calls; retry on another connection")
+                    .init(
+                        status: .unavailable,
+                        message: "server is draining and accepts no new calls; retry on another connection")
                 )
             }
             guard self.streams.count < self.localSettings.maxConcurrentStreams else {
@@ -236,7 +239,7 @@ extension ConnectionStateMachine {
                 return .refuseStream(
                     frame.streamID,
                     .init(
-                        code: 14,
+                        status: .unavailable,
                         message:
                             "connection already has \(self.streams.count) open streams, the maximum of concurrent streams is \(self.localSettings.maxConcurrentStreams)"
                     ))

@@ -1,4 +1,4 @@
-import MeshMessages
+import MeshWire
 import NIOConcurrencyHelpers
 
 /// The methods of `mesh.rpc.v1.Health` (health.proto), which every mesh server answers.

@@ -1,6 +1,7 @@
 import Logging
-import MeshMessages
+import MeshProtocol
 import MeshTransport
+import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

@@ -1,4 +1,4 @@
-import MeshMessages
+import MeshWire
 
 /// Key-value pairs sent with a call and its response. Keys are lowercase; a key ending in `-bin` holds bytes.
 public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {

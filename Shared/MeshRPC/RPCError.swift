@@ -1,3 +1,4 @@
+import MeshProtocol
 import MeshTransport
 
 /// A call that ended with a status other than ok: a code, a message for people, trailing metadata, and

@@ -1,5 +1,5 @@
-import MeshMessages
 import MeshTransport
+import MeshWire
 import NIOCore
 import SwiftProtobuf
 
@@ -123,7 +123,7 @@ public struct ResponseWriter<Response: Message>: Sendable {
     /// nothing once the head went out; initial metadata set after it is not sent.
     public func sendHead() async throws {
         guard self.context.response.markHeadSent() else { return }
-        var head = MeshMessages.Mesh_Rpc_V1_ResponseHead()
+        var head = MeshWire.Mesh_Rpc_V1_ResponseHead()
         head.metadata = self.context.response.initial.wire
         try await self.stream.write([.responseHead(head)])
     }
@@ -137,7 +137,7 @@ public struct ResponseWriter<Response: Message>: Sendable {
     private func parts(_ response: Response) throws -> [OutboundPart] {
         var parts: [OutboundPart] = []
         if self.context.response.markHeadSent(), !self.context.response.initial.isEmpty {
-            var head = MeshMessages.Mesh_Rpc_V1_ResponseHead()
+            var head = MeshWire.Mesh_Rpc_V1_ResponseHead()
             head.metadata = self.context.response.initial.wire
             parts.append(.responseHead(head))
         }

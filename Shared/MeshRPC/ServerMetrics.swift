@@ -1,3 +1,4 @@
+import MeshProtocol
 import Metrics
 import NIOConcurrencyHelpers
 

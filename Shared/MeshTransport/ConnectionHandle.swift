@@ -1,4 +1,4 @@
-import MeshMessages
+import MeshWire
 import NIOCore
 
 /// A sendable reference to a connection's handler: every operation hops to the connection's event loop.

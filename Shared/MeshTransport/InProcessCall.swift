@@ -1,4 +1,4 @@
-import MeshMessages
+import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 

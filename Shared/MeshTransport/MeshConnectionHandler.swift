@@ -1,6 +1,6 @@
 import Logging
-import MeshMessages
 import MeshProtocol
+import MeshWire
 import NIOCore
 import NIOSSL
 import SwiftProtobuf

@@ -1,4 +1,4 @@
-import MeshMessages
+import MeshWire
 import NIOCore
 
 /// What arrives on a stream. A server sees messages only (the request ends when the sequence ends); a

@@ -5,6 +5,7 @@ import EligibilityService
 import Foundation
 import MeshIdentity
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 import MeshTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import MeshMessages
 import MeshProtocol
+import MeshWire
 import NIOCore
 import Testing
 

@@ -4,6 +4,7 @@ import MeshPKI
 import MeshProtocol
 import MeshRPC
 import MeshTestSupport
+import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing

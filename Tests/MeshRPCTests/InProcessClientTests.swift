@@ -1,5 +1,6 @@
 import MeshIdentity
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 import MeshTestSupport
 import MeshTransport

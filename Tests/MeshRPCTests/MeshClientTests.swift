@@ -1,4 +1,5 @@
 import MeshMessages
+import MeshWire
 import Testing
 
 @testable import MeshRPC

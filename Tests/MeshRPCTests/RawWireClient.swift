@@ -2,6 +2,7 @@ import MeshMessages
 import MeshProtocol
 import MeshTestSupport
 import MeshTransport
+import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

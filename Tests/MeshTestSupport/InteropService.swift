@@ -1,4 +1,5 @@
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 import NIOCore
 

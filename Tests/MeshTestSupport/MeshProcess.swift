@@ -5,6 +5,7 @@ import MeshMessages
 import MeshPKI
 import MeshRPC
 import MeshTransport
+import MeshWire
 import NIOConcurrencyHelpers
 
 /// A service executable of this package run as its own process, for tests that kill and restart services.

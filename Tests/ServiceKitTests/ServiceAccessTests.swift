@@ -3,6 +3,7 @@ import MeshMessages
 import MeshRPC
 import MeshTestSupport
 import MeshTransport
+import MeshWire
 import ServiceKit
 import Testing
 

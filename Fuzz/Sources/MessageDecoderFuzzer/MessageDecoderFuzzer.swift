@@ -1,4 +1,5 @@
 import MeshMessages
+import MeshWire
 import SwiftProtobuf
 
 /// Feeds arbitrary bytes to the protobuf decoders of the messages a server accepts from the wire (the first

@@ -2,6 +2,7 @@ import BenefitsDomain
 import CatalogModel
 import EligibilityEngine
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 
 /// Gathers the profiles of a `Forecast` stream into columns, as they come: each is validated and laid out,

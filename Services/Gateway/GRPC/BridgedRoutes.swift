@@ -1,8 +1,10 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 import MeshTransport
+import MeshWire
 import NIOCore
 import NIOPosix
 

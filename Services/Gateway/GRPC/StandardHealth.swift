@@ -1,6 +1,7 @@
 import GRPCCore
 import MeshMessages
 import MeshRPC
+import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 import SwiftProtobuf

@@ -2,6 +2,7 @@ import BenefitsAPI
 import HTTPTypes
 import Hummingbird
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 import NIOCore
 

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdHTTP2
 import Logging
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 import MeshTransport
 import NIOCore

@@ -3,6 +3,7 @@ import BenefitsDomain
 import CatalogModel
 import GatewayStore
 import MeshMessages
+import MeshProtocol
 import MeshRPC
 
 extension GatewayHandlers {

@@ -2,6 +2,7 @@ import Logging
 import MeshMessages
 import MeshRPC
 import MeshTransport
+import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 

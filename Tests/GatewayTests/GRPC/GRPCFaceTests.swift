@@ -6,6 +6,7 @@ import MeshProtocol
 import MeshRPC
 import MeshTestSupport
 import MeshTransport
+import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
