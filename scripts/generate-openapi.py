@@ -88,18 +88,25 @@ def main(descriptor_set, output):
     for method in service.method:
         request, response = ref(method.input_type), ref(method.output_type)
         streaming_in, streaming_out = method.client_streaming, method.server_streaming
-        body = {"application/x-ndjson": {"schema": request, "x-description": "one object a line"}} if streaming_in else {"application/json": {"schema": request}}
-        result = {"application/x-ndjson": {"schema": {"type": "object", "properties": {"line": {"type": "integer"}, "result": response, "error": ref(".mesh.http.Error")}} if streaming_in else response,
-                                           "x-description": "one object a line, streamed"}} if streaming_out else {"application/json": {"schema": response}}
+        # Generators take JSON only: a streaming method is described by its JSON form (ScreenBatch: an array in,
+        # an array out; WatchInbox: a response without a parsed body, ListInbox being its paged pair), and its
+        # NDJSON form in `x-ndjson`, which generators skip without a warning.
+        body = {"application/json": {"schema": {"type": "array", "maxItems": 1000, "items": request} if streaming_in else request}}
+        result = {"application/json": {"schema": {"type": "array", "items": response} if streaming_in else response}}
+        extensions = {}
+        if streaming_in or streaming_out:
+            extensions["x-ndjson"] = {
+                "description": "Send `content-type: application/x-ndjson` (one request a line, any number) and the answer streams back as NDJSON, one line as soon as it is ready"
+                               + (": {line, result} or {line, error} for each request line, in order" if streaming_in else ": one object a line, for as long as the call lasts"),
+                "request": request if streaming_in else None, "response": response}
+        if streaming_out and not streaming_in:
+            # A watch never ends by itself: its body is NDJSON for as long as the caller listens.
+            result = None
         if method.name == "PublishRecords":
             # A department's whole list in one upload (GatewayHTTP+PublishUpload.swift): answered as NDJSON.
-            record = ref(".jiaxing.benefits.v1.PublishedRecord")
-            body["application/x-ndjson"] = {"schema": record, "x-description": "one PublishedRecord a line"}
-            body["text/csv"] = {"schema": {"type": "string"}, "x-description": "a header row naming the columns credit_code, reference, type (recognition, project, fact), id, and as the type needs level, date, year, amount, flag, name, withdrawn; then one record a row"}
-            result["application/x-ndjson"] = {"schema": {"type": "object", "properties": {
-                "line": {"type": "integer"}, "error": ref(".mesh.http.Error"),
-                "progress": {"type": "object"}, "done": {"type": "object"}}},
-                "x-description": "for an NDJSON or CSV upload: each refused line, progress after each 1,000 records, the totals last"}
+            extensions["x-upload"] = {
+                "description": "Send the whole list as `application/x-ndjson` (one PublishedRecord a line) or `text/csv` (a header row naming the columns credit_code, reference, type (recognition, project, fact), id, and as the type needs level, date, year, amount, flag, name, withdrawn; then one record a row); the answer is NDJSON: each refused line, progress after each 1,000 records, the totals last",
+                "record": ref(".jiaxing.benefits.v1.PublishedRecord")}
         paths[f"/v1/{method.name}"] = {"post": {
             "operationId": method.name,
             "summary": describe_method(files, method) or method.name,
@@ -110,9 +117,10 @@ def main(descriptor_set, output):
                  "description": "W3C trace context, carried through every hop."},
             ],
             "requestBody": {"required": True, "content": body},
-            "responses": {"200": {"description": "Done.", "content": result},
+            "responses": {"200": {"description": "Done." if result else "The notices, as NDJSON (x-ndjson), for as long as the call lasts.", **({"content": result} if result else {})},
                           "default": {"description": "Refused: the status code's name and a message naming the field.",
                                       "content": {"application/json": {"schema": ref(".mesh.http.Error")}}}},
+            **{key: ({k: v for k, v in value.items() if v is not None}) for key, value in extensions.items()},
         }}
 
     index = 0

@@ -10,6 +10,8 @@ from importlib import import_module
 
 Client = client_module.Client
 screen = import_module(f"{package}.api.default.screen")
+screen_batch = import_module(f"{package}.api.default.screen_batch")
+watch_inbox = import_module(f"{package}.api.default.watch_inbox")
 models = import_module(f"{package}.models")
 
 context = ssl.create_default_context(cafile=f"{certificates}/ca.pem")
@@ -39,3 +41,11 @@ with client as http:
     assert refused.status_code == 403, f"another county's enterprise: HTTP {refused.status_code}"
     assert isinstance(refused.parsed, models.Error) and refused.parsed.code == "permissionDenied", f"{refused.parsed!r}"
     print(f"generated client: another county → HTTP 403 {refused.parsed.code}: {refused.parsed.message}")
+
+    # ScreenBatch's JSON form (an array in, an array out): the generator keeps it now that NDJSON is in x-ndjson.
+    batch = screen_batch.sync_detailed(client=http, body=[request("NANHU"), request("NANHU"), request("NANHU")])
+    assert batch.status_code == 200, f"ScreenBatch: HTTP {batch.status_code}: {batch.content[:300]!r}"
+    assert isinstance(batch.parsed, list) and len(batch.parsed) == 3, f"ScreenBatch: {batch.parsed!r}"
+    assert all(r.total_eligible_fen == "150000000" for r in batch.parsed), "ScreenBatch: each result's amount"
+    print(f"generated client: ScreenBatch of 3 → {[r.total_eligible_fen for r in batch.parsed]}")
+    assert callable(watch_inbox.sync_detailed), "WatchInbox is in the generated client"

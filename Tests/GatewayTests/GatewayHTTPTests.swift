@@ -438,6 +438,43 @@ struct GatewayHTTPTests {
         }
     }
 
+    @Test(
+        "ScreenBatch's JSON form: an array in, the results out in order; a bad array or one over 1,000 requests refused naming why"
+    )
+    func batchAsJSON() async throws {
+        try await Self.withFace { face in
+            let creditCode = try #require(BenefitsDomainCode.valid)
+            let good = Self.screen.replacingOccurrences(of: "91330402MA2B000010", with: creditCode)
+            let folder = FileManager.default.temporaryDirectory.path
+            func post(_ body: String) async throws -> (status: Int, body: String) {
+                let file = "\(folder)/batch-\(UUID().uuidString).json"
+                try body.write(toFile: file, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(atPath: file) }
+                return try await face.curl(
+                    "nanhu",
+                    [
+                        "-X", "POST", "https://localhost:\(face.port)/v1/ScreenBatch", "-H",
+                        "content-type: application/json", "--data-binary", "@\(file)",
+                    ])
+            }
+            let answer = try await post("[\(good),\(good)]")
+            #expect(answer.status == 200, "\(answer.body.prefix(300))")
+            let results = try Jiaxing_Benefits_V1_ScreeningResult.array(fromJSONString: answer.body)
+            #expect(results.map(\.totalEligibleFen) == [150_000_000, 150_000_000])
+
+            let notArray = try await post(good)
+            #expect(notArray.status == 400)
+            #expect(notArray.body.contains("not a JSON array of ScreenRequest"))
+
+            let tooMany = try await post(
+                "[" + Array(repeating: good, count: GatewayHTTP.maximumBatchJSONRequests + 1).joined(separator: ",")
+                    + "]")
+            #expect(tooMany.status == 400)
+            #expect(tooMany.body.contains("more than the \(GatewayHTTP.maximumBatchJSONRequests)"))
+            #expect(tooMany.body.contains("application/x-ndjson"))
+        }
+    }
+
     @Test("ScreenBatch over HTTP: NDJSON in, NDJSON out in order, a bad line reported and the rest go on")
     func batchOverHTTP() async throws {
         try await Self.withFace { face in

@@ -32,6 +32,10 @@ public enum GatewayHTTP {
     public static let maximumRequestBytes = 1 << 20
     /// Largest ScreenBatch upload.
     public static let maximumBatchBytes = 256 << 20
+    /// Most requests in one JSON ScreenBatch (an array in, an array out); NDJSON takes any number.
+    public static let maximumBatchJSONRequests = 1_000
+    /// Largest body of a JSON ScreenBatch.
+    public static let maximumBatchJSONBytes = 16 << 20
     /// Longest a call may take when the request names no `timeout-ms` header.
     public static let defaultTimeout = Duration.seconds(30)
 
@@ -76,6 +80,9 @@ public enum GatewayHTTP {
                     let responses = try await entry.call(gateway, [text.isEmpty ? "{}" : text], options)
                     return Self.json(.ok, responses.first ?? "{}")
                 case .bidirectional where entry.method == GatewayMethods.screenBatch:
+                    if request.headers[.contentType]?.hasPrefix("application/json") == true {
+                        return try await Self.screenBatchJSON(request, gateway: gateway, options: options)
+                    }
                     return try await Self.screenBatch(
                         request, gateway: gateway, options: options, logger: context.logger)
                 case .serverStreaming where entry.method == GatewayMethods.watchInbox:
@@ -145,6 +152,49 @@ public enum GatewayHTTP {
             timeout = .milliseconds(millis)
         }
         return CallOptions(timeout: timeout, metadata: metadata)
+    }
+
+    /// ScreenBatch's JSON form, for clients generated from openapi.json (which take JSON only): an array of at
+    /// most `maximumBatchJSONRequests` ScreenRequests in, their results out as one array, in order. A profile
+    /// eligibility refuses is answered in its place with the result's `error`.
+    static func screenBatchJSON(_ request: Request, gateway: MeshClient, options: CallOptions) async throws -> Response
+    {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumBatchJSONBytes)
+        } catch is NIOTooManyBytesError {
+            throw RPCError(
+                .resourceExhausted,
+                "body: larger than the \(Self.maximumBatchJSONBytes) bytes a JSON ScreenBatch may have; send application/x-ndjson for more"
+            )
+        }
+        let requests: [Jiaxing_Benefits_V1_ScreenRequest]
+        do {
+            requests = try Jiaxing_Benefits_V1_ScreenRequest.array(fromJSONString: String(buffer: body))
+        } catch {
+            throw RPCError(
+                .invalidArgument, "body: not a JSON array of ScreenRequest in the protobuf JSON mapping: \(error)")
+        }
+        guard requests.count <= Self.maximumBatchJSONRequests else {
+            throw RPCError(
+                .invalidArgument,
+                "body: \(requests.count) requests, more than the \(Self.maximumBatchJSONRequests) a JSON ScreenBatch may have; send application/x-ndjson for more"
+            )
+        }
+        let results: [Jiaxing_Benefits_V1_ScreeningResult] =
+            requests.isEmpty
+            ? []
+            : try await gateway.bidirectional(
+                GatewayMethods.screenBatch, options: options,
+                requests: { stream in
+                    for item in requests { try await stream.write(item) }
+                },
+                responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
+                    var out: [Jiaxing_Benefits_V1_ScreeningResult] = []
+                    for try await result in responses { out.append(result) }
+                    return out
+                })
+        return Self.json(.ok, try Jiaxing_Benefits_V1_ScreeningResult.jsonString(from: results))
     }
 
     /// NDJSON in, NDJSON out, in order: each line is screened as it arrives and its result streamed back;

@@ -128,11 +128,14 @@ enum OpenAPIDocument {
     "requestBody": {
      "required": true,
      "content": {
-      "application/x-ndjson": {
+      "application/json": {
        "schema": {
-        "$ref": "#/components/schemas/ScreenRequest"
-       },
-       "x-description": "one object a line"
+        "type": "array",
+        "maxItems": 1000,
+        "items": {
+         "$ref": "#/components/schemas/ScreenRequest"
+        }
+       }
       }
      }
     },
@@ -140,22 +143,13 @@ enum OpenAPIDocument {
      "200": {
       "description": "Done.",
       "content": {
-       "application/x-ndjson": {
+       "application/json": {
         "schema": {
-         "type": "object",
-         "properties": {
-          "line": {
-           "type": "integer"
-          },
-          "result": {
-           "$ref": "#/components/schemas/ScreeningResult"
-          },
-          "error": {
-           "$ref": "#/components/schemas/Error"
-          }
+         "type": "array",
+         "items": {
+          "$ref": "#/components/schemas/ScreeningResult"
          }
-        },
-        "x-description": "one object a line, streamed"
+        }
        }
       }
      },
@@ -168,6 +162,15 @@ enum OpenAPIDocument {
         }
        }
       }
+     }
+    },
+    "x-ndjson": {
+     "description": "Send `content-type: application/x-ndjson` (one request a line, any number) and the answer streams back as NDJSON, one line as soon as it is ready: {line, result} or {line, error} for each request line, in order",
+     "request": {
+      "$ref": "#/components/schemas/ScreenRequest"
+     },
+     "response": {
+      "$ref": "#/components/schemas/ScreeningResult"
      }
     }
    }
@@ -690,15 +693,7 @@ enum OpenAPIDocument {
     },
     "responses": {
      "200": {
-      "description": "Done.",
-      "content": {
-       "application/x-ndjson": {
-        "schema": {
-         "$ref": "#/components/schemas/Notice"
-        },
-        "x-description": "one object a line, streamed"
-       }
-      }
+      "description": "The notices, as NDJSON (x-ndjson), for as long as the call lasts."
      },
      "default": {
       "description": "Refused: the status code's name and a message naming the field.",
@@ -709,6 +704,12 @@ enum OpenAPIDocument {
         }
        }
       }
+     }
+    },
+    "x-ndjson": {
+     "description": "Send `content-type: application/x-ndjson` (one request a line, any number) and the answer streams back as NDJSON, one line as soon as it is ready: one object a line, for as long as the call lasts",
+     "response": {
+      "$ref": "#/components/schemas/Notice"
      }
     }
    }
@@ -1586,18 +1587,6 @@ enum OpenAPIDocument {
        "schema": {
         "$ref": "#/components/schemas/PublishRecordsRequest"
        }
-      },
-      "application/x-ndjson": {
-       "schema": {
-        "$ref": "#/components/schemas/PublishedRecord"
-       },
-       "x-description": "one PublishedRecord a line"
-      },
-      "text/csv": {
-       "schema": {
-        "type": "string"
-       },
-       "x-description": "a header row naming the columns credit_code, reference, type (recognition, project, fact), id, and as the type needs level, date, year, amount, flag, name, withdrawn; then one record a row"
       }
      }
     },
@@ -1609,26 +1598,6 @@ enum OpenAPIDocument {
         "schema": {
          "$ref": "#/components/schemas/PublishRecordsResponse"
         }
-       },
-       "application/x-ndjson": {
-        "schema": {
-         "type": "object",
-         "properties": {
-          "line": {
-           "type": "integer"
-          },
-          "error": {
-           "$ref": "#/components/schemas/Error"
-          },
-          "progress": {
-           "type": "object"
-          },
-          "done": {
-           "type": "object"
-          }
-         }
-        },
-        "x-description": "for an NDJSON or CSV upload: each refused line, progress after each 1,000 records, the totals last"
        }
       }
      },
@@ -1641,6 +1610,12 @@ enum OpenAPIDocument {
         }
        }
       }
+     }
+    },
+    "x-upload": {
+     "description": "Send the whole list as `application/x-ndjson` (one PublishedRecord a line) or `text/csv` (a header row naming the columns credit_code, reference, type (recognition, project, fact), id, and as the type needs level, date, year, amount, flag, name, withdrawn; then one record a row); the answer is NDJSON: each refused line, progress after each 1,000 records, the totals last",
+     "record": {
+      "$ref": "#/components/schemas/PublishedRecord"
      }
     }
    }
