@@ -34,6 +34,8 @@ struct GatewayTests {
         let store: GatewayStore
         let services: GatewayHandlers.Services
         let notifier: Notifier
+        /// Every method some service of this mesh routes, by full name.
+        let routed: Set<String>
 
         func client(_ name: String, _ role: PartyRole) -> MeshClient {
             TestMesh.client(port: self.gatewayPort, tls: TestMesh.credentials(for: name, role: role))
@@ -114,7 +116,11 @@ struct GatewayTests {
         let mesh = Mesh(
             gatewayPort: try await gateway.port(), disbursementPort: try await disbursement.port(),
             eligibility: eligibility, audit: audit, ledger: ledger,
-            store: gatewayStore, services: services, notifier: notifier)
+            store: gatewayStore, services: services, notifier: notifier,
+            routed: Set(
+                [catalogRouter, eligibilityRouter, disbursementRouter, notificationRouter, router].flatMap {
+                    $0.methods.map(\.name)
+                }))
         do {
             let result = try await ledger.running { try await body(mesh) }
             for server in [gateway, catalogServer, disbursement, notification] + eligibility { await server.stop() }

@@ -20,9 +20,9 @@ struct HarnessTests {
         for index in services.indices {
             // Replicas listen on port + i: freePort() finds two free in a row.
             services[index]["port"] = MeshProcess.freePort()
-            // The gateway's HTTP face and console, on free ports too.
+            // The gateway's gRPC and HTTP faces and console, on free ports too.
             if var arguments = services[index]["arguments"] as? [String] {
-                for flag in ["--http-port", "--console-port"] {
+                for flag in ["--grpc-port", "--http-port", "--console-port"] {
                     if let position = arguments.firstIndex(of: flag) {
                         arguments[position + 1] = "\(MeshProcess.freePort())"
                     }
