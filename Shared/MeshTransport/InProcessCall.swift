@@ -151,7 +151,13 @@ public struct InProcessCall: Sendable {
             }
             let ends = parts.contains { if case .trailers = $0 { return true } else { return false } }
             if ends { self.responder.finish() }
-            try await promise.futureResult.get()
+            // A writer cancelled while its parts wait (the face's task group torn down) fails rather than waits
+            // for a reader that is gone.
+            try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(CancellationError())
+            }
         }
 
         func onCancel(_ handler: @escaping @Sendable (TransportError) -> Void) {

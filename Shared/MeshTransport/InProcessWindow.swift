@@ -7,7 +7,8 @@ final class InProcessWindow: Sendable {
     private struct State {
         var unread = 0
         var closed = false
-        var waiting: [(bytes: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiting: [(id: Int, bytes: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID = 0
     }
     private let state = NIOLockedValueBox(State())
 
@@ -16,18 +17,30 @@ final class InProcessWindow: Sendable {
     }
 
     /// Waits until `bytes` more fit (one message always fits an empty window), then counts them as unread.
-    /// Returns at once once the window is closed.
+    /// Returns at once once the window is closed, or when the waiting task is cancelled.
     func reserve(_ bytes: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = self.state.withLockedValue { state -> Bool in
-                if state.closed || state.unread == 0 || state.unread + bytes <= self.limit {
-                    state.unread += bytes
-                    return true
+        let id = self.state.withLockedValue { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = self.state.withLockedValue { state -> Bool in
+                    if state.closed || Task.isCancelled || state.unread == 0 || state.unread + bytes <= self.limit {
+                        state.unread += bytes
+                        return true
+                    }
+                    state.waiting.append((id, bytes, continuation))
+                    return false
                 }
-                state.waiting.append((bytes, continuation))
-                return false
+                if ready { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiting.remove(at: index).continuation
+            }
+            waiter?.resume()
         }
     }
 

@@ -128,7 +128,9 @@ struct BridgedRoutes: RegistrableRPCService {
                 group.cancelAll()
                 throw failure
             }
-            // The handler is done (or the call was given up): requests the client still sends are not read.
+            // The handler is done (or the call was given up): requests the client still sends are not read, and
+            // a send waiting for room in the window goes on.
+            call.close()
             group.cancelAll()
             guard let trailers else {
                 throw RPCError(code: .cancelled, message: "the call was cancelled before it finished")
