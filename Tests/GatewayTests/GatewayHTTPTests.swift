@@ -366,12 +366,18 @@ struct GatewayHTTPTests {
             let document = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
             #expect((document?["openapi"] as? String)?.hasPrefix("3.") == true)
             #expect((document?["paths"] as? [String: Any])?["/v1/Screen"] != nil)
-            // The face's requests are counted by route and status, under names Prometheus takes.
-            let scrape = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+            // The face's requests are counted by route and status, under names Prometheus takes. The middleware
+            // counts a request once its response is written, which may be just after the client has read it.
+            let counted =
+                #"hb_requests{http_route="/openapi.json",http_request_method="GET",http_response_status_code="200"} "#
+            var scrape = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+            let patience = ContinuousClock.now + .seconds(5)
+            while !scrape.contains(counted), ContinuousClock.now < patience {
+                try await Task.sleep(for: .milliseconds(20))
+                scrape = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+            }
             #expect(
-                scrape.contains(
-                    #"hb_requests{http_route="/openapi.json",http_request_method="GET",http_response_status_code="200"} "#
-                ), "\(scrape.split(separator: "\n").filter { $0.contains("hb_") }.prefix(5))")
+                scrape.contains(counted), "\(scrape.split(separator: "\n").filter { $0.contains("hb_") }.prefix(5))")
             #expect(scrape.contains(#"http_server_request_duration_bucket{http_route="/openapi.json""#))
         }
     }
