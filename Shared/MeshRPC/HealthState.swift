@@ -1,15 +1,6 @@
 import MeshWire
 import NIOConcurrencyHelpers
 
-/// The methods of `mesh.rpc.v1.Health` (health.proto), which every mesh server answers.
-public enum HealthMethods {
-    public static let service = "mesh.rpc.v1.Health"
-    /// Readiness.
-    public static let check = MethodDescriptor(service: service, method: "Check")
-    /// Liveness.
-    public static let live = MethodDescriptor(service: service, method: "Live")
-}
-
 /// Answers `mesh.rpc.v1.Health/Check` (readiness: serving or not, per service and overall) and
 /// `mesh.rpc.v1.Health/Live` (liveness: the process answers, whatever it is still loading) for every server.
 /// A replica not ready is taken out of rotation; one not live is restarted.

@@ -235,6 +235,8 @@ public final class MeshClient: Sendable {
             head.timeoutMicros = UInt64(max(1, Self.microseconds(deadline - now)))
         }
         if case .inProcess(let server, let peer) = self.target {
+            let closed = self.state.withLockedValue { if case .closed = $0 { true } else { false } }
+            if closed { throw RPCError(.unavailable, "client is closed", processing: .notProcessed) }
             return try await self.inProcess(
                 server, as: peer, head: head, initialParts: initialParts, method: method, deadline: deadline, body)
         }

@@ -46,9 +46,11 @@ public struct InProcessCall: Sendable {
             stream: MeshStream(link: link, base: requestStream), head: head, peer: peer, receivedAt: .now())
     }
 
-    /// One request message; waits while the handler has `window` bytes or more unread.
-    public func send(_ message: ByteBuffer) async {
+    /// One request message; waits while the handler has `window` bytes or more unread. Throws `streamClosed`
+    /// once the server has answered the call (or it was cancelled or closed): nobody will read it.
+    public func send(_ message: ByteBuffer) async throws {
         await self.link.requests.reserve(message.readableBytes)
+        if let ended = self.link.ended { throw ended }
         self.requests.yield(.message(message))
     }
 
@@ -102,10 +104,10 @@ public struct InProcessCall: Sendable {
             self.window = window
         }
 
-        func write(_ parts: [OutboundPart]) async {
+        func write(_ parts: [OutboundPart]) async throws {
             for part in parts {
                 switch part {
-                case .message(let buffer): await self.call.send(buffer)
+                case .message(let buffer): try await self.call.send(buffer)
                 case .end: self.call.finishRequests()
                 case .responseHead, .trailers: break
                 }
@@ -121,6 +123,7 @@ public struct InProcessCall: Sendable {
     /// The face stopped reading responses: writes from now on fail, and a `send` waiting returns.
     public func close() {
         self.link.close()
+        self.requests.finish()
     }
 
     /// The shared state of the two ends.
@@ -133,6 +136,8 @@ public struct InProcessCall: Sendable {
             var onCancel: (@Sendable (TransportError) -> Void)?
             var cancelled: TransportError?
             var closed = false
+            /// The server wrote its trailers.
+            var answered = false
         }
         private let state = NIOLockedValueBox(State())
 
@@ -150,7 +155,12 @@ public struct InProcessCall: Sendable {
                 promise.fail(TransportError(.streamClosed, "the in-process call has ended"))
             }
             let ends = parts.contains { if case .trailers = $0 { return true } else { return false } }
-            if ends { self.responder.finish() }
+            if ends {
+                // The call is over: a request still waiting for room in the window goes on, and is refused.
+                self.state.withLockedValue { $0.answered = true }
+                self.requests.close()
+                self.responder.finish()
+            }
             // A writer cancelled while its parts wait (the face's task group torn down) fails rather than waits
             // for a reader that is gone.
             try await withTaskCancellationHandler {
@@ -186,6 +196,16 @@ public struct InProcessCall: Sendable {
         }
 
         func consumed(_ bytes: Int) { self.requests.consumed(bytes) }
+
+        /// Why a request can no longer be sent, if it cannot.
+        var ended: TransportError? {
+            self.state.withLockedValue { state in
+                if let cancelled = state.cancelled { return cancelled }
+                if state.answered { return TransportError(.streamClosed, "the server already answered the call") }
+                if state.closed { return TransportError(.streamClosed, "the in-process call has ended") }
+                return nil
+            }
+        }
 
     }
 }

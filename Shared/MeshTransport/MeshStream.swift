@@ -63,7 +63,7 @@ public struct MeshStream: Sendable {
         switch self.carrier {
         case .connection(let connection): try await connection.write(streamID: self.id, parts: parts)
         case .inProcess(let link): try await link.write(parts)
-        case .inProcessClient(let end): await end.write(parts)
+        case .inProcessClient(let end): try await end.write(parts)
         }
     }
 
@@ -103,8 +103,8 @@ public struct MeshStream: Sendable {
         }
     }
 
-    /// Server: `handler` runs (on the connection's event loop) when the client cancels the call or the
-    /// connection is lost before the call ends.
+    /// Server: `handler` runs when the client cancels the call or the connection is lost before the call
+    /// ends: on the connection's event loop, or for an in-process call on the thread that cancels it.
     public func onCancel(_ handler: @escaping @Sendable (TransportError) -> Void) {
         switch self.carrier {
         case .connection(let connection): connection.onCancel(streamID: self.id, handler)

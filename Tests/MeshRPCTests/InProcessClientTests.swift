@@ -111,6 +111,35 @@ struct InProcessClientTests {
         }
     }
 
+    @Test(
+        "a server that answers before reading the requests is heard at once, not after the deadline; close ends calls")
+    func answeredBeforeReading() async throws {
+        try await Self.withClient(interceptors: [RefuseCounties()]) { client in
+            // 4 MB of requests against a 1 MiB window, refused before the handler reads any: the writer learns the
+            // call is over, and the refusal is the call's outcome.
+            let started = ContinuousClock.now
+            let error = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(
+                    Service.streamingInputCall, options: CallOptions(timeout: .seconds(30))
+                ) { writer in
+                    for _ in 0..<40 {
+                        var message = Mesh_Testing_V1_StreamingInputCallRequest()
+                        message.payload = Service.payload(size: 100_000)
+                        try await writer.write(message)
+                    }
+                }
+            }
+            #expect(error?.code == .permissionDenied)
+            #expect(ContinuousClock.now - started < .seconds(30))
+
+            await client.close()
+            let closed = await #expect(throws: RPCError.self) {
+                let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
+            }
+            #expect(closed?.code == .unavailable)
+        }
+    }
+
     struct RefuseCounties: ServerInterceptor {
         func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
             if context.peer?.role == .county { throw RPCError(.permissionDenied, "no counties here") }

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import MeshMessages
@@ -27,10 +28,13 @@ struct BridgedRoutes: RegistrableRPCService {
         }
     }
 
-    /// Request headers that belong to gRPC's framing, not to the call: not passed to the handlers.
+    /// Headers of gRPC's own framing, besides the `:` pseudo-headers and `grpc-*`.
+    static let framingHeaders: Set<String> = ["te", "content-type", "user-agent"]
+
+    /// Metadata that belongs to gRPC's framing, not to the call: not passed to the handlers, and not taken
+    /// from them into the trailers (where gRPC writes its own `grpc-status`).
     static func isTransportHeader(_ key: String) -> Bool {
-        key.hasPrefix(":") || key.hasPrefix("grpc-") || key == "te" || key == "content-type"
-            || key == "user-agent"
+        key.hasPrefix(":") || key.hasPrefix("grpc-") || Self.framingHeaders.contains(key)
     }
 
     /// Runs one gRPC call as an in-process mesh call: request messages go in as they arrive, responses come
@@ -72,10 +76,11 @@ struct BridgedRoutes: RegistrableRPCService {
         }
     }
 
-    /// How long before this face's deadline a gRPC cancellation is taken for the timeout: half the timeout, at
-    /// most a second (gRPC's timer starts before this face sees the call; never by that much).
+    /// How long before this face's deadline a gRPC cancellation is taken for the timeout: half the timeout,
+    /// between 5 ms and a second (gRPC's timer starts before this face sees the call; never by that much).
     static func deadlineSlack(_ timeoutMicros: UInt64) -> Duration {
-        .microseconds(Int64(clamping: min(timeoutMicros / 2, 1_000_000)))
+        // At least 5 ms (gRPC's head start on a loaded machine), never more than the timeout itself.
+        .microseconds(Int64(clamping: min(timeoutMicros, max(5_000, min(timeoutMicros / 2, 1_000_000)))))
     }
 
     static func relay(
@@ -86,8 +91,10 @@ struct BridgedRoutes: RegistrableRPCService {
             group.addTask { await mesh.serve(call) }
             group.addTask {
                 do {
-                    for try await message in requests { await call.send(message) }
+                    for try await message in requests { try await call.send(message) }
                     call.finishRequests()
+                } catch let error as TransportError where error.kind == .streamClosed || error.kind == .cancelled {
+                    // The handler answered (or the call ended) before reading everything: the rest goes unread.
                 } catch let error as GRPCCore.RPCError {
                     // The transport's own refusal (a reset, a protocol error): the mesh handler sees its code.
                     let code = Status.Code(error.code)
@@ -138,11 +145,20 @@ struct BridgedRoutes: RegistrableRPCService {
             // gRPC sent its response headers before the first message; the handler's initial metadata goes out
             // with the trailing metadata instead.
             var metadata = GRPCCore.Metadata()
-            for entry in initial + trailers.metadata {
-                switch entry.value {
-                case .binaryValue(let bytes): metadata.addBinary(Array(bytes), forKey: entry.key)
-                case .textValue(let text): metadata.addString(text, forKey: entry.key)
-                case nil: metadata.addString("", forKey: entry.key)
+            for entry in initial + trailers.metadata where !Self.isTransportHeader(entry.key) {
+                // gRPC carries bytes only under a `-bin` key, and text only under another.
+                let bytes: [UInt8]? =
+                    switch entry.value {
+                    case .binaryValue(let bytes): Array(bytes)
+                    case .textValue(let text): entry.key.hasSuffix("-bin") ? Array(text.utf8) : nil
+                    case nil: nil
+                    }
+                if entry.key.hasSuffix("-bin") {
+                    metadata.addBinary(bytes ?? [], forKey: entry.key)
+                } else if case .textValue(let text) = entry.value {
+                    metadata.addString(text, forKey: entry.key)
+                } else if let bytes {
+                    metadata.addString(Data(bytes).base64EncodedString(), forKey: entry.key)
                 }
             }
             guard trailers.code != 0 else { return metadata }

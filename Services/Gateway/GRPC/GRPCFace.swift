@@ -74,7 +74,11 @@ public final class GRPCFace: Service, Sendable {
         self.server = GRPCServer(
             transport: transport,
             services: [
-                BridgedRoutes(mesh: mesh, maxRequestBytes: configuration.maxRequestBytes), StandardHealth(mesh: mesh),
+                BridgedRoutes(mesh: mesh, maxRequestBytes: configuration.maxRequestBytes),
+                StandardHealth(
+                    mesh: mesh,
+                    portServices: Set(
+                        [StandardHealth.service] + ServerReflection.packages.map { $0 + ".ServerReflection" })),
                 ServerReflection(mesh: mesh),
             ])
     }
@@ -120,9 +124,4 @@ public final class GRPCFace: Service, Sendable {
         }
         self.logger.info("gRPC face stopped")
     }
-}
-
-struct GRPCFaceError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { self.message }
 }

@@ -17,15 +17,18 @@ struct StandardHealth: RegistrableRPCService {
     static let watchInterval: Duration = .seconds(1)
 
     let mesh: MeshServer
+    /// The services this port answers besides the mesh server's (health and reflection): known to a check.
+    let portServices: Set<String>
 
     func registerMethods<Transport: ServerTransport>(with router: inout GRPCCore.RPCRouter<Transport>) {
         let mesh = self.mesh
+        let portServices = self.portServices
         router.registerHandler(
             forMethod: GRPCCore.MethodDescriptor(fullyQualifiedService: Self.service, method: "Check"),
             deserializer: ByteBufferCoding(), serializer: ByteBufferCoding()
         ) { request, _ in
             let asked = try await Self.request(request)
-            let status = Self.status(of: asked.service, mesh: mesh)
+            let status = Self.status(of: asked.service, mesh: mesh, portServices: portServices)
             // The standard's answer for a service the server does not have is an error, not a status.
             guard status != .serviceUnknown else {
                 throw RPCError(code: .notFound, message: "service '\(asked.service)' is not served here")
@@ -42,7 +45,7 @@ struct StandardHealth: RegistrableRPCService {
                 try await withRPCCancellationHandler {
                     var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
                     while !stopped.withLockedValue({ $0 }) {
-                        let status = Self.status(of: asked.service, mesh: mesh)
+                        let status = Self.status(of: asked.service, mesh: mesh, portServices: portServices)
                         if status != last {
                             try await writer.write(try Self.response(status))
                             last = status
@@ -75,10 +78,12 @@ struct StandardHealth: RegistrableRPCService {
 
     /// What the mesh server's Check answers, without a call: serving or not for the server or one of its
     /// services, unknown for a service it does not have.
-    static func status(of service: String, mesh: MeshServer) -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
+    static func status(of service: String, mesh: MeshServer, portServices: Set<String>)
+        -> Grpc_Health_V1_HealthCheckResponse.ServingStatus
+    {
         guard
-            service.isEmpty || service == Self.service || service == HealthMethods.service
-                || mesh.services.contains(service)
+            service.isEmpty || service == HealthMethods.service || mesh.services.contains(service)
+                || portServices.contains(service)
         else { return .serviceUnknown }
         return mesh.isServing ? .serving : .notServing
     }

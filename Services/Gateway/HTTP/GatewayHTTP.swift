@@ -163,10 +163,13 @@ public enum GatewayHTTP {
         do {
             body = try await request.body.collect(upTo: Self.maximumBatchJSONBytes)
         } catch is NIOTooManyBytesError {
-            throw RPCError(
-                .resourceExhausted,
-                "body: larger than the \(Self.maximumBatchJSONBytes) bytes a JSON ScreenBatch may have; send application/x-ndjson for more"
-            )
+            var response = Self.error(
+                RPCError(
+                    .resourceExhausted,
+                    "body: larger than the \(Self.maximumBatchJSONBytes) bytes a JSON ScreenBatch may have; send application/x-ndjson for more"
+                ))
+            response.status = .contentTooLarge
+            return response
         }
         let requests: [Jiaxing_Benefits_V1_ScreenRequest]
         do {
