@@ -97,10 +97,14 @@ struct NotificationReplicaTests {
         // Each proposal tells the enterprise, the county and the responsible department; the county is told by
         // webhook too.
         let expectedNotices = orders * 3
+        // Arrived at the receiver and recorded as delivered: a replica stopped between a POST and the write of its
+        // outcome leaves that delivery pending (the other replica sends it again), so stopping the second replica
+        // before its last outcomes are written would leave some pending for good.
         let arrived = try await Self.eventually(60) {
             let inbox = try await second.center.inbox(audience: "county/nanhu", limit: 1_000)
+            let delivered = try await second.center.deliveries(status: .delivered, limit: 1_000)
             return Set(receiver.requests.compactMap { $0.headers["webhook-id"] }).count >= orders
-                && inbox.count >= orders
+                && inbox.count >= orders && delivered.count >= orders
         }
         #expect(arrived, "webhooks \(receiver.requests.count) of \(orders)")
         try await Task.sleep(for: .milliseconds(500))  // anything sent twice would arrive by now
