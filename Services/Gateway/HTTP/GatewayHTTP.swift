@@ -184,20 +184,25 @@ public enum GatewayHTTP {
                 "body: \(requests.count) requests, more than the \(Self.maximumBatchJSONRequests) a JSON ScreenBatch may have; send application/x-ndjson for more"
             )
         }
-        let results: [Jiaxing_Benefits_V1_ScreeningResult] =
-            requests.isEmpty
-            ? []
-            : try await gateway.bidirectional(
-                GatewayMethods.screenBatch, options: options,
-                requests: { stream in
-                    for item in requests { try await stream.write(item) }
-                },
-                responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
-                    var out: [Jiaxing_Benefits_V1_ScreeningResult] = []
-                    for try await result in responses { out.append(result) }
-                    return out
-                })
+        let results = try await Self.screened(requests, gateway: gateway, options: options)
         return Self.json(.ok, try Jiaxing_Benefits_V1_ScreeningResult.jsonString(from: results))
+    }
+
+    /// One ScreenBatch call on the caller's behalf: the results of `requests`, in order (none for none).
+    static func screened(
+        _ requests: [Jiaxing_Benefits_V1_ScreenRequest], gateway: MeshClient, options: CallOptions
+    ) async throws -> [Jiaxing_Benefits_V1_ScreeningResult] {
+        guard !requests.isEmpty else { return [] }
+        return try await GatewayClient(gateway).screenBatch(
+            options: options,
+            requests: { stream in
+                for item in requests { try await stream.write(item) }
+            },
+            responses: { results in
+                var out: [Jiaxing_Benefits_V1_ScreeningResult] = []
+                for try await result in results { out.append(result) }
+                return out
+            })
     }
 
     /// NDJSON in, NDJSON out, in order: each line is screened as it arrives and its result streamed back;
@@ -214,19 +219,7 @@ public enum GatewayHTTP {
                 let batch = lines
                 lines.removeAll()
                 let valid = batch.compactMap(\.request)
-                var results: [Jiaxing_Benefits_V1_ScreeningResult] = []
-                if !valid.isEmpty {
-                    results = try await gateway.bidirectional(
-                        GatewayMethods.screenBatch, options: options,
-                        requests: { stream in
-                            for item in valid { try await stream.write(item) }
-                        },
-                        responses: { (responses: ResponseStream<Jiaxing_Benefits_V1_ScreeningResult>) in
-                            var out: [Jiaxing_Benefits_V1_ScreeningResult] = []
-                            for try await result in responses { out.append(result) }
-                            return out
-                        })
-                }
+                let results = try await Self.screened(valid, gateway: gateway, options: options)
                 var next = 0
                 var output = ""
                 for line in batch {
