@@ -21,7 +21,7 @@ public struct ClientConnection: Sendable {
     ) async throws -> ClientConnection {
         let sslContext = try tls.makeClientContext()
         let connection = try await ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(configuration.handshakeTimeout)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {

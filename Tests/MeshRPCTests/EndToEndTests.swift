@@ -538,4 +538,21 @@ struct EndToEndTests {
             let _: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
         }
     }
+
+    /// `TCP_NODELAY` lives at the TCP level: set at the socket level its number is `SO_DEBUG`, which needs
+    /// `CAP_NET_ADMIN`, so a client run as an unprivileged user (a container's) could not connect at all.
+    @Test("a connection's socket has TCP_NODELAY and no SO_DEBUG")
+    func socketOptions() async throws {
+        try await TestMesh.withServer(router: RPCRouter()) { _, port in
+            let connection = try await ClientConnection.connect(
+                host: "127.0.0.1", port: port, tls: TestMesh.credentials.client, logger: TestMesh.logger)
+            let noDelay = try await connection.channel.getOption(.tcpOption(.tcp_nodelay)).get()
+            let debug = try await connection.channel.getOption(
+                .socketOption(NIOBSDSocket.Option(rawValue: SO_DEBUG))
+            ).get()
+            #expect(noDelay != 0)
+            #expect(debug == 0, "SO_DEBUG is set on the client's socket")
+            await connection.close()
+        }
+    }
 }
