@@ -106,4 +106,28 @@ struct WebhookAddressTests {
         await receiver.stop()
         await client.shutdown()
     }
+
+    /// Compose's notification containers post to the counties' endpoints by name (`mesh-cli`, mapped to the
+    /// host): the name is resolved and checked once, connected to at that address, the certificate checked
+    /// against the name.
+    @Test("a receiver named by an allowed host name is reached, its certificate checked against the name")
+    func allowedName() async throws {
+        let receiver = try NotificationTests.makeReceiver()
+        try await receiver.start()
+        let client = try WebhookClient(
+            additionalTrustRootsPEM: TestMesh.authority.certificatePEM, addresses: .init(allowedHosts: ["localhost"]))
+        for host in ["localhost", "LocalHost"] {
+            let endpoint = try #require(WebhookClient.Endpoint("https://\(host):\(receiver.port)/hook"))
+            do {
+                let status = try await client.post(
+                    endpoint, headers: [], body: Array("{}".utf8), timeout: .seconds(10))
+                #expect(status == 200, "\(host)")
+            } catch {
+                Issue.record("\(host): \(error)")
+            }
+        }
+        #expect(receiver.requests.count == 2)
+        await receiver.stop()
+        await client.shutdown()
+    }
 }

@@ -10,13 +10,14 @@ import NIOCore
 public struct WebhookAddressPolicy: Sendable, Hashable {
     public var allowedHosts: Set<String>
 
+    /// Host names compare without case, as DNS does.
     public init(allowedHosts: Set<String> = []) {
-        self.allowedHosts = allowedHosts
+        self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
     }
 
     /// Why `address` (reached for `host`) is refused, or nil when a webhook may be posted to it.
     public func refusal(host: String, address: SocketAddress) -> String? {
-        if self.allowedHosts.contains(host) { return nil }
+        if self.allowedHosts.contains(host.lowercased()) { return nil }
         if let ip = address.ipAddress, self.allowedHosts.contains(ip) { return nil }
         guard let kind = Self.nonPublicKind(address) else { return nil }
         return

@@ -135,7 +135,10 @@ public final class WebhookClient: Sendable {
         // Anything but an IP address as written is a name: it is connected to at the address checked, and
         // its certificate checked against the name.
         if (try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port)) == nil {
-            configuration.dnsOverride = [endpoint.host: ip, endpoint.host.lowercased(): ip]
+            // Both spellings, as one key when they are the same (a literal with the key twice traps).
+            var overrides = [endpoint.host.lowercased(): ip]
+            overrides[endpoint.host] = ip
+            configuration.dnsOverride = overrides
         }
         let (client, retired): (HTTPClient?, HTTPClient?) = self.pools.withLock { pools in
             if pools.shutDown { return (nil, nil) }
