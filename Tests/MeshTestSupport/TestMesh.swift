@@ -141,11 +141,13 @@ extension TestMesh {
         let task: Task<Void, any Error>
 
         public init(
-            router: RPCRouter, interceptors: [any ServerInterceptor] = [DelegationInterceptor()], name: String = "test"
+            router: RPCRouter, interceptors: [any ServerInterceptor] = [DelegationInterceptor()], name: String = "test",
+            host: String = "127.0.0.1", port: Int = 0
         ) async throws {
             let server = MeshServer(
                 configuration: .init(
-                    port: 0, tls: TestMesh.credentials.server, drainGracePeriod: .seconds(1), serverName: name),
+                    host: host, port: port, tls: TestMesh.credentials.server, drainGracePeriod: .seconds(1),
+                    serverName: name),
                 router: router, interceptors: interceptors, logger: TestMesh.logger
             )
             let group = ServiceGroup(

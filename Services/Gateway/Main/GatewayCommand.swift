@@ -33,6 +33,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Host of every service.")
     var servicesHost = "127.0.0.1"
 
+    @Option(
+        help:
+            "Seconds between resolutions of replicas given by name (host:port with a host name): each name is every address it resolves to, so a service scaled up is used without a restart."
+    )
+    var resolveSeconds = 5
+
     @Option(help: "Audit log (JSON lines) of refusals and money decisions.")
     var auditLog = ".mesh/state/audit.log"
 
@@ -74,6 +80,9 @@ struct GatewayCommand: AsyncParsableCommand {
                 return (parts.count == 2 ? String(parts[0]) : self.servicesHost, port)
             }
             guard !endpoints.isEmpty else { throw ValidationError("--\(service)-ports: at least one port") }
+            guard (1...3600).contains(self.resolveSeconds) else {
+                throw ValidationError("--resolve-seconds: 1 to 3600, got \(self.resolveSeconds)")
+            }
             let tls = try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: service)
             return ReplicaPool(service: service, endpoints: endpoints, tls: tls, logger: logger)
         }
@@ -99,7 +108,12 @@ struct GatewayCommand: AsyncParsableCommand {
                 services: services, audit: audit, limiter: CountyRateLimiter(rate: self.rate, burst: self.burst),
                 store: store)
             handlers.register(into: &router)
-            let alongside: [any Service] = [CampaignGauges(handlers: handlers, logger: logger)]
+            let alongside: [any Service] = [
+                CampaignGauges(handlers: handlers, logger: logger),
+                ReplicaResolution(
+                    pools: [services.catalog, services.eligibility, services.disbursement, services.notification],
+                    interval: .seconds(self.resolveSeconds), logger: logger),
+            ]
             let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
             // The gRPC face, the HTTP/JSON face and the console hand each call to this gateway's mesh server in
             // process, on the caller's behalf: one behaviour, four faces, no hop over loopback.
