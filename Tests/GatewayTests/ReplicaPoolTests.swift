@@ -92,4 +92,15 @@ import Testing
         let addresses = try await SystemHostResolver().addresses(of: "localhost")
         #expect(addresses.contains("127.0.0.1") || addresses.contains("::1"))
     }
+
+    @Test("--resolve-seconds outside 1 to 3600 is refused, naming the flag and the bounds")
+    func resolveInterval() throws {
+        #expect(try ReplicaResolution.interval(seconds: 2) == .seconds(2))
+        for seconds in [0, -1, 3601] {
+            let error = #expect(throws: ReplicaResolutionError.self) {
+                try ReplicaResolution.interval(seconds: seconds)
+            }
+            #expect(error?.description == "--resolve-seconds: 1 to 3600, got \(seconds)")
+        }
+    }
 }

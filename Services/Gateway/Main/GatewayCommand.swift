@@ -70,6 +70,12 @@ struct GatewayCommand: AsyncParsableCommand {
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.gateway")
         let identity = self.options.identity ?? "gateway"
+        let resolveInterval: Duration
+        do {
+            resolveInterval = try ReplicaResolution.interval(seconds: self.resolveSeconds)
+        } catch {
+            throw ValidationError(error.description)
+        }
         func pool(_ service: String, _ ports: String) throws -> ReplicaPool {
             let endpoints = try ports.split(separator: ",").map { text -> (host: String, port: Int) in
                 // `port` on the services host, or `host:port`.
@@ -80,9 +86,6 @@ struct GatewayCommand: AsyncParsableCommand {
                 return (parts.count == 2 ? String(parts[0]) : self.servicesHost, port)
             }
             guard !endpoints.isEmpty else { throw ValidationError("--\(service)-ports: at least one port") }
-            guard (1...3600).contains(self.resolveSeconds) else {
-                throw ValidationError("--resolve-seconds: 1 to 3600, got \(self.resolveSeconds)")
-            }
             let tls = try TLSFiles.load(directory: self.options.certificates, name: identity, serverHostname: service)
             return ReplicaPool(service: service, endpoints: endpoints, tls: tls, logger: logger)
         }
@@ -112,7 +115,7 @@ struct GatewayCommand: AsyncParsableCommand {
                 CampaignGauges(handlers: handlers, logger: logger),
                 ReplicaResolution(
                     pools: [services.catalog, services.eligibility, services.disbursement, services.notification],
-                    interval: .seconds(self.resolveSeconds), logger: logger),
+                    interval: resolveInterval, logger: logger),
             ]
             let tls = try TLSFiles.load(directory: self.options.certificates, name: identity)
             // The gRPC face, the HTTP/JSON face and the console hand each call to this gateway's mesh server in

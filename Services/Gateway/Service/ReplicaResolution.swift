@@ -10,6 +10,21 @@ public struct ReplicaResolution: Service {
     let interval: Duration
     let logger: Logger
 
+    /// The seconds `--resolve-seconds` may name: at least one (a resolver asked in a loop is a flood), at most
+    /// an hour (a replica added later than that is not worth waiting for).
+    public static let intervalSeconds = 1...3600
+
+    /// The interval `--resolve-seconds` names, or why it is refused.
+    public static func interval(seconds: Int) throws(ReplicaResolutionError) -> Duration {
+        guard Self.intervalSeconds.contains(seconds) else {
+            throw ReplicaResolutionError(
+                description:
+                    "--resolve-seconds: \(Self.intervalSeconds.lowerBound) to \(Self.intervalSeconds.upperBound), got \(seconds)"
+            )
+        }
+        return .seconds(seconds)
+    }
+
     public init(pools: [ReplicaPool], interval: Duration, logger: Logger) {
         self.pools = pools.filter(\.resolves)
         self.interval = interval
@@ -33,4 +48,9 @@ public struct ReplicaResolution: Service {
             }
         }
     }
+}
+
+/// A resolution interval out of its bounds.
+public struct ReplicaResolutionError: Error, CustomStringConvertible {
+    public let description: String
 }
