@@ -42,6 +42,9 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the answer.")
     var timeout = 10
 
+    @Option(help: "Host to call (a mesh elsewhere, such as Compose's published gateway; with --port).")
+    var host = "127.0.0.1"
+
     @Argument(help: "The method: package.Service/Method or Service/Method.")
     var method: String?
 
@@ -74,7 +77,7 @@ struct CallCommand: AsyncParsableCommand {
         var logger = Logger(label: "mesh.call")
         logger.logLevel = .critical
         let tls = try TLSFiles.load(directory: topology.certificates, name: self.identity, serverHostname: serviceName)
-        let client = MeshClient(configuration: .init(port: port!, tls: tls), logger: logger)
+        let client = MeshClient(configuration: .init(host: self.host, port: port!, tls: tls), logger: logger)
         try await client.closing {
             do {
                 for line in try await entry.call(

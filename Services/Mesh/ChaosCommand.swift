@@ -53,6 +53,14 @@ struct ChaosCommand: AsyncParsableCommand {
     )
     var register: Int?
 
+    @OptionGroup var target: MeshTargetOptions
+
+    @Option(
+        help:
+            "The ledger's database the invariants read at the end (with --gateway; a local mesh's is found in its state): a SQLite file or postgres://… as disbursement's --database."
+    )
+    var ledgerDatabase: String?
+
     func validate() throws {
         if let register = self.register {
             guard self.campaign, (self.payouts...2_000_000).contains(register) else {
@@ -71,15 +79,17 @@ struct ChaosCommand: AsyncParsableCommand {
 
     func run() async throws {
         let topology = try Topology.load(path: self.topology)
-        guard let state = MeshState.load(directory: topology.state) else {
-            throw ValidationError("no mesh is running: start it with `mesh up --detach`")
+        var target = try self.target.target(topology: topology)
+        if let ledgerDatabase = self.ledgerDatabase { target.ledgerDatabase = ledgerDatabase }
+        if target.local == nil, self.kills > 0 {
+            throw ValidationError("--kills: 0 with --gateway (kill a mesh elsewhere yourself: docker-compose kill)")
         }
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         print(
             "chaos: seed \(seed) (replay with --seed \(seed)), \(self.payouts) payouts\(self.campaign ? " by one campaign" : ""), \(self.kills) kills, \(self.concurrency) in flight"
         )
         let run = try ChaosRun(
-            topology: topology, state: state, seed: seed, payouts: self.payouts, kills: self.kills,
+            topology: topology, target: target, seed: seed, payouts: self.payouts, kills: self.kills,
             concurrency: self.concurrency, campaign: self.campaign, webhookBatch: self.webhookBatch,
             register: self.register ?? self.payouts)
         let failures = try await run.run(noticeWait: .seconds(self.noticeWaitSeconds))

@@ -22,16 +22,16 @@ extension ChaosRun {
 
     /// An HTTPS receiver for every county's webhook (the mesh-cli certificate, trusted through the mesh CA).
     func startReceiver() async throws -> WebhookReceiver {
-        let directory = CertificateDirectory(path: self.topology.certificates)
+        let directory = CertificateDirectory(path: self.target.certificates)
         let receiver = try WebhookReceiver(
             certificatePEM: String(contentsOfFile: directory.certificatePath("mesh-cli"), encoding: .utf8),
             privateKeyPEM: String(contentsOfFile: directory.privateKeyPath("mesh-cli"), encoding: .utf8)
         )
-        try await receiver.start()
+        try await receiver.start(host: self.target.webhookListen)
         for county in Self.counties {
             let client = try self.client(county.partyName)
             var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
-            register.url = "https://127.0.0.1:\(receiver.port)/chaos/\(county.partyName)"
+            register.url = "https://\(self.target.webhookHost):\(receiver.port)/chaos/\(county.partyName)"
             register.secrets = WebhookSignature.makeSecret()
             register.batchSize = self.webhookBatch
             let _: Jiaxing_Benefits_V1_RegisterWebhookResponse = try await self.retrying {
@@ -151,11 +151,10 @@ extension ChaosRun {
     /// The ledger itself: every accepted order there and posted, no order nobody was told of, one payout
     /// transfer per order, no fund below zero, every balance equal to its transfers, debits equal to credits.
     func checkLedger() async throws -> [String] {
-        guard let disbursement = self.state.withLockedValue({ $0.instances.first { $0.service == "disbursement" } }),
-            let arguments = disbursement.arguments, let flag = arguments.firstIndex(of: "--database"),
-            flag + 1 < arguments.count
-        else { return ["cannot find the disbursement database in the mesh state"] }
-        let database = try DatabaseOption.open(arguments[flag + 1], logger: self.logger)
+        guard let ledger = self.target.ledgerDatabase else {
+            return ["the ledger's database is not known: name it with --ledger-database"]
+        }
+        let database = try DatabaseOption.open(ledger, logger: self.logger)
         let accepted = self.accepted.withLockedValue { $0 }
         let pattern = "________\(self.codeMark)%"
         let (orders, doubled, balances, accounts) = try await database.running {

@@ -17,7 +17,9 @@ import ServiceKit
 /// again through the harness. The invariants are checked afterwards (`ChaosRun+Invariants.swift`).
 final class ChaosRun: Sendable {
     let topology: Topology
-    let state: NIOLockedValueBox<MeshState>
+    /// Where the mesh is; its processes, when it runs on this machine, are what the killer kills.
+    let target: MeshTarget
+    let state: NIOLockedValueBox<MeshState?>
     let seed: UInt64
     let payouts: Int
     let kills: Int
@@ -28,7 +30,6 @@ final class ChaosRun: Sendable {
     let webhookBatch: Int32
     /// Enterprises registered for a campaign: the first `payouts` payable, the rest holding nothing it pays.
     let register: Int
-    let gatewayPort: Int
     let logger: Logger
     /// Characters 9–10 of this run's credit codes (after each county's registration authority), so runs on one
     /// mesh do not meet.
@@ -48,14 +49,15 @@ final class ChaosRun: Sendable {
     let killed = NIOLockedValueBox<[String: Int]>([:])
 
     init(
-        topology: Topology, state: MeshState, seed: UInt64, payouts: Int, kills: Int, concurrency: Int,
+        topology: Topology, target: MeshTarget, seed: UInt64, payouts: Int, kills: Int, concurrency: Int,
         campaign: Bool = false, webhookBatch: Int32 = 1, register: Int = 0
     ) throws {
-        guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
-            throw ChaosError("the running mesh has no gateway")
+        guard kills == 0 || target.local != nil else {
+            throw ChaosError("kills need the mesh `mesh up` runs here: elsewhere, kill its containers yourself")
         }
         self.topology = topology
-        self.state = NIOLockedValueBox(state)
+        self.target = target
+        self.state = NIOLockedValueBox(target.local)
         self.seed = seed
         self.payouts = payouts
         self.kills = kills
@@ -63,7 +65,6 @@ final class ChaosRun: Sendable {
         self.campaign = campaign
         self.webhookBatch = webhookBatch
         self.register = max(register, payouts)
-        self.gatewayPort = gateway.port
         var logger = Logger(label: "mesh.chaos")
         logger.logLevel = .critical
         self.logger = logger
@@ -82,8 +83,10 @@ final class ChaosRun: Sendable {
     /// A client of the gateway with `party`'s certificate, one per party for the whole run.
     func client(_ party: String) throws -> MeshClient {
         if let client = self.clients.withLockedValue({ $0[party] }) { return client }
-        let tls = try TLSFiles.load(directory: self.topology.certificates, name: party, serverHostname: "gateway")
-        let client = MeshClient(configuration: .init(port: self.gatewayPort, tls: tls), logger: self.logger)
+        let tls = try TLSFiles.load(directory: self.target.certificates, name: party, serverHostname: "gateway")
+        let client = MeshClient(
+            configuration: .init(host: self.target.gatewayHost, port: self.target.gatewayPort, tls: tls),
+            logger: self.logger)
         return self.clients.withLockedValue { clients in
             if let existing = clients[party] { return existing }
             clients[party] = client
@@ -200,7 +203,7 @@ final class ChaosRun: Sendable {
         for (number, service) in plan.enumerated() {
             let threshold = self.payouts * (number + 1) / (self.kills + 1)
             while self.completed.withLockedValue({ $0 }) < threshold { try await Task.sleep(for: .milliseconds(20)) }
-            var state = self.state.withLockedValue { $0 }
+            guard var state = self.state.withLockedValue({ $0 }) else { return }
             let candidates = state.instances.indices.filter { state.instances[$0].service == service }
             guard let index = candidates.randomElement(using: &generator) else { continue }
             let instance = state.instances[index]
@@ -272,11 +275,13 @@ final class ChaosRun: Sendable {
             print(
                 "flow: \(String(format: "%.0f", Double(self.completed.withLockedValue { $0 }) / max(flowSeconds, 1))) payouts/s (each a screening, a proposal and an approval through the gateway); notices done after \(Int(noticeSeconds)) s"
             )
-            print(
-                "peak memory (VmHWM, since each process started): "
-                    + self.state.withLockedValue { $0.instances }.map { instance in
-                        "\(instance.service)-\(instance.replica) \(ProcessControl.memoryKilobytes(instance.pid, "VmHWM") / 1024) MB"
-                    }.joined(separator: ", "))
+            if let instances = self.state.withLockedValue({ $0?.instances }) {
+                print(
+                    "peak memory (VmHWM, since each process started): "
+                        + instances.map { instance in
+                            "\(instance.service)-\(instance.replica) \(ProcessControl.memoryKilobytes(instance.pid, "VmHWM") / 1024) MB"
+                        }.joined(separator: ", "))
+            }
             failures += try await self.checkLedger()
             if try await self.catalogFingerprint() != before { failures.append("the catalog changed during the run") }
             for client in self.clients.withLockedValue({ Array($0.values) }) { await client.close() }

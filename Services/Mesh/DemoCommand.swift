@@ -40,17 +40,17 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Enterprises generated beside the samples, in their counties, for the campaign to find.")
     var generated = DemoCommand.defaultGenerated
 
+    @OptionGroup var target: MeshTargetOptions
+
     /// How far the sample counties' registers grow: a few thousand, so a campaign and a bulk decision have
     /// the size of a district's.
     static let defaultGenerated = 3_000
 
     func run() async throws {
         let topology = try Topology.load(path: self.topology)
-        guard let state = MeshState.load(directory: topology.state) else {
-            throw ValidationError("no mesh is running: start it with `mesh up`")
-        }
         try await Self.run(
-            state: state, topology: topology, enterprisesPath: self.enterprises, generated: self.generated)
+            target: try self.target.target(topology: topology), topology: topology, enterprisesPath: self.enterprises,
+            generated: self.generated)
     }
 
     /// The sample enterprises of a file like Compose/demo/enterprises.json, and the day they are screened on.
@@ -70,12 +70,11 @@ struct DemoCommand: AsyncParsableCommand {
         return (asOf, profiles)
     }
 
-    static func run(state: MeshState, topology: Topology, enterprisesPath: String, generated: Int) async throws {
+    static func run(target: MeshTarget, topology: Topology, enterprisesPath: String, generated: Int) async throws {
         let (asOf, profiles) = try Self.samples(enterprisesPath)
         let register = profiles + DemoRegister.generated(generated, like: profiles)
-        let replicas = state.instances.filter { $0.service == "eligibility" }
-        guard let gateway = state.instances.first(where: { $0.service == "gateway" }) else {
-            throw ValidationError("the running mesh has no gateway")
+        let replicas = target.local.map { state in
+            "\(state.instances.filter { $0.service == "eligibility" }.count) eligibility replica(s)"
         }
         var logger = Logger(label: "mesh.demo")
         logger.logLevel = .critical
@@ -83,8 +82,8 @@ struct DemoCommand: AsyncParsableCommand {
         func gatewayClient(_ identity: String) throws -> MeshClient {
             MeshClient(
                 configuration: .init(
-                    port: gateway.port,
-                    tls: try TLSFiles.load(directory: state.certificates, name: identity, serverHostname: "gateway")),
+                    host: target.gatewayHost, port: target.gatewayPort,
+                    tls: try TLSFiles.load(directory: target.certificates, name: identity, serverHostname: "gateway")),
                 logger: logger)
         }
         var checks = DemoChecks()
@@ -158,7 +157,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("")
         print(
-            "Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (port \(gateway.port)), which spreads the calls over \(replicas.count) eligibility replica(s)"
+            "Step 1 — 免申即享: each county screens its sample enterprises as of \(asOf) through the gateway (\(target.gatewayHost):\(target.gatewayPort)), which spreads the calls over \(replicas ?? "the eligibility replicas")"
         )
         var total: Fen = 0
         var entitlements: [(profile: Jiaxing_Benefits_V1_EnterpriseProfile, decision: Jiaxing_Benefits_V1_Decision)] =
@@ -211,19 +210,19 @@ struct DemoCommand: AsyncParsableCommand {
         let ledgerClient = gatewayClient
         // Each county system registers a webhook; an HTTPS receiver in this process plays their endpoints, with
         // the mesh-cli certificate (the notification service trusts the mesh CA for webhooks on this machine).
-        let directory = CertificateDirectory(path: state.certificates)
+        let directory = CertificateDirectory(path: target.certificates)
         let receiver = try WebhookReceiver(
             certificatePEM: String(contentsOfFile: directory.certificatePath("mesh-cli"), encoding: .utf8),
             privateKeyPEM: String(contentsOfFile: directory.privateKeyPath("mesh-cli"), encoding: .utf8)
         )
         var secrets: [String: String] = [:]
-        if state.instances.contains(where: { $0.service == "notification" }) {
-            try await receiver.start()
+        if target.notifies {
+            try await receiver.start(host: target.webhookListen)
             for county in Set(register.compactMap { County(message: $0.county) }) {
                 let client = try gatewayClient(county.partyName)
                 try await client.closing {
                     var register = Jiaxing_Benefits_V1_RegisterWebhookRequest()
-                    register.url = "https://127.0.0.1:\(receiver.port)/webhooks/\(county.partyName)"
+                    register.url = "https://\(target.webhookHost):\(receiver.port)/webhooks/\(county.partyName)"
                     register.secrets = WebhookSignature.makeSecret()
                     // A county system that takes its notices in batches: one signed POST for up to this many.
                     register.batchSize = Self.webhookBatchSize
@@ -468,7 +467,7 @@ struct DemoCommand: AsyncParsableCommand {
                         "  \(fund.account.padding(toLength: 24, withPad: " ", startingAt: 0)) budget \(Money.chinese(fund.budgetFen)), paid \(Money.chinese(fund.postedFen)), reserved \(Money.chinese(fund.reservedFen)), left \(Money.chinese(fund.availableFen))"
                     )
                 }
-                if state.instances.contains(where: { $0.service == "notification" }), !orders.isEmpty {
+                if target.notifies, !orders.isEmpty {
                     print("")
                     print(
                         "Step 5 — notices: each county's webhook (signed per Standard Webhooks), and the enterprises' inboxes"
@@ -536,12 +535,16 @@ struct DemoCommand: AsyncParsableCommand {
                         }
                     }
                 }
-                try await Self.consoleStep(
-                    topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }),
-                    departments: Set(
-                        orders.compactMap { order in
-                            Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
-                        } + [applicationDepartment].compactMap { $0 }))
+                // Console accounts are written to the gateway's own database, which only a mesh on this machine
+                // hands the driver; elsewhere the operator runs `mesh account` where that database is.
+                if target.local != nil {
+                    try await Self.consoleStep(
+                        topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }),
+                        departments: Set(
+                            orders.compactMap { order in
+                                Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
+                            } + [applicationDepartment].compactMap { $0 }))
+                }
                 print("")
                 print(
                     "Every step above went through the gateway with the caller's own certificate; its audit log (audit.log in the state folder) records each refusal and money decision with who made it."

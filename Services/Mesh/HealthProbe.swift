@@ -5,12 +5,16 @@ import MeshTransport
 import MeshWire
 import ServiceKit
 
-/// Asks a mesh server whether it serves, over mutual TLS with the `mesh-cli` certificate.
+/// Asks a mesh server whether it serves, over mutual TLS with the `mesh-cli` certificate (or another of the
+/// mesh CA's: Health answers every one).
 enum HealthProbe {
     static let method = HealthMethods.check
+    static let defaultIdentity = "mesh-cli"
 
-    static func tls(certificates: String, service: String) throws -> MeshTLSConfiguration {
-        try TLSFiles.load(directory: certificates, name: "mesh-cli", serverHostname: service)
+    static func tls(certificates: String, service: String, identity: String = Self.defaultIdentity) throws
+        -> MeshTLSConfiguration
+    {
+        try TLSFiles.load(directory: certificates, name: identity, serverHostname: service)
     }
 
     static func check(host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, timeout: Duration = .seconds(2))

@@ -114,7 +114,8 @@ struct UpCommand: AsyncParsableCommand {
         if self.demo {
             do {
                 try await DemoCommand.run(
-                    state: state, topology: topology, enterprisesPath: "Compose/demo/enterprises.json",
+                    target: try MeshTarget.local(state), topology: topology,
+                    enterprisesPath: "Compose/demo/enterprises.json",
                     generated: self.demoGenerated)
             } catch {
                 print("demo failed: \(error)")
@@ -226,11 +227,24 @@ struct HealthCommand: AsyncParsableCommand {
     @Option(help: "Certificate directory.")
     var certificates = ".mesh/certs"
 
+    @Option(help: "Host of the server.")
+    var host = "127.0.0.1"
+
+    @Option(
+        help:
+            "Certificate to ask with: mesh-cli, or a container's own (every certificate of the mesh CA may ask, so a container's health check needs no other key)."
+    )
+    var identity = HealthProbe.defaultIdentity
+
     func run() async throws {
         switch await HealthProbe.check(
-            port: self.port, tls: try HealthProbe.tls(certificates: self.certificates, service: self.service))
+            host: self.host, port: self.port,
+            tls: try HealthProbe.tls(certificates: self.certificates, service: self.service, identity: self.identity))
         {
-        case .success(let response): print("\(response.server): \(response.status)")
+        case .success(let response) where response.status == .serving: print("\(response.server): \(response.status)")
+        case .success(let response):
+            print("\(response.server): \(response.status)")
+            throw ExitCode.failure
         case .failure(let error):
             print("not healthy: \(error)")
             throw ExitCode.failure

@@ -43,8 +43,8 @@ public final class WebhookReceiver: Sendable {
         self.tls = try NIOSSLContext(configuration: configuration)
     }
 
-    /// Starts listening (on `port`, or a free one).
-    public func start(port: Int = 0) async throws {
+    /// Starts listening on `host` (on `port`, or a free one).
+    public func start(host: String = "127.0.0.1", port: Int = 0) async throws {
         let receiver = self
         let tls = self.tls
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -62,7 +62,7 @@ public final class WebhookReceiver: Sendable {
                     try channel.pipeline.syncOperations.addHandler(Handler(receiver: receiver))
                 }
             }
-            .bind(host: "127.0.0.1", port: port).get()
+            .bind(host: host, port: port).get()
         self.boundPort.withLockedValue { $0 = channel.localAddress?.port ?? port }
         self.channel.withLockedValue { $0 = channel }
     }
