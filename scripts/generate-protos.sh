@@ -34,7 +34,9 @@ mesh_plugin=.build-protoc-gen-mesh/debug/protoc-gen-mesh
 swift build --package-path Tools/ProtocGenMesh --scratch-path .build-protoc-gen-mesh > /dev/null
 mesh_out=Shared/BenefitsAPI/Generated
 rm -rf "$mesh_out" && mkdir -p "$mesh_out"
+# The gateway answers a screening with the result's bytes as the eligibility replica sent them (Passthrough).
 protoc --plugin=protoc-gen-mesh="$mesh_plugin" --mesh_out="$mesh_out" -I Shared/Protos \
+  --mesh_opt=Passthrough=jiaxing.benefits.v1.Gateway/Screen \
   $(cd Shared/Protos && find jiaxing -name '*.proto' | sort)
 
 descriptors=$(mktemp)

@@ -24,6 +24,29 @@ public enum CatalogMethods {
     ]
 }
 
+/// What a server of `jiaxing.benefits.v1.CatalogService` implements: a requirement per method of the .proto, so a method
+/// added there fails the build until the service serves it.
+public protocol CatalogServiceProtocol: Sendable {
+    func listDocuments(request: Jiaxing_Benefits_V1_ListDocumentsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListDocumentsResponse
+    func getDocument(request: Jiaxing_Benefits_V1_GetDocumentRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PolicyDocument
+    func getClause(request: Jiaxing_Benefits_V1_GetClauseRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Clause
+    func searchClauses(request: Jiaxing_Benefits_V1_SearchClausesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_SearchClausesResponse
+    func getCatalog(request: Jiaxing_Benefits_V1_GetCatalogRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_CatalogSnapshot
+    func watch(request: Jiaxing_Benefits_V1_WatchCatalogRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_CatalogRevision>, context: ServerContext) async throws
+}
+
+extension CatalogServiceProtocol {
+    /// Routes every method of `jiaxing.benefits.v1.CatalogService` to this server's implementation of it.
+    public func registerMethods(into router: inout RPCRouter) {
+        router.unary(CatalogMethods.listDocuments) { try await self.listDocuments(request: $0, context: $1) }
+        router.unary(CatalogMethods.getDocument) { try await self.getDocument(request: $0, context: $1) }
+        router.unary(CatalogMethods.getClause) { try await self.getClause(request: $0, context: $1) }
+        router.unary(CatalogMethods.searchClauses) { try await self.searchClauses(request: $0, context: $1) }
+        router.unary(CatalogMethods.getCatalog) { try await self.getCatalog(request: $0, context: $1) }
+        router.serverStreaming(CatalogMethods.watch) { try await self.watch(request: $0, writer: $1, context: $2) }
+    }
+}
+
 /// Typed calls of `jiaxing.benefits.v1.CatalogService` over a `MeshClient` (a connection, or a server in process).
 public struct CatalogServiceClient: Sendable {
     public let client: MeshClient

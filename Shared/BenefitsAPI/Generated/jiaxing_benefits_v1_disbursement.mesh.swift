@@ -51,6 +51,56 @@ public enum DisbursementMethods {
     ]
 }
 
+/// What a server of `jiaxing.benefits.v1.DisbursementService` implements: a requirement per method of the .proto, so a method
+/// added there fails the build until the service serves it.
+public protocol DisbursementServiceProtocol: Sendable {
+    func proposePayout(request: Jiaxing_Benefits_V1_ProposePayoutRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func approve(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func reject(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    /// Batches of the two above, for campaigns: one call instead of one per order.
+    func proposePayouts(request: Jiaxing_Benefits_V1_ProposePayoutsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ProposePayoutsResponse
+    func decideOrdersBatch(request: Jiaxing_Benefits_V1_DecideOrdersBatchRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_DecideOrdersBatchResponse
+    func getCampaignProgress(request: Jiaxing_Benefits_V1_CampaignProgressRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_CampaignProgress
+    func clawback(request: Jiaxing_Benefits_V1_ClawbackRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func getOrder(request: Jiaxing_Benefits_V1_GetOrderRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func listOrders(request: Jiaxing_Benefits_V1_ListOrdersRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListOrdersResponse
+    func openFund(request: Jiaxing_Benefits_V1_OpenFundRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_FundBalance
+    func listFunds(request: Jiaxing_Benefits_V1_ListFundsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListFundsResponse
+    func getPayoutRates(request: Jiaxing_Benefits_V1_PayoutRateRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutRateResponse
+    /// Events in order per enterprise, leased to one consumer of the group until acknowledged.
+    func subscribe(request: Jiaxing_Benefits_V1_SubscribeRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_DisbursementEvent>, context: ServerContext) async throws
+    func acknowledge(request: Jiaxing_Benefits_V1_AcknowledgeRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_AcknowledgeResponse
+    /// Applications: recorded by the gateway after eligibility looked at them; decided by the department.
+    func recordApplication(request: Jiaxing_Benefits_V1_RecordApplicationRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Application
+    func decideApplication(request: Jiaxing_Benefits_V1_DecideApplicationRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Application
+    func listApplications(request: Jiaxing_Benefits_V1_ListApplicationsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse
+    func getEvidence(request: Jiaxing_Benefits_V1_GetEvidenceRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Evidence
+}
+
+extension DisbursementServiceProtocol {
+    /// Routes every method of `jiaxing.benefits.v1.DisbursementService` to this server's implementation of it.
+    public func registerMethods(into router: inout RPCRouter) {
+        router.unary(DisbursementMethods.proposePayout) { try await self.proposePayout(request: $0, context: $1) }
+        router.unary(DisbursementMethods.approve) { try await self.approve(request: $0, context: $1) }
+        router.unary(DisbursementMethods.reject) { try await self.reject(request: $0, context: $1) }
+        router.unary(DisbursementMethods.proposePayouts) { try await self.proposePayouts(request: $0, context: $1) }
+        router.unary(DisbursementMethods.decideOrdersBatch) { try await self.decideOrdersBatch(request: $0, context: $1) }
+        router.unary(DisbursementMethods.getCampaignProgress) { try await self.getCampaignProgress(request: $0, context: $1) }
+        router.unary(DisbursementMethods.clawback) { try await self.clawback(request: $0, context: $1) }
+        router.unary(DisbursementMethods.getOrder) { try await self.getOrder(request: $0, context: $1) }
+        router.unary(DisbursementMethods.listOrders) { try await self.listOrders(request: $0, context: $1) }
+        router.unary(DisbursementMethods.openFund) { try await self.openFund(request: $0, context: $1) }
+        router.unary(DisbursementMethods.listFunds) { try await self.listFunds(request: $0, context: $1) }
+        router.unary(DisbursementMethods.getPayoutRates) { try await self.getPayoutRates(request: $0, context: $1) }
+        router.serverStreaming(DisbursementMethods.subscribe) { try await self.subscribe(request: $0, writer: $1, context: $2) }
+        router.unary(DisbursementMethods.acknowledge) { try await self.acknowledge(request: $0, context: $1) }
+        router.unary(DisbursementMethods.recordApplication) { try await self.recordApplication(request: $0, context: $1) }
+        router.unary(DisbursementMethods.decideApplication) { try await self.decideApplication(request: $0, context: $1) }
+        router.unary(DisbursementMethods.listApplications) { try await self.listApplications(request: $0, context: $1) }
+        router.unary(DisbursementMethods.getEvidence) { try await self.getEvidence(request: $0, context: $1) }
+    }
+}
+
 /// Typed calls of `jiaxing.benefits.v1.DisbursementService` over a `MeshClient` (a connection, or a server in process).
 public struct DisbursementServiceClient: Sendable {
     public let client: MeshClient

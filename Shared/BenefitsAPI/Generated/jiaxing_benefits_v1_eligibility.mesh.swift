@@ -21,6 +21,26 @@ public enum EligibilityMethods {
     ]
 }
 
+/// What a server of `jiaxing.benefits.v1.EligibilityService` implements: a requirement per method of the .proto, so a method
+/// added there fails the build until the service serves it.
+public protocol EligibilityServiceProtocol: Sendable {
+    func screen(request: Jiaxing_Benefits_V1_ScreenRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ScreeningResult
+    /// Profiles in, results out as they are computed, in the order sent; bounded memory for any number.
+    func screenBatch(requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>, writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, context: ServerContext) async throws
+    func forecast(requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ForecastResult
+    func screenCampaign(request: Jiaxing_Benefits_V1_CampaignScreenRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_CampaignScreenResponse
+}
+
+extension EligibilityServiceProtocol {
+    /// Routes every method of `jiaxing.benefits.v1.EligibilityService` to this server's implementation of it.
+    public func registerMethods(into router: inout RPCRouter) {
+        router.unary(EligibilityMethods.screen) { try await self.screen(request: $0, context: $1) }
+        router.bidirectional(EligibilityMethods.screenBatch) { try await self.screenBatch(requests: $0, writer: $1, context: $2) }
+        router.clientStreaming(EligibilityMethods.forecast) { try await self.forecast(requests: $0, context: $1) }
+        router.unary(EligibilityMethods.screenCampaign) { try await self.screenCampaign(request: $0, context: $1) }
+    }
+}
+
 /// Typed calls of `jiaxing.benefits.v1.EligibilityService` over a `MeshClient` (a connection, or a server in process).
 public struct EligibilityServiceClient: Sendable {
     public let client: MeshClient

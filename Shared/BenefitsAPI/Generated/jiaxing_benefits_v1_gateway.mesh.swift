@@ -96,6 +96,102 @@ public enum GatewayMethods {
     ]
 }
 
+/// What a server of `jiaxing.benefits.v1.Gateway` implements: a requirement per method of the .proto, so a method
+/// added there fails the build until the service serves it.
+public protocol GatewayServiceProtocol: Sendable {
+    /// Answered with the bytes of a `Jiaxing_Benefits_V1_ScreeningResult` as another server computed them, not decoded here.
+    func screen(request: Jiaxing_Benefits_V1_ScreenRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Passthrough
+    func screenBatch(requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>, writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, context: ServerContext) async throws
+    /// Screens one enterprise and proposes a payout for every eligible cash entitlement, concurrently.
+    func screenAndPropose(request: Jiaxing_Benefits_V1_ScreenAndProposeRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ScreenAndProposeResponse
+    func proposePayout(request: Jiaxing_Benefits_V1_ProposePayoutRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func getOrder(request: Jiaxing_Benefits_V1_GetOrderRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func listOrders(request: Jiaxing_Benefits_V1_ListOrdersRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListOrdersResponse
+    func approve(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func reject(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    func registerWebhook(request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_RegisterWebhookResponse
+    func listInbox(request: Jiaxing_Benefits_V1_ListInboxRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListInboxResponse
+    func watchInbox(request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>, context: ServerContext) async throws
+    func getClause(request: Jiaxing_Benefits_V1_GetClauseRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Clause
+    func searchClauses(request: Jiaxing_Benefits_V1_SearchClausesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_SearchClausesResponse
+    func listDocuments(request: Jiaxing_Benefits_V1_ListDocumentsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListDocumentsResponse
+    func listFunds(request: Jiaxing_Benefits_V1_ListFundsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListFundsResponse
+    func getPayoutRates(request: Jiaxing_Benefits_V1_PayoutRateRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutRateResponse
+    /// The operator's: open a fund (or change its budget) and claw back a paid order. Through the gateway like
+    /// every party's call: the services accept calls from the other services only.
+    func openFund(request: Jiaxing_Benefits_V1_OpenFundRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_FundBalance
+    func clawback(request: Jiaxing_Benefits_V1_ClawbackRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PayoutOrder
+    /// 即申即享 / 限时即享: a county files an application for one of its enterprises; decided at once where the
+    /// city's own facts meet the clause and its formula fixes the amount, otherwise queued for the department.
+    func fileApplication(request: Jiaxing_Benefits_V1_FileApplicationRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Application
+    func decideApplication(request: Jiaxing_Benefits_V1_DecideApplicationRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Application
+    func listApplications(request: Jiaxing_Benefits_V1_ListApplicationsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse
+    func getEvidence(request: Jiaxing_Benefits_V1_GetEvidenceRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Evidence
+    /// The county's enterprise register, kept by the gateway.
+    func registerEnterprises(request: Jiaxing_Benefits_V1_RegisterEnterprisesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_RegisterEnterprisesResponse
+    func getEnterprise(request: Jiaxing_Benefits_V1_GetEnterpriseRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_EnterpriseProfile
+    func searchEnterprises(request: Jiaxing_Benefits_V1_SearchEnterprisesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_SearchEnterprisesResponse
+    /// The departments' records (attested facts): what a department publishes, the history of an enterprise's.
+    func publishRecords(request: Jiaxing_Benefits_V1_PublishRecordsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_PublishRecordsResponse
+    func listPublishedRecords(request: Jiaxing_Benefits_V1_ListPublishedRecordsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListPublishedRecordsResponse
+    /// Registrations held for the operator: a county sees its own claims and those on its enterprises.
+    func listClaims(request: Jiaxing_Benefits_V1_ListClaimsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListClaimsResponse
+    /// 免申即享 campaigns (the operator, or a department for its own clauses) and bulk decisions (a department).
+    func runCampaign(request: Jiaxing_Benefits_V1_CampaignRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_CampaignResult
+    func getCampaign(request: Jiaxing_Benefits_V1_GetCampaignRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_CampaignStatus
+    func listCampaigns(request: Jiaxing_Benefits_V1_ListCampaignsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListCampaignsResponse
+    func listCampaignNearMisses(request: Jiaxing_Benefits_V1_ListCampaignNearMissesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListCampaignNearMissesResponse
+    func decideOrders(request: Jiaxing_Benefits_V1_DecideOrdersRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_DecideOrdersResult
+    func resolveClaim(request: Jiaxing_Benefits_V1_ResolveClaimRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_RegistrationClaim
+    func forecastRegister(request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ForecastResult
+    /// The operator's view of webhook deliveries, and a replay of one that was dead-lettered.
+    func listDeliveries(request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListDeliveriesResponse
+    func replay(request: Jiaxing_Benefits_V1_ReplayRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Delivery
+}
+
+extension GatewayServiceProtocol {
+    /// Routes every method of `jiaxing.benefits.v1.Gateway` to this server's implementation of it.
+    public func registerMethods(into router: inout RPCRouter) {
+        router.unary(GatewayMethods.screen) { try await self.screen(request: $0, context: $1) }
+        router.bidirectional(GatewayMethods.screenBatch) { try await self.screenBatch(requests: $0, writer: $1, context: $2) }
+        router.unary(GatewayMethods.screenAndPropose) { try await self.screenAndPropose(request: $0, context: $1) }
+        router.unary(GatewayMethods.proposePayout) { try await self.proposePayout(request: $0, context: $1) }
+        router.unary(GatewayMethods.getOrder) { try await self.getOrder(request: $0, context: $1) }
+        router.unary(GatewayMethods.listOrders) { try await self.listOrders(request: $0, context: $1) }
+        router.unary(GatewayMethods.approve) { try await self.approve(request: $0, context: $1) }
+        router.unary(GatewayMethods.reject) { try await self.reject(request: $0, context: $1) }
+        router.unary(GatewayMethods.registerWebhook) { try await self.registerWebhook(request: $0, context: $1) }
+        router.unary(GatewayMethods.listInbox) { try await self.listInbox(request: $0, context: $1) }
+        router.serverStreaming(GatewayMethods.watchInbox) { try await self.watchInbox(request: $0, writer: $1, context: $2) }
+        router.unary(GatewayMethods.getClause) { try await self.getClause(request: $0, context: $1) }
+        router.unary(GatewayMethods.searchClauses) { try await self.searchClauses(request: $0, context: $1) }
+        router.unary(GatewayMethods.listDocuments) { try await self.listDocuments(request: $0, context: $1) }
+        router.unary(GatewayMethods.listFunds) { try await self.listFunds(request: $0, context: $1) }
+        router.unary(GatewayMethods.getPayoutRates) { try await self.getPayoutRates(request: $0, context: $1) }
+        router.unary(GatewayMethods.openFund) { try await self.openFund(request: $0, context: $1) }
+        router.unary(GatewayMethods.clawback) { try await self.clawback(request: $0, context: $1) }
+        router.unary(GatewayMethods.fileApplication) { try await self.fileApplication(request: $0, context: $1) }
+        router.unary(GatewayMethods.decideApplication) { try await self.decideApplication(request: $0, context: $1) }
+        router.unary(GatewayMethods.listApplications) { try await self.listApplications(request: $0, context: $1) }
+        router.unary(GatewayMethods.getEvidence) { try await self.getEvidence(request: $0, context: $1) }
+        router.unary(GatewayMethods.registerEnterprises) { try await self.registerEnterprises(request: $0, context: $1) }
+        router.unary(GatewayMethods.getEnterprise) { try await self.getEnterprise(request: $0, context: $1) }
+        router.unary(GatewayMethods.searchEnterprises) { try await self.searchEnterprises(request: $0, context: $1) }
+        router.unary(GatewayMethods.publishRecords) { try await self.publishRecords(request: $0, context: $1) }
+        router.unary(GatewayMethods.listPublishedRecords) { try await self.listPublishedRecords(request: $0, context: $1) }
+        router.unary(GatewayMethods.listClaims) { try await self.listClaims(request: $0, context: $1) }
+        router.unary(GatewayMethods.runCampaign) { try await self.runCampaign(request: $0, context: $1) }
+        router.unary(GatewayMethods.getCampaign) { try await self.getCampaign(request: $0, context: $1) }
+        router.unary(GatewayMethods.listCampaigns) { try await self.listCampaigns(request: $0, context: $1) }
+        router.unary(GatewayMethods.listCampaignNearMisses) { try await self.listCampaignNearMisses(request: $0, context: $1) }
+        router.unary(GatewayMethods.decideOrders) { try await self.decideOrders(request: $0, context: $1) }
+        router.unary(GatewayMethods.resolveClaim) { try await self.resolveClaim(request: $0, context: $1) }
+        router.unary(GatewayMethods.forecastRegister) { try await self.forecastRegister(request: $0, context: $1) }
+        router.unary(GatewayMethods.listDeliveries) { try await self.listDeliveries(request: $0, context: $1) }
+        router.unary(GatewayMethods.replay) { try await self.replay(request: $0, context: $1) }
+    }
+}
+
 /// Typed calls of `jiaxing.benefits.v1.Gateway` over a `MeshClient` (a connection, or a server in process).
 public struct GatewayClient: Sendable {
     public let client: MeshClient

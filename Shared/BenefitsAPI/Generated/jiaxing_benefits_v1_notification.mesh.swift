@@ -22,6 +22,27 @@ public enum NotificationMethods {
     ]
 }
 
+/// What a server of `jiaxing.benefits.v1.NotificationService` implements: a requirement per method of the .proto, so a method
+/// added there fails the build until the service serves it.
+public protocol NotificationServiceProtocol: Sendable {
+    func registerWebhook(request: Jiaxing_Benefits_V1_RegisterWebhookRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_RegisterWebhookResponse
+    func listInbox(request: Jiaxing_Benefits_V1_ListInboxRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListInboxResponse
+    func watchInbox(request: Jiaxing_Benefits_V1_WatchInboxRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_Notice>, context: ServerContext) async throws
+    func listDeliveries(request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListDeliveriesResponse
+    func replay(request: Jiaxing_Benefits_V1_ReplayRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Delivery
+}
+
+extension NotificationServiceProtocol {
+    /// Routes every method of `jiaxing.benefits.v1.NotificationService` to this server's implementation of it.
+    public func registerMethods(into router: inout RPCRouter) {
+        router.unary(NotificationMethods.registerWebhook) { try await self.registerWebhook(request: $0, context: $1) }
+        router.unary(NotificationMethods.listInbox) { try await self.listInbox(request: $0, context: $1) }
+        router.serverStreaming(NotificationMethods.watchInbox) { try await self.watchInbox(request: $0, writer: $1, context: $2) }
+        router.unary(NotificationMethods.listDeliveries) { try await self.listDeliveries(request: $0, context: $1) }
+        router.unary(NotificationMethods.replay) { try await self.replay(request: $0, context: $1) }
+    }
+}
+
 /// Typed calls of `jiaxing.benefits.v1.NotificationService` over a `MeshClient` (a connection, or a server in process).
 public struct NotificationServiceClient: Sendable {
     public let client: MeshClient
