@@ -49,71 +49,74 @@ extension DisbursementHandlers {
         }
     }
 
-    func registerBatches(into router: inout RPCRouter) {
-        router.unary(DisbursementMethods.proposePayouts) {
-            (request: Jiaxing_Benefits_V1_ProposePayoutsRequest, context) in
-            try Self.require(context, roles: [.service, .operator, .county], to: "propose payouts")
-            guard request.proposals.count <= Self.maximumProposalsPerCall else {
+    public func proposePayouts(request: Jiaxing_Benefits_V1_ProposePayoutsRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_ProposePayoutsResponse
+    {
+        try Self.require(context, roles: [.service, .operator, .county], to: "propose payouts")
+        guard request.proposals.count <= Self.maximumProposalsPerCall else {
+            throw RPCError(
+                .invalidArgument,
+                "proposals: at most \(Self.maximumProposalsPerCall) a call, got \(request.proposals.count)")
+        }
+        let county = try Self.county(of: context)
+        let peer = context.peer?.description ?? "the caller"
+        var response = Jiaxing_Benefits_V1_ProposePayoutsResponse()
+        response.outcomes = await Self.each(
+            request.proposals, naming: { "\($0.creditCode) \($0.clauseID)" }
+        ) { proposal in
+            if let county, proposal.county != county {
+                throw RPCError(
+                    .permissionDenied, "\(peer) proposes payouts only for enterprises registered in its own county")
+            }
+            _ = try self.seals.check(
+                proposal.hasSeal ? proposal.seal : nil, creditCode: proposal.creditCode, county: proposal.county,
+                clauseID: proposal.clauseID, subject: proposal.subject, period: proposal.period,
+                amountFen: proposal.amountFen)
+            return try await self.ledger.propose(proposal)
+        }
+        return response
+    }
+
+    public func decideOrdersBatch(request: Jiaxing_Benefits_V1_DecideOrdersBatchRequest, context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_DecideOrdersBatchResponse
+    {
+        guard request.orderIds.count <= Self.maximumDecisionsPerCall else {
+            throw RPCError(
+                .invalidArgument,
+                "order_ids: at most \(Self.maximumDecisionsPerCall) a call, got \(request.orderIds.count)")
+        }
+        guard request.approve || !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RPCError(.invalidArgument, "reason: a rejection says why")
+        }
+        let decider = Self.decider(context)
+        var ids = request.orderIds
+        if ids.isEmpty {
+            guard case .department(let department, _) = decider else {
+                throw RPCError(.permissionDenied, "\(decider) is not a department: only departments decide orders")
+            }
+            guard (1...Self.maximumDecisionsPerCall).contains(Int(request.limit)) else {
                 throw RPCError(
                     .invalidArgument,
-                    "proposals: at most \(Self.maximumProposalsPerCall) a call, got \(request.proposals.count)")
+                    "limit: 1 to \(Self.maximumDecisionsPerCall) with a selection, got \(request.limit)")
             }
-            let county = try Self.county(of: context)
-            let peer = context.peer?.description ?? "the caller"
-            var response = Jiaxing_Benefits_V1_ProposePayoutsResponse()
-            response.outcomes = await Self.each(
-                request.proposals, naming: { "\($0.creditCode) \($0.clauseID)" }
-            ) { proposal in
-                if let county, proposal.county != county {
-                    throw RPCError(
-                        .permissionDenied, "\(peer) proposes payouts only for enterprises registered in its own county")
-                }
-                _ = try self.seals.check(
-                    proposal.hasSeal ? proposal.seal : nil, creditCode: proposal.creditCode, county: proposal.county,
-                    clauseID: proposal.clauseID, subject: proposal.subject, period: proposal.period,
-                    amountFen: proposal.amountFen)
-                return try await self.ledger.propose(proposal)
-            }
-            return response
+            ids = try await self.ledger.pendingOrderIDs(
+                request.selection, department: department, limit: Int(request.limit))
         }
-        router.unary(DisbursementMethods.decideOrdersBatch) {
-            (request: Jiaxing_Benefits_V1_DecideOrdersBatchRequest, context) in
-            guard request.orderIds.count <= Self.maximumDecisionsPerCall else {
-                throw RPCError(
-                    .invalidArgument,
-                    "order_ids: at most \(Self.maximumDecisionsPerCall) a call, got \(request.orderIds.count)")
-            }
-            guard request.approve || !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw RPCError(.invalidArgument, "reason: a rejection says why")
-            }
-            let decider = Self.decider(context)
-            var ids = request.orderIds
-            if ids.isEmpty {
-                guard case .department(let department, _) = decider else {
-                    throw RPCError(.permissionDenied, "\(decider) is not a department: only departments decide orders")
-                }
-                guard (1...Self.maximumDecisionsPerCall).contains(Int(request.limit)) else {
-                    throw RPCError(
-                        .invalidArgument,
-                        "limit: 1 to \(Self.maximumDecisionsPerCall) with a selection, got \(request.limit)")
-                }
-                ids = try await self.ledger.pendingOrderIDs(
-                    request.selection, department: department, limit: Int(request.limit))
-            }
-            var response = Jiaxing_Benefits_V1_DecideOrdersBatchResponse()
-            response.outcomes = await Self.each(ids, naming: { "order \($0)" }) { id in
-                request.approve
-                    ? try await self.ledger.approve(orderID: id, by: decider)
-                    : try await self.ledger.reject(orderID: id, by: decider, reason: request.reason)
-            }
-            for index in response.outcomes.indices { response.outcomes[index].orderID = ids[index] }
-            return response
+        var response = Jiaxing_Benefits_V1_DecideOrdersBatchResponse()
+        response.outcomes = await Self.each(ids, naming: { "order \($0)" }) { id in
+            request.approve
+                ? try await self.ledger.approve(orderID: id, by: decider)
+                : try await self.ledger.reject(orderID: id, by: decider, reason: request.reason)
         }
-        router.unary(DisbursementMethods.getCampaignProgress) {
-            (request: Jiaxing_Benefits_V1_CampaignProgressRequest, context) in
-            try Self.require(context, roles: [.service, .operator], to: "read a campaign's progress")
-            return try await self.ledger.campaignProgress(
-                id: request.campaignID, group: request.group.isEmpty ? "notification" : request.group)
-        }
+        for index in response.outcomes.indices { response.outcomes[index].orderID = ids[index] }
+        return response
+    }
+
+    public func getCampaignProgress(request: Jiaxing_Benefits_V1_CampaignProgressRequest, context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_CampaignProgress
+    {
+        try Self.require(context, roles: [.service, .operator], to: "read a campaign's progress")
+        return try await self.ledger.campaignProgress(
+            id: request.campaignID, group: request.group.isEmpty ? "notification" : request.group)
     }
 }

@@ -9,7 +9,7 @@ import MeshTransport
 /// The disbursement service's methods over the mesh. Who may do what is read from the caller's certificate:
 /// departments decide orders of their clauses, the operator opens funds and claws back, services and the
 /// operator propose, a county proposes and reads for its own enterprises only.
-public struct DisbursementHandlers: Sendable {
+public struct DisbursementHandlers: DisbursementServiceProtocol {
     let ledger: Ledger
     /// Applications, decided or kept for their departments; approvals propose orders to `ledger`.
     let applications: ApplicationsDesk
@@ -77,127 +77,155 @@ public struct DisbursementHandlers: Sendable {
 
     public func register(into router: inout RPCRouter) {
         router.requestCheck = { try Self.textLimit.check($0) }
-        self.registerApplications(into: &router)
-        self.registerBatches(into: &router)
-        router.unary(DisbursementMethods.proposePayout) {
-            (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
-            try Self.require(context, roles: [.service, .operator, .county], to: "propose payouts")
-            if let county = try Self.county(of: context), request.county != county {
-                throw RPCError(
-                    .permissionDenied,
-                    "\(context.peer!) proposes payouts only for enterprises registered in its own county")
+        self.registerMethods(into: &router)
+    }
+
+    public func proposePayout(request: Jiaxing_Benefits_V1_ProposePayoutRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try Self.require(context, roles: [.service, .operator, .county], to: "propose payouts")
+        if let county = try Self.county(of: context), request.county != county {
+            throw RPCError(
+                .permissionDenied,
+                "\(context.peer!) proposes payouts only for enterprises registered in its own county")
+        }
+        _ = try self.seals.check(
+            request.hasSeal ? request.seal : nil, creditCode: request.creditCode, county: request.county,
+            clauseID: request.clauseID, subject: request.subject, period: request.period,
+            amountFen: request.amountFen)
+        return try await self.ledger.propose(request)
+    }
+
+    public func approve(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try await self.ledger.approve(orderID: request.orderID, by: Self.decider(context))
+    }
+
+    public func reject(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try await self.ledger.reject(orderID: request.orderID, by: Self.decider(context), reason: request.reason)
+    }
+
+    public func clawback(request: Jiaxing_Benefits_V1_ClawbackRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try await self.ledger.clawback(
+            orderID: request.orderID, by: Self.decider(context), trigger: request.trigger, reason: request.reason)
+    }
+
+    public func getOrder(request: Jiaxing_Benefits_V1_GetOrderRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try Self.require(context, roles: [.service, .operator, .county, .department], to: "read orders")
+        let order = try await self.ledger.order(id: request.orderID)
+        if let county = try Self.county(of: context), order.county != county {
+            throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
+        }
+        if let department = try Self.department(of: context),
+            !department.isResponsible(among: order.responsibleDepartments)
+        {
+            throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of clauses it is responsible for")
+        }
+        return order
+    }
+
+    public func listOrders(request: Jiaxing_Benefits_V1_ListOrdersRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_ListOrdersResponse
+    {
+        try Self.require(context, roles: [.service, .operator, .county, .department], to: "read orders")
+        var filter = Ledger.OrderFilter(limit: request.limit == 0 ? 100 : Int(request.limit))
+        guard request.limit >= 0, request.limit <= Self.maximumOrdersPerPage else {
+            throw RPCError(.invalidArgument, "limit: 1 to \(Self.maximumOrdersPerPage), got \(request.limit)")
+        }
+        filter.after = try PageToken.position(in: request.pageToken, parts: 2) { parts in
+            Int64(parts[0]).map { ($0, parts[1]) }
+        }
+        if !request.creditCode.isEmpty { filter.creditCode = request.creditCode }
+        if request.status != .unspecified { filter.status = request.status }
+        if !request.department.isEmpty {
+            guard let department = Department(rawValue: request.department) else {
+                throw RPCError(.invalidArgument, "department: unknown department '\(request.department)'")
             }
-            _ = try self.seals.check(
-                request.hasSeal ? request.seal : nil, creditCode: request.creditCode, county: request.county,
-                clauseID: request.clauseID, subject: request.subject, period: request.period,
-                amountFen: request.amountFen)
-            return try await self.ledger.propose(request)
+            filter.department = department
         }
-        router.unary(DisbursementMethods.approve) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in
-            try await self.ledger.approve(orderID: request.orderID, by: Self.decider(context))
-        }
-        router.unary(DisbursementMethods.reject) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in
-            try await self.ledger.reject(orderID: request.orderID, by: Self.decider(context), reason: request.reason)
-        }
-        router.unary(DisbursementMethods.clawback) { (request: Jiaxing_Benefits_V1_ClawbackRequest, context) in
-            try await self.ledger.clawback(
-                orderID: request.orderID, by: Self.decider(context), trigger: request.trigger, reason: request.reason)
-        }
-        router.unary(DisbursementMethods.getOrder) { (request: Jiaxing_Benefits_V1_GetOrderRequest, context) in
-            try Self.require(context, roles: [.service, .operator, .county, .department], to: "read orders")
-            let order = try await self.ledger.order(id: request.orderID)
-            if let county = try Self.county(of: context), order.county != county {
+        if request.county != .unspecified { filter.county = request.county }
+        if let department = try Self.department(of: context) { filter.department = department }
+        if let county = try Self.county(of: context) {
+            guard request.county == .unspecified || request.county == county else {
                 throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
             }
-            if let department = try Self.department(of: context),
-                !department.isResponsible(among: order.responsibleDepartments)
-            {
-                throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of clauses it is responsible for")
-            }
-            return order
+            filter.county = county
         }
-        router.unary(DisbursementMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
-            try Self.require(context, roles: [.service, .operator, .county, .department], to: "read orders")
-            var filter = Ledger.OrderFilter(limit: request.limit == 0 ? 100 : Int(request.limit))
-            guard request.limit >= 0, request.limit <= Self.maximumOrdersPerPage else {
-                throw RPCError(.invalidArgument, "limit: 1 to \(Self.maximumOrdersPerPage), got \(request.limit)")
-            }
-            filter.after = try PageToken.position(in: request.pageToken, parts: 2) { parts in
-                Int64(parts[0]).map { ($0, parts[1]) }
-            }
-            if !request.creditCode.isEmpty { filter.creditCode = request.creditCode }
-            if request.status != .unspecified { filter.status = request.status }
-            if !request.department.isEmpty {
-                guard let department = Department(rawValue: request.department) else {
-                    throw RPCError(.invalidArgument, "department: unknown department '\(request.department)'")
-                }
-                filter.department = department
-            }
-            if request.county != .unspecified { filter.county = request.county }
-            if let department = try Self.department(of: context) { filter.department = department }
-            if let county = try Self.county(of: context) {
-                guard request.county == .unspecified || request.county == county else {
-                    throw RPCError(.permissionDenied, "\(context.peer!) reads only orders of its own county")
-                }
-                filter.county = county
-            }
-            var response = Jiaxing_Benefits_V1_ListOrdersResponse()
-            response.orders = try await self.ledger.orders(filter)
-            if response.orders.count == filter.limit, let last = response.orders.last {
-                response.nextPageToken = PageToken(["\(last.createdAtMillis)", last.id]).encoded
-            }
-            return response
+        var response = Jiaxing_Benefits_V1_ListOrdersResponse()
+        response.orders = try await self.ledger.orders(filter)
+        if response.orders.count == filter.limit, let last = response.orders.last {
+            response.nextPageToken = PageToken(["\(last.createdAtMillis)", last.id]).encoded
         }
-        router.unary(DisbursementMethods.openFund) { (request: Jiaxing_Benefits_V1_OpenFundRequest, context) in
-            try Self.require(context, roles: [.operator], to: "open funds")
-            return try await self.ledger.openFund(
-                documentID: request.documentID, year: Int(request.year), budgetFen: request.budgetFen)
+        return response
+    }
+
+    public func openFund(request: Jiaxing_Benefits_V1_OpenFundRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_FundBalance
+    {
+        try Self.require(context, roles: [.operator], to: "open funds")
+        return try await self.ledger.openFund(
+            documentID: request.documentID, year: Int(request.year), budgetFen: request.budgetFen)
+    }
+
+    public func listFunds(request _: Jiaxing_Benefits_V1_ListFundsRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_ListFundsResponse
+    {
+        try Self.require(context, roles: [.operator, .service], to: "read the funds")
+        return try await self.ledger.funds()
+    }
+
+    public func getPayoutRates(request: Jiaxing_Benefits_V1_PayoutRateRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutRateResponse
+    {
+        try Self.require(context, roles: [.operator, .service], to: "read payout rates")
+        var response = Jiaxing_Benefits_V1_PayoutRateResponse()
+        response.rates = try await self.ledger.payoutRates(
+            documentID: request.documentID.isEmpty ? nil : request.documentID)
+        return response
+    }
+
+    public func subscribe(
+        request: Jiaxing_Benefits_V1_SubscribeRequest, writer: ResponseWriter<Jiaxing_Benefits_V1_DisbursementEvent>,
+        context: ServerContext
+    ) async throws {
+        try Self.require(context, roles: [.service, .operator], to: "subscribe to ledger events")
+        let inFlight = request.maxInFlight == 0 ? 64 : Int(request.maxInFlight)
+        let lease = Int64(request.leaseSeconds == 0 ? 30 : request.leaseSeconds) * 1000
+        guard (1...10_000).contains(inFlight) else {
+            throw RPCError(.invalidArgument, "max_in_flight: 1 to 10000, got \(inFlight)")
         }
-        router.unary(DisbursementMethods.listFunds) { (_: Jiaxing_Benefits_V1_ListFundsRequest, context) in
-            try Self.require(context, roles: [.operator, .service], to: "read the funds")
-            return try await self.ledger.funds()
+        guard (1...3600_000).contains(lease) else { throw RPCError(.invalidArgument, "lease_seconds: 1 to 3600") }
+        try await self.ledger.outbox.releaseLeases(group: request.group, consumer: request.consumer)
+        let signal = self.ledger.outbox.signal
+        while !Task.isCancelled {
+            let seen = signal.generation
+            let events = try await self.ledger.outbox.lease(
+                group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
+            for event in events { try await writer.write(event) }
+            guard events.isEmpty else { continue }
+            let looked = ContinuousClock.now
+            await signal.wait(after: seen, timeout: Self.idleSubscriptionLook)
+            // Under load every commit rings; a subscription at its limit in flight looks (a write
+            // transaction) at most once a gap, not once a commit.
+            let since = ContinuousClock.now - looked
+            if since < Self.minimumLookGap { try await Task.sleep(for: Self.minimumLookGap - since) }
         }
-        router.unary(DisbursementMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, context) in
-            try Self.require(context, roles: [.operator, .service], to: "read payout rates")
-            var response = Jiaxing_Benefits_V1_PayoutRateResponse()
-            response.rates = try await self.ledger.payoutRates(
-                documentID: request.documentID.isEmpty ? nil : request.documentID)
-            return response
-        }
-        router.serverStreaming(DisbursementMethods.subscribe) {
-            (
-                request: Jiaxing_Benefits_V1_SubscribeRequest,
-                writer: ResponseWriter<Jiaxing_Benefits_V1_DisbursementEvent>, context
-            ) in
-            try Self.require(context, roles: [.service, .operator], to: "subscribe to ledger events")
-            let inFlight = request.maxInFlight == 0 ? 64 : Int(request.maxInFlight)
-            let lease = Int64(request.leaseSeconds == 0 ? 30 : request.leaseSeconds) * 1000
-            guard (1...10_000).contains(inFlight) else {
-                throw RPCError(.invalidArgument, "max_in_flight: 1 to 10000, got \(inFlight)")
-            }
-            guard (1...3600_000).contains(lease) else { throw RPCError(.invalidArgument, "lease_seconds: 1 to 3600") }
-            try await self.ledger.outbox.releaseLeases(group: request.group, consumer: request.consumer)
-            let signal = self.ledger.outbox.signal
-            while !Task.isCancelled {
-                let seen = signal.generation
-                let events = try await self.ledger.outbox.lease(
-                    group: request.group, consumer: request.consumer, maximumInFlight: inFlight, leaseMillis: lease)
-                for event in events { try await writer.write(event) }
-                guard events.isEmpty else { continue }
-                let looked = ContinuousClock.now
-                await signal.wait(after: seen, timeout: Self.idleSubscriptionLook)
-                // Under load every commit rings; a subscription at its limit in flight looks (a write
-                // transaction) at most once a gap, not once a commit.
-                let since = ContinuousClock.now - looked
-                if since < Self.minimumLookGap { try await Task.sleep(for: Self.minimumLookGap - since) }
-            }
-        }
-        router.unary(DisbursementMethods.acknowledge) { (request: Jiaxing_Benefits_V1_AcknowledgeRequest, context) in
-            try Self.require(context, roles: [.service, .operator], to: "acknowledge ledger events")
-            var response = Jiaxing_Benefits_V1_AcknowledgeResponse()
-            response.acknowledged = Int32(
-                try await self.ledger.outbox.acknowledge(group: request.group, sequences: request.sequences))
-            return response
-        }
+    }
+
+    public func acknowledge(request: Jiaxing_Benefits_V1_AcknowledgeRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_AcknowledgeResponse
+    {
+        try Self.require(context, roles: [.service, .operator], to: "acknowledge ledger events")
+        var response = Jiaxing_Benefits_V1_AcknowledgeResponse()
+        response.acknowledged = Int32(
+            try await self.ledger.outbox.acknowledge(group: request.group, sequences: request.sequences))
+        return response
     }
 }

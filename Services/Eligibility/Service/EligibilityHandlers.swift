@@ -4,7 +4,7 @@ import MeshMessages
 import MeshRPC
 
 /// The eligibility service's methods over the mesh.
-public struct EligibilityHandlers: Sendable {
+public struct EligibilityHandlers: EligibilityServiceProtocol {
     let holder: EngineHolder
     /// Most profiles one `Forecast` takes.
     let maximumForecastProfiles: Int
@@ -45,33 +45,42 @@ public struct EligibilityHandlers: Sendable {
     }
 
     public func register(into router: inout RPCRouter) {
-        router.unary(EligibilityMethods.screen) { (request: Jiaxing_Benefits_V1_ScreenRequest, _) in
-            let result = try self.screen(request, on: self.engine())
-            if result.hasError { throw RPCError(.invalidArgument, result.error.message) }
-            return result
+        self.registerMethods(into: &router)
+    }
+
+    public func screen(request: Jiaxing_Benefits_V1_ScreenRequest, context _: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_ScreeningResult
+    {
+        let result = try self.screen(request, on: self.engine())
+        if result.hasError { throw RPCError(.invalidArgument, result.error.message) }
+        return result
+    }
+
+    /// Results go back in the order the profiles came, one per profile, as they are computed. The stream's
+    /// flow control bounds memory: a caller that stops reading stops the reading of its profiles.
+    public func screenBatch(
+        requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>,
+        writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, context _: ServerContext
+    ) async throws {
+        let engine = try self.engine()
+        for try await request in requests {
+            try await writer.write(self.screen(request, on: engine))
         }
-        // Results go back in the order the profiles came, one per profile, as they are computed. The stream's
-        // flow control bounds memory: a caller that stops reading stops the reading of its profiles.
-        router.bidirectional(EligibilityMethods.screenBatch) {
-            (
-                requests: RequestStream<Jiaxing_Benefits_V1_ScreenRequest>,
-                writer: ResponseWriter<Jiaxing_Benefits_V1_ScreeningResult>, _
-            ) in
-            let engine = try self.engine()
-            for try await request in requests {
-                try await writer.write(self.screen(request, on: engine))
-            }
-        }
-        router.unary(EligibilityMethods.screenCampaign) { (request: Jiaxing_Benefits_V1_CampaignScreenRequest, _) in
-            try self.screenCampaign(request, on: self.engine())
-        }
-        // Amounts only over many profiles (a register), for budgets: one answer when the stream ends.
-        router.clientStreaming(EligibilityMethods.forecast) {
-            (requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, _) in
-            var accumulator = ForecastAccumulator(
-                engine: try self.engine(), maximumProfiles: self.maximumForecastProfiles)
-            for try await request in requests { try accumulator.add(request) }
-            return try accumulator.result()
-        }
+    }
+
+    public func screenCampaign(request: Jiaxing_Benefits_V1_CampaignScreenRequest, context _: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_CampaignScreenResponse
+    {
+        try self.screenCampaign(request, on: self.engine())
+    }
+
+    /// Amounts only over many profiles (a register), for budgets: one answer when the stream ends.
+    public func forecast(requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, context _: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_ForecastResult
+    {
+        var accumulator = ForecastAccumulator(
+            engine: try self.engine(), maximumProfiles: self.maximumForecastProfiles)
+        for try await request in requests { try accumulator.add(request) }
+        return try accumulator.result()
     }
 }

@@ -134,56 +134,63 @@ extension GatewayHandlers {
         }
     }
 
-    func registerApplications(into router: inout RPCRouter) {
-        router.unary(GatewayMethods.fileApplication) { (request: Jiaxing_Benefits_V1_FileApplicationRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.county], caller, context)
-            try self.requireCounty(request.profile.county, caller, context)
-            try await self.requireNotRegisteredElsewhere(
-                request.profile.creditCode, request.profile.county, caller, context)
-            return try await self.fileApplication(request, caller)
-        }
-        router.unary(GatewayMethods.decideApplication) {
-            (request: Jiaxing_Benefits_V1_DecideApplicationRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.department], caller, context)
-            do {
-                let decided: Jiaxing_Benefits_V1_Application = try await self.services.disbursement.call(
-                    idempotent: false
-                ) { client in
-                    try await client.unary(DisbursementMethods.decideApplication, request, options: caller.options)
-                }
-                self.audit.record(
-                    caller: caller.description, method: "DecideApplication", outcome: "\(decided.status)",
-                    detail: [
-                        "application": decided.id, "decidedFen": "\(decided.decidedFen)", "order": decided.orderID,
-                        "reason": request.reason,
-                    ])
-                return decided
-            } catch {
-                self.audit.record(
-                    caller: caller.description, method: "DecideApplication", outcome: "refused",
-                    detail: ["application": request.applicationID, "reason": RPCError.from(error).message])
-                throw error
+    public func fileApplication(request: Jiaxing_Benefits_V1_FileApplicationRequest, context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_Application
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.county], caller, context)
+        try self.requireCounty(request.profile.county, caller, context)
+        try await self.requireNotRegisteredElsewhere(
+            request.profile.creditCode, request.profile.county, caller, context)
+        return try await self.fileApplication(request, caller)
+    }
+
+    public func decideApplication(request: Jiaxing_Benefits_V1_DecideApplicationRequest, context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_Application
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.department], caller, context)
+        do {
+            let decided: Jiaxing_Benefits_V1_Application = try await self.services.disbursement.call(
+                idempotent: false
+            ) { client in
+                try await client.unary(DisbursementMethods.decideApplication, request, options: caller.options)
             }
-        }
-        router.unary(GatewayMethods.listApplications) {
-            (request: Jiaxing_Benefits_V1_ListApplicationsRequest, context) in
-            let caller = try self.caller(context)
-            return try await self.forward(
-                self.services.disbursement, DisbursementMethods.listApplications, request, caller, idempotent: true,
-                as: Jiaxing_Benefits_V1_ListApplicationsResponse.self)
-        }
-        router.unary(GatewayMethods.getEvidence) { (request: Jiaxing_Benefits_V1_GetEvidenceRequest, context) in
-            let caller = try self.caller(context)
-            // The ledger scopes it: a county to its own applications, a department to its clauses.
-            let file = try await self.forward(
-                self.services.disbursement, DisbursementMethods.getEvidence, request, caller, idempotent: true,
-                as: Jiaxing_Benefits_V1_Evidence.self)
             self.audit.record(
-                caller: caller.description, method: "GetEvidence", outcome: "read",
-                detail: ["application": request.applicationID, "sha256": request.sha256])
-            return file
+                caller: caller.description, method: "DecideApplication", outcome: "\(decided.status)",
+                detail: [
+                    "application": decided.id, "decidedFen": "\(decided.decidedFen)", "order": decided.orderID,
+                    "reason": request.reason,
+                ])
+            return decided
+        } catch {
+            self.audit.record(
+                caller: caller.description, method: "DecideApplication", outcome: "refused",
+                detail: ["application": request.applicationID, "reason": RPCError.from(error).message])
+            throw error
         }
+    }
+
+    public func listApplications(request: Jiaxing_Benefits_V1_ListApplicationsRequest, context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_ListApplicationsResponse
+    {
+        let caller = try self.caller(context)
+        return try await self.forward(
+            self.services.disbursement, DisbursementMethods.listApplications, request, caller, idempotent: true,
+            as: Jiaxing_Benefits_V1_ListApplicationsResponse.self)
+    }
+
+    public func getEvidence(request: Jiaxing_Benefits_V1_GetEvidenceRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_Evidence
+    {
+        let caller = try self.caller(context)
+        // The ledger scopes it: a county to its own applications, a department to its clauses.
+        let file = try await self.forward(
+            self.services.disbursement, DisbursementMethods.getEvidence, request, caller, idempotent: true,
+            as: Jiaxing_Benefits_V1_Evidence.self)
+        self.audit.record(
+            caller: caller.description, method: "GetEvidence", outcome: "read",
+            detail: ["application": request.applicationID, "sha256": request.sha256])
+        return file
     }
 }

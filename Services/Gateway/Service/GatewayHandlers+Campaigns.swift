@@ -20,33 +20,44 @@ extension GatewayHandlers {
     /// Orders one DecideOrders call decides at most.
     static let maximumBulkDecisions = 10_000
 
-    func registerCampaigns(into router: inout RPCRouter) {
-        router.unary(GatewayMethods.runCampaign) { (request: Jiaxing_Benefits_V1_CampaignRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.operator, .department], caller, context)
-            return try await self.runCampaign(request, caller, context)
-        }
-        router.unary(GatewayMethods.getCampaign) { (request: Jiaxing_Benefits_V1_GetCampaignRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.operator, .department, .county], caller, context)
-            return try await self.campaignStatus(request, caller)
-        }
-        router.unary(GatewayMethods.listCampaigns) { (request: Jiaxing_Benefits_V1_ListCampaignsRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.operator, .department, .county], caller, context)
-            return try await self.listCampaigns(request, caller)
-        }
-        router.unary(GatewayMethods.listCampaignNearMisses) {
-            (request: Jiaxing_Benefits_V1_ListCampaignNearMissesRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.operator, .department, .county], caller, context)
-            return try await self.listCampaignNearMisses(request, caller)
-        }
-        router.unary(GatewayMethods.decideOrders) { (request: Jiaxing_Benefits_V1_DecideOrdersRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.department], caller, context)
-            return try await self.decideOrders(request, caller)
-        }
+    public func runCampaign(request: Jiaxing_Benefits_V1_CampaignRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_CampaignResult
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.operator, .department], caller, context)
+        return try await self.runCampaign(request, caller, context)
+    }
+
+    public func getCampaign(request: Jiaxing_Benefits_V1_GetCampaignRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_CampaignStatus
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.operator, .department, .county], caller, context)
+        return try await self.campaignStatus(request, caller)
+    }
+
+    public func listCampaigns(request: Jiaxing_Benefits_V1_ListCampaignsRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_ListCampaignsResponse
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.operator, .department, .county], caller, context)
+        return try await self.listCampaigns(request, caller)
+    }
+
+    public func listCampaignNearMisses(
+        request: Jiaxing_Benefits_V1_ListCampaignNearMissesRequest, context: ServerContext
+    ) async throws -> Jiaxing_Benefits_V1_ListCampaignNearMissesResponse {
+        let caller = try self.caller(context)
+        try self.requireRole([.operator, .department, .county], caller, context)
+        return try await self.listCampaignNearMisses(request, caller)
+    }
+
+    public func decideOrders(request: Jiaxing_Benefits_V1_DecideOrdersRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_DecideOrdersResult
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.department], caller, context)
+        return try await self.decideOrders(request, caller)
     }
 
     /// Failures of a proposal that a later call may not meet: a campaign's page with one is redone, not

@@ -194,60 +194,84 @@ extension GatewayHandlers {
         }
     }
 
-    func registerPayouts(into router: inout RPCRouter) {
-        router.unary(GatewayMethods.proposePayout) { (request: Jiaxing_Benefits_V1_ProposePayoutRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireCounty(request.county, caller, context)
-            try await self.requireNotRegisteredElsewhere(request.creditCode, request.county, caller, context)
-            let derived = try await self.derivedProposal(request, caller, context)
-            return try await self.propose(derived, caller, context)
+    public func proposePayout(request: Jiaxing_Benefits_V1_ProposePayoutRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        let caller = try self.caller(context)
+        try self.requireCounty(request.county, caller, context)
+        try await self.requireNotRegisteredElsewhere(request.creditCode, request.county, caller, context)
+        let derived = try await self.derivedProposal(request, caller, context)
+        return try await self.propose(derived, caller, context)
+    }
+
+    public func approve(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try await self.decide(DisbursementMethods.approve, request, context)
+    }
+
+    public func reject(request: Jiaxing_Benefits_V1_DecideRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try await self.decide(DisbursementMethods.reject, request, context)
+    }
+
+    public func getOrder(request: Jiaxing_Benefits_V1_GetOrderRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        let caller = try self.caller(context)
+        return try await self.forward(
+            self.services.disbursement, DisbursementMethods.getOrder, request, caller, idempotent: true,
+            as: Jiaxing_Benefits_V1_PayoutOrder.self)
+    }
+
+    public func listOrders(request: Jiaxing_Benefits_V1_ListOrdersRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_ListOrdersResponse
+    {
+        let caller = try self.caller(context)
+        var request = request
+        if let department = caller.department { request.department = department.rawValue }
+        let scoped = request
+        return try await self.forward(
+            self.services.disbursement, DisbursementMethods.listOrders, scoped, caller, idempotent: true,
+            as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
+    }
+
+    public func listFunds(request: Jiaxing_Benefits_V1_ListFundsRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_ListFundsResponse
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.operator], caller, context)
+        return try await self.forward(
+            self.services.disbursement, DisbursementMethods.listFunds, request, caller, idempotent: true,
+            as: Jiaxing_Benefits_V1_ListFundsResponse.self)
+    }
+
+    public func openFund(request: Jiaxing_Benefits_V1_OpenFundRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_FundBalance
+    {
+        try await self.operatorDecision(DisbursementMethods.openFund, request, context, idempotent: true) {
+            (fund: Jiaxing_Benefits_V1_FundBalance) in
+            ["fund": fund.account, "budgetFen": "\(fund.budgetFen)"]
         }
-        router.unary(GatewayMethods.approve) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in
-            try await self.decide(DisbursementMethods.approve, request, context)
+    }
+
+    public func clawback(request: Jiaxing_Benefits_V1_ClawbackRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutOrder
+    {
+        try await self.operatorDecision(DisbursementMethods.clawback, request, context, idempotent: false) {
+            (order: Jiaxing_Benefits_V1_PayoutOrder) in
+            ["order": order.id, "amountFen": "\(order.amountFen)", "reason": request.reason]
         }
-        router.unary(GatewayMethods.reject) { (request: Jiaxing_Benefits_V1_DecideRequest, context) in
-            try await self.decide(DisbursementMethods.reject, request, context)
-        }
-        router.unary(GatewayMethods.getOrder) { (request: Jiaxing_Benefits_V1_GetOrderRequest, context) in
-            let caller = try self.caller(context)
-            return try await self.forward(
-                self.services.disbursement, DisbursementMethods.getOrder, request, caller, idempotent: true,
-                as: Jiaxing_Benefits_V1_PayoutOrder.self)
-        }
-        router.unary(GatewayMethods.listOrders) { (request: Jiaxing_Benefits_V1_ListOrdersRequest, context) in
-            let caller = try self.caller(context)
-            var request = request
-            if let department = caller.department { request.department = department.rawValue }
-            let scoped = request
-            return try await self.forward(
-                self.services.disbursement, DisbursementMethods.listOrders, scoped, caller, idempotent: true,
-                as: Jiaxing_Benefits_V1_ListOrdersResponse.self)
-        }
-        router.unary(GatewayMethods.listFunds) { (request: Jiaxing_Benefits_V1_ListFundsRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.operator], caller, context)
-            return try await self.forward(
-                self.services.disbursement, DisbursementMethods.listFunds, request, caller, idempotent: true,
-                as: Jiaxing_Benefits_V1_ListFundsResponse.self)
-        }
-        router.unary(GatewayMethods.openFund) { (request: Jiaxing_Benefits_V1_OpenFundRequest, context) in
-            try await self.operatorDecision(DisbursementMethods.openFund, request, context, idempotent: true) {
-                (fund: Jiaxing_Benefits_V1_FundBalance) in
-                ["fund": fund.account, "budgetFen": "\(fund.budgetFen)"]
-            }
-        }
-        router.unary(GatewayMethods.clawback) { (request: Jiaxing_Benefits_V1_ClawbackRequest, context) in
-            try await self.operatorDecision(DisbursementMethods.clawback, request, context, idempotent: false) {
-                (order: Jiaxing_Benefits_V1_PayoutOrder) in
-                ["order": order.id, "amountFen": "\(order.amountFen)", "reason": request.reason]
-            }
-        }
-        router.unary(GatewayMethods.getPayoutRates) { (request: Jiaxing_Benefits_V1_PayoutRateRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.operator], caller, context)
-            return try await self.forward(
-                self.services.disbursement, DisbursementMethods.getPayoutRates, request, caller, idempotent: true,
-                as: Jiaxing_Benefits_V1_PayoutRateResponse.self)
-        }
+    }
+
+    public func getPayoutRates(request: Jiaxing_Benefits_V1_PayoutRateRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PayoutRateResponse
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.operator], caller, context)
+        return try await self.forward(
+            self.services.disbursement, DisbursementMethods.getPayoutRates, request, caller, idempotent: true,
+            as: Jiaxing_Benefits_V1_PayoutRateResponse.self)
     }
 }

@@ -14,93 +14,92 @@ extension GatewayHandlers {
 }
 
 extension GatewayHandlers {
-    /// The departments' records: a department publishes what it holds (recognitions it awarded, projects it
-    /// accepted, figures it keeps), only of the kinds the vocabulary names it for; the register's trusted
-    /// profile is built from them.
-    func registerRecords(into router: inout RPCRouter) {
-        router.unary(GatewayMethods.publishRecords) { (request: Jiaxing_Benefits_V1_PublishRecordsRequest, context) in
-            let caller = try self.caller(context)
-            try self.requireRole([.department], caller, context)
-            guard let department = caller.department else {
-                throw self.refuse(caller, context, "\(caller.description) is not a department of the city")
-            }
-            guard request.records.count <= GatewayStore.maximumRecordsPerCall else {
-                throw RPCError(
-                    .invalidArgument,
-                    "records: at most \(GatewayStore.maximumRecordsPerCall) a call, got \(request.records.count)")
-            }
-            let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
-            var response = Jiaxing_Benefits_V1_PublishRecordsResponse()
-            var accepted: [Jiaxing_Benefits_V1_PublishedRecord] = []
-            var seen: Set<String> = []
-            for (index, record) in request.records.enumerated() {
-                var problem = Self.problem(with: record, department: department, vocabulary: vocabulary)
-                if problem == nil, !seen.insert(record.reference).inserted {
-                    problem = "reference: \(record.reference) appears twice in this call"
-                }
-                if let problem {
-                    var refusal = Jiaxing_Benefits_V1_RecordRefusal()
-                    refusal.index = Int32(index)
-                    refusal.message = "records[\(index)].\(problem)"
-                    response.refused.append(refusal)
-                } else {
-                    accepted.append(record)
-                }
-            }
-            let outcomes: [PublicationOutcome]
-            do {
-                outcomes = try await self.store.publish(accepted, department: department, at: Self.nowMillis())
-            } catch let error as GatewayStoreError {
-                throw error.rpcError
-            }
-            for outcome in outcomes {
-                switch outcome {
-                case .published: response.published += 1
-                case .unchanged: response.unchanged += 1
-                case .withdrawn: response.withdrawn += 1
-                }
-            }
-            self.audit.record(
-                caller: caller.description, method: "PublishRecords", outcome: "published",
-                detail: [
-                    "published": "\(response.published)", "unchanged": "\(response.unchanged)",
-                    "withdrawn": "\(response.withdrawn)", "refused": "\(response.refused.count)",
-                ])
-            return response
+    public func publishRecords(request: Jiaxing_Benefits_V1_PublishRecordsRequest, context: ServerContext) async throws
+        -> Jiaxing_Benefits_V1_PublishRecordsResponse
+    {
+        let caller = try self.caller(context)
+        try self.requireRole([.department], caller, context)
+        guard let department = caller.department else {
+            throw self.refuse(caller, context, "\(caller.description) is not a department of the city")
         }
-        router.unary(GatewayMethods.listPublishedRecords) {
-            (request: Jiaxing_Benefits_V1_ListPublishedRecordsRequest, context) in
-            let caller = try self.caller(context)
-            guard case .success(let code) = CreditCode.validate(request.creditCode) else {
-                throw RPCError(.invalidArgument, "credit_code: a valid unified social credit code is required")
+        guard request.records.count <= GatewayStore.maximumRecordsPerCall else {
+            throw RPCError(
+                .invalidArgument,
+                "records: at most \(GatewayStore.maximumRecordsPerCall) a call, got \(request.records.count)")
+        }
+        let vocabulary = try await self.vocabulary.vocabulary(from: self.services.catalog, options: caller.options)
+        var response = Jiaxing_Benefits_V1_PublishRecordsResponse()
+        var accepted: [Jiaxing_Benefits_V1_PublishedRecord] = []
+        var seen: Set<String> = []
+        for (index, record) in request.records.enumerated() {
+            var problem = Self.problem(with: record, department: department, vocabulary: vocabulary)
+            if problem == nil, !seen.insert(record.reference).inserted {
+                problem = "reference: \(record.reference) appears twice in this call"
             }
-            if caller.role == .county {
-                _ = try await self.registeredEnterprise(code.value, caller, context)
+            if let problem {
+                var refusal = Jiaxing_Benefits_V1_RecordRefusal()
+                refusal.index = Int32(index)
+                refusal.message = "records[\(index)].\(problem)"
+                response.refused.append(refusal)
+            } else {
+                accepted.append(record)
             }
-            guard (0...Self.maximumHistoryPage).contains(request.limit) else {
-                throw RPCError(
-                    .invalidArgument, "limit: 1 to \(Self.maximumHistoryPage) versions a page, got \(request.limit)")
+        }
+        let outcomes: [PublicationOutcome]
+        do {
+            outcomes = try await self.store.publish(accepted, department: department, at: Self.nowMillis())
+        } catch let error as GatewayStoreError {
+            throw error.rpcError
+        }
+        for outcome in outcomes {
+            switch outcome {
+            case .published: response.published += 1
+            case .unchanged: response.unchanged += 1
+            case .withdrawn: response.withdrawn += 1
             }
-            let limit = request.limit == 0 ? Self.defaultHistoryPage : Int(request.limit)
-            let after = try PageToken.position(in: request.pageToken, parts: 4) { parts in
-                Int64(parts[0]).flatMap { publishedAt in
-                    Int32(parts[3]).map {
-                        GatewayStore.HistoryPosition(
-                            publishedAt: publishedAt, department: parts[1], reference: parts[2], version: $0)
-                    }
+        }
+        self.audit.record(
+            caller: caller.description, method: "PublishRecords", outcome: "published",
+            detail: [
+                "published": "\(response.published)", "unchanged": "\(response.unchanged)",
+                "withdrawn": "\(response.withdrawn)", "refused": "\(response.refused.count)",
+            ])
+        return response
+    }
+
+    public func listPublishedRecords(request: Jiaxing_Benefits_V1_ListPublishedRecordsRequest, context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_ListPublishedRecordsResponse
+    {
+        let caller = try self.caller(context)
+        guard case .success(let code) = CreditCode.validate(request.creditCode) else {
+            throw RPCError(.invalidArgument, "credit_code: a valid unified social credit code is required")
+        }
+        if caller.role == .county {
+            _ = try await self.registeredEnterprise(code.value, caller, context)
+        }
+        guard (0...Self.maximumHistoryPage).contains(request.limit) else {
+            throw RPCError(
+                .invalidArgument, "limit: 1 to \(Self.maximumHistoryPage) versions a page, got \(request.limit)")
+        }
+        let limit = request.limit == 0 ? Self.defaultHistoryPage : Int(request.limit)
+        let after = try PageToken.position(in: request.pageToken, parts: 4) { parts in
+            Int64(parts[0]).flatMap { publishedAt in
+                Int32(parts[3]).map {
+                    GatewayStore.HistoryPosition(
+                        publishedAt: publishedAt, department: parts[1], reference: parts[2], version: $0)
                 }
             }
-            var response = Jiaxing_Benefits_V1_ListPublishedRecordsResponse()
-            response.versions = try await self.store.publishedHistory(
-                creditCode: code.value, department: caller.department?.rawValue, after: after, limit: limit)
-            if response.versions.count == limit, let last = response.versions.last {
-                response.nextPageToken =
-                    PageToken([
-                        "\(last.publishedAtMillis)", last.department, last.record.reference, "\(last.version)",
-                    ]).encoded
-            }
-            return response
         }
+        var response = Jiaxing_Benefits_V1_ListPublishedRecordsResponse()
+        response.versions = try await self.store.publishedHistory(
+            creditCode: code.value, department: caller.department?.rawValue, after: after, limit: limit)
+        if response.versions.count == limit, let last = response.versions.last {
+            response.nextPageToken =
+                PageToken([
+                    "\(last.publishedAtMillis)", last.department, last.record.reference, "\(last.version)",
+                ]).encoded
+        }
+        return response
     }
 
     /// What is wrong with one published record, naming the field under `records[i]`; nil when it may be

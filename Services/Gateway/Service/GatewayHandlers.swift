@@ -10,7 +10,7 @@ import SwiftProtobuf
 /// The gateway's methods: who may do what, then the call fanned out to the services' replicas on behalf of
 /// the caller. The caller's deadline and cancellation reach every downstream call (they run inside the
 /// handler's task, which carries the caller's context).
-public struct GatewayHandlers: Sendable {
+public struct GatewayHandlers: GatewayServiceProtocol {
     public struct Services: Sendable {
         public var catalog: ReplicaPool
         public var eligibility: ReplicaPool
@@ -130,12 +130,6 @@ public struct GatewayHandlers: Sendable {
 
     public func register(into router: inout RPCRouter) {
         router.requestCheck = { try Self.textLimit.check($0) }
-        self.registerScreening(into: &router)
-        self.registerPayouts(into: &router)
-        self.registerApplications(into: &router)
-        self.registerReads(into: &router)
-        self.registerEnterprises(into: &router)
-        self.registerRecords(into: &router)
-        self.registerCampaigns(into: &router)
+        self.registerMethods(into: &router)
     }
 }
