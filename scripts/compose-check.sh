@@ -101,6 +101,10 @@ for _ in $(seq 40); do
     > "$work/screen.json" 2>&1 && answered=$((answered + 1))
 done
 echo "  $answered of 40 screenings answered; the last: $(head -c 200 "$work/screen.json")"
+# The operator's view through the published gateway: every replica serving, the four eligibility among them.
+"$mesh" status --topology "$work/topology.json" --host 127.0.0.1 --port 7400 | tee "$work/status.log" \
+  && [ "$(grep -c '^eligibility .*SERVING' "$work/status.log")" = 4 ] \
+  && check ok "mesh status --host: every replica serving, 4 eligibility" || check failed "mesh status --host"
 served=0
 for id in $("${compose[@]}" ps -q eligibility); do
   after=$(metric "$id")

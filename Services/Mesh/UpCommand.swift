@@ -1,6 +1,11 @@
 import ArgumentParser
+import BenefitsAPI
 import Foundation
+import Logging
+import MeshMessages
 import MeshPKI
+import MeshRPC
+import ServiceKit
 import UnixSignals
 
 struct UpCommand: AsyncParsableCommand {
@@ -188,8 +193,24 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Topology file.")
     var topology = "Compose/topology.json"
 
+    @Option(
+        help:
+            "A gateway elsewhere (Compose's published port): show every replica it balances, as it sees them, asked with the operator's certificate. Without it, the processes `mesh up` runs here."
+    )
+    var host: String?
+
+    @Option(help: "With --host: the gateway's mesh port.")
+    var port = 7400
+
+    @Option(
+        help: "With --host: the certificates folder (the operator's certificate and ca.pem). Default: the topology's.")
+    var certificates: String?
+
     func run() async throws {
         let topology = try Topology.load(path: self.topology)
+        if let host = self.host {
+            return try await self.remote(host: host, certificates: self.certificates ?? topology.certificates)
+        }
         guard let state = MeshState.load(directory: topology.state) else {
             print("no mesh is running")
             throw ExitCode.failure
@@ -211,6 +232,25 @@ struct StatusCommand: AsyncParsableCommand {
             )
         }
         if !allHealthy { throw ExitCode.failure }
+    }
+
+    /// The replicas as the gateway at `host` sees them (`Gateway/ListReplicas`); fails when one does not serve.
+    func remote(host: String, certificates: String) async throws {
+        var logger = Logger(label: "mesh.status")
+        logger.logLevel = .critical
+        let tls = try TLSFiles.load(directory: certificates, name: "operator", serverHostname: "gateway")
+        let client = MeshClient(configuration: .init(host: host, port: self.port, tls: tls), logger: logger)
+        let response = try await client.closing {
+            try await GatewayClient(client).listReplicas(
+                Jiaxing_Benefits_V1_ListReplicasRequest(), options: CallOptions(timeout: .seconds(10)))
+        }
+        print("gateway       \(host):\(self.port)  \(response.gateway)  SERVING")
+        for replica in response.replicas {
+            print(
+                "\(replica.service.padding(toLength: 13, withPad: " ", startingAt: 0)) \(replica.endpoint)  in flight \(replica.outstanding)  \(replica.detail)"
+            )
+        }
+        if response.replicas.contains(where: { !$0.serving }) { throw ExitCode.failure }
     }
 }
 

@@ -333,6 +333,32 @@ struct GatewayTests {
         }
     }
 
+    @Test("the operator lists every replica behind the gateway, each serving; a county may not")
+    func listReplicas() async throws {
+        try await Self.withMesh { mesh in
+            let operatorClient = GatewayClient(mesh.client("operator", .operator))
+            let nanhu = GatewayClient(mesh.client("nanhu", .county))
+            defer { Task { for client in [operatorClient.client, nanhu.client] { await client.close() } } }
+            let response = try await operatorClient.listReplicas(Jiaxing_Benefits_V1_ListReplicasRequest())
+            // The test mesh: one catalog, two eligibility, one disbursement, one notification.
+            #expect(
+                response.replicas.map(\.service) == [
+                    "catalog", "eligibility", "eligibility", "disbursement", "notification",
+                ])
+            #expect(response.replicas.allSatisfy { $0.serving && $0.detail == "SERVING" })
+            var ports: [Int] = []
+            for server in mesh.eligibility { ports.append(try await server.port()) }
+            #expect(
+                response.replicas.filter { $0.service == "eligibility" }.map(\.endpoint)
+                    == ports.map { "127.0.0.1:\($0)" })
+            #expect(!response.gateway.isEmpty)
+            let county = await #expect(throws: RPCError.self) {
+                try await nanhu.listReplicas(Jiaxing_Benefits_V1_ListReplicasRequest())
+            }
+            #expect(county?.code == .permissionDenied)
+        }
+    }
+
     @Test(
         "a forecast over the register: the operator's for the city or a county, a county's for its own only; equal to screening each"
     )

@@ -2279,6 +2279,66 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/ListReplicas": {
+   "post": {
+    "operationId": "ListReplicas",
+    "summary": "The operator's view of the mesh behind this gateway: every replica of every service it balances (those found by name included), whether it serves, and the calls it has in flight. What `mesh status --host` shows.",
+    "parameters": [
+     {
+      "name": "timeout-ms",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 3600000
+      },
+      "description": "How long the caller waits; carried to every downstream call (default 30000)."
+     },
+     {
+      "name": "traceparent",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "W3C trace context, carried through every hop."
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/ListReplicasRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "Done.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListReplicasResponse"
+        }
+       }
+      }
+     },
+     "default": {
+      "description": "Refused: the status code's name and a message naming the field.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
   }
  },
  "components": {
@@ -4387,6 +4447,28 @@ enum OpenAPIDocument {
     },
     "additionalProperties": false
    },
+   "ListReplicasRequest": {
+    "type": "object",
+    "properties": {},
+    "additionalProperties": false
+   },
+   "ListReplicasResponse": {
+    "type": "object",
+    "properties": {
+     "replicas": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/ReplicaStatus"
+      },
+      "description": "by service, then in the order the gateway admitted them"
+     },
+     "gateway": {
+      "type": "string",
+      "description": "this gateway's release"
+     }
+    },
+    "additionalProperties": false
+   },
    "LowestOf": {
     "type": "object",
     "properties": {
@@ -5299,6 +5381,34 @@ enum OpenAPIDocument {
      }
     },
     "additionalProperties": false
+   },
+   "ReplicaStatus": {
+    "type": "object",
+    "properties": {
+     "service": {
+      "type": "string",
+      "description": "catalog, eligibility, disbursement or notification"
+     },
+     "endpoint": {
+      "type": "string",
+      "description": "host:port the gateway calls, and the name it was found under, if any"
+     },
+     "serving": {
+      "type": "boolean",
+      "description": "answered its health check with SERVING within a second"
+     },
+     "detail": {
+      "type": "string",
+      "description": "SERVING, NOT_SERVING, or why it did not answer"
+     },
+     "outstanding": {
+      "type": "integer",
+      "format": "int32",
+      "description": "calls the gateway has in flight to it"
+     }
+    },
+    "additionalProperties": false,
+    "description": "One replica as the gateway sees it."
    },
    "ResolveClaimRequest": {
     "type": "object",

@@ -53,6 +53,9 @@ public enum GatewayMethods {
     /// The operator's view of webhook deliveries, and a replay of one that was dead-lettered.
     public static let listDeliveries = MethodDescriptor(service: service, method: "ListDeliveries")
     public static let replay = MethodDescriptor(service: service, method: "Replay")
+    /// The operator's view of the mesh behind this gateway: every replica of every service it balances (those
+    /// found by name included), whether it serves, and the calls it has in flight. What `mesh status --host` shows.
+    public static let listReplicas = MethodDescriptor(service: service, method: "ListReplicas")
 
     /// Every method with its kind and messages, in the .proto's order.
     static let entries: [MethodRegistry.Entry] = [
@@ -93,6 +96,7 @@ public enum GatewayMethods {
         MethodRegistry.entry(forecastRegister, .unary, Jiaxing_Benefits_V1_ForecastRegisterRequest.self, Jiaxing_Benefits_V1_ForecastResult.self),
         MethodRegistry.entry(listDeliveries, .unary, Jiaxing_Benefits_V1_ListDeliveriesRequest.self, Jiaxing_Benefits_V1_ListDeliveriesResponse.self),
         MethodRegistry.entry(replay, .unary, Jiaxing_Benefits_V1_ReplayRequest.self, Jiaxing_Benefits_V1_Delivery.self),
+        MethodRegistry.entry(listReplicas, .unary, Jiaxing_Benefits_V1_ListReplicasRequest.self, Jiaxing_Benefits_V1_ListReplicasResponse.self),
     ]
 }
 
@@ -147,6 +151,9 @@ public protocol GatewayServiceProtocol: Sendable {
     /// The operator's view of webhook deliveries, and a replay of one that was dead-lettered.
     func listDeliveries(request: Jiaxing_Benefits_V1_ListDeliveriesRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListDeliveriesResponse
     func replay(request: Jiaxing_Benefits_V1_ReplayRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_Delivery
+    /// The operator's view of the mesh behind this gateway: every replica of every service it balances (those
+    /// found by name included), whether it serves, and the calls it has in flight. What `mesh status --host` shows.
+    func listReplicas(request: Jiaxing_Benefits_V1_ListReplicasRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListReplicasResponse
 }
 
 extension GatewayServiceProtocol {
@@ -189,6 +196,7 @@ extension GatewayServiceProtocol {
         router.unary(GatewayMethods.forecastRegister) { try await self.forecastRegister(request: $0, context: $1) }
         router.unary(GatewayMethods.listDeliveries) { try await self.listDeliveries(request: $0, context: $1) }
         router.unary(GatewayMethods.replay) { try await self.replay(request: $0, context: $1) }
+        router.unary(GatewayMethods.listReplicas) { try await self.listReplicas(request: $0, context: $1) }
     }
 }
 
@@ -362,5 +370,11 @@ public struct GatewayClient: Sendable {
 
     public func replay(_ request: Jiaxing_Benefits_V1_ReplayRequest, options: CallOptions = .init()) async throws -> Jiaxing_Benefits_V1_Delivery {
         try await self.client.unary(GatewayMethods.replay, request, options: options)
+    }
+
+    /// The operator's view of the mesh behind this gateway: every replica of every service it balances (those
+    /// found by name included), whether it serves, and the calls it has in flight. What `mesh status --host` shows.
+    public func listReplicas(_ request: Jiaxing_Benefits_V1_ListReplicasRequest, options: CallOptions = .init()) async throws -> Jiaxing_Benefits_V1_ListReplicasResponse {
+        try await self.client.unary(GatewayMethods.listReplicas, request, options: options)
     }
 }
