@@ -61,9 +61,8 @@ extension DisbursementHandlers {
         let county = try Self.county(of: context)
         let peer = context.peer?.description ?? "the caller"
         var response = Jiaxing_Benefits_V1_ProposePayoutsResponse()
-        response.outcomes = await Self.each(
-            request.proposals, naming: { "\($0.creditCode) \($0.clauseID)" }
-        ) { proposal in
+        let name: @Sendable (Jiaxing_Benefits_V1_ProposePayoutRequest) -> String = { "\($0.creditCode) \($0.clauseID)" }
+        response.outcomes = await Self.each(request.proposals, naming: name) { proposal in
             if let county, proposal.county != county {
                 throw RPCError(
                     .permissionDenied, "\(peer) proposes payouts only for enterprises registered in its own county")
@@ -103,7 +102,8 @@ extension DisbursementHandlers {
                 request.selection, department: department, limit: Int(request.limit))
         }
         var response = Jiaxing_Benefits_V1_DecideOrdersBatchResponse()
-        response.outcomes = await Self.each(ids, naming: { "order \($0)" }) { id in
+        let name: @Sendable (String) -> String = { "order \($0)" }
+        response.outcomes = await Self.each(ids, naming: name) { id in
             request.approve
                 ? try await self.ledger.approve(orderID: id, by: decider)
                 : try await self.ledger.reject(orderID: id, by: decider, reason: request.reason)
