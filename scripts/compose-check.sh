@@ -83,6 +83,11 @@ done
 "$mesh" demo --topology "$work/topology.json" --gateway 127.0.0.1:7400 --certificates "$work/certs" \
   --webhook-listen "$network_address" --webhook-host mesh-cli --generated 300 | tee "$work/demo.log" || true
 grep -q "demo checks: .* passed, 0 failed" "$work/demo.log" && check ok "the demo through Compose" || check failed "the demo through Compose"
+# The demo made the console's accounts through the gateway (the operator's ListConsoleAccounts and Put…).
+"$mesh" account list --topology "$work/topology.json" --host 127.0.0.1 --port 7400 > "$work/accounts.log" 2>&1 || true
+grep -q "^operator	operator/operator" "$work/accounts.log" \
+  && check ok "console accounts through the gateway: $(wc -l < "$work/accounts.log") (mesh account --host)" \
+  || check failed "console accounts through the gateway: $(head -c 300 "$work/accounts.log")"
 
 # 2. A fourth eligibility replica, used by the running gateway.
 metric() { # container: the screening calls its server answered (health checks not counted), read from inside

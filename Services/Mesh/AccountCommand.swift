@@ -1,8 +1,11 @@
 import ArgumentParser
+import BenefitsAPI
 import Foundation
 import GatewayStore
 import Logging
 import MeshIdentity
+import MeshMessages
+import MeshRPC
 import ServiceKit
 
 /// Web console accounts, kept in the gateway's database.
@@ -19,6 +22,26 @@ struct AccountCommand: AsyncParsableCommand {
 
         @Option(help: "The gateway's database instead: a SQLite file or postgres://… (as the gateway's --database).")
         var database: String?
+
+        @Option(
+            help:
+                "A running gateway to go through instead (Compose's published port), with the operator's certificate: the database is the gateway's business."
+        )
+        var host: String?
+
+        @Option(help: "With --host: the gateway's mesh port.")
+        var port = 7400
+
+        /// The gateway at `--host`, as the operator, when one is named.
+        func gateway() throws -> GatewayClient? {
+            guard let host = self.host else { return nil }
+            var logger = Logger(label: "mesh.account")
+            logger.logLevel = .critical
+            let certificates = try Topology.load(path: self.topology).certificates
+            let tls = try TLSFiles.load(directory: certificates, name: "operator", serverHostname: "gateway")
+            return GatewayClient(
+                MeshClient(configuration: .init(host: host, port: self.port, tls: tls), logger: logger))
+        }
 
         /// Runs `body` on the gateway's store, its database served meanwhile.
         func withStore<Result>(_ body: (GatewayStore) async throws -> Result) async throws -> Result {
@@ -69,6 +92,24 @@ struct AccountCommand: AsyncParsableCommand {
             }
             let account = ConsoleAccount(
                 userName: self.user, role: role, party: party, displayName: self.name ?? self.user)
+            if let gateway = try self.location.gateway() {
+                var request = Jiaxing_Benefits_V1_PutConsoleAccountRequest()
+                request.user = account.userName
+                request.role = role.rawValue
+                request.party = party
+                request.displayName = account.displayName
+                request.password = password
+                request.replace = self.replace
+                do {
+                    _ = try await gateway.client.closing {
+                        try await gateway.putConsoleAccount(request, options: CallOptions(timeout: .seconds(30)))
+                    }
+                } catch let error as RPCError {
+                    throw ValidationError("\(error.code): \(error.message)")
+                }
+                print("account \(account.userName): \(account.partyIdentity)\(self.replace ? " (replaced)" : "")")
+                return
+            }
             do {
                 try await self.location.withStore { store in
                     try await store.createAccount(
@@ -88,6 +129,16 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
+            if let gateway = try self.location.gateway() {
+                let response = try await gateway.client.closing {
+                    try await gateway.listConsoleAccounts(
+                        Jiaxing_Benefits_V1_ListConsoleAccountsRequest(), options: CallOptions(timeout: .seconds(10)))
+                }
+                for account in response.accounts {
+                    print("\(account.user)\t\(account.role)/\(account.party)\t\(account.displayName)")
+                }
+                return
+            }
             for account in try await self.location.withStore({ try await $0.accounts() }) {
                 print("\(account.userName)\t\(account.partyIdentity)\t\(account.displayName)")
             }

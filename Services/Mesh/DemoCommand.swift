@@ -535,11 +535,11 @@ struct DemoCommand: AsyncParsableCommand {
                         }
                     }
                 }
-                // Console accounts are written to the gateway's own database, which only a mesh on this machine
-                // hands the driver; elsewhere the operator runs `mesh account` where that database is.
-                if target.local != nil {
+                let operatorClient = try gatewayClient("operator")
+                try await operatorClient.closing {
                     try await Self.consoleStep(
-                        topology: topology, counties: Set(profiles.compactMap { County(message: $0.county) }),
+                        topology: topology, target: target, operator: operatorClient,
+                        counties: Set(profiles.compactMap { County(message: $0.county) }),
                         departments: Set(
                             orders.compactMap { order in
                                 Department.allCases.first { $0.isResponsible(among: order.responsibleDepartments) }
@@ -560,14 +560,19 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Step 6: accounts for the web console — the operator, each sample county, each deciding department —
     /// with random passwords written to a file only the owner can read.
-    static func consoleStep(topology: Topology, counties: Set<County>, departments: Set<Department>) async throws {
+    static func consoleStep(
+        topology: Topology, target: MeshTarget, operator operatorClient: MeshClient, counties: Set<County>,
+        departments: Set<Department>
+    ) async throws {
         guard let gateway = topology.services.first(where: { $0.name == "gateway" }),
             let flag = gateway.arguments?.firstIndex(of: "--console-port"), let port = gateway.arguments?[flag + 1]
         else { return }
-        var logger = Logger(label: "mesh.demo")
-        logger.logLevel = .critical
-        let store = try await GatewayStore.open(DatabaseOption.open("\(topology.state)/gateway.sqlite", logger: logger))
-        let existing = Set(try await store.accounts().map(\.userName))
+        // Through the gateway, as the operator: the accounts live in the gateway's own database.
+        let accountsDesk = GatewayClient(operatorClient)
+        let existing = Set(
+            try await accountsDesk.listConsoleAccounts(
+                Jiaxing_Benefits_V1_ListConsoleAccountsRequest(), options: CallOptions(timeout: .seconds(10))
+            ).accounts.map(\.user))
         var accounts = [ConsoleAccount(userName: "operator", role: .operator, party: "operator", displayName: "市级运营")]
         accounts += counties.sorted { $0.partyName < $1.partyName }.map {
             ConsoleAccount(
@@ -579,25 +584,30 @@ struct DemoCommand: AsyncParsableCommand {
                 userName: "\($0.rawValue)-officer", role: .department, party: $0.rawValue,
                 displayName: "\($0.chineseName)经办人")
         }
+        try FileManager.default.createDirectory(atPath: topology.state, withIntermediateDirectories: true)
         let file = "\(topology.state)/console-accounts.txt"
         var lines = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         for account in accounts where !existing.contains(account.userName) {
             let password = GatewayStore.randomToken().prefix(16)
-            try await store.createAccount(
-                account, password: String(password), policy: ConsolePolicy(),
-                at: Int64(Date().timeIntervalSince1970 * 1000))
+            var request = Jiaxing_Benefits_V1_PutConsoleAccountRequest()
+            request.user = account.userName
+            request.role = account.role.rawValue
+            request.party = account.party
+            request.displayName = account.displayName
+            request.password = String(password)
+            _ = try await accountsDesk.putConsoleAccount(request, options: CallOptions(timeout: .seconds(30)))
             lines += "\(account.userName)\t\(password)\t\(account.partyIdentity)\n"
         }
         FileManager.default.createFile(atPath: file, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
         print("")
         print(
-            "Step 6 — the web console: https://127.0.0.1:\(port)/console (the gateway's certificate, from the mesh CA in \(topology.certificates)/ca.pem)"
+            "Step 6 — the web console: https://\(target.gatewayHost):\(port)/console (the gateway's certificate, from the mesh CA in \(target.certificates)/ca.pem)"
         )
         print(
             "  accounts \(accounts.map(\.userName).joined(separator: ", ")); their passwords are in \(file) (mode 0600)"
         )
         print(
-            "  more: printf '%s\\n' \"$PASSWORD\" | mesh account add --user NAME --role county|department|operator --party PARTY"
+            "  more: printf '%s\\n' \"$PASSWORD\" | mesh account add --host \(target.gatewayHost) --user NAME --role county|department|operator --party PARTY"
         )
     }
 

@@ -333,6 +333,53 @@ struct GatewayTests {
         }
     }
 
+    @Test(
+        "the operator puts and lists console accounts through the gateway; the password is in no answer or audit line; a county may not"
+    )
+    func consoleAccounts() async throws {
+        try await Self.withMesh { mesh in
+            let operatorClient = GatewayClient(mesh.client("operator", .operator))
+            let nanhu = GatewayClient(mesh.client("nanhu", .county))
+            defer { Task { for client in [operatorClient.client, nanhu.client] { await client.close() } } }
+            let password = "correct horse battery staple"
+            var request = Jiaxing_Benefits_V1_PutConsoleAccountRequest()
+            request.user = "wang.fang"
+            request.role = "county"
+            request.party = "nanhu"
+            request.password = password
+            let created = try await operatorClient.putConsoleAccount(request)
+            #expect(created.user == "wang.fang" && created.role == "county" && created.party == "nanhu")
+            #expect(created.displayName == "wang.fang")
+            // The account signs in with that password: the store the console reads has it.
+            let signedIn = try await mesh.store.signIn(
+                userName: "wang.fang", password: password, policy: ConsolePolicy(), at: 1)
+            #expect((try? signedIn.get())?.party == "nanhu")
+            let again = await #expect(throws: RPCError.self) { try await operatorClient.putConsoleAccount(request) }
+            #expect(again?.code == .alreadyExists)
+            request.replace = true
+            request.party = "xiuzhou"
+            #expect(try await operatorClient.putConsoleAccount(request).party == "xiuzhou")
+            var bad = request
+            bad.role = "service"
+            let role = await #expect(throws: RPCError.self) { try await operatorClient.putConsoleAccount(bad) }
+            #expect(role?.code == .invalidArgument && role?.message.hasPrefix("role:") == true)
+            bad = request
+            bad.password = "short"
+            let short = await #expect(throws: RPCError.self) { try await operatorClient.putConsoleAccount(bad) }
+            #expect(short?.code == .invalidArgument && short?.message.contains("password") == true)
+            let listed = try await operatorClient.listConsoleAccounts(Jiaxing_Benefits_V1_ListConsoleAccountsRequest())
+            #expect(listed.accounts.map(\.user) == ["wang.fang"])
+            #expect(listed.accounts.first?.party == "xiuzhou")
+            let county = await #expect(throws: RPCError.self) {
+                try await nanhu.listConsoleAccounts(Jiaxing_Benefits_V1_ListConsoleAccountsRequest())
+            }
+            #expect(county?.code == .permissionDenied)
+            let lines = mesh.audit.entries().filter { $0["method"] == "PutConsoleAccount" }
+            #expect(lines.map { $0["outcome"] ?? "" } == ["created", "refused", "replaced", "refused", "refused"])
+            #expect(!lines.contains { $0.values.contains { $0.contains(password) } })
+        }
+    }
+
     @Test("the operator lists every replica behind the gateway, each serving; a county may not")
     func listReplicas() async throws {
         try await Self.withMesh { mesh in

@@ -2339,6 +2339,126 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/v1/PutConsoleAccount": {
+   "post": {
+    "operationId": "PutConsoleAccount",
+    "summary": "The operator's: web console accounts, kept in the gateway's own database (what `mesh account --host` does).",
+    "parameters": [
+     {
+      "name": "timeout-ms",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 3600000
+      },
+      "description": "How long the caller waits; carried to every downstream call (default 30000)."
+     },
+     {
+      "name": "traceparent",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "W3C trace context, carried through every hop."
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/PutConsoleAccountRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "Done.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ConsoleAccountEntry"
+        }
+       }
+      }
+     },
+     "default": {
+      "description": "Refused: the status code's name and a message naming the field.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/ListConsoleAccounts": {
+   "post": {
+    "operationId": "ListConsoleAccounts",
+    "summary": "ListConsoleAccounts",
+    "parameters": [
+     {
+      "name": "timeout-ms",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 3600000
+      },
+      "description": "How long the caller waits; carried to every downstream call (default 30000)."
+     },
+     {
+      "name": "traceparent",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "W3C trace context, carried through every hop."
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/ListConsoleAccountsRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "Done.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListConsoleAccountsResponse"
+        }
+       }
+      }
+     },
+     "default": {
+      "description": "Refused: the status code's name and a message naming the field.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
   }
  },
  "components": {
@@ -3145,6 +3265,25 @@ enum OpenAPIDocument {
      }
     },
     "additionalProperties": false
+   },
+   "ConsoleAccountEntry": {
+    "type": "object",
+    "properties": {
+     "user": {
+      "type": "string"
+     },
+     "role": {
+      "type": "string"
+     },
+     "party": {
+      "type": "string"
+     },
+     "displayName": {
+      "type": "string"
+     }
+    },
+    "additionalProperties": false,
+    "description": "A console account as listed: never its password or hash."
    },
    "CountyCondition": {
     "type": "object",
@@ -4216,6 +4355,24 @@ enum OpenAPIDocument {
     },
     "additionalProperties": false
    },
+   "ListConsoleAccountsRequest": {
+    "type": "object",
+    "properties": {},
+    "additionalProperties": false
+   },
+   "ListConsoleAccountsResponse": {
+    "type": "object",
+    "properties": {
+     "accounts": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/ConsoleAccountEntry"
+      },
+      "description": "by user name"
+     }
+    },
+    "additionalProperties": false
+   },
    "ListDeliveriesRequest": {
     "type": "object",
     "properties": {
@@ -5104,6 +5261,37 @@ enum OpenAPIDocument {
      }
     },
     "additionalProperties": false
+   },
+   "PutConsoleAccountRequest": {
+    "type": "object",
+    "properties": {
+     "user": {
+      "type": "string",
+      "description": "2 to 64 letters, digits, '.', '_' or '-'"
+     },
+     "role": {
+      "type": "string",
+      "description": "county, department or operator"
+     },
+     "party": {
+      "type": "string",
+      "description": "the county or department party name (nanhu, jingxin, …); operator for the operator"
+     },
+     "displayName": {
+      "type": "string",
+      "description": "the person's name as the console shows it; the user name when empty"
+     },
+     "password": {
+      "type": "string",
+      "description": "10 to 72 bytes; stored as a bcrypt hash, never logged or answered"
+     },
+     "replace": {
+      "type": "boolean",
+      "description": "replace an existing account; without it an existing user is ALREADY_EXISTS"
+     }
+    },
+    "additionalProperties": false,
+    "description": "A web console account to create, or to replace (a new password and party; its sessions end)."
    },
    "RatioMatch": {
     "type": "object",

@@ -56,6 +56,9 @@ public enum GatewayMethods {
     /// The operator's view of the mesh behind this gateway: every replica of every service it balances (those
     /// found by name included), whether it serves, and the calls it has in flight. What `mesh status --host` shows.
     public static let listReplicas = MethodDescriptor(service: service, method: "ListReplicas")
+    /// The operator's: web console accounts, kept in the gateway's own database (what `mesh account --host` does).
+    public static let putConsoleAccount = MethodDescriptor(service: service, method: "PutConsoleAccount")
+    public static let listConsoleAccounts = MethodDescriptor(service: service, method: "ListConsoleAccounts")
 
     /// Every method with its kind and messages, in the .proto's order.
     static let entries: [MethodRegistry.Entry] = [
@@ -97,6 +100,8 @@ public enum GatewayMethods {
         MethodRegistry.entry(listDeliveries, .unary, Jiaxing_Benefits_V1_ListDeliveriesRequest.self, Jiaxing_Benefits_V1_ListDeliveriesResponse.self),
         MethodRegistry.entry(replay, .unary, Jiaxing_Benefits_V1_ReplayRequest.self, Jiaxing_Benefits_V1_Delivery.self),
         MethodRegistry.entry(listReplicas, .unary, Jiaxing_Benefits_V1_ListReplicasRequest.self, Jiaxing_Benefits_V1_ListReplicasResponse.self),
+        MethodRegistry.entry(putConsoleAccount, .unary, Jiaxing_Benefits_V1_PutConsoleAccountRequest.self, Jiaxing_Benefits_V1_ConsoleAccountEntry.self),
+        MethodRegistry.entry(listConsoleAccounts, .unary, Jiaxing_Benefits_V1_ListConsoleAccountsRequest.self, Jiaxing_Benefits_V1_ListConsoleAccountsResponse.self),
     ]
 }
 
@@ -154,6 +159,9 @@ public protocol GatewayServiceProtocol: Sendable {
     /// The operator's view of the mesh behind this gateway: every replica of every service it balances (those
     /// found by name included), whether it serves, and the calls it has in flight. What `mesh status --host` shows.
     func listReplicas(request: Jiaxing_Benefits_V1_ListReplicasRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListReplicasResponse
+    /// The operator's: web console accounts, kept in the gateway's own database (what `mesh account --host` does).
+    func putConsoleAccount(request: Jiaxing_Benefits_V1_PutConsoleAccountRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ConsoleAccountEntry
+    func listConsoleAccounts(request: Jiaxing_Benefits_V1_ListConsoleAccountsRequest, context: ServerContext) async throws -> Jiaxing_Benefits_V1_ListConsoleAccountsResponse
 }
 
 extension GatewayServiceProtocol {
@@ -197,6 +205,8 @@ extension GatewayServiceProtocol {
         router.unary(GatewayMethods.listDeliveries) { try await self.listDeliveries(request: $0, context: $1) }
         router.unary(GatewayMethods.replay) { try await self.replay(request: $0, context: $1) }
         router.unary(GatewayMethods.listReplicas) { try await self.listReplicas(request: $0, context: $1) }
+        router.unary(GatewayMethods.putConsoleAccount) { try await self.putConsoleAccount(request: $0, context: $1) }
+        router.unary(GatewayMethods.listConsoleAccounts) { try await self.listConsoleAccounts(request: $0, context: $1) }
     }
 }
 
@@ -376,5 +386,14 @@ public struct GatewayClient: Sendable {
     /// found by name included), whether it serves, and the calls it has in flight. What `mesh status --host` shows.
     public func listReplicas(_ request: Jiaxing_Benefits_V1_ListReplicasRequest, options: CallOptions = .init()) async throws -> Jiaxing_Benefits_V1_ListReplicasResponse {
         try await self.client.unary(GatewayMethods.listReplicas, request, options: options)
+    }
+
+    /// The operator's: web console accounts, kept in the gateway's own database (what `mesh account --host` does).
+    public func putConsoleAccount(_ request: Jiaxing_Benefits_V1_PutConsoleAccountRequest, options: CallOptions = .init()) async throws -> Jiaxing_Benefits_V1_ConsoleAccountEntry {
+        try await self.client.unary(GatewayMethods.putConsoleAccount, request, options: options)
+    }
+
+    public func listConsoleAccounts(_ request: Jiaxing_Benefits_V1_ListConsoleAccountsRequest, options: CallOptions = .init()) async throws -> Jiaxing_Benefits_V1_ListConsoleAccountsResponse {
+        try await self.client.unary(GatewayMethods.listConsoleAccounts, request, options: options)
     }
 }

@@ -38,7 +38,7 @@ struct MethodSurfaceTests {
                 }
             }
         }
-        #expect(methods == 71)
+        #expect(methods == 73)
         // The domain's methods and the mesh's health check, nothing else.
         #expect(MethodRegistry.entries.count == methods + 1)
     }
@@ -51,7 +51,7 @@ struct MethodSurfaceTests {
                 .map(\.fullName)
             let missing = declared.filter { !mesh.routed.contains($0) }
             #expect(missing.isEmpty, "declared in the .proto files, routed by no service: \(missing)")
-            #expect(declared.count == 71)
+            #expect(declared.count == 73)
         }
     }
 
@@ -77,6 +77,6 @@ struct MethodSurfaceTests {
         let declared = Set(
             MethodRegistry.entries.filter { $0.method.service == GatewayMethods.service }.map(\.method.fullName))
         #expect(routed == declared)
-        #expect(declared.count == 38)
+        #expect(declared.count == 40)
     }
 }
