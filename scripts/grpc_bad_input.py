@@ -1,6 +1,6 @@
 """Bad input on the gateway's standard gRPC port, from outside Swift: a content-type other than
 application/grpc, a message compressed with an encoding the port does not support, a malformed grpc-timeout,
-a certificate from another CA, and a burst of streams opened and reset at once (HTTP/2 rapid reset). Each gets
+a certificate from another CA, a client capped at TLS 1.2, and a burst of streams opened and reset at once (HTTP/2 rapid reset). Each gets
 the standard answer, and the port serves a well-formed call after each. Exits 1 on any failed check.
 Run by scripts/grpc-check.sh against a running mesh."""
 import os
@@ -108,6 +108,17 @@ with tempfile.TemporaryDirectory() as directory:
     except (ssl.SSLError, ConnectionError, OSError):
         refused = True
     check(refused, "a certificate from another CA is refused at the handshake")
+check(serves(), "the port serves after it")
+
+print("TLS 1.2")
+old_tls = tls()
+old_tls.maximum_version = ssl.TLSVersion.TLSv1_2
+try:
+    exchange(grpc_headers(), frame(b""), context=old_tls)
+    refused = False
+except (ssl.SSLError, ConnectionError, OSError):
+    refused = True
+check(refused, "a client that speaks at most TLS 1.2 is refused at the handshake (the port speaks TLS 1.3 only)")
 check(serves(), "the port serves after it")
 
 print("rapid reset")

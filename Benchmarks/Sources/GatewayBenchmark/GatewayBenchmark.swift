@@ -160,7 +160,7 @@ struct GatewayBenchmark {
         _ server: MeshServer, serverTLS: MeshTLSConfiguration, countyTLS county: MeshTLSConfiguration,
         screen: Jiaxing_Benefits_V1_ScreenRequest, seconds: Double, logger: Logger
     ) async throws {
-        let face = GRPCFace(
+        let face = try GRPCFace(
             configuration: .init(host: "127.0.0.1", port: 0, tls: serverTLS),
             mesh: server, logger: logger)
         let group = ServiceGroup(services: [face], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)

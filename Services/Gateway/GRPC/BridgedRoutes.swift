@@ -14,16 +14,19 @@ import NIOPosix
 struct BridgedRoutes: RegistrableRPCService {
     let mesh: MeshServer
     let maxRequestBytes: Int
+    /// Each connection's caller, as its TLS handshake named it (`GRPCListener`).
+    let peers: ConnectionPeers
 
     func registerMethods<Transport: ServerTransport>(with router: inout GRPCCore.RPCRouter<Transport>) {
         for (name, _) in self.mesh.methods {
             guard let method = MeshRPC.MethodDescriptor(fullName: name) else { continue }
-            let mesh = self.mesh
+            let (mesh, peers) = (self.mesh, self.peers)
             router.registerHandler(
                 forMethod: GRPCCore.MethodDescriptor(fullyQualifiedService: method.service, method: method.method),
                 deserializer: ByteBufferCoding(limit: self.maxRequestBytes), serializer: ByteBufferCoding()
             ) { request, context in
-                Self.serve(name, request: request, context: context, mesh: mesh)
+                Self.serve(
+                    name, request: request, context: context, peer: peers.identity(of: context.remotePeer), mesh: mesh)
             }
         }
     }
@@ -41,7 +44,7 @@ struct BridgedRoutes: RegistrableRPCService {
     /// out as the handler writes them, and the mesh trailers become the gRPC status and trailing metadata.
     static func serve(
         _ fullName: String, request: StreamingServerRequest<ByteBuffer>, context: GRPCCore.ServerContext,
-        mesh: MeshServer
+        peer: PeerIdentity?, mesh: MeshServer
     ) -> StreamingServerResponse<ByteBuffer> {
         var head = Mesh_Rpc_V1_RequestHead()
         head.method = fullName
@@ -58,8 +61,6 @@ struct BridgedRoutes: RegistrableRPCService {
             request.metadata[stringValues: "grpc-timeout"].first(where: { _ in true }))
         head.timeoutMicros = timeout ?? 0
         let deadline = timeout.map { ContinuousClock.now + .microseconds(Int64(clamping: $0)) }
-        let peer = (context.transportSpecific as? HTTP2ServerTransport.Posix.Context)?.peerCertificate
-            .map(PeerIdentity.init(certificate:))
         let call = InProcessCall(head: head, peer: peer, eventLoop: MultiThreadedEventLoopGroup.singleton.any())
 
         return StreamingServerResponse(of: ByteBuffer.self) { writer in

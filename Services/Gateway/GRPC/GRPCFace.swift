@@ -43,38 +43,28 @@ public final class GRPCFace: Service, Sendable {
     }
 
     let configuration: Configuration
-    let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let transport: HTTP2ServerTransport.Custom<GRPCListener>
+    let server: GRPCServer<HTTP2ServerTransport.Custom<GRPCListener>>
+    /// The caller of each open connection.
+    let peers = ConnectionPeers()
     let logger: Logger
 
-    public init(configuration: Configuration, mesh: MeshServer, logger: Logger) {
-        func pem(_ text: String) -> TLSConfig.CertificateSource { .bytes(Array(text.utf8), format: .pem) }
-        var config = HTTP2ServerTransport.Posix.Config.defaults
+    public init(configuration: Configuration, mesh: MeshServer, logger: Logger) throws {
+        var config = HTTP2ServerTransport.Custom<GRPCListener>.Config.defaults
         config.rpc.maxRequestPayloadSize = Self.transportCap(for: configuration.maxRequestBytes)
         // As many calls at once on one connection as the mesh protocol allows.
         config.http2.maxConcurrentStreams = ConnectionSettings.default.maxConcurrentStreams
-        let address: GRPCNIOTransportCore.SocketAddress =
-            configuration.host.contains(":")
-            ? .ipv6(host: configuration.host, port: configuration.port)
-            : .ipv4(host: configuration.host, port: configuration.port)
-        let transport = HTTP2ServerTransport.Posix(
-            address: address,
-            transportSecurity: .mTLS(
-                certificateChain: [pem(configuration.tls.certificateChainPEM)],
-                privateKey: .bytes(Array(configuration.tls.privateKeyPEM.utf8), format: .pem)
-            ) { tls in
-                tls.trustRoots = .certificates([pem(configuration.tls.trustRootsPEM)])
-                // The caller is named by its certificate, which must chain to the mesh CA; callers have no
-                // hostname to check.
-                tls.clientCertificateVerification = .noHostnameVerification
-            },
-            config: config
-        )
+        let transport = HTTP2ServerTransport.Custom(
+            listenerFactory: try GRPCListener(
+                host: configuration.host, port: configuration.port, tls: configuration.tls, peers: self.peers),
+            config: config)
         self.configuration = configuration
         self.logger = logger
+        self.transport = transport
         self.server = GRPCServer(
             transport: transport,
             services: [
-                BridgedRoutes(mesh: mesh, maxRequestBytes: configuration.maxRequestBytes),
+                BridgedRoutes(mesh: mesh, maxRequestBytes: configuration.maxRequestBytes, peers: self.peers),
                 StandardHealth(
                     mesh: mesh,
                     portServices: Set(
@@ -90,7 +80,7 @@ public final class GRPCFace: Service, Sendable {
 
     /// The port the face listens on, once it does.
     public func boundPort() async throws -> Int {
-        let address = try await self.server.listeningAddress
+        let address = await self.transport.listeningAddress
         if let port = address?.ipv4?.port ?? address?.ipv6?.port { return port }
         throw GRPCFaceError(message: "the gRPC face has no IP listening address")
     }

@@ -131,7 +131,7 @@ struct GatewayCommand: AsyncParsableCommand {
                     var faces: [any Service] = []
                     if let grpcPort {
                         faces.append(
-                            GRPCFace(
+                            try GRPCFace(
                                 configuration: .init(host: host, port: grpcPort, tls: tls, drainGracePeriod: drain),
                                 mesh: server, logger: logger))
                     }

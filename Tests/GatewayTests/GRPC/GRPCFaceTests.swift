@@ -392,7 +392,7 @@ extension GRPCFaceTests {
         }
         let credentials = TestMesh.credentials
         try await TestMesh.withServer(router: router, interceptors: interceptors) { server, _ in
-            let face = GRPCFace(
+            let face = try GRPCFace(
                 configuration: .init(
                     host: "127.0.0.1", port: 0, tls: credentials.server, drainGracePeriod: .seconds(2)),
                 mesh: server, logger: TestMesh.logger)
