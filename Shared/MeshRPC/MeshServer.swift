@@ -293,7 +293,7 @@ public final class MeshServer: Service, Sendable {
                 self.logger.error(
                     "handler failed",
                     metadata: [
-                        "method": "\(context.method)", "error": "\(error)", "trace-id": "\(context.trace.traceID)",
+                        "method": "\(context.method)", "error": "\(error)", "trace_id": "\(context.trace.traceID)",
                     ])
             }
             trailers.code = status.code.rawValue
