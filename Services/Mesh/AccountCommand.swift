@@ -35,12 +35,9 @@ struct AccountCommand: AsyncParsableCommand {
         /// The gateway at `--host`, as the operator, when one is named.
         func gateway() throws -> GatewayClient? {
             guard let host = self.host else { return nil }
-            var logger = Logger(label: "mesh.account")
-            logger.logLevel = .critical
             let certificates = try Topology.load(path: self.topology).certificates
-            let tls = try TLSFiles.load(directory: certificates, name: "operator", serverHostname: "gateway")
             return GatewayClient(
-                MeshClient(configuration: .init(host: host, port: self.port, tls: tls), logger: logger))
+                try MeshTarget.remote(host: host, port: self.port, certificates: certificates).client(as: "operator"))
         }
 
         /// Runs `body` on the gateway's store, its database served meanwhile.

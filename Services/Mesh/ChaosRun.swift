@@ -83,10 +83,7 @@ final class ChaosRun: Sendable {
     /// A client of the gateway with `party`'s certificate, one per party for the whole run.
     func client(_ party: String) throws -> MeshClient {
         if let client = self.clients.withLockedValue({ $0[party] }) { return client }
-        let tls = try TLSFiles.load(directory: self.target.certificates, name: party, serverHostname: "gateway")
-        let client = MeshClient(
-            configuration: .init(host: self.target.gatewayHost, port: self.target.gatewayPort, tls: tls),
-            logger: self.logger)
+        let client = try self.target.client(as: party)
         return self.clients.withLockedValue { clients in
             if let existing = clients[party] { return existing }
             clients[party] = client

@@ -76,16 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         let replicas = target.local.map { state in
             "\(state.instances.filter { $0.service == "eligibility" }.count) eligibility replica(s)"
         }
-        var logger = Logger(label: "mesh.demo")
-        logger.logLevel = .critical
-        /// Every party talks to the gateway only, with its own certificate.
-        func gatewayClient(_ identity: String) throws -> MeshClient {
-            MeshClient(
-                configuration: .init(
-                    host: target.gatewayHost, port: target.gatewayPort,
-                    tls: try TLSFiles.load(directory: target.certificates, name: identity, serverHostname: "gateway")),
-                logger: logger)
-        }
+        func gatewayClient(_ identity: String) throws -> MeshClient { try target.client(as: identity) }
         var checks = DemoChecks()
         print("")
         print(

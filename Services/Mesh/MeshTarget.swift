@@ -1,4 +1,7 @@
 import ArgumentParser
+import Logging
+import MeshRPC
+import ServiceKit
 
 /// Where a driver (`mesh demo`, `mesh chaos`) finds the mesh: the processes `mesh up` started on this machine
 /// (their state file names every port, database and process), or a gateway elsewhere, such as Compose's
@@ -30,6 +33,23 @@ struct MeshTarget: Sendable {
         return MeshTarget(
             gatewayHost: "127.0.0.1", gatewayPort: gateway.port, certificates: state.certificates,
             webhookListen: "127.0.0.1", webhookHost: "127.0.0.1", local: state, ledgerDatabase: database)
+    }
+
+    /// A gateway elsewhere, reached with the certificates in `certificates`, its webhooks on this machine.
+    static func remote(host: String, port: Int, certificates: String) -> MeshTarget {
+        MeshTarget(
+            gatewayHost: host, gatewayPort: port, certificates: certificates, webhookListen: "127.0.0.1",
+            webhookHost: "127.0.0.1", local: nil, ledgerDatabase: nil)
+    }
+
+    /// A client of the gateway with `party`'s certificate: every party talks to the gateway only. Its own log
+    /// is quiet; the driver prints what matters.
+    func client(as party: String) throws -> MeshClient {
+        var logger = Logger(label: "mesh.driver")
+        logger.logLevel = .critical
+        let tls = try TLSFiles.load(directory: self.certificates, name: party, serverHostname: "gateway")
+        return MeshClient(
+            configuration: .init(host: self.gatewayHost, port: self.gatewayPort, tls: tls), logger: logger)
     }
 
     /// Whether the mesh runs a notification service (a local mesh may be started without one).
@@ -71,9 +91,10 @@ struct MeshTargetOptions: ParsableArguments {
         guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
             throw ValidationError("--gateway: expected host:port, got '\(gateway)'")
         }
-        return MeshTarget(
-            gatewayHost: String(parts[0]), gatewayPort: port, certificates: self.certificates ?? topology.certificates,
-            webhookListen: self.webhookListen, webhookHost: self.webhookHost ?? self.webhookListen, local: nil,
-            ledgerDatabase: nil)
+        var target = MeshTarget.remote(
+            host: String(parts[0]), port: port, certificates: self.certificates ?? topology.certificates)
+        target.webhookListen = self.webhookListen
+        target.webhookHost = self.webhookHost ?? self.webhookListen
+        return target
     }
 }

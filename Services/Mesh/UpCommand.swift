@@ -236,10 +236,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The replicas as the gateway at `host` sees them (`Gateway/ListReplicas`); fails when one does not serve.
     func remote(host: String, certificates: String) async throws {
-        var logger = Logger(label: "mesh.status")
-        logger.logLevel = .critical
-        let tls = try TLSFiles.load(directory: certificates, name: "operator", serverHostname: "gateway")
-        let client = MeshClient(configuration: .init(host: host, port: self.port, tls: tls), logger: logger)
+        let client = try MeshTarget.remote(host: host, port: self.port, certificates: certificates).client(
+            as: "operator")
         let response = try await client.closing {
             try await GatewayClient(client).listReplicas(
                 Jiaxing_Benefits_V1_ListReplicasRequest(), options: CallOptions(timeout: .seconds(10)))

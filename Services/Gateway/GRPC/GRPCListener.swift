@@ -65,8 +65,6 @@ final class ConnectionPeers: Sendable {
         self.byAddress.withLockedValue { $0[remotePeer]?.peer }
     }
 
-    var count: Int { self.byAddress.withLockedValue { $0.count } }
-
     /// gRPC's name for an address (grpc-swift-nio-transport's `remoteAddressInfo`).
     static func name(_ address: NIOCore.SocketAddress?) -> String? {
         switch address {
