@@ -131,13 +131,30 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
         -> Result
     {
+        try await self.retrying(opening: ["BEGIN ISOLATION LEVEL SERIALIZABLE"], body)
+    }
+
+    /// READ COMMITTED, so each statement after the lock sees what the transactions before it committed (a
+    /// SERIALIZABLE snapshot would be taken by the lock's statement itself, before the wait).
+    public func transaction<Result: Sendable>(
+        holding lock: SQLLock, _ body: (any SQLTransaction) async throws -> Result
+    ) async throws -> Result {
+        try await self.retrying(
+            opening: ["BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT pg_advisory_xact_lock(\(lock.key))"], body)
+    }
+
+    /// Runs `body` in a transaction the `opening` statements begin, and commits it; runs it again, up to
+    /// `maximumAttempts` in all, when the server failed it in a way another attempt may not (`isRetryable`).
+    private func retrying<Result: Sendable>(
+        opening: [PostgresQuery], _ body: (any SQLTransaction) async throws -> Result
+    ) async throws -> Result {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return try await self.client.withConnection { connection in
-                    try await Self.run("BEGIN ISOLATION LEVEL SERIALIZABLE", on: connection, logger: self.logger)
                     do {
+                        for statement in opening { try await Self.run(statement, on: connection, logger: self.logger) }
                         let transaction = Transaction(connection: connection, logger: self.logger)
                         let result = try await body(transaction)
                         try await Self.run("COMMIT", on: connection, logger: self.logger)
@@ -157,36 +174,6 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                     code: 0, message: error.serverInfo?[.message] ?? String(reflecting: error),
                     sql: error.query?.sql ?? "")
             }
-        }
-    }
-
-    /// The advisory lock every migration of every component takes (`pg_advisory_xact_lock`), for the
-    /// transaction's length: replicas starting together migrate one after the other. Without it, their
-    /// `CREATE … IF NOT EXISTS` raced on PostgreSQL's catalog, and most of four replicas failed to start.
-    static let schemaLock: Int64 = 0x6A78_6D65_7368  // "jxmesh"
-
-    /// READ COMMITTED, so each statement after the lock sees what the migrations before it committed (a
-    /// SERIALIZABLE snapshot would be taken by the lock's statement itself, before the wait).
-    public func schemaTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result)
-        async throws -> Result
-    {
-        do {
-            return try await self.client.withConnection { connection in
-                try await Self.run("BEGIN ISOLATION LEVEL READ COMMITTED", on: connection, logger: self.logger)
-                do {
-                    try await Self.run(
-                        "SELECT pg_advisory_xact_lock(\(Self.schemaLock))", on: connection, logger: self.logger)
-                    let result = try await body(Transaction(connection: connection, logger: self.logger))
-                    try await Self.run("COMMIT", on: connection, logger: self.logger)
-                    return result
-                } catch {
-                    await Self.abandon(connection, after: error, logger: self.logger)
-                    throw error
-                }
-            }
-        } catch let error as PSQLError {
-            throw SQLError(
-                code: 0, message: error.serverInfo?[.message] ?? String(reflecting: error), sql: error.query?.sql ?? "")
         }
     }
 
@@ -254,6 +241,19 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         let logger: Logger
         /// Channels this transaction notified, rung here after its commit.
         let notified = NIOLockedValueBox<Set<String>>([])
+        /// Locks this transaction holds shared.
+        let shared = NIOLockedValueBox<Set<SQLLock>>([])
+
+        func take(_ lock: SQLLock) async throws -> Bool {
+            try await self.query("SELECT pg_try_advisory_xact_lock(\(lock.key))::int", []).first?.integer(0) == 1
+        }
+
+        /// Once per lock and transaction; released by PostgreSQL at commit or rollback.
+        func share(_ lock: SQLLock) async throws {
+            guard self.shared.withLockedValue({ $0.insert(lock).inserted }) else { return }
+            try await PostgresDatabase.run(
+                "SELECT pg_advisory_xact_lock_shared(\(lock.key))", on: self.connection, logger: self.logger)
+        }
 
         /// Once per channel and transaction: PostgreSQL folds equal notifications of one transaction anyway.
         func notify(_ channel: String) async throws {

@@ -57,6 +57,14 @@ public protocol SQLTransaction {
     /// on PostgreSQL in every process listening (`NOTIFY`, sent at commit). A rolled-back transaction may
     /// still ring here; a follower then finds nothing new and waits again.
     func notify(_ channel: String) async throws
+    /// Holds `lock` shared until this transaction ends: transactions sharing it run side by side, and one
+    /// taking it whole (`take`) holds it only while none of them is open.
+    func share(_ lock: SQLLock) async throws
+    /// Takes `lock` whole if no transaction holds it (whole or shared) now, without waiting, until this
+    /// transaction ends; false if another holds it. In a transaction holding a lock
+    /// (`SQLDatabase.transaction(holding:)`, READ COMMITTED), each statement after a `true` sees every
+    /// commit of the transactions that shared `lock`: none of them is still open.
+    func take(_ lock: SQLLock) async throws -> Bool
 }
 
 extension SQLTransaction {
@@ -91,10 +99,11 @@ public protocol SQLDatabase: Sendable {
     )
     /// The signal a commit notifying `channel` rings.
     func signal(_ channel: String) -> ChangeSignal
-    /// Runs `body` in a transaction that holds the schema's lock, for migrations: one at a time across every
-    /// process sharing the database, each seeing what those before it committed.
-    func schemaTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
-        -> Result
+    /// Runs `body` in a transaction holding `lock`, waiting for it: one at a time across every process
+    /// sharing the database, each statement seeing what those before it committed (READ COMMITTED after the
+    /// lock on PostgreSQL, where a SERIALIZABLE snapshot would predate the wait).
+    func transaction<Result: Sendable>(holding lock: SQLLock, _ body: (any SQLTransaction) async throws -> Result)
+        async throws -> Result
 }
 
 extension SQLDatabase {
@@ -112,11 +121,11 @@ extension SQLDatabase {
         }
     }
 
-    /// One process writes a SQLite database, one transaction at a time: any transaction holds the lock.
+    /// Runs `body` holding the schema's lock, for migrations: one at a time across every process.
     public func schemaTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result)
         async throws -> Result
     {
-        try await self.transaction(body)
+        try await self.transaction(holding: .schema, body)
     }
 
     /// Where a commit is durable when it returns (PostgreSQL): nothing more to wait for.

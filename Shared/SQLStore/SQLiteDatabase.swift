@@ -98,6 +98,13 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         return result
     }
 
+    /// One process writes a SQLite database, one transaction at a time: every transaction holds every lock.
+    public func transaction<Result: Sendable>(
+        holding lock: SQLLock, _ body: (any SQLTransaction) async throws -> Result
+    ) async throws -> Result {
+        try await self.transaction(body)
+    }
+
     public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
         -> (Result, Durability)
     {
@@ -196,6 +203,12 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws {
             try self.database.run(sql, rows: rows)
         }
+
+        /// Nothing to take: no other transaction is open while this one is.
+        func share(_ lock: SQLLock) async throws {}
+
+        /// Always free: no other transaction is open while this one is.
+        func take(_ lock: SQLLock) async throws -> Bool { true }
 
         func notify(_ channel: String) async throws {
             self.database.notified.insert(channel)

@@ -364,4 +364,12 @@ private final class WriteTracking: SQLTransaction {
     func notify(_ channel: String) async throws {
         try await self.base.notify(channel)
     }
+
+    func share(_ lock: SQLLock) async throws {
+        try await self.base.share(lock)
+    }
+
+    func take(_ lock: SQLLock) async throws -> Bool {
+        try await self.base.take(lock)
+    }
 }

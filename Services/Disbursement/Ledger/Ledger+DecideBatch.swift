@@ -172,6 +172,7 @@ extension Ledger {
                     parameters)
             }
         }
+        if !events.isEmpty { try await tx.share(LedgerOutbox.appending) }
         try await self.insert(tx, LedgerOutbox.insertEvent, events, sqliteForms: ProposalSQL.insertEventForms)
         if !events.isEmpty { try await tx.notify(LedgerOutbox.channel) }
     }

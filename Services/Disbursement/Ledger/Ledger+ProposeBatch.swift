@@ -248,6 +248,7 @@ extension Ledger {
         for (fund, fen) in reserved {
             try await tx.execute(ProposalSQL.reserve, [.integer(fen), .text(fund)])
         }
+        if !eventRows.isEmpty { try await tx.share(LedgerOutbox.appending) }
         try await self.insert(tx, LedgerOutbox.insertEvent, eventRows, sqliteForms: ProposalSQL.insertEventForms)
         if !eventRows.isEmpty { try await tx.notify(LedgerOutbox.channel) }
     }

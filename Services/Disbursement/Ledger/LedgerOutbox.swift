@@ -25,6 +25,7 @@ public struct LedgerOutbox: Sendable {
     /// written and is read from the order's row when the event is leased. The whole order in every event was
     /// a third of the bytes each payout wrote.
     static func emit(_ tx: any SQLTransaction, type: String, order: Order, at: Int64) async throws {
+        try await tx.share(Self.appending)
         try await tx.execute(Self.insertEvent, try Self.eventRow(type: type, order: order, at: at))
         try await tx.notify(Self.channel)
     }
@@ -79,14 +80,25 @@ public struct LedgerOutbox: Sendable {
 
     /// The outbox row of an event about an order or an application; events of one enterprise (the entity
     /// key) are delivered in order.
-    static func append(
+    package static func append(
         _ tx: any SQLTransaction, _ event: Jiaxing_Benefits_V1_DisbursementEvent, type: String, entityKey: String,
         id: String, at: Int64
     ) async throws {
+        try await tx.share(Self.appending)
         try await tx.execute(
             Self.insertEvent, try Self.eventRow(event, type: type, entityKey: entityKey, id: id, at: at))
         try await tx.notify(Self.channel)
     }
+
+    /// Shared by every transaction that appends events, from before its first event takes a sequence number
+    /// until it ends; taken whole by a group's cursor before it moves. On PostgreSQL an event's sequence is
+    /// drawn when it is inserted, not when it commits: an open transaction can still commit an event below
+    /// the sequences already seen and acknowledged, and a cursor moved past it would never lease it.
+    static let appending = SQLLock("ledger.events.appending")
+
+    /// Held by whatever leases or acknowledges a group's events, so that two subscribers of one group (two
+    /// notification replicas) take turns instead of failing each other's SERIALIZABLE transactions.
+    static func consuming(_ group: String) -> SQLLock { SQLLock("ledger.events.group.\(group)") }
 
     static let eventColumns = "type, entity_key, order_id, payload, at"
     static let insertEvent = "INSERT INTO events (\(eventColumns)) VALUES (?, ?, ?, ?, ?)"
@@ -150,7 +162,7 @@ public struct LedgerOutbox: Sendable {
         guard !group.isEmpty else { throw LedgerError(.invalidArgument, "group: a consumer group name is required") }
         guard !consumer.isEmpty else { throw LedgerError(.invalidArgument, "consumer: a consumer name is required") }
         let at = self.now()
-        return try await self.database.transaction { tx in
+        return try await self.database.transaction(holding: Self.consuming(group)) { tx in
             let held =
                 try await tx.queryOne(
                     "SELECT COUNT(*) FROM event_leases WHERE grp = ? AND consumer = ? AND until > ?",
@@ -197,11 +209,13 @@ public struct LedgerOutbox: Sendable {
 
     /// The group's low-water mark: every event up to it is acknowledged. Kept in `event_cursors` and moved up
     /// to just before the first event not yet acknowledged, so a lease scans only what lies past it; without
-    /// it each lease walked every event ever acknowledged, and a long-lived bus slowed to a crawl.
+    /// it each lease walked every event ever acknowledged, and a long-lived bus slowed to a crawl. It moves
+    /// only while no transaction appending events is open (`appending`); otherwise it stays for this lease.
     static func advanceCursor(_ tx: any SQLTransaction, group: String) async throws -> Int64 {
         let cursor =
             try await tx.queryOne("SELECT acked_through FROM event_cursors WHERE grp = ?", [.text(group)])?.integer(0)
             ?? 0
+        guard try await tx.take(Self.appending) else { return cursor }
         let firstOpen = try await tx.queryOne(
             """
             SELECT MIN(e.seq) FROM events e
@@ -226,7 +240,7 @@ public struct LedgerOutbox: Sendable {
     /// lapse. Consumer names are one per replica, stable across its restarts.
     @discardableResult
     public func releaseLeases(group: String, consumer: String) async throws -> Int {
-        try await self.database.transaction { tx in
+        try await self.database.transaction(holding: Self.consuming(group)) { tx in
             try await tx.query(
                 "DELETE FROM event_leases WHERE grp = ? AND consumer = ? RETURNING seq",
                 [.text(group), .text(consumer)]
@@ -240,7 +254,7 @@ public struct LedgerOutbox: Sendable {
         guard sequences.count <= 10_000 else {
             throw LedgerError(.invalidArgument, "sequences: at most 10000 per call, got \(sequences.count)")
         }
-        return try await self.database.transaction { tx in
+        return try await self.database.transaction(holding: Self.consuming(group)) { tx in
             var acknowledged = 0
             for sequence in sequences {
                 guard try await tx.queryOne("SELECT 1 FROM events WHERE seq = ?", [.integer(sequence)]) != nil else {
