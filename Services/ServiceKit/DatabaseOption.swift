@@ -4,8 +4,9 @@ import SQLStore
 
 /// `--database`: a SQLite file, or `postgres://user[:password]@host[:port]/database[?sslmode=…&sslrootcert=…]`.
 /// The password is better kept off the command line (every local user can read a process's arguments):
-/// without one in the URL it is read from `PGPASSWORD`, or from the file `PGPASSWORD_FILE` names (a Compose
-/// or Kubernetes secret). `sslmode` is libpq's: `disable` (the default, for a server on loopback),
+/// without one in the URL it is the service's `database-password` setting (`MESH_DATABASE_PASSWORD`, or the
+/// secrets directory's `mesh-database-password`: `ServiceSettings.secret`), else `PGPASSWORD`, else the file
+/// `PGPASSWORD_FILE` names. `sslmode` is libpq's: `disable` (the default, for a server on loopback),
 /// `require` (encrypted), `verify-full` (encrypted, the certificate checked against `sslrootcert` or the
 /// system's roots, and the host name). `pool_max_conns` (pgx's name) sizes the replica's pool: 1 to
 /// `maximumPoolSize`, `PostgresDatabase.defaultMaximumConnections` where it is not given; the replicas'
@@ -17,9 +18,10 @@ public enum DatabaseOption {
     /// Opens the database and, for PostgreSQL, connects once (`PostgresDatabase.check`): a service that
     /// cannot reach its database refuses to start, saying why.
     public static func connect(
-        _ value: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
+        _ value: String, password: String? = nil, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> any SQLDatabase {
-        let database = try Self.open(value, logger: logger, environment: environment)
+        let database = try Self.open(value, password: password, logger: logger, environment: environment)
         if let postgres = database as? PostgresDatabase {
             do {
                 try await postgres.check()
@@ -31,7 +33,8 @@ public enum DatabaseOption {
     }
 
     public static func open(
-        _ value: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment
+        _ value: String, password setting: String? = nil, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> any SQLDatabase {
         if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
             guard let components = URLComponents(string: value), let host = components.host,
@@ -70,7 +73,7 @@ public enum DatabaseOption {
                 }
                 poolSize = size
             }
-            var password = components.password
+            var password = components.password ?? setting
             if password == nil { password = environment["PGPASSWORD"] }
             if password == nil, let file = environment["PGPASSWORD_FILE"] {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {

@@ -5,10 +5,10 @@ extension MeshProcess {
     /// status and everything it printed. The wait is on a thread of its own: blocking one of the two
     /// cooperative threads for the many seconds `mesh up` takes starved every other test of the run (their
     /// processes' health checks timed out).
-    public static func runToCompletion(_ name: String, _ arguments: [String]) async throws -> (
-        status: Int32, output: String
-    ) {
-        try await Self.onOwnThread { Result { try Self.runBlocking(name, arguments) } }.get()
+    public static func runToCompletion(
+        _ name: String, _ arguments: [String], environment: [String: String] = [:]
+    ) async throws -> (status: Int32, output: String) {
+        try await Self.onOwnThread { Result { try Self.runBlocking(name, arguments, environment: environment) } }.get()
     }
 
     /// Runs blocking work (a child process waited for, a tool run to completion) on a thread of its own and
@@ -20,13 +20,17 @@ extension MeshProcess {
         }
     }
 
-    static func runBlocking(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func runBlocking(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, output: String
+    ) {
         let executable = "\(Self.binDirectory)/\(name)"
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw MeshProcessError(message: "no executable at \(executable): run `swift build` before the tests")
         }
         // env -C: run in the repository's folder (posix_spawn_file_actions_addchdir_np is not imported).
-        return try Self.spawnAndWait("/usr/bin/env", ["-C", TestMesh.repositoryRoot, executable] + arguments)
+        let variables = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return try Self.spawnAndWait(
+            "/usr/bin/env", ["-C", TestMesh.repositoryRoot] + variables + [executable] + arguments)
     }
 
     /// Runs a program to completion with posix_spawn and waitpid, its output in a file; returns the exit status

@@ -14,13 +14,17 @@ public final class MeshProcess: @unchecked Sendable {
     public let port: Int
     let arguments: [String]
     let log: String
+    /// Set for the process besides the test's own environment; where it names `MESH_PORT`, no `--port` flag
+    /// is given.
+    let environment: [String: String]
     private var process: Process?
 
-    public init(name: String, port: Int, arguments: [String], log: String) {
+    public init(name: String, port: Int, arguments: [String], log: String, environment: [String: String] = [:]) {
         self.name = name
         self.port = port
         self.arguments = arguments
         self.log = log
+        self.environment = environment
     }
 
     /// The built executables, next to the test bundle's build folder.
@@ -76,7 +80,8 @@ public final class MeshProcess: @unchecked Sendable {
         output.seekToEndOfFile()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--port", "\(self.port)"] + self.arguments
+        process.arguments = (self.environment["MESH_PORT"] == nil ? ["--port", "\(self.port)"] : []) + self.arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }
         process.standardOutput = output
         process.standardError = output
         process.currentDirectoryURL = URL(fileURLWithPath: TestMesh.repositoryRoot)

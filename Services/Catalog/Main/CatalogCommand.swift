@@ -29,7 +29,8 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Serve the catalog over the mesh; reload when the files change.")
+            abstract: "Serve the catalog over the mesh; reload when the files change.",
+            discussion: ServiceSettings.discussion)
 
         @OptionGroup var options: ServiceOptions
         @OptionGroup var data: DataOptions
@@ -37,7 +38,8 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(help: "Seconds between checks of the catalog files for changes.")
         var reloadSeconds = 2
 
-        func run() async throws {
+        mutating func run() async throws {
+            try await self.configure(from: ServiceSettings.load())
             FileModes.restrictToOwner()
             let logger = self.options.logger(label: "jiaxing.catalog")
             let store = try CatalogStore(

@@ -19,7 +19,7 @@ import ServiceLifecycle
 struct DisbursementCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disbursement", abstract: "The disbursement service of the Jiaxing benefits mesh.",
-        version: MeshRelease.version)
+        discussion: ServiceSettings.discussion, version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
@@ -41,11 +41,14 @@ struct DisbursementCommand: AsyncParsableCommand {
     )
     var budgets: String?
 
-    func run() async throws {
+    mutating func run() async throws {
+        let settings = try await ServiceSettings.load()
+        try self.configure(from: settings)
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.disbursement")
         let catalog = NIOLockedValueBox<Catalog?>(nil)
-        let database = try await DatabaseOption.connect(self.database, logger: logger)
+        let database = try await DatabaseOption.connect(
+            self.database, password: settings.secret("database-password"), logger: logger)
         // The pool's connections are served (PostgreSQL) for as long as the service runs.
         try await database.running {
             let ledger = Ledger(

@@ -11,7 +11,7 @@ import ServiceKit
 struct EligibilityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eligibility", abstract: "The eligibility service of the Jiaxing benefits mesh.",
-        version: MeshRelease.version)
+        discussion: ServiceSettings.discussion, version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
@@ -21,7 +21,8 @@ struct EligibilityCommand: AsyncParsableCommand {
     @Option(help: "Port of the catalog service.")
     var catalogPort = 7410
 
-    func run() async throws {
+    mutating func run() async throws {
+        try await self.configure(from: ServiceSettings.load())
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.eligibility")
         let tls = try TLSFiles.load(

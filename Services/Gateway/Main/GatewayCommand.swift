@@ -14,7 +14,8 @@ import ServiceLifecycle
 @main
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gateway", abstract: "The gateway of the Jiaxing benefits mesh.", version: MeshRelease.version)
+        commandName: "gateway", abstract: "The gateway of the Jiaxing benefits mesh.",
+        discussion: ServiceSettings.discussion, version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
@@ -66,7 +67,9 @@ struct GatewayCommand: AsyncParsableCommand {
     )
     var database = ".mesh/state/gateway.sqlite"
 
-    func run() async throws {
+    mutating func run() async throws {
+        let settings = try await ServiceSettings.load()
+        try self.configure(from: settings)
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.gateway")
         let identity = self.options.identity ?? "gateway"
@@ -95,7 +98,8 @@ struct GatewayCommand: AsyncParsableCommand {
             disbursement: try pool("disbursement", self.disbursementPorts),
             notification: try pool("notification", self.notificationPorts)
         )
-        let database = try await DatabaseOption.connect(self.database, logger: logger)
+        let database = try await DatabaseOption.connect(
+            self.database, password: settings.secret("database-password"), logger: logger)
         // The pool's connections are served (PostgreSQL) for as long as the service runs.
         try await database.running {
             let store = try await GatewayStore.open(

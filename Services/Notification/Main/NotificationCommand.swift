@@ -16,7 +16,7 @@ import ServiceLifecycle
 struct NotificationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notification", abstract: "The notification service of the Jiaxing benefits mesh.",
-        version: MeshRelease.version)
+        discussion: ServiceSettings.discussion, version: MeshRelease.version)
 
     @OptionGroup var options: ServiceOptions
 
@@ -61,7 +61,9 @@ struct NotificationCommand: AsyncParsableCommand {
     )
     var secretsKey: String?
 
-    func run() async throws {
+    mutating func run() async throws {
+        let settings = try await ServiceSettings.load()
+        try self.configure(from: settings)
         FileModes.restrictToOwner()
         let logger = self.options.logger(label: "jiaxing.notification")
         let identity = self.options.identity ?? "notification"
@@ -74,7 +76,8 @@ struct NotificationCommand: AsyncParsableCommand {
         let webhooks = try WebhookClient(
             additionalTrustRootsPEM: self.webhookTrustRoots.map { try String(contentsOfFile: $0, encoding: .utf8) },
             addresses: WebhookAddressPolicy(allowedHosts: Set(self.webhookAllowHost)))
-        let database = try await DatabaseOption.connect(self.database, logger: logger)
+        let database = try await DatabaseOption.connect(
+            self.database, password: settings.secret("database-password"), logger: logger)
         // The pool's connections are served (PostgreSQL) for as long as the service runs.
         try await database.running {
             let center = Notifier(
