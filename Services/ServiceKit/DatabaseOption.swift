@@ -10,7 +10,9 @@ import SQLStore
 /// `require` (encrypted), `verify-full` (encrypted, the certificate checked against `sslrootcert` or the
 /// system's roots, and the host name). `pool_max_conns` (pgx's name) sizes the replica's pool: 1 to
 /// `maximumPoolSize`, `PostgresDatabase.defaultMaximumConnections` where it is not given; the replicas'
-/// pools together must stay under the server's `max_connections`.
+/// pools together must stay under the server's `max_connections`. `prepared_statements=off` runs the hot
+/// statements unnamed, as every other (for a pooler in transaction mode); they are named and prepared once per
+/// connection by default.
 public enum DatabaseOption {
     /// The most connections one replica's pool may open.
     public static let maximumPoolSize = 64
@@ -73,6 +75,13 @@ public enum DatabaseOption {
                 }
                 poolSize = size
             }
+            let prepared: Bool
+            switch query["prepared_statements"] ?? "on" {
+            case "on": prepared = true
+            case "off": prepared = false
+            case let other:
+                throw DatabaseOptionError(message: "--database: prepared_statements must be on or off, got '\(other)'")
+            }
             var password = components.password ?? setting
             if password == nil { password = environment["PGPASSWORD"] }
             if password == nil, let file = environment["PGPASSWORD_FILE"] {
@@ -83,7 +92,8 @@ public enum DatabaseOption {
             }
             return try PostgresDatabase(
                 host: host, port: components.port ?? 5432, username: user, password: password,
-                database: String(components.path.dropFirst()), tls: tls, maximumConnections: poolSize, logger: logger)
+                database: String(components.path.dropFirst()), tls: tls, maximumConnections: poolSize,
+                preparedStatements: prepared, logger: logger)
         }
         try FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: value).deletingLastPathComponent().path, withIntermediateDirectories: true)

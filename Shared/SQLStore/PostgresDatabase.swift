@@ -13,6 +13,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     let client: PostgresClient
     /// The pool's size: the most connections this process opens to the server.
     public let maximumConnections: Int
+    /// Whether hot statements (`SQLPreparedStatement`) are prepared by name once per connection; off behind a
+    /// pooler that hands a session's statements to another connection (PgBouncer's transaction pooling).
+    public let preparedStatements: Bool
     /// One connection's settings, the pool's own, for `check`: made when asked, as its TLS context (the
     /// trust roots loaded) is needed once at a service's start, not by every pool.
     private let single: @Sendable () throws -> PostgresConnection.Configuration
@@ -35,7 +38,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     public init(
         host: String, port: Int, username: String, password: String?, database: String, tls: PostgresTLS = .disable,
         maximumConnections: Int = PostgresDatabase.defaultMaximumConnections, idleTimeout: Duration = .seconds(60),
-        logger: Logger
+        preparedStatements: Bool = true, logger: Logger
     ) throws {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database,
@@ -49,6 +52,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.maximumConnections = maximumConnections
+        self.preparedStatements = preparedStatements
         let startup = configuration.options.additionalStartupParameters
         self.single = {
             var single = PostgresConnection.Configuration(
@@ -155,7 +159,8 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                 return try await self.client.withConnection { connection in
                     do {
                         for statement in opening { try await Self.run(statement, on: connection, logger: self.logger) }
-                        let transaction = Transaction(connection: connection, logger: self.logger)
+                        let transaction = Transaction(
+                            connection: connection, logger: self.logger, prepares: self.preparedStatements)
                         let result = try await body(transaction)
                         try await Self.run("COMMIT", on: connection, logger: self.logger)
                         let channels = transaction.notified.withLockedValue { $0 }
@@ -179,7 +184,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
 
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
         try await self.client.withConnection { connection in
-            try await body(Transaction(connection: connection, logger: self.logger))
+            try await body(Transaction(connection: connection, logger: self.logger, prepares: self.preparedStatements))
         }
     }
 
@@ -239,6 +244,8 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     struct Transaction: SQLTransaction {
         let connection: PostgresConnection
         let logger: Logger
+        /// Whether hot statements run as named prepared statements, or as any other.
+        let prepares: Bool
         /// Channels this transaction notified, rung here after its commit.
         let notified = NIOLockedValueBox<Set<String>>([])
         /// Locks this transaction holds shared.
@@ -275,11 +282,84 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             return rows
         }
 
-        /// `?` placeholders become `$1`, `$2` …; values become binds. Byte by byte: a batch's statement has
-        /// thousands of placeholders.
+        func execute<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+            async throws
+        {
+            _ = try await self.query(statement, parameters)
+        }
+
+        /// Through the connection's named statement, prepared on its first use on this connection
+        /// (postgres-nio keeps which of them a connection has prepared).
+        func query<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+            async throws -> [SQLRow]
+        {
+            precondition(Statement.accepts(parameters), "\(Statement.self): parameters \(parameters)")
+            guard self.prepares else { return try await self.query(Statement.sql, parameters) }
+            try Task.checkCancellation()
+            guard !self.connection.isClosed else {
+                throw SQLError(code: 0, message: "the connection to PostgreSQL closed", sql: Statement.sql)
+            }
+            var rows: [SQLRow] = []
+            let named = Named<Statement>(bindings: Self.bindings(parameters))
+            for try await row in try await self.connection.execute(named, logger: self.logger) {
+                rows.append(SQLRow(values: try row.map(Self.value)))
+            }
+            return rows
+        }
+
+        /// A hot statement as postgres-nio prepares it: by its type's name, once per connection.
+        struct Named<Statement: SQLPreparedStatement>: PostgresPreparedStatement {
+            typealias Row = PostgresRow
+            let bindings: PostgresBindings
+
+            /// The statement's type, whole (module and enclosing types): unique, and under PostgreSQL's
+            /// 63 bytes for an identifier.
+            static var name: String {
+                let name = String(reflecting: Statement.self)
+                precondition(name.utf8.count < 64, "a prepared statement's name is at most 63 bytes: \(name)")
+                return name
+            }
+
+            static var sql: String { Transaction.numbered(Statement.sql) }
+
+            static var bindingDataTypes: [PostgresDataType] {
+                Statement.parameters.map {
+                    switch $0 {
+                    case .integer: .int8
+                    case .text: .text
+                    case .blob: .bytea
+                    }
+                }
+            }
+
+            func makeBindings() throws -> PostgresBindings { self.bindings }
+
+            func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+        }
+
+        /// `?` placeholders become `$1`, `$2` …; values become binds.
         static func query(_ sql: String, _ parameters: [SQLValue]) throws -> PostgresQuery {
+            PostgresQuery(unsafeSQL: Self.numbered(sql), binds: Self.bindings(parameters))
+        }
+
+        static func bindings(_ parameters: [SQLValue]) -> PostgresBindings {
+            var binds = PostgresBindings(capacity: parameters.count)
+            for parameter in parameters {
+                switch parameter {
+                case .integer(let value): binds.append(value)
+                case .text(let value): binds.append(value)
+                case .blob(let value): binds.append(ByteBuffer(bytes: value))
+                case .null: binds.appendNull()
+                }
+            }
+            return binds
+        }
+
+        /// `sql` with its `?` placeholders numbered `$1`, `$2` …, byte by byte: a batch's statement has
+        /// thousands of placeholders.
+        static func numbered(_ sql: String) -> String {
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(sql.utf8.count + 4 * parameters.count)
+            bytes.reserveCapacity(sql.utf8.count * 2)
             var index = 0
             for byte in sql.utf8 {
                 if byte == UInt8(ascii: "?") {
@@ -290,17 +370,7 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
                     bytes.append(byte)
                 }
             }
-            let text = String(decoding: bytes, as: UTF8.self)
-            var binds = PostgresBindings(capacity: parameters.count)
-            for parameter in parameters {
-                switch parameter {
-                case .integer(let value): binds.append(value)
-                case .text(let value): binds.append(value)
-                case .blob(let value): binds.append(ByteBuffer(bytes: value))
-                case .null: binds.appendNull()
-                }
-            }
-            return PostgresQuery(unsafeSQL: text, binds: binds)
+            return String(decoding: bytes, as: UTF8.self)
         }
 
         static func value(_ cell: PostgresCell) throws -> SQLValue {

@@ -53,6 +53,12 @@ public protocol SQLTransaction {
     func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow]
     /// Runs `sql` with the values of `rows`, one row after another, as its parameters: a multi-row insert's.
     func execute(_ sql: String, rows: ArraySlice<[SQLValue]>) async throws
+    /// Runs a hot statement, prepared once per connection where the database prepares statements by name.
+    func execute<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+        async throws
+    /// The rows of a hot statement, prepared once per connection where the database prepares statements by name.
+    func query<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+        async throws -> [SQLRow]
     /// Rings `channel`'s signal (`SQLDatabase.signal`) once this transaction commits: in this process, and
     /// on PostgreSQL in every process listening (`NOTIFY`, sent at commit). A rolled-back transaction may
     /// still ring here; a follower then finds nothing new and waits again.
@@ -74,6 +80,12 @@ extension SQLTransaction {
 
     public func queryOne(_ sql: String, _ parameters: [SQLValue]) async throws -> SQLRow? {
         try await self.query(sql, parameters).first
+    }
+
+    public func queryOne<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+        async throws -> SQLRow?
+    {
+        try await self.query(statement, parameters).first
     }
 }
 

@@ -204,6 +204,21 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
             try self.database.run(sql, rows: rows)
         }
 
+        /// SQLite's cache of prepared statements is keyed by their text.
+        func execute<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+            async throws
+        {
+            precondition(Statement.accepts(parameters), "\(Statement.self): parameters \(parameters)")
+            try self.database.run(Statement.sql, parameters)
+        }
+
+        func query<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+            async throws -> [SQLRow]
+        {
+            precondition(Statement.accepts(parameters), "\(Statement.self): parameters \(parameters)")
+            return try self.database.rows(Statement.sql, parameters)
+        }
+
         /// Nothing to take: no other transaction is open while this one is.
         func share(_ lock: SQLLock) async throws {}
 

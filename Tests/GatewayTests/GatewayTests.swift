@@ -392,7 +392,9 @@ struct GatewayTests {
                 response.replicas.map(\.service) == [
                     "catalog", "eligibility", "eligibility", "disbursement", "notification",
                 ])
-            #expect(response.replicas.allSatisfy { $0.serving && $0.detail == "SERVING" })
+            #expect(
+                response.replicas.allSatisfy { $0.serving && $0.detail == "SERVING" },
+                "\(response.replicas.map { "\($0.service) \($0.endpoint): \($0.detail)" })")
             var ports: [Int] = []
             for server in mesh.eligibility { ports.append(try await server.port()) }
             #expect(

@@ -76,7 +76,20 @@ struct DatabaseOptionTests {
         }
     }
 
-    @Test("the password comes from the URL, PGPASSWORD or PGPASSWORD_FILE; a message never shows it")
+    @Test("prepared_statements is on where not given, off when asked; any other value is refused naming it")
+    func preparedStatements() throws {
+        let base = "postgres://ledger:pw@127.0.0.1:5432/ledger"
+        let plain = try DatabaseOption.open(base, logger: TestMesh.logger, environment: [:])
+        #expect((plain as? PostgresDatabase)?.preparedStatements == true)
+        let off = try DatabaseOption.open("\(base)?prepared_statements=off", logger: TestMesh.logger, environment: [:])
+        #expect((off as? PostgresDatabase)?.preparedStatements == false)
+        let error = #expect(throws: DatabaseOptionError.self) {
+            _ = try DatabaseOption.open("\(base)?prepared_statements=yes", logger: TestMesh.logger, environment: [:])
+        }
+        #expect(error?.message == "--database: prepared_statements must be on or off, got 'yes'")
+    }
+
+    @Test("the password comes from the URL, the setting given, PGPASSWORD or PGPASSWORD_FILE; a message never shows it")
     func password() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -87,6 +100,10 @@ struct DatabaseOptionTests {
                 environment: ["PGPASSWORD_FILE": "\(folder)/absent"])
         }
         #expect(missing?.message == "PGPASSWORD_FILE: \(folder)/absent cannot be read")
+        // The service's own setting (MESH_DATABASE_PASSWORD, /run/secrets/mesh-database-password) comes first.
+        _ = try DatabaseOption.open(
+            "postgres://ledger@localhost/ledger", password: "given", logger: TestMesh.logger,
+            environment: ["PGPASSWORD_FILE": "\(folder)/absent"])
         let malformed = #expect(throws: DatabaseOptionError.self) {
             _ = try DatabaseOption.open("postgres://ledger:s3cret@/", logger: TestMesh.logger, environment: [:])
         }

@@ -369,6 +369,20 @@ private final class WriteTracking: SQLTransaction {
         try await self.base.share(lock)
     }
 
+    func execute<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+        async throws
+    {
+        self.wrote = true
+        try await self.base.execute(statement, parameters)
+    }
+
+    func query<Statement: SQLPreparedStatement>(_ statement: Statement.Type, _ parameters: [SQLValue])
+        async throws -> [SQLRow]
+    {
+        if !Statement.sql.hasPrefix("SELECT") { self.wrote = true }
+        return try await self.base.query(statement, parameters)
+    }
+
     func take(_ lock: SQLLock) async throws -> Bool {
         try await self.base.take(lock)
     }

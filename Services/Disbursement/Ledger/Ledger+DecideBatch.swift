@@ -153,12 +153,12 @@ extension Ledger {
             updates[key, default: []].append(order.id)
         }
         for credit in credits {
-            try await tx.execute(DecisionSQL.credit, [.text(credit.account), .integer(credit.fen)])
+            try await tx.execute(DecisionSQL.Credit.self, [.text(credit.account), .integer(credit.fen)])
         }
         try await self.insert(tx, Self.insertTransfer, transfers, sqliteForms: DecisionSQL.insertTransferForms)
         for fund in funds {
             try await tx.execute(
-                DecisionSQL.settleFund, [.integer(fund.paid), .integer(fund.released), .text(fund.account)])
+                DecisionSQL.SettleFund.self, [.integer(fund.paid), .integer(fund.released), .text(fund.account)])
         }
         for key in updateOrder {
             let ids = updates[key] ?? []
@@ -181,14 +181,20 @@ extension Ledger {
 /// The statements of a batch of decisions.
 enum DecisionSQL {
     /// An enterprise's account credited, made where new.
-    static let credit = """
-        INSERT INTO accounts (id, kind, balance_fen) VALUES (?, 'enterprise', ?)
-        ON CONFLICT (id) DO UPDATE SET balance_fen = accounts.balance_fen + excluded.balance_fen
-        """
+    enum Credit: SQLPreparedStatement {
+        static let sql = """
+            INSERT INTO accounts (id, kind, balance_fen) VALUES (?, 'enterprise', ?)
+            ON CONFLICT (id) DO UPDATE SET balance_fen = accounts.balance_fen + excluded.balance_fen
+            """
+        static let parameters: [SQLParameterType] = [.text, .integer]
+    }
     static let insertTransferForms = [32, 8].map { (rows: $0, sql: ProposalSQL.multiRow(Ledger.insertTransfer, $0)) }
     /// A fund pays what its approved orders reserved and releases every decided order's reservation.
-    static let settleFund =
-        "UPDATE accounts SET balance_fen = balance_fen - ?, reserved_fen = reserved_fen - ? WHERE id = ?"
+    enum SettleFund: SQLPreparedStatement {
+        static let sql =
+            "UPDATE accounts SET balance_fen = balance_fen - ?, reserved_fen = reserved_fen - ? WHERE id = ?"
+        static let parameters: [SQLParameterType] = [.integer, .integer, .text]
+    }
 }
 
 extension Ledger {

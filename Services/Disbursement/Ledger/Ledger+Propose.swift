@@ -291,11 +291,18 @@ enum ProposalSQL {
     /// `orders_by_enterprise`. `OFFSET 0` keeps the planner from making the lookups one join: for that join, or
     /// an `IN` list, it reckoned on a table without statistics yet (a new ledger's, or one grown since its last
     /// ANALYZE) that a batch's 256 enterprises matched most rows, and scanned the whole table for every batch.
-    static let ordersOfEnterprises =
-        "SELECT o.* FROM unnest(?::text[]) AS enterprise(code) CROSS JOIN LATERAL (SELECT \(enterpriseOrderColumns) FROM orders WHERE credit_code = enterprise.code OFFSET 0) o"
+    /// PostgreSQL's: the enterprises' credit codes in one array parameter.
+    enum OrdersOfEnterprises: SQLPreparedStatement {
+        static let sql =
+            "SELECT o.* FROM unnest(?::text[]) AS enterprise(code) CROSS JOIN LATERAL (SELECT \(enterpriseOrderColumns) FROM orders WHERE credit_code = enterprise.code OFFSET 0) o"
+        static let parameters: [SQLParameterType] = [.text]
+    }
     private static let enterpriseOrderColumns =
         "credit_code, clause_id, period, overlap_group, subject, amount_fen, CASE WHEN status IN (\(live)) THEN 1 ELSE 0 END AS live, idempotency_key"
-    static let reserve = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
+    enum Reserve: SQLPreparedStatement {
+        static let sql = "UPDATE accounts SET reserved_fen = reserved_fen + ? WHERE id = ?"
+        static let parameters: [SQLParameterType] = [.integer, .text]
+    }
     static let insertOrder =
         "INSERT INTO orders (\(Ledger.orderColumns)) VALUES (\(Array(repeating: "?", count: Ledger.orderColumns.split(separator: ", ").count).joined(separator: ", ")))"
 

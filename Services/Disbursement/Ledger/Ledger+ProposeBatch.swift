@@ -174,7 +174,7 @@ extension Ledger {
     private func ordersOfEnterprises(_ enterprises: [ProposalInput], tx: any SQLTransaction) async throws -> [SQLRow] {
         guard self.database.dialect == .sqlite else {
             return try await tx.query(
-                ProposalSQL.ordersOfEnterprises, [.text(Self.postgresArray(enterprises.map(\.creditCode)))])
+                ProposalSQL.OrdersOfEnterprises.self, [.text(Self.postgresArray(enterprises.map(\.creditCode)))])
         }
         var rows: [SQLRow] = []
         for enterprise in enterprises {
@@ -246,7 +246,7 @@ extension Ledger {
         }
         try await self.insert(tx, ProposalSQL.insertOrder, orderRows, sqliteForms: ProposalSQL.insertOrderForms)
         for (fund, fen) in reserved {
-            try await tx.execute(ProposalSQL.reserve, [.integer(fen), .text(fund)])
+            try await tx.execute(ProposalSQL.Reserve.self, [.integer(fen), .text(fund)])
         }
         if !eventRows.isEmpty { try await tx.share(LedgerOutbox.appending) }
         try await self.insert(tx, LedgerOutbox.insertEvent, eventRows, sqliteForms: ProposalSQL.insertEventForms)

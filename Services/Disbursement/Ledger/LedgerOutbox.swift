@@ -165,23 +165,12 @@ public struct LedgerOutbox: Sendable {
         return try await self.database.transaction(holding: Self.consuming(group)) { tx in
             let held =
                 try await tx.queryOne(
-                    "SELECT COUNT(*) FROM event_leases WHERE grp = ? AND consumer = ? AND until > ?",
-                    [.text(group), .text(consumer), .integer(at)])?.integer(0) ?? 0
+                    Statements.Held.self, [.text(group), .text(consumer), .integer(at)])?.integer(0) ?? 0
             let room = Int64(maximumInFlight) - held
             guard room > 0 else { return [] }
             let cursor = try await Self.advanceCursor(tx, group: group)
             let rows = try await tx.query(
-                """
-                SELECT e.seq, e.payload, \(Ledger.orderColumnsOfJoin)
-                FROM events e LEFT JOIN orders o ON o.id = e.order_id
-                WHERE e.seq > ?
-                  AND NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq)
-                  AND NOT EXISTS (SELECT 1 FROM event_leases l WHERE l.grp = ? AND l.seq = e.seq AND l.until > ?)
-                  AND NOT EXISTS (
-                    SELECT 1 FROM events p WHERE p.entity_key = e.entity_key AND p.seq < e.seq AND p.seq > ?
-                      AND NOT EXISTS (SELECT 1 FROM event_acks pa WHERE pa.grp = ? AND pa.seq = p.seq))
-                ORDER BY e.seq LIMIT ?
-                """,
+                Statements.Leasable.self,
                 [
                     .integer(cursor), .text(group), .text(group), .integer(at), .integer(cursor), .text(group),
                     .integer(room),
@@ -189,7 +178,7 @@ public struct LedgerOutbox: Sendable {
             var events: [Event] = []
             for row in rows {
                 try await tx.execute(
-                    "INSERT INTO event_leases (grp, seq, consumer, until) VALUES (?, ?, ?, ?) ON CONFLICT (grp, seq) DO UPDATE SET consumer = excluded.consumer, until = excluded.until",
+                    Statements.Lease.self,
                     [.text(group), .integer(row.integer(0)), .text(consumer), .integer(at + leaseMillis)]
                 )
                 var event = try Event(serializedBytes: row.blob(1))
@@ -213,25 +202,18 @@ public struct LedgerOutbox: Sendable {
     /// only while no transaction appending events is open (`appending`); otherwise it stays for this lease.
     static func advanceCursor(_ tx: any SQLTransaction, group: String) async throws -> Int64 {
         let cursor =
-            try await tx.queryOne("SELECT acked_through FROM event_cursors WHERE grp = ?", [.text(group)])?.integer(0)
+            try await tx.queryOne(Statements.Cursor.self, [.text(group)])?.integer(0)
             ?? 0
         guard try await tx.take(Self.appending) else { return cursor }
-        let firstOpen = try await tx.queryOne(
-            """
-            SELECT MIN(e.seq) FROM events e
-            WHERE e.seq > ? AND NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.grp = ? AND a.seq = e.seq)
-            """, [.integer(cursor), .text(group)])
+        let firstOpen = try await tx.queryOne(Statements.FirstOpen.self, [.integer(cursor), .text(group)])
         let advanced: Int64
         if let firstOpen, firstOpen[0] != .null {
             advanced = firstOpen.integer(0) - 1
         } else {
-            advanced = try await tx.queryOne("SELECT COALESCE(MAX(seq), 0) FROM events", [])?.integer(0) ?? 0
+            advanced = try await tx.queryOne(Statements.LastSequence.self, [])?.integer(0) ?? 0
         }
         guard advanced > cursor else { return cursor }
-        try await tx.execute(
-            "INSERT INTO event_cursors (grp, acked_through) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET acked_through = excluded.acked_through",
-            [.text(group), .integer(advanced)]
-        )
+        try await tx.execute(Statements.MoveCursor.self, [.text(group), .integer(advanced)])
         return advanced
     }
 
@@ -257,14 +239,11 @@ public struct LedgerOutbox: Sendable {
         return try await self.database.transaction(holding: Self.consuming(group)) { tx in
             var acknowledged = 0
             for sequence in sequences {
-                guard try await tx.queryOne("SELECT 1 FROM events WHERE seq = ?", [.integer(sequence)]) != nil else {
+                guard try await tx.queryOne(Statements.Exists.self, [.integer(sequence)]) != nil else {
                     throw LedgerError(.notFound, "sequences: no event \(sequence)")
                 }
-                try await tx.execute(
-                    "INSERT INTO event_acks (grp, seq) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    [.text(group), .integer(sequence)])
-                try await tx.execute(
-                    "DELETE FROM event_leases WHERE grp = ? AND seq = ?", [.text(group), .integer(sequence)])
+                try await tx.execute(Statements.Acknowledge.self, [.text(group), .integer(sequence)])
+                try await tx.execute(Statements.Release.self, [.text(group), .integer(sequence)])
                 acknowledged += 1
             }
             // A subscription at its limit in flight, or held back by an enterprise's earlier event, may go on.
@@ -276,7 +255,7 @@ public struct LedgerOutbox: Sendable {
     /// The highest event sequence written so far (0 if none).
     public func lastSequence() async throws -> Int64 {
         try await self.database.read { tx in
-            try await tx.queryOne("SELECT COALESCE(MAX(seq), 0) FROM events", [])?.integer(0) ?? 0
+            try await tx.queryOne(Statements.LastSequence.self, [])?.integer(0) ?? 0
         }
     }
 }
