@@ -408,13 +408,29 @@ let package = Package(
                 "MeshProtocol",
                 "MeshWire",
                 "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain",
-                "NotificationCore", "CatalogModel", "GatewayStore", "MeshIdentity",
+                "NotificationCore", "CatalogModel", "GatewayStore", "MeshIdentity", "MeshHarness",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            path: "Services/Mesh"
+            path: "Services/Mesh/Command"
+        ),
+        // What starts and watches a mesh on one machine, shared by `mesh` and the tests: the topology and the
+        // command line of each replica, the processes, their health, and an HTTPS receiver playing the counties'
+        // webhook endpoints.
+        .target(
+            name: "MeshHarness",
+            dependencies: [
+                "MeshIdentity", "MeshRPC", "MeshTransport", "MeshWire", "ServiceKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Services/Mesh/Harness"
         ),
         .testTarget(
             name: "MeshProtocolTests",
@@ -431,7 +447,7 @@ let package = Package(
             dependencies: [
                 "MeshProtocol",
                 "MeshWire",
-                "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages", "SQLStore",
+                "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages", "SQLStore", "MeshHarness",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -482,7 +498,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessTests",
-            dependencies: ["BenefitsDomain", "MeshTestSupport", "ServiceKit"],
+            dependencies: ["BenefitsDomain", "MeshTestSupport", "ServiceKit", "MeshHarness", "MeshIdentity"],
             path: "Tests/HarnessTests"
         ),
         .testTarget(
@@ -500,7 +516,7 @@ let package = Package(
             dependencies: [
                 "NotificationCore", "NotificationService", "Ledger", "DisbursementService", "SQLStore", "CatalogModel",
                 "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport",
-                "MeshPKI",
+                "MeshPKI", "MeshHarness",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

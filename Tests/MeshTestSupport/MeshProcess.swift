@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MeshHarness
 import MeshIdentity
 import MeshMessages
 import MeshPKI
@@ -107,24 +108,14 @@ public final class MeshProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// Waits until the process answers its health check with SERVING.
+    /// Waits until the process answers its health check with SERVING (`HealthProbe`, as `mesh up` waits).
     public func waitUntilServing(tls: MeshTLSConfiguration, within: Duration = .seconds(30)) async throws {
-        let deadline = ContinuousClock.now + within
-        let client = MeshClient(configuration: .init(port: self.port, tls: tls), logger: TestMesh.logger)
-        defer { Task { await client.close() } }
-        while ContinuousClock.now < deadline {
-            if let response: Mesh_Rpc_V1_HealthCheckResponse = try? await client.unary(
-                MethodDescriptor(service: "mesh.rpc.v1.Health", method: "Check"), Mesh_Rpc_V1_HealthCheckRequest(),
-                options: CallOptions(timeout: .seconds(1))
-            ), response.status == .serving {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        if case .failure(let error) = await HealthProbe.waitUntilServing(port: self.port, tls: tls, within: within) {
+            throw MeshProcessError(
+                message:
+                    "\(self.name) on port \(self.port) did not become healthy within \(within) (\(error)); log: \((try? String(contentsOfFile: self.log, encoding: .utf8))?.suffix(2000) ?? "")"
+            )
         }
-        throw MeshProcessError(
-            message:
-                "\(self.name) on port \(self.port) did not become healthy within \(within); log: \((try? String(contentsOfFile: self.log, encoding: .utf8))?.suffix(2000) ?? "")"
-        )
     }
 }
 

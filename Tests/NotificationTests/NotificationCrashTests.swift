@@ -1,6 +1,7 @@
 import BenefitsAPI
 import BenefitsDomain
 import Foundation
+import MeshHarness
 import MeshMessages
 import MeshPKI
 import MeshRPC

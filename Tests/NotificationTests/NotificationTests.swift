@@ -2,6 +2,7 @@ import BenefitsAPI
 import BenefitsDomain
 import CatalogModel
 import Foundation
+import MeshHarness
 import MeshMessages
 import MeshPKI
 import MeshTestSupport

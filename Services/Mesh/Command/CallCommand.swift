@@ -2,6 +2,7 @@ import ArgumentParser
 import BenefitsAPI
 import Foundation
 import Logging
+import MeshHarness
 import MeshRPC
 import ServiceKit
 

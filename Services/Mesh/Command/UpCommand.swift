@@ -2,6 +2,7 @@ import ArgumentParser
 import BenefitsAPI
 import Foundation
 import Logging
+import MeshHarness
 import MeshMessages
 import MeshPKI
 import MeshRPC
@@ -55,36 +56,11 @@ struct UpCommand: AsyncParsableCommand {
         var state = MeshState(certificates: topology.certificates, instances: [])
         for service in topology.services {
             for replica in 0..<service.replicas {
-                let port = service.port + replica
+                let launch = try topology.launch(service, replica: replica)
+                let (port, metricsPort, arguments) = (launch.port, launch.metricsPort, launch.arguments)
                 let log = "\(logDirectory)/\(service.name)-\(replica).log"
-                var arguments = [
-                    "--port", "\(port)", "--certificates", topology.certificates, "--identity", service.name,
-                ]
-                let metricsPort = topology.metricsPortOffset.map { port + $0 }
-                if let metricsPort { arguments += ["--metrics-port", "\(metricsPort)"] }
-                for dependency in service.dependsOn ?? [] {
-                    guard let target = topology.services.first(where: { $0.name == dependency }) else {
-                        throw ValidationError(
-                            "\(service.name) depends on '\(dependency)', which the topology does not list")
-                    }
-                    arguments += ["--\(dependency)-port", "\(target.port)"]
-                }
-                for balanced in service.balances ?? [] {
-                    guard let target = topology.services.first(where: { $0.name == balanced }) else {
-                        throw ValidationError(
-                            "\(service.name) balances '\(balanced)', which the topology does not list")
-                    }
-                    arguments += [
-                        "--\(balanced)-ports",
-                        (0..<target.replicas).map { String(target.port + $0) }.joined(separator: ","),
-                    ]
-                }
-                arguments += (service.arguments ?? []).map {
-                    $0.replacingOccurrences(of: "{state}", with: topology.state).replacingOccurrences(
-                        of: "{certificates}", with: topology.certificates)
-                }
                 let executable = "\(binDirectory)/\(service.name)"
-                let pid = try Self.spawn(executable: executable, arguments: arguments, log: log)
+                let pid = try ProcessControl.spawn(executable: executable, arguments: arguments, log: log)
                 state.instances.append(
                     .init(
                         service: service.name, replica: replica, port: port, pid: pid, log: log,
@@ -146,26 +122,6 @@ struct UpCommand: AsyncParsableCommand {
             print("  stopped \(instance.service) replica \(instance.replica)\(graceful ? "" : " (killed after 15 s)")")
         }
         MeshState.remove(directory: topology.state)
-    }
-
-    /// Starts a service process writing to `log` (appending when `append`, as a restart does).
-    static func spawn(executable: String, arguments: [String], log: String, append: Bool = false) throws -> Int32 {
-        guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw ValidationError("no executable at \(executable): run `swift build` first, or pass --bin-directory")
-        }
-        if !append || !FileManager.default.fileExists(atPath: log) {
-            FileManager.default.createFile(atPath: log, contents: nil)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        if append { output.seekToEndOfFile() }
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process.processIdentifier
     }
 }
 

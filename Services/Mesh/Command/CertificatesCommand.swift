@@ -1,4 +1,5 @@
 import ArgumentParser
+import MeshHarness
 import MeshIdentity
 import MeshPKI
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MeshHarness
 import MeshRPC
 import ServiceKit
 

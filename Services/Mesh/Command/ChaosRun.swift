@@ -3,6 +3,7 @@ import BenefitsDomain
 import CatalogModel
 import Foundation
 import Logging
+import MeshHarness
 import MeshMessages
 import MeshPKI
 import MeshProtocol

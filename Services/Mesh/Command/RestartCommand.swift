@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshHarness
 
 /// Restarts one process of a running mesh the way `mesh up` started it: SIGTERM (drained), then started
 /// again and waited for until it reports healthy.
@@ -40,7 +41,7 @@ struct RestartCommand: AsyncParsableCommand {
             throw ValidationError(
                 "the state file does not say how \(instance.service) was started: restart the mesh with this `mesh`")
         }
-        state.instances[index].pid = try UpCommand.spawn(
+        state.instances[index].pid = try ProcessControl.spawn(
             executable: executable, arguments: arguments, log: instance.log, append: true)
         try state.save(directory: topology.state)
         let tls = try HealthProbe.tls(certificates: topology.certificates, service: instance.service)

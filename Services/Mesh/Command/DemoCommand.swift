@@ -5,6 +5,7 @@ import CatalogModel
 import Foundation
 import GatewayStore
 import Logging
+import MeshHarness
 import MeshMessages
 import MeshPKI
 import MeshRPC

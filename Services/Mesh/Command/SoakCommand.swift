@@ -4,6 +4,7 @@ import BenefitsDomain
 import CatalogModel
 import Foundation
 import Logging
+import MeshHarness
 import MeshMessages
 import MeshRPC
 import NIOConcurrencyHelpers

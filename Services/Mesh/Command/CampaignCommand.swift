@@ -3,6 +3,7 @@ import BenefitsAPI
 import BenefitsDomain
 import Foundation
 import Logging
+import MeshHarness
 import MeshMessages
 import MeshRPC
 import ServiceKit

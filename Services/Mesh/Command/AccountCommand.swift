@@ -3,6 +3,7 @@ import BenefitsAPI
 import Foundation
 import GatewayStore
 import Logging
+import MeshHarness
 import MeshIdentity
 import MeshMessages
 import MeshRPC

@@ -1,42 +1,9 @@
 import Foundation
 
-/// What `mesh up` started, so `mesh status` and `mesh down` can find it.
-struct MeshState: Codable {
-    struct Instance: Codable {
-        var service: String
-        var replica: Int
-        var port: Int
-        var pid: Int32
-        var log: String
-        var metricsPort: Int?
-        /// How it was started, so `mesh restart` and `mesh chaos` can start it again the same way.
-        var executable: String?
-        var arguments: [String]?
-    }
-
-    var certificates: String
-    var instances: [Instance]
-
-    static func path(_ directory: String) -> String { "\(directory)/mesh-state.json" }
-
-    static func load(directory: String) -> MeshState? {
-        guard let data = FileManager.default.contents(atPath: self.path(directory)) else { return nil }
-        return try? JSONDecoder().decode(MeshState.self, from: data)
-    }
-
-    func save(directory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.path(directory)))
-    }
-
-    static func remove(directory: String) {
-        try? FileManager.default.removeItem(atPath: self.path(directory))
-    }
-}
-
-enum ProcessControl {
-    static func isAlive(_ pid: Int32) -> Bool {
+/// The processes of a mesh on this machine: started with their output in a log, asked whether they live,
+/// stopped gracefully or killed as a crash would.
+public enum ProcessControl {
+    public static func isAlive(_ pid: Int32) -> Bool {
         // Reap it first if it is our own child that has exited, so a zombie does not count as alive.
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid { return false }
@@ -51,21 +18,21 @@ enum ProcessControl {
     }
 
     /// A memory figure of /proc/PID/status in kilobytes (`VmRSS` now, `VmHWM` the peak), 0 when unknown.
-    static func memoryKilobytes(_ pid: Int32, _ field: String) -> Int {
+    public static func memoryKilobytes(_ pid: Int32, _ field: String) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("\(field):") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
     /// SIGKILL, as a crash would, and wait for the process to be gone.
-    static func crash(_ pid: Int32) async {
+    public static func crash(_ pid: Int32) async {
         kill(pid, SIGKILL)
         let deadline = ContinuousClock.now + .seconds(5)
         while self.isAlive(pid), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// SIGTERM, then wait up to `grace` for the process to exit, then SIGKILL. Returns true if it exited by itself.
-    static func stop(_ pid: Int32, grace: Duration) async -> Bool {
+    public static func stop(_ pid: Int32, grace: Duration) async -> Bool {
         guard self.isAlive(pid) else { return true }
         kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + grace
@@ -78,5 +45,28 @@ enum ProcessControl {
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         return false
+    }
+
+    /// Starts `executable` with its output (standard output and error) in `log`, appended to when `append`
+    /// (as a restart does), its input empty; returns its process id.
+    public static func spawn(executable: String, arguments: [String], log: String, append: Bool = false) throws
+        -> Int32
+    {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw HarnessError("no executable at \(executable): run `swift build` first, or pass --bin-directory")
+        }
+        if !append || !FileManager.default.fileExists(atPath: log) {
+            FileManager.default.createFile(atPath: log, contents: nil)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        if append { output.seekToEndOfFile() }
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process.processIdentifier
     }
 }

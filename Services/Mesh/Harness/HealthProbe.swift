@@ -1,5 +1,4 @@
 import Logging
-import MeshMessages
 import MeshRPC
 import MeshTransport
 import MeshWire
@@ -7,17 +6,19 @@ import ServiceKit
 
 /// Asks a mesh server whether it serves, over mutual TLS with the `mesh-cli` certificate (or another of the
 /// mesh CA's: Health answers every one).
-enum HealthProbe {
-    static let method = HealthMethods.check
-    static let defaultIdentity = "mesh-cli"
+public enum HealthProbe {
+    public static let method = HealthMethods.check
+    public static let defaultIdentity = "mesh-cli"
 
-    static func tls(certificates: String, service: String, identity: String = Self.defaultIdentity) throws
+    public static func tls(certificates: String, service: String, identity: String = Self.defaultIdentity) throws
         -> MeshTLSConfiguration
     {
         try TLSFiles.load(directory: certificates, name: identity, serverHostname: service)
     }
 
-    static func check(host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, timeout: Duration = .seconds(2))
+    public static func check(
+        host: String = "127.0.0.1", port: Int, tls: MeshTLSConfiguration, timeout: Duration = .seconds(2)
+    )
         async -> Result<Mesh_Rpc_V1_HealthCheckResponse, RPCError>
     {
         var logger = Logger(label: "mesh.health")
@@ -36,7 +37,7 @@ enum HealthProbe {
     }
 
     /// Polls until the server answers SERVING or `within` runs out.
-    static func waitUntilServing(port: Int, tls: MeshTLSConfiguration, within: Duration) async -> Result<
+    public static func waitUntilServing(port: Int, tls: MeshTLSConfiguration, within: Duration) async -> Result<
         Mesh_Rpc_V1_HealthCheckResponse, RPCError
     > {
         let deadline = ContinuousClock.now + within
