@@ -59,6 +59,7 @@ fi
 if wants ledger; then
     payouts="${LEDGER_PAYOUTS:-50000}"
     naive="${LEDGER_NAIVE_PAYOUTS:-2000}"
+    outbox="${LEDGER_OUTBOX_EVENTS:-20000}"
     runs="${LEDGER_RUNS:-5}"
     callers="${LEDGER_CALLERS:-256}"
     # Runs alternate grouped and naive, and each mode's row is its median: single runs here spread ±15%.
@@ -91,14 +92,19 @@ print(json.dumps(row))' "$1"; }
         "${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1" start > /dev/null
         trap '"${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -m fast stop > /dev/null; rm -rf "$pgdir"' EXIT
         postgres_runs="$(mktemp -d)"
+        # Proposals grouped and one per transaction, and (outbox) their events leased and acknowledged by two
+        # subscribers. Each mode twice: the hot statements named and prepared once per connection (the default), and unnamed
+        # (`prepared_statements=off`, as behind a pooler in transaction mode), their peer in the same run.
         for run in $(seq "$runs"); do
-            for mode in grouped naive; do
-                n=$payouts; [ $mode = naive ] && n=$naive
-                "${as[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U postgres "bench_${mode}_$run"
-                "$bin/LedgerBenchmark" --database "postgres://postgres@127.0.0.1:$port/bench_${mode}_$run" --mode $mode --payouts "$n" --callers "$callers" >> "$postgres_runs/$mode"
+            for mode in grouped naive outbox; do
+                for prepared in on off; do
+                    n=$payouts; [ $mode = naive ] && n=$naive; [ $mode = outbox ] && n=$outbox
+                    "${as[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U postgres "bench_${mode}_${prepared}_$run"
+                    "$bin/LedgerBenchmark" --database "postgres://postgres@127.0.0.1:$port/bench_${mode}_${prepared}_$run?prepared_statements=$prepared" --mode $mode --payouts "$n" --callers "$callers" >> "$postgres_runs/${mode}_$prepared"
+                done
             done
         done
-        for mode in grouped naive; do median "$postgres_runs/$mode" >> "$results"; done
+        for mode in grouped naive outbox; do for prepared in on off; do median "$postgres_runs/${mode}_$prepared" >> "$results"; done; done
         rm -rf "$postgres_runs"
     else
         echo "(PostgreSQL not installed: apt-get install postgresql; PostgreSQL rows skipped)"
@@ -279,4 +285,8 @@ for row, sides in by.items():
         print(f"{'':34} calls/s gRPC face / native face = {sides['grpc-x64']['callsPerSecond'] / sides['x64']['callsPerSecond']:.2f}")
     if row.startswith("ledger") and {"grouped", "naive"} <= sides.keys():
         print(f"{'':34} ratio grouped/naive = {sides['grouped']['perSecond'] / sides['naive']['perSecond']:.1f}")
+    if row == "ledger postgresql unnamed" and "ledger postgresql" in by:
+        for mode in ("grouped", "naive", "outbox"):
+            if mode in sides and mode in by["ledger postgresql"]:
+                print(f"{'':34} ratio prepared/unnamed ({mode}) = {by['ledger postgresql'][mode]['perSecond'] / sides[mode]['perSecond']:.2f}")
 EOF
