@@ -18,7 +18,7 @@ let package = Package(
             name: "MeshClient",
             targets: [
                 "MeshRPC", "BenefitsAPI", "MeshMessages", "MeshWire", "MeshProtocol", "MeshTransport", "MeshIdentity",
-                "BenefitsDomain",
+                "BenefitsDomain", "MeshTracing",
             ]),
         // For Fuzz/ only: the protocol layer as a library product it can depend on.
         .library(name: "MeshProtocolForFuzzing", targets: ["MeshProtocol", "MeshWire"]),
@@ -62,6 +62,9 @@ let package = Package(
         // Settings from flags, the environment and /run/secrets (its default trait, JSON, adds no package).
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        // Spans for every call, HTTP request and ledger batch; `traceparent` read and written by W3C's rules.
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         // The gateway's standard gRPC port.
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
@@ -119,8 +122,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                "MeshTracing",
             ],
             path: "Shared/MeshRPC"
+        ),
+        // The tracer every mesh process has without an exporter (W3C `traceparent` carried on, a trace id for
+        // the logs), and which tracer the calls use.
+        .target(
+            name: "MeshTracing",
+            dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ],
+            path: "Shared/MeshTracing"
         ),
         // The development certificate authority and certificates for services and counties.
         .target(
@@ -218,6 +233,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                "MeshTracing",
             ],
             path: "Services/Disbursement/Ledger"
         ),
@@ -268,7 +285,7 @@ let package = Package(
                 "MeshWire",
                 "ServiceKit",
                 "GatewayStore", "BenefitsAPI", "BenefitsDomain", "CatalogModel", "EligibilityEngine", "MeshRPC",
-                "MeshIdentity", "MeshTransport", "MeshMessages",
+                "MeshIdentity", "MeshTransport", "MeshMessages", "MeshTracing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -346,7 +363,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "MeshRPC", "MeshIdentity", "MeshTransport", "SQLStore",
+                "MeshRPC", "MeshIdentity", "MeshTransport", "SQLStore", "MeshTracing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -504,6 +521,7 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
+                "MeshTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "MeshWire",
                 "ServiceKit", "MeshRPC", "MeshIdentity", "MeshMessages", "MeshTestSupport", "MeshPKI", "SQLStore",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -543,8 +561,14 @@ let package = Package(
             path: "Tests/GatewayTests"
         ),
         .testTarget(
+            name: "MeshTracingTests",
+            dependencies: ["MeshTracing", .product(name: "Tracing", package: "swift-distributed-tracing")],
+            path: "Tests/MeshTracingTests"
+        ),
+        .testTarget(
             name: "MeshRPCTests",
             dependencies: [
+                "MeshTracing",
                 "MeshWire",
                 "MeshTestSupport", "MeshRPC", "MeshIdentity", "MeshPKI", "MeshMessages", "MeshProtocol",
                 "MeshTransport",

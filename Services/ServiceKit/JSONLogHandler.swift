@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MeshRPC
+import MeshTracing
 
 /// Writes each record as one line of JSON, for log collectors (Loki, Elasticsearch, journald's JSON): time
 /// (UTC, milliseconds), level, logger, message, and every metadata key beside them — the call's `trace_id`
@@ -70,11 +71,12 @@ public struct JSONLogHandler: LogHandler {
 }
 
 extension Logger.MetadataProvider {
-    /// The trace of the call being served (`ServerContext.current`), as `trace_id`: every line logged while
-    /// a call runs carries the id its `traceparent` gave, in either log format.
+    /// The trace of the span the logging task runs in (a call being served, an HTTP request, a ledger batch),
+    /// as `trace_id`: every line logged while a call runs carries the id its `traceparent` gave, in either log
+    /// format.
     public static let meshTrace = Logger.MetadataProvider {
-        guard let context = ServerContext.current else { return [:] }
-        return ["trace_id": .string(context.trace.traceID)]
+        guard let traceID = MeshTracing.currentTraceID else { return [:] }
+        return ["trace_id": .string(traceID)]
     }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import MeshRPC
+import MeshTracing
 import ServiceLifecycle
 import UnixSignals
 
@@ -37,6 +38,8 @@ public enum ServiceRunner {
         configure: (MeshServer) -> Void = { _ in }
     ) async throws {
         let logger = options.logger(label: "jiaxing.\(name)")
+        // Spans for every call and HTTP request, `traceparent` carried on (one process, one service, one run).
+        MeshTracing.bootstrap()
         // Metrics go to Prometheus when they are served: bootstrap before anything makes a metric.
         let registry = options.metricsPort.map { _ in ServiceMetrics.registry }
         let tls = try TLSFiles.load(directory: options.certificates, name: options.identity ?? name)

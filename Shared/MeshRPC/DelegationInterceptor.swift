@@ -51,7 +51,6 @@ extension ServerContext {
     /// The same call, seen as coming from `party` (response metadata is shared).
     func acting(as party: PeerIdentity) -> ServerContext {
         ServerContext(
-            method: self.method, metadata: self.metadata, peer: party, deadline: self.deadline, response: self.response,
-            traceState: self.traceState)
+            method: self.method, metadata: self.metadata, peer: party, deadline: self.deadline, response: self.response)
     }
 }

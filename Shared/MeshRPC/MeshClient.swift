@@ -1,11 +1,13 @@
 import Logging
 import MeshProtocol
+import MeshTracing
 import MeshTransport
 import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SwiftProtobuf
+import Tracing
 
 /// A client of one mesh server (one address). Shares one connection among all calls, connects lazily and
 /// reconnects when the connection closes or drains. Or a client of a server in the same process
@@ -223,11 +225,40 @@ public final class MeshClient: Sendable {
         let deadline = options.deadline(now: now)
         var head = Mesh_Rpc_V1_RequestHead()
         head.method = method.fullName
+        // The call's client span, a child of the span the caller runs in (the call it serves, an HTTP request);
+        // its context goes out as `traceparent` unless the caller set one.
+        let span = MeshTracing.tracer.startSpan(method.fullName, context: .current ?? .topLevel, ofKind: .client)
+        if span.isRecording {
+            span.attributes["rpc.system"] = "mesh"
+            span.attributes["rpc.service"] = method.service
+            span.attributes["rpc.method"] = method.method
+        }
+        defer { span.end() }
         var metadata = options.metadata
-        if metadata[TraceContext.metadataKey] == nil, let trace = ServerContext.current?.trace {
-            metadata.add(TraceContext.metadataKey, trace.child().traceparent)
+        if metadata[MeshTracing.traceparent] == nil {
+            MeshTracing.tracer.inject(span.context, into: &metadata, using: Metadata.Injector())
         }
         head.metadata = metadata.wire
+        do {
+            return try await self.call(
+                head: head, method: method, now: now, deadline: deadline, initialParts: initialParts, body)
+        } catch {
+            let status = RPCError.from(error)
+            if span.isRecording {
+                span.attributes["rpc.grpc.status_code"] = Int(status.code.rawValue)
+                span.setStatus(SpanStatus(code: .error, message: status.message))
+            }
+            throw error
+        }
+    }
+
+    /// The call with its head made: in process, or over a stream of a connection.
+    private func call<Result: Sendable>(
+        head: Mesh_Rpc_V1_RequestHead, method: MethodDescriptor, now: ContinuousClock.Instant,
+        deadline: ContinuousClock.Instant?, initialParts: [OutboundPart],
+        _ body: @escaping @Sendable (MeshStream) async throws -> Result
+    ) async throws -> Result {
+        var head = head
         if let deadline {
             guard deadline > now else {
                 throw RPCError(.deadlineExceeded, "deadline expired before the call to \(method) started")

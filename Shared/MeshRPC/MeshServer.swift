@@ -1,11 +1,13 @@
 import Logging
 import MeshProtocol
+import MeshTracing
 import MeshTransport
 import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Tracing
 
 /// A mesh RPC server: listens over mutual TLS, routes calls to handlers, enforces deadlines, and drains
 /// gracefully when its service group shuts down.
@@ -216,6 +218,24 @@ public final class MeshServer: Service, Sendable {
             }()
         let context = ServerContext(
             method: method, metadata: Metadata(wire: call.head.metadata), peer: call.peer, deadline: deadline)
+        // The call's server span, a child of the caller's (its `traceparent`), or the first of a new trace.
+        let tracer = MeshTracing.tracer
+        var parent = InstrumentationContext.topLevel
+        tracer.extract(context.metadata, into: &parent, using: Metadata.Extractor())
+        let span = tracer.startSpan(method.fullName, context: parent, ofKind: .server)
+        if span.isRecording {
+            span.attributes["rpc.system"] = "mesh"
+            span.attributes["rpc.service"] = method.service
+            span.attributes["rpc.method"] = method.method
+            span.attributes["mesh.peer"] = call.peer?.commonName
+        }
+        defer {
+            if span.isRecording {
+                span.attributes["rpc.grpc.status_code"] = Int(code.rawValue)
+                if code.isServerFault { span.setStatus(SpanStatus(code: .error, message: "\(code)")) }
+            }
+            span.end()
+        }
         // What stops the handler early, the client's cancellation or the deadline, both reported from the
         // connection's event loop into one stream that one task waits on.
         let (stops, stop) = AsyncStream<Outcome>.makeStream()
@@ -232,7 +252,9 @@ public final class MeshServer: Service, Sendable {
             var code = RPCStatusCode.cancelled
             group.addTask {
                 await ServerContext.$current.withValue(context) {
-                    await self.run(route: route, stream: call.stream, context: context)
+                    await InstrumentationContext.$current.withValue(span.context) {
+                        await self.run(route: route, stream: call.stream, context: context)
+                    }
                 }
             }
             group.addTask {
@@ -293,7 +315,8 @@ public final class MeshServer: Service, Sendable {
                 self.logger.error(
                     "handler failed",
                     metadata: [
-                        "method": "\(context.method)", "error": "\(error)", "trace_id": "\(context.trace.traceID)",
+                        "method": "\(context.method)", "error": "\(error)",
+                        "trace_id": "\(MeshTracing.currentTraceID ?? "")",
                     ])
             }
             trailers.code = status.code.rawValue

@@ -11,53 +11,27 @@ public struct ServerContext: Sendable {
     public let deadline: ContinuousClock.Instant?
     /// Metadata the handler wants sent back: initial (before the first message) and trailing.
     public let response: ResponseMetadata
-    /// The caller's trace (its `traceparent`), or a new one; downstream calls made while handling carry it on.
-    public var trace: TraceContext { self.traceState.trace }
-    let traceState: TraceState
 
+    /// The call's trace is its server span's (`InstrumentationContext.current` while the handler runs:
+    /// `MeshTracing.currentTraceID`), made by the server from the caller's `traceparent`.
     public init(method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?) {
-        let incoming = metadata[TraceContext.metadataKey].flatMap(TraceContext.init(traceparent:))
-        self.init(
-            method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata(),
-            traceState: TraceState(incoming: incoming))
+        self.init(method: method, metadata: metadata, peer: peer, deadline: deadline, response: ResponseMetadata())
     }
 
     init(
         method: MethodDescriptor, metadata: Metadata, peer: PeerIdentity?, deadline: ContinuousClock.Instant?,
-        response: ResponseMetadata, traceState: TraceState
+        response: ResponseMetadata
     ) {
         self.method = method
         self.metadata = metadata
         self.peer = peer
         self.deadline = deadline
         self.response = response
-        self.traceState = traceState
     }
 
     /// The context of the call the current task is serving, so a client call made inside a handler carries
     /// the caller's deadline onward without the handler passing it by hand.
     @TaskLocal public static var current: ServerContext?
-}
-
-/// The trace of one call: the caller's, or one started the first time anyone asks (most calls make no
-/// downstream call and log nothing, and never pay for the random trace id).
-final class TraceState: Sendable {
-    private let incoming: TraceContext?
-    private let started = NIOLockedValueBox<TraceContext?>(nil)
-
-    init(incoming: TraceContext?) {
-        self.incoming = incoming
-    }
-
-    var trace: TraceContext {
-        if let incoming = self.incoming { return incoming }
-        return self.started.withLockedValue { started in
-            if let trace = started { return trace }
-            let trace = TraceContext.start()
-            started = trace
-            return trace
-        }
-    }
 }
 
 /// Response metadata a handler sets while it runs.

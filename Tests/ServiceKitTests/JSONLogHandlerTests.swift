@@ -1,9 +1,11 @@
 import Foundation
 import Logging
 import MeshRPC
+import MeshTracing
 import NIOConcurrencyHelpers
 import ServiceKit
 import Testing
+import Tracing
 
 @Suite("JSON log lines")
 struct JSONLogHandlerTests {
@@ -16,11 +18,16 @@ struct JSONLogHandlerTests {
             }
         }
         logger[metadataKey: "replica"] = "a"
-        let context = ServerContext(
-            method: MethodDescriptor(service: "jiaxing.benefits.v1.Gateway", method: "Screen"),
-            metadata: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], peer: nil,
-            deadline: nil)
-        ServerContext.$current.withValue(context) {
+        // The server span of a call whose caller sent this traceparent, as the mesh server makes it.
+        struct Header: Extractor {
+            func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+        }
+        var parent = InstrumentationContext.topLevel
+        MeshTracer().extract(
+            ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], into: &parent,
+            using: Header())
+        let span = MeshTracer().startSpan("jiaxing.benefits.v1.Gateway/Screen", context: parent, ofKind: .server)
+        InstrumentationContext.$current.withValue(span.context) {
             logger.warning("a \"quoted\"\nsecond line", metadata: ["order": "o-1", "replica": "b"])
         }
         logger.info("outside a call")

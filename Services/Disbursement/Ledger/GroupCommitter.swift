@@ -1,6 +1,8 @@
+import MeshTracing
 import NIOConcurrencyHelpers
 import SQLStore
 import ServiceLifecycle
+import Tracing
 
 /// Batches concurrent changes into one transaction: one commit (one fsync) for many orders.
 ///
@@ -36,16 +38,19 @@ package final class GroupCommitter: Service, Sendable {
         let plain: Work?
         /// Resumed with the change's value (or refusal) once its commit is durable.
         let done: CheckedContinuation<(any Sendable)?, any Error>
+        /// The span the caller runs in (its call): the batch's span links to it.
+        let caller: InstrumentationContext?
 
         init(
             kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?,
-            done: CheckedContinuation<(any Sendable)?, any Error>
+            done: CheckedContinuation<(any Sendable)?, any Error>, caller: InstrumentationContext?
         ) {
             self.kind = kind
             self.input = input
             self.change = change
             self.plain = plain
             self.done = done
+            self.caller = caller
         }
 
         /// The change alone: a plain change, or a member after a spoiled batch.
@@ -112,6 +117,7 @@ package final class GroupCommitter: Service, Sendable {
     private func enqueue(kind: ObjectIdentifier?, input: (any Sendable)?, change: ErasedChange?, plain: Work?)
         async throws -> (any Sendable)?
     {
+        let caller = InstrumentationContext.current
         do {
             return try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<(any Sendable)?, any Error>) in
@@ -120,7 +126,9 @@ package final class GroupCommitter: Service, Sendable {
                     guard !state.stopped else {
                         return .failure(LedgerError(.unavailable, "the ledger is shutting down; nothing was written"))
                     }
-                    state.queue.append(Item(kind: kind, input: input, change: change, plain: plain, done: continuation))
+                    state.queue.append(
+                        Item(kind: kind, input: input, change: change, plain: plain, done: continuation, caller: caller)
+                    )
                     defer { state.waiting = nil }
                     return .success(state.waiting)
                 }
@@ -224,6 +232,16 @@ package final class GroupCommitter: Service, Sendable {
     /// child task in `group`, while the next batch runs).
     private func commit(_ taken: [Item], in group: inout DiscardingTaskGroup) async {
         var batch = taken
+        // A span of its own per batch, linked to each change's call: a batch serves many traces at once.
+        let span = MeshTracing.tracer.startSpan("ledger.batch", context: .topLevel, ofKind: .internal)
+        if span.isRecording {
+            span.attributes["ledger.batch.changes"] = taken.count
+            span.attributes["ledger.batch.pipelined"] = self.pipelined
+            for item in taken {
+                if let caller = item.caller { span.addLink(SpanLink(context: caller, attributes: [:])) }
+            }
+        }
+        defer { span.end() }
         do {
             // The next batch begins as soon as this one committed; its callers hear once its commit is
             // durable (on SQLite, the log's sync runs beside the next batch instead of holding it up).
@@ -243,6 +261,8 @@ package final class GroupCommitter: Service, Sendable {
         } catch {
             // A change failed after writing, or the commit failed: nothing of the batch was kept. Each
             // change runs again alone, so one bad change costs only itself.
+            span.recordError(error)
+            span.attributes["ledger.batch.rerun_alone"] = batch.count
             for item in batch {
                 do {
                     let value = try await self.database.transaction { tx in try await item.alone(tx) }

@@ -57,6 +57,8 @@ public struct Console: Sendable {
     public func router() -> Router<ConsoleRequestContext> {
         let router = Router(context: ConsoleRequestContext.self)
         router.add(middleware: MetricsMiddleware())
+        // A span per request; the calls a page makes through the gateway are its children.
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: ConsoleSecurityHeaders())
         router.get("/") { _, _ in Response.redirect(to: "/console") }
         let console = router.group("console").add(middleware: ConsoleSessionMiddleware(console: self))

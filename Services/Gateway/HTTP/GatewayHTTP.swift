@@ -43,6 +43,8 @@ public enum GatewayHTTP {
         let router = Router(context: GatewayRequestContext.self)
         // Requests counted and timed by route, method and status (hb_requests, http_server_request_duration).
         router.add(middleware: MetricsMiddleware())
+        // A span per request, the child of the caller's `traceparent`; the calls it makes are its children.
+        router.add(middleware: TracingMiddleware())
         router.get("/v1") { _, _ -> Response in
             let methods = MethodRegistry.entries.filter { $0.method.service == GatewayMethods.service }.map { entry in
                 #"{"method":"\#(entry.method.method)","kind":"\#(entry.kind)","path":"/v1/\#(entry.method.method)"}"#
@@ -140,10 +142,7 @@ public enum GatewayHTTP {
         guard peer.role != nil, !peer.commonName.isEmpty else {
             throw RPCError(.unauthenticated, "the client certificate names no party")
         }
-        var metadata: Metadata = [DelegationInterceptor.header: peer.description]
-        if let traceparent = request.headers[HTTPField.Name("traceparent")!] {
-            metadata.add(TraceContext.metadataKey, traceparent)
-        }
+        let metadata: Metadata = [DelegationInterceptor.header: peer.description]
         var timeout = Self.defaultTimeout
         if let header = request.headers[HTTPField.Name("timeout-ms")!] {
             guard let millis = Int64(header), (1...3_600_000).contains(millis) else {

@@ -2,6 +2,7 @@ import BenefitsDomain
 import Foundation
 import Logging
 import MeshRPC
+import MeshTracing
 import NIOConcurrencyHelpers
 
 /// Every refusal and every money decision, one JSON object a line, with the caller's certificate identity.
@@ -34,7 +35,7 @@ public final class AuditLog: Sendable {
         entry["method"] = method
         entry["outcome"] = outcome
         // The call's trace id, so a refusal or a payout can be followed into every service's logs.
-        if let trace = ServerContext.current?.trace { entry["trace-id"] = trace.traceID }
+        if let traceID = MeshTracing.currentTraceID { entry["trace-id"] = traceID }
         let line = Array(Self.line(entry).utf8)
         do {
             try self.handle.withLockedValue { try $0?.write(contentsOf: line) }

@@ -1,0 +1,37 @@
+import Synchronization
+import Tracing
+
+/// Which tracer the mesh's calls, HTTP requests and ledger batches use, and the trace id their logs carry.
+public enum MeshTracing {
+    /// The W3C header (and mesh metadata key) a call's trace travels in.
+    public static let traceparent = "traceparent"
+
+    /// The tracer bootstrapped for the process (`InstrumentationSystem`), or `MeshTracer` where none is: a
+    /// library's calls (the tests, a county's Swift client) carry `traceparent` on without anyone bootstrapping.
+    public static var tracer: any Tracer {
+        InstrumentationSystem.instrument is NoOpInstrument ? Self.fallback : InstrumentationSystem.tracer
+    }
+
+    private static let fallback = MeshTracer()
+
+    /// The trace id (32 hex digits) of the span `context` is in, whichever tracer made it: `MeshTracer`'s own,
+    /// or what the exporting tracer bootstrapped with it says (`bootstrap(_:traceID:)`).
+    public static func traceID(of context: InstrumentationContext) -> String? {
+        if let trace = context.meshTrace { return trace.traceID.description }
+        return Self.exportedTraceID.withLock { $0 }?(context)
+    }
+
+    /// The trace id of the span the current task runs in, if any.
+    public static var currentTraceID: String? { InstrumentationContext.current.flatMap(Self.traceID(of:)) }
+
+    /// Bootstraps the process's tracer, once: `MeshTracer` where no exporter is built in, or an exporting one
+    /// with how it tells a context's trace id.
+    public static func bootstrap(
+        _ tracer: any Tracer = MeshTracer(), traceID: (@Sendable (InstrumentationContext) -> String?)? = nil
+    ) {
+        Self.exportedTraceID.withLock { $0 = traceID }
+        InstrumentationSystem.bootstrap(tracer)
+    }
+
+    private static let exportedTraceID = Mutex<(@Sendable (InstrumentationContext) -> String?)?>(nil)
+}

@@ -1,0 +1,72 @@
+import MeshTracing
+import Testing
+import Tracing
+
+/// The tracer every mesh process has without an exporter: W3C `traceparent` in and out, a trace id per span.
+@Suite("Mesh tracer")
+struct MeshTracerTests {
+    struct Headers: Injector, Extractor {
+        func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+        func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+    }
+
+    static let given = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    @Test("a server span continues the caller's trace; the client span it makes is written out as its child")
+    func propagation() throws {
+        let tracer = MeshTracer()
+        var parent = InstrumentationContext.topLevel
+        tracer.extract(["traceparent": Self.given], into: &parent, using: Headers())
+        let server = tracer.startSpan("Gateway/Screen", context: parent, ofKind: .server)
+        #expect(MeshTracing.traceID(of: server.context) == "4bf92f3577b34da6a3ce929d0e0e4736")
+        let client = tracer.startSpan("Eligibility/Screen", context: server.context, ofKind: .client)
+        var outgoing: [String: String] = [:]
+        tracer.inject(client.context, into: &outgoing, using: Headers())
+        let parts = try #require(outgoing["traceparent"]).split(separator: "-").map(String.init)
+        #expect(parts.count == 4)
+        #expect(parts[0] == "00")
+        #expect(parts[1] == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(parts[2].count == 16 && parts[2] != "00f067aa0ba902b7")
+        #expect(parts[3] == "01")
+        // Two spans of one trace have two span ids.
+        var again: [String: String] = [:]
+        tracer.inject(server.context, into: &again, using: Headers())
+        #expect(again["traceparent"] != outgoing["traceparent"])
+        #expect(again["traceparent"]?.hasPrefix("00-4bf92f3577b34da6a3ce929d0e0e4736-") == true)
+    }
+
+    @Test("no traceparent, or a malformed one, starts a new sampled trace; nothing is written for no span")
+    func newTraces() {
+        let tracer = MeshTracer()
+        var seen: Set<String> = []
+        for headers in [
+            [:], ["traceparent": "00-zz-not-a-trace"],
+            ["traceparent": "00-" + String(repeating: "0", count: 32) + "-00f067aa0ba902b7-01"],
+        ] {
+            var parent = InstrumentationContext.topLevel
+            tracer.extract(headers, into: &parent, using: Headers())
+            let span = tracer.startSpan("Gateway/Screen", context: parent, ofKind: .server)
+            let traceID = MeshTracing.traceID(of: span.context)
+            #expect(traceID?.count == 32)
+            #expect(traceID != String(repeating: "0", count: 32))
+            if let traceID { seen.insert(traceID) }
+            var outgoing: [String: String] = [:]
+            tracer.inject(span.context, into: &outgoing, using: Headers())
+            #expect(outgoing["traceparent"]?.hasSuffix("-01") == true, "sampled")
+        }
+        #expect(seen.count == 3)
+        var nothing: [String: String] = [:]
+        tracer.inject(.topLevel, into: &nothing, using: Headers())
+        #expect(nothing.isEmpty)
+        #expect(MeshTracing.traceID(of: .topLevel) == nil)
+    }
+
+    @Test("with no tracer bootstrapped, the mesh's calls use this one, and the current span's trace id is at hand")
+    func fallback() {
+        #expect(MeshTracing.tracer is MeshTracer)
+        let span = MeshTracing.tracer.startSpan("x", context: .topLevel, ofKind: .internal)
+        let inside = InstrumentationContext.$current.withValue(span.context) { MeshTracing.currentTraceID }
+        #expect(inside != nil && inside == MeshTracing.traceID(of: span.context))
+        #expect(MeshTracing.currentTraceID == nil)
+    }
+}
