@@ -42,6 +42,11 @@ let package = Package(
         .executable(name: "notification", targets: ["NotificationMain"]),
         .executable(name: "gateway", targets: ["GatewayMain"]),
     ],
+    traits: [
+        // Off by default, so the default build stays lean: `swift build --traits OTel` builds the services with
+        // swift-otel's exporter (spans over OTLP/HTTP, set by the OTEL_* variables; ServiceTracing).
+        .trait(name: "OTel", description: "Export spans over OTLP/HTTP with swift-otel")
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -65,6 +70,8 @@ let package = Package(
         // Spans for every call, HTTP request and ledger batch; `traceparent` read and written by W3C's rules.
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        // Built only with the OTel trait; its gRPC exporter left out (OTLP/HTTP only).
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
         // The gateway's standard gRPC port.
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
@@ -375,6 +382,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTel"])),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Services/ServiceKit"

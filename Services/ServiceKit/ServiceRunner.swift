@@ -1,6 +1,5 @@
 import Logging
 import MeshRPC
-import MeshTracing
 import ServiceLifecycle
 import UnixSignals
 
@@ -39,7 +38,7 @@ public enum ServiceRunner {
     ) async throws {
         let logger = options.logger(label: "jiaxing.\(name)")
         // Spans for every call and HTTP request, `traceparent` carried on (one process, one service, one run).
-        MeshTracing.bootstrap()
+        let exporter = try ServiceTracing.bootstrap(serviceName: name)
         // Metrics go to Prometheus when they are served: bootstrap before anything makes a metric.
         let registry = options.metricsPort.map { _ in ServiceMetrics.registry }
         let tls = try TLSFiles.load(directory: options.certificates, name: options.identity ?? name)
@@ -53,7 +52,8 @@ public enum ServiceRunner {
         )
         server.setServing(startsServing)
         configure(server)
-        var all: [any Service] = foundations + [server] + (try faces(server)) + services
+        // The span exporter first: a group stops its services in reverse, so it flushes after the server drained.
+        var all: [any Service] = (exporter.map { [$0] } ?? []) + foundations + [server] + (try faces(server)) + services
         if let metricsPort = options.metricsPort, let registry {
             all.append(
                 MetricsEndpoint(
