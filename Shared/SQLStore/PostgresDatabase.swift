@@ -157,17 +157,17 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             attempt += 1
             do {
                 return try await self.client.withConnection { connection in
+                    let transaction = Transaction(
+                        connection: connection, logger: self.logger, prepares: self.preparedStatements)
                     do {
                         for statement in opening { try await Self.run(statement, on: connection, logger: self.logger) }
-                        let transaction = Transaction(
-                            connection: connection, logger: self.logger, prepares: self.preparedStatements)
                         let result = try await body(transaction)
                         try await Self.run("COMMIT", on: connection, logger: self.logger)
                         let channels = transaction.notified.withLockedValue { $0 }
                         if !channels.isEmpty { self.signals.ring(channels) }
                         return result
                     } catch {
-                        await Self.abandon(connection, after: error, logger: self.logger)
+                        await Self.abandon(connection, after: error, of: transaction, logger: self.logger)
                         throw error
                     }
                 }
@@ -184,7 +184,15 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
 
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
         try await self.client.withConnection { connection in
-            try await body(Transaction(connection: connection, logger: self.logger, prepares: self.preparedStatements))
+            let transaction = Transaction(
+                connection: connection, logger: self.logger, prepares: self.preparedStatements)
+            do {
+                return try await body(transaction)
+            } catch {
+                // Outside a transaction nothing is rolled back; a connection whose named statement failed goes.
+                if transaction.preparationFailed.withLockedValue({ $0 }) { try? await connection.close() }
+                throw error
+            }
         }
     }
 
@@ -229,8 +237,14 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     /// Ends a transaction that failed: ROLLBACK where the connection can take it, and otherwise (the caller
     /// cancelled, the connection closed or failing) closes the connection, which the server rolls back and
     /// the pool replaces, rather than write to it.
-    static func abandon(_ connection: PostgresConnection, after error: any Error, logger: Logger) async {
-        if let error = error as? PSQLError,
+    static func abandon(
+        _ connection: PostgresConnection, after error: any Error, of transaction: Transaction? = nil, logger: Logger
+    ) async {
+        if transaction?.preparationFailed.withLockedValue({ $0 }) == true {
+            // postgres-nio keeps a named statement's failure for the connection's life: it goes, and the pool
+            // opens another where the statement is prepared anew.
+            try? await connection.close()
+        } else if let error = error as? PSQLError,
             [.clientClosedConnection, .serverClosedConnection, .connectionError].contains(error.code)
         {
             try? await connection.close()
@@ -250,6 +264,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         let notified = NIOLockedValueBox<Set<String>>([])
         /// Locks this transaction holds shared.
         let shared = NIOLockedValueBox<Set<SQLLock>>([])
+        /// Whether a named statement failed: perhaps in its preparation, which postgres-nio then refuses on this
+        /// connection for good (`abandon` closes it).
+        let preparationFailed = NIOLockedValueBox(false)
 
         func take(_ lock: SQLLock) async throws -> Bool {
             try await self.query("SELECT pg_try_advisory_xact_lock(\(lock.key))::int", []).first?.integer(0) == 1
@@ -301,8 +318,18 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             }
             var rows: [SQLRow] = []
             let named = Named<Statement>(bindings: Self.bindings(parameters))
-            for try await row in try await self.connection.execute(named, logger: self.logger) {
-                rows.append(SQLRow(values: try row.map(Self.value)))
+            do {
+                for try await row in try await self.connection.execute(named, logger: self.logger) {
+                    rows.append(SQLRow(values: try row.map(Self.value)))
+                }
+            } catch {
+                // A refusal of the statement's run (a serialization failure, a key taken, bad data: classes 40,
+                // 23, 22) leaves it prepared; anything else may have failed its preparation.
+                let state = (error as? PSQLError)?.serverInfo?[.sqlState] ?? ""
+                if !["40", "23", "22"].contains(String(state.prefix(2))) {
+                    self.preparationFailed.withLockedValue { $0 = true }
+                }
+                throw error
             }
             return rows
         }

@@ -59,6 +59,35 @@ struct SQLPreparedStatementTests {
         #expect(names.isEmpty, "\(names)")
     }
 
+    enum Later: SQLPreparedStatement {
+        static let sql = "SELECT id FROM later WHERE id = ?"
+        static let parameters: [SQLParameterType] = [.text]
+    }
+
+    @Test(
+        "a named statement whose preparation failed (its table not made yet) is prepared again once it can be: its connection is not kept"
+    )
+    func failedPreparation() async throws {
+        let server = try await TemporaryPostgres.shared()
+        let name = try await server.makeDatabase()
+        // One connection, so that the second use would meet the first's failure if the connection were kept.
+        let database = try PostgresDatabase(
+            host: "127.0.0.1", port: server.port, username: "postgres", password: nil, database: name,
+            maximumConnections: 1, idleTimeout: .seconds(5), logger: TestMesh.logger)
+        database.serveUntilReleased()
+        await #expect(throws: (any Error).self) {
+            try await database.transaction { tx in _ = try await tx.query(Later.self, [.text("a")]) }
+        }
+        await #expect(throws: (any Error).self) {
+            try await database.read { tx in _ = try await tx.query(Later.self, [.text("a")]) }
+        }
+        try await database.executeScript("CREATE TABLE later (id TEXT PRIMARY KEY); INSERT INTO later VALUES ('a')")
+        let rows = try await database.transaction { tx in try await tx.query(Later.self, [.text("a")]) }
+        #expect(rows.map(\.values) == [[.text("a")]])
+        let read = try await database.read { tx in try await tx.query(Later.self, [.text("a")]) }
+        #expect(read.map(\.values) == [[.text("a")]])
+    }
+
     @Test("SQLite runs a hot statement by its text: the same rows")
     func sqlite() async throws {
         let path = NSTemporaryDirectory() + "prepared-\(UUID().uuidString).sqlite"
