@@ -615,6 +615,44 @@ struct LedgerTests {
         }
     }
 
+    @Test(
+        "an acknowledgement naming a sequence with no event is refused naming it, and acknowledges none of its list; twice is no harm"
+    )
+    func acknowledgeRefusals() async throws {
+        try await Self.withLedger { ledger, clock in
+            _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
+            for index in 1...3 {
+                _ = try await ledger.propose(
+                    Self.request(
+                        clause: "jzf-2023-3/3.19b", amount: 50_000_000,
+                        creditCode: CreditCode.completing("91330402MA2B0002\(index)")!.value))
+            }
+            let leased = try await ledger.outbox.lease(
+                group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
+            let sequences = leased.map(\.sequence)
+            #expect(sequences.count == 3)
+            let missing = (sequences.max() ?? 0) + 1_000
+            let error = await Self.refusal {
+                _ = try await ledger.outbox.acknowledge(group: "g", sequences: [sequences[0], missing, missing + 1])
+            }
+            #expect(error?.kind == .notFound)
+            #expect(error?.message == "sequences: no event \(missing)")
+            // Nothing of the refused list was acknowledged: all three are offered again once the lease ends.
+            clock.advance(hours: 1)
+            #expect(
+                try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000).map(
+                    \.sequence) == sequences)
+            #expect(try await ledger.outbox.acknowledge(group: "g", sequences: []) == 0)
+            #expect(
+                try await ledger.outbox.acknowledge(group: "g", sequences: sequences + [sequences[0]]) == 4,
+                "each sequence of the list counts, a repeat too")
+            #expect(try await ledger.outbox.acknowledge(group: "g", sequences: sequences) == 3)
+            #expect(
+                try await ledger.outbox.lease(group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
+                    .isEmpty)
+        }
+    }
+
     @Test("a proposed order's event, encoded by hand for its time, is the bytes SwiftProtobuf writes")
     func proposedEventEncoding() throws {
         for at: Int64 in [0, 1, 127, 128, 16_383, 16_384, 1_795_388_870_303, Int64.max, -1] {

@@ -67,6 +67,28 @@ extension LedgerOutbox {
             static let parameters: [SQLParameterType] = [.text, .integer]
         }
 
+        /// PostgreSQL's: the first of a list of sequences (an array literal) with no event, if any.
+        enum FirstMissing: SQLPreparedStatement {
+            static let sql = """
+                SELECT s FROM unnest(?::bigint[]) WITH ORDINALITY AS l(s, n)
+                WHERE NOT EXISTS (SELECT 1 FROM events WHERE seq = l.s) ORDER BY n LIMIT 1
+                """
+            static let parameters: [SQLParameterType] = [.text]
+        }
+
+        /// PostgreSQL's: a group's acknowledgement of a list of sequences (an array literal).
+        enum AcknowledgeAll: SQLPreparedStatement {
+            static let sql =
+                "INSERT INTO event_acks (grp, seq) SELECT ?, s FROM unnest(?::bigint[]) AS l(s) ON CONFLICT DO NOTHING"
+            static let parameters: [SQLParameterType] = [.text, .text]
+        }
+
+        /// PostgreSQL's: the leases of a list of sequences (an array literal) given back.
+        enum ReleaseAll: SQLPreparedStatement {
+            static let sql = "DELETE FROM event_leases WHERE grp = ? AND seq = ANY(?::bigint[])"
+            static let parameters: [SQLParameterType] = [.text, .text]
+        }
+
         enum Release: SQLPreparedStatement {
             static let sql = "DELETE FROM event_leases WHERE grp = ? AND seq = ?"
             static let parameters: [SQLParameterType] = [.text, .integer]

@@ -162,13 +162,21 @@ public struct LedgerOutbox: Sendable {
         guard !group.isEmpty else { throw LedgerError(.invalidArgument, "group: a consumer group name is required") }
         guard !consumer.isEmpty else { throw LedgerError(.invalidArgument, "consumer: a consumer name is required") }
         let at = self.now()
+        // On PostgreSQL the cursor moves in a transaction of its own: appenders wait on `appending` only while
+        // it moves, not for the whole lease. A cursor read before the lease is safe, as it only ever grows.
+        let moved: Int64? =
+            self.database.dialect == .postgres
+            ? try await self.database.transaction(holding: Self.consuming(group)) { tx in
+                try await Self.advanceCursor(tx, group: group)
+            } : nil
         return try await self.database.transaction(holding: Self.consuming(group)) { tx in
             let held =
                 try await tx.queryOne(
                     Statements.Held.self, [.text(group), .text(consumer), .integer(at)])?.integer(0) ?? 0
             let room = Int64(maximumInFlight) - held
             guard room > 0 else { return [] }
-            let cursor = try await Self.advanceCursor(tx, group: group)
+            let cursor: Int64
+            if let moved { cursor = moved } else { cursor = try await Self.advanceCursor(tx, group: group) }
             let rows = try await tx.query(
                 Statements.Leasable.self,
                 [
@@ -200,7 +208,9 @@ public struct LedgerOutbox: Sendable {
     /// to just before the first event not yet acknowledged, so a lease scans only what lies past it; without
     /// it each lease walked every event ever acknowledged, and a long-lived bus slowed to a crawl. It moves
     /// only while no transaction appending events is open (`appending`); otherwise it stays for this lease.
-    static func advanceCursor(_ tx: any SQLTransaction, group: String) async throws -> Int64 {
+    /// `tx` holds the group's lock, READ COMMITTED (`transaction(holding:)`): in a SERIALIZABLE transaction the
+    /// snapshot would predate the lock, and an event committed meanwhile could be passed over.
+    private static func advanceCursor(_ tx: any SQLTransaction, group: String) async throws -> Int64 {
         let cursor =
             try await tx.queryOne(Statements.Cursor.self, [.text(group)])?.integer(0)
             ?? 0
@@ -236,19 +246,28 @@ public struct LedgerOutbox: Sendable {
         guard sequences.count <= 10_000 else {
             throw LedgerError(.invalidArgument, "sequences: at most 10000 per call, got \(sequences.count)")
         }
+        let dialect = self.database.dialect
         return try await self.database.transaction(holding: Self.consuming(group)) { tx in
-            var acknowledged = 0
-            for sequence in sequences {
-                guard try await tx.queryOne(Statements.Exists.self, [.integer(sequence)]) != nil else {
-                    throw LedgerError(.notFound, "sequences: no event \(sequence)")
+            if dialect == .postgres {
+                // Three statements for the whole list, each a round trip, where three per event were.
+                let list: [SQLValue] = [.text("{" + sequences.map(String.init).joined(separator: ",") + "}")]
+                if let missing = try await tx.queryOne(Statements.FirstMissing.self, list) {
+                    throw LedgerError(.notFound, "sequences: no event \(missing.integer(0))")
                 }
-                try await tx.execute(Statements.Acknowledge.self, [.text(group), .integer(sequence)])
-                try await tx.execute(Statements.Release.self, [.text(group), .integer(sequence)])
-                acknowledged += 1
+                try await tx.execute(Statements.AcknowledgeAll.self, [.text(group)] + list)
+                try await tx.execute(Statements.ReleaseAll.self, [.text(group)] + list)
+            } else {
+                for sequence in sequences {
+                    guard try await tx.queryOne(Statements.Exists.self, [.integer(sequence)]) != nil else {
+                        throw LedgerError(.notFound, "sequences: no event \(sequence)")
+                    }
+                    try await tx.execute(Statements.Acknowledge.self, [.text(group), .integer(sequence)])
+                    try await tx.execute(Statements.Release.self, [.text(group), .integer(sequence)])
+                }
             }
             // A subscription at its limit in flight, or held back by an enterprise's earlier event, may go on.
-            if acknowledged > 0 { try await tx.notify(Self.channel) }
-            return acknowledged
+            if !sequences.isEmpty { try await tx.notify(Self.channel) }
+            return sequences.count
         }
     }
 
