@@ -332,6 +332,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
+                "MeshTracing", .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "MeshProtocol",
                 "BenefitsAPI", "BenefitsDomain", "MeshRPC", "MeshIdentity", "MeshTransport", "MeshMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -225,19 +225,24 @@ public final class MeshClient: Sendable {
         let deadline = options.deadline(now: now)
         var head = Mesh_Rpc_V1_RequestHead()
         head.method = method.fullName
-        // The call's client span, a child of the span the caller runs in (the call it serves, an HTTP request);
-        // its context goes out as `traceparent` unless the caller set one.
-        let span = MeshTracing.tracer.startSpan(method.fullName, context: .current ?? .topLevel, ofKind: .client)
+        // The call's client span: a child of the span the caller runs in (the call it serves, an HTTP request),
+        // or of the trace the caller named in the metadata (`traceparent`); its own context goes out instead.
+        let tracer = MeshTracing.tracer
+        var metadata = options.metadata
+        var parent = InstrumentationContext.current ?? .topLevel
+        if metadata[MeshTracing.traceparent] != nil {
+            tracer.extract(metadata, into: &parent, using: Metadata.Extractor())
+            metadata.remove(MeshTracing.traceparent)
+            metadata.remove(MeshTracing.tracestate)
+        }
+        let span = tracer.startSpan(method.fullName, context: parent, ofKind: .client)
         if span.isRecording {
             span.attributes["rpc.system"] = "mesh"
             span.attributes["rpc.service"] = method.service
             span.attributes["rpc.method"] = method.method
         }
         defer { span.end() }
-        var metadata = options.metadata
-        if metadata[MeshTracing.traceparent] == nil {
-            MeshTracing.tracer.inject(span.context, into: &metadata, using: Metadata.Injector())
-        }
+        tracer.inject(span.context, into: &metadata, using: Metadata.Injector())
         head.metadata = metadata.wire
         do {
             return try await self.call(

@@ -37,6 +37,12 @@ public struct Metadata: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         return self.entries.filter { $0.key == key }.map(\.value)
     }
 
+    /// Removes every value under `key`.
+    public mutating func remove(_ key: String) {
+        let key = key.lowercased()
+        self.entries.removeAll { $0.key == key }
+    }
+
     public var isEmpty: Bool { self.entries.isEmpty }
     public var count: Int { self.entries.count }
 

@@ -31,14 +31,22 @@ public struct MeshTracer: Tracer {
     ) where Inject.Carrier == Carrier {
         guard let trace = context.meshTrace else { return }
         injector.inject(trace.traceParentHeaderValue, forKey: MeshTracing.traceparent, into: &carrier)
+        if let state = trace.traceStateHeaderValue, !state.isEmpty {
+            injector.inject(state, forKey: MeshTracing.tracestate, into: &carrier)
+        }
     }
 
-    /// A malformed `traceparent` is ignored: the call starts a trace of its own (W3C Trace Context, 4.3).
+    /// A malformed `traceparent` is ignored: the call starts a trace of its own (W3C Trace Context, 4.3); a
+    /// `tracestate` is carried on with it.
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract
     ) where Extract.Carrier == Carrier {
-        guard let value = extractor.extract(key: MeshTracing.traceparent, from: carrier),
-            let trace = try? TraceContext(traceParentHeaderValue: value)
+        guard let value = extractor.extract(key: MeshTracing.traceparent, from: carrier) else { return }
+        let state = extractor.extract(key: MeshTracing.tracestate, from: carrier)
+        // A malformed `tracestate` is dropped and the `traceparent` kept (W3C Trace Context, 3.3.1.1).
+        guard
+            let trace = (try? TraceContext(traceParentHeaderValue: value, traceStateHeaderValue: state))
+                ?? (try? TraceContext(traceParentHeaderValue: value))
         else { return }
         context.meshTrace = trace
     }

@@ -5,6 +5,8 @@ import Tracing
 public enum MeshTracing {
     /// The W3C header (and mesh metadata key) a call's trace travels in.
     public static let traceparent = "traceparent"
+    /// The W3C header of vendors' trace data, carried on beside it unchanged.
+    public static let tracestate = "tracestate"
 
     /// The tracer bootstrapped for the process (`InstrumentationSystem`), or `MeshTracer` where none is: a
     /// library's calls (the tests, a county's Swift client) carry `traceparent` on without anyone bootstrapping.

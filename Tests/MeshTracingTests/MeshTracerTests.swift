@@ -61,6 +61,23 @@ struct MeshTracerTests {
         #expect(MeshTracing.traceID(of: .topLevel) == nil)
     }
 
+    @Test("a tracestate goes on with the trace; a malformed one is dropped and the traceparent kept")
+    func traceState() {
+        let tracer = MeshTracer()
+        for (state, expected) in [
+            ("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7"),
+            ("Congo=t61rcWkgMzE", nil),
+        ] {
+            var parent = InstrumentationContext.topLevel
+            tracer.extract(["traceparent": Self.given, "tracestate": state], into: &parent, using: Headers())
+            let span = tracer.startSpan("Gateway/Screen", context: parent, ofKind: .server)
+            var outgoing: [String: String] = [:]
+            tracer.inject(span.context, into: &outgoing, using: Headers())
+            #expect(outgoing["traceparent"]?.hasPrefix("00-4bf92f3577b34da6a3ce929d0e0e4736-") == true)
+            #expect(outgoing["tracestate"] == expected)
+        }
+    }
+
     @Test("with no tracer bootstrapped, the mesh's calls use this one, and the current span's trace id is at hand")
     func fallback() {
         #expect(MeshTracing.tracer is MeshTracer)

@@ -245,10 +245,11 @@ package final class GroupCommitter: Service, Sendable {
         do {
             // The next batch begins as soon as this one committed; its callers hear once its commit is
             // durable (on SQLite, the log's sync runs beside the next batch instead of holding it up).
-            let (outcomes, durability) =
+            let (outcomes, durability) = try await InstrumentationContext.$current.withValue(span.context) {
                 self.pipelined
-                ? try await self.database.pipelinedTransaction { tx in try await Self.run(batch, tx) }
-                : (try await self.database.transaction { tx in try await Self.run(batch, tx) }, .immediate)
+                    ? try await self.database.pipelinedTransaction { tx in try await Self.run(batch, tx) }
+                    : (try await self.database.transaction { tx in try await Self.run(batch, tx) }, .immediate)
+            }
             // The callers are resumed after the batch is let go of, so that the last reference to each
             // change's input is its caller's, which frees it on its own thread, not on the committer's.
             let waiting = batch.map(\.done)

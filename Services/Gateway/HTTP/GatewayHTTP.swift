@@ -8,10 +8,12 @@ import Logging
 import MeshMessages
 import MeshProtocol
 import MeshRPC
+import MeshTracing
 import MeshTransport
 import NIOCore
 import NIOSSL
 import SwiftProtobuf
+import Tracing
 
 /// The gateway's HTTP/JSON face (HTTP/1.1 and HTTP/2 over mutual TLS): the same methods as the native face,
 /// the JSON being the protobuf JSON mapping of the shared messages (`openapi.json` beside this folder).
@@ -142,7 +144,15 @@ public enum GatewayHTTP {
         guard peer.role != nil, !peer.commonName.isEmpty else {
             throw RPCError(.unauthenticated, "the client certificate names no party")
         }
-        let metadata: Metadata = [DelegationInterceptor.header: peer.description]
+        var metadata: Metadata = [DelegationInterceptor.header: peer.description]
+        // The request's span (TracingMiddleware's, the child of the caller's `traceparent`), written down now:
+        // a streamed response's body makes its call after the middleware's scope has ended. Where no tracer
+        // runs the middleware (none bootstrapped), the caller's header goes on as it came.
+        if let current = InstrumentationContext.current, MeshTracing.traceID(of: current) != nil {
+            metadata.addTrace(of: current)
+        } else if let traceparent = request.headers[HTTPField.Name(MeshTracing.traceparent)!] {
+            metadata.add(MeshTracing.traceparent, traceparent)
+        }
         var timeout = Self.defaultTimeout
         if let header = request.headers[HTTPField.Name("timeout-ms")!] {
             guard let millis = Int64(header), (1...3_600_000).contains(millis) else {
