@@ -4,7 +4,10 @@ import SystemPackage
 
 /// Where a service's settings come from, highest first: a flag given on the command line, the environment
 /// (`--catalog-port` is `MESH_CATALOG_PORT`), a file in the secrets directory (`/run/secrets/mesh-catalog-port`,
-/// a Compose or Kubernetes secret; its surrounding blanks and newline dropped), and last the flag's default.
+/// a Compose secret; its surrounding blanks and newline dropped), and last the flag's default. Only regular
+/// files are read (swift-configuration's `DirectoryFilesProvider`): a Kubernetes secret volume's entries are
+/// symbolic links, which it passes over; mount such a secret with `subPath`, or set the variable. An empty
+/// variable or file counts as not set.
 /// A container is configured without a command line, and a password never appears in one.
 ///
 /// Invariant: a value from the environment or a file passes the same checks as the flag's (`ServiceSettingsError`
@@ -50,8 +53,10 @@ public struct ServiceSettings: Sendable {
                 guard argument.hasPrefix("--"), argument.count > 2 else { return nil }
                 return String(argument.dropFirst(2).prefix { $0 != "=" })
             })
+        // An empty variable is as if unset: the file, then the default, decide.
+        let set = environment.filter { !$0.value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         let reader = ConfigReader(providers: [
-            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .none), files,
+            EnvironmentVariablesProvider(environmentVariables: set, secretsSpecifier: .none), files,
         ])
         return ServiceSettings(given: given, reader: reader, secretsDirectory: secretsDirectory)
     }
@@ -66,7 +71,10 @@ public struct ServiceSettings: Sendable {
 
     /// The text for `--name` from the environment or the secrets directory, if either has one.
     func text(_ name: String, isSecret: Bool = false) -> String? {
-        self.reader.string(forKey: ConfigKey([Self.prefix, name]), isSecret: isSecret)
+        guard let text = self.reader.string(forKey: ConfigKey([Self.prefix, name]), isSecret: isSecret),
+            !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else { return nil }
+        return text
     }
 
     /// Where a value that did not pass came from, for its message.

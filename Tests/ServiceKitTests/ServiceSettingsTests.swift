@@ -38,6 +38,12 @@ struct ServiceSettingsTests {
         let optional = try await ServiceSettings.load(
             arguments: ["gateway"], environment: ["MESH_HTTP_PORT": "7443"], secretsDirectory: directory)
         #expect(try optional.resolve("http-port", Int?.none) == 7443)
+        // An empty variable counts as not set (the file, then the default, decide).
+        let empty = try await ServiceSettings.load(
+            arguments: ["eligibility"], environment: ["MESH_CATALOG_PORT": "", "MESH_IDENTITY": " "],
+            secretsDirectory: directory)
+        #expect(try empty.resolve("catalog-port", 7410) == 7411)
+        #expect(try empty.resolve("identity", String?.none) == nil)
     }
 
     @Test("a value that is not what its flag takes names the variable, the file and the flag")
