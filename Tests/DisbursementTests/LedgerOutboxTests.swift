@@ -55,6 +55,22 @@ struct LedgerOutboxTests {
         }
     }
 
+    @Test("a group's cursor holds a sequence past 2^31 (event_cursors.acked_through is 64-bit)")
+    func wideCursor() async throws {
+        let database = try await TemporaryPostgres.shared().database()
+        try await LedgerTests.run(on: database) { _, _ in
+            let wide: Int64 = 3_000_000_000
+            try await database.transaction { tx in
+                try await tx.execute(
+                    "INSERT INTO event_cursors (grp, acked_through) VALUES (?, ?)", [.text("g"), .integer(wide)])
+            }
+            let read = try await database.read { tx in
+                try await tx.queryOne("SELECT acked_through FROM event_cursors WHERE grp = ?", [.text("g")])
+            }
+            #expect(read?.integer(0) == wide)
+        }
+    }
+
     @Test(
         "two replicas' subscribers of one group lease and acknowledge while a third proposes: every event once, no transaction given up"
     )

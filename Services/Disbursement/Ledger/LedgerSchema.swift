@@ -21,6 +21,12 @@ enum LedgerSchema {
         SchemaMigration(1, "orders, accounts, transfers, events and applications", sqlite: sqlite, postgres: postgres),
         SchemaMigration(2, "orders: explanation, basis, previous order, campaign, declared", addColumns: addedColumns),
         SchemaMigration(3, "orders by campaign", script: afterColumns),
+        // The cursor holds an event sequence (BIGSERIAL): an INTEGER column overflowed past 2^31 events.
+        // SQLite's INTEGER is 64 bits already. Replicas that prepared the cursor's statements before the step
+        // get "cached plan must not change result type" once; their connection is closed and they prepare anew.
+        SchemaMigration(
+            4, "event cursors as 64-bit sequences", sqlite: "",
+            postgres: "ALTER TABLE event_cursors ALTER COLUMN acked_through TYPE BIGINT"),
     ]
 
     /// Columns added after the first release, for ledgers created before them.
