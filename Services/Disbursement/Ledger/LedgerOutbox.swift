@@ -157,6 +157,11 @@ public struct LedgerOutbox: Sendable {
     /// Leases the next events of `group` to `consumer`: in sequence order, never an event whose enterprise
     /// has an earlier event not yet acknowledged by the group (order per enterprise), never one leased to
     /// another consumer whose lease still runs. Unacknowledged events are leased again when the lease ends.
+    ///
+    /// On PostgreSQL "earlier" means among the events committed: two transactions about one enterprise that
+    /// touch no common row (a proposal and another order's decision, on different funds) may commit out of
+    /// their sequences' order, and the later-drawn event may then be leased first. An order's own events stay
+    /// in order (each change of an order writes its row, so its transactions are serialized).
     public func lease(group: String, consumer: String, maximumInFlight: Int, leaseMillis: Int64) async throws -> [Event]
     {
         guard !group.isEmpty else { throw LedgerError(.invalidArgument, "group: a consumer group name is required") }
