@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL for several replicas sharing one ledger: transactions run SERIALIZABLE and are retried on a
 /// serialization failure, so concurrent replicas never overdraw a fund or reuse an idempotency key.
@@ -334,30 +335,45 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             return rows
         }
 
-        /// A hot statement as postgres-nio prepares it: by its type's name, once per connection.
-        struct Named<Statement: SQLPreparedStatement>: PostgresPreparedStatement {
-            typealias Row = PostgresRow
-            let bindings: PostgresBindings
+        /// What postgres-nio asks of a named statement at every run: its name, its text numbered, its
+        /// parameters' types.
+        struct Form: Sendable {
+            let name: String
+            let sql: String
+            let types: [PostgresDataType]
+        }
 
-            /// The statement's type, whole (module and enclosing types): unique, and under PostgreSQL's
-            /// 63 bytes for an identifier.
-            static var name: String {
-                let name = String(reflecting: Statement.self)
-                precondition(name.utf8.count < 64, "a prepared statement's name is at most 63 bytes: \(name)")
-                return name
-            }
+        /// Each statement type's form, worked out at its first run in this process (a type's whole name is
+        /// read by reflection; the text is renumbered byte by byte).
+        static let forms = Mutex<[ObjectIdentifier: Form]>([:])
 
-            static var sql: String { Transaction.numbered(Statement.sql) }
-
-            static var bindingDataTypes: [PostgresDataType] {
-                Statement.parameters.map {
+        static func form<Statement: SQLPreparedStatement>(of statement: Statement.Type) -> Form {
+            if let form = Self.forms.withLock({ $0[ObjectIdentifier(statement)] }) { return form }
+            // The type's whole name (module and enclosing types) is unique, and must fit PostgreSQL's 63
+            // bytes for an identifier.
+            let name = String(reflecting: statement)
+            precondition(name.utf8.count < 64, "a prepared statement's name is at most 63 bytes: \(name)")
+            let form = Form(
+                name: name, sql: Self.numbered(statement.sql),
+                types: statement.parameters.map {
                     switch $0 {
                     case .integer: .int8
                     case .text: .text
                     case .blob: .bytea
                     }
-                }
-            }
+                })
+            Self.forms.withLock { $0[ObjectIdentifier(statement)] = form }
+            return form
+        }
+
+        /// A hot statement as postgres-nio prepares it: by its type's name, once per connection.
+        struct Named<Statement: SQLPreparedStatement>: PostgresPreparedStatement {
+            typealias Row = PostgresRow
+            let bindings: PostgresBindings
+
+            static var name: String { Transaction.form(of: Statement.self).name }
+            static var sql: String { Transaction.form(of: Statement.self).sql }
+            static var bindingDataTypes: [PostgresDataType] { Transaction.form(of: Statement.self).types }
 
             func makeBindings() throws -> PostgresBindings { self.bindings }
 

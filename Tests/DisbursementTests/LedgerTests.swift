@@ -621,12 +621,7 @@ struct LedgerTests {
     func acknowledgeRefusals() async throws {
         try await Self.withLedger { ledger, clock in
             _ = try await ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 1_000_000_000)
-            for index in 1...3 {
-                _ = try await ledger.propose(
-                    Self.request(
-                        clause: "jzf-2023-3/3.19b", amount: 50_000_000,
-                        creditCode: CreditCode.completing("91330402MA2B0002\(index)")!.value))
-            }
+            for index in 1...3 { try await LedgerOutboxTests.propose(ledger, index) }
             let leased = try await ledger.outbox.lease(
                 group: "g", consumer: "a", maximumInFlight: 10, leaseMillis: 1_000)
             let sequences = leased.map(\.sequence)

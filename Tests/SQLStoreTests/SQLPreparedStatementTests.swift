@@ -17,6 +17,18 @@ struct SQLPreparedStatementTests {
         static let parameters: [SQLParameterType] = [.text]
     }
 
+    /// A fresh database behind a pool of one connection, served until the test lets go of it.
+    static func singleConnection(_ server: TemporaryPostgres, preparedStatements: Bool = true) async throws
+        -> PostgresDatabase
+    {
+        let database = try PostgresDatabase(
+            host: "127.0.0.1", port: server.port, username: "postgres", password: nil,
+            database: try await server.makeDatabase(), maximumConnections: 1, idleTimeout: .seconds(5),
+            preparedStatements: preparedStatements, logger: TestMesh.logger)
+        database.serveUntilReleased()
+        return database
+    }
+
     /// The named statements this session holds.
     static func prepared(_ tx: any SQLTransaction) async throws -> [String] {
         try await tx.query("SELECT name FROM pg_prepared_statements ORDER BY name", []).map { $0.text(0) }
@@ -49,11 +61,7 @@ struct SQLPreparedStatementTests {
     )
     func postgresUnnamed() async throws {
         let server = try await TemporaryPostgres.shared()
-        let name = try await server.makeDatabase()
-        let database = try PostgresDatabase(
-            host: "127.0.0.1", port: server.port, username: "postgres", password: nil, database: name,
-            maximumConnections: 1, idleTimeout: .seconds(5), preparedStatements: false, logger: TestMesh.logger)
-        database.serveUntilReleased()
+        let database = try await Self.singleConnection(server, preparedStatements: false)
         let (rows, names) = try await Self.exercise(database)
         #expect(rows == [[.text("嘉兴"), .integer(6), .blob([0, 1, 255])], [.text("null"), .integer(1), .null]])
         #expect(names.isEmpty, "\(names)")
@@ -69,12 +77,8 @@ struct SQLPreparedStatementTests {
     )
     func failedPreparation() async throws {
         let server = try await TemporaryPostgres.shared()
-        let name = try await server.makeDatabase()
         // One connection, so that the second use would meet the first's failure if the connection were kept.
-        let database = try PostgresDatabase(
-            host: "127.0.0.1", port: server.port, username: "postgres", password: nil, database: name,
-            maximumConnections: 1, idleTimeout: .seconds(5), logger: TestMesh.logger)
-        database.serveUntilReleased()
+        let database = try await Self.singleConnection(server)
         await #expect(throws: (any Error).self) {
             try await database.transaction { tx in _ = try await tx.query(Later.self, [.text("a")]) }
         }

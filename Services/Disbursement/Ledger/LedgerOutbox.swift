@@ -167,21 +167,13 @@ public struct LedgerOutbox: Sendable {
         guard !group.isEmpty else { throw LedgerError(.invalidArgument, "group: a consumer group name is required") }
         guard !consumer.isEmpty else { throw LedgerError(.invalidArgument, "consumer: a consumer name is required") }
         let at = self.now()
-        // On PostgreSQL the cursor moves in a transaction of its own: appenders wait on `appending` only while
-        // it moves, not for the whole lease. A cursor read before the lease is safe, as it only ever grows.
-        let moved: Int64? =
-            self.database.dialect == .postgres
-            ? try await self.database.transaction(holding: Self.consuming(group)) { tx in
-                try await Self.advanceCursor(tx, group: group)
-            } : nil
         return try await self.database.transaction(holding: Self.consuming(group)) { tx in
             let held =
                 try await tx.queryOne(
                     Statements.Held.self, [.text(group), .text(consumer), .integer(at)])?.integer(0) ?? 0
             let room = Int64(maximumInFlight) - held
             guard room > 0 else { return [] }
-            let cursor: Int64
-            if let moved { cursor = moved } else { cursor = try await Self.advanceCursor(tx, group: group) }
+            let cursor = try await tx.queryOne(Statements.Cursor.self, [.text(group)])?.integer(0) ?? 0
             let rows = try await tx.query(
                 Statements.Leasable.self,
                 [
@@ -212,14 +204,14 @@ public struct LedgerOutbox: Sendable {
     /// The group's low-water mark: every event up to it is acknowledged. Kept in `event_cursors` and moved up
     /// to just before the first event not yet acknowledged, so a lease scans only what lies past it; without
     /// it each lease walked every event ever acknowledged, and a long-lived bus slowed to a crawl. It moves
-    /// only while no transaction appending events is open (`appending`); otherwise it stays for this lease.
-    /// `tx` holds the group's lock, READ COMMITTED (`transaction(holding:)`): in a SERIALIZABLE transaction the
-    /// snapshot would predate the lock, and an event committed meanwhile could be passed over.
-    private static func advanceCursor(_ tx: any SQLTransaction, group: String) async throws -> Int64 {
-        let cursor =
-            try await tx.queryOne(Statements.Cursor.self, [.text(group)])?.integer(0)
-            ?? 0
-        guard try await tx.take(Self.appending) else { return cursor }
+    /// when events are acknowledged, at the end of the acknowledgement (appenders wait on `appending` only for
+    /// those last statements), and only while no transaction appending events is open; otherwise it stays
+    /// until the next acknowledgement. `tx` holds the group's lock, READ COMMITTED (`transaction(holding:)`):
+    /// in a SERIALIZABLE transaction the snapshot would predate the lock, and an event committed meanwhile
+    /// could be passed over.
+    private static func moveCursor(_ tx: any SQLTransaction, group: String) async throws {
+        let cursor = try await tx.queryOne(Statements.Cursor.self, [.text(group)])?.integer(0) ?? 0
+        guard try await tx.take(Self.appending) else { return }
         let firstOpen = try await tx.queryOne(Statements.FirstOpen.self, [.integer(cursor), .text(group)])
         let advanced: Int64
         if let firstOpen, firstOpen[0] != .null {
@@ -227,9 +219,8 @@ public struct LedgerOutbox: Sendable {
         } else {
             advanced = try await tx.queryOne(Statements.LastSequence.self, [])?.integer(0) ?? 0
         }
-        guard advanced > cursor else { return cursor }
+        guard advanced > cursor else { return }
         try await tx.execute(Statements.MoveCursor.self, [.text(group), .integer(advanced)])
-        return advanced
     }
 
     /// Gives back every lease a consumer holds: a consumer that subscribes anew (after a restart or a lost
@@ -271,7 +262,10 @@ public struct LedgerOutbox: Sendable {
                 }
             }
             // A subscription at its limit in flight, or held back by an enterprise's earlier event, may go on.
-            if !sequences.isEmpty { try await tx.notify(Self.channel) }
+            if !sequences.isEmpty {
+                try await Self.moveCursor(tx, group: group)
+                try await tx.notify(Self.channel)
+            }
             return sequences.count
         }
     }

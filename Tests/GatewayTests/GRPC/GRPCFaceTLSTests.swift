@@ -6,7 +6,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
-import ServiceLifecycle
 import Testing
 
 /// The gRPC port's TLS, from a raw TLS client: 1.3 only, a certificate of the mesh CA required.
@@ -74,20 +73,13 @@ struct GRPCFaceTLSTests {
                 configuration: .init(
                     host: "127.0.0.1", port: 0, tls: TestMesh.credentials.server, drainGracePeriod: .seconds(1)),
                 mesh: server, logger: TestMesh.logger)
-            let group = ServiceGroup(
-                services: [face], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                let port = try await face.boundPort()
+            try await GRPCFaceTests.running(face) { port in
                 let accepted = try await Self.handshake(port: port, maximum: .tlsv13, certificate: true)
                 #expect(accepted.completed && !accepted.closedByServer)
                 let oldTLS = try await Self.handshake(port: port, maximum: .tlsv12, certificate: true)
                 #expect(!oldTLS.completed && oldTLS.closedByServer)
                 let anonymous = try await Self.handshake(port: port, maximum: .tlsv13, certificate: false)
                 #expect(anonymous.closedByServer)
-                await group.triggerGracefulShutdown()
-                try await tasks.next()
-                tasks.cancelAll()
             }
         }
     }

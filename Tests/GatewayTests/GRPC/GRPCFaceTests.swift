@@ -396,11 +396,7 @@ extension GRPCFaceTests {
                 configuration: .init(
                     host: "127.0.0.1", port: 0, tls: credentials.server, drainGracePeriod: .seconds(2)),
                 mesh: server, logger: TestMesh.logger)
-            let group = ServiceGroup(
-                services: [face], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                let port = try await face.boundPort()
+            try await Self.running(face) { port in
                 func pem(_ text: String) -> TLSConfig.CertificateSource { .bytes(Array(text.utf8), format: .pem) }
                 var config = HTTP2ClientTransport.Posix.Config.defaults
                 config.http2.authority = "localhost"
@@ -416,10 +412,21 @@ extension GRPCFaceTests {
                 try await withGRPCClient(transport: transport) { client in
                     try await body(client, server, events)
                 }
-                await group.triggerGracefulShutdown()
-                try await tasks.next()
-                tasks.cancelAll()
             }
+        }
+    }
+
+    /// Serves `face` in a service group for the length of `body`, which gets the port it bound; then shuts it
+    /// down gracefully.
+    static func running(_ face: GRPCFace, _ body: (Int) async throws -> Void) async throws {
+        let group = ServiceGroup(
+            services: [face], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestMesh.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await body(try await face.boundPort())
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+            tasks.cancelAll()
         }
     }
 }
