@@ -221,6 +221,8 @@ let package = Package(
         ),
         // SQLite from the system (Debian: libsqlite3-dev), and the SQL layer the ledger runs on.
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // A SQLite VFS that can lose what was not synced: the simulated disk of the crash and power-loss tests.
+        .target(name: "CSQLiteFaults", path: "Shared/CSQLiteFaults", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "SQLStore",
             dependencies: [
@@ -474,6 +476,7 @@ let package = Package(
                 "MeshProtocol",
                 "MeshWire",
                 "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages", "SQLStore", "MeshHarness",
+                "CSQLiteFaults",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -25,6 +25,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// Syncs the log after commits; nil where commits sync themselves.
     let logSync: WriteAheadLogSync?
     public let path: String
+    /// Set by `close()` (held under `mutex`): the connection is gone, and every later use fails.
+    private var closed = false
 
     /// Done once, before the first connection: SQLite's allocation statistics cost a global mutex per malloc.
     private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
@@ -33,12 +35,24 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         try self.init(path: path, syncFile: { fdatasync($0) })
     }
 
+    /// A database whose files go through the SQLite VFS named `vfs` (a simulated disk that can lose what was
+    /// not synced, in tests), its log synced by `syncLog` (given the log's path as SQLite names it; true once
+    /// synced) in place of `fdatasync`, so the sync is one that VFS sees.
+    public convenience init(path: String, vfs: String, syncLog: @escaping @Sendable (String) -> Bool) throws {
+        try self.init(path: path, vfs: vfs) { _, logPath in syncLog(logPath) ? 0 : -1 }
+    }
+
     /// `syncFile` syncs the log (`fdatasync`), replaced in tests to make a sync fail.
-    init(path: String, syncFile: @escaping @Sendable (Int32) -> Int32) throws {
+    convenience init(path: String, syncFile: @escaping @Sendable (Int32) -> Int32) throws {
+        try self.init(path: path, vfs: nil) { descriptor, _ in syncFile(descriptor) }
+    }
+
+    /// `syncFile` syncs the log, given its descriptor and its path.
+    private init(path: String, vfs: String?, syncFile: @escaping @Sendable (Int32, String) -> Int32) throws {
         Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
+        guard sqlite3_open_v2(path, &handle, flags, vfs) == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             if let handle { sqlite3_close(handle) }
             throw SQLError(code: SQLITE_CANTOPEN, message: message, sql: "open \(path)")
@@ -57,7 +71,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         let logPath =
             sqlite3_db_filename(handle, "main").flatMap { sqlite3_filename_wal($0) }.map { String(cString: $0) } ?? ""
         self.logSync =
-            journal == "wal" && !logPath.isEmpty ? WriteAheadLogSync(logPath: logPath, syncFile: syncFile) : nil
+            journal == "wal" && !logPath.isEmpty
+            ? WriteAheadLogSync(logPath: logPath, syncFile: { syncFile($0, logPath) }) : nil
         for pragma in [
             self.logSync == nil ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
             Self.temporaryStorePragma,
@@ -81,9 +96,23 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     static let temporaryStorePragma = "PRAGMA temp_store=MEMORY"
 
     deinit {
-        for statement in self.statements.values { sqlite3_finalize(statement) }
-        sqlite3_close(self.connection)
+        if !self.closed {
+            for statement in self.statements.values { sqlite3_finalize(statement) }
+            sqlite3_close(self.connection)
+        }
         self.bindings.deallocate()
+    }
+
+    /// Closes the connection once the transaction running ends; every later use fails. Without it the
+    /// connection closes when the last reference goes, which a test simulating a power loss cannot wait for.
+    public func close() async {
+        await self.mutex.lock()
+        defer { self.mutex.unlock() }
+        guard !self.closed else { return }
+        for statement in self.statements.values { sqlite3_finalize(statement) }
+        self.statements = [:]
+        sqlite3_close(self.connection)
+        self.closed = true
     }
 
     public var dialect: SQLDialect { .sqlite }
@@ -171,6 +200,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         let seen = self.logSync?.lastCommitted ?? 0
         let outcome: (Result, committed: Bool)
         do {
+            if self.closed { throw SQLError(code: SQLITE_MISUSE, message: "the database is closed", sql: "") }
             try self.logSync?.checkHealthy()
             outcome = try await body()
         } catch {
