@@ -436,13 +436,23 @@ let package = Package(
                 "MeshProtocol",
                 "MeshWire",
                 "MeshPKI", "MeshRPC", "MeshMessages", "MeshTransport", "ServiceKit", "BenefitsAPI", "BenefitsDomain",
-                "NotificationCore", "CatalogModel", "GatewayStore", "MeshIdentity", "MeshHarness",
+                "NotificationCore", "CatalogModel", "GatewayStore", "MeshIdentity", "MeshHarness", "MeshSimulation",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Services/Mesh/Command"
+        ),
+        // The money path under faults drawn from a seed, in one process: the ledger, its group commit and its
+        // outbox on a simulated disk that loses what was not synced (`mesh simulate` and the tests).
+        .target(
+            name: "MeshSimulation",
+            dependencies: [
+                "Ledger", "SQLStore", "CSQLiteFaults", "CatalogModel", "BenefitsDomain", "MeshMessages",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Services/Mesh/Simulation"
         ),
         // What starts and watches a mesh on one machine, shared by `mesh` and the tests: the topology and the
         // command line of each replica, the processes, their health, and an HTTPS receiver playing the counties'
@@ -476,7 +486,6 @@ let package = Package(
                 "MeshProtocol",
                 "MeshWire",
                 "MeshRPC", "MeshPKI", "MeshTransport", "MeshIdentity", "MeshMessages", "SQLStore", "MeshHarness",
-                "CSQLiteFaults",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -509,7 +518,7 @@ let package = Package(
             name: "DisbursementTests",
             dependencies: [
                 "Ledger", "SQLStore", "CatalogModel", "BenefitsDomain", "MeshMessages", "MeshTestSupport",
-                "DisbursementService", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshPKI",
+                "DisbursementService", "BenefitsAPI", "MeshRPC", "MeshIdentity", "MeshPKI", "MeshSimulation",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -517,8 +526,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SQLStoreTests",
-            dependencies: ["SQLStore", "MeshTestSupport"],
+            dependencies: ["SQLStore", "MeshTestSupport", "MeshSimulation"],
             path: "Tests/SQLStoreTests"
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["MeshSimulation", "MeshTestSupport", "CatalogModel"],
+            path: "Tests/SimulationTests"
         ),
         .testTarget(
             name: "BenefitsDomainTests",

@@ -1,6 +1,7 @@
 import BenefitsDomain
 import Foundation
 import Ledger
+import MeshSimulation
 import MeshTestSupport
 import NIOConcurrencyHelpers
 import SQLStore

@@ -1,5 +1,5 @@
 import Foundation
-import MeshTestSupport
+import MeshSimulation
 import SQLStore
 import Testing
 

@@ -11,7 +11,7 @@ struct MeshCommand: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, DownCommand.self, StatusCommand.self, DemoCommand.self, CallCommand.self,
             CertificatesCommand.self, HealthCommand.self, AccountCommand.self, RestartCommand.self, ChaosCommand.self,
-            SoakCommand.self, CampaignCommand.self,
+            SoakCommand.self, CampaignCommand.self, SimulateCommand.self,
         ]
     )
 

@@ -1,0 +1,47 @@
+import Ledger
+
+/// What the simulated callers were told, and so what the ledger must still say: each order's possible
+/// statuses (one, once answered; two while a decision cut off by a fault may or may not have happened), the
+/// order each request was answered with, and what the consumer was delivered and acknowledged.
+struct LedgerModel {
+    typealias Status = Ledger.Order.Status
+
+    struct Order {
+        var key: String
+        var possible: Set<Status>
+        var expiresAt: Int64
+    }
+
+    var orders: [String: Order] = [:]
+    /// Order ids in the order they were first answered: what a step picks from, so a seed picks the same.
+    var sequence: [String] = []
+    /// Idempotency key → the order it was answered with.
+    var keys: [String: String] = [:]
+    /// Proposals cut off by a fault: each may have been committed after all.
+    var cutProposals: Set<String> = []
+    /// Deliveries per event sequence (a failed or repeated delivery counts as made).
+    var deliveries: [Int64: Int] = [:]
+    /// Acknowledgements answered, and those cut off by a fault (which may or may not have happened).
+    var acknowledged: Set<Int64> = []
+    var maybeAcknowledged: Set<Int64> = []
+
+    mutating func adopt(id: String, key: String, status: Status, expiresAt: Int64) {
+        self.orders[id] = Order(key: key, possible: [status], expiresAt: expiresAt)
+        self.sequence.append(id)
+        self.keys[key] = id
+    }
+
+    mutating func delivered(_ event: LedgerOutbox.Event, times: Int = 1) {
+        self.deliveries[event.sequence, default: 0] += times
+    }
+
+    /// Statuses in words, for a failure's message.
+    static func words(_ statuses: Set<Status>) -> String {
+        statuses.map { "\($0)" }.sorted().joined(separator: " or ")
+    }
+
+    /// The ids of orders whose only possible status is `status`, in answer order.
+    func ids(in status: Status) -> [String] {
+        self.sequence.filter { self.orders[$0]?.possible == [status] }
+    }
+}

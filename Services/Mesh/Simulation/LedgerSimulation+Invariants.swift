@@ -1,0 +1,119 @@
+import Ledger
+import SQLStore
+
+extension LedgerSimulation.Run {
+    /// An order as the store holds it.
+    struct StoredOrder {
+        var key: String
+        var status: LedgerModel.Status
+        var expiresAt: Int64
+    }
+
+    /// Every order, read from the store (the ledger's own tables: the simulation owns this database).
+    func storedOrders() async throws -> [String: StoredOrder] {
+        try await self.database.read { tx in
+            try await tx.query("SELECT id, idempotency_key, status, expires_at FROM orders", []).reduce(
+                into: [String: StoredOrder]()
+            ) { orders, row in
+                orders[row.text(0)] = StoredOrder(
+                    key: row.text(1), status: LedgerModel.Status(rawValue: Int(row.integer(2))) ?? .unspecified,
+                    expiresAt: row.integer(3))
+            }
+        }
+    }
+
+    /// The events of every order, in sequence order, and every sequence with its enterprise.
+    func storedEvents() async throws -> (byOrder: [String: [String]], sequences: [Int64: String]) {
+        try await self.database.read { tx in
+            var byOrder: [String: [String]] = [:]
+            var sequences: [Int64: String] = [:]
+            for row in try await tx.query("SELECT seq, type, order_id, entity_key FROM events ORDER BY seq", []) {
+                byOrder[row.text(2), default: []].append(row.text(1))
+                sequences[row.integer(0)] = row.text(3)
+            }
+            return (byOrder, sequences)
+        }
+    }
+
+    /// The events an order's history leaves, by where it ended.
+    static func history(_ status: LedgerModel.Status) -> [String] {
+        switch status {
+        case .pending: return ["proposed"]
+        case .posted: return ["proposed", "approved"]
+        case .rejected: return ["proposed", "rejected"]
+        case .expired: return ["proposed", "expired"]
+        case .clawedBack: return ["proposed", "approved", "clawedBack"]
+        default: return []
+        }
+    }
+
+    /// The invariants. The books after every step; the orders, their events and the deliveries every tenth
+    /// step, after a fault and at the end; at the end, every event delivered.
+    func check(_ step: Int, final: Bool) async throws {
+        let problems = try await self.ledger.reconcile()
+        guard problems.isEmpty else { throw self.failure(step, "the books: \(problems.joined(separator: "; "))") }
+        guard final || step % 10 == 0 else { return }
+        let stored = try await self.storedOrders()
+        for (id, order) in self.model.orders {
+            guard let actual = stored[id] else {
+                throw self.failure(step, "order \(id) (\(order.key)), answered, is not in the ledger")
+            }
+            guard order.possible.contains(actual.status) else {
+                throw self.failure(
+                    step, "order \(id) is \(actual.status); answered as \(LedgerModel.words(order.possible))")
+            }
+            self.model.orders[id]?.possible = [actual.status]
+        }
+        for (id, row) in stored where self.model.orders[id] == nil {
+            // Committed while its caller's answer was cut off (a full disk fails the call, not the commit).
+            guard self.model.cutProposals.contains(row.key) else {
+                throw self.failure(step, "order \(id) (\(row.key)) was never proposed by this run")
+            }
+            self.model.adopt(id: id, key: row.key, status: row.status, expiresAt: row.expiresAt)
+        }
+        let (events, sequences) = try await self.storedEvents()
+        for (id, row) in stored {
+            let expected = Self.history(row.status)
+            guard events[id] ?? [] == expected else {
+                throw self.failure(
+                    step, "order \(id) is \(row.status) with events \(events[id] ?? []), not \(expected)")
+            }
+        }
+        for id in events.keys where stored[id] == nil {
+            throw self.failure(step, "events of \(id), an order the ledger does not hold")
+        }
+        // A consumer reads only what is durable: no event it was given may be lost.
+        for sequence in self.model.deliveries.keys where sequences[sequence] == nil {
+            throw self.failure(step, "event \(sequence) was delivered, then lost")
+        }
+        if final {
+            let undelivered = sequences.keys.filter { self.model.deliveries[$0] == nil }.sorted()
+            guard undelivered.isEmpty else {
+                throw self.failure(
+                    step, "\(undelivered.count) events never delivered, e.g. \(undelivered.prefix(5))")
+            }
+            self.report.eventsDelivered = sequences.count
+        }
+    }
+
+    /// The outbox's order per enterprise: an event is leased only once every earlier event of its enterprise
+    /// was acknowledged by the group (or may have been, where a fault cut the acknowledgement's answer off).
+    func checkOrderPerEnterprise(_ step: Int, _ events: [LedgerOutbox.Event]) async throws {
+        guard !events.isEmpty else { return }
+        let (_, sequences) = try await self.storedEvents()
+        let leased = Set(events.map(\.sequence))
+        for event in events {
+            guard let enterprise = sequences[event.sequence] else {
+                throw self.failure(step, "event \(event.sequence) leased but not in the outbox")
+            }
+            let earlier = sequences.filter { $0.value == enterprise && $0.key < event.sequence }.keys
+            for sequence in earlier
+            where !self.model.acknowledged.contains(sequence) && !self.model.maybeAcknowledged.contains(sequence)
+                && !leased.contains(sequence)
+            {
+                throw self.failure(
+                    step, "event \(event.sequence) of \(enterprise) leased before \(sequence), not acknowledged")
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import BenefitsDomain
+import Foundation
+import Ledger
+import MeshMessages
+
+extension LedgerSimulation.Run {
+    /// What a caller got: an answer, a refusal (the ledger said no, which is an answer too), or nothing
+    /// because a fault cut the call off.
+    enum Outcome<Value> {
+        case answered(Value)
+        case refused(LedgerError)
+        case cut
+    }
+
+    /// Runs one call. An error that is not the ledger's refusal is a fault's doing, allowed only while one is
+    /// injected; otherwise it fails the run.
+    func attempt<Value>(_ step: Int, _ what: String, _ body: () async throws -> Value) async throws -> Outcome<Value> {
+        do {
+            let value = try await body()
+            self.report.answered += 1
+            return .answered(value)
+        } catch let refusal as LedgerError where refusal.kind != .unavailable {
+            self.report.refused += 1
+            self.note(step, "\(what): refused, \(refusal.message)")
+            return .refused(refusal)
+        } catch {
+            guard self.fault != nil else {
+                throw self.failure(step, "\(what) failed with no fault injected: \(error)")
+            }
+            self.report.unanswered += 1
+            self.note(step, "\(what): cut off (\(error))")
+            return .cut
+        }
+    }
+
+    /// One operation drawn from the seed.
+    func operation(_ step: Int, _ random: inout SeededRandom) async throws {
+        switch random.next() % 100 {
+        case 0..<40: try await self.propose(step, &random)
+        case 40..<55: try await self.decide(step, &random, approve: true)
+        case 55..<61: try await self.decide(step, &random, approve: false)
+        case 61..<66: try await self.clawback(step, &random)
+        case 66..<74: try await self.passTime(step, &random)
+        case 74..<96: try await self.deliver(step, &random)
+        default: try await self.raiseFund(step, &random)
+        }
+    }
+
+    static let levels: [(name: String, amount: Fen)] = [
+        ("national", 150_000_000), ("provincial", 50_000_000), ("municipal", 20_000_000),
+    ]
+
+    func propose(_ step: Int, _ random: inout SeededRandom) async throws {
+        let enterprise = Int(random.next() % UInt64(self.simulation.configuration.enterprises))
+        let level = Self.levels[Int(random.next() % 3)]
+        var request = Ledger.ProposeRequest()
+        request.creditCode = CreditCode.completing("9133040" + String(format: "%010d", enterprise))!.value
+        request.enterpriseName = "模拟企业\(enterprise)号"
+        request.county = .nanhu
+        request.clauseID = "jzf-2023-3/3.19b"
+        request.subject = "greenFactory/\(level.name)/2023-03-01"
+        request.period = 2023
+        request.amountFen = level.amount
+        let key = Ledger.idempotencyKey(request)
+        switch try await self.attempt(step, "propose \(key)", { try await self.ledger.propose(request) }) {
+        case .answered(let order):
+            self.note(step, "propose \(key): \(order.id) \(order.status) \(order.amountFen)")
+            if let known = self.model.keys[key], known != order.id {
+                throw self.failure(step, "\(key) answered \(order.id), answered \(known) before: paid twice?")
+            }
+            if let known = self.model.orders[order.id] {
+                guard known.possible.contains(order.status) else {
+                    throw self.failure(
+                        step,
+                        "\(key) replayed as \(order.id) \(order.status); it was \(LedgerModel.words(known.possible))")
+                }
+                self.model.orders[order.id]?.possible = [order.status]
+            } else {
+                self.model.adopt(id: order.id, key: key, status: order.status, expiresAt: order.expiresAtMillis)
+            }
+        case .refused: break
+        case .cut: self.model.cutProposals.insert(key)
+        }
+    }
+
+    func decide(_ step: Int, _ random: inout SeededRandom, approve: Bool) async throws {
+        let pending = self.model.ids(in: .pending)
+        guard !pending.isEmpty else { return }
+        let id = pending[Int(random.next() % UInt64(pending.count))]
+        let target: LedgerModel.Status = approve ? .posted : .rejected
+        let what = "\(approve ? "approve" : "reject") \(id)"
+        let outcome = try await self.attempt(step, what) {
+            approve
+                ? try await self.ledger.approve(orderID: id, by: .department(.jingxin))
+                : try await self.ledger.reject(orderID: id, by: .department(.jingxin), reason: "模拟: 不符合条件")
+        }
+        switch outcome {
+        case .answered(let order):
+            self.note(step, "\(what): \(order.status)")
+            guard order.status == target else {
+                throw self.failure(step, "\(what) answered \(order.status)")
+            }
+            self.model.orders[id]?.possible = [order.status]
+        case .refused(let refusal):
+            // Refused only if it was no longer pending: expired by now.
+            if refusal.kind == .failedPrecondition { self.model.orders[id]?.possible.insert(.expired) }
+        case .cut: self.model.orders[id]?.possible.insert(target)
+        }
+    }
+
+    func clawback(_ step: Int, _ random: inout SeededRandom) async throws {
+        let posted = self.model.ids(in: .posted)
+        guard !posted.isEmpty else { return }
+        let id = posted[Int(random.next() % UInt64(posted.count))]
+        let outcome = try await self.attempt(step, "claw back \(id)") {
+            try await self.ledger.clawback(
+                orderID: id, by: .department(.jingxin), trigger: "撤资", reason: "模拟: 政策期内撤资")
+        }
+        switch outcome {
+        case .answered(let order):
+            self.note(step, "claw back \(id): \(order.status)")
+            guard order.status == .clawedBack else {
+                throw self.failure(step, "claw back \(id) answered \(order.status)")
+            }
+            self.model.orders[id]?.possible = [.clawedBack]
+        case .refused(let refusal): throw self.failure(step, "claw back of posted \(id) refused: \(refusal.message)")
+        case .cut: self.model.orders[id]?.possible.insert(.clawedBack)
+        }
+    }
+
+    /// Hours pass; the sweeper expires what is due.
+    func passTime(_ step: Int, _ random: inout SeededRandom) async throws {
+        let hours = 1 + Int64(random.next() % 30)
+        self.clock.advance(by: hours * 3_600_000)
+        let now = self.clock.now
+        // Due: orders that are, or may be (a decision on them cut off), pending past their time.
+        let due = self.model.sequence.filter {
+            let order = self.model.orders[$0]!
+            return order.possible.contains(.pending) && order.expiresAt <= now
+        }
+        let certain = due.filter { self.model.orders[$0]!.possible == [.pending] }
+        switch try await self.attempt(step, "\(hours) h pass, expire", { try await self.ledger.expireDue() }) {
+        case .answered(let count):
+            self.note(step, "\(hours) h pass: \(count) expired, \(certain.count) certainly due")
+            guard count >= certain.count else {
+                throw self.failure(step, "\(certain.count) orders due to expire, \(count) expired")
+            }
+            // Pending until now, expired now; one that may have been decided is decided or expired.
+            for id in due {
+                self.model.orders[id]?.possible.remove(.pending)
+                self.model.orders[id]?.possible.insert(.expired)
+            }
+        case .refused(let refusal): throw self.failure(step, "expiry refused: \(refusal.message)")
+        case .cut: for id in due { self.model.orders[id]?.possible.insert(.expired) }
+        }
+    }
+
+    /// The notification consumer leases events; its webhook endpoint takes each, fails it (no
+    /// acknowledgement: leased again once the lease runs out) or takes it twice.
+    func deliver(_ step: Int, _ random: inout SeededRandom) async throws {
+        let consumer = "notification-\(random.next() % 2)"
+        let outcome = try await self.attempt(step, "\(consumer) leases") {
+            try await self.ledger.outbox.lease(
+                group: LedgerSimulation.group, consumer: consumer, maximumInFlight: 16,
+                leaseMillis: LedgerSimulation.leaseMillis)
+        }
+        guard case .answered(let events) = outcome else { return }
+        try await self.checkOrderPerEnterprise(step, events)
+        var taken: [Int64] = []
+        var failed = 0
+        for event in events {
+            switch random.next() % 8 {
+            case 0:
+                self.model.delivered(event)
+                failed += 1
+            case 1:
+                self.model.delivered(event, times: 2)
+                self.report.redeliveries += 1
+                taken.append(event.sequence)
+            default:
+                self.model.delivered(event)
+                taken.append(event.sequence)
+            }
+        }
+        self.note(step, "\(consumer): \(events.count) leased, \(failed) failed")
+        guard !taken.isEmpty else { return }
+        switch try await self.attempt(
+            step, "\(consumer) acknowledges \(taken.count)",
+            {
+                try await self.ledger.outbox.acknowledge(group: LedgerSimulation.group, sequences: taken)
+            })
+        {
+        case .answered: self.model.acknowledged.formUnion(taken)
+        case .refused(let refusal): throw self.failure(step, "acknowledgement refused: \(refusal.message)")
+        case .cut: self.model.maybeAcknowledged.formUnion(taken)
+        }
+    }
+
+    func raiseFund(_ step: Int, _ random: inout SeededRandom) async throws {
+        let budget = min(self.budget + 500_000_000, Money.maximumFen)
+        switch try await self.attempt(
+            step, "raise the fund to \(budget)",
+            {
+                try await self.ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: budget)
+            })
+        {
+        case .answered: self.budget = budget
+        case .refused(let refusal): throw self.failure(step, "raising the fund refused: \(refusal.message)")
+        case .cut: break
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import BenefitsDomain
+import CatalogModel
+import Foundation
+import Ledger
+import MeshMessages
+import SQLStore
+
+extension LedgerSimulation {
+    typealias Status = Ledger.Order.Status
+
+    /// One run's moving parts: the disk, the ledger opened on it (again after each fault), what was answered,
+    /// and the consumer's deliveries. Used by one task, one step at a time.
+    final class Run {
+        let simulation: LedgerSimulation
+        let disk: FaultyDisk
+        let clock: SimulatedClock
+        var database: SQLiteDatabase!
+        var ledger: Ledger!
+        var model = LedgerModel()
+        var report: Report
+        var trace: [String] = []
+        var budget: Fen = 2_000_000_000
+        /// The fault injected in the step now running, if any: an operation may fail only then.
+        var fault: Fault?
+
+        enum Fault: CustomStringConvertible {
+            case powerCut(FaultyDisk.PowerLoss, atWrite: Int)
+            case failedSync
+            case fullDisk
+
+            var description: String {
+                switch self {
+                case .powerCut(let mode, let write): return "power cut at write \(write), then \(mode)"
+                case .failedSync: return "a failed sync"
+                case .fullDisk: return "a full disk"
+                }
+            }
+        }
+
+        init(simulation: LedgerSimulation, disk: FaultyDisk, clock: SimulatedClock, report: Report) {
+            self.simulation = simulation
+            self.disk = disk
+            self.clock = clock
+            self.report = report
+        }
+
+        func open() async throws {
+            let catalog = self.simulation.catalog
+            let clock = self.clock
+            self.database = try self.disk.database("ledger.sqlite")
+            self.ledger = Ledger(
+                database: self.database, catalog: { catalog }, orderLifetime: .seconds(48 * 3600),
+                now: { clock.now })
+            try await self.ledger.migrate()
+        }
+
+        func note(_ step: Int, _ line: String) {
+            self.trace.append("\(step): \(line)")
+            if self.trace.count > 40 { self.trace.removeFirst(self.trace.count - 40) }
+        }
+
+        func failure(_ step: Int, _ problem: String) -> Failure {
+            Failure(seed: self.simulation.configuration.seed, step: step, problem: problem, trace: self.trace)
+        }
+
+        /// One step; true when a fault left the ledger to be opened again.
+        func step(_ step: Int, _ random: inout SeededRandom) async throws -> Bool {
+            let configuration = self.simulation.configuration
+            guard random.next() % UInt64(configuration.faultEvery) == 0 else {
+                try await self.operation(step, &random)
+                return false
+            }
+            switch random.next() % 4 {
+            case 0, 1:
+                let mode = FaultyDisk.PowerLoss.allCases[Int(random.next() % 3)]
+                let write = 1 + Int(random.next() % 12)
+                self.fault = .powerCut(mode, atWrite: write)
+                self.note(step, "fault: \(self.fault!)")
+                self.disk.crash(atWrite: write)
+                for _ in 0..<(1 + random.next() % 3) { try await self.operation(step, &random) }
+                return true
+            case 2:
+                self.fault = .failedSync
+                self.note(step, "fault: a failed sync")
+                self.disk.failSyncs(1)
+                try await self.operation(step, &random)
+                self.report.failedSyncs += 1
+                return true
+            default:
+                self.fault = .fullDisk
+                self.note(step, "fault: the disk full")
+                self.disk.setFull(true)
+                try await self.operation(step, &random)
+                self.disk.setFull(false)
+                self.report.fullDisks += 1
+                self.fault = nil
+                return false
+            }
+        }
+
+        /// The process starts again on what the disk kept: after a power cut as its mode says; after a failed
+        /// sync, with any subset of what was not synced (Linux may drop the dirty pages of a failed fsync).
+        func restart(_ step: Int, _ random: inout SeededRandom) async throws {
+            let mode: FaultyDisk.PowerLoss
+            if case .powerCut(let cut, _) = self.fault { mode = cut } else { mode = .keepRandomSubset }
+            self.disk.crash()
+            await self.database.close()
+            let lost = try self.disk.losePower(mode, seed: random.next())
+            self.report.powerLosses += 1
+            self.report.writesLost += lost
+            self.note(step, "restart: \(lost) unsynced writes lost (\(mode))")
+            self.fault = nil
+            try await self.open()
+            try await self.settle(step)
+        }
+
+        /// After a restart: each operation cut off by the fault happened or did not, and the store says which;
+        /// the model takes the store's word where it is one of the possible outcomes, and fails otherwise.
+        func settle(_ step: Int) async throws {
+            let stored = try await self.storedOrders()
+            for (id, order) in self.model.orders {
+                guard let status = stored[id]?.status else {
+                    throw self.failure(step, "order \(id) (\(order.key)), answered, is gone after the restart")
+                }
+                guard order.possible.contains(status) else {
+                    throw self.failure(
+                        step,
+                        "order \(id) is \(status) after the restart; answered as \(LedgerModel.words(order.possible))")
+                }
+                self.model.orders[id]?.possible = [status]
+            }
+            // Orders the model has not seen: proposals cut off by the fault that were committed after all.
+            for (id, row) in stored where self.model.orders[id] == nil {
+                guard self.model.cutProposals.contains(row.key) else {
+                    throw self.failure(step, "order \(id) (\(row.key)) was never proposed by this run")
+                }
+                self.model.adopt(id: id, key: row.key, status: row.status, expiresAt: row.expiresAt)
+            }
+            self.model.cutProposals = []
+        }
+
+        /// The consumer follows the outbox until every event is delivered: the endpoint answers, and the
+        /// leases of events it failed run out so they come again.
+        func drain(_ step: Int) async throws {
+            var quiet = 0
+            var rounds = 0
+            while quiet < 2 {
+                rounds += 1
+                guard rounds < 10_000 else { throw self.failure(step, "the consumer never caught up") }
+                let leased = try await self.ledger.outbox.lease(
+                    group: LedgerSimulation.group, consumer: "notification-0", maximumInFlight: 64,
+                    leaseMillis: LedgerSimulation.leaseMillis)
+                if leased.isEmpty {
+                    quiet += 1
+                    self.clock.advance(by: LedgerSimulation.leaseMillis + 1)
+                    continue
+                }
+                quiet = 0
+                for event in leased { self.model.delivered(event) }
+                _ = try await self.ledger.outbox.acknowledge(
+                    group: LedgerSimulation.group, sequences: leased.map(\.sequence))
+            }
+        }
+    }
+}
