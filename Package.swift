@@ -449,7 +449,8 @@ let package = Package(
         .target(
             name: "MeshSimulation",
             dependencies: [
-                "Ledger", "SQLStore", "CSQLiteFaults", "CatalogModel", "BenefitsDomain", "MeshMessages",
+                "Ledger", "NotificationCore", "SQLStore", "CSQLiteFaults", "CatalogModel", "BenefitsDomain",
+                "MeshMessages",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Services/Mesh/Simulation"
@@ -531,7 +532,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SimulationTests",
-            dependencies: ["MeshSimulation", "MeshTestSupport", "CatalogModel"],
+            dependencies: ["MeshSimulation", "MeshTestSupport", "CatalogModel", "NotificationCore"],
             path: "Tests/SimulationTests"
         ),
         .testTarget(

@@ -2,14 +2,18 @@ import CatalogModel
 import Foundation
 import MeshSimulation
 import MeshTestSupport
+import NotificationCore
 import Testing
 
-/// The ledger's simulation on many seeds: proposals, decisions, clawbacks, expiry and a consumer group under
-/// power cuts (every power-loss mode), failed syncs and full disks, every invariant checked at every step.
+/// The money path's simulation on many seeds: proposals, decisions, clawbacks, expiry, the notices' consumer
+/// and webhook deliveries to unreliable endpoints, under power cuts (every power-loss mode), failed syncs and
+/// full disks, every invariant checked at every step.
 /// A failure prints its seed; `mesh simulate --seed S --seeds 1 --steps N` replays it.
 @Suite("Ledger simulation")
 struct LedgerSimulationTests {
     static let catalog = try! CatalogLoader.load(directory: "\(TestMesh.repositoryRoot)/Services/Catalog/Data")
+    static let templates = try! NoticeTemplates.load(
+        path: "\(TestMesh.repositoryRoot)/Services/Notification/Templates/notices.json")
 
     /// 200 seeds of 150 steps in a test run; `MESH_SIMULATION_SEEDS` and `MESH_SIMULATION_STEPS` for more.
     static let seeds: [UInt64] = {
@@ -21,10 +25,25 @@ struct LedgerSimulationTests {
     @Test("every invariant holds at every step, on every seed", arguments: Self.seeds)
     func seed(_ seed: UInt64) async throws {
         let report = try await LedgerSimulation(
-            configuration: .init(seed: seed, steps: Self.steps), catalog: Self.catalog
+            configuration: .init(seed: seed, steps: Self.steps), catalog: Self.catalog, templates: Self.templates
         ).run()
         #expect(report.steps == Self.steps)
         #expect(report.answered > 0)
+    }
+
+    @Test("a seed replays: the same steps, faults and outcomes")
+    func replays() async throws {
+        let configuration = LedgerSimulation.Configuration(seed: 77, steps: 300)
+        let first = try await LedgerSimulation(
+            configuration: configuration, catalog: Self.catalog, templates: Self.templates
+        )
+        .run()
+        let second = try await LedgerSimulation(
+            configuration: configuration, catalog: Self.catalog, templates: Self.templates
+        )
+        .run()
+        #expect(first.description == second.description)
+        #expect(first.powerLosses > 0)
     }
 
     @Test("across the seeds, the faults happen and put writes at risk")
@@ -34,7 +53,7 @@ struct LedgerSimulationTests {
         var cut = 0
         for seed in UInt64(1)...10 {
             let report = try await LedgerSimulation(
-                configuration: .init(seed: seed, steps: 150), catalog: Self.catalog
+                configuration: .init(seed: seed, steps: 150), catalog: Self.catalog, templates: Self.templates
             ).run()
             powerLosses += report.powerLosses
             lost += report.writesLost

@@ -86,6 +86,7 @@ extension LedgerSimulation.Run {
         for sequence in self.model.deliveries.keys where sequences[sequence] == nil {
             throw self.failure(step, "event \(sequence) was delivered, then lost")
         }
+        try await self.checkNotices(step, final: final, sequences: Set(sequences.keys))
         if final {
             let undelivered = sequences.keys.filter { self.model.deliveries[$0] == nil }.sorted()
             guard undelivered.isEmpty else {
@@ -94,6 +95,57 @@ extension LedgerSimulation.Run {
             }
             self.report.eventsDelivered = sequences.count
         }
+    }
+
+    /// Notices: made once per event and audience, each from an event the ledger holds, every acknowledged
+    /// event's there (the consumer acknowledges only what it recorded), a delivery recorded as made taken by
+    /// the endpoint under the notice's id; at the end (dead letters replayed by the operator), every county
+    /// notice delivered and taken by the endpoint.
+    func checkNotices(_ step: Int, final: Bool, sequences: Set<Int64>) async throws {
+        let (made, twice, deliveries) = try await self.noticesDatabase.read { tx in
+            let made = try await tx.query(
+                "SELECT DISTINCT event_seq FROM notices WHERE event_seq > 0", []
+            ).map { $0.integer(0) }
+            let twice = try await tx.query(
+                "SELECT event_seq, audience FROM notices WHERE event_seq > 0 GROUP BY event_seq, audience HAVING COUNT(*) > 1",
+                []
+            ).map { "\($0.integer(0))/\($0.text(1))" }
+            let deliveries = try await tx.query(
+                """
+                SELECT n.id, COALESCE(d.status, 0) FROM notices n LEFT JOIN deliveries d ON d.notice_id = n.id
+                WHERE n.audience = ?
+                """, [.text("county/\(LedgerSimulation.Run.county)")]
+            ).map { (id: $0.text(0), status: $0.integer(1)) }
+            return (Set(made), twice, deliveries)
+        }
+        guard twice.isEmpty else { throw self.failure(step, "notices made twice: \(twice.prefix(5))") }
+        let strays = made.subtracting(sequences)
+        guard strays.isEmpty else {
+            throw self.failure(step, "notices of events the ledger does not hold: \(strays.sorted().prefix(5))")
+        }
+        let unrecorded = self.model.acknowledged.subtracting(made)
+        guard unrecorded.isEmpty else {
+            throw self.failure(
+                step, "events acknowledged without their notices: \(unrecorded.sorted().prefix(5))")
+        }
+        let taken = self.endpoints.taken
+        for delivery in deliveries where delivery.status == 2 && taken[delivery.id] == nil {
+            throw self.failure(step, "notice \(delivery.id) recorded as delivered, never taken by its endpoint")
+        }
+        guard final else { return }
+        let open = deliveries.filter { $0.status != 2 }
+        guard open.isEmpty else {
+            throw self.failure(
+                step,
+                "\(open.count) county notices not delivered, e.g. \(open.prefix(3).map { "\($0.id) (\($0.status))" })")
+        }
+        let unmade = sequences.subtracting(made)
+        guard unmade.isEmpty else {
+            throw self.failure(step, "events without notices after the catch-up: \(unmade.sorted().prefix(5))")
+        }
+        self.report.notices = deliveries.count
+        self.report.webhooksTaken = taken.count
+        self.report.webhooksTakenAgain = taken.values.filter { $0 > 1 }.count
     }
 
     /// The outbox's order per enterprise: an event is leased only once every earlier event of its enterprise

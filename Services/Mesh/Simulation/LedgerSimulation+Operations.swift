@@ -41,7 +41,8 @@ extension LedgerSimulation.Run {
         case 55..<61: try await self.decide(step, &random, approve: false)
         case 61..<66: try await self.clawback(step, &random)
         case 66..<74: try await self.passTime(step, &random)
-        case 74..<96: try await self.deliver(step, &random)
+        case 74..<86: try await self.consume(step, &random)
+        case 86..<96: try await self.send(step)
         default: try await self.raiseFund(step, &random)
         }
     }
@@ -130,7 +131,7 @@ extension LedgerSimulation.Run {
 
     /// Hours pass; the sweeper expires what is due.
     func passTime(_ step: Int, _ random: inout SeededRandom) async throws {
-        let hours = 1 + Int64(random.next() % 30)
+        let hours = 1 + Int64(random.next() % 8)
         self.clock.advance(by: hours * 3_600_000)
         let now = self.clock.now
         // Due: orders that are, or may be (a decision on them cut off), pending past their time.
@@ -155,44 +156,45 @@ extension LedgerSimulation.Run {
         }
     }
 
-    /// The notification consumer leases events; its webhook endpoint takes each, fails it (no
-    /// acknowledgement: leased again once the lease runs out) or takes it twice.
-    func deliver(_ step: Int, _ random: inout SeededRandom) async throws {
+    /// The notification consumer leases events, records their notices (and the deliveries to the county's
+    /// webhook) and acknowledges them once recorded: an event cut off before that is leased again.
+    func consume(_ step: Int, _ random: inout SeededRandom) async throws {
         let consumer = "notification-\(random.next() % 2)"
         let outcome = try await self.attempt(step, "\(consumer) leases") {
             try await self.ledger.outbox.lease(
                 group: LedgerSimulation.group, consumer: consumer, maximumInFlight: 16,
                 leaseMillis: LedgerSimulation.leaseMillis)
         }
-        guard case .answered(let events) = outcome else { return }
+        guard case .answered(let events) = outcome, !events.isEmpty else { return }
         try await self.checkOrderPerEnterprise(step, events)
-        var taken: [Int64] = []
-        var failed = 0
-        for event in events {
-            switch random.next() % 8 {
-            case 0:
-                self.model.delivered(event)
-                failed += 1
-            case 1:
-                self.model.delivered(event, times: 2)
-                self.report.redeliveries += 1
-                taken.append(event.sequence)
-            default:
-                self.model.delivered(event)
-                taken.append(event.sequence)
-            }
+        for event in events { self.model.delivered(event) }
+        let recorded = try await self.attempt(step, "\(consumer) records \(events.count) events' notices") {
+            try await self.notifier.record(events, catalog: self.simulation.catalog)
         }
-        self.note(step, "\(consumer): \(events.count) leased, \(failed) failed")
-        guard !taken.isEmpty else { return }
+        guard case .answered(let notices) = recorded else { return }
+        self.note(step, "\(consumer): \(events.count) events, \(notices.count) new notices")
+        let sequences = events.map(\.sequence)
         switch try await self.attempt(
-            step, "\(consumer) acknowledges \(taken.count)",
+            step, "\(consumer) acknowledges \(sequences.count)",
             {
-                try await self.ledger.outbox.acknowledge(group: LedgerSimulation.group, sequences: taken)
+                try await self.ledger.outbox.acknowledge(group: LedgerSimulation.group, sequences: sequences)
             })
         {
-        case .answered: self.model.acknowledged.formUnion(taken)
+        case .answered: self.model.acknowledged.formUnion(sequences)
         case .refused(let refusal): throw self.failure(step, "acknowledgement refused: \(refusal.message)")
-        case .cut: self.model.maybeAcknowledged.formUnion(taken)
+        case .cut: self.model.maybeAcknowledged.formUnion(sequences)
+        }
+    }
+
+    /// The deliverer sends what is due to the county's endpoint and records the outcomes.
+    func send(_ step: Int) async throws {
+        if case .answered(let attempts) = try await self.attempt(
+            step, "deliver due",
+            {
+                try await self.notifier.deliverDue(limit: 8)
+            })
+        {
+            self.note(step, "deliver due: \(attempts) attempts")
         }
     }
 

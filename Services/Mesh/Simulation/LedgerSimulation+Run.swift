@@ -3,6 +3,8 @@ import CatalogModel
 import Foundation
 import Ledger
 import MeshMessages
+import NIOConcurrencyHelpers
+import NotificationCore
 import SQLStore
 
 extension LedgerSimulation {
@@ -16,6 +18,11 @@ extension LedgerSimulation {
         let clock: SimulatedClock
         var database: SQLiteDatabase!
         var ledger: Ledger!
+        var noticesDatabase: SQLiteDatabase!
+        var notifier: Notifier!
+        let endpoints: SimulatedEndpoints
+        /// The retries' jitter, drawn from the seed.
+        let jitter: NIOLockedValueBox<SeededRandom>
         var model = LedgerModel()
         var report: Report
         var trace: [String] = []
@@ -42,7 +49,13 @@ extension LedgerSimulation {
             self.disk = disk
             self.clock = clock
             self.report = report
+            self.endpoints = SimulatedEndpoints(seed: simulation.configuration.seed)
+            self.jitter = NIOLockedValueBox(SeededRandom(seed: simulation.configuration.seed ^ 0x6A17))
         }
+
+        /// The county whose webhook the notices go to, and where.
+        static let county = "nanhu"
+        static let endpoint = "https://nanhu.simulated/hooks/benefits"
 
         func open() async throws {
             let catalog = self.simulation.catalog
@@ -52,6 +65,18 @@ extension LedgerSimulation {
                 database: self.database, catalog: { catalog }, orderLifetime: .seconds(48 * 3600),
                 now: { clock.now })
             try await self.ledger.migrate()
+            self.noticesDatabase = try self.disk.database("notices.sqlite")
+            let jitter = self.jitter
+            self.notifier = Notifier(
+                database: self.noticesDatabase, templates: self.simulation.templates, webhooks: self.endpoints,
+                now: { clock.now },
+                jitter: { jitter.withLockedValue { Double($0.next() % 4001) / 10_000 - 0.2 } })
+            try await self.notifier.migrate()
+        }
+
+        func close() async {
+            await self.database.close()
+            await self.noticesDatabase.close()
         }
 
         func note(_ step: Int, _ line: String) {
@@ -104,7 +129,7 @@ extension LedgerSimulation {
             let mode: FaultyDisk.PowerLoss
             if case .powerCut(let cut, _) = self.fault { mode = cut } else { mode = .keepRandomSubset }
             self.disk.crash()
-            await self.database.close()
+            await self.close()
             let lost = try self.disk.losePower(mode, seed: random.next())
             self.report.powerLosses += 1
             self.report.writesLost += lost
@@ -139,26 +164,39 @@ extension LedgerSimulation {
             self.model.cutProposals = []
         }
 
-        /// The consumer follows the outbox until every event is delivered: the endpoint answers, and the
-        /// leases of events it failed run out so they come again.
+        /// The consumer follows the outbox and the deliverer sends until both have caught up: the endpoints
+        /// take everything, and time passes so leases, claims and retries fall due.
         func drain(_ step: Int) async throws {
+            self.endpoints.setHealthy(true)
+            defer { self.endpoints.setHealthy(false) }
             var quiet = 0
             var rounds = 0
-            while quiet < 2 {
+            while quiet < 3 {
                 rounds += 1
-                guard rounds < 10_000 else { throw self.failure(step, "the consumer never caught up") }
+                guard rounds < 10_000 else { throw self.failure(step, "the consumer and deliverer never caught up") }
                 let leased = try await self.ledger.outbox.lease(
                     group: LedgerSimulation.group, consumer: "notification-0", maximumInFlight: 64,
                     leaseMillis: LedgerSimulation.leaseMillis)
-                if leased.isEmpty {
-                    quiet += 1
-                    self.clock.advance(by: LedgerSimulation.leaseMillis + 1)
-                    continue
+                if !leased.isEmpty {
+                    try await self.notifier.record(leased, catalog: self.simulation.catalog)
+                    for event in leased { self.model.delivered(event) }
+                    _ = try await self.ledger.outbox.acknowledge(
+                        group: LedgerSimulation.group, sequences: leased.map(\.sequence))
+                    self.model.acknowledged.formUnion(leased.map(\.sequence))
                 }
-                quiet = 0
-                for event in leased { self.model.delivered(event) }
-                _ = try await self.ledger.outbox.acknowledge(
-                    group: LedgerSimulation.group, sequences: leased.map(\.sequence))
+                let sent = try await self.notifier.deliverDue(limit: 64)
+                if leased.isEmpty && sent == 0 {
+                    quiet += 1
+                    // Past a lease, a claim and the longest retry delay.
+                    self.clock.advance(by: 11 * 60_000)
+                    // The operator replays what the retry policy gave up on (24 h, or ten attempts).
+                    let dead = try await self.notifier.deliveries(status: .dead, limit: 1000)
+                    for delivery in dead { _ = try await self.notifier.replay(noticeID: delivery.noticeID) }
+                    self.report.deadLetters += dead.count
+                    if !dead.isEmpty { quiet = 0 }
+                } else {
+                    quiet = 0
+                }
             }
         }
     }

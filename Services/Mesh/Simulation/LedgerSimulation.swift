@@ -3,17 +3,22 @@ import CatalogModel
 import Foundation
 import Ledger
 import NIOConcurrencyHelpers
+import NotificationCore
 import SQLStore
 
-/// The money path under faults drawn from one seed: the real ledger (its pipelined group commit, its outbox
-/// and a consumer group following it) on a `FaultyDisk`, driven one step at a time by proposals, approvals,
-/// rejections, clawbacks, time passing and expiry, a notification consumer whose webhook endpoint fails or
-/// answers twice, and the disk's faults: a power cut at a write numbered from the seed (each power-loss
-/// mode), a failed sync, a full disk. After each fault the ledger is opened again from what the disk kept.
+/// The money path under faults drawn from one seed: the real ledger (its pipelined group commit and its
+/// outbox) and the real notifier (notices made from the outbox's events by a consumer group, webhook
+/// deliveries claimed, retried and recorded) on one `FaultyDisk`, driven one step at a time by proposals,
+/// approvals, rejections, clawbacks, time passing and expiry, the consumer, and deliveries to county
+/// endpoints that take a notice, refuse it, time out or take it and time out (`SimulatedEndpoints`); and by
+/// the disk's faults: a power cut at a write numbered from the seed (each power-loss mode), a failed sync,
+/// a full disk. After each fault both stores are opened again from what the disk kept.
 ///
 /// Every step is checked against what was answered (`LedgerModel`): an answer survives any fault, the books
-/// balance, every order has exactly the events of its history, every event delivered is durable, and, once
-/// the consumer has caught up, every event was delivered (`LedgerSimulation+Invariants`).
+/// balance, every order has exactly the events of its history, no event given to the consumer is lost,
+/// each event's notices are made once per audience, a delivery recorded as made was taken by its endpoint,
+/// and, once the consumer and the deliverer have caught up (the operator replaying what the retry policy gave
+/// up on), every event has its notices and every county notice was delivered (`LedgerSimulation+Invariants`).
 ///
 /// The same seed makes the same steps and the same faults; it is one process, one step at a time, on a
 /// simulated clock. What it does not fix is SQLite's own scheduling of its log sync on another thread,
@@ -45,11 +50,14 @@ public struct LedgerSimulation: Sendable {
         public var failedSyncs = 0
         public var fullDisks = 0
         public var eventsDelivered = 0
-        public var redeliveries = 0
         public var orders = 0
+        public var notices = 0
+        public var webhooksTaken = 0
+        public var webhooksTakenAgain = 0
+        public var deadLetters = 0
 
         public var description: String {
-            "seed \(self.seed): \(self.steps) steps, \(self.answered) answered, \(self.refused) refused, \(self.unanswered) cut off by a fault; \(self.powerLosses) power losses (\(self.writesLost) unsynced writes lost), \(self.failedSyncs) failed syncs, \(self.fullDisks) full disks; \(self.orders) orders, \(self.eventsDelivered) events delivered (\(self.redeliveries) again)"
+            "seed \(self.seed): \(self.steps) steps, \(self.answered) answered, \(self.refused) refused, \(self.unanswered) cut off by a fault; \(self.powerLosses) power losses (\(self.writesLost) unsynced writes lost), \(self.failedSyncs) failed syncs, \(self.fullDisks) full disks; \(self.orders) orders, \(self.eventsDelivered) events consumed, \(self.notices) notices, \(self.webhooksTaken) webhooks taken (\(self.webhooksTakenAgain) more than once), \(self.deadLetters) dead letters replayed"
         }
     }
 
@@ -69,10 +77,12 @@ public struct LedgerSimulation: Sendable {
 
     public let configuration: Configuration
     let catalog: Catalog
+    let templates: NoticeTemplates
 
-    public init(configuration: Configuration, catalog: Catalog) {
+    public init(configuration: Configuration, catalog: Catalog, templates: NoticeTemplates) {
         self.configuration = configuration
         self.catalog = catalog
+        self.templates = templates
     }
 
     /// The consumer group the simulated notification service reads the outbox as.
@@ -89,6 +99,8 @@ public struct LedgerSimulation: Sendable {
             simulation: self, disk: disk, clock: clock, report: Report(seed: self.configuration.seed))
         try await run.open()
         _ = try await run.ledger.openFund(documentID: "jzf-2023-3", year: 2023, budgetFen: 2_000_000_000)
+        try await run.notifier.registerWebhook(
+            county: Run.county, url: Run.endpoint, secrets: WebhookSignature.makeSecret())
         var step = 0
         var finished = false
         while !finished {
@@ -114,7 +126,7 @@ public struct LedgerSimulation: Sendable {
         try await run.check(step, final: true)
         run.report.steps = step
         run.report.orders = run.model.orders.count
-        await run.database.close()
+        await run.close()
         return run.report
     }
 }

@@ -37,16 +37,19 @@ public final class Notifier: Sendable {
 
     let database: any SQLDatabase
     public let templates: NoticeTemplates
-    let webhooks: WebhookClient
+    let webhooks: any WebhookPoster
     public let policy: Policy
     /// Seals webhook secrets at rest; nil keeps them as given (tests that read the table).
     let sealer: SecretSealer?
     let now: @Sendable () -> Int64
+    /// A retry's jitter, a share of its delay in -0.2...0.2: random, or drawn from a seed in the simulation.
+    let jitter: @Sendable () -> Double
 
     public init(
-        database: any SQLDatabase, templates: NoticeTemplates, webhooks: WebhookClient, policy: Policy = .init(),
+        database: any SQLDatabase, templates: NoticeTemplates, webhooks: any WebhookPoster, policy: Policy = .init(),
         sealer: SecretSealer? = nil,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: -0.2...0.2) }
     ) {
         self.database = database
         self.templates = templates
@@ -54,6 +57,7 @@ public final class Notifier: Sendable {
         self.policy = policy
         self.sealer = sealer
         self.now = now
+        self.jitter = jitter
     }
 
     /// Brings the tables up to the notices' last schema step; replicas starting together take turns.
