@@ -18,9 +18,10 @@ public struct MeshTracer: Tracer {
     ) -> MeshSpan {
         var context = context()
         let parent = context.meshTrace
+        var generator = TraceIDGenerator()
         context.meshTrace = TraceContext(
-            traceID: parent?.traceID ?? .random(), spanID: .random(), flags: parent?.flags ?? .sampled,
-            state: parent?.state ?? TraceState())
+            traceID: parent?.traceID ?? .random(using: &generator), spanID: .random(using: &generator),
+            flags: parent?.flags ?? .sampled, state: parent?.state ?? TraceState())
         return MeshSpan(context: context, operationName: operationName)
     }
 

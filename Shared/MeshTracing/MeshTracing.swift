@@ -8,13 +8,14 @@ public enum MeshTracing {
     /// The W3C header of vendors' trace data, carried on beside it unchanged.
     public static let tracestate = "tracestate"
 
-    /// The tracer bootstrapped for the process (`InstrumentationSystem`), or `MeshTracer` where none is: a
+    /// The tracer bootstrapped for the process (through `bootstrap`), or `MeshTracer` where none is: a
     /// library's calls (the tests, a county's Swift client) carry `traceparent` on without anyone bootstrapping.
-    public static var tracer: any Tracer {
-        InstrumentationSystem.instrument is NoOpInstrument ? Self.fallback : InstrumentationSystem.tracer
-    }
+    /// Kept here rather than asked of `InstrumentationSystem` on every call, which took its lock and a dynamic
+    /// cast of an existential per span.
+    public static var tracer: any Tracer { Self.bootstrapped.withLock { $0 } ?? Self.fallback }
 
     private static let fallback = MeshTracer()
+    private static let bootstrapped = Mutex<(any Tracer)?>(nil)
 
     /// The trace id (32 hex digits) of the span `context` is in, whichever tracer made it: `MeshTracer`'s own,
     /// or what the exporting tracer bootstrapped with it says (`bootstrap(_:traceID:)`).
@@ -33,6 +34,7 @@ public enum MeshTracing {
     ) {
         Self.exportedTraceID.withLock { $0 = traceID }
         InstrumentationSystem.bootstrap(tracer)
+        Self.bootstrapped.withLock { $0 = tracer }
     }
 
     private static let exportedTraceID = Mutex<(@Sendable (InstrumentationContext) -> String?)?>(nil)

@@ -86,4 +86,27 @@ struct MeshTracerTests {
         #expect(inside != nil && inside == MeshTracing.traceID(of: span.context))
         #expect(MeshTracing.currentTraceID == nil)
     }
+
+    @Test("trace and span ids drawn without a system call are distinct across spans and threads")
+    func distinctIDs() async {
+        let tracer = MeshTracer()
+        let headers = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    (0..<5_000).map { _ in
+                        let span = tracer.startSpan("Gateway/Screen", context: .topLevel, ofKind: .server)
+                        var outgoing: [String: String] = [:]
+                        tracer.inject(span.context, into: &outgoing, using: Headers())
+                        return outgoing["traceparent"] ?? ""
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        let traces = Set(headers.map { $0.split(separator: "-")[1] })
+        let spans = Set(headers.map { $0.split(separator: "-")[2] })
+        #expect(traces.count == 20_000)
+        #expect(spans.count == 20_000)
+        #expect(!traces.contains("00000000000000000000000000000000"))
+    }
 }
