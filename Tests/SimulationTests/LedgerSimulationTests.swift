@@ -63,4 +63,26 @@ struct LedgerSimulationTests {
         #expect(lost > 0)
         #expect(cut > 0)
     }
+
+    @Test(
+        "mesh simulate refuses counts outside its limits, naming the option and the limit",
+        arguments: [
+            (["--steps", "0"], "--steps: 1 to 10,000,000"), (["--seeds", "0"], "--seeds: 1 to 1,000,000"),
+            (["--fault-every", "1"], "--fault-every: 2 to 1,000,000"),
+        ])
+    func badCounts(_ arguments: [String], _ message: String) async throws {
+        let (status, output) = try await MeshProcess.runToCompletion("mesh", ["simulate"] + arguments)
+        #expect(status == 64, "\(output)")
+        #expect(output.contains(message), "\(output)")
+    }
+
+    @Test("mesh simulate replays a seed and says every invariant held")
+    func command() async throws {
+        let (status, output) = try await MeshProcess.runToCompletion(
+            "mesh", ["simulate", "--seed", "5", "--seeds", "2", "--steps", "100"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("seed 5: 100 steps"), "\(output)")
+        #expect(output.contains("2 seeds from 5, 200 steps"), "\(output)")
+        #expect(output.contains("every invariant held"), "\(output)")
+    }
 }
