@@ -25,6 +25,9 @@ typedef struct TrackedFile {
     char *path;
     Change *changes;
     size_t count, capacity;
+    // A sync of it failed: its later syncs fail too, until the power loss, so nothing unsynced when it
+    // failed becomes durable by a later sync (Linux may have dropped those pages and reports the error once).
+    int syncFailed;
     struct TrackedFile *next;
 } TrackedFile;
 
@@ -98,15 +101,15 @@ static TrackedFile *trackedFile(Disk *disk, const char *path) {
     return file;
 }
 
-static int append(TrackedFile *file, Change change) {
-    if (file->count == file->capacity) {
-        size_t capacity = file->capacity ? file->capacity * 2 : 64;
-        Change *changes = realloc(file->changes, capacity * sizeof(Change));
-        if (changes == NULL) return SQLITE_NOMEM;
-        file->changes = changes;
-        file->capacity = capacity;
-    }
-    file->changes[file->count++] = change;
+// Room for one more change, made before the write it records: a write that could not be recorded could
+// not be undone.
+static int reserve(TrackedFile *file) {
+    if (file->count < file->capacity) return SQLITE_OK;
+    size_t capacity = file->capacity ? file->capacity * 2 : 64;
+    Change *changes = realloc(file->changes, capacity * sizeof(Change));
+    if (changes == NULL) return SQLITE_NOMEM;
+    file->changes = changes;
+    file->capacity = capacity;
     return SQLITE_OK;
 }
 
@@ -183,9 +186,13 @@ static int faultWrite(sqlite3_file *file, const void *buffer, int amount, sqlite
         goto done;
     }
     memcpy(change.after, buffer, (size_t)amount);
+    rc = reserve(f->tracked);
+    if (rc != SQLITE_OK) goto done;
     rc = f->real->pMethods->xWrite(f->real, buffer, amount, offset);
-    if (rc == SQLITE_OK) rc = append(f->tracked, change);
-    if (rc == SQLITE_OK) change = (Change){0};
+    if (rc == SQLITE_OK) {
+        f->tracked->changes[f->tracked->count++] = change;
+        change = (Change){0};
+    }
 done:
     free(change.after);
     free(change.before);
@@ -211,9 +218,13 @@ static int faultTruncate(sqlite3_file *file, sqlite3_int64 size) {
     change.beforeLength = current > size ? current - size : 0;
     rc = readBefore(f->real, size, change.beforeLength, &change.before);
     if (rc != SQLITE_OK) goto done;
+    rc = reserve(f->tracked);
+    if (rc != SQLITE_OK) goto done;
     rc = f->real->pMethods->xTruncate(f->real, size);
-    if (rc == SQLITE_OK) rc = append(f->tracked, change);
-    if (rc == SQLITE_OK) change = (Change){0};
+    if (rc == SQLITE_OK) {
+        f->tracked->changes[f->tracked->count++] = change;
+        change = (Change){0};
+    }
 done:
     free(change.before);
     pthread_mutex_unlock(&lock);
@@ -223,8 +234,10 @@ done:
 // A sync of a tracked file, the lock held: everything written so far is now on the disk, for good.
 static int syncTracked(Disk *disk, TrackedFile *tracked) {
     if (disk->crashed) return SQLITE_IOERR_FSYNC;
+    if (tracked && tracked->syncFailed) return SQLITE_IOERR_FSYNC;
     if (disk->failingSyncs > 0) {
         disk->failingSyncs--;
+        if (tracked) tracked->syncFailed = 1;
         return SQLITE_IOERR_FSYNC;
     }
     if (tracked) freeChanges(tracked);
@@ -350,13 +363,14 @@ static int faultDelete(sqlite3_vfs *vfs, const char *name, int syncDirectory) {
         return SQLITE_IOERR_DELETE;
     }
     // A deletion is taken as durable at once: what the file held is gone whatever was synced.
-    if (disk) {
+    int rc = realVFS->xDelete(realVFS, name, syncDirectory);
+    if (disk && rc == SQLITE_OK) {
         for (TrackedFile *file = disk->files; file; file = file->next) {
             if (strcmp(file->path, name) == 0) freeChanges(file);
         }
     }
     pthread_mutex_unlock(&lock);
-    return realVFS->xDelete(realVFS, name, syncDirectory);
+    return rc;
 }
 
 static int faultAccess(sqlite3_vfs *vfs, const char *name, int flags, int *out) {
@@ -616,16 +630,26 @@ int64_t faultvfs_disk_power_loss(int32_t id, int32_t mode, uint64_t seed) {
         pthread_mutex_unlock(&lock);
         return -1;
     }
+    // A connection still open would keep pages and a log index the rewrite below makes wrong.
+    if (disk->openFiles > 0) {
+        pthread_mutex_unlock(&lock);
+        return -2;
+    }
     uint64_t random = seed;
     int64_t lost = 0;
     int failed = 0;
     for (TrackedFile *file = disk->files; file && !failed; file = file->next) {
+        file->syncFailed = 0;
         if (file->count == 0) continue;
         int descriptor = open(file->path, O_RDWR | O_CLOEXEC);
-        if (descriptor < 0) {
+        if (descriptor < 0 && errno == ENOENT) {
             // Deleted since: nothing of it is left to lose.
             freeChanges(file);
             continue;
+        }
+        if (descriptor < 0) {
+            failed = 1;
+            break;
         }
         // Back to what the last sync covered: each change undone, the last first.
         for (size_t i = file->count; i-- > 0 && !failed;) {

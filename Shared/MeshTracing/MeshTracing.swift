@@ -11,7 +11,8 @@ public enum MeshTracing {
     /// The tracer bootstrapped for the process (through `bootstrap`), or `MeshTracer` where none is: a
     /// library's calls (the tests, a county's Swift client) carry `traceparent` on without anyone bootstrapping.
     /// Kept here rather than asked of `InstrumentationSystem` on every call, which took its lock and a dynamic
-    /// cast of an existential per span.
+    /// cast of an existential per span. So a tracer bootstrapped other than through `bootstrap`, or scoped to
+    /// a task (`withTracer`), is not the one the mesh's calls use; nothing here does either.
     public static var tracer: any Tracer { Self.bootstrapped.withLock { $0 } ?? Self.fallback }
 
     private static let fallback = MeshTracer()

@@ -105,13 +105,17 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     /// Closes the connection once the transaction running ends; every later use fails. Without it the
     /// connection closes when the last reference goes, which a test simulating a power loss cannot wait for.
-    public func close() async {
+    /// Throws, the connection still open, if SQLite refuses to close it.
+    public func close() async throws {
         await self.mutex.lock()
         defer { self.mutex.unlock() }
         guard !self.closed else { return }
         for statement in self.statements.values { sqlite3_finalize(statement) }
         self.statements = [:]
-        sqlite3_close(self.connection)
+        let result = sqlite3_close(self.connection)
+        guard result == SQLITE_OK else {
+            throw SQLError(code: result, message: String(cString: sqlite3_errmsg(self.connection)), sql: "close")
+        }
         self.closed = true
     }
 

@@ -73,7 +73,7 @@ struct LedgerPowerLossTests {
             }
         }
         disk.crash()
-        await database.close()
+        try await database.close()
         let atRisk = disk.unsyncedWrites
         let lost = try disk.losePower(mode, seed: random.next())
 
@@ -116,7 +116,7 @@ struct LedgerPowerLossTests {
             }
         }
         #expect(try await after.reconcile() == [], "\(context)")
-        await reopened.close()
+        try await reopened.close()
         return lost
     }
 

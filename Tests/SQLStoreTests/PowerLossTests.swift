@@ -39,7 +39,7 @@ struct PowerLossTests {
         _ = unawaited
         #expect(disk.unsyncedWrites > 0, "the last commit should be written and not yet synced")
         disk.crash()
-        await database!.close()
+        try await database!.close()
         database = nil
         let lost = try disk.losePower(.loseAll, seed: 1)
         #expect(lost > 0)
@@ -82,14 +82,14 @@ struct PowerLossTests {
                 if random.next() % 10 == 0 { try await database.executeScript("PRAGMA wal_checkpoint(PASSIVE)") }
             }
             disk.crash()
-            await database.close()
+            try await database.close()
             lost += try disk.losePower(mode, seed: random.next())
             let reopened = try disk.database("items.sqlite")
             let kept = try await Self.keys(reopened)
             #expect(answered.isSubset(of: kept), "seed \(seed), \(mode): lost \(answered.subtracting(kept).sorted())")
             #expect(kept.isSubset(of: answered.union(written)), "seed \(seed), \(mode)")
             #expect(try await Self.integrity(reopened) == "ok", "seed \(seed), \(mode)")
-            await reopened.close()
+            try await reopened.close()
         }
         // The seeds crashed with writes at risk: the power losses above undid some.
         #expect(lost > 0)
@@ -111,7 +111,7 @@ struct PowerLossTests {
         }
         #expect(refusal?.message.contains("opened again") == true, "\(String(describing: refusal))")
         disk.crash()
-        await database.close()
+        try await database.close()
         try disk.losePower(.loseAll, seed: 7)
         let reopened = try disk.database("items.sqlite")
         #expect(try await Self.keys(reopened).contains("before"))

@@ -179,7 +179,7 @@ public struct ApplicationsDesk: Sendable {
                 application.evidence[index].size = Int64(content.count)
                 application.evidence[index].content = Data()
             }
-            application.id = UUIDv7.make(millis: at)
+            application.id = UUIDv7.make(millis: at, random: self.ledger.idBits())
             if request.decideAtOnce {
                 let proposed = try await self.ledger.propose(
                     Self.orderRequest(application, amount: request.amountFen), clause: clause, document: document,

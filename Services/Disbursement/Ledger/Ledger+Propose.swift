@@ -326,7 +326,7 @@ enum UUIDv7 {
     /// draw of `UInt64.random` is a system call, and two per order were 1.4% of a group-committed payout.
     private static let randomWords = NIOLockedValueBox((words: [UInt64](), next: 0))
 
-    private static func randomPair() -> (UInt64, UInt64) {
+    static func randomPair() -> (UInt64, UInt64) {
         Self.randomWords.withLockedValue { pool in
             if pool.next + 2 > pool.words.count {
                 pool.words = [UInt64](repeating: 0, count: 512)
@@ -341,8 +341,7 @@ enum UUIDv7 {
     /// A time-ordered UUID (RFC 9562 version 7): 48 bits of milliseconds, then 74 random bits.
     /// Written straight into the string's storage: the bytes and the text as arrays first were two more
     /// allocations per order.
-    static func make(millis: Int64) -> String {
-        let random = Self.randomPair()
+    static func make(millis: Int64, random: (UInt64, UInt64) = Self.randomPair()) -> String {
         return String(unsafeUninitializedCapacity: 36) { text in
             var position = 0
             for index in 0..<16 {

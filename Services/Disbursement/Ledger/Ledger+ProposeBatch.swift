@@ -41,7 +41,7 @@ extension Ledger {
             self.fund = terms.fundAccount(year: request.period)
             let at = ledger.now()
             var order = Order()
-            order.id = UUIDv7.make(millis: at)
+            order.id = UUIDv7.make(millis: at, random: ledger.idBits())
             order.idempotencyKey = self.key
             order.creditCode = self.creditCode
             order.enterpriseName = request.enterpriseName

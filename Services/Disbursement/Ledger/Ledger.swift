@@ -19,6 +19,8 @@ public final class Ledger: Service, Sendable {
     let database: any SQLDatabase
     let catalog: @Sendable () -> Catalog?
     let now: @Sendable () -> Int64
+    /// The 74 random bits of each order's and application's id (UUID version 7).
+    let idBits: @Sendable () -> (UInt64, UInt64)
     /// How long a pending order waits for its department before it expires.
     public let orderLifetimeMillis: Int64
     let committer: GroupCommitter
@@ -32,14 +34,18 @@ public final class Ledger: Service, Sendable {
     ///   - groupCommit: whether concurrent proposals share a transaction (one commit, one fsync, for up to 512),
     ///     the next batch beginning while the last one's commit is synced; false commits each on its own,
     ///     durable before the next begins: the naive baseline the benchmark compares with.
+    ///   - idBits: the random bits of order and application ids: the kernel's, or drawn from a seed where a
+    ///     run must replay (the simulation: where rows land decides how many pages a commit writes).
     public init(
         database: any SQLDatabase, catalog: @escaping @Sendable () -> Catalog?,
         orderLifetime: Duration = .seconds(7 * 24 * 3600), groupCommit: Bool = true,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        idBits: (@Sendable () -> (UInt64, UInt64))? = nil
     ) {
         self.database = database
         self.catalog = catalog
         self.now = now
+        self.idBits = idBits ?? { UUIDv7.randomPair() }
         self.orderLifetimeMillis = orderLifetime.components.seconds * 1000
         self.outbox = LedgerOutbox(database: database, now: now)
         self.committer = GroupCommitter(

@@ -64,6 +64,7 @@ public final class FaultyDisk: @unchecked Sendable {
     @discardableResult
     public func losePower(_ mode: PowerLoss, seed: UInt64) throws -> Int {
         let lost = faultvfs_disk_power_loss(self.id, mode.rawValue, seed)
+        guard lost != -2 else { throw Failure(description: "a file of the disk is still open: close it first") }
         guard lost >= 0 else { throw Failure(description: "the power loss could not rewrite the disk's files") }
         return Int(lost)
     }

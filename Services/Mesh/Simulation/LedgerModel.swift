@@ -21,6 +21,8 @@ struct LedgerModel {
     var cutProposals: Set<String> = []
     /// Deliveries per event sequence (a failed or repeated delivery counts as made).
     var deliveries: [Int64: Int] = [:]
+    /// Each event the consumer was given, as it was: a later lease of the same sequence must be the same event.
+    var consumed: [Int64: LedgerSimulation.Run.StoredEvent] = [:]
     /// Acknowledgements answered, and those cut off by a fault (which may or may not have happened).
     var acknowledged: Set<Int64> = []
     var maybeAcknowledged: Set<Int64> = []
@@ -33,6 +35,8 @@ struct LedgerModel {
 
     mutating func delivered(_ event: LedgerOutbox.Event, times: Int = 1) {
         self.deliveries[event.sequence, default: 0] += times
+        self.consumed[event.sequence] = LedgerSimulation.Run.StoredEvent(
+            enterprise: event.order.creditCode, order: event.order.id, type: event.type)
     }
 
     /// Statuses in words, for a failure's message.

@@ -22,14 +22,21 @@ extension LedgerSimulation.Run {
         }
     }
 
-    /// The events of every order, in sequence order, and every sequence with its enterprise.
-    func storedEvents() async throws -> (byOrder: [String: [String]], sequences: [Int64: String]) {
+    /// An event as the outbox holds it.
+    struct StoredEvent: Equatable {
+        var enterprise: String
+        var order: String
+        var type: String
+    }
+
+    /// The events of every order, in sequence order, and every event by its sequence.
+    func storedEvents() async throws -> (byOrder: [String: [String]], sequences: [Int64: StoredEvent]) {
         try await self.database.read { tx in
             var byOrder: [String: [String]] = [:]
-            var sequences: [Int64: String] = [:]
+            var sequences: [Int64: StoredEvent] = [:]
             for row in try await tx.query("SELECT seq, type, order_id, entity_key FROM events ORDER BY seq", []) {
                 byOrder[row.text(2), default: []].append(row.text(1))
-                sequences[row.integer(0)] = row.text(3)
+                sequences[row.integer(0)] = StoredEvent(enterprise: row.text(3), order: row.text(2), type: row.text(1))
             }
             return (byOrder, sequences)
         }
@@ -48,11 +55,11 @@ extension LedgerSimulation.Run {
     }
 
     /// The invariants. The books after every step; the orders, their events and the deliveries every tenth
-    /// step, after a fault and at the end; at the end, every event delivered.
-    func check(_ step: Int, final: Bool) async throws {
+    /// step, after each restart (`thorough`) and at the end; at the end, every event delivered.
+    func check(_ step: Int, final: Bool, thorough: Bool = false) async throws {
         let problems = try await self.ledger.reconcile()
         guard problems.isEmpty else { throw self.failure(step, "the books: \(problems.joined(separator: "; "))") }
-        guard final || step % 10 == 0 else { return }
+        guard final || thorough || step % 10 == 0 else { return }
         let stored = try await self.storedOrders()
         for (id, order) in self.model.orders {
             guard let actual = stored[id] else {
@@ -64,7 +71,7 @@ extension LedgerSimulation.Run {
             }
             self.model.orders[id]?.possible = [actual.status]
         }
-        for (id, row) in stored where self.model.orders[id] == nil {
+        for (id, row) in stored.sorted(by: { $0.key < $1.key }) where self.model.orders[id] == nil {
             // Committed while its caller's answer was cut off (a full disk fails the call, not the commit).
             guard self.model.cutProposals.contains(row.key) else {
                 throw self.failure(step, "order \(id) (\(row.key)) was never proposed by this run")
@@ -82,9 +89,13 @@ extension LedgerSimulation.Run {
         for id in events.keys where stored[id] == nil {
             throw self.failure(step, "events of \(id), an order the ledger does not hold")
         }
-        // A consumer reads only what is durable: no event it was given may be lost.
-        for sequence in self.model.deliveries.keys where sequences[sequence] == nil {
-            throw self.failure(step, "event \(sequence) was delivered, then lost")
+        // A consumer reads only what is durable: no event it was given may be lost (nor its sequence reused
+        // by another: a sequence not synced is drawn again after a power loss).
+        for (sequence, event) in self.model.consumed where sequences[sequence] != event {
+            throw self.failure(
+                step,
+                "event \(sequence) (\(event.type) of \(event.order)) was consumed, then lost: the outbox has \(sequences[sequence].map { "\($0.type) of \($0.order)" } ?? "nothing") there"
+            )
         }
         try await self.checkNotices(step, final: final, sequences: Set(sequences.keys))
         if final {
@@ -155,10 +166,10 @@ extension LedgerSimulation.Run {
         let (_, sequences) = try await self.storedEvents()
         let leased = Set(events.map(\.sequence))
         for event in events {
-            guard let enterprise = sequences[event.sequence] else {
+            guard let enterprise = sequences[event.sequence]?.enterprise else {
                 throw self.failure(step, "event \(event.sequence) leased but not in the outbox")
             }
-            let earlier = sequences.filter { $0.value == enterprise && $0.key < event.sequence }.keys
+            let earlier = sequences.filter { $0.value.enterprise == enterprise && $0.key < event.sequence }.keys
             for sequence in earlier
             where !self.model.acknowledged.contains(sequence) && !self.model.maybeAcknowledged.contains(sequence)
                 && !leased.contains(sequence)

@@ -21,8 +21,9 @@ extension LedgerSimulation {
         var noticesDatabase: SQLiteDatabase!
         var notifier: Notifier!
         let endpoints: SimulatedEndpoints
-        /// The retries' jitter, drawn from the seed.
-        let jitter: NIOLockedValueBox<SeededRandom>
+        /// The random bits of order ids, drawn from the seed: where rows land decides how many pages a commit
+        /// writes, so the write a power cut is numbered at.
+        let idBits: NIOLockedValueBox<SeededRandom>
         var model = LedgerModel()
         var report: Report
         var trace: [String] = []
@@ -50,7 +51,7 @@ extension LedgerSimulation {
             self.clock = clock
             self.report = report
             self.endpoints = SimulatedEndpoints(seed: simulation.configuration.seed)
-            self.jitter = NIOLockedValueBox(SeededRandom(seed: simulation.configuration.seed ^ 0x6A17))
+            self.idBits = NIOLockedValueBox(SeededRandom(seed: simulation.configuration.seed ^ 0x1D5))
         }
 
         /// The county whose webhook the notices go to, and where.
@@ -61,22 +62,27 @@ extension LedgerSimulation {
             let catalog = self.simulation.catalog
             let clock = self.clock
             self.database = try self.disk.database("ledger.sqlite")
+            let idBits = self.idBits
             self.ledger = Ledger(
                 database: self.database, catalog: { catalog }, orderLifetime: .seconds(48 * 3600),
-                now: { clock.now })
+                now: { clock.now }, idBits: { idBits.withLockedValue { ($0.next(), $0.next()) } })
             try await self.ledger.migrate()
             self.noticesDatabase = try self.disk.database("notices.sqlite")
-            let jitter = self.jitter
+            // A retry's jitter from the seed and the webhook-id: attempts settle in the order they end.
+            let seed = self.simulation.configuration.seed
             self.notifier = Notifier(
                 database: self.noticesDatabase, templates: self.simulation.templates, webhooks: self.endpoints,
                 now: { clock.now },
-                jitter: { jitter.withLockedValue { Double($0.next() % 4001) / 10_000 - 0.2 } })
+                jitter: { id in
+                    var random = SeededRandom(seed: seed ^ SimulatedEndpoints.hash(id))
+                    return Double(random.next() % 4001) / 10_000 - 0.2
+                })
             try await self.notifier.migrate()
         }
 
-        func close() async {
-            await self.database.close()
-            await self.noticesDatabase.close()
+        func close() async throws {
+            try await self.database.close()
+            try await self.noticesDatabase.close()
         }
 
         func note(_ step: Int, _ line: String) {
@@ -129,7 +135,7 @@ extension LedgerSimulation {
             let mode: FaultyDisk.PowerLoss
             if case .powerCut(let cut, _) = self.fault { mode = cut } else { mode = .keepRandomSubset }
             self.disk.crash()
-            await self.close()
+            try await self.close()
             let lost = try self.disk.losePower(mode, seed: random.next())
             self.report.powerLosses += 1
             self.report.writesLost += lost
@@ -154,8 +160,9 @@ extension LedgerSimulation {
                 }
                 self.model.orders[id]?.possible = [status]
             }
-            // Orders the model has not seen: proposals cut off by the fault that were committed after all.
-            for (id, row) in stored where self.model.orders[id] == nil {
+            // Orders the model has not seen: proposals cut off by the fault that were committed after all
+            // (in id order: the model's order decides what later steps pick).
+            for (id, row) in stored.sorted(by: { $0.key < $1.key }) where self.model.orders[id] == nil {
                 guard self.model.cutProposals.contains(row.key) else {
                     throw self.failure(step, "order \(id) (\(row.key)) was never proposed by this run")
                 }

@@ -20,9 +20,10 @@ import SQLStore
 /// and, once the consumer and the deliverer have caught up (the operator replaying what the retry policy gave
 /// up on), every event has its notices and every county notice was delivered (`LedgerSimulation+Invariants`).
 ///
-/// The same seed makes the same steps and the same faults; it is one process, one step at a time, on a
-/// simulated clock. What it does not fix is SQLite's own scheduling of its log sync on another thread,
-/// which only moves when a write is durable, not what is written.
+/// The same seed makes the same steps, the same faults at the same writes and the same outcomes: one process,
+/// one step at a time, a simulated clock, order ids and retry jitter drawn from the seed. What it does not
+/// fix is SQLite's log sync on a thread of its own, which moves when a write becomes durable, not what is
+/// written.
 public struct LedgerSimulation: Sendable {
     public struct Configuration: Sendable {
         public var seed: UInt64
@@ -118,7 +119,7 @@ public struct LedgerSimulation: Sendable {
             }
             if restart {
                 try await run.restart(step, &random)
-                try await run.check(step, final: false)
+                try await run.check(step, final: false, thorough: true)
             } else {
                 finished = true
             }
@@ -126,7 +127,7 @@ public struct LedgerSimulation: Sendable {
         try await run.check(step, final: true)
         run.report.steps = step
         run.report.orders = run.model.orders.count
-        await run.close()
+        try await run.close()
         return run.report
     }
 }

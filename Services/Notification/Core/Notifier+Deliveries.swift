@@ -214,7 +214,7 @@ extension Notifier {
             for (attempt, outcome) in outcomes {
                 guard case .failure(let error) = outcome else { continue }
                 // One jitter for the attempt: a batch's notices fall due again together and go out together.
-                let jitterShare = self.jitter()
+                let jitterShare = self.jitter(attempt.id)
                 for delivery in attempt.deliveries {
                     let attempts = delivery.attempts + 1
                     let dead =

@@ -42,14 +42,15 @@ public final class Notifier: Sendable {
     /// Seals webhook secrets at rest; nil keeps them as given (tests that read the table).
     let sealer: SecretSealer?
     let now: @Sendable () -> Int64
-    /// A retry's jitter, a share of its delay in -0.2...0.2: random, or drawn from a seed in the simulation.
-    let jitter: @Sendable () -> Double
+    /// A retry's jitter, a share of its delay in -0.2...0.2, given the attempt's webhook-id: random, or
+    /// drawn from a seed and the id in the simulation (attempts settle in the order they end, which varies).
+    let jitter: @Sendable (String) -> Double
 
     public init(
         database: any SQLDatabase, templates: NoticeTemplates, webhooks: any WebhookPoster, policy: Policy = .init(),
         sealer: SecretSealer? = nil,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: -0.2...0.2) }
+        jitter: @escaping @Sendable (String) -> Double = { _ in Double.random(in: -0.2...0.2) }
     ) {
         self.database = database
         self.templates = templates

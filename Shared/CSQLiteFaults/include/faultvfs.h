@@ -26,8 +26,9 @@ void faultvfs_disk_crash(int32_t disk);
 /// Counting from now, the `write`-th write (or truncation) to the disk's files fails and crashes the disk,
 /// as does every later one: the power cut in the middle of the write stream. 0: never.
 void faultvfs_disk_crash_at_write(int32_t disk, int64_t write);
-/// The next `count` syncs fail (SQLITE_IOERR_FSYNC from SQLite's own, -1 from `faultvfs_sync_path`); what they
-/// would have covered stays unsynced, as Linux may drop the dirty pages of a failed fsync.
+/// The next `count` syncs fail (SQLITE_IOERR_FSYNC from SQLite's own, -1 from `faultvfs_sync_path`), and every
+/// later sync of a file whose sync failed fails too, until the power loss: what a failed sync would have
+/// covered never becomes durable by a later one (Linux may drop the dirty pages and report the error once).
 void faultvfs_disk_fail_syncs(int32_t disk, int32_t count);
 /// While set, a write that would grow a file fails with SQLITE_FULL.
 void faultvfs_disk_set_full(int32_t disk, int32_t full);
@@ -45,8 +46,8 @@ enum {
 
 /// The power goes: each file of the disk is set back to what its last sync covered, then the writes `mode`
 /// keeps are applied again in their order. The disk's files must be closed (every connection to them). The
-/// disk then works again. Returns the number of unsynced writes lost (torn counts as lost), or -1 on an I/O
-/// error.
+/// disk then works again. Returns the number of unsynced writes lost (torn counts as lost), -1 on an I/O
+/// error, or -2 (nothing done) while a file of the disk is still open.
 int64_t faultvfs_disk_power_loss(int32_t disk, int32_t mode, uint64_t seed);
 
 /// Writes made to the disk's files and not yet covered by a sync.
