@@ -156,6 +156,13 @@ static int faultRead(sqlite3_file *file, void *buffer, int amount, sqlite3_int64
     return f->real->pMethods->xRead(f->real, buffer, amount, offset);
 }
 
+// A write or truncation of a tracked file, the lock held: counted against the disk's cut, and refused once
+// the disk has crashed (nothing more reaches it).
+static int crashedBy(Disk *disk) {
+    if (disk->crashAtWrite > 0 && ++disk->writes >= disk->crashAtWrite) disk->crashed = 1;
+    return disk->crashed;
+}
+
 static int faultWrite(sqlite3_file *file, const void *buffer, int amount, sqlite3_int64 offset) {
     FaultFile *f = (FaultFile *)file;
     if (f->disk == NULL) return f->real->pMethods->xWrite(f->real, buffer, amount, offset);
@@ -163,8 +170,7 @@ static int faultWrite(sqlite3_file *file, const void *buffer, int amount, sqlite
     int rc = SQLITE_OK;
     sqlite3_int64 size = 0;
     Change change = {0};
-    if (f->disk->crashAtWrite > 0 && ++f->disk->writes >= f->disk->crashAtWrite) f->disk->crashed = 1;
-    if (f->disk->crashed) {
+    if (crashedBy(f->disk)) {
         rc = SQLITE_IOERR_WRITE;
         goto done;
     }
@@ -207,8 +213,7 @@ static int faultTruncate(sqlite3_file *file, sqlite3_int64 size) {
     int rc = SQLITE_OK;
     sqlite3_int64 current = 0;
     Change change = {.truncate = 1, .offset = size};
-    if (f->disk->crashAtWrite > 0 && ++f->disk->writes >= f->disk->crashAtWrite) f->disk->crashed = 1;
-    if (f->disk->crashed) {
+    if (crashedBy(f->disk)) {
         rc = SQLITE_IOERR_TRUNCATE;
         goto done;
     }

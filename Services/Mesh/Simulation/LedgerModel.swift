@@ -19,8 +19,6 @@ struct LedgerModel {
     var keys: [String: String] = [:]
     /// Proposals cut off by a fault: each may have been committed after all.
     var cutProposals: Set<String> = []
-    /// Deliveries per event sequence (a failed or repeated delivery counts as made).
-    var deliveries: [Int64: Int] = [:]
     /// Each event the consumer was given, as it was: a later lease of the same sequence must be the same event.
     var consumed: [Int64: LedgerSimulation.Run.StoredEvent] = [:]
     /// Acknowledgements answered, and those cut off by a fault (which may or may not have happened).
@@ -33,8 +31,7 @@ struct LedgerModel {
         self.keys[key] = id
     }
 
-    mutating func delivered(_ event: LedgerOutbox.Event, times: Int = 1) {
-        self.deliveries[event.sequence, default: 0] += times
+    mutating func consume(_ event: LedgerOutbox.Event) {
         self.consumed[event.sequence] = LedgerSimulation.Run.StoredEvent(
             enterprise: event.order.creditCode, order: event.order.id, type: event.type)
     }

@@ -55,7 +55,8 @@ extension LedgerSimulation.Run {
     }
 
     /// The invariants. The books after every step; the orders, their events and the deliveries every tenth
-    /// step, after each restart (`thorough`) and at the end; at the end, every event delivered.
+    /// step, after each restart (`thorough`: each call a fault cut off happened or did not, and the store
+    /// settles which) and at the end; at the end, every event delivered.
     func check(_ step: Int, final: Bool, thorough: Bool = false) async throws {
         let problems = try await self.ledger.reconcile()
         guard problems.isEmpty else { throw self.failure(step, "the books: \(problems.joined(separator: "; "))") }
@@ -99,7 +100,7 @@ extension LedgerSimulation.Run {
         }
         try await self.checkNotices(step, final: final, sequences: Set(sequences.keys))
         if final {
-            let undelivered = sequences.keys.filter { self.model.deliveries[$0] == nil }.sorted()
+            let undelivered = sequences.keys.filter { self.model.consumed[$0] == nil }.sorted()
             guard undelivered.isEmpty else {
                 throw self.failure(
                     step, "\(undelivered.count) events never delivered, e.g. \(undelivered.prefix(5))")

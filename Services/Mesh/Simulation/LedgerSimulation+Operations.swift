@@ -167,7 +167,7 @@ extension LedgerSimulation.Run {
         }
         guard case .answered(let events) = outcome, !events.isEmpty else { return }
         try await self.checkOrderPerEnterprise(step, events)
-        for event in events { self.model.delivered(event) }
+        for event in events { self.model.consume(event) }
         let recorded = try await self.attempt(step, "\(consumer) records \(events.count) events' notices") {
             try await self.notifier.record(events, catalog: self.simulation.catalog)
         }

@@ -142,33 +142,6 @@ extension LedgerSimulation {
             self.note(step, "restart: \(lost) unsynced writes lost (\(mode))")
             self.fault = nil
             try await self.open()
-            try await self.settle(step)
-        }
-
-        /// After a restart: each operation cut off by the fault happened or did not, and the store says which;
-        /// the model takes the store's word where it is one of the possible outcomes, and fails otherwise.
-        func settle(_ step: Int) async throws {
-            let stored = try await self.storedOrders()
-            for (id, order) in self.model.orders {
-                guard let status = stored[id]?.status else {
-                    throw self.failure(step, "order \(id) (\(order.key)), answered, is gone after the restart")
-                }
-                guard order.possible.contains(status) else {
-                    throw self.failure(
-                        step,
-                        "order \(id) is \(status) after the restart; answered as \(LedgerModel.words(order.possible))")
-                }
-                self.model.orders[id]?.possible = [status]
-            }
-            // Orders the model has not seen: proposals cut off by the fault that were committed after all
-            // (in id order: the model's order decides what later steps pick).
-            for (id, row) in stored.sorted(by: { $0.key < $1.key }) where self.model.orders[id] == nil {
-                guard self.model.cutProposals.contains(row.key) else {
-                    throw self.failure(step, "order \(id) (\(row.key)) was never proposed by this run")
-                }
-                self.model.adopt(id: id, key: row.key, status: row.status, expiresAt: row.expiresAt)
-            }
-            self.model.cutProposals = []
         }
 
         /// The consumer follows the outbox and the deliverer sends until both have caught up: the endpoints
@@ -186,7 +159,7 @@ extension LedgerSimulation {
                     leaseMillis: LedgerSimulation.leaseMillis)
                 if !leased.isEmpty {
                     try await self.notifier.record(leased, catalog: self.simulation.catalog)
-                    for event in leased { self.model.delivered(event) }
+                    for event in leased { self.model.consume(event) }
                     _ = try await self.ledger.outbox.acknowledge(
                         group: LedgerSimulation.group, sequences: leased.map(\.sequence))
                     self.model.acknowledged.formUnion(leased.map(\.sequence))
