@@ -40,10 +40,25 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
+    /// `YYYY-MM-DD`, ten ASCII characters: a string that needs no allocation, written in every decision's words.
     public var description: String {
-        let month = self.month < 10 ? "0\(self.month)" : "\(self.month)"
-        let day = self.day < 10 ? "0\(self.day)" : "\(self.day)"
-        return "\(self.year)-\(month)-\(day)"
+        guard (1000...9999).contains(self.year), (1...12).contains(self.month), (1...31).contains(self.day) else {
+            return "\(self.year)-\(self.month < 10 ? "0" : "")\(self.month)-\(self.day < 10 ? "0" : "")\(self.day)"
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { buffer in
+            let zero = UInt8(ascii: "0")
+            buffer[0] = zero + UInt8(self.year / 1000)
+            buffer[1] = zero + UInt8(self.year / 100 % 10)
+            buffer[2] = zero + UInt8(self.year / 10 % 10)
+            buffer[3] = zero + UInt8(self.year % 10)
+            buffer[4] = UInt8(ascii: "-")
+            buffer[5] = zero + UInt8(self.month / 10)
+            buffer[6] = zero + UInt8(self.month % 10)
+            buffer[7] = UInt8(ascii: "-")
+            buffer[8] = zero + UInt8(self.day / 10)
+            buffer[9] = zero + UInt8(self.day % 10)
+            return String(decoding: buffer, as: UTF8.self)
+        }
     }
 
     /// Days since 1970-01-01, for arithmetic on dates.

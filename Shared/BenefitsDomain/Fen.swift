@@ -24,20 +24,49 @@ public enum Money {
 
     /// `value / scale` written with up to four decimals, trailing zeros dropped.
     public static func decimal(_ value: Int64, scale: Int64) -> String {
-        let negative = value < 0
-        let magnitude = value.magnitude
-        let whole = magnitude / scale.magnitude
-        var fraction = magnitude % scale.magnitude
-        var digits = ""
-        var remainingScale = scale.magnitude
-        while fraction > 0, digits.count < 4 {
-            remainingScale /= 10
-            guard remainingScale > 0 else { break }
-            digits.append(String(fraction / remainingScale))
-            fraction %= remainingScale
+        // Written as ASCII on the stack: every decision's words carry amounts, and building them from
+        // intermediate strings cost more than the decision's arithmetic.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+            var count = 0
+            if value < 0 {
+                buffer[0] = UInt8(ascii: "-")
+                count = 1
+            }
+            let magnitude = value.magnitude
+            var whole = magnitude / scale.magnitude
+            var fraction = magnitude % scale.magnitude
+            let wholeStart = count
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(whole % 10)
+                count += 1
+                whole /= 10
+            } while whole > 0
+            var (low, high) = (wholeStart, count - 1)
+            while low < high {
+                buffer.swapAt(low, high)
+                low += 1
+                high -= 1
+            }
+            var remainingScale = scale.magnitude
+            var decimals = 0
+            var lastNonZero = count
+            while fraction > 0, decimals < 4 {
+                remainingScale /= 10
+                guard remainingScale > 0 else { break }
+                if decimals == 0 {
+                    buffer[count] = UInt8(ascii: ".")
+                    count += 1
+                }
+                let digit = fraction / remainingScale
+                buffer[count] = UInt8(ascii: "0") + UInt8(digit)
+                count += 1
+                decimals += 1
+                if digit != 0 { lastNonZero = count }
+                fraction %= remainingScale
+            }
+            // Trailing zeros dropped, and the point with them when no decimal is left.
+            return String(decoding: UnsafeMutableBufferPointer(rebasing: buffer[..<lastNonZero]), as: UTF8.self)
         }
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return (negative ? "-" : "") + "\(whole)" + (digits.isEmpty ? "" : ".\(digits)")
     }
 
     /// A percentage from basis points: 2000 → "20%", 150 → "1.5%".
