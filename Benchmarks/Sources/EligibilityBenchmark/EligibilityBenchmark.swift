@@ -69,8 +69,10 @@ struct EligibilityBenchmark {
         var eligibleEnterprises = 0
         var outside: Set<String> = []
         var disagreements = 0
-        for (index, profile) in profiles.enumerated() {
-            let screening = engine.screen(profile, asOf: asOf)
+        var returned: [Decision.Status: Int] = [:]
+        for index in profiles.indices {
+            let screening = engine.screen(profiles[index], asOf: asOf)
+            for decision in screening.decisions { returned[decision.status, default: 0] += 1 }
             var any = false
             var enterpriseTotal: Int64 = 0
             for decision in screening.decisions where decision.status == .eligible {
@@ -89,6 +91,35 @@ struct EligibilityBenchmark {
             total: total,
             byClause: byClause, eligibleEnterprises: eligibleEnterprises, outside: outside.count,
             disagreements: disagreements)
+        if ProcessInfo.processInfo.environment["ELIGIBILITY_WORDS_DIGEST"] != nil {
+            // Not timed: a digest of every word of every decision, to show a change to the engine's speed left
+            // its words as they were.
+            var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+            func mix(_ text: String) {
+                for byte in text.utf8 { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01b3 }
+                digest = (digest ^ 0xff) &* 0x100_0000_01b3
+            }
+            for profile in profiles {
+                for decision in engine.screen(profile, asOf: asOf).decisions {
+                    mix(decision.clause.id)
+                    mix(decision.status.rawValue)
+                    mix(String(decision.amountFen))
+                    mix(decision.reason)
+                    mix(decision.calculation)
+                    mix(decision.missing.joined(separator: "|"))
+                    mix(decision.supersededBy ?? "-")
+                    for check in decision.checks {
+                        mix(check.conditionText)
+                        mix(check.factUsed)
+                        mix(check.explanation)
+                        mix(check.nearMiss ?? "-")
+                    }
+                }
+            }
+            FileHandle.standardError.write(Data("words digest: \(String(digest, radix: 16))\n".utf8))
+        }
+        let statuses = returned.keys.sorted { $0.rawValue < $1.rawValue }.map { "\($0.rawValue) \(returned[$0]!)" }
+        FileHandle.standardError.write(Data("decisions returned: \(statuses.joined(separator: ", "))\n".utf8))
     }
 
     /// One JSON object in the format the OpenFisca peer prints. `disagreements`: enterprises whose explained

@@ -19,13 +19,19 @@ public struct Decision: Sendable {
     }
 
     public var status: Status
-    public var clause: Clause
-    public var document: PolicyDocument
+    /// The clause decided on, its document and citation, shared by every decision on it: a decision is
+    /// copied several times on its way out, and copying the clause's and document's values retained each of
+    /// their strings and arrays every time.
+    let entry: EligibilityEngine.ClauseEntry
+    public var clause: Clause { self.entry.clause }
+    public var document: PolicyDocument { self.entry.document }
+    /// 《document》article, as the decision cites the clause.
+    public var citation: String { self.entry.citation }
     public var amountFen: Fen
     public var calculation: String
     public var checks: [Check]
     public var missing: [String]
-    public var stacking: Stacking
+    public var stacking: Stacking { self.entry.stacking }
     public var supersededBy: String?
     public var reason: String
     /// Whether the formula fixed `amountFen` (rather than a cap, or nothing): an application for it can be

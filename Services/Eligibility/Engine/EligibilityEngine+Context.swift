@@ -88,10 +88,12 @@ extension EligibilityEngine {
         func firstAmount(of fact: String) -> (value: Int64, year: Int)? {
             guard let values = self.profile.facts[fact] else { return nil }
             if case .amount(let amount)? = values[0] { return (amount, 0) }
-            guard let first = values.keys.filter({ $0 != 0 && $0 <= self.asOf.year }).min(),
-                case .amount(let amount)? = values[first]
-            else { return nil }
-            return (amount, first)
+            var first: (value: EnterpriseProfile.FactValue, year: Int)?
+            for (year, value) in values where year != 0 && year <= self.asOf.year && year < (first?.year ?? Int.max) {
+                first = (value, year)
+            }
+            guard let first, case .amount(let amount) = first.value else { return nil }
+            return (amount, first.year)
         }
 
         /// The amount reported for exactly `year`, if any (for 新达到: the year before the latest).
@@ -197,9 +199,8 @@ extension EligibilityEngine {
                         + Self.vouched(record.source)
                 }
                 if let record = counting.max(by: { $0.recognizedOn < $1.recognizedOn }) {
-                    return .init(
-                        met: true, conditionText: text, factUsed: describe(record),
-                        explanation: "已认定: \(describe(record))")
+                    let used = describe(record)
+                    return .init(met: true, conditionText: text, factUsed: used, explanation: "已认定: \(used)")
                 }
                 guard let record = held.max(by: { $0.recognizedOn < $1.recognizedOn }) else {
                     return .init(met: false, conditionText: text, factUsed: "无", explanation: "未取得\(name)认定")

@@ -30,11 +30,16 @@ public struct EligibilityEngine: Sendable {
 
     final class ClauseEntry: Sendable {
         let clause: Clause
+        let document: PolicyDocument
         /// 《document》article, as every decision on the clause cites it.
         let citation: String
+        /// The clause's stacking rule, or its document's where the clause states none.
+        let stacking: Stacking
         init(_ clause: Clause, in document: PolicyDocument) {
             self.clause = clause
+            self.document = document
             self.citation = EligibilityEngine.cite(clause, document)
+            self.stacking = Catalog.stacking(of: clause, in: document)
         }
     }
 
@@ -99,13 +104,15 @@ public struct EligibilityEngine: Sendable {
         let amount = context.amount(clause.formula, clause: clause)
         if let threshold = amount.threshold { checks.append(threshold) }
         if !keepIneligible {
-            let failing = checks.filter { !$0.met }
-            if !failing.isEmpty, failing.count > 2 || failing.contains(where: { $0.nearMiss == nil }) { return nil }
+            var failing = 0
+            for check in checks where !check.met {
+                failing += 1
+                if failing > 2 || check.nearMiss == nil { return nil }
+            }
         }
-        let stacking = Catalog.stacking(of: clause, in: document)
         var decision = Decision(
-            status: .ineligible, clause: clause, document: document, amountFen: 0, calculation: amount.calculation,
-            checks: checks, missing: [], stacking: stacking, supersededBy: nil, reason: ""
+            status: .ineligible, entry: entry, amountFen: 0, calculation: amount.calculation,
+            checks: checks, missing: [], supersededBy: nil, reason: ""
         )
         decision.year = context.asOf.year
         let failing = checks.filter { !$0.met }
@@ -217,7 +224,7 @@ public struct EligibilityEngine: Sendable {
             decisions[index].status = .superseded
             decisions[index].supersededBy = paid.clause.id
             decisions[index].reason =
-                "就高不重复: 同一事项按\(Self.cite(paid.clause, paid.document))给予\(Money.chinese(paid.amountFen)), 不低于本条的\(Money.chinese(decisions[index].amountFen))"
+                "就高不重复: 同一事项按\(paid.citation)给予\(Money.chinese(paid.amountFen)), 不低于本条的\(Money.chinese(decisions[index].amountFen))"
         }
         for (_, members) in groups
         where members.count > 1 && members.contains(where: { decisions[$0].stacking.rule == .highestOnly }) {
@@ -237,7 +244,7 @@ public struct EligibilityEngine: Sendable {
                     continue
                 }
                 let note =
-                    "就高不重复: 已按\(Self.cite(paid.clause, paid.document))兑付\(Money.chinese(paid.amountFen)), 本条申请后补足差额"
+                    "就高不重复: 已按\(paid.citation)兑付\(Money.chinese(paid.amountFen)), 本条申请后补足差额"
                 if decisions[index].amountFixed {
                     decisions[index].amountFen -= paid.amountFen
                     decisions[index].calculation += ", 扣除已兑付\(Money.chinese(paid.amountFen))"
@@ -262,7 +269,7 @@ public struct EligibilityEngine: Sendable {
             {
                 decisions[index].status = .superseded
                 decisions[index].supersededBy = by.clause.id
-                decisions[index].reason = "同一项目适用\(Self.cite(by.clause, by.document)), 替代本条"
+                decisions[index].reason = "同一项目适用\(by.citation), 替代本条"
             }
         }
     }

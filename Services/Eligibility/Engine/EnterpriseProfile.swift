@@ -58,8 +58,12 @@ public struct EnterpriseProfile: Sendable {
     public func fact(_ id: String, asOfYear year: Int) -> (value: FactValue, year: Int)? {
         guard let values = self.facts[id] else { return nil }
         if let value = values[0] { return (value, 0) }
-        guard let latest = values.keys.filter({ $0 <= year }).max() else { return nil }
-        return (values[latest]!, latest)
+        // One pass over the years, without collecting them: this runs for every condition of every screening.
+        var latest: (value: FactValue, year: Int)?
+        for (reported, value) in values where reported <= year && reported > (latest?.year ?? Int.min) {
+            latest = (value, reported)
+        }
+        return latest
     }
 }
 
