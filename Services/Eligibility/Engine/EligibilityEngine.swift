@@ -100,15 +100,26 @@ public struct EligibilityEngine: Sendable {
         -> Decision?
     {
         let clause = entry.clause
-        var checks = clause.conditions.map { context.check($0, clauseText: clause.text) }
+        var checks: [Decision.Check] = []
+        checks.reserveCapacity(clause.conditions.count + 1)
+        // Without the ineligible, a decision is dropped at its first check that rules out a near miss (a third
+        // failure, or one without a measurable shortfall): the checks after it and the amount's words would be
+        // thrown away, and a check only adds failures, so stopping there drops exactly what the whole would.
+        var failures = 0
+        func keeps(_ check: Decision.Check) -> Bool {
+            guard !keepIneligible, !check.met else { return true }
+            failures += 1
+            return failures <= 2 && check.nearMiss != nil
+        }
+        for condition in clause.conditions {
+            let check = context.check(condition, clauseText: clause.text)
+            guard keeps(check) else { return nil }
+            checks.append(check)
+        }
         let amount = context.amount(clause.formula, clause: clause)
-        if let threshold = amount.threshold { checks.append(threshold) }
-        if !keepIneligible {
-            var failing = 0
-            for check in checks where !check.met {
-                failing += 1
-                if failing > 2 || check.nearMiss == nil { return nil }
-            }
+        if let threshold = amount.threshold {
+            guard keeps(threshold) else { return nil }
+            checks.append(threshold)
         }
         var decision = Decision(
             status: .ineligible, entry: entry, amountFen: 0, calculation: amount.calculation,
