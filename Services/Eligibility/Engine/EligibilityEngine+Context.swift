@@ -25,7 +25,12 @@ extension EligibilityEngine {
         }
 
         func describe(_ fact: String, _ value: Int64, year: Int) -> String {
-            "\(self.factName(fact))\(year == 0 ? "" : "(\(year)年)")\(FactDescription.value(value, unit: self.unit(fact)))"
+            Self.describe(name: self.factName(fact), unit: self.unit(fact), value, year: year)
+        }
+
+        /// The same, with the fact's name and unit already looked up.
+        static func describe(name: String, unit: Vocabulary.Fact.Unit, _ value: Int64, year: Int) -> String {
+            "\(name)\(year == 0 ? "" : "(\(year)年)")\(FactDescription.value(value, unit: unit))"
         }
 
         /// Who vouches for a fact's value, as a suffix of the fact used: "（据市科技局 …）", or nothing.
@@ -143,8 +148,10 @@ extension EligibilityEngine {
             text: String
         ) -> Decision.Check {
             let newlyReached = rule == .newlyReached
-            let unit = self.unit(fact)
-            let name = self.factName(fact)
+            // Looked up once: the name and unit go into most of the words below.
+            let declared = self.vocabulary.fact(fact)
+            let unit = declared?.unit ?? .count
+            let name = declared?.name ?? fact
             let required = FactDescription.value(threshold.value, unit: unit)
             let whose = threshold.override.map { "(\($0.text ?? "按本企业类别"))" } ?? ""
             if threshold.value <= 0, !newlyReached {
@@ -156,7 +163,8 @@ extension EligibilityEngine {
                 return .init(met: false, conditionText: text, factUsed: "未报送", explanation: "未报送\(name)")
             }
             let used =
-                (rule == .first ? "首年" : "") + self.describe(fact, value, year: year) + self.vouched(fact, year: year)
+                (rule == .first ? "首年" : "") + Self.describe(name: name, unit: unit, value, year: year)
+                + self.vouched(fact, year: year)
             guard value >= threshold.value else {
                 let now = FactDescription.value(value, unit: unit)
                 return .init(
@@ -176,12 +184,12 @@ extension EligibilityEngine {
                 if previous >= threshold.value {
                     return .init(
                         met: false, conditionText: text,
-                        factUsed: "\(used); \(self.describe(fact, previous, year: year - 1))",
+                        factUsed: "\(used); \(Self.describe(name: name, unit: unit, previous, year: year - 1))",
                         explanation: "\(year - 1)年已达到\(required), 非\(year)年新达到")
                 }
                 return .init(
                     met: true, conditionText: text,
-                    factUsed: "\(used); \(self.describe(fact, previous, year: year - 1))",
+                    factUsed: "\(used); \(Self.describe(name: name, unit: unit, previous, year: year - 1))",
                     explanation: "\(year)年新达到\(required)(上年\(FactDescription.value(previous, unit: unit)))")
             }
             return .init(met: true, conditionText: text, factUsed: used, explanation: "\(used), 不低于\(required)\(whose)")
