@@ -22,7 +22,8 @@ public enum Money {
         return "\(self.decimal(fen, scale: fenPerYuan))元"
     }
 
-    /// `value / scale` written with up to four decimals, trailing zeros dropped.
+    /// `value / scale` written with up to four decimals (cut, not rounded), trailing zeros dropped. `scale` is
+    /// positive; up to 10^18 every decimal is written.
     public static func decimal(_ value: Int64, scale: Int64) -> String {
         // Written as ASCII on the stack: every decision's words carry amounts, and building them from
         // intermediate strings cost more than the decision's arithmetic.
@@ -47,22 +48,24 @@ public enum Money {
                 low += 1
                 high -= 1
             }
-            var remainingScale = scale.magnitude
+            // Long division, a decimal at a time, cut (not rounded) after four: for the powers of ten every
+            // caller passes these are the fraction's own digits, and any other scale gets its true decimals.
+            let divisor = scale.magnitude
             var decimals = 0
             var lastNonZero = count
             while fraction > 0, decimals < 4 {
-                remainingScale /= 10
-                guard remainingScale > 0 else { break }
+                let (shifted, overflow) = fraction.multipliedReportingOverflow(by: 10)
+                guard !overflow else { break }
                 if decimals == 0 {
                     buffer[count] = UInt8(ascii: ".")
                     count += 1
                 }
-                let digit = fraction / remainingScale
+                let digit = shifted / divisor
                 buffer[count] = UInt8(ascii: "0") + UInt8(digit)
                 count += 1
                 decimals += 1
                 if digit != 0 { lastNonZero = count }
-                fraction %= remainingScale
+                fraction = shifted % divisor
             }
             // Trailing zeros dropped, and the point with them when no decimal is left.
             return String(decoding: UnsafeMutableBufferPointer(rebasing: buffer[..<lastNonZero]), as: UTF8.self)

@@ -19,23 +19,26 @@ struct MoneyWordsTests {
         #expect(Money.percent(basisPoints: 5) == "0.05%")
     }
 
-    /// The decimal writer against the plain arithmetic it replaces, written here as the definition: the whole
-    /// part, then up to four decimals cut (not rounded), trailing zeros dropped.
+    /// The decimal writer against its definition, written here as plain long division: the whole part, then up
+    /// to four decimals cut (not rounded), trailing zeros dropped.
     @Test("decimals agree with their definition on many values and scales")
     func decimals() {
         func reference(_ value: Int64, _ scale: Int64) -> String {
             let whole = value.magnitude / scale.magnitude
             var fraction = value.magnitude % scale.magnitude
             var digits: [Character] = []
-            var remaining = scale.magnitude
-            while fraction > 0, digits.count < 4, remaining >= 10 {
-                remaining /= 10
-                digits.append(Character(String(fraction / remaining)))
-                fraction %= remaining
+            while fraction > 0, digits.count < 4 {
+                fraction *= 10
+                digits.append(Character(String(fraction / scale.magnitude)))
+                fraction %= scale.magnitude
             }
             while digits.last == "0" { digits.removeLast() }
             return (value < 0 ? "-" : "") + String(whole) + (digits.isEmpty ? "" : "." + String(digits))
         }
+        #expect(Money.decimal(3, scale: 7) == "0.4285")
+        #expect(Money.decimal(14, scale: 15) == "0.9333")
+        #expect(Money.decimal(-10, scale: 15) == "-0.6666")
+        #expect(Money.decimal(-1, scale: 1_000_000) == "-0")
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var values: [Int64] = [0, 1, -1, 9, 10, 99_999, 100_000, Int64.max, Int64.min, 1_000_000_000_000_000]
         for _ in 0..<20_000 {
@@ -45,7 +48,7 @@ struct MoneyWordsTests {
             if state & 1 == 1 { value = -value }
             values.append(value)
         }
-        for scale: Int64 in [1, 10, 100, 1_000_000, 10_000_000_000, 7] {
+        for scale: Int64 in [1, 10, 100, 1_000_000, 10_000_000_000, 7, 15, 25, 999_999_937] {
             for value in values {
                 #expect(Money.decimal(value, scale: scale) == reference(value, scale), "\(value) / \(scale)")
             }
