@@ -50,7 +50,7 @@ extension EligibilityEngine {
                 }
                 paid.append(
                     ClauseAmounts(
-                        clause: clause, stacking: Catalog.stacking(of: clause, in: entry.document),
+                        clause: clause, stacking: clauseEntry.stacking,
                         enterprises: result.enterprises, amounts: result.amounts))
             }
         }

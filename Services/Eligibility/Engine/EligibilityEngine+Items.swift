@@ -7,7 +7,7 @@ extension EligibilityEngine {
     /// The clause's per-year and cumulative caps then bound the items together, in the order of their ids.
     /// An enterprise without any such record gets the one decision saying so.
     func decideEachItem(
-        _ entry: ClauseEntry, in document: PolicyDocument, profile: EnterpriseProfile, asOf: CalendarDate,
+        _ entry: ClauseEntry, profile: EnterpriseProfile, asOf: CalendarDate,
         period: ClosedRange<CalendarDate>, includeIneligible: Bool
     ) -> [Decision] {
         let clause = entry.clause
@@ -15,7 +15,7 @@ extension EligibilityEngine {
         guard !items.isEmpty else {
             let context = Context(profile: profile, vocabulary: self.vocabulary, asOf: asOf, period: period)
             if !includeIneligible, Self.plainlyIneligible(entry, context) { return [] }
-            return self.decide(entry, in: document, context: context, keepIneligible: includeIneligible).map { [$0] }
+            return self.decide(entry, context: context, keepIneligible: includeIneligible).map { [$0] }
                 ?? []
         }
         var decisions: [Decision] = []
@@ -26,7 +26,7 @@ extension EligibilityEngine {
             let context = Context(
                 profile: itemProfile, vocabulary: self.vocabulary, asOf: asOf, period: period)
             if !includeIneligible, Self.plainlyIneligible(entry, context) { continue }
-            guard var decision = self.decide(entry, in: document, context: context, keepIneligible: includeIneligible)
+            guard var decision = self.decide(entry, context: context, keepIneligible: includeIneligible)
             else { continue }
             decision.item = item
             decision.reason = "\(item.words): \(decision.reason)"

@@ -70,13 +70,13 @@ public struct EligibilityEngine: Sendable {
             for (offset, clause) in entry.clauses.enumerated() where open(offset) {
                 if clause.clause.perItem {
                     decisions += self.decideEachItem(
-                        clause, in: entry.document, profile: profile, asOf: asOf, period: period,
+                        clause, profile: profile, asOf: asOf, period: period,
                         includeIneligible: includeIneligible)
                     continue
                 }
                 if !includeIneligible, Self.plainlyIneligible(clause, context) { continue }
                 if let decision = self.decide(
-                    clause, in: entry.document, context: context, keepIneligible: includeIneligible)
+                    clause, context: context, keepIneligible: includeIneligible)
                 {
                     decisions.append(decision)
                 }
@@ -96,10 +96,9 @@ public struct EligibilityEngine: Sendable {
 
     /// The decision on one clause; nil for an ineligible one unless `keepIneligible` (most clauses, for most
     /// enterprises: not building what would be thrown away is most of a batch's speed).
-    func decide(_ entry: ClauseEntry, in document: PolicyDocument, context: Context, keepIneligible: Bool = true)
-        -> Decision?
-    {
+    func decide(_ entry: ClauseEntry, context: Context, keepIneligible: Bool = true) -> Decision? {
         let clause = entry.clause
+        let document = entry.document
         var checks: [Decision.Check] = []
         checks.reserveCapacity(clause.conditions.count + 1)
         // Without the ineligible, a decision is dropped at its first check that rules out a near miss (a third
