@@ -19,11 +19,13 @@ public final class ReplicaPool: Sendable {
     public let service: String
     /// The endpoints as configured, before any resolution.
     let endpoints: [Endpoint]
-    private let state: NIOLockedValueBox<State>
-    /// How long an ejected replica rests before it is tried again.
-    let ejection: Duration
+    /// The rules calls are spread and retried by, over this pool's replicas.
+    let balancer: ReplicaBalancer<Replica>
     let resolver: any HostResolver
     private let makeClient: @Sendable (Endpoint) -> MeshClient
+
+    /// How long an ejected replica rests before it is tried again.
+    var ejection: Duration { self.balancer.ejection }
 
     /// A host and port: an address, or a name to resolve.
     public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
@@ -43,34 +45,13 @@ public final class ReplicaPool: Sendable {
         }
     }
 
-    /// One replica: where it is, the name it was found under, its connection and its load.
-    struct Member {
-        let id: Int
+    /// One replica: where it is, the name it was found under, and its connection.
+    struct Replica: Sendable {
         let endpoint: Endpoint
         /// The configured endpoint this replica came from (itself for an address).
         let origin: Endpoint
         let client: MeshClient
-        var outstanding = 0
-        var ejectedUntil: ContinuousClock.Instant? = nil
     }
-
-    struct State {
-        var members: [Member] = []
-        /// Replicas no longer resolved, kept until their calls in flight finish.
-        var retired: [Member] = []
-        var nextID = 0
-        /// Which of the replicas tied on outstanding calls goes next.
-        var turn = 0
-        /// Retry tokens: each call adds a tenth, each retry spends one; at most `maximumTokens`.
-        var retryTokens: Double = 10
-
-        mutating func admit(_ endpoint: Endpoint, from origin: Endpoint, client: MeshClient) {
-            self.members.append(Member(id: self.nextID, endpoint: endpoint, origin: origin, client: client))
-            self.nextID += 1
-        }
-    }
-
-    static let maximumTokens = 10.0
 
     /// - Parameter handshakeTimeout: how long a replica may take to accept a connection (TLS and preface)
     ///   before the call moves to another; short, because a replica is near and a caller's deadline is not.
@@ -98,95 +79,29 @@ public final class ReplicaPool: Sendable {
     ) {
         self.service = service
         self.endpoints = endpoints
-        self.ejection = ejection
         self.resolver = resolver
         self.makeClient = makeClient
-        var state = State()
-        for endpoint in endpoints { state.admit(endpoint, from: endpoint, client: makeClient(endpoint)) }
-        self.state = NIOLockedValueBox(state)
+        self.balancer = ReplicaBalancer(
+            service: service,
+            replicas: endpoints.map { Replica(endpoint: $0, origin: $0, client: makeClient($0)) },
+            ejection: ejection)
     }
 
     /// The replicas in use now.
-    public var count: Int { self.state.withLockedValue { $0.members.count } }
+    public var count: Int { self.balancer.count }
 
     /// Where the replicas in use now are.
-    public var replicaEndpoints: [Endpoint] { self.state.withLockedValue { $0.members.map(\.endpoint) } }
+    public var replicaEndpoints: [Endpoint] { self.balancer.replicas.map(\.endpoint) }
 
     /// Whether some endpoint is a name, so `refresh()` has work to do.
     public var resolves: Bool { self.endpoints.contains { !$0.isAddress } }
 
-    /// The replica to use now: healthy ones first, fewest outstanding calls, ties taken in turn (a caller that
-    /// waits for each answer still spreads its calls over every replica).
-    func pick(excluding: Set<Int>) -> (id: Int, client: MeshClient)? {
-        self.state.withLockedValue { state in
-            let now = ContinuousClock.now
-            let candidates = state.members.indices.filter { !excluding.contains(state.members[$0].id) }
-            let healthy = candidates.filter { state.members[$0].ejectedUntil.map { $0 <= now } ?? true }
-            let usable = healthy.isEmpty ? candidates : healthy
-            guard let least = usable.map({ state.members[$0].outstanding }).min() else { return nil }
-            let tied = usable.filter { state.members[$0].outstanding == least }
-            let chosen = tied[state.turn % tied.count]
-            state.turn &+= 1
-            state.members[chosen].outstanding += 1
-            state.retryTokens = min(Self.maximumTokens, state.retryTokens + 0.1)
-            return (state.members[chosen].id, state.members[chosen].client)
-        }
-    }
-
-    func finish(_ id: Int, failed: Bool) {
-        self.state.withLockedValue { state in
-            if let index = state.members.firstIndex(where: { $0.id == id }) {
-                state.members[index].outstanding -= 1
-                state.members[index].ejectedUntil = failed ? .now + self.ejection : nil
-            } else if let index = state.retired.firstIndex(where: { $0.id == id }) {
-                state.retired[index].outstanding -= 1
-            }
-        }
-    }
-
-    func spendRetryToken() -> Bool {
-        self.state.withLockedValue { state in
-            guard state.retryTokens >= 1 else { return false }
-            state.retryTokens -= 1
-            return true
-        }
-    }
-
-    /// Runs `body` on a replica. A connection failure ejects the replica; an idempotent call is then tried on
-    /// another one if the retry budget allows. Errors name the service.
+    /// Runs `body` on a replica, by the balancer's rules: a connection failure ejects the replica, and the
+    /// call goes to another one when that is safe and the retry budget allows. Errors name the service.
     public func call<Result: Sendable>(idempotent: Bool, _ body: (MeshClient) async throws -> Result) async throws
         -> Result
     {
-        var tried: Set<Int> = []
-        while true {
-            guard let (id, client) = self.pick(excluding: tried) else {
-                throw RPCError(
-                    .unavailable, "\(self.service): no replica left to try (\(self.count) in use)")
-            }
-            tried.insert(id)
-            do {
-                let result = try await body(client)
-                self.finish(id, failed: false)
-                return result
-            } catch let error as RPCError where error.code == .unavailable {
-                self.finish(id, failed: true)
-                // A call never processed (no connection, stream refused) may go elsewhere; so may an idempotent one.
-                if idempotent || error.processing == .notProcessed, tried.count < self.count,
-                    self.spendRetryToken()
-                {
-                    continue
-                }
-                throw RPCError(
-                    error.code, "\(self.service): \(error.message)", metadata: error.metadata, cause: error,
-                    processing: error.processing)
-            } catch let error as RPCError {
-                self.finish(id, failed: false)
-                throw RPCError(error.code, "\(self.service): \(error.message)", metadata: error.metadata, cause: error)
-            } catch {
-                self.finish(id, failed: false)
-                throw RPCError.from(error)
-            }
-        }
+        try await self.balancer.call(idempotent: idempotent) { try await body($0.client) }
     }
 
     /// Resolves every named endpoint again: admits the addresses that appeared, retires those gone, closes
@@ -201,38 +116,22 @@ public final class ReplicaPool: Sendable {
             }
             resolved[origin] = addresses.map { Endpoint(host: $0, port: origin.port) }
         }
-        let (admitted, retired, idle) = self.state.withLockedValue {
-            state -> ([Endpoint], [Endpoint], [MeshClient]) in
-            var admitted: [Endpoint] = []
-            var retired: [Endpoint] = []
-            for (origin, now) in resolved {
-                let wanted = Set(now)
-                let gone = state.members.filter { $0.origin == origin && !wanted.contains($0.endpoint) }
-                state.members.removeAll { $0.origin == origin && !wanted.contains($0.endpoint) }
-                state.retired += gone
-                retired += gone.map(\.endpoint)
-                let present = Set(state.members.filter { $0.origin == origin }.map(\.endpoint))
-                for endpoint in now where !present.contains(endpoint) {
-                    state.admit(endpoint, from: origin, client: self.makeClient(endpoint))
-                    admitted.append(endpoint)
+        let change = self.balancer.reshape(
+            retiring: { replica in
+                resolved[replica.origin].map { !$0.contains(replica.endpoint) } ?? false
+            },
+            admitting: { present in
+                resolved.sorted { $0.key.description < $1.key.description }.flatMap { origin, now in
+                    now.filter { endpoint in !present.contains { $0.origin == origin && $0.endpoint == endpoint } }
+                        .map { Replica(endpoint: $0, origin: origin, client: self.makeClient($0)) }
                 }
-            }
-            let idle = state.retired.filter { $0.outstanding == 0 }.map(\.client)
-            state.retired.removeAll { $0.outstanding == 0 }
-            return (admitted, retired, idle)
-        }
-        for client in idle { await client.close() }
-        return (admitted, retired)
+            })
+        for replica in change.idle { await replica.client.close() }
+        return (change.admitted.map(\.endpoint), change.retired.map(\.endpoint))
     }
 
     public func close() async {
-        let clients = self.state.withLockedValue { state in
-            let clients = (state.members + state.retired).map(\.client)
-            state.members = []
-            state.retired = []
-            return clients
-        }
-        for client in clients { await client.close() }
+        for replica in self.balancer.removeAll() { await replica.client.close() }
     }
 }
 
@@ -251,10 +150,10 @@ extension ReplicaPool {
 
     /// Asks every replica whether it serves, concurrently, each within `timeout`.
     public func status(timeout: Duration = .seconds(1)) async -> [ReplicaStatus] {
-        let members = self.state.withLockedValue { $0.members }
+        let members = self.balancer.load
         return await withTaskGroup(of: (Int, ReplicaStatus).self) { group in
-            for (index, member) in members.enumerated() {
-                let (replica, outstanding) = (member.client, member.outstanding)
+            for (index, (member, outstanding)) in members.enumerated() {
+                let replica = member.client
                 group.addTask {
                     let endpoint =
                         member.origin == member.endpoint
