@@ -445,12 +445,13 @@ let package = Package(
             path: "Services/Mesh/Command"
         ),
         // The money path under faults drawn from a seed, in one process: the ledger, its group commit and its
-        // outbox on a simulated disk that loses what was not synced (`mesh simulate` and the tests).
+        // outbox on a simulated disk that loses what was not synced, called through the gateway's balancer over
+        // a simulated network (`mesh simulate` and the tests).
         .target(
             name: "MeshSimulation",
             dependencies: [
                 "Ledger", "NotificationCore", "SQLStore", "CSQLiteFaults", "CatalogModel", "BenefitsDomain",
-                "MeshMessages",
+                "MeshMessages", "MeshRPC", "MeshProtocol", "DisbursementService",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Services/Mesh/Simulation"
@@ -532,7 +533,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SimulationTests",
-            dependencies: ["MeshSimulation", "MeshTestSupport", "CatalogModel", "NotificationCore"],
+            dependencies: [
+                "MeshSimulation", "MeshTestSupport", "CatalogModel", "NotificationCore", "Ledger",
+                "DisbursementService",
+            ],
             path: "Tests/SimulationTests"
         ),
         .testTarget(

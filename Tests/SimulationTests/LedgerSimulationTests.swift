@@ -1,13 +1,17 @@
 import CatalogModel
+import DisbursementService
 import Foundation
-import MeshSimulation
+import Ledger
 import MeshTestSupport
 import NotificationCore
 import Testing
 
+@testable import MeshSimulation
+
 /// The money path's simulation on many seeds: proposals, decisions, clawbacks, expiry, the notices' consumer
 /// and webhook deliveries to unreliable endpoints, under power cuts (every power-loss mode), failed syncs and
-/// full disks, every invariant checked at every step.
+/// full disks, and the gateway's calls to two disbursement replicas over a network that refuses, loses,
+/// duplicates and delays them; every invariant checked at every step.
 /// A failure prints its seed; `mesh simulate --seed S --seeds 1 --steps N` replays it.
 @Suite("Ledger simulation")
 struct LedgerSimulationTests {
@@ -51,6 +55,10 @@ struct LedgerSimulationTests {
         var powerLosses = 0
         var lost = 0
         var cut = 0
+        var network = 0
+        var late = 0
+        var notTaken = 0
+        var down = 0
         for seed in UInt64(1)...10 {
             let report = try await LedgerSimulation(
                 configuration: .init(seed: seed, steps: 150), catalog: Self.catalog, templates: Self.templates
@@ -58,10 +66,29 @@ struct LedgerSimulationTests {
             powerLosses += report.powerLosses
             lost += report.writesLost
             cut += report.unanswered
+            network += report.networkFaults
+            late += report.lateArrivals
+            notTaken += report.notTaken
+            down += report.replicasDown
         }
         #expect(powerLosses > 10)
         #expect(lost > 0)
         #expect(cut > 0)
+        #expect(network > 50)
+        #expect(late > 0)
+        #expect(notTaken > 0)
+        #expect(down > 10)
+    }
+
+    @Test("a replica's status for a refusal stands for the same refusal; unavailable for none")
+    func refusalsRoundTrip() {
+        let kinds: [LedgerError.Kind] = [
+            .invalidArgument, .notFound, .alreadyExists, .failedPrecondition, .permissionDenied,
+        ]
+        for kind in kinds {
+            #expect(LedgerError.Kind(refusing: LedgerError(kind, "模拟").rpcError.code) == kind)
+        }
+        #expect(LedgerError.Kind(refusing: LedgerError(.unavailable, "模拟").rpcError.code) == nil)
     }
 
     @Test(

@@ -70,7 +70,7 @@ extension LedgerSimulation.Run {
                 throw self.failure(
                     step, "order \(id) is \(actual.status); answered as \(LedgerModel.words(order.possible))")
             }
-            self.model.orders[id]?.possible = [actual.status]
+            self.settle(id, as: actual.status)
         }
         for (id, row) in stored.sorted(by: { $0.key < $1.key }) where self.model.orders[id] == nil {
             // Committed while its caller's answer was cut off (a full disk fails the call, not the commit).

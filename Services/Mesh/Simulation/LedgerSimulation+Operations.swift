@@ -2,35 +2,57 @@ import BenefitsDomain
 import Foundation
 import Ledger
 import MeshMessages
+import MeshRPC
 
 extension LedgerSimulation.Run {
-    /// What a caller got: an answer, a refusal (the ledger said no, which is an answer too), or nothing
-    /// because a fault cut the call off.
+    /// What a caller got: an answer, a refusal (the ledger said no, which is an answer too), nothing because
+    /// a fault cut the call off (it may or may not have happened), or a failure that says the call was
+    /// never taken (so it did not happen).
     enum Outcome<Value> {
         case answered(Value)
         case refused(LedgerError)
         case cut
+        case notTaken
     }
 
-    /// Runs one call. An error that is not the ledger's refusal is a fault's doing, allowed only while one is
-    /// injected; otherwise it fails the run.
+    /// Runs one call. An error that is not the ledger's refusal is a fault's doing (the disk's or the
+    /// network's), allowed only while one is injected; otherwise it fails the run.
     func attempt<Value>(_ step: Int, _ what: String, _ body: () async throws -> Value) async throws -> Outcome<Value> {
-        do {
-            let value = try await body()
+        self.networkFault = false
+        let result: Result<Value, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        if let broken = self.broken { throw broken }
+        switch result {
+        case .success(let value):
             self.report.answered += 1
             return .answered(value)
-        } catch let refusal as LedgerError where refusal.kind != .unavailable {
+        case .failure(let refusal as LedgerError) where refusal.kind != .unavailable:
             self.report.refused += 1
             self.note(step, "\(what): refused, \(refusal.message)")
             return .refused(refusal)
-        } catch {
-            guard self.fault != nil else {
+        case .failure(let error as RPCError) where LedgerError.Kind(refusing: error.code) != nil:
+            self.report.refused += 1
+            self.note(step, "\(what): refused, \(error.message)")
+            return .refused(LedgerError(LedgerError.Kind(refusing: error.code)!, error.message))
+        case .failure(let error):
+            guard self.fault != nil || self.networkFault else {
                 throw self.failure(step, "\(what) failed with no fault injected: \(error)")
+            }
+            if let error = error as? RPCError, error.processing == .notProcessed {
+                self.report.notTaken += 1
+                self.note(step, "\(what): not taken (\(error))")
+                return .notTaken
             }
             self.report.unanswered += 1
             self.note(step, "\(what): cut off (\(error))")
             return .cut
         }
+    }
+
+    /// What an order is now, as an answer or the store says: that status, or one a call still held up in the
+    /// network may yet move it to.
+    func settle(_ id: String, as status: LedgerModel.Status) {
+        self.model.orders[id]?.possible = self.network.pendingTargets(of: id).union([status])
     }
 
     /// One operation drawn from the seed.
@@ -63,7 +85,7 @@ extension LedgerSimulation.Run {
         request.period = 2023
         request.amountFen = level.amount
         let key = Ledger.idempotencyKey(request)
-        switch try await self.attempt(step, "propose \(key)", { try await self.ledger.propose(request) }) {
+        switch try await self.attempt(step, "propose \(key)", { try await self.remote(step, .propose(request)) }) {
         case .answered(let order):
             self.note(step, "propose \(key): \(order.id) \(order.status) \(order.amountFen)")
             if let known = self.model.keys[key], known != order.id {
@@ -75,11 +97,11 @@ extension LedgerSimulation.Run {
                         step,
                         "\(key) replayed as \(order.id) \(order.status); it was \(LedgerModel.words(known.possible))")
                 }
-                self.model.orders[order.id]?.possible = [order.status]
+                self.settle(order.id, as: order.status)
             } else {
                 self.model.adopt(id: order.id, key: key, status: order.status, expiresAt: order.expiresAtMillis)
             }
-        case .refused: break
+        case .refused, .notTaken: break
         case .cut: self.model.cutProposals.insert(key)
         }
     }
@@ -91,9 +113,7 @@ extension LedgerSimulation.Run {
         let target: LedgerModel.Status = approve ? .posted : .rejected
         let what = "\(approve ? "approve" : "reject") \(id)"
         let outcome = try await self.attempt(step, what) {
-            approve
-                ? try await self.ledger.approve(orderID: id, by: .department(.jingxin))
-                : try await self.ledger.reject(orderID: id, by: .department(.jingxin), reason: "模拟: 不符合条件")
+            try await self.remote(step, approve ? .approve(orderID: id) : .reject(orderID: id))
         }
         switch outcome {
         case .answered(let order):
@@ -101,11 +121,12 @@ extension LedgerSimulation.Run {
             guard order.status == target else {
                 throw self.failure(step, "\(what) answered \(order.status)")
             }
-            self.model.orders[id]?.possible = [order.status]
+            self.settle(id, as: order.status)
         case .refused(let refusal):
             // Refused only if it was no longer pending: expired by now.
             if refusal.kind == .failedPrecondition { self.model.orders[id]?.possible.insert(.expired) }
         case .cut: self.model.orders[id]?.possible.insert(target)
+        case .notTaken: break
         }
     }
 
@@ -114,8 +135,7 @@ extension LedgerSimulation.Run {
         guard !posted.isEmpty else { return }
         let id = posted[Int(random.next() % UInt64(posted.count))]
         let outcome = try await self.attempt(step, "claw back \(id)") {
-            try await self.ledger.clawback(
-                orderID: id, by: .department(.jingxin), trigger: "撤资", reason: "模拟: 政策期内撤资")
+            try await self.remote(step, .clawback(orderID: id))
         }
         switch outcome {
         case .answered(let order):
@@ -123,9 +143,10 @@ extension LedgerSimulation.Run {
             guard order.status == .clawedBack else {
                 throw self.failure(step, "claw back \(id) answered \(order.status)")
             }
-            self.model.orders[id]?.possible = [.clawedBack]
+            self.settle(id, as: .clawedBack)
         case .refused(let refusal): throw self.failure(step, "claw back of posted \(id) refused: \(refusal.message)")
         case .cut: self.model.orders[id]?.possible.insert(.clawedBack)
+        case .notTaken: break
         }
     }
 
@@ -152,7 +173,7 @@ extension LedgerSimulation.Run {
                 self.model.orders[id]?.possible.insert(.expired)
             }
         case .refused(let refusal): throw self.failure(step, "expiry refused: \(refusal.message)")
-        case .cut: for id in due { self.model.orders[id]?.possible.insert(.expired) }
+        case .cut, .notTaken: for id in due { self.model.orders[id]?.possible.insert(.expired) }
         }
     }
 
@@ -182,7 +203,7 @@ extension LedgerSimulation.Run {
         {
         case .answered: self.model.acknowledged.formUnion(sequences)
         case .refused(let refusal): throw self.failure(step, "acknowledgement refused: \(refusal.message)")
-        case .cut: self.model.maybeAcknowledged.formUnion(sequences)
+        case .cut, .notTaken: self.model.maybeAcknowledged.formUnion(sequences)
         }
     }
 
@@ -208,7 +229,7 @@ extension LedgerSimulation.Run {
         {
         case .answered: self.budget = budget
         case .refused(let refusal): throw self.failure(step, "raising the fund refused: \(refusal.message)")
-        case .cut: break
+        case .cut, .notTaken: break
         }
     }
 }

@@ -3,6 +3,7 @@ import CatalogModel
 import Foundation
 import Ledger
 import MeshMessages
+import MeshRPC
 import NIOConcurrencyHelpers
 import NotificationCore
 import SQLStore
@@ -30,6 +31,14 @@ extension LedgerSimulation {
         var budget: Fen = 2_000_000_000
         /// The fault injected in the step now running, if any: an operation may fail only then.
         var fault: Fault?
+        /// The network between the gateway and the disbursement replicas, and the replicas' lives.
+        var network: SimulatedNetwork
+        /// The gateway's balancer over the disbursement replicas (each an index), on the simulated clock.
+        let disbursement: ReplicaBalancer<Int>
+        /// Whether the network failed the call now being attempted: an operation may fail then too.
+        var networkFault = false
+        /// An invariant that failed inside a call the balancer carried, thrown when the call returns.
+        var broken: Failure?
 
         enum Fault: CustomStringConvertible {
             case powerCut(FaultyDisk.PowerLoss, atWrite: Int)
@@ -52,6 +61,10 @@ extension LedgerSimulation {
             self.report = report
             self.endpoints = SimulatedEndpoints(seed: simulation.configuration.seed)
             self.idBits = NIOLockedValueBox(SeededRandom(seed: simulation.configuration.seed ^ 0x1D5))
+            self.network = SimulatedNetwork(seed: simulation.configuration.seed)
+            self.disbursement = ReplicaBalancer(
+                service: "disbursement", replicas: Array(0..<SimulatedNetwork.replicas), ejection: .seconds(2),
+                now: { .milliseconds(clock.now) })
         }
 
         /// The county whose webhook the notices go to, and where.
@@ -97,6 +110,11 @@ extension LedgerSimulation {
         /// One step; true when a fault left the ledger to be opened again.
         func step(_ step: Int, _ random: inout SeededRandom) async throws -> Bool {
             let configuration = self.simulation.configuration
+            try await self.deliverHeld(step)
+            if let (replica, steps) = self.network.takeDown(at: step, every: configuration.replicaDownEvery) {
+                self.report.replicasDown += 1
+                self.note(step, "disbursement-\(replica) down for \(steps) steps")
+            }
             guard random.next() % UInt64(configuration.faultEvery) == 0 else {
                 try await self.operation(step, &random)
                 return false
@@ -147,6 +165,7 @@ extension LedgerSimulation {
         /// The consumer follows the outbox and the deliverer sends until both have caught up: the endpoints
         /// take everything, and time passes so leases, claims and retries fall due.
         func drain(_ step: Int) async throws {
+            try await self.deliverHeld(Int.max)
             self.endpoints.setHealthy(true)
             defer { self.endpoints.setHealthy(false) }
             var quiet = 0

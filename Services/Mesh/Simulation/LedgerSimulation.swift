@@ -12,9 +12,13 @@ import SQLStore
 /// approvals, rejections, clawbacks, time passing and expiry, the consumer, and deliveries to county
 /// endpoints that take a notice, refuse it, time out or take it and time out (`SimulatedEndpoints`); and by
 /// the disk's faults: a power cut at a write numbered from the seed (each power-loss mode), a failed sync,
-/// a full disk. After each fault both stores are opened again from what the disk kept.
+/// a full disk. After each fault both stores are opened again from what the disk kept. Proposals, decisions
+/// and clawbacks go as the gateway sends them: through its `ReplicaBalancer` to two disbursement replicas
+/// over a `SimulatedNetwork` that refuses, loses, resets, duplicates and holds up calls, and takes replicas
+/// down for a while.
 ///
-/// Every step is checked against what was answered (`LedgerModel`): an answer survives any fault, the books
+/// Every step is checked against what was answered (`LedgerModel`): an answer survives any fault, a call the
+/// balancer says was not processed did not happen, the books
 /// balance, every order has exactly the events of its history, no event given to the consumer is lost,
 /// each event's notices are made once per audience, a delivery recorded as made was taken by its endpoint,
 /// and, once the consumer and the deliverer have caught up (the operator replaying what the retry policy gave
@@ -32,6 +36,8 @@ public struct LedgerSimulation: Sendable {
         public var enterprises: Int = 40
         /// One step in this many is a fault (power cut, failed sync or full disk).
         public var faultEvery: Int = 25
+        /// One step in this many takes a disbursement replica down (killed or cut off) for 1 to 30 steps.
+        public var replicaDownEvery: Int = 40
 
         public init(seed: UInt64, steps: Int) {
             self.seed = seed
@@ -56,9 +62,13 @@ public struct LedgerSimulation: Sendable {
         public var webhooksTaken = 0
         public var webhooksTakenAgain = 0
         public var deadLetters = 0
+        public var notTaken = 0
+        public var networkFaults = 0
+        public var lateArrivals = 0
+        public var replicasDown = 0
 
         public var description: String {
-            "seed \(self.seed): \(self.steps) steps, \(self.answered) answered, \(self.refused) refused, \(self.unanswered) cut off by a fault; \(self.powerLosses) power losses (\(self.writesLost) unsynced writes lost), \(self.failedSyncs) failed syncs, \(self.fullDisks) full disks; \(self.orders) orders, \(self.eventsDelivered) events consumed, \(self.notices) notices, \(self.webhooksTaken) webhooks taken (\(self.webhooksTakenAgain) more than once), \(self.deadLetters) dead letters replayed"
+            "seed \(self.seed): \(self.steps) steps, \(self.answered) answered, \(self.refused) refused, \(self.unanswered) cut off by a fault, \(self.notTaken) not taken; \(self.networkFaults) calls failed by the network (\(self.lateArrivals) arriving late), \(self.replicasDown) replicas down; \(self.powerLosses) power losses (\(self.writesLost) unsynced writes lost), \(self.failedSyncs) failed syncs, \(self.fullDisks) full disks; \(self.orders) orders, \(self.eventsDelivered) events consumed, \(self.notices) notices, \(self.webhooksTaken) webhooks taken (\(self.webhooksTakenAgain) more than once), \(self.deadLetters) dead letters replayed"
         }
     }
 

@@ -1,0 +1,107 @@
+import DisbursementService
+import Ledger
+import MeshProtocol
+import MeshRPC
+
+extension LedgerSimulation.Run {
+    /// A call from the gateway to disbursement: through the gateway's balancer (its choice of replica, ejection
+    /// and retries) over the simulated network.
+    func remote(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Ledger.Order {
+        try await self.disbursement.call(idempotent: call.idempotent) { replica in
+            try await self.carry(step, call, to: replica)
+        }
+    }
+
+    /// One attempt on one replica, as the network's fate for it has it.
+    func carry(_ step: Int, _ call: SimulatedNetwork.Call, to replica: Int) async throws -> Ledger.Order {
+        let fate = self.network.fate(to: replica, at: step)
+        if fate != .deliver {
+            self.networkFault = true
+            self.report.networkFaults += 1
+            self.note(step, "\(call) to disbursement-\(replica): \(fate)")
+        }
+        switch fate {
+        case .deliver:
+            return try await self.serve(step, call)
+        case .refuse:
+            throw RPCError(
+                .unavailable, "disbursement-\(replica): connection refused", processing: .notProcessed)
+        case .loseRequest:
+            throw RPCError(.deadlineExceeded, "disbursement-\(replica): no answer within the deadline")
+        case .loseAnswer:
+            try await self.copy(step, call)
+            throw RPCError(.deadlineExceeded, "disbursement-\(replica): no answer within the deadline")
+        case .resetAfterActing:
+            try await self.copy(step, call)
+            throw RPCError(.unavailable, "disbursement-\(replica): connection reset by peer")
+        case .duplicate:
+            let first: Result<Ledger.Order, any Error>
+            do { first = .success(try await self.serve(step, call)) } catch { first = .failure(error) }
+            try await self.copy(step, call)
+            return try first.get()
+        case .holdUp(let steps):
+            self.network.held.append((step + steps, call))
+            throw RPCError(.deadlineExceeded, "disbursement-\(replica): no answer within the deadline")
+        }
+    }
+
+    /// What a replica does with a call: the ledger's answer, or its refusal as the status the replica sends.
+    func serve(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Ledger.Order {
+        do {
+            switch call {
+            case .propose(let request):
+                return try await self.ledger.propose(request)
+            case .approve(let id):
+                return try await self.ledger.approve(orderID: id, by: .department(.jingxin))
+            case .reject(let id):
+                return try await self.ledger.reject(orderID: id, by: .department(.jingxin), reason: "模拟: 不符合条件")
+            case .clawback(let id):
+                return try await self.ledger.clawback(
+                    orderID: id, by: .department(.jingxin), trigger: "撤资", reason: "模拟: 政策期内撤资")
+            }
+        } catch let error as LedgerError {
+            throw error.rpcError
+        }
+    }
+
+    /// A copy no caller waits for (an answer lost, a second delivery, a late arrival): the ledger may refuse
+    /// it, and a disk fault may cut it off, but nothing else may go wrong. What does is kept in `broken` (the
+    /// balancer turns whatever its body throws into a status) and thrown by `attempt`.
+    func copy(_ step: Int, _ call: SimulatedNetwork.Call) async throws {
+        do {
+            _ = try await self.serve(step, call)
+        } catch let error as RPCError where error.code != .unavailable && error.code != .unknown {
+            self.note(step, "\(call), a copy: refused, \(error.message)")
+        } catch {
+            guard self.fault != nil else {
+                let failure = self.failure(step, "a copy of \(call) failed with no disk fault: \(error)")
+                self.broken = failure
+                throw failure
+            }
+        }
+    }
+
+    /// Calls held up that arrive by this step: each acts as its first copy would have; no one hears the answer.
+    func deliverHeld(_ step: Int) async throws {
+        for call in self.network.arriving(by: step) {
+            self.note(step, "\(call) arrives late")
+            self.report.lateArrivals += 1
+            try await self.copy(step, call)
+        }
+    }
+}
+
+extension LedgerError.Kind {
+    /// The ledger's refusal a replica's status stands for, the inverse of `LedgerError.rpcError`; nil for a
+    /// status no refusal is sent as, and for unavailable, which is the store or the network failing.
+    init?(refusing code: RPCStatusCode) {
+        switch code {
+        case .invalidArgument: self = .invalidArgument
+        case .notFound: self = .notFound
+        case .alreadyExists: self = .alreadyExists
+        case .failedPrecondition: self = .failedPrecondition
+        case .permissionDenied: self = .permissionDenied
+        default: return nil
+        }
+    }
+}
