@@ -78,6 +78,8 @@ extension LedgerSimulation.Run {
                 throw self.failure(step, "order \(id) (\(row.key)) was never proposed by this run")
             }
             self.model.adopt(id: id, key: row.key, status: row.status, expiresAt: row.expiresAt)
+            // A bulk approval still held up in the network may yet approve it, though it is newer.
+            self.settle(id, as: row.status)
         }
         let (events, sequences) = try await self.storedEvents()
         for (id, row) in stored {

@@ -1,19 +1,36 @@
 import DisbursementService
 import Ledger
+import MeshMessages
 import MeshProtocol
 import MeshRPC
 
 extension LedgerSimulation.Run {
+    /// What a replica answers: one order, or a bulk decision's orders, each approved or refused.
+    enum Reply {
+        case order(Ledger.Order)
+        case decided([(id: String, result: Result<Ledger.Order, LedgerError>)])
+    }
+
     /// A call from the gateway to disbursement: through the gateway's balancer (its choice of replica, ejection
     /// and retries) over the simulated network.
-    func remote(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Ledger.Order {
+    func remote(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Reply {
         try await self.disbursement.call(idempotent: call.idempotent) { replica in
             try await self.carry(step, call, to: replica)
         }
     }
 
+    /// A call answered with one order.
+    func remoteOrder(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Ledger.Order {
+        guard case .order(let order) = try await self.remote(step, call) else {
+            let failure = self.failure(step, "\(call) was answered with more than one order")
+            self.broken = failure
+            throw failure
+        }
+        return order
+    }
+
     /// One attempt on one replica, as the network's fate for it has it.
-    func carry(_ step: Int, _ call: SimulatedNetwork.Call, to replica: Int) async throws -> Ledger.Order {
+    func carry(_ step: Int, _ call: SimulatedNetwork.Call, to replica: Int) async throws -> Reply {
         let fate = self.network.fate(to: replica, at: step)
         if fate != .deliver {
             self.networkFault = true
@@ -35,7 +52,7 @@ extension LedgerSimulation.Run {
             try await self.copy(step, call)
             throw RPCError(.unavailable, "disbursement-\(replica): connection reset by peer")
         case .duplicate:
-            let first: Result<Ledger.Order, any Error>
+            let first: Result<Reply, any Error>
             do { first = .success(try await self.serve(step, call)) } catch { first = .failure(error) }
             try await self.copy(step, call)
             return try first.get()
@@ -46,18 +63,35 @@ extension LedgerSimulation.Run {
     }
 
     /// What a replica does with a call: the ledger's answer, or its refusal as the status the replica sends.
-    func serve(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Ledger.Order {
+    /// A bulk decision's orders are decided one after another, not at once as `DecideOrdersBatch` does, so that
+    /// a seed replays.
+    func serve(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Reply {
         do {
             switch call {
             case .propose(let request):
-                return try await self.ledger.propose(request)
+                return .order(try await self.ledger.propose(request))
             case .approve(let id):
-                return try await self.ledger.approve(orderID: id, by: .department(.jingxin))
+                return .order(try await self.ledger.approve(orderID: id, by: .department(.jingxin)))
             case .reject(let id):
-                return try await self.ledger.reject(orderID: id, by: .department(.jingxin), reason: "模拟: 不符合条件")
+                return .order(
+                    try await self.ledger.reject(orderID: id, by: .department(.jingxin), reason: "模拟: 不符合条件"))
             case .clawback(let id):
-                return try await self.ledger.clawback(
-                    orderID: id, by: .department(.jingxin), trigger: "撤资", reason: "模拟: 政策期内撤资")
+                return .order(
+                    try await self.ledger.clawback(
+                        orderID: id, by: .department(.jingxin), trigger: "撤资", reason: "模拟: 政策期内撤资"))
+            case .approveInBulk(let limit):
+                let ids = try await self.ledger.pendingOrderIDs(
+                    Jiaxing_Benefits_V1_OrderSelection(), department: .jingxin, limit: limit)
+                var decided: [(id: String, result: Result<Ledger.Order, LedgerError>)] = []
+                for id in ids {
+                    do {
+                        decided.append(
+                            (id, .success(try await self.ledger.approve(orderID: id, by: .department(.jingxin)))))
+                    } catch let refusal as LedgerError where refusal.kind != .unavailable {
+                        decided.append((id, .failure(refusal)))
+                    }
+                }
+                return .decided(decided)
             }
         } catch let error as LedgerError {
             throw error.rpcError

@@ -59,7 +59,8 @@ extension LedgerSimulation.Run {
     func operation(_ step: Int, _ random: inout SeededRandom) async throws {
         switch random.next() % 100 {
         case 0..<40: try await self.propose(step, &random)
-        case 40..<55: try await self.decide(step, &random, approve: true)
+        case 40..<52: try await self.decide(step, &random, approve: true)
+        case 52..<55: try await self.approveInBulk(step, &random)
         case 55..<61: try await self.decide(step, &random, approve: false)
         case 61..<66: try await self.clawback(step, &random)
         case 66..<74: try await self.passTime(step, &random)
@@ -85,7 +86,7 @@ extension LedgerSimulation.Run {
         request.period = 2023
         request.amountFen = level.amount
         let key = Ledger.idempotencyKey(request)
-        switch try await self.attempt(step, "propose \(key)", { try await self.remote(step, .propose(request)) }) {
+        switch try await self.attempt(step, "propose \(key)", { try await self.remoteOrder(step, .propose(request)) }) {
         case .answered(let order):
             self.note(step, "propose \(key): \(order.id) \(order.status) \(order.amountFen)")
             if let known = self.model.keys[key], known != order.id {
@@ -100,6 +101,8 @@ extension LedgerSimulation.Run {
                 self.settle(order.id, as: order.status)
             } else {
                 self.model.adopt(id: order.id, key: key, status: order.status, expiresAt: order.expiresAtMillis)
+                // A bulk approval still held up in the network may yet approve it, though it is newer.
+                self.settle(order.id, as: order.status)
             }
         case .refused, .notTaken: break
         case .cut: self.model.cutProposals.insert(key)
@@ -113,7 +116,7 @@ extension LedgerSimulation.Run {
         let target: LedgerModel.Status = approve ? .posted : .rejected
         let what = "\(approve ? "approve" : "reject") \(id)"
         let outcome = try await self.attempt(step, what) {
-            try await self.remote(step, approve ? .approve(orderID: id) : .reject(orderID: id))
+            try await self.remoteOrder(step, approve ? .approve(orderID: id) : .reject(orderID: id))
         }
         switch outcome {
         case .answered(let order):
@@ -130,12 +133,53 @@ extension LedgerSimulation.Run {
         }
     }
 
+    /// 市经信局 approves in bulk what the ledger selects: only orders that may be pending, each posted. A call cut
+    /// off, or a copy the department never heard back from (a second delivery, a lost answer, one held up),
+    /// may have approved any order that may be pending.
+    func approveInBulk(_ step: Int, _ random: inout SeededRandom) async throws {
+        let limit = 1 + Int(random.next() % 8)
+        let now = self.clock.now
+        let selectable = self.model.sequence.filter {
+            let order = self.model.orders[$0]!
+            return order.possible.contains(.pending) && order.expiresAt > now
+        }
+        let what = "approve up to \(limit) in bulk"
+        let outcome = try await self.attempt(step, what) { try await self.remote(step, .approveInBulk(limit: limit)) }
+        // Cut off (some approvals may have been made before the fault), or a copy went astray.
+        var cut = false
+        if case .cut = outcome { cut = true }
+        if cut || self.networkFault {
+            for id in selectable { self.model.orders[id]?.possible.insert(.posted) }
+        }
+        guard case .answered(.decided(let decided)) = outcome else { return }
+        self.note(step, "\(what): \(decided.count) selected")
+        guard decided.count <= limit else {
+            throw self.failure(step, "\(what) decided \(decided.count) orders")
+        }
+        for (id, result) in decided {
+            // An order the run has not been answered with yet (its proposal cut off) is adopted at the next check.
+            guard let order = self.model.orders[id] else { continue }
+            guard order.possible.contains(.pending) else {
+                throw self.failure(step, "\(what) selected \(id), which was \(LedgerModel.words(order.possible))")
+            }
+            switch result {
+            case .success(let approved):
+                guard approved.status == .posted else {
+                    throw self.failure(step, "\(what) answered \(id) \(approved.status)")
+                }
+                self.settle(id, as: .posted)
+            case .failure(let refusal):
+                throw self.failure(step, "\(what) selected \(id) as pending, then refused it: \(refusal.message)")
+            }
+        }
+    }
+
     func clawback(_ step: Int, _ random: inout SeededRandom) async throws {
         let posted = self.model.ids(in: .posted)
         guard !posted.isEmpty else { return }
         let id = posted[Int(random.next() % UInt64(posted.count))]
         let outcome = try await self.attempt(step, "claw back \(id)") {
-            try await self.remote(step, .clawback(orderID: id))
+            try await self.remoteOrder(step, .clawback(orderID: id))
         }
         switch outcome {
         case .answered(let order):

@@ -36,6 +36,9 @@ struct SimulatedNetwork {
         case approve(orderID: String)
         case reject(orderID: String)
         case clawback(orderID: String)
+        /// 市经信局 approves up to `limit` of its pending orders, oldest first, chosen by the ledger (a
+        /// campaign's bulk decision by selection).
+        case approveInBulk(limit: Int)
 
         /// As the gateway makes it: proposing may be retried on another replica (the ledger derives its key);
         /// a decision or a clawback is not.
@@ -51,6 +54,7 @@ struct SimulatedNetwork {
             case .approve(let id): return (id, .posted)
             case .reject(let id): return (id, .rejected)
             case .clawback(let id): return (id, .clawedBack)
+            case .approveInBulk: return nil
             }
         }
 
@@ -60,6 +64,7 @@ struct SimulatedNetwork {
             case .approve(let id): return "approve \(id)"
             case .reject(let id): return "reject \(id)"
             case .clawback(let id): return "claw back \(id)"
+            case .approveInBulk(let limit): return "approve up to \(limit) in bulk"
             }
         }
     }
@@ -110,8 +115,12 @@ struct SimulatedNetwork {
         return due
     }
 
-    /// The statuses calls still held up may yet move `order` to.
+    /// The statuses calls still held up may yet move `order` to (a bulk approval any pending order).
     func pendingTargets(of order: String) -> Set<LedgerModel.Status> {
-        Set(self.held.compactMap { $0.call.decision }.filter { $0.order == order }.map(\.status))
+        var targets = Set(self.held.compactMap { $0.call.decision }.filter { $0.order == order }.map(\.status))
+        if self.held.contains(where: { if case .approveInBulk = $0.call { return true } else { return false } }) {
+            targets.insert(.posted)
+        }
+        return targets
     }
 }
