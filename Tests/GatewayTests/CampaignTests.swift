@@ -72,6 +72,21 @@ struct CampaignTests {
             }
             #expect(noReason?.code == .invalidArgument && noReason?.message.hasPrefix("reason:") == true)
             decide.approve = true
+            // Only what the officer could have seen: nothing proposed after the moment given is decided (the
+            // console sends the moment it read the queue), and a moment after the call's arrival is refused.
+            let proposedAt = try await mesh.ledger.orders(.init(limit: 100)).map(\.createdAtMillis)
+            decide.asOfMillis = try #require(proposedAt.min()) - 1
+            let beforeAll: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                GatewayMethods.decideOrders, decide)
+            #expect(beforeAll.decided == 0 && beforeAll.failed == 0)
+            #expect(try await mesh.ledger.orders(.init(status: .pending, limit: 100)).count == 5)
+            decide.asOfMillis = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+            let future = await #expect(throws: RPCError.self) {
+                let _: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
+                    GatewayMethods.decideOrders, decide)
+            }
+            #expect(future?.code == .invalidArgument && future?.message.hasPrefix("as_of_millis:") == true)
+            decide.asOfMillis = try #require(proposedAt.max())
             let approved: Jiaxing_Benefits_V1_DecideOrdersResult = try await jingxin.unary(
                 GatewayMethods.decideOrders, decide)
             #expect(approved.decided == 3 && approved.failed == 0 && approved.amountFen == 3 * 150_000_000)

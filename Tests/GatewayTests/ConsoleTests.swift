@@ -392,6 +392,20 @@ struct ConsoleTests {
             }
             #expect(refused?.code == .invalidArgument)
             #expect(refused?.message.hasPrefix("minimum_fen, maximum_fen") == true)
+            // Each group's form carries the moment the queue was read: as of a moment before these orders were
+            // proposed, a decision takes none of them; a moment that is not one is named.
+            #expect(queue.body.contains(#"name="as_of" value=""#))
+            let earliest = try #require(pending.map(\.createdAtMillis).min())
+            for (asOf, expected) in [("\(earliest - 1)", "已批准 0 笔"), ("昨天", "as_of")] {
+                let answer = try await browser.request(
+                    "/console/orders/groups/decide",
+                    form: [
+                        ("csrf", Browser.csrf(queue.body)), ("clause", clause), ("county", "nanhu"),
+                        ("as_of", asOf), ("decision", "approve"), ("reason", "名单核实无误"),
+                    ])
+                #expect(answer.body.contains(expected), "\(answer.body.prefix(1500))")
+            }
+            #expect(try await mesh.ledger.orders(.init(status: .pending)).count == 3)
             let decided = try await browser.request(
                 "/console/orders/groups/decide",
                 form: [

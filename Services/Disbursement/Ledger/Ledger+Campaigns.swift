@@ -7,7 +7,8 @@ extension Ledger {
     public static let maximumSelected = 1_000
 
     /// The pending orders a department's bulk decision takes, oldest first: of clauses it is responsible for,
-    /// not yet expired (an expired one is the sweeper's), matching every filter of `selection`.
+    /// not yet expired (an expired one is the sweeper's), matching every filter of `selection` (none proposed
+    /// after its bound, when it has one).
     public func pendingOrderIDs(
         _ selection: Jiaxing_Benefits_V1_OrderSelection, department: Department, limit: Int
     ) async throws -> [String] {
@@ -39,6 +40,10 @@ extension Ledger {
         if !selection.campaignID.isEmpty {
             conditions.append("campaign_id = ?")
             parameters.append(.text(selection.campaignID))
+        }
+        if selection.proposedAtOrBeforeMillis > 0 {
+            conditions.append("created_at <= ?")
+            parameters.append(.integer(selection.proposedAtOrBeforeMillis))
         }
         let limit = max(1, min(limit, Self.maximumSelected))
         return try await self.database.read { tx in

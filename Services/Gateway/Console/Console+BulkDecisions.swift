@@ -87,7 +87,8 @@ extension Console {
         }
     }
 
-    /// One decision for a whole group: the clause and county of the form, approve or reject, one reason.
+    /// One decision for a whole group: the clause and county of the form, approve or reject, one reason; only
+    /// orders proposed by the moment the queue was read (`as_of`).
     func decideGroup(_ context: ConsoleRequestContext) async throws -> Response {
         let (session, refused) = self.requireRole(.department, context)
         if let refused { return refused }
@@ -112,6 +113,14 @@ extension Console {
         }
         request.reason = reason
         request.limit = Int32(Self.maximumSummarizedOrders)
+        // The moment the queue was read: orders proposed since are not in the totals the officer decided on.
+        if let asOf = context.form.text("as_of") {
+            guard let millis = Int64(asOf), millis > 0 else {
+                return try await self.queue(
+                    context, error: "as_of：须为读取待办时的时刻（毫秒），得到「\(asOf.prefix(40))」。", filter: filter)
+            }
+            request.asOfMillis = millis
+        }
         do {
             let result: Jiaxing_Benefits_V1_DecideOrdersResult = try await self.gateway.call(
                 GatewayMethods.decideOrders, request, as: session.account)

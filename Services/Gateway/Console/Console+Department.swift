@@ -63,6 +63,9 @@ extension Console {
         if let refused { return refused }
         let account = session.account
         do {
+            // A group's decision takes no order proposed after this moment, taken before the queue is read:
+            // the officer decides at most what the counts and totals below could include.
+            let asOf = Int64(self.now().timeIntervalSince1970 * 1000)
             async let pending = self.pendingOrders(as: account, filter: filter)
             var applicationsRequest = Jiaxing_Benefits_V1_ListApplicationsRequest()
             applicationsRequest.status = .pending
@@ -132,7 +135,7 @@ extension Console {
                 filter.fields.merging([
                     "orders": orderRows, "hasOrders": !orderRows.isEmpty, "orderCount": "\(orderRows.count)",
                     "groups": groups, "hasGroups": !groups.isEmpty, "groupsPartial": !pendingOrders.complete,
-                    "summarized": "\(Self.maximumSummarizedOrders)",
+                    "summarized": "\(Self.maximumSummarizedOrders)", "asOf": "\(asOf)",
                     "applications": applicationRows, "hasApplications": !applicationRows.isEmpty,
                     "applicationCount": "\(applicationRows.count)",
                     "applicationsNext": applicationPage.nextPageToken.isEmpty

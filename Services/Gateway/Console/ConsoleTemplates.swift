@@ -113,7 +113,7 @@ enum ConsoleTemplates {
         <td>{{range}}{{#reduced}}<br><small>{{reduced}}</small>{{/reduced}}{{#sample}}<br><small><a href="#order-{{id}}">{{enterpriseName}} {{amount}}</a></small>{{/sample}}</td>
         <td>
         <form method="post" action="/console/orders/groups/decide" class="inline">
-        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="clause" value="{{clause}}"><input type="hidden" name="county" value="{{countyValue}}"><input type="hidden" name="min_yuan" value="{{minYuan}}"><input type="hidden" name="max_yuan" value="{{maxYuan}}"><input type="hidden" name="adjustment" value="{{adjustment}}">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="clause" value="{{clause}}"><input type="hidden" name="county" value="{{countyValue}}"><input type="hidden" name="min_yuan" value="{{minYuan}}"><input type="hidden" name="max_yuan" value="{{maxYuan}}"><input type="hidden" name="adjustment" value="{{adjustment}}"><input type="hidden" name="as_of" value="{{asOf}}">
         <input type="text" name="reason" placeholder="理由（必填）" required>
         <button type="submit" name="decision" value="approve" class="approve">全部批准</button>
         <button type="submit" name="decision" value="reject" class="reject">全部驳回</button>

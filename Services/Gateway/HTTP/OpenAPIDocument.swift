@@ -3432,6 +3432,12 @@ enum OpenAPIDocument {
      "campaignId": {
       "type": "string",
       "description": "filter: the orders one campaign made"
+     },
+     "asOfMillis": {
+      "type": "string",
+      "format": "int64",
+      "pattern": "^-?[0-9]+$",
+      "description": "filter: proposed at or before this moment, when the officer looked (Unix ms; 0: the call's arrival)"
      }
     },
     "additionalProperties": false,

@@ -415,10 +415,19 @@ extension GatewayHandlers {
                 "minimum_fen, maximum_fen: 0 or more, the minimum not above the maximum; got \(request.minimumFen) and \(request.maximumFen)"
             )
         }
+        let arrived = Self.nowMillis()
+        guard request.asOfMillis >= 0, request.asOfMillis <= arrived else {
+            throw RPCError(
+                .invalidArgument,
+                "as_of_millis: 0 or a moment not after the call's arrival (\(arrived)), got \(request.asOfMillis)")
+        }
         let ids = request.orderIds
         if ids.isEmpty {
             // The ledger chooses the pending orders a round decides: nothing is read here but their outcomes.
+            // Every round is bounded by the officer's view (or the call's arrival): orders proposed since, by
+            // a campaign still running or anyone, are left for a decision that has seen them.
             var selection = Jiaxing_Benefits_V1_OrderSelection()
+            selection.proposedAtOrBeforeMillis = request.asOfMillis > 0 ? request.asOfMillis : arrived
             selection.clauseID = request.clauseID
             selection.county = request.county
             selection.minimumFen = request.minimumFen

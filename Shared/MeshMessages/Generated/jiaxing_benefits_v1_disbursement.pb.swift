@@ -469,6 +469,10 @@ public nonisolated struct Jiaxing_Benefits_V1_OrderSelection: Sendable {
 
   public var campaignID: String = String()
 
+  /// 0: no bound; else only orders proposed at or before this moment (Unix milliseconds): a bulk decision
+  /// never takes an order proposed after the officer looked, however late it arrives or long it runs.
+  public var proposedAtOrBeforeMillis: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1432,7 +1436,7 @@ nonisolated extension Jiaxing_Benefits_V1_ProposePayoutsResponse: SwiftProtobuf.
 
 nonisolated extension Jiaxing_Benefits_V1_OrderSelection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OrderSelection"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_id\0\u{1}county\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0\u{3}campaign_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clause_id\0\u{1}county\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0\u{3}campaign_id\0\u{3}proposed_at_or_before_millis\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1446,6 +1450,7 @@ nonisolated extension Jiaxing_Benefits_V1_OrderSelection: SwiftProtobuf.Message,
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.maximumFen) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.adjustment) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.proposedAtOrBeforeMillis) }()
       default: break
       }
     }
@@ -1470,6 +1475,9 @@ nonisolated extension Jiaxing_Benefits_V1_OrderSelection: SwiftProtobuf.Message,
     if !self.campaignID.isEmpty {
       try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 6)
     }
+    if self.proposedAtOrBeforeMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.proposedAtOrBeforeMillis, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1480,6 +1488,7 @@ nonisolated extension Jiaxing_Benefits_V1_OrderSelection: SwiftProtobuf.Message,
     if lhs.maximumFen != rhs.maximumFen {return false}
     if lhs.adjustment != rhs.adjustment {return false}
     if lhs.campaignID != rhs.campaignID {return false}
+    if lhs.proposedAtOrBeforeMillis != rhs.proposedAtOrBeforeMillis {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

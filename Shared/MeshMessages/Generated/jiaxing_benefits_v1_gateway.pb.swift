@@ -882,6 +882,9 @@ public nonisolated struct Jiaxing_Benefits_V1_DecideOrdersRequest: Sendable {
   /// filter: the orders one campaign made
   public var campaignID: String = String()
 
+  /// filter: proposed at or before this moment, when the officer looked (Unix ms; 0: the call's arrival)
+  public var asOfMillis: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2493,7 +2496,7 @@ nonisolated extension Jiaxing_Benefits_V1_ListCampaignNearMissesResponse: SwiftP
 
 nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideOrdersRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{3}clause_id\0\u{1}county\0\u{1}approve\0\u{1}reason\0\u{1}limit\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0\u{3}campaign_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_ids\0\u{3}clause_id\0\u{1}county\0\u{1}approve\0\u{1}reason\0\u{1}limit\0\u{3}minimum_fen\0\u{3}maximum_fen\0\u{1}adjustment\0\u{3}campaign_id\0\u{3}as_of_millis\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2511,6 +2514,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.maximumFen) }()
       case 9: try { try decoder.decodeSingularEnumField(value: &self.adjustment) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.campaignID) }()
+      case 11: try { try decoder.decodeSingularInt64Field(value: &self.asOfMillis) }()
       default: break
       }
     }
@@ -2547,6 +2551,9 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
     if !self.campaignID.isEmpty {
       try visitor.visitSingularStringField(value: self.campaignID, fieldNumber: 10)
     }
+    if self.asOfMillis != 0 {
+      try visitor.visitSingularInt64Field(value: self.asOfMillis, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2561,6 +2568,7 @@ nonisolated extension Jiaxing_Benefits_V1_DecideOrdersRequest: SwiftProtobuf.Mes
     if lhs.maximumFen != rhs.maximumFen {return false}
     if lhs.adjustment != rhs.adjustment {return false}
     if lhs.campaignID != rhs.campaignID {return false}
+    if lhs.asOfMillis != rhs.asOfMillis {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
