@@ -35,6 +35,16 @@ struct LedgerSimulationTests {
         #expect(report.answered > 0)
     }
 
+    /// Seed 18 holds up a bulk approval until after a newer order is proposed (it arrives at step 12): without the
+    /// ledger's bound on what a selection takes, the late approval posts an order the officer never saw.
+    @Test("seed 18: a bulk approval that arrives late takes no order proposed after it was sent")
+    func lateBulkApproval() async throws {
+        let report = try await LedgerSimulation(
+            configuration: .init(seed: 18, steps: 150), catalog: Self.catalog, templates: Self.templates
+        ).run()
+        #expect(report.lateArrivals > 0)
+    }
+
     @Test("a seed replays: the same steps, faults and outcomes")
     func replays() async throws {
         let configuration = LedgerSimulation.Configuration(seed: 77, steps: 300)

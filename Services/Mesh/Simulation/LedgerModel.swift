@@ -9,6 +9,7 @@ struct LedgerModel {
     struct Order {
         var key: String
         var possible: Set<Status>
+        var createdAt: Int64
         var expiresAt: Int64
     }
 
@@ -25,8 +26,8 @@ struct LedgerModel {
     var acknowledged: Set<Int64> = []
     var maybeAcknowledged: Set<Int64> = []
 
-    mutating func adopt(id: String, key: String, status: Status, expiresAt: Int64) {
-        self.orders[id] = Order(key: key, possible: [status], expiresAt: expiresAt)
+    mutating func adopt(id: String, key: String, status: Status, createdAt: Int64, expiresAt: Int64) {
+        self.orders[id] = Order(key: key, possible: [status], createdAt: createdAt, expiresAt: expiresAt)
         self.sequence.append(id)
         self.keys[key] = id
     }

@@ -6,18 +6,19 @@ extension LedgerSimulation.Run {
     struct StoredOrder {
         var key: String
         var status: LedgerModel.Status
+        var createdAt: Int64
         var expiresAt: Int64
     }
 
     /// Every order, read from the store (the ledger's own tables: the simulation owns this database).
     func storedOrders() async throws -> [String: StoredOrder] {
         try await self.database.read { tx in
-            try await tx.query("SELECT id, idempotency_key, status, expires_at FROM orders", []).reduce(
+            try await tx.query("SELECT id, idempotency_key, status, created_at, expires_at FROM orders", []).reduce(
                 into: [String: StoredOrder]()
             ) { orders, row in
                 orders[row.text(0)] = StoredOrder(
                     key: row.text(1), status: LedgerModel.Status(rawValue: Int(row.integer(2))) ?? .unspecified,
-                    expiresAt: row.integer(3))
+                    createdAt: row.integer(3), expiresAt: row.integer(4))
             }
         }
     }
@@ -77,8 +78,8 @@ extension LedgerSimulation.Run {
             guard self.model.cutProposals.contains(row.key) else {
                 throw self.failure(step, "order \(id) (\(row.key)) was never proposed by this run")
             }
-            self.model.adopt(id: id, key: row.key, status: row.status, expiresAt: row.expiresAt)
-            // A bulk approval still held up in the network may yet approve it, though it is newer.
+            self.model.adopt(
+                id: id, key: row.key, status: row.status, createdAt: row.createdAt, expiresAt: row.expiresAt)
             self.settle(id, as: row.status)
         }
         let (events, sequences) = try await self.storedEvents()

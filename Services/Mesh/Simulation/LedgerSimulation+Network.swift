@@ -79,14 +79,21 @@ extension LedgerSimulation.Run {
                 return .order(
                     try await self.ledger.clawback(
                         orderID: id, by: .department(.jingxin), trigger: "撤资", reason: "模拟: 政策期内撤资"))
-            case .approveInBulk(let limit):
-                let ids = try await self.ledger.pendingOrderIDs(
-                    Jiaxing_Benefits_V1_OrderSelection(), department: .jingxin, limit: limit)
+            case .approveInBulk(let limit, let asOf):
+                var selection = Jiaxing_Benefits_V1_OrderSelection()
+                selection.proposedAtOrBeforeMillis = asOf
+                let ids = try await self.ledger.pendingOrderIDs(selection, department: .jingxin, limit: limit)
                 var decided: [(id: String, result: Result<Ledger.Order, LedgerError>)] = []
                 for id in ids {
                     do {
-                        decided.append(
-                            (id, .success(try await self.ledger.approve(orderID: id, by: .department(.jingxin)))))
+                        let order = try await self.ledger.approve(orderID: id, by: .department(.jingxin))
+                        guard order.createdAtMillis <= asOf else {
+                            let failure = self.failure(
+                                step, "\(call) approved \(id), proposed at \(order.createdAtMillis), after its moment")
+                            self.broken = failure
+                            throw failure
+                        }
+                        decided.append((id, .success(order)))
                     } catch let refusal as LedgerError where refusal.kind != .unavailable {
                         decided.append((id, .failure(refusal)))
                     }

@@ -52,7 +52,10 @@ extension LedgerSimulation.Run {
     /// What an order is now, as an answer or the store says: that status, or one a call still held up in the
     /// network may yet move it to.
     func settle(_ id: String, as status: LedgerModel.Status) {
-        self.model.orders[id]?.possible = self.network.pendingTargets(of: id).union([status])
+        guard let order = self.model.orders[id] else { return }
+        self.model.orders[id]?.possible = self.network.pendingTargets(of: id, createdAt: order.createdAt).union([
+            status
+        ])
     }
 
     /// One operation drawn from the seed.
@@ -100,8 +103,10 @@ extension LedgerSimulation.Run {
                 }
                 self.settle(order.id, as: order.status)
             } else {
-                self.model.adopt(id: order.id, key: key, status: order.status, expiresAt: order.expiresAtMillis)
-                // A bulk approval still held up in the network may yet approve it, though it is newer.
+                self.model.adopt(
+                    id: order.id, key: key, status: order.status, createdAt: order.createdAtMillis,
+                    expiresAt: order.expiresAtMillis)
+                // A bulk approval still held up in the network may yet approve it, if it is not newer.
                 self.settle(order.id, as: order.status)
             }
         case .refused, .notTaken: break
@@ -133,18 +138,21 @@ extension LedgerSimulation.Run {
         }
     }
 
-    /// 市经信局 approves in bulk what the ledger selects: only orders that may be pending, each posted. A call cut
-    /// off, or a copy the department never heard back from (a second delivery, a lost answer, one held up),
-    /// may have approved any order that may be pending.
+    /// 市经信局 approves in bulk what the ledger selects: only orders that may be pending and were proposed by
+    /// the call's moment, each posted. A call cut off, or a copy the department never heard back from (a
+    /// second delivery, a lost answer, one held up), may have approved any of them, and no other.
     func approveInBulk(_ step: Int, _ random: inout SeededRandom) async throws {
         let limit = 1 + Int(random.next() % 8)
         let now = self.clock.now
+        // What the officer saw: nothing proposed later may be approved, however late the call arrives.
         let selectable = self.model.sequence.filter {
             let order = self.model.orders[$0]!
-            return order.possible.contains(.pending) && order.expiresAt > now
+            return order.possible.contains(.pending) && order.expiresAt > now && order.createdAt <= now
         }
-        let what = "approve up to \(limit) in bulk"
-        let outcome = try await self.attempt(step, what) { try await self.remote(step, .approveInBulk(limit: limit)) }
+        let what = "approve up to \(limit) in bulk as of \(now)"
+        let outcome = try await self.attempt(step, what) {
+            try await self.remote(step, .approveInBulk(limit: limit, asOf: now))
+        }
         // Cut off (some approvals may have been made before the fault), or a copy went astray.
         var cut = false
         if case .cut = outcome { cut = true }

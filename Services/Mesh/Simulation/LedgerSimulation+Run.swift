@@ -110,6 +110,8 @@ extension LedgerSimulation {
         /// One step; true when a fault left the ledger to be opened again.
         func step(_ step: Int, _ random: inout SeededRandom) async throws -> Bool {
             let configuration = self.simulation.configuration
+            // A step takes a second: orders proposed in different steps are told apart by their time.
+            self.clock.advance(by: 1_000)
             try await self.deliverHeld(step)
             if let (replica, steps) = self.network.takeDown(at: step, every: configuration.replicaDownEvery) {
                 self.report.replicasDown += 1

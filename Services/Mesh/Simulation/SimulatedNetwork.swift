@@ -36,9 +36,9 @@ struct SimulatedNetwork {
         case approve(orderID: String)
         case reject(orderID: String)
         case clawback(orderID: String)
-        /// 市经信局 approves up to `limit` of its pending orders, oldest first, chosen by the ledger (a
-        /// campaign's bulk decision by selection).
-        case approveInBulk(limit: Int)
+        /// 市经信局 approves up to `limit` of its pending orders proposed by `asOf`, oldest first, chosen by the
+        /// ledger (a campaign's bulk decision by selection, as of the moment the officer looked).
+        case approveInBulk(limit: Int, asOf: Int64)
 
         /// As the gateway makes it: proposing may be retried on another replica (the ledger derives its key);
         /// a decision or a clawback is not.
@@ -64,7 +64,7 @@ struct SimulatedNetwork {
             case .approve(let id): return "approve \(id)"
             case .reject(let id): return "reject \(id)"
             case .clawback(let id): return "claw back \(id)"
-            case .approveInBulk(let limit): return "approve up to \(limit) in bulk"
+            case .approveInBulk(let limit, let asOf): return "approve up to \(limit) in bulk as of \(asOf)"
             }
         }
     }
@@ -115,12 +115,14 @@ struct SimulatedNetwork {
         return due
     }
 
-    /// The statuses calls still held up may yet move `order` to (a bulk approval any pending order).
-    func pendingTargets(of order: String) -> Set<LedgerModel.Status> {
+    /// The statuses calls still held up may yet move `order`, proposed at `createdAt`, to (a bulk approval
+    /// any pending order proposed by its moment).
+    func pendingTargets(of order: String, createdAt: Int64) -> Set<LedgerModel.Status> {
         var targets = Set(self.held.compactMap { $0.call.decision }.filter { $0.order == order }.map(\.status))
-        if self.held.contains(where: { if case .approveInBulk = $0.call { return true } else { return false } }) {
-            targets.insert(.posted)
+        let bulk = self.held.contains {
+            if case .approveInBulk(_, let asOf) = $0.call { return createdAt <= asOf } else { return false }
         }
+        if bulk { targets.insert(.posted) }
         return targets
     }
 }
