@@ -150,7 +150,8 @@ public final class ReplicaBalancer<Replica: Sendable>: Sendable {
 
     /// In one step: retires every replica `isGone` picks and admits those `newcomers` returns (given the
     /// replicas still in use); hands back what was retired, what was admitted, and the retired replicas now
-    /// idle, which the caller closes.
+    /// idle, which the caller closes. Both closures run under the balancer's lock, which is not reentrant:
+    /// they must not touch the balancer.
     public func reshape(
         retiring isGone: (Replica) -> Bool, admitting newcomers: ([Replica]) -> [Replica]
     ) -> (retired: [Replica], admitted: [Replica], idle: [Replica]) {

@@ -406,12 +406,13 @@ struct ConsoleTests {
                 #expect(answer.body.contains(expected), "\(answer.body.prefix(1500))")
             }
             #expect(try await mesh.ledger.orders(.init(status: .pending)).count == 3)
+            // The form as the queue page filled it: its moment comes after the three were proposed.
+            let shown = try #require(queue.body.firstMatch(of: /name="as_of" value="(\d+)"/)?.1)
             let decided = try await browser.request(
                 "/console/orders/groups/decide",
                 form: [
                     ("csrf", Browser.csrf(queue.body)), ("clause", clause), ("county", "nanhu"),
-                    ("decision", "approve"),
-                    ("reason", "名单核实无误"),
+                    ("as_of", String(shown)), ("decision", "approve"), ("reason", "名单核实无误"),
                 ])
             #expect(decided.status == 200)
             #expect(decided.body.contains("已批准 3 笔，共 900万元"), "\(decided.body.prefix(2000))")

@@ -41,6 +41,12 @@ extension Ledger {
             conditions.append("campaign_id = ?")
             parameters.append(.text(selection.campaignID))
         }
+        guard selection.proposedAtOrBeforeMillis >= 0 else {
+            throw LedgerError(
+                .invalidArgument,
+                "selection.proposed_at_or_before_millis: 0 (no bound) or a moment, got \(selection.proposedAtOrBeforeMillis)"
+            )
+        }
         if selection.proposedAtOrBeforeMillis > 0 {
             conditions.append("created_at <= ?")
             parameters.append(.integer(selection.proposedAtOrBeforeMillis))

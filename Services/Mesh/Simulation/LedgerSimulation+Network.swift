@@ -32,8 +32,10 @@ extension LedgerSimulation.Run {
     /// One attempt on one replica, as the network's fate for it has it.
     func carry(_ step: Int, _ call: SimulatedNetwork.Call, to replica: Int) async throws -> Reply {
         let fate = self.network.fate(to: replica, at: step)
+        // Of the last attempt only: a failure after a clean delivery is the ledger's, whatever came before.
+        self.networkFault = fate != .deliver
+        if [.loseAnswer, .resetAfterActing, .duplicate].contains(fate) { self.strayCopy = true }
         if fate != .deliver {
-            self.networkFault = true
             self.report.networkFaults += 1
             self.note(step, "\(call) to disbursement-\(replica): \(fate)")
         }
@@ -127,6 +129,7 @@ extension LedgerSimulation.Run {
         for call in self.network.arriving(by: step) {
             self.note(step, "\(call) arrives late")
             self.report.lateArrivals += 1
+            if case .approveInBulk = call { self.report.lateBulkApprovals += 1 }
             try await self.copy(step, call)
         }
     }

@@ -19,6 +19,7 @@ extension LedgerSimulation.Run {
     /// network's), allowed only while one is injected; otherwise it fails the run.
     func attempt<Value>(_ step: Int, _ what: String, _ body: () async throws -> Value) async throws -> Outcome<Value> {
         self.networkFault = false
+        self.strayCopy = false
         let result: Result<Value, any Error>
         do { result = .success(try await body()) } catch { result = .failure(error) }
         if let broken = self.broken { throw broken }
@@ -53,9 +54,9 @@ extension LedgerSimulation.Run {
     /// network may yet move it to.
     func settle(_ id: String, as status: LedgerModel.Status) {
         guard let order = self.model.orders[id] else { return }
-        self.model.orders[id]?.possible = self.network.pendingTargets(of: id, createdAt: order.createdAt).union([
-            status
-        ])
+        self.model.orders[id]?.possible = self.network.pendingTargets(
+            of: id, createdAt: order.createdAt, status: status
+        ).union([status])
     }
 
     /// One operation drawn from the seed.
@@ -153,10 +154,11 @@ extension LedgerSimulation.Run {
         let outcome = try await self.attempt(step, what) {
             try await self.remote(step, .approveInBulk(limit: limit, asOf: now))
         }
-        // Cut off (some approvals may have been made before the fault), or a copy went astray.
+        // Cut off (some approvals may have been made before the fault, or the call is held up), or a copy acted
+        // unheard.
         var cut = false
         if case .cut = outcome { cut = true }
-        if cut || self.networkFault {
+        if cut || self.strayCopy {
             for id in selectable { self.model.orders[id]?.possible.insert(.posted) }
         }
         guard case .answered(.decided(let decided)) = outcome else { return }

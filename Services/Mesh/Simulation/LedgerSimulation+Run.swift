@@ -35,8 +35,11 @@ extension LedgerSimulation {
         var network: SimulatedNetwork
         /// The gateway's balancer over the disbursement replicas (each an index), on the simulated clock.
         let disbursement: ReplicaBalancer<Int>
-        /// Whether the network failed the call now being attempted: an operation may fail then too.
+        /// Whether the network failed the last attempt of the call now being made: the call may fail then too.
         var networkFault = false
+        /// Whether a copy of the call now being made acted with no one hearing its answer (an answer lost, a
+        /// reset after the replica acted, a second delivery).
+        var strayCopy = false
         /// An invariant that failed inside a call the balancer carried, thrown when the call returns.
         var broken: Failure?
 

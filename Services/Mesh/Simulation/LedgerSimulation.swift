@@ -65,10 +65,12 @@ public struct LedgerSimulation: Sendable {
         public var notTaken = 0
         public var networkFaults = 0
         public var lateArrivals = 0
+        /// Bulk approvals that arrived late, each able to take orders proposed after it was sent.
+        public var lateBulkApprovals = 0
         public var replicasDown = 0
 
         public var description: String {
-            "seed \(self.seed): \(self.steps) steps, \(self.answered) answered, \(self.refused) refused, \(self.unanswered) cut off by a fault, \(self.notTaken) not taken; \(self.networkFaults) calls failed by the network (\(self.lateArrivals) arriving late), \(self.replicasDown) replicas down; \(self.powerLosses) power losses (\(self.writesLost) unsynced writes lost), \(self.failedSyncs) failed syncs, \(self.fullDisks) full disks; \(self.orders) orders, \(self.eventsDelivered) events consumed, \(self.notices) notices, \(self.webhooksTaken) webhooks taken (\(self.webhooksTakenAgain) more than once), \(self.deadLetters) dead letters replayed"
+            "seed \(self.seed): \(self.steps) steps, \(self.answered) answered, \(self.refused) refused, \(self.unanswered) cut off by a fault, \(self.notTaken) not taken; \(self.networkFaults) calls failed by the network (\(self.lateArrivals) arriving late, \(self.lateBulkApprovals) of them bulk approvals), \(self.replicasDown) replicas down; \(self.powerLosses) power losses (\(self.writesLost) unsynced writes lost), \(self.failedSyncs) failed syncs, \(self.fullDisks) full disks; \(self.orders) orders, \(self.eventsDelivered) events consumed, \(self.notices) notices, \(self.webhooksTaken) webhooks taken (\(self.webhooksTakenAgain) more than once), \(self.deadLetters) dead letters replayed"
         }
     }
 

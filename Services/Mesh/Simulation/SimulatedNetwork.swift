@@ -47,17 +47,6 @@ struct SimulatedNetwork {
             return false
         }
 
-        /// The order and the status a decision moves it to, if it is one.
-        var decision: (order: String, status: LedgerModel.Status)? {
-            switch self {
-            case .propose: return nil
-            case .approve(let id): return (id, .posted)
-            case .reject(let id): return (id, .rejected)
-            case .clawback(let id): return (id, .clawedBack)
-            case .approveInBulk: return nil
-            }
-        }
-
         var description: String {
             switch self {
             case .propose(let request): return "propose \(Ledger.idempotencyKey(request))"
@@ -115,14 +104,20 @@ struct SimulatedNetwork {
         return due
     }
 
-    /// The statuses calls still held up may yet move `order`, proposed at `createdAt`, to (a bulk approval
-    /// any pending order proposed by its moment).
-    func pendingTargets(of order: String, createdAt: Int64) -> Set<LedgerModel.Status> {
-        var targets = Set(self.held.compactMap { $0.call.decision }.filter { $0.order == order }.map(\.status))
-        let bulk = self.held.contains {
-            if case .approveInBulk(_, let asOf) = $0.call { return createdAt <= asOf } else { return false }
+    /// The statuses calls still held up may yet move `order`, proposed at `createdAt` and now `status`, to: a
+    /// decision (or a bulk approval, if the order is not newer) only a pending order, a clawback only a posted
+    /// one. (No chain arises: an order with a call held up is never picked for another.)
+    func pendingTargets(of order: String, createdAt: Int64, status: LedgerModel.Status) -> Set<LedgerModel.Status> {
+        var targets: Set<LedgerModel.Status> = []
+        for (_, call) in self.held {
+            switch call {
+            case .approve(let id) where id == order && status == .pending: targets.insert(.posted)
+            case .reject(let id) where id == order && status == .pending: targets.insert(.rejected)
+            case .clawback(let id) where id == order && status == .posted: targets.insert(.clawedBack)
+            case .approveInBulk(_, let asOf) where createdAt <= asOf && status == .pending: targets.insert(.posted)
+            default: break
+            }
         }
-        if bulk { targets.insert(.posted) }
         return targets
     }
 }
