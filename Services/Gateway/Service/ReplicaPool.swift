@@ -24,9 +24,6 @@ public final class ReplicaPool: Sendable {
     let resolver: any HostResolver
     private let makeClient: @Sendable (Endpoint) -> MeshClient
 
-    /// How long an ejected replica rests before it is tried again.
-    var ejection: Duration { self.balancer.ejection }
-
     /// A host and port: an address, or a name to resolve.
     public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         public var host: String

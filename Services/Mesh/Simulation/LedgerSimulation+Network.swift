@@ -22,9 +22,7 @@ extension LedgerSimulation.Run {
     /// A call answered with one order.
     func remoteOrder(_ step: Int, _ call: SimulatedNetwork.Call) async throws -> Ledger.Order {
         guard case .order(let order) = try await self.remote(step, call) else {
-            let failure = self.failure(step, "\(call) was answered with more than one order")
-            self.broken = failure
-            throw failure
+            throw self.breaking(step, "\(call) was answered with more than one order")
         }
         return order
     }
@@ -64,6 +62,14 @@ extension LedgerSimulation.Run {
         }
     }
 
+    /// An invariant failed inside a call the balancer carries: kept in `broken`, since the balancer turns
+    /// whatever its body throws into a status, and thrown by `attempt` when the call returns.
+    func breaking(_ step: Int, _ problem: String) -> LedgerSimulation.Failure {
+        let failure = self.failure(step, problem)
+        self.broken = failure
+        return failure
+    }
+
     /// What a replica does with a call: the ledger's answer, or its refusal as the status the replica sends.
     /// A bulk decision's orders are decided one after another, not at once as `DecideOrdersBatch` does, so that
     /// a seed replays.
@@ -90,10 +96,8 @@ extension LedgerSimulation.Run {
                     do {
                         let order = try await self.ledger.approve(orderID: id, by: .department(.jingxin))
                         guard order.createdAtMillis <= asOf else {
-                            let failure = self.failure(
+                            throw self.breaking(
                                 step, "\(call) approved \(id), proposed at \(order.createdAtMillis), after its moment")
-                            self.broken = failure
-                            throw failure
                         }
                         decided.append((id, .success(order)))
                     } catch let refusal as LedgerError where refusal.kind != .unavailable {
@@ -108,8 +112,7 @@ extension LedgerSimulation.Run {
     }
 
     /// A copy no caller waits for (an answer lost, a second delivery, a late arrival): the ledger may refuse
-    /// it, and a disk fault may cut it off, but nothing else may go wrong. What does is kept in `broken` (the
-    /// balancer turns whatever its body throws into a status) and thrown by `attempt`.
+    /// it, and a disk fault may cut it off, but nothing else may go wrong.
     func copy(_ step: Int, _ call: SimulatedNetwork.Call) async throws {
         do {
             _ = try await self.serve(step, call)
@@ -117,9 +120,7 @@ extension LedgerSimulation.Run {
             self.note(step, "\(call), a copy: refused, \(error.message)")
         } catch {
             guard self.fault != nil else {
-                let failure = self.failure(step, "a copy of \(call) failed with no disk fault: \(error)")
-                self.broken = failure
-                throw failure
+                throw self.breaking(step, "a copy of \(call) failed with no disk fault: \(error)")
             }
         }
     }
