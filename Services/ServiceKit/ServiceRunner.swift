@@ -24,6 +24,7 @@ public enum ServiceRunner {
     ///     a call in flight at SIGTERM still completes.
     ///   - services: background work beside the server, stopped before it.
     ///   - faces: other doors to the same server (the gateway's gRPC port), made from it; stopped before it.
+    ///   - callExecution: where the handlers run; on the connections' event loops only where none blocks.
     public static func run(
         name: String,
         version: String = MeshRelease.version,
@@ -33,6 +34,7 @@ public enum ServiceRunner {
         foundations: [any Service] = [],
         services: [any Service] = [],
         startsServing: Bool = true,
+        callExecution: MeshServer.CallExecution = .cooperativePool,
         faces: (MeshServer) throws -> [any Service] = { _ in [] },
         configure: (MeshServer) -> Void = { _ in }
     ) async throws {
@@ -45,7 +47,8 @@ public enum ServiceRunner {
         let server = MeshServer(
             configuration: .init(
                 host: options.host, port: options.port, tls: tls,
-                drainGracePeriod: .seconds(options.drainSeconds), serverName: "\(name) \(version)"
+                drainGracePeriod: .seconds(options.drainSeconds), serverName: "\(name) \(version)",
+                callExecution: callExecution
             ),
             router: router,
             interceptors: [try Self.door(name), DelegationInterceptor()] + interceptors, logger: logger

@@ -22,6 +22,8 @@ public final class MeshServer: Service, Sendable {
         public var drainGracePeriod: Duration
         /// Name and version reported by the health service, e.g. "catalog 0.1.0".
         public var serverName: String
+        /// Where the handlers run.
+        public var callExecution: CallExecution
 
         public init(
             host: String = "127.0.0.1",
@@ -29,7 +31,8 @@ public final class MeshServer: Service, Sendable {
             tls: MeshTLSConfiguration,
             transport: MeshTransportConfiguration = .init(),
             drainGracePeriod: Duration = .seconds(10),
-            serverName: String = "mesh"
+            serverName: String = "mesh",
+            callExecution: CallExecution = .cooperativePool
         ) {
             self.host = host
             self.port = port
@@ -37,7 +40,17 @@ public final class MeshServer: Service, Sendable {
             self.transport = transport
             self.drainGracePeriod = drainGracePeriod
             self.serverName = serverName
+            self.callExecution = callExecution
         }
+    }
+
+    /// Where a server's handlers run.
+    public enum CallExecution: Sendable, CaseIterable {
+        /// Swift's cooperative pool: for handlers that block (a SQLite statement, a file's sync).
+        case cooperativePool
+        /// The event loop of the connection the call came in on (`EventLoopTaskExecutor`): for handlers that
+        /// only compute briefly and wait, which then answer without waking another thread.
+        case connectionEventLoop
     }
 
     public let configuration: Configuration
@@ -121,7 +134,15 @@ public final class MeshServer: Service, Sendable {
                         try await withThrowingDiscardingTaskGroup { connectionTasks in
                             try await listener.executeThenClose { connections in
                                 for try await connection in connections {
-                                    connectionTasks.addTask { await self.serve(connection) }
+                                    switch self.configuration.callExecution {
+                                    case .cooperativePool:
+                                        connectionTasks.addTask { await self.serve(connection) }
+                                    case .connectionEventLoop:
+                                        // The calls, the connection's child tasks, inherit the preference.
+                                        connectionTasks.addTask(
+                                            executorPreference: EventLoopTaskExecutor(connection.eventLoop)
+                                        ) { await self.serve(connection) }
+                                    }
                                 }
                             }
                         }

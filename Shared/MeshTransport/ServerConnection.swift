@@ -22,4 +22,7 @@ public struct ServerConnection: Sendable {
     public var id: ObjectIdentifier { ObjectIdentifier(self.channel) }
 
     public var closeFuture: EventLoopFuture<Void> { self.channel.closeFuture }
+
+    /// The event loop the connection reads and writes on.
+    public var eventLoop: any EventLoop { self.channel.eventLoop }
 }

@@ -8,6 +8,7 @@ import MeshTracing
 import MeshWire
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import Testing
 
 @testable import MeshTransport
@@ -52,6 +53,36 @@ struct EndToEndTests {
             return Mesh_Testing_V1_SimpleResponse()
         }
         return router
+    }
+
+    @Test(
+        "a handler runs on its connection's event loop, before and after it waits, when the server asks for it",
+        arguments: MeshServer.CallExecution.allCases)
+    func callExecution(execution: MeshServer.CallExecution) async throws {
+        let observations = Observations()
+        var router = InteropService.router()
+        router.unary(Self.sleep) { (request: Mesh_Testing_V1_SimpleRequest, _) -> Mesh_Testing_V1_SimpleResponse in
+            let before = MultiThreadedEventLoopGroup.currentEventLoop.map(ObjectIdentifier.init)
+            try await Task.sleep(for: .milliseconds(Int(request.sleepMillis)))
+            let after = MultiThreadedEventLoopGroup.currentEventLoop.map(ObjectIdentifier.init)
+            switch (before, after) {
+            case (nil, nil): observations.record("pool")
+            case (let before?, let after?) where before == after: observations.record("one loop")
+            default: observations.record("moved")
+            }
+            return Mesh_Testing_V1_SimpleResponse()
+        }
+        try await TestMesh.withServer(router: router, callExecution: execution) { _, port in
+            let client = TestMesh.client(port: port)
+            defer { Task { await client.close() } }
+            var request = Mesh_Testing_V1_SimpleRequest()
+            request.sleepMillis = 20
+            for _ in 0..<3 {
+                let _: Mesh_Testing_V1_SimpleResponse = try await client.unary(Self.sleep, request)
+            }
+        }
+        let expected = execution == .cooperativePool ? "pool" : "one loop"
+        #expect(observations.all == [expected, expected, expected])
     }
 
     @Test("cancellation reaches the server handlers task")

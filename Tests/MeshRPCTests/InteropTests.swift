@@ -3,14 +3,15 @@ import MeshRPC
 import MeshTestSupport
 import Testing
 
-/// The gRPC interoperability cases, one for one, over real mutual TLS on loopback.
+/// The gRPC interoperability cases, one for one, over real mutual TLS on loopback; each with the handlers
+/// on the cooperative pool and on the connection's event loop.
 @Suite("gRPC interop cases")
 struct InteropTests {
     typealias Service = InteropService
 
-    @Test("empty_unary")
-    func emptyUnary() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("empty_unary", arguments: MeshServer.CallExecution.allCases)
+    func emptyUnary(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let response: Mesh_Testing_V1_Empty = try await client.unary(Service.emptyCall, Mesh_Testing_V1_Empty())
@@ -18,9 +19,9 @@ struct InteropTests {
         }
     }
 
-    @Test("large_unary")
-    func largeUnary() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("large_unary", arguments: MeshServer.CallExecution.allCases)
+    func largeUnary(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_SimpleRequest()
@@ -32,9 +33,9 @@ struct InteropTests {
         }
     }
 
-    @Test("client_streaming")
-    func clientStreaming() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("client_streaming", arguments: MeshServer.CallExecution.allCases)
+    func clientStreaming(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let response: Mesh_Testing_V1_StreamingInputCallResponse = try await client.clientStreaming(
@@ -50,9 +51,9 @@ struct InteropTests {
         }
     }
 
-    @Test("server_streaming")
-    func serverStreaming() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("server_streaming", arguments: MeshServer.CallExecution.allCases)
+    func serverStreaming(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_StreamingOutputCallRequest()
@@ -71,9 +72,9 @@ struct InteropTests {
         }
     }
 
-    @Test("ping_pong")
-    func pingPong() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("ping_pong", arguments: MeshServer.CallExecution.allCases)
+    func pingPong(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let requestSizes = [27_182, 8, 1_828, 45_904]
@@ -112,9 +113,9 @@ struct InteropTests {
         }
     }
 
-    @Test("empty_stream")
-    func emptyStream() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("empty_stream", arguments: MeshServer.CallExecution.allCases)
+    func emptyStream(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let count = try await client.bidirectional(
@@ -128,9 +129,9 @@ struct InteropTests {
         }
     }
 
-    @Test("custom_metadata")
-    func customMetadata() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("custom_metadata", arguments: MeshServer.CallExecution.allCases)
+    func customMetadata(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var metadata = Metadata()
@@ -147,9 +148,9 @@ struct InteropTests {
         }
     }
 
-    @Test("status_code_and_message")
-    func statusCodeAndMessage() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("status_code_and_message", arguments: MeshServer.CallExecution.allCases)
+    func statusCodeAndMessage(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             var request = Mesh_Testing_V1_SimpleRequest()
@@ -181,9 +182,9 @@ struct InteropTests {
         }
     }
 
-    @Test("special_status_message")
-    func specialStatusMessage() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("special_status_message", arguments: MeshServer.CallExecution.allCases)
+    func specialStatusMessage(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let message = "\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n"
@@ -198,9 +199,9 @@ struct InteropTests {
         }
     }
 
-    @Test("unimplemented_method")
-    func unimplementedMethod() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("unimplemented_method", arguments: MeshServer.CallExecution.allCases)
+    func unimplementedMethod(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {
@@ -212,9 +213,9 @@ struct InteropTests {
         }
     }
 
-    @Test("cancel_after_begin")
-    func cancelAfterBegin() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("cancel_after_begin", arguments: MeshServer.CallExecution.allCases)
+    func cancelAfterBegin(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let call = Task {
@@ -231,9 +232,9 @@ struct InteropTests {
         }
     }
 
-    @Test("cancel_after_first_response")
-    func cancelAfterFirstResponse() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("cancel_after_first_response", arguments: MeshServer.CallExecution.allCases)
+    func cancelAfterFirstResponse(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let (firstResponse, signal) = AsyncStream<Void>.makeStream()
@@ -261,9 +262,9 @@ struct InteropTests {
         }
     }
 
-    @Test("timeout_on_sleeping_server")
-    func timeoutOnSleepingServer() async throws {
-        try await TestMesh.withServer(router: InteropService.router()) { _, port in
+    @Test("timeout_on_sleeping_server", arguments: MeshServer.CallExecution.allCases)
+    func timeoutOnSleepingServer(execution: MeshServer.CallExecution) async throws {
+        try await TestMesh.withServer(router: InteropService.router(), callExecution: execution) { _, port in
             let client = TestMesh.client(port: port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: RPCError.self) {

@@ -73,11 +73,13 @@ public enum TestMesh {
         transport: MeshTransportConfiguration = .init(),
         tls: MeshTLSConfiguration = credentials.server,
         drainGracePeriod: Duration = .seconds(2),
+        callExecution: MeshServer.CallExecution = .cooperativePool,
         _ body: (MeshServer, Int) async throws -> Result
     ) async throws -> Result {
         let server = MeshServer(
             configuration: .init(
-                port: 0, tls: tls, transport: transport, drainGracePeriod: drainGracePeriod, serverName: "test"),
+                port: 0, tls: tls, transport: transport, drainGracePeriod: drainGracePeriod, serverName: "test",
+                callExecution: callExecution),
             router: router, interceptors: interceptors, logger: logger
         )
         let group = ServiceGroup(

@@ -47,6 +47,8 @@ struct EligibilityCommand: AsyncParsableCommand {
                 }
             ],
             startsServing: false,
+            // Screening computes and signs in memory; nothing in a handler blocks.
+            callExecution: .connectionEventLoop,
             configure: { readiness.server = $0 }
         )
     }

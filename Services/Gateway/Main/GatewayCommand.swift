@@ -130,6 +130,7 @@ struct GatewayCommand: AsyncParsableCommand {
             let drain = Duration.seconds(self.options.drainSeconds)
             try await ServiceRunner.run(
                 name: "gateway", options: self.options, router: router, services: alongside,
+                callExecution: .connectionEventLoop,
                 faces: { server in
                     let own = MeshClient(serving: server, as: gatewayParty, logger: logger)
                     var faces: [any Service] = []
