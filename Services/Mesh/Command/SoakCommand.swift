@@ -7,7 +7,10 @@ import Logging
 import MeshHarness
 import MeshMessages
 import MeshRPC
+import MeshTransport
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import ServiceKit
 
 /// A bounded soak through the gateway: first the peak (screening calls as fast as `--concurrency` callers
@@ -29,6 +32,12 @@ struct SoakCommand: AsyncParsableCommand {
 
     @Option(help: "Share of the measured peak to run at.")
     var fraction = 0.7
+
+    @Option(
+        help:
+            "Calls per second to soak at, instead of --fraction of a measured peak: two builds compared at the same load (their CPU per call above all)."
+    )
+    var rate: Double?
 
     @Option(help: "Seconds to measure the peak.")
     var peakSeconds = 20
@@ -65,6 +74,9 @@ struct SoakCommand: AsyncParsableCommand {
         guard (0...3600).contains(self.warmup) else {
             throw ValidationError("--warmup: 0 to 3600 seconds, got \(self.warmup)")
         }
+        if let rate = self.rate, !(1...1_000_000).contains(rate) {
+            throw ValidationError("--rate: 1 to 1,000,000 calls/s, got \(rate)")
+        }
         guard (1...1_000_000).contains(self.maximumInFlight) else {
             throw ValidationError("--maximum-in-flight: 1 to 1,000,000, got \(self.maximumInFlight)")
         }
@@ -89,6 +101,9 @@ struct SoakCommand: AsyncParsableCommand {
                 logger: logger)
         }
         let calls = clients
+        // The driver's calls run on the event loops, as the mesh's handlers do: on the cooperative pool each
+        // call woke two more threads, and the driver's CPU is taken from the cores the mesh runs on.
+        let executors = MultiThreadedEventLoopGroup.singleton.makeIterator().map(EventLoopTaskExecutor.init)
         @Sendable func call(_ index: Int) async -> Bool {
             let (party, request) = requests[index % requests.count]
             do {
@@ -100,33 +115,16 @@ struct SoakCommand: AsyncParsableCommand {
             }
         }
 
-        // The peak: closed loop, counting only calls that succeeded (a refusal, such as a rate limit's, comes
-        // back fast and would inflate it).
-        let counter = NIOLockedValueBox(0)
-        let succeeded = NIOLockedValueBox(0)
-        let peakEnd = ContinuousClock.now + .seconds(self.peakSeconds)
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<self.concurrency {
-                group.addTask {
-                    while ContinuousClock.now < peakEnd {
-                        let index = counter.withLockedValue {
-                            $0 += 1
-                            return $0
-                        }
-                        if await call(index) { succeeded.withLockedValue { $0 += 1 } }
-                    }
-                }
-            }
+        let rate: Double
+        if let fixed = self.rate {
+            rate = fixed
+            Self.say(
+                String(
+                    format: "soaking at %.0f/s (fixed, no peak measured) for %d s after %d s of warm-up", rate,
+                    self.seconds, self.warmup))
+        } else {
+            rate = await self.measurePeak(call, on: executors) * self.fraction
         }
-        let failedAtPeak = counter.withLockedValue { $0 } - succeeded.withLockedValue { $0 }
-        if failedAtPeak > 0 { Self.say("peak: \(failedAtPeak) calls failed while measuring it (not counted)") }
-        let peak = Double(succeeded.withLockedValue { $0 }) / Double(self.peakSeconds)
-        let rate = peak * self.fraction
-        Self.say(
-            String(
-                format:
-                    "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s after %d s of warm-up",
-                peak, self.concurrency, self.peakSeconds, rate, self.fraction * 100, self.seconds, self.warmup))
 
         // The soak: paced, each call due at start + i/rate.
         let start = ContinuousClock.now + .milliseconds(200)
@@ -159,11 +157,22 @@ struct SoakCommand: AsyncParsableCommand {
         }
         await withDiscardingTaskGroup { group in
             group.addTask {
+                try? await Task.sleep(until: start + .seconds(warmupSeconds), clock: .continuous)
+                var cpu = Self.cpuTimes(instances)
                 for number in 1...windowCount {
                     try? await Task.sleep(
                         until: start + .seconds(warmupSeconds + number * windowSeconds), clock: .continuous)
                     let resident = Self.residentMemory(instances)
                     memory.withLockedValue { $0.append(resident) }
+                    // CPU per call: each process's CPU time in the window over the calls due in it.
+                    let now = Self.cpuTimes(instances)
+                    let due = rate * Double(windowSeconds)
+                    let perCall: [String] = now.keys.sorted().compactMap { name in
+                        guard let before = cpu[name], let after = now[name] else { return nil }
+                        let micros = Double((after - before) / .microseconds(1))
+                        return "\(name) \(Int((micros / due).rounded()))"
+                    }
+                    cpu = now
                     // As each window ends: its calls answered so far, errors, memory (percentiles at the end).
                     let tally: (calls: Int, errors: Int) = tallies.withLockedValue { $0[number - 1] } ?? (0, 0)
                     let megabytes: [String] = resident.keys.sorted().map { name in
@@ -173,7 +182,8 @@ struct SoakCommand: AsyncParsableCommand {
                     let to = number * windowSeconds
                     Self.say(
                         "  window \(from)-\(to) s ended: \(tally.calls) calls answered, \(tally.errors) errors; resident MB "
-                            + megabytes.joined(separator: ", "))
+                            + megabytes.joined(separator: ", ") + "; CPU µs per call " + perCall.joined(separator: ", ")
+                    )
                 }
             }
             // Open loop: each call starts when it is due, however many are still in flight. A fixed set of
@@ -199,7 +209,7 @@ struct SoakCommand: AsyncParsableCommand {
                         return true
                     }
                     if started {
-                        group.addTask {
+                        group.addTask(executorPreference: executors[callIndex % executors.count]) {
                             record(callIndex, due: callDue, ok: await call(callIndex))
                             inFlight.withLockedValue { $0 -= 1 }
                         }
@@ -278,6 +288,50 @@ struct SoakCommand: AsyncParsableCommand {
             for failure in failures { Self.say("  FAILED: \(failure)") }
             throw ExitCode.failure
         }
+    }
+
+    /// The peak: closed loop, `--concurrency` callers for `--peak-seconds`.
+    func measurePeak(_ call: @escaping @Sendable (Int) async -> Bool, on executors: [EventLoopTaskExecutor]) async
+        -> Double
+    {
+        // The peak: closed loop, counting only calls that succeeded (a refusal, such as a rate limit's, comes
+        // back fast and would inflate it).
+        let counter = NIOLockedValueBox(0)
+        let succeeded = NIOLockedValueBox(0)
+        let peakEnd = ContinuousClock.now + .seconds(self.peakSeconds)
+        await withTaskGroup(of: Void.self) { group in
+            for caller in 0..<self.concurrency {
+                group.addTask(executorPreference: executors[caller % executors.count]) {
+                    while ContinuousClock.now < peakEnd {
+                        let index = counter.withLockedValue {
+                            $0 += 1
+                            return $0
+                        }
+                        if await call(index) { succeeded.withLockedValue { $0 += 1 } }
+                    }
+                }
+            }
+        }
+        let failedAtPeak = counter.withLockedValue { $0 } - succeeded.withLockedValue { $0 }
+        if failedAtPeak > 0 { Self.say("peak: \(failedAtPeak) calls failed while measuring it (not counted)") }
+        let peak = Double(succeeded.withLockedValue { $0 }) / Double(self.peakSeconds)
+        Self.say(
+            String(
+                format:
+                    "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s after %d s of warm-up",
+                peak, self.concurrency, self.peakSeconds, peak * self.fraction, self.fraction * 100, self.seconds,
+                self.warmup))
+        return peak
+    }
+
+    /// CPU time of each process so far, by service and replica (the driver's own as `soak`).
+    static func cpuTimes(_ instances: [MeshState.Instance]) -> [String: Duration] {
+        var times: [String: Duration] = [:]
+        for instance in instances {
+            times["\(instance.service)-\(instance.replica)"] = ProcessControl.cpuTime(instance.pid)
+        }
+        times["soak"] = ProcessControl.cpuTime(getpid())
+        return times
     }
 
     /// VmRSS of each process, in kilobytes, by service and replica.

@@ -17,6 +17,19 @@ public enum ProcessControl {
         return true
     }
 
+    /// CPU time the process has used, user and system (fields 14 and 15 of `/proc/PID/stat`, after the
+    /// command's closing parenthesis, which may hold spaces); nil when the process is gone.
+    public static func cpuTime(_ pid: Int32) -> Duration? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields from the third (state) on; field n is at index n - 3.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Int64(fields[11]), let system = Int64(fields[12]) else { return nil }
+        let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        return .milliseconds((user + system) * 1000 / ticks)
+    }
+
     /// A memory figure of /proc/PID/status in kilobytes (`VmRSS` now, `VmHWM` the peak), 0 when unknown.
     public static func memoryKilobytes(_ pid: Int32, _ field: String) -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
