@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MeshRPC
 
 /// The flags every service executable takes.
 public struct ServiceOptions: ParsableArguments, Sendable {
@@ -30,6 +31,12 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Seconds calls in flight may run after SIGTERM before connections close.")
     public var drainSeconds: Int = 10
 
+    @Option(
+        help:
+            "Where the handlers run: event-loop (each connection's own; only for a service whose handlers never block) or pool (Swift's cooperative pool). The service's own choice when not given."
+    )
+    public var callExecution: MeshServer.CallExecution?
+
     public init() {}
 
     /// Takes each setting not given as a flag from the environment or the secrets directory; a service has
@@ -53,6 +60,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         self.logFormat = try settings.resolve("log-format", self.logFormat)
         self.metricsPort = try settings.resolve("metrics-port", self.metricsPort)
         self.drainSeconds = try settings.resolve("drain-seconds", self.drainSeconds)
+        self.callExecution = try settings.resolve("call-execution", self.callExecution)
     }
 
     /// The service's logger, on standard error, in the format asked for; every line logged while a call is
@@ -71,3 +79,5 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 }
 
 extension LogFormat: ExpressibleByArgument {}
+
+extension MeshServer.CallExecution: ExpressibleByArgument {}

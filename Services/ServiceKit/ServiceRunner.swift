@@ -24,7 +24,8 @@ public enum ServiceRunner {
     ///     a call in flight at SIGTERM still completes.
     ///   - services: background work beside the server, stopped before it.
     ///   - faces: other doors to the same server (the gateway's gRPC port), made from it; stopped before it.
-    ///   - callExecution: where the handlers run; on the connections' event loops only where none blocks.
+    ///   - callExecution: where the handlers run unless `--call-execution` says; on the connections' event
+    ///     loops only where none blocks.
     public static func run(
         name: String,
         version: String = MeshRelease.version,
@@ -48,7 +49,7 @@ public enum ServiceRunner {
             configuration: .init(
                 host: options.host, port: options.port, tls: tls,
                 drainGracePeriod: .seconds(options.drainSeconds), serverName: "\(name) \(version)",
-                callExecution: callExecution
+                callExecution: options.callExecution ?? callExecution
             ),
             router: router,
             interceptors: [try Self.door(name), DelegationInterceptor()] + interceptors, logger: logger

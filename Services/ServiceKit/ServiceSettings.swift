@@ -107,6 +107,18 @@ public struct ServiceSettings: Sendable {
     public func resolve<Value: RawRepresentable & CaseIterable>(_ name: String, _ parsed: Value) throws -> Value
     where Value.RawValue == String {
         guard !self.given.contains(name), let text = self.text(name) else { return parsed }
+        return try self.convertCase(text, for: name)
+    }
+
+    /// `--name`'s value, one of a set, where it has no default: nil if no flag, variable or file sets it.
+    public func resolve<Value: RawRepresentable & CaseIterable>(_ name: String, _ parsed: Value?) throws -> Value?
+    where Value.RawValue == String {
+        guard !self.given.contains(name), let text = self.text(name) else { return parsed }
+        return try self.convertCase(text, for: name) as Value
+    }
+
+    func convertCase<Value: RawRepresentable & CaseIterable>(_ text: String, for name: String) throws -> Value
+    where Value.RawValue == String {
         guard let value = Value(rawValue: text) else {
             let names = Value.allCases.map(\.rawValue).joined(separator: ", ")
             throw ServiceSettingsError(message: "\(self.origin(name)): '\(text)' is not one of \(names)")

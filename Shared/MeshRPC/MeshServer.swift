@@ -45,12 +45,12 @@ public final class MeshServer: Service, Sendable {
     }
 
     /// Where a server's handlers run.
-    public enum CallExecution: Sendable, CaseIterable {
+    public enum CallExecution: String, Sendable, CaseIterable {
         /// Swift's cooperative pool: for handlers that block (a SQLite statement, a file's sync).
-        case cooperativePool
+        case cooperativePool = "pool"
         /// The event loop of the connection the call came in on (`EventLoopTaskExecutor`): for handlers that
         /// only compute briefly and wait, which then answer without waking another thread.
-        case connectionEventLoop
+        case connectionEventLoop = "event-loop"
     }
 
     public let configuration: Configuration

@@ -1,4 +1,5 @@
 import Foundation
+import MeshRPC
 import MeshTestSupport
 import ServiceKit
 import Testing
@@ -38,6 +39,11 @@ struct ServiceSettingsTests {
         let optional = try await ServiceSettings.load(
             arguments: ["gateway"], environment: ["MESH_HTTP_PORT": "7443"], secretsDirectory: directory)
         #expect(try optional.resolve("http-port", Int?.none) == 7443)
+        // One of a set, without a default: the service's own choice stands unless a setting names one.
+        let execution = try await ServiceSettings.load(
+            arguments: ["gateway"], environment: ["MESH_CALL_EXECUTION": "pool"], secretsDirectory: directory)
+        #expect(try execution.resolve("call-execution", MeshServer.CallExecution?.none) == .cooperativePool)
+        #expect(try optional.resolve("call-execution", MeshServer.CallExecution?.none) == nil)
         // An empty variable counts as not set (the file, then the default, decide).
         let empty = try await ServiceSettings.load(
             arguments: ["eligibility"], environment: ["MESH_CATALOG_PORT": "", "MESH_IDENTITY": " "],
@@ -58,6 +64,12 @@ struct ServiceSettingsTests {
             error?.message == "MESH_PORT (or /nonexistent/mesh-port), read for --port: 'seventy' is not a whole number")
         #expect(throws: ServiceSettingsError.self) { try settings.resolve("log-format", LogFormat.text) }
         #expect(throws: ServiceSettingsError.self) { try settings.resolve("rate", 500.0) }
+        let unknownExecution = try await ServiceSettings.load(
+            arguments: ["gateway"], environment: ["MESH_CALL_EXECUTION": "threads"], secretsDirectory: "/nonexistent")
+        let execution = #expect(throws: ServiceSettingsError.self) {
+            try unknownExecution.resolve("call-execution", MeshServer.CallExecution?.none)
+        }
+        #expect(execution?.message.hasSuffix("'threads' is not one of pool, event-loop") == true)
         let missing = try await ServiceSettings.load(
             arguments: ["gateway"], environment: [:], secretsDirectory: "/nonexistent")
         let required = #expect(throws: ServiceSettingsError.self) { try options.configure(from: missing) }

@@ -39,6 +39,10 @@ struct SoakCommand: AsyncParsableCommand {
     )
     var rate: Double?
 
+    @Option(
+        help: "Where the driver's own calls run: event-loop (the event loops in turn) or pool (the cooperative pool).")
+    var driverExecution: MeshServer.CallExecution = .connectionEventLoop
+
     @Option(help: "Seconds to measure the peak.")
     var peakSeconds = 20
 
@@ -103,7 +107,12 @@ struct SoakCommand: AsyncParsableCommand {
         let calls = clients
         // The driver's calls run on the event loops, as the mesh's handlers do: on the cooperative pool each
         // call woke two more threads, and the driver's CPU is taken from the cores the mesh runs on.
-        let executors = MultiThreadedEventLoopGroup.singleton.makeIterator().map(EventLoopTaskExecutor.init)
+        let executors: [(any TaskExecutor)?] =
+            switch self.driverExecution {
+            case .connectionEventLoop:
+                MultiThreadedEventLoopGroup.singleton.makeIterator().map(EventLoopTaskExecutor.init)
+            case .cooperativePool: [nil]
+            }
         @Sendable func call(_ index: Int) async -> Bool {
             let (party, request) = requests[index % requests.count]
             do {
@@ -291,7 +300,7 @@ struct SoakCommand: AsyncParsableCommand {
     }
 
     /// The peak: closed loop, `--concurrency` callers for `--peak-seconds`.
-    func measurePeak(_ call: @escaping @Sendable (Int) async -> Bool, on executors: [EventLoopTaskExecutor]) async
+    func measurePeak(_ call: @escaping @Sendable (Int) async -> Bool, on executors: [(any TaskExecutor)?]) async
         -> Double
     {
         // The peak: closed loop, counting only calls that succeeded (a refusal, such as a rate limit's, comes
