@@ -23,8 +23,8 @@ import SwiftProtobuf
 /// A single screening over the mesh, directly against eligibility and through the gateway, in one process
 /// over mutual TLS on loopback: latency percentiles one call at a time, and throughput with 64 callers on one
 /// and on two eligibility replicas; and the same screening through the gateway's standard gRPC face
-/// (grpc-swift-2's client, contenders grpc-x1 and grpc-x64) beside the native face. Prints one JSON object
-/// per row.
+/// (grpc-swift-2's client, contenders grpc-x1 and grpc-x64) beside the native face. The servers run their
+/// calls where the product's do, on their connections' event loops. Prints one JSON object per row.
 ///
 ///     GatewayBenchmark [--seconds 5] [--catalog Services/Catalog/Data]
 @main
@@ -61,12 +61,14 @@ struct GatewayBenchmark {
             MeshServer(
                 configuration: .init(
                     port: 0, tls: try credentials("eligibility", .service, serverHostname: nil),
-                    serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()],
+                    serverName: "eligibility", callExecution: .connectionEventLoop), router: eligibilityRouter,
+                interceptors: [DelegationInterceptor()],
                 logger: logger),
             MeshServer(
                 configuration: .init(
                     port: 0, tls: try credentials("eligibility", .service, serverHostname: nil),
-                    serverName: "eligibility"), router: eligibilityRouter, interceptors: [DelegationInterceptor()],
+                    serverName: "eligibility", callExecution: .connectionEventLoop), router: eligibilityRouter,
+                interceptors: [DelegationInterceptor()],
                 logger: logger),
         ]
         let group = ServiceGroup(
@@ -92,7 +94,8 @@ struct GatewayBenchmark {
             ).register(into: &router)
             let server = MeshServer(
                 configuration: .init(
-                    port: 0, tls: try credentials("gateway", .service, serverHostname: nil), serverName: "gateway"),
+                    port: 0, tls: try credentials("gateway", .service, serverHostname: nil), serverName: "gateway",
+                    callExecution: .connectionEventLoop),
                 router: router, interceptors: [DelegationInterceptor()], logger: logger)
             let group = ServiceGroup(
                 services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
