@@ -530,7 +530,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SQLStoreTests",
-            dependencies: ["SQLStore", "MeshTestSupport", "MeshSimulation"],
+            dependencies: [
+                "SQLStore", "MeshTestSupport", "MeshSimulation", "MeshTransport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/SQLStoreTests"
         ),
         .testTarget(

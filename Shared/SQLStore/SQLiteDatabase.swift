@@ -126,9 +126,11 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public func transaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
         -> Result
     {
-        let (result, ticket) = try await self.committed(body, inline: true)
-        try await self.durability(through: ticket, inline: true).reached()
-        return result
+        try await Self.offTheEventLoop {
+            let (result, ticket) = try await self.committed(body, inline: true)
+            try await self.durability(through: ticket, inline: true).reached()
+            return result
+        }
     }
 
     /// One process writes a SQLite database, one transaction at a time: every transaction holds every lock.
@@ -141,8 +143,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public func pipelinedTransaction<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws
         -> (Result, Durability)
     {
-        let (result, ticket) = try await self.committed(body, inline: false)
-        return (result, self.durability(through: ticket, inline: false))
+        try await Self.offTheEventLoop {
+            let (result, ticket) = try await self.committed(body, inline: false)
+            return (result, self.durability(through: ticket, inline: false))
+        }
     }
 
     /// Runs `body` in a transaction; returns its result and its commit's ticket, once written.
@@ -168,16 +172,22 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     public func read<Result: Sendable>(_ body: (any SQLTransaction) async throws -> Result) async throws -> Result {
-        let (result, seen) = try await self.holdingConnection(inline: true) {
-            (try await body(Transaction(database: self)), committed: false)
+        try await Self.offTheEventLoop {
+            let (result, seen) = try await self.holdingConnection(inline: true) {
+                (try await body(Transaction(database: self)), committed: false)
+            }
+            try await self.durability(through: seen, inline: true).reached()
+            return result
         }
-        try await self.durability(through: seen, inline: true).reached()
-        return result
     }
 
     /// Runs a script of statements separated by semicolons (schema creation). A script may commit (each
     /// statement outside a transaction is one): it returns, or throws, once that is durable.
     public func executeScript(_ sql: String) async throws {
+        try await Self.offTheEventLoop { try await self.script(sql) }
+    }
+
+    private func script(_ sql: String) async throws {
         let (failure, ticket) = try await self.holdingConnection(inline: true) { () -> (SQLError?, committed: Bool) in
             var error: UnsafeMutablePointer<CChar>?
             guard sqlite3_exec(self.connection, sql, nil, nil, &error) != SQLITE_OK else {
@@ -192,6 +202,13 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
         try await self.durability(through: ticket, inline: true).reached()
         if let failure { throw failure }
+    }
+
+    /// SQLite blocks its thread for each statement and each inline sync. A caller whose task runs on an event
+    /// loop (a handler of a server that runs its calls there) has the work done on the cooperative pool, so the
+    /// loop's other connections go on meanwhile; a caller already on the pool stays there.
+    private static func offTheEventLoop<Result>(_ body: () async throws -> Result) async throws -> Result {
+        try await withTaskExecutorPreference(globalConcurrentExecutor, operation: body)
     }
 
     /// Runs `body` holding the connection, on a database whose syncs have not failed. Returns its result and

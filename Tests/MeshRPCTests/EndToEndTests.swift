@@ -56,7 +56,7 @@ struct EndToEndTests {
     }
 
     @Test(
-        "a handler runs on its connection's event loop, before and after it waits, when the server asks for it",
+        "a handler runs on its connection's event loop, before and after it waits, when the server asks for it; onCooperativePool hands work to the pool and comes back",
         arguments: MeshServer.CallExecution.allCases)
     func callExecution(execution: MeshServer.CallExecution) async throws {
         let observations = Observations()
@@ -65,6 +65,12 @@ struct EndToEndTests {
             let before = MultiThreadedEventLoopGroup.currentEventLoop.map(ObjectIdentifier.init)
             try await Task.sleep(for: .milliseconds(Int(request.sleepMillis)))
             let after = MultiThreadedEventLoopGroup.currentEventLoop.map(ObjectIdentifier.init)
+            let handedOff = await onCooperativePool { MultiThreadedEventLoopGroup.currentEventLoop == nil }
+            let back = MultiThreadedEventLoopGroup.currentEventLoop.map(ObjectIdentifier.init)
+            guard handedOff, back == after else {
+                observations.record("not handed to the pool and back")
+                return Mesh_Testing_V1_SimpleResponse()
+            }
             switch (before, after) {
             case (nil, nil): observations.record("pool")
             case (let before?, let after?) where before == after: observations.record("one loop")

@@ -1,4 +1,6 @@
 import Foundation
+import MeshTransport
+import NIOPosix
 import Testing
 
 @testable import SQLStore
@@ -35,5 +37,27 @@ struct SQLiteDatabaseTests {
         }
         #expect(Array(first.utf8) == Array("caf\u{E9}".utf8))
         #expect(Array(second.utf8) == Array("cafe\u{301}".utf8))
+    }
+
+    @Test("a caller on an event loop has its statements run on the cooperative pool, and is back on its loop after")
+    func offTheEventLoop() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sqlstore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try SQLiteDatabase(path: directory.appendingPathComponent("test.sqlite").path)
+        try await database.executeScript("CREATE TABLE t (n INTEGER)")
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let seen = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+            let before = loop.inEventLoop
+            let writing = try await database.transaction { tx in
+                try await tx.execute("INSERT INTO t VALUES (1)", [])
+                return MultiThreadedEventLoopGroup.currentEventLoop == nil
+            }
+            let reading = try await database.read { tx in
+                (try await tx.query("SELECT n FROM t", []).count, MultiThreadedEventLoopGroup.currentEventLoop == nil)
+            }
+            return [before, writing, reading.0 == 1, reading.1, loop.inEventLoop]
+        }
+        #expect(seen == [true, true, true, true, true])
     }
 }

@@ -47,7 +47,8 @@ struct EligibilityCommand: AsyncParsableCommand {
                 }
             ],
             startsServing: false,
-            // Screening computes and signs in memory; nothing in a handler blocks.
+            // Screening computes and signs in memory, a profile at a time on the loop; a campaign's pages and a
+            // forecast move to the pool (`onCooperativePool`).
             callExecution: .connectionEventLoop,
             configure: { readiness.server = $0 }
         )

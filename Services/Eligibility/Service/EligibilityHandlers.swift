@@ -71,16 +71,20 @@ public struct EligibilityHandlers: EligibilityServiceProtocol {
     public func screenCampaign(request: Jiaxing_Benefits_V1_CampaignScreenRequest, context _: ServerContext)
         async throws -> Jiaxing_Benefits_V1_CampaignScreenResponse
     {
-        try self.screenCampaign(request, on: self.engine())
+        // A page of a campaign is hundreds of profiles screened and sealed: on the pool, not the event loop.
+        try await onCooperativePool { try self.screenCampaign(request, on: self.engine()) }
     }
 
     /// Amounts only over many profiles (a register), for budgets: one answer when the stream ends.
     public func forecast(requests: RequestStream<Jiaxing_Benefits_V1_ForecastRequest>, context _: ServerContext)
         async throws -> Jiaxing_Benefits_V1_ForecastResult
     {
-        var accumulator = ForecastAccumulator(
-            engine: try self.engine(), maximumProfiles: self.maximumForecastProfiles)
-        for try await request in requests { try accumulator.add(request) }
-        return try accumulator.result()
+        // Up to millions of profiles: on the pool, not the event loop.
+        try await onCooperativePool {
+            var accumulator = ForecastAccumulator(
+                engine: try self.engine(), maximumProfiles: self.maximumForecastProfiles)
+            for try await request in requests { try accumulator.add(request) }
+            return try accumulator.result()
+        }
     }
 }

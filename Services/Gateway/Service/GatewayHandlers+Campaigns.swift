@@ -25,7 +25,8 @@ extension GatewayHandlers {
     {
         let caller = try self.caller(context)
         try self.requireRole([.operator, .department], caller, context)
-        return try await self.runCampaign(request, caller, context)
+        // A campaign reads and screens the register a page at a time for seconds: not on an event loop.
+        return try await onCooperativePool { try await self.runCampaign(request, caller, context) }
     }
 
     public func getCampaign(request: Jiaxing_Benefits_V1_GetCampaignRequest, context: ServerContext) async throws

@@ -23,8 +23,10 @@ extension GatewayHandlers {
         let caller = try self.caller(context)
         try self.requireRole([.county, .operator], caller, context)
         do {
-            let outcome = try await self.store.register(
-                request.profiles, registeringCounty: caller.county, at: Self.nowMillis())
+            // Up to a thousand profiles encoded and written: not on an event loop.
+            let outcome = try await onCooperativePool {
+                try await self.store.register(request.profiles, registeringCounty: caller.county, at: Self.nowMillis())
+            }
             self.audit.record(
                 caller: caller.description, method: "RegisterEnterprises", outcome: "registered",
                 detail: [
@@ -138,6 +140,13 @@ extension GatewayHandlers {
     /// what the clauses in force would propose to the city's (or one county's) registered enterprises on
     /// the facts a proposal rests on.
     public func forecastRegister(request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context: ServerContext)
+        async throws -> Jiaxing_Benefits_V1_ForecastResult
+    {
+        // Pages of a thousand profiles read and built, for as long as the register takes: not on an event loop.
+        try await onCooperativePool { try await self.forecastRegisterPages(request: request, context: context) }
+    }
+
+    private func forecastRegisterPages(request: Jiaxing_Benefits_V1_ForecastRegisterRequest, context: ServerContext)
         async throws -> Jiaxing_Benefits_V1_ForecastResult
     {
         let caller = try self.caller(context)
