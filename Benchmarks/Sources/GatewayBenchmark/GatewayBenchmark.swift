@@ -24,9 +24,10 @@ import SwiftProtobuf
 /// over mutual TLS on loopback: latency percentiles one call at a time, and throughput with 64 callers on one
 /// and on two eligibility replicas; and the same screening through the gateway's standard gRPC face
 /// (grpc-swift-2's client, contenders grpc-x1 and grpc-x64) beside the native face. The servers run their
-/// calls where the product's do, on their connections' event loops. Prints one JSON object per row.
+/// calls where the product's do, on their connections' event loops, unless `--call-execution pool` says
+/// otherwise. Prints one JSON object per row.
 ///
-///     GatewayBenchmark [--seconds 5] [--catalog Services/Catalog/Data]
+///     GatewayBenchmark [--seconds 5] [--catalog Services/Catalog/Data] [--call-execution event-loop|pool]
 @main
 struct GatewayBenchmark {
     static func main() async throws {
@@ -37,6 +38,7 @@ struct GatewayBenchmark {
             return arguments[index + 1]
         }
         let seconds = Double(option("--seconds") ?? "5")!
+        let execution = MeshServer.CallExecution(rawValue: option("--call-execution") ?? "event-loop")!
         let catalog = try CatalogLoader.load(directory: option("--catalog") ?? "Services/Catalog/Data")
         var logger = Logger(label: "gateway-benchmark")
         logger.logLevel = .critical
@@ -61,13 +63,13 @@ struct GatewayBenchmark {
             MeshServer(
                 configuration: .init(
                     port: 0, tls: try credentials("eligibility", .service, serverHostname: nil),
-                    serverName: "eligibility", callExecution: .connectionEventLoop), router: eligibilityRouter,
+                    serverName: "eligibility", callExecution: execution), router: eligibilityRouter,
                 interceptors: [DelegationInterceptor()],
                 logger: logger),
             MeshServer(
                 configuration: .init(
                     port: 0, tls: try credentials("eligibility", .service, serverHostname: nil),
-                    serverName: "eligibility", callExecution: .connectionEventLoop), router: eligibilityRouter,
+                    serverName: "eligibility", callExecution: execution), router: eligibilityRouter,
                 interceptors: [DelegationInterceptor()],
                 logger: logger),
         ]
@@ -95,7 +97,7 @@ struct GatewayBenchmark {
             let server = MeshServer(
                 configuration: .init(
                     port: 0, tls: try credentials("gateway", .service, serverHostname: nil), serverName: "gateway",
-                    callExecution: .connectionEventLoop),
+                    callExecution: execution),
                 router: router, interceptors: [DelegationInterceptor()], logger: logger)
             let group = ServiceGroup(
                 services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
