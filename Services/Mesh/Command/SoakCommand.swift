@@ -43,6 +43,21 @@ struct SoakCommand: AsyncParsableCommand {
         help: "Where the driver's own calls run: event-loop (the event loops in turn) or pool (the cooperative pool).")
     var driverExecution: MeshServer.CallExecution = .connectionEventLoop
 
+    @Option(
+        help:
+            "How the peak is measured: closed-loop (--concurrency callers, each waiting for its answer, for --peak-seconds) or open-loop (calls started when due, as the soak starts them, at a rate rising by 15% every --peak-step seconds from --peak-start while no call fails and the p99 stays within --peak-latency)."
+    )
+    var peakMethod: PeakMethod = .closedLoop
+
+    @Option(help: "Open-loop peak: the first rate, calls/s.")
+    var peakStart = 500
+
+    @Option(help: "Open-loop peak: seconds at each rate.")
+    var peakStep = 5
+
+    @Option(help: "Open-loop peak: the p99 a rate must keep to hold, in milliseconds.")
+    var peakLatency = 100
+
     @Option(help: "Seconds to measure the peak.")
     var peakSeconds = 20
 
@@ -80,6 +95,15 @@ struct SoakCommand: AsyncParsableCommand {
         }
         if let rate = self.rate, !(1...1_000_000).contains(rate) {
             throw ValidationError("--rate: 1 to 1,000,000 calls/s, got \(rate)")
+        }
+        guard (1...100_000).contains(self.peakStart) else {
+            throw ValidationError("--peak-start: 1 to 100,000 calls/s, got \(self.peakStart)")
+        }
+        guard (1...60).contains(self.peakStep) else {
+            throw ValidationError("--peak-step: 1 to 60 seconds, got \(self.peakStep)")
+        }
+        guard (1...10_000).contains(self.peakLatency) else {
+            throw ValidationError("--peak-latency: 1 to 10,000 ms, got \(self.peakLatency)")
         }
         guard (1...1_000_000).contains(self.maximumInFlight) else {
             throw ValidationError("--maximum-in-flight: 1 to 1,000,000, got \(self.maximumInFlight)")
@@ -132,7 +156,16 @@ struct SoakCommand: AsyncParsableCommand {
                     format: "soaking at %.0f/s (fixed, no peak measured) for %d s after %d s of warm-up", rate,
                     self.seconds, self.warmup))
         } else {
-            rate = await self.measurePeak(call, on: executors) * self.fraction
+            let peak =
+                switch self.peakMethod {
+                case .closedLoop: await self.measurePeak(call, on: executors)
+                case .openLoop: await self.measureOpenLoopPeak(call, on: executors)
+                }
+            rate = peak * self.fraction
+            Self.say(
+                String(
+                    format: "soaking at %.0f/s (%.0f%% of the peak) for %d s after %d s of warm-up", rate,
+                    self.fraction * 100, self.seconds, self.warmup))
         }
 
         // The soak: paced, each call due at start + i/rate.
@@ -143,7 +176,7 @@ struct SoakCommand: AsyncParsableCommand {
         var reserved: [(window: Int, micros: Int64, ok: Bool)] = []
         reserved.reserveCapacity(total)
         let samples = NIOLockedValueBox(reserved)
-        let skipped = NIOLockedValueBox(0)
+        var notStarted = 0
         let windowCount = self.seconds / self.window
         let memory = NIOLockedValueBox<[[String: Int]]>([])
         let windowSeconds = self.window
@@ -195,45 +228,13 @@ struct SoakCommand: AsyncParsableCommand {
                     )
                 }
             }
-            // Open loop: each call starts when it is due, however many are still in flight. A fixed set of
-            // callers (as for the peak) queued behind slow calls near the peak and added its own wait. The
-            // driver wakes at most once a millisecond and starts every call due by then: a wake-up per call
-            // cost it twice the CPU per call it needs at the peak, on the cores the mesh shares.
-            var index = 0
-            var lastWake = ContinuousClock.now
-            let inFlight = NIOLockedValueBox(0)
-            let maximumInFlight = self.maximumInFlight
-            while index < total {
-                let due = max(start + .seconds(Double(index) / rate), lastWake + .milliseconds(1))
-                if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
-                let now = ContinuousClock.now
-                lastWake = now
-                while index < total {
-                    let callIndex = index
-                    let callDue = start + .seconds(Double(callIndex) / rate)
-                    guard callDue <= now else { break }
-                    let started = inFlight.withLockedValue { count -> Bool in
-                        guard count < maximumInFlight else { return false }
-                        count += 1
-                        return true
-                    }
-                    if started {
-                        group.addTask(executorPreference: executors[callIndex % executors.count]) {
-                            record(callIndex, due: callDue, ok: await call(callIndex))
-                            inFlight.withLockedValue { $0 -= 1 }
-                        }
-                    } else {
-                        skipped.withLockedValue { $0 += 1 }
-                        record(callIndex, due: callDue, ok: false)
-                    }
-                    index += 1
-                }
-            }
+            notStarted = await Self.paced(
+                rate: rate, count: total, from: start, maximumInFlight: self.maximumInFlight, on: executors, call
+            ) { index, due, ok in record(index, due: due, ok: ok) }
         }
         for client in clients.values { await client.close() }
 
         let all = samples.withLockedValue { $0 }
-        let notStarted = skipped.withLockedValue { $0 }
         if notStarted > 0 {
             Self.say(
                 "\(notStarted) calls not started: \(self.maximumInFlight) were still in flight when they were due (counted as failed)"
@@ -327,10 +328,97 @@ struct SoakCommand: AsyncParsableCommand {
         Self.say(
             String(
                 format:
-                    "peak: %.0f screenings/s through the gateway (%d callers, %d s); soaking at %.0f/s (%.0f%%) for %d s after %d s of warm-up",
-                peak, self.concurrency, self.peakSeconds, peak * self.fraction, self.fraction * 100, self.seconds,
-                self.warmup))
+                    "peak: %.0f screenings/s through the gateway (closed loop: %d callers, %d s)", peak,
+                self.concurrency, self.peakSeconds))
         return peak
+    }
+
+    /// The peak measured the way the soak loads the mesh: each call started when due, the rate rising by 15% a
+    /// step from `--peak-start` while no call fails (or cannot start) and the step's p99 stays within
+    /// `--peak-latency`; the last rate that held. A closed loop's callers wait for their answers, so the mesh
+    /// carries several calls a wake-up and a `write`, and reaches rates it cannot sustain when calls arrive
+    /// on their own.
+    func measureOpenLoopPeak(_ call: @escaping @Sendable (Int) async -> Bool, on executors: [(any TaskExecutor)?])
+        async -> Double
+    {
+        var rate = Double(self.peakStart)
+        var held = 0.0
+        let limit = Int64(self.peakLatency) * 1000
+        while rate <= 1_000_000 {
+            let latencies = NIOLockedValueBox([Int64]())
+            let failures = NIOLockedValueBox(0)
+            _ = await Self.paced(
+                rate: rate, count: Int(rate * Double(self.peakStep)), from: .now + .milliseconds(50),
+                maximumInFlight: self.maximumInFlight, on: executors, call
+            ) { _, due, ok in
+                let micros = Int64((ContinuousClock.now - due) / .microseconds(1))
+                latencies.withLockedValue { $0.append(micros) }
+                if !ok { failures.withLockedValue { $0 += 1 } }
+            }
+            let sorted = latencies.withLockedValue { $0 }.sorted()
+            let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+            let failed = failures.withLockedValue { $0 }
+            let holds = failed == 0 && p99 <= limit
+            Self.say(
+                "  open loop at \(Int(rate))/s for \(self.peakStep) s: p99 \(p99) µs, \(failed) failed: "
+                    + (holds ? "held" : "did not hold"))
+            guard holds else { break }
+            held = rate
+            rate *= 1.15
+        }
+        Self.say(
+            String(
+                format: "peak: %.0f screenings/s through the gateway (open loop, p99 within %d ms)", held,
+                self.peakLatency))
+        // The step that did not hold may have left calls queued in the mesh.
+        try? await Task.sleep(for: .seconds(self.peakStep))
+        return held
+    }
+
+    /// Open loop: each call starts when it is due, however many are still in flight. A fixed set of callers
+    /// (as for the closed-loop peak) queued behind slow calls near the peak and added its own wait. The driver
+    /// wakes at most once a millisecond and starts every call due by then: a wake-up per call cost it twice
+    /// the CPU per call it needs at the peak, on the cores the mesh shares. A call due while
+    /// `maximumInFlight` still run is not started and is recorded as failed. Returns how many were not
+    /// started, once every started call has ended.
+    static func paced(
+        rate: Double, count total: Int, from start: ContinuousClock.Instant, maximumInFlight: Int,
+        on executors: [(any TaskExecutor)?], _ call: @escaping @Sendable (Int) async -> Bool,
+        record: @escaping @Sendable (Int, ContinuousClock.Instant, Bool) -> Void
+    ) async -> Int {
+        var skipped = 0
+        await withDiscardingTaskGroup { group in
+            var index = 0
+            var lastWake = ContinuousClock.now
+            let inFlight = NIOLockedValueBox(0)
+            while index < total {
+                let due = max(start + .seconds(Double(index) / rate), lastWake + .milliseconds(1))
+                if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
+                let now = ContinuousClock.now
+                lastWake = now
+                while index < total {
+                    let callIndex = index
+                    let callDue = start + .seconds(Double(callIndex) / rate)
+                    guard callDue <= now else { break }
+                    let started = inFlight.withLockedValue { count -> Bool in
+                        guard count < maximumInFlight else { return false }
+                        count += 1
+                        return true
+                    }
+                    if started {
+                        group.addTask(executorPreference: executors[callIndex % executors.count]) {
+                            record(callIndex, callDue, await call(callIndex))
+                            inFlight.withLockedValue { $0 -= 1 }
+                        }
+                    } else {
+                        skipped += 1
+                        record(callIndex, callDue, false)
+                    }
+                    index += 1
+                }
+            }
+        }
+        return skipped
     }
 
     /// CPU time of each process so far, by service and replica (the driver's own as `soak`).
@@ -368,4 +456,10 @@ struct SoakCommand: AsyncParsableCommand {
     static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
+}
+
+/// How `mesh soak` measures the peak it soaks a fraction of.
+enum PeakMethod: String, CaseIterable, ExpressibleByArgument {
+    case closedLoop = "closed-loop"
+    case openLoop = "open-loop"
 }
